@@ -1,0 +1,54 @@
+// Package postgres is the scale-out storage backend: any number of Patchbay nodes
+// share one PostgreSQL database through pgx.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/patchbayhq/patchbay/internal/secrets"
+	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+var dialect = sqlstore.Dialect{
+	Name:           "postgres",
+	NumberedParams: true,
+	// Keyed by schema so that separate schemas (one per test) migrate independently.
+	MigrationLock: `SELECT pg_advisory_xact_lock(hashtext('patchbay.migrate.' || current_schema()))`,
+	IsUniqueViolation: func(err error) bool {
+		var e *pgconn.PgError
+		return errors.As(err, &e) && e.Code == "23505"
+	},
+	Migrations: migrationFiles,
+}
+
+// Open connects to the database at url (postgres://…) and checks that it answers.
+// Call Migrate on the result before use.
+func Open(ctx context.Context, url string, keys *secrets.Keyring) (*sqlstore.Store, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		// The parse error may quote the URL, password included; keep it out.
+		return nil, errors.New("postgres: the database URL is not a valid postgres:// URL")
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(20)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: connect to %s:%d: %w", cfg.Host, cfg.Port, err)
+	}
+	return sqlstore.New(db, dialect, keys), nil
+}

@@ -1,0 +1,53 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// CreateProject stores p, filling ID and CreatedAt when empty.
+func (s *Store) CreateProject(ctx context.Context, p store.Project) (store.Project, error) {
+	if p.ID == "" {
+		p.ID = store.NewID("prj")
+	}
+	if p.CreatedAt.IsZero() {
+		p.CreatedAt = now()
+	}
+	p.CreatedAt = normalizeTime(p.CreatedAt)
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)`),
+		p.ID, p.Name, p.CreatedAt)
+	if err != nil {
+		return store.Project{}, fmt.Errorf("create project: %w", s.translate(err))
+	}
+	return p, nil
+}
+
+// GetProject returns one project.
+func (s *Store) GetProject(ctx context.Context, id string) (store.Project, error) {
+	row := s.db.QueryRowContext(ctx, s.q(`SELECT id, name, created_at FROM projects WHERE id = ?`), id)
+	p, err := scanProject(row)
+	if err != nil {
+		return store.Project{}, fmt.Errorf("get project %s: %w", id, s.translate(err))
+	}
+	return p, nil
+}
+
+// ListProjects returns every project, oldest first.
+func (s *Store) ListProjects(ctx context.Context) ([]store.Project, error) {
+	out, err := queryAll(ctx, s, scanProject, `SELECT id, name, created_at FROM projects ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list projects: %w", err)
+	}
+	return out, nil
+}
+
+func scanProject(row scanner) (store.Project, error) {
+	var p store.Project
+	if err := row.Scan(&p.ID, &p.Name, &p.CreatedAt); err != nil {
+		return store.Project{}, err
+	}
+	p.CreatedAt = p.CreatedAt.UTC()
+	return p, nil
+}

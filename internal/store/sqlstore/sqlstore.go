@@ -1,0 +1,248 @@
+// Package sqlstore implements store.Store once over database/sql. The SQLite and
+// PostgreSQL backends differ only in their driver, their migrations and a small
+// Dialect, so the behaviour the conformance suite checks is written one time.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/secrets"
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// Dialect holds what differs between SQL databases.
+type Dialect struct {
+	// Name is the backend's name in error messages ("sqlite", "postgres").
+	Name string
+	// NumberedParams turns the "?" placeholders the queries are written with into
+	// "$1", "$2", … for databases that need them.
+	NumberedParams bool
+	// MigrationLock runs first in the migration transaction and must serialise
+	// concurrent migrators (e.g. an advisory lock). Empty when the transaction itself
+	// already excludes other writers.
+	MigrationLock string
+	// IsUniqueViolation reports whether err is a unique-constraint failure.
+	IsUniqueViolation func(error) bool
+	// Migrations holds the schema files in a "migrations" directory, named
+	// "0001_name.sql".
+	Migrations fs.FS
+}
+
+// Store is a store.Store over one *sql.DB.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+	keys    *secrets.Keyring
+	queries map[string]string // "?" query → dialect query, filled once at start
+}
+
+// New wraps db. Secrets are sealed and opened with keys.
+func New(db *sql.DB, dialect Dialect, keys *secrets.Keyring) *Store {
+	return &Store{db: db, dialect: dialect, keys: keys}
+}
+
+// DB returns the underlying database handle (tests inspect raw rows with it).
+func (s *Store) DB() *sql.DB { return s.db }
+
+// q adapts a query written with "?" placeholders to the dialect.
+func (s *Store) q(query string) string {
+	if !s.dialect.NumberedParams {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Migration is one versioned schema change.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+// loadMigrations reads files named "0001_name.sql" from fsys, in version order.
+func loadMigrations(fsys fs.FS) ([]Migration, error) {
+	names, err := fs.Glob(fsys, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []Migration
+	for _, path := range names {
+		name := strings.TrimPrefix(path, "migrations/")
+		num, rest, ok := strings.Cut(name, "_")
+		version, err := strconv.Atoi(num)
+		if !ok || err != nil || version <= 0 {
+			return nil, fmt.Errorf("migration %s: name must start with a positive version, e.g. 0001_init.sql", name)
+		}
+		body, err := fs.ReadFile(fsys, path)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Migration{Version: version, Name: strings.TrimSuffix(rest, ".sql"), SQL: string(body)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	for i := 1; i < len(out); i++ {
+		if out[i].Version == out[i-1].Version {
+			return nil, fmt.Errorf("migrations %d_%s and %d_%s share a version", out[i].Version, out[i].Name, out[i-1].Version, out[i-1].Name)
+		}
+	}
+	return out, nil
+}
+
+// Migrate applies the dialect's migrations not yet recorded, all in one transaction
+// behind the dialect's migration lock, so nodes starting together never apply one
+// twice. It returns the versions it applied.
+func (s *Store) Migrate(ctx context.Context) ([]int, error) {
+	migrations, err := loadMigrations(s.dialect.Migrations)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: begin: %w", err)
+	}
+	defer tx.Rollback()
+	if s.dialect.MigrationLock != "" {
+		if _, err := tx.ExecContext(ctx, s.dialect.MigrationLock); err != nil {
+			return nil, fmt.Errorf("migrate: lock: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY,
+		name TEXT NOT NULL,
+		applied_at TIMESTAMP NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("migrate: create schema_migrations: %w", err)
+	}
+	applied := map[int]bool{}
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: read schema_migrations: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("migrate: read schema_migrations: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("migrate: read schema_migrations: %w", err)
+	}
+	var done []int
+	for _, m := range migrations {
+		if applied[m.Version] {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return nil, fmt.Errorf("migrate: apply %04d_%s: %w", m.Version, m.Name, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+			m.Version, m.Name, now()); err != nil {
+			return nil, fmt.Errorf("migrate: record %04d_%s: %w", m.Version, m.Name, err)
+		}
+		done = append(done, m.Version)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("migrate: commit: %w", err)
+	}
+	return done, nil
+}
+
+// now is the store's clock, truncated to what every backend can hold.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+func normalizeTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// nullTime maps the zero time to SQL NULL.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return normalizeTime(t)
+}
+
+func fromNullTime(t sql.NullTime) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("%s: ping: %w", s.dialect.Name, err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// translate maps driver errors to the store's sentinel errors.
+func (s *Store) translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return store.ErrNotFound
+	case s.dialect.IsUniqueViolation(err):
+		return fmt.Errorf("%w: %v", store.ErrConflict, err)
+	}
+	return err
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", s.translate(err))
+	}
+	return nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// queryAll runs a "?" query and scans every row with scan.
+func queryAll[T any](ctx context.Context, s *Store, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,490 @@
+// Package storetest is the conformance suite for store.Store: the definition of
+// correct storage. Every backend runs it from its own tests.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/secrets"
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// Database is one test's private, empty database.
+type Database struct {
+	// Open opens the database with the given keys and applies migrations. It may be
+	// called several times (for example to reopen with rotated keys); the harness
+	// closes every store it returns when the test ends.
+	Open func(t *testing.T, keys *secrets.Keyring) store.Store
+	// Exec runs a raw SQL statement (no parameters) against the database, for
+	// tests that tamper with stored rows.
+	Exec func(t *testing.T, statement string)
+}
+
+// NewDatabase creates a fresh Database for one test.
+type NewDatabase func(t *testing.T) Database
+
+// Run runs the whole suite. Subtests run in parallel, each on its own database.
+func Run(t *testing.T, newDB NewDatabase) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, db Database)
+	}{
+		{"ProjectRoundTrip", testProjectRoundTrip},
+		{"ProjectNotFound", testProjectNotFound},
+		{"ProjectDuplicateID", testProjectDuplicateID},
+		{"ProjectsListedOldestFirst", testProjectsListedOldestFirst},
+		{"APIKeyRoundTrip", testAPIKeyRoundTrip},
+		{"APIKeyNeedsProject", testAPIKeyNeedsProject},
+		{"APIKeyDuplicateHash", testAPIKeyDuplicateHash},
+		{"APIKeyUnknownHash", testAPIKeyUnknownHash},
+		{"APIKeysIsolatedByProject", testAPIKeysIsolatedByProject},
+		{"APIKeyRevoke", testAPIKeyRevoke},
+		{"APIKeyRevokeOtherProject", testAPIKeyRevokeOtherProject},
+		{"ConcurrentWrites", testConcurrentWrites},
+		{"ProfileRoundTrip", testProfileRoundTrip},
+		{"ProfileNeedsProject", testProfileNeedsProject},
+		{"ProfilesIsolatedByProject", testProfilesIsolatedByProject},
+		{"SecretMovedToAnotherRowFailsToOpen", testSecretMovedToAnotherRow},
+		{"TamperedSecretFailsToOpen", testTamperedSecret},
+		{"SecretNeedsItsKey", testSecretNeedsItsKey},
+		{"RotateSecrets", testRotateSecrets},
+		{"RotateSecretsResumesAfterInterruption", testRotateResumes},
+		{"RotateSecretsRejectsBadBatchSize", testRotateBadBatch},
+		{"Ping", testPing},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, newDB(t))
+		})
+	}
+}
+
+// Key returns a deterministic test key with the given id.
+func Key(t *testing.T, id string) secrets.Key {
+	t.Helper()
+	k, err := secrets.GenerateKey(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// Ring builds a key ring, failing the test on error.
+func Ring(t *testing.T, keys ...secrets.Key) *secrets.Keyring {
+	t.Helper()
+	r, err := secrets.NewKeyring(keys...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func openDefault(t *testing.T, db Database) store.Store {
+	return db.Open(t, Ring(t, Key(t, "k1")))
+}
+
+func mustProject(t *testing.T, s store.Store, name string) store.Project {
+	t.Helper()
+	p, err := s.CreateProject(context.Background(), store.Project{Name: name})
+	if err != nil {
+		t.Fatalf("create project: %v", err)
+	}
+	return p
+}
+
+func mustKey(t *testing.T, s store.Store, projectID, hash string) store.APIKey {
+	t.Helper()
+	k, err := s.CreateAPIKey(context.Background(), store.APIKey{ProjectID: projectID, Name: "key " + hash, Prefix: "v1." + hash, Hash: []byte(hash)})
+	if err != nil {
+		t.Fatalf("create api key: %v", err)
+	}
+	return k
+}
+
+func mustProfile(t *testing.T, s store.Store, projectID, secret string) store.ConnectorProfile {
+	t.Helper()
+	p, err := s.CreateConnectorProfile(context.Background(), store.ConnectorProfile{
+		ProjectID: projectID, ConnectorKey: "justworks", Name: "Justworks", ClientID: "client-" + secret,
+		ClientSecret: secret, EnabledActions: []string{"justworks_list_members"},
+	})
+	if err != nil {
+		t.Fatalf("create connector profile: %v", err)
+	}
+	return p
+}
+
+func wantErr(t *testing.T, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("got error %v, want %v", err, target)
+	}
+}
+
+func testProjectRoundTrip(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	created := mustProject(t, s, "Acme")
+	if created.ID == "" || created.CreatedAt.IsZero() {
+		t.Fatalf("create did not fill id and created_at: %+v", created)
+	}
+	got, err := s.GetProject(context.Background(), created.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != created {
+		t.Fatalf("got %+v, want %+v", got, created)
+	}
+}
+
+func testProjectNotFound(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	_, err := s.GetProject(context.Background(), "prj_missing")
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testProjectDuplicateID(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	p := mustProject(t, s, "first")
+	_, err := s.CreateProject(context.Background(), store.Project{ID: p.ID, Name: "second"})
+	wantErr(t, err, store.ErrConflict)
+}
+
+func testProjectsListedOldestFirst(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var want []store.Project
+	for i, name := range []string{"c", "a", "b"} {
+		p, err := s.CreateProject(context.Background(), store.Project{Name: name, CreatedAt: base.Add(time.Duration(i) * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, p)
+	}
+	got, err := s.ListProjects(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+}
+
+func testAPIKeyRoundTrip(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	p := mustProject(t, s, "Acme")
+	created := mustKey(t, s, p.ID, "hash-1")
+	got, err := s.APIKeyByHash(context.Background(), []byte("hash-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalKey(got, created) || got.Revoked() || !got.LastUsedAt.IsZero() {
+		t.Fatalf("got %+v, want %+v", got, created)
+	}
+}
+
+func equalKey(a, b store.APIKey) bool {
+	return a.ID == b.ID && a.ProjectID == b.ProjectID && a.Name == b.Name && a.Prefix == b.Prefix &&
+		string(a.Hash) == string(b.Hash) && a.CreatedAt.Equal(b.CreatedAt) &&
+		a.LastUsedAt.Equal(b.LastUsedAt) && a.RevokedAt.Equal(b.RevokedAt)
+}
+
+func testAPIKeyNeedsProject(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	_, err := s.CreateAPIKey(context.Background(), store.APIKey{ProjectID: "prj_missing", Name: "k", Prefix: "p", Hash: []byte("h")})
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testAPIKeyDuplicateHash(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	p := mustProject(t, s, "Acme")
+	mustKey(t, s, p.ID, "same")
+	_, err := s.CreateAPIKey(context.Background(), store.APIKey{ProjectID: p.ID, Name: "k", Prefix: "p", Hash: []byte("same")})
+	wantErr(t, err, store.ErrConflict)
+}
+
+func testAPIKeyUnknownHash(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	_, err := s.APIKeyByHash(context.Background(), []byte("nope"))
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testAPIKeysIsolatedByProject(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	a, b := mustProject(t, s, "A"), mustProject(t, s, "B")
+	ka1, ka2 := mustKey(t, s, a.ID, "a1"), mustKey(t, s, a.ID, "a2")
+	kb := mustKey(t, s, b.ID, "b1")
+	gotA, err := s.ListAPIKeys(context.Background(), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gotA) != 2 || !equalKey(gotA[0], ka1) || !equalKey(gotA[1], ka2) {
+		t.Fatalf("project A keys: got %+v", gotA)
+	}
+	gotB, err := s.ListAPIKeys(context.Background(), b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gotB) != 1 || !equalKey(gotB[0], kb) {
+		t.Fatalf("project B keys: got %+v", gotB)
+	}
+}
+
+func testAPIKeyRevoke(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p := mustProject(t, s, "Acme")
+	k := mustKey(t, s, p.ID, "h")
+	first := time.Date(2026, 5, 1, 10, 0, 0, 123456000, time.UTC)
+	revoked, err := s.RevokeAPIKey(ctx, p.ID, k.ID, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !revoked.RevokedAt.Equal(first) {
+		t.Fatalf("revoked_at = %v, want %v", revoked.RevokedAt, first)
+	}
+	again, err := s.RevokeAPIKey(ctx, p.ID, k.ID, first.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.RevokedAt.Equal(first) {
+		t.Fatalf("second revoke moved revoked_at to %v", again.RevokedAt)
+	}
+	byHash, err := s.APIKeyByHash(ctx, []byte("h"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !byHash.Revoked() {
+		t.Fatal("lookup by hash does not show the revocation")
+	}
+	_, err = s.RevokeAPIKey(ctx, p.ID, "key_missing", first)
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testAPIKeyRevokeOtherProject(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	a, b := mustProject(t, s, "A"), mustProject(t, s, "B")
+	kb := mustKey(t, s, b.ID, "b")
+	_, err := s.RevokeAPIKey(ctx, a.ID, kb.ID, time.Now())
+	wantErr(t, err, store.ErrNotFound)
+	got, err := s.APIKeyByHash(ctx, []byte("b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Revoked() {
+		t.Fatal("project A revoked project B's key")
+	}
+}
+
+func testConcurrentWrites(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	p := mustProject(t, s, "Acme")
+	const n = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, err := s.CreateAPIKey(context.Background(), store.APIKey{ProjectID: p.ID, Name: "k", Prefix: "p", Hash: fmt.Appendf(nil, "h%d", i)})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent create: %v", err)
+		}
+	}
+	keys, err := s.ListAPIKeys(context.Background(), p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != n {
+		t.Fatalf("got %d keys, want %d", len(keys), n)
+	}
+}
+
+func testProfileRoundTrip(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	p := mustProject(t, s, "Acme")
+	created, err := s.CreateConnectorProfile(context.Background(), store.ConnectorProfile{
+		ProjectID: p.ID, ConnectorKey: "employmenthero", Name: "EH prod", ClientID: "cid",
+		ClientSecret: "s3cr3t ✓ with unicode", EnabledActions: []string{"a", "b"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetConnectorProfile(context.Background(), p.ID, created.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalProfile(got, created) {
+		t.Fatalf("got %+v, want %+v", got, created)
+	}
+	empty, err := s.CreateConnectorProfile(context.Background(), store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: "n", ClientID: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.GetConnectorProfile(context.Background(), p.ID, empty.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ClientSecret != "" || got.EnabledActions == nil || len(got.EnabledActions) != 0 {
+		t.Fatalf("empty secret and actions came back as %q %#v", got.ClientSecret, got.EnabledActions)
+	}
+}
+
+func equalProfile(a, b store.ConnectorProfile) bool {
+	return a.ID == b.ID && a.ProjectID == b.ProjectID && a.ConnectorKey == b.ConnectorKey && a.Name == b.Name &&
+		a.ClientID == b.ClientID && a.ClientSecret == b.ClientSecret && slices.Equal(a.EnabledActions, b.EnabledActions) &&
+		a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
+}
+
+func testProfileNeedsProject(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	_, err := s.CreateConnectorProfile(context.Background(), store.ConnectorProfile{ProjectID: "prj_missing", ConnectorKey: "justworks", Name: "n", ClientID: "c"})
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testProfilesIsolatedByProject(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	a, b := mustProject(t, s, "A"), mustProject(t, s, "B")
+	pa := mustProfile(t, s, a.ID, "secret-a")
+	pb := mustProfile(t, s, b.ID, "secret-b")
+	_, err := s.GetConnectorProfile(ctx, a.ID, pb.ID)
+	wantErr(t, err, store.ErrNotFound)
+	list, err := s.ListConnectorProfiles(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || !equalProfile(list[0], pa) {
+		t.Fatalf("project A profiles: %+v", list)
+	}
+}
+
+func testSecretMovedToAnotherRow(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p := mustProject(t, s, "Acme")
+	from := mustProfile(t, s, p.ID, "secret-from")
+	to := mustProfile(t, s, p.ID, "secret-to")
+	db.Exec(t, `UPDATE connector_profiles SET client_secret = (SELECT client_secret FROM connector_profiles WHERE id = '`+from.ID+`') WHERE id = '`+to.ID+`'`)
+	_, err := s.GetConnectorProfile(ctx, p.ID, to.ID)
+	wantErr(t, err, secrets.ErrOpen)
+	if _, err := s.GetConnectorProfile(ctx, p.ID, from.ID); err != nil {
+		t.Fatalf("the original row stopped opening: %v", err)
+	}
+}
+
+func testTamperedSecret(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	p := mustProject(t, s, "Acme")
+	prof := mustProfile(t, s, p.ID, "secret")
+	// Replace the ciphertext's last character with a different one.
+	db.Exec(t, `UPDATE connector_profiles SET client_secret = substr(client_secret, 1, length(client_secret) - 1) ||
+		CASE WHEN substr(client_secret, length(client_secret), 1) = 'A' THEN 'B' ELSE 'A' END WHERE id = '`+prof.ID+`'`)
+	_, err := s.GetConnectorProfile(context.Background(), p.ID, prof.ID)
+	wantErr(t, err, secrets.ErrOpen)
+}
+
+func testSecretNeedsItsKey(t *testing.T, db Database) {
+	s1 := db.Open(t, Ring(t, Key(t, "k1")))
+	p := mustProject(t, s1, "Acme")
+	prof := mustProfile(t, s1, p.ID, "secret")
+	s2 := db.Open(t, Ring(t, Key(t, "k2")))
+	_, err := s2.GetConnectorProfile(context.Background(), p.ID, prof.ID)
+	wantErr(t, err, secrets.ErrOpen)
+}
+
+func testRotateSecrets(t *testing.T, db Database) {
+	ctx := context.Background()
+	k1, k2 := Key(t, "k1"), Key(t, "k2")
+	old := db.Open(t, Ring(t, k1))
+	p := mustProject(t, old, "Acme")
+	want := map[string]string{}
+	for i := range 7 {
+		prof := mustProfile(t, old, p.ID, fmt.Sprintf("secret-%d", i))
+		want[prof.ID] = prof.ClientSecret
+	}
+	both := db.Open(t, Ring(t, k2, k1))
+	var reports []int
+	n, err := both.RotateSecrets(ctx, 3, func(done int) { reports = append(reports, done) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 7 || !slices.Equal(reports, []int{3, 6, 7}) {
+		t.Fatalf("rotated %d with progress %v, want 7 with [3 6 7]", n, reports)
+	}
+	if n, err := both.RotateSecrets(ctx, 3, nil); err != nil || n != 0 {
+		t.Fatalf("second rotation: %d, %v; want 0, nil", n, err)
+	}
+	onlyNew := db.Open(t, Ring(t, k2))
+	assertSecrets(t, onlyNew, p.ID, want)
+}
+
+func assertSecrets(t *testing.T, s store.Store, projectID string, want map[string]string) {
+	t.Helper()
+	profiles, err := s.ListConnectorProfiles(context.Background(), projectID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(profiles) != len(want) {
+		t.Fatalf("got %d profiles, want %d", len(profiles), len(want))
+	}
+	for _, prof := range profiles {
+		if prof.ClientSecret != want[prof.ID] {
+			t.Fatalf("profile %s secret = %q, want %q", prof.ID, prof.ClientSecret, want[prof.ID])
+		}
+	}
+}
+
+func testRotateResumes(t *testing.T, db Database) {
+	k1, k2 := Key(t, "k1"), Key(t, "k2")
+	old := db.Open(t, Ring(t, k1))
+	p := mustProject(t, old, "Acme")
+	want := map[string]string{}
+	for i := range 5 {
+		prof := mustProfile(t, old, p.ID, fmt.Sprintf("secret-%d", i))
+		want[prof.ID] = prof.ClientSecret
+	}
+	both := db.Open(t, Ring(t, k2, k1))
+	ctx, cancel := context.WithCancel(context.Background())
+	first, err := both.RotateSecrets(ctx, 2, func(int) { cancel() })
+	if err == nil || first != 2 {
+		t.Fatalf("interrupted rotation: %d, %v; want 2 and an error", first, err)
+	}
+	rest, err := both.RotateSecrets(context.Background(), 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first+rest != 5 {
+		t.Fatalf("rotated %d then %d, want 5 in all", first, rest)
+	}
+	assertSecrets(t, db.Open(t, Ring(t, k2)), p.ID, want)
+}
+
+func testRotateBadBatch(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	if _, err := s.RotateSecrets(context.Background(), 0, nil); err == nil {
+		t.Fatal("batch size 0 accepted")
+	}
+}
+
+func testPing(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Ping(ctx); err == nil {
+		t.Fatal("ping with a cancelled context succeeded")
+	}
+}
