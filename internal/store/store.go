@@ -32,14 +32,13 @@ type Project struct {
 // APIKey authenticates calls for one project. Only a hash of the key is stored,
 // plus a short prefix so people can tell their keys apart.
 type APIKey struct {
-	ID         string
-	ProjectID  string
-	Name       string
-	Prefix     string
-	Hash       []byte
-	CreatedAt  time.Time
-	LastUsedAt time.Time // zero when never used
-	RevokedAt  time.Time // zero while the key is valid
+	ID        string
+	ProjectID string
+	Name      string
+	Prefix    string
+	Hash      []byte
+	CreatedAt time.Time
+	RevokedAt time.Time // zero while the key is valid
 }
 
 // Revoked reports whether the key has been revoked.

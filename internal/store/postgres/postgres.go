@@ -7,6 +7,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,7 +49,9 @@ func Open(ctx context.Context, url string, keys *secrets.Keyring) (*sqlstore.Sto
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("postgres: connect to %s:%d: %w", cfg.Host, cfg.Port, err)
+		// pgx reports one line per address tried; keep the message on one line.
+		msg := strings.ReplaceAll(err.Error(), "\n\t", "; ")
+		return nil, fmt.Errorf("postgres: connect to %s:%d: %s (is PostgreSQL running, and is the URL right?)", cfg.Host, cfg.Port, msg)
 	}
 	return sqlstore.New(db, dialect, keys), nil
 }

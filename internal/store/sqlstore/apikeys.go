@@ -9,7 +9,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
-const apiKeyColumns = `id, project_id, name, prefix, hash, created_at, last_used_at, revoked_at`
+const apiKeyColumns = `id, project_id, name, prefix, hash, created_at, revoked_at`
 
 // CreateAPIKey stores k, filling ID and CreatedAt when empty.
 func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) (store.APIKey, error) {
@@ -24,8 +24,8 @@ func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) (store.APIKey,
 		if err := s.requireProject(ctx, tx, k.ProjectID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO api_keys (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-			k.ID, k.ProjectID, k.Name, k.Prefix, k.Hash, k.CreatedAt, nullTime(k.LastUsedAt), nullTime(k.RevokedAt))
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO api_keys (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+			k.ID, k.ProjectID, k.Name, k.Prefix, k.Hash, k.CreatedAt, nullTime(k.RevokedAt))
 		return s.translate(err)
 	})
 	if err != nil {
@@ -84,12 +84,11 @@ func (s *Store) RevokeAPIKey(ctx context.Context, projectID, id string, at time.
 
 func scanAPIKey(row scanner) (store.APIKey, error) {
 	var k store.APIKey
-	var lastUsed, revoked sql.NullTime
-	if err := row.Scan(&k.ID, &k.ProjectID, &k.Name, &k.Prefix, &k.Hash, &k.CreatedAt, &lastUsed, &revoked); err != nil {
+	var revoked sql.NullTime
+	if err := row.Scan(&k.ID, &k.ProjectID, &k.Name, &k.Prefix, &k.Hash, &k.CreatedAt, &revoked); err != nil {
 		return store.APIKey{}, err
 	}
 	k.CreatedAt = k.CreatedAt.UTC()
-	k.LastUsedAt = fromNullTime(lastUsed)
 	k.RevokedAt = fromNullTime(revoked)
 	return k, nil
 }

@@ -12,7 +12,6 @@ CREATE TABLE api_keys (
 	prefix       TEXT NOT NULL,
 	hash         BYTEA NOT NULL UNIQUE,
 	created_at   TIMESTAMPTZ NOT NULL,
-	last_used_at TIMESTAMPTZ,
 	revoked_at   TIMESTAMPTZ
 );
 CREATE INDEX api_keys_project ON api_keys (project_id, created_at);

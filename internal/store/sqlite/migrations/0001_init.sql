@@ -12,7 +12,6 @@ CREATE TABLE api_keys (
 	prefix       TEXT NOT NULL,
 	hash         BLOB NOT NULL UNIQUE,
 	created_at   TIMESTAMP NOT NULL,
-	last_used_at TIMESTAMP,
 	revoked_at   TIMESTAMP
 );
 CREATE INDEX api_keys_project ON api_keys (project_id, created_at);

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
+)
+
+// withStore runs fn with the configured, migrated store, closing it afterwards.
+func withStore(cmd *cobra.Command, fn func(s *sqlstore.Store) error) error {
+	cfg, log, err := loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	s, _, err := openStore(cmd.Context(), cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(s)
+}
+
+func newMigrateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply pending database migrations",
+		Long: `Apply the database migrations this version of Patchbay needs. "serve" does this
+on start too; run it ahead of a rolling upgrade. Safe to run on several nodes at once.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, log, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			s, applied, err := openStore(cmd.Context(), cfg, log)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if len(applied) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "The database schema is up to date.")
+				return nil
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Applied migrations %v.\n", applied)
+			return nil
+		},
+	}
+}
+
+func newProjectsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "projects",
+		Short: "Create and list projects",
+		Long:  "A project isolates everything Patchbay stores: API keys, connector profiles, linked accounts and logs.",
+	}
+	var name string
+	create := &cobra.Command{
+		Use:   "create --name NAME",
+		Short: "Create a project and print its first API key",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name = strings.TrimSpace(name)
+			if name == "" {
+				return usageError{errors.New("--name is required, e.g. patchbay projects create --name Production")}
+			}
+			return withStore(cmd, func(s *sqlstore.Store) error {
+				p, err := s.CreateProject(cmd.Context(), store.Project{Name: name})
+				if err != nil {
+					return err
+				}
+				key, _, err := apikeys.Issue(cmd.Context(), s, p.ID, "default")
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Created project %q (%s).\n", p.Name, p.ID)
+				printNewKey(cmd.OutOrStdout(), p, key, "http://localhost:8080")
+				return nil
+			})
+		},
+	}
+	create.Flags().StringVar(&name, "name", "", "project name")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List projects",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withStore(cmd, func(s *sqlstore.Store) error {
+				projects, err := s.ListProjects(cmd.Context())
+				if err != nil {
+					return err
+				}
+				rows := make([][]string, len(projects))
+				for i, p := range projects {
+					rows[i] = []string{p.ID, p.Name, p.CreatedAt.Format(time.DateTime)}
+				}
+				printTable(cmd.OutOrStdout(), []string{"ID", "NAME", "CREATED (UTC)"}, rows)
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(create, list)
+	return cmd
+}
+
+// resolveProject returns the project named by --project, or the only project when
+// there is exactly one.
+func resolveProject(cmd *cobra.Command, s store.Store, flag string) (store.Project, error) {
+	if flag != "" {
+		p, err := s.GetProject(cmd.Context(), flag)
+		if errors.Is(err, store.ErrNotFound) {
+			return store.Project{}, fmt.Errorf("no project %s (see 'patchbay projects list')", flag)
+		}
+		return p, err
+	}
+	projects, err := s.ListProjects(cmd.Context())
+	if err != nil {
+		return store.Project{}, err
+	}
+	switch len(projects) {
+	case 0:
+		return store.Project{}, errNoProject
+	case 1:
+		return projects[0], nil
+	}
+	return store.Project{}, usageError{errors.New("there are several projects: pass --project ID (see 'patchbay projects list')")}
+}
+
+func newKeysCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "keys",
+		Short: "Create, list and revoke API keys",
+		Long: `API keys authenticate calls to the Patchbay API for one project. A key is shown
+once, when it is created; Patchbay keeps only its hash. Send it as the Basic auth
+user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer KEY".`,
+	}
+	var project, name string
+	cmd.PersistentFlags().StringVar(&project, "project", "", "project ID (default: the only project)")
+	create := &cobra.Command{
+		Use:   "create [--name NAME]",
+		Short: "Create an API key and print it once",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withStore(cmd, func(s *sqlstore.Store) error {
+				p, err := resolveProject(cmd, s, project)
+				if err != nil {
+					return err
+				}
+				key, _, err := apikeys.Issue(cmd.Context(), s, p.ID, name)
+				if err != nil {
+					return err
+				}
+				printNewKey(cmd.OutOrStdout(), p, key, "http://localhost:8080")
+				return nil
+			})
+		},
+	}
+	create.Flags().StringVar(&name, "name", "default", "a name to tell the key apart")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List a project's API keys (prefixes only)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withStore(cmd, func(s *sqlstore.Store) error {
+				p, err := resolveProject(cmd, s, project)
+				if err != nil {
+					return err
+				}
+				keys, err := s.ListAPIKeys(cmd.Context(), p.ID)
+				if err != nil {
+					return err
+				}
+				rows := make([][]string, len(keys))
+				for i, k := range keys {
+					revoked := "-"
+					if k.Revoked() {
+						revoked = k.RevokedAt.Format(time.DateTime)
+					}
+					rows[i] = []string{k.ID, k.Prefix + "…", k.Name, k.CreatedAt.Format(time.DateTime), revoked}
+				}
+				printTable(cmd.OutOrStdout(), []string{"ID", "PREFIX", "NAME", "CREATED (UTC)", "REVOKED (UTC)"}, rows)
+				return nil
+			})
+		},
+	}
+	revoke := &cobra.Command{
+		Use:   "revoke KEY_ID",
+		Short: "Revoke an API key; it stops working at once on every node",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withStore(cmd, func(s *sqlstore.Store) error {
+				p, err := resolveProject(cmd, s, project)
+				if err != nil {
+					return err
+				}
+				k, err := s.RevokeAPIKey(cmd.Context(), p.ID, args[0], time.Now())
+				if errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("no key %s in project %s (see 'patchbay keys list')", args[0], p.ID)
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Revoked %s (%s…).\n", k.ID, k.Prefix)
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(create, list, revoke)
+	return cmd
+}
+
+func newSecretsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "secrets",
+		Short: "Manage the encryption of stored secrets",
+	}
+	var batch int
+	rotate := &cobra.Command{
+		Use:   "rotate",
+		Short: "Re-seal every stored secret under the primary encryption key",
+		Long: `Re-seal every stored secret (client secrets, tokens) under the primary key, the
+first one in PATCHBAY_ENCRYPTION_KEYS. To rotate keys:
+
+  1. put a new key first and keep the old one:  PATCHBAY_ENCRYPTION_KEYS=k2:NEW,k1:OLD
+     (generate one with: head -c 32 /dev/urandom | base64)
+  2. restart the nodes with it, then run:        patchbay secrets rotate
+  3. remove the old key:                         PATCHBAY_ENCRYPTION_KEYS=k2:NEW
+
+Work is committed in batches; if it is interrupted, run it again.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if batch <= 0 {
+				return usageError{fmt.Errorf("--batch-size must be positive, got %d", batch)}
+			}
+			cfg, log, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			keys, err := openKeyring(cfg, log)
+			if err != nil {
+				return err
+			}
+			return withStore(cmd, func(s *sqlstore.Store) error {
+				out := cmd.OutOrStdout()
+				n, err := s.RotateSecrets(cmd.Context(), batch, func(done int) {
+					fmt.Fprintf(out, "re-sealed %d secrets…\n", done)
+				})
+				if err != nil {
+					return fmt.Errorf("%w\n%d secrets were re-sealed before the error; fix it and run 'patchbay secrets rotate' again", err, n)
+				}
+				fmt.Fprintf(out, "Done: %d secrets re-sealed; every secret is now sealed under key %q.\n", n, keys.Primary())
+				if ids := keys.IDs(); len(ids) > 1 {
+					fmt.Fprintf(out, "You can now remove keys %v from PATCHBAY_ENCRYPTION_KEYS.\n", ids[1:])
+				}
+				return nil
+			})
+		},
+	}
+	rotate.Flags().IntVar(&batch, "batch-size", 500, "secrets re-sealed per transaction")
+	cmd.AddCommand(rotate)
+	return cmd
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/patchbayhq/patchbay/internal/config"
+	"github.com/patchbayhq/patchbay/internal/secrets"
+	"github.com/patchbayhq/patchbay/internal/store/backend"
+	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "dev-" + s.Value[:12]
+			}
+		}
+	}
+	return "dev"
+}
+
+// usageError is a mistake in how the command was called; main exits 2 for it.
+type usageError struct{ error }
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "patchbay",
+		Short: "Self-hosted integration hub for HR and payroll systems",
+		Long: `Patchbay links your customers' Justworks and Employment Hero accounts to your
+product, keeps their OAuth tokens fresh and safe, and lets your product read and
+write their HR data through one API.
+
+Start with "patchbay serve": with no configuration it keeps everything in ./data/
+and prints an API key on first start.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("unknown command %q\nRun 'patchbay --help' for the list of commands.", args[0])}
+			}
+			return cmd.Help()
+		},
+	}
+	config.AddFlags(root.PersistentFlags(), "data-dir", "database-url", "encryption-keys", "log-level", "log-format")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
+	})
+	root.AddCommand(newServeCmd(), newMigrateCmd(), newProjectsCmd(), newKeysCmd(), newSecretsCmd(), newVersionCmd())
+	return root
+}
+
+// noArgs rejects positional arguments with a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments, got %q\nRun '%s --help' for usage.", cmd.CommandPath(), args, cmd.CommandPath())}
+	}
+	return nil
+}
+
+// exactArgs requires n positional arguments, with a usage error otherwise.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("%s needs %d argument(s), got %d\nUsage: %s", cmd.CommandPath(), n, len(args), cmd.UseLine())}
+		}
+		return nil
+	}
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the Patchbay version",
+		Args:  noArgs,
+		Run: func(cmd *cobra.Command, args []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "patchbay", versionString())
+		},
+	}
+}
+
+// loadConfig reads the configuration, turning bad values into usage errors.
+func loadConfig(cmd *cobra.Command) (config.Config, *slog.Logger, error) {
+	cfg, err := config.Load(cmd.Flags())
+	if err != nil {
+		return config.Config{}, nil, usageError{err}
+	}
+	return cfg, cfg.Logger(os.Stderr), nil
+}
+
+// openStore loads the encryption keys and opens (and migrates) the database. Its
+// errors name the setting to fix.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlstore.Store, []int, error) {
+	keys, err := openKeyring(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, applied, err := backend.Open(ctx, cfg.DatabaseURL, keys)
+	if err != nil {
+		return nil, nil, fmt.Errorf("PATCHBAY_DATABASE_URL: %w", err)
+	}
+	return s, applied, nil
+}
+
+func openKeyring(cfg config.Config, log *slog.Logger) (*secrets.Keyring, error) {
+	if cfg.EncryptionKeys != "" {
+		keys, err := secrets.ParseKeys(cfg.EncryptionKeys)
+		if err != nil {
+			return nil, fmt.Errorf("PATCHBAY_ENCRYPTION_KEYS: %w", err)
+		}
+		return keys, nil
+	}
+	keys, created, err := secrets.LoadOrCreateKeyFile(cfg.KeyFile())
+	if err != nil {
+		return nil, fmt.Errorf("%w (fix the file, or set PATCHBAY_ENCRYPTION_KEYS / PATCHBAY_DATA_DIR)", err)
+	}
+	if created {
+		log.Info("generated an encryption key; back it up with the database", "key_file", cfg.KeyFile())
+	}
+	if !cfg.Embedded() {
+		log.Warn("secrets are sealed with a key file on this machine; every node sharing the database needs the same keys: set PATCHBAY_ENCRYPTION_KEYS on all of them",
+			"key_file", cfg.KeyFile())
+	}
+	return keys, nil
+}
+
+// printTable writes rows under a header, in aligned columns.
+func printTable(w io.Writer, header []string, rows [][]string) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, r := range append([][]string{header}, rows...) {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
+}
+
+var errNoProject = errors.New("no project yet: create one with 'patchbay projects create --name NAME'")

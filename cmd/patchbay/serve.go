@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/patchbayhq/patchbay/internal/api"
+	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/config"
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// defaultProjectID is fixed so that two processes bootstrapping one new embedded
+// database at once create one project, not two.
+const defaultProjectID = "prj_default"
+
+func newServeCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Patchbay HTTP server",
+		Long: `Run the Patchbay HTTP server until SIGINT or SIGTERM, then shut down gracefully.
+
+With no configuration it uses an embedded SQLite database in ./data/, generates an
+encryption key file next to it, and on first start creates a default project and
+prints its API key. Set PATCHBAY_DATABASE_URL=postgres://… to run any number of
+nodes on one PostgreSQL database.
+
+Endpoints: GET /healthz (process up), GET /readyz (database reachable),
+GET /metrics (Prometheus), and the API, authenticated with an API key sent as
+the Basic auth user name (curl -u KEY: …) or as a Bearer token.`,
+		Args: noArgs,
+		RunE: runServe,
+	}
+	config.AddFlags(cmd.Flags(), "listen", "public-url")
+	return cmd
+}
+
+func runServe(cmd *cobra.Command, args []string) error {
+	cfg, log, err := loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	s, applied, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if len(applied) > 0 {
+		log.Info("applied database migrations", "versions", applied)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("PATCHBAY_LISTEN: %w", err)
+	}
+	publicURL := cfg.ResolvePublicURL(ln.Addr())
+	out := cmd.OutOrStdout()
+	if err := bootstrap(ctx, cfg, s, out, publicURL); err != nil {
+		ln.Close()
+		return err
+	}
+	fmt.Fprintf(out, "Patchbay %s is listening on %s (public URL %s)\n", versionString(), ln.Addr(), publicURL)
+	srv := api.New(api.Options{Store: s, Logger: log, Version: versionString()})
+	if err := api.Serve(ctx, ln, srv, log); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// bootstrap gives a new embedded database a default project and prints its first
+// API key, so that `patchbay serve` is usable with no setup at all.
+func bootstrap(ctx context.Context, cfg config.Config, s store.Store, out io.Writer, publicURL string) error {
+	projects, err := s.ListProjects(ctx)
+	if err != nil {
+		return err
+	}
+	if len(projects) > 0 {
+		return nil
+	}
+	if !cfg.Embedded() {
+		fmt.Fprintln(out, "This database has no projects yet. Create one (and its first API key) with:\n    patchbay projects create --name NAME")
+		return nil
+	}
+	p, err := s.CreateProject(ctx, store.Project{ID: defaultProjectID, Name: "Default"})
+	if errors.Is(err, store.ErrConflict) {
+		return nil // another process bootstrapped the same file first
+	}
+	if err != nil {
+		return fmt.Errorf("create default project: %w", err)
+	}
+	key, _, err := apikeys.Issue(ctx, s, p.ID, "default")
+	if err != nil {
+		return err
+	}
+	printNewKey(out, p, key, publicURL)
+	return nil
+}
+
+// printNewKey shows a freshly issued key, the only time it is ever shown, with a
+// command that uses it against baseURL.
+func printNewKey(out io.Writer, p store.Project, key, baseURL string) {
+	fmt.Fprintf(out, "API key for project %q (%s), shown only this once; store it now:\n\n    %s\n\n", p.Name, p.ID, key)
+	fmt.Fprintf(out, "Use it as the Basic auth user name:\n\n    curl -u %s: %s/api_keys\n\n", key, baseURL)
+}

@@ -1,0 +1,51 @@
+package api
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// errorBody is the one error shape every endpoint answers with.
+type errorBody struct {
+	StatusCode int    `json:"statusCode"`
+	Message    string `json:"message"`
+	Timestamp  string `json:"timestamp"`
+}
+
+// writeError answers with the standard error body.
+func writeError(w http.ResponseWriter, status int, message string) {
+	writeJSON(w, status, errorBody{
+		StatusCode: status,
+		Message:    message,
+		Timestamp:  time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+	})
+}
+
+// writeJSON answers with v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		slog.Debug("write response", "err", err)
+	}
+}
+
+// internalError logs err with the request id and answers 500 without details.
+func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", requestID(r.Context()))
+	writeError(w, http.StatusInternalServerError, "Internal error; see the server log for request "+requestID(r.Context()))
+}
+
+// decodeJSON reads a JSON request body into v, answering 400 itself on failure.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "Invalid JSON body: "+err.Error())
+		return false
+	}
+	return true
+}

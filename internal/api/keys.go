@@ -1,0 +1,93 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+type projectJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type apiKeyJSON struct {
+	ID        string     `json:"id"`
+	ProjectID string     `json:"project_id"`
+	Name      string     `json:"name"`
+	Prefix    string     `json:"prefix"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+	// Key is the plaintext, present only in the response that creates it.
+	Key string `json:"key,omitempty"`
+}
+
+func toAPIKeyJSON(k store.APIKey) apiKeyJSON {
+	out := apiKeyJSON{ID: k.ID, ProjectID: k.ProjectID, Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt}
+	if k.Revoked() {
+		out.RevokedAt = &k.RevokedAt
+	}
+	return out
+}
+
+func (s *Server) getProject(w http.ResponseWriter, r *http.Request) {
+	p, err := s.store.GetProject(r.Context(), callerKey(r.Context()).ProjectID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, projectJSON{ID: p.ID, Name: p.Name, CreatedAt: p.CreatedAt})
+}
+
+func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
+	keys, err := s.store.ListAPIKeys(r.Context(), callerKey(r.Context()).ProjectID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	out := make([]apiKeyJSON, len(keys))
+	for i, k := range keys {
+		out[i] = toAPIKeyJSON(k)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+}
+
+func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name string `json:"name"`
+	}
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	req.Name = strings.TrimSpace(req.Name)
+	if req.Name == "" || len(req.Name) > 200 {
+		writeError(w, http.StatusBadRequest, "name: required, at most 200 characters")
+		return
+	}
+	plaintext, k, err := apikeys.Issue(r.Context(), s.store, callerKey(r.Context()).ProjectID, req.Name)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	out := toAPIKeyJSON(k)
+	out.Key = plaintext
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
+	k, err := s.store.RevokeAPIKey(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"), time.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "No API key "+r.PathValue("id")+" in this project")
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toAPIKeyJSON(k))
+}

@@ -1,0 +1,71 @@
+// Package apikeys issues and checks project API keys. A key is shown once; only its
+// SHA-256 hash and a short display prefix are stored. Keys carry 256 random bits,
+// so a fast hash is enough: there is nothing to brute-force.
+package apikeys
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// keyPrefix follows the "v1.{region}.{secret}" shape of the API this one mirrors;
+// a self-hosted deployment is its own region, "local".
+const keyPrefix = "v1.local."
+
+// displayChars is how much of the secret part the stored prefix keeps.
+const displayChars = 6
+
+// ErrInvalid means the key is missing, malformed, unknown or revoked. Callers must
+// not tell these apart in responses.
+var ErrInvalid = errors.New("missing or invalid API key")
+
+// Hash returns the stored form of a plaintext key.
+func Hash(plaintext string) []byte {
+	sum := sha256.Sum256([]byte(plaintext))
+	return sum[:]
+}
+
+// Issue creates a key for the project and returns its plaintext, which is never
+// available again.
+func Issue(ctx context.Context, s store.Store, projectID, name string) (string, store.APIKey, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return "", store.APIKey{}, fmt.Errorf("issue api key: %w", err)
+	}
+	plaintext := keyPrefix + base64.RawURLEncoding.EncodeToString(secret)
+	k, err := s.CreateAPIKey(ctx, store.APIKey{
+		ProjectID: projectID,
+		Name:      name,
+		Prefix:    plaintext[:len(keyPrefix)+displayChars],
+		Hash:      Hash(plaintext),
+	})
+	if err != nil {
+		return "", store.APIKey{}, fmt.Errorf("issue api key: %w", err)
+	}
+	return plaintext, k, nil
+}
+
+// Authenticate returns the live key matching plaintext, or ErrInvalid. It reads the
+// database every time so a revocation on any node takes effect at once.
+func Authenticate(ctx context.Context, s store.Store, plaintext string) (store.APIKey, error) {
+	if !strings.HasPrefix(plaintext, keyPrefix) || len(plaintext) > 128 {
+		return store.APIKey{}, ErrInvalid
+	}
+	k, err := s.APIKeyByHash(ctx, Hash(plaintext))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.APIKey{}, ErrInvalid
+	case err != nil:
+		return store.APIKey{}, fmt.Errorf("authenticate: %w", err)
+	case k.Revoked():
+		return store.APIKey{}, ErrInvalid
+	}
+	return k, nil
+}

@@ -1,0 +1,171 @@
+// Package config turns flags and PATCHBAY_* environment variables into one Config.
+// A flag beats its environment variable, which beats the built-in default; the
+// defaults make `patchbay serve` work with no configuration at all.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/patchbayhq/patchbay/internal/store/backend"
+)
+
+// Config is everything Patchbay reads from its environment.
+type Config struct {
+	// Listen is the HTTP listen address, e.g. ":8080".
+	Listen string
+	// PublicURL is the address users and providers reach Patchbay at; OAuth
+	// redirect URIs are built from it. Empty means "derive from the listen address".
+	PublicURL string
+	// DatabaseURL is "postgres://…" or "sqlite:PATH".
+	DatabaseURL string
+	// DataDir holds the embedded database and the generated key file.
+	DataDir string
+	// EncryptionKeys is "id:base64key,…", primary first; empty means use KeyFile.
+	EncryptionKeys string
+	// LogLevel and LogFormat ("text" or "json") shape the log on stderr.
+	LogLevel  slog.Level
+	LogFormat string
+}
+
+// Setting is one configurable value: a flag and its environment variable.
+type Setting struct {
+	Flag, Env, Default, Usage string
+	secret                    bool
+}
+
+// Settings lists every setting, for flags, --help and the README.
+var Settings = []Setting{
+	{Flag: "listen", Env: "PATCHBAY_LISTEN", Default: ":8080", Usage: "address the HTTP server listens on"},
+	{Flag: "public-url", Env: "PATCHBAY_PUBLIC_URL", Usage: "URL users and providers reach Patchbay at, used for OAuth redirect URIs (default http://localhost:<listen port>)"},
+	{Flag: "database-url", Env: "PATCHBAY_DATABASE_URL", Usage: "postgres://user:pass@host/db for PostgreSQL, or sqlite:PATH (default sqlite:<data-dir>/patchbay.db)"},
+	{Flag: "data-dir", Env: "PATCHBAY_DATA_DIR", Default: "./data", Usage: "directory for the embedded database and the generated encryption key file"},
+	{Flag: "encryption-keys", Env: "PATCHBAY_ENCRYPTION_KEYS", Usage: "keys that seal secrets, as id:base64key[,id:base64key…], primary first (default: a key file generated in the data directory)", secret: true},
+	{Flag: "log-level", Env: "PATCHBAY_LOG_LEVEL", Default: "info", Usage: "log level: debug, info, warn or error"},
+	{Flag: "log-format", Env: "PATCHBAY_LOG_FORMAT", Default: "text", Usage: "log format: text or json"},
+}
+
+// AddFlags registers the named settings on fs. A setting's environment variable, when
+// set, replaces its built-in default.
+func AddFlags(fs *pflag.FlagSet, flags ...string) {
+	for _, name := range flags {
+		s := lookup(name)
+		def := s.Default
+		if v, ok := os.LookupEnv(s.Env); ok && !s.secret {
+			def = v
+		}
+		fs.String(s.Flag, def, s.Usage+" (env "+s.Env+")")
+	}
+}
+
+func lookup(flag string) Setting {
+	for _, s := range Settings {
+		if s.Flag == flag {
+			return s
+		}
+	}
+	panic("config: unknown setting " + flag)
+}
+
+// Load reads every setting registered on fs into a validated Config. Settings not
+// registered on fs keep their environment value or default.
+func Load(fs *pflag.FlagSet) (Config, error) {
+	var c Config
+	get := func(name string) (value, source string) {
+		s := lookup(name)
+		if f := fs.Lookup(name); f != nil && f.Changed {
+			return f.Value.String(), "--" + name
+		}
+		if v, ok := os.LookupEnv(s.Env); ok {
+			return v, s.Env
+		}
+		return s.Default, "default " + name
+	}
+	var source string
+	c.Listen, source = get("listen")
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return Config{}, fmt.Errorf("%s: %q is not a host:port address (e.g. :8080 or 127.0.0.1:8080)", source, c.Listen)
+	}
+	c.PublicURL, source = get("public-url")
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return Config{}, fmt.Errorf("%s: %q is not an http(s) URL (e.g. https://patchbay.example.com)", source, c.PublicURL)
+		}
+	}
+	c.DataDir, source = get("data-dir")
+	if c.DataDir == "" {
+		return Config{}, fmt.Errorf("%s: must not be empty", source)
+	}
+	c.DatabaseURL, source = get("database-url")
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "patchbay.db")
+	}
+	if _, isSQLite := backend.SQLitePath(c.DatabaseURL); !isSQLite && !backend.IsPostgres(c.DatabaseURL) {
+		return Config{}, fmt.Errorf("%s: must start with postgres:// or sqlite: (got %q)", source, redactURL(c.DatabaseURL))
+	}
+	c.EncryptionKeys, _ = get("encryption-keys")
+	level, source := get("log-level")
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		return Config{}, fmt.Errorf("%s: unknown level %q (use debug, info, warn or error)", source, level)
+	}
+	c.LogFormat, source = get("log-format")
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return Config{}, fmt.Errorf("%s: unknown format %q (use text or json)", source, c.LogFormat)
+	}
+	return c, nil
+}
+
+// Embedded reports whether the database is the embedded SQLite file.
+func (c Config) Embedded() bool {
+	_, ok := backend.SQLitePath(c.DatabaseURL)
+	return ok
+}
+
+// KeyFile is where the generated encryption key lives when PATCHBAY_ENCRYPTION_KEYS
+// is not set: next to the embedded database, or in the data directory.
+func (c Config) KeyFile() string {
+	if path, ok := backend.SQLitePath(c.DatabaseURL); ok {
+		return filepath.Join(filepath.Dir(path), "patchbay.key")
+	}
+	return filepath.Join(c.DataDir, "patchbay.key")
+}
+
+// ResolvePublicURL returns PublicURL, or http://localhost:PORT for the address the
+// server actually listens on when none is configured.
+func (c Config) ResolvePublicURL(addr net.Addr) string {
+	if c.PublicURL != "" {
+		return c.PublicURL
+	}
+	_, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://localhost"
+	}
+	return "http://localhost:" + port
+}
+
+// Logger builds the process logger on w.
+func (c Config) Logger(w *os.File) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// redactURL hides the password of a URL for error messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
