@@ -51,6 +51,7 @@ Start with "patchbay serve": with no configuration it keeps everything in ./data
 and prints an API key on first start.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usageError{fmt.Errorf("unknown command %q\nRun 'patchbay --help' for the list of commands.", args[0])}

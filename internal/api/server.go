@@ -63,7 +63,7 @@ func New(o Options) *Server {
 		s.log = slog.Default()
 	}
 	s.routes()
-	s.handler = withRequestID(s.recoverPanics(s.observe(http.HandlerFunc(s.route))))
+	s.handler = withRequestID(s.observe(s.recoverPanics(http.HandlerFunc(s.route))))
 	return s
 }
 

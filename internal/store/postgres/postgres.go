@@ -50,7 +50,7 @@ func Open(ctx context.Context, url string, keys *secrets.Keyring) (*sqlstore.Sto
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
 		// pgx reports one line per address tried; keep the message on one line.
-		msg := strings.ReplaceAll(err.Error(), "\n\t", "; ")
+		msg := strings.NewReplacer(":\n\t", ": ", "\n\t", "; ").Replace(err.Error())
 		return nil, fmt.Errorf("postgres: connect to %s:%d: %s (is PostgreSQL running, and is the URL right?)", cfg.Host, cfg.Port, msg)
 	}
 	return sqlstore.New(db, dialect, keys), nil

@@ -1,0 +1,303 @@
+package api_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/api"
+	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
+)
+
+type fixture struct {
+	srv          *httptest.Server
+	store        *sqlstore.Store
+	projectA     store.Project
+	keyA         string
+	projectB     store.Project
+	keyB, keyBID string
+}
+
+func newFixture(t *testing.T, s *sqlstore.Store) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &fixture{store: s}
+	var err error
+	if f.projectA, err = s.CreateProject(ctx, store.Project{Name: "A"}); err != nil {
+		t.Fatal(err)
+	}
+	if f.projectB, err = s.CreateProject(ctx, store.Project{Name: "B"}); err != nil {
+		t.Fatal(err)
+	}
+	if f.keyA, _, err = apikeys.Issue(ctx, s, f.projectA.ID, "a"); err != nil {
+		t.Fatal(err)
+	}
+	var kb store.APIKey
+	if f.keyB, kb, err = apikeys.Issue(ctx, s, f.projectB.ID, "b"); err != nil {
+		t.Fatal(err)
+	}
+	f.keyBID = kb.ID
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	f.srv = httptest.NewServer(api.New(api.Options{Store: s, Logger: logger, Version: "test"}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// do sends a request with the given Authorization header value ("" for none).
+func (f *fixture) do(t *testing.T, method, path, authorization, body string, headers ...string) (int, http.Header, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if len(raw) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("%s %s: body is not JSON: %s", method, path, raw)
+		}
+	}
+	return resp.StatusCode, resp.Header, out
+}
+
+func basic(key string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":"))
+}
+
+// wantError checks the standard error body.
+func wantError(t *testing.T, status int, body map[string]any, wantStatus int) {
+	t.Helper()
+	if status != wantStatus {
+		t.Fatalf("status %d, want %d (body %v)", status, wantStatus, body)
+	}
+	if body["statusCode"] != float64(wantStatus) {
+		t.Fatalf("statusCode %v, want %d", body["statusCode"], wantStatus)
+	}
+	if msg, _ := body["message"].(string); msg == "" {
+		t.Fatalf("no message in %v", body)
+	}
+	ts, _ := body["timestamp"].(string)
+	if _, err := time.Parse(time.RFC3339, ts); err != nil {
+		t.Fatalf("timestamp %q: %v", ts, err)
+	}
+}
+
+func TestAuthRejectsEveryBadKeyAlike(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
+		f := newFixture(t, s)
+		revokedKey, revoked, err := apikeys.Issue(context.Background(), s, f.projectA.ID, "old")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, _, _ := f.do(t, "DELETE", "/api_keys/"+revoked.ID, basic(f.keyA), ""); st != http.StatusOK {
+			t.Fatalf("revoke: status %d", st)
+		}
+		cases := []struct {
+			name, path, authorization string
+			headers                   []string
+		}{
+			{"missing", "/api_keys", "", nil},
+			{"empty basic user", "/api_keys", basic(""), nil},
+			{"basic not base64", "/api_keys", "Basic !!!", nil},
+			{"unknown scheme", "/api_keys", "Token " + f.keyA, nil},
+			{"empty bearer", "/api_keys", "Bearer ", nil},
+			{"not a patchbay key", "/api_keys", basic("sk_live_123"), nil},
+			{"unknown key", "/api_keys", basic("v1.local.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), nil},
+			{"truncated key", "/api_keys", basic(f.keyA[:len(f.keyA)-1]), nil},
+			{"oversized key", "/api_keys", basic(f.keyA + strings.Repeat("x", 200)), nil},
+			{"revoked key", "/api_keys", basic(revokedKey), nil},
+			{"revoked key as bearer", "/api_keys", "Bearer " + revokedKey, nil},
+			{"another project's id in the path", "/projects/" + f.projectB.ID, basic(f.keyA), nil},
+			{"another project in x-project-id", "/api_keys", basic(f.keyA), []string{"X-Project-Id", f.projectB.ID}},
+		}
+		var messages []string
+		for _, tc := range cases {
+			st, h, body := f.do(t, "GET", tc.path, tc.authorization, "", tc.headers...)
+			wantError(t, st, body, http.StatusUnauthorized)
+			if h.Get("WWW-Authenticate") == "" {
+				t.Errorf("%s: no WWW-Authenticate header", tc.name)
+			}
+			messages = append(messages, body["message"].(string))
+		}
+		for i, m := range messages {
+			if m != messages[0] {
+				t.Errorf("case %q answers %q, case %q answers %q: the messages must not differ", cases[i].name, m, cases[0].name, messages[0])
+			}
+		}
+	})
+}
+
+func TestAuthAcceptsBasicAndBearer(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
+		f := newFixture(t, s)
+		for _, authorization := range []string{basic(f.keyA), "Bearer " + f.keyA} {
+			st, _, body := f.do(t, "GET", "/projects/"+f.projectA.ID, authorization, "", "X-Project-Id", f.projectA.ID)
+			if st != http.StatusOK || body["id"] != f.projectA.ID || body["name"] != "A" {
+				t.Fatalf("%s: status %d body %v", authorization[:6], st, body)
+			}
+		}
+	})
+}
+
+func TestProjectIsolation(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
+		f := newFixture(t, s)
+		st, _, body := f.do(t, "GET", "/api_keys", basic(f.keyA), "")
+		if st != http.StatusOK {
+			t.Fatalf("status %d", st)
+		}
+		data := body["data"].([]any)
+		if len(data) != 1 {
+			t.Fatalf("project A sees %d keys, want its own 1: %v", len(data), data)
+		}
+		for _, k := range data {
+			k := k.(map[string]any)
+			if k["project_id"] != f.projectA.ID {
+				t.Fatalf("project A sees key %v", k)
+			}
+			if _, has := k["key"]; has {
+				t.Fatal("listing returns a plaintext key")
+			}
+		}
+		st, _, body = f.do(t, "DELETE", "/api_keys/"+f.keyBID, basic(f.keyA), "")
+		wantError(t, st, body, http.StatusNotFound)
+		if st, _, _ := f.do(t, "GET", "/api_keys", basic(f.keyB), ""); st != http.StatusOK {
+			t.Fatalf("project A's delete attempt broke project B's key: status %d", st)
+		}
+	})
+}
+
+func TestCreateAndRevokeKeys(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
+		f := newFixture(t, s)
+		st, _, body := f.do(t, "POST", "/api_keys", basic(f.keyA), `{"name":"ci"}`)
+		if st != http.StatusCreated {
+			t.Fatalf("create: %d %v", st, body)
+		}
+		newKey, _ := body["key"].(string)
+		if !strings.HasPrefix(newKey, body["prefix"].(string)) {
+			t.Fatalf("key %q does not start with its prefix %q", newKey, body["prefix"])
+		}
+		if st, _, _ := f.do(t, "GET", "/api_keys", basic(newKey), ""); st != http.StatusOK {
+			t.Fatalf("new key rejected: %d", st)
+		}
+		// A key can revoke itself; the very next request fails.
+		if st, _, _ := f.do(t, "DELETE", "/api_keys/"+body["id"].(string), basic(newKey), ""); st != http.StatusOK {
+			t.Fatalf("revoke: %d", st)
+		}
+		st, _, errBody := f.do(t, "GET", "/api_keys", basic(newKey), "")
+		wantError(t, st, errBody, http.StatusUnauthorized)
+
+		for _, bad := range []string{`{}`, `{"name":"  "}`, `{"name":1}`, `not json`, `{"name":"x","extra":true}`} {
+			st, _, body := f.do(t, "POST", "/api_keys", basic(f.keyA), bad)
+			wantError(t, st, body, http.StatusBadRequest)
+		}
+	})
+}
+
+func TestRevocationSeenByEveryNode(t *testing.T) {
+	for _, b := range backendtest.All {
+		t.Run(b.Name, func(t *testing.T) {
+			url := b.URL(t)
+			keys := backendtest.TestKeys(t)
+			// Two servers, each with its own connection pool, stand in for two nodes.
+			var nodes []*fixture
+			first := backendtest.OpenURL(t, url, keys)
+			f := newFixture(t, first)
+			nodes = append(nodes, f, &fixture{srv: httptest.NewServer(api.New(api.Options{Store: backendtest.OpenURL(t, url, keys), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))})
+			t.Cleanup(nodes[1].srv.Close)
+			for _, n := range nodes {
+				if st, _, _ := n.do(t, "GET", "/api_keys", basic(f.keyB), ""); st != http.StatusOK {
+					t.Fatalf("before revocation: %d", st)
+				}
+			}
+			if st, _, _ := nodes[0].do(t, "DELETE", "/api_keys/"+f.keyBID, basic(f.keyB), ""); st != http.StatusOK {
+				t.Fatalf("revoke: %d", st)
+			}
+			for i, n := range nodes {
+				if st, _, _ := n.do(t, "GET", "/api_keys", basic(f.keyB), ""); st != http.StatusUnauthorized {
+					t.Fatalf("node %d still accepts the revoked key: %d", i, st)
+				}
+			}
+		})
+	}
+}
+
+func TestErrorsAreJSON(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
+		f := newFixture(t, s)
+		st, _, body := f.do(t, "GET", "/no/such/thing", "", "")
+		wantError(t, st, body, http.StatusNotFound)
+		st, h, body := f.do(t, "POST", "/healthz", "", "")
+		wantError(t, st, body, http.StatusMethodNotAllowed)
+		if !strings.Contains(h.Get("Allow"), "GET") {
+			t.Fatalf("Allow = %q", h.Get("Allow"))
+		}
+	})
+}
+
+func TestRequestIDs(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
+		f := newFixture(t, s)
+		_, h, _ := f.do(t, "GET", "/healthz", "", "", "X-Request-Id", "trace-123")
+		if h.Get("X-Request-Id") != "trace-123" {
+			t.Fatalf("incoming request id not kept: %q", h.Get("X-Request-Id"))
+		}
+		_, h1, _ := f.do(t, "GET", "/healthz", "", "", "X-Request-Id", "bad\tid")
+		_, h2, _ := f.do(t, "GET", "/healthz", "", "")
+		if id1, id2 := h1.Get("X-Request-Id"), h2.Get("X-Request-Id"); id1 == "" || id1 == "bad\tid" || id1 == id2 {
+			t.Fatalf("generated ids %q and %q", id1, id2)
+		}
+	})
+}
+
+func TestHealthReadinessAndMetrics(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
+		f := newFixture(t, s)
+		if st, _, body := f.do(t, "GET", "/healthz", "", ""); st != http.StatusOK || body["status"] != "ok" {
+			t.Fatalf("healthz: %d %v", st, body)
+		}
+		if st, _, _ := f.do(t, "GET", "/readyz", "", ""); st != http.StatusOK {
+			t.Fatalf("readyz: %d", st)
+		}
+		resp, err := http.Get(f.srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(metrics), `patchbay_http_requests_total{method="GET",route="GET /readyz",status="200"} 1`) {
+			t.Fatalf("metrics do not count the readyz request:\n%s", metrics)
+		}
+		s.Close() // the database goes away
+		st, _, body := f.do(t, "GET", "/readyz", "", "")
+		wantError(t, st, body, http.StatusServiceUnavailable)
+		if st, _, _ := f.do(t, "GET", "/healthz", "", ""); st != http.StatusOK {
+			t.Fatalf("healthz must not depend on the database: %d", st)
+		}
+	})
+}
