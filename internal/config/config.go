@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -161,11 +162,19 @@ func (c Config) Logger(w *os.File) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// redactURL hides the password of a URL for error messages.
+var schemePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
+
+// redactURL describes a database URL for error messages by its scheme alone. A
+// value that is not a well-formed URL can hold a password anywhere (a libpq
+// "host=… password=…" string, a mistyped "postgres:/user:pass@host"), where
+// url.URL.Redacted would not find it, so nothing after the scheme is shown.
 func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable URL)"
+	scheme, rest, ok := strings.Cut(raw, ":")
+	if !ok || !schemePattern.MatchString(scheme) {
+		return "(no URL scheme)"
 	}
-	return u.Redacted()
+	if strings.HasPrefix(rest, "//") {
+		return scheme + "://…"
+	}
+	return scheme + ":…"
 }

@@ -74,21 +74,27 @@ func NewKeyring(keys ...Key) (*Keyring, error) {
 // base64, padded or not, are accepted.
 func ParseKeys(spec string) (*Keyring, error) {
 	var keys []Key
-	fields := strings.FieldsFunc(spec, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' })
-	for i, field := range fields {
-		field = strings.TrimSpace(field)
-		if field == "" || strings.HasPrefix(field, "#") {
+	lines := strings.FieldsFunc(spec, func(r rune) bool { return r == '\n' || r == '\r' })
+	for _, line := range lines {
+		// A comment spans its whole line, commas and colons included.
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
 			continue
 		}
-		id, encoded, ok := strings.Cut(field, ":")
-		if !ok {
-			return nil, fmt.Errorf("key %d: want id:base64key", i+1)
+		for _, field := range strings.Split(line, ",") {
+			field = strings.TrimSpace(field)
+			if field == "" || strings.HasPrefix(field, "#") {
+				continue
+			}
+			id, encoded, ok := strings.Cut(field, ":")
+			if !ok {
+				return nil, fmt.Errorf("key %d: want id:base64key", len(keys)+1)
+			}
+			secret, err := decodeBase64(strings.TrimSpace(encoded))
+			if err != nil {
+				return nil, fmt.Errorf("key %q: not base64: %w", id, err)
+			}
+			keys = append(keys, Key{ID: strings.TrimSpace(id), Secret: secret})
 		}
-		secret, err := decodeBase64(strings.TrimSpace(encoded))
-		if err != nil {
-			return nil, fmt.Errorf("key %q: not base64: %w", id, err)
-		}
-		keys = append(keys, Key{ID: strings.TrimSpace(id), Secret: secret})
 	}
 	return NewKeyring(keys...)
 }
@@ -147,8 +153,11 @@ func (r *Keyring) Open(sealed, aad string) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: key %q is not configured (add it to PATCHBAY_ENCRYPTION_KEYS)", ErrOpen, id)
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(encoded)
-	if err != nil || len(raw) < aead.NonceSize()+aead.Overhead() {
+	// Only the exact text Seal produces opens: the lenient decoder would skip
+	// newlines and ignore the unused bits of the last character, so altered text
+	// would still open.
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(encoded)
+	if err != nil || strings.ContainsAny(encoded, "\r\n") || len(raw) < aead.NonceSize()+aead.Overhead() {
 		return nil, fmt.Errorf("%w: malformed ciphertext", ErrOpen)
 	}
 	nonce, ciphertext := raw[:aead.NonceSize()], raw[aead.NonceSize():]

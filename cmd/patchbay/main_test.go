@@ -1,0 +1,357 @@
+package main_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/secrets"
+	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+	"github.com/patchbayhq/patchbay/internal/store/postgres/pgtest"
+)
+
+var binary string
+
+// TestMain builds the patchbay binary once; the tests run it as a user would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "patchbay-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "patchbay")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build patchbay: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// env is the process environment without PATCHBAY_* settings, plus extra.
+func env(extra ...string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PATCHBAY_") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, extra...)
+}
+
+// run runs a patchbay command to completion in dir.
+func run(t *testing.T, dir string, environ []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir, cmd.Env = dir, environ
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if exit, ok := err.(*exec.ExitError); ok {
+		return o.String(), e.String(), exit.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), 0
+}
+
+var (
+	keyPattern       = regexp.MustCompile(`v1\.local\.[A-Za-z0-9_-]{43}`)
+	listeningPattern = regexp.MustCompile(`is listening on (\S+)`)
+)
+
+// node is one running `patchbay serve`.
+type node struct {
+	cmd    *exec.Cmd
+	lines  chan string
+	url    string
+	stdout string // what it printed up to the listening line
+	stderr *strings.Builder
+}
+
+// launch starts `patchbay serve` on a free port without waiting for it.
+func launch(t *testing.T, dir string, environ []string) *node {
+	t.Helper()
+	cmd := exec.Command(binary, "serve", "--listen", "127.0.0.1:0")
+	cmd.Dir, cmd.Env = dir, environ
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &node{cmd: cmd, lines: make(chan string), stderr: &strings.Builder{}}
+	cmd.Stderr = n.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			n.lines <- sc.Text()
+		}
+		close(n.lines)
+	}()
+	return n
+}
+
+// waitListening reads the node's output until it says where it listens.
+func (n *node) waitListening(t *testing.T) {
+	t.Helper()
+	var printed strings.Builder
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case line, ok := <-n.lines:
+			if !ok {
+				n.cmd.Wait()
+				t.Fatalf("serve exited before listening:\n%s\nstderr:\n%s", printed.String(), n.stderr)
+			}
+			printed.WriteString(line + "\n")
+			if m := listeningPattern.FindStringSubmatch(line); m != nil {
+				n.url, n.stdout = "http://"+m[1], printed.String()
+				go func() { // keep the pipe drained so the node never blocks on stdout
+					for range n.lines {
+					}
+				}()
+				return
+			}
+		case <-timeout:
+			t.Fatalf("serve did not start listening in 30s:\n%s\nstderr:\n%s", printed.String(), n.stderr)
+		}
+	}
+}
+
+// startServe runs `patchbay serve` on a free port and waits until it listens.
+func startServe(t *testing.T, dir string, environ []string) *node {
+	t.Helper()
+	n := launch(t, dir, environ)
+	n.waitListening(t)
+	return n
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (n *node) stop(t *testing.T) {
+	t.Helper()
+	n.cmd.Process.Signal(syscall.SIGTERM)
+	if err := n.cmd.Wait(); err != nil {
+		t.Fatalf("serve did not exit cleanly on SIGTERM: %v\nstderr:\n%s", err, n.stderr)
+	}
+}
+
+func get(t *testing.T, url, key string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if key != "" {
+		req.SetBasicAuth(key, "")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestServeWithNoConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	n := startServe(t, dir, env())
+	key := keyPattern.FindString(n.stdout)
+	if key == "" {
+		t.Fatalf("first start printed no API key:\n%s", n.stdout)
+	}
+	for _, f := range []string{"data", "data/patchbay.db", "data/patchbay.key"} {
+		info, err := os.Stat(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		want := os.FileMode(0o600)
+		if info.IsDir() {
+			want = 0o700
+		}
+		if info.Mode().Perm() != want {
+			t.Errorf("%s has mode %o, want %o", f, info.Mode().Perm(), want)
+		}
+	}
+	if st := get(t, n.url+"/readyz", key); st != http.StatusOK {
+		t.Fatalf("readyz: %d", st)
+	}
+	if st := get(t, n.url+"/api_keys", key); st != http.StatusOK {
+		t.Fatalf("api_keys with the printed key: %d", st)
+	}
+	if st := get(t, n.url+"/api_keys", ""); st != http.StatusUnauthorized {
+		t.Fatalf("api_keys without a key: %d", st)
+	}
+	n.stop(t)
+	if strings.Contains(n.stderr.String(), key) {
+		t.Fatal("the API key was written to the log")
+	}
+
+	again := startServe(t, dir, env())
+	if keyPattern.MatchString(again.stdout) {
+		t.Fatalf("second start printed a new key:\n%s", again.stdout)
+	}
+	if st := get(t, again.url+"/api_keys", key); st != http.StatusOK {
+		t.Fatalf("the first key stopped working after a restart: %d", st)
+	}
+	again.stop(t)
+}
+
+func TestTwoNodesOnPostgres(t *testing.T) {
+	dbURL := pgtest.NewSchema(t)
+	k, err := secrets.GenerateKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	environ := env("PATCHBAY_DATABASE_URL="+dbURL, "PATCHBAY_ENCRYPTION_KEYS="+secrets.Format(k))
+	// Both nodes start on the same empty schema at the same moment.
+	a, b := launch(t, t.TempDir(), environ), launch(t, t.TempDir(), environ)
+	a.waitListening(t)
+	b.waitListening(t)
+	for _, n := range []*node{a, b} {
+		if st := get(t, n.url+"/readyz", ""); st != http.StatusOK {
+			t.Fatalf("readyz: %d\n%s", st, n.stderr)
+		}
+		if strings.Contains(n.stderr.String(), "level=ERROR") {
+			t.Fatalf("a node logged an error at start:\n%s", n.stderr)
+		}
+	}
+	out, errOut, code := run(t, t.TempDir(), environ, "projects", "create", "--name", "Acme")
+	key := keyPattern.FindString(out)
+	if code != 0 || key == "" {
+		t.Fatalf("projects create: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, n := range []*node{a, b} {
+		if st := get(t, n.url+"/api_keys", key); st != http.StatusOK {
+			t.Fatalf("new key on a node: %d", st)
+		}
+	}
+	out, _, _ = run(t, t.TempDir(), environ, "keys", "list")
+	keyID := regexp.MustCompile(`key_[a-z0-9]+`).FindString(out)
+	if _, errOut, code := run(t, t.TempDir(), environ, "keys", "revoke", keyID); code != 0 {
+		t.Fatalf("keys revoke: exit %d: %s", code, errOut)
+	}
+	for _, n := range []*node{a, b} {
+		if st := get(t, n.url+"/api_keys", key); st != http.StatusUnauthorized {
+			t.Fatalf("revoked key still works on a node: %d", st)
+		}
+	}
+	a.stop(t)
+	b.stop(t)
+}
+
+func TestSecretsRotateCommand(t *testing.T) {
+	dir := t.TempDir()
+	k1, _ := secrets.GenerateKey("k1")
+	k2, _ := secrets.GenerateKey("k2")
+	dbURL := "sqlite:" + filepath.Join(dir, "patchbay.db")
+	ring := func(keys ...secrets.Key) *secrets.Keyring {
+		r, err := secrets.NewKeyring(keys...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	s := backendtest.OpenURL(t, dbURL, ring(k1))
+	ctx := context.Background()
+	p, err := s.CreateProject(ctx, store.Project{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 5 {
+		prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: "n", ClientID: "c", ClientSecret: fmt.Sprint("secret-", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, prof.ID)
+	}
+	s.Close()
+
+	out, errOut, code := run(t, dir, env("PATCHBAY_DATABASE_URL="+dbURL, "PATCHBAY_ENCRYPTION_KEYS="+secrets.Format(k2, k1)), "secrets", "rotate", "--batch-size", "2")
+	if code != 0 || !strings.Contains(out, "Done: 5 secrets re-sealed") || !strings.Contains(out, "re-sealed 2 secrets") {
+		t.Fatalf("secrets rotate: exit %d\n%s\n%s", code, out, errOut)
+	}
+	onlyK2 := backendtest.OpenURL(t, dbURL, ring(k2))
+	for i, id := range ids {
+		prof, err := onlyK2.GetConnectorProfile(ctx, p.ID, id)
+		if err != nil || prof.ClientSecret != fmt.Sprint("secret-", i) {
+			t.Fatalf("after rotation, profile %s: %q, %v", id, prof.ClientSecret, err)
+		}
+	}
+}
+
+func TestBadStartupSaysWhatToFix(t *testing.T) {
+	k, _ := secrets.GenerateKey("k1")
+	keys := "PATCHBAY_ENCRYPTION_KEYS=" + secrets.Format(k)
+	cases := []struct {
+		name     string
+		args     []string
+		env      []string
+		prepare  func(dir string)
+		wantCode int
+		wantText string
+		oneLine  bool
+	}{
+		{name: "unreadable key file", args: []string{"serve"}, prepare: func(dir string) {
+			os.MkdirAll(filepath.Join(dir, "data", "patchbay.key"), 0o700) // a directory cannot be read as a key file
+		}, wantCode: 1, wantText: "PATCHBAY_ENCRYPTION_KEYS", oneLine: true},
+		{name: "malformed encryption keys", args: []string{"serve"}, env: []string{"PATCHBAY_ENCRYPTION_KEYS=k1:short"}, wantCode: 1, wantText: "PATCHBAY_ENCRYPTION_KEYS", oneLine: true},
+		{name: "unreachable database", args: []string{"serve"}, env: []string{keys, "PATCHBAY_DATABASE_URL=postgres://postgres@127.0.0.1:1/none?connect_timeout=2"}, wantCode: 1, wantText: "PATCHBAY_DATABASE_URL", oneLine: true},
+		{name: "unknown database scheme", args: []string{"serve"}, env: []string{"PATCHBAY_DATABASE_URL=mysql://x"}, wantCode: 2, wantText: "PATCHBAY_DATABASE_URL"},
+		{name: "bad log level", args: []string{"serve"}, env: []string{"PATCHBAY_LOG_LEVEL=loud"}, wantCode: 2, wantText: "PATCHBAY_LOG_LEVEL"},
+		{name: "bad listen flag", args: []string{"serve", "--listen", "nowhere"}, wantCode: 2, wantText: "--listen"},
+		{name: "unknown flag", args: []string{"serve", "--colour"}, wantCode: 2, wantText: "unknown flag: --colour"},
+		{name: "unknown command", args: []string{"srve"}, wantCode: 2, wantText: `unknown command "srve"`},
+		{name: "stray argument", args: []string{"migrate", "now"}, wantCode: 2, wantText: "takes no arguments"},
+		{name: "revoke without id", args: []string{"keys", "revoke"}, wantCode: 2, wantText: "needs 1 argument"},
+		{name: "bad batch size", args: []string{"secrets", "rotate", "--batch-size", "0"}, wantCode: 2, wantText: "--batch-size"},
+		{name: "non-numeric batch size", args: []string{"secrets", "rotate", "--batch-size", "lots"}, wantCode: 2, wantText: "invalid argument"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.prepare != nil {
+				tc.prepare(dir)
+			}
+			_, stderr, code := run(t, dir, env(tc.env...), tc.args...)
+			if code != tc.wantCode {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.wantCode, stderr)
+			}
+			if !strings.Contains(stderr, tc.wantText) {
+				t.Fatalf("stderr does not mention %q:\n%s", tc.wantText, stderr)
+			}
+			if strings.Contains(stderr, "panic") || strings.Contains(stderr, "goroutine ") {
+				t.Fatalf("a panic instead of an error:\n%s", stderr)
+			}
+			if tc.oneLine && strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+				t.Fatalf("want one line on stderr, got:\n%s", stderr)
+			}
+		})
+	}
+}
+
+func TestCommandsHaveHelp(t *testing.T) {
+	for _, args := range [][]string{
+		{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"projects", "create", "--help"}, {"projects", "list", "--help"},
+		{"keys", "create", "--help"}, {"keys", "list", "--help"}, {"keys", "revoke", "--help"}, {"secrets", "rotate", "--help"}, {"version", "--help"},
+	} {
+		out, _, code := run(t, t.TempDir(), env(), args...)
+		if code != 0 || !strings.Contains(out, "Usage:") || len(out) < 200 {
+			t.Errorf("patchbay %s: exit %d, output:\n%s", strings.Join(args, " "), code, out)
+		}
+	}
+}
