@@ -9,12 +9,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/config"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 )
 
 // withStore runs fn with the configured, migrated store, closing it afterwards.
-func withStore(cmd *cobra.Command, fn func(s *sqlstore.Store) error) error {
+func withStore(cmd *cobra.Command, fn func(cfg config.Config, s *sqlstore.Store) error) error {
 	cfg, log, err := loadConfig(cmd)
 	if err != nil {
 		return err
@@ -24,7 +25,7 @@ func withStore(cmd *cobra.Command, fn func(s *sqlstore.Store) error) error {
 		return err
 	}
 	defer s.Close()
-	return fn(s)
+	return fn(cfg, s)
 }
 
 func newMigrateCmd() *cobra.Command {
@@ -70,7 +71,7 @@ func newProjectsCmd() *cobra.Command {
 			if name == "" {
 				return usageError{errors.New("--name is required, e.g. patchbay projects create --name Production")}
 			}
-			return withStore(cmd, func(s *sqlstore.Store) error {
+			return withStore(cmd, func(cfg config.Config, s *sqlstore.Store) error {
 				p, err := s.CreateProject(cmd.Context(), store.Project{Name: name})
 				if err != nil {
 					return err
@@ -80,7 +81,7 @@ func newProjectsCmd() *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Created project %q (%s).\n", p.Name, p.ID)
-				printNewKey(cmd.OutOrStdout(), p, key, "http://localhost:8080")
+				printNewKey(cmd.OutOrStdout(), p, key, cfg.ResolvePublicURL(cfg.Listen))
 				return nil
 			})
 		},
@@ -91,7 +92,7 @@ func newProjectsCmd() *cobra.Command {
 		Short: "List projects",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, func(s *sqlstore.Store) error {
+			return withStore(cmd, func(cfg config.Config, s *sqlstore.Store) error {
 				projects, err := s.ListProjects(cmd.Context())
 				if err != nil {
 					return err
@@ -147,7 +148,7 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 		Short: "Create an API key and print it once",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, func(s *sqlstore.Store) error {
+			return withStore(cmd, func(cfg config.Config, s *sqlstore.Store) error {
 				p, err := resolveProject(cmd, s, project)
 				if err != nil {
 					return err
@@ -156,7 +157,7 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 				if err != nil {
 					return err
 				}
-				printNewKey(cmd.OutOrStdout(), p, key, "http://localhost:8080")
+				printNewKey(cmd.OutOrStdout(), p, key, cfg.ResolvePublicURL(cfg.Listen))
 				return nil
 			})
 		},
@@ -167,7 +168,7 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 		Short: "List a project's API keys (prefixes only)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, func(s *sqlstore.Store) error {
+			return withStore(cmd, func(cfg config.Config, s *sqlstore.Store) error {
 				p, err := resolveProject(cmd, s, project)
 				if err != nil {
 					return err
@@ -194,7 +195,7 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 		Short: "Revoke an API key; it stops working at once on every node",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, func(s *sqlstore.Store) error {
+			return withStore(cmd, func(cfg config.Config, s *sqlstore.Store) error {
 				p, err := resolveProject(cmd, s, project)
 				if err != nil {
 					return err
@@ -238,15 +239,7 @@ Work is committed in batches; if it is interrupted, run it again.`,
 			if batch <= 0 {
 				return usageError{fmt.Errorf("--batch-size must be positive, got %d", batch)}
 			}
-			cfg, log, err := loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			keys, err := openKeyring(cfg, log)
-			if err != nil {
-				return err
-			}
-			return withStore(cmd, func(s *sqlstore.Store) error {
+			return withStore(cmd, func(cfg config.Config, s *sqlstore.Store) error {
 				out := cmd.OutOrStdout()
 				n, err := s.RotateSecrets(cmd.Context(), batch, func(done int) {
 					fmt.Fprintf(out, "re-sealed %d secrets…\n", done)
@@ -254,6 +247,7 @@ Work is committed in batches; if it is interrupted, run it again.`,
 				if err != nil {
 					return fmt.Errorf("%w\n%d secrets were re-sealed before the error; fix it and run 'patchbay secrets rotate' again", err, n)
 				}
+				keys := s.Keys()
 				fmt.Fprintf(out, "Done: %d secrets re-sealed; every secret is now sealed under key %q.\n", n, keys.Primary())
 				if ids := keys.IDs(); len(ids) > 1 {
 					fmt.Fprintf(out, "You can now remove keys %v from PATCHBAY_ENCRYPTION_KEYS.\n", ids[1:])

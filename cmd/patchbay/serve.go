@@ -63,7 +63,7 @@ func runServe(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return fmt.Errorf("PATCHBAY_LISTEN: %w", err)
 	}
-	publicURL := cfg.ResolvePublicURL(ln.Addr())
+	publicURL := cfg.ResolvePublicURL(ln.Addr().String())
 	out := cmd.OutOrStdout()
 	if err := bootstrap(ctx, cfg, s, out, publicURL); err != nil {
 		ln.Close()

@@ -140,13 +140,13 @@ func (c Config) KeyFile() string {
 	return filepath.Join(c.DataDir, "patchbay.key")
 }
 
-// ResolvePublicURL returns PublicURL, or http://localhost:PORT for the address the
-// server actually listens on when none is configured.
-func (c Config) ResolvePublicURL(addr net.Addr) string {
+// ResolvePublicURL returns PublicURL, or http://localhost:PORT for the listen
+// address (the one the server actually bound, when known) if none is configured.
+func (c Config) ResolvePublicURL(listenAddr string) string {
 	if c.PublicURL != "" {
 		return c.PublicURL
 	}
-	_, port, err := net.SplitHostPort(addr.String())
+	_, port, err := net.SplitHostPort(listenAddr)
 	if err != nil {
 		return "http://localhost"
 	}

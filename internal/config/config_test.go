@@ -411,22 +411,25 @@ func TestResolvePublicURL(t *testing.T) {
 	clearEnv(t)
 	t.Setenv("PATCHBAY_PUBLIC_URL", "https://patchbay.example.com/")
 	c := load(t)
-	if got := c.ResolvePublicURL(addr); got != "https://patchbay.example.com" {
+	if got := c.ResolvePublicURL(addr.String()); got != "https://patchbay.example.com" {
 		t.Errorf("configured: ResolvePublicURL = %q, want https://patchbay.example.com", got)
 	}
 
 	clearEnv(t)
 	c = load(t, "--listen", ":0")
-	if got := c.ResolvePublicURL(addr); got != "http://localhost:4321" {
-		t.Errorf("unconfigured: ResolvePublicURL = %q, want http://localhost:4321", got)
+	if got := c.ResolvePublicURL(addr.String()); got != "http://localhost:4321" {
+		t.Errorf("unconfigured: ResolvePublicURL(%q) = %q, want http://localhost:4321", addr, got)
 	}
 	v6 := &net.TCPAddr{IP: net.IPv6loopback, Port: 8443}
-	if got := c.ResolvePublicURL(v6); got != "http://localhost:8443" {
-		t.Errorf("IPv6 address: ResolvePublicURL = %q, want http://localhost:8443", got)
+	if got := c.ResolvePublicURL(v6.String()); got != "http://localhost:8443" {
+		t.Errorf("IPv6 address: ResolvePublicURL(%q) = %q, want http://localhost:8443", v6, got)
+	}
+	if got := load(t).ResolvePublicURL(load(t).Listen); got != "http://localhost:8080" {
+		t.Errorf("default listen address: ResolvePublicURL = %q, want http://localhost:8080", got)
 	}
 	unix := &net.UnixAddr{Name: "/tmp/patchbay.sock", Net: "unix"}
-	if got := c.ResolvePublicURL(unix); got != "http://localhost" {
-		t.Errorf("address without port: ResolvePublicURL = %q, want http://localhost", got)
+	if got := c.ResolvePublicURL(unix.String()); got != "http://localhost" {
+		t.Errorf("address without port: ResolvePublicURL(%q) = %q, want http://localhost", unix, got)
 	}
 }
 

@@ -56,7 +56,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, projectID string) ([]store.APIK
 
 // APIKeyByHash finds a key by the hash of its plaintext.
 func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, error) {
-	row := s.db.QueryRowContext(ctx, s.q(`SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = ?`), hash)
+	row := s.queryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = ?`, hash)
 	k, err := scanAPIKey(row)
 	if err != nil {
 		return store.APIKey{}, fmt.Errorf("api key by hash: %w", s.translate(err))

@@ -52,7 +52,7 @@ func (s *Store) CreateConnectorProfile(ctx context.Context, p store.ConnectorPro
 
 // GetConnectorProfile returns one profile of the project, secret opened.
 func (s *Store) GetConnectorProfile(ctx context.Context, projectID, id string) (store.ConnectorProfile, error) {
-	row := s.db.QueryRowContext(ctx, s.q(`SELECT `+profileColumns+` FROM connector_profiles WHERE project_id = ? AND id = ?`), projectID, id)
+	row := s.queryRow(ctx, `SELECT `+profileColumns+` FROM connector_profiles WHERE project_id = ? AND id = ?`, projectID, id)
 	p, err := s.scanProfile(row)
 	if err != nil {
 		return store.ConnectorProfile{}, fmt.Errorf("get connector profile %s: %w", id, s.translate(err))

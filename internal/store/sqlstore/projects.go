@@ -26,7 +26,7 @@ func (s *Store) CreateProject(ctx context.Context, p store.Project) (store.Proje
 
 // GetProject returns one project.
 func (s *Store) GetProject(ctx context.Context, id string) (store.Project, error) {
-	row := s.db.QueryRowContext(ctx, s.q(`SELECT id, name, created_at FROM projects WHERE id = ?`), id)
+	row := s.queryRow(ctx, `SELECT id, name, created_at FROM projects WHERE id = ?`, id)
 	p, err := scanProject(row)
 	if err != nil {
 		return store.Project{}, fmt.Errorf("get project %s: %w", id, s.translate(err))

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/secrets"
@@ -41,13 +42,16 @@ type Store struct {
 	db      *sql.DB
 	dialect Dialect
 	keys    *secrets.Keyring
-	queries map[string]string // "?" query → dialect query, filled once at start
+	stmts   sync.Map // "?" query → *sql.Stmt, prepared once per process
 }
 
 // New wraps db. Secrets are sealed and opened with keys.
 func New(db *sql.DB, dialect Dialect, keys *secrets.Keyring) *Store {
 	return &Store{db: db, dialect: dialect, keys: keys}
 }
+
+// Keys returns the key ring the store seals secrets with.
+func (s *Store) Keys() *secrets.Keyring { return s.keys }
 
 // DB returns the underlying database handle (tests inspect raw rows with it).
 func (s *Store) DB() *sql.DB { return s.db }
@@ -195,8 +199,45 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the prepared statements and the database.
+func (s *Store) Close() error {
+	s.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
+
+// stmt returns the prepared form of a "?" query. Hot reads reuse their statements:
+// on SQLite, parsing and planning a query costs more than running it.
+func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, s.q(query))
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// queryRow runs a "?" query expected to return one row, through the statement cache.
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) scanner {
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return errScanner{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// errScanner reports a failure to prepare as the row's scan error.
+type errScanner struct{ err error }
+
+func (e errScanner) Scan(...any) error { return e.err }
 
 // translate maps driver errors to the store's sentinel errors.
 func (s *Store) translate(err error) error {
@@ -231,7 +272,11 @@ type scanner interface{ Scan(dest ...any) error }
 
 // queryAll runs a "?" query and scans every row with scan.
 func queryAll[T any](ctx context.Context, s *Store, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
