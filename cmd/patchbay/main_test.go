@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -77,7 +78,25 @@ type node struct {
 	lines  chan string
 	url    string
 	stdout string // what it printed up to the listening line
-	stderr *strings.Builder
+	stderr *syncBuffer
+}
+
+// syncBuffer collects a process's output while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // launch starts `patchbay serve` on a free port without waiting for it.
@@ -89,7 +108,7 @@ func launch(t *testing.T, dir string, environ []string) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &node{cmd: cmd, lines: make(chan string), stderr: &strings.Builder{}}
+	n := &node{cmd: cmd, lines: make(chan string), stderr: &syncBuffer{}}
 	cmd.Stderr = n.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
