@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/config"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
@@ -76,13 +75,8 @@ func newProjectsCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				key, _, err := apikeys.Issue(cmd.Context(), s, p.ID, "default")
-				if err != nil {
-					return err
-				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Created project %q (%s).\n", p.Name, p.ID)
-				printNewKey(cmd.OutOrStdout(), p, key, cfg.ResolvePublicURL(cfg.Listen))
-				return nil
+				return issueKey(cmd.Context(), s, cmd.OutOrStdout(), p, "default", cfg.ResolvePublicURL(cfg.Listen))
 			})
 		},
 	}
@@ -133,6 +127,17 @@ func resolveProject(cmd *cobra.Command, s store.Store, flag string) (store.Proje
 	return store.Project{}, usageError{errors.New("there are several projects: pass --project ID (see 'patchbay projects list')")}
 }
 
+// withProject runs fn with the store and the project named by *project (or the only one).
+func withProject(cmd *cobra.Command, project *string, fn func(cfg config.Config, s *sqlstore.Store, p store.Project) error) error {
+	return withStore(cmd, func(cfg config.Config, s *sqlstore.Store) error {
+		p, err := resolveProject(cmd, s, *project)
+		if err != nil {
+			return err
+		}
+		return fn(cfg, s, p)
+	})
+}
+
 func newKeysCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keys",
@@ -148,17 +153,8 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 		Short: "Create an API key and print it once",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, func(cfg config.Config, s *sqlstore.Store) error {
-				p, err := resolveProject(cmd, s, project)
-				if err != nil {
-					return err
-				}
-				key, _, err := apikeys.Issue(cmd.Context(), s, p.ID, name)
-				if err != nil {
-					return err
-				}
-				printNewKey(cmd.OutOrStdout(), p, key, cfg.ResolvePublicURL(cfg.Listen))
-				return nil
+			return withProject(cmd, &project, func(cfg config.Config, s *sqlstore.Store, p store.Project) error {
+				return issueKey(cmd.Context(), s, cmd.OutOrStdout(), p, name, cfg.ResolvePublicURL(cfg.Listen))
 			})
 		},
 	}
@@ -168,11 +164,7 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 		Short: "List a project's API keys (prefixes only)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, func(cfg config.Config, s *sqlstore.Store) error {
-				p, err := resolveProject(cmd, s, project)
-				if err != nil {
-					return err
-				}
+			return withProject(cmd, &project, func(_ config.Config, s *sqlstore.Store, p store.Project) error {
 				keys, err := s.ListAPIKeys(cmd.Context(), p.ID)
 				if err != nil {
 					return err
@@ -195,11 +187,7 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 		Short: "Revoke an API key; it stops working at once on every node",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, func(cfg config.Config, s *sqlstore.Store) error {
-				p, err := resolveProject(cmd, s, project)
-				if err != nil {
-					return err
-				}
+			return withProject(cmd, &project, func(_ config.Config, s *sqlstore.Store, p store.Project) error {
 				k, err := s.RevokeAPIKey(cmd.Context(), p.ID, args[0], time.Now())
 				if errors.Is(err, store.ErrNotFound) {
 					return fmt.Errorf("no key %s in project %s (see 'patchbay keys list')", args[0], p.ID)

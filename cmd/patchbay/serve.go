@@ -99,17 +99,17 @@ func bootstrap(ctx context.Context, cfg config.Config, s store.Store, out io.Wri
 	if err != nil {
 		return fmt.Errorf("create default project: %w", err)
 	}
-	key, _, err := apikeys.Issue(ctx, s, p.ID, "default")
+	return issueKey(ctx, s, out, p, "default", publicURL)
+}
+
+// issueKey creates an API key and prints it, the only time it is ever shown, with
+// a command that uses it against baseURL.
+func issueKey(ctx context.Context, s store.Store, out io.Writer, p store.Project, name, baseURL string) error {
+	key, _, err := apikeys.Issue(ctx, s, p.ID, name)
 	if err != nil {
 		return err
 	}
-	printNewKey(out, p, key, publicURL)
-	return nil
-}
-
-// printNewKey shows a freshly issued key, the only time it is ever shown, with a
-// command that uses it against baseURL.
-func printNewKey(out io.Writer, p store.Project, key, baseURL string) {
 	fmt.Fprintf(out, "API key for project %q (%s), shown only this once; store it now:\n\n    %s\n\n", p.Name, p.ID, key)
 	fmt.Fprintf(out, "Use it as the Basic auth user name:\n\n    curl -u %s: %s/api_keys\n\n", key, baseURL)
+	return nil
 }

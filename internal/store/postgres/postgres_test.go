@@ -5,52 +5,23 @@ import (
 	"net/url"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store"
-	"github.com/patchbayhq/patchbay/internal/store/postgres"
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 	"github.com/patchbayhq/patchbay/internal/store/postgres/pgtest"
-	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 	"github.com/patchbayhq/patchbay/internal/store/storetest"
 )
 
-func openMigrated(t *testing.T, dbURL string, keys *secrets.Keyring) *sqlstore.Store {
-	t.Helper()
-	s, err := postgres.Open(context.Background(), dbURL, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func newDatabase(t *testing.T) storetest.Database {
-	dbURL := pgtest.NewSchema(t)
-	return storetest.Database{
-		Open: func(t *testing.T, keys *secrets.Keyring) store.Store { return openMigrated(t, dbURL, keys) },
-		Exec: func(t *testing.T, statement string) {
-			raw := openMigrated(t, dbURL, storetest.Ring(t, storetest.Key(t, "raw")))
-			if _, err := raw.DB().Exec(statement); err != nil {
-				t.Fatalf("exec %q: %v", statement, err)
-			}
-		},
-	}
-}
-
 func TestConformance(t *testing.T) {
 	pgtest.BaseURL(t)
-	storetest.Run(t, newDatabase)
+	storetest.Run(t, backendtest.Postgres.NewDatabase)
 }
 
 // TestNoPlaintextInDump dumps the profiles table with pg_dump and searches it.
 func TestNoPlaintextInDump(t *testing.T) {
 	dbURL := pgtest.NewSchema(t)
-	s := openMigrated(t, dbURL, storetest.Ring(t, storetest.Key(t, "k1")))
+	s := backendtest.OpenURL(t, dbURL, backendtest.TestKeys(t))
 	ctx := context.Background()
 	p, err := s.CreateProject(ctx, store.Project{Name: "Acme"})
 	if err != nil {
@@ -78,37 +49,5 @@ func TestNoPlaintextInDump(t *testing.T) {
 	}
 	if strings.Contains(dump, plaintext) {
 		t.Fatal("the client secret is stored in clear text")
-	}
-}
-
-// TestConcurrentMigrations starts several nodes' migrators on one empty schema.
-func TestConcurrentMigrations(t *testing.T) {
-	dbURL := pgtest.NewSchema(t)
-	keys := storetest.Ring(t, storetest.Key(t, "k1"))
-	var wg sync.WaitGroup
-	applied := make(chan int, 8)
-	for range 8 {
-		wg.Go(func() {
-			s, err := postgres.Open(context.Background(), dbURL, keys)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer s.Close()
-			versions, err := s.Migrate(context.Background())
-			if err != nil {
-				t.Error(err)
-			}
-			applied <- len(versions)
-		})
-	}
-	wg.Wait()
-	close(applied)
-	total := 0
-	for n := range applied {
-		total += n
-	}
-	if total != 1 {
-		t.Fatalf("migrations applied %d times in all, want exactly once", total)
 	}
 }

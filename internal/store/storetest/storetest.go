@@ -406,13 +406,7 @@ func testSecretNeedsItsKey(t *testing.T, db Database) {
 func testRotateSecrets(t *testing.T, db Database) {
 	ctx := context.Background()
 	k1, k2 := Key(t, "k1"), Key(t, "k2")
-	old := db.Open(t, Ring(t, k1))
-	p := mustProject(t, old, "Acme")
-	want := map[string]string{}
-	for i := range 7 {
-		prof := mustProfile(t, old, p.ID, fmt.Sprintf("secret-%d", i))
-		want[prof.ID] = prof.ClientSecret
-	}
+	p, want := seedSecrets(t, db.Open(t, Ring(t, k1)), 7)
 	both := db.Open(t, Ring(t, k2, k1))
 	var reports []int
 	n, err := both.RotateSecrets(ctx, 3, func(done int) { reports = append(reports, done) })
@@ -427,6 +421,18 @@ func testRotateSecrets(t *testing.T, db Database) {
 	}
 	onlyNew := db.Open(t, Ring(t, k2))
 	assertSecrets(t, onlyNew, p.ID, want)
+}
+
+// seedSecrets stores n profiles in a new project and returns their secrets by id.
+func seedSecrets(t *testing.T, s store.Store, n int) (store.Project, map[string]string) {
+	t.Helper()
+	p := mustProject(t, s, "Acme")
+	want := map[string]string{}
+	for i := range n {
+		prof := mustProfile(t, s, p.ID, fmt.Sprintf("secret-%d", i))
+		want[prof.ID] = prof.ClientSecret
+	}
+	return p, want
 }
 
 func assertSecrets(t *testing.T, s store.Store, projectID string, want map[string]string) {
@@ -447,13 +453,7 @@ func assertSecrets(t *testing.T, s store.Store, projectID string, want map[strin
 
 func testRotateResumes(t *testing.T, db Database) {
 	k1, k2 := Key(t, "k1"), Key(t, "k2")
-	old := db.Open(t, Ring(t, k1))
-	p := mustProject(t, old, "Acme")
-	want := map[string]string{}
-	for i := range 5 {
-		prof := mustProfile(t, old, p.ID, fmt.Sprintf("secret-%d", i))
-		want[prof.ID] = prof.ClientSecret
-	}
+	p, want := seedSecrets(t, db.Open(t, Ring(t, k1)), 5)
 	both := db.Open(t, Ring(t, k2, k1))
 	ctx, cancel := context.WithCancel(context.Background())
 	first, err := both.RotateSecrets(ctx, 2, func(int) { cancel() })

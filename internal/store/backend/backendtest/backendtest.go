@@ -8,9 +8,11 @@ import (
 	"testing"
 
 	"github.com/patchbayhq/patchbay/internal/secrets"
+	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend"
 	"github.com/patchbayhq/patchbay/internal/store/postgres/pgtest"
 	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
+	"github.com/patchbayhq/patchbay/internal/store/storetest"
 )
 
 // Backend is one storage backend a test can open fresh databases on.
@@ -20,10 +22,25 @@ type Backend struct {
 	URL func(t testing.TB) string
 }
 
-// All lists the backends.
-var All = []Backend{
-	{Name: "sqlite", URL: func(t testing.TB) string { return "sqlite:" + filepath.Join(t.TempDir(), "patchbay.db") }},
-	{Name: "postgres", URL: pgtest.NewSchema},
+var (
+	SQLite   = Backend{Name: "sqlite", URL: func(t testing.TB) string { return "sqlite:" + filepath.Join(t.TempDir(), "patchbay.db") }}
+	Postgres = Backend{Name: "postgres", URL: pgtest.NewSchema}
+	// All lists the backends.
+	All = []Backend{SQLite, Postgres}
+)
+
+// NewDatabase gives the conformance suite a fresh database on b.
+func (b Backend) NewDatabase(t *testing.T) storetest.Database {
+	url := b.URL(t)
+	return storetest.Database{
+		Open: func(t *testing.T, keys *secrets.Keyring) store.Store { return OpenURL(t, url, keys) },
+		Exec: func(t *testing.T, statement string) {
+			raw := OpenURL(t, url, TestKeys(t))
+			if _, err := raw.DB().Exec(statement); err != nil {
+				t.Fatalf("exec %q: %v", statement, err)
+			}
+		},
+	}
 }
 
 // Open opens and migrates a new database, closed when t ends.
