@@ -15,6 +15,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/api"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/config"
+	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -51,6 +52,10 @@ func runServe(cmd *cobra.Command, args []string) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	registry, err := connectors.Embedded()
+	if err != nil {
+		return err
+	}
 	s, applied, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -70,7 +75,7 @@ func runServe(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	fmt.Fprintf(out, "Patchbay %s is listening on %s (public URL %s)\n", versionString(), ln.Addr(), publicURL)
-	srv := api.New(api.Options{Store: s, Logger: log, Version: versionString()})
+	srv := api.New(api.Options{Store: s, Registry: registry, PublicURL: publicURL, Logger: log, Version: versionString()})
 	if err := api.Serve(ctx, ln, srv, log); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

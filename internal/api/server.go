@@ -8,30 +8,39 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/guide"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
 // Options configures a Server.
 type Options struct {
-	Store   store.Store
-	Logger  *slog.Logger
-	Version string
+	Store    store.Store
+	Registry *connectors.Registry
+	// PublicURL is where users and providers reach this deployment; OAuth
+	// redirect URIs are built from it.
+	PublicURL string
+	Logger    *slog.Logger
+	Version   string
 }
 
 // Server routes and answers Patchbay's HTTP requests.
 type Server struct {
-	store   store.Store
-	log     *slog.Logger
-	version string
-	metrics *metrics
-	mux     *http.ServeMux
-	handler http.Handler
+	store     store.Store
+	registry  *connectors.Registry
+	publicURL string
+	log       *slog.Logger
+	version   string
+	metrics   *metrics
+	mux       *http.ServeMux
+	handler   http.Handler
 }
 
 type metrics struct {
@@ -58,7 +67,7 @@ func newMetrics() *metrics {
 
 // New builds a Server.
 func New(o Options) *Server {
-	s := &Server{store: o.Store, log: o.Logger, version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
+	s := &Server{store: o.Store, registry: o.Registry, publicURL: strings.TrimRight(o.PublicURL, "/"), log: o.Logger, version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -76,6 +85,16 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api_keys", s.requireKey(s.listAPIKeys))
 	s.mux.Handle("POST /api_keys", s.requireKey(s.createAPIKey))
 	s.mux.Handle("DELETE /api_keys/{id}", s.requireKey(s.revokeAPIKey))
+
+	s.mux.Handle("GET /connectors", s.requireKey(s.listConnectors))
+	s.mux.Handle("GET /connectors/{key}", s.requireKey(s.getConnector))
+	s.mux.Handle("GET /connectors/{key}/scopes", s.requireKey(s.scopesFor))
+	s.mux.Handle("GET /actions", s.requireKey(s.listActions))
+
+	// The setup guides hold no secrets and need no key.
+	s.mux.HandleFunc("GET /guides/{key}", s.guidePage)
+	s.mux.HandleFunc("GET /guides/{key}/scopes", s.scopesFor)
+	s.mux.Handle("GET /static/guide/", guide.Assets())
 }
 
 // ServeHTTP answers one request.

@@ -45,6 +45,52 @@ func JoinScopes(scopes []string, separator string) (string, error) {
 	return strings.Join(scopes, sep), nil
 }
 
+// Selection is what an admin picks in the scope selector.
+type Selection struct {
+	Actions     []string // action ids; none means no action scopes
+	ExtraScopes []string // e.g. field-level scopes wanted on top
+	Separator   string   // a key of Separators; empty means "space"
+	Minimal     bool     // drop scopes that another selected scope includes
+}
+
+// Result is the scope selector's answer.
+type Result struct {
+	Scopes []string
+	Text   string // Scopes joined with the separator
+	// EnabledActions are the actions the resulting scopes allow.
+	EnabledActions []*Action
+}
+
+// Calculate turns a selection into the scopes to request. Errors name the
+// selection field at fault.
+func (c *Connector) Calculate(sel Selection) (Result, error) {
+	if sel.Separator == "" {
+		sel.Separator = "space"
+	}
+	if _, ok := Separators[sel.Separator]; !ok {
+		return Result{}, fmt.Errorf("separator: unknown %q; use one of %s", sel.Separator, strings.Join(SeparatorNames(), ", "))
+	}
+	for _, sc := range sel.ExtraScopes {
+		if _, ok := c.Scope(sc); !ok {
+			return Result{}, fmt.Errorf("extra_scopes: %q is not a %s scope", sc, c.Key)
+		}
+	}
+	scopes, err := c.RequiredScopes(sel.Actions)
+	if err != nil {
+		return Result{}, fmt.Errorf("actions: %w", err)
+	}
+	set := map[string]bool{}
+	for _, sc := range append(scopes, sel.ExtraScopes...) {
+		set[sc] = true
+	}
+	scopes = c.inDefinitionOrder(set)
+	if sel.Minimal {
+		scopes = c.MinimalScopes(scopes)
+	}
+	text, _ := JoinScopes(scopes, sel.Separator)
+	return Result{Scopes: scopes, Text: text, EnabledActions: c.EnabledActions(scopes)}, nil
+}
+
 // RequiredScopes returns the union of the scopes the given actions need, in the
 // order the connector defines its scopes. Unknown ids give an *UnknownActionsError
 // naming each of them.

@@ -1,0 +1,314 @@
+package api
+
+import (
+	"cmp"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/guide"
+)
+
+type scopeDefinitionJSON struct {
+	Name          string   `json:"name"`
+	Description   string   `json:"description"`
+	Includes      []string `json:"includes"`
+	UnlocksFields []string `json:"unlocks_fields,omitempty"`
+}
+
+type actionMetaJSON struct {
+	ID             string         `json:"id"`
+	Label          string         `json:"label"`
+	Description    string         `json:"description"`
+	RequiredScopes []string       `json:"required_scopes"`
+	ActionDetails  *actionDetails `json:"action_details,omitempty"`
+}
+
+type actionDetails struct {
+	Method    string         `json:"method"`
+	Path      string         `json:"path"`
+	Paginated bool           `json:"paginated"`
+	Inputs    map[string]any `json:"inputs"`
+}
+
+type connectorJSON struct {
+	Key               string                  `json:"key"`
+	Name              string                  `json:"name"`
+	Description       string                  `json:"description"`
+	DocsURL           string                  `json:"docs_url,omitempty"`
+	Categories        []string                `json:"categories"`
+	Notices           []connectors.Notice     `json:"notices"`
+	RedirectURI       string                  `json:"redirect_uri"`
+	GuideURL          string                  `json:"guide_url"`
+	Auth              *authJSON               `json:"auth,omitempty"`
+	RegistrationSteps []string                `json:"registration_steps,omitempty"`
+	TokenNotes        []string                `json:"token_notes,omitempty"`
+	AccountSetup      []connectors.SetupField `json:"account_setup,omitempty"`
+	ScopeDefinitions  []scopeDefinitionJSON   `json:"scope_definitions,omitempty"`
+	Actions           []actionMetaJSON        `json:"actions,omitempty"`
+	ActionsCount      int                     `json:"actions_count"`
+}
+
+type authJSON struct {
+	Type                     string `json:"type"`
+	GrantType                string `json:"grant_type"`
+	PKCE                     string `json:"pkce"`
+	ScopeSeparator           string `json:"scope_separator"`
+	ScopesInAuthorizeRequest bool   `json:"scopes_in_authorize_request"`
+	AccessTokenLifetime      int    `json:"access_token_lifetime_seconds"`
+	RefreshTokenRotates      bool   `json:"refresh_token_rotates"`
+}
+
+// summary is what every connector listing shows.
+func (s *Server) summary(c *connectors.Connector) connectorJSON {
+	return connectorJSON{
+		Key: c.Key, Name: c.Name, Description: c.Description, DocsURL: c.DocsURL,
+		Categories: c.Categories, Notices: c.Notices,
+		RedirectURI:  c.RedirectURI(s.publicURL),
+		GuideURL:     s.publicURL + "/guides/" + c.Key,
+		ActionsCount: len(c.Actions),
+	}
+}
+
+func scopeDefinitions(c *connectors.Connector) []scopeDefinitionJSON {
+	out := make([]scopeDefinitionJSON, len(c.Scopes))
+	for i, sc := range c.Scopes {
+		out[i] = scopeDefinitionJSON{Name: sc.ID, Description: sc.Description, Includes: nonNil(sc.Includes), UnlocksFields: sc.UnlocksFields}
+	}
+	return out
+}
+
+func actionMeta(a *connectors.Action, details bool) actionMetaJSON {
+	m := actionMetaJSON{ID: a.ID, Label: a.Label, Description: a.Description, RequiredScopes: a.Scopes}
+	if details {
+		inputs := map[string]any{}
+		if a.Inputs.Path != nil {
+			inputs["path"] = a.Inputs.Path
+		}
+		if a.Inputs.Query != nil {
+			inputs["query"] = a.Inputs.Query
+		}
+		if a.Inputs.Body != nil {
+			inputs["body"] = a.Inputs.Body
+		}
+		m.ActionDetails = &actionDetails{Method: a.Method, Path: a.Path, Paginated: a.Paginated, Inputs: inputs}
+	}
+	return m
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// connector finds the {key} connector, answering 404 itself when it is unknown.
+func (s *Server) connector(w http.ResponseWriter, r *http.Request) (*connectors.Connector, bool) {
+	c, ok := s.registry.Get(r.PathValue("key"))
+	if !ok {
+		writeError(w, http.StatusNotFound, "Unknown connector "+strconv.Quote(r.PathValue("key"))+"; GET /connectors lists them")
+	}
+	return c, ok
+}
+
+func (s *Server) listConnectors(w http.ResponseWriter, r *http.Request) {
+	var out []connectorJSON
+	for _, c := range s.registry.All() {
+		out = append(out, s.summary(c))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+}
+
+func (s *Server) getConnector(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.connector(w, r)
+	if !ok {
+		return
+	}
+	out := s.summary(c)
+	out.Auth = &authJSON{
+		Type: c.Auth.Type, GrantType: c.Auth.GrantType, PKCE: c.Auth.PKCE, ScopeSeparator: c.Auth.ScopeSeparator,
+		ScopesInAuthorizeRequest: c.Auth.ScopesInAuthorizeRequest,
+		AccessTokenLifetime:      int(c.Auth.AccessTokenLifetime.Seconds()),
+		RefreshTokenRotates:      c.Auth.RefreshTokenRotates,
+	}
+	out.RegistrationSteps = c.Steps(s.publicURL)
+	out.TokenNotes = c.TokenNotes
+	out.AccountSetup = c.AccountSetup
+	out.ScopeDefinitions = scopeDefinitions(c)
+	for i := range c.Actions {
+		out.Actions = append(out.Actions, actionMeta(&c.Actions[i], false))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// listActions answers GET /actions with one ActionsMeta entry per connector.
+func (s *Server) listActions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var wantConnectors []string
+	if v := q.Get("filter[connectors]"); v != "" {
+		wantConnectors = splitList(v)
+		for _, key := range wantConnectors {
+			if _, ok := s.registry.Get(key); !ok {
+				writeError(w, http.StatusBadRequest, "filter[connectors]: unknown connector "+strconv.Quote(key))
+				return
+			}
+		}
+	}
+	actionKey := q.Get("filter[action_key]")
+	search := strings.ToLower(strings.TrimSpace(q.Get("search")))
+	details := slices.Contains(splitList(q.Get("include")), "action_details")
+	pageSize, offset, err := pageParams(q.Get("page_size"), q.Get("next"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+
+	var metas []map[string]any
+	for _, c := range s.registry.All() {
+		if wantConnectors != nil && !slices.Contains(wantConnectors, c.Key) {
+			continue
+		}
+		connectorMatches := search == "" || strings.Contains(strings.ToLower(c.Name), search)
+		var actions []actionMetaJSON
+		for i := range c.Actions {
+			a := &c.Actions[i]
+			if actionKey != "" && a.ID != actionKey {
+				continue
+			}
+			if !connectorMatches && !strings.Contains(strings.ToLower(a.Label+" "+a.Description+" "+a.ID), search) {
+				continue
+			}
+			actions = append(actions, actionMeta(a, details))
+		}
+		if len(actions) == 0 {
+			continue
+		}
+		metas = append(metas, map[string]any{
+			"key": c.Key, "name": c.Name, "description": c.Description, "categories": c.Categories,
+			"authentication": []map[string]any{{
+				"key": c.Auth.Type, "label": "OAuth 2.0", "type": c.Auth.Type,
+				"required_scopes": mustScopes(c, actions),
+			}},
+			"scope_definitions": scopeDefinitions(c),
+			"actions":           actions,
+		})
+	}
+	page, next := paginate(metas, pageSize, offset)
+	if page == nil {
+		page = []map[string]any{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": page, "next": next})
+}
+
+// mustScopes is the union of the listed actions' scopes; the ids come from the
+// connector itself, so none can be unknown.
+func mustScopes(c *connectors.Connector, actions []actionMetaJSON) []string {
+	ids := make([]string, len(actions))
+	for i, a := range actions {
+		ids[i] = a.ID
+	}
+	scopes, _ := c.RequiredScopes(ids)
+	return nonNil(scopes)
+}
+
+// scopesFor answers the scope calculator: the scopes the chosen actions (plus any
+// extra scopes) need, joined with the chosen separator, and the actions they enable.
+func (s *Server) scopesFor(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.connector(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	sel := connectors.Selection{
+		Actions:     splitList(q.Get("actions")),
+		ExtraScopes: splitList(q.Get("extra_scopes")),
+		Separator:   q.Get("separator"),
+		Minimal:     q.Get("minimal") == "true",
+	}
+	res, err := c.Calculate(sel)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	out := scopesJSON{
+		Connector: c.Key, Actions: nonNil(sel.Actions), ExtraScopes: nonNil(sel.ExtraScopes), Scopes: nonNil(res.Scopes),
+		Separator: cmp.Or(sel.Separator, "space"), Minimal: sel.Minimal, Text: res.Text,
+		EnabledActions: []actionMetaJSON{}, RedirectURI: c.RedirectURI(s.publicURL),
+	}
+	for _, a := range res.EnabledActions {
+		out.EnabledActions = append(out.EnabledActions, actionMeta(a, false))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type scopesJSON struct {
+	Connector      string           `json:"connector"`
+	Actions        []string         `json:"actions"`
+	ExtraScopes    []string         `json:"extra_scopes"`
+	Scopes         []string         `json:"scopes"`
+	Separator      string           `json:"separator"`
+	Minimal        bool             `json:"minimal"`
+	Text           string           `json:"text"`
+	EnabledActions []actionMetaJSON `json:"enabled_actions"`
+	RedirectURI    string           `json:"redirect_uri"`
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// pageParams reads page_size (default 25, at most 100) and the opaque next cursor.
+func pageParams(size, next string) (int, int, error) {
+	pageSize := 25
+	if size != "" {
+		n, err := strconv.Atoi(size)
+		if err != nil || n < 1 || n > 100 {
+			return 0, 0, errors.New("page_size: must be a whole number from 1 to 100")
+		}
+		pageSize = n
+	}
+	offset := 0
+	if next != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(next)
+		n, convErr := strconv.Atoi(strings.TrimPrefix(string(raw), "o:"))
+		if err != nil || convErr != nil || n < 0 || !strings.HasPrefix(string(raw), "o:") {
+			return 0, 0, errors.New("next: not a cursor this endpoint returned")
+		}
+		offset = n
+	}
+	return pageSize, offset, nil
+}
+
+// paginate cuts one page from items and returns the cursor of the next, or nil.
+func paginate[T any](items []T, pageSize, offset int) ([]T, *string) {
+	if offset > len(items) {
+		offset = len(items)
+	}
+	end := min(offset+pageSize, len(items))
+	if end == len(items) {
+		return items[offset:end], nil
+	}
+	next := base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(end)))
+	return items[offset:end], &next
+}
+
+func (s *Server) guidePage(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.connector(w, r)
+	if !ok {
+		return
+	}
+	if err := guide.Render(w, c, s.publicURL); err != nil {
+		s.log.ErrorContext(r.Context(), "render guide", "connector", c.Key, "err", err)
+	}
+}
