@@ -367,10 +367,47 @@ func TestCommandsHaveHelp(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"projects", "create", "--help"}, {"projects", "list", "--help"},
 		{"keys", "create", "--help"}, {"keys", "list", "--help"}, {"keys", "revoke", "--help"}, {"secrets", "rotate", "--help"}, {"version", "--help"},
+		{"connectors", "list", "--help"}, {"connectors", "show", "--help"}, {"scopes", "--help"},
 	} {
 		out, _, code := run(t, t.TempDir(), env(), args...)
 		if code != 0 || !strings.Contains(out, "Usage:") || len(out) < 200 {
 			t.Errorf("patchbay %s: exit %d, output:\n%s", strings.Join(args, " "), code, out)
+		}
+	}
+}
+
+func TestConnectorCommands(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut, code := run(t, dir, env(), "connectors", "list")
+	if code != 0 || !strings.Contains(out, "justworks") || !strings.Contains(out, "employmenthero") {
+		t.Fatalf("connectors list: exit %d\n%s%s", code, out, errOut)
+	}
+	out, _, code = run(t, dir, env("PATCHBAY_PUBLIC_URL=https://hub.example.com"), "connectors", "show", "justworks")
+	if code != 0 || !strings.Contains(out, "https://hub.example.com/connect/oauth2/justworks/callback") || !strings.Contains(out, "partner-api@justworks.com") {
+		t.Fatalf("connectors show: exit %d\n%s", code, out)
+	}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scopes", "justworks", "--actions", "justworks_list_company_jurisdictions"}, "company.detail:read member.detail:read\n"},
+		{[]string{"scopes", "justworks", "--actions", "justworks_create_deductions,justworks_list_deductions", "--separator", "comma"}, "deductions:write,deductions:read\n"},
+		{[]string{"scopes", "justworks", "--minimal", "--separator", "semicolon"}, "company.detail:read;company.bank_account:read;member.detail:read;payroll:read;paystub:read;deductions:write;time_off:read\n"},
+	}
+	for _, tc := range cases {
+		out, errOut, code := run(t, dir, env(), tc.args...)
+		if code != 0 || out != tc.want {
+			t.Errorf("patchbay %s: exit %d, printed %q (%s), want %q", strings.Join(tc.args, " "), code, out, errOut, tc.want)
+		}
+	}
+	for _, bad := range [][]string{
+		{"scopes", "justworks", "--actions", "justworks_fly"},
+		{"scopes", "justworks", "--separator", "tab"},
+		{"scopes", "bamboohr"},
+		{"connectors", "show", "bamboohr"},
+	} {
+		if _, errOut, code := run(t, dir, env(), bad...); code != 2 || errOut == "" {
+			t.Errorf("patchbay %s: exit %d, stderr %q; want a usage error", strings.Join(bad, " "), code, errOut)
 		}
 	}
 }

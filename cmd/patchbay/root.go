@@ -63,7 +63,8 @@ and prints an API key on first start.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
 	})
-	root.AddCommand(newServeCmd(), newMigrateCmd(), newProjectsCmd(), newKeysCmd(), newSecretsCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newMigrateCmd(), newProjectsCmd(), newKeysCmd(), newSecretsCmd(),
+		newConnectorsCmd(), newScopesCmd(), newVersionCmd())
 	return root
 }
 

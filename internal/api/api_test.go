@@ -14,6 +14,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/api"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
@@ -47,10 +48,22 @@ func newFixture(t *testing.T, s *sqlstore.Store) *fixture {
 		t.Fatal(err)
 	}
 	f.keyBID = kb.ID
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.srv = httptest.NewServer(api.New(api.Options{Store: s, Logger: logger, Version: "test"}))
-	t.Cleanup(f.srv.Close)
+	f.srv = newServer(t, s)
 	return f
+}
+
+// newServer serves the API over real HTTP with the embedded connectors.
+func newServer(t *testing.T, s store.Store) *httptest.Server {
+	t.Helper()
+	registry, err := connectors.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(nil)
+	t.Cleanup(srv.Close)
+	srv.Config.Handler = api.New(api.Options{Store: s, Registry: registry, PublicURL: srv.URL,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test"})
+	return srv
 }
 
 // do sends a request with the given Authorization header value ("" for none).
@@ -228,8 +241,7 @@ func TestRevocationSeenByEveryNode(t *testing.T) {
 			var nodes []*fixture
 			first := backendtest.OpenURL(t, url, keys)
 			f := newFixture(t, first)
-			nodes = append(nodes, f, &fixture{srv: httptest.NewServer(api.New(api.Options{Store: backendtest.OpenURL(t, url, keys), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))})
-			t.Cleanup(nodes[1].srv.Close)
+			nodes = append(nodes, f, &fixture{srv: newServer(t, backendtest.OpenURL(t, url, keys))})
 			for _, n := range nodes {
 				if st, _, _ := n.do(t, "GET", "/api_keys", basic(f.keyB), ""); st != http.StatusOK {
 					t.Fatalf("before revocation: %d", st)

@@ -41,6 +41,7 @@ type connectorJSON struct {
 	Description       string                  `json:"description"`
 	DocsURL           string                  `json:"docs_url,omitempty"`
 	Categories        []string                `json:"categories"`
+	Icon              string                  `json:"icon"`
 	Notices           []connectors.Notice     `json:"notices"`
 	RedirectURI       string                  `json:"redirect_uri"`
 	GuideURL          string                  `json:"guide_url"`
@@ -67,7 +68,7 @@ type authJSON struct {
 func (s *Server) summary(c *connectors.Connector) connectorJSON {
 	return connectorJSON{
 		Key: c.Key, Name: c.Name, Description: c.Description, DocsURL: c.DocsURL,
-		Categories: c.Categories, Notices: c.Notices,
+		Categories: c.Categories, Notices: c.Notices, Icon: s.iconURL(c),
 		RedirectURI:  c.RedirectURI(s.publicURL),
 		GuideURL:     s.publicURL + "/guides/" + c.Key,
 		ActionsCount: len(c.Actions),
@@ -189,7 +190,7 @@ func (s *Server) listActions(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		metas = append(metas, map[string]any{
-			"key": c.Key, "name": c.Name, "description": c.Description, "categories": c.Categories,
+			"key": c.Key, "name": c.Name, "description": c.Description, "categories": c.Categories, "icon": s.iconURL(c),
 			"authentication": []map[string]any{{
 				"key": c.Auth.Type, "label": "OAuth 2.0", "type": c.Auth.Type,
 				"required_scopes": mustScopes(c, actions),
@@ -311,4 +312,21 @@ func (s *Server) guidePage(w http.ResponseWriter, r *http.Request) {
 	if err := guide.Render(w, c, s.publicURL); err != nil {
 		s.log.ErrorContext(r.Context(), "render guide", "connector", c.Key, "err", err)
 	}
+}
+
+func (s *Server) iconURL(c *connectors.Connector) string {
+	return s.publicURL + "/static/icons/" + c.Key + ".svg"
+}
+
+// icon serves a connector's logo.
+func (s *Server) icon(w http.ResponseWriter, r *http.Request) {
+	key, ok := strings.CutSuffix(r.PathValue("file"), ".svg")
+	c, found := s.registry.Get(key)
+	if !ok || !found {
+		writeError(w, http.StatusNotFound, "No such icon")
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Write(c.LogoSVG())
 }

@@ -95,6 +95,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /guides/{key}", s.guidePage)
 	s.mux.HandleFunc("GET /guides/{key}/scopes", s.scopesFor)
 	s.mux.Handle("GET /static/guide/", guide.Assets())
+	s.mux.HandleFunc("GET /static/icons/{file}", s.icon)
 }
 
 // ServeHTTP answers one request.

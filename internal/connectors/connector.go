@@ -14,11 +14,13 @@ import (
 
 // Connector is one provider's definition.
 type Connector struct {
-	Key               string   `yaml:"key"`
-	Name              string   `yaml:"name"`
-	Description       string   `yaml:"description"`
-	DocsURL           string   `yaml:"docs_url"`
-	Categories        []string `yaml:"categories"`
+	Key         string   `yaml:"key"`
+	Name        string   `yaml:"name"`
+	Description string   `yaml:"description"`
+	DocsURL     string   `yaml:"docs_url"`
+	Categories  []string `yaml:"categories"`
+	// Logo is an SVG file, relative to the definitions directory.
+	Logo              string   `yaml:"logo"`
 	Notices           []Notice `yaml:"notices"`
 	RegistrationSteps []string `yaml:"registration_steps"`
 	TokenNotes        []string `yaml:"token_notes"`
@@ -30,6 +32,7 @@ type Connector struct {
 	AccountSetup []SetupField `yaml:"account_setup"`
 	Actions      []Action     `yaml:"actions"`
 
+	logoSVG     []byte
 	actionIndex map[string]int // action id → position in Actions
 	scopeIndex  map[string]int // scope id → position in Scopes
 }
@@ -174,6 +177,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	d.Duration = v
 	return nil
 }
+
+// LogoSVG returns the connector's logo, an SVG image.
+func (c *Connector) LogoSVG() []byte { return c.logoSVG }
 
 // Action returns the action with the given id.
 func (c *Connector) Action(id string) (*Action, bool) {

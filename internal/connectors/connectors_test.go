@@ -179,6 +179,7 @@ const validDef = `
 key: acme
 name: Acme HR
 categories: [hris]
+logo: acme.svg
 auth:
   type: oauth2
   grant_type: authorization_code
@@ -204,7 +205,8 @@ actions:
 `
 
 func TestLoadRejectsBrokenDefinitions(t *testing.T) {
-	if _, err := connectors.Load(fstest.MapFS{"defs/acme.yaml": {Data: []byte(validDef)}}, "defs"); err != nil {
+	logo := &fstest.MapFile{Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`)}
+	if _, err := connectors.Load(fstest.MapFS{"defs/acme.yaml": {Data: []byte(validDef)}, "defs/acme.svg": logo}, "defs"); err != nil {
 		t.Fatalf("the valid definition fails: %v", err)
 	}
 	cases := []struct{ name, from, to, want string }{
@@ -218,6 +220,7 @@ func TestLoadRejectsBrokenDefinitions(t *testing.T) {
 		{"foreign action id", "id: acme_get_person", "id: other_get_person", "id: \"other_get_person\""},
 		{"include of an unknown scope", "- id: people:read", "- id: people:read\n    includes: [people:list]", "includes"},
 		{"paginated without pagination", "scopes: [people:read]\n", "scopes: [people:read]\n    paginated: true\n", "paginated"},
+		{"missing logo file", "logo: acme.svg", "logo: gone.svg", "logo"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -225,7 +228,7 @@ func TestLoadRejectsBrokenDefinitions(t *testing.T) {
 			if def == validDef {
 				t.Fatalf("the mutation %q did not apply", tc.from)
 			}
-			_, err := connectors.Load(fstest.MapFS{"defs/acme.yaml": {Data: []byte(def)}}, "defs")
+			_, err := connectors.Load(fstest.MapFS{"defs/acme.yaml": {Data: []byte(def)}, "defs/acme.svg": logo}, "defs")
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "defs/acme.yaml") {
 				t.Fatalf("got %v, want an error naming defs/acme.yaml and %q", err, tc.want)
 			}

@@ -17,7 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-//go:embed defs/*.yaml
+//go:embed defs/*.yaml defs/icons/*.svg
 var embedded embed.FS
 
 // Registry indexes the loaded connector definitions by key.
@@ -77,6 +77,12 @@ func loadFile(fsys fs.FS, file string) (*Connector, error) {
 	}
 	if err := c.validate(); err != nil {
 		return nil, err
+	}
+	if c.Logo == "" || !strings.HasSuffix(c.Logo, ".svg") {
+		return nil, fieldError("logo", "an .svg file beside the definition is required")
+	}
+	if c.logoSVG, err = fs.ReadFile(fsys, path.Join(path.Dir(file), c.Logo)); err != nil {
+		return nil, fieldError("logo", "%v", err)
 	}
 	return &c, nil
 }

@@ -1,0 +1,162 @@
+package api_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+)
+
+func TestConnectorsAPI(t *testing.T) {
+	f := newFixture(t, backendtest.SQLite.Open(t, backendtest.TestKeys(t)))
+	auth := basic(f.keyA)
+
+	st, _, body := f.do(t, "GET", "/connectors", auth, "")
+	if st != http.StatusOK {
+		t.Fatalf("list: %d %v", st, body)
+	}
+	var keys []string
+	for _, c := range body["data"].([]any) {
+		c := c.(map[string]any)
+		keys = append(keys, c["key"].(string))
+		if c["redirect_uri"] != f.srv.URL+"/connect/oauth2/"+c["key"].(string)+"/callback" {
+			t.Errorf("%s redirect_uri = %v", c["key"], c["redirect_uri"])
+		}
+	}
+	if strings.Join(keys, ",") != "employmenthero,justworks" {
+		t.Fatalf("connectors %v", keys)
+	}
+
+	st, _, body = f.do(t, "GET", "/connectors/employmenthero", auth, "")
+	if st != http.StatusOK {
+		t.Fatalf("get: %d %v", st, body)
+	}
+	authBody := body["auth"].(map[string]any)
+	if authBody["pkce"] != "S256" || authBody["scopes_in_authorize_request"] != false || authBody["access_token_lifetime_seconds"] != float64(900) {
+		t.Fatalf("employmenthero auth: %v", authBody)
+	}
+	steps, _ := body["registration_steps"].([]any)
+	if !strings.Contains(strings.Join(toStrings(steps), "\n"), f.srv.URL+"/connect/oauth2/employmenthero/callback") {
+		t.Fatalf("registration steps do not carry the redirect URI: %v", steps)
+	}
+
+	st, h, _ := f.do(t, "GET", "/static/icons/justworks.svg", "", "")
+	if st != http.StatusOK || h.Get("Content-Type") != "image/svg+xml" {
+		t.Fatalf("icon: %d %s", st, h.Get("Content-Type"))
+	}
+	st, _, body = f.do(t, "GET", "/static/icons/bamboohr.svg", "", "")
+	wantError(t, st, body, http.StatusNotFound)
+
+	st, _, body = f.do(t, "GET", "/connectors/bamboohr", auth, "")
+	wantError(t, st, body, http.StatusNotFound)
+	st, _, body = f.do(t, "GET", "/connectors", "", "")
+	wantError(t, st, body, http.StatusUnauthorized)
+}
+
+func toStrings(v []any) []string {
+	out := make([]string, len(v))
+	for i, s := range v {
+		out[i], _ = s.(string)
+	}
+	return out
+}
+
+func TestActionsMeta(t *testing.T) {
+	f := newFixture(t, backendtest.SQLite.Open(t, backendtest.TestKeys(t)))
+	auth := basic(f.keyA)
+
+	st, _, body := f.do(t, "GET", "/actions?filter[connectors]=justworks", auth, "")
+	if st != http.StatusOK {
+		t.Fatalf("%d %v", st, body)
+	}
+	data := body["data"].([]any)
+	if len(data) != 1 || body["next"] != nil {
+		t.Fatalf("want one ActionsMeta and no next page: %v", body)
+	}
+	meta := data[0].(map[string]any)
+	actions := meta["actions"].([]any)
+	if len(actions) != 21 {
+		t.Fatalf("%d justworks actions, want 21", len(actions))
+	}
+	for _, a := range actions {
+		a := a.(map[string]any)
+		if scopes, _ := a["required_scopes"].([]any); len(scopes) == 0 {
+			t.Errorf("%v has no required_scopes", a["id"])
+		}
+		if _, has := a["action_details"]; has {
+			t.Errorf("action_details without include=action_details")
+		}
+	}
+	if defs := meta["scope_definitions"].([]any); len(defs) != 15 {
+		t.Fatalf("%d scope definitions, want 15", len(defs))
+	}
+
+	st, _, body = f.do(t, "GET", "/actions?filter[action_key]=justworks_list_members&include=action_details", auth, "")
+	if st != http.StatusOK {
+		t.Fatalf("%d %v", st, body)
+	}
+	one := body["data"].([]any)[0].(map[string]any)["actions"].([]any)
+	details := one[0].(map[string]any)["action_details"].(map[string]any)
+	if len(one) != 1 || details["method"] != "GET" || details["path"] != "/v1/members" || details["inputs"].(map[string]any)["query"] == nil {
+		t.Fatalf("action details: %v", one)
+	}
+
+	st, _, body = f.do(t, "GET", "/actions?search=leave", auth, "")
+	metas := body["data"].([]any)
+	if st != http.StatusOK || len(metas) != 1 || metas[0].(map[string]any)["key"] != "employmenthero" {
+		t.Fatalf("search leave: %d %v", st, body)
+	}
+
+	// Paging walks every connector once.
+	st, _, body = f.do(t, "GET", "/actions?page_size=1", auth, "")
+	next, _ := body["next"].(string)
+	if st != http.StatusOK || len(body["data"].([]any)) != 1 || next == "" {
+		t.Fatalf("first page: %v", body)
+	}
+	st, _, body = f.do(t, "GET", "/actions?page_size=1&next="+url.QueryEscape(next), auth, "")
+	if st != http.StatusOK || len(body["data"].([]any)) != 1 || body["next"] != nil {
+		t.Fatalf("second page: %v", body)
+	}
+
+	for _, bad := range []string{"/actions?page_size=0", "/actions?next=garbage", "/actions?filter[connectors]=nope"} {
+		st, _, body := f.do(t, "GET", bad, auth, "")
+		wantError(t, st, body, http.StatusBadRequest)
+	}
+}
+
+func TestScopesEndpoint(t *testing.T) {
+	f := newFixture(t, backendtest.SQLite.Open(t, backendtest.TestKeys(t)))
+	auth := basic(f.keyA)
+	st, _, body := f.do(t, "GET", "/connectors/justworks/scopes?actions=justworks_list_company_jurisdictions", auth, "")
+	if st != http.StatusOK || body["text"] != "company.detail:read member.detail:read" {
+		t.Fatalf("%d %v", st, body)
+	}
+	st, _, body = f.do(t, "GET", "/connectors/justworks/scopes?actions=justworks_create_deductions,justworks_list_deductions&separator=pipe&minimal=true", auth, "")
+	if st != http.StatusOK || body["text"] != "deductions:write" {
+		t.Fatalf("minimal: %d %v", st, body)
+	}
+	// The guide's copy of the endpoint needs no key.
+	st, _, body = f.do(t, "GET", "/guides/justworks/scopes?actions=justworks_get_company&separator=comma", "", "")
+	if st != http.StatusOK || body["text"] != "company.basic:read" {
+		t.Fatalf("guide scopes: %d %v", st, body)
+	}
+
+	st, _, body = f.do(t, "GET", "/connectors/justworks/scopes?actions=justworks_get_company,justworks_fly,justworks_swim", auth, "")
+	wantError(t, st, body, http.StatusBadRequest)
+	if msg := body["message"].(string); !strings.Contains(msg, "justworks_fly") || !strings.Contains(msg, "justworks_swim") || strings.Contains(msg, "justworks_get_company") {
+		t.Fatalf("unknown actions message: %q", msg)
+	}
+	st, _, body = f.do(t, "GET", "/connectors/justworks/scopes?separator=tab", auth, "")
+	wantError(t, st, body, http.StatusBadRequest)
+	if msg := body["message"].(string); !strings.Contains(msg, "comma, newline, pipe, semicolon, space") {
+		t.Fatalf("unknown separator message: %q", msg)
+	}
+	st, _, body = f.do(t, "GET", "/connectors/justworks/scopes?extra_scopes=everything:write", auth, "")
+	wantError(t, st, body, http.StatusBadRequest)
+	st, _, body = f.do(t, "GET", "/connectors/nope/scopes", auth, "")
+	wantError(t, st, body, http.StatusNotFound)
+	st, _, body = f.do(t, "GET", "/guides/nope", "", "")
+	wantError(t, st, body, http.StatusNotFound)
+}
