@@ -198,3 +198,22 @@ func (c *Connector) Scope(id string) (Scope, bool) {
 	}
 	return c.Scopes[i], true
 }
+
+// FillFromSetup sets the path and query parameters the caller left out from the
+// account's setup information (e.g. Employment Hero's organisation_id), per the
+// action's SetupDefaults. Parameters the caller gave are never replaced.
+func (a *Action) FillFromSetup(path, query map[string]any, setup map[string]string) {
+	for param, key := range a.SetupDefaults {
+		value, ok := setup[key]
+		if !ok || value == "" {
+			continue
+		}
+		target := query
+		if declares(a.Inputs.Path, param) {
+			target = path
+		}
+		if _, given := target[param]; !given && target != nil {
+			target[param] = value
+		}
+	}
+}

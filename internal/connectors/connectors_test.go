@@ -235,3 +235,34 @@ func TestLoadRejectsBrokenDefinitions(t *testing.T) {
 		})
 	}
 }
+
+func TestFillFromSetup(t *testing.T) {
+	c, ok := registry(t).Get("employmenthero")
+	if !ok {
+		t.Fatal("no employmenthero")
+	}
+	a, _ := c.Action("employmenthero_get_employee")
+	setup := map[string]string{"organisation_id": "org-from-account"}
+
+	path := map[string]any{"employee_id": "emp-1"}
+	a.FillFromSetup(path, map[string]any{}, setup)
+	if path["organisation_id"] != "org-from-account" {
+		t.Fatalf("organisation_id not filled: %v", path)
+	}
+	if err := a.Schema("path").Validate(path); err != nil {
+		t.Fatalf("the filled path does not validate: %v", err)
+	}
+
+	given := map[string]any{"employee_id": "emp-1", "organisation_id": "org-chosen"}
+	a.FillFromSetup(given, map[string]any{}, setup)
+	if given["organisation_id"] != "org-chosen" {
+		t.Fatalf("the caller's organisation_id was replaced: %v", given)
+	}
+
+	orgs, _ := c.Action("employmenthero_list_organisations")
+	empty := map[string]any{}
+	orgs.FillFromSetup(empty, map[string]any{}, setup)
+	if len(empty) != 0 {
+		t.Fatalf("an action without setup defaults got %v", empty)
+	}
+}
