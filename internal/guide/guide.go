@@ -27,25 +27,18 @@ func Assets() http.Handler {
 	return http.StripPrefix("/static/guide/", http.FileServerFS(sub))
 }
 
-type actionView struct {
-	ID, Label, Description string
-	Scopes                 []string
-}
-
 type scopeView struct {
 	ID, Description string
 	Fields          []string
 }
 
 type pageData struct {
-	C                *connectors.Connector
-	RedirectURI      string
-	Steps            []string
-	Actions          []actionView
-	FieldScopes      []scopeView
-	Separators       []string
-	ScopesInRequest  bool
-	AccessTokenLabel string
+	C               *connectors.Connector
+	RedirectURI     string
+	Steps           []string
+	OptionalScopes  []scopeView
+	Separators      []string
+	ScopesInRequest bool
 }
 
 // Render writes the guide page for c, as reached at publicURL.
@@ -57,12 +50,17 @@ func Render(w http.ResponseWriter, c *connectors.Connector, publicURL string) er
 		Separators:      connectors.SeparatorNames(),
 		ScopesInRequest: c.Auth.ScopesInAuthorizeRequest,
 	}
+	// Optional scopes: those that unlock fields, and those no action needs (such
+	// as Justworks' member.tax_id:read).
+	used := map[string]bool{}
 	for _, a := range c.Actions {
-		d.Actions = append(d.Actions, actionView{ID: a.ID, Label: a.Label, Description: a.Description, Scopes: a.Scopes})
+		for _, sc := range a.Scopes {
+			used[sc] = true
+		}
 	}
 	for _, s := range c.Scopes {
-		if s.FieldLevel() {
-			d.FieldScopes = append(d.FieldScopes, scopeView{ID: s.ID, Description: s.Description, Fields: s.UnlocksFields})
+		if s.FieldLevel() || !used[s.ID] {
+			d.OptionalScopes = append(d.OptionalScopes, scopeView{ID: s.ID, Description: s.Description, Fields: s.UnlocksFields})
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
