@@ -18,8 +18,11 @@ import (
 var (
 	// ErrNotFound means the record does not exist in the given project.
 	ErrNotFound = errors.New("not found")
-	// ErrConflict means a record with the same unique identity already exists.
-	ErrConflict = errors.New("already exists")
+	// ErrConflict means a record with the same unique identity already exists, or
+	// the record is still in use.
+	ErrConflict = errors.New("conflict")
+	// ErrStale means the record changed since the caller read it.
+	ErrStale = errors.New("changed by another writer")
 )
 
 // Project isolates everything an integrator stores: keys, profiles, accounts, logs.
@@ -53,9 +56,69 @@ type ConnectorProfile struct {
 	Name           string
 	ClientID       string
 	ClientSecret   string // sealed at rest
+	Environment    string // "production", or "sandbox" for the built-in simulators
 	EnabledActions []string
+	ExtraScopes    []string // requested on top of the enabled actions' scopes
+	Default        bool     // the profile the Hub uses for its connector
+	Enabled        bool     // a disabled profile's accounts are inactive
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+}
+
+// Account statuses.
+const (
+	StatusActive   = "active"
+	StatusInactive = "inactive" // its connector profile is disabled
+	StatusError    = "error"    // calls fail; status_reasons say why
+	StatusExpired  = "expired"
+)
+
+// StatusReason explains an account's status.
+type StatusReason struct {
+	Code        string    `json:"code"`
+	Description string    `json:"description"`
+	Timestamp   time.Time `json:"timestamp"`
+}
+
+// Credentials are an account's OAuth tokens; they are sealed at rest.
+type Credentials struct {
+	AccessToken  string    `json:"access_token"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	TokenType    string    `json:"token_type,omitempty"`
+	Expiry       time.Time `json:"expiry,omitzero"`
+	Scopes       []string  `json:"scopes,omitempty"`
+}
+
+// Account is a linked account: one end user's connection to a provider.
+type Account struct {
+	ID               string
+	ProjectID        string
+	ProfileID        string
+	Provider         string
+	Status           string
+	StatusReasons    []StatusReason
+	OriginOwnerID    string
+	OriginOwnerName  string
+	OriginUsername   string
+	Label            string
+	Type             string // "production" or "test"
+	Metadata         map[string]any
+	SetupInformation map[string]string
+	Credentials      Credentials // sealed at rest
+	// CredentialVersion grows with every credential write, so a stale writer can
+	// never overwrite newer tokens.
+	CredentialVersion int64
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// AccountFilter selects accounts in ListAccounts; empty fields match everything.
+type AccountFilter struct {
+	OriginOwnerIDs []string
+	AccountIDs     []string
+	Providers      []string
+	Statuses       []string
+	ProfileID      string
 }
 
 // Store is the persistence boundary. Implementations must be safe for concurrent use
@@ -83,6 +146,27 @@ type Store interface {
 	CreateConnectorProfile(ctx context.Context, p ConnectorProfile) (ConnectorProfile, error)
 	GetConnectorProfile(ctx context.Context, projectID, id string) (ConnectorProfile, error)
 	ListConnectorProfiles(ctx context.Context, projectID string) ([]ConnectorProfile, error)
+	// UpdateConnectorProfile replaces a profile's fields. Making it the default
+	// unsets the connector's previous default, and disabling or enabling it moves
+	// its accounts to inactive or back to active, in the same transaction.
+	UpdateConnectorProfile(ctx context.Context, p ConnectorProfile) (ConnectorProfile, error)
+	// DeleteConnectorProfile removes a profile; ErrConflict while accounts use it.
+	DeleteConnectorProfile(ctx context.Context, projectID, id string) error
+
+	// CreateAccount stores a, filling ID, timestamps and CredentialVersion when empty.
+	CreateAccount(ctx context.Context, a Account) (Account, error)
+	GetAccount(ctx context.Context, projectID, id string) (Account, error)
+	ListAccounts(ctx context.Context, projectID string, f AccountFilter) ([]Account, error)
+	// FindAccountByOwner returns the account of an owner for a provider (and
+	// profile, when given), for the create-or-update rule of linking.
+	FindAccountByOwner(ctx context.Context, projectID, provider, ownerID, ownerName, profileID string) (Account, error)
+	// UpdateAccount replaces an account's fields other than its credentials.
+	UpdateAccount(ctx context.Context, a Account) (Account, error)
+	// UpdateCredentials stores new credentials if the account's credential version
+	// is still expectVersion, and returns the account with the next version;
+	// ErrStale when another writer got there first.
+	UpdateCredentials(ctx context.Context, projectID, id string, expectVersion int64, c Credentials) (Account, error)
+	DeleteAccount(ctx context.Context, projectID, id string) error
 
 	// RotateSecrets re-seals every stored secret that is not sealed under the primary
 	// key, committing batchSize secrets per transaction. It is safe to re-run after an

@@ -11,9 +11,35 @@ import (
 
 var profileClientSecret = sealedColumns[0]
 
-const profileColumns = `id, project_id, connector_key, name, client_id, client_secret, enabled_actions, created_at, updated_at`
+const profileColumns = `id, project_id, connector_key, name, client_id, client_secret, environment, enabled_actions, extra_scopes, is_default, enabled, created_at, updated_at`
 
-// CreateConnectorProfile stores p with its client secret sealed.
+// profileRow is a profile as stored: JSON lists and the sealed secret.
+func (s *Store) profileRow(p store.ConnectorProfile) ([]any, error) {
+	actions, err := json.Marshal(nonNil(p.EnabledActions))
+	if err != nil {
+		return nil, err
+	}
+	extra, err := json.Marshal(nonNil(p.ExtraScopes))
+	if err != nil {
+		return nil, err
+	}
+	secret, err := s.seal(profileClientSecret, p.ID, p.ClientSecret)
+	if err != nil {
+		return nil, err
+	}
+	return []any{p.ID, p.ProjectID, p.ConnectorKey, p.Name, p.ClientID, secret, p.Environment, string(actions), string(extra),
+		p.Default, p.Enabled, normalizeTime(p.CreatedAt), normalizeTime(p.UpdatedAt)}, nil
+}
+
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
+}
+
+// CreateConnectorProfile stores p with its client secret sealed. A new default
+// replaces the connector's previous default in the same transaction.
 func (s *Store) CreateConnectorProfile(ctx context.Context, p store.ConnectorProfile) (store.ConnectorProfile, error) {
 	if p.ID == "" {
 		p.ID = store.NewID("cp")
@@ -24,15 +50,12 @@ func (s *Store) CreateConnectorProfile(ctx context.Context, p store.ConnectorPro
 	if p.UpdatedAt.IsZero() {
 		p.UpdatedAt = p.CreatedAt
 	}
+	if p.Environment == "" {
+		p.Environment = "production"
+	}
 	p.CreatedAt, p.UpdatedAt = normalizeTime(p.CreatedAt), normalizeTime(p.UpdatedAt)
-	if p.EnabledActions == nil {
-		p.EnabledActions = []string{}
-	}
-	actions, err := json.Marshal(p.EnabledActions)
-	if err != nil {
-		return store.ConnectorProfile{}, fmt.Errorf("create connector profile: %w", err)
-	}
-	secret, err := s.seal(profileClientSecret, p.ID, p.ClientSecret)
+	p.EnabledActions, p.ExtraScopes = nonNil(p.EnabledActions), nonNil(p.ExtraScopes)
+	row, err := s.profileRow(p)
 	if err != nil {
 		return store.ConnectorProfile{}, fmt.Errorf("create connector profile: %w", err)
 	}
@@ -40,14 +63,95 @@ func (s *Store) CreateConnectorProfile(ctx context.Context, p store.ConnectorPro
 		if err := s.requireProject(ctx, tx, p.ProjectID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO connector_profiles (`+profileColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			p.ID, p.ProjectID, p.ConnectorKey, p.Name, p.ClientID, secret, string(actions), p.CreatedAt, p.UpdatedAt)
+		if err := s.clearDefault(ctx, tx, p); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO connector_profiles (`+profileColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), row...)
 		return s.translate(err)
 	})
 	if err != nil {
 		return store.ConnectorProfile{}, fmt.Errorf("create connector profile: %w", err)
 	}
 	return p, nil
+}
+
+// clearDefault unsets the connector's current default when p becomes the default.
+func (s *Store) clearDefault(ctx context.Context, tx *sql.Tx, p store.ConnectorProfile) error {
+	if !p.Default {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, s.q(`UPDATE connector_profiles SET is_default = ? WHERE project_id = ? AND connector_key = ? AND id <> ? AND is_default`),
+		false, p.ProjectID, p.ConnectorKey, p.ID)
+	return err
+}
+
+// UpdateConnectorProfile replaces p's fields (its connector and creation time stay).
+func (s *Store) UpdateConnectorProfile(ctx context.Context, p store.ConnectorProfile) (store.ConnectorProfile, error) {
+	p.UpdatedAt = now()
+	p.EnabledActions, p.ExtraScopes = nonNil(p.EnabledActions), nonNil(p.ExtraScopes)
+	var out store.ConnectorProfile
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := s.scanProfile(tx.QueryRowContext(ctx, s.q(`SELECT `+profileColumns+` FROM connector_profiles WHERE project_id = ? AND id = ?`), p.ProjectID, p.ID))
+		if err != nil {
+			return s.translate(err)
+		}
+		p.ConnectorKey, p.CreatedAt = old.ConnectorKey, old.CreatedAt
+		if err := s.clearDefault(ctx, tx, p); err != nil {
+			return err
+		}
+		row, err := s.profileRow(p)
+		if err != nil {
+			return err
+		}
+		// row follows profileColumns: name … enabled are row[3:11], updated_at is row[12].
+		args := append(append(row[3:11:11], row[12]), p.ProjectID, p.ID)
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE connector_profiles SET name = ?, client_id = ?, client_secret = ?, environment = ?,
+			enabled_actions = ?, extra_scopes = ?, is_default = ?, enabled = ?, updated_at = ? WHERE project_id = ? AND id = ?`), args...); err != nil {
+			return s.translate(err)
+		}
+		if old.Enabled != p.Enabled {
+			// Disabling a profile makes its accounts inactive; enabling restores them.
+			from, to := store.StatusActive, store.StatusInactive
+			if p.Enabled {
+				from, to = to, from
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE accounts SET status = ?, updated_at = ? WHERE profile_id = ? AND status = ?`),
+				to, p.UpdatedAt, p.ID, from); err != nil {
+				return err
+			}
+		}
+		out = p
+		return nil
+	})
+	if err != nil {
+		return store.ConnectorProfile{}, fmt.Errorf("update connector profile %s: %w", p.ID, err)
+	}
+	return out, nil
+}
+
+// DeleteConnectorProfile removes a profile that no account uses.
+func (s *Store) DeleteConnectorProfile(ctx context.Context, projectID, id string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM accounts WHERE profile_id = ?`), id).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("%w: %d linked accounts use it; delete them first", store.ErrConflict, n)
+		}
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM connector_profiles WHERE project_id = ? AND id = ?`), projectID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete connector profile %s: %w", id, err)
+	}
+	return nil
 }
 
 // GetConnectorProfile returns one profile of the project, secret opened.
@@ -72,13 +176,17 @@ func (s *Store) ListConnectorProfiles(ctx context.Context, projectID string) ([]
 
 func (s *Store) scanProfile(row scanner) (store.ConnectorProfile, error) {
 	var p store.ConnectorProfile
-	var secret, actions string
-	if err := row.Scan(&p.ID, &p.ProjectID, &p.ConnectorKey, &p.Name, &p.ClientID, &secret, &actions, &p.CreatedAt, &p.UpdatedAt); err != nil {
+	var secret, actions, extra string
+	if err := row.Scan(&p.ID, &p.ProjectID, &p.ConnectorKey, &p.Name, &p.ClientID, &secret, &p.Environment, &actions, &extra,
+		&p.Default, &p.Enabled, &p.CreatedAt, &p.UpdatedAt); err != nil {
 		return store.ConnectorProfile{}, err
 	}
 	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
 	if err := json.Unmarshal([]byte(actions), &p.EnabledActions); err != nil {
 		return store.ConnectorProfile{}, fmt.Errorf("enabled actions of %s: %w", p.ID, err)
+	}
+	if err := json.Unmarshal([]byte(extra), &p.ExtraScopes); err != nil {
+		return store.ConnectorProfile{}, fmt.Errorf("extra scopes of %s: %w", p.ID, err)
 	}
 	var err error
 	if p.ClientSecret, err = s.open(profileClientSecret, p.ID, secret); err != nil {

@@ -14,6 +14,7 @@ type sealedColumn struct{ table, column string }
 // A new secret column must be added here or `patchbay secrets rotate` will miss it.
 var sealedColumns = []sealedColumn{
 	{"connector_profiles", "client_secret"},
+	{"accounts", "credentials"},
 }
 
 // aad binds a ciphertext to its row and field.

@@ -270,7 +270,7 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 type scanner interface{ Scan(dest ...any) error }
 
-// queryAll runs a "?" query and scans every row with scan.
+// queryAll runs a "?" query through the statement cache and scans every row.
 func queryAll[T any](ctx context.Context, s *Store, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	st, err := s.stmt(ctx, query)
 	if err != nil {
@@ -280,6 +280,11 @@ func queryAll[T any](ctx context.Context, s *Store, scan func(scanner) (T, error
 	if err != nil {
 		return nil, err
 	}
+	return collect(rows, scan)
+}
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
 	var out []T
 	for rows.Next() {

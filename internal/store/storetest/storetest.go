@@ -57,6 +57,13 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"RotateSecretsResumesAfterInterruption", testRotateResumes},
 		{"RotateSecretsRejectsBadBatchSize", testRotateBadBatch},
 		{"Ping", testPing},
+		{"ProfileDefaultsAndDisabling", testProfileDefaultsAndDisabling},
+		{"AccountRoundTrip", testAccountRoundTrip},
+		{"AccountNeedsProfileOfItsProject", testAccountNeedsProfileOfItsProject},
+		{"AccountsFilteredAndIsolated", testAccountsFilteredAndIsolated},
+		{"UpdateCredentialsChecksVersion", testUpdateCredentialsChecksVersion},
+		{"UpdateAndDeleteAccount", testUpdateAndDeleteAccount},
+		{"AccountCredentialsRotate", testAccountCredentialsRotate},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -316,6 +323,7 @@ func testProfileRoundTrip(t *testing.T, db Database) {
 	created, err := s.CreateConnectorProfile(context.Background(), store.ConnectorProfile{
 		ProjectID: p.ID, ConnectorKey: "employmenthero", Name: "EH prod", ClientID: "cid",
 		ClientSecret: "s3cr3t ✓ with unicode", EnabledActions: []string{"a", "b"},
+		Environment: "sandbox", ExtraScopes: []string{"x:read"}, Default: true, Enabled: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -343,6 +351,7 @@ func testProfileRoundTrip(t *testing.T, db Database) {
 func equalProfile(a, b store.ConnectorProfile) bool {
 	return a.ID == b.ID && a.ProjectID == b.ProjectID && a.ConnectorKey == b.ConnectorKey && a.Name == b.Name &&
 		a.ClientID == b.ClientID && a.ClientSecret == b.ClientSecret && slices.Equal(a.EnabledActions, b.EnabledActions) &&
+		a.Environment == b.Environment && slices.Equal(a.ExtraScopes, b.ExtraScopes) && a.Default == b.Default && a.Enabled == b.Enabled &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
 }
 

@@ -1,0 +1,219 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+var accountCredentials = sealedColumns[1]
+
+const accountColumns = `id, project_id, profile_id, provider, status, status_reasons, origin_owner_id, origin_owner_name, origin_username,
+	label, account_type, metadata, setup_information, credentials, credential_version, token_expires_at, created_at, updated_at`
+
+// CreateAccount stores a with its credentials sealed.
+func (s *Store) CreateAccount(ctx context.Context, a store.Account) (store.Account, error) {
+	if a.ID == "" {
+		a.ID = store.NewID("acc")
+	}
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = now()
+	}
+	a.UpdatedAt = a.CreatedAt
+	a.CreatedAt, a.UpdatedAt = normalizeTime(a.CreatedAt), normalizeTime(a.UpdatedAt)
+	if a.CredentialVersion == 0 {
+		a.CredentialVersion = 1
+	}
+	if a.Status == "" {
+		a.Status = store.StatusActive
+	}
+	reasons, metadata, setup, err := accountJSON(a)
+	if err != nil {
+		return store.Account{}, fmt.Errorf("create account: %w", err)
+	}
+	creds, err := s.sealCredentials(a.ID, a.Credentials)
+	if err != nil {
+		return store.Account{}, fmt.Errorf("create account: %w", err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var profileProject string
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT project_id FROM connector_profiles WHERE id = ?`), a.ProfileID).Scan(&profileProject); err != nil || profileProject != a.ProjectID {
+			return fmt.Errorf("connector profile %s: %w", a.ProfileID, store.ErrNotFound)
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			a.ID, a.ProjectID, a.ProfileID, a.Provider, a.Status, reasons, a.OriginOwnerID, a.OriginOwnerName, a.OriginUsername,
+			a.Label, a.Type, metadata, setup, creds, a.CredentialVersion, nullTime(a.Credentials.Expiry), a.CreatedAt, a.UpdatedAt)
+		return s.translate(err)
+	})
+	if err != nil {
+		return store.Account{}, fmt.Errorf("create account: %w", err)
+	}
+	return a, nil
+}
+
+func accountJSON(a store.Account) (reasons, metadata, setup string, err error) {
+	if a.StatusReasons == nil {
+		a.StatusReasons = []store.StatusReason{}
+	}
+	if a.Metadata == nil {
+		a.Metadata = map[string]any{}
+	}
+	if a.SetupInformation == nil {
+		a.SetupInformation = map[string]string{}
+	}
+	var b [3][]byte
+	for i, v := range []any{a.StatusReasons, a.Metadata, a.SetupInformation} {
+		if b[i], err = json.Marshal(v); err != nil {
+			return "", "", "", err
+		}
+	}
+	return string(b[0]), string(b[1]), string(b[2]), nil
+}
+
+func (s *Store) sealCredentials(accountID string, c store.Credentials) (string, error) {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	return s.seal(accountCredentials, accountID, string(raw))
+}
+
+// GetAccount returns one account of the project, credentials opened.
+func (s *Store) GetAccount(ctx context.Context, projectID, id string) (store.Account, error) {
+	a, err := s.scanAccount(s.queryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE project_id = ? AND id = ?`, projectID, id))
+	if err != nil {
+		return store.Account{}, fmt.Errorf("get account %s: %w", id, s.translate(err))
+	}
+	return a, nil
+}
+
+// ListAccounts returns the project's accounts matching f, oldest first.
+func (s *Store) ListAccounts(ctx context.Context, projectID string, f store.AccountFilter) ([]store.Account, error) {
+	where := []string{"project_id = ?"}
+	args := []any{projectID}
+	in := func(column string, values []string) {
+		if len(values) == 0 {
+			return
+		}
+		where = append(where, column+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", ")+")")
+		for _, v := range values {
+			args = append(args, v)
+		}
+	}
+	in("origin_owner_id", f.OriginOwnerIDs)
+	in("id", f.AccountIDs)
+	in("provider", f.Providers)
+	in("status", f.Statuses)
+	if f.ProfileID != "" {
+		where = append(where, "profile_id = ?")
+		args = append(args, f.ProfileID)
+	}
+	// Filtered queries vary in shape, so they skip the statement cache.
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+accountColumns+` FROM accounts WHERE `+strings.Join(where, " AND ")+` ORDER BY created_at, id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	out, err := collect(rows, s.scanAccount)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	return out, nil
+}
+
+// FindAccountByOwner finds the account an owner already linked for a provider.
+func (s *Store) FindAccountByOwner(ctx context.Context, projectID, provider, ownerID, ownerName, profileID string) (store.Account, error) {
+	query := `SELECT ` + accountColumns + ` FROM accounts WHERE project_id = ? AND provider = ? AND origin_owner_id = ? AND origin_owner_name = ?`
+	args := []any{projectID, provider, ownerID, ownerName}
+	if profileID != "" {
+		query += ` AND profile_id = ?`
+		args = append(args, profileID)
+	}
+	a, err := s.scanAccount(s.db.QueryRowContext(ctx, s.q(query+` ORDER BY created_at, id LIMIT 1`), args...))
+	if err != nil {
+		return store.Account{}, fmt.Errorf("find account of owner %s: %w", ownerID, s.translate(err))
+	}
+	return a, nil
+}
+
+// UpdateAccount replaces the account's fields other than its credentials.
+func (s *Store) UpdateAccount(ctx context.Context, a store.Account) (store.Account, error) {
+	a.UpdatedAt = now()
+	reasons, metadata, setup, err := accountJSON(a)
+	if err != nil {
+		return store.Account{}, fmt.Errorf("update account: %w", err)
+	}
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE accounts SET profile_id = ?, status = ?, status_reasons = ?, origin_owner_id = ?, origin_owner_name = ?,
+		origin_username = ?, label = ?, account_type = ?, metadata = ?, setup_information = ?, updated_at = ? WHERE project_id = ? AND id = ?`),
+		a.ProfileID, a.Status, reasons, a.OriginOwnerID, a.OriginOwnerName, a.OriginUsername, a.Label, a.Type, metadata, setup, a.UpdatedAt, a.ProjectID, a.ID)
+	if err != nil {
+		return store.Account{}, fmt.Errorf("update account %s: %w", a.ID, s.translate(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.Account{}, fmt.Errorf("update account %s: %w", a.ID, store.ErrNotFound)
+	}
+	return s.GetAccount(ctx, a.ProjectID, a.ID)
+}
+
+// UpdateCredentials stores new credentials only over the expected version.
+func (s *Store) UpdateCredentials(ctx context.Context, projectID, id string, expectVersion int64, c store.Credentials) (store.Account, error) {
+	creds, err := s.sealCredentials(id, c)
+	if err != nil {
+		return store.Account{}, fmt.Errorf("update credentials of %s: %w", id, err)
+	}
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE accounts SET credentials = ?, credential_version = credential_version + 1, token_expires_at = ?, updated_at = ?
+		WHERE project_id = ? AND id = ? AND credential_version = ?`),
+		creds, nullTime(c.Expiry), now(), projectID, id, expectVersion)
+	if err != nil {
+		return store.Account{}, fmt.Errorf("update credentials of %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.GetAccount(ctx, projectID, id); err != nil {
+			return store.Account{}, err
+		}
+		return store.Account{}, fmt.Errorf("update credentials of %s: %w", id, store.ErrStale)
+	}
+	return s.GetAccount(ctx, projectID, id)
+}
+
+// DeleteAccount removes an account.
+func (s *Store) DeleteAccount(ctx context.Context, projectID, id string) error {
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM accounts WHERE project_id = ? AND id = ?`), projectID, id)
+	if err != nil {
+		return fmt.Errorf("delete account %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("delete account %s: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+func (s *Store) scanAccount(row scanner) (store.Account, error) {
+	var a store.Account
+	var reasons, metadata, setup, creds string
+	var expires sql.NullTime
+	if err := row.Scan(&a.ID, &a.ProjectID, &a.ProfileID, &a.Provider, &a.Status, &reasons, &a.OriginOwnerID, &a.OriginOwnerName,
+		&a.OriginUsername, &a.Label, &a.Type, &metadata, &setup, &creds, &a.CredentialVersion, &expires, &a.CreatedAt, &a.UpdatedAt); err != nil {
+		return store.Account{}, err
+	}
+	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+	for _, part := range []struct {
+		raw string
+		v   any
+	}{{reasons, &a.StatusReasons}, {metadata, &a.Metadata}, {setup, &a.SetupInformation}} {
+		if err := json.Unmarshal([]byte(part.raw), part.v); err != nil {
+			return store.Account{}, fmt.Errorf("account %s: %w", a.ID, err)
+		}
+	}
+	plain, err := s.open(accountCredentials, a.ID, creds)
+	if err != nil {
+		return store.Account{}, err
+	}
+	if err := json.Unmarshal([]byte(plain), &a.Credentials); err != nil {
+		return store.Account{}, fmt.Errorf("credentials of account %s: %w", a.ID, err)
+	}
+	return a, nil
+}

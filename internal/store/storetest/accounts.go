@@ -1,0 +1,211 @@
+package storetest
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+func mustAccount(t *testing.T, s store.Store, p store.ConnectorProfile, owner string) store.Account {
+	t.Helper()
+	a, err := s.CreateAccount(context.Background(), store.Account{
+		ProjectID: p.ProjectID, ProfileID: p.ID, Provider: p.ConnectorKey,
+		OriginOwnerID: owner, OriginOwnerName: owner + " Inc", OriginUsername: "admin@" + owner + ".test",
+		Metadata: map[string]any{"plan": "gold"}, SetupInformation: map[string]string{"organisation_id": "org-1"},
+		Credentials: store.Credentials{AccessToken: "at-" + owner, RefreshToken: "rt-" + owner, TokenType: "Bearer",
+			Expiry: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC), Scopes: []string{"a:read"}},
+	})
+	if err != nil {
+		t.Fatalf("create account: %v", err)
+	}
+	return a
+}
+
+func testAccountRoundTrip(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	p := mustProject(t, s, "Acme")
+	prof := mustProfile(t, s, p.ID, "secret")
+	created := mustAccount(t, s, prof, "tenant_1")
+	if created.ID == "" || created.Status != store.StatusActive || created.CredentialVersion != 1 {
+		t.Fatalf("create did not fill defaults: %+v", created)
+	}
+	got, err := s.GetAccount(context.Background(), p.ID, created.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Credentials, created.Credentials) || got.Metadata["plan"] != "gold" ||
+		got.SetupInformation["organisation_id"] != "org-1" || got.OriginUsername != created.OriginUsername || !got.CreatedAt.Equal(created.CreatedAt) {
+		t.Fatalf("got %+v, want %+v", got, created)
+	}
+}
+
+func testAccountNeedsProfileOfItsProject(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	a, b := mustProject(t, s, "A"), mustProject(t, s, "B")
+	profB := mustProfile(t, s, b.ID, "secret")
+	_, err := s.CreateAccount(context.Background(), store.Account{ProjectID: a.ID, ProfileID: profB.ID, Provider: "justworks", OriginOwnerID: "x", OriginOwnerName: "x"})
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testAccountsFilteredAndIsolated(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	a, b := mustProject(t, s, "A"), mustProject(t, s, "B")
+	profA := mustProfile(t, s, a.ID, "secret")
+	a1, a2 := mustAccount(t, s, profA, "t1"), mustAccount(t, s, profA, "t2")
+	mustAccount(t, s, mustProfile(t, s, b.ID, "secret"), "t1")
+	all, err := s.ListAccounts(ctx, a.ID, store.AccountFilter{})
+	if err != nil || len(all) != 2 || all[0].ID != a1.ID || all[1].ID != a2.ID {
+		t.Fatalf("project A accounts: %v %v", all, err)
+	}
+	for _, tc := range []struct {
+		f    store.AccountFilter
+		want int
+	}{
+		{store.AccountFilter{OriginOwnerIDs: []string{"t2"}}, 1},
+		{store.AccountFilter{AccountIDs: []string{a1.ID, a2.ID}}, 2},
+		{store.AccountFilter{Providers: []string{"employmenthero"}}, 0},
+		{store.AccountFilter{Statuses: []string{store.StatusActive}, ProfileID: profA.ID}, 2},
+	} {
+		got, err := s.ListAccounts(ctx, a.ID, tc.f)
+		if err != nil || len(got) != tc.want {
+			t.Errorf("filter %+v: %d accounts, %v; want %d", tc.f, len(got), err, tc.want)
+		}
+	}
+	_, err = s.GetAccount(ctx, b.ID, a1.ID)
+	wantErr(t, err, store.ErrNotFound)
+	found, err := s.FindAccountByOwner(ctx, a.ID, "justworks", "t2", "t2 Inc", "")
+	if err != nil || found.ID != a2.ID {
+		t.Fatalf("find by owner: %v %v", found.ID, err)
+	}
+	_, err = s.FindAccountByOwner(ctx, a.ID, "justworks", "t2", "Another Name", "")
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testUpdateCredentialsChecksVersion(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p := mustProject(t, s, "Acme")
+	acc := mustAccount(t, s, mustProfile(t, s, p.ID, "secret"), "t1")
+	next := store.Credentials{AccessToken: "at-2", RefreshToken: "rt-2", Expiry: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
+	updated, err := s.UpdateCredentials(ctx, p.ID, acc.ID, 1, next)
+	if err != nil || updated.CredentialVersion != 2 || updated.Credentials.RefreshToken != "rt-2" {
+		t.Fatalf("first update: %+v %v", updated, err)
+	}
+	// A stale writer (still at version 1) must not overwrite the newer tokens.
+	_, err = s.UpdateCredentials(ctx, p.ID, acc.ID, 1, store.Credentials{AccessToken: "stale", RefreshToken: "stale"})
+	wantErr(t, err, store.ErrStale)
+	got, _ := s.GetAccount(ctx, p.ID, acc.ID)
+	if got.Credentials.RefreshToken != "rt-2" {
+		t.Fatalf("a stale write landed: %+v", got.Credentials)
+	}
+	_, err = s.UpdateCredentials(ctx, p.ID, "acc_missing", 1, next)
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testUpdateAndDeleteAccount(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p := mustProject(t, s, "Acme")
+	acc := mustAccount(t, s, mustProfile(t, s, p.ID, "secret"), "t1")
+	acc.Status = store.StatusError
+	acc.StatusReasons = []store.StatusReason{{Code: "refresh_failed", Description: "re-authorization needed", Timestamp: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}}
+	acc.Label = "Main"
+	updated, err := s.UpdateAccount(ctx, acc)
+	if err != nil || updated.Status != store.StatusError || len(updated.StatusReasons) != 1 || updated.Label != "Main" ||
+		updated.Credentials.AccessToken != "at-t1" {
+		t.Fatalf("update: %+v %v", updated, err)
+	}
+	if err := s.DeleteAccount(ctx, p.ID, acc.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.DeleteAccount(ctx, p.ID, acc.ID), store.ErrNotFound)
+}
+
+func testProfileDefaultsAndDisabling(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p := mustProject(t, s, "Acme")
+	create := func(name string, def bool) store.ConnectorProfile {
+		prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: name, ClientID: "c", ClientSecret: "s", Default: def, Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return prof
+	}
+	first, second := create("first", true), create("second", true)
+	isDefault := func(id string) bool {
+		prof, err := s.GetConnectorProfile(ctx, p.ID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return prof.Default
+	}
+	if isDefault(first.ID) || !isDefault(second.ID) {
+		t.Fatal("a new default did not replace the old one")
+	}
+	first.Default = true
+	if _, err := s.UpdateConnectorProfile(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if !isDefault(first.ID) || isDefault(second.ID) {
+		t.Fatal("updating to default did not replace the old one")
+	}
+
+	active, broken := mustAccount(t, s, first, "t1"), mustAccount(t, s, first, "t2")
+	broken.Status = store.StatusError
+	if _, err := s.UpdateAccount(ctx, broken); err != nil {
+		t.Fatal(err)
+	}
+	status := func(id string) string {
+		a, err := s.GetAccount(ctx, p.ID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Status
+	}
+	first.Enabled = false
+	if _, err := s.UpdateConnectorProfile(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if status(active.ID) != store.StatusInactive || status(broken.ID) != store.StatusError {
+		t.Fatalf("after disabling: %s, %s", status(active.ID), status(broken.ID))
+	}
+	first.Enabled = true
+	if _, err := s.UpdateConnectorProfile(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if status(active.ID) != store.StatusActive || status(broken.ID) != store.StatusError {
+		t.Fatalf("after enabling: %s, %s", status(active.ID), status(broken.ID))
+	}
+
+	wantErr(t, s.DeleteConnectorProfile(ctx, p.ID, first.ID), store.ErrConflict)
+	for _, id := range []string{active.ID, broken.ID} {
+		if err := s.DeleteAccount(ctx, p.ID, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteConnectorProfile(ctx, p.ID, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.DeleteConnectorProfile(ctx, p.ID, first.ID), store.ErrNotFound)
+	_, err := s.UpdateConnectorProfile(ctx, first)
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testAccountCredentialsRotate(t *testing.T, db Database) {
+	k1, k2 := Key(t, "k1"), Key(t, "k2")
+	old := db.Open(t, Ring(t, k1))
+	p := mustProject(t, old, "Acme")
+	acc := mustAccount(t, old, mustProfile(t, old, p.ID, "secret"), "t1")
+	if _, err := db.Open(t, Ring(t, k2, k1)).RotateSecrets(context.Background(), 10, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Open(t, Ring(t, k2)).GetAccount(context.Background(), p.ID, acc.ID)
+	if err != nil || got.Credentials.RefreshToken != "rt-t1" {
+		t.Fatalf("after rotation: %+v %v", got.Credentials, err)
+	}
+}
