@@ -1,0 +1,104 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/patchbayhq/patchbay/internal/profiles"
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+func (s *Server) describeProfile(p store.ConnectorProfile) profiles.View {
+	return profiles.Describe(s.registry, s.publicURL, p)
+}
+
+// profileError answers validation and store errors of profile writes.
+func (s *Server) profileError(w http.ResponseWriter, r *http.Request, err error) {
+	var invalid *profiles.ValidationError
+	switch {
+	case errors.As(err, &invalid):
+		writeError(w, http.StatusBadRequest, invalid.Error())
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "No connector profile "+r.PathValue("id")+" in this project")
+	case errors.Is(err, store.ErrConflict):
+		writeError(w, http.StatusConflict, "Connector profile "+r.PathValue("id")+" is in use: "+err.Error())
+	default:
+		s.internalError(w, r, err)
+	}
+}
+
+func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request) {
+	all, err := s.store.ListConnectorProfiles(r.Context(), callerKey(r.Context()).ProjectID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	key := r.URL.Query().Get("connector_key")
+	enabled := r.URL.Query().Get("enabled")
+	out := []profiles.View{}
+	for _, p := range all {
+		if (key != "" && p.ConnectorKey != key) || (enabled != "" && (enabled == "true") != p.Enabled) {
+			continue
+		}
+		out = append(out, s.describeProfile(p))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+}
+
+func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) {
+	var in profiles.Input
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	p, err := profiles.Apply(s.registry, nil, in)
+	if err != nil {
+		s.profileError(w, r, err)
+		return
+	}
+	p.ProjectID = callerKey(r.Context()).ProjectID
+	p, err = s.store.CreateConnectorProfile(r.Context(), p)
+	if err != nil {
+		s.profileError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, s.describeProfile(p))
+}
+
+func (s *Server) getProfile(w http.ResponseWriter, r *http.Request) {
+	p, err := s.store.GetConnectorProfile(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"))
+	if err != nil {
+		s.profileError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.describeProfile(p))
+}
+
+func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
+	var in profiles.Input
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	existing, err := s.store.GetConnectorProfile(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"))
+	if err != nil {
+		s.profileError(w, r, err)
+		return
+	}
+	p, err := profiles.Apply(s.registry, &existing, in)
+	if err != nil {
+		s.profileError(w, r, err)
+		return
+	}
+	if p, err = s.store.UpdateConnectorProfile(r.Context(), p); err != nil {
+		s.profileError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.describeProfile(p))
+}
+
+func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request) {
+	if err := s.store.DeleteConnectorProfile(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id")); err != nil {
+		s.profileError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
