@@ -29,6 +29,8 @@ type Options struct {
 	PublicURL string
 	Logger    *slog.Logger
 	Version   string
+	// Sandbox, when set, serves the provider simulators under /sandbox/ (demo mode).
+	Sandbox http.Handler
 }
 
 // Server routes and answers Patchbay's HTTP requests.
@@ -72,6 +74,9 @@ func New(o Options) *Server {
 		s.log = slog.Default()
 	}
 	s.routes()
+	if o.Sandbox != nil {
+		s.mux.Handle("/sandbox/", http.StripPrefix("/sandbox", o.Sandbox))
+	}
 	s.handler = withRequestID(s.observe(s.recoverPanics(http.HandlerFunc(s.route))))
 	return s
 }
@@ -85,6 +90,12 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api_keys", s.requireKey(s.listAPIKeys))
 	s.mux.Handle("POST /api_keys", s.requireKey(s.createAPIKey))
 	s.mux.Handle("DELETE /api_keys/{id}", s.requireKey(s.revokeAPIKey))
+
+	s.mux.Handle("GET /connector_profiles", s.requireKey(s.listProfiles))
+	s.mux.Handle("POST /connector_profiles", s.requireKey(s.createProfile))
+	s.mux.Handle("GET /connector_profiles/{id}", s.requireKey(s.getProfile))
+	s.mux.Handle("PATCH /connector_profiles/{id}", s.requireKey(s.updateProfile))
+	s.mux.Handle("DELETE /connector_profiles/{id}", s.requireKey(s.deleteProfile))
 
 	s.mux.Handle("GET /connectors", s.requireKey(s.listConnectors))
 	s.mux.Handle("GET /connectors/{key}", s.requireKey(s.getConnector))
