@@ -3,8 +3,11 @@ package main_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,9 +103,9 @@ func (b *syncBuffer) String() string {
 }
 
 // launch starts `patchbay serve` on a free port without waiting for it.
-func launch(t *testing.T, dir string, environ []string) *node {
+func launch(t *testing.T, dir string, environ []string, extra ...string) *node {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "--listen", "127.0.0.1:0")
+	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, extra...)...)
 	cmd.Dir, cmd.Env = dir, environ
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -367,7 +370,8 @@ func TestCommandsHaveHelp(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"projects", "create", "--help"}, {"projects", "list", "--help"},
 		{"keys", "create", "--help"}, {"keys", "list", "--help"}, {"keys", "revoke", "--help"}, {"secrets", "rotate", "--help"}, {"version", "--help"},
-		{"connectors", "list", "--help"}, {"connectors", "show", "--help"}, {"scopes", "--help"},
+		{"connectors", "list", "--help"}, {"connectors", "show", "--help"}, {"scopes", "--help"}, {"sandbox", "--help"},
+		{"profiles", "create", "--help"}, {"profiles", "update", "--help"}, {"profiles", "list", "--help"}, {"profiles", "show", "--help"}, {"profiles", "delete", "--help"},
 	} {
 		out, _, code := run(t, t.TempDir(), env(), args...)
 		if code != 0 || !strings.Contains(out, "Usage:") || len(out) < 200 {
@@ -409,5 +413,139 @@ func TestConnectorCommands(t *testing.T) {
 		if _, errOut, code := run(t, dir, env(), bad...); code != 2 || errOut == "" {
 			t.Errorf("patchbay %s: exit %d, stderr %q; want a usage error", strings.Join(bad, " "), code, errOut)
 		}
+	}
+}
+
+var sandboxBase = regexp.MustCompile(`base URL:\s+(\S+/justworks)`)
+
+// startSandbox runs `patchbay sandbox` and returns the Justworks base URL it prints.
+func startSandbox(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"sandbox", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Env = env()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	sc := bufio.NewScanner(stdout)
+	var printed strings.Builder
+	for sc.Scan() {
+		printed.WriteString(sc.Text() + "\n")
+		if m := sandboxBase.FindStringSubmatch(sc.Text()); m != nil {
+			go io.Copy(io.Discard, stdout)
+			return m[1]
+		}
+	}
+	t.Fatalf("sandbox printed no Justworks base URL:\n%s", printed.String())
+	return ""
+}
+
+func TestSandboxCommandServesEveryMember(t *testing.T) {
+	base := startSandbox(t, "--members", "1500")
+	resp, err := http.Post(base+"/_sim/tokens", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	seen := map[string]bool{}
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 100 {
+			t.Fatal("paging does not end")
+		}
+		req, _ := http.NewRequest("GET", base+"/v1/members?limit=100&cursor="+url.QueryEscape(cursor), nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct {
+			Items      []struct{ ID string } `json:"items"`
+			NextCursor string                `json:"next_cursor"`
+		}
+		json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		for _, m := range page.Items {
+			if seen[m.ID] {
+				t.Fatalf("member %s listed twice", m.ID)
+			}
+			seen[m.ID] = true
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		cursor = page.NextCursor
+	}
+	if len(seen) != 1500 {
+		t.Fatalf("listed %d members, want 1500", len(seen))
+	}
+}
+
+func TestServeCanMountTheSandbox(t *testing.T) {
+	dir := t.TempDir()
+	served := launch(t, dir, env(), "--sandbox")
+	served.waitListening(t)
+	resp, err := http.Post(served.url+"/sandbox/justworks/_sim/tokens", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("the mounted sandbox answered %d", resp.StatusCode)
+	}
+	if !strings.Contains(served.stdout, "/sandbox/justworks") {
+		t.Fatalf("serve --sandbox did not print the simulators:\n%s", served.stdout)
+	}
+}
+
+func TestProfilesCommands(t *testing.T) {
+	dir := t.TempDir()
+	environ := env("PATCHBAY_PUBLIC_URL=https://hub.example.com")
+	if _, errOut, code := run(t, dir, environ, "projects", "create", "--name", "Acme"); code != 0 {
+		t.Fatalf("projects create: %s", errOut)
+	}
+	cmd := exec.Command(binary, "profiles", "create", "--connector", "justworks", "--client-id", "jw-client", "--client-secret-stdin",
+		"--actions", "justworks_list_members,justworks_list_company_jurisdictions", "--default")
+	cmd.Dir, cmd.Env = dir, environ
+	cmd.Stdin = strings.NewReader("s3cret-from-stdin\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("profiles create: %v\n%s", err, out)
+	}
+	for _, want := range []string{"https://hub.example.com/connect/oauth2/justworks/callback", "company.detail:read member.detail:read member.basic:read", "secret set: true"} {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("profiles create output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "s3cret-from-stdin") {
+		t.Fatal("the client secret was printed")
+	}
+	id := regexp.MustCompile(`cp_[a-z0-9]+`).FindString(string(out))
+	if out, _, code := run(t, dir, environ, "profiles", "update", id, "--enabled=false"); code != 0 || !strings.Contains(out, "disabled") {
+		t.Fatalf("profiles update: %d\n%s", code, out)
+	}
+	if out, _, code := run(t, dir, environ, "profiles", "list"); code != 0 || !strings.Contains(out, id) {
+		t.Fatalf("profiles list: %d\n%s", code, out)
+	}
+	_, errOut, code := run(t, dir, environ, "profiles", "create", "--connector", "justworks", "--client-id", " ", "--actions", "justworks_fly")
+	if code != 2 || !strings.Contains(errOut, "client_id") || !strings.Contains(errOut, "client_secret") || !strings.Contains(errOut, "justworks_fly") {
+		t.Fatalf("invalid profile: exit %d\n%s", code, errOut)
+	}
+	if out, _, code := run(t, dir, environ, "profiles", "delete", id); code != 0 || !strings.Contains(out, "Deleted") {
+		t.Fatalf("profiles delete: %d %s", code, out)
+	}
+	if _, errOut, code := run(t, dir, environ, "profiles", "show", id); code == 0 || !strings.Contains(errOut, "not found") {
+		t.Fatalf("show after delete: %d %s", code, errOut)
 	}
 }

@@ -64,7 +64,7 @@ and prints an API key on first start.`,
 		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
 	})
 	root.AddCommand(newServeCmd(), newMigrateCmd(), newProjectsCmd(), newKeysCmd(), newSecretsCmd(),
-		newConnectorsCmd(), newScopesCmd(), newVersionCmd())
+		newProfilesCmd(), newConnectorsCmd(), newScopesCmd(), newSandboxCmd(), newVersionCmd())
 	return root
 }
 

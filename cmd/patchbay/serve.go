@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/config"
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -24,6 +26,7 @@ import (
 const defaultProjectID = "prj_default"
 
 func newServeCmd() *cobra.Command {
+	var withSandbox bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the Patchbay HTTP server",
@@ -38,13 +41,14 @@ Endpoints: GET /healthz (process up), GET /readyz (database reachable),
 GET /metrics (Prometheus), and the API, authenticated with an API key sent as
 the Basic auth user name (curl -u KEY: …) or as a Bearer token.`,
 		Args: noArgs,
-		RunE: runServe,
+		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd, withSandbox) },
 	}
 	config.AddFlags(cmd.Flags(), "listen", "public-url")
+	cmd.Flags().BoolVar(&withSandbox, "sandbox", false, "also serve the Justworks and Employment Hero simulators under /sandbox/ (for demos and development)")
 	return cmd
 }
 
-func runServe(cmd *cobra.Command, args []string) error {
+func runServe(cmd *cobra.Command, withSandbox bool) error {
 	cfg, log, err := loadConfig(cmd)
 	if err != nil {
 		return err
@@ -74,8 +78,20 @@ func runServe(cmd *cobra.Command, args []string) error {
 		ln.Close()
 		return err
 	}
+	opts := api.Options{Store: s, Registry: registry, PublicURL: publicURL, Logger: log, Version: versionString()}
+	if withSandbox {
+		start := time.Now()
+		sb, err := sandbox.New(sandbox.Options{Seed: 1, Members: 50, RedirectURIs: []string{publicURL + "/connect/oauth2/{key}/callback"}})
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		opts.Sandbox = sb.Handler()
+		printSandbox(out, sb, publicURL+"/sandbox", 50, time.Since(start))
+	}
+	// The listening line comes last: scripts wait for it.
 	fmt.Fprintf(out, "Patchbay %s is listening on %s (public URL %s)\n", versionString(), ln.Addr(), publicURL)
-	srv := api.New(api.Options{Store: s, Registry: registry, PublicURL: publicURL, Logger: log, Version: versionString()})
+	srv := api.New(opts)
 	if err := api.Serve(ctx, ln, srv, log); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

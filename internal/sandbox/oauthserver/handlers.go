@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -32,6 +33,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	}
 }
 
+// pageData feeds the login, consent and error pages. Form actions are relative
+// ("authorize/login", "consent") so the pages work wherever the simulator is mounted.
 type pageData struct {
 	Provider   string
 	Error      string
@@ -121,7 +124,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	s.pending[id] = &pendingAuth{app: app, redirectURI: redirectURI, state: state, scopes: scopes,
 		challenge: challenge, method: method, expires: s.now().Add(pendingTTL)}
 	s.mu.Unlock()
-	s.renderPage(w, http.StatusOK, "login", pageData{PendingID: id, AppName: app.ClientID, ActionPath: s.cfg.AuthorizePath})
+	s.renderPage(w, http.StatusOK, "login", pageData{PendingID: id, AppName: app.ClientID, ActionPath: path.Base(s.cfg.AuthorizePath)})
 }
 
 // takePending finds a live pending authorization by the form's request id.
@@ -145,13 +148,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	u := s.userByEmail(strings.TrimSpace(r.PostFormValue("email")))
 	if u == nil || u.Password != r.PostFormValue("password") {
 		s.renderPage(w, http.StatusUnauthorized, "login", pageData{PendingID: r.PostFormValue("request_id"),
-			AppName: p.app.ClientID, Email: r.PostFormValue("email"), Error: "Wrong email or password.", ActionPath: s.cfg.AuthorizePath})
+			AppName: p.app.ClientID, Email: r.PostFormValue("email"), Error: "Wrong email or password.", ActionPath: path.Base(s.cfg.AuthorizePath)})
 		return
 	}
 	s.mu.Lock()
 	p.user = u
 	s.mu.Unlock()
-	d := pageData{PendingID: r.PostFormValue("request_id"), AppName: p.app.ClientID, Email: u.Email, ActionPath: s.cfg.AuthorizePath}
+	d := pageData{PendingID: r.PostFormValue("request_id"), AppName: p.app.ClientID, Email: u.Email}
 	for _, sc := range p.scopes {
 		if slices.Contains(s.cfg.SensitiveScopes, sc) {
 			d.Sensitive = append(d.Sensitive, sc)

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/patchbayhq/patchbay/internal/config"
+	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/profiles"
+	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
+)
+
+// profileFlags are the profile fields settable from the command line.
+type profileFlags struct {
+	connector, name, clientID, clientSecret, environment string
+	secretStdin                                          bool
+	actions, extraScopes                                 []string
+	isDefault, enabled                                   bool
+}
+
+func (f *profileFlags) register(fs *pflag.FlagSet, create bool) {
+	if create {
+		fs.StringVar(&f.connector, "connector", "", "connector key: justworks or employmenthero (required)")
+	}
+	fs.StringVar(&f.name, "name", "", "profile name (default: the connector's name)")
+	fs.StringVar(&f.clientID, "client-id", "", "OAuth client ID the provider issued")
+	fs.StringVar(&f.clientSecret, "client-secret", "", "OAuth client secret (prefer --client-secret-stdin: command lines end up in shell history)")
+	fs.BoolVar(&f.secretStdin, "client-secret-stdin", false, "read the client secret from standard input")
+	fs.StringVar(&f.environment, "environment", "", "production, or sandbox for the built-in simulators (default production)")
+	fs.StringSliceVar(&f.actions, "actions", nil, "enabled action ids, comma-separated (default: all)")
+	fs.StringSliceVar(&f.extraScopes, "extra-scopes", nil, "scopes to request on top of the actions' scopes, e.g. member.dob:read")
+	fs.BoolVar(&f.isDefault, "default", false, "make this the connector's default profile")
+	fs.BoolVar(&f.enabled, "enabled", true, "enable the profile (--enabled=false makes its accounts inactive)")
+}
+
+// input turns the flags that were given into a profiles.Input.
+func (f *profileFlags) input(fs *pflag.FlagSet, stdin io.Reader) (profiles.Input, error) {
+	var in profiles.Input
+	str := func(flag string, v *string) *string {
+		if fs.Changed(flag) {
+			return v
+		}
+		return nil
+	}
+	in.ConnectorKey = str("connector", &f.connector)
+	in.Name = str("name", &f.name)
+	in.ClientID = str("client-id", &f.clientID)
+	in.ClientSecret = str("client-secret", &f.clientSecret)
+	in.Environment = str("environment", &f.environment)
+	if f.secretStdin {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return in, fmt.Errorf("read the client secret from standard input: %w", err)
+		}
+		secret := strings.TrimSpace(line)
+		in.ClientSecret = &secret
+	}
+	if fs.Changed("actions") {
+		in.EnabledActions = &f.actions
+	}
+	if fs.Changed("extra-scopes") {
+		in.ExtraScopes = &f.extraScopes
+	}
+	if fs.Changed("default") {
+		in.Default = &f.isDefault
+	}
+	if fs.Changed("enabled") {
+		in.Enabled = &f.enabled
+	}
+	return in, nil
+}
+
+// profileFailure turns validation errors into usage errors with every field listed.
+func profileFailure(err error) error {
+	var invalid *profiles.ValidationError
+	if errors.As(err, &invalid) {
+		return usageError{fmt.Errorf("invalid profile:\n  %s", strings.Join(invalid.Fields, "\n  "))}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w (see 'patchbay profiles list')", err)
+	}
+	return err
+}
+
+func printProfile(w io.Writer, v profiles.View) {
+	state := "enabled"
+	if !v.Active {
+		state = "disabled (its accounts are inactive)"
+	}
+	fmt.Fprintf(w, "%s  %s (%s, %s)\n", v.ID, v.Name, v.ConnectorKey, v.Environment)
+	fmt.Fprintf(w, "  state:            %s%s\n", state, map[bool]string{true: ", default", false: ""}[v.Default])
+	fmt.Fprintf(w, "  client id:        %s (secret set: %v)\n", v.ClientID, v.ClientSecretSet)
+	fmt.Fprintf(w, "  redirect URI:     %s\n", v.RedirectURI)
+	fmt.Fprintf(w, "  scopes:           %s\n", strings.Join(v.Scopes, " "))
+	if !v.ScopesInAuthorizeRequest {
+		fmt.Fprintln(w, "                    (register exactly these scopes on the provider's app; they are not sent when authorizing)")
+	}
+	fmt.Fprintf(w, "  enabled actions:  %d\n", len(v.EnabledActions))
+}
+
+func newProfilesCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "profiles",
+		Short: "Manage connector profiles (OAuth app credentials and enabled actions)",
+		Long: `A connector profile holds the OAuth app you registered with a provider (client
+ID and secret) and the actions it enables. Patchbay shows the redirect URI to
+register and the exact scopes to request. The client secret is stored sealed and
+never shown again.`,
+	}
+	var project string
+	cmd.PersistentFlags().StringVar(&project, "project", "", "project ID (default: the only project)")
+	// withProfiles runs fn with the registry, store, project and public URL.
+	withProfiles := func(cmd *cobra.Command, fn func(reg *connectors.Registry, s *sqlstore.Store, p store.Project, publicURL string) error) error {
+		reg, err := connectors.Embedded()
+		if err != nil {
+			return err
+		}
+		return withProject(cmd, &project, func(cfg config.Config, s *sqlstore.Store, p store.Project) error {
+			return fn(reg, s, p, cfg.ResolvePublicURL(cfg.Listen))
+		})
+	}
+
+	var cf profileFlags
+	create := &cobra.Command{
+		Use:     "create --connector KEY --client-id ID --client-secret-stdin",
+		Short:   "Create a connector profile",
+		Example: "  echo \"$SECRET\" | patchbay profiles create --connector justworks --client-id abc --client-secret-stdin --default",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in, err := cf.input(cmd.Flags(), cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			return withProfiles(cmd, func(reg *connectors.Registry, s *sqlstore.Store, p store.Project, publicURL string) error {
+				prof, err := profiles.Apply(reg, nil, in)
+				if err != nil {
+					return profileFailure(err)
+				}
+				prof.ProjectID = p.ID
+				if prof, err = s.CreateConnectorProfile(cmd.Context(), prof); err != nil {
+					return err
+				}
+				printProfile(cmd.OutOrStdout(), profiles.Describe(reg, publicURL, prof))
+				return nil
+			})
+		},
+	}
+	cf.register(create.Flags(), true)
+
+	var uf profileFlags
+	update := &cobra.Command{
+		Use:   "update PROFILE_ID [flags]",
+		Short: "Change a connector profile; only the flags you give change",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in, err := uf.input(cmd.Flags(), cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			return withProfiles(cmd, func(reg *connectors.Registry, s *sqlstore.Store, p store.Project, publicURL string) error {
+				existing, err := s.GetConnectorProfile(cmd.Context(), p.ID, args[0])
+				if err != nil {
+					return profileFailure(err)
+				}
+				prof, err := profiles.Apply(reg, &existing, in)
+				if err != nil {
+					return profileFailure(err)
+				}
+				if prof, err = s.UpdateConnectorProfile(cmd.Context(), prof); err != nil {
+					return err
+				}
+				printProfile(cmd.OutOrStdout(), profiles.Describe(reg, publicURL, prof))
+				return nil
+			})
+		},
+	}
+	uf.register(update.Flags(), false)
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List connector profiles",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withProfiles(cmd, func(reg *connectors.Registry, s *sqlstore.Store, p store.Project, publicURL string) error {
+				all, err := s.ListConnectorProfiles(cmd.Context(), p.ID)
+				if err != nil {
+					return err
+				}
+				var rows [][]string
+				for _, prof := range all {
+					rows = append(rows, []string{prof.ID, prof.ConnectorKey, prof.Name, prof.Environment,
+						fmt.Sprint(prof.Default), fmt.Sprint(prof.Enabled), fmt.Sprint(len(prof.EnabledActions))})
+				}
+				printTable(cmd.OutOrStdout(), []string{"ID", "CONNECTOR", "NAME", "ENVIRONMENT", "DEFAULT", "ENABLED", "ACTIONS"}, rows)
+				return nil
+			})
+		},
+	}
+	show := &cobra.Command{
+		Use:   "show PROFILE_ID",
+		Short: "Show a connector profile with its redirect URI and scopes",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withProfiles(cmd, func(reg *connectors.Registry, s *sqlstore.Store, p store.Project, publicURL string) error {
+				prof, err := s.GetConnectorProfile(cmd.Context(), p.ID, args[0])
+				if err != nil {
+					return profileFailure(err)
+				}
+				printProfile(cmd.OutOrStdout(), profiles.Describe(reg, publicURL, prof))
+				return nil
+			})
+		},
+	}
+	del := &cobra.Command{
+		Use:   "delete PROFILE_ID",
+		Short: "Delete a connector profile that no linked account uses",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withProfiles(cmd, func(reg *connectors.Registry, s *sqlstore.Store, p store.Project, publicURL string) error {
+				if err := s.DeleteConnectorProfile(cmd.Context(), p.ID, args[0]); err != nil {
+					return profileFailure(err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s.\n", args[0])
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(create, list, show, update, del)
+	return cmd
+}

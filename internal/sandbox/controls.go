@@ -1,0 +1,110 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/patchbayhq/patchbay/internal/sandbox/oauthserver"
+	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
+)
+
+// registerControls adds the test controls under /_sim/. They are not part of the
+// provider's API: they register apps, mint tokens, inject faults and read counters.
+func (p *Provider) registerControls(mux *http.ServeMux) {
+	mux.HandleFunc("POST /_sim/apps", p.createApp)
+	mux.HandleFunc("POST /_sim/tokens", p.mintToken)
+	mux.HandleFunc("GET /_sim/users", p.listUsers)
+	mux.HandleFunc("GET /_sim/stats", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, p.Stats.Snapshot())
+	})
+	mux.HandleFunc("DELETE /_sim/stats", func(w http.ResponseWriter, r *http.Request) {
+		p.Stats.Reset()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /_sim/faults", p.addFault)
+	mux.HandleFunc("DELETE /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
+		p.Faults.Clear()
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func controlError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// decode reads a JSON body strictly, answering 400 itself on failure.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		controlError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func (p *Provider) createApp(w http.ResponseWriter, r *http.Request) {
+	var app oauthserver.App
+	if !decode(w, r, &app) {
+		return
+	}
+	app, err := p.OAuth.RegisterApp(app)
+	if err != nil {
+		controlError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusCreated, app)
+}
+
+func (p *Provider) mintToken(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		ClientID string   `json:"client_id"`
+		Email    string   `json:"email"`
+		Scopes   []string `json:"scopes"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.ClientID == "" {
+		req.ClientID = p.DemoApp.ClientID
+	}
+	if req.Email == "" {
+		req.Email = p.DemoUser
+	}
+	tok, err := p.OAuth.MintToken(req.ClientID, req.Email, req.Scopes)
+	if err != nil {
+		controlError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusCreated, tok)
+}
+
+func (p *Provider) listUsers(w http.ResponseWriter, r *http.Request) {
+	type user struct {
+		Email   string   `json:"email"`
+		Name    string   `json:"name"`
+		Role    string   `json:"role"`
+		Tenants []string `json:"tenants"`
+	}
+	var out []user
+	for _, u := range p.OAuth.Users() {
+		var tenants []string
+		for _, t := range u.Tenants {
+			tenants = append(tenants, t.Name)
+		}
+		out = append(out, user{Email: u.Email, Name: u.Name, Role: u.Role, Tenants: tenants})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (p *Provider) addFault(w http.ResponseWriter, r *http.Request) {
+	var f simctl.Fault
+	if !decode(w, r, &f) {
+		return
+	}
+	if err := p.Faults.Add(f); err != nil {
+		controlError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusCreated, f)
+}
