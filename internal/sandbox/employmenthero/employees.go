@@ -76,11 +76,7 @@ func (o *organisation) employeeID(i int) string {
 
 // employeeIndex returns the index of the employee with the given id in this organisation.
 func (o *organisation) employeeIndex(id string) (int, bool) {
-	r, ok := o.d.parseID(id, kindEmployee)
-	if !ok || r.org != o.n || r.idx >= len(o.employees) {
-		return 0, false
-	}
-	return r.idx, true
+	return o.lookup(id, kindEmployee, len(o.employees))
 }
 
 func (o *organisation) person(i int32) *named {

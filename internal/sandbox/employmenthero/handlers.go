@@ -315,8 +315,8 @@ func (o *organisation) indices(ids []string, k kind, count int) map[int]bool {
 	}
 	set := make(map[int]bool, len(ids))
 	for _, id := range ids {
-		if r, ok := o.d.parseID(id, k); ok && r.org == o.n && r.idx < count {
-			set[r.idx] = true
+		if i, ok := o.lookup(id, k, count); ok {
+			set[i] = true
 		}
 	}
 	return set

@@ -133,3 +133,15 @@ func (d *Dataset) parseID(s string, k kind) (ref, bool) {
 	}
 	return r, true
 }
+
+// lookup resolves an id of kind k to the index of one of this organisation's
+// count records of that kind. parseID accepts any organisation's ids, so this
+// is where an id of another organisation, or past the end of the list, is
+// turned away.
+func (o *organisation) lookup(id string, k kind, count int) (int, bool) {
+	r, ok := o.d.parseID(id, k)
+	if !ok || r.org != o.n || r.idx >= count {
+		return 0, false
+	}
+	return r.idx, true
+}

@@ -96,11 +96,7 @@ func (o *organisation) teamViews() []teamJSON {
 
 // team returns the index of the team with the given id.
 func (o *organisation) team(id string) (int, bool) {
-	r, ok := o.d.parseID(id, kindTeam)
-	if !ok || r.org != o.n || r.idx >= len(o.teams) {
-		return 0, false
-	}
-	return r.idx, true
+	return o.lookup(id, kindTeam, len(o.teams))
 }
 
 func (o *organisation) leaveCategoryID(c int) string {

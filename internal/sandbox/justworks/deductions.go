@@ -242,46 +242,55 @@ func (c *company) merge(s *deductionSpec, row *deductionRow) error {
 	return nil
 }
 
-// readBatch decodes a write body's rows, answering 400 unless it holds 1–100.
-func readBatch[T any](w http.ResponseWriter, r *http.Request, field string, rows func(*T) []json.RawMessage) ([]json.RawMessage, bool) {
-	var body T
+// writeBatch answers the three deduction writes. It reads a body of 1–100
+// entries (400 otherwise, naming field) and applies each entry in order, all
+// with c.mu held so that concurrent batches repeating one operation_id create
+// one deduction. Every entry gets its own result, so one bad entry never fails
+// the others.
+func writeBatch[B any](w http.ResponseWriter, r *http.Request, x *call, field string,
+	entries func(*B) []json.RawMessage, apply func(*company, json.RawMessage) writeResultJSON) {
+	var body B
 	if !decodeBody(w, r, &body) {
-		return nil, false
+		return
 	}
-	out := rows(&body)
-	if len(out) == 0 || len(out) > maxBatch {
-		badParam(w, field, "%s must hold 1 to %d entries, got %d", field, maxBatch, len(out))
-		return nil, false
-	}
-	return out, true
-}
-
-type itemsBody struct {
-	Items []json.RawMessage `json:"items"`
-}
-
-func (a *api) createDeductions(w http.ResponseWriter, r *http.Request, x *call) {
-	rows, ok := readBatch(w, r, "items", func(b *itemsBody) []json.RawMessage { return b.Items })
-	if !ok {
+	raws := entries(&body)
+	if len(raws) == 0 || len(raws) > maxBatch {
+		badParam(w, field, "%s must hold 1 to %d entries, got %d", field, maxBatch, len(raws))
 		return
 	}
 	c := x.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	items := make([]writeResultJSON, 0, len(rows))
-	for _, raw := range rows {
-		items = append(items, c.createRow(raw))
+	items := make([]writeResultJSON, 0, len(raws))
+	for _, raw := range raws {
+		items = append(items, apply(c, raw))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }
 
+// writeRows answers a create or update, whose body is {"items": [rows]}. Rows
+// are decoded one by one, so a malformed row fails alone.
+func writeRows(w http.ResponseWriter, r *http.Request, x *call, apply func(*company, *deductionRow) writeResultJSON) {
+	type itemsBody struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	writeBatch(w, r, x, "items", func(b *itemsBody) []json.RawMessage { return b.Items },
+		func(c *company, raw json.RawMessage) writeResultJSON {
+			var row deductionRow
+			if err := json.Unmarshal(raw, &row); err != nil {
+				return writeResultJSON{ErrorMessage: "invalid row: " + err.Error()}
+			}
+			return apply(c, &row)
+		})
+}
+
+func (a *api) createDeductions(w http.ResponseWriter, r *http.Request, x *call) {
+	writeRows(w, r, x, (*company).createRow)
+}
+
 // createRow creates one deduction, or replays the result of its operation_id.
 // c.mu must be held.
-func (c *company) createRow(raw json.RawMessage) writeResultJSON {
-	var row deductionRow
-	if err := json.Unmarshal(raw, &row); err != nil {
-		return writeResultJSON{ErrorMessage: "invalid row: " + err.Error()}
-	}
+func (c *company) createRow(row *deductionRow) writeResultJSON {
 	var res writeResultJSON
 	if row.OperationID != nil {
 		res.OperationID = *row.OperationID
@@ -297,7 +306,7 @@ func (c *company) createRow(raw json.RawMessage) writeResultJSON {
 		return fail("operation_id is required")
 	}
 	var s deductionSpec
-	err := c.validateCreate(&s, &row)
+	err := c.validateCreate(&s, row)
 	if op, seen := c.operations[res.OperationID]; seen {
 		if err != nil || s != op.spec {
 			return fail("operation_id already used with different payload")
@@ -337,27 +346,12 @@ func (c *company) validateCreate(s *deductionSpec, row *deductionRow) error {
 }
 
 func (a *api) updateDeductions(w http.ResponseWriter, r *http.Request, x *call) {
-	rows, ok := readBatch(w, r, "items", func(b *itemsBody) []json.RawMessage { return b.Items })
-	if !ok {
-		return
-	}
-	c := x.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	items := make([]writeResultJSON, 0, len(rows))
-	for _, raw := range rows {
-		items = append(items, c.updateRow(raw))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	writeRows(w, r, x, (*company).updateRow)
 }
 
 // updateRow merges the fields a row sends into its deduction; a row that fails
 // validation changes nothing. c.mu must be held.
-func (c *company) updateRow(raw json.RawMessage) writeResultJSON {
-	var row deductionRow
-	if err := json.Unmarshal(raw, &row); err != nil {
-		return writeResultJSON{ErrorMessage: "invalid row: " + err.Error()}
-	}
+func (c *company) updateRow(row *deductionRow) writeResultJSON {
 	var res writeResultJSON
 	if row.DeductionID == nil || *row.DeductionID == "" {
 		res.ErrorMessage = "deduction_id is required"
@@ -376,7 +370,7 @@ func (c *company) updateRow(raw json.RawMessage) writeResultJSON {
 		return res
 	}
 	s := d.deductionSpec
-	if err := c.merge(&s, &row); err != nil {
+	if err := c.merge(&s, row); err != nil {
 		res.ErrorMessage = err.Error()
 		return res
 	}
@@ -389,35 +383,28 @@ func (a *api) cancelDeductions(w http.ResponseWriter, r *http.Request, x *call) 
 	type cancelBody struct {
 		DeductionIDs []json.RawMessage `json:"deduction_ids"`
 	}
-	ids, ok := readBatch(w, r, "deduction_ids", func(b *cancelBody) []json.RawMessage { return b.DeductionIDs })
-	if !ok {
-		return
+	writeBatch(w, r, x, "deduction_ids", func(b *cancelBody) []json.RawMessage { return b.DeductionIDs }, (*company).cancelID)
+}
+
+// cancelID cancels one deduction of a cancel batch. c.mu must be held.
+func (c *company) cancelID(raw json.RawMessage) writeResultJSON {
+	var res writeResultJSON
+	var id string
+	if err := json.Unmarshal(raw, &id); err != nil {
+		res.ErrorMessage = "deduction id must be a string, got " + string(raw)
+		return res
 	}
-	c := x.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	items := make([]writeResultJSON, 0, len(ids))
-	for _, raw := range ids {
-		var res writeResultJSON
-		var id string
-		if err := json.Unmarshal(raw, &id); err != nil {
-			res.ErrorMessage = "deduction id must be a string, got " + string(raw)
-			items = append(items, res)
-			continue
-		}
-		res.DeductionID = id
-		i, ok := c.deductionIndex(id)
-		switch {
-		case !ok:
-			res.ErrorMessage = "deduction not found: " + id
-		case c.deductions[i].cancelled:
-			res.MemberID = c.memberID(c.deductions[i].member)
-			res.ErrorMessage = "deduction is already cancelled: " + id
-		default:
-			c.deductions[i].cancelled = true
-			res.MemberID, res.Success = c.memberID(c.deductions[i].member), true
-		}
-		items = append(items, res)
+	res.DeductionID = id
+	i, ok := c.deductionIndex(id)
+	switch {
+	case !ok:
+		res.ErrorMessage = "deduction not found: " + id
+	case c.deductions[i].cancelled:
+		res.MemberID = c.memberID(c.deductions[i].member)
+		res.ErrorMessage = "deduction is already cancelled: " + id
+	default:
+		c.deductions[i].cancelled = true
+		res.MemberID, res.Success = c.memberID(c.deductions[i].member), true
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	return res
 }

@@ -245,7 +245,11 @@ func (a *api) listPayrolls(w http.ResponseWriter, r *http.Request, x *call) {
 	a.writeList(w, p, items, idx, more)
 }
 
-func (a *api) listPayrollFees(w http.ResponseWriter, r *http.Request, x *call) {
+// listRunMembers answers the per-member lists of one payroll (fees and
+// paystubs): it resolves {payroll_id}, then pages through the members that
+// keep accepts for that run, rendering each with item.
+func listRunMembers[T any](a *api, w http.ResponseWriter, r *http.Request, x *call,
+	keep func(run, i int) bool, item func(run, i int) T) {
 	run, ok := x.payrollIndex(w, r)
 	if !ok {
 		return
@@ -254,35 +258,30 @@ func (a *api) listPayrollFees(w http.ResponseWriter, r *http.Request, x *call) {
 	if !ok {
 		return
 	}
-	c := x.c
-	idx, more := p.collect(len(c.members), func(i int) bool { return c.charged(run, i) })
-	items := make([]feeJSON, 0, len(idx))
+	idx, more := p.collect(len(x.c.members), func(i int) bool { return keep(run, i) })
+	items := make([]T, 0, len(idx))
 	for _, i := range idx {
-		f := feeOf(c.members[i].kind)
-		items = append(items, feeJSON{
-			MemberID: c.memberID(i), ReferenceID: c.payrollID(run), ReferenceType: "payroll",
-			Name: f.name, Type: f.kind, Amount: f.amount, Currency: "USD",
-		})
+		items = append(items, item(run, i))
 	}
 	a.writeList(w, p, items, idx, more)
 }
 
-func (a *api) listPaystubs(w http.ResponseWriter, r *http.Request, x *call) {
-	run, ok := x.payrollIndex(w, r)
-	if !ok {
-		return
-	}
-	p, ok := a.parsePage(w, r, x, nil)
-	if !ok {
-		return
-	}
+func (a *api) listPayrollFees(w http.ResponseWriter, r *http.Request, x *call) {
 	c := x.c
-	idx, more := p.collect(len(c.members), func(i int) bool { return c.paid(run, i) })
-	items := make([]paystubSummaryJSON, 0, len(idx))
-	for _, i := range idx {
-		items = append(items, c.paystubSummary(run, i, c.stub(run, i)))
-	}
-	a.writeList(w, p, items, idx, more)
+	listRunMembers(a, w, r, x, c.charged, func(run, i int) feeJSON {
+		f := feeOf(c.members[i].kind)
+		return feeJSON{
+			MemberID: c.memberID(i), ReferenceID: c.payrollID(run), ReferenceType: "payroll",
+			Name: f.name, Type: f.kind, Amount: f.amount, Currency: "USD",
+		}
+	})
+}
+
+func (a *api) listPaystubs(w http.ResponseWriter, r *http.Request, x *call) {
+	c := x.c
+	listRunMembers(a, w, r, x, c.paid, func(run, i int) paystubSummaryJSON {
+		return c.paystubSummary(run, i, c.stub(run, i))
+	})
 }
 
 func (c *company) paystubSummary(p, i int, s stubAmounts) paystubSummaryJSON {
