@@ -41,14 +41,20 @@ Endpoints: GET /healthz (process up), GET /readyz (database reachable),
 GET /metrics (Prometheus), and the API, authenticated with an API key sent as
 the Basic auth user name (curl -u KEY: …) or as a Bearer token.`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd, withSandbox) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd, serveMode{sandbox: withSandbox}) },
 	}
 	config.AddFlags(cmd.Flags(), "listen", "public-url")
 	cmd.Flags().BoolVar(&withSandbox, "sandbox", false, "also serve the Justworks and Employment Hero simulators under /sandbox/ (for demos and development)")
 	return cmd
 }
 
-func runServe(cmd *cobra.Command, withSandbox bool) error {
+// serveMode says what runs besides the API.
+type serveMode struct {
+	sandbox bool // mount the simulators under /sandbox/
+	demo    bool // also set up demo profiles, a key and a Hub link, and print them
+}
+
+func runServe(cmd *cobra.Command, mode serveMode) error {
 	cfg, log, err := loadConfig(cmd)
 	if err != nil {
 		return err
@@ -79,7 +85,7 @@ func runServe(cmd *cobra.Command, withSandbox bool) error {
 		return err
 	}
 	opts := api.Options{Store: s, Registry: registry, PublicURL: publicURL, Logger: log, Version: versionString()}
-	if withSandbox {
+	if mode.sandbox {
 		start := time.Now()
 		sb, err := sandbox.New(sandbox.Options{Seed: 1, Members: 50, RedirectURIs: []string{publicURL + "/connect/oauth2/{key}/callback"}})
 		if err != nil {
@@ -92,7 +98,16 @@ func runServe(cmd *cobra.Command, withSandbox bool) error {
 	// The listening line comes last: scripts wait for it.
 	fmt.Fprintf(out, "Patchbay %s is listening on %s (public URL %s)\n", versionString(), ln.Addr(), publicURL)
 	srv := api.New(opts)
-	if err := api.Serve(ctx, ln, srv, log); err != nil {
+	served := make(chan error, 1)
+	go func() { served <- api.Serve(ctx, ln, srv, log) }()
+	if mode.demo {
+		if err := setUpDemo(ctx, s, registry, out, publicURL, "http://"+ln.Addr().String()); err != nil {
+			stop()
+			<-served
+			return err
+		}
+	}
+	if err := <-served; err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	log.Info("stopped")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/guide"
+	"github.com/patchbayhq/patchbay/internal/hub"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -31,18 +32,21 @@ type Options struct {
 	Version   string
 	// Sandbox, when set, serves the provider simulators under /sandbox/ (demo mode).
 	Sandbox http.Handler
+	// HTTPClient calls providers; nil means a client with a 30 s timeout.
+	HTTPClient *http.Client
 }
 
 // Server routes and answers Patchbay's HTTP requests.
 type Server struct {
-	store     store.Store
-	registry  *connectors.Registry
-	publicURL string
-	log       *slog.Logger
-	version   string
-	metrics   *metrics
-	mux       *http.ServeMux
-	handler   http.Handler
+	httpClient *http.Client
+	store      store.Store
+	registry   *connectors.Registry
+	publicURL  string
+	log        *slog.Logger
+	version    string
+	metrics    *metrics
+	mux        *http.ServeMux
+	handler    http.Handler
 }
 
 type metrics struct {
@@ -73,6 +77,10 @@ func New(o Options) *Server {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.httpClient = o.HTTPClient
+	if s.httpClient == nil {
+		s.httpClient = &http.Client{Timeout: 30 * time.Second}
+	}
 	s.routes()
 	if o.Sandbox != nil {
 		s.mux.Handle("/sandbox/", http.StripPrefix("/sandbox", o.Sandbox))
@@ -97,10 +105,31 @@ func (s *Server) routes() {
 	s.mux.Handle("PATCH /connector_profiles/{id}", s.requireKey(s.updateProfile))
 	s.mux.Handle("DELETE /connector_profiles/{id}", s.requireKey(s.deleteProfile))
 
+	s.mux.Handle("POST /connect_sessions", s.requireKey(s.createSession))
+	s.mux.Handle("POST /connect_sessions/authenticate", s.requireKey(s.authenticateSession))
+	s.mux.Handle("GET /accounts", s.requireKey(s.listAccounts))
+	s.mux.Handle("GET /accounts/{id}", s.requireKey(s.getAccount))
+	s.mux.Handle("PATCH /accounts/{id}", s.requireKey(s.patchAccount))
+	s.mux.Handle("DELETE /accounts/{id}", s.requireKey(s.deleteAccount))
+
 	s.mux.Handle("GET /connectors", s.requireKey(s.listConnectors))
 	s.mux.Handle("GET /connectors/{key}", s.requireKey(s.getConnector))
 	s.mux.Handle("GET /connectors/{key}/scopes", s.requireKey(s.scopesFor))
 	s.mux.Handle("GET /actions", s.requireKey(s.listActions))
+
+	// The Hub is authenticated by its connect session token, not an API key.
+	s.mux.HandleFunc("GET /hub", s.hubPage)
+	s.mux.HandleFunc("GET /hub/connectors", s.requireHubSession(s.hubConnectors))
+	s.mux.HandleFunc("POST /hub/connection_attempts", s.requireHubSession(s.createAttempt))
+	s.mux.HandleFunc("GET /hub/connection_attempts/{id}", s.requireHubSession(s.getAttempt))
+	s.mux.HandleFunc("DELETE /hub/connection_attempts/{id}", s.requireHubSession(s.cancelAttempt))
+	s.mux.HandleFunc("POST /hub/connection_attempts/{id}/setup", s.requireHubSession(s.chooseSetup))
+	s.mux.HandleFunc("GET /connect/oauth2/{integration_id}", s.startOAuth)
+	s.mux.HandleFunc("GET /connect/oauth2/{provider}/callback", s.callback)
+	s.mux.Handle("GET /static/hub/", hub.Assets())
+	s.mux.HandleFunc("GET /hub.js", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/hub/hub.js", http.StatusFound)
+	})
 
 	// The setup guides hold no secrets and need no key.
 	s.mux.HandleFunc("GET /guides/{key}", s.guidePage)

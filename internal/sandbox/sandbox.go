@@ -139,9 +139,9 @@ func newProvider(key string, cfg oauthserver.Config, users []oauthserver.User, d
 		redirects = []string{"http://localhost:8080/connect/oauth2/" + key + "/callback"}
 	}
 	var err error
-	p.DemoApp, err = p.OAuth.RegisterApp(oauthserver.App{
-		ClientID: "sandbox-" + key, ClientSecret: "sandbox-" + key + "-secret", RedirectURIs: redirects, Scopes: scopes,
-	})
+	demo := DemoApp(key)
+	demo.RedirectURIs, demo.Scopes = redirects, scopes
+	p.DemoApp, err = p.OAuth.RegisterApp(demo)
 	if err != nil {
 		return nil, fmt.Errorf("%s demo app: %w", key, err)
 	}
@@ -158,6 +158,12 @@ func newProvider(key string, cfg oauthserver.Config, users []oauthserver.User, d
 	mux.Handle("/", apiHandler)
 	p.handler = p.Faults.Middleware(mux)
 	return p, nil
+}
+
+// DemoApp returns the credentials of the demo app every simulator registers at
+// start; they are fixed so that a demo profile keeps working across restarts.
+func DemoApp(key string) oauthserver.App {
+	return oauthserver.App{ClientID: "sandbox-" + key, ClientSecret: "sandbox-" + key + "-secret"}
 }
 
 // grantKey rate-limits per grant (client and user); unauthenticated requests pass

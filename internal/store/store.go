@@ -23,6 +23,10 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrStale means the record changed since the caller read it.
 	ErrStale = errors.New("changed by another writer")
+	// ErrUsed means a single-use record was used before.
+	ErrUsed = errors.New("already used")
+	// ErrExpired means the record is past its expiry.
+	ErrExpired = errors.New("expired")
 )
 
 // Project isolates everything an integrator stores: keys, profiles, accounts, logs.
@@ -121,6 +125,80 @@ type AccountFilter struct {
 	ProfileID      string
 }
 
+// ConnectSession lets one end user link an account through the Hub. Its token is
+// handed to the browser; only a hash of it is stored.
+type ConnectSession struct {
+	ID              int64
+	ProjectID       string
+	TokenHash       []byte
+	OriginOwnerID   string
+	OriginOwnerName string
+	OriginUsername  string
+	Provider        string   // opens the Hub on this connector; empty lists every allowed one
+	ProfileID       string   // targets a non-default profile
+	Categories      []string // limits the connectors listed
+	AccountID       string   // edit mode: re-link this account
+	Metadata        map[string]any
+	Multiple        bool // always create a new account
+	Label           string
+	Type            string // "production" or "test"
+	// Extras keeps accepted fields that have no behaviour (shared, relink, scopes).
+	Extras map[string]any
+	// AllowedOrigin is where the Hub may post its result (the embedding page's origin).
+	AllowedOrigin        string
+	ExternalTriggerToken string
+	ExpiresAt            time.Time
+	CreatedAt            time.Time
+}
+
+// Connection attempt statuses.
+const (
+	AttemptPending       = "pending"
+	AttemptAuthenticated = "authenticated"
+	AttemptError         = "error"
+	AttemptCancelled     = "cancelled"
+	AttemptExpired       = "expired"
+)
+
+// SetupOption is one choice offered after authorization (e.g. an organisation).
+type SetupOption struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
+}
+
+// ConnectionAttempt is one try at linking an account within a connect session.
+type ConnectionAttempt struct {
+	ID               string
+	ProjectID        string
+	SessionID        int64
+	ProfileID        string
+	Status           string
+	AccountID        string
+	ErrorCode        string
+	ErrorDescription string
+	// SetupField and SetupOptions are set while the user must still choose (for
+	// example one of several Employment Hero organisations).
+	SetupField   string
+	SetupOptions []SetupOption
+	// PendingCredentials holds the tokens until that choice is made; sealed at rest.
+	PendingCredentials *Credentials
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// OAuthState binds an authorization redirect to its connection attempt. Only a
+// hash of the state value is stored; the PKCE verifier is sealed.
+type OAuthState struct {
+	ID           string
+	ProjectID    string
+	StateHash    []byte
+	AttemptID    string
+	CodeVerifier string // sealed at rest
+	RedirectURI  string // where the browser goes once the attempt is decided
+	ExpiresAt    time.Time
+	UsedAt       time.Time
+}
+
 // Store is the persistence boundary. Implementations must be safe for concurrent use
 // by many goroutines and by many processes sharing one database.
 type Store interface {
@@ -167,6 +245,25 @@ type Store interface {
 	// ErrStale when another writer got there first.
 	UpdateCredentials(ctx context.Context, projectID, id string, expectVersion int64, c Credentials) (Account, error)
 	DeleteAccount(ctx context.Context, projectID, id string) error
+
+	// CreateConnectSession stores cs and returns it with its numeric ID and CreatedAt.
+	CreateConnectSession(ctx context.Context, cs ConnectSession) (ConnectSession, error)
+	// ConnectSessionByTokenHash finds a session by its token's hash, expired or not.
+	ConnectSessionByTokenHash(ctx context.Context, hash []byte) (ConnectSession, error)
+	GetConnectSession(ctx context.Context, projectID string, id int64) (ConnectSession, error)
+
+	// CreateConnectionAttempt stores a, filling ID and timestamps when empty.
+	CreateConnectionAttempt(ctx context.Context, a ConnectionAttempt) (ConnectionAttempt, error)
+	GetConnectionAttempt(ctx context.Context, projectID, id string) (ConnectionAttempt, error)
+	// UpdateConnectionAttempt writes a's status, account, error and setup fields, but
+	// only while the stored attempt is still pending; ErrStale otherwise.
+	UpdateConnectionAttempt(ctx context.Context, a ConnectionAttempt) (ConnectionAttempt, error)
+
+	// CreateOAuthState stores st, filling ID when empty.
+	CreateOAuthState(ctx context.Context, st OAuthState) (OAuthState, error)
+	// ConsumeOAuthState marks the state used and returns it, exactly once:
+	// ErrNotFound when unknown, ErrUsed when consumed before, ErrExpired when late.
+	ConsumeOAuthState(ctx context.Context, hash []byte, at time.Time) (OAuthState, error)
 
 	// RotateSecrets re-seals every stored secret that is not sealed under the primary
 	// key, committing batchSize secrets per transaction. It is safe to re-run after an

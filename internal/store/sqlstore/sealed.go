@@ -15,6 +15,8 @@ type sealedColumn struct{ table, column string }
 var sealedColumns = []sealedColumn{
 	{"connector_profiles", "client_secret"},
 	{"accounts", "credentials"},
+	{"connection_attempts", "pending_credentials"}, // NULL when there are none
+	{"oauth_states", "code_verifier"},
 }
 
 // aad binds a ciphertext to its row and field.

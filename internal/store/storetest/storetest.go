@@ -64,6 +64,17 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"UpdateCredentialsChecksVersion", testUpdateCredentialsChecksVersion},
 		{"UpdateAndDeleteAccount", testUpdateAndDeleteAccount},
 		{"AccountCredentialsRotate", testAccountCredentialsRotate},
+		{"ConnectSessionRoundTrip", testConnectSessionRoundTrip},
+		{"ConnectSessionByTokenHash", testConnectSessionByTokenHash},
+		{"ConnectionAttemptRoundTrip", testConnectionAttemptRoundTrip},
+		{"ConnectionAttemptUpdateOnlyWhilePending", testConnectionAttemptUpdateOnlyWhilePending},
+		{"ConnectionAttemptConcurrentDecisions", testConnectionAttemptConcurrentDecisions},
+		{"ConnectionAttemptPendingCredentials", testConnectionAttemptPendingCredentials},
+		{"OAuthStateConsumedOnce", testOAuthStateConsumedOnce},
+		{"OAuthStateExpired", testOAuthStateExpired},
+		{"OAuthStateConcurrentConsume", testOAuthStateConcurrentConsume},
+		{"OAuthStateVerifierBoundToRow", testOAuthStateVerifierBoundToRow},
+		{"ConnectSecretsRotate", testConnectSecretsRotate},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

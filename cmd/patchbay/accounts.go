@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/patchbayhq/patchbay/internal/config"
+	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/oauth"
+	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
+)
+
+func newAccountsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "accounts",
+		Short: "List, show and delete linked accounts",
+		Long:  "Linked accounts are your customers' connections to their HR systems, created through the Hub. Their tokens are never shown.",
+	}
+	var project string
+	cmd.PersistentFlags().StringVar(&project, "project", "", "project ID (default: the only project)")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List linked accounts",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withProject(cmd, &project, func(_ config.Config, s *sqlstore.Store, p store.Project) error {
+				accounts, err := s.ListAccounts(cmd.Context(), p.ID, store.AccountFilter{})
+				if err != nil {
+					return err
+				}
+				var rows [][]string
+				for _, a := range accounts {
+					rows = append(rows, []string{a.ID, a.Provider, a.Status, a.OriginOwnerID, a.OriginOwnerName, a.CreatedAt.Format(time.DateTime)})
+				}
+				printTable(cmd.OutOrStdout(), []string{"ID", "PROVIDER", "STATUS", "OWNER ID", "OWNER NAME", "CREATED (UTC)"}, rows)
+				return nil
+			})
+		},
+	}
+	show := &cobra.Command{
+		Use:   "show ACCOUNT_ID",
+		Short: "Show a linked account (never its tokens)",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withProject(cmd, &project, func(_ config.Config, s *sqlstore.Store, p store.Project) error {
+				a, err := s.GetAccount(cmd.Context(), p.ID, args[0])
+				if err != nil {
+					return profileFailure(err)
+				}
+				w := cmd.OutOrStdout()
+				fmt.Fprintf(w, "%s  %s account of %s (%s)\n", a.ID, a.Provider, a.OriginOwnerName, a.OriginOwnerID)
+				fmt.Fprintf(w, "  status:        %s\n", a.Status)
+				for _, r := range a.StatusReasons {
+					fmt.Fprintf(w, "                 %s: %s\n", r.Code, r.Description)
+				}
+				fmt.Fprintf(w, "  profile:       %s\n", a.ProfileID)
+				if len(a.SetupInformation) > 0 {
+					var parts []string
+					for k, v := range a.SetupInformation {
+						parts = append(parts, k+"="+v)
+					}
+					fmt.Fprintf(w, "  setup:         %s\n", strings.Join(parts, ", "))
+				}
+				fmt.Fprintf(w, "  token expires: %s\n", a.Credentials.Expiry.Format(time.RFC3339))
+				return nil
+			})
+		},
+	}
+	del := &cobra.Command{
+		Use:   "delete ACCOUNT_ID",
+		Short: "Disconnect a linked account (revokes its provider token where possible)",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withProject(cmd, &project, func(cfg config.Config, s *sqlstore.Store, p store.Project) error {
+				a, err := s.GetAccount(cmd.Context(), p.ID, args[0])
+				if err != nil {
+					return profileFailure(err)
+				}
+				reg, err := connectors.Embedded()
+				if err != nil {
+					return err
+				}
+				if err := oauth.RevokeAccount(cmd.Context(), reg, s, cfg.ResolvePublicURL(cfg.Listen), nil, a); err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "warning: the provider token could not be revoked: %v\n", err)
+				}
+				if err := s.DeleteAccount(cmd.Context(), p.ID, a.ID); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s.\n", a.ID)
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(list, show, del)
+	return cmd
+}

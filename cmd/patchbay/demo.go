@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/config"
+	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/profiles"
+	"github.com/patchbayhq/patchbay/internal/sandbox"
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+func newDemoCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run Patchbay with built-in Justworks and Employment Hero simulators, ready to link an account",
+		Long: `Run Patchbay on the embedded database with both provider simulators mounted
+under /sandbox/, sandbox connector profiles for both providers, and a fresh API
+key. It prints a Hub link for a demo customer: open it, pick a provider, sign in
+on the simulator with the printed user (password "sandbox") and approve. Then
+list the linked account with the printed curl command.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runServe(cmd, serveMode{sandbox: true, demo: true})
+		},
+	}
+	config.AddFlags(cmd.Flags(), "listen", "public-url")
+	return cmd
+}
+
+// setUpDemo makes sure the default project has sandbox profiles for every
+// connector, issues a key, opens a Hub link for a demo customer through the API
+// (the same path an integrator's backend takes), and prints how to use them.
+func setUpDemo(ctx context.Context, s store.Store, reg *connectors.Registry, out io.Writer, publicURL, localURL string) error {
+	projects, err := s.ListProjects(ctx)
+	if err != nil || len(projects) == 0 {
+		return fmt.Errorf("demo: no project to set up (%v)", err)
+	}
+	p := projects[0]
+	existing, err := s.ListConnectorProfiles(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	for _, c := range reg.All() {
+		app := sandbox.DemoApp(c.Key)
+		found := false
+		for _, prof := range existing {
+			found = found || (prof.Environment == profiles.Sandbox && prof.ClientID == app.ClientID)
+		}
+		if found {
+			continue
+		}
+		env, isDefault := profiles.Sandbox, true
+		prof, err := profiles.Apply(reg, nil, profiles.Input{ConnectorKey: &c.Key, ClientID: &app.ClientID, ClientSecret: &app.ClientSecret,
+			Environment: &env, Default: &isDefault})
+		if err != nil {
+			return fmt.Errorf("demo profile for %s: %w", c.Key, err)
+		}
+		prof.Name = c.Name + " (sandbox)"
+		prof.ProjectID = p.ID
+		if _, err := s.CreateConnectorProfile(ctx, prof); err != nil {
+			return fmt.Errorf("demo profile for %s: %w", c.Key, err)
+		}
+	}
+	key, _, err := apikeys.Issue(ctx, s, p.ID, "demo "+time.Now().UTC().Format(time.DateTime))
+	if err != nil {
+		return err
+	}
+	body, _ := json.Marshal(map[string]any{"origin_owner_id": "demo-customer", "origin_owner_name": "Demo Customer",
+		"origin_username": "you@demo-customer.test", "expires_in": 86400})
+	req, err := http.NewRequestWithContext(ctx, "POST", localURL+"/connect_sessions", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.SetBasicAuth(key, "")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("demo: create a connect session: %w", err)
+	}
+	defer resp.Body.Close()
+	var session struct {
+		AuthLinkURL string `json:"auth_link_url"`
+		Message     string `json:"message"`
+	}
+	json.NewDecoder(resp.Body).Decode(&session)
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("demo: create a connect session: %d %s", resp.StatusCode, session.Message)
+	}
+	var guides []string
+	for _, c := range reg.All() {
+		guides = append(guides, publicURL+"/guides/"+c.Key)
+	}
+	fmt.Fprintf(out, `
+Patchbay demo is ready.
+
+  1. Link an account: open the Hub link for "Demo Customer" (valid 24 hours):
+       %s
+     Pick a provider and sign in on its simulator as admin@acme.test (Justworks)
+     or owner@acme.test (Employment Hero), password "sandbox", then approve.
+
+  2. List linked accounts with the demo API key:
+       curl -u %s: %s/accounts
+
+  Setup guides: %s
+
+`, session.AuthLinkURL, key, publicURL, strings.Join(guides, "  "))
+	return nil
+}
