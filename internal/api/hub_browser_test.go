@@ -1,0 +1,195 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
+	"github.com/patchbayhq/patchbay/internal/api"
+	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/browsertest"
+	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/sandbox"
+	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+)
+
+// linkEnv is Patchbay with the simulators mounted, a project key, and an
+// integrator's page on another origin that embeds the Hub with hub.js.
+type linkEnv struct {
+	*fixture
+	sb    *sandbox.Sandbox
+	embed *httptest.Server
+}
+
+func newLinkEnv(t *testing.T) *linkEnv {
+	t.Helper()
+	s := backendtest.SQLite.Open(t, backendtest.TestKeys(t))
+	registry, err := connectors.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(nil)
+	t.Cleanup(srv.Close)
+	sb, err := sandbox.New(sandbox.Options{Seed: 3, Members: 12, RedirectURIs: []string{srv.URL + "/connect/oauth2/{key}/callback"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = api.New(api.Options{Store: s, Registry: registry, PublicURL: srv.URL, Sandbox: sb.Handler(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx := context.Background()
+	p, err := s.CreateProject(ctx, store.Project{Name: "Integrator"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := apikeys.Issue(ctx, s, p.ID, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &linkEnv{fixture: &fixture{srv: srv, store: s, projectA: p, keyA: key}, sb: sb}
+	e.embed = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><title>Integrator app</title>
+<script src="%s/hub.js"></script>
+<button id="connect">Connect HR</button>
+<script>
+document.getElementById('connect').onclick = () => PatchbayHub.open(new URLSearchParams(location.search).get('link'))
+  .then((a) => { document.body.dataset.account = JSON.stringify(a); })
+  .catch((e) => { document.body.dataset.error = e.message; });
+</script>`, srv.URL)
+	}))
+	t.Cleanup(e.embed.Close)
+	for _, c := range registry.All() {
+		app := sandbox.DemoApp(c.Key)
+		st, _, body := e.do(t, "POST", "/connector_profiles", basic(key), fmt.Sprintf(
+			`{"connector_key":%q,"client_id":%q,"client_secret":%q,"environment":"sandbox","default":true}`, c.Key, app.ClientID, app.ClientSecret))
+		if st != http.StatusCreated {
+			t.Fatalf("profile for %s: %d %v", c.Key, st, body)
+		}
+	}
+	return e
+}
+
+// session creates a connect session through the API and returns its Hub link.
+func (e *linkEnv) session(t *testing.T, extra string) string {
+	t.Helper()
+	st, _, body := e.do(t, "POST", "/connect_sessions", basic(e.keyA),
+		`{"origin_owner_id":"cust_42","origin_owner_name":"Customer 42","allowed_origin":"`+e.embed.URL+`"`+extra+`}`)
+	if st != http.StatusCreated {
+		t.Fatalf("connect session: %d %v", st, body)
+	}
+	return body["auth_link_url"].(string)
+}
+
+// waitFor polls a JavaScript condition across navigations, for up to 15 seconds.
+func waitFor(t *testing.T, ctx context.Context, condition string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](condition)); err == nil && ok {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + (document.body ? document.body.innerText : "")`))
+	t.Fatalf("timed out waiting for %s; page:\n%s", condition, text)
+}
+
+// TestLinkAccountThroughTheHub is the whole story in Chromium, per provider: an
+// integrator's page opens the Hub with hub.js, the user picks the provider, signs
+// in and approves on the simulator (Employment Hero: picks the second of two
+// organisations), the Hub shows success and posts AccountConnected to the page,
+// and the account is active in GET /accounts.
+func TestLinkAccountThroughTheHub(t *testing.T) {
+	e := newLinkEnv(t)
+	browser := browsertest.New(t)
+	for _, provider := range []string{"justworks", "employmenthero"} {
+		t.Run(provider, func(t *testing.T) {
+			p, _ := e.sb.Provider(provider)
+			link := e.session(t, `,"provider":"`+provider+`"`)
+			page, cancel := chromedp.NewContext(browser)
+			defer cancel()
+			if err := chromedp.Do(page, chromedp.Navigate(e.embed.URL+"/?link="+url.QueryEscape(link))); err != nil {
+				t.Fatal(err)
+			}
+			popupID := chromedp.WaitNewTarget(page, func(info *target.Info) bool { return strings.HasPrefix(info.URL, e.srv.URL+"/hub") })
+			if err := chromedp.Do(page, chromedp.Click(chromedp.CSS("#connect"))); err != nil {
+				t.Fatal(err)
+			}
+			var id target.ID
+			select {
+			case id = <-popupID:
+			case <-time.After(15 * time.Second):
+				t.Fatal("hub.js opened no Hub window")
+			}
+			popup, cancelPopup := chromedp.NewContext(page, chromedp.WithTargetID(id))
+			defer cancelPopup()
+			waitFor(t, popup, `document.querySelector('.provider[data-provider="`+provider+`"]') !== null`)
+			if err := chromedp.Do(popup, chromedp.Click(chromedp.CSS(`.provider[data-provider="`+provider+`"]`))); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, popup, `document.getElementById('email') !== null`)
+			if err := chromedp.Do(popup,
+				chromedp.SendKeys(chromedp.CSS("#email"), p.DemoUser),
+				chromedp.SendKeys(chromedp.CSS("#password"), "sandbox"),
+				chromedp.Click(chromedp.CSS("#sign-in")),
+			); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, popup, `document.getElementById('approve') !== null`)
+			if err := chromedp.Do(popup, chromedp.Click(chromedp.CSS("#approve"))); err != nil {
+				t.Fatal(err)
+			}
+			chosenOrg := ""
+			if provider == "employmenthero" {
+				waitFor(t, popup, `document.querySelectorAll('#setup-options input').length === 2 && !document.getElementById('setup').hidden`)
+				v, err := chromedp.Run(popup, chromedp.Evaluate[string](`(() => { const i = document.querySelectorAll('#setup-options input')[1]; i.checked = true; return i.value })()`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				chosenOrg = v
+				if err := chromedp.Do(popup, chromedp.Click(chromedp.CSS("#setup-continue"))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitFor(t, popup, `!document.getElementById('done').hidden`)
+			waitFor(t, page, `(document.body.dataset.account || '').includes('"provider":"`+provider+`"')`)
+
+			accounts := listAccounts(t, e, "?provider="+provider)
+			if len(accounts) != 1 || accounts[0]["status"] != "active" || accounts[0]["origin_owner_id"] != "cust_42" {
+				t.Fatalf("accounts after linking: %v", accounts)
+			}
+			if chosenOrg != "" && accounts[0]["setup_information"].(map[string]any)["organisation_id"] != chosenOrg {
+				t.Fatalf("setup_information %v, want organisation %s", accounts[0]["setup_information"], chosenOrg)
+			}
+		})
+	}
+}
+
+func listAccounts(t *testing.T, e *linkEnv, query string) []map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest("GET", e.srv.URL+"/accounts"+query, nil)
+	req.SetBasicAuth(e.keyA, "")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /accounts%s: %d", query, resp.StatusCode)
+	}
+	var out []map[string]any
+	if err := jsonDecode(resp.Body, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
