@@ -28,13 +28,17 @@ import (
 // integrator's page on another origin that embeds the Hub with hub.js.
 type linkEnv struct {
 	*fixture
+	dbURL string
 	sb    *sandbox.Sandbox
 	embed *httptest.Server
 }
 
-func newLinkEnv(t *testing.T) *linkEnv {
+func newLinkEnv(t *testing.T) *linkEnv { return newLinkEnvOn(t, backendtest.SQLite) }
+
+func newLinkEnvOn(t *testing.T, backend backendtest.Backend) *linkEnv {
 	t.Helper()
-	s := backendtest.SQLite.Open(t, backendtest.TestKeys(t))
+	dbURL := backend.URL(t)
+	s := backendtest.OpenURL(t, dbURL, backendtest.TestKeys(t))
 	registry, err := connectors.Embedded()
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +60,7 @@ func newLinkEnv(t *testing.T) *linkEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &linkEnv{fixture: &fixture{srv: srv, store: s, projectA: p, keyA: key}, sb: sb}
+	e := &linkEnv{fixture: &fixture{srv: srv, store: s, projectA: p, keyA: key}, dbURL: dbURL, sb: sb}
 	e.embed = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `<!doctype html><title>Integrator app</title>
 <script src="%s/hub.js"></script>
