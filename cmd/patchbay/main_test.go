@@ -371,6 +371,7 @@ func TestCommandsHaveHelp(t *testing.T) {
 		{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"projects", "create", "--help"}, {"projects", "list", "--help"},
 		{"keys", "create", "--help"}, {"keys", "list", "--help"}, {"keys", "revoke", "--help"}, {"secrets", "rotate", "--help"}, {"version", "--help"},
 		{"connectors", "list", "--help"}, {"connectors", "show", "--help"}, {"scopes", "--help"}, {"sandbox", "--help"},
+		{"demo", "--help"}, {"accounts", "list", "--help"}, {"accounts", "show", "--help"}, {"accounts", "delete", "--help"},
 		{"profiles", "create", "--help"}, {"profiles", "update", "--help"}, {"profiles", "list", "--help"}, {"profiles", "show", "--help"}, {"profiles", "delete", "--help"},
 	} {
 		out, _, code := run(t, t.TempDir(), env(), args...)
@@ -547,5 +548,84 @@ func TestProfilesCommands(t *testing.T) {
 	}
 	if _, errOut, code := run(t, dir, environ, "profiles", "show", id); code == 0 || !strings.Contains(errOut, "not found") {
 		t.Fatalf("show after delete: %d %s", code, errOut)
+	}
+}
+
+var (
+	hubLinkPattern = regexp.MustCompile(`(http://\S+/hub\?token=\S+)`)
+	curlPattern    = regexp.MustCompile(`curl -u (v1\.local\.[A-Za-z0-9_-]{43}): (\S+/accounts)`)
+)
+
+// TestDemoPrintsWorkingLinks runs `patchbay demo` on a fresh directory and uses
+// what it prints: the Hub link opens, the guide pages load, the curl lists accounts.
+func TestDemoPrintsWorkingLinks(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "demo", "--listen", "127.0.0.1:0")
+	cmd.Dir, cmd.Env = dir, env()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	sc := bufio.NewScanner(stdout)
+	var printed strings.Builder
+	for sc.Scan() {
+		printed.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "Setup guides:") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, stdout)
+	out := printed.String()
+	link := hubLinkPattern.FindString(out)
+	curl := curlPattern.FindStringSubmatch(out)
+	if link == "" || curl == nil {
+		t.Fatalf("demo did not print a Hub link and a curl command:\n%s", out)
+	}
+	resp, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `data-provider="justworks"`) || !strings.Contains(string(page), `data-provider="employmenthero"`) {
+		t.Fatalf("the Hub link answers %d:\n%s", resp.StatusCode, page)
+	}
+	for _, guide := range regexp.MustCompile(`http://\S+/guides/\S+`).FindAllString(out, -1) {
+		if st := get(t, guide, ""); st != http.StatusOK {
+			t.Errorf("%s answers %d", guide, st)
+		}
+	}
+	if st := get(t, curl[2], curl[1]); st != http.StatusOK {
+		t.Fatalf("the printed curl answers %d", st)
+	}
+	// The sandbox profiles are in place for both providers.
+	out2, _, code := run(t, dir, env(), "profiles", "list")
+	if code != 0 || strings.Count(out2, "sandbox") < 2 {
+		t.Fatalf("profiles after demo:\n%s", out2)
+	}
+}
+
+func TestAccountsCommands(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut, code := run(t, dir, env(), "accounts", "list")
+	if code == 0 || !strings.Contains(errOut, "no project") {
+		t.Fatalf("accounts list on an empty database: %d %s %s", code, out, errOut)
+	}
+	run(t, dir, env(), "projects", "create", "--name", "Acme")
+	if out, _, code := run(t, dir, env(), "accounts", "list"); code != 0 || !strings.Contains(out, "PROVIDER") {
+		t.Fatalf("accounts list: %d %s", code, out)
+	}
+	if _, errOut, code := run(t, dir, env(), "accounts", "show", "acc_missing"); code == 0 || !strings.Contains(errOut, "not found") {
+		t.Fatalf("accounts show unknown: %d %s", code, errOut)
+	}
+	if _, errOut, code := run(t, dir, env(), "accounts", "delete", "acc_missing"); code == 0 || !strings.Contains(errOut, "not found") {
+		t.Fatalf("accounts delete unknown: %d %s", code, errOut)
 	}
 }

@@ -19,8 +19,12 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
-// stateTTL bounds the time between leaving for the provider and coming back.
-const stateTTL = 10 * time.Minute
+// stateTTL bounds the time between leaving for the provider and coming back;
+// attemptTTL bounds a whole attempt, after which it reads as expired.
+const (
+	stateTTL   = 10 * time.Minute
+	attemptTTL = 30 * time.Minute
+)
 
 // hubSession finds the live connect session of a Hub request (header
 // x-hub-session-token, or the token query parameter for page loads).
@@ -242,9 +246,17 @@ func (s *Server) attemptView(a store.ConnectionAttempt) attemptJSON {
 }
 
 func (s *Server) getAttempt(w http.ResponseWriter, r *http.Request, cs store.ConnectSession) {
-	if a, ok := s.sessionAttempt(w, r, cs); ok {
-		writeJSON(w, http.StatusOK, s.attemptView(a))
+	a, ok := s.sessionAttempt(w, r, cs)
+	if !ok {
+		return
 	}
+	if a.Status == store.AttemptPending && time.Since(a.CreatedAt) > attemptTTL {
+		a.Status, a.PendingCredentials = store.AttemptExpired, nil
+		if updated, err := s.store.UpdateConnectionAttempt(r.Context(), a); err == nil {
+			a = updated
+		}
+	}
+	writeJSON(w, http.StatusOK, s.attemptView(a))
 }
 
 func (s *Server) cancelAttempt(w http.ResponseWriter, r *http.Request, cs store.ConnectSession) {

@@ -308,3 +308,24 @@ func rawDatabase(t *testing.T, dbURL string) []byte {
 	}
 	return out
 }
+
+func TestStaleAttemptsExpire(t *testing.T) {
+	e := newLinkEnv(t)
+	link := e.session(t, `,"provider":"justworks"`)
+	attempt, _ := e.startAttempt(t, link)
+	a, err := e.store.GetConnectionAttempt(context.Background(), e.projectA.ID, attempt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := e.store.CreateConnectionAttempt(context.Background(), store.ConnectionAttempt{ProjectID: a.ProjectID, SessionID: a.SessionID,
+		ProfileID: a.ProfileID, CreatedAt: time.Now().Add(-time.Hour), UpdatedAt: time.Now().Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.attempt(t, link, old.ID); got["status"] != "expired" {
+		t.Fatalf("an hour-old pending attempt reads %v", got)
+	}
+	if got := e.attempt(t, link, attempt); got["status"] != "pending" {
+		t.Fatalf("a fresh attempt reads %v", got)
+	}
+}

@@ -1,0 +1,76 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestAccountsAPI(t *testing.T) {
+	e := newLinkEnv(t)
+	id := accountID(t, e.link(t, `,"label":"Main payroll","metadata":{"tier":"gold"}`))
+	auth := basic(e.keyA)
+
+	st, _, body := e.do(t, "GET", "/accounts/"+id, auth, "")
+	if st != http.StatusOK || body["status"] != "active" || body["label"] != "Main payroll" || body["provider_name"] != "Justworks" {
+		t.Fatalf("get: %d %v", st, body)
+	}
+	for _, forbidden := range []string{"credentials", "access_token", "refresh_token"} {
+		if _, has := body[forbidden]; has {
+			t.Fatalf("the account response carries %s", forbidden)
+		}
+	}
+	if got := listAccounts(t, e, "?origin_owner_id=cust_42&status=active"); len(got) != 1 {
+		t.Fatalf("filtered list: %v", got)
+	}
+	if got := listAccounts(t, e, "?providers[]=employmenthero"); len(got) != 0 {
+		t.Fatalf("provider filter: %v", got)
+	}
+
+	st, _, body = e.do(t, "PATCH", "/accounts/"+id, auth, `{"label":"Renamed","metadata":{"tier":"platinum"}}`)
+	if st != http.StatusOK || body["label"] != "Renamed" || body["metadata"].(map[string]any)["tier"] != "platinum" {
+		t.Fatalf("patch: %d %v", st, body)
+	}
+	st, _, body = e.do(t, "PATCH", "/accounts/"+id, auth, `{"credentials":{"access_token":"x"}}`)
+	wantError(t, st, body, http.StatusBadRequest)
+
+	// Disabling the profile makes the account inactive; enabling restores it.
+	_, _, acc := e.do(t, "GET", "/accounts/"+id, auth, "")
+	profileID := acc["connector_profile_id"]
+	e.do(t, "PATCH", "/connector_profiles/"+profileID.(string), auth, `{"enabled":false}`)
+	if _, _, acc = e.do(t, "GET", "/accounts/"+id, auth, ""); acc["status"] != "inactive" {
+		t.Fatalf("after disabling the profile: %v", acc["status"])
+	}
+	e.do(t, "PATCH", "/connector_profiles/"+profileID.(string), auth, `{"enabled":true}`)
+	if _, _, acc = e.do(t, "GET", "/accounts/"+id, auth, ""); acc["status"] != "active" {
+		t.Fatalf("after enabling the profile: %v", acc["status"])
+	}
+
+	// Deleting revokes the refresh token at the provider.
+	full, err := e.store.GetAccount(context.Background(), e.projectA.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jw, _ := e.sb.Provider("justworks")
+	if st, _, _ := e.do(t, "DELETE", "/accounts/"+id, auth, ""); st != http.StatusNoContent {
+		t.Fatalf("delete: %d", st)
+	}
+	if jw.Stats.Get("token.revoked") != 1 {
+		t.Fatalf("the provider saw %d revocations, want 1", jw.Stats.Get("token.revoked"))
+	}
+	resp, err := http.PostForm(e.srv.URL+"/sandbox/justworks/oauth/token", map[string][]string{"grant_type": {"refresh_token"},
+		"refresh_token": {full.Credentials.RefreshToken}, "client_id": {"sandbox-justworks"}, "client_secret": {"sandbox-justworks-secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("the revoked refresh token still works: %d", resp.StatusCode)
+	}
+	st, _, body = e.do(t, "GET", "/accounts/"+id, auth, "")
+	wantError(t, st, body, http.StatusNotFound)
+	if !strings.Contains(body["message"].(string), id) {
+		t.Fatalf("message %q", body["message"])
+	}
+}
