@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
@@ -327,5 +328,31 @@ func TestStaleAttemptsExpire(t *testing.T) {
 	}
 	if got := e.attempt(t, link, attempt); got["status"] != "pending" {
 		t.Fatalf("a fresh attempt reads %v", got)
+	}
+}
+
+func TestProviderFailuresEndTheAttemptInPlainWords(t *testing.T) {
+	e := newLinkEnv(t)
+	jw, _ := e.sb.Provider("justworks")
+	b := newBrowserless(t)
+	for _, fault := range []simctl.Fault{
+		{PathPrefix: "/oauth/token", Count: 1, Kind: simctl.KindStatus, Status: 400, Body: []byte(`{"error":"invalid_grant"}`)},
+		{PathPrefix: "/oauth/token", Count: 1, Kind: simctl.KindStatus, Status: 503},
+		{PathPrefix: "/oauth/token", Count: 1, Kind: simctl.KindReset},
+	} {
+		attempt, start := e.startAttempt(t, e.session(t, `,"provider":"justworks"`))
+		callback := e.authorize(t, b, start, "admin@acme.test", "approve")
+		if err := jw.Faults.Add(fault); err != nil {
+			t.Fatal(err)
+		}
+		resp, _ := b.get(callback)
+		got := e.attempt(t, resp.Header.Get("Location"), attempt)
+		errBody, _ := got["error"].(map[string]any)
+		if got["status"] != "error" || errBody["code"] != "token_exchange_failed" || !strings.Contains(errBody["description"].(string), "did not accept") {
+			t.Fatalf("%s fault: attempt %v", fault.Kind, got)
+		}
+	}
+	if n := len(listAccounts(t, e, "")); n != 0 {
+		t.Fatalf("%d accounts after failed exchanges", n)
 	}
 }
