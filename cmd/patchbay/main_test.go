@@ -419,11 +419,12 @@ func TestConnectorCommands(t *testing.T) {
 
 var sandboxBase = regexp.MustCompile(`base URL:\s+(\S+/justworks)`)
 
-// startSandbox runs `patchbay sandbox` and returns the Justworks base URL it prints.
-func startSandbox(t *testing.T, args ...string) string {
+// startUntil runs a long-lived patchbay command and returns what it printed up to
+// the first line matching stop; the process is killed when the test ends.
+func startUntil(t *testing.T, dir string, stop *regexp.Regexp, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"sandbox", "--listen", "127.0.0.1:0"}, args...)...)
-	cmd.Env = env()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir, cmd.Env = dir, env()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -439,13 +440,20 @@ func startSandbox(t *testing.T, args ...string) string {
 	var printed strings.Builder
 	for sc.Scan() {
 		printed.WriteString(sc.Text() + "\n")
-		if m := sandboxBase.FindStringSubmatch(sc.Text()); m != nil {
-			go io.Copy(io.Discard, stdout)
-			return m[1]
+		if stop.MatchString(sc.Text()) {
+			go io.Copy(io.Discard, stdout) // keep the pipe drained
+			return printed.String()
 		}
 	}
-	t.Fatalf("sandbox printed no Justworks base URL:\n%s", printed.String())
+	t.Fatalf("patchbay %s exited before printing %s:\n%s", strings.Join(args, " "), stop, printed.String())
 	return ""
+}
+
+// startSandbox runs `patchbay sandbox` and returns the Justworks base URL it prints.
+func startSandbox(t *testing.T, args ...string) string {
+	t.Helper()
+	out := startUntil(t, t.TempDir(), sandboxBase, append([]string{"sandbox", "--listen", "127.0.0.1:0"}, args...)...)
+	return sandboxBase.FindStringSubmatch(out)[1]
 }
 
 func TestSandboxCommandServesEveryMember(t *testing.T) {
@@ -560,29 +568,7 @@ var (
 // what it prints: the Hub link opens, the guide pages load, the curl lists accounts.
 func TestDemoPrintsWorkingLinks(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(binary, "demo", "--listen", "127.0.0.1:0")
-	cmd.Dir, cmd.Env = dir, env()
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	sc := bufio.NewScanner(stdout)
-	var printed strings.Builder
-	for sc.Scan() {
-		printed.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "Setup guides:") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, stdout)
-	out := printed.String()
+	out := startUntil(t, dir, regexp.MustCompile(`Setup guides:`), "demo", "--listen", "127.0.0.1:0")
 	link := hubLinkPattern.FindString(out)
 	curl := curlPattern.FindStringSubmatch(out)
 	if link == "" || curl == nil {
