@@ -116,6 +116,13 @@ type Account struct {
 	UpdatedAt         time.Time
 }
 
+// AccountChange is what LockAccount's decision writes; zero fields change nothing.
+type AccountChange struct {
+	Credentials   *Credentials // new tokens; bumps CredentialVersion
+	Status        string       // new status, with StatusReasons
+	StatusReasons []StatusReason
+}
+
 // AccountFilter selects accounts in ListAccounts; empty fields match everything.
 type AccountFilter struct {
 	OriginOwnerIDs []string
@@ -245,6 +252,11 @@ type Store interface {
 	// ErrStale when another writer got there first.
 	UpdateCredentials(ctx context.Context, projectID, id string, expectVersion int64, c Credentials) (Account, error)
 	DeleteAccount(ctx context.Context, projectID, id string) error
+	// LockAccount runs decide while holding the account's write lock on every node
+	// (a row lock on PostgreSQL, the single writer on SQLite), with the account as
+	// stored at that moment, then applies the change decide returns in the same
+	// transaction. Refreshes go through it so that only one happens at a time.
+	LockAccount(ctx context.Context, projectID, id string, decide func(Account) (AccountChange, error)) (Account, error)
 
 	// CreateConnectSession stores cs and returns it with its numeric ID and CreatedAt.
 	CreateConnectSession(ctx context.Context, cs ConnectSession) (ConnectSession, error)

@@ -25,6 +25,7 @@ var dialect = sqlstore.Dialect{
 	Name:           "postgres",
 	NumberedParams: true,
 	// Keyed by schema so that separate schemas (one per test) migrate independently.
+	ForUpdate:     " FOR UPDATE",
 	MigrationLock: `SELECT pg_advisory_xact_lock(hashtext('patchbay.migrate.' || current_schema()))`,
 	IsUniqueViolation: func(err error) bool {
 		var e *pgconn.PgError

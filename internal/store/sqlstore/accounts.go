@@ -217,3 +217,47 @@ func (s *Store) scanAccount(row scanner) (store.Account, error) {
 	}
 	return a, nil
 }
+
+// LockAccount runs decide under the account's write lock and applies its change.
+func (s *Store) LockAccount(ctx context.Context, projectID, id string, decide func(store.Account) (store.AccountChange, error)) (store.Account, error) {
+	var out store.Account
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		a, err := s.scanAccount(tx.QueryRowContext(ctx, s.q(`SELECT `+accountColumns+` FROM accounts WHERE project_id = ? AND id = ?`+s.dialect.ForUpdate), projectID, id))
+		if err != nil {
+			return s.translate(err)
+		}
+		change, err := decide(a)
+		if err != nil {
+			return err
+		}
+		a.UpdatedAt = now()
+		if change.Credentials != nil {
+			creds, err := s.sealCredentials(a.ID, *change.Credentials)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE accounts SET credentials = ?, credential_version = credential_version + 1, token_expires_at = ?, updated_at = ? WHERE id = ?`),
+				creds, nullTime(change.Credentials.Expiry), a.UpdatedAt, a.ID); err != nil {
+				return err
+			}
+			a.Credentials, a.CredentialVersion = *change.Credentials, a.CredentialVersion+1
+		}
+		if change.Status != "" {
+			a.Status, a.StatusReasons = change.Status, change.StatusReasons
+			reasons, _, _, err := accountJSON(a)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE accounts SET status = ?, status_reasons = ?, updated_at = ? WHERE id = ?`),
+				a.Status, reasons, a.UpdatedAt, a.ID); err != nil {
+				return err
+			}
+		}
+		out = a
+		return nil
+	})
+	if err != nil {
+		return store.Account{}, fmt.Errorf("lock account %s: %w", id, err)
+	}
+	return out, nil
+}

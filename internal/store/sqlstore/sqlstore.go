@@ -32,6 +32,9 @@ type Dialect struct {
 	MigrationLock string
 	// IsUniqueViolation reports whether err is a unique-constraint failure.
 	IsUniqueViolation func(error) bool
+	// ForUpdate ends a SELECT that must lock its rows until the transaction ends
+	// (" FOR UPDATE"); empty where the transaction already holds the write lock.
+	ForUpdate string
 	// Migrations holds the schema files in a "migrations" directory, named
 	// "0001_name.sql".
 	Migrations fs.FS

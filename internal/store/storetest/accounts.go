@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -208,4 +209,59 @@ func testAccountCredentialsRotate(t *testing.T, db Database) {
 	if err != nil || got.Credentials.RefreshToken != "rt-t1" {
 		t.Fatalf("after rotation: %+v %v", got.Credentials, err)
 	}
+}
+
+func testLockAccountSerialises(t *testing.T, db Database) {
+	ring := Ring(t, Key(t, "k1"))
+	s := db.Open(t, ring)
+	ctx := context.Background()
+	p := mustProject(t, s, "Acme")
+	acc := mustAccount(t, s, mustProfile(t, s, p.ID, "secret"), "t1")
+	// A second store is a second node with its own connections.
+	other := db.Open(t, ring)
+	var mu sync.Mutex
+	inside, maxInside, refreshed := 0, 0, 0
+	var wg sync.WaitGroup
+	for i := range 8 {
+		node := s
+		if i%2 == 1 {
+			node = other
+		}
+		wg.Go(func() {
+			_, err := node.LockAccount(ctx, p.ID, acc.ID, func(a store.Account) (store.AccountChange, error) {
+				mu.Lock()
+				inside++
+				maxInside = max(maxInside, inside)
+				mu.Unlock()
+				defer func() { mu.Lock(); inside--; mu.Unlock() }()
+				if a.Credentials.AccessToken != "at-t1" {
+					return store.AccountChange{}, nil // someone else refreshed already
+				}
+				time.Sleep(30 * time.Millisecond)
+				mu.Lock()
+				refreshed++
+				mu.Unlock()
+				return store.AccountChange{Credentials: &store.Credentials{AccessToken: "at-new", RefreshToken: "rt-new"}}, nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if maxInside != 1 || refreshed != 1 {
+		t.Fatalf("%d deciders ran at once and %d refreshed; want 1 and 1", maxInside, refreshed)
+	}
+	got, err := s.GetAccount(ctx, p.ID, acc.ID)
+	if err != nil || got.Credentials.AccessToken != "at-new" || got.CredentialVersion != 2 {
+		t.Fatalf("after the locked refresh: %+v %v", got, err)
+	}
+	failed, err := s.LockAccount(ctx, p.ID, acc.ID, func(a store.Account) (store.AccountChange, error) {
+		return store.AccountChange{Status: store.StatusError, StatusReasons: []store.StatusReason{{Code: "refresh_failed", Description: "re-authorization needed"}}}, nil
+	})
+	if err != nil || failed.Status != store.StatusError || failed.CredentialVersion != 2 {
+		t.Fatalf("status change: %+v %v", failed, err)
+	}
+	_, err = s.LockAccount(ctx, p.ID, "acc_missing", func(store.Account) (store.AccountChange, error) { return store.AccountChange{}, nil })
+	wantErr(t, err, store.ErrNotFound)
 }

@@ -64,6 +64,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"UpdateCredentialsChecksVersion", testUpdateCredentialsChecksVersion},
 		{"UpdateAndDeleteAccount", testUpdateAndDeleteAccount},
 		{"AccountCredentialsRotate", testAccountCredentialsRotate},
+		{"LockAccountSerialises", testLockAccountSerialises},
 		{"ConnectSessionRoundTrip", testConnectSessionRoundTrip},
 		{"ConnectSessionByTokenHash", testConnectSessionByTokenHash},
 		{"ConnectionAttemptRoundTrip", testConnectionAttemptRoundTrip},
