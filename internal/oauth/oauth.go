@@ -110,9 +110,22 @@ func (cl *Client) Exchange(ctx context.Context, code, verifier string) (store.Cr
 	return credentialsOf(tok), nil
 }
 
+// Refresh trades a refresh token for new credentials. Where the provider sends
+// no new refresh token, the old one is kept.
+func (cl *Client) Refresh(ctx context.Context, refreshToken string) (store.Credentials, error) {
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, cl.http)
+	expired := &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}
+	tok, err := cl.config.TokenSource(ctx, expired).Token()
+	if err != nil {
+		return store.Credentials{}, err
+	}
+	return credentialsOf(tok), nil
+}
+
 // credentialsOf keeps what Patchbay stores of a token response.
 func credentialsOf(tok *oauth2.Token) store.Credentials {
-	c := store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType, Expiry: tok.Expiry.UTC()}
+	c := store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType,
+		Expiry: tok.Expiry.UTC(), Obtained: time.Now().UTC()}
 	if scope, ok := tok.Extra("scope").(string); ok && scope != "" {
 		c.Scopes = strings.Fields(scope)
 	}

@@ -91,6 +91,8 @@ type Credentials struct {
 	TokenType    string    `json:"token_type,omitempty"`
 	Expiry       time.Time `json:"expiry,omitzero"`
 	Scopes       []string  `json:"scopes,omitempty"`
+	// Obtained is when Patchbay received the tokens; with Expiry it gives their lifetime.
+	Obtained time.Time `json:"obtained,omitzero"`
 }
 
 // Account is a linked account: one end user's connection to a provider.

@@ -1,0 +1,224 @@
+// Package tokens hands out valid access tokens for linked accounts. Every
+// provider call goes through it. Refreshes happen exactly once per expiry, under
+// any concurrency and across nodes: a single flight per account in the process,
+// the account's row lock in the database across processes, and a re-read under
+// that lock so a caller that waited uses the token another caller just stored.
+// Rotated refresh tokens are committed before anyone uses the new access token.
+package tokens
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/oauth"
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// ErrReauthorize means the provider no longer accepts the account's refresh
+// token; the end user must link the account again through the Hub.
+var ErrReauthorize = errors.New("the account needs re-authorization through the Hub")
+
+// ReasonRefreshFailed is the status reason code of such accounts.
+const ReasonRefreshFailed = "refresh_failed"
+
+// Manager gives out valid access tokens. It is safe for concurrent use.
+type Manager struct {
+	store     store.Store
+	registry  *connectors.Registry
+	publicURL string
+	http      *http.Client
+	log       *slog.Logger
+	flights   singleflight.Group
+
+	// Buffer refreshes tokens that expire within it (capped at a quarter of the
+	// token's lifetime, so short-lived tokens are not refreshed on every call).
+	Buffer time.Duration
+	// Attempts and Backoff bound retries of transient token-endpoint failures.
+	Attempts int
+	Backoff  time.Duration
+}
+
+// New returns a Manager with the defaults: a one-minute buffer and three attempts.
+func New(st store.Store, reg *connectors.Registry, publicURL string, httpClient *http.Client, log *slog.Logger) *Manager {
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Manager{store: st, registry: reg, publicURL: publicURL, http: httpClient, log: log,
+		Buffer: time.Minute, Attempts: 3, Backoff: 200 * time.Millisecond}
+}
+
+// Token returns the account with an access token that stays valid beyond the
+// buffer, refreshing it first when needed.
+func (m *Manager) Token(ctx context.Context, projectID, accountID string) (store.Account, error) {
+	a, err := m.store.GetAccount(ctx, projectID, accountID)
+	if err != nil {
+		return store.Account{}, err
+	}
+	if needsReauthorization(a) {
+		return a, ErrReauthorize
+	}
+	if m.fresh(a.Credentials, time.Now()) {
+		return a, nil
+	}
+	return m.refresh(ctx, a, func(cur store.Account) bool { return !m.fresh(cur.Credentials, time.Now()) })
+}
+
+// AfterUnauthorized refreshes once after the provider answered 401 to rejected:
+// if the stored token is already another one, that one is returned unchanged.
+func (m *Manager) AfterUnauthorized(ctx context.Context, projectID, accountID, rejected string) (store.Account, error) {
+	a, err := m.store.GetAccount(ctx, projectID, accountID)
+	if err != nil {
+		return store.Account{}, err
+	}
+	if needsReauthorization(a) {
+		return a, ErrReauthorize
+	}
+	return m.refresh(ctx, a, func(cur store.Account) bool { return cur.Credentials.AccessToken == rejected })
+}
+
+func needsReauthorization(a store.Account) bool {
+	if a.Status != store.StatusError {
+		return false
+	}
+	for _, r := range a.StatusReasons {
+		if r.Code == ReasonRefreshFailed {
+			return true
+		}
+	}
+	return false
+}
+
+// fresh reports whether c stays valid beyond the refresh margin.
+func (m *Manager) fresh(c store.Credentials, now time.Time) bool {
+	if c.Expiry.IsZero() {
+		return true // the provider gave no lifetime; a 401 will tell
+	}
+	margin := m.Buffer
+	if !c.Obtained.IsZero() {
+		margin = min(margin, c.Expiry.Sub(c.Obtained)/4)
+	}
+	return now.Add(margin).Before(c.Expiry)
+}
+
+// refresh runs one refresh per account at a time. stale decides, under the
+// account lock and on the freshly read account, whether a refresh is still due.
+func (m *Manager) refresh(ctx context.Context, a store.Account, stale func(store.Account) bool) (store.Account, error) {
+	v, err, _ := m.flights.Do(a.ID, func() (any, error) {
+		// Shared by every waiting caller: one caller's cancellation must not abort it.
+		work, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		var outcome error
+		acc, err := m.store.LockAccount(work, a.ProjectID, a.ID, func(cur store.Account) (store.AccountChange, error) {
+			if !stale(cur) {
+				return store.AccountChange{}, nil // another caller or node refreshed it
+			}
+			change, err := m.exchange(work, cur)
+			outcome = err
+			if err != nil && change.Status == "" {
+				return store.AccountChange{}, err
+			}
+			return change, nil
+		})
+		if err != nil {
+			return store.Account{}, err
+		}
+		return acc, outcome
+	})
+	acc, _ := v.(store.Account)
+	if err != nil && !errors.Is(err, ErrReauthorize) && time.Now().Before(a.Credentials.Expiry) {
+		// The provider is having trouble but the current token still works: use it.
+		m.log.WarnContext(ctx, "refresh failed; using the current token until it expires", "account_id", a.ID, "err", errText(err))
+		return a, nil
+	}
+	return acc, err
+}
+
+// exchange calls the provider's token endpoint for cur, retrying transient
+// failures. It returns the change to store, and ErrReauthorize with an error
+// status when the refresh token is dead.
+func (m *Manager) exchange(ctx context.Context, cur store.Account) (store.AccountChange, error) {
+	c, ok := m.registry.Get(cur.Provider)
+	if !ok {
+		return store.AccountChange{}, fmt.Errorf("refresh account %s: unknown connector %s", cur.ID, cur.Provider)
+	}
+	p, err := m.store.GetConnectorProfile(ctx, cur.ProjectID, cur.ProfileID)
+	if err != nil {
+		return store.AccountChange{}, fmt.Errorf("refresh account %s: %w", cur.ID, err)
+	}
+	if cur.Credentials.RefreshToken == "" {
+		return m.dead(cur, "the provider issued no refresh token")
+	}
+	client := oauth.NewClient(c, p, m.publicURL, m.http)
+	var last error
+	for attempt := range max(m.Attempts, 1) {
+		if attempt > 0 {
+			select {
+			case <-time.After(m.Backoff << (attempt - 1)):
+			case <-ctx.Done():
+				return store.AccountChange{}, ctx.Err()
+			}
+		}
+		creds, err := client.Refresh(ctx, cur.Credentials.RefreshToken)
+		if err == nil {
+			if creds.RefreshToken == "" {
+				creds.RefreshToken = cur.Credentials.RefreshToken
+			}
+			if len(creds.Scopes) == 0 {
+				creds.Scopes = cur.Credentials.Scopes
+			}
+			m.log.InfoContext(ctx, "refreshed access token", "account_id", cur.ID, "provider", cur.Provider, "expires", creds.Expiry)
+			return store.AccountChange{Credentials: &creds}, nil
+		}
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
+			// We hold the account lock and read the newest refresh token under it,
+			// so no other writer can have rotated it: it is dead for good.
+			return m.dead(cur, "the provider rejected the refresh token (invalid_grant)")
+		}
+		if !transient(err) {
+			return store.AccountChange{}, fmt.Errorf("refresh account %s: %w", cur.ID, err)
+		}
+		last = err
+		m.log.WarnContext(ctx, "token refresh failed; retrying", "account_id", cur.ID, "attempt", attempt+1, "err", errText(err))
+	}
+	return store.AccountChange{}, fmt.Errorf("refresh account %s: token endpoint kept failing: %w", cur.ID, last)
+}
+
+func (m *Manager) dead(cur store.Account, why string) (store.AccountChange, error) {
+	m.log.Warn("account needs re-authorization", "account_id", cur.ID, "provider", cur.Provider, "why", why)
+	return store.AccountChange{Status: store.StatusError, StatusReasons: []store.StatusReason{{
+		Code: ReasonRefreshFailed, Description: "Re-authorization needed: " + why + ". Link the account again through the Hub.",
+		Timestamp: time.Now().UTC(),
+	}}}, ErrReauthorize
+}
+
+// transient reports failures worth retrying: network errors and 5xx or 429 answers.
+func transient(err error) bool {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return re.Response != nil && (re.Response.StatusCode >= 500 || re.Response.StatusCode == http.StatusTooManyRequests)
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &re)
+}
+
+// errText keeps token values out of logs: a RetrieveError carries the body.
+func errText(err error) string {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return fmt.Sprintf("status %d %s", re.Response.StatusCode, re.ErrorCode)
+	}
+	return err.Error()
+}

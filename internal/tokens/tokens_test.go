@@ -1,0 +1,210 @@
+package tokens_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/sandbox"
+	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
+	"github.com/patchbayhq/patchbay/internal/secrets"
+	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+	"github.com/patchbayhq/patchbay/internal/tokens"
+)
+
+// world is a database, the simulators served over HTTP, and one linked
+// Employment Hero account whose stored access token expires after one second.
+// Tokens the simulator issues on refresh live a minute, so a slow storm (the
+// race detector) still sees exactly one expiry.
+type world struct {
+	dbURL     string
+	keys      *secrets.Keyring
+	registry  *connectors.Registry
+	publicURL string
+	eh        *sandbox.Provider
+	account   store.Account
+}
+
+func newWorld(t *testing.T, backend backendtest.Backend) *world {
+	t.Helper()
+	w := &world{dbURL: backend.URL(t), keys: backendtest.TestKeys(t)}
+	var err error
+	if w.registry, err = connectors.Embedded(); err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.New(sandbox.Options{Seed: 5, Members: 5, NoRateLimit: true,
+		AccessTTL: map[string]time.Duration{"employmenthero": time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/sandbox/", http.StripPrefix("/sandbox", sb.Handler()))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	w.publicURL = srv.URL
+	w.eh, _ = sb.Provider("employmenthero")
+
+	s := backendtest.OpenURL(t, w.dbURL, w.keys)
+	ctx := context.Background()
+	p, err := s.CreateProject(ctx, store.Project{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "employmenthero", Name: "EH",
+		ClientID: w.eh.DemoApp.ClientID, ClientSecret: w.eh.DemoApp.ClientSecret, Environment: "sandbox", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := w.eh.OAuth.MintToken(w.eh.DemoApp.ClientID, w.eh.DemoUser, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	w.account, err = s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "employmenthero",
+		OriginOwnerID: "o", OriginOwnerName: "O", Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
+			Obtained: now, Expiry: now.Add(time.Second)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// node is one Patchbay process: its own database connections and token manager.
+func (w *world) node(t *testing.T) *tokens.Manager {
+	t.Helper()
+	m := tokens.New(backendtest.OpenURL(t, w.dbURL, w.keys), w.registry, w.publicURL, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m.Backoff = 10 * time.Millisecond
+	return m
+}
+
+// storm has every node ask for a token n times at once and checks they all
+// succeed with the same new access token.
+func (w *world) storm(t *testing.T, nodes []*tokens.Manager, n int) {
+	t.Helper()
+	time.Sleep(1100 * time.Millisecond) // the access token has expired
+	w.eh.Stats.Reset()
+	var wg sync.WaitGroup
+	got := make(chan string, n*len(nodes))
+	errs := make(chan error, n*len(nodes))
+	for _, m := range nodes {
+		for range n {
+			wg.Go(func() {
+				a, err := m.Token(context.Background(), w.account.ProjectID, w.account.ID)
+				if err != nil {
+					errs <- err
+					return
+				}
+				got <- a.Credentials.AccessToken
+			})
+		}
+	}
+	wg.Wait()
+	close(got)
+	close(errs)
+	for err := range errs {
+		t.Fatalf("a caller failed: %v", err)
+	}
+	seen := map[string]bool{}
+	for tok := range got {
+		seen[tok] = true
+	}
+	if len(seen) != 1 || seen[w.account.Credentials.AccessToken] {
+		t.Fatalf("callers got %d distinct tokens (old one among them: %v), want one new token", len(seen), seen[w.account.Credentials.AccessToken])
+	}
+	if refreshes := w.eh.Stats.Get("token.refresh_token"); refreshes != 1 {
+		t.Fatalf("the provider saw %d refreshes, want exactly 1", refreshes)
+	}
+}
+
+func TestRefreshStormOneNode(t *testing.T) {
+	for _, b := range backendtest.All {
+		t.Run(b.Name, func(t *testing.T) {
+			w := newWorld(t, b)
+			w.storm(t, []*tokens.Manager{w.node(t)}, 1000)
+		})
+	}
+}
+
+func TestRefreshStormTwoNodes(t *testing.T) {
+	for _, b := range backendtest.All {
+		t.Run(b.Name, func(t *testing.T) {
+			w := newWorld(t, b)
+			w.storm(t, []*tokens.Manager{w.node(t), w.node(t)}, 500)
+		})
+	}
+}
+
+func TestInvalidGrantNeedsReauthorization(t *testing.T) {
+	w := newWorld(t, backendtest.SQLite)
+	m := w.node(t)
+	time.Sleep(1100 * time.Millisecond)
+	if err := w.eh.Faults.Add(simctl.Fault{PathPrefix: "/oauth2/token", Count: 1, Kind: simctl.KindStatus, Status: 400,
+		Body: []byte(`{"error":"invalid_grant"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := m.Token(context.Background(), w.account.ProjectID, w.account.ID)
+	if !errors.Is(err, tokens.ErrReauthorize) {
+		t.Fatalf("got %v, want ErrReauthorize", err)
+	}
+	a, _ := backendtest.OpenURL(t, w.dbURL, w.keys).GetAccount(context.Background(), w.account.ProjectID, w.account.ID)
+	if a.Status != store.StatusError || len(a.StatusReasons) != 1 || a.StatusReasons[0].Code != tokens.ReasonRefreshFailed {
+		t.Fatalf("account after invalid_grant: %s %+v", a.Status, a.StatusReasons)
+	}
+	w.eh.Stats.Reset()
+	if _, err := m.Token(context.Background(), w.account.ProjectID, w.account.ID); !errors.Is(err, tokens.ErrReauthorize) {
+		t.Fatalf("second call: %v", err)
+	}
+	if calls := w.eh.Stats.Snapshot(); len(calls) != 0 {
+		t.Fatalf("a dead account still calls the provider: %v", calls)
+	}
+}
+
+func TestTransientFailuresAreRetried(t *testing.T) {
+	w := newWorld(t, backendtest.SQLite)
+	m := w.node(t)
+	time.Sleep(1100 * time.Millisecond)
+	w.eh.Stats.Reset()
+	w.eh.Faults.Add(simctl.Fault{PathPrefix: "/oauth2/token", Count: 1, Kind: simctl.KindStatus, Status: 503})
+	w.eh.Faults.Add(simctl.Fault{PathPrefix: "/oauth2/token", Count: 1, Kind: simctl.KindReset})
+	a, err := m.Token(context.Background(), w.account.ProjectID, w.account.ID)
+	if err != nil || a.Credentials.AccessToken == w.account.Credentials.AccessToken {
+		t.Fatalf("after two transient failures: %v", err)
+	}
+	if w.eh.Stats.Get("token.refresh_token") != 1 || w.eh.Stats.Get("fault.status") != 1 || w.eh.Stats.Get("fault.reset") != 1 {
+		t.Fatalf("stats %v", w.eh.Stats.Snapshot())
+	}
+}
+
+func TestFailingProviderKeepsAStillValidToken(t *testing.T) {
+	w := newWorld(t, backendtest.SQLite)
+	m := w.node(t)
+	m.Buffer = time.Hour // always "due", though the token has not expired yet
+	w.eh.Faults.Add(simctl.Fault{PathPrefix: "/oauth2/token", Count: 10, Kind: simctl.KindStatus, Status: 502})
+	a, err := m.Token(context.Background(), w.account.ProjectID, w.account.ID)
+	if err != nil || a.Credentials.AccessToken != w.account.Credentials.AccessToken || a.Status != store.StatusActive {
+		t.Fatalf("got %v / %s, want the current token and an active account", err, a.Status)
+	}
+}
+
+func TestAfterUnauthorizedRefreshesOnce(t *testing.T) {
+	w := newWorld(t, backendtest.SQLite)
+	m := w.node(t)
+	old := w.account.Credentials.AccessToken
+	fresh, err := m.AfterUnauthorized(context.Background(), w.account.ProjectID, w.account.ID, old)
+	if err != nil || fresh.Credentials.AccessToken == old {
+		t.Fatalf("forced refresh: %v", err)
+	}
+	w.eh.Stats.Reset()
+	again, err := m.AfterUnauthorized(context.Background(), w.account.ProjectID, w.account.ID, old)
+	if err != nil || again.Credentials.AccessToken != fresh.Credentials.AccessToken || w.eh.Stats.Get("token.refresh_token") != 0 {
+		t.Fatalf("a second 401 for the already replaced token refreshed again: %v %v", err, w.eh.Stats.Snapshot())
+	}
+}
