@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"github.com/patchbayhq/patchbay/internal/actions"
 	"log/slog"
 	"net/http"
 	"time"
@@ -9,17 +10,24 @@ import (
 
 // errorBody is the one error shape every endpoint answers with.
 type errorBody struct {
-	StatusCode int    `json:"statusCode"`
-	Message    string `json:"message"`
-	Timestamp  string `json:"timestamp"`
+	StatusCode     int                     `json:"statusCode"`
+	Message        string                  `json:"message"`
+	Timestamp      string                  `json:"timestamp"`
+	ProviderErrors []actions.ProviderError `json:"provider_errors,omitempty"`
 }
 
 // writeError answers with the standard error body.
 func writeError(w http.ResponseWriter, status int, message string) {
+	writeProviderError(w, status, message, nil)
+}
+
+// writeProviderError answers with the standard error body and what the provider said.
+func writeProviderError(w http.ResponseWriter, status int, message string, providerErrors []actions.ProviderError) {
 	writeJSON(w, status, errorBody{
-		StatusCode: status,
-		Message:    message,
-		Timestamp:  time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+		StatusCode:     status,
+		Message:        message,
+		Timestamp:      time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+		ProviderErrors: providerErrors,
 	})
 }
 

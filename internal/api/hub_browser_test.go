@@ -36,6 +36,11 @@ type linkEnv struct {
 func newLinkEnv(t *testing.T) *linkEnv { return newLinkEnvOn(t, backendtest.SQLite) }
 
 func newLinkEnvOn(t *testing.T, backend backendtest.Backend) *linkEnv {
+	return newLinkEnvWith(t, backend, 12)
+}
+
+// newLinkEnvWith builds the environment with members people per demo company.
+func newLinkEnvWith(t *testing.T, backend backendtest.Backend, members int) *linkEnv {
 	t.Helper()
 	dbURL := backend.URL(t)
 	s := backendtest.OpenURL(t, dbURL, backendtest.TestKeys(t))
@@ -45,7 +50,9 @@ func newLinkEnvOn(t *testing.T, backend backendtest.Backend) *linkEnv {
 	}
 	srv := httptest.NewServer(nil)
 	t.Cleanup(srv.Close)
-	sb, err := sandbox.New(sandbox.Options{Seed: 3, Members: 12, RedirectURIs: []string{srv.URL + "/connect/oauth2/{key}/callback"}})
+	// Employment Hero's rate limit is off: these tests run many calls back to back,
+	// and Patchbay does not throttle for it yet.
+	sb, err := sandbox.New(sandbox.Options{Seed: 3, Members: members, NoRateLimit: true, RedirectURIs: []string{srv.URL + "/connect/oauth2/{key}/callback"}})
 	if err != nil {
 		t.Fatal(err)
 	}

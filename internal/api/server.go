@@ -15,10 +15,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/guide"
 	"github.com/patchbayhq/patchbay/internal/hub"
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/tokens"
 )
 
 // Options configures a Server.
@@ -39,6 +41,7 @@ type Options struct {
 // Server routes and answers Patchbay's HTTP requests.
 type Server struct {
 	httpClient *http.Client
+	actions    *actions.Executor
 	store      store.Store
 	registry   *connectors.Registry
 	publicURL  string
@@ -81,6 +84,8 @@ func New(o Options) *Server {
 	if s.httpClient == nil {
 		s.httpClient = &http.Client{Timeout: 30 * time.Second}
 	}
+	tm := tokens.New(o.Store, o.Registry, s.publicURL, s.httpClient, s.log)
+	s.actions = actions.NewExecutor(o.Store, o.Registry, tm, s.publicURL, s.httpClient)
 	s.routes()
 	if o.Sandbox != nil {
 		s.mux.Handle("/sandbox/", http.StripPrefix("/sandbox", o.Sandbox))
@@ -107,6 +112,7 @@ func (s *Server) routes() {
 
 	s.mux.Handle("POST /connect_sessions", s.requireKey(s.createSession))
 	s.mux.Handle("POST /connect_sessions/authenticate", s.requireKey(s.authenticateSession))
+	s.mux.Handle("POST /actions/rpc", s.requireKey(s.rpc))
 	s.mux.Handle("GET /accounts", s.requireKey(s.listAccounts))
 	s.mux.Handle("GET /accounts/{id}", s.requireKey(s.getAccount))
 	s.mux.Handle("PATCH /accounts/{id}", s.requireKey(s.patchAccount))

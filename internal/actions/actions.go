@@ -1,0 +1,386 @@
+// Package actions runs one connector action for one linked account: it checks the
+// account, the profile and the granted scopes, validates the input against the
+// action's JSON Schemas, builds the provider request from the connector
+// definition, sends it with a valid access token (refreshing once on a 401), and
+// returns the records and the continuation value for the next page.
+package actions
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/oauth"
+	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/tokens"
+)
+
+// Request is one action call, as POST /actions/rpc receives it.
+type Request struct {
+	Action string         `json:"action"`
+	Path   map[string]any `json:"path"`
+	Query  map[string]any `json:"query"`
+	Body   any            `json:"body"`
+}
+
+// Result is the action's answer: the records where the connector says they sit,
+// and the provider's continuation value when there is another page.
+type Result struct {
+	Data any     `json:"data"`
+	Next *string `json:"next"`
+}
+
+// ProviderError describes one failed provider call.
+type ProviderError struct {
+	Status int               `json:"status"`
+	URL    string            `json:"url"`
+	Raw    any               `json:"raw"`
+	Header map[string]string `json:"headers"`
+}
+
+// Error is a failure with the HTTP status Patchbay answers with.
+type Error struct {
+	Status         int
+	Message        string
+	ProviderErrors []ProviderError
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func fail(status int, format string, args ...any) *Error {
+	return &Error{Status: status, Message: fmt.Sprintf(format, args...)}
+}
+
+// Executor runs actions. It is safe for concurrent use.
+type Executor struct {
+	store     store.Store
+	registry  *connectors.Registry
+	tokens    *tokens.Manager
+	publicURL string
+	http      *http.Client
+}
+
+// NewExecutor returns an Executor.
+func NewExecutor(st store.Store, reg *connectors.Registry, tm *tokens.Manager, publicURL string, httpClient *http.Client) *Executor {
+	return &Executor{store: st, registry: reg, tokens: tm, publicURL: publicURL, http: httpClient}
+}
+
+// Run executes req for the account.
+func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Request) (Result, error) {
+	a, err := e.store.GetAccount(ctx, projectID, accountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Result{}, fail(http.StatusNotFound, "No account %s in this project", accountID)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	if a.Status != store.StatusActive && a.Status != store.StatusError {
+		return Result{}, fail(http.StatusPreconditionFailed, "Account %s is %s; calls are refused until it is active", a.ID, a.Status)
+	}
+	c, ok := e.registry.Get(a.Provider)
+	if !ok {
+		return Result{}, fail(http.StatusNotFound, "Unknown connector %s", a.Provider)
+	}
+	action, ok := c.Action(req.Action)
+	if !ok {
+		return Result{}, fail(http.StatusNotFound, "Unknown action %q for %s; GET /actions lists them", req.Action, c.Name)
+	}
+	p, err := e.store.GetConnectorProfile(ctx, projectID, a.ProfileID)
+	if err != nil {
+		return Result{}, err
+	}
+	if !slices.Contains(p.EnabledActions, action.ID) {
+		return Result{}, fail(http.StatusForbidden, "Action %s is not enabled on connector profile %s", action.ID, p.ID)
+	}
+	if missing := missingScopes(c, p, a, action); len(missing) > 0 {
+		return Result{}, fail(http.StatusForbidden, "The account's grant lacks the scopes %s needs: %s", action.ID, strings.Join(missing, ", "))
+	}
+	if req.Path == nil {
+		req.Path = map[string]any{}
+	}
+	if req.Query == nil {
+		req.Query = map[string]any{}
+	}
+	action.FillFromSetup(req.Path, req.Query, a.SetupInformation)
+	if problems := validate(action, req); len(problems) > 0 {
+		return Result{}, fail(http.StatusBadRequest, "Invalid input for %s: %s", action.ID, strings.Join(problems, "; "))
+	}
+	client := oauth.NewClient(c, p, e.publicURL, e.http)
+	target, err := buildURL(client.Endpoints.APIBaseURL, action, req)
+	if err != nil {
+		return Result{}, fail(http.StatusBadRequest, "%v", err)
+	}
+
+	a, err = e.tokens.Token(ctx, projectID, accountID)
+	if errors.Is(err, tokens.ErrReauthorize) {
+		return Result{}, fail(http.StatusPreconditionFailed, "Account %s needs re-authorization: link it again through the Hub", accountID)
+	}
+	if err != nil {
+		return Result{}, fail(http.StatusBadGateway, "Could not get a valid token from %s: %v", c.Name, err)
+	}
+	status, header, body, err := e.send(ctx, action.Method, target, req.Body, a.Credentials.AccessToken)
+	if err == nil && status == http.StatusUnauthorized {
+		// The provider rejected the token early (revoked or rotated elsewhere): refresh once, retry once.
+		if a, err = e.tokens.AfterUnauthorized(ctx, projectID, accountID, a.Credentials.AccessToken); err == nil {
+			status, header, body, err = e.send(ctx, action.Method, target, req.Body, a.Credentials.AccessToken)
+		}
+	}
+	if errors.Is(err, tokens.ErrReauthorize) {
+		return Result{}, fail(http.StatusPreconditionFailed, "Account %s needs re-authorization: link it again through the Hub", accountID)
+	}
+	if err != nil {
+		return Result{}, &Error{Status: http.StatusBadGateway, Message: c.Name + " could not be reached: " + err.Error(),
+			ProviderErrors: []ProviderError{{URL: redactURL(target)}}}
+	}
+	if status/100 != 2 {
+		var raw any
+		if json.Unmarshal(body, &raw) != nil {
+			raw = string(body)
+		}
+		return Result{}, &Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("%s answered %d", c.Name, status),
+			ProviderErrors: []ProviderError{{Status: status, URL: redactURL(target), Raw: raw, Header: map[string]string{"content-type": header.Get("Content-Type")}}}}
+	}
+	return result(c, action, req, body)
+}
+
+// missingScopes lists the action's scopes that the account's grant (after
+// inheritance) does not cover. Accounts without a reported scope list are taken
+// to hold what the profile requests, as providers that fix scopes at
+// registration do not report them.
+func missingScopes(c *connectors.Connector, p store.ConnectorProfile, a store.Account, action *connectors.Action) []string {
+	granted := a.Credentials.Scopes
+	if len(granted) == 0 {
+		res, err := c.Calculate(connectors.Selection{Actions: p.EnabledActions, ExtraScopes: p.ExtraScopes})
+		if err == nil {
+			granted = res.Scopes
+		}
+	}
+	have := c.Effective(granted)
+	var missing []string
+	for _, sc := range action.Scopes {
+		if !slices.Contains(have, sc) {
+			missing = append(missing, sc)
+		}
+	}
+	return missing
+}
+
+// validate checks every input part against its schema and returns one line per problem.
+func validate(action *connectors.Action, req Request) []string {
+	var problems []string
+	parts := []struct {
+		name  string
+		value any
+	}{{"path", req.Path}, {"query", req.Query}, {"body", req.Body}}
+	for _, part := range parts {
+		schema := action.Schema(part.name)
+		empty := part.value == nil || (isMap(part.value) && len(part.value.(map[string]any)) == 0)
+		if schema == nil {
+			if !empty {
+				problems = append(problems, part.name+": "+action.ID+" takes no "+part.name+" input")
+			}
+			continue
+		}
+		v := part.value
+		if v == nil {
+			v = map[string]any{}
+		}
+		if err := schema.Validate(normalise(v)); err != nil {
+			var ve *jsonschema.ValidationError
+			if errors.As(err, &ve) {
+				for _, leaf := range leaves(ve) {
+					where := part.name
+					if len(leaf.InstanceLocation) > 0 {
+						where += "." + strings.Join(leaf.InstanceLocation, ".")
+					}
+					problems = append(problems, where+": "+leaf.ErrorKind.LocalizedString(printer))
+				}
+				continue
+			}
+			problems = append(problems, part.name+": "+err.Error())
+		}
+	}
+	return problems
+}
+
+// printer renders validation messages in English.
+var printer = message.NewPrinter(language.English)
+
+func isMap(v any) bool { _, ok := v.(map[string]any); return ok }
+
+// leaves returns the innermost validation failures, which name the real problems.
+func leaves(ve *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	if len(ve.Causes) == 0 {
+		return []*jsonschema.ValidationError{ve}
+	}
+	var out []*jsonschema.ValidationError
+	for _, c := range ve.Causes {
+		out = append(out, leaves(c)...)
+	}
+	return out
+}
+
+// normalise turns decoded JSON into the value types the schema validator expects.
+func normalise(v any) any {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	out, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return v
+	}
+	return out
+}
+
+// buildURL fills the path template and adds the query parameters in a stable order.
+func buildURL(base string, action *connectors.Action, req Request) (string, error) {
+	path := action.Path
+	for name, v := range req.Path {
+		path = strings.ReplaceAll(path, "{"+name+"}", url.PathEscape(scalar(v)))
+	}
+	if strings.Contains(path, "{") {
+		return "", fmt.Errorf("path: a path parameter of %s is missing", action.Path)
+	}
+	q := url.Values{}
+	keys := make([]string, 0, len(req.Query))
+	for k := range req.Query {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch v := req.Query[k].(type) {
+		case []any:
+			for _, item := range v {
+				q.Add(k, scalar(item))
+			}
+		default:
+			q.Set(k, scalar(v))
+		}
+	}
+	u := base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return u, nil
+}
+
+func scalar(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case json.Number:
+		return v.String()
+	case bool:
+		return strconv.FormatBool(v)
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+func (e *Executor) send(ctx context.Context, method, target string, body any, accessToken string) (int, http.Header, []byte, error) {
+	var reader io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		reader = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, reader)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := e.http.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	return resp.StatusCode, resp.Header, raw, err
+}
+
+// result extracts the records and the next page's continuation value.
+func result(c *connectors.Connector, action *connectors.Action, req Request, body []byte) (Result, error) {
+	var doc any
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := json.Unmarshal(body, &doc); err != nil {
+			return Result{}, &Error{Status: http.StatusBadGateway, Message: c.Name + " answered with malformed JSON",
+				ProviderErrors: []ProviderError{{Status: http.StatusOK, Raw: truncate(string(body))}}}
+		}
+	}
+	res := Result{Data: dig(doc, action.Data)}
+	p := c.API.Pagination
+	if !action.Paginated || p == nil {
+		return res, nil
+	}
+	switch p.Style {
+	case "cursor":
+		if next, _ := dig(doc, p.NextField).(string); next != "" {
+			res.Next = &next
+		}
+	case "page":
+		current := max(p.FirstPage, 1)
+		if v, ok := req.Query[p.PageParam]; ok {
+			if n, err := strconv.Atoi(scalar(v)); err == nil {
+				current = n
+			}
+		}
+		if total, ok := dig(doc, p.TotalField).(float64); ok && float64(current) < total {
+			next := strconv.Itoa(current + 1)
+			res.Next = &next
+		}
+	}
+	return res, nil
+}
+
+// dig follows a dotted path ("data.items") into decoded JSON.
+func dig(doc any, path string) any {
+	for _, key := range strings.Split(path, ".") {
+		if key == "" {
+			continue
+		}
+		m, ok := doc.(map[string]any)
+		if !ok {
+			return nil
+		}
+		doc = m[key]
+	}
+	return doc
+}
+
+func truncate(s string) string {
+	if len(s) > 2000 {
+		return s[:2000] + "…"
+	}
+	return s
+}
+
+// redactURL drops the query string, which may carry identifiers, from error reports.
+func redactURL(raw string) string {
+	if i := strings.IndexByte(raw, '?'); i >= 0 {
+		return raw[:i]
+	}
+	return raw
+}

@@ -1,0 +1,132 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+)
+
+func wantRPCError(t *testing.T, st int, body map[string]any, wantStatus int, wantText ...string) {
+	t.Helper()
+	wantError(t, st, body, wantStatus)
+	for _, w := range wantText {
+		if !strings.Contains(body["message"].(string), w) {
+			t.Errorf("message %q lacks %q", body["message"], w)
+		}
+	}
+}
+
+func TestRPCErrors(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+
+	st, body := e.rpc(t, acc, `{"action":"justworks_list_members","query":{"limit":500,"status":"retired","colour":"red"}}`)
+	wantRPCError(t, st, body, http.StatusBadRequest, "query.limit", "query.status", "colour")
+	st, body = e.rpc(t, acc, `{"action":"justworks_get_member"}`)
+	wantRPCError(t, st, body, http.StatusBadRequest, "member_id")
+	st, body = e.rpc(t, acc, `{"action":"justworks_fly"}`)
+	wantRPCError(t, st, body, http.StatusNotFound, "justworks_fly")
+	st, body = e.rpc(t, acc, `{"action":"employmenthero_list_employees"}`)
+	wantRPCError(t, st, body, http.StatusNotFound, "employmenthero_list_employees")
+	st, body = e.rpc(t, "acc_nobody", `{"action":"justworks_get_company"}`)
+	wantRPCError(t, st, body, http.StatusNotFound, "acc_nobody")
+	st, body = e.rpc(t, "", `{"action":"justworks_get_company"}`)
+	wantRPCError(t, st, body, http.StatusBadRequest, "x-account-id")
+
+	// An action the profile does not enable.
+	a, _ := e.store.GetAccount(context.Background(), e.projectA.ID, acc)
+	e.do(t, "PATCH", "/connector_profiles/"+a.ProfileID, basic(e.keyA), `{"enabled_actions":["justworks_get_company","justworks_list_payrolls"]}`)
+	st, body = e.rpc(t, acc, `{"action":"justworks_list_members"}`)
+	wantRPCError(t, st, body, http.StatusForbidden, "not enabled")
+
+	// A grant that lacks the action's scope.
+	a.Credentials.Scopes = []string{"company.basic:read"}
+	if _, err := e.store.UpdateCredentials(context.Background(), a.ProjectID, a.ID, a.CredentialVersion, a.Credentials); err != nil {
+		t.Fatal(err)
+	}
+	st, body = e.rpc(t, acc, `{"action":"justworks_list_payrolls","query":{"start_date":"2026-05-01","end_date":"2026-10-31"}}`)
+	wantRPCError(t, st, body, http.StatusForbidden, "payroll:read")
+	if st, _ := e.rpc(t, acc, `{"action":"justworks_get_company"}`); st != http.StatusOK {
+		t.Fatalf("a covered action: %d", st)
+	}
+
+	// An inactive account.
+	e.do(t, "PATCH", "/connector_profiles/"+a.ProfileID, basic(e.keyA), `{"enabled":false}`)
+	st, body = e.rpc(t, acc, `{"action":"justworks_get_company"}`)
+	wantRPCError(t, st, body, http.StatusPreconditionFailed, "inactive")
+	e.do(t, "PATCH", "/connector_profiles/"+a.ProfileID, basic(e.keyA), `{"enabled":true}`)
+
+	// A provider failure surfaces as 502 with what the provider said.
+	jw, _ := e.sb.Provider("justworks")
+	jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/company", Count: 1, Kind: simctl.KindStatus, Status: 500, Body: []byte(`{"errors":[{"code":"internal_error","message":"boom"}]}`)})
+	st, body = e.rpc(t, acc, `{"action":"justworks_get_company"}`)
+	wantRPCError(t, st, body, http.StatusBadGateway, "500")
+	pe := body["provider_errors"].([]any)[0].(map[string]any)
+	if pe["status"] != float64(500) || !strings.Contains(pe["url"].(string), "/v1/company") {
+		t.Fatalf("provider_errors %v", pe)
+	}
+}
+
+func TestRPCRefreshesOnceOnUnauthorized(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	jw, _ := e.sb.Provider("justworks")
+	jw.Stats.Reset()
+	jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/company", Count: 1, Kind: simctl.KindStatus, Status: 401, Body: []byte(`{"errors":[{"code":"invalid_token"}]}`)})
+	if st, body := e.rpc(t, acc, `{"action":"justworks_get_company"}`); st != http.StatusOK {
+		t.Fatalf("after a 401: %d %v", st, body)
+	}
+	if jw.Stats.Get("token.refresh_token") != 1 {
+		t.Fatalf("refreshes: %v", jw.Stats.Snapshot())
+	}
+}
+
+// TestRPCPagingVisitsEveryMemberOnce pages through 1,000 members with next.
+func TestRPCPagingVisitsEveryMemberOnce(t *testing.T) {
+	e := newLinkEnvWith(t, backendtest.SQLite, 1000)
+	for _, tc := range []struct{ provider, email, action, sizeParam, pageParam string }{
+		{"justworks", "admin@acme.test", "justworks_list_members", "limit", "cursor"},
+		{"employmenthero", "owner@acme.test", "employmenthero_list_employees", "item_per_page", "page_index"},
+	} {
+		t.Run(tc.provider, func(t *testing.T) {
+			acc := e.linkProvider(t, tc.provider, tc.email)
+			seen := map[string]bool{}
+			next := ""
+			for pages := 0; pages < 50; pages++ {
+				// next goes back through the action's own paging input: a cursor string
+				// for Justworks, a page number for Employment Hero.
+				query := `{"` + tc.sizeParam + `":100`
+				switch {
+				case next != "" && tc.pageParam == "cursor":
+					query += `,"cursor":"` + next + `"`
+				case next != "":
+					query += `,"page_index":` + next
+				}
+				query += `}`
+				st, body := e.rpc(t, acc, `{"action":"`+tc.action+`","query":`+query+`}`)
+				if st != http.StatusOK {
+					t.Fatalf("page %d: %d %v", pages, st, body)
+				}
+				for _, it := range body["data"].([]any) {
+					id := it.(map[string]any)["id"].(string)
+					if seen[id] {
+						t.Fatalf("%s listed twice", id)
+					}
+					seen[id] = true
+				}
+				n, _ := body["next"].(string)
+				if n == "" {
+					break
+				}
+				next = n
+			}
+			if len(seen) != 1000 {
+				t.Fatalf("paged %d people, want 1000", len(seen))
+			}
+		})
+	}
+}
