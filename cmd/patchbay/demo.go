@@ -112,8 +112,11 @@ Patchbay demo is ready.
   2. List linked accounts with the demo API key:
        curl -u %s: %s/accounts
 
+  3. Run an action on a linked account (use its id from step 2):
+       curl -u %s: -H 'x-account-id: ACCOUNT_ID' -d '{"action":"justworks_list_members","query":{"limit":5}}' %s/actions/rpc
+
   Setup guides: %s
 
-`, session.AuthLinkURL, key, publicURL, strings.Join(guides, "  "))
+`, session.AuthLinkURL, key, publicURL, key, publicURL, strings.Join(guides, "  "))
 	return nil
 }
