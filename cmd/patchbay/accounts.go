@@ -84,7 +84,7 @@ func newAccountsCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if err := oauth.RevokeAccount(cmd.Context(), reg, s, cfg.ResolvePublicURL(cfg.Listen), nil, a); err != nil {
+				if err := oauth.RevokeAccount(cmd.Context(), reg, s, oauth.Site{PublicURL: cfg.ResolvePublicURL(cfg.Listen), SandboxURL: cfg.SandboxURL}, nil, a); err != nil {
 					fmt.Fprintf(cmd.ErrOrStderr(), "warning: the provider token could not be revoked: %v\n", err)
 				}
 				if err := s.DeleteAccount(cmd.Context(), p.ID, a.ID); err != nil {

@@ -67,16 +67,16 @@ func fail(status int, format string, args ...any) *Error {
 
 // Executor runs actions. It is safe for concurrent use.
 type Executor struct {
-	store     store.Store
-	registry  *connectors.Registry
-	tokens    *tokens.Manager
-	publicURL string
-	http      *http.Client
+	store    store.Store
+	registry *connectors.Registry
+	tokens   *tokens.Manager
+	site     oauth.Site
+	http     *http.Client
 }
 
 // NewExecutor returns an Executor.
-func NewExecutor(st store.Store, reg *connectors.Registry, tm *tokens.Manager, publicURL string, httpClient *http.Client) *Executor {
-	return &Executor{store: st, registry: reg, tokens: tm, publicURL: publicURL, http: httpClient}
+func NewExecutor(st store.Store, reg *connectors.Registry, tm *tokens.Manager, site oauth.Site, httpClient *http.Client) *Executor {
+	return &Executor{store: st, registry: reg, tokens: tm, site: site, http: httpClient}
 }
 
 // Run executes req for the account.
@@ -119,7 +119,7 @@ func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Req
 	if problems := validate(action, req); len(problems) > 0 {
 		return Result{}, fail(http.StatusBadRequest, "Invalid input for %s: %s", action.ID, strings.Join(problems, "; "))
 	}
-	client := oauth.NewClient(c, p, e.publicURL, e.http)
+	client := oauth.NewClient(c, p, e.site, e.http)
 	target, err := buildURL(client.Endpoints.APIBaseURL, action, req)
 	if err != nil {
 		return Result{}, fail(http.StatusBadRequest, "%v", err)

@@ -163,7 +163,7 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := oauth.RevokeAccount(r.Context(), s.registry, s.store, s.publicURL, s.httpClient, a); err != nil {
+	if err := oauth.RevokeAccount(r.Context(), s.registry, s.store, s.site, s.httpClient, a); err != nil {
 		s.log.WarnContext(r.Context(), "revoke provider token", "account_id", a.ID, "err", err)
 	}
 	if err := s.store.DeleteAccount(r.Context(), a.ProjectID, a.ID); err != nil {

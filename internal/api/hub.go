@@ -325,7 +325,7 @@ func (s *Server) startOAuth(w http.ResponseWriter, r *http.Request) {
 	if back == "" || originOf(back) != originOf(s.publicURL) {
 		back = s.publicURL + "/hub?token=" + url.QueryEscape(q.Get("token")) + "&attempt=" + url.QueryEscape(a.ID)
 	}
-	client := oauth.NewClient(c, p, s.publicURL, s.httpClient)
+	client := oauth.NewClient(c, p, s.site, s.httpClient)
 	verifier := ""
 	if client.UsesPKCE() {
 		verifier = oauth2.GenerateVerifier()
@@ -397,7 +397,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		fail(code, q.Get("error_description"))
 		return
 	}
-	client := oauth.NewClient(c, p, s.publicURL, s.httpClient)
+	client := oauth.NewClient(c, p, s.site, s.httpClient)
 	creds, err := client.Exchange(r.Context(), q.Get("code"), st.CodeVerifier)
 	if err != nil {
 		var re *oauth2.RetrieveError

@@ -19,6 +19,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/guide"
 	"github.com/patchbayhq/patchbay/internal/hub"
+	"github.com/patchbayhq/patchbay/internal/oauth"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/tokens"
 )
@@ -34,12 +35,16 @@ type Options struct {
 	Version   string
 	// Sandbox, when set, serves the provider simulators under /sandbox/ (demo mode).
 	Sandbox http.Handler
+	// SandboxURL is where sandbox-environment profiles reach the simulators;
+	// empty means the ones mounted under {PublicURL}/sandbox.
+	SandboxURL string
 	// HTTPClient calls providers; nil means a client with a 30 s timeout.
 	HTTPClient *http.Client
 }
 
 // Server routes and answers Patchbay's HTTP requests.
 type Server struct {
+	site       oauth.Site
 	httpClient *http.Client
 	actions    *actions.Executor
 	store      store.Store
@@ -84,8 +89,9 @@ func New(o Options) *Server {
 	if s.httpClient == nil {
 		s.httpClient = &http.Client{Timeout: 30 * time.Second}
 	}
-	tm := tokens.New(o.Store, o.Registry, s.publicURL, s.httpClient, s.log)
-	s.actions = actions.NewExecutor(o.Store, o.Registry, tm, s.publicURL, s.httpClient)
+	s.site = oauth.Site{PublicURL: s.publicURL, SandboxURL: o.SandboxURL}
+	tm := tokens.New(o.Store, o.Registry, s.site, s.httpClient, s.log)
+	s.actions = actions.NewExecutor(o.Store, o.Registry, tm, s.site, s.httpClient)
 	s.routes()
 	if o.Sandbox != nil {
 		s.mux.Handle("/sandbox/", http.StripPrefix("/sandbox", o.Sandbox))

@@ -27,6 +27,9 @@ type Config struct {
 	PublicURL string
 	// DatabaseURL is "postgres://…" or "sqlite:PATH".
 	DatabaseURL string
+	// SandboxURL is where sandbox-environment profiles reach the simulators;
+	// empty means those mounted under PublicURL/sandbox.
+	SandboxURL string
 	// DataDir holds the embedded database and the generated key file.
 	DataDir string
 	// EncryptionKeys is "id:base64key,…", primary first; empty means use KeyFile.
@@ -46,6 +49,7 @@ type Setting struct {
 var Settings = []Setting{
 	{Flag: "listen", Env: "PATCHBAY_LISTEN", Default: ":8080", Usage: "address the HTTP server listens on"},
 	{Flag: "public-url", Env: "PATCHBAY_PUBLIC_URL", Usage: "URL users and providers reach Patchbay at, used for OAuth redirect URIs (default http://localhost:<listen port>)"},
+	{Flag: "sandbox-url", Env: "PATCHBAY_SANDBOX_URL", Usage: "where sandbox-environment profiles reach the provider simulators, e.g. a 'patchbay sandbox' shared by several nodes (default <public-url>/sandbox)"},
 	{Flag: "database-url", Env: "PATCHBAY_DATABASE_URL", Usage: "postgres://user:pass@host/db for PostgreSQL, or sqlite:PATH (default sqlite:<data-dir>/patchbay.db)"},
 	{Flag: "data-dir", Env: "PATCHBAY_DATA_DIR", Default: "./data", Usage: "directory for the embedded database and the generated encryption key file"},
 	{Flag: "encryption-keys", Env: "PATCHBAY_ENCRYPTION_KEYS", Usage: "keys that seal secrets, as id:base64key[,id:base64key…], primary first (default: a key file generated in the data directory)", secret: true},
@@ -100,6 +104,13 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return Config{}, fmt.Errorf("%s: %q is not an http(s) URL (e.g. https://patchbay.example.com)", source, c.PublicURL)
+		}
+	}
+	c.SandboxURL, source = get("sandbox-url")
+	c.SandboxURL = strings.TrimRight(c.SandboxURL, "/")
+	if c.SandboxURL != "" {
+		if u, err := url.Parse(c.SandboxURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return Config{}, fmt.Errorf("%s: %q is not an http(s) URL", source, c.SandboxURL)
 		}
 	}
 	c.DataDir, source = get("data-dir")

@@ -27,16 +27,31 @@ type Endpoints struct {
 	APIBaseURL                        string
 }
 
+// Site is where this deployment and its simulators are reached.
+type Site struct {
+	PublicURL string
+	// SandboxURL is where profiles in the sandbox environment reach the
+	// simulators; empty means the ones mounted at {PublicURL}/sandbox.
+	SandboxURL string
+}
+
+func (s Site) sandboxBase() string {
+	if s.SandboxURL != "" {
+		return strings.TrimRight(s.SandboxURL, "/")
+	}
+	return strings.TrimRight(s.PublicURL, "/") + "/sandbox"
+}
+
 // EndpointsFor returns the provider endpoints of a profile's environment. The
-// sandbox environment keeps each production path but moves it onto this
-// deployment's simulator, {publicURL}/sandbox/{key}.
-func EndpointsFor(c *connectors.Connector, environment, publicURL string) Endpoints {
+// sandbox environment keeps each production path but moves it onto the
+// simulator of the connector, {sandbox URL}/{key}.
+func EndpointsFor(c *connectors.Connector, environment string, site Site) Endpoints {
 	prod := c.Auth.Environments["production"]
 	e := Endpoints{AuthorizeURL: prod.AuthorizeURL, TokenURL: prod.TokenURL, RevokeURL: prod.RevokeURL, APIBaseURL: c.API.BaseURL}
 	if environment != SandboxEnvironment {
 		return e
 	}
-	base := strings.TrimRight(publicURL, "/") + "/sandbox/" + c.Key
+	base := site.sandboxBase() + "/" + c.Key
 	rebase := func(raw string) string {
 		if raw == "" {
 			return ""
@@ -58,15 +73,15 @@ type Client struct {
 	http      *http.Client
 }
 
-// NewClient builds the OAuth client for profile p at a deployment reachable at publicURL.
-func NewClient(c *connectors.Connector, p store.ConnectorProfile, publicURL string, httpClient *http.Client) *Client {
-	e := EndpointsFor(c, p.Environment, publicURL)
+// NewClient builds the OAuth client of profile p for the deployment at site.
+func NewClient(c *connectors.Connector, p store.ConnectorProfile, site Site, httpClient *http.Client) *Client {
+	e := EndpointsFor(c, p.Environment, site)
 	style := oauth2.AuthStyleInParams
 	if c.Auth.ClientAuth == "client_secret_basic" {
 		style = oauth2.AuthStyleInHeader
 	}
 	cfg := &oauth2.Config{
-		ClientID: p.ClientID, ClientSecret: p.ClientSecret, RedirectURL: c.RedirectURI(publicURL),
+		ClientID: p.ClientID, ClientSecret: p.ClientSecret, RedirectURL: c.RedirectURI(site.PublicURL),
 		Endpoint: oauth2.Endpoint{AuthURL: e.AuthorizeURL, TokenURL: e.TokenURL, AuthStyle: style},
 	}
 	if c.Auth.ScopesInAuthorizeRequest {
@@ -181,7 +196,7 @@ func (cl *Client) Get(ctx context.Context, accessToken, path string) ([]byte, er
 
 // RevokeAccount revokes an account's provider token where the provider supports
 // revocation, using the account's connector profile.
-func RevokeAccount(ctx context.Context, reg *connectors.Registry, st store.Store, publicURL string, httpClient *http.Client, a store.Account) error {
+func RevokeAccount(ctx context.Context, reg *connectors.Registry, st store.Store, site Site, httpClient *http.Client, a store.Account) error {
 	c, ok := reg.Get(a.Provider)
 	if !ok {
 		return nil
@@ -194,5 +209,5 @@ func RevokeAccount(ctx context.Context, reg *connectors.Registry, st store.Store
 	if token == "" {
 		token = a.Credentials.AccessToken
 	}
-	return NewClient(c, p, publicURL, httpClient).Revoke(ctx, token)
+	return NewClient(c, p, site, httpClient).Revoke(ctx, token)
 }

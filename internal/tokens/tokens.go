@@ -32,12 +32,12 @@ const ReasonRefreshFailed = "refresh_failed"
 
 // Manager gives out valid access tokens. It is safe for concurrent use.
 type Manager struct {
-	store     store.Store
-	registry  *connectors.Registry
-	publicURL string
-	http      *http.Client
-	log       *slog.Logger
-	flights   singleflight.Group
+	store    store.Store
+	registry *connectors.Registry
+	site     oauth.Site
+	http     *http.Client
+	log      *slog.Logger
+	flights  singleflight.Group
 
 	// Buffer refreshes tokens that expire within it (capped at a quarter of the
 	// token's lifetime, so short-lived tokens are not refreshed on every call).
@@ -48,14 +48,14 @@ type Manager struct {
 }
 
 // New returns a Manager with the defaults: a one-minute buffer and three attempts.
-func New(st store.Store, reg *connectors.Registry, publicURL string, httpClient *http.Client, log *slog.Logger) *Manager {
+func New(st store.Store, reg *connectors.Registry, site oauth.Site, httpClient *http.Client, log *slog.Logger) *Manager {
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: 30 * time.Second}
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Manager{store: st, registry: reg, publicURL: publicURL, http: httpClient, log: log,
+	return &Manager{store: st, registry: reg, site: site, http: httpClient, log: log,
 		Buffer: time.Minute, Attempts: 3, Backoff: 200 * time.Millisecond}
 }
 
@@ -160,7 +160,7 @@ func (m *Manager) exchange(ctx context.Context, cur store.Account) (store.Accoun
 	if cur.Credentials.RefreshToken == "" {
 		return m.dead(cur, "the provider issued no refresh token")
 	}
-	client := oauth.NewClient(c, p, m.publicURL, m.http)
+	client := oauth.NewClient(c, p, m.site, m.http)
 	var last error
 	for attempt := range max(m.Attempts, 1) {
 		if attempt > 0 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/oauth"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 	"github.com/patchbayhq/patchbay/internal/secrets"
@@ -80,7 +81,7 @@ func newWorld(t *testing.T, backend backendtest.Backend) *world {
 // node is one Patchbay process: its own database connections and token manager.
 func (w *world) node(t *testing.T) *tokens.Manager {
 	t.Helper()
-	m := tokens.New(backendtest.OpenURL(t, w.dbURL, w.keys), w.registry, w.publicURL, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m := tokens.New(backendtest.OpenURL(t, w.dbURL, w.keys), w.registry, oauth.Site{PublicURL: w.publicURL}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	m.Backoff = 10 * time.Millisecond
 	return m
 }
