@@ -615,3 +615,121 @@ func TestAccountsCommands(t *testing.T) {
 		t.Fatalf("accounts delete unknown: %d %s", code, errOut)
 	}
 }
+
+// TestTwoNodesRefreshOnceAndSurviveACrash runs two `patchbay serve` processes on
+// one PostgreSQL database and one shared simulator. 500 concurrent action calls
+// to each node on an account whose token has expired cause exactly one refresh;
+// then a node killed (SIGKILL) in the middle of a refresh leaves the account
+// working for the other node.
+func TestTwoNodesRefreshOnceAndSurviveACrash(t *testing.T) {
+	dbURL := pgtest.NewSchema(t)
+	k, _ := secrets.GenerateKey("k1")
+	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--no-rate-limit")
+	jwSim := sandboxBase.FindStringSubmatch(sandboxOut)[1]
+	environ := env("PATCHBAY_DATABASE_URL="+dbURL, "PATCHBAY_ENCRYPTION_KEYS="+secrets.Format(k),
+		"PATCHBAY_SANDBOX_URL="+strings.TrimSuffix(jwSim, "/justworks"))
+	a, b := launch(t, t.TempDir(), environ), launch(t, t.TempDir(), environ)
+	a.waitListening(t)
+	b.waitListening(t)
+	out, errOut, code := run(t, t.TempDir(), environ, "projects", "create", "--name", "Acme")
+	key := keyPattern.FindString(out)
+	if code != 0 || key == "" {
+		t.Fatalf("projects create: %d %s", code, errOut)
+	}
+
+	// The account is stored directly: this test is about refreshing, not linking.
+	ring, _ := secrets.NewKeyring(k)
+	s := backendtest.OpenURL(t, dbURL, ring)
+	ctx := context.Background()
+	projects, _ := s.ListProjects(ctx)
+	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: projects[0].ID, ConnectorKey: "justworks", Name: "JW",
+		ClientID: "sandbox-justworks", ClientSecret: "sandbox-justworks-secret", Environment: "sandbox", Enabled: true,
+		EnabledActions: []string{"justworks_get_company"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(jwSim+"/_sim/tokens", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	acc, err := s.CreateAccount(ctx, store.Account{ProjectID: projects[0].ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o", OriginOwnerName: "O",
+		Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Minute)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expire := func() {
+		cur, _ := s.GetAccount(ctx, acc.ProjectID, acc.ID)
+		cur.Credentials.Expiry = time.Now().Add(-time.Minute)
+		if _, err := s.UpdateCredentials(ctx, cur.ProjectID, cur.ID, cur.CredentialVersion, cur.Credentials); err != nil {
+			t.Fatal(err)
+		}
+	}
+	control := func(method, path, body string) string {
+		req, _ := http.NewRequest(method, jwSim+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	refreshes := func() int {
+		var stats map[string]int
+		json.Unmarshal([]byte(control("GET", "/_sim/stats", "")), &stats)
+		return stats["token.refresh_token"]
+	}
+	call := func(n *node) int {
+		req, _ := http.NewRequest("POST", n.url+"/actions/rpc", strings.NewReader(`{"action":"justworks_get_company"}`))
+		req.SetBasicAuth(key, "")
+		req.Header.Set("X-Account-Id", acc.ID)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	control("DELETE", "/_sim/stats", "")
+	var wg sync.WaitGroup
+	failed := make(chan int, 1000)
+	for _, n := range []*node{a, b} {
+		for range 500 {
+			wg.Go(func() {
+				if st := call(n); st != http.StatusOK {
+					failed <- st
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(failed)
+	for st := range failed {
+		t.Fatalf("a call failed with %d", st)
+	}
+	if n := refreshes(); n != 1 {
+		t.Fatalf("two nodes made %d refreshes, want exactly 1", n)
+	}
+
+	// Crash in the middle of a refresh: the provider answers slowly, node A dies.
+	expire()
+	control("DELETE", "/_sim/stats", "")
+	control("POST", "/_sim/faults", `{"path_prefix":"/oauth/token","count":1,"kind":"delay","delay_ms":3000}`)
+	go call(a)
+	time.Sleep(700 * time.Millisecond)
+	a.cmd.Process.Kill()
+	if st := call(b); st != http.StatusOK {
+		t.Fatalf("after node A died mid-refresh, node B answers %d", st)
+	}
+	if n := refreshes(); n != 1 {
+		t.Fatalf("%d refreshes reached the provider, want node B's one", n)
+	}
+}
