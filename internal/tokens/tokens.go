@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
 
@@ -27,8 +28,13 @@ import (
 // token; the end user must link the account again through the Hub.
 var ErrReauthorize = errors.New("the account needs re-authorization through the Hub")
 
-// ReasonRefreshFailed is the status reason code of such accounts.
-const ReasonRefreshFailed = "refresh_failed"
+// Status reason codes the manager records.
+const (
+	// ReasonRefreshFailed: the refresh token is dead; the account needs re-linking.
+	ReasonRefreshFailed = "refresh_failed"
+	// ReasonProviderUnavailable: refreshing kept failing and the token has expired.
+	ReasonProviderUnavailable = "provider_unavailable"
+)
 
 // Manager gives out valid access tokens. It is safe for concurrent use.
 type Manager struct {
@@ -38,6 +44,7 @@ type Manager struct {
 	http     *http.Client
 	log      *slog.Logger
 	flights  singleflight.Group
+	metrics  metrics
 
 	// Buffer refreshes tokens that expire within it (capped at a quarter of the
 	// token's lifetime, so short-lived tokens are not refreshed on every call).
@@ -55,8 +62,30 @@ func New(st store.Store, reg *connectors.Registry, site oauth.Site, httpClient *
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Manager{store: st, registry: reg, site: site, http: httpClient, log: log,
+	return &Manager{store: st, registry: reg, site: site, http: httpClient, log: log, metrics: newMetrics(),
 		Buffer: time.Minute, Attempts: 3, Backoff: 200 * time.Millisecond}
+}
+
+type metrics struct {
+	refreshes, failures *prometheus.CounterVec
+	lockWait            prometheus.Histogram
+}
+
+func newMetrics() metrics {
+	return metrics{
+		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "patchbay_token_refreshes_total",
+			Help: "Successful access-token refreshes by provider."}, []string{"provider"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "patchbay_token_refresh_failures_total",
+			Help: "Failed token-endpoint calls by provider."}, []string{"provider"}),
+		lockWait: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "patchbay_token_lock_wait_seconds",
+			Help: "Time spent waiting for an account's refresh lock.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 8)}),
+	}
+}
+
+// Collectors returns the manager's metrics for registration: refreshes,
+// failures and lock waits, in that order.
+func (m *Manager) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.metrics.refreshes, m.metrics.failures, m.metrics.lockWait}
 }
 
 // Token returns the account with an access token that stays valid beyond the
@@ -120,7 +149,9 @@ func (m *Manager) refresh(ctx context.Context, a store.Account, stale func(store
 		work, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		var outcome error
+		waiting := time.Now()
 		acc, err := m.store.LockAccount(work, a.ProjectID, a.ID, func(cur store.Account) (store.AccountChange, error) {
+			m.metrics.lockWait.Observe(time.Since(waiting).Seconds())
 			if !stale(cur) {
 				return store.AccountChange{}, nil // another caller or node refreshed it
 			}
@@ -178,9 +209,15 @@ func (m *Manager) exchange(ctx context.Context, cur store.Account) (store.Accoun
 			if len(creds.Scopes) == 0 {
 				creds.Scopes = cur.Credentials.Scopes
 			}
+			m.metrics.refreshes.WithLabelValues(cur.Provider).Inc()
 			m.log.InfoContext(ctx, "refreshed access token", "account_id", cur.ID, "provider", cur.Provider, "expires", creds.Expiry)
-			return store.AccountChange{Credentials: &creds}, nil
+			change := store.AccountChange{Credentials: &creds}
+			if cur.Status == store.StatusError {
+				change.Status = store.StatusActive // a refresh works again: the earlier trouble is over
+			}
+			return change, nil
 		}
+		m.metrics.failures.WithLabelValues(cur.Provider).Inc()
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
 			// We hold the account lock and read the newest refresh token under it,
@@ -193,7 +230,14 @@ func (m *Manager) exchange(ctx context.Context, cur store.Account) (store.Accoun
 		last = err
 		m.log.WarnContext(ctx, "token refresh failed; retrying", "account_id", cur.ID, "attempt", attempt+1, "err", errText(err))
 	}
-	return store.AccountChange{}, fmt.Errorf("refresh account %s: token endpoint kept failing: %w", cur.ID, last)
+	err = fmt.Errorf("refresh account %s: token endpoint kept failing: %w", cur.ID, last)
+	if time.Now().Before(cur.Credentials.Expiry) {
+		return store.AccountChange{}, err // the current token still works; nothing to record
+	}
+	return store.AccountChange{Status: store.StatusError, StatusReasons: []store.StatusReason{{
+		Code: ReasonProviderUnavailable, Description: "The provider's token endpoint kept failing (" + errText(last) + "); calls fail until it recovers.",
+		Timestamp: time.Now().UTC(),
+	}}}, err
 }
 
 func (m *Manager) dead(cur store.Account, why string) (store.AccountChange, error) {

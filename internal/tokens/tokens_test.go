@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/oauth"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
@@ -207,5 +210,34 @@ func TestAfterUnauthorizedRefreshesOnce(t *testing.T) {
 	again, err := m.AfterUnauthorized(context.Background(), w.account.ProjectID, w.account.ID, old)
 	if err != nil || again.Credentials.AccessToken != fresh.Credentials.AccessToken || w.eh.Stats.Get("token.refresh_token") != 0 {
 		t.Fatalf("a second 401 for the already replaced token refreshed again: %v %v", err, w.eh.Stats.Snapshot())
+	}
+}
+
+func TestOutageIsRecordedAndClearsItself(t *testing.T) {
+	w := newWorld(t, backendtest.SQLite)
+	m := w.node(t)
+	time.Sleep(1100 * time.Millisecond) // the stored token has expired
+	w.eh.Faults.Add(simctl.Fault{PathPrefix: "/oauth2/token", Count: 3, Kind: simctl.KindStatus, Status: 503})
+	_, err := m.Token(context.Background(), w.account.ProjectID, w.account.ID)
+	if err == nil || errors.Is(err, tokens.ErrReauthorize) {
+		t.Fatalf("during the outage: %v", err)
+	}
+	s := backendtest.OpenURL(t, w.dbURL, w.keys)
+	a, _ := s.GetAccount(context.Background(), w.account.ProjectID, w.account.ID)
+	if a.Status != store.StatusError || len(a.StatusReasons) != 1 || a.StatusReasons[0].Code != tokens.ReasonProviderUnavailable {
+		t.Fatalf("account during the outage: %s %+v", a.Status, a.StatusReasons)
+	}
+	if _, err := m.Token(context.Background(), w.account.ProjectID, w.account.ID); err != nil {
+		t.Fatalf("after the outage: %v", err)
+	}
+	a, _ = s.GetAccount(context.Background(), w.account.ProjectID, w.account.ID)
+	if a.Status != store.StatusActive || len(a.StatusReasons) != 0 {
+		t.Fatalf("account after the outage: %s %+v", a.Status, a.StatusReasons)
+	}
+	cs := m.Collectors() // refreshes, failures, lock waits
+	refreshes := testutil.ToFloat64(cs[0].(*prometheus.CounterVec).WithLabelValues("employmenthero"))
+	failures := testutil.ToFloat64(cs[1].(*prometheus.CounterVec).WithLabelValues("employmenthero"))
+	if failures != 3 || refreshes != 1 {
+		t.Fatalf("metrics: %v failures, %v refreshes; want 3 and 1", failures, refreshes)
 	}
 }
