@@ -36,11 +36,11 @@ type linkEnv struct {
 func newLinkEnv(t *testing.T) *linkEnv { return newLinkEnvOn(t, backendtest.SQLite) }
 
 func newLinkEnvOn(t *testing.T, backend backendtest.Backend) *linkEnv {
-	return newLinkEnvWith(t, backend, 12)
+	return newLinkEnvWith(t, backend, sandbox.Options{Members: 12})
 }
 
-// newLinkEnvWith builds the environment with members people per demo company.
-func newLinkEnvWith(t *testing.T, backend backendtest.Backend, members int) *linkEnv {
+// newLinkEnvWith builds the environment with the given simulator settings.
+func newLinkEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options) *linkEnv {
 	t.Helper()
 	dbURL := backend.URL(t)
 	s := backendtest.OpenURL(t, dbURL, backendtest.TestKeys(t))
@@ -52,7 +52,8 @@ func newLinkEnvWith(t *testing.T, backend backendtest.Backend, members int) *lin
 	t.Cleanup(srv.Close)
 	// Employment Hero's rate limit is off: these tests run many calls back to back,
 	// and Patchbay does not throttle for it yet.
-	sb, err := sandbox.New(sandbox.Options{Seed: 3, Members: members, NoRateLimit: true, RedirectURIs: []string{srv.URL + "/connect/oauth2/{key}/callback"}})
+	o.Seed, o.NoRateLimit, o.RedirectURIs = 3, true, []string{srv.URL + "/connect/oauth2/{key}/callback"}
+	sb, err := sandbox.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

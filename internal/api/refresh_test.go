@@ -3,12 +3,17 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"os"
+	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
 
 // expire marks the account's stored access token as expired.
@@ -76,4 +81,46 @@ func TestRelinkingRevivesADeadAccount(t *testing.T) {
 	if st, _ := e.rpc(t, acc, `{"action":"justworks_get_company"}`); st != http.StatusOK {
 		t.Fatalf("call after re-linking: %d", st)
 	}
+}
+
+// TestSteadyLoadWithOneSecondTokens keeps eight callers busy while the simulator's
+// access tokens live one second: no call may fail. It runs for
+// PATCHBAY_SOAK_SECONDS (default 5) and logs the refresh count and latencies.
+func TestSteadyLoadWithOneSecondTokens(t *testing.T) {
+	seconds := 5
+	if v, err := strconv.Atoi(os.Getenv("PATCHBAY_SOAK_SECONDS")); err == nil && v > 0 {
+		seconds = v
+	}
+	e := newLinkEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 12, AccessTTL: map[string]time.Duration{"justworks": time.Second}})
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	jw, _ := e.sb.Provider("justworks")
+	jw.Stats.Reset()
+	deadline := time.Now().Add(time.Duration(seconds) * time.Second)
+	var mu sync.Mutex
+	var latencies []time.Duration
+	failures := 0
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				start := time.Now()
+				st, _ := e.rpc(t, acc, `{"action":"justworks_get_company"}`)
+				took := time.Since(start)
+				mu.Lock()
+				latencies = append(latencies, took)
+				if st != http.StatusOK {
+					failures++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if failures > 0 {
+		t.Fatalf("%d of %d calls failed", failures, len(latencies))
+	}
+	slices.Sort(latencies)
+	pct := func(p float64) time.Duration { return latencies[int(p*float64(len(latencies)-1))] }
+	t.Logf("%ds with 1 s tokens: %d calls, 0 failed, %d refreshes; latency p50 %s, p90 %s, p99 %s, max %s",
+		seconds, len(latencies), jw.Stats.Get("token.refresh_token"), pct(0.5), pct(0.9), pct(0.99), latencies[len(latencies)-1])
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
@@ -87,7 +88,7 @@ func TestRPCRefreshesOnceOnUnauthorized(t *testing.T) {
 
 // TestRPCPagingVisitsEveryMemberOnce pages through 1,000 members with next.
 func TestRPCPagingVisitsEveryMemberOnce(t *testing.T) {
-	e := newLinkEnvWith(t, backendtest.SQLite, 1000)
+	e := newLinkEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 1000})
 	for _, tc := range []struct{ provider, email, action, sizeParam, pageParam string }{
 		{"justworks", "admin@acme.test", "justworks_list_members", "limit", "cursor"},
 		{"employmenthero", "owner@acme.test", "employmenthero_list_employees", "item_per_page", "page_index"},
