@@ -98,6 +98,7 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	// The listening line comes last: scripts wait for it.
 	fmt.Fprintf(out, "Patchbay %s is listening on %s (public URL %s)\n", versionString(), ln.Addr(), publicURL)
 	srv := api.New(opts)
+	go srv.RunMaintenance(ctx)
 	served := make(chan error, 1)
 	go func() { served <- api.Serve(ctx, ln, srv, log) }()
 	if mode.demo {

@@ -302,6 +302,9 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 		}
 		metrics, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if !strings.Contains(string(metrics), "patchbay_token_lock_wait_seconds") {
+			t.Fatal("the token manager's metrics are not exported")
+		}
 		if !strings.Contains(string(metrics), `patchbay_http_requests_total{method="GET",route="GET /readyz",status="200"} 1`) {
 			t.Fatalf("metrics do not count the readyz request:\n%s", metrics)
 		}

@@ -10,10 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/oauth"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+	"github.com/patchbayhq/patchbay/internal/tokens"
 )
 
 // expire marks the account's stored access token as expired.
@@ -123,4 +126,42 @@ func TestSteadyLoadWithOneSecondTokens(t *testing.T) {
 	pct := func(p float64) time.Duration { return latencies[int(p*float64(len(latencies)-1))] }
 	t.Logf("%ds with 1 s tokens: %d calls, 0 failed, %d refreshes; latency p50 %s, p90 %s, p99 %s, max %s",
 		seconds, len(latencies), jw.Stats.Get("token.refresh_token"), pct(0.5), pct(0.9), pct(0.99), latencies[len(latencies)-1])
+}
+
+func TestKeepAliveRefreshesIdleAccounts(t *testing.T) {
+	e := newLinkEnv(t)
+	idle := e.linkProvider(t, "justworks", "admin@acme.test")
+	m := tokens.New(e.store, mustRegistry(t), oauth.Site{PublicURL: e.srv.URL}, nil, nil)
+	age := func(id string, by time.Duration) {
+		a, _ := e.store.GetAccount(context.Background(), e.projectA.ID, id)
+		a.Credentials.Obtained = time.Now().Add(-by).UTC()
+		if _, err := e.store.UpdateCredentials(context.Background(), a.ProjectID, a.ID, a.CredentialVersion, a.Credentials); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := m.KeepAlive(context.Background(), 100, 0); err != nil || n != 0 {
+		t.Fatalf("fresh accounts: refreshed %d, %v", n, err)
+	}
+	age(idle, 2*24*time.Hour)
+	if n, err := m.KeepAlive(context.Background(), 100, 0); err != nil || n != 1 {
+		t.Fatalf("an account idle for two days: refreshed %d, %v", n, err)
+	}
+	if n, _ := m.KeepAlive(context.Background(), 100, 0); n != 0 {
+		t.Fatalf("the keep-alive refreshed again right away: %d", n)
+	}
+	age(idle, 31*24*time.Hour)
+	m.KeepAlive(context.Background(), 100, 0)
+	_, _, view := e.do(t, "GET", "/accounts/"+idle, basic(e.keyA), "")
+	if view["status"] != store.StatusExpired {
+		t.Fatalf("an account whose refresh token lapsed: %v", view["status"])
+	}
+}
+
+func mustRegistry(t *testing.T) *connectors.Registry {
+	t.Helper()
+	r, err := connectors.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -45,6 +45,7 @@ type Options struct {
 // Server routes and answers Patchbay's HTTP requests.
 type Server struct {
 	site       oauth.Site
+	tokens     *tokens.Manager
 	httpClient *http.Client
 	actions    *actions.Executor
 	store      store.Store
@@ -90,8 +91,9 @@ func New(o Options) *Server {
 		s.httpClient = &http.Client{Timeout: 30 * time.Second}
 	}
 	s.site = oauth.Site{PublicURL: s.publicURL, SandboxURL: o.SandboxURL}
-	tm := tokens.New(o.Store, o.Registry, s.site, s.httpClient, s.log)
-	s.actions = actions.NewExecutor(o.Store, o.Registry, tm, s.site, s.httpClient)
+	s.tokens = tokens.New(o.Store, o.Registry, s.site, s.httpClient, s.log)
+	s.metrics.registry.MustRegister(s.tokens.Collectors()...)
+	s.actions = actions.NewExecutor(o.Store, o.Registry, s.tokens, s.site, s.httpClient)
 	s.routes()
 	if o.Sandbox != nil {
 		s.mux.Handle("/sandbox/", http.StripPrefix("/sandbox", o.Sandbox))
@@ -149,6 +151,9 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /static/guide/", guide.Assets())
 	s.mux.HandleFunc("GET /static/icons/{file}", s.icon)
 }
+
+// RunMaintenance keeps idle accounts' tokens alive until ctx ends.
+func (s *Server) RunMaintenance(ctx context.Context) { s.tokens.RunKeepAlive(ctx, time.Hour) }
 
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

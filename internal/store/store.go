@@ -254,6 +254,9 @@ type Store interface {
 	// ErrStale when another writer got there first.
 	UpdateCredentials(ctx context.Context, projectID, id string, expectVersion int64, c Credentials) (Account, error)
 	DeleteAccount(ctx context.Context, projectID, id string) error
+	// AccountsObtainedBefore lists accounts of every project whose tokens were
+	// obtained before t (or never recorded), oldest first, at most limit.
+	AccountsObtainedBefore(ctx context.Context, t time.Time, limit int) ([]Account, error)
 	// LockAccount runs decide while holding the account's write lock on every node
 	// (a row lock on PostgreSQL, the single writer on SQLite), with the account as
 	// stored at that moment, then applies the change decide returns in the same

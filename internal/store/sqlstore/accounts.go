@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -13,7 +14,7 @@ import (
 var accountCredentials = sealedColumns[1]
 
 const accountColumns = `id, project_id, profile_id, provider, status, status_reasons, origin_owner_id, origin_owner_name, origin_username,
-	label, account_type, metadata, setup_information, credentials, credential_version, token_expires_at, created_at, updated_at`
+	label, account_type, metadata, setup_information, credentials, credential_version, token_expires_at, token_obtained_at, created_at, updated_at`
 
 // CreateAccount stores a with its credentials sealed.
 func (s *Store) CreateAccount(ctx context.Context, a store.Account) (store.Account, error) {
@@ -44,9 +45,9 @@ func (s *Store) CreateAccount(ctx context.Context, a store.Account) (store.Accou
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT project_id FROM connector_profiles WHERE id = ?`), a.ProfileID).Scan(&profileProject); err != nil || profileProject != a.ProjectID {
 			return fmt.Errorf("connector profile %s: %w", a.ProfileID, store.ErrNotFound)
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			a.ID, a.ProjectID, a.ProfileID, a.Provider, a.Status, reasons, a.OriginOwnerID, a.OriginOwnerName, a.OriginUsername,
-			a.Label, a.Type, metadata, setup, creds, a.CredentialVersion, nullTime(a.Credentials.Expiry), a.CreatedAt, a.UpdatedAt)
+			a.Label, a.Type, metadata, setup, creds, a.CredentialVersion, nullTime(a.Credentials.Expiry), nullTime(a.Credentials.Obtained), a.CreatedAt, a.UpdatedAt)
 		return s.translate(err)
 	})
 	if err != nil {
@@ -164,9 +165,9 @@ func (s *Store) UpdateCredentials(ctx context.Context, projectID, id string, exp
 	if err != nil {
 		return store.Account{}, fmt.Errorf("update credentials of %s: %w", id, err)
 	}
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE accounts SET credentials = ?, credential_version = credential_version + 1, token_expires_at = ?, updated_at = ?
-		WHERE project_id = ? AND id = ? AND credential_version = ?`),
-		creds, nullTime(c.Expiry), now(), projectID, id, expectVersion)
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE accounts SET credentials = ?, credential_version = credential_version + 1, token_expires_at = ?,
+		token_obtained_at = ?, updated_at = ? WHERE project_id = ? AND id = ? AND credential_version = ?`),
+		creds, nullTime(c.Expiry), nullTime(c.Obtained), now(), projectID, id, expectVersion)
 	if err != nil {
 		return store.Account{}, fmt.Errorf("update credentials of %s: %w", id, err)
 	}
@@ -194,9 +195,9 @@ func (s *Store) DeleteAccount(ctx context.Context, projectID, id string) error {
 func (s *Store) scanAccount(row scanner) (store.Account, error) {
 	var a store.Account
 	var reasons, metadata, setup, creds string
-	var expires sql.NullTime
+	var expires, obtained sql.NullTime
 	if err := row.Scan(&a.ID, &a.ProjectID, &a.ProfileID, &a.Provider, &a.Status, &reasons, &a.OriginOwnerID, &a.OriginOwnerName,
-		&a.OriginUsername, &a.Label, &a.Type, &metadata, &setup, &creds, &a.CredentialVersion, &expires, &a.CreatedAt, &a.UpdatedAt); err != nil {
+		&a.OriginUsername, &a.Label, &a.Type, &metadata, &setup, &creds, &a.CredentialVersion, &expires, &obtained, &a.CreatedAt, &a.UpdatedAt); err != nil {
 		return store.Account{}, err
 	}
 	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
@@ -236,8 +237,9 @@ func (s *Store) LockAccount(ctx context.Context, projectID, id string, decide fu
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, s.q(`UPDATE accounts SET credentials = ?, credential_version = credential_version + 1, token_expires_at = ?, updated_at = ? WHERE id = ?`),
-				creds, nullTime(change.Credentials.Expiry), a.UpdatedAt, a.ID); err != nil {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE accounts SET credentials = ?, credential_version = credential_version + 1, token_expires_at = ?,
+				token_obtained_at = ?, updated_at = ? WHERE id = ?`),
+				creds, nullTime(change.Credentials.Expiry), nullTime(change.Credentials.Obtained), a.UpdatedAt, a.ID); err != nil {
 				return err
 			}
 			a.Credentials, a.CredentialVersion = *change.Credentials, a.CredentialVersion+1
@@ -258,6 +260,18 @@ func (s *Store) LockAccount(ctx context.Context, projectID, id string, decide fu
 	})
 	if err != nil {
 		return store.Account{}, fmt.Errorf("lock account %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// AccountsObtainedBefore lists accounts of every project whose tokens were
+// obtained before t (or never recorded), oldest first, for keep-alive refreshes.
+func (s *Store) AccountsObtainedBefore(ctx context.Context, t time.Time, limit int) ([]store.Account, error) {
+	out, err := queryAll(ctx, s, s.scanAccount, `SELECT `+accountColumns+` FROM accounts
+		WHERE status IN ('active', 'error') AND (token_obtained_at IS NULL OR token_obtained_at < ?) ORDER BY token_obtained_at, id LIMIT ?`,
+		normalizeTime(t), limit)
+	if err != nil {
+		return nil, fmt.Errorf("accounts obtained before %s: %w", t, err)
 	}
 	return out, nil
 }
