@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -208,10 +209,10 @@ type attemptJSON struct {
 	} `json:"setup,omitempty"`
 }
 
-func (s *Server) attemptView(a store.ConnectionAttempt) attemptJSON {
+func (s *Server) attemptView(ctx context.Context, a store.ConnectionAttempt) attemptJSON {
 	v := attemptJSON{ID: a.ID, Status: a.Status}
 	if a.AccountID != "" {
-		acc, err := s.store.GetAccount(context.Background(), a.ProjectID, a.AccountID)
+		acc, err := s.store.GetAccount(ctx, a.ProjectID, a.AccountID)
 		if err == nil {
 			v.Account = &struct {
 				ID       string `json:"id"`
@@ -227,7 +228,7 @@ func (s *Server) attemptView(a store.ConnectionAttempt) attemptJSON {
 	}
 	if a.Status == store.AttemptPending && len(a.SetupOptions) > 0 {
 		label := a.SetupField
-		if p, err := s.store.GetConnectorProfile(context.Background(), a.ProjectID, a.ProfileID); err == nil {
+		if p, err := s.store.GetConnectorProfile(ctx, a.ProjectID, a.ProfileID); err == nil {
 			if c, ok := s.registry.Get(p.ConnectorKey); ok {
 				for _, f := range c.AccountSetup {
 					if f.Key == a.SetupField {
@@ -256,7 +257,7 @@ func (s *Server) getAttempt(w http.ResponseWriter, r *http.Request, cs store.Con
 			a = updated
 		}
 	}
-	writeJSON(w, http.StatusOK, s.attemptView(a))
+	writeJSON(w, http.StatusOK, s.attemptView(r.Context(), a))
 }
 
 func (s *Server) cancelAttempt(w http.ResponseWriter, r *http.Request, cs store.ConnectSession) {
@@ -297,7 +298,7 @@ func (s *Server) chooseSetup(w http.ResponseWriter, r *http.Request, cs store.Co
 		s.internalError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.attemptView(a))
+	writeJSON(w, http.StatusOK, s.attemptView(r.Context(), a))
 }
 
 // startOAuth answers GET /connect/oauth2/{integration_id}: it binds a fresh state
@@ -475,17 +476,10 @@ func setupOptions(ctx context.Context, client *oauth.Client, c *connectors.Conne
 		value, _ := m[f.OptionValue].(string)
 		label, _ := m[f.OptionLabel].(string)
 		if value != "" {
-			out = append(out, store.SetupOption{Value: value, Label: cmpOr(label, value)})
+			out = append(out, store.SetupOption{Value: value, Label: cmp.Or(label, value)})
 		}
 	}
 	return out, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // finishAttempt links the account by the reference's rule and marks the attempt
@@ -513,7 +507,7 @@ func (s *Server) finishAttempt(ctx context.Context, cs store.ConnectSession, a s
 	var acc store.Account
 	if existing.ID != "" {
 		existing.ProfileID, existing.Status, existing.StatusReasons = p.ID, store.StatusActive, nil
-		existing.OriginUsername = cmpOr(cs.OriginUsername, existing.OriginUsername)
+		existing.OriginUsername = cmp.Or(cs.OriginUsername, existing.OriginUsername)
 		existing.SetupInformation = setup
 		if cs.Label != "" {
 			existing.Label = cs.Label
