@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/sandbox/employmenthero"
 	"github.com/patchbayhq/patchbay/internal/sandbox/justworks"
 	"github.com/patchbayhq/patchbay/internal/sandbox/oauthserver"
@@ -110,10 +111,10 @@ func New(o Options) (*Sandbox, error) {
 		PKCERequired: true, TokenType: "bearer", OneSSOTenant: true,
 		AccessTTL: ttl("employmenthero", 15*time.Minute), RotationGrace: o.RotationGrace,
 	}
-	var limiter *simctl.RateLimiter
+	var limiter *ratelimit.Limiter
 	if !o.NoRateLimit {
 		// 20 requests a second and 100 a minute per grant, as Employment Hero documents.
-		limiter = simctl.NewRateLimiter(simctl.Limit{Requests: 20, Window: time.Second}, simctl.Limit{Requests: 100, Window: time.Minute})
+		limiter = ratelimit.New(ratelimit.Limit{Requests: 20, Window: time.Second}, ratelimit.Limit{Requests: 100, Window: time.Minute})
 	}
 	ehProvider, err := newProvider("employmenthero", ehCfg, eh.Users(), employmenthero.DemoOwnerEmail, scopes("employmenthero"), o,
 		func(auth oauthserver.Authenticator) http.Handler {
@@ -127,7 +128,7 @@ func New(o Options) (*Sandbox, error) {
 }
 
 func newProvider(key string, cfg oauthserver.Config, users []oauthserver.User, demoUser string, scopes []string, o Options,
-	api func(oauthserver.Authenticator) http.Handler, limiter *simctl.RateLimiter) (*Provider, error) {
+	api func(oauthserver.Authenticator) http.Handler, limiter *ratelimit.Limiter) (*Provider, error) {
 	stats := simctl.NewStats()
 	p := &Provider{Key: key, Name: cfg.Name, Stats: stats, Faults: simctl.NewFaults(stats), DemoUser: demoUser}
 	p.OAuth = oauthserver.New(cfg, users, stats)
@@ -148,7 +149,7 @@ func newProvider(key string, cfg oauthserver.Config, users []oauthserver.User, d
 
 	var apiHandler http.Handler = countCalls(stats, api(p.OAuth))
 	if limiter != nil {
-		apiHandler = limiter.Middleware(grantKey(p.OAuth), stats, func(w http.ResponseWriter) {
+		apiHandler = simctl.RateLimit(limiter, grantKey(p.OAuth), stats, func(w http.ResponseWriter) {
 			writeJSON(w, http.StatusTooManyRequests, map[string]any{"code": 429, "error": "Too many requests"})
 		}, apiHandler)
 	}

@@ -97,26 +97,3 @@ func TestFaultValidation(t *testing.T) {
 		}
 	}
 }
-
-func TestRateLimiterWindows(t *testing.T) {
-	rl := simctl.NewRateLimiter(simctl.Limit{Requests: 20, Window: time.Second}, simctl.Limit{Requests: 100, Window: time.Minute})
-	allowed := 0
-	var wait time.Duration
-	for range 25 {
-		ok, w := rl.Allow("grant")
-		if ok {
-			allowed++
-		} else {
-			wait = w
-		}
-	}
-	if allowed != 20 || wait <= 0 || wait > time.Second {
-		t.Fatalf("allowed %d in one second (wait %s), want 20", allowed, wait)
-	}
-	if ok, _ := rl.Allow("other grant"); !ok {
-		t.Fatal("limits are per key")
-	}
-	if got := simctl.RetryAfterHeader(300 * time.Millisecond); got != "1" {
-		t.Fatalf("Retry-After %s", got)
-	}
-}

@@ -1,0 +1,87 @@
+// Package ratelimit keeps request rates under sliding-window limits: the
+// simulators use it to refuse like a provider would, and Patchbay uses it to wait
+// before sending a request the provider would refuse.
+package ratelimit
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Limit is one window of a rate limit: at most Requests per Window.
+type Limit struct {
+	Requests int
+	Window   time.Duration
+}
+
+// Limiter enforces sliding-window limits per key (for example per grant).
+type Limiter struct {
+	limits []Limit
+	now    func() time.Time
+	mu     sync.Mutex
+	seen   map[string][]time.Time // request times per key, newest last
+}
+
+// New enforces every limit at once.
+func New(limits ...Limit) *Limiter {
+	return &Limiter{limits: limits, now: time.Now, seen: map[string][]time.Time{}}
+}
+
+// Allow records a request for key, or reports how long until one is allowed.
+func (rl *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	now := rl.now()
+	longest := time.Duration(0)
+	for _, l := range rl.limits {
+		longest = max(longest, l.Window)
+	}
+	times := rl.seen[key]
+	// Drop what has left the longest window.
+	cut := 0
+	for cut < len(times) && now.Sub(times[cut]) >= longest {
+		cut++
+	}
+	times = times[cut:]
+	for _, l := range rl.limits {
+		inWindow := 0
+		oldest := now
+		for i := len(times) - 1; i >= 0 && now.Sub(times[i]) < l.Window; i-- {
+			inWindow++
+			oldest = times[i]
+		}
+		if inWindow >= l.Requests {
+			retryAfter = max(retryAfter, l.Window-now.Sub(oldest))
+		}
+	}
+	if retryAfter > 0 {
+		rl.seen[key] = times
+		return false, retryAfter
+	}
+	rl.seen[key] = append(times, now)
+	return true, 0
+}
+
+// RetryAfterHeader renders a wait as whole seconds, at least 1.
+func RetryAfterHeader(d time.Duration) string {
+	secs := int((d + time.Second - 1) / time.Second)
+	return strconv.Itoa(max(secs, 1))
+}
+
+// Wait blocks until a request for key is allowed, then records it. It gives up
+// with an error when ctx ends first.
+func (rl *Limiter) Wait(ctx context.Context, key string) error {
+	for {
+		ok, wait := rl.Allow(key)
+		if ok {
+			return nil
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

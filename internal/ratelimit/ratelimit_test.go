@@ -1,0 +1,53 @@
+package ratelimit_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/ratelimit"
+)
+
+func TestRateLimiterWindows(t *testing.T) {
+	rl := ratelimit.New(ratelimit.Limit{Requests: 20, Window: time.Second}, ratelimit.Limit{Requests: 100, Window: time.Minute})
+	allowed := 0
+	var wait time.Duration
+	for range 25 {
+		ok, w := rl.Allow("grant")
+		if ok {
+			allowed++
+		} else {
+			wait = w
+		}
+	}
+	if allowed != 20 || wait <= 0 || wait > time.Second {
+		t.Fatalf("allowed %d in one second (wait %s), want 20", allowed, wait)
+	}
+	if ok, _ := rl.Allow("other grant"); !ok {
+		t.Fatal("limits are per key")
+	}
+	if got := ratelimit.RetryAfterHeader(300 * time.Millisecond); got != "1" {
+		t.Fatalf("Retry-After %s", got)
+	}
+}
+
+func TestWaitHoldsBackUntilAllowed(t *testing.T) {
+	rl := ratelimit.New(ratelimit.Limit{Requests: 2, Window: 200 * time.Millisecond})
+	start := time.Now()
+	for range 5 {
+		if err := rl.Wait(context.Background(), "k"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 5 requests at 2 per 200 ms need at least two full windows.
+	if took := time.Since(start); took < 400*time.Millisecond {
+		t.Fatalf("5 requests passed in %s", took)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rl.Wait(context.Background(), "busy")
+	rl.Wait(context.Background(), "busy")
+	if err := rl.Wait(ctx, "busy"); err == nil {
+		t.Fatal("Wait ignored a cancelled context")
+	}
+}
