@@ -12,12 +12,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
@@ -25,6 +28,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/oauth"
+	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/tokens"
 )
@@ -57,6 +61,7 @@ type Error struct {
 	Status         int
 	Message        string
 	ProviderErrors []ProviderError
+	RetryAfter     int // seconds, for 408 and 429 answers
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -72,11 +77,20 @@ type Executor struct {
 	tokens   *tokens.Manager
 	site     oauth.Site
 	http     *http.Client
+	limiters sync.Map // connector key → *ratelimit.Limiter, keyed per account inside
+
+	// Budget bounds one call, retries and waits included; Attempts bounds the
+	// tries; Backoff is the first retry's wait without a Retry-After.
+	Budget   time.Duration
+	Attempts int
+	Backoff  time.Duration
 }
 
-// NewExecutor returns an Executor.
+// NewExecutor returns an Executor with the reference's retry policy: at most 5
+// attempts within 60 seconds.
 func NewExecutor(st store.Store, reg *connectors.Registry, tm *tokens.Manager, site oauth.Site, httpClient *http.Client) *Executor {
-	return &Executor{store: st, registry: reg, tokens: tm, site: site, http: httpClient}
+	return &Executor{store: st, registry: reg, tokens: tm, site: site, http: httpClient,
+		Budget: 60 * time.Second, Attempts: 5, Backoff: 500 * time.Millisecond}
 }
 
 // Run executes req for the account.
@@ -125,26 +139,9 @@ func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Req
 		return Result{}, fail(http.StatusBadRequest, "%v", err)
 	}
 
-	a, err = e.tokens.Token(ctx, projectID, accountID)
-	if errors.Is(err, tokens.ErrReauthorize) {
-		return Result{}, fail(http.StatusPreconditionFailed, "Account %s needs re-authorization: link it again through the Hub", accountID)
-	}
+	status, header, body, err := e.call(ctx, c, action, target, req.Body, projectID, accountID)
 	if err != nil {
-		return Result{}, fail(http.StatusBadGateway, "Could not get a valid token from %s: %v", c.Name, err)
-	}
-	status, header, body, err := e.send(ctx, action.Method, target, req.Body, a.Credentials.AccessToken)
-	if err == nil && status == http.StatusUnauthorized {
-		// The provider rejected the token early (revoked or rotated elsewhere): refresh once, retry once.
-		if a, err = e.tokens.AfterUnauthorized(ctx, projectID, accountID, a.Credentials.AccessToken); err == nil {
-			status, header, body, err = e.send(ctx, action.Method, target, req.Body, a.Credentials.AccessToken)
-		}
-	}
-	if errors.Is(err, tokens.ErrReauthorize) {
-		return Result{}, fail(http.StatusPreconditionFailed, "Account %s needs re-authorization: link it again through the Hub", accountID)
-	}
-	if err != nil {
-		return Result{}, &Error{Status: http.StatusBadGateway, Message: c.Name + " could not be reached: " + err.Error(),
-			ProviderErrors: []ProviderError{{URL: redactURL(target)}}}
+		return Result{}, err
 	}
 	if status/100 != 2 {
 		var raw any
@@ -155,6 +152,119 @@ func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Req
 			ProviderErrors: []ProviderError{{Status: status, URL: redactURL(target), Raw: raw, Header: map[string]string{"content-type": header.Get("Content-Type")}}}}
 	}
 	return result(c, action, req, body)
+}
+
+// call sends the request with a valid token. It waits for the connector's rate
+// limit instead of sending what the provider would refuse, refreshes once on a
+// 401, and retries 429, 502, 503, 504 and network failures (honouring
+// Retry-After, else exponential backoff with jitter) when the request is safe to
+// repeat: reads, and writes the provider deduplicates (Idempotent). When
+// retries or the time budget run out it answers 408 with Retry-After.
+func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *connectors.Action, target string, body any,
+	projectID, accountID string) (int, http.Header, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.Budget)
+	defer cancel()
+	a, err := e.tokens.Token(ctx, projectID, accountID)
+	if errors.Is(err, tokens.ErrReauthorize) {
+		return 0, nil, nil, fail(http.StatusPreconditionFailed, "Account %s needs re-authorization: link it again through the Hub", accountID)
+	}
+	if err != nil {
+		return 0, nil, nil, fail(http.StatusBadGateway, "Could not get a valid token from %s: %v", c.Name, err)
+	}
+	retryable := action.Method == http.MethodGet || action.Idempotent
+	limiter := e.limiter(c)
+	refreshed := false
+	for attempt := 1; ; attempt++ {
+		if limiter != nil {
+			if err := limiter.Wait(ctx, accountID); err != nil {
+				return 0, nil, nil, timedOut(c, 0)
+			}
+		}
+		status, header, raw, err := e.send(ctx, action.Method, target, body, a.Credentials.AccessToken)
+		if err == nil && status == http.StatusUnauthorized && !refreshed {
+			// The provider rejected the token early (revoked or rotated elsewhere): refresh once, retry once.
+			refreshed = true
+			if a, err = e.tokens.AfterUnauthorized(ctx, projectID, accountID, a.Credentials.AccessToken); err != nil {
+				if errors.Is(err, tokens.ErrReauthorize) {
+					return 0, nil, nil, fail(http.StatusPreconditionFailed, "Account %s needs re-authorization: link it again through the Hub", accountID)
+				}
+				return 0, nil, nil, fail(http.StatusBadGateway, "Could not refresh the token at %s: %v", c.Name, err)
+			}
+			attempt--
+			continue
+		}
+		transient := err != nil || status == http.StatusTooManyRequests || status == http.StatusBadGateway ||
+			status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
+		if !transient {
+			return status, header, raw, nil
+		}
+		if !retryable {
+			if err != nil {
+				return 0, nil, nil, &Error{Status: http.StatusBadGateway, Message: c.Name + " could not be reached: " + err.Error(),
+					ProviderErrors: []ProviderError{{URL: redactURL(target)}}}
+			}
+			return status, header, raw, nil
+		}
+		wait := retryAfter(header)
+		if wait == 0 {
+			wait = e.Backoff << (attempt - 1)
+			wait += time.Duration(rand.Int64N(int64(wait)/2 + 1))
+		}
+		deadline, _ := ctx.Deadline()
+		if attempt >= e.Attempts || time.Now().Add(wait).After(deadline) {
+			return 0, nil, nil, timedOut(c, int(retryAfter(header).Seconds()))
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return 0, nil, nil, timedOut(c, 0)
+		}
+	}
+}
+
+// timedOut is the 408 answered when retries or the time budget run out.
+func timedOut(c *connectors.Connector, retryAfter int) *Error {
+	if retryAfter <= 0 {
+		retryAfter = 60
+	}
+	return &Error{Status: http.StatusRequestTimeout, RetryAfter: retryAfter,
+		Message: c.Name + " kept refusing or failing within the request's time budget; try again later"}
+}
+
+// retryAfter reads a Retry-After header given in seconds.
+func retryAfter(h http.Header) time.Duration {
+	if h == nil {
+		return 0
+	}
+	secs, err := strconv.Atoi(h.Get("Retry-After"))
+	if err != nil || secs < 0 {
+		return 0
+	}
+	return time.Duration(secs) * time.Second
+}
+
+// limiter returns the connector's per-account limiter, or nil when the provider
+// publishes no limit.
+func (e *Executor) limiter(c *connectors.Connector) *ratelimit.Limiter {
+	rl := c.API.RateLimit
+	if rl == nil || (rl.PerSecond == 0 && rl.PerMinute == 0) {
+		return nil
+	}
+	if l, ok := e.limiters.Load(c.Key); ok {
+		return l.(*ratelimit.Limiter)
+	}
+	// Windows are 10 % longer than published: the provider counts a request when
+	// it arrives, a little after we send it, so an exact window would sometimes
+	// let one request too many through.
+	var limits []ratelimit.Limit
+	if rl.PerSecond > 0 {
+		limits = append(limits, ratelimit.Limit{Requests: rl.PerSecond, Window: 1100 * time.Millisecond})
+	}
+	if rl.PerMinute > 0 {
+		limits = append(limits, ratelimit.Limit{Requests: rl.PerMinute, Window: 66 * time.Second})
+	}
+	l, _ := e.limiters.LoadOrStore(c.Key, ratelimit.New(limits...))
+	return l.(*ratelimit.Limiter)
 }
 
 // missingScopes lists the action's scopes that the account's grant (after

@@ -50,14 +50,13 @@ func newLinkEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options
 	}
 	srv := httptest.NewServer(nil)
 	t.Cleanup(srv.Close)
-	// Employment Hero's rate limit is off: these tests run many calls back to back,
-	// and Patchbay does not throttle for it yet.
-	o.Seed, o.NoRateLimit, o.RedirectURIs = 3, true, []string{srv.URL + "/connect/oauth2/{key}/callback"}
+	o.Seed, o.RedirectURIs = 3, []string{srv.URL + "/connect/oauth2/{key}/callback"}
 	sb, err := sandbox.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.Config.Handler = api.New(api.Options{Store: s, Registry: registry, PublicURL: srv.URL, Sandbox: sb.Handler(),
+		ActionBudget: 3 * time.Second, RetryBackoff: 20 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx := context.Background()
 	p, err := s.CreateProject(ctx, store.Project{Name: "Integrator"})

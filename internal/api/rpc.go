@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
 )
@@ -35,6 +36,9 @@ func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 	var ae *actions.Error
 	switch {
 	case errors.As(err, &ae):
+		if ae.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
+		}
 		writeProviderError(w, ae.Status, ae.Message, ae.ProviderErrors)
 	case err != nil:
 		s.internalError(w, r, err)

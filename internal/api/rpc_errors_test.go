@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
@@ -129,5 +130,82 @@ func TestRPCPagingVisitsEveryMemberOnce(t *testing.T) {
 				t.Fatalf("paged %d people, want 1000", len(seen))
 			}
 		})
+	}
+}
+
+func TestRPCRetriesAndGivesUp(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	jw, _ := e.sb.Provider("justworks")
+	fault := func(f simctl.Fault) {
+		t.Helper()
+		if err := jw.Faults.Add(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A 429 storm: retried until the provider lets the call through.
+	jw.Stats.Reset()
+	fault(simctl.Fault{PathPrefix: "/v1/company", Count: 3, Kind: simctl.KindStatus, Status: 429})
+	if st, body := e.rpc(t, acc, `{"action":"justworks_get_company"}`); st != http.StatusOK || jw.Stats.Get("fault.status") != 3 {
+		t.Fatalf("after three 429s: %d %v (faults %d)", st, body, jw.Stats.Get("fault.status"))
+	}
+	// Retry-After is honoured.
+	fault(simctl.Fault{PathPrefix: "/v1/company", Count: 1, Kind: simctl.KindStatus, Status: 429, RetryAfter: 1})
+	start := time.Now()
+	if st, _ := e.rpc(t, acc, `{"action":"justworks_get_company"}`); st != http.StatusOK || time.Since(start) < time.Second {
+		t.Fatalf("Retry-After 1: %d after %s", st, time.Since(start))
+	}
+	// A provider that keeps failing: 408 with Retry-After once the attempts run out.
+	fault(simctl.Fault{PathPrefix: "/v1/company", Count: 50, Kind: simctl.KindStatus, Status: 503})
+	req, _ := http.NewRequest("POST", e.srv.URL+"/actions/rpc", strings.NewReader(`{"action":"justworks_get_company"}`))
+	req.SetBasicAuth(e.keyA, "")
+	req.Header.Set("X-Account-Id", acc)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("a provider that keeps failing: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	jw.Faults.Clear()
+
+	// Writes are not replayed blindly: an update fails at once; a create, which
+	// the provider deduplicates by operation_id, is retried.
+	jw.Stats.Reset()
+	fault(simctl.Fault{Method: "PUT", PathPrefix: "/v1/deductions", Count: 2, Kind: simctl.KindStatus, Status: 503})
+	st, body := e.rpc(t, acc, `{"action":"justworks_update_deductions","body":{"items":[{"deduction_id":"ded_acme_0001","amount":100}]}}`)
+	if st != http.StatusBadGateway || jw.Stats.Get("fault.status") != 1 {
+		t.Fatalf("an update after a 503: %d %v (faults %d, want 1 attempt)", st, body, jw.Stats.Get("fault.status"))
+	}
+	jw.Faults.Clear()
+	members := e.call(t, acc, "justworks_list_members", map[string]any{"query": map[string]any{"limit": 1}})
+	types := e.call(t, acc, "justworks_list_deduction_types", nil)
+	fault(simctl.Fault{Method: "POST", PathPrefix: "/v1/deductions", Count: 1, Kind: simctl.KindStatus, Status: 503})
+	e.call(t, acc, "justworks_create_deductions", map[string]any{"body": map[string]any{"items": []any{map[string]any{
+		"operation_id": "op-retry", "member_id": first(t, members)["id"], "deduction_type_code": first(t, types)["code"], "amount_type": "fixed",
+		"amount": 100, "currency": "USD", "frequency": "one_time", "start_date": "2026-11-01"}}}})
+}
+
+// TestRPCThrottlesBeforeTheProviderLimit: 30 quick calls on one Employment Hero
+// account wait for the 20-per-second limit instead of hitting it.
+func TestRPCThrottlesBeforeTheProviderLimit(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "employmenthero", "owner@acme.test")
+	eh, _ := e.sb.Provider("employmenthero")
+	time.Sleep(1100 * time.Millisecond) // the linking's own call leaves the provider's window
+	eh.Stats.Reset()
+	start := time.Now()
+	for i := range 30 {
+		if st, body := e.rpc(t, acc, `{"action":"employmenthero_list_leave_categories"}`); st != http.StatusOK {
+			t.Fatalf("call %d: %d %v", i, st, body)
+		}
+	}
+	if eh.Stats.Get("rate_limited") != 0 {
+		t.Fatalf("the provider refused %d calls", eh.Stats.Get("rate_limited"))
+	}
+	if time.Since(start) < 500*time.Millisecond {
+		t.Fatalf("30 calls took %s: the limiter did not hold them back", time.Since(start))
 	}
 }

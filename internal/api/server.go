@@ -40,6 +40,9 @@ type Options struct {
 	SandboxURL string
 	// HTTPClient calls providers; nil means a client with a 30 s timeout.
 	HTTPClient *http.Client
+	// ActionBudget and RetryBackoff override the actions' 60-second budget and
+	// first retry wait (tests shorten them).
+	ActionBudget, RetryBackoff time.Duration
 }
 
 // Server routes and answers Patchbay's HTTP requests.
@@ -94,6 +97,12 @@ func New(o Options) *Server {
 	s.tokens = tokens.New(o.Store, o.Registry, s.site, s.httpClient, s.log)
 	s.metrics.registry.MustRegister(s.tokens.Collectors()...)
 	s.actions = actions.NewExecutor(o.Store, o.Registry, s.tokens, s.site, s.httpClient)
+	if o.ActionBudget > 0 {
+		s.actions.Budget = o.ActionBudget
+	}
+	if o.RetryBackoff > 0 {
+		s.actions.Backoff = o.RetryBackoff
+	}
 	s.routes()
 	if o.Sandbox != nil {
 		s.mux.Handle("/sandbox/", http.StripPrefix("/sandbox", o.Sandbox))

@@ -129,6 +129,9 @@ type Action struct {
 	Scopes      []string `yaml:"scopes"`
 	// Paginated actions page per the connector's API pagination.
 	Paginated bool `yaml:"paginated"`
+	// Idempotent marks a write the provider deduplicates (e.g. by operation_id),
+	// so it may be retried after a timeout or 5xx like a read.
+	Idempotent bool `yaml:"idempotent"`
 	// Data is the dotted path to the records in a response; empty for the whole body.
 	Data   string `yaml:"data"`
 	Inputs Inputs `yaml:"inputs"`
