@@ -93,8 +93,14 @@ func NewExecutor(st store.Store, reg *connectors.Registry, tm *tokens.Manager, s
 		Budget: 60 * time.Second, Attempts: 5, Backoff: 500 * time.Millisecond}
 }
 
-// Run executes req for the account.
-func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Request) (Result, error) {
+// Trace collects what a call did, for the request log.
+type Trace struct {
+	Provider, Method, Path string
+	Steps                  []store.LogStep
+}
+
+// Run executes req for the account, recording the provider calls in trace.
+func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Request, trace *Trace) (Result, error) {
 	a, err := e.store.GetAccount(ctx, projectID, accountID)
 	if errors.Is(err, store.ErrNotFound) {
 		return Result{}, fail(http.StatusNotFound, "No account %s in this project", accountID)
@@ -105,6 +111,7 @@ func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Req
 	if a.Status != store.StatusActive && a.Status != store.StatusError {
 		return Result{}, fail(http.StatusPreconditionFailed, "Account %s is %s; calls are refused until it is active", a.ID, a.Status)
 	}
+	trace.Provider = a.Provider
 	c, ok := e.registry.Get(a.Provider)
 	if !ok {
 		return Result{}, fail(http.StatusNotFound, "Unknown connector %s", a.Provider)
@@ -113,6 +120,7 @@ func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Req
 	if !ok {
 		return Result{}, fail(http.StatusNotFound, "Unknown action %q for %s; GET /actions lists them", req.Action, c.Name)
 	}
+	trace.Method, trace.Path = action.Method, action.Path
 	p, err := e.store.GetConnectorProfile(ctx, projectID, a.ProfileID)
 	if err != nil {
 		return Result{}, err
@@ -139,7 +147,7 @@ func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Req
 		return Result{}, fail(http.StatusBadRequest, "%v", err)
 	}
 
-	status, header, body, err := e.call(ctx, c, action, target, req.Body, projectID, accountID)
+	status, header, body, err := e.call(ctx, c, action, target, req.Body, projectID, accountID, trace)
 	if err != nil {
 		return Result{}, err
 	}
@@ -161,7 +169,7 @@ func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Req
 // repeat: reads, and writes the provider deduplicates (Idempotent). When
 // retries or the time budget run out it answers 408 with Retry-After.
 func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *connectors.Action, target string, body any,
-	projectID, accountID string) (int, http.Header, []byte, error) {
+	projectID, accountID string, trace *Trace) (int, http.Header, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.Budget)
 	defer cancel()
 	a, err := e.tokens.Token(ctx, projectID, accountID)
@@ -180,7 +188,10 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 				return 0, nil, nil, timedOut(c, 0)
 			}
 		}
+		started := time.Now()
 		status, header, raw, err := e.send(ctx, action.Method, target, body, a.Credentials.AccessToken)
+		trace.Steps = append(trace.Steps, store.LogStep{Method: action.Method, URL: redactURL(target), Status: status,
+			DurationMS: time.Since(started).Milliseconds(), StartTime: started.UTC()})
 		if err == nil && status == http.StatusUnauthorized && !refreshed {
 			// The provider rejected the token early (revoked or rotated elsewhere): refresh once, retry once.
 			refreshed = true

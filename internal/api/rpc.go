@@ -4,8 +4,10 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/store"
 )
 
 // rpc answers POST /actions/rpc: one action for the account named by x-account-id
@@ -32,8 +34,18 @@ func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "action: required, e.g. justworks_list_members")
 		return
 	}
-	res, err := s.actions.Run(r.Context(), callerKey(r.Context()).ProjectID, accountID, in.Request)
+	started := time.Now()
+	var trace actions.Trace
+	res, err := s.actions.Run(r.Context(), callerKey(r.Context()).ProjectID, accountID, in.Request, &trace)
 	var ae *actions.Error
+	status := http.StatusOK
+	switch {
+	case errors.As(err, &ae):
+		status = ae.Status
+	case err != nil:
+		status = http.StatusInternalServerError
+	}
+	s.recordCall(r, accountID, in.Action, trace, status, started)
 	switch {
 	case errors.As(err, &ae):
 		if ae.RetryAfter > 0 {
@@ -44,5 +56,19 @@ func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 	default:
 		writeJSON(w, http.StatusOK, res)
+	}
+}
+
+// recordCall writes the request log entry of one action call. It holds no
+// bodies, headers or tokens: only what was called, how it went and how long it took.
+func (s *Server) recordCall(r *http.Request, accountID, action string, trace actions.Trace, status int, started time.Time) {
+	ended := time.Now()
+	_, err := s.store.CreateRequestLog(r.Context(), store.RequestLog{
+		ProjectID: callerKey(r.Context()).ProjectID, RequestID: requestID(r.Context()), AccountID: accountID,
+		Provider: trace.Provider, Action: action, HTTPMethod: trace.Method, Path: trace.Path, Status: status, Success: status < 400,
+		DurationMS: ended.Sub(started).Milliseconds(), StartTime: started, EndTime: ended, Steps: trace.Steps,
+	})
+	if err != nil {
+		s.log.WarnContext(r.Context(), "write request log", "err", err, "request_id", requestID(r.Context()))
 	}
 }

@@ -130,6 +130,8 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /connect_sessions", s.requireKey(s.createSession))
 	s.mux.Handle("POST /connect_sessions/authenticate", s.requireKey(s.authenticateSession))
 	s.mux.Handle("POST /actions/rpc", s.requireKey(s.rpc))
+	s.mux.Handle("GET /requests/logs", s.requireKey(s.listLogs))
+	s.mux.Handle("GET /requests/logs/{id}", s.requireKey(s.getLog))
 	s.mux.Handle("GET /accounts", s.requireKey(s.listAccounts))
 	s.mux.Handle("GET /accounts/{id}", s.requireKey(s.getAccount))
 	s.mux.Handle("PATCH /accounts/{id}", s.requireKey(s.patchAccount))
@@ -161,8 +163,23 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /static/icons/{file}", s.icon)
 }
 
-// RunMaintenance keeps idle accounts' tokens alive until ctx ends.
-func (s *Server) RunMaintenance(ctx context.Context) { s.tokens.RunKeepAlive(ctx, time.Hour) }
+// RunMaintenance keeps idle accounts' tokens alive and drops request logs past
+// their retention, until ctx ends.
+func (s *Server) RunMaintenance(ctx context.Context) {
+	go s.tokens.RunKeepAlive(ctx, time.Hour)
+	for {
+		if n, err := s.store.DeleteRequestLogsBefore(ctx, time.Now().Add(-logRetention)); err != nil {
+			s.log.WarnContext(ctx, "request log retention", "err", err)
+		} else if n > 0 {
+			s.log.InfoContext(ctx, "deleted old request logs", "count", n)
+		}
+		select {
+		case <-time.After(time.Hour):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
 
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

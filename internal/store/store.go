@@ -208,6 +208,47 @@ type OAuthState struct {
 	UsedAt       time.Time
 }
 
+// RequestLog records one action call.
+type RequestLog struct {
+	ID         string
+	ProjectID  string
+	RequestID  string
+	AccountID  string
+	Provider   string
+	Action     string
+	HTTPMethod string
+	Path       string // the provider path called (no query string)
+	Status     int
+	Success    bool
+	DurationMS int64
+	StartTime  time.Time
+	EndTime    time.Time
+	Steps      []LogStep
+}
+
+// LogStep is one provider call an action made.
+type LogStep struct {
+	Method     string    `json:"http_method"`
+	URL        string    `json:"url"`
+	Status     int       `json:"status"`
+	DurationMS int64     `json:"duration"`
+	StartTime  time.Time `json:"start_time"`
+}
+
+// LogFilter selects request logs; empty fields match everything. After is the
+// cursor: the last entry of the previous page.
+type LogFilter struct {
+	AccountIDs  []string
+	Actions     []string
+	Providers   []string
+	StatusCodes []int
+	Success     *bool
+	Start, End  time.Time
+	AfterTime   time.Time
+	AfterID     string
+	Limit       int
+}
+
 // Store is the persistence boundary. Implementations must be safe for concurrent use
 // by many goroutines and by many processes sharing one database.
 type Store interface {
@@ -275,6 +316,14 @@ type Store interface {
 	// UpdateConnectionAttempt writes a's status, account, error and setup fields, but
 	// only while the stored attempt is still pending; ErrStale otherwise.
 	UpdateConnectionAttempt(ctx context.Context, a ConnectionAttempt) (ConnectionAttempt, error)
+
+	// CreateRequestLog stores l, filling ID when empty.
+	CreateRequestLog(ctx context.Context, l RequestLog) (RequestLog, error)
+	// ListRequestLogs returns the project's logs matching f, newest first.
+	ListRequestLogs(ctx context.Context, projectID string, f LogFilter) ([]RequestLog, error)
+	GetRequestLog(ctx context.Context, projectID, id string) (RequestLog, error)
+	// DeleteRequestLogsBefore removes logs older than t, for retention.
+	DeleteRequestLogsBefore(ctx context.Context, t time.Time) (int64, error)
 
 	// CreateOAuthState stores st, filling ID when empty.
 	CreateOAuthState(ctx context.Context, st OAuthState) (OAuthState, error)

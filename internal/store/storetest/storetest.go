@@ -65,6 +65,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"UpdateAndDeleteAccount", testUpdateAndDeleteAccount},
 		{"AccountCredentialsRotate", testAccountCredentialsRotate},
 		{"LockAccountSerialises", testLockAccountSerialises},
+		{"RequestLogs", testRequestLogs},
 		{"ConnectSessionRoundTrip", testConnectSessionRoundTrip},
 		{"ConnectSessionByTokenHash", testConnectSessionByTokenHash},
 		{"ConnectionAttemptRoundTrip", testConnectionAttemptRoundTrip},

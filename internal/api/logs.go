@@ -1,0 +1,132 @@
+package api
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// logRetention is how long request logs are kept, as the reference's dashboard does.
+const logRetention = 90 * 24 * time.Hour
+
+type logJSON struct {
+	ID            string          `json:"id"`
+	RequestID     string          `json:"request_id"`
+	AccountID     string          `json:"account_id"`
+	ProjectID     string          `json:"project_id"`
+	Provider      string          `json:"provider"`
+	Action        string          `json:"action"`
+	HTTPMethod    string          `json:"http_method"`
+	Path          string          `json:"path"`
+	Status        int             `json:"status"`
+	Success       bool            `json:"success"`
+	Duration      int64           `json:"duration"`
+	StartTime     time.Time       `json:"start_time"`
+	EndTime       time.Time       `json:"end_time"`
+	EventDatetime time.Time       `json:"event_datetime"`
+	StepRequests  []store.LogStep `json:"step_requests,omitempty"`
+}
+
+func logView(l store.RequestLog, withSteps bool) logJSON {
+	v := logJSON{ID: l.ID, RequestID: l.RequestID, AccountID: l.AccountID, ProjectID: l.ProjectID, Provider: l.Provider, Action: l.Action,
+		HTTPMethod: l.HTTPMethod, Path: l.Path, Status: l.Status, Success: l.Success, Duration: l.DurationMS,
+		StartTime: l.StartTime, EndTime: l.EndTime, EventDatetime: l.StartTime}
+	if withSteps {
+		v.StepRequests = l.Steps
+		if v.StepRequests == nil {
+			v.StepRequests = []store.LogStep{}
+		}
+	}
+	return v
+}
+
+// listLogs answers GET /requests/logs with the reference's filters, newest first.
+func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.LogFilter{
+		AccountIDs: splitList(q.Get("filter[account_ids]")),
+		Actions:    splitList(q.Get("filter[actions]")),
+		Providers:  splitList(q.Get("filter[providers]")),
+		Limit:      25,
+	}
+	var errs []string
+	for _, code := range splitList(q.Get("filter[status_codes]")) {
+		n, err := strconv.Atoi(code)
+		if err != nil {
+			errs = append(errs, "filter[status_codes]: "+strconv.Quote(code)+" is not a status code")
+			continue
+		}
+		f.StatusCodes = append(f.StatusCodes, n)
+	}
+	if v := q.Get("filter[success]"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, "filter[success]: use true or false")
+		}
+		f.Success = &b
+	}
+	for name, dst := range map[string]*time.Time{"filter[start_date]": &f.Start, "filter[end_date]": &f.End} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				errs = append(errs, name+": use an RFC 3339 date-time such as 2026-05-01T00:00:00Z")
+			}
+			*dst = t
+		}
+	}
+	if v := q.Get("page_size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			errs = append(errs, "page_size: a whole number from 1 to 100")
+		}
+		f.Limit = n
+	}
+	if v := q.Get("next"); v != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(v)
+		at, id, ok := strings.Cut(string(raw), "|")
+		t, perr := time.Parse(time.RFC3339Nano, at)
+		if err != nil || !ok || perr != nil {
+			errs = append(errs, "next: not a cursor this endpoint returned")
+		}
+		f.AfterTime, f.AfterID = t, id
+	}
+	if len(errs) > 0 {
+		writeError(w, http.StatusBadRequest, strings.Join(errs, "; "))
+		return
+	}
+	logs, err := s.store.ListRequestLogs(r.Context(), callerKey(r.Context()).ProjectID, f)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	withSteps := strings.Contains(q.Get("include"), "step_logs")
+	out := make([]logJSON, len(logs))
+	for i, l := range logs {
+		out[i] = logView(l, withSteps)
+	}
+	var next *string
+	if len(logs) == f.Limit {
+		last := logs[len(logs)-1]
+		cursor := base64.RawURLEncoding.EncodeToString([]byte(last.StartTime.Format(time.RFC3339Nano) + "|" + last.ID))
+		next = &cursor
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out, "next": next})
+}
+
+func (s *Server) getLog(w http.ResponseWriter, r *http.Request) {
+	l, err := s.store.GetRequestLog(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "No request log "+r.PathValue("id")+" in this project")
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, logView(l, true))
+}

@@ -1,0 +1,109 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// TestRequestLogsRecordEveryCallWithoutSecrets makes calls that succeed, fail
+// validation, lack a scope and meet a failing provider, then reads the logs.
+func TestRequestLogsRecordEveryCallWithoutSecrets(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	jw, _ := e.sb.Provider("justworks")
+	jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/company", Count: 2, Kind: simctl.KindStatus, Status: 503})
+	calls := []struct {
+		body   string
+		status int
+	}{
+		{`{"action":"justworks_get_company"}`, 200}, // two 503s, then success: three steps
+		{`{"action":"justworks_list_members","query":{"limit":2}}`, 200},
+		{`{"action":"justworks_list_members","query":{"limit":0}}`, 400},
+		{`{"action":"justworks_fly"}`, 404},
+	}
+	for _, c := range calls {
+		if st, body := e.rpc(t, acc, c.body); st != c.status {
+			t.Fatalf("%s: %d %v", c.body, st, body)
+		}
+	}
+	var logs []map[string]any
+	next := ""
+	for {
+		u := "/requests/logs?page_size=2&include=step_logs"
+		if next != "" {
+			u += "&next=" + url.QueryEscape(next)
+		}
+		st, _, body := e.do(t, "GET", u, basic(e.keyA), "")
+		if st != http.StatusOK {
+			t.Fatalf("logs: %d %v", st, body)
+		}
+		for _, l := range body["data"].([]any) {
+			logs = append(logs, l.(map[string]any))
+		}
+		n, _ := body["next"].(string)
+		if n == "" {
+			break
+		}
+		next = n
+	}
+	if len(logs) != len(calls) {
+		t.Fatalf("%d log entries for %d calls", len(logs), len(calls))
+	}
+	oldest := logs[len(logs)-1] // newest first
+	if oldest["action"] != "justworks_get_company" || oldest["status"] != float64(200) || len(oldest["step_requests"].([]any)) != 3 {
+		t.Fatalf("the retried call's entry: %v", oldest)
+	}
+	st, _, one := e.do(t, "GET", "/requests/logs/"+oldest["id"].(string), basic(e.keyA), "")
+	if st != http.StatusOK || one["request_id"] == "" {
+		t.Fatalf("one entry: %d %v", st, one)
+	}
+	st, _, failed := e.do(t, "GET", "/requests/logs?filter[success]=false&filter[actions]=justworks_list_members", basic(e.keyA), "")
+	if st != http.StatusOK || len(failed["data"].([]any)) != 1 {
+		t.Fatalf("filtered: %v", failed)
+	}
+	st, _, bad := e.do(t, "GET", "/requests/logs?filter[success]=maybe&page_size=500", basic(e.keyA), "")
+	wantError(t, st, bad, http.StatusBadRequest)
+
+	// Nothing secret anywhere in what the logs API returns.
+	a, _ := e.store.GetAccount(context.Background(), e.projectA.ID, acc)
+	req, _ := http.NewRequest("GET", e.srv.URL+"/requests/logs?page_size=100&include=step_logs", nil)
+	req.SetBasicAuth(e.keyA, "")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, secret := range []string{a.Credentials.AccessToken, a.Credentials.RefreshToken, "sandbox-justworks-secret", e.keyA} {
+		if strings.Contains(string(raw), secret) {
+			t.Fatalf("the request logs contain a secret (%.6s…)", secret)
+		}
+	}
+	var decoded map[string]any
+	if json.Unmarshal(raw, &decoded) != nil {
+		t.Fatal("logs are not JSON")
+	}
+	// Another project sees none of them.
+	other, err := e.store.CreateProject(context.Background(), store.Project{Name: "Other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKey, _, err := apikeys.Issue(context.Background(), e.store, other.ID, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _, notFound := e.do(t, "GET", "/requests/logs/"+oldest["id"].(string), basic(otherKey), "")
+	wantError(t, st, notFound, http.StatusNotFound)
+	if _, _, list := e.do(t, "GET", "/requests/logs", basic(otherKey), ""); len(list["data"].([]any)) != 0 {
+		t.Fatalf("another project lists %v", list["data"])
+	}
+}

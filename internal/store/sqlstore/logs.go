@@ -1,0 +1,126 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+const logColumns = `id, project_id, request_id, account_id, provider, action, http_method, path, status, success, duration_ms, start_time, end_time, steps`
+
+// CreateRequestLog stores l.
+func (s *Store) CreateRequestLog(ctx context.Context, l store.RequestLog) (store.RequestLog, error) {
+	if l.ID == "" {
+		l.ID = store.NewID("log")
+	}
+	if l.Steps == nil {
+		l.Steps = []store.LogStep{}
+	}
+	l.StartTime, l.EndTime = normalizeTime(l.StartTime), normalizeTime(l.EndTime)
+	steps, err := json.Marshal(l.Steps)
+	if err != nil {
+		return store.RequestLog{}, fmt.Errorf("create request log: %w", err)
+	}
+	st, err := s.stmt(ctx, `INSERT INTO request_logs (`+logColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return store.RequestLog{}, fmt.Errorf("create request log: %w", err)
+	}
+	if _, err := st.ExecContext(ctx, l.ID, l.ProjectID, l.RequestID, l.AccountID, l.Provider, l.Action, l.HTTPMethod, l.Path,
+		l.Status, l.Success, l.DurationMS, l.StartTime, l.EndTime, string(steps)); err != nil {
+		return store.RequestLog{}, fmt.Errorf("create request log: %w", s.translate(err))
+	}
+	return l, nil
+}
+
+// ListRequestLogs returns the project's logs matching f, newest first.
+func (s *Store) ListRequestLogs(ctx context.Context, projectID string, f store.LogFilter) ([]store.RequestLog, error) {
+	where := []string{"project_id = ?"}
+	args := []any{projectID}
+	in := func(column string, values []any) {
+		if len(values) == 0 {
+			return
+		}
+		where = append(where, column+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", ")+")")
+		args = append(args, values...)
+	}
+	strs := func(v []string) []any {
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = x
+		}
+		return out
+	}
+	in("account_id", strs(f.AccountIDs))
+	in("action", strs(f.Actions))
+	in("provider", strs(f.Providers))
+	codes := make([]any, len(f.StatusCodes))
+	for i, c := range f.StatusCodes {
+		codes[i] = c
+	}
+	in("status", codes)
+	if f.Success != nil {
+		where, args = append(where, "success = ?"), append(args, *f.Success)
+	}
+	if !f.Start.IsZero() {
+		where, args = append(where, "start_time >= ?"), append(args, normalizeTime(f.Start))
+	}
+	if !f.End.IsZero() {
+		where, args = append(where, "start_time <= ?"), append(args, normalizeTime(f.End))
+	}
+	if !f.AfterTime.IsZero() {
+		// Newest first: the next page holds what is older than the cursor.
+		where = append(where, "(start_time < ? OR (start_time = ? AND id < ?))")
+		args = append(args, normalizeTime(f.AfterTime), normalizeTime(f.AfterTime), f.AfterID)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 25
+	}
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+logColumns+` FROM request_logs WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY start_time DESC, id DESC LIMIT ?`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list request logs: %w", err)
+	}
+	out, err := collect(rows, scanLog)
+	if err != nil {
+		return nil, fmt.Errorf("list request logs: %w", err)
+	}
+	return out, nil
+}
+
+// GetRequestLog returns one log entry of the project.
+func (s *Store) GetRequestLog(ctx context.Context, projectID, id string) (store.RequestLog, error) {
+	l, err := scanLog(s.queryRow(ctx, `SELECT `+logColumns+` FROM request_logs WHERE project_id = ? AND id = ?`, projectID, id))
+	if err != nil {
+		return store.RequestLog{}, fmt.Errorf("get request log %s: %w", id, s.translate(err))
+	}
+	return l, nil
+}
+
+// DeleteRequestLogsBefore removes logs that started before t.
+func (s *Store) DeleteRequestLogsBefore(ctx context.Context, t time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM request_logs WHERE start_time < ?`), normalizeTime(t))
+	if err != nil {
+		return 0, fmt.Errorf("delete request logs: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+func scanLog(row scanner) (store.RequestLog, error) {
+	var l store.RequestLog
+	var steps string
+	if err := row.Scan(&l.ID, &l.ProjectID, &l.RequestID, &l.AccountID, &l.Provider, &l.Action, &l.HTTPMethod, &l.Path,
+		&l.Status, &l.Success, &l.DurationMS, &l.StartTime, &l.EndTime, &steps); err != nil {
+		return store.RequestLog{}, err
+	}
+	l.StartTime, l.EndTime = l.StartTime.UTC(), l.EndTime.UTC()
+	if err := json.Unmarshal([]byte(steps), &l.Steps); err != nil {
+		return store.RequestLog{}, fmt.Errorf("steps of log %s: %w", l.ID, err)
+	}
+	return l, nil
+}
