@@ -8,6 +8,7 @@ package actions
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +40,11 @@ type Request struct {
 	Path   map[string]any `json:"path"`
 	Query  map[string]any `json:"query"`
 	Body   any            `json:"body"`
+	// Next continues a list from an earlier answer's next; PageSize sets the
+	// provider's page size (at most its maximum). The action's own paging inputs
+	// work too.
+	Next     string `json:"next,omitempty"`
+	PageSize int    `json:"page_size,omitempty"`
 }
 
 // Result is the action's answer: the records where the connector says they sit,
@@ -138,6 +144,9 @@ func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Req
 		req.Query = map[string]any{}
 	}
 	action.FillFromSetup(req.Path, req.Query, a.SetupInformation)
+	if err := applyPaging(c, action, &req); err != nil {
+		return Result{}, fail(http.StatusBadRequest, "%v", err)
+	}
 	if problems := validate(action, req); len(problems) > 0 {
 		return Result{}, fail(http.StatusBadRequest, "Invalid input for %s: %s", action.ID, strings.Join(problems, "; "))
 	}
@@ -459,7 +468,7 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, bod
 	switch p.Style {
 	case "cursor":
 		if next, _ := dig(doc, p.NextField).(string); next != "" {
-			res.Next = &next
+			res.Next = wrapNext(action.ID, next)
 		}
 	case "page":
 		current := max(p.FirstPage, 1)
@@ -469,11 +478,55 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, bod
 			}
 		}
 		if total, ok := dig(doc, p.TotalField).(float64); ok && float64(current) < total {
-			next := strconv.Itoa(current + 1)
-			res.Next = &next
+			res.Next = wrapNext(action.ID, strconv.Itoa(current+1))
 		}
 	}
 	return res, nil
+}
+
+// nextCursor is what an opaque next carries: the action it belongs to and the
+// provider's own continuation value (a cursor, or a page number).
+type nextCursor struct {
+	Action string `json:"a"`
+	Value  string `json:"v"`
+}
+
+func wrapNext(action, value string) *string {
+	raw, _ := json.Marshal(nextCursor{Action: action, Value: value})
+	s := base64.RawURLEncoding.EncodeToString(raw)
+	return &s
+}
+
+// applyPaging turns next and page_size into the action's own paging inputs.
+func applyPaging(c *connectors.Connector, action *connectors.Action, req *Request) error {
+	p := c.API.Pagination
+	if (req.Next != "" || req.PageSize != 0) && (!action.Paginated || p == nil) {
+		return fmt.Errorf("next, page_size: %s does not page", action.ID)
+	}
+	if req.PageSize != 0 {
+		if req.PageSize < 1 || req.PageSize > p.MaxLimit {
+			return fmt.Errorf("page_size: must be between 1 and %d for %s", p.MaxLimit, c.Name)
+		}
+		req.Query[p.LimitParam] = req.PageSize
+	}
+	if req.Next == "" {
+		return nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(req.Next)
+	var cur nextCursor
+	if err != nil || json.Unmarshal(raw, &cur) != nil || cur.Action != action.ID {
+		return fmt.Errorf("next: not a cursor an earlier %s call returned", action.ID)
+	}
+	if p.Style == "cursor" {
+		req.Query[p.CursorParam] = cur.Value
+		return nil
+	}
+	page, err := strconv.Atoi(cur.Value)
+	if err != nil {
+		return fmt.Errorf("next: not a cursor an earlier %s call returned", action.ID)
+	}
+	req.Query[p.PageParam] = page
+	return nil
 }
 
 // dig follows a dotted path ("data.items") into decoded JSON.

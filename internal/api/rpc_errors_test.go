@@ -30,6 +30,13 @@ func TestRPCErrors(t *testing.T) {
 	wantRPCError(t, st, body, http.StatusBadRequest, "query.limit", "query.status", "colour")
 	st, body = e.rpc(t, acc, `{"action":"justworks_get_member"}`)
 	wantRPCError(t, st, body, http.StatusBadRequest, "member_id")
+	st, body = e.rpc(t, acc, `{"action":"justworks_list_members","page_size":101}`)
+	wantRPCError(t, st, body, http.StatusBadRequest, "page_size")
+	st, body = e.rpc(t, acc, `{"action":"justworks_get_company","page_size":10}`)
+	wantRPCError(t, st, body, http.StatusBadRequest, "does not page")
+	_, page := e.rpc(t, acc, `{"action":"justworks_list_members","page_size":1}`)
+	st, body = e.rpc(t, acc, `{"action":"justworks_list_deductions","next":"`+page["next"].(string)+`"}`)
+	wantRPCError(t, st, body, http.StatusBadRequest, "next")
 	st, body = e.rpc(t, acc, `{"action":"justworks_fly"}`)
 	wantRPCError(t, st, body, http.StatusNotFound, "justworks_fly")
 	st, body = e.rpc(t, acc, `{"action":"employmenthero_list_employees"}`)
@@ -90,26 +97,17 @@ func TestRPCRefreshesOnceOnUnauthorized(t *testing.T) {
 // TestRPCPagingVisitsEveryMemberOnce pages through 1,000 members with next.
 func TestRPCPagingVisitsEveryMemberOnce(t *testing.T) {
 	e := newLinkEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 1000})
-	for _, tc := range []struct{ provider, email, action, sizeParam, pageParam string }{
-		{"justworks", "admin@acme.test", "justworks_list_members", "limit", "cursor"},
-		{"employmenthero", "owner@acme.test", "employmenthero_list_employees", "item_per_page", "page_index"},
+	for _, tc := range []struct{ provider, email, action string }{
+		{"justworks", "admin@acme.test", "justworks_list_members"},
+		{"employmenthero", "owner@acme.test", "employmenthero_list_employees"},
 	} {
 		t.Run(tc.provider, func(t *testing.T) {
 			acc := e.linkProvider(t, tc.provider, tc.email)
 			seen := map[string]bool{}
 			next := ""
 			for pages := 0; pages < 50; pages++ {
-				// next goes back through the action's own paging input: a cursor string
-				// for Justworks, a page number for Employment Hero.
-				query := `{"` + tc.sizeParam + `":100`
-				switch {
-				case next != "" && tc.pageParam == "cursor":
-					query += `,"cursor":"` + next + `"`
-				case next != "":
-					query += `,"page_index":` + next
-				}
-				query += `}`
-				st, body := e.rpc(t, acc, `{"action":"`+tc.action+`","query":`+query+`}`)
+				// The opaque next and page_size work the same for both providers.
+				st, body := e.rpc(t, acc, `{"action":"`+tc.action+`","page_size":100,"next":"`+next+`"}`)
 				if st != http.StatusOK {
 					t.Fatalf("page %d: %d %v", pages, st, body)
 				}
