@@ -7,6 +7,7 @@ package actions
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -107,30 +108,16 @@ type Trace struct {
 
 // Run executes req for the account, recording the provider calls in trace.
 func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Request, trace *Trace) (Result, error) {
-	a, err := e.store.GetAccount(ctx, projectID, accountID)
-	if errors.Is(err, store.ErrNotFound) {
-		return Result{}, fail(http.StatusNotFound, "No account %s in this project", accountID)
-	}
+	a, c, p, err := e.account(ctx, projectID, accountID)
 	if err != nil {
 		return Result{}, err
 	}
-	if a.Status != store.StatusActive && a.Status != store.StatusError {
-		return Result{}, fail(http.StatusPreconditionFailed, "Account %s is %s; calls are refused until it is active", a.ID, a.Status)
-	}
 	trace.Provider = a.Provider
-	c, ok := e.registry.Get(a.Provider)
-	if !ok {
-		return Result{}, fail(http.StatusNotFound, "Unknown connector %s", a.Provider)
-	}
 	action, ok := c.Action(req.Action)
 	if !ok {
 		return Result{}, fail(http.StatusNotFound, "Unknown action %q for %s; GET /actions lists them", req.Action, c.Name)
 	}
 	trace.Method, trace.Path = action.Method, action.Path
-	p, err := e.store.GetConnectorProfile(ctx, projectID, a.ProfileID)
-	if err != nil {
-		return Result{}, err
-	}
 	if !slices.Contains(p.EnabledActions, action.ID) {
 		return Result{}, fail(http.StatusForbidden, "Action %s is not enabled on connector profile %s", action.ID, p.ID)
 	}
@@ -169,6 +156,71 @@ func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Req
 			ProviderErrors: []ProviderError{{Status: status, URL: redactURL(target), Raw: raw, Header: map[string]string{"content-type": header.Get("Content-Type")}}}}
 	}
 	return result(c, action, req, body)
+}
+
+// account loads a callable account with its connector and profile.
+func (e *Executor) account(ctx context.Context, projectID, accountID string) (store.Account, *connectors.Connector, store.ConnectorProfile, error) {
+	a, err := e.store.GetAccount(ctx, projectID, accountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, nil, store.ConnectorProfile{}, fail(http.StatusNotFound, "No account %s in this project", accountID)
+	}
+	if err != nil {
+		return a, nil, store.ConnectorProfile{}, err
+	}
+	if a.Status != store.StatusActive && a.Status != store.StatusError {
+		return a, nil, store.ConnectorProfile{}, fail(http.StatusPreconditionFailed, "Account %s is %s; calls are refused until it is active", a.ID, a.Status)
+	}
+	c, ok := e.registry.Get(a.Provider)
+	if !ok {
+		return a, nil, store.ConnectorProfile{}, fail(http.StatusNotFound, "Unknown connector %s", a.Provider)
+	}
+	p, err := e.store.GetConnectorProfile(ctx, projectID, a.ProfileID)
+	return a, c, p, err
+}
+
+// ProxyResult is a passthrough answer: the provider's status, headers and body.
+type ProxyResult struct {
+	Status         int               `json:"status"`
+	Headers        map[string]string `json:"headers"`
+	Data           any               `json:"data"`
+	ProviderErrors []ProviderError   `json:"provider_errors,omitempty"`
+}
+
+var proxyMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+// Proxy sends one raw request to the account's provider, on its API base URL
+// only: a caller can never make Patchbay call another host with the account's token.
+func (e *Executor) Proxy(ctx context.Context, projectID, accountID, method, path string, body any, trace *Trace) (ProxyResult, error) {
+	a, c, p, err := e.account(ctx, projectID, accountID)
+	if err != nil {
+		return ProxyResult{}, err
+	}
+	trace.Provider = a.Provider
+	method = strings.ToUpper(cmp.Or(method, "GET"))
+	if !slices.Contains(proxyMethods, method) {
+		return ProxyResult{}, fail(http.StatusBadRequest, "method: use one of %s", strings.Join(proxyMethods, ", "))
+	}
+	base := oauth.EndpointsFor(c, p.Environment, e.site).APIBaseURL
+	baseURL, _ := url.Parse(base)
+	target, err := url.Parse(base + path)
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || err != nil ||
+		target.Scheme != baseURL.Scheme || target.Host != baseURL.Host || strings.Contains(path, "..") {
+		return ProxyResult{}, fail(http.StatusBadRequest, "path: must be a path on %s's API, such as /v1/company", c.Name)
+	}
+	trace.Method, trace.Path = method, target.Path
+	status, header, raw, err := e.call(ctx, c, &connectors.Action{ID: "proxy", Method: method}, target.String(), body, projectID, accountID, trace)
+	if err != nil {
+		return ProxyResult{}, err
+	}
+	var data any
+	if json.Unmarshal(raw, &data) != nil {
+		data = string(raw)
+	}
+	res := ProxyResult{Status: status, Headers: map[string]string{"content-type": header.Get("Content-Type")}, Data: data}
+	if status/100 != 2 {
+		res.ProviderErrors = []ProviderError{{Status: status, URL: redactURL(target.String()), Raw: data}}
+	}
+	return res, nil
 }
 
 // call sends the request with a valid token. It waits for the connector's rate

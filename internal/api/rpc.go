@@ -72,3 +72,47 @@ func (s *Server) recordCall(r *http.Request, accountID, action string, trace act
 		s.log.WarnContext(r.Context(), "write request log", "err", err, "request_id", requestID(r.Context()))
 	}
 }
+
+// proxy answers POST /unified/proxy: a raw request to the account's provider.
+func (s *Server) proxy(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		URL     string         `json:"url"`
+		Method  string         `json:"method"`
+		Path    string         `json:"path"`
+		Headers map[string]any `json:"headers"`
+		Body    any            `json:"body"`
+	}
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	accountID := r.Header.Get("X-Account-Id")
+	if accountID == "" {
+		writeError(w, http.StatusBadRequest, "x-account-id: the header must name the linked account")
+		return
+	}
+	if in.URL != "" {
+		// Only the connector's own base URL is allowed; the path carries the rest.
+		writeError(w, http.StatusBadRequest, "url: Patchbay only calls the provider's own API; send just the path")
+		return
+	}
+	started := time.Now()
+	var trace actions.Trace
+	res, err := s.actions.Proxy(r.Context(), callerKey(r.Context()).ProjectID, accountID, in.Method, in.Path, in.Body, &trace)
+	var ae *actions.Error
+	status := http.StatusOK
+	switch {
+	case errors.As(err, &ae):
+		status = ae.Status
+	case err != nil:
+		status = http.StatusInternalServerError
+	}
+	s.recordCall(r, accountID, "proxy", trace, status, started)
+	switch {
+	case errors.As(err, &ae):
+		writeProviderError(w, ae.Status, ae.Message, ae.ProviderErrors)
+	case err != nil:
+		s.internalError(w, r, err)
+	default:
+		writeJSON(w, http.StatusOK, res)
+	}
+}

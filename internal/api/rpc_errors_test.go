@@ -207,3 +207,35 @@ func TestRPCThrottlesBeforeTheProviderLimit(t *testing.T) {
 		t.Fatalf("30 calls took %s: the limiter did not hold them back", time.Since(start))
 	}
 }
+
+func TestProxyStaysOnTheProvidersAPI(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	proxy := func(body string) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/unified/proxy", strings.NewReader(body))
+		req.SetBasicAuth(e.keyA, "")
+		req.Header.Set("X-Account-Id", acc)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		jsonDecode(resp.Body, &out)
+		return resp.StatusCode, out
+	}
+	st, body := proxy(`{"method":"get","path":"/v1/members?limit=2"}`)
+	if st != http.StatusOK || body["status"] != float64(200) || len(body["data"].(map[string]any)["items"].([]any)) != 2 {
+		t.Fatalf("proxy GET: %d %v", st, body)
+	}
+	for _, bad := range []string{
+		`{"path":"//evil.test/steal"}`,
+		`{"path":"@evil.test/x"}`,
+		`{"path":"/../../x"}`,
+		`{"url":"https://evil.test","path":"/x"}`,
+		`{"method":"TRACE","path":"/v1/company"}`,
+	} {
+		st, body := proxy(bad)
+		wantError(t, st, body, http.StatusBadRequest)
+	}
+}

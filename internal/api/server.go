@@ -130,6 +130,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /connect_sessions", s.requireKey(s.createSession))
 	s.mux.Handle("POST /connect_sessions/authenticate", s.requireKey(s.authenticateSession))
 	s.mux.Handle("POST /actions/rpc", s.requireKey(s.rpc))
+	s.mux.Handle("POST /unified/proxy", s.requireKey(s.proxy))
 	s.mux.Handle("GET /requests/logs", s.requireKey(s.listLogs))
 	s.mux.Handle("GET /requests/logs/{id}", s.requireKey(s.getLog))
 	s.mux.Handle("GET /accounts", s.requireKey(s.listAccounts))
