@@ -503,23 +503,29 @@ func (e *Executor) send(ctx context.Context, method, target string, body any, ac
 	return resp.StatusCode, resp.Header, raw, err
 }
 
-// result extracts the records and the next page's continuation value.
+// result extracts the records and the next page's continuation value. The
+// records are passed on as raw JSON, and each object on the way to them is parsed
+// once: decoding and re-encoding a page of a hundred records would cost more
+// than everything else Patchbay does for the call.
 func result(c *connectors.Connector, action *connectors.Action, req Request, body []byte) (Result, error) {
-	var doc any
-	if len(bytes.TrimSpace(body)) > 0 {
-		if err := json.Unmarshal(body, &doc); err != nil {
-			return Result{}, &Error{Status: http.StatusBadGateway, Message: c.Name + " answered with malformed JSON",
-				ProviderErrors: []ProviderError{{Status: http.StatusOK, Raw: truncate(string(body))}}}
-		}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return Result{}, nil
 	}
-	res := Result{Data: dig(doc, action.Data)}
+	doc := newRawDoc(body)
+	data, err := doc.get(action.Data)
+	if err != nil {
+		return Result{}, &Error{Status: http.StatusBadGateway, Message: c.Name + " answered with malformed JSON",
+			ProviderErrors: []ProviderError{{Status: http.StatusOK, Raw: truncate(string(body))}}}
+	}
+	res := Result{Data: data}
 	p := c.API.Pagination
 	if !action.Paginated || p == nil {
 		return res, nil
 	}
 	switch p.Style {
 	case "cursor":
-		if next, _ := dig(doc, p.NextField).(string); next != "" {
+		var next string
+		if raw, _ := doc.get(p.NextField); raw != nil && json.Unmarshal(raw, &next) == nil && next != "" {
 			res.Next = wrapNext(action.ID, next)
 		}
 	case "page":
@@ -529,11 +535,54 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, bod
 				current = n
 			}
 		}
-		if total, ok := dig(doc, p.TotalField).(float64); ok && float64(current) < total {
+		var total float64
+		if raw, _ := doc.get(p.TotalField); raw != nil && json.Unmarshal(raw, &total) == nil && float64(current) < total {
 			res.Next = wrapNext(action.ID, strconv.Itoa(current+1))
 		}
 	}
 	return res, nil
+}
+
+// rawDoc reads values at dotted paths of a JSON document, parsing each object on
+// the way once however many paths go through it.
+type rawDoc struct {
+	root    json.RawMessage
+	objects map[string]map[string]json.RawMessage // parsed objects by path prefix
+}
+
+func newRawDoc(body []byte) *rawDoc {
+	return &rawDoc{root: body, objects: map[string]map[string]json.RawMessage{}}
+}
+
+// get returns the value at path ("" for the whole document); nil when absent.
+func (d *rawDoc) get(path string) (json.RawMessage, error) {
+	if path == "" {
+		if !json.Valid(d.root) {
+			return nil, errors.New("malformed JSON")
+		}
+		return d.root, nil
+	}
+	value, prefix := d.root, ""
+	for _, key := range strings.Split(path, ".") {
+		obj, ok := d.objects[prefix]
+		if !ok {
+			if err := json.Unmarshal(value, &obj); err != nil {
+				if trimmed := bytes.TrimSpace(value); len(trimmed) > 0 && trimmed[0] == '{' {
+					return nil, err
+				}
+				if !json.Valid(value) {
+					return nil, err
+				}
+				return nil, nil // not an object: the path is absent
+			}
+			d.objects[prefix] = obj
+		}
+		if value = obj[key]; value == nil {
+			return nil, nil
+		}
+		prefix += "." + key
+	}
+	return value, nil
 }
 
 // nextCursor is what an opaque next carries: the action it belongs to and the
@@ -579,21 +628,6 @@ func applyPaging(c *connectors.Connector, action *connectors.Action, req *Reques
 	}
 	req.Query[p.PageParam] = page
 	return nil
-}
-
-// dig follows a dotted path ("data.items") into decoded JSON.
-func dig(doc any, path string) any {
-	for _, key := range strings.Split(path, ".") {
-		if key == "" {
-			continue
-		}
-		m, ok := doc.(map[string]any)
-		if !ok {
-			return nil
-		}
-		doc = m[key]
-	}
-	return doc
 }
 
 func truncate(s string) string {

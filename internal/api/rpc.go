@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -55,8 +56,29 @@ func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.internalError(w, r, err)
 	default:
-		writeJSON(w, http.StatusOK, res)
+		writeResult(w, res)
 	}
+}
+
+// writeResult answers {data, next}, copying raw records as they came from the
+// provider rather than encoding them again.
+func writeResult(w http.ResponseWriter, res actions.Result) {
+	raw, ok := res.Data.(json.RawMessage)
+	if !ok {
+		writeJSON(w, http.StatusOK, res)
+		return
+	}
+	if raw == nil {
+		raw = json.RawMessage("null")
+	}
+	next, _ := json.Marshal(res.Next)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte(`{"data":`))
+	w.Write(raw)
+	w.Write([]byte(`,"next":`))
+	w.Write(next)
+	w.Write([]byte("}\n"))
 }
 
 // recordCall writes the request log entry of one action call. It holds no

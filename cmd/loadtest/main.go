@@ -1,0 +1,184 @@
+// Command loadtest measures what Patchbay adds to a provider call. In one run it
+// sends justworks_list_members (one page of 100) through POST /actions/rpc and,
+// with the same HTTP client settings, straight to the Justworks simulator, and
+// prints requests per second and p50/p99 latency for both.
+//
+//	go run ./cmd/loadtest -duration 10s -concurrency 1,64
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/api"
+	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/sandbox"
+	"github.com/patchbayhq/patchbay/internal/secrets"
+	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/backend"
+)
+
+func main() {
+	duration := flag.Duration("duration", 10*time.Second, "how long each measurement runs")
+	levels := flag.String("concurrency", "1,64", "comma-separated numbers of concurrent callers")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(*duration, *levels); err != nil {
+		log.Print(err)
+		os.Exit(1)
+	}
+}
+
+func run(duration time.Duration, levels string) error {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "patchbay-load")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	key, _ := secrets.GenerateKey("load")
+	ring, _ := secrets.NewKeyring(key)
+	s, _, err := backend.Open(ctx, "sqlite:"+filepath.Join(dir, "patchbay.db"), ring)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	registry, err := connectors.Embedded()
+	if err != nil {
+		return err
+	}
+	sb, err := sandbox.New(sandbox.Options{Seed: 1, Members: 1000, NoRateLimit: true})
+	if err != nil {
+		return err
+	}
+	srv := httptest.NewServer(nil)
+	defer srv.Close()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv.Config.Handler = api.New(api.Options{Store: s, Registry: registry, PublicURL: srv.URL, Sandbox: sb.Handler(), Logger: quiet})
+
+	// An account linked straight in the database, with a token from the simulator.
+	jw, _ := sb.Provider("justworks")
+	p, _ := s.CreateProject(ctx, store.Project{Name: "load"})
+	apiKey, _, err := apikeys.Issue(ctx, s, p.ID, "load")
+	if err != nil {
+		return err
+	}
+	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: "JW",
+		ClientID: jw.DemoApp.ClientID, ClientSecret: jw.DemoApp.ClientSecret, Environment: "sandbox", Enabled: true,
+		EnabledActions: []string{"justworks_list_members"}})
+	if err != nil {
+		return err
+	}
+	tok, err := jw.OAuth.MintToken(jw.DemoApp.ClientID, jw.DemoUser, nil)
+	if err != nil {
+		return err
+	}
+	acc, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o", OriginOwnerName: "O",
+		Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(24 * time.Hour),
+			Obtained: time.Now(), Scopes: strings.Fields(tok.Scope)}})
+	if err != nil {
+		return err
+	}
+
+	rpcBody := []byte(`{"action":"justworks_list_members","query":{"limit":100}}`)
+	through := func(c *http.Client) (*http.Request, error) {
+		req, err := http.NewRequest("POST", srv.URL+"/actions/rpc", bytes.NewReader(rpcBody))
+		if err == nil {
+			req.SetBasicAuth(apiKey, "")
+			req.Header.Set("X-Account-Id", acc.ID)
+			req.Header.Set("Content-Type", "application/json")
+		}
+		return req, err
+	}
+	direct := func(c *http.Client) (*http.Request, error) {
+		req, err := http.NewRequest("GET", srv.URL+"/sandbox/justworks/v1/members?limit=100", nil)
+		if err == nil {
+			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		}
+		return req, err
+	}
+
+	fmt.Printf("justworks_list_members, 1 page of 100, %s per measurement, 2-core machine\n\n", duration)
+	fmt.Printf("%-12s %-9s %10s %10s %10s\n", "concurrency", "path", "req/s", "p50", "p99")
+	for _, level := range strings.Split(levels, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(level))
+		if err != nil || n < 1 {
+			return fmt.Errorf("-concurrency: %q is not a positive number", level)
+		}
+		d := measure(n, duration, direct)
+		t := measure(n, duration, through)
+		fmt.Printf("%-12d %-9s %10.0f %10s %10s\n", n, "direct", d.rate, d.p50, d.p99)
+		fmt.Printf("%-12d %-9s %10.0f %10s %10s\n", n, "patchbay", t.rate, t.p50, t.p99)
+		fmt.Printf("%-12d %-9s %9.0f%% %10s\n\n", n, "ratio", 100*t.rate/d.rate, "+"+(t.p50-d.p50).String())
+	}
+	return nil
+}
+
+type figures struct {
+	rate     float64
+	p50, p99 time.Duration
+}
+
+// measure runs n callers for d and reports throughput and latency. Every caller
+// uses one shared client, as a service calling Patchbay or a provider would.
+func measure(n int, d time.Duration, build func(*http.Client) (*http.Request, error)) figures {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: n}}
+	deadline := time.Now().Add(d)
+	var mu sync.Mutex
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			var mine []time.Duration
+			for time.Now().Before(deadline) {
+				req, err := build(client)
+				if err != nil {
+					log.Fatal(err)
+				}
+				start := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					log.Fatal(err)
+				}
+				var sink json.RawMessage
+				json.NewDecoder(resp.Body).Decode(&sink)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					log.Fatalf("%s answered %d", req.URL.Path, resp.StatusCode)
+				}
+				mine = append(mine, time.Since(start))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	slices.Sort(lat)
+	return figures{rate: float64(len(lat)) / d.Seconds(), p50: lat[len(lat)/2].Round(10 * time.Microsecond), p99: lat[len(lat)*99/100].Round(10 * time.Microsecond)}
+}
