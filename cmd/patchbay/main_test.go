@@ -372,6 +372,7 @@ func TestCommandsHaveHelp(t *testing.T) {
 		{"keys", "create", "--help"}, {"keys", "list", "--help"}, {"keys", "revoke", "--help"}, {"secrets", "rotate", "--help"}, {"version", "--help"},
 		{"connectors", "list", "--help"}, {"connectors", "show", "--help"}, {"scopes", "--help"}, {"sandbox", "--help"},
 		{"demo", "--help"}, {"accounts", "list", "--help"}, {"accounts", "show", "--help"}, {"accounts", "delete", "--help"},
+		{"actions", "list", "--help"}, {"actions", "run", "--help"},
 		{"profiles", "create", "--help"}, {"profiles", "update", "--help"}, {"profiles", "list", "--help"}, {"profiles", "show", "--help"}, {"profiles", "delete", "--help"},
 	} {
 		out, _, code := run(t, t.TempDir(), env(), args...)
@@ -731,5 +732,68 @@ func TestTwoNodesRefreshOnceAndSurviveACrash(t *testing.T) {
 	}
 	if n := refreshes(); n != 1 {
 		t.Fatalf("%d refreshes reached the provider, want node B's one", n)
+	}
+}
+
+// TestActionsRunCommand runs an action from the command line on an account linked
+// to a `patchbay sandbox`, one page and then every page.
+func TestActionsRunCommand(t *testing.T) {
+	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--members", "7")
+	jwSim := sandboxBase.FindStringSubmatch(sandboxOut)[1]
+	dir := t.TempDir()
+	environ := env("PATCHBAY_SANDBOX_URL=" + strings.TrimSuffix(jwSim, "/justworks"))
+	if _, errOut, code := run(t, dir, environ, "projects", "create", "--name", "Acme"); code != 0 {
+		t.Fatal(errOut)
+	}
+	ring, _, err := secrets.LoadOrCreateKeyFile(filepath.Join(dir, "data", "patchbay.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := backendtest.OpenURL(t, "sqlite:"+filepath.Join(dir, "data", "patchbay.db"), ring)
+	ctx := context.Background()
+	projects, _ := s.ListProjects(ctx)
+	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: projects[0].ID, ConnectorKey: "justworks", Name: "JW",
+		ClientID: "sandbox-justworks", ClientSecret: "sandbox-justworks-secret", Environment: "sandbox", Enabled: true,
+		EnabledActions: []string{"justworks_list_members"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(jwSim+"/_sim/tokens", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	acc, err := s.CreateAccount(ctx, store.Account{ProjectID: projects[0].ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o", OriginOwnerName: "O",
+		Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(time.Hour)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	count := func(out string) int {
+		var items []map[string]any
+		if err := json.Unmarshal([]byte(out), &items); err != nil {
+			t.Fatalf("not a JSON list: %v\n%s", err, out)
+		}
+		return len(items)
+	}
+	out, errOut, code := run(t, dir, environ, "actions", "run", "justworks_list_members", "--account", acc.ID, "--query", "limit=3")
+	if code != 0 || count(out) != 3 {
+		t.Fatalf("one page: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = run(t, dir, environ, "actions", "run", "justworks_list_members", "--account", acc.ID, "--query", "limit=3", "--all-pages")
+	if code != 0 || count(out) != 7 {
+		t.Fatalf("all pages: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, errOut, code := run(t, dir, environ, "actions", "run", "justworks_list_members", "--account", acc.ID, "--query", "limit"); code != 2 || !strings.Contains(errOut, "key=value") {
+		t.Fatalf("bad --query: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := run(t, dir, environ, "actions", "run", "justworks_list_members", "--account", acc.ID, "--query", "limit=500"); code == 0 || !strings.Contains(errOut, "limit") {
+		t.Fatalf("invalid input: exit %d %s", code, errOut)
 	}
 }

@@ -64,7 +64,7 @@ and prints an API key on first start.`,
 		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
 	})
 	root.AddCommand(newServeCmd(), newMigrateCmd(), newProjectsCmd(), newKeysCmd(), newSecretsCmd(),
-		newProfilesCmd(), newAccountsCmd(), newConnectorsCmd(), newScopesCmd(), newSandboxCmd(), newDemoCmd(), newVersionCmd())
+		newProfilesCmd(), newAccountsCmd(), newActionsCmd(), newConnectorsCmd(), newScopesCmd(), newSandboxCmd(), newDemoCmd(), newVersionCmd())
 	return root
 }
 

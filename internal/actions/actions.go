@@ -96,6 +96,9 @@ type Executor struct {
 // NewExecutor returns an Executor with the reference's retry policy: at most 5
 // attempts within 60 seconds.
 func NewExecutor(st store.Store, reg *connectors.Registry, tm *tokens.Manager, site oauth.Site, httpClient *http.Client) *Executor {
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 30 * time.Second}
+	}
 	return &Executor{store: st, registry: reg, tokens: tm, site: site, http: httpClient,
 		Budget: 60 * time.Second, Attempts: 5, Backoff: 500 * time.Millisecond}
 }

@@ -316,3 +316,34 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 		}
 	})
 }
+
+func TestAPIKeyRateLimit(t *testing.T) {
+	s := backendtest.SQLite.Open(t, backendtest.TestKeys(t))
+	f := newFixture(t, s)
+	limited := httptest.NewServer(api.New(api.Options{Store: s, Registry: f.registry(t), PublicURL: "http://x", KeyRateLimit: 3,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	t.Cleanup(limited.Close)
+	g := &fixture{srv: limited}
+	for i := range 3 {
+		if st, _, _ := g.do(t, "GET", "/api_keys", basic(f.keyA), ""); st != http.StatusOK {
+			t.Fatalf("request %d: %d", i, st)
+		}
+	}
+	st, h, body := g.do(t, "GET", "/api_keys", basic(f.keyA), "")
+	wantError(t, st, body, http.StatusTooManyRequests)
+	if h.Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
+	}
+	if st, _, _ := g.do(t, "GET", "/api_keys", basic(f.keyB), ""); st != http.StatusOK {
+		t.Fatalf("another key shares the limit: %d", st)
+	}
+}
+
+func (f *fixture) registry(t *testing.T) *connectors.Registry {
+	t.Helper()
+	r, err := connectors.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

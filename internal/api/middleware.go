@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -151,6 +152,11 @@ func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 		}
 		if err != nil {
 			s.internalError(w, r, err)
+			return
+		}
+		if ok, wait := s.keyLimiter.Allow(k.ID); !ok {
+			w.Header().Set("Retry-After", ratelimit.RetryAfterHeader(wait))
+			writeError(w, http.StatusTooManyRequests, "Too many requests for this API key; retry after the time in Retry-After")
 			return
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), apiKeyKey, k)))

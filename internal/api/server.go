@@ -3,6 +3,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/guide"
 	"github.com/patchbayhq/patchbay/internal/hub"
 	"github.com/patchbayhq/patchbay/internal/oauth"
+	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/tokens"
 )
@@ -40,6 +42,11 @@ type Options struct {
 	SandboxURL string
 	// HTTPClient calls providers; nil means a client with a 30 s timeout.
 	HTTPClient *http.Client
+	// KeyRateLimit caps requests per API key and minute on this node; zero means
+	// the reference's 1000.
+	KeyRateLimit int
+	// LogRetention is how long request logs are kept; zero means 90 days.
+	LogRetention time.Duration
 	// ActionBudget and RetryBackoff override the actions' 60-second budget and
 	// first retry wait (tests shorten them).
 	ActionBudget, RetryBackoff time.Duration
@@ -47,18 +54,20 @@ type Options struct {
 
 // Server routes and answers Patchbay's HTTP requests.
 type Server struct {
-	site       oauth.Site
-	tokens     *tokens.Manager
-	httpClient *http.Client
-	actions    *actions.Executor
-	store      store.Store
-	registry   *connectors.Registry
-	publicURL  string
-	log        *slog.Logger
-	version    string
-	metrics    *metrics
-	mux        *http.ServeMux
-	handler    http.Handler
+	keyLimiter   *ratelimit.Limiter
+	logRetention time.Duration
+	site         oauth.Site
+	tokens       *tokens.Manager
+	httpClient   *http.Client
+	actions      *actions.Executor
+	store        store.Store
+	registry     *connectors.Registry
+	publicURL    string
+	log          *slog.Logger
+	version      string
+	metrics      *metrics
+	mux          *http.ServeMux
+	handler      http.Handler
 }
 
 type metrics struct {
@@ -94,6 +103,8 @@ func New(o Options) *Server {
 		s.httpClient = &http.Client{Timeout: 30 * time.Second}
 	}
 	s.site = oauth.Site{PublicURL: s.publicURL, SandboxURL: o.SandboxURL}
+	s.keyLimiter = ratelimit.New(ratelimit.Limit{Requests: cmp.Or(o.KeyRateLimit, 1000), Window: time.Minute})
+	s.logRetention = cmp.Or(o.LogRetention, logRetention)
 	s.tokens = tokens.New(o.Store, o.Registry, s.site, s.httpClient, s.log)
 	s.metrics.registry.MustRegister(s.tokens.Collectors()...)
 	s.actions = actions.NewExecutor(o.Store, o.Registry, s.tokens, s.site, s.httpClient)
@@ -169,7 +180,7 @@ func (s *Server) routes() {
 func (s *Server) RunMaintenance(ctx context.Context) {
 	go s.tokens.RunKeepAlive(ctx, time.Hour)
 	for {
-		if n, err := s.store.DeleteRequestLogsBefore(ctx, time.Now().Add(-logRetention)); err != nil {
+		if n, err := s.store.DeleteRequestLogsBefore(ctx, time.Now().Add(-s.logRetention)); err != nil {
 			s.log.WarnContext(ctx, "request log retention", "err", err)
 		} else if n > 0 {
 			s.log.InfoContext(ctx, "deleted old request logs", "count", n)

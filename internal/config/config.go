@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -34,6 +35,8 @@ type Config struct {
 	DataDir string
 	// EncryptionKeys is "id:base64key,…", primary first; empty means use KeyFile.
 	EncryptionKeys string
+	// LogRetention is how long request logs are kept.
+	LogRetention time.Duration
 	// LogLevel and LogFormat ("text" or "json") shape the log on stderr.
 	LogLevel  slog.Level
 	LogFormat string
@@ -53,6 +56,7 @@ var Settings = []Setting{
 	{Flag: "database-url", Env: "PATCHBAY_DATABASE_URL", Usage: "postgres://user:pass@host/db for PostgreSQL, or sqlite:PATH (default sqlite:<data-dir>/patchbay.db)"},
 	{Flag: "data-dir", Env: "PATCHBAY_DATA_DIR", Default: "./data", Usage: "directory for the embedded database and the generated encryption key file"},
 	{Flag: "encryption-keys", Env: "PATCHBAY_ENCRYPTION_KEYS", Usage: "keys that seal secrets, as id:base64key[,id:base64key…], primary first (default: a key file generated in the data directory)", secret: true},
+	{Flag: "log-retention", Env: "PATCHBAY_LOG_RETENTION", Default: "2160h", Usage: "how long request logs are kept, e.g. 720h (default 90 days)"},
 	{Flag: "log-level", Env: "PATCHBAY_LOG_LEVEL", Default: "info", Usage: "log level: debug, info, warn or error"},
 	{Flag: "log-format", Env: "PATCHBAY_LOG_FORMAT", Default: "text", Usage: "log format: text or json"},
 }
@@ -125,6 +129,11 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 		return Config{}, fmt.Errorf("%s: must start with postgres:// or sqlite: (got %q)", source, redactURL(c.DatabaseURL))
 	}
 	c.EncryptionKeys, _ = get("encryption-keys")
+	retention, source := get("log-retention")
+	var err error
+	if c.LogRetention, err = time.ParseDuration(retention); err != nil || c.LogRetention < time.Hour {
+		return Config{}, fmt.Errorf("%s: %q is not a duration of at least 1h, such as 720h", source, retention)
+	}
 	level, source := get("log-level")
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return Config{}, fmt.Errorf("%s: unknown level %q (use debug, info, warn or error)", source, level)
