@@ -56,8 +56,8 @@ func newLinkEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options
 		t.Fatal(err)
 	}
 	srv.Config.Handler = api.New(api.Options{Store: s, Registry: registry, PublicURL: srv.URL, Sandbox: sb.Handler(),
-		ActionBudget: 3 * time.Second, RetryBackoff: 20 * time.Millisecond,
-		KeyRateLimit: 1 << 30, // load tests here send far more than 1000 calls a minute
+		RetryBackoff: 20 * time.Millisecond, // retries give up after five quick attempts
+		KeyRateLimit: 1 << 30,               // load tests here send far more than 1000 calls a minute
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx := context.Background()
 	p, err := s.CreateProject(ctx, store.Project{Name: "Integrator"})

@@ -169,6 +169,21 @@ func TestRPCRetriesAndGivesUp(t *testing.T) {
 	}
 	jw.Faults.Clear()
 
+	// A wait that would not fit in the request's 60-second budget is not started.
+	fault(simctl.Fault{PathPrefix: "/v1/company", Count: 1, Kind: simctl.KindStatus, Status: 429, RetryAfter: 120})
+	start = time.Now()
+	req, _ = http.NewRequest("POST", e.srv.URL+"/actions/rpc", strings.NewReader(`{"action":"justworks_get_company"}`))
+	req.SetBasicAuth(e.keyA, "")
+	req.Header.Set("X-Account-Id", acc)
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout || resp.Header.Get("Retry-After") != "120" || time.Since(start) > 5*time.Second {
+		t.Fatalf("Retry-After beyond the budget: %d, Retry-After %q, after %s", resp.StatusCode, resp.Header.Get("Retry-After"), time.Since(start))
+	}
+	jw.Faults.Clear()
+
 	// Writes are not replayed blindly: an update fails at once; a create, which
 	// the provider deduplicates by operation_id, is retried.
 	jw.Stats.Reset()
