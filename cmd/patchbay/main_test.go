@@ -642,28 +642,7 @@ func TestTwoNodesRefreshOnceAndSurviveACrash(t *testing.T) {
 	ring, _ := secrets.NewKeyring(k)
 	s := backendtest.OpenURL(t, dbURL, ring)
 	ctx := context.Background()
-	projects, _ := s.ListProjects(ctx)
-	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: projects[0].ID, ConnectorKey: "justworks", Name: "JW",
-		ClientID: "sandbox-justworks", ClientSecret: "sandbox-justworks-secret", Environment: "sandbox", Enabled: true,
-		EnabledActions: []string{"justworks_get_company"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.Post(jwSim+"/_sim/tokens", "application/json", strings.NewReader(`{}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken  string `json:"access_token"`
-		RefreshToken string `json:"refresh_token"`
-	}
-	json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
-	acc, err := s.CreateAccount(ctx, store.Account{ProjectID: projects[0].ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o", OriginOwnerName: "O",
-		Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Minute)}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc := storeSimulatorAccount(t, s, jwSim, []string{"justworks_get_company"}, time.Now().Add(-time.Minute))
 	expire := func() {
 		cur, _ := s.GetAccount(ctx, acc.ProjectID, acc.ID)
 		cur.Credentials.Expiry = time.Now().Add(-time.Minute)
@@ -750,29 +729,7 @@ func TestActionsRunCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := backendtest.OpenURL(t, "sqlite:"+filepath.Join(dir, "data", "patchbay.db"), ring)
-	ctx := context.Background()
-	projects, _ := s.ListProjects(ctx)
-	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: projects[0].ID, ConnectorKey: "justworks", Name: "JW",
-		ClientID: "sandbox-justworks", ClientSecret: "sandbox-justworks-secret", Environment: "sandbox", Enabled: true,
-		EnabledActions: []string{"justworks_list_members"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.Post(jwSim+"/_sim/tokens", "application/json", strings.NewReader(`{}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken  string `json:"access_token"`
-		RefreshToken string `json:"refresh_token"`
-	}
-	json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
-	acc, err := s.CreateAccount(ctx, store.Account{ProjectID: projects[0].ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o", OriginOwnerName: "O",
-		Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(time.Hour)}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc := storeSimulatorAccount(t, s, jwSim, []string{"justworks_list_members"}, time.Now().Add(time.Hour))
 	s.Close()
 
 	count := func(out string) int {
@@ -796,4 +753,39 @@ func TestActionsRunCommand(t *testing.T) {
 	if _, errOut, code := run(t, dir, environ, "actions", "run", "justworks_list_members", "--account", acc.ID, "--query", "limit=500"); code == 0 || !strings.Contains(errOut, "limit") {
 		t.Fatalf("invalid input: exit %d %s", code, errOut)
 	}
+}
+
+// storeSimulatorAccount stores, straight in the database, a Justworks profile on
+// the running simulator at jwSim and an account holding a token minted there,
+// expiring at expiry. Tests about refreshing and running actions use it instead
+// of walking the Hub.
+func storeSimulatorAccount(t *testing.T, s store.Store, jwSim string, actions []string, expiry time.Time) store.Account {
+	t.Helper()
+	ctx := context.Background()
+	projects, err := s.ListProjects(ctx)
+	if err != nil || len(projects) == 0 {
+		t.Fatalf("no project: %v", err)
+	}
+	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: projects[0].ID, ConnectorKey: "justworks", Name: "JW",
+		ClientID: "sandbox-justworks", ClientSecret: "sandbox-justworks-secret", Environment: "sandbox", Enabled: true,
+		EnabledActions: actions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(jwSim+"/_sim/tokens", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	acc, err := s.CreateAccount(ctx, store.Account{ProjectID: projects[0].ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o", OriginOwnerName: "O",
+		Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: expiry}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc
 }

@@ -62,17 +62,9 @@ func (s *Server) requireHubSession(next func(http.ResponseWriter, *http.Request,
 	}
 }
 
-// hubOption is one provider the Hub offers.
-type hubOption struct {
-	Provider      string `json:"provider"`
-	Name          string `json:"name"`
-	IntegrationID string `json:"integration_id"`
-	LogoURL       string `json:"logo_url"`
-}
-
 // hubOptions lists the connectors a session may link, each with the profile used:
 // the session's profile, or each connector's default (else only) enabled profile.
-func (s *Server) hubOptions(ctx context.Context, cs store.ConnectSession) ([]hubOption, error) {
+func (s *Server) hubOptions(ctx context.Context, cs store.ConnectSession) ([]hub.Provider, error) {
 	all, err := s.store.ListConnectorProfiles(ctx, cs.ProjectID)
 	if err != nil {
 		return nil, err
@@ -86,13 +78,13 @@ func (s *Server) hubOptions(ctx context.Context, cs store.ConnectSession) ([]hub
 			chosen[p.ConnectorKey] = p
 		}
 	}
-	var out []hubOption
+	out := []hub.Provider{}
 	for _, c := range s.registry.All() {
 		p, ok := chosen[c.Key]
 		if !ok || (len(cs.Categories) > 0 && !slices.ContainsFunc(c.Categories, func(cat string) bool { return slices.Contains(cs.Categories, cat) })) {
 			continue
 		}
-		out = append(out, hubOption{Provider: c.Key, Name: c.Name, IntegrationID: p.ID, LogoURL: s.iconURL(c)})
+		out = append(out, hub.Provider{Key: c.Key, Name: c.Name, ProfileID: p.ID, LogoURL: s.iconURL(c)})
 	}
 	return out, nil
 }
@@ -117,16 +109,8 @@ func (s *Server) hubPage(w http.ResponseWriter, r *http.Request) {
 	if allowed == "" {
 		allowed = originOf(s.publicURL)
 	}
-	hub.RenderPage(w, hub.Page{Token: r.URL.Query().Get("token"), OwnerName: cs.OriginOwnerName, Options: toHubProviders(options),
+	hub.RenderPage(w, hub.Page{Token: r.URL.Query().Get("token"), OwnerName: cs.OriginOwnerName, Options: options,
 		AllowedOrigin: allowed, AttemptID: r.URL.Query().Get("attempt")})
-}
-
-func toHubProviders(opts []hubOption) []hub.Provider {
-	out := make([]hub.Provider, len(opts))
-	for i, o := range opts {
-		out[i] = hub.Provider{Key: o.Provider, Name: o.Name, ProfileID: o.IntegrationID, LogoURL: o.LogoURL}
-	}
-	return out
 }
 
 func originOf(raw string) string {
@@ -143,14 +127,7 @@ func (s *Server) hubConnectors(w http.ResponseWriter, r *http.Request, cs store.
 		s.internalError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"integrations": nonNilOptions(options)})
-}
-
-func nonNilOptions(o []hubOption) []hubOption {
-	if o == nil {
-		return []hubOption{}
-	}
-	return o
+	writeJSON(w, http.StatusOK, map[string]any{"integrations": options})
 }
 
 func (s *Server) createAttempt(w http.ResponseWriter, r *http.Request, cs store.ConnectSession) {
@@ -166,14 +143,14 @@ func (s *Server) createAttempt(w http.ResponseWriter, r *http.Request, cs store.
 		s.internalError(w, r, err)
 		return
 	}
-	i := slices.IndexFunc(options, func(o hubOption) bool {
-		return o.IntegrationID == in.IntegrationID || (in.IntegrationID == "" && len(options) == 1)
+	i := slices.IndexFunc(options, func(o hub.Provider) bool {
+		return o.ProfileID == in.IntegrationID || (in.IntegrationID == "" && len(options) == 1)
 	})
 	if i < 0 {
 		writeError(w, http.StatusBadRequest, "integration_id: not one this connect link may use")
 		return
 	}
-	a, err := s.store.CreateConnectionAttempt(r.Context(), store.ConnectionAttempt{ProjectID: cs.ProjectID, SessionID: cs.ID, ProfileID: options[i].IntegrationID})
+	a, err := s.store.CreateConnectionAttempt(r.Context(), store.ConnectionAttempt{ProjectID: cs.ProjectID, SessionID: cs.ID, ProfileID: options[i].ProfileID})
 	if err != nil {
 		s.internalError(w, r, err)
 		return

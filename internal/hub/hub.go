@@ -18,9 +18,13 @@ var pageHTML string
 
 var page = template.Must(template.New("hub").Parse(pageHTML))
 
-// Provider is one connector the Hub offers.
+// Provider is one connector the Hub offers, with the profile it links through.
+// The JSON names are those of the Hub's connector list (GET /hub/connectors).
 type Provider struct {
-	Key, Name, ProfileID, LogoURL string
+	Key       string `json:"provider"`
+	Name      string `json:"name"`
+	ProfileID string `json:"integration_id"`
+	LogoURL   string `json:"logo_url"`
 }
 
 // Page is what the Hub page shows.

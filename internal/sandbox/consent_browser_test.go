@@ -64,8 +64,13 @@ func TestConsentPagesInChromium(t *testing.T) {
 					t.Fatalf("the consent page lists %d organisations, want the user's 2", tenants)
 				}
 				if ps.key == "justworks" {
-					if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('sensitive') !== null`)); err != nil {
+					// The demo app asks for date of birth and sex: the consent page must offer the checkbox.
+					shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('sensitive') !== null`))
+					if err != nil {
 						t.Fatal(err)
+					}
+					if !shown {
+						t.Fatal("the Justworks consent page has no sensitive-data checkbox")
 					}
 				}
 				if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#"+decision))); err != nil {

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -248,14 +247,14 @@ func (m *Manager) dead(cur store.Account, why string) (store.AccountChange, erro
 	}}}, ErrReauthorize
 }
 
-// transient reports failures worth retrying: network errors and 5xx or 429 answers.
+// transient reports failures worth retrying: 5xx or 429 answers, and anything
+// that is not an answer at all (network errors, timeouts, unreadable bodies).
 func transient(err error) bool {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		return re.Response != nil && (re.Response.StatusCode >= 500 || re.Response.StatusCode == http.StatusTooManyRequests)
 	}
-	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &re)
+	return true
 }
 
 // errText keeps token values out of logs: a RetrieveError carries the body.
