@@ -31,6 +31,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/oauth"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
+	"github.com/patchbayhq/patchbay/internal/rawjson"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/tokens"
 )
@@ -146,7 +147,7 @@ func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Req
 		return Result{}, fail(http.StatusBadRequest, "%v", err)
 	}
 
-	status, header, body, err := e.call(ctx, c, action, target, req.Body, projectID, accountID, trace)
+	status, header, body, err := e.call(ctx, c, action, target, req.Body, a, trace)
 	if err != nil {
 		return Result{}, err
 	}
@@ -211,13 +212,13 @@ func (e *Executor) Proxy(ctx context.Context, projectID, accountID, method, path
 		return ProxyResult{}, fail(http.StatusBadRequest, "path: must be a path on %s's API, such as /v1/company", c.Name)
 	}
 	trace.Method, trace.Path = method, target.Path
-	status, header, raw, err := e.call(ctx, c, &connectors.Action{ID: "proxy", Method: method}, target.String(), body, projectID, accountID, trace)
+	status, header, raw, err := e.call(ctx, c, &connectors.Action{ID: "proxy", Method: method}, target.String(), body, a, trace)
 	if err != nil {
 		return ProxyResult{}, err
 	}
-	var data any
-	if json.Unmarshal(raw, &data) != nil {
-		data = string(raw)
+	var data any = string(raw)
+	if json.Valid(raw) {
+		data = json.RawMessage(raw)
 	}
 	res := ProxyResult{Status: status, Headers: map[string]string{"content-type": header.Get("Content-Type")}, Data: data}
 	if status/100 != 2 {
@@ -233,10 +234,11 @@ func (e *Executor) Proxy(ctx context.Context, projectID, accountID, method, path
 // repeat: reads, and writes the provider deduplicates (Idempotent). When
 // retries or the time budget run out it answers 408 with Retry-After.
 func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *connectors.Action, target string, body any,
-	projectID, accountID string, trace *Trace) (int, http.Header, []byte, error) {
+	a store.Account, trace *Trace) (int, http.Header, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.Budget)
 	defer cancel()
-	a, err := e.tokens.Token(ctx, projectID, accountID)
+	projectID, accountID := a.ProjectID, a.ID
+	a, err := e.tokens.Token(ctx, a)
 	if errors.Is(err, tokens.ErrReauthorize) {
 		return 0, nil, nil, fail(http.StatusPreconditionFailed, "Account %s needs re-authorization: link it again through the Hub", accountID)
 	}
@@ -502,33 +504,54 @@ func (e *Executor) send(ctx context.Context, method, target string, body any, ac
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	raw, err := readBody(resp)
 	return resp.StatusCode, resp.Header, raw, err
 }
 
+// maxBody bounds a provider answer Patchbay reads: far above any page of records.
+const maxBody = 32 << 20
+
+// readBody reads a provider answer in one allocation when its length is known,
+// and otherwise from a buffer sized for a page of records rather than io.ReadAll's
+// 512 bytes, which a 100-record page would outgrow (and copy) a dozen times.
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= maxBody {
+		raw := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, raw)
+		return raw, err
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, 64<<10))
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody))
+	return buf.Bytes(), err
+}
+
 // result extracts the records and the next page's continuation value. The
-// records are passed on as raw JSON, and each object on the way to them is parsed
-// once: decoding and re-encoding a page of a hundred records would cost more
-// than everything else Patchbay does for the call.
+// records are passed on as the provider's own bytes: decoding and re-encoding a
+// page of a hundred records would cost more than everything else Patchbay does
+// for the call.
 func result(c *connectors.Connector, action *connectors.Action, req Request, body []byte) (Result, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return Result{}, nil
 	}
-	doc := newRawDoc(body)
-	data, err := doc.get(action.Data)
+	p := c.API.Pagination
+	paged := action.Paginated && p != nil
+	var continuation string
+	if paged {
+		continuation = p.ContinuationField()
+	}
+	found, err := rawjson.Pick(body, action.Data, continuation)
 	if err != nil {
-		return Result{}, &Error{Status: http.StatusBadGateway, Message: c.Name + " answered with malformed JSON",
+		return Result{}, &Error{Status: http.StatusBadGateway, Message: c.Name + " answered with malformed JSON: " + err.Error(),
 			ProviderErrors: []ProviderError{{Status: http.StatusOK, Raw: truncate(string(body))}}}
 	}
-	res := Result{Data: data}
-	p := c.API.Pagination
-	if !action.Paginated || p == nil {
+	res := Result{Data: found[0]}
+	if !paged || found[1] == nil {
 		return res, nil
 	}
 	switch p.Style {
 	case "cursor":
 		var next string
-		if raw, _ := doc.get(p.NextField); raw != nil && json.Unmarshal(raw, &next) == nil && next != "" {
+		if json.Unmarshal(found[1], &next) == nil && next != "" {
 			res.Next = wrapNext(action.ID, next)
 		}
 	case "page":
@@ -539,53 +562,11 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, bod
 			}
 		}
 		var total float64
-		if raw, _ := doc.get(p.TotalField); raw != nil && json.Unmarshal(raw, &total) == nil && float64(current) < total {
+		if json.Unmarshal(found[1], &total) == nil && float64(current) < total {
 			res.Next = wrapNext(action.ID, strconv.Itoa(current+1))
 		}
 	}
 	return res, nil
-}
-
-// rawDoc reads values at dotted paths of a JSON document, parsing each object on
-// the way once however many paths go through it.
-type rawDoc struct {
-	root    json.RawMessage
-	objects map[string]map[string]json.RawMessage // parsed objects by path prefix
-}
-
-func newRawDoc(body []byte) *rawDoc {
-	return &rawDoc{root: body, objects: map[string]map[string]json.RawMessage{}}
-}
-
-// get returns the value at path ("" for the whole document); nil when absent.
-func (d *rawDoc) get(path string) (json.RawMessage, error) {
-	if path == "" {
-		if !json.Valid(d.root) {
-			return nil, errors.New("malformed JSON")
-		}
-		return d.root, nil
-	}
-	value, prefix := d.root, ""
-	for _, key := range strings.Split(path, ".") {
-		obj, ok := d.objects[prefix]
-		if !ok {
-			if err := json.Unmarshal(value, &obj); err != nil {
-				if trimmed := bytes.TrimSpace(value); len(trimmed) > 0 && trimmed[0] == '{' {
-					return nil, err
-				}
-				if !json.Valid(value) {
-					return nil, err
-				}
-				return nil, nil // not an object: the path is absent
-			}
-			d.objects[prefix] = obj
-		}
-		if value = obj[key]; value == nil {
-			return nil, nil
-		}
-		prefix += "." + key
-	}
-	return value, nil
 }
 
 // nextCursor is what an opaque next carries: the action it belongs to and the

@@ -72,13 +72,15 @@ func writeResult(w http.ResponseWriter, res actions.Result) {
 		raw = json.RawMessage("null")
 	}
 	next, _ := json.Marshal(res.Next)
+	const open, middle, end = `{"data":`, `,"next":`, "}\n"
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(open)+len(raw)+len(middle)+len(next)+len(end)))
 	w.WriteHeader(http.StatusOK)
-	w.Write([]byte(`{"data":`))
+	w.Write([]byte(open))
 	w.Write(raw)
-	w.Write([]byte(`,"next":`))
+	w.Write([]byte(middle))
 	w.Write(next)
-	w.Write([]byte("}\n"))
+	w.Write([]byte(end))
 }
 
 // recordCall writes the request log entry of one action call. It holds no

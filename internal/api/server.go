@@ -40,7 +40,8 @@ type Options struct {
 	// SandboxURL is where sandbox-environment profiles reach the simulators;
 	// empty means the ones mounted under {PublicURL}/sandbox.
 	SandboxURL string
-	// HTTPClient calls providers; nil means a client with a 30 s timeout.
+	// HTTPClient calls providers; nil means a client with a 30 s timeout and a
+	// connection pool sized for many concurrent calls to one provider.
 	HTTPClient *http.Client
 	// KeyRateLimit caps requests per API key and minute on this node; zero means
 	// the reference's 1000.
@@ -92,6 +93,17 @@ func newMetrics() *metrics {
 	return m
 }
 
+// providerClient calls providers. Every account of a connector talks to the same
+// API host, so the pool keeps many idle connections per host, where Go's default
+// keeps two and would open (and leave in TIME_WAIT) a connection for nearly
+// every concurrent call.
+func providerClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 512
+	t.MaxIdleConnsPerHost = 128
+	return &http.Client{Timeout: 30 * time.Second, Transport: t}
+}
+
 // New builds a Server.
 func New(o Options) *Server {
 	s := &Server{store: o.Store, registry: o.Registry, publicURL: strings.TrimRight(o.PublicURL, "/"), log: o.Logger, version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
@@ -100,7 +112,7 @@ func New(o Options) *Server {
 	}
 	s.httpClient = o.HTTPClient
 	if s.httpClient == nil {
-		s.httpClient = &http.Client{Timeout: 30 * time.Second}
+		s.httpClient = providerClient()
 	}
 	s.site = oauth.Site{PublicURL: s.publicURL, SandboxURL: o.SandboxURL}
 	s.keyLimiter = ratelimit.New(ratelimit.Limit{Requests: cmp.Or(o.KeyRateLimit, 1000), Window: time.Minute})

@@ -94,6 +94,15 @@ type Pagination struct {
 	FirstPage   int    `yaml:"first_page"`   // page style: number of the first page
 }
 
+// ContinuationField is the dotted path, in a list response, of what tells
+// whether another page follows: the cursor, or the total page count.
+func (p *Pagination) ContinuationField() string {
+	if p.Style == "page" {
+		return p.TotalField
+	}
+	return p.NextField
+}
+
 // Scope is one OAuth scope the provider grants.
 type Scope struct {
 	ID          string `yaml:"id"`

@@ -87,13 +87,10 @@ func (m *Manager) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.metrics.refreshes, m.metrics.failures, m.metrics.lockWait}
 }
 
-// Token returns the account with an access token that stays valid beyond the
-// buffer, refreshing it first when needed.
-func (m *Manager) Token(ctx context.Context, projectID, accountID string) (store.Account, error) {
-	a, err := m.store.GetAccount(ctx, projectID, accountID)
-	if err != nil {
-		return store.Account{}, err
-	}
+// Token returns account a, just read by the caller, with a valid access token:
+// as it is while its token stays valid, refreshed (once, however many callers
+// ask at the same time) otherwise.
+func (m *Manager) Token(ctx context.Context, a store.Account) (store.Account, error) {
 	if needsReauthorization(a) {
 		return a, ErrReauthorize
 	}

@@ -82,16 +82,33 @@ func newWorld(t *testing.T, backend backendtest.Backend) *world {
 }
 
 // node is one Patchbay process: its own database connections and token manager.
-func (w *world) node(t *testing.T) *tokens.Manager {
+type node struct {
+	*tokens.Manager
+	store   store.Store
+	account store.Account
+}
+
+func (w *world) node(t *testing.T) *node {
 	t.Helper()
-	m := tokens.New(backendtest.OpenURL(t, w.dbURL, w.keys), w.registry, oauth.Site{PublicURL: w.publicURL}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := backendtest.OpenURL(t, w.dbURL, w.keys)
+	m := tokens.New(s, w.registry, oauth.Site{PublicURL: w.publicURL}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	m.Backoff = 10 * time.Millisecond
-	return m
+	return &node{Manager: m, store: s, account: w.account}
+}
+
+// token reads the account, as an action call does, and asks for a valid token.
+func (n *node) token() (store.Account, error) {
+	ctx := context.Background()
+	a, err := n.store.GetAccount(ctx, n.account.ProjectID, n.account.ID)
+	if err != nil {
+		return a, err
+	}
+	return n.Token(ctx, a)
 }
 
 // storm has every node ask for a token n times at once and checks they all
 // succeed with the same new access token.
-func (w *world) storm(t *testing.T, nodes []*tokens.Manager, n int) {
+func (w *world) storm(t *testing.T, nodes []*node, n int) {
 	t.Helper()
 	time.Sleep(1100 * time.Millisecond) // the access token has expired
 	w.eh.Stats.Reset()
@@ -101,7 +118,7 @@ func (w *world) storm(t *testing.T, nodes []*tokens.Manager, n int) {
 	for _, m := range nodes {
 		for range n {
 			wg.Go(func() {
-				a, err := m.Token(context.Background(), w.account.ProjectID, w.account.ID)
+				a, err := m.token()
 				if err != nil {
 					errs <- err
 					return
@@ -132,7 +149,7 @@ func TestRefreshStormOneNode(t *testing.T) {
 	for _, b := range backendtest.All {
 		t.Run(b.Name, func(t *testing.T) {
 			w := newWorld(t, b)
-			w.storm(t, []*tokens.Manager{w.node(t)}, 1000)
+			w.storm(t, []*node{w.node(t)}, 1000)
 		})
 	}
 }
@@ -141,7 +158,7 @@ func TestRefreshStormTwoNodes(t *testing.T) {
 	for _, b := range backendtest.All {
 		t.Run(b.Name, func(t *testing.T) {
 			w := newWorld(t, b)
-			w.storm(t, []*tokens.Manager{w.node(t), w.node(t)}, 500)
+			w.storm(t, []*node{w.node(t), w.node(t)}, 500)
 		})
 	}
 }
@@ -154,7 +171,7 @@ func TestInvalidGrantNeedsReauthorization(t *testing.T) {
 		Body: []byte(`{"error":"invalid_grant"}`)}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := m.Token(context.Background(), w.account.ProjectID, w.account.ID)
+	_, err := m.token()
 	if !errors.Is(err, tokens.ErrReauthorize) {
 		t.Fatalf("got %v, want ErrReauthorize", err)
 	}
@@ -163,7 +180,7 @@ func TestInvalidGrantNeedsReauthorization(t *testing.T) {
 		t.Fatalf("account after invalid_grant: %s %+v", a.Status, a.StatusReasons)
 	}
 	w.eh.Stats.Reset()
-	if _, err := m.Token(context.Background(), w.account.ProjectID, w.account.ID); !errors.Is(err, tokens.ErrReauthorize) {
+	if _, err := m.token(); !errors.Is(err, tokens.ErrReauthorize) {
 		t.Fatalf("second call: %v", err)
 	}
 	if calls := w.eh.Stats.Snapshot(); len(calls) != 0 {
@@ -178,7 +195,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 	w.eh.Stats.Reset()
 	w.eh.Faults.Add(simctl.Fault{PathPrefix: "/oauth2/token", Count: 1, Kind: simctl.KindStatus, Status: 503})
 	w.eh.Faults.Add(simctl.Fault{PathPrefix: "/oauth2/token", Count: 1, Kind: simctl.KindReset})
-	a, err := m.Token(context.Background(), w.account.ProjectID, w.account.ID)
+	a, err := m.token()
 	if err != nil || a.Credentials.AccessToken == w.account.Credentials.AccessToken {
 		t.Fatalf("after two transient failures: %v", err)
 	}
@@ -192,7 +209,7 @@ func TestFailingProviderKeepsAStillValidToken(t *testing.T) {
 	m := w.node(t)
 	m.Buffer = time.Hour // always "due", though the token has not expired yet
 	w.eh.Faults.Add(simctl.Fault{PathPrefix: "/oauth2/token", Count: 10, Kind: simctl.KindStatus, Status: 502})
-	a, err := m.Token(context.Background(), w.account.ProjectID, w.account.ID)
+	a, err := m.token()
 	if err != nil || a.Credentials.AccessToken != w.account.Credentials.AccessToken || a.Status != store.StatusActive {
 		t.Fatalf("got %v / %s, want the current token and an active account", err, a.Status)
 	}
@@ -218,7 +235,7 @@ func TestOutageIsRecordedAndClearsItself(t *testing.T) {
 	m := w.node(t)
 	time.Sleep(1100 * time.Millisecond) // the stored token has expired
 	w.eh.Faults.Add(simctl.Fault{PathPrefix: "/oauth2/token", Count: 3, Kind: simctl.KindStatus, Status: 503})
-	_, err := m.Token(context.Background(), w.account.ProjectID, w.account.ID)
+	_, err := m.token()
 	if err == nil || errors.Is(err, tokens.ErrReauthorize) {
 		t.Fatalf("during the outage: %v", err)
 	}
@@ -227,7 +244,7 @@ func TestOutageIsRecordedAndClearsItself(t *testing.T) {
 	if a.Status != store.StatusError || len(a.StatusReasons) != 1 || a.StatusReasons[0].Code != tokens.ReasonProviderUnavailable {
 		t.Fatalf("account during the outage: %s %+v", a.Status, a.StatusReasons)
 	}
-	if _, err := m.Token(context.Background(), w.account.ProjectID, w.account.ID); err != nil {
+	if _, err := m.token(); err != nil {
 		t.Fatalf("after the outage: %v", err)
 	}
 	a, _ = s.GetAccount(context.Background(), w.account.ProjectID, w.account.ID)

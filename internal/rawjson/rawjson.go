@@ -1,0 +1,345 @@
+// Package rawjson finds values in a JSON document without decoding it. An action
+// call passes a provider's page of records on as the provider's own bytes, and
+// only needs to know where the records and the continuation value sit: decoding
+// a page of a hundred records (and encoding it again) would cost more than
+// everything else Patchbay does for the call.
+package rawjson
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/bits"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxDepth is encoding/json's nesting limit, so that both accept the same documents.
+const maxDepth = 10000
+
+// maxPaths bounds the paths of one Pick: the live ones are tracked in a bit set.
+const maxPaths = 64
+
+// Pick checks that doc is valid JSON, accepting exactly what json.Valid accepts,
+// and returns the raw value at each dotted path ("items", "meta.total"; "" is the
+// whole document) in one pass. A path that is absent, or that runs through
+// something other than an object, gives nil. When a key repeats, its last value
+// wins, as with json.Unmarshal. The values share doc's memory.
+func Pick(doc []byte, paths ...string) ([]json.RawMessage, error) {
+	if len(paths) > maxPaths {
+		return nil, fmt.Errorf("rawjson: at most %d paths at once, got %d", maxPaths, len(paths))
+	}
+	s := scanner{doc: doc, out: make([]json.RawMessage, len(paths))}
+	var live uint64
+	var whole []int
+	for i, p := range paths {
+		if p == "" {
+			whole = append(whole, i)
+			continue
+		}
+		s.paths = append(s.paths, strings.Split(p, "."))
+		s.index = append(s.index, i)
+		live |= 1 << (len(s.paths) - 1)
+	}
+	s.space()
+	start := s.pos
+	if err := s.value(0, live); err != nil {
+		return nil, err
+	}
+	end := s.pos
+	s.space()
+	if s.pos < len(doc) {
+		return nil, s.fail("unexpected data after the top-level value")
+	}
+	for _, i := range whole {
+		s.out[i] = doc[start:end]
+	}
+	return s.out, nil
+}
+
+type scanner struct {
+	doc   []byte
+	pos   int
+	paths [][]string // the non-empty paths, split at dots
+	index []int      // paths[i] is the index[i]th argument of Pick
+	out   []json.RawMessage
+}
+
+// SyntaxError says where a document stops being JSON.
+type SyntaxError struct {
+	Offset int
+	Reason string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Reason)
+}
+
+func (s *scanner) fail(reason string) error { return &SyntaxError{Offset: s.pos, Reason: reason} }
+
+func (s *scanner) space() {
+	i := s.pos
+	for i < len(s.doc) && (s.doc[i] == ' ' || s.doc[i] == '\t' || s.doc[i] == '\n' || s.doc[i] == '\r') {
+		i++
+	}
+	s.pos = i
+}
+
+// value scans one value at nesting depth depth. live holds the paths whose
+// first depth keys led here.
+func (s *scanner) value(depth int, live uint64) error {
+	if s.pos >= len(s.doc) {
+		return s.fail("unexpected end of input")
+	}
+	switch c := s.doc[s.pos]; {
+	case c == '{':
+		return s.object(depth+1, live)
+	case c == '[':
+		return s.array(depth + 1)
+	case c == '"':
+		_, err := s.str()
+		return err
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.number()
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	default:
+		return s.fail(fmt.Sprintf("unexpected %q where a value should start", c))
+	}
+}
+
+func (s *scanner) object(depth int, live uint64) error {
+	if depth > maxDepth {
+		return s.fail("nested too deeply")
+	}
+	s.pos++ // {
+	s.space()
+	if s.pos < len(s.doc) && s.doc[s.pos] == '}' {
+		s.pos++
+		return nil
+	}
+	for {
+		if s.pos >= len(s.doc) || s.doc[s.pos] != '"' {
+			return s.fail("expected a string key")
+		}
+		key, err := s.str()
+		if err != nil {
+			return err
+		}
+		s.space()
+		if s.pos >= len(s.doc) || s.doc[s.pos] != ':' {
+			return s.fail("expected ':' after an object key")
+		}
+		s.pos++
+		s.space()
+		next, ends := s.follow(depth-1, key, live)
+		for set := next | ends; set != 0; set &= set - 1 {
+			s.out[s.index[bits.TrailingZeros64(set)]] = nil // a repeated key replaces what its first value held
+		}
+		start := s.pos
+		if err := s.value(depth, next); err != nil {
+			return err
+		}
+		for ; ends != 0; ends &= ends - 1 {
+			i := bits.TrailingZeros64(ends)
+			s.out[s.index[i]] = s.doc[start:s.pos]
+		}
+		s.space()
+		if s.pos >= len(s.doc) {
+			return s.fail("unexpected end of input in an object")
+		}
+		switch s.doc[s.pos] {
+		case ',':
+			s.pos++
+			s.space()
+		case '}':
+			s.pos++
+			return nil
+		default:
+			return s.fail("expected ',' or '}' in an object")
+		}
+	}
+}
+
+// follow splits the live paths whose segment at level matches key into those
+// that continue below it and those that end at it.
+func (s *scanner) follow(level int, key []byte, live uint64) (next, ends uint64) {
+	if live == 0 {
+		return 0, 0
+	}
+	var name string
+	decoded := false
+	for set := live; set != 0; set &= set - 1 {
+		i := bits.TrailingZeros64(set)
+		p := s.paths[i]
+		if !decoded {
+			name = keyName(key)
+			decoded = true
+		}
+		if p[level] != name {
+			continue
+		}
+		if len(p) == level+1 {
+			ends |= 1 << i
+		} else {
+			next |= 1 << i
+		}
+	}
+	return next, ends
+}
+
+// keyName returns a quoted key's text. Keys with escapes or non-ASCII bytes go
+// through encoding/json, which also replaces invalid UTF-8 as json.Unmarshal does.
+func keyName(quoted []byte) string {
+	inner := quoted[1 : len(quoted)-1]
+	for _, c := range inner {
+		if c == '\\' || c >= utf8.RuneSelf {
+			var name string
+			json.Unmarshal(quoted, &name) // already checked by str
+			return name
+		}
+	}
+	return string(inner)
+}
+
+func (s *scanner) array(depth int) error {
+	if depth > maxDepth {
+		return s.fail("nested too deeply")
+	}
+	s.pos++ // [
+	s.space()
+	if s.pos < len(s.doc) && s.doc[s.pos] == ']' {
+		s.pos++
+		return nil
+	}
+	for {
+		if err := s.value(depth, 0); err != nil {
+			return err
+		}
+		s.space()
+		if s.pos >= len(s.doc) {
+			return s.fail("unexpected end of input in an array")
+		}
+		switch s.doc[s.pos] {
+		case ',':
+			s.pos++
+			s.space()
+		case ']':
+			s.pos++
+			return nil
+		default:
+			return s.fail("expected ',' or ']' in an array")
+		}
+	}
+}
+
+// plain marks the bytes a string holds as they are: not a quote, a backslash or
+// a control character.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// str scans a string and returns it with its quotes.
+func (s *scanner) str() ([]byte, error) {
+	start := s.pos
+	s.pos++ // opening quote
+	doc := s.doc
+	for {
+		i := s.pos
+		for i < len(doc) && plain[doc[i]] {
+			i++
+		}
+		s.pos = i
+		if s.pos >= len(s.doc) {
+			return nil, s.fail("unterminated string")
+		}
+		switch c := s.doc[s.pos]; c {
+		case '"':
+			s.pos++
+			return s.doc[start:s.pos], nil
+		case '\\':
+			if err := s.escape(); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, s.fail("control character in a string")
+		}
+	}
+}
+
+func (s *scanner) escape() error {
+	s.pos++ // backslash
+	if s.pos >= len(s.doc) {
+		return s.fail("unterminated string")
+	}
+	switch s.doc[s.pos] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		s.pos++
+		return nil
+	case 'u':
+		s.pos++
+		for range 4 {
+			if s.pos >= len(s.doc) || !isHex(s.doc[s.pos]) {
+				return s.fail(`\u needs four hex digits`)
+			}
+			s.pos++
+		}
+		return nil
+	default:
+		return s.fail("invalid escape in a string")
+	}
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+func (s *scanner) number() error {
+	if s.doc[s.pos] == '-' {
+		s.pos++
+	}
+	switch {
+	case s.pos < len(s.doc) && s.doc[s.pos] == '0':
+		s.pos++
+	case s.digits() == 0:
+		return s.fail("a number needs digits")
+	}
+	if s.pos < len(s.doc) && s.doc[s.pos] == '.' {
+		s.pos++
+		if s.digits() == 0 {
+			return s.fail("a number needs digits after '.'")
+		}
+	}
+	if s.pos < len(s.doc) && (s.doc[s.pos] == 'e' || s.doc[s.pos] == 'E') {
+		s.pos++
+		if s.pos < len(s.doc) && (s.doc[s.pos] == '+' || s.doc[s.pos] == '-') {
+			s.pos++
+		}
+		if s.digits() == 0 {
+			return s.fail("a number needs digits in its exponent")
+		}
+	}
+	return nil
+}
+
+func (s *scanner) digits() int {
+	start := s.pos
+	for s.pos < len(s.doc) && s.doc[s.pos] >= '0' && s.doc[s.pos] <= '9' {
+		s.pos++
+	}
+	return s.pos - start
+}
+
+func (s *scanner) literal(word string) error {
+	if len(s.doc)-s.pos < len(word) || string(s.doc[s.pos:s.pos+len(word)]) != word {
+		return s.fail("invalid literal, expected " + word)
+	}
+	s.pos += len(word)
+	return nil
+}

@@ -1,0 +1,162 @@
+package rawjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestPick(t *testing.T) {
+	doc := []byte(` {"items":[{"id":1},{"id":2}], "meta":{"total":250,"page":{"n":3}},"next_cursor":"abc",` +
+		`"dup":1,"dup":[2], "esc\u0061ped":true, "list":[{"meta":1}]} `)
+	for _, tc := range []struct{ path, want string }{
+		{"items", `[{"id":1},{"id":2}]`},
+		{"meta.total", `250`},
+		{"meta.page.n", `3`},
+		{"meta.page", `{"n":3}`},
+		{"next_cursor", `"abc"`},
+		{"dup", `[2]`},        // the last value wins
+		{"escaped", `true`},   // keys compare decoded
+		{"missing", ``},       // absent
+		{"items.id", ``},      // paths do not run through arrays
+		{"next_cursor.x", ``}, // nor through strings
+		{"list.meta", ``},
+		{"", strings.TrimSpace(string(doc))},
+	} {
+		got, err := Pick(doc, tc.path)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.path, err)
+		}
+		if string(got[0]) != tc.want {
+			t.Errorf("%q: got %s, want %s", tc.path, got[0], tc.want)
+		}
+	}
+	// Several paths at once, sharing prefixes.
+	got, err := Pick(doc, "meta.total", "items", "meta.page.n", "meta")
+	if err != nil || string(got[0]) != "250" || string(got[1]) != `[{"id":1},{"id":2}]` || string(got[2]) != "3" ||
+		!strings.HasPrefix(string(got[3]), `{"total"`) {
+		t.Fatalf("several paths: %q, %v", got, err)
+	}
+}
+
+func TestPickRejectsWhatJSONRejects(t *testing.T) {
+	for _, doc := range []string{
+		``, ` `, `{`, `}`, `{"a"}`, `{"a":}`, `{"a":1,}`, `[1,]`, `[1 2]`, `{"a" 1}`, `{a:1}`, `01`, `1.`, `.5`, `-`, `1e`, `1e+`,
+		`"abc`, "\"a\x01b\"", `"\x"`, `"\u12"`, `"\u12G4"`, `tru`, `nul`, `falsey`, `{"a":1}x`, `[1]]`, `{"a":1}}`, `[`, `{"a":[}`,
+		strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1),
+	} {
+		_, err := Pick([]byte(doc), "a")
+		if json.Valid([]byte(doc)) {
+			t.Fatalf("%q: the test expects encoding/json to reject it", doc)
+		}
+		var se *SyntaxError
+		if !errors.As(err, &se) {
+			t.Errorf("%q: got %v, want a syntax error", doc, err)
+		}
+	}
+	for _, doc := range []string{
+		`0`, `-0.5e-7`, `1E+2`, `"\u00e9\n\"\\\/"`, `[]`, `{}`, ` [ { } , [ ] , null , true , false ] `, "\"caf\xc3\xa9\"", "\"\xff\"",
+		strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth),
+	} {
+		if _, err := Pick([]byte(doc), "a"); err != nil {
+			t.Errorf("%q: %v", doc, err)
+		}
+	}
+}
+
+func TestPickLimitsPaths(t *testing.T) {
+	if _, err := Pick([]byte(`{}`), make([]string, maxPaths+1)...); err == nil {
+		t.Fatal("more paths than the bit set holds were accepted")
+	}
+}
+
+// reference finds path the slow way: json.Unmarshal into maps, level by level.
+func reference(doc []byte, path string) json.RawMessage {
+	if path == "" {
+		return bytes.TrimSpace(doc)
+	}
+	value := json.RawMessage(doc)
+	for _, key := range strings.Split(path, ".") {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(value, &obj) != nil || obj == nil {
+			return nil
+		}
+		if value = obj[key]; value == nil {
+			return nil
+		}
+	}
+	return value
+}
+
+func FuzzPick(f *testing.F) {
+	for _, seed := range []struct{ doc, path string }{
+		{`{"items":[1,2],"next":"x"}`, "items"},
+		{`{"a":{"b":{"c":null}}}`, "a.b"},
+		{`{"a":{"b":1},"a":{"c":2}}`, "a.b"},
+		{`{"\u0061":1}`, "a"},
+		{"{\"\xff\":1}", "\uFFFD"},
+		{`[{"a":1}]`, "a"},
+		{`{"a":"b\"c"}`, "a"},
+		{` {"a" : 1e5 } `, "a"},
+		{`{"a":1,}`, "a"},
+	} {
+		f.Add([]byte(seed.doc), seed.path)
+	}
+	f.Fuzz(func(t *testing.T, doc []byte, path string) {
+		got, err := Pick(doc, path, "")
+		if valid := json.Valid(doc); valid != (err == nil) {
+			t.Fatalf("Pick error %v, json.Valid %v", err, valid)
+		}
+		if err != nil {
+			return
+		}
+		if want := reference(doc, path); !bytes.Equal(got[0], want) {
+			t.Fatalf("path %q: got %q, want %q", path, got[0], want)
+		}
+		if want := bytes.TrimSpace(doc); !bytes.Equal(got[1], want) {
+			t.Fatalf("whole document: got %q, want %q", got[1], want)
+		}
+	})
+}
+
+// page builds a provider-like page: a hundred records of about 1.6 KB each.
+func page() []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"items":[`)
+	for i := range 100 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"id":"mem_0000000000000001","name":{"given_name":"Ada","family_name":"Lovelace"},"emails":[{"type":"work","address":"ada@acme.test"}],` +
+			`"employment":{"start_date":"2021-03-01","status":"active","type":"full_time","title":"Engineer \"Lead\"","department":{"id":"dep_1","name":"R\u0026D"}},` +
+			`"compensation":{"rate":125000.5,"currency":"USD","per":"year"},"addresses":[{"line1":"1 Main St","city":"Springfield","postal_code":"12345"}],` +
+			`"custom_fields":[` + strings.Repeat(`{"id":"cf_1","value":"something long enough to matter"},`, 12) + `{"id":"cf_last","value":null}],"updated_at":"2026-02-19T10:00:00Z"}`)
+	}
+	b.WriteString(`],"next_cursor":"AAAAAAAAAGN3zMVLo376gL7E-VQ"}`)
+	return b.Bytes()
+}
+
+func BenchmarkPick(b *testing.B) {
+	doc := page()
+	b.Run("rawjson", func(b *testing.B) {
+		b.SetBytes(int64(len(doc)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Pick(doc, "items", "next_cursor"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding_json_maps", func(b *testing.B) {
+		b.SetBytes(int64(len(doc)))
+		b.ReportAllocs()
+		for b.Loop() {
+			var top map[string]json.RawMessage
+			if err := json.Unmarshal(doc, &top); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,66 @@
+package backend_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+)
+
+// BenchmarkActionCallStore measures the store work of one action call on each
+// backend: reading the account (its credentials unsealed), reading its
+// connector profile, and writing the request log entry.
+func BenchmarkActionCallStore(b *testing.B) {
+	for _, backend := range backendtest.All {
+		b.Run(backend.Name, func(b *testing.B) {
+			s := backend.Open(b, backendtest.TestKeys(b))
+			ctx := context.Background()
+			p, err := s.CreateProject(ctx, store.Project{Name: "bench"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: "JW",
+				ClientID: "id", ClientSecret: "secret", Environment: "sandbox", Enabled: true, EnabledActions: []string{"justworks_list_members"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			acc, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks",
+				OriginOwnerID: "o", OriginOwnerName: "O", Credentials: store.Credentials{AccessToken: "access", RefreshToken: "refresh",
+					Expiry: time.Now().Add(time.Hour), Obtained: time.Now(), Scopes: []string{"member.basic:read"}}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run("get_account", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := s.GetAccount(ctx, p.ID, acc.ID); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("get_profile", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := s.GetConnectorProfile(ctx, p.ID, prof.ID); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("create_request_log", func(b *testing.B) {
+				b.ReportAllocs()
+				now := time.Now()
+				entry := store.RequestLog{ProjectID: p.ID, RequestID: "req", AccountID: acc.ID, Provider: "justworks",
+					Action: "justworks_list_members", HTTPMethod: "GET", Path: "/v1/members", Status: 200, Success: true,
+					DurationMS: 4, StartTime: now, EndTime: now,
+					Steps: []store.LogStep{{Method: "GET", URL: "https://api.test/v1/members", Status: 200, DurationMS: 3, StartTime: now}}}
+				for b.Loop() {
+					if _, err := s.CreateRequestLog(ctx, entry); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
