@@ -131,13 +131,39 @@ func run(duration time.Duration, levels string) error {
 		if err != nil || n < 1 {
 			return fmt.Errorf("-concurrency: %q is not a positive number", level)
 		}
-		d := measure(n, duration, direct)
-		t := measure(n, duration, through)
-		fmt.Printf("%-12d %-9s %10.0f %10s %10s\n", n, "direct", d.rate, d.p50, d.p99)
-		fmt.Printf("%-12d %-9s %10.0f %10s %10s\n", n, "patchbay", t.rate, t.p50, t.p99)
-		fmt.Printf("%-12d %-9s %9.0f%% %10s\n\n", n, "ratio", 100*t.rate/d.rate, "+"+(t.p50-d.p50).String())
+		// The two paths take turns in short rounds, after a warm-up of each, so
+		// that drift on a shared machine (other processes, CPU frequency) falls
+		// on both alike rather than on whichever ran second.
+		measure(n, warmUp, direct)
+		measure(n, warmUp, through)
+		var d, t sample
+		for range rounds {
+			d.add(measure(n, duration/rounds, direct))
+			t.add(measure(n, duration/rounds, through))
+		}
+		df, tf := d.figures(), t.figures()
+		fmt.Printf("%-12d %-9s %10.0f %10s %10s\n", n, "direct", df.rate, df.p50, df.p99)
+		fmt.Printf("%-12d %-9s %10.0f %10s %10s\n", n, "patchbay", tf.rate, tf.p50, tf.p99)
+		fmt.Printf("%-12d %-9s %9.0f%% %10s\n\n", n, "ratio", 100*tf.rate/df.rate, "+"+(tf.p50-df.p50).String())
 	}
 	return nil
+}
+
+// Rounds per measurement, and the unmeasured warm-up before them.
+const (
+	rounds = 10
+	warmUp = time.Second
+)
+
+// sample gathers the latencies of several rounds.
+type sample struct {
+	latencies []time.Duration
+	elapsed   time.Duration
+}
+
+func (s *sample) add(other sample) {
+	s.latencies = append(s.latencies, other.latencies...)
+	s.elapsed += other.elapsed
 }
 
 type figures struct {
@@ -145,11 +171,20 @@ type figures struct {
 	p50, p99 time.Duration
 }
 
-// measure runs n callers for d and reports throughput and latency. Every caller
-// uses one shared client, as a service calling Patchbay or a provider would.
-func measure(n int, d time.Duration, build func(*http.Client) (*http.Request, error)) figures {
+func (s sample) figures() figures {
+	lat := slices.Clone(s.latencies)
+	slices.Sort(lat)
+	return figures{rate: float64(len(lat)) / s.elapsed.Seconds(), p50: lat[len(lat)/2].Round(10 * time.Microsecond),
+		p99: lat[len(lat)*99/100].Round(10 * time.Microsecond)}
+}
+
+// measure runs n callers for d and returns their latencies. Every caller uses
+// one shared client, as a service calling Patchbay or a provider would.
+func measure(n int, d time.Duration, build func(*http.Client) (*http.Request, error)) sample {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: n}}
-	deadline := time.Now().Add(d)
+	defer client.CloseIdleConnections()
+	start := time.Now()
+	deadline := start.Add(d)
 	var mu sync.Mutex
 	var lat []time.Duration
 	var wg sync.WaitGroup
@@ -161,7 +196,7 @@ func measure(n int, d time.Duration, build func(*http.Client) (*http.Request, er
 				if err != nil {
 					log.Fatal(err)
 				}
-				start := time.Now()
+				began := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
 					log.Fatal(err)
@@ -172,7 +207,7 @@ func measure(n int, d time.Duration, build func(*http.Client) (*http.Request, er
 				if resp.StatusCode != http.StatusOK {
 					log.Fatalf("%s answered %d", req.URL.Path, resp.StatusCode)
 				}
-				mine = append(mine, time.Since(start))
+				mine = append(mine, time.Since(began))
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
@@ -180,6 +215,5 @@ func measure(n int, d time.Duration, build func(*http.Client) (*http.Request, er
 		})
 	}
 	wg.Wait()
-	slices.Sort(lat)
-	return figures{rate: float64(len(lat)) / d.Seconds(), p50: lat[len(lat)/2].Round(10 * time.Microsecond), p99: lat[len(lat)*99/100].Round(10 * time.Microsecond)}
+	return sample{latencies: lat, elapsed: time.Since(start)}
 }

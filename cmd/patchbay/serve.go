@@ -108,8 +108,14 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 			return err
 		}
 	}
-	if err := <-served; err != nil {
-		return fmt.Errorf("serve: %w", err)
+	servErr := <-served
+	drainCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Drain(drainCtx); err != nil {
+		log.Warn("stopped before every request log was written", "err", err)
+	}
+	if servErr != nil {
+		return fmt.Errorf("serve: %w", servErr)
 	}
 	log.Info("stopped")
 	return nil

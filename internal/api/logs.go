@@ -99,6 +99,7 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, strings.Join(errs, "; "))
 		return
 	}
+	s.settleLogs(r)
 	logs, err := s.store.ListRequestLogs(r.Context(), callerKey(r.Context()).ProjectID, f)
 	if err != nil {
 		s.internalError(w, r, err)
@@ -118,7 +119,17 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"data": out, "next": next})
 }
 
+// settleLogs waits for the entries this node queued before r to be written, so
+// that a client reads its own calls back. Entries from other nodes show up as
+// soon as their writers get to them, which is a moment later.
+func (s *Server) settleLogs(r *http.Request) {
+	if err := s.logs.Flush(r.Context()); err != nil {
+		s.log.DebugContext(r.Context(), "request ended before the request logs were written", "err", err)
+	}
+}
+
 func (s *Server) getLog(w http.ResponseWriter, r *http.Request) {
+	s.settleLogs(r)
 	l, err := s.store.GetRequestLog(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "No request log "+r.PathValue("id")+" in this project")

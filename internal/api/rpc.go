@@ -83,18 +83,15 @@ func writeResult(w http.ResponseWriter, res actions.Result) {
 	w.Write([]byte(end))
 }
 
-// recordCall writes the request log entry of one action call. It holds no
+// recordCall queues the request log entry of one action call. It holds no
 // bodies, headers or tokens: only what was called, how it went and how long it took.
 func (s *Server) recordCall(r *http.Request, accountID, action string, trace actions.Trace, status int, started time.Time) {
 	ended := time.Now()
-	_, err := s.store.CreateRequestLog(r.Context(), store.RequestLog{
+	s.logs.Record(store.RequestLog{
 		ProjectID: callerKey(r.Context()).ProjectID, RequestID: requestID(r.Context()), AccountID: accountID,
 		Provider: trace.Provider, Action: action, HTTPMethod: trace.Method, Path: trace.Path, Status: status, Success: status < 400,
 		DurationMS: ended.Sub(started).Milliseconds(), StartTime: started, EndTime: ended, Steps: trace.Steps,
 	})
-	if err != nil {
-		s.log.WarnContext(r.Context(), "write request log", "err", err, "request_id", requestID(r.Context()))
-	}
 }
 
 // proxy answers POST /unified/proxy: a raw request to the account's provider.

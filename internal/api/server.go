@@ -22,6 +22,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/hub"
 	"github.com/patchbayhq/patchbay/internal/oauth"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
+	"github.com/patchbayhq/patchbay/internal/requestlog"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/tokens"
 )
@@ -61,6 +62,7 @@ type Server struct {
 	tokens       *tokens.Manager
 	httpClient   *http.Client
 	actions      *actions.Executor
+	logs         *requestlog.Writer
 	store        store.Store
 	registry     *connectors.Registry
 	publicURL    string
@@ -119,6 +121,7 @@ func New(o Options) *Server {
 	s.logRetention = cmp.Or(o.LogRetention, logRetention)
 	s.tokens = tokens.New(o.Store, o.Registry, s.site, s.httpClient, s.log)
 	s.metrics.registry.MustRegister(s.tokens.Collectors()...)
+	s.logs = requestlog.New(o.Store, s.log)
 	s.actions = actions.NewExecutor(o.Store, o.Registry, s.tokens, s.site, s.httpClient)
 	if o.ActionBudget > 0 {
 		s.actions.Budget = o.ActionBudget
@@ -132,6 +135,12 @@ func New(o Options) *Server {
 	}
 	s.handler = withRequestID(s.observe(s.recoverPanics(http.HandlerFunc(s.route))))
 	return s
+}
+
+// Drain waits for the request log entries still being written in the background.
+// Call it once the HTTP server has stopped taking requests.
+func (s *Server) Drain(ctx context.Context) error {
+	return s.logs.Flush(ctx)
 }
 
 func (s *Server) routes() {

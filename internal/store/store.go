@@ -317,8 +317,8 @@ type Store interface {
 	// only while the stored attempt is still pending; ErrStale otherwise.
 	UpdateConnectionAttempt(ctx context.Context, a ConnectionAttempt) (ConnectionAttempt, error)
 
-	// CreateRequestLog stores l, filling ID when empty.
-	CreateRequestLog(ctx context.Context, l RequestLog) (RequestLog, error)
+	// CreateRequestLogs stores logs in one transaction, filling each empty ID.
+	CreateRequestLogs(ctx context.Context, logs []RequestLog) error
 	// ListRequestLogs returns the project's logs matching f, newest first.
 	ListRequestLogs(ctx context.Context, projectID string, f LogFilter) ([]RequestLog, error)
 	GetRequestLog(ctx context.Context, projectID, id string) (RequestLog, error)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -13,21 +14,35 @@ func testRequestLogs(t *testing.T, db Database) {
 	ctx := context.Background()
 	a, b := mustProject(t, s, "A"), mustProject(t, s, "B")
 	base := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	var ids []string
+	var batch []store.RequestLog
 	for i := range 5 {
-		l, err := s.CreateRequestLog(ctx, store.RequestLog{ProjectID: a.ID, RequestID: "r", AccountID: []string{"acc1", "acc2"}[i%2],
+		batch = append(batch, store.RequestLog{ProjectID: a.ID, RequestID: "r", AccountID: []string{"acc1", "acc2"}[i%2],
 			Provider: "justworks", Action: []string{"justworks_get_company", "justworks_list_members"}[i%2], HTTPMethod: "GET", Path: "/v1/company",
 			Status: []int{200, 502}[i%2], Success: i%2 == 0, DurationMS: int64(i), StartTime: base.Add(time.Duration(i) * time.Minute),
 			EndTime: base.Add(time.Duration(i)*time.Minute + time.Second),
 			Steps:   []store.LogStep{{Method: "GET", URL: "https://api.test/v1/company", Status: 200, DurationMS: 3, StartTime: base}}})
-		if err != nil {
-			t.Fatal(err)
+	}
+	if err := s.CreateRequestLogs(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, l := range batch {
+		if l.ID == "" {
+			t.Fatal("CreateRequestLogs left an ID empty")
 		}
 		ids = append(ids, l.ID)
 	}
-	if _, err := s.CreateRequestLog(ctx, store.RequestLog{ProjectID: b.ID, RequestID: "r", AccountID: "x", Provider: "justworks", Action: "a",
-		HTTPMethod: "GET", Path: "/", Status: 200, Success: true, StartTime: base, EndTime: base}); err != nil {
+	if err := s.CreateRequestLogs(ctx, []store.RequestLog{{ProjectID: b.ID, RequestID: "r", AccountID: "x", Provider: "justworks", Action: "a",
+		HTTPMethod: "GET", Path: "/", Status: 200, Success: true, StartTime: base, EndTime: base}}); err != nil {
 		t.Fatal(err)
+	}
+	// A batch is all or nothing: one entry that cannot be stored (a repeated ID) keeps the others out too.
+	bad := []store.RequestLog{{ID: "log_batch_new", ProjectID: b.ID, StartTime: base, EndTime: base}, {ID: ids[0], ProjectID: b.ID, StartTime: base, EndTime: base}}
+	if err := s.CreateRequestLogs(ctx, bad); err == nil {
+		t.Fatal("a batch repeating a stored ID was accepted")
+	}
+	if _, err := s.GetRequestLog(ctx, b.ID, "log_batch_new"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a failed batch stored part of itself: %v", err)
 	}
 	all, err := s.ListRequestLogs(ctx, a.ID, store.LogFilter{})
 	if err != nil || len(all) != 5 || all[0].ID != ids[4] || len(all[0].Steps) != 1 || all[0].Steps[0].URL != "https://api.test/v1/company" {

@@ -1,0 +1,133 @@
+package requestlog_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/requestlog"
+	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
+)
+
+func entry(projectID string, i int) store.RequestLog {
+	now := time.Now()
+	return store.RequestLog{ProjectID: projectID, RequestID: fmt.Sprintf("req-%d", i), AccountID: "acc", Provider: "justworks",
+		Action: "justworks_list_members", HTTPMethod: "GET", Path: "/v1/members", Status: 200, Success: true, StartTime: now, EndTime: now}
+}
+
+// After Flush, every entry recorded before it is stored, exactly once, however
+// many callers recorded at the same time (more than one batch's worth).
+func TestFlushSeesEveryRecordedEntry(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		p, err := s.CreateProject(ctx, store.Project{Name: "logs"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := requestlog.New(s, slog.Default())
+		const callers, each = 20, 150
+		var wg sync.WaitGroup
+		for c := range callers {
+			wg.Go(func() {
+				for i := range each {
+					w.Record(entry(p.ID, c*each+i))
+				}
+			})
+		}
+		wg.Wait()
+		if err := w.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		f := store.LogFilter{Limit: 1000}
+		for {
+			page, err := s.ListRequestLogs(ctx, p.ID, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range page {
+				if seen[l.RequestID] {
+					t.Fatalf("%s stored twice", l.RequestID)
+				}
+				seen[l.RequestID] = true
+			}
+			if len(page) < f.Limit {
+				break
+			}
+			f.AfterTime, f.AfterID = page[len(page)-1].StartTime, page[len(page)-1].ID
+		}
+		if len(seen) != callers*each {
+			t.Fatalf("%d entries stored, want %d", len(seen), callers*each)
+		}
+		// An idle writer flushes at once.
+		if err := w.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// A batch the database refuses is reported in the log, and Flush still returns.
+func TestFailedWritesAreLoggedNotHung(t *testing.T) {
+	s := backendtest.SQLite.Open(t, backendtest.TestKeys(t))
+	var out bytes.Buffer
+	var mu sync.Mutex
+	w := requestlog.New(s, slog.New(slog.NewTextHandler(&lockedWriter{w: &out, mu: &mu}, nil)))
+	w.Record(entry("prj_that_does_not_exist", 1)) // the foreign key refuses it
+	if err := w.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(out.String(), "write request logs: entries lost") || !strings.Contains(out.String(), "entries=1") {
+		t.Fatalf("the failed write was not reported: %q", out.String())
+	}
+}
+
+// Flush gives up when its context ends.
+func TestFlushHonoursItsContext(t *testing.T) {
+	s := backendtest.SQLite.Open(t, backendtest.TestKeys(t))
+	p, err := s.CreateProject(context.Background(), store.Project{Name: "logs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := requestlog.New(s, slog.Default())
+	// Hold SQLite's write lock so the writer cannot finish.
+	tx, err := s.DB().Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`DELETE FROM request_logs WHERE id = 'none'`); err != nil {
+		t.Fatal(err)
+	}
+	w.Record(entry(p.ID, 1))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := w.Flush(ctx); err != context.DeadlineExceeded {
+		t.Fatalf("Flush with the database locked: %v, want the deadline", err)
+	}
+	tx.Rollback()
+	if err := w.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ListRequestLogs(context.Background(), p.ID, store.LogFilter{}); len(got) != 1 {
+		t.Fatalf("%d entries after the lock was released, want 1", len(got))
+	}
+}
+
+type lockedWriter struct {
+	w  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
