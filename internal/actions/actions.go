@@ -147,19 +147,19 @@ func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Req
 		return Result{}, fail(http.StatusBadRequest, "%v", err)
 	}
 
-	status, header, body, err := e.call(ctx, c, action, target, req.Body, a, trace)
+	ans, err := e.call(ctx, c, action, target, req.Body, a, trace, resultPaths(c, action))
 	if err != nil {
 		return Result{}, err
 	}
-	if status/100 != 2 {
+	if ans.status/100 != 2 {
 		var raw any
-		if json.Unmarshal(body, &raw) != nil {
-			raw = string(body)
+		if json.Unmarshal(ans.body, &raw) != nil {
+			raw = string(ans.body)
 		}
-		return Result{}, &Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("%s answered %d", c.Name, status),
-			ProviderErrors: []ProviderError{{Status: status, URL: redactURL(target), Raw: raw, Header: map[string]string{"content-type": header.Get("Content-Type")}}}}
+		return Result{}, &Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("%s answered %d", c.Name, ans.status),
+			ProviderErrors: []ProviderError{{Status: ans.status, URL: redactURL(target), Raw: raw, Header: map[string]string{"content-type": ans.header.Get("Content-Type")}}}}
 	}
-	return result(c, action, req, body)
+	return result(c, action, req, ans)
 }
 
 // account loads a callable account with its connector and profile.
@@ -212,19 +212,30 @@ func (e *Executor) Proxy(ctx context.Context, projectID, accountID, method, path
 		return ProxyResult{}, fail(http.StatusBadRequest, "path: must be a path on %s's API, such as /v1/company", c.Name)
 	}
 	trace.Method, trace.Path = method, target.Path
-	status, header, raw, err := e.call(ctx, c, &connectors.Action{ID: "proxy", Method: method}, target.String(), body, a, trace)
+	ans, err := e.call(ctx, c, &connectors.Action{ID: "proxy", Method: method}, target.String(), body, a, trace, nil)
 	if err != nil {
 		return ProxyResult{}, err
 	}
-	var data any = string(raw)
-	if json.Valid(raw) {
-		data = json.RawMessage(raw)
+	var data any = string(ans.body)
+	if json.Valid(ans.body) {
+		data = json.RawMessage(ans.body)
 	}
-	res := ProxyResult{Status: status, Headers: map[string]string{"content-type": header.Get("Content-Type")}, Data: data}
-	if status/100 != 2 {
-		res.ProviderErrors = []ProviderError{{Status: status, URL: redactURL(target.String()), Raw: data}}
+	res := ProxyResult{Status: ans.status, Headers: map[string]string{"content-type": ans.header.Get("Content-Type")}, Data: data}
+	if ans.status/100 != 2 {
+		res.ProviderErrors = []ProviderError{{Status: ans.status, URL: redactURL(target.String()), Raw: data}}
 	}
 	return res, nil
+}
+
+// answer is one provider response, its body read to the end.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+	// found holds the values at the paths call was asked for, when the answer
+	// is a success; malformed says why they could not be found.
+	found     []json.RawMessage
+	malformed error
 }
 
 // call sends the request with a valid token. It waits for the connector's rate
@@ -232,18 +243,19 @@ func (e *Executor) Proxy(ctx context.Context, projectID, accountID, method, path
 // 401, and retries 429, 502, 503, 504 and network failures (honouring
 // Retry-After, else exponential backoff with jitter) when the request is safe to
 // repeat: reads, and writes the provider deduplicates (Idempotent). When
-// retries or the time budget run out it answers 408 with Retry-After.
+// retries or the time budget run out it answers 408 with Retry-After. A
+// successful answer's body is searched for paths while it arrives.
 func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *connectors.Action, target string, body any,
-	a store.Account, trace *Trace) (int, http.Header, []byte, error) {
+	a store.Account, trace *Trace, paths []string) (answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.Budget)
 	defer cancel()
 	projectID, accountID := a.ProjectID, a.ID
 	a, err := e.tokens.Token(ctx, a)
 	if errors.Is(err, tokens.ErrReauthorize) {
-		return 0, nil, nil, fail(http.StatusPreconditionFailed, "Account %s needs re-authorization: link it again through the Hub", accountID)
+		return answer{}, fail(http.StatusPreconditionFailed, "Account %s needs re-authorization: link it again through the Hub", accountID)
 	}
 	if err != nil {
-		return 0, nil, nil, fail(http.StatusBadGateway, "Could not get a valid token from %s: %v", c.Name, err)
+		return answer{}, fail(http.StatusBadGateway, "Could not get a valid token from %s: %v", c.Name, err)
 	}
 	retryable := action.Method == http.MethodGet || action.Idempotent
 	limiter := e.limiter(c)
@@ -251,50 +263,50 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 	for attempt := 1; ; attempt++ {
 		if limiter != nil {
 			if err := limiter.Wait(ctx, accountID); err != nil {
-				return 0, nil, nil, timedOut(c, 0)
+				return answer{}, timedOut(c, 0)
 			}
 		}
 		started := time.Now()
-		status, header, raw, err := e.send(ctx, action.Method, target, body, a.Credentials.AccessToken)
-		trace.Steps = append(trace.Steps, store.LogStep{Method: action.Method, URL: redactURL(target), Status: status,
+		ans, err := e.send(ctx, action.Method, target, body, a.Credentials.AccessToken, paths)
+		trace.Steps = append(trace.Steps, store.LogStep{Method: action.Method, URL: redactURL(target), Status: ans.status,
 			DurationMS: time.Since(started).Milliseconds(), StartTime: started.UTC()})
-		if err == nil && status == http.StatusUnauthorized && !refreshed {
+		if err == nil && ans.status == http.StatusUnauthorized && !refreshed {
 			// The provider rejected the token early (revoked or rotated elsewhere): refresh once, retry once.
 			refreshed = true
 			if a, err = e.tokens.AfterUnauthorized(ctx, projectID, accountID, a.Credentials.AccessToken); err != nil {
 				if errors.Is(err, tokens.ErrReauthorize) {
-					return 0, nil, nil, fail(http.StatusPreconditionFailed, "Account %s needs re-authorization: link it again through the Hub", accountID)
+					return answer{}, fail(http.StatusPreconditionFailed, "Account %s needs re-authorization: link it again through the Hub", accountID)
 				}
-				return 0, nil, nil, fail(http.StatusBadGateway, "Could not refresh the token at %s: %v", c.Name, err)
+				return answer{}, fail(http.StatusBadGateway, "Could not refresh the token at %s: %v", c.Name, err)
 			}
 			attempt--
 			continue
 		}
-		transient := err != nil || status == http.StatusTooManyRequests || status == http.StatusBadGateway ||
-			status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
+		transient := err != nil || ans.status == http.StatusTooManyRequests || ans.status == http.StatusBadGateway ||
+			ans.status == http.StatusServiceUnavailable || ans.status == http.StatusGatewayTimeout
 		if !transient {
-			return status, header, raw, nil
+			return ans, nil
 		}
 		if !retryable {
 			if err != nil {
-				return 0, nil, nil, &Error{Status: http.StatusBadGateway, Message: c.Name + " could not be reached: " + err.Error(),
+				return answer{}, &Error{Status: http.StatusBadGateway, Message: c.Name + " could not be reached: " + err.Error(),
 					ProviderErrors: []ProviderError{{URL: redactURL(target)}}}
 			}
-			return status, header, raw, nil
+			return ans, nil
 		}
-		wait := retryAfter(header)
+		wait := retryAfter(ans.header)
 		if wait == 0 {
 			wait = e.Backoff << (attempt - 1)
 			wait += time.Duration(rand.Int64N(int64(wait)/2 + 1))
 		}
 		deadline, _ := ctx.Deadline()
 		if attempt >= e.Attempts || time.Now().Add(wait).After(deadline) {
-			return 0, nil, nil, timedOut(c, int(retryAfter(header).Seconds()))
+			return answer{}, timedOut(c, int(retryAfter(ans.header).Seconds()))
 		}
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return 0, nil, nil, timedOut(c, 0)
+			return answer{}, timedOut(c, 0)
 		}
 	}
 }
@@ -481,18 +493,18 @@ func scalar(v any) string {
 	}
 }
 
-func (e *Executor) send(ctx context.Context, method, target string, body any, accessToken string) (int, http.Header, []byte, error) {
+func (e *Executor) send(ctx context.Context, method, target string, body any, accessToken string, paths []string) (answer, error) {
 	var reader io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
 		if err != nil {
-			return 0, nil, nil, err
+			return answer{}, err
 		}
 		reader = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, reader)
 	if err != nil {
-		return 0, nil, nil, err
+		return answer{}, err
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
 	req.Header.Set("Accept", "application/json")
@@ -501,57 +513,64 @@ func (e *Executor) send(ctx context.Context, method, target string, body any, ac
 	}
 	resp, err := e.http.Do(req)
 	if err != nil {
-		return 0, nil, nil, err
+		return answer{}, err
 	}
 	defer resp.Body.Close()
-	raw, err := readBody(resp)
-	return resp.StatusCode, resp.Header, raw, err
+	ans := answer{status: resp.StatusCode, header: resp.Header}
+	if len(paths) == 0 || resp.StatusCode/100 != 2 {
+		ans.body, err = readBody(resp)
+		return ans, err
+	}
+	ans.body, ans.found, err = rawjson.Read(resp.Body, maxBody, paths...)
+	if _, bad := errors.AsType[*rawjson.SyntaxError](err); bad {
+		ans.malformed, err = err, nil
+	}
+	return ans, err
 }
 
 // maxBody bounds a provider answer Patchbay reads: far above any page of records.
 const maxBody = 32 << 20
 
-// readBody reads a provider answer in one allocation when its length is known,
-// and otherwise from a buffer sized for a page of records rather than io.ReadAll's
-// 512 bytes, which a 100-record page would outgrow (and copy) a dozen times.
+// readBody reads a provider answer in one allocation when its length is known.
 func readBody(resp *http.Response) ([]byte, error) {
 	if n := resp.ContentLength; n >= 0 && n <= maxBody {
 		raw := make([]byte, n)
 		_, err := io.ReadFull(resp.Body, raw)
 		return raw, err
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, 64<<10))
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody))
-	return buf.Bytes(), err
+	return io.ReadAll(io.LimitReader(resp.Body, maxBody))
 }
 
-// result extracts the records and the next page's continuation value. The
-// records are passed on as the provider's own bytes: decoding and re-encoding a
-// page of a hundred records would cost more than everything else Patchbay does
-// for the call.
-func result(c *connectors.Connector, action *connectors.Action, req Request, body []byte) (Result, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return Result{}, nil
+// resultPaths are the places in a successful answer that result reads: the
+// records, and for a list the value that tells whether another page follows.
+func resultPaths(c *connectors.Connector, action *connectors.Action) []string {
+	if p := c.API.Pagination; action.Paginated && p != nil {
+		return []string{action.Data, p.ContinuationField()}
 	}
+	return []string{action.Data}
+}
+
+// result turns a successful answer into the records and the next page's
+// continuation value. The records are passed on as the provider's own bytes:
+// decoding and re-encoding a page of a hundred records would cost more than
+// everything else Patchbay does for the call.
+func result(c *connectors.Connector, action *connectors.Action, req Request, ans answer) (Result, error) {
+	if len(bytes.TrimSpace(ans.body)) == 0 {
+		return Result{}, nil // 204 No Content, or an empty 200
+	}
+	if ans.malformed != nil {
+		return Result{}, &Error{Status: http.StatusBadGateway, Message: c.Name + " answered with malformed JSON: " + ans.malformed.Error(),
+			ProviderErrors: []ProviderError{{Status: ans.status, Raw: truncate(string(ans.body))}}}
+	}
+	res := Result{Data: ans.found[0]}
 	p := c.API.Pagination
-	paged := action.Paginated && p != nil
-	var continuation string
-	if paged {
-		continuation = p.ContinuationField()
-	}
-	found, err := rawjson.Pick(body, action.Data, continuation)
-	if err != nil {
-		return Result{}, &Error{Status: http.StatusBadGateway, Message: c.Name + " answered with malformed JSON: " + err.Error(),
-			ProviderErrors: []ProviderError{{Status: http.StatusOK, Raw: truncate(string(body))}}}
-	}
-	res := Result{Data: found[0]}
-	if !paged || found[1] == nil {
+	if len(ans.found) < 2 || ans.found[1] == nil {
 		return res, nil
 	}
 	switch p.Style {
 	case "cursor":
 		var next string
-		if json.Unmarshal(found[1], &next) == nil && next != "" {
+		if json.Unmarshal(ans.found[1], &next) == nil && next != "" {
 			res.Next = wrapNext(action.ID, next)
 		}
 	case "page":
@@ -562,7 +581,7 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, bod
 			}
 		}
 		var total float64
-		if json.Unmarshal(found[1], &total) == nil && float64(current) < total {
+		if json.Unmarshal(ans.found[1], &total) == nil && float64(current) < total {
 			res.Next = wrapNext(action.ID, strconv.Itoa(current+1))
 		}
 	}

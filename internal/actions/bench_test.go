@@ -1,11 +1,13 @@
 package actions
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/rawjson"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 )
 
@@ -57,15 +59,22 @@ func BenchmarkBuildRequest(b *testing.B) {
 	}
 }
 
-// BenchmarkResult measures finding the records and the cursor in a page of 100
-// members (about 160 KB), which pass through without being decoded.
+// BenchmarkResult measures reading a page of 100 members (about 160 KB) and
+// finding the records and the cursor in it; the records pass through without
+// being decoded.
 func BenchmarkResult(b *testing.B) {
 	c, action, page := listMembers(b)
 	req := Request{Action: action.ID, Query: map[string]any{}}
+	paths := resultPaths(c, action)
 	b.SetBytes(int64(len(page)))
 	b.ReportAllocs()
 	for b.Loop() {
-		res, err := result(c, action, req, page)
+		ans := answer{status: http.StatusOK}
+		var err error
+		if ans.body, ans.found, err = rawjson.Read(bytes.NewReader(page), maxBody, paths...); err != nil {
+			b.Fatal(err)
+		}
+		res, err := result(c, action, req, ans)
 		if err != nil || res.Next == nil {
 			b.Fatalf("result: next %v, %v", res.Next, err)
 		}

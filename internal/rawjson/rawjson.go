@@ -8,7 +8,9 @@ package rawjson
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/bits"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -25,10 +27,37 @@ const maxPaths = 64
 // something other than an object, gives nil. When a key repeats, its last value
 // wins, as with json.Unmarshal. The values share doc's memory.
 func Pick(doc []byte, paths ...string) ([]json.RawMessage, error) {
+	s := scanner{doc: doc}
+	return s.pick(paths)
+}
+
+// Read is Pick for a document still arriving: it scans what r has delivered
+// while the rest is on its way, so that a large page costs little more than its
+// transfer. It reads r to the end, at most limit (> 0) bytes, and returns the
+// whole document with the values.
+func Read(r io.Reader, limit int, paths ...string) ([]byte, []json.RawMessage, error) {
+	s := scanner{doc: make([]byte, 0, 64<<10), src: r, limit: limit}
+	values, err := s.pick(paths)
+	return s.doc, values, err
+}
+
+type scanner struct {
+	doc   []byte
+	pos   int
+	src   io.Reader // where more of doc comes from; nil when doc is whole
+	limit int       // the most src may deliver
+	err   error     // why src stopped: io.EOF once it is read to the end
+
+	paths [][]string // the non-empty paths, split at dots
+	index []int      // paths[i] is the index[i]th argument of Pick
+	spans [][2]int   // where each path's value sits in doc; doc may still move
+}
+
+func (s *scanner) pick(paths []string) ([]json.RawMessage, error) {
 	if len(paths) > maxPaths {
 		return nil, fmt.Errorf("rawjson: at most %d paths at once, got %d", maxPaths, len(paths))
 	}
-	s := scanner{doc: doc, out: make([]json.RawMessage, len(paths))}
+	s.spans = make([][2]int, len(paths))
 	var live uint64
 	var whole []int
 	for i, p := range paths {
@@ -43,25 +72,78 @@ func Pick(doc []byte, paths ...string) ([]json.RawMessage, error) {
 	s.space()
 	start := s.pos
 	if err := s.value(0, live); err != nil {
-		return nil, err
+		return nil, s.readFailure(err)
 	}
 	end := s.pos
 	s.space()
-	if s.pos < len(doc) {
+	if s.ensure(1) {
 		return nil, s.fail("unexpected data after the top-level value")
 	}
-	for _, i := range whole {
-		s.out[i] = doc[start:end]
+	if s.err != nil && s.err != io.EOF {
+		return nil, s.err
 	}
-	return s.out, nil
+	for _, i := range whole {
+		s.spans[i] = [2]int{start, end}
+	}
+	out := make([]json.RawMessage, len(paths))
+	for i, sp := range s.spans {
+		if sp[1] > 0 {
+			out[i] = s.doc[sp[0]:sp[1]]
+		}
+	}
+	return out, nil
 }
 
-type scanner struct {
-	doc   []byte
-	pos   int
-	paths [][]string // the non-empty paths, split at dots
-	index []int      // paths[i] is the index[i]th argument of Pick
-	out   []json.RawMessage
+// readFailure prefers the reason src stopped early to the syntax error it caused.
+func (s *scanner) readFailure(err error) error {
+	if s.err != nil && s.err != io.EOF {
+		return s.err
+	}
+	return err
+}
+
+// more reads what src has ready into doc, reporting whether anything arrived.
+// It reads one byte past limit, to tell a document of exactly limit bytes from
+// a longer one.
+func (s *scanner) more() bool {
+	if s.src == nil || s.err != nil {
+		return false
+	}
+	if len(s.doc) > s.limit {
+		s.err = fmt.Errorf("rawjson: document larger than %d bytes", s.limit)
+		return false
+	}
+	if len(s.doc) == cap(s.doc) {
+		s.doc = slices.Grow(s.doc, max(len(s.doc), 4<<10))
+	}
+	for {
+		n, err := s.src.Read(s.doc[len(s.doc):min(cap(s.doc), s.limit+1)])
+		s.doc = s.doc[:len(s.doc)+n]
+		if err != nil {
+			s.err = err
+			return n > 0
+		}
+		if n > 0 {
+			return true
+		}
+	}
+}
+
+// ensure reports whether n bytes from pos are in doc, reading them if needed.
+func (s *scanner) ensure(n int) bool {
+	return len(s.doc)-s.pos >= n || s.fill(n)
+}
+
+// fill is ensure's slow path, kept out of line so that ensure itself inlines.
+//
+//go:noinline
+func (s *scanner) fill(n int) bool {
+	for len(s.doc)-s.pos < n {
+		if !s.more() {
+			return false
+		}
+	}
+	return true
 }
 
 // SyntaxError says where a document stops being JSON.
@@ -77,17 +159,22 @@ func (e *SyntaxError) Error() string {
 func (s *scanner) fail(reason string) error { return &SyntaxError{Offset: s.pos, Reason: reason} }
 
 func (s *scanner) space() {
-	i := s.pos
-	for i < len(s.doc) && (s.doc[i] == ' ' || s.doc[i] == '\t' || s.doc[i] == '\n' || s.doc[i] == '\r') {
-		i++
+	for {
+		i, doc := s.pos, s.doc
+		for i < len(doc) && (doc[i] == ' ' || doc[i] == '\t' || doc[i] == '\n' || doc[i] == '\r') {
+			i++
+		}
+		s.pos = i
+		if i < len(doc) || !s.more() {
+			return
+		}
 	}
-	s.pos = i
 }
 
 // value scans one value at nesting depth depth. live holds the paths whose
 // first depth keys led here.
 func (s *scanner) value(depth int, live uint64) error {
-	if s.pos >= len(s.doc) {
+	if !s.ensure(1) {
 		return s.fail("unexpected end of input")
 	}
 	switch c := s.doc[s.pos]; {
@@ -117,12 +204,12 @@ func (s *scanner) object(depth int, live uint64) error {
 	}
 	s.pos++ // {
 	s.space()
-	if s.pos < len(s.doc) && s.doc[s.pos] == '}' {
+	if s.ensure(1) && s.doc[s.pos] == '}' {
 		s.pos++
 		return nil
 	}
 	for {
-		if s.pos >= len(s.doc) || s.doc[s.pos] != '"' {
+		if !s.ensure(1) || s.doc[s.pos] != '"' {
 			return s.fail("expected a string key")
 		}
 		key, err := s.str()
@@ -130,14 +217,14 @@ func (s *scanner) object(depth int, live uint64) error {
 			return err
 		}
 		s.space()
-		if s.pos >= len(s.doc) || s.doc[s.pos] != ':' {
+		if !s.ensure(1) || s.doc[s.pos] != ':' {
 			return s.fail("expected ':' after an object key")
 		}
 		s.pos++
 		s.space()
 		next, ends := s.follow(depth-1, key, live)
 		for set := next | ends; set != 0; set &= set - 1 {
-			s.out[s.index[bits.TrailingZeros64(set)]] = nil // a repeated key replaces what its first value held
+			s.spans[s.index[bits.TrailingZeros64(set)]] = [2]int{} // a repeated key replaces what its first value held
 		}
 		start := s.pos
 		if err := s.value(depth, next); err != nil {
@@ -145,10 +232,10 @@ func (s *scanner) object(depth int, live uint64) error {
 		}
 		for ; ends != 0; ends &= ends - 1 {
 			i := bits.TrailingZeros64(ends)
-			s.out[s.index[i]] = s.doc[start:s.pos]
+			s.spans[s.index[i]] = [2]int{start, s.pos}
 		}
 		s.space()
-		if s.pos >= len(s.doc) {
+		if !s.ensure(1) {
 			return s.fail("unexpected end of input in an object")
 		}
 		switch s.doc[s.pos] {
@@ -211,7 +298,7 @@ func (s *scanner) array(depth int) error {
 	}
 	s.pos++ // [
 	s.space()
-	if s.pos < len(s.doc) && s.doc[s.pos] == ']' {
+	if s.ensure(1) && s.doc[s.pos] == ']' {
 		s.pos++
 		return nil
 	}
@@ -220,7 +307,7 @@ func (s *scanner) array(depth int) error {
 			return err
 		}
 		s.space()
-		if s.pos >= len(s.doc) {
+		if !s.ensure(1) {
 			return s.fail("unexpected end of input in an array")
 		}
 		switch s.doc[s.pos] {
@@ -249,17 +336,19 @@ var plain = func() (t [256]bool) {
 func (s *scanner) str() ([]byte, error) {
 	start := s.pos
 	s.pos++ // opening quote
-	doc := s.doc
 	for {
-		i := s.pos
+		i, doc := s.pos, s.doc
 		for i < len(doc) && plain[doc[i]] {
 			i++
 		}
 		s.pos = i
-		if s.pos >= len(s.doc) {
-			return nil, s.fail("unterminated string")
+		if i == len(doc) {
+			if !s.more() {
+				return nil, s.fail("unterminated string")
+			}
+			continue
 		}
-		switch c := s.doc[s.pos]; c {
+		switch doc[i] {
 		case '"':
 			s.pos++
 			return s.doc[start:s.pos], nil
@@ -275,7 +364,7 @@ func (s *scanner) str() ([]byte, error) {
 
 func (s *scanner) escape() error {
 	s.pos++ // backslash
-	if s.pos >= len(s.doc) {
+	if !s.ensure(1) {
 		return s.fail("unterminated string")
 	}
 	switch s.doc[s.pos] {
@@ -285,7 +374,7 @@ func (s *scanner) escape() error {
 	case 'u':
 		s.pos++
 		for range 4 {
-			if s.pos >= len(s.doc) || !isHex(s.doc[s.pos]) {
+			if !s.ensure(1) || !isHex(s.doc[s.pos]) {
 				return s.fail(`\u needs four hex digits`)
 			}
 			s.pos++
@@ -305,20 +394,20 @@ func (s *scanner) number() error {
 		s.pos++
 	}
 	switch {
-	case s.pos < len(s.doc) && s.doc[s.pos] == '0':
+	case s.ensure(1) && s.doc[s.pos] == '0':
 		s.pos++
 	case s.digits() == 0:
 		return s.fail("a number needs digits")
 	}
-	if s.pos < len(s.doc) && s.doc[s.pos] == '.' {
+	if s.ensure(1) && s.doc[s.pos] == '.' {
 		s.pos++
 		if s.digits() == 0 {
 			return s.fail("a number needs digits after '.'")
 		}
 	}
-	if s.pos < len(s.doc) && (s.doc[s.pos] == 'e' || s.doc[s.pos] == 'E') {
+	if s.ensure(1) && (s.doc[s.pos] == 'e' || s.doc[s.pos] == 'E') {
 		s.pos++
-		if s.pos < len(s.doc) && (s.doc[s.pos] == '+' || s.doc[s.pos] == '-') {
+		if s.ensure(1) && (s.doc[s.pos] == '+' || s.doc[s.pos] == '-') {
 			s.pos++
 		}
 		if s.digits() == 0 {
@@ -330,14 +419,20 @@ func (s *scanner) number() error {
 
 func (s *scanner) digits() int {
 	start := s.pos
-	for s.pos < len(s.doc) && s.doc[s.pos] >= '0' && s.doc[s.pos] <= '9' {
-		s.pos++
+	for {
+		i, doc := s.pos, s.doc
+		for i < len(doc) && doc[i] >= '0' && doc[i] <= '9' {
+			i++
+		}
+		s.pos = i
+		if i < len(doc) || !s.more() {
+			return s.pos - start
+		}
 	}
-	return s.pos - start
 }
 
 func (s *scanner) literal(word string) error {
-	if len(s.doc)-s.pos < len(word) || string(s.doc[s.pos:s.pos+len(word)]) != word {
+	if !s.ensure(len(word)) || string(s.doc[s.pos:s.pos+len(word)]) != word {
 		return s.fail("invalid literal, expected " + word)
 	}
 	s.pos += len(word)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestPick(t *testing.T) {
@@ -118,7 +120,36 @@ func FuzzPick(f *testing.F) {
 		if want := bytes.TrimSpace(doc); !bytes.Equal(got[1], want) {
 			t.Fatalf("whole document: got %q, want %q", got[1], want)
 		}
+		// Read finds the same, however the document arrives.
+		for name, r := range map[string]io.Reader{
+			"whole":        bytes.NewReader(doc),
+			"byte by byte": iotest.OneByteReader(bytes.NewReader(doc)),
+			"in halves":    iotest.HalfReader(bytes.NewReader(doc)),
+		} {
+			read, values, err := Read(r, len(doc)+1, path, "")
+			if err != nil || !bytes.Equal(read, doc) || !bytes.Equal(values[0], got[0]) || !bytes.Equal(values[1], got[1]) {
+				t.Fatalf("Read %s: %q %q, %v; Pick found %q", name, read, values, err, got)
+			}
+		}
 	})
+}
+
+func TestReadLimitsAndReadErrors(t *testing.T) {
+	doc := []byte(`{"items":[1,2,3],"next":"x"}`)
+	if _, values, err := Read(bytes.NewReader(doc), len(doc), "items"); err != nil || string(values[0]) != "[1,2,3]" {
+		t.Fatalf("a document of exactly the limit: %q, %v", values, err)
+	}
+	if _, _, err := Read(bytes.NewReader(doc), len(doc)-1, "items"); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("a document over the limit: %v", err)
+	}
+	broken := io.MultiReader(bytes.NewReader(doc[:10]), iotest.ErrReader(io.ErrUnexpectedEOF))
+	if _, _, err := Read(broken, 1<<20, "items"); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("a connection cut mid-document: %v, want the read error", err)
+	}
+	var se *SyntaxError
+	if _, _, err := Read(strings.NewReader(`{"items":[1,}`), 1<<20, "items"); !errors.As(err, &se) {
+		t.Fatalf("malformed: %v, want a syntax error", err)
+	}
 }
 
 // page builds a provider-like page: a hundred records of about 1.6 KB each.
@@ -140,6 +171,15 @@ func page() []byte {
 
 func BenchmarkPick(b *testing.B) {
 	doc := page()
+	b.Run("rawjson_read", func(b *testing.B) {
+		b.SetBytes(int64(len(doc)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := Read(bytes.NewReader(doc), 1<<20, "items", "next_cursor"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("rawjson", func(b *testing.B) {
 		b.SetBytes(int64(len(doc)))
 		b.ReportAllocs()
