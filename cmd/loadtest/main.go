@@ -1,12 +1,17 @@
-// Command loadtest measures what Patchbay adds to a provider call. In one run it
-// sends justworks_list_members (one page of 100) through POST /actions/rpc and,
-// with the same HTTP client settings, straight to the Justworks simulator, and
-// prints requests per second and p50/p99 latency for both.
+// Command loadtest measures what Patchbay adds to a provider call. It runs the
+// Justworks simulator and Patchbay as separate processes, as they would be in
+// production (a provider elsewhere, Patchbay a service of its own), and from
+// this process sends justworks_list_members (one page of 100) both through
+// POST /actions/rpc and, with the same HTTP client settings, straight to the
+// simulator. It prints requests per second and p50/p99 latency for both.
 //
 //	go run ./cmd/loadtest -duration 10s -concurrency 1,64
+//
+// Run it from the repository root: it builds the patchbay binary first.
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,21 +19,18 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime/pprof"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/patchbayhq/patchbay/internal/api"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
-	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -38,16 +40,7 @@ import (
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each measurement runs")
 	levels := flag.String("concurrency", "1,64", "comma-separated numbers of concurrent callers")
-	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
-	if *profile != "" {
-		f, err := os.Create(*profile)
-		if err != nil {
-			log.Fatal(err)
-		}
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
-	}
 	if err := run(*duration, *levels); err != nil {
 		log.Print(err)
 		os.Exit(1)
@@ -55,76 +48,69 @@ func main() {
 }
 
 func run(duration time.Duration, levels string) error {
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	dir, err := os.MkdirTemp("", "patchbay-load")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	key, _ := secrets.GenerateKey("load")
-	ring, _ := secrets.NewKeyring(key)
-	s, _, err := backend.Open(ctx, "sqlite:"+filepath.Join(dir, "patchbay.db"), ring)
+
+	fmt.Println("building patchbay …")
+	bin := filepath.Join(dir, "patchbay")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/patchbay").CombinedOutput(); err != nil {
+		return fmt.Errorf("build patchbay (run loadtest from the repository root): %v\n%s", err, out)
+	}
+
+	fmt.Println("starting the Justworks simulator …")
+	out, err := start(ctx, dir, bin, regexp.MustCompile(`base URL:\s+(\S+)/justworks`),
+		"sandbox", "--listen", "127.0.0.1:0", "--members", "1000", "--seed", "1")
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	registry, err := connectors.Embedded()
-	if err != nil {
-		return err
-	}
-	sb, err := sandbox.New(sandbox.Options{Seed: 1, Members: 1000, NoRateLimit: true})
-	if err != nil {
-		return err
-	}
-	srv := httptest.NewServer(nil)
-	defer srv.Close()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv.Config.Handler = api.New(api.Options{Store: s, Registry: registry, PublicURL: srv.URL, Sandbox: sb.Handler(), Logger: quiet,
-		KeyRateLimit: 1 << 30}) // the harness measures Patchbay's cost, not its per-key limit
+	simURL := out[1]
+	jwURL := simURL + "/justworks"
 
 	// An account linked straight in the database, with a token from the simulator.
-	jw, _ := sb.Provider("justworks")
-	p, _ := s.CreateProject(ctx, store.Project{Name: "load"})
-	apiKey, _, err := apikeys.Issue(ctx, s, p.ID, "load")
+	key, err := secrets.GenerateKey("load")
 	if err != nil {
 		return err
 	}
-	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: "JW",
-		ClientID: jw.DemoApp.ClientID, ClientSecret: jw.DemoApp.ClientSecret, Environment: "sandbox", Enabled: true,
-		EnabledActions: []string{"justworks_list_members"}})
-	if err != nil {
-		return err
-	}
-	tok, err := jw.OAuth.MintToken(jw.DemoApp.ClientID, jw.DemoUser, nil)
-	if err != nil {
-		return err
-	}
-	acc, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o", OriginOwnerName: "O",
-		Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(24 * time.Hour),
-			Obtained: time.Now(), Scopes: strings.Fields(tok.Scope)}})
+	ring, _ := secrets.NewKeyring(key)
+	dbURL := "sqlite:" + filepath.Join(dir, "patchbay.db")
+	apiKey, accountID, token, err := seed(ctx, dbURL, ring, jwURL)
 	if err != nil {
 		return err
 	}
 
+	fmt.Println("starting patchbay serve …")
+	out, err = start(ctx, dir, bin, regexp.MustCompile(`is listening on (\S+)`),
+		"serve", "--listen", "127.0.0.1:0", "--database-url", dbURL, "--encryption-keys", secrets.Format(key),
+		"--sandbox-url", simURL, "--key-rate-limit", "1000000000") // the harness measures Patchbay's cost, not its per-key limit
+	if err != nil {
+		return err
+	}
+	patchbayURL := "http://" + out[1]
+
 	rpcBody := []byte(`{"action":"justworks_list_members","query":{"limit":100}}`)
-	through := func(c *http.Client) (*http.Request, error) {
-		req, err := http.NewRequest("POST", srv.URL+"/actions/rpc", bytes.NewReader(rpcBody))
+	through := func() (*http.Request, error) {
+		req, err := http.NewRequest("POST", patchbayURL+"/actions/rpc", bytes.NewReader(rpcBody))
 		if err == nil {
 			req.SetBasicAuth(apiKey, "")
-			req.Header.Set("X-Account-Id", acc.ID)
+			req.Header.Set("X-Account-Id", accountID)
 			req.Header.Set("Content-Type", "application/json")
 		}
 		return req, err
 	}
-	direct := func(c *http.Client) (*http.Request, error) {
-		req, err := http.NewRequest("GET", srv.URL+"/sandbox/justworks/v1/members?limit=100", nil)
+	direct := func() (*http.Request, error) {
+		req, err := http.NewRequest("GET", jwURL+"/v1/members?limit=100", nil)
 		if err == nil {
-			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			req.Header.Set("Authorization", "Bearer "+token)
 		}
 		return req, err
 	}
 
-	fmt.Printf("justworks_list_members, 1 page of 100, %s per measurement, 2-core machine\n\n", duration)
+	fmt.Printf("\njustworks_list_members, 1 page of 100, %s per measurement, 2-core machine\n\n", duration)
 	fmt.Printf("%-12s %-9s %10s %10s %10s\n", "concurrency", "path", "req/s", "p50", "p99")
 	for _, level := range strings.Split(levels, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(level))
@@ -147,6 +133,79 @@ func run(duration time.Duration, levels string) error {
 		fmt.Printf("%-12d %-9s %9.0f%% %10s\n\n", n, "ratio", 100*tf.rate/df.rate, "+"+(tf.p50-df.p50).String())
 	}
 	return nil
+}
+
+// start runs bin with args in the background until ctx ends, its output going
+// to a file in dir, and waits for a line matching ready.
+func start(ctx context.Context, dir, bin string, ready *regexp.Regexp, args ...string) ([]string, error) {
+	logFile, err := os.Create(filepath.Join(dir, args[0]+".log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Stderr = logFile
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		if m := ready.FindStringSubmatch(lines.Text()); m != nil {
+			go io.Copy(io.Discard, stdout)
+			return m, nil
+		}
+	}
+	cmd.Wait()
+	logged, _ := os.ReadFile(logFile.Name())
+	return nil, fmt.Errorf("patchbay %s did not start:\n%s", args[0], logged)
+}
+
+// seed creates a project, an API key, a Justworks profile for the simulator's
+// demo app and an account holding a token the simulator minted.
+func seed(ctx context.Context, dbURL string, ring *secrets.Keyring, jwURL string) (apiKey, accountID, token string, err error) {
+	s, _, err := backend.Open(ctx, dbURL, ring)
+	if err != nil {
+		return "", "", "", err
+	}
+	defer s.Close()
+	p, err := s.CreateProject(ctx, store.Project{Name: "load"})
+	if err != nil {
+		return "", "", "", err
+	}
+	if apiKey, _, err = apikeys.Issue(ctx, s, p.ID, "load"); err != nil {
+		return "", "", "", err
+	}
+	app := sandbox.DemoApp("justworks")
+	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: "JW",
+		ClientID: app.ClientID, ClientSecret: app.ClientSecret, Environment: "sandbox", Enabled: true,
+		EnabledActions: []string{"justworks_list_members"}})
+	if err != nil {
+		return "", "", "", err
+	}
+	resp, err := http.Post(jwURL+"/_sim/tokens", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		return "", "", "", err
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+		Scope        string `json:"scope"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		return "", "", "", fmt.Errorf("mint a simulator token: %d, %v", resp.StatusCode, err)
+	}
+	acc, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o", OriginOwnerName: "O",
+		Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(24 * time.Hour),
+			Obtained: time.Now(), Scopes: strings.Fields(tok.Scope)}})
+	if err != nil {
+		return "", "", "", err
+	}
+	return apiKey, acc.ID, tok.AccessToken, nil
 }
 
 // Rounds per measurement, and the unmeasured warm-up before them.
@@ -180,7 +239,7 @@ func (s sample) figures() figures {
 
 // measure runs n callers for d and returns their latencies. Every caller uses
 // one shared client, as a service calling Patchbay or a provider would.
-func measure(n int, d time.Duration, build func(*http.Client) (*http.Request, error)) sample {
+func measure(n int, d time.Duration, build func() (*http.Request, error)) sample {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: n}}
 	defer client.CloseIdleConnections()
 	start := time.Now()
@@ -192,7 +251,7 @@ func measure(n int, d time.Duration, build func(*http.Client) (*http.Request, er
 		wg.Go(func() {
 			var mine []time.Duration
 			for time.Now().Before(deadline) {
-				req, err := build(client)
+				req, err := build()
 				if err != nil {
 					log.Fatal(err)
 				}

@@ -43,7 +43,7 @@ the Basic auth user name (curl -u KEY: …) or as a Bearer token.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd, serveMode{sandbox: withSandbox}) },
 	}
-	config.AddFlags(cmd.Flags(), "listen", "public-url", "sandbox-url", "log-retention")
+	config.AddFlags(cmd.Flags(), "listen", "public-url", "sandbox-url", "log-retention", "key-rate-limit")
 	cmd.Flags().BoolVar(&withSandbox, "sandbox", false, "also serve the Justworks and Employment Hero simulators under /sandbox/ (for demos and development)")
 	return cmd
 }
@@ -84,7 +84,7 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 		ln.Close()
 		return err
 	}
-	opts := api.Options{Store: s, Registry: registry, PublicURL: publicURL, SandboxURL: cfg.SandboxURL, LogRetention: cfg.LogRetention, Logger: log, Version: versionString()}
+	opts := api.Options{Store: s, Registry: registry, PublicURL: publicURL, SandboxURL: cfg.SandboxURL, LogRetention: cfg.LogRetention, KeyRateLimit: cfg.KeyRateLimit, Logger: log, Version: versionString()}
 	if mode.sandbox {
 		start := time.Now()
 		sb, err := sandbox.New(sandbox.Options{Seed: 1, Members: 50, RedirectURIs: []string{publicURL + "/connect/oauth2/{key}/callback"}})

@@ -89,7 +89,7 @@ func wantErrContains(t *testing.T, err error, subs ...string) {
 }
 
 func TestSettingsCoverEveryFlag(t *testing.T) {
-	want := []string{"listen", "public-url", "sandbox-url", "database-url", "data-dir", "encryption-keys", "log-retention", "log-level", "log-format"}
+	want := []string{"listen", "public-url", "sandbox-url", "database-url", "data-dir", "encryption-keys", "log-retention", "key-rate-limit", "log-level", "log-format"}
 	if strings.Join(allFlags, ",") != strings.Join(want, ",") {
 		t.Errorf("Settings flags = %q, want %q", allFlags, want)
 	}
@@ -135,6 +135,9 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.LogFormat != "text" {
 		t.Errorf("LogFormat = %q, want text", c.LogFormat)
+	}
+	if c.KeyRateLimit != 1000 {
+		t.Errorf("KeyRateLimit = %d, want the reference's 1000", c.KeyRateLimit)
 	}
 	if !c.Embedded() {
 		t.Error("Embedded() = false, want true")
@@ -328,6 +331,8 @@ func TestErrorsNameTheirSource(t *testing.T) {
 		{"unknown database scheme", map[string]string{"PATCHBAY_DATABASE_URL": "mysql://db/patchbay"}, nil, []string{"PATCHBAY_DATABASE_URL", "mysql"}},
 		{"sqlite without path", nil, []string{"--database-url", "sqlite:"}, []string{"--database-url"}},
 		{"relative path as database url", nil, []string{"--database-url", "data/patchbay.db"}, []string{"--database-url"}},
+		{"key rate limit not a number", map[string]string{"PATCHBAY_KEY_RATE_LIMIT": "lots"}, nil, []string{"PATCHBAY_KEY_RATE_LIMIT", `"lots"`}},
+		{"key rate limit zero", nil, []string{"--key-rate-limit", "0"}, []string{"--key-rate-limit", "positive"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -355,6 +360,7 @@ func TestValidValues(t *testing.T) {
 		{[]string{"--log-level", "WARN"}, func(c config.Config) bool { return c.LogLevel == slog.LevelWarn }},
 		{[]string{"--log-level", "error"}, func(c config.Config) bool { return c.LogLevel == slog.LevelError }},
 		{[]string{"--log-format", "json"}, func(c config.Config) bool { return c.LogFormat == "json" }},
+		{[]string{"--key-rate-limit", "60000"}, func(c config.Config) bool { return c.KeyRateLimit == 60000 }},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, "="), func(t *testing.T) {
