@@ -48,8 +48,7 @@ func main() {
 }
 
 func run(duration time.Duration, levels string) error {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "patchbay-load")
 	if err != nil {
 		return err
@@ -63,11 +62,19 @@ func run(duration time.Duration, levels string) error {
 	}
 
 	fmt.Println("starting the Justworks simulator …")
-	out, err := start(ctx, dir, bin, regexp.MustCompile(`base URL:\s+(\S+)/justworks`),
+	var children []*exec.Cmd
+	defer func() {
+		for _, c := range children {
+			c.Process.Kill()
+			c.Wait()
+		}
+	}()
+	sim, out, err := start(dir, bin, regexp.MustCompile(`base URL:\s+(\S+)/justworks`),
 		"sandbox", "--listen", "127.0.0.1:0", "--members", "1000", "--seed", "1")
 	if err != nil {
 		return err
 	}
+	children = append(children, sim)
 	simURL := out[1]
 	jwURL := simURL + "/justworks"
 
@@ -84,12 +91,13 @@ func run(duration time.Duration, levels string) error {
 	}
 
 	fmt.Println("starting patchbay serve …")
-	out, err = start(ctx, dir, bin, regexp.MustCompile(`is listening on (\S+)`),
+	serve, out, err := start(dir, bin, regexp.MustCompile(`is listening on (\S+)`),
 		"serve", "--listen", "127.0.0.1:0", "--database-url", dbURL, "--encryption-keys", secrets.Format(key),
 		"--sandbox-url", simURL, "--key-rate-limit", "1000000000") // the harness measures Patchbay's cost, not its per-key limit
 	if err != nil {
 		return err
 	}
+	children = append(children, serve)
 	patchbayURL := "http://" + out[1]
 
 	rpcBody := []byte(`{"action":"justworks_list_members","query":{"limit":100}}`)
@@ -135,33 +143,33 @@ func run(duration time.Duration, levels string) error {
 	return nil
 }
 
-// start runs bin with args in the background until ctx ends, its output going
-// to a file in dir, and waits for a line matching ready.
-func start(ctx context.Context, dir, bin string, ready *regexp.Regexp, args ...string) ([]string, error) {
+// start runs bin with args in the background, its output going to a file in
+// dir, and waits for a line matching ready. The caller stops the process.
+func start(dir, bin string, ready *regexp.Regexp, args ...string) (*exec.Cmd, []string, error) {
 	logFile, err := os.Create(filepath.Join(dir, args[0]+".log"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Stderr = logFile
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	lines := bufio.NewScanner(stdout)
 	for lines.Scan() {
 		if m := ready.FindStringSubmatch(lines.Text()); m != nil {
 			go io.Copy(io.Discard, stdout)
-			return m, nil
+			return cmd, m, nil
 		}
 	}
 	cmd.Wait()
 	logged, _ := os.ReadFile(logFile.Name())
-	return nil, fmt.Errorf("patchbay %s did not start:\n%s", args[0], logged)
+	return nil, nil, fmt.Errorf("patchbay %s did not start:\n%s", args[0], logged)
 }
 
 // seed creates a project, an API key, a Justworks profile for the simulator's

@@ -141,8 +141,7 @@ func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Req
 	if problems := validate(action, req); len(problems) > 0 {
 		return Result{}, fail(http.StatusBadRequest, "Invalid input for %s: %s", action.ID, strings.Join(problems, "; "))
 	}
-	client := oauth.NewClient(c, p, e.site, e.http)
-	target, err := buildURL(client.Endpoints.APIBaseURL, action, req)
+	target, err := buildURL(oauth.EndpointsFor(c, p.Environment, e.site).APIBaseURL, action, req)
 	if err != nil {
 		return Result{}, fail(http.StatusBadRequest, "%v", err)
 	}

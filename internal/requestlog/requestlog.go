@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -60,8 +61,14 @@ func (w *Writer) Record(l store.RequestLog) {
 	w.mu.Unlock()
 }
 
+// linger is how long the writer lets entries gather before writing the first
+// batch: at a few hundred calls a second it turns a transaction per call into
+// one per handful, and a client reading its logs back waits at most this long.
+const linger = 5 * time.Millisecond
+
 // drain writes batches until the queue is empty.
 func (w *Writer) drain() {
+	time.Sleep(linger)
 	for {
 		w.mu.Lock()
 		n := min(len(w.queue), maxBatch)

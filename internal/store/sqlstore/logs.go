@@ -20,6 +20,7 @@ const logRowsPerInsert = 64
 
 // CreateRequestLogs stores logs in one transaction, filling each empty ID. Rows
 // go in multi-row INSERTs: one round trip per 64 entries rather than per entry.
+// Their statements are prepared once per row count and kept.
 func (s *Store) CreateRequestLogs(ctx context.Context, logs []store.RequestLog) error {
 	if len(logs) == 0 {
 		return nil
@@ -44,8 +45,11 @@ func (s *Store) CreateRequestLogs(ctx context.Context, logs []store.RequestLog) 
 				args = append(args, l.ID, l.ProjectID, l.RequestID, l.AccountID, l.Provider, l.Action, l.HTTPMethod, l.Path,
 					l.Status, l.Success, l.DurationMS, l.StartTime, l.EndTime, string(steps))
 			}
-			query := `INSERT INTO request_logs (` + logColumns + `) VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ")
-			if _, err := tx.ExecContext(ctx, s.q(query), args...); err != nil {
+			insert, err := s.stmt(ctx, `INSERT INTO request_logs (`+logColumns+`) VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", "))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.StmtContext(ctx, insert).ExecContext(ctx, args...); err != nil {
 				return s.translate(err)
 			}
 		}
