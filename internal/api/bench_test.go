@@ -1,15 +1,20 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/patchbayhq/patchbay/internal/api"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
@@ -53,5 +58,67 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 				})
 			})
 		})
+	}
+}
+
+// BenchmarkRPC measures one POST /actions/rpc for justworks_list_members (a
+// page of 100) through the whole server on SQLite: key check, account, profile
+// and token, validation, the request to the simulator over loopback HTTP,
+// finding the records and the cursor, the answer, and the request log.
+func BenchmarkRPC(b *testing.B) {
+	ctx := context.Background()
+	s := backendtest.SQLite.Open(b, backendtest.TestKeys(b))
+	reg, err := connectors.Embedded()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sb, err := sandbox.New(sandbox.Options{Seed: 1, Members: 1000, NoRateLimit: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(nil)
+	b.Cleanup(srv.Close)
+	srv.Config.Handler = api.New(api.Options{Store: s, Registry: reg, PublicURL: srv.URL, Sandbox: sb.Handler(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), KeyRateLimit: 1 << 30})
+	p, err := s.CreateProject(ctx, store.Project{Name: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	key, _, err := apikeys.Issue(ctx, s, p.ID, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	jw, _ := sb.Provider("justworks")
+	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: "JW",
+		ClientID: jw.DemoApp.ClientID, ClientSecret: jw.DemoApp.ClientSecret, Environment: "sandbox", Enabled: true,
+		EnabledActions: []string{"justworks_list_members"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, err := jw.OAuth.MintToken(jw.DemoApp.ClientID, jw.DemoUser, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	acc, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o",
+		OriginOwnerName: "O", Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
+			Expiry: time.Now().Add(24 * time.Hour), Obtained: time.Now(), Scopes: strings.Fields(tok.Scope)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(`{"action":"justworks_list_members","query":{"limit":100}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		req, _ := http.NewRequest("POST", srv.URL+"/actions/rpc", bytes.NewReader(body))
+		req.SetBasicAuth(key, "")
+		req.Header.Set("X-Account-Id", acc.ID)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || n < 100_000 {
+			b.Fatalf("status %d, %d bytes", resp.StatusCode, n)
+		}
 	}
 }
