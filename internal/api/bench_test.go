@@ -19,6 +19,20 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
 
+// benchProject creates a project and an API key for it.
+func benchProject(b *testing.B, s store.Store) (store.Project, string) {
+	b.Helper()
+	p, err := s.CreateProject(context.Background(), store.Project{Name: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	key, _, err := apikeys.Issue(context.Background(), s, p.ID, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p, key
+}
+
 // BenchmarkAuthenticatedRequest measures one authenticated request through the full
 // handler chain (request id, access log, metrics, key check, one store read) on
 // each backend: serially (latency) and from all cores at once (throughput).
@@ -26,15 +40,7 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 	for _, backend := range backendtest.All {
 		b.Run(backend.Name, func(b *testing.B) {
 			s := backend.Open(b, backendtest.TestKeys(b))
-			ctx := context.Background()
-			p, err := s.CreateProject(ctx, store.Project{Name: "bench"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			key, _, err := apikeys.Issue(ctx, s, p.ID, "bench")
-			if err != nil {
-				b.Fatal(err)
-			}
+			p, key := benchProject(b, s)
 			h := api.New(api.Options{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			request := func() {
 				req := httptest.NewRequest("GET", "/projects/"+p.ID, nil)
@@ -80,14 +86,7 @@ func BenchmarkRPC(b *testing.B) {
 	b.Cleanup(srv.Close)
 	srv.Config.Handler = api.New(api.Options{Store: s, Registry: reg, PublicURL: srv.URL, Sandbox: sb.Handler(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), KeyRateLimit: 1 << 30})
-	p, err := s.CreateProject(ctx, store.Project{Name: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	key, _, err := apikeys.Issue(ctx, s, p.ID, "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
+	p, key := benchProject(b, s)
 	jw, _ := sb.Provider("justworks")
 	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: "JW",
 		ClientID: jw.DemoApp.ClientID, ClientSecret: jw.DemoApp.ClientSecret, Environment: "sandbox", Enabled: true,
