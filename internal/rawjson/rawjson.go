@@ -41,6 +41,18 @@ func Read(r io.Reader, limit int, paths ...string) ([]byte, []json.RawMessage, e
 	return s.doc, values, err
 }
 
+// Stream is Read that also writes the value at the first path to w while it is
+// being scanned: each piece goes out as soon as the scan has checked it, so a
+// caller can pass a page on before its last byte has arrived. What reaches w is
+// always the start of that value as the document holds it; when the document
+// turns out malformed (or the key repeats, or w fails) partway through, Stream
+// stops there and returns the error, and w has the part checked so far.
+func Stream(r io.Reader, limit int, w io.Writer, paths ...string) ([]byte, []json.RawMessage, error) {
+	s := scanner{doc: make([]byte, 0, 64<<10), src: r, limit: limit, sink: w}
+	values, err := s.pick(paths)
+	return s.doc, values, err
+}
+
 type scanner struct {
 	doc   []byte
 	pos   int
@@ -51,6 +63,12 @@ type scanner struct {
 	paths [][]string // the non-empty paths, split at dots
 	index []int      // paths[i] is the index[i]th argument of Pick
 	spans [][2]int   // where each path's value sits in doc; doc may still move
+
+	sink     io.Writer // receives the first path's value as it is scanned (Stream)
+	sinkBit  uint64    // that path's bit among the live paths; 0 when nothing streams
+	emitting bool      // the scan is inside that value
+	emitted  int       // doc[:emitted] has gone to sink
+	streamed bool      // the value has gone to sink whole
 }
 
 func (s *scanner) pick(paths []string) ([]json.RawMessage, error) {
@@ -68,6 +86,9 @@ func (s *scanner) pick(paths []string) ([]json.RawMessage, error) {
 		s.paths = append(s.paths, strings.Split(p, "."))
 		s.index = append(s.index, i)
 		live |= 1 << (len(s.paths) - 1)
+		if i == 0 && s.sink != nil {
+			s.sinkBit = 1
+		}
 	}
 	s.space()
 	start := s.pos
@@ -109,6 +130,9 @@ func (s *scanner) more() bool {
 	if s.src == nil || s.err != nil {
 		return false
 	}
+	if s.emitting && !s.emit(s.pos) {
+		return false
+	}
 	if len(s.doc) > s.limit {
 		s.err = fmt.Errorf("rawjson: document larger than %d bytes", s.limit)
 		return false
@@ -127,6 +151,18 @@ func (s *scanner) more() bool {
 			return true
 		}
 	}
+}
+
+// emit sends the streamed value's bytes up to end, which the scan has checked.
+func (s *scanner) emit(end int) bool {
+	if end > s.emitted {
+		if _, err := s.sink.Write(s.doc[s.emitted:end]); err != nil {
+			s.err = fmt.Errorf("rawjson: write the value: %w", err)
+			return false
+		}
+		s.emitted = end
+	}
+	return true
 }
 
 // ensure reports whether n bytes from pos are in doc, reading them if needed.
@@ -227,8 +263,21 @@ func (s *scanner) object(depth int, live uint64) error {
 			s.spans[s.index[bits.TrailingZeros64(set)]] = [2]int{} // a repeated key replaces what its first value held
 		}
 		start := s.pos
+		if (ends|next)&s.sinkBit != 0 && s.streamed {
+			return s.fail("a key on the streamed value's path repeats")
+		}
+		stream := ends&s.sinkBit != 0
+		if stream {
+			s.emitting, s.emitted = true, start
+		}
 		if err := s.value(depth, next); err != nil {
 			return err
+		}
+		if stream {
+			s.emitting, s.streamed = false, true
+			if !s.emit(s.pos) {
+				return s.err
+			}
 		}
 		for ; ends != 0; ends &= ends - 1 {
 			i := bits.TrailingZeros64(ends)

@@ -112,6 +112,14 @@ func FuzzPick(f *testing.F) {
 			t.Fatalf("Pick error %v, json.Valid %v", err, valid)
 		}
 		if err != nil {
+			// What Stream sent before it found the fault is a piece of the document.
+			var streamed bytes.Buffer
+			if _, _, err := Stream(iotest.OneByteReader(bytes.NewReader(doc)), len(doc)+1, &streamed, path); err == nil {
+				t.Fatal("Stream accepted what Pick refused")
+			}
+			if streamed.Len() > 0 && !bytes.Contains(doc, streamed.Bytes()) {
+				t.Fatalf("Stream wrote %q, which the document does not hold", streamed.Bytes())
+			}
 			return
 		}
 		if want := reference(doc, path); !bytes.Equal(got[0], want) {
@@ -119,6 +127,19 @@ func FuzzPick(f *testing.F) {
 		}
 		if want := bytes.TrimSpace(doc); !bytes.Equal(got[1], want) {
 			t.Fatalf("whole document: got %q, want %q", got[1], want)
+		}
+		// Stream writes out exactly the value at path, however the document arrives.
+		// (A repeated key on that path is an error: what went out cannot be taken back.)
+		var streamed bytes.Buffer
+		_, values, err := Stream(iotest.HalfReader(bytes.NewReader(doc)), len(doc)+1, &streamed, path, "")
+		var se *SyntaxError
+		repeated := errors.As(err, &se) && strings.Contains(se.Reason, "repeats")
+		want := got[0]
+		if path == "" {
+			want = nil // the whole document does not stream
+		}
+		if !repeated && (err != nil || !bytes.Equal(values[0], got[0]) || !bytes.Equal(streamed.Bytes(), want)) {
+			t.Fatalf("Stream: wrote %q, found %q, %v; Pick found %q", streamed.Bytes(), values, err, got[0])
 		}
 		// Read finds the same, however the document arrives.
 		for name, r := range map[string]io.Reader{
@@ -133,6 +154,40 @@ func FuzzPick(f *testing.F) {
 		}
 	})
 }
+
+func TestStream(t *testing.T) {
+	doc := `{"meta":{"total":2},"items":[{"id":1},{"id":"two"}],"next":"x"}`
+	var out bytes.Buffer
+	_, values, err := Stream(iotest.OneByteReader(strings.NewReader(doc)), 1<<20, &out, "items", "next")
+	if err != nil || out.String() != `[{"id":1},{"id":"two"}]` || string(values[1]) != `"x"` {
+		t.Fatalf("wrote %q, found %q, %v", out.String(), values, err)
+	}
+	// Malformed partway through the records: what went out is their valid start.
+	out.Reset()
+	_, _, err = Stream(iotest.OneByteReader(strings.NewReader(`{"items":[{"id":1},{"id":"tr`)), 1<<20, &out, "items")
+	var se *SyntaxError
+	if !errors.As(err, &se) || out.String() != `[{"id":1},{"id":"tr` {
+		t.Fatalf("wrote %q, %v", out.String(), err)
+	}
+	// A repeated key cannot take back what went out.
+	out.Reset()
+	if _, _, err := Stream(strings.NewReader(`{"items":[1],"items":[2]}`), 1<<20, &out, "items"); !errors.As(err, &se) || out.String() != "[1]" {
+		t.Fatalf("repeated key: wrote %q, %v", out.String(), err)
+	}
+	// Only the first path streams, and never the whole document.
+	out.Reset()
+	if _, values, err := Stream(strings.NewReader(`{"a":1,"b":2}`), 1<<20, &out, "", "b"); err != nil || out.Len() != 0 || string(values[1]) != "2" {
+		t.Fatalf("whole document: wrote %q, %q, %v", out.String(), values, err)
+	}
+	// A failing writer stops the scan with its error.
+	if _, _, err := Stream(strings.NewReader(doc), 1<<20, failingWriter{}, "items"); !errors.Is(err, io.ErrClosedPipe) {
+		t.Fatalf("failing writer: %v", err)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
 
 func TestReadLimitsAndReadErrors(t *testing.T) {
 	doc := []byte(`{"items":[1,2,3],"next":"x"}`)
