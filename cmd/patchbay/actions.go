@@ -99,7 +99,7 @@ func newActionsCmd() *cobra.Command {
 				var records []json.RawMessage
 				for page := 1; ; page++ {
 					var trace actions.Trace
-					res, err := exec.Run(cmd.Context(), p.ID, account, req, &trace)
+					res, err := exec.Run(cmd.Context(), p.ID, account, req, &trace, nil)
 					var ae *actions.Error
 					if errors.As(err, &ae) {
 						return fmt.Errorf("%s (HTTP %d)", ae.Message, ae.Status)

@@ -54,6 +54,9 @@ type Request struct {
 type Result struct {
 	Data any     `json:"data"`
 	Next *string `json:"next"`
+	// Streamed reports that the records went to Run's records writer as they
+	// arrived; Data is then empty.
+	Streamed bool `json:"-"`
 }
 
 // ProviderError describes one failed provider call.
@@ -70,6 +73,10 @@ type Error struct {
 	Message        string
 	ProviderErrors []ProviderError
 	RetryAfter     int // seconds, for 408 and 429 answers
+	// Broken reports that part of the records had already gone to Run's records
+	// writer when the provider's answer failed: the caller's answer has begun
+	// and cannot turn into an error, so the caller must abandon it.
+	Broken bool
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -111,7 +118,10 @@ type Trace struct {
 }
 
 // Run executes req for the account, recording the provider calls in trace.
-func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Request, trace *Trace) (Result, error) {
+// When records is not nil, the records of a successful answer are written to it
+// while they arrive, each piece once the scan has checked it, and the Result
+// says Streamed; otherwise they come back in Result.Data.
+func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Request, trace *Trace, records io.Writer) (Result, error) {
 	a, c, p, err := e.account(ctx, projectID, accountID)
 	if err != nil {
 		return Result{}, err
@@ -146,7 +156,11 @@ func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Req
 		return Result{}, fail(http.StatusBadRequest, "%v", err)
 	}
 
-	ans, err := e.call(ctx, c, action, target, req.Body, a, trace, resultPaths(c, action))
+	rd := reading{paths: resultPaths(c, action)}
+	if records != nil {
+		rd.records = &countingWriter{w: records}
+	}
+	ans, err := e.call(ctx, c, action, target, req.Body, a, trace, rd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -211,7 +225,7 @@ func (e *Executor) Proxy(ctx context.Context, projectID, accountID, method, path
 		return ProxyResult{}, fail(http.StatusBadRequest, "path: must be a path on %s's API, such as /v1/company", c.Name)
 	}
 	trace.Method, trace.Path = method, target.Path
-	ans, err := e.call(ctx, c, &connectors.Action{ID: "proxy", Method: method}, target.String(), body, a, trace, nil)
+	ans, err := e.call(ctx, c, &connectors.Action{ID: "proxy", Method: method}, target.String(), body, a, trace, reading{})
 	if err != nil {
 		return ProxyResult{}, err
 	}
@@ -232,9 +246,31 @@ type answer struct {
 	header http.Header
 	body   []byte
 	// found holds the values at the paths call was asked for, when the answer
-	// is a success; malformed says why they could not be found.
+	// is a success; malformed says why they could not be found; streamed says
+	// that records went to the reading's writer.
 	found     []json.RawMessage
 	malformed error
+	streamed  bool
+}
+
+// reading says what a successful answer's body is searched for while it
+// arrives, and where its records go as they are checked (nil: nowhere, they
+// stay in the answer). The records are at the first path.
+type reading struct {
+	paths   []string
+	records *countingWriter
+}
+
+// countingWriter tells whether anything has been written through it.
+type countingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += n
+	return n, err
 }
 
 // call sends the request with a valid token. It waits for the connector's rate
@@ -243,9 +279,10 @@ type answer struct {
 // Retry-After, else exponential backoff with jitter) when the request is safe to
 // repeat: reads, and writes the provider deduplicates (Idempotent). When
 // retries or the time budget run out it answers 408 with Retry-After. A
-// successful answer's body is searched for paths while it arrives.
+// successful answer's body is read as rd says, while it arrives; once records
+// have gone out, nothing is retried.
 func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *connectors.Action, target string, body any,
-	a store.Account, trace *Trace, paths []string) (answer, error) {
+	a store.Account, trace *Trace, rd reading) (answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.Budget)
 	defer cancel()
 	projectID, accountID := a.ProjectID, a.ID
@@ -266,9 +303,13 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 			}
 		}
 		started := time.Now()
-		ans, err := e.send(ctx, action.Method, target, body, a.Credentials.AccessToken, paths)
+		ans, err := e.send(ctx, action.Method, target, body, a.Credentials.AccessToken, rd)
 		trace.Steps = append(trace.Steps, store.LogStep{Method: action.Method, URL: redactURL(target), Status: ans.status,
 			DurationMS: time.Since(started).Milliseconds(), StartTime: started.UTC()})
+		if err != nil && ans.streamed {
+			return answer{}, &Error{Status: http.StatusBadGateway, Broken: true,
+				Message: c.Name + "'s answer broke off after part of the records had been sent: " + err.Error()}
+		}
 		if err == nil && ans.status == http.StatusUnauthorized && !refreshed {
 			// The provider rejected the token early (revoked or rotated elsewhere): refresh once, retry once.
 			refreshed = true
@@ -492,7 +533,7 @@ func scalar(v any) string {
 	}
 }
 
-func (e *Executor) send(ctx context.Context, method, target string, body any, accessToken string, paths []string) (answer, error) {
+func (e *Executor) send(ctx context.Context, method, target string, body any, accessToken string, rd reading) (answer, error) {
 	var reader io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -516,11 +557,16 @@ func (e *Executor) send(ctx context.Context, method, target string, body any, ac
 	}
 	defer resp.Body.Close()
 	ans := answer{status: resp.StatusCode, header: resp.Header}
-	if len(paths) == 0 || resp.StatusCode/100 != 2 {
+	switch {
+	case len(rd.paths) == 0 || resp.StatusCode/100 != 2:
 		ans.body, err = readBody(resp)
 		return ans, err
+	case rd.records != nil:
+		ans.body, ans.found, err = rawjson.Stream(resp.Body, maxBody, rd.records, rd.paths...)
+		ans.streamed = rd.records.n > 0
+	default:
+		ans.body, ans.found, err = rawjson.Read(resp.Body, maxBody, rd.paths...)
 	}
-	ans.body, ans.found, err = rawjson.Read(resp.Body, maxBody, paths...)
 	if _, bad := errors.AsType[*rawjson.SyntaxError](err); bad {
 		ans.malformed, err = err, nil
 	}
@@ -558,10 +604,13 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, ans
 		return Result{}, nil // 204 No Content, or an empty 200
 	}
 	if ans.malformed != nil {
-		return Result{}, &Error{Status: http.StatusBadGateway, Message: c.Name + " answered with malformed JSON: " + ans.malformed.Error(),
+		return Result{}, &Error{Status: http.StatusBadGateway, Broken: ans.streamed, Message: c.Name + " answered with malformed JSON: " + ans.malformed.Error(),
 			ProviderErrors: []ProviderError{{Status: ans.status, Raw: truncate(string(ans.body))}}}
 	}
-	res := Result{Data: ans.found[0]}
+	res := Result{Data: ans.found[0], Streamed: ans.streamed}
+	if ans.streamed {
+		res.Data = nil
+	}
 	p := c.API.Pagination
 	if len(ans.found) < 2 || ans.found[1] == nil {
 		return res, nil

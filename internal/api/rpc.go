@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -37,7 +38,8 @@ func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 	}
 	started := time.Now()
 	var trace actions.Trace
-	res, err := s.actions.Run(r.Context(), callerKey(r.Context()).ProjectID, accountID, in.Request, &trace)
+	records := &recordsWriter{w: w}
+	res, err := s.actions.Run(r.Context(), callerKey(r.Context()).ProjectID, accountID, in.Request, &trace, records)
 	var ae *actions.Error
 	status := http.StatusOK
 	switch {
@@ -48,6 +50,14 @@ func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 	}
 	s.recordCall(r, accountID, in.Action, trace, status, started)
 	switch {
+	case ae != nil && ae.Broken:
+		// The answer has begun with records the provider's answer then failed
+		// to complete: end the connection mid-response, so that the client
+		// sees a failed request rather than a short list.
+		s.log.WarnContext(r.Context(), "action answer abandoned partway", "err", err, "request_id", requestID(r.Context()))
+		panic(http.ErrAbortHandler)
+	case res.Streamed:
+		records.finish(res.Next)
 	case errors.As(err, &ae):
 		if ae.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
@@ -60,8 +70,8 @@ func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// writeResult answers {data, next}, copying raw records as they came from the
-// provider rather than encoding them again.
+// writeResult answers {data, next} when the records are at hand, copying raw
+// records as they came from the provider rather than encoding them again.
 func writeResult(w http.ResponseWriter, res actions.Result) {
 	raw, ok := res.Data.(json.RawMessage)
 	if !ok {
@@ -71,16 +81,43 @@ func writeResult(w http.ResponseWriter, res actions.Result) {
 	if raw == nil {
 		raw = json.RawMessage("null")
 	}
-	next, _ := json.Marshal(res.Next)
-	const open, middle, end = `{"data":`, `,"next":`, "}\n"
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(open)+len(raw)+len(middle)+len(next)+len(end)))
-	w.WriteHeader(http.StatusOK)
-	w.Write([]byte(open))
-	w.Write(raw)
-	w.Write([]byte(middle))
-	w.Write(next)
-	w.Write([]byte(end))
+	end := closing(res.Next)
+	w.Header().Set("Content-Length", strconv.Itoa(len(opening)+len(raw)+len(end)))
+	records := &recordsWriter{w: w}
+	records.Write(raw)
+	w.Write(end)
+}
+
+// recordsWriter writes the {data, next} answer around records that arrive in
+// pieces: the status and the opening go out with the first piece, and finish
+// closes the answer once the next page's cursor is known.
+type recordsWriter struct {
+	w       http.ResponseWriter
+	started bool
+}
+
+const opening = `{"data":`
+
+// closing ends the answer after the records.
+func closing(next *string) []byte {
+	cursor, _ := json.Marshal(next)
+	return append(append([]byte(`,"next":`), cursor...), "}\n"...)
+}
+
+func (rw *recordsWriter) Write(p []byte) (int, error) {
+	if !rw.started {
+		rw.started = true
+		rw.w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		rw.w.WriteHeader(http.StatusOK)
+		if _, err := io.WriteString(rw.w, opening); err != nil {
+			return 0, err
+		}
+	}
+	return rw.w.Write(p)
+}
+
+func (rw *recordsWriter) finish(next *string) {
+	rw.w.Write(closing(next))
 }
 
 // recordCall queues the request log entry of one action call. It holds no

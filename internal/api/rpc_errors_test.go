@@ -1,8 +1,12 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -252,5 +256,50 @@ func TestProxyStaysOnTheProvidersAPI(t *testing.T) {
 	} {
 		st, body := proxy(bad)
 		wantError(t, st, body, http.StatusBadRequest)
+	}
+}
+
+// A provider answer that is not JSON gives a clear 502 while nothing has been
+// sent; once records have gone out, the response is broken off so that the
+// client sees a failed request, never a short list. Both are logged as 502.
+func TestRPCMalformedProviderAnswers(t *testing.T) {
+	e := newLinkEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 100})
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	jw, _ := e.sb.Provider("justworks")
+
+	jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/company", Count: 1, Kind: simctl.KindMalformed})
+	st, body := e.rpc(t, acc, `{"action":"justworks_get_company"}`)
+	wantRPCError(t, st, body, http.StatusBadGateway, "malformed JSON")
+
+	// A page of 100 members (about 160 KB) cut off halfway, inside the records.
+	jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindTruncated})
+	req, _ := http.NewRequest("POST", e.srv.URL+"/actions/rpc", strings.NewReader(`{"action":"justworks_list_members","page_size":100}`))
+	req.SetBasicAuth(e.keyA, "")
+	req.Header.Set("X-Account-Id", acc)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil || json.Valid(got) {
+		t.Fatalf("the client read a complete answer: %d %q (%v)", resp.StatusCode, got, err)
+	}
+	if !bytes.HasPrefix(got, []byte(`{"data":[{"id":`)) || len(got) < 10_000 {
+		t.Fatalf("the client got %d bytes before the break (%.40q), want the start of the records", len(got), got)
+	}
+
+	// The next call is whole again.
+	if page := e.call(t, acc, "justworks_list_members", map[string]any{"page_size": 3}).([]any); len(page) != 3 {
+		t.Fatalf("after the break: %d members, want 3", len(page))
+	}
+	_, _, logs := e.do(t, "GET", "/requests/logs?filter[status_codes]=502", basic(e.keyA), "")
+	var actions []string
+	for _, l := range logs["data"].([]any) {
+		actions = append(actions, l.(map[string]any)["action"].(string))
+	}
+	slices.Sort(actions)
+	if !slices.Equal(actions, []string{"justworks_get_company", "justworks_list_members"}) {
+		t.Fatalf("502 log entries for %v, want both calls", actions)
 	}
 }

@@ -3,7 +3,9 @@ package simctl
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +18,7 @@ const (
 	KindDelay     = "delay"     // wait Delay, then run the real handler
 	KindReset     = "reset"     // drop the connection without an answer
 	KindMalformed = "malformed" // answer 200 with a body that is not valid JSON
+	KindTruncated = "truncated" // run the real handler, then send only the first half of its body
 )
 
 // Fault makes the next Count requests that match Method and PathPrefix misbehave.
@@ -41,8 +44,8 @@ func (f Fault) Validate() error {
 		return fmt.Errorf("status: must be 400-599 for a status fault")
 	case f.Kind == KindDelay && f.DelayMS < 1:
 		return fmt.Errorf("delay_ms: must be at least 1 for a delay fault")
-	case f.Kind != KindStatus && f.Kind != KindDelay && f.Kind != KindReset && f.Kind != KindMalformed:
-		return fmt.Errorf("kind: use status, delay, reset or malformed")
+	case f.Kind != KindStatus && f.Kind != KindDelay && f.Kind != KindReset && f.Kind != KindMalformed && f.Kind != KindTruncated:
+		return fmt.Errorf("kind: use status, delay, reset, malformed or truncated")
 	case len(f.Body) > 0 && !json.Valid(f.Body):
 		return fmt.Errorf("body: not valid JSON")
 	}
@@ -122,6 +125,14 @@ func (fs *Faults) Middleware(next http.Handler) http.Handler {
 		case KindMalformed:
 			w.Header().Set("Content-Type", "application/json")
 			w.Write([]byte(`{"items": [{"id": "trunc`))
+		case KindTruncated:
+			// A well-framed HTTP answer whose JSON stops halfway: what a provider
+			// bug, or a proxy giving up mid-page, looks like to a client.
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			maps.Copy(w.Header(), rec.Header())
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes()[:rec.Body.Len()/2])
 		default:
 			if f.RetryAfter > 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))

@@ -64,6 +64,11 @@ func TestFaultKinds(t *testing.T) {
 		t.Fatalf("malformed: %q", body)
 	}
 
+	must(simctl.Fault{PathPrefix: "/", Count: 1, Kind: simctl.KindTruncated})
+	if resp, body, _ := get(t, srv.URL+"/x"); resp.StatusCode != 200 || body != `{"ok"` {
+		t.Fatalf("truncated: %d %q", resp.StatusCode, body)
+	}
+
 	must(simctl.Fault{PathPrefix: "/", Count: 1, Kind: simctl.KindReset})
 	// A fresh connection, so the client cannot quietly retry on another one.
 	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
