@@ -194,7 +194,16 @@ func (e *SyntaxError) Error() string {
 
 func (s *scanner) fail(reason string) error { return &SyntaxError{Offset: s.pos, Reason: reason} }
 
+// space skips whitespace. Compact JSON has none between most tokens, so the
+// common case is one comparison, inlined; the loop is skipSpace.
 func (s *scanner) space() {
+	if s.pos < len(s.doc) && s.doc[s.pos] > ' ' {
+		return
+	}
+	s.skipSpace()
+}
+
+func (s *scanner) skipSpace() {
 	for {
 		i, doc := s.pos, s.doc
 		for i < len(doc) && (doc[i] == ' ' || doc[i] == '\t' || doc[i] == '\n' || doc[i] == '\r') {
