@@ -164,6 +164,7 @@ func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Req
 	if err != nil {
 		return Result{}, err
 	}
+	defer ans.release()
 	if ans.status/100 != 2 {
 		var raw any
 		if json.Unmarshal(ans.body, &raw) != nil {
@@ -251,6 +252,22 @@ type answer struct {
 	found     []json.RawMessage
 	malformed error
 	streamed  bool
+	pooled    *[]byte // body's buffer, from pageBuffers; release returns it
+}
+
+// pageBuffers holds the buffers streamed pages are read into. A page of a
+// hundred records is about 160 KB: allocating that anew for every call made
+// garbage collection the largest cost Patchbay added to a call.
+var pageBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
+
+// release returns the body's buffer for reuse; the answer's body and found
+// values must not be used after. Oversized buffers are left to the collector.
+func (a *answer) release() {
+	if a.pooled != nil && cap(a.body) <= 1<<20 {
+		*a.pooled = a.body[:0]
+		pageBuffers.Put(a.pooled)
+	}
+	a.pooled, a.body, a.found = nil, nil, nil
 }
 
 // reading says what a successful answer's body is searched for while it
@@ -307,11 +324,13 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 		trace.Steps = append(trace.Steps, store.LogStep{Method: action.Method, URL: redactURL(target), Status: ans.status,
 			DurationMS: time.Since(started).Milliseconds(), StartTime: started.UTC()})
 		if err != nil && ans.streamed {
+			ans.release()
 			return answer{}, &Error{Status: http.StatusBadGateway, Broken: true,
 				Message: c.Name + "'s answer broke off after part of the records had been sent: " + err.Error()}
 		}
 		if err == nil && ans.status == http.StatusUnauthorized && !refreshed {
 			// The provider rejected the token early (revoked or rotated elsewhere): refresh once, retry once.
+			ans.release()
 			refreshed = true
 			if a, err = e.tokens.AfterUnauthorized(ctx, projectID, accountID, a.Credentials.AccessToken); err != nil {
 				if errors.Is(err, tokens.ErrReauthorize) {
@@ -329,11 +348,13 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 		}
 		if !retryable {
 			if err != nil {
+				ans.release()
 				return answer{}, &Error{Status: http.StatusBadGateway, Message: c.Name + " could not be reached: " + err.Error(),
 					ProviderErrors: []ProviderError{{URL: redactURL(target)}}}
 			}
 			return ans, nil
 		}
+		ans.release() // this answer is dropped: the request is tried again
 		wait := retryAfter(ans.header)
 		if wait == 0 {
 			wait = e.Backoff << (attempt - 1)
@@ -562,7 +583,10 @@ func (e *Executor) send(ctx context.Context, method, target string, body any, ac
 		ans.body, err = readBody(resp)
 		return ans, err
 	case rd.records != nil:
-		ans.body, ans.found, err = rawjson.Stream(resp.Body, maxBody, rd.records, rd.paths...)
+		// The records go out as they arrive, so nothing keeps the buffer once
+		// the call is over: it can be reused.
+		ans.pooled = pageBuffers.Get().(*[]byte)
+		ans.body, ans.found, err = rawjson.Stream(resp.Body, maxBody, *ans.pooled, rd.records, rd.paths...)
 		ans.streamed = rd.records.n > 0
 	default:
 		ans.body, ans.found, err = rawjson.Read(resp.Body, maxBody, rd.paths...)
@@ -607,9 +631,14 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, ans
 		return Result{}, &Error{Status: http.StatusBadGateway, Broken: ans.streamed, Message: c.Name + " answered with malformed JSON: " + ans.malformed.Error(),
 			ProviderErrors: []ProviderError{{Status: ans.status, Raw: truncate(string(ans.body))}}}
 	}
-	res := Result{Data: ans.found[0], Streamed: ans.streamed}
-	if ans.streamed {
-		res.Data = nil
+	var res Result
+	switch {
+	case ans.streamed:
+		res.Streamed = true
+	case ans.pooled != nil:
+		res.Data = json.RawMessage(bytes.Clone(ans.found[0])) // the buffer goes back to the pool
+	default:
+		res.Data = ans.found[0]
 	}
 	p := c.API.Pagination
 	if len(ans.found) < 2 || ans.found[1] == nil {

@@ -46,9 +46,11 @@ func Read(r io.Reader, limit int, paths ...string) ([]byte, []json.RawMessage, e
 // caller can pass a page on before its last byte has arrived. What reaches w is
 // always the start of that value as the document holds it; when the document
 // turns out malformed (or the key repeats, or w fails) partway through, Stream
-// stops there and returns the error, and w has the part checked so far.
-func Stream(r io.Reader, limit int, w io.Writer, paths ...string) ([]byte, []json.RawMessage, error) {
-	s := scanner{doc: make([]byte, 0, 64<<10), src: r, limit: limit, sink: w}
+// stops there and returns the error, and w has the part checked so far. The
+// document is read into buf (from its start; it grows as needed), so that a
+// caller can reuse its buffers.
+func Stream(r io.Reader, limit int, buf []byte, w io.Writer, paths ...string) ([]byte, []json.RawMessage, error) {
+	s := scanner{doc: buf[:0], src: r, limit: limit, sink: w}
 	values, err := s.pick(paths)
 	return s.doc, values, err
 }

@@ -114,7 +114,7 @@ func FuzzPick(f *testing.F) {
 		if err != nil {
 			// What Stream sent before it found the fault is a piece of the document.
 			var streamed bytes.Buffer
-			if _, _, err := Stream(iotest.OneByteReader(bytes.NewReader(doc)), len(doc)+1, &streamed, path); err == nil {
+			if _, _, err := Stream(iotest.OneByteReader(bytes.NewReader(doc)), len(doc)+1, make([]byte, 3), &streamed, path); err == nil {
 				t.Fatal("Stream accepted what Pick refused")
 			}
 			if streamed.Len() > 0 && !bytes.Contains(doc, streamed.Bytes()) {
@@ -131,7 +131,7 @@ func FuzzPick(f *testing.F) {
 		// Stream writes out exactly the value at path, however the document arrives.
 		// (A repeated key on that path is an error: what went out cannot be taken back.)
 		var streamed bytes.Buffer
-		_, values, err := Stream(iotest.HalfReader(bytes.NewReader(doc)), len(doc)+1, &streamed, path, "")
+		_, values, err := Stream(iotest.HalfReader(bytes.NewReader(doc)), len(doc)+1, nil, &streamed, path, "")
 		var se *SyntaxError
 		repeated := errors.As(err, &se) && strings.Contains(se.Reason, "repeats")
 		want := got[0]
@@ -158,29 +158,29 @@ func FuzzPick(f *testing.F) {
 func TestStream(t *testing.T) {
 	doc := `{"meta":{"total":2},"items":[{"id":1},{"id":"two"}],"next":"x"}`
 	var out bytes.Buffer
-	_, values, err := Stream(iotest.OneByteReader(strings.NewReader(doc)), 1<<20, &out, "items", "next")
+	_, values, err := Stream(iotest.OneByteReader(strings.NewReader(doc)), 1<<20, nil, &out, "items", "next")
 	if err != nil || out.String() != `[{"id":1},{"id":"two"}]` || string(values[1]) != `"x"` {
 		t.Fatalf("wrote %q, found %q, %v", out.String(), values, err)
 	}
 	// Malformed partway through the records: what went out is their valid start.
 	out.Reset()
-	_, _, err = Stream(iotest.OneByteReader(strings.NewReader(`{"items":[{"id":1},{"id":"tr`)), 1<<20, &out, "items")
+	_, _, err = Stream(iotest.OneByteReader(strings.NewReader(`{"items":[{"id":1},{"id":"tr`)), 1<<20, nil, &out, "items")
 	var se *SyntaxError
 	if !errors.As(err, &se) || out.String() != `[{"id":1},{"id":"tr` {
 		t.Fatalf("wrote %q, %v", out.String(), err)
 	}
 	// A repeated key cannot take back what went out.
 	out.Reset()
-	if _, _, err := Stream(strings.NewReader(`{"items":[1],"items":[2]}`), 1<<20, &out, "items"); !errors.As(err, &se) || out.String() != "[1]" {
+	if _, _, err := Stream(strings.NewReader(`{"items":[1],"items":[2]}`), 1<<20, nil, &out, "items"); !errors.As(err, &se) || out.String() != "[1]" {
 		t.Fatalf("repeated key: wrote %q, %v", out.String(), err)
 	}
 	// Only the first path streams, and never the whole document.
 	out.Reset()
-	if _, values, err := Stream(strings.NewReader(`{"a":1,"b":2}`), 1<<20, &out, "", "b"); err != nil || out.Len() != 0 || string(values[1]) != "2" {
+	if _, values, err := Stream(strings.NewReader(`{"a":1,"b":2}`), 1<<20, make([]byte, 0, 8), &out, "", "b"); err != nil || out.Len() != 0 || string(values[1]) != "2" {
 		t.Fatalf("whole document: wrote %q, %q, %v", out.String(), values, err)
 	}
 	// A failing writer stops the scan with its error.
-	if _, _, err := Stream(strings.NewReader(doc), 1<<20, failingWriter{}, "items"); !errors.Is(err, io.ErrClosedPipe) {
+	if _, _, err := Stream(strings.NewReader(doc), 1<<20, nil, failingWriter{}, "items"); !errors.Is(err, io.ErrClosedPipe) {
 		t.Fatalf("failing writer: %v", err)
 	}
 }
