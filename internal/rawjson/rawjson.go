@@ -18,23 +18,17 @@ import (
 // maxDepth is encoding/json's nesting limit, so that both accept the same documents.
 const maxDepth = 10000
 
-// maxPaths bounds the paths of one Pick: the live ones are tracked in a bit set.
+// maxPaths bounds the paths of one call: the live ones are tracked in a bit set.
 const maxPaths = 64
 
-// Pick checks that doc is valid JSON, accepting exactly what json.Valid accepts,
-// and returns the raw value at each dotted path ("items", "meta.total"; "" is the
-// whole document) in one pass. A path that is absent, or that runs through
-// something other than an object, gives nil. When a key repeats, its last value
-// wins, as with json.Unmarshal. The values share doc's memory.
-func Pick(doc []byte, paths ...string) ([]json.RawMessage, error) {
-	s := scanner{doc: doc}
-	return s.pick(paths)
-}
-
-// Read is Pick for a document still arriving: it scans what r has delivered
-// while the rest is on its way, so that a large page costs little more than its
-// transfer. It reads r to the end, at most limit (> 0) bytes, and returns the
-// whole document with the values.
+// Read reads r to the end (at most limit > 0 bytes), checking that it is valid
+// JSON, accepting exactly what json.Valid accepts, and returns the document
+// with the raw value at each dotted path ("items", "meta.total"; "" is the
+// whole document). It scans what r has delivered while the rest is on its way,
+// in one pass, so a large page costs little more than its transfer. A path
+// that is absent, or that runs through something other than an object, gives
+// nil. When a key repeats, its last value wins, as with json.Unmarshal. The
+// values share the document's memory.
 func Read(r io.Reader, limit int, paths ...string) ([]byte, []json.RawMessage, error) {
 	s := scanner{doc: make([]byte, 0, 64<<10), src: r, limit: limit}
 	values, err := s.pick(paths)
@@ -58,12 +52,12 @@ func Stream(r io.Reader, limit int, buf []byte, w io.Writer, paths ...string) ([
 type scanner struct {
 	doc   []byte
 	pos   int
-	src   io.Reader // where more of doc comes from; nil when doc is whole
+	src   io.Reader // where more of doc comes from
 	limit int       // the most src may deliver
 	err   error     // why src stopped: io.EOF once it is read to the end
 
 	paths [][]string // the non-empty paths, split at dots
-	index []int      // paths[i] is the index[i]th argument of Pick
+	index []int      // paths[i] is the index[i]th path asked for
 	spans [][2]int   // where each path's value sits in doc; doc may still move
 
 	sink     io.Writer // receives the first path's value as it is scanned (Stream)
@@ -129,7 +123,7 @@ func (s *scanner) readFailure(err error) error {
 // It reads one byte past limit, to tell a document of exactly limit bytes from
 // a longer one.
 func (s *scanner) more() bool {
-	if s.src == nil || s.err != nil {
+	if s.err != nil {
 		return false
 	}
 	if s.emitting && !s.emit(s.pos) {

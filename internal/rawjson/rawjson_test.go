@@ -10,7 +10,13 @@ import (
 	"testing/iotest"
 )
 
-func TestPick(t *testing.T) {
+// pick reads a whole document from memory.
+func pick(doc []byte, paths ...string) ([]json.RawMessage, error) {
+	_, values, err := Read(bytes.NewReader(doc), len(doc)+1, paths...)
+	return values, err
+}
+
+func TestRead(t *testing.T) {
 	doc := []byte(` {"items":[{"id":1},{"id":2}], "meta":{"total":250,"page":{"n":3}},"next_cursor":"abc",` +
 		`"dup":1,"dup":[2], "esc\u0061ped":true, "list":[{"meta":1}]} `)
 	for _, tc := range []struct{ path, want string }{
@@ -27,7 +33,7 @@ func TestPick(t *testing.T) {
 		{"list.meta", ``},
 		{"", strings.TrimSpace(string(doc))},
 	} {
-		got, err := Pick(doc, tc.path)
+		got, err := pick(doc, tc.path)
 		if err != nil {
 			t.Fatalf("%q: %v", tc.path, err)
 		}
@@ -36,20 +42,20 @@ func TestPick(t *testing.T) {
 		}
 	}
 	// Several paths at once, sharing prefixes.
-	got, err := Pick(doc, "meta.total", "items", "meta.page.n", "meta")
+	got, err := pick(doc, "meta.total", "items", "meta.page.n", "meta")
 	if err != nil || string(got[0]) != "250" || string(got[1]) != `[{"id":1},{"id":2}]` || string(got[2]) != "3" ||
 		!strings.HasPrefix(string(got[3]), `{"total"`) {
 		t.Fatalf("several paths: %q, %v", got, err)
 	}
 }
 
-func TestPickRejectsWhatJSONRejects(t *testing.T) {
+func TestReadRejectsWhatJSONRejects(t *testing.T) {
 	for _, doc := range []string{
 		``, ` `, `{`, `}`, `{"a"}`, `{"a":}`, `{"a":1,}`, `[1,]`, `[1 2]`, `{"a" 1}`, `{a:1}`, `01`, `1.`, `.5`, `-`, `1e`, `1e+`,
 		`"abc`, "\"a\x01b\"", `"\x"`, `"\u12"`, `"\u12G4"`, `tru`, `nul`, `falsey`, `{"a":1}x`, `[1]]`, `{"a":1}}`, `[`, `{"a":[}`,
 		strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1),
 	} {
-		_, err := Pick([]byte(doc), "a")
+		_, err := pick([]byte(doc), "a")
 		if json.Valid([]byte(doc)) {
 			t.Fatalf("%q: the test expects encoding/json to reject it", doc)
 		}
@@ -62,14 +68,14 @@ func TestPickRejectsWhatJSONRejects(t *testing.T) {
 		`0`, `-0.5e-7`, `1E+2`, `"\u00e9\n\"\\\/"`, `[]`, `{}`, ` [ { } , [ ] , null , true , false ] `, "\"caf\xc3\xa9\"", "\"\xff\"",
 		strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth),
 	} {
-		if _, err := Pick([]byte(doc), "a"); err != nil {
+		if _, err := pick([]byte(doc), "a"); err != nil {
 			t.Errorf("%q: %v", doc, err)
 		}
 	}
 }
 
-func TestPickLimitsPaths(t *testing.T) {
-	if _, err := Pick([]byte(`{}`), make([]string, maxPaths+1)...); err == nil {
+func TestReadLimitsPaths(t *testing.T) {
+	if _, err := pick([]byte(`{}`), make([]string, maxPaths+1)...); err == nil {
 		t.Fatal("more paths than the bit set holds were accepted")
 	}
 }
@@ -92,7 +98,7 @@ func reference(doc []byte, path string) json.RawMessage {
 	return value
 }
 
-func FuzzPick(f *testing.F) {
+func FuzzRead(f *testing.F) {
 	for _, seed := range []struct{ doc, path string }{
 		{`{"items":[1,2],"next":"x"}`, "items"},
 		{`{"a":{"b":{"c":null}}}`, "a.b"},
@@ -107,15 +113,15 @@ func FuzzPick(f *testing.F) {
 		f.Add([]byte(seed.doc), seed.path)
 	}
 	f.Fuzz(func(t *testing.T, doc []byte, path string) {
-		got, err := Pick(doc, path, "")
+		got, err := pick(doc, path, "")
 		if valid := json.Valid(doc); valid != (err == nil) {
-			t.Fatalf("Pick error %v, json.Valid %v", err, valid)
+			t.Fatalf("Read error %v, json.Valid %v", err, valid)
 		}
 		if err != nil {
 			// What Stream sent before it found the fault is a piece of the document.
 			var streamed bytes.Buffer
 			if _, _, err := Stream(iotest.OneByteReader(bytes.NewReader(doc)), len(doc)+1, make([]byte, 3), &streamed, path); err == nil {
-				t.Fatal("Stream accepted what Pick refused")
+				t.Fatal("Stream accepted what Read refused")
 			}
 			if streamed.Len() > 0 && !bytes.Contains(doc, streamed.Bytes()) {
 				t.Fatalf("Stream wrote %q, which the document does not hold", streamed.Bytes())
@@ -139,17 +145,16 @@ func FuzzPick(f *testing.F) {
 			want = nil // the whole document does not stream
 		}
 		if !repeated && (err != nil || !bytes.Equal(values[0], got[0]) || !bytes.Equal(streamed.Bytes(), want)) {
-			t.Fatalf("Stream: wrote %q, found %q, %v; Pick found %q", streamed.Bytes(), values, err, got[0])
+			t.Fatalf("Stream: wrote %q, found %q, %v; Read found %q", streamed.Bytes(), values, err, got[0])
 		}
-		// Read finds the same, however the document arrives.
+		// Read finds the same however the document arrives.
 		for name, r := range map[string]io.Reader{
-			"whole":        bytes.NewReader(doc),
 			"byte by byte": iotest.OneByteReader(bytes.NewReader(doc)),
 			"in halves":    iotest.HalfReader(bytes.NewReader(doc)),
 		} {
 			read, values, err := Read(r, len(doc)+1, path, "")
 			if err != nil || !bytes.Equal(read, doc) || !bytes.Equal(values[0], got[0]) || !bytes.Equal(values[1], got[1]) {
-				t.Fatalf("Read %s: %q %q, %v; Pick found %q", name, read, values, err, got)
+				t.Fatalf("Read %s: %q %q, %v; from memory %q", name, read, values, err, got)
 			}
 		}
 	})
@@ -224,9 +229,13 @@ func page() []byte {
 	return b.Bytes()
 }
 
-func BenchmarkPick(b *testing.B) {
+// BenchmarkScan compares finding the records and cursor of a provider-like
+// page: read and scanned (the buffer grown as the page arrives), streamed into a
+// reused buffer with the records passed on (what an action call does), and
+// decoded into maps with encoding/json (what Patchbay did before).
+func BenchmarkScan(b *testing.B) {
 	doc := page()
-	b.Run("rawjson_read", func(b *testing.B) {
+	b.Run("read", func(b *testing.B) {
 		b.SetBytes(int64(len(doc)))
 		b.ReportAllocs()
 		for b.Loop() {
@@ -235,11 +244,12 @@ func BenchmarkPick(b *testing.B) {
 			}
 		}
 	})
-	b.Run("rawjson", func(b *testing.B) {
+	b.Run("stream_reused_buffer", func(b *testing.B) {
 		b.SetBytes(int64(len(doc)))
 		b.ReportAllocs()
+		buf := make([]byte, 0, 256<<10)
 		for b.Loop() {
-			if _, err := Pick(doc, "items", "next_cursor"); err != nil {
+			if _, _, err := Stream(bytes.NewReader(doc), 1<<20, buf, io.Discard, "items", "next_cursor"); err != nil {
 				b.Fatal(err)
 			}
 		}
