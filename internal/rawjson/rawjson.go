@@ -288,19 +288,8 @@ func (s *scanner) object(depth int, live uint64) error {
 			i := bits.TrailingZeros64(ends)
 			s.spans[s.index[i]] = [2]int{start, s.pos}
 		}
-		s.space()
-		if !s.ensure(1) {
-			return s.fail("unexpected end of input in an object")
-		}
-		switch s.doc[s.pos] {
-		case ',':
-			s.pos++
-			s.space()
-		case '}':
-			s.pos++
-			return nil
-		default:
-			return s.fail("expected ',' or '}' in an object")
+		if done, err := s.separator('}', "an object"); done || err != nil {
+			return err
 		}
 	}
 }
@@ -360,21 +349,29 @@ func (s *scanner) array(depth int) error {
 		if err := s.value(depth, 0); err != nil {
 			return err
 		}
-		s.space()
-		if !s.ensure(1) {
-			return s.fail("unexpected end of input in an array")
-		}
-		switch s.doc[s.pos] {
-		case ',':
-			s.pos++
-			s.space()
-		case ']':
-			s.pos++
-			return nil
-		default:
-			return s.fail("expected ',' or ']' in an array")
+		if done, err := s.separator(']', "an array"); done || err != nil {
+			return err
 		}
 	}
+}
+
+// separator moves past what follows a member or an element: a comma, or the
+// closing byte of the container, when it reports done.
+func (s *scanner) separator(closing byte, container string) (done bool, err error) {
+	s.space()
+	if !s.ensure(1) {
+		return false, s.fail("unexpected end of input in " + container)
+	}
+	switch s.doc[s.pos] {
+	case ',':
+		s.pos++
+		s.space()
+		return false, nil
+	case closing:
+		s.pos++
+		return true, nil
+	}
+	return false, s.fail(fmt.Sprintf("expected ',' or '%c' in %s", closing, container))
 }
 
 // plain marks the bytes a string holds as they are: not a quote, a backslash or
