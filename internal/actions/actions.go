@@ -591,7 +591,9 @@ func (e *Executor) send(ctx context.Context, method, target string, body any, ac
 	default:
 		ans.body, ans.found, err = rawjson.Read(resp.Body, maxBody, rd.paths...)
 	}
-	if _, bad := errors.AsType[*rawjson.SyntaxError](err); bad {
+	// A page that is not JSON, or too large to take, is the provider's answer
+	// and no reason to ask again.
+	if _, bad := errors.AsType[*rawjson.SyntaxError](err); bad || errors.Is(err, rawjson.ErrTooLarge) {
 		ans.malformed, err = err, nil
 	}
 	return ans, err
@@ -628,7 +630,7 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, ans
 		return Result{}, nil // 204 No Content, or an empty 200
 	}
 	if ans.malformed != nil {
-		return Result{}, &Error{Status: http.StatusBadGateway, Broken: ans.streamed, Message: c.Name + " answered with malformed JSON: " + ans.malformed.Error(),
+		return Result{}, &Error{Status: http.StatusBadGateway, Broken: ans.streamed, Message: c.Name + "'s answer is not JSON Patchbay can pass on: " + ans.malformed.Error(),
 			ProviderErrors: []ProviderError{{Status: ans.status, Raw: truncate(string(ans.body))}}}
 	}
 	var res Result

@@ -269,7 +269,7 @@ func TestRPCMalformedProviderAnswers(t *testing.T) {
 
 	jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/company", Count: 1, Kind: simctl.KindMalformed})
 	st, body := e.rpc(t, acc, `{"action":"justworks_get_company"}`)
-	wantRPCError(t, st, body, http.StatusBadGateway, "malformed JSON")
+	wantRPCError(t, st, body, http.StatusBadGateway, "not JSON", "invalid JSON at byte")
 
 	// A page of 100 members (about 160 KB) cut off halfway, inside the records.
 	jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindTruncated})

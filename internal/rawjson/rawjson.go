@@ -7,6 +7,7 @@ package rawjson
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/bits"
@@ -17,6 +18,9 @@ import (
 
 // maxDepth is encoding/json's nesting limit, so that both accept the same documents.
 const maxDepth = 10000
+
+// ErrTooLarge reports a document longer than the limit it was read with.
+var ErrTooLarge = errors.New("rawjson: document larger than the limit")
 
 // maxPaths bounds the paths of one call: the live ones are tracked in a bit set.
 const maxPaths = 64
@@ -130,7 +134,7 @@ func (s *scanner) more() bool {
 		return false
 	}
 	if len(s.doc) > s.limit {
-		s.err = fmt.Errorf("rawjson: document larger than %d bytes", s.limit)
+		s.err = fmt.Errorf("%w (%d bytes)", ErrTooLarge, s.limit)
 		return false
 	}
 	if len(s.doc) == cap(s.doc) {

@@ -199,7 +199,7 @@ func TestReadLimitsAndReadErrors(t *testing.T) {
 	if _, values, err := Read(bytes.NewReader(doc), len(doc), "items"); err != nil || string(values[0]) != "[1,2,3]" {
 		t.Fatalf("a document of exactly the limit: %q, %v", values, err)
 	}
-	if _, _, err := Read(bytes.NewReader(doc), len(doc)-1, "items"); err == nil || !strings.Contains(err.Error(), "larger than") {
+	if _, _, err := Read(bytes.NewReader(doc), len(doc)-1, "items"); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("a document over the limit: %v", err)
 	}
 	broken := io.MultiReader(bytes.NewReader(doc[:10]), iotest.ErrReader(io.ErrUnexpectedEOF))
