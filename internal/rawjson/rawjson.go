@@ -40,8 +40,9 @@ func Read(r io.Reader, limit int, paths ...string) ([]byte, []json.RawMessage, e
 }
 
 // Stream is Read that also writes the value at the first path to w while it is
-// being scanned: each piece goes out as soon as the scan has checked it, so a
-// caller can pass a page on before its last byte has arrived. What reaches w is
+// being scanned: each piece goes out once the scan has checked it (every 16 KB,
+// and whenever the scan waits for more input), so a caller can pass a page on
+// before its last byte has arrived or been checked. What reaches w is
 // always the start of that value as the document holds it; when the document
 // turns out malformed (or the key repeats, or w fails) partway through, Stream
 // stops there and returns the error, and w has the part checked so far. The
@@ -152,6 +153,11 @@ func (s *scanner) more() bool {
 		}
 	}
 }
+
+// emitEvery is how much of the streamed value the scan checks before passing it
+// on, when the document arrives faster than it is scanned: the receiver starts
+// on the first part while the scan does the rest.
+const emitEvery = 16 << 10
 
 // emit sends the streamed value's bytes up to end, which the scan has checked.
 func (s *scanner) emit(end int) bool {
@@ -362,6 +368,9 @@ func (s *scanner) array(depth int) error {
 // separator moves past what follows a member or an element: a comma, or the
 // closing byte of the container, when it reports done.
 func (s *scanner) separator(closing byte, container string) (done bool, err error) {
+	if s.emitting && s.pos-s.emitted >= emitEvery && !s.emit(s.pos) {
+		return false, s.err
+	}
 	s.space()
 	if !s.ensure(1) {
 		return false, s.fail("unexpected end of input in " + container)
