@@ -93,30 +93,52 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			// A handler that gives up on a response it has begun panics with
+			// http.ErrAbortHandler (recoverPanics passes only that one on): it
+			// is counted as "aborted" and then handed on to net/http.
+			abort := recover()
+			s.observed(r, sw, time.Since(start), abort != nil)
+			if abort != nil {
+				panic(abort)
+			}
+		}()
 		next.ServeHTTP(sw, r)
-		elapsed := time.Since(start)
-		if sw.status == 0 {
-			sw.status = http.StatusOK
-		}
-		route := r.Pattern
-		if route == "" {
-			route = "unmatched"
-		}
-		s.metrics.requests.WithLabelValues(r.Method, route, strconv.Itoa(sw.status)).Inc()
-		s.metrics.duration.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())
-		attrs := []slog.Attr{
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", sw.status),
-			slog.Int("bytes", sw.bytes),
-			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
-			slog.String("request_id", requestID(r.Context())),
-		}
-		if k := callerKey(r.Context()); k.ID != "" {
-			attrs = append(attrs, slog.String("project_id", k.ProjectID))
-		}
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
+}
+
+// observed records one request in the metrics and the access log.
+func (s *Server) observed(r *http.Request, sw *statusWriter, elapsed time.Duration, aborted bool) {
+	if sw.status == 0 {
+		sw.status = http.StatusOK
+	}
+	route := r.Pattern
+	if route == "" {
+		route = "unmatched"
+	}
+	status := strconv.Itoa(sw.status)
+	if aborted {
+		status = "aborted" // the status line went out, the answer did not
+	}
+	s.metrics.requests.WithLabelValues(r.Method, route, status).Inc()
+	s.metrics.duration.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())
+	attrs := []slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", sw.status),
+		slog.Int("bytes", sw.bytes),
+		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+		slog.String("request_id", requestID(r.Context())),
+	}
+	if k := callerKey(r.Context()); k.ID != "" {
+		attrs = append(attrs, slog.String("project_id", k.ProjectID))
+	}
+	level := slog.LevelInfo
+	if aborted {
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.Bool("aborted", true))
+	}
+	s.log.LogAttrs(r.Context(), level, "request", attrs...)
 }
 
 // recoverPanics turns a handler panic into a logged 500.

@@ -289,6 +289,17 @@ func TestRPCMalformedProviderAnswers(t *testing.T) {
 		t.Fatalf("the client got %d bytes before the break (%.40q), want the start of the records", len(got), got)
 	}
 
+	// Metrics count the broken-off answer as aborted, not as a 200.
+	resp, err = http.Get(e.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := `patchbay_http_requests_total{method="POST",route="POST /actions/rpc",status="aborted"} 1`; !strings.Contains(string(metrics), want) {
+		t.Fatalf("metrics lack %s", want)
+	}
+
 	// The next call is whole again.
 	if page := e.call(t, acc, "justworks_list_members", map[string]any{"page_size": 3}).([]any); len(page) != 3 {
 		t.Fatalf("after the break: %d members, want 3", len(page))
