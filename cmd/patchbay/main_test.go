@@ -789,3 +789,49 @@ func storeSimulatorAccount(t *testing.T, s store.Store, jwSim string, actions []
 	}
 	return acc
 }
+
+// Request log entries are written in the background; a node that is told to
+// stop writes the ones still queued before it exits.
+func TestServeWritesQueuedRequestLogsOnStop(t *testing.T) {
+	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--members", "5")
+	jwSim := sandboxBase.FindStringSubmatch(sandboxOut)[1]
+	dir := t.TempDir()
+	environ := env("PATCHBAY_SANDBOX_URL=" + strings.TrimSuffix(jwSim, "/justworks"))
+	out, errOut, code := run(t, dir, environ, "projects", "create", "--name", "Acme")
+	key := keyPattern.FindString(out)
+	if code != 0 || key == "" {
+		t.Fatalf("projects create: %d %s", code, errOut)
+	}
+	dbURL := "sqlite:" + filepath.Join(dir, "data", "patchbay.db")
+	ring, _, err := secrets.LoadOrCreateKeyFile(filepath.Join(dir, "data", "patchbay.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := backendtest.OpenURL(t, dbURL, ring)
+	acc := storeSimulatorAccount(t, s, jwSim, []string{"justworks_get_company"}, time.Now().Add(time.Hour))
+	s.Close()
+
+	n := startServe(t, dir, environ)
+	const calls = 20
+	for range calls {
+		req, _ := http.NewRequest("POST", n.url+"/actions/rpc", strings.NewReader(`{"action":"justworks_get_company"}`))
+		req.SetBasicAuth(key, "")
+		req.Header.Set("X-Account-Id", acc.ID)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("rpc: %d", resp.StatusCode)
+		}
+	}
+	n.stop(t) // at once: the last entries are still queued
+
+	s = backendtest.OpenURL(t, dbURL, ring)
+	logs, err := s.ListRequestLogs(context.Background(), acc.ProjectID, store.LogFilter{Limit: 100})
+	if err != nil || len(logs) != calls {
+		t.Fatalf("%d request log entries after stopping (%v), want %d", len(logs), err, calls)
+	}
+}
