@@ -627,8 +627,10 @@ func TestTwoNodesRefreshOnceAndSurviveACrash(t *testing.T) {
 	k, _ := secrets.GenerateKey("k1")
 	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--no-rate-limit")
 	jwSim := sandboxBase.FindStringSubmatch(sandboxOut)[1]
+	// The storm below makes over 1,000 calls with one key in a minute, more than
+	// the default per-key limit the two nodes share.
 	environ := env("PATCHBAY_DATABASE_URL="+dbURL, "PATCHBAY_ENCRYPTION_KEYS="+secrets.Format(k),
-		"PATCHBAY_SANDBOX_URL="+strings.TrimSuffix(jwSim, "/justworks"))
+		"PATCHBAY_SANDBOX_URL="+strings.TrimSuffix(jwSim, "/justworks"), "PATCHBAY_KEY_RATE_LIMIT=10000")
 	a, b := launch(t, t.TempDir(), environ), launch(t, t.TempDir(), environ)
 	a.waitListening(t)
 	b.waitListening(t)

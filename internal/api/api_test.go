@@ -317,7 +317,16 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	})
 }
 
+// clearOfMinuteTurn waits, when the clock minute is about to turn, until it has:
+// the per-key limit counts per clock minute.
+func clearOfMinuteTurn(t *testing.T) {
+	if left := time.Until(time.Now().Truncate(time.Minute).Add(time.Minute)); left < 5*time.Second {
+		time.Sleep(left + 100*time.Millisecond)
+	}
+}
+
 func TestAPIKeyRateLimit(t *testing.T) {
+	clearOfMinuteTurn(t)
 	s := backendtest.SQLite.Open(t, backendtest.TestKeys(t))
 	f := newFixture(t, s)
 	limited := httptest.NewServer(api.New(api.Options{Store: s, Registry: f.registry(t), PublicURL: "http://x", KeyRateLimit: 3,
@@ -336,6 +345,46 @@ func TestAPIKeyRateLimit(t *testing.T) {
 	}
 	if st, _, _ := g.do(t, "GET", "/api_keys", basic(f.keyB), ""); st != http.StatusOK {
 		t.Fatalf("another key shares the limit: %d", st)
+	}
+}
+
+// Two nodes on one database share each key's limit: between them they let
+// exactly the limit through in a minute, and then both refuse.
+func TestAPIKeyRateLimitIsSharedByNodes(t *testing.T) {
+	for _, backend := range backendtest.All {
+		t.Run(backend.Name, func(t *testing.T) {
+			clearOfMinuteTurn(t)
+			keys := backendtest.TestKeys(t)
+			url := backend.URL(t)
+			f := newFixture(t, backendtest.OpenURL(t, url, keys))
+			var nodes []*fixture
+			for range 2 {
+				srv := httptest.NewServer(api.New(api.Options{Store: backendtest.OpenURL(t, url, keys), Registry: f.registry(t),
+					PublicURL: "http://x", KeyRateLimit: 40, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+				t.Cleanup(srv.Close)
+				nodes = append(nodes, &fixture{srv: srv})
+			}
+			allowed, refused := 0, map[int]bool{}
+			for i := 0; len(refused) < 2; i++ {
+				if i > 200 {
+					t.Fatalf("the nodes never both refused; %d allowed", allowed)
+				}
+				switch st, _, _ := nodes[i%2].do(t, "GET", "/api_keys", basic(f.keyA), ""); st {
+				case http.StatusOK:
+					if refused[i%2] {
+						t.Fatalf("node %d allowed a request after refusing one", i%2)
+					}
+					allowed++
+				case http.StatusTooManyRequests:
+					refused[i%2] = true
+				default:
+					t.Fatalf("request %d: %d", i, st)
+				}
+			}
+			if allowed != 40 {
+				t.Fatalf("the two nodes allowed %d requests, want exactly the limit of 40", allowed)
+			}
+		})
 	}
 }
 

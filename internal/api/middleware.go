@@ -176,7 +176,12 @@ func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 			s.internalError(w, r, err)
 			return
 		}
-		if ok, wait := s.keyLimiter.Allow(k.ID); !ok {
+		ok, wait, err := s.keyQuota.Allow(r.Context(), k.ID)
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		if !ok {
 			w.Header().Set("Retry-After", ratelimit.RetryAfterHeader(wait))
 			writeError(w, http.StatusTooManyRequests, "Too many requests for this API key; retry after the time in Retry-After")
 			return

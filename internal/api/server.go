@@ -20,8 +20,8 @@ import (
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/guide"
 	"github.com/patchbayhq/patchbay/internal/hub"
+	"github.com/patchbayhq/patchbay/internal/keyquota"
 	"github.com/patchbayhq/patchbay/internal/oauth"
-	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/requestlog"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/tokens"
@@ -44,8 +44,8 @@ type Options struct {
 	// HTTPClient calls providers; nil means a client with a 30 s timeout and a
 	// connection pool sized for many concurrent calls to one provider.
 	HTTPClient *http.Client
-	// KeyRateLimit caps requests per API key and minute on this node; zero means
-	// the reference's 1000.
+	// KeyRateLimit caps requests per API key and clock minute, across every node
+	// sharing the database; zero means the reference's 1000.
 	KeyRateLimit int
 	// LogRetention is how long request logs are kept; zero means 90 days.
 	LogRetention time.Duration
@@ -56,7 +56,7 @@ type Options struct {
 
 // Server routes and answers Patchbay's HTTP requests.
 type Server struct {
-	keyLimiter   *ratelimit.Limiter
+	keyQuota     *keyquota.Quota
 	logRetention time.Duration
 	site         oauth.Site
 	tokens       *tokens.Manager
@@ -117,7 +117,7 @@ func New(o Options) *Server {
 		s.httpClient = providerClient()
 	}
 	s.site = oauth.Site{PublicURL: s.publicURL, SandboxURL: o.SandboxURL}
-	s.keyLimiter = ratelimit.New(ratelimit.Limit{Requests: cmp.Or(o.KeyRateLimit, 1000), Window: time.Minute})
+	s.keyQuota = keyquota.New(o.Store, cmp.Or(o.KeyRateLimit, 1000))
 	s.logRetention = cmp.Or(o.LogRetention, logRetention)
 	s.tokens = tokens.New(o.Store, o.Registry, s.site, s.httpClient, s.log)
 	s.metrics.registry.MustRegister(s.tokens.Collectors()...)
@@ -201,6 +201,9 @@ func (s *Server) routes() {
 func (s *Server) RunMaintenance(ctx context.Context) {
 	go s.tokens.RunKeepAlive(ctx, time.Hour)
 	for {
+		if _, err := s.store.DeleteKeyQuotaBefore(ctx, time.Now().Add(-time.Hour)); err != nil {
+			s.log.WarnContext(ctx, "drop old API key counts", "err", err)
+		}
 		if n, err := s.store.DeleteRequestLogsBefore(ctx, time.Now().Add(-s.logRetention)); err != nil {
 			s.log.WarnContext(ctx, "request log retention", "err", err)
 		} else if n > 0 {

@@ -325,6 +325,14 @@ type Store interface {
 	// DeleteRequestLogsBefore removes logs older than t, for retention.
 	DeleteRequestLogsBefore(ctx context.Context, t time.Time) (int64, error)
 
+	// TakeKeyQuota grants up to want more requests to API key keyID in the clock
+	// minute starting at window, counted across every node, never taking the
+	// minute's count past limit: it returns how many it granted, 0 when the
+	// minute's allowance is used up.
+	TakeKeyQuota(ctx context.Context, keyID string, window time.Time, want, limit int) (int, error)
+	// DeleteKeyQuotaBefore drops the counts of minutes that started before t.
+	DeleteKeyQuotaBefore(ctx context.Context, t time.Time) (int64, error)
+
 	// CreateOAuthState stores st, filling ID when empty.
 	CreateOAuthState(ctx context.Context, st OAuthState) (OAuthState, error)
 	// ConsumeOAuthState marks the state used and returns it, exactly once:

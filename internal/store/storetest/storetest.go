@@ -66,6 +66,8 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"AccountCredentialsRotate", testAccountCredentialsRotate},
 		{"LockAccountSerialises", testLockAccountSerialises},
 		{"RequestLogs", testRequestLogs},
+		{"KeyQuota", testKeyQuota},
+		{"KeyQuotaConcurrentNodes", testKeyQuotaConcurrentNodes},
 		{"ConnectSessionRoundTrip", testConnectSessionRoundTrip},
 		{"ConnectSessionByTokenHash", testConnectSessionByTokenHash},
 		{"ConnectionAttemptRoundTrip", testConnectionAttemptRoundTrip},

@@ -1,0 +1,72 @@
+// Package keyquota enforces the per-API-key request limit (the reference's
+// 1000 requests per minute) across every node that shares the database. A node
+// takes the minute's allowance from the store in leases of a twentieth of the
+// limit and spends them locally, so the request path touches the database
+// about once per lease rather than once per request. The count never goes past
+// the limit; leases a node has not spent when the minute ends are lost, so the
+// cluster may refuse a little before the limit is reached, never after.
+package keyquota
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// Quota counts the requests of each API key per clock minute. It is safe for
+// concurrent use.
+type Quota struct {
+	store store.Store
+	limit int
+	lease int
+
+	mu   sync.Mutex
+	keys map[string]*keyLease
+}
+
+// keyLease is what this node may still allow one key in the current minute.
+type keyLease struct {
+	mu     sync.Mutex
+	window time.Time
+	left   int
+	spent  bool // the store granted nothing more this minute
+}
+
+// New returns a Quota of limit requests per key and minute.
+func New(st store.Store, limit int) *Quota {
+	return &Quota{store: st, limit: limit, lease: max(1, limit/20), keys: map[string]*keyLease{}}
+}
+
+// Allow reports whether key keyID may make one more request now and, when it
+// may not, how long until the next minute starts.
+func (q *Quota) Allow(ctx context.Context, keyID string) (bool, time.Duration, error) {
+	q.mu.Lock()
+	l, ok := q.keys[keyID]
+	if !ok {
+		l = &keyLease{}
+		q.keys[keyID] = l
+	}
+	q.mu.Unlock()
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	window := now.Truncate(time.Minute)
+	if !l.window.Equal(window) {
+		l.window, l.left, l.spent = window, 0, false
+	}
+	if l.left == 0 && !l.spent {
+		granted, err := q.store.TakeKeyQuota(ctx, keyID, window, q.lease, q.limit)
+		if err != nil {
+			return false, 0, err
+		}
+		l.left, l.spent = granted, granted == 0
+	}
+	if l.left == 0 {
+		return false, window.Add(time.Minute).Sub(now), nil
+	}
+	l.left--
+	return true, 0, nil
+}
