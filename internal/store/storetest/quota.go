@@ -21,7 +21,7 @@ func testKeyQuota(t *testing.T, db Database) {
 		{"key_a", minute, 4, 4},
 		{"key_a", minute, 4, 2}, // the limit of 10 leaves 2
 		{"key_a", minute, 4, 0},
-		{"key_b", minute, 4, 4},                   // keys are counted apart
+		{"key_b", minute, 4, 4},                  // keys are counted apart
 		{"key_a", minute.Add(time.Minute), 4, 4}, // and minutes
 	} {
 		got, err := s.TakeKeyQuota(ctx, tc.key, tc.window, tc.want, 10)
