@@ -633,13 +633,10 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, ans
 		return Result{}, &Error{Status: http.StatusBadGateway, Broken: ans.streamed, Message: c.Name + "'s answer is not JSON Patchbay can pass on: " + ans.malformed.Error(),
 			ProviderErrors: []ProviderError{{Status: ans.status, Raw: truncate(string(ans.body))}}}
 	}
-	var res Result
-	switch {
-	case ans.streamed:
-		res.Streamed = true
-	case ans.pooled != nil:
-		res.Data = json.RawMessage(bytes.Clone(ans.found[0])) // the buffer goes back to the pool
-	default:
+	// A streamed read passes on every value it finds at the records' path, so
+	// Data never points into a pooled buffer: it is set only for a plain read.
+	res := Result{Streamed: ans.streamed}
+	if !ans.streamed {
 		res.Data = ans.found[0]
 	}
 	p := c.API.Pagination

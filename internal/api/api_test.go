@@ -319,14 +319,14 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 
 // clearOfMinuteTurn waits, when the clock minute is about to turn, until it has:
 // the per-key limit counts per clock minute.
-func clearOfMinuteTurn(t *testing.T) {
+func clearOfMinuteTurn() {
 	if left := time.Until(time.Now().Truncate(time.Minute).Add(time.Minute)); left < 5*time.Second {
 		time.Sleep(left + 100*time.Millisecond)
 	}
 }
 
 func TestAPIKeyRateLimit(t *testing.T) {
-	clearOfMinuteTurn(t)
+	clearOfMinuteTurn()
 	s := backendtest.SQLite.Open(t, backendtest.TestKeys(t))
 	f := newFixture(t, s)
 	limited := httptest.NewServer(api.New(api.Options{Store: s, Registry: f.registry(t), PublicURL: "http://x", KeyRateLimit: 3,
@@ -353,7 +353,7 @@ func TestAPIKeyRateLimit(t *testing.T) {
 func TestAPIKeyRateLimitIsSharedByNodes(t *testing.T) {
 	for _, backend := range backendtest.All {
 		t.Run(backend.Name, func(t *testing.T) {
-			clearOfMinuteTurn(t)
+			clearOfMinuteTurn()
 			keys := backendtest.TestKeys(t)
 			url := backend.URL(t)
 			f := newFixture(t, backendtest.OpenURL(t, url, keys))
