@@ -633,10 +633,16 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, ans
 		return Result{}, &Error{Status: http.StatusBadGateway, Broken: ans.streamed, Message: c.Name + "'s answer is not JSON Patchbay can pass on: " + ans.malformed.Error(),
 			ProviderErrors: []ProviderError{{Status: ans.status, Raw: truncate(string(ans.body))}}}
 	}
-	// A streamed read passes on every value it finds at the records' path, so
-	// Data never points into a pooled buffer: it is set only for a plain read.
-	res := Result{Streamed: ans.streamed}
-	if !ans.streamed {
+	var res Result
+	switch {
+	case ans.streamed:
+		res.Streamed = true
+	case ans.pooled != nil:
+		// Nothing streamed: the records are the whole document (a single
+		// object), which Stream does not pass on, or absent. The buffer goes
+		// back to the pool when Run returns, so the caller gets a copy.
+		res.Data = json.RawMessage(bytes.Clone(ans.found[0]))
+	default:
 		res.Data = ans.found[0]
 	}
 	p := c.API.Pagination
