@@ -650,12 +650,12 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, ans
 		return res, nil
 	}
 	switch p.Style {
-	case "cursor":
+	case connectors.CursorStyle:
 		var next string
 		if json.Unmarshal(ans.found[1], &next) == nil && next != "" {
 			res.Next = wrapNext(action.ID, next)
 		}
-	case "page":
+	case connectors.PageStyle:
 		current := max(p.FirstPage, 1)
 		if v, ok := req.Query[p.PageParam]; ok {
 			if n, err := strconv.Atoi(scalar(v)); err == nil {
@@ -703,7 +703,7 @@ func applyPaging(c *connectors.Connector, action *connectors.Action, req *Reques
 	if err != nil || json.Unmarshal(raw, &cur) != nil || cur.Action != action.ID {
 		return fmt.Errorf("next: not a cursor an earlier %s call returned", action.ID)
 	}
-	if p.Style == "cursor" {
+	if p.Style == connectors.CursorStyle {
 		req.Query[p.CursorParam] = cur.Value
 		return nil
 	}

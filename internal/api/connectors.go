@@ -132,7 +132,7 @@ func (s *Server) getConnector(w http.ResponseWriter, r *http.Request) {
 	}
 	out := s.summary(c)
 	out.Auth = &authJSON{
-		Type: c.Auth.Type, GrantType: c.Auth.GrantType, PKCE: c.Auth.PKCE, ScopeSeparator: c.Auth.ScopeSeparator,
+		Type: c.Auth.Type, GrantType: c.Auth.GrantType, PKCE: string(c.Auth.PKCE), ScopeSeparator: c.Auth.ScopeSeparator,
 		ScopesInAuthorizeRequest: c.Auth.ScopesInAuthorizeRequest,
 		AccessTokenLifetime:      int(c.Auth.AccessTokenLifetime.Seconds()),
 		RefreshTokenRotates:      c.Auth.RefreshTokenRotates,

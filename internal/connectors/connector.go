@@ -53,14 +53,41 @@ type Auth struct {
 	// ScopesInAuthorizeRequest is false where scopes are fixed when the app is
 	// registered and the authorize request must not carry them.
 	ScopesInAuthorizeRequest bool     `yaml:"scopes_in_authorize_request"`
-	PKCE                     string   `yaml:"pkce"`        // "none" or "S256"
-	ClientAuth               string   `yaml:"client_auth"` // "client_secret_post" or "client_secret_basic"
+	PKCE                     PKCEMethod `yaml:"pkce"`
+	ClientAuth               ClientAuth `yaml:"client_auth"`
 	AccessTokenLifetime      Duration `yaml:"access_token_lifetime"`
 	RefreshTokenLifetime     Duration `yaml:"refresh_token_lifetime"`
 	// RefreshTokenRotates means every refresh returns a new refresh token that
 	// replaces the old one, which must be stored at once.
 	RefreshTokenRotates bool `yaml:"refresh_token_rotates"`
 }
+
+// PKCEMethod is how authorization requests prove the code's origin (RFC 7636).
+type PKCEMethod string
+
+// PKCE methods.
+const (
+	PKCENone PKCEMethod = "none"
+	PKCES256 PKCEMethod = "S256"
+)
+
+// ClientAuth is how the client authenticates at the token endpoint.
+type ClientAuth string
+
+// Client authentication methods.
+const (
+	ClientSecretPost  ClientAuth = "client_secret_post"
+	ClientSecretBasic ClientAuth = "client_secret_basic"
+)
+
+// PaginationStyle is how a provider continues a list.
+type PaginationStyle string
+
+// Pagination styles.
+const (
+	CursorStyle PaginationStyle = "cursor" // a continuation value from the previous page
+	PageStyle   PaginationStyle = "page"   // page numbers with a total page count
+)
 
 // Endpoints are the OAuth URLs of one environment.
 type Endpoints struct {
@@ -84,7 +111,7 @@ type RateLimit struct {
 
 // Pagination says how the provider pages lists.
 type Pagination struct {
-	Style       string `yaml:"style"`        // "cursor" or "page"
+	Style       PaginationStyle `yaml:"style"`
 	CursorParam string `yaml:"cursor_param"` // cursor style: the continuation parameter
 	PageParam   string `yaml:"page_param"`   // page style: the page number parameter
 	LimitParam  string `yaml:"limit_param"`  // page size parameter
@@ -97,7 +124,7 @@ type Pagination struct {
 // ContinuationField is the dotted path, in a list response, of what tells
 // whether another page follows: the cursor, or the total page count.
 func (p *Pagination) ContinuationField() string {
-	if p.Style == "page" {
+	if p.Style == PageStyle {
 		return p.TotalField
 	}
 	return p.NextField

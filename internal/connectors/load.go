@@ -190,10 +190,10 @@ func (a *Auth) validate() error {
 	if a.ScopeSeparator == "" {
 		return fieldError("auth.scope_separator", "required, e.g. \" \"")
 	}
-	if a.PKCE != "none" && a.PKCE != "S256" {
+	if a.PKCE != PKCENone && a.PKCE != PKCES256 {
 		return fieldError("auth.pkce", "%q: use none or S256", a.PKCE)
 	}
-	if a.ClientAuth != "client_secret_post" && a.ClientAuth != "client_secret_basic" {
+	if a.ClientAuth != ClientSecretPost && a.ClientAuth != ClientSecretBasic {
 		return fieldError("auth.client_auth", "%q: use client_secret_post or client_secret_basic", a.ClientAuth)
 	}
 	if a.AccessTokenLifetime.Duration <= 0 {
@@ -211,15 +211,15 @@ func (api *API) validate() error {
 		return nil
 	}
 	switch {
-	case p.Style == "cursor" && p.CursorParam == "":
+	case p.Style == CursorStyle && p.CursorParam == "":
 		return fieldError("api.pagination.cursor_param", "required for cursor pagination")
-	case p.Style == "page" && p.PageParam == "":
+	case p.Style == PageStyle && p.PageParam == "":
 		return fieldError("api.pagination.page_param", "required for page pagination")
-	case p.Style != "cursor" && p.Style != "page":
+	case p.Style != CursorStyle && p.Style != PageStyle:
 		return fieldError("api.pagination.style", "%q: use cursor or page", p.Style)
 	case p.LimitParam == "" || p.MaxLimit <= 0:
 		return fieldError("api.pagination", "limit_param and a positive max_limit are required")
-	case p.Style == "cursor" && p.NextField == "":
+	case p.Style == CursorStyle && p.NextField == "":
 		return fieldError("api.pagination.next_field", "required for cursor pagination")
 	}
 	return nil
@@ -276,7 +276,7 @@ func (c *Connector) validateAction(a *Action) error {
 			return fieldError("paginated", "the connector declares no api.pagination")
 		}
 		param := p.CursorParam
-		if p.Style == "page" {
+		if p.Style == PageStyle {
 			param = p.PageParam
 		}
 		if !declares(a.Inputs.Query, param) || !declares(a.Inputs.Query, p.LimitParam) {

@@ -1,10 +1,12 @@
-// Package oauth is Patchbay's OAuth 2.0 client side: where a connector profile's
-// provider endpoints are, the authorization-code exchange with PKCE where the
-// connector needs it, and token revocation. It builds on golang.org/x/oauth2.
+// Package oauth is the client side of OAuth 2.0 as Patchbay's providers speak
+// it: the authorization URL (with a PKCE challenge where required), the code
+// exchange, refresh, and revocation (RFC 7009). Like golang.org/x/oauth2, on
+// which it builds, it knows nothing of Patchbay's records: a Config in, a Token out.
 package oauth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,201 +15,165 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-
-	"github.com/patchbayhq/patchbay/internal/connectors"
-	"github.com/patchbayhq/patchbay/internal/store"
 )
 
-// SandboxEnvironment points a profile at the simulators mounted under /sandbox/.
-const SandboxEnvironment = "sandbox"
-
-// Endpoints are where one profile's provider lives.
-type Endpoints struct {
-	AuthorizeURL, TokenURL, RevokeURL string
-	APIBaseURL                        string
+// Config is one OAuth client registered with one authorization server.
+type Config struct {
+	ClientID, ClientSecret string
+	AuthURL, TokenURL      string
+	RevokeURL              string // empty where the server cannot revoke
+	RedirectURL            string
+	// Scopes go in the authorization URL, joined with ScopeSeparator (a space when empty).
+	Scopes         []string
+	ScopeSeparator string
+	// PKCE sends an S256 code challenge; the caller keeps the verifier.
+	PKCE bool
+	// BasicAuth sends the client credentials in the Authorization header
+	// (client_secret_basic) instead of the form (client_secret_post).
+	BasicAuth bool
+	// HTTPClient makes the requests; nil means one with a 30-second timeout.
+	HTTPClient *http.Client
+	// Now dates a token's expiry; nil means time.Now.
+	Now func() time.Time
 }
 
-// Site is where this deployment and its simulators are reached.
-type Site struct {
-	PublicURL string
-	// SandboxURL is where profiles in the sandbox environment reach the
-	// simulators; empty means the ones mounted at {PublicURL}/sandbox.
-	SandboxURL string
+// Token is what a token endpoint granted.
+type Token struct {
+	AccessToken  string
+	RefreshToken string // empty when the server sent none
+	TokenType    string
+	Expiry       time.Time // zero when the server gave no lifetime
+	Scopes       []string  // empty when the server did not say
+	Obtained     time.Time
 }
 
-func (s Site) sandboxBase() string {
-	if s.SandboxURL != "" {
-		return strings.TrimRight(s.SandboxURL, "/")
+// Error is an error answer from a token or revocation endpoint.
+type Error struct {
+	Status      int
+	Code        string // the OAuth error code, e.g. invalid_grant
+	Description string
+}
+
+func (e *Error) Error() string {
+	if e.Code == "" {
+		return fmt.Sprintf("status %d", e.Status)
 	}
-	return strings.TrimRight(s.PublicURL, "/") + "/sandbox"
+	return fmt.Sprintf("status %d %s", e.Status, e.Code)
 }
 
-// EndpointsFor returns the provider endpoints of a profile's environment. The
-// sandbox environment keeps each production path but moves it onto the
-// simulator of the connector, {sandbox URL}/{key}.
-func EndpointsFor(c *connectors.Connector, environment string, site Site) Endpoints {
-	prod := c.Auth.Environments["production"]
-	e := Endpoints{AuthorizeURL: prod.AuthorizeURL, TokenURL: prod.TokenURL, RevokeURL: prod.RevokeURL, APIBaseURL: c.API.BaseURL}
-	if environment != SandboxEnvironment {
-		return e
+// StatusCode is the HTTP status of the answer.
+func (e *Error) StatusCode() int { return e.Status }
+
+// ErrorCode is the OAuth error code of the answer, empty when it had none.
+func (e *Error) ErrorCode() string { return e.Code }
+
+// GenerateVerifier returns a new PKCE code verifier.
+func GenerateVerifier() string { return oauth2.GenerateVerifier() }
+
+func (c *Config) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
 	}
-	base := site.sandboxBase() + "/" + c.Key
-	rebase := func(raw string) string {
-		if raw == "" {
-			return ""
-		}
-		u, err := url.Parse(raw)
-		if err != nil {
-			return raw
-		}
-		return base + u.Path
+	return time.Now()
+}
+
+func (c *Config) client() *http.Client {
+	if c.HTTPClient != nil {
+		return c.HTTPClient
 	}
-	return Endpoints{AuthorizeURL: rebase(e.AuthorizeURL), TokenURL: rebase(e.TokenURL), RevokeURL: rebase(e.RevokeURL), APIBaseURL: base}
+	return &http.Client{Timeout: 30 * time.Second}
 }
 
-// Client is the OAuth client of one connector profile.
-type Client struct {
-	Connector *connectors.Connector
-	Endpoints Endpoints
-	config    *oauth2.Config
-	http      *http.Client
-}
-
-// NewClient builds the OAuth client of profile p for the deployment at site.
-func NewClient(c *connectors.Connector, p store.ConnectorProfile, site Site, httpClient *http.Client) *Client {
-	e := EndpointsFor(c, p.Environment, site)
+func (c *Config) x() *oauth2.Config {
 	style := oauth2.AuthStyleInParams
-	if c.Auth.ClientAuth == "client_secret_basic" {
+	if c.BasicAuth {
 		style = oauth2.AuthStyleInHeader
 	}
-	cfg := &oauth2.Config{
-		ClientID: p.ClientID, ClientSecret: p.ClientSecret, RedirectURL: c.RedirectURI(site.PublicURL),
-		Endpoint: oauth2.Endpoint{AuthURL: e.AuthorizeURL, TokenURL: e.TokenURL, AuthStyle: style},
-	}
-	if c.Auth.ScopesInAuthorizeRequest {
-		if res, err := c.Calculate(connectors.Selection{Actions: p.EnabledActions, ExtraScopes: p.ExtraScopes}); err == nil {
-			cfg.Scopes = res.Scopes
-		}
-	}
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 30 * time.Second}
-	}
-	return &Client{Connector: c, Endpoints: e, config: cfg, http: httpClient}
+	return &oauth2.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURL: c.RedirectURL, Scopes: c.Scopes,
+		Endpoint: oauth2.Endpoint{AuthURL: c.AuthURL, TokenURL: c.TokenURL, AuthStyle: style}}
 }
 
-// UsesPKCE reports whether authorization requests carry an S256 challenge.
-func (cl *Client) UsesPKCE() bool { return cl.Connector.Auth.PKCE == "S256" }
-
-// AuthorizeURL is where to send the user; verifier is empty without PKCE.
-func (cl *Client) AuthorizeURL(state, verifier string) string {
+// AuthCodeURL is where to send the user; verifier is the PKCE verifier when PKCE is on.
+func (c *Config) AuthCodeURL(state, verifier string) string {
 	var opts []oauth2.AuthCodeOption
-	if verifier != "" {
+	if c.PKCE {
 		opts = append(opts, oauth2.S256ChallengeOption(verifier))
 	}
-	if len(cl.config.Scopes) > 0 && cl.Connector.Auth.ScopeSeparator != " " {
-		// x/oauth2 joins scopes with spaces; honour the provider's separator.
-		opts = append(opts, oauth2.SetAuthURLParam("scope", strings.Join(cl.config.Scopes, cl.Connector.Auth.ScopeSeparator)))
+	if len(c.Scopes) > 0 && c.ScopeSeparator != "" && c.ScopeSeparator != " " {
+		// x/oauth2 joins scopes with spaces; honour the server's separator.
+		opts = append(opts, oauth2.SetAuthURLParam("scope", strings.Join(c.Scopes, c.ScopeSeparator)))
 	}
-	return cl.config.AuthCodeURL(state, opts...)
+	return c.x().AuthCodeURL(state, opts...)
 }
 
-// Exchange trades an authorization code for credentials.
-func (cl *Client) Exchange(ctx context.Context, code, verifier string) (store.Credentials, error) {
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, cl.http)
+// Exchange trades an authorization code for a token.
+func (c *Config) Exchange(ctx context.Context, code, verifier string) (Token, error) {
 	var opts []oauth2.AuthCodeOption
-	if verifier != "" {
+	if c.PKCE {
 		opts = append(opts, oauth2.VerifierOption(verifier))
 	}
-	tok, err := cl.config.Exchange(ctx, code, opts...)
-	if err != nil {
-		return store.Credentials{}, err
-	}
-	return credentialsOf(tok), nil
+	tok, err := c.x().Exchange(context.WithValue(ctx, oauth2.HTTPClient, c.client()), code, opts...)
+	return c.token(tok, err)
 }
 
-// Refresh trades a refresh token for new credentials. Where the provider sends
-// no new refresh token, the old one is kept.
-func (cl *Client) Refresh(ctx context.Context, refreshToken string) (store.Credentials, error) {
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, cl.http)
+// Refresh trades a refresh token for a new token. The new token's RefreshToken
+// is empty when the server did not rotate it.
+func (c *Config) Refresh(ctx context.Context, refreshToken string) (Token, error) {
 	expired := &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}
-	tok, err := cl.config.TokenSource(ctx, expired).Token()
+	tok, err := c.x().TokenSource(context.WithValue(ctx, oauth2.HTTPClient, c.client()), expired).Token()
+	if err == nil && tok.RefreshToken == refreshToken {
+		tok.RefreshToken = "" // x/oauth2 carries the old one over; say what the server sent
+	}
+	return c.token(tok, err)
+}
+
+// token keeps what the caller needs of an x/oauth2 answer, dating the expiry
+// by the config's clock rather than the library's.
+func (c *Config) token(tok *oauth2.Token, err error) (Token, error) {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		return Token{}, &Error{Status: status, Code: re.ErrorCode, Description: re.ErrorDescription}
+	}
 	if err != nil {
-		return store.Credentials{}, err
+		return Token{}, err
 	}
-	return credentialsOf(tok), nil
-}
-
-// credentialsOf keeps what Patchbay stores of a token response.
-func credentialsOf(tok *oauth2.Token) store.Credentials {
-	c := store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType,
-		Expiry: tok.Expiry.UTC(), Obtained: time.Now().UTC()}
+	now := c.now().UTC()
+	t := Token{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType, Obtained: now}
+	switch {
+	case tok.ExpiresIn > 0:
+		t.Expiry = now.Add(time.Duration(tok.ExpiresIn) * time.Second)
+	case !tok.Expiry.IsZero():
+		t.Expiry = tok.Expiry.UTC()
+	}
 	if scope, ok := tok.Extra("scope").(string); ok && scope != "" {
-		c.Scopes = strings.Fields(scope)
+		t.Scopes = strings.Fields(scope)
 	}
-	return c
+	return t, nil
 }
 
-// Revoke revokes a token where the provider has a revocation endpoint (RFC 7009);
-// it does nothing where the provider has none.
-func (cl *Client) Revoke(ctx context.Context, token string) error {
-	if cl.Endpoints.RevokeURL == "" || token == "" {
+// Revoke revokes a token (RFC 7009); it does nothing without a RevokeURL.
+func (c *Config) Revoke(ctx context.Context, token string) error {
+	if c.RevokeURL == "" || token == "" {
 		return nil
 	}
-	form := url.Values{"token": {token}, "client_id": {cl.config.ClientID}, "client_secret": {cl.config.ClientSecret}}
-	req, err := http.NewRequestWithContext(ctx, "POST", cl.Endpoints.RevokeURL, strings.NewReader(form.Encode()))
+	form := url.Values{"token": {token}, "client_id": {c.ClientID}, "client_secret": {c.ClientSecret}}
+	req, err := http.NewRequestWithContext(ctx, "POST", c.RevokeURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := cl.http.Do(req)
+	resp, err := c.client().Do(req)
 	if err != nil {
-		return fmt.Errorf("revoke at %s: %w", cl.Connector.Name, err)
+		return fmt.Errorf("revoke: %w", err)
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("revoke at %s: status %d", cl.Connector.Name, resp.StatusCode)
+		return fmt.Errorf("revoke: %w", &Error{Status: resp.StatusCode})
 	}
 	return nil
-}
-
-// Get calls an API path with the account's access token and returns the body.
-func (cl *Client) Get(ctx context.Context, accessToken, path string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", cl.Endpoints.APIBaseURL+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+accessToken)
-	req.Header.Set("Accept", "application/json")
-	resp, err := cl.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", path, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		return nil, fmt.Errorf("GET %s: status %d", path, resp.StatusCode)
-	}
-	return body, nil
-}
-
-// RevokeAccount revokes an account's provider token where the provider supports
-// revocation, using the account's connector profile.
-func RevokeAccount(ctx context.Context, reg *connectors.Registry, st store.Store, site Site, httpClient *http.Client, a store.Account) error {
-	c, ok := reg.Get(a.Provider)
-	if !ok {
-		return nil
-	}
-	p, err := st.GetConnectorProfile(ctx, a.ProjectID, a.ProfileID)
-	if err != nil {
-		return fmt.Errorf("revoke account %s: %w", a.ID, err)
-	}
-	token := a.Credentials.RefreshToken
-	if token == "" {
-		token = a.Credentials.AccessToken
-	}
-	return NewClient(c, p, site, httpClient).Revoke(ctx, token)
 }

@@ -60,7 +60,7 @@ type ConnectorProfile struct {
 	Name           string
 	ClientID       string
 	ClientSecret   string // sealed at rest
-	Environment    string // "production", or "sandbox" for the built-in simulators
+	Environment    Environment
 	EnabledActions []string
 	ExtraScopes    []string // requested on top of the enabled actions' scopes
 	Default        bool     // the profile the Hub uses for its connector
@@ -69,13 +69,38 @@ type ConnectorProfile struct {
 	UpdatedAt      time.Time
 }
 
+// Environment is where a connector profile's provider lives.
+type Environment string
+
+// Environments.
+const (
+	Production Environment = "production"
+	Sandbox    Environment = "sandbox" // the built-in simulators
+)
+
+// AccountStatus says whether calls on an account can work.
+type AccountStatus string
+
 // Account statuses.
 const (
-	StatusActive   = "active"
-	StatusInactive = "inactive" // its connector profile is disabled
-	StatusError    = "error"    // calls fail; status_reasons say why
-	StatusExpired  = "expired"
+	StatusActive   AccountStatus = "active"
+	StatusInactive AccountStatus = "inactive" // its connector profile is disabled
+	StatusError    AccountStatus = "error"    // calls fail; status_reasons say why
+	StatusExpired  AccountStatus = "expired"  // the refresh token lapsed; the end user must link again
 )
+
+// Link is what LinkAccount writes: the outcome of a connection attempt whose
+// end user authorized and made any setup choice.
+type Link struct {
+	ProjectID        string
+	AttemptID        string
+	Credentials      Credentials
+	SetupInformation map[string]string
+	// NewAccountID is the id of the account the link creates, if it creates one.
+	NewAccountID string
+	// At is when the link happens: the connect session must still be live then.
+	At time.Time
+}
 
 // StatusReason explains an account's status.
 type StatusReason struct {
@@ -101,7 +126,7 @@ type Account struct {
 	ProjectID        string
 	ProfileID        string
 	Provider         string
-	Status           string
+	Status           AccountStatus
 	StatusReasons    []StatusReason
 	OriginOwnerID    string
 	OriginOwnerName  string
@@ -121,7 +146,7 @@ type Account struct {
 // AccountChange is what LockAccount's decision writes; zero fields change nothing.
 type AccountChange struct {
 	Credentials   *Credentials // new tokens; bumps CredentialVersion
-	Status        string       // new status, with StatusReasons
+	Status        AccountStatus // new status, with StatusReasons
 	StatusReasons []StatusReason
 }
 
@@ -160,13 +185,16 @@ type ConnectSession struct {
 	CreatedAt            time.Time
 }
 
-// Connection attempt statuses.
+// AttemptStatus is where a connection attempt stands.
+type AttemptStatus string
+
+// Connection attempt statuses. Only a pending attempt can change.
 const (
-	AttemptPending       = "pending"
-	AttemptAuthenticated = "authenticated"
-	AttemptError         = "error"
-	AttemptCancelled     = "cancelled"
-	AttemptExpired       = "expired"
+	AttemptPending       AttemptStatus = "pending"
+	AttemptAuthenticated AttemptStatus = "authenticated"
+	AttemptError         AttemptStatus = "error"
+	AttemptCancelled     AttemptStatus = "cancelled"
+	AttemptExpired       AttemptStatus = "expired"
 )
 
 // SetupOption is one choice offered after authorization (e.g. an organisation).
@@ -181,7 +209,7 @@ type ConnectionAttempt struct {
 	ProjectID        string
 	SessionID        int64
 	ProfileID        string
-	Status           string
+	Status           AttemptStatus
 	AccountID        string
 	ErrorCode        string
 	ErrorDescription string
@@ -208,11 +236,18 @@ type OAuthState struct {
 	UsedAt       time.Time
 }
 
+// Sources of action calls, as request logs record them.
+const (
+	SourceAPI = "api" // POST /actions/rpc and /unified/proxy
+	SourceCLI = "cli" // patchbay actions run
+)
+
 // RequestLog records one action call.
 type RequestLog struct {
 	ID         string
 	ProjectID  string
 	RequestID  string
+	Source     string // who made the call: SourceAPI, SourceCLI, …
 	AccountID  string
 	Provider   string
 	Action     string
@@ -285,9 +320,6 @@ type Store interface {
 	CreateAccount(ctx context.Context, a Account) (Account, error)
 	GetAccount(ctx context.Context, projectID, id string) (Account, error)
 	ListAccounts(ctx context.Context, projectID string, f AccountFilter) ([]Account, error)
-	// FindAccountByOwner returns the account of an owner for a provider (and
-	// profile, when given), for the create-or-update rule of linking.
-	FindAccountByOwner(ctx context.Context, projectID, provider, ownerID, ownerName, profileID string) (Account, error)
 	// UpdateAccount replaces an account's fields other than its credentials.
 	UpdateAccount(ctx context.Context, a Account) (Account, error)
 	// UpdateCredentials stores new credentials if the account's credential version
@@ -309,6 +341,15 @@ type Store interface {
 	// ConnectSessionByTokenHash finds a session by its token's hash, expired or not.
 	ConnectSessionByTokenHash(ctx context.Context, hash []byte) (ConnectSession, error)
 	GetConnectSession(ctx context.Context, projectID string, id int64) (ConnectSession, error)
+
+	// LinkAccount decides a pending connection attempt in one transaction. It
+	// claims the attempt, then by the linking rule updates the session's account
+	// (edit mode), else reopens the owner's existing account for the provider
+	// unless the session allows multiple accounts, else creates one; the account
+	// comes out active with l's credentials, and the attempt authenticated with
+	// it. ErrStale when the attempt is no longer pending (another callback won,
+	// or it was cancelled), ErrExpired when the session expired before l.At.
+	LinkAccount(ctx context.Context, l Link) (Account, ConnectionAttempt, error)
 
 	// CreateConnectionAttempt stores a, filling ID and timestamps when empty.
 	CreateConnectionAttempt(ctx context.Context, a ConnectionAttempt) (ConnectionAttempt, error)

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/background"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -31,15 +32,20 @@ func (m *Manager) KeepAlive(ctx context.Context, limit int, pause time.Duration)
 	if minAge == 0 {
 		return 0, nil // no connector's refresh tokens expire
 	}
-	now := time.Now()
+	now := m.clock.Now()
 	accounts, err := m.store.AccountsObtainedBefore(ctx, now.Add(-minAge), limit)
 	if err != nil {
 		return 0, err
 	}
 	for i, a := range accounts {
 		c, ok := m.registry.Get(a.Provider)
+		if !ok {
+			// A connector this version no longer ships: nothing to refresh it with.
+			m.log.WarnContext(ctx, "keep-alive skips an account of an unknown connector", "account_id", a.ID, "provider", a.Provider)
+			continue
+		}
 		lifetime := c.Auth.RefreshTokenLifetime.Duration
-		if !ok || lifetime == 0 || needsReauthorization(a) || a.Credentials.Obtained.IsZero() {
+		if lifetime == 0 || needsReauthorization(a) || a.Credentials.Obtained.IsZero() {
 			continue
 		}
 		if i > 0 && pause > 0 {
@@ -76,7 +82,7 @@ func (m *Manager) markLapsed(ctx context.Context, a store.Account) {
 			return store.AccountChange{}, nil // refreshed meanwhile
 		}
 		return store.AccountChange{Status: store.StatusExpired, StatusReasons: []store.StatusReason{{
-			Code: ReasonRefreshLapsed, Description: "The refresh token expired unused. Link the account again through the Hub.", Timestamp: time.Now().UTC(),
+			Code: ReasonRefreshLapsed, Description: "The refresh token expired unused. Link the account again through the Hub.", Timestamp: m.clock.Now().UTC(),
 		}}}, nil
 	})
 	if err != nil {
@@ -84,18 +90,14 @@ func (m *Manager) markLapsed(ctx context.Context, a store.Account) {
 	}
 }
 
-// RunKeepAlive runs KeepAlive every interval (with jitter) until ctx ends.
+// RunKeepAlive runs KeepAlive about every interval until ctx ends; a pass that
+// fails or panics is logged and the next one runs as usual.
 func (m *Manager) RunKeepAlive(ctx context.Context, interval time.Duration) {
-	for {
-		select {
-		case <-time.After(interval/2 + rand.N(interval)):
-		case <-ctx.Done():
-			return
-		}
-		if n, err := m.KeepAlive(ctx, 500, 200*time.Millisecond); err != nil {
-			m.log.WarnContext(ctx, "keep-alive run failed", "err", err)
-		} else if n > 0 {
+	background.Every(ctx, m.log, "keep-alive", interval, func(ctx context.Context) error {
+		n, err := m.KeepAlive(ctx, 500, 200*time.Millisecond)
+		if n > 0 {
 			m.log.InfoContext(ctx, "keep-alive refreshed idle accounts", "count", n)
 		}
-	}
+		return err
+	})
 }

@@ -15,13 +15,40 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
-	"github.com/patchbayhq/patchbay/internal/oauth"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
+
+// AuthServer is one connector profile's OAuth authorization server. The
+// wiring provides it (over internal/oauth), so that nothing above the
+// foundations depends on an OAuth library.
+type AuthServer interface {
+	// AuthCodeURL is where to send the user; verifier is empty without PKCE.
+	AuthCodeURL(state, verifier string) string
+	// UsesPKCE reports whether authorization needs a code verifier.
+	UsesPKCE() bool
+	// Exchange trades an authorization code for credentials.
+	Exchange(ctx context.Context, code, verifier string) (store.Credentials, error)
+	// Refresh trades a refresh token for credentials; their RefreshToken is
+	// empty when the server did not rotate it.
+	Refresh(ctx context.Context, refreshToken string) (store.Credentials, error)
+	// Revoke revokes a token where the server can; otherwise it does nothing.
+	Revoke(ctx context.Context, token string) error
+}
+
+// AuthServers returns the authorization server of profile p of connector c.
+type AuthServers func(c *connectors.Connector, p store.ConnectorProfile) AuthServer
+
+// EndpointError is how an AuthServer reports an answer of the token endpoint
+// that was an error, so the manager can tell a dead grant from a passing outage.
+type EndpointError interface {
+	error
+	StatusCode() int
+	ErrorCode() string
+}
 
 // ErrReauthorize means the provider no longer accepts the account's refresh
 // token; the end user must link the account again through the Hub.
@@ -39,8 +66,8 @@ const (
 type Manager struct {
 	store    store.Store
 	registry *connectors.Registry
-	site     oauth.Site
-	http     *http.Client
+	servers  AuthServers
+	clock    clock.Clock
 	log      *slog.Logger
 	flights  singleflight.Group
 	metrics  metrics
@@ -53,16 +80,19 @@ type Manager struct {
 	Backoff  time.Duration
 }
 
-// New returns a Manager with the defaults: a one-minute buffer and three attempts.
-func New(st store.Store, reg *connectors.Registry, site oauth.Site, httpClient *http.Client, log *slog.Logger) *Manager {
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 30 * time.Second}
-	}
+// New returns a Manager with the defaults: a one-minute buffer and three
+// attempts. A nil clock is the system clock, a nil log the default logger.
+func New(st store.Store, reg *connectors.Registry, servers AuthServers, clk clock.Clock, log *slog.Logger) *Manager {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Manager{store: st, registry: reg, site: site, http: httpClient, log: log, metrics: newMetrics(),
+	return &Manager{store: st, registry: reg, servers: servers, clock: clock.Or(clk), log: log, metrics: newMetrics(),
 		Buffer: time.Minute, Attempts: 3, Backoff: 200 * time.Millisecond}
+}
+
+// AuthServer returns the authorization server of a profile.
+func (m *Manager) AuthServer(c *connectors.Connector, p store.ConnectorProfile) AuthServer {
+	return m.servers(c, p)
 }
 
 type metrics struct {
@@ -87,17 +117,65 @@ func (m *Manager) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.metrics.refreshes, m.metrics.failures, m.metrics.lockWait}
 }
 
-// Token returns account a, just read by the caller, with a valid access token:
-// as it is while its token stays valid, refreshed (once, however many callers
-// ask at the same time) otherwise.
-func (m *Manager) Token(ctx context.Context, a store.Account) (store.Account, error) {
+// Valid returns account a, just read by the caller, with an access token that
+// is valid now: as it is while its token stays valid, refreshed (once, however
+// many callers ask at the same time) otherwise.
+func (m *Manager) Valid(ctx context.Context, a store.Account) (store.Account, error) {
 	if needsReauthorization(a) {
 		return a, ErrReauthorize
 	}
-	if m.fresh(a.Credentials, time.Now()) {
+	if m.fresh(a.Credentials, m.clock.Now()) {
 		return a, nil
 	}
-	return m.refresh(ctx, a, func(cur store.Account) bool { return !m.fresh(cur.Credentials, time.Now()) })
+	return m.refresh(ctx, a, func(cur store.Account) bool { return !m.fresh(cur.Credentials, m.clock.Now()) })
+}
+
+// RefreshUnlinked refreshes credentials that belong to no account yet (those a
+// connection attempt holds until the user's choice): there is nothing to lock
+// or store, so the caller keeps what comes back.
+func (m *Manager) RefreshUnlinked(ctx context.Context, c *connectors.Connector, p store.ConnectorProfile, creds store.Credentials) (store.Credentials, error) {
+	if creds.RefreshToken == "" {
+		return creds, ErrReauthorize
+	}
+	fresh, err := m.servers(c, p).Refresh(ctx, creds.RefreshToken)
+	if err != nil {
+		m.metrics.failures.WithLabelValues(c.Key).Inc()
+		return creds, fmt.Errorf("refresh unlinked credentials: %s", errText(err))
+	}
+	m.metrics.refreshes.WithLabelValues(c.Key).Inc()
+	return keepGranted(fresh, creds), nil
+}
+
+// keepGranted fills what a refresh answer left out from the credentials it replaces.
+func keepGranted(fresh, old store.Credentials) store.Credentials {
+	if fresh.RefreshToken == "" {
+		fresh.RefreshToken = old.RefreshToken
+	}
+	if len(fresh.Scopes) == 0 {
+		fresh.Scopes = old.Scopes
+	}
+	return fresh
+}
+
+// Revoke revokes account a's grant at the provider where the provider supports
+// revocation, using the account's connector profile.
+func (m *Manager) Revoke(ctx context.Context, a store.Account) error {
+	c, ok := m.registry.Get(a.Provider)
+	if !ok {
+		return nil
+	}
+	p, err := m.store.GetConnectorProfile(ctx, a.ProjectID, a.ProfileID)
+	if err != nil {
+		return fmt.Errorf("revoke account %s: %w", a.ID, err)
+	}
+	token := a.Credentials.RefreshToken
+	if token == "" {
+		token = a.Credentials.AccessToken
+	}
+	if err := m.servers(c, p).Revoke(ctx, token); err != nil {
+		return fmt.Errorf("revoke account %s at %s: %w", a.ID, c.Name, err)
+	}
+	return nil
 }
 
 // AfterUnauthorized refreshes once after the provider answered 401 to rejected:
@@ -147,7 +225,7 @@ func (m *Manager) refresh(ctx context.Context, a store.Account, stale func(store
 		var outcome error
 		waiting := time.Now()
 		acc, err := m.store.LockAccount(work, a.ProjectID, a.ID, func(cur store.Account) (store.AccountChange, error) {
-			m.metrics.lockWait.Observe(time.Since(waiting).Seconds())
+			m.metrics.lockWait.Observe(time.Since(waiting).Seconds()) // real time: a wait, not a deadline
 			if !stale(cur) {
 				return store.AccountChange{}, nil // another caller or node refreshed it
 			}
@@ -164,7 +242,7 @@ func (m *Manager) refresh(ctx context.Context, a store.Account, stale func(store
 		return acc, outcome
 	})
 	acc, _ := v.(store.Account)
-	if err != nil && !errors.Is(err, ErrReauthorize) && time.Now().Before(a.Credentials.Expiry) {
+	if err != nil && !errors.Is(err, ErrReauthorize) && m.clock.Now().Before(a.Credentials.Expiry) {
 		// The provider is having trouble but the current token still works: use it.
 		m.log.WarnContext(ctx, "refresh failed; using the current token until it expires", "account_id", a.ID, "err", errText(err))
 		return a, nil
@@ -187,7 +265,7 @@ func (m *Manager) exchange(ctx context.Context, cur store.Account) (store.Accoun
 	if cur.Credentials.RefreshToken == "" {
 		return m.dead(cur, "the provider issued no refresh token")
 	}
-	client := oauth.NewClient(c, p, m.site, m.http)
+	server := m.servers(c, p)
 	var last error
 	for attempt := range max(m.Attempts, 1) {
 		if attempt > 0 {
@@ -197,14 +275,9 @@ func (m *Manager) exchange(ctx context.Context, cur store.Account) (store.Accoun
 				return store.AccountChange{}, ctx.Err()
 			}
 		}
-		creds, err := client.Refresh(ctx, cur.Credentials.RefreshToken)
+		creds, err := server.Refresh(ctx, cur.Credentials.RefreshToken)
 		if err == nil {
-			if creds.RefreshToken == "" {
-				creds.RefreshToken = cur.Credentials.RefreshToken
-			}
-			if len(creds.Scopes) == 0 {
-				creds.Scopes = cur.Credentials.Scopes
-			}
+			creds = keepGranted(creds, cur.Credentials)
 			m.metrics.refreshes.WithLabelValues(cur.Provider).Inc()
 			m.log.InfoContext(ctx, "refreshed access token", "account_id", cur.ID, "provider", cur.Provider, "expires", creds.Expiry)
 			change := store.AccountChange{Credentials: &creds}
@@ -214,8 +287,8 @@ func (m *Manager) exchange(ctx context.Context, cur store.Account) (store.Accoun
 			return change, nil
 		}
 		m.metrics.failures.WithLabelValues(cur.Provider).Inc()
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
+		var ee EndpointError
+		if errors.As(err, &ee) && ee.ErrorCode() == "invalid_grant" {
 			// We hold the account lock and read the newest refresh token under it,
 			// so no other writer can have rotated it: it is dead for good.
 			return m.dead(cur, "the provider rejected the refresh token (invalid_grant)")
@@ -227,12 +300,12 @@ func (m *Manager) exchange(ctx context.Context, cur store.Account) (store.Accoun
 		m.log.WarnContext(ctx, "token refresh failed; retrying", "account_id", cur.ID, "attempt", attempt+1, "err", errText(err))
 	}
 	err = fmt.Errorf("refresh account %s: token endpoint kept failing: %w", cur.ID, last)
-	if time.Now().Before(cur.Credentials.Expiry) {
+	if m.clock.Now().Before(cur.Credentials.Expiry) {
 		return store.AccountChange{}, err // the current token still works; nothing to record
 	}
 	return store.AccountChange{Status: store.StatusError, StatusReasons: []store.StatusReason{{
 		Code: ReasonProviderUnavailable, Description: "The provider's token endpoint kept failing (" + errText(last) + "); calls fail until it recovers.",
-		Timestamp: time.Now().UTC(),
+		Timestamp: m.clock.Now().UTC(),
 	}}}, err
 }
 
@@ -240,25 +313,26 @@ func (m *Manager) dead(cur store.Account, why string) (store.AccountChange, erro
 	m.log.Warn("account needs re-authorization", "account_id", cur.ID, "provider", cur.Provider, "why", why)
 	return store.AccountChange{Status: store.StatusError, StatusReasons: []store.StatusReason{{
 		Code: ReasonRefreshFailed, Description: "Re-authorization needed: " + why + ". Link the account again through the Hub.",
-		Timestamp: time.Now().UTC(),
+		Timestamp: m.clock.Now().UTC(),
 	}}}, ErrReauthorize
 }
 
 // transient reports failures worth retrying: 5xx or 429 answers, and anything
 // that is not an answer at all (network errors, timeouts, unreadable bodies).
 func transient(err error) bool {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		return re.Response != nil && (re.Response.StatusCode >= 500 || re.Response.StatusCode == http.StatusTooManyRequests)
+	var ee EndpointError
+	if errors.As(err, &ee) {
+		return ee.StatusCode() >= 500 || ee.StatusCode() == http.StatusTooManyRequests
 	}
 	return true
 }
 
-// errText keeps token values out of logs: a RetrieveError carries the body.
+// errText describes a token-endpoint failure by status and OAuth error code
+// only: the answer's body may echo a token.
 func errText(err error) string {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		return fmt.Sprintf("status %d %s", re.Response.StatusCode, re.ErrorCode)
+	var ee EndpointError
+	if errors.As(err, &ee) {
+		return fmt.Sprintf("status %d %s", ee.StatusCode(), ee.ErrorCode())
 	}
 	return err.Error()
 }

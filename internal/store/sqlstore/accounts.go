@@ -18,6 +18,19 @@ const accountColumns = `id, project_id, profile_id, provider, status, status_rea
 
 // CreateAccount stores a with its credentials sealed.
 func (s *Store) CreateAccount(ctx context.Context, a store.Account) (store.Account, error) {
+	var out store.Account
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		out, err = s.insertAccountTx(ctx, tx, a)
+		return err
+	})
+	if err != nil {
+		return store.Account{}, fmt.Errorf("create account: %w", err)
+	}
+	return out, nil
+}
+
+// insertAccountTx stores a new account in tx, filling its defaults.
+func (s *Store) insertAccountTx(ctx context.Context, tx *sql.Tx, a store.Account) (store.Account, error) {
 	if a.ID == "" {
 		a.ID = store.NewID("acc")
 	}
@@ -34,24 +47,21 @@ func (s *Store) CreateAccount(ctx context.Context, a store.Account) (store.Accou
 	}
 	reasons, metadata, setup, err := accountJSON(a)
 	if err != nil {
-		return store.Account{}, fmt.Errorf("create account: %w", err)
+		return store.Account{}, err
 	}
 	creds, err := s.sealCredentials(a.ID, a.Credentials)
 	if err != nil {
-		return store.Account{}, fmt.Errorf("create account: %w", err)
+		return store.Account{}, err
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		var profileProject string
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT project_id FROM connector_profiles WHERE id = ?`), a.ProfileID).Scan(&profileProject); err != nil || profileProject != a.ProjectID {
-			return fmt.Errorf("connector profile %s: %w", a.ProfileID, store.ErrNotFound)
-		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			a.ID, a.ProjectID, a.ProfileID, a.Provider, a.Status, reasons, a.OriginOwnerID, a.OriginOwnerName, a.OriginUsername,
-			a.Label, a.Type, metadata, setup, creds, a.CredentialVersion, nullTime(a.Credentials.Expiry), nullTime(a.Credentials.Obtained), a.CreatedAt, a.UpdatedAt)
-		return s.translate(err)
-	})
+	var profileProject string
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT project_id FROM connector_profiles WHERE id = ?`), a.ProfileID).Scan(&profileProject); err != nil || profileProject != a.ProjectID {
+		return store.Account{}, fmt.Errorf("connector profile %s: %w", a.ProfileID, store.ErrNotFound)
+	}
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		a.ID, a.ProjectID, a.ProfileID, a.Provider, a.Status, reasons, a.OriginOwnerID, a.OriginOwnerName, a.OriginUsername,
+		a.Label, a.Type, metadata, setup, creds, a.CredentialVersion, nullTime(a.Credentials.Expiry), nullTime(a.Credentials.Obtained), a.CreatedAt, a.UpdatedAt)
 	if err != nil {
-		return store.Account{}, fmt.Errorf("create account: %w", err)
+		return store.Account{}, s.translate(err)
 	}
 	return a, nil
 }
@@ -123,21 +133,6 @@ func (s *Store) ListAccounts(ctx context.Context, projectID string, f store.Acco
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
 	return out, nil
-}
-
-// FindAccountByOwner finds the account an owner already linked for a provider.
-func (s *Store) FindAccountByOwner(ctx context.Context, projectID, provider, ownerID, ownerName, profileID string) (store.Account, error) {
-	query := `SELECT ` + accountColumns + ` FROM accounts WHERE project_id = ? AND provider = ? AND origin_owner_id = ? AND origin_owner_name = ?`
-	args := []any{projectID, provider, ownerID, ownerName}
-	if profileID != "" {
-		query += ` AND profile_id = ?`
-		args = append(args, profileID)
-	}
-	a, err := s.scanAccount(s.db.QueryRowContext(ctx, s.q(query+` ORDER BY created_at, id LIMIT 1`), args...))
-	if err != nil {
-		return store.Account{}, fmt.Errorf("find account of owner %s: %w", ownerID, s.translate(err))
-	}
-	return a, nil
 }
 
 // UpdateAccount replaces the account's fields other than its credentials.
@@ -274,4 +269,23 @@ func (s *Store) AccountsObtainedBefore(ctx context.Context, t time.Time, limit i
 		return nil, fmt.Errorf("accounts obtained before %s: %w", t, err)
 	}
 	return out, nil
+}
+
+// updateAccountTx writes every field of a that linking sets, credentials
+// included, in tx, bumping the credential version.
+func (s *Store) updateAccountTx(ctx context.Context, tx *sql.Tx, a store.Account) error {
+	reasons, metadata, setup, err := accountJSON(a)
+	if err != nil {
+		return err
+	}
+	creds, err := s.sealCredentials(a.ID, a.Credentials)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, s.q(`UPDATE accounts SET profile_id = ?, status = ?, status_reasons = ?, origin_username = ?, label = ?,
+		setup_information = ?, metadata = ?, credentials = ?, credential_version = credential_version + 1, token_expires_at = ?, token_obtained_at = ?,
+		updated_at = ? WHERE project_id = ? AND id = ?`),
+		a.ProfileID, a.Status, reasons, a.OriginUsername, a.Label, setup, metadata, creds, nullTime(a.Credentials.Expiry),
+		nullTime(a.Credentials.Obtained), a.UpdatedAt, a.ProjectID, a.ID)
+	return s.translate(err)
 }

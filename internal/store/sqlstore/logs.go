@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -12,9 +13,9 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
-const logColumns = `id, project_id, request_id, account_id, provider, action, http_method, path, status, success, duration_ms, start_time, end_time, steps`
+const logColumns = `id, project_id, request_id, account_id, provider, action, http_method, path, status, success, duration_ms, start_time, end_time, steps, source`
 
-// logRowsPerInsert bounds one multi-row INSERT: 64 rows of 14 values stay far
+// logRowsPerInsert bounds one multi-row INSERT: 64 rows of 15 values stay far
 // below both databases' limits on statement parameters.
 const logRowsPerInsert = 64
 
@@ -25,10 +26,10 @@ func (s *Store) CreateRequestLogs(ctx context.Context, logs []store.RequestLog) 
 	if len(logs) == 0 {
 		return nil
 	}
-	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		for chunk := range slices.Chunk(logs, logRowsPerInsert) {
-			args := make([]any, 0, 14*len(chunk))
+			args := make([]any, 0, 15*len(chunk))
 			for i := range chunk {
 				l := &chunk[i]
 				if l.ID == "" {
@@ -43,7 +44,7 @@ func (s *Store) CreateRequestLogs(ctx context.Context, logs []store.RequestLog) 
 					return err
 				}
 				args = append(args, l.ID, l.ProjectID, l.RequestID, l.AccountID, l.Provider, l.Action, l.HTTPMethod, l.Path,
-					l.Status, l.Success, l.DurationMS, l.StartTime, l.EndTime, string(steps))
+					l.Status, l.Success, l.DurationMS, l.StartTime, l.EndTime, string(steps), cmp.Or(l.Source, store.SourceAPI))
 			}
 			insert, err := s.stmt(ctx, `INSERT INTO request_logs (`+logColumns+`) VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", "))
 			if err != nil {
@@ -140,7 +141,7 @@ func scanLog(row scanner) (store.RequestLog, error) {
 	var l store.RequestLog
 	var steps string
 	if err := row.Scan(&l.ID, &l.ProjectID, &l.RequestID, &l.AccountID, &l.Provider, &l.Action, &l.HTTPMethod, &l.Path,
-		&l.Status, &l.Success, &l.DurationMS, &l.StartTime, &l.EndTime, &steps); err != nil {
+		&l.Status, &l.Success, &l.DurationMS, &l.StartTime, &l.EndTime, &steps, &l.Source); err != nil {
 		return store.RequestLog{}, err
 	}
 	l.StartTime, l.EndTime = l.StartTime.UTC(), l.EndTime.UTC()

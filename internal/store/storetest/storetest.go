@@ -79,6 +79,10 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"OAuthStateConcurrentConsume", testOAuthStateConcurrentConsume},
 		{"OAuthStateVerifierBoundToRow", testOAuthStateVerifierBoundToRow},
 		{"ConnectSecretsRotate", testConnectSecretsRotate},
+		{"LinkCreatesThenReopens", testLinkCreatesThenReopens},
+		{"LinkEditModeAndMultiple", testLinkEditModeAndMultiple},
+		{"LinkOnlyPendingLiveAttempts", testLinkOnlyPendingLiveAttempts},
+		{"LinkConcurrentForOneAttempt", testLinkConcurrentForOneAttempt},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

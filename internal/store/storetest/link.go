@@ -1,0 +1,164 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// linkFixture is a project with a profile and a live connect session.
+type linkFixture struct {
+	s    store.Store
+	prof store.ConnectorProfile
+	cs   store.ConnectSession
+}
+
+func newLinkFixture(t *testing.T, db Database, session store.ConnectSession) linkFixture {
+	t.Helper()
+	s := openDefault(t, db)
+	p := mustProject(t, s, "Acme")
+	prof := mustProfile(t, s, p.ID, "secret")
+	session.ProjectID, session.TokenHash = p.ID, []byte(store.NewID("tok"))
+	session.OriginOwnerID, session.OriginOwnerName = "tenant_1", "Tenant One"
+	if session.ExpiresAt.IsZero() {
+		session.ExpiresAt = connectTime.Add(time.Hour)
+	}
+	cs, err := s.CreateConnectSession(context.Background(), session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return linkFixture{s: s, prof: prof, cs: cs}
+}
+
+func (f linkFixture) attempt(t *testing.T) store.ConnectionAttempt {
+	t.Helper()
+	a, err := f.s.CreateConnectionAttempt(context.Background(), store.ConnectionAttempt{ProjectID: f.cs.ProjectID, SessionID: f.cs.ID, ProfileID: f.prof.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func (f linkFixture) link(a store.ConnectionAttempt, token string) (store.Account, store.ConnectionAttempt, error) {
+	return f.s.LinkAccount(context.Background(), store.Link{ProjectID: a.ProjectID, AttemptID: a.ID, NewAccountID: store.NewID("acc"),
+		Credentials:      store.Credentials{AccessToken: token, RefreshToken: "rt-" + token},
+		SetupInformation: map[string]string{"org": token}, At: connectTime})
+}
+
+func testLinkCreatesThenReopens(t *testing.T, db Database) {
+	f := newLinkFixture(t, db, store.ConnectSession{Label: "Payroll"})
+	acc, att, err := f.link(f.attempt(t), "first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if att.Status != store.AttemptAuthenticated || att.AccountID != acc.ID || att.PendingCredentials != nil {
+		t.Fatalf("attempt after link: %+v", att)
+	}
+	if acc.Status != store.StatusActive || acc.OriginOwnerID != "tenant_1" || acc.Label != "Payroll" || acc.Provider != f.prof.ConnectorKey {
+		t.Fatalf("created account: %+v", acc)
+	}
+	// Break the account, then link again for the same owner: the same account
+	// comes back active with the new tokens.
+	if _, err := f.s.LockAccount(context.Background(), acc.ProjectID, acc.ID, func(store.Account) (store.AccountChange, error) {
+		return store.AccountChange{Status: store.StatusError, StatusReasons: []store.StatusReason{{Code: "refresh_failed"}}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := f.link(f.attempt(t), "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := f.s.GetAccount(context.Background(), acc.ProjectID, acc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ID != acc.ID || stored.Status != store.StatusActive || len(stored.StatusReasons) != 0 ||
+		stored.Credentials.AccessToken != "second" || stored.SetupInformation["org"] != "second" || stored.CredentialVersion <= acc.CredentialVersion {
+		t.Fatalf("re-link: returned %s, stored %+v", again.ID, stored)
+	}
+	all, _ := f.s.ListAccounts(context.Background(), acc.ProjectID, store.AccountFilter{})
+	if len(all) != 1 {
+		t.Fatalf("%d accounts after re-linking, want 1", len(all))
+	}
+}
+
+func testLinkEditModeAndMultiple(t *testing.T, db Database) {
+	f := newLinkFixture(t, db, store.ConnectSession{Multiple: true})
+	first, _, err := f.link(f.attempt(t), "one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _, err := f.link(f.attempt(t), "two")
+	if err != nil || second.ID == first.ID {
+		t.Fatalf("a session allowing multiple accounts reopened %s (%v)", second.ID, err)
+	}
+	// Edit mode: a session naming an account links into it, whoever owns it.
+	edit, err := f.s.CreateConnectSession(context.Background(), store.ConnectSession{ProjectID: f.cs.ProjectID, TokenHash: []byte("edit"),
+		OriginOwnerID: "someone-else", OriginOwnerName: "Else", AccountID: first.ID, ExpiresAt: connectTime.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.cs = edit
+	edited, _, err := f.link(f.attempt(t), "three")
+	if err != nil || edited.ID != first.ID || edited.Credentials.AccessToken != "three" {
+		t.Fatalf("edit mode linked %s (%v), want %s", edited.ID, err, first.ID)
+	}
+}
+
+func testLinkOnlyPendingLiveAttempts(t *testing.T, db Database) {
+	f := newLinkFixture(t, db, store.ConnectSession{})
+	cancelled := f.attempt(t)
+	cancelled.Status = store.AttemptCancelled
+	if _, err := f.s.UpdateConnectionAttempt(context.Background(), cancelled); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := f.link(cancelled, "x")
+	wantErr(t, err, store.ErrStale)
+
+	expired := newLinkFixture(t, db, store.ConnectSession{ExpiresAt: connectTime.Add(-time.Second)})
+	_, _, err = expired.link(expired.attempt(t), "x")
+	wantErr(t, err, store.ErrExpired)
+
+	for _, fx := range []linkFixture{f, expired} {
+		if all, _ := fx.s.ListAccounts(context.Background(), fx.cs.ProjectID, store.AccountFilter{}); len(all) != 0 {
+			t.Fatalf("a refused link left %d accounts", len(all))
+		}
+	}
+}
+
+func testLinkConcurrentForOneAttempt(t *testing.T, db Database) {
+	f := newLinkFixture(t, db, store.ConnectSession{})
+	for round := range 10 {
+		att := f.attempt(t)
+		const n = 8
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Go(func() {
+				_, _, err := f.link(att, "token"+string(rune('a'+i)))
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		won := 0
+		for err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, store.ErrStale):
+				t.Fatalf("round %d: concurrent link: %v", round, err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d links won, want exactly one", round, won)
+		}
+	}
+	if all, _ := f.s.ListAccounts(context.Background(), f.cs.ProjectID, store.AccountFilter{}); len(all) != 1 {
+		t.Fatalf("%d accounts after concurrent links, want 1", len(all))
+	}
+}
