@@ -8,10 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/patchbayhq/patchbay/internal/config"
-	"github.com/patchbayhq/patchbay/internal/connectors"
-	"github.com/patchbayhq/patchbay/internal/oauth"
+	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/store"
-	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 )
 
 func newAccountsCmd() *cobra.Command {
@@ -27,14 +25,14 @@ func newAccountsCmd() *cobra.Command {
 		Short: "List linked accounts",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withProject(cmd, &project, func(_ config.Config, s *sqlstore.Store, p store.Project) error {
+			return withProject(cmd, &project, func(_ config.Config, s store.Store, p store.Project) error {
 				accounts, err := s.ListAccounts(cmd.Context(), p.ID, store.AccountFilter{})
 				if err != nil {
 					return err
 				}
 				var rows [][]string
 				for _, a := range accounts {
-					rows = append(rows, []string{a.ID, a.Provider, a.Status, a.OriginOwnerID, a.OriginOwnerName, a.CreatedAt.Format(time.DateTime)})
+					rows = append(rows, []string{a.ID, a.Provider, string(a.Status), a.OriginOwnerID, a.OriginOwnerName, a.CreatedAt.Format(time.DateTime)})
 				}
 				printTable(cmd.OutOrStdout(), []string{"ID", "PROVIDER", "STATUS", "OWNER ID", "OWNER NAME", "CREATED (UTC)"}, rows)
 				return nil
@@ -46,7 +44,7 @@ func newAccountsCmd() *cobra.Command {
 		Short: "Show a linked account (never its tokens)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withProject(cmd, &project, func(_ config.Config, s *sqlstore.Store, p store.Project) error {
+			return withProject(cmd, &project, func(_ config.Config, s store.Store, p store.Project) error {
 				a, err := s.GetAccount(cmd.Context(), p.ID, args[0])
 				if err != nil {
 					return profileFailure(err)
@@ -75,22 +73,11 @@ func newAccountsCmd() *cobra.Command {
 		Short: "Disconnect a linked account (revokes its provider token where possible)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withProject(cmd, &project, func(cfg config.Config, s *sqlstore.Store, p store.Project) error {
-				a, err := s.GetAccount(cmd.Context(), p.ID, args[0])
-				if err != nil {
+			return withApp(cmd, &project, func(a *app.App, p store.Project) error {
+				if err := a.Accounts.Delete(cmd.Context(), p.ID, args[0]); err != nil {
 					return profileFailure(err)
 				}
-				reg, err := connectors.Embedded()
-				if err != nil {
-					return err
-				}
-				if err := oauth.RevokeAccount(cmd.Context(), reg, s, oauth.Site{PublicURL: cfg.ResolvePublicURL(cfg.Listen), SandboxURL: cfg.SandboxURL}, nil, a); err != nil {
-					fmt.Fprintf(cmd.ErrOrStderr(), "warning: the provider token could not be revoked: %v\n", err)
-				}
-				if err := s.DeleteAccount(cmd.Context(), p.ID, a.ID); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s.\n", a.ID)
+				fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s.\n", args[0])
 				return nil
 			})
 		},

@@ -11,12 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
-	"github.com/patchbayhq/patchbay/internal/config"
+	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/connectors"
-	"github.com/patchbayhq/patchbay/internal/oauth"
 	"github.com/patchbayhq/patchbay/internal/store"
-	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
-	"github.com/patchbayhq/patchbay/internal/tokens"
 )
 
 func newActionsCmd() *cobra.Command {
@@ -88,18 +85,12 @@ func newActionsCmd() *cobra.Command {
 					return usageError{fmt.Errorf("--body: not JSON: %w", err)}
 				}
 			}
-			return withProject(cmd, &project, func(cfg config.Config, s *sqlstore.Store, p store.Project) error {
-				reg, err := connectors.Embedded()
-				if err != nil {
-					return err
-				}
-				site := oauth.Site{PublicURL: cfg.ResolvePublicURL(cfg.Listen), SandboxURL: cfg.SandboxURL}
-				exec := actions.NewExecutor(s, reg, tokens.New(s, reg, site, nil, cfg.Logger(os.Stderr)), site, nil)
+			return withApp(cmd, &project, func(a *app.App, p store.Project) error {
+				who := actions.Caller{ProjectID: p.ID, Source: store.SourceCLI}
 				progress := isTerminal(os.Stderr)
 				var records []json.RawMessage
 				for page := 1; ; page++ {
-					var trace actions.Trace
-					res, err := exec.Run(cmd.Context(), p.ID, account, req, &trace, nil)
+					res, err := a.Actions.Run(cmd.Context(), who, account, req, nil)
 					var ae *actions.Error
 					if errors.As(err, &ae) {
 						return fmt.Errorf("%s (HTTP %d)", ae.Message, ae.Status)

@@ -1,20 +1,23 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"os"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/config"
+	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/store"
-	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 )
 
 // withStore runs fn with the configured, migrated store, closing it afterwards.
-func withStore(cmd *cobra.Command, fn func(cfg config.Config, s *sqlstore.Store) error) error {
+func withStore(cmd *cobra.Command, fn func(cfg config.Config, s store.Store) error) error {
 	cfg, log, err := loadConfig(cmd)
 	if err != nil {
 		return err
@@ -70,7 +73,7 @@ func newProjectsCmd() *cobra.Command {
 			if name == "" {
 				return usageError{errors.New("--name is required, e.g. patchbay projects create --name Production")}
 			}
-			return withStore(cmd, func(cfg config.Config, s *sqlstore.Store) error {
+			return withStore(cmd, func(cfg config.Config, s store.Store) error {
 				p, err := s.CreateProject(cmd.Context(), store.Project{Name: name})
 				if err != nil {
 					return err
@@ -86,7 +89,7 @@ func newProjectsCmd() *cobra.Command {
 		Short: "List projects",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, func(cfg config.Config, s *sqlstore.Store) error {
+			return withStore(cmd, func(cfg config.Config, s store.Store) error {
 				projects, err := s.ListProjects(cmd.Context())
 				if err != nil {
 					return err
@@ -128,13 +131,34 @@ func resolveProject(cmd *cobra.Command, s store.Store, flag string) (store.Proje
 }
 
 // withProject runs fn with the store and the project named by *project (or the only one).
-func withProject(cmd *cobra.Command, project *string, fn func(cfg config.Config, s *sqlstore.Store, p store.Project) error) error {
-	return withStore(cmd, func(cfg config.Config, s *sqlstore.Store) error {
+func withProject(cmd *cobra.Command, project *string, fn func(cfg config.Config, s store.Store, p store.Project) error) error {
+	return withStore(cmd, func(cfg config.Config, s store.Store) error {
 		p, err := resolveProject(cmd, s, *project)
 		if err != nil {
 			return err
 		}
 		return fn(cfg, s, p)
+	})
+}
+
+// withApp runs fn with Patchbay's services over the configured store, for the
+// project named by *project (or the only one). Request log entries the
+// services queued are written before it returns.
+func withApp(cmd *cobra.Command, project *string, fn func(a *app.App, p store.Project) error) error {
+	return withProject(cmd, project, func(cfg config.Config, s store.Store, p store.Project) error {
+		log := cfg.Logger(os.Stderr)
+		registry, err := connectors.Embedded()
+		if err != nil {
+			return err
+		}
+		a := app.New(app.Options{Store: s, Registry: registry, PublicURL: cfg.ResolvePublicURL(cfg.Listen), SandboxURL: cfg.SandboxURL, Logger: log})
+		err = fn(a, p)
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 10*time.Second)
+		defer cancel()
+		if ferr := a.Flush(flushCtx); ferr != nil {
+			log.Warn("stopped before every request log was written", "err", ferr)
+		}
+		return err
 	})
 }
 
@@ -153,7 +177,7 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 		Short: "Create an API key and print it once",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withProject(cmd, &project, func(cfg config.Config, s *sqlstore.Store, p store.Project) error {
+			return withProject(cmd, &project, func(cfg config.Config, s store.Store, p store.Project) error {
 				return issueKey(cmd.Context(), s, cmd.OutOrStdout(), p, name, cfg.ResolvePublicURL(cfg.Listen))
 			})
 		},
@@ -164,7 +188,7 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 		Short: "List a project's API keys (prefixes only)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withProject(cmd, &project, func(_ config.Config, s *sqlstore.Store, p store.Project) error {
+			return withProject(cmd, &project, func(_ config.Config, s store.Store, p store.Project) error {
 				keys, err := s.ListAPIKeys(cmd.Context(), p.ID)
 				if err != nil {
 					return err
@@ -187,7 +211,7 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 		Short: "Revoke an API key; it stops working at once on every node",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withProject(cmd, &project, func(_ config.Config, s *sqlstore.Store, p store.Project) error {
+			return withProject(cmd, &project, func(_ config.Config, s store.Store, p store.Project) error {
 				k, err := s.RevokeAPIKey(cmd.Context(), p.ID, args[0], time.Now())
 				if errors.Is(err, store.ErrNotFound) {
 					return fmt.Errorf("no key %s in project %s (see 'patchbay keys list')", args[0], p.ID)
@@ -227,7 +251,7 @@ Work is committed in batches; if it is interrupted, run it again.`,
 			if batch <= 0 {
 				return usageError{fmt.Errorf("--batch-size must be positive, got %d", batch)}
 			}
-			return withStore(cmd, func(cfg config.Config, s *sqlstore.Store) error {
+			return withStore(cmd, func(cfg config.Config, s store.Store) error {
 				out := cmd.OutOrStdout()
 				n, err := s.RotateSecrets(cmd.Context(), batch, func(done int) {
 					fmt.Fprintf(out, "re-sealed %d secrets…\n", done)
@@ -235,7 +259,10 @@ Work is committed in batches; if it is interrupted, run it again.`,
 				if err != nil {
 					return fmt.Errorf("%w\n%d secrets were re-sealed before the error; fix it and run 'patchbay secrets rotate' again", err, n)
 				}
-				keys := s.Keys()
+				keys, err := openKeyring(cfg, cfg.Logger(os.Stderr))
+				if err != nil {
+					return err
+				}
 				fmt.Fprintf(out, "Done: %d secrets re-sealed; every secret is now sealed under key %q.\n", n, keys.Primary())
 				if ids := keys.IDs(); len(ids) > 1 {
 					fmt.Fprintf(out, "You can now remove keys %v from PATCHBAY_ENCRYPTION_KEYS.\n", ids[1:])

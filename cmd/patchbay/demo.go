@@ -55,12 +55,12 @@ func setUpDemo(ctx context.Context, s store.Store, reg *connectors.Registry, out
 		app := sandbox.DemoApp(c.Key)
 		found := false
 		for _, prof := range existing {
-			found = found || (prof.Environment == profiles.Sandbox && prof.ClientID == app.ClientID)
+			found = found || (prof.Environment == store.Sandbox && prof.ClientID == app.ClientID)
 		}
 		if found {
 			continue
 		}
-		env, isDefault := profiles.Sandbox, true
+		env, isDefault := string(store.Sandbox), true
 		prof, err := profiles.Apply(reg, nil, profiles.Input{ConnectorKey: &c.Key, ClientID: &app.ClientID, ClientSecret: &app.ClientSecret,
 			Environment: &env, Default: &isDefault})
 		if err != nil {

@@ -14,7 +14,6 @@ import (
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/profiles"
 	"github.com/patchbayhq/patchbay/internal/store"
-	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 )
 
 // profileFlags are the profile fields settable from the command line.
@@ -117,12 +116,12 @@ never shown again.`,
 	var project string
 	cmd.PersistentFlags().StringVar(&project, "project", "", "project ID (default: the only project)")
 	// withProfiles runs fn with the registry, store, project and public URL.
-	withProfiles := func(cmd *cobra.Command, fn func(reg *connectors.Registry, s *sqlstore.Store, p store.Project, publicURL string) error) error {
+	withProfiles := func(cmd *cobra.Command, fn func(reg *connectors.Registry, s store.Store, p store.Project, publicURL string) error) error {
 		reg, err := connectors.Embedded()
 		if err != nil {
 			return err
 		}
-		return withProject(cmd, &project, func(cfg config.Config, s *sqlstore.Store, p store.Project) error {
+		return withProject(cmd, &project, func(cfg config.Config, s store.Store, p store.Project) error {
 			return fn(reg, s, p, cfg.ResolvePublicURL(cfg.Listen))
 		})
 	}
@@ -138,7 +137,7 @@ never shown again.`,
 			if err != nil {
 				return err
 			}
-			return withProfiles(cmd, func(reg *connectors.Registry, s *sqlstore.Store, p store.Project, publicURL string) error {
+			return withProfiles(cmd, func(reg *connectors.Registry, s store.Store, p store.Project, publicURL string) error {
 				prof, err := profiles.Apply(reg, nil, in)
 				if err != nil {
 					return profileFailure(err)
@@ -164,7 +163,7 @@ never shown again.`,
 			if err != nil {
 				return err
 			}
-			return withProfiles(cmd, func(reg *connectors.Registry, s *sqlstore.Store, p store.Project, publicURL string) error {
+			return withProfiles(cmd, func(reg *connectors.Registry, s store.Store, p store.Project, publicURL string) error {
 				existing, err := s.GetConnectorProfile(cmd.Context(), p.ID, args[0])
 				if err != nil {
 					return profileFailure(err)
@@ -188,14 +187,14 @@ never shown again.`,
 		Short: "List connector profiles",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withProfiles(cmd, func(reg *connectors.Registry, s *sqlstore.Store, p store.Project, publicURL string) error {
+			return withProfiles(cmd, func(reg *connectors.Registry, s store.Store, p store.Project, publicURL string) error {
 				all, err := s.ListConnectorProfiles(cmd.Context(), p.ID)
 				if err != nil {
 					return err
 				}
 				var rows [][]string
 				for _, prof := range all {
-					rows = append(rows, []string{prof.ID, prof.ConnectorKey, prof.Name, prof.Environment,
+					rows = append(rows, []string{prof.ID, prof.ConnectorKey, prof.Name, string(prof.Environment),
 						fmt.Sprint(prof.Default), fmt.Sprint(prof.Enabled), fmt.Sprint(len(prof.EnabledActions))})
 				}
 				printTable(cmd.OutOrStdout(), []string{"ID", "CONNECTOR", "NAME", "ENVIRONMENT", "DEFAULT", "ENABLED", "ACTIONS"}, rows)
@@ -208,7 +207,7 @@ never shown again.`,
 		Short: "Show a connector profile with its redirect URI and scopes",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withProfiles(cmd, func(reg *connectors.Registry, s *sqlstore.Store, p store.Project, publicURL string) error {
+			return withProfiles(cmd, func(reg *connectors.Registry, s store.Store, p store.Project, publicURL string) error {
 				prof, err := s.GetConnectorProfile(cmd.Context(), p.ID, args[0])
 				if err != nil {
 					return profileFailure(err)
@@ -223,7 +222,7 @@ never shown again.`,
 		Short: "Delete a connector profile that no linked account uses",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withProfiles(cmd, func(reg *connectors.Registry, s *sqlstore.Store, p store.Project, publicURL string) error {
+			return withProfiles(cmd, func(reg *connectors.Registry, s store.Store, p store.Project, publicURL string) error {
 				if err := s.DeleteConnectorProfile(cmd.Context(), p.ID, args[0]); err != nil {
 					return profileFailure(err)
 				}

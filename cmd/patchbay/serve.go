@@ -15,6 +15,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/api"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/config"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
@@ -84,7 +85,9 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 		ln.Close()
 		return err
 	}
-	opts := api.Options{Store: s, Registry: registry, PublicURL: publicURL, SandboxURL: cfg.SandboxURL, LogRetention: cfg.LogRetention, KeyRateLimit: cfg.KeyRateLimit, Logger: log, Version: versionString()}
+	services := app.New(app.Options{Store: s, Registry: registry, PublicURL: publicURL, SandboxURL: cfg.SandboxURL,
+		LogRetention: cfg.LogRetention, Logger: log})
+	opts := api.Options{KeyRateLimit: cfg.KeyRateLimit, Version: versionString()}
 	if mode.sandbox {
 		start := time.Now()
 		sb, err := sandbox.New(sandbox.Options{Seed: 1, Members: 50, RedirectURIs: []string{publicURL + "/connect/oauth2/{key}/callback"}})
@@ -97,8 +100,8 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	}
 	// The listening line comes last: scripts wait for it.
 	fmt.Fprintf(out, "Patchbay %s is listening on %s (public URL %s)\n", versionString(), ln.Addr(), publicURL)
-	srv := api.New(opts)
-	go srv.RunMaintenance(ctx)
+	srv := services.Server(opts)
+	go services.RunMaintenance(ctx)
 	served := make(chan error, 1)
 	go func() { served <- api.Serve(ctx, ln, srv, log) }()
 	if mode.demo {
@@ -111,7 +114,7 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	servErr := <-served
 	drainCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Drain(drainCtx); err != nil {
+	if err := services.Flush(drainCtx); err != nil {
 		log.Warn("stopped before every request log was written", "err", err)
 	}
 	if servErr != nil {

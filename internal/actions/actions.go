@@ -28,8 +28,8 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
-	"github.com/patchbayhq/patchbay/internal/oauth"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/rawjson"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -90,9 +90,11 @@ type Executor struct {
 	store    store.Store
 	registry *connectors.Registry
 	tokens   *tokens.Manager
-	site     oauth.Site
+	site     connectors.Site
 	http     *http.Client
-	limiters sync.Map // connector key → *ratelimit.Limiter, keyed per account inside
+	logs     Recorder
+	clock    clock.Clock
+	limiters sync.Map // connector key → *ratelimit.Limiter, keyed per grant inside
 
 	// Budget bounds one call, retries and waits included; Attempts bounds the
 	// tries; Backoff is the first retry's wait without a Retry-After.
@@ -101,57 +103,146 @@ type Executor struct {
 	Backoff  time.Duration
 }
 
+// Recorder takes the request log entry of every call; requestlog.Writer is one.
+type Recorder interface {
+	Record(store.RequestLog)
+}
+
+// Options are what an Executor works with. Logs may be nil (nothing is
+// recorded), Clock nil (the system clock), HTTPClient nil (30-second timeout).
+type Options struct {
+	Store      store.Store
+	Registry   *connectors.Registry
+	Tokens     *tokens.Manager
+	Site       connectors.Site
+	HTTPClient *http.Client
+	Logs       Recorder
+	Clock      clock.Clock
+}
+
 // NewExecutor returns an Executor with the reference's retry policy: at most 5
 // attempts within 60 seconds.
-func NewExecutor(st store.Store, reg *connectors.Registry, tm *tokens.Manager, site oauth.Site, httpClient *http.Client) *Executor {
+func NewExecutor(o Options) *Executor {
+	httpClient := o.HTTPClient
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &Executor{store: st, registry: reg, tokens: tm, site: site, http: httpClient,
-		Budget: 60 * time.Second, Attempts: 5, Backoff: 500 * time.Millisecond}
+	return &Executor{store: o.Store, registry: o.Registry, tokens: o.Tokens, site: o.Site, http: httpClient, logs: o.Logs,
+		clock: clock.Or(o.Clock), Budget: 60 * time.Second, Attempts: 5, Backoff: 500 * time.Millisecond}
 }
 
-// Trace collects what a call did, for the request log.
-type Trace struct {
-	Provider, Method, Path string
-	Steps                  []store.LogStep
+// Caller says who makes a call, for its request log entry.
+type Caller struct {
+	ProjectID string
+	RequestID string // the front end's request id, when it has one
+	Source    string // store.SourceAPI, store.SourceCLI, …
 }
 
-// Run executes req for the account, recording the provider calls in trace.
+// Run executes req for the account and records the call in the request log.
 // When records is not nil, the records of a successful answer are written to it
 // while they arrive, each piece once the scan has checked it, and the Result
 // says Streamed; otherwise they come back in Result.Data.
-func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Request, trace *Trace, records io.Writer) (Result, error) {
-	a, c, p, err := e.account(ctx, projectID, accountID)
+func (e *Executor) Run(ctx context.Context, who Caller, accountID string, req Request, records io.Writer) (res Result, err error) {
+	entry := e.begin(who, accountID, req.Action)
+	defer func() { e.record(entry, err) }()
+	a, c, p, err := e.account(ctx, who.ProjectID, accountID)
 	if err != nil {
 		return Result{}, err
 	}
-	trace.Provider = a.Provider
+	entry.Provider = a.Provider
 	action, ok := c.Action(req.Action)
 	if !ok {
 		return Result{}, fail(http.StatusNotFound, "Unknown action %q for %s; GET /actions lists them", req.Action, c.Name)
 	}
-	trace.Method, trace.Path = action.Method, action.Path
+	entry.HTTPMethod, entry.Path = action.Method, action.Path
 	if !slices.Contains(p.EnabledActions, action.ID) {
 		return Result{}, fail(http.StatusForbidden, "Action %s is not enabled on connector profile %s", action.ID, p.ID)
 	}
 	if missing := missingScopes(c, p, a, action); len(missing) > 0 {
 		return Result{}, fail(http.StatusForbidden, "The account's grant lacks the scopes %s needs: %s", action.ID, strings.Join(missing, ", "))
 	}
+	return e.execute(ctx, c, p, action, req, a.SetupInformation, &accountGrant{m: e.tokens, a: a}, entry, records)
+}
+
+// Unlinked is a grant that belongs to no account yet: the credentials a
+// connection attempt holds until the end user's setup choice.
+type Unlinked struct {
+	AttemptID string
+	Profile   store.ConnectorProfile
+	// Credentials are replaced in place when the provider forces a refresh.
+	Credentials store.Credentials
+}
+
+// RunUnlinked runs one of the connector's own read actions (the setup step's
+// list of choices) with an unlinked grant, through the same throttle, retries
+// and refresh as every call, and records it. The action need not be enabled on
+// the profile: Patchbay, not the integrator, makes this call.
+func (e *Executor) RunUnlinked(ctx context.Context, who Caller, u *Unlinked, req Request) (res Result, err error) {
+	entry := e.begin(who, "", req.Action)
+	defer func() { e.record(entry, err) }()
+	c, ok := e.registry.Get(u.Profile.ConnectorKey)
+	if !ok {
+		return Result{}, fail(http.StatusNotFound, "Unknown connector %s", u.Profile.ConnectorKey)
+	}
+	entry.Provider = c.Key
+	action, ok := c.Action(req.Action)
+	if !ok {
+		return Result{}, fail(http.StatusNotFound, "Unknown action %q for %s", req.Action, c.Name)
+	}
+	entry.HTTPMethod, entry.Path = action.Method, action.Path
+	return e.execute(ctx, c, u.Profile, action, req, nil, &unlinkedGrant{m: e.tokens, c: c, u: u}, entry, nil)
+}
+
+// Linked tells the executor that the grant an attempt used now belongs to an
+// account, so the provider's rate limit counts the calls made for both as one.
+func (e *Executor) Linked(c *connectors.Connector, attemptID, accountID string) {
+	if l := e.limiter(c); l != nil {
+		l.Move(unlinkedKey(attemptID), accountID)
+	}
+}
+
+func (e *Executor) begin(who Caller, accountID, action string) *store.RequestLog {
+	return &store.RequestLog{ProjectID: who.ProjectID, RequestID: who.RequestID, Source: who.Source, AccountID: accountID,
+		Action: action, StartTime: e.clock.Now().UTC(), EndTime: time.Now()}
+}
+
+// record queues the call's request log entry. It holds no bodies, headers or
+// tokens: only what was called, how it went and how long it took.
+func (e *Executor) record(entry *store.RequestLog, err error) {
+	if e.logs == nil {
+		return
+	}
+	entry.Status = http.StatusOK
+	var ae *Error
+	switch {
+	case errors.As(err, &ae):
+		entry.Status = ae.Status
+	case err != nil:
+		entry.Status = http.StatusInternalServerError
+	}
+	elapsed := time.Since(entry.EndTime) // EndTime held the real start until now
+	entry.Success, entry.DurationMS = entry.Status < 400, elapsed.Milliseconds()
+	entry.EndTime = entry.StartTime.Add(elapsed)
+	e.logs.Record(*entry)
+}
+
+// execute validates the input, builds the request and makes the call.
+func (e *Executor) execute(ctx context.Context, c *connectors.Connector, p store.ConnectorProfile, action *connectors.Action, req Request,
+	setup map[string]string, g grant, entry *store.RequestLog, records io.Writer) (Result, error) {
 	if req.Path == nil {
 		req.Path = map[string]any{}
 	}
 	if req.Query == nil {
 		req.Query = map[string]any{}
 	}
-	action.FillFromSetup(req.Path, req.Query, a.SetupInformation)
+	action.FillFromSetup(req.Path, req.Query, setup)
 	if err := applyPaging(c, action, &req); err != nil {
 		return Result{}, fail(http.StatusBadRequest, "%v", err)
 	}
 	if problems := validate(action, req); len(problems) > 0 {
 		return Result{}, fail(http.StatusBadRequest, "Invalid input for %s: %s", action.ID, strings.Join(problems, "; "))
 	}
-	target, err := buildURL(oauth.EndpointsFor(c, p.Environment, e.site).APIBaseURL, action, req)
+	target, err := buildURL(c.LocationFor(e.site, p.Environment == store.Sandbox).APIBaseURL, action, req)
 	if err != nil {
 		return Result{}, fail(http.StatusBadRequest, "%v", err)
 	}
@@ -160,7 +251,7 @@ func (e *Executor) Run(ctx context.Context, projectID, accountID string, req Req
 	if records != nil {
 		rd.records = &countingWriter{w: records}
 	}
-	ans, err := e.call(ctx, c, action, target, req.Body, a, trace, rd)
+	ans, err := e.call(ctx, c, action, target, req.Body, g, entry, rd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -207,26 +298,29 @@ type ProxyResult struct {
 var proxyMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 // Proxy sends one raw request to the account's provider, on its API base URL
-// only: a caller can never make Patchbay call another host with the account's token.
-func (e *Executor) Proxy(ctx context.Context, projectID, accountID, method, path string, body any, trace *Trace) (ProxyResult, error) {
-	a, c, p, err := e.account(ctx, projectID, accountID)
+// only: a caller can never make Patchbay call another host with the account's
+// token. The call is recorded in the request log as action "proxy".
+func (e *Executor) Proxy(ctx context.Context, who Caller, accountID, method, path string, body any) (res ProxyResult, err error) {
+	entry := e.begin(who, accountID, "proxy")
+	defer func() { e.record(entry, err) }()
+	a, c, p, err := e.account(ctx, who.ProjectID, accountID)
 	if err != nil {
 		return ProxyResult{}, err
 	}
-	trace.Provider = a.Provider
+	entry.Provider = a.Provider
 	method = strings.ToUpper(cmp.Or(method, "GET"))
 	if !slices.Contains(proxyMethods, method) {
 		return ProxyResult{}, fail(http.StatusBadRequest, "method: use one of %s", strings.Join(proxyMethods, ", "))
 	}
-	base := oauth.EndpointsFor(c, p.Environment, e.site).APIBaseURL
+	base := c.LocationFor(e.site, p.Environment == store.Sandbox).APIBaseURL
 	baseURL, _ := url.Parse(base)
 	target, err := url.Parse(base + path)
 	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || err != nil ||
 		target.Scheme != baseURL.Scheme || target.Host != baseURL.Host || strings.Contains(path, "..") {
 		return ProxyResult{}, fail(http.StatusBadRequest, "path: must be a path on %s's API, such as /v1/company", c.Name)
 	}
-	trace.Method, trace.Path = method, target.Path
-	ans, err := e.call(ctx, c, &connectors.Action{ID: "proxy", Method: method}, target.String(), body, a, trace, reading{})
+	entry.HTTPMethod, entry.Path = method, target.Path
+	ans, err := e.call(ctx, c, &connectors.Action{ID: "proxy", Method: method}, target.String(), body, &accountGrant{m: e.tokens, a: a}, entry, reading{})
 	if err != nil {
 		return ProxyResult{}, err
 	}
@@ -234,7 +328,7 @@ func (e *Executor) Proxy(ctx context.Context, projectID, accountID, method, path
 	if json.Valid(ans.body) {
 		data = json.RawMessage(ans.body)
 	}
-	res := ProxyResult{Status: ans.status, Headers: map[string]string{"content-type": ans.header.Get("Content-Type")}, Data: data}
+	res = ProxyResult{Status: ans.status, Headers: map[string]string{"content-type": ans.header.Get("Content-Type")}, Data: data}
 	if ans.status/100 != 2 {
 		res.ProviderErrors = []ProviderError{{Status: ans.status, URL: redactURL(target.String()), Raw: data}}
 	}
@@ -299,30 +393,26 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // successful answer's body is read as rd says, while it arrives; once records
 // have gone out, nothing is retried.
 func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *connectors.Action, target string, body any,
-	a store.Account, trace *Trace, rd reading) (answer, error) {
+	g grant, entry *store.RequestLog, rd reading) (answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.Budget)
 	defer cancel()
-	projectID, accountID := a.ProjectID, a.ID
-	a, err := e.tokens.Token(ctx, a)
-	if errors.Is(err, tokens.ErrReauthorize) {
-		return answer{}, fail(http.StatusPreconditionFailed, "Account %s needs re-authorization: link it again through the Hub", accountID)
-	}
+	token, err := g.valid(ctx)
 	if err != nil {
-		return answer{}, fail(http.StatusBadGateway, "Could not get a valid token from %s: %v", c.Name, err)
+		return answer{}, tokenFailure(c, g, err)
 	}
 	retryable := action.Method == http.MethodGet || action.Idempotent
 	limiter := e.limiter(c)
 	refreshed := false
 	for attempt := 1; ; attempt++ {
 		if limiter != nil {
-			if err := limiter.Wait(ctx, accountID); err != nil {
+			if err := limiter.Wait(ctx, g.key()); err != nil {
 				return answer{}, timedOut(c, 0)
 			}
 		}
 		started := time.Now()
-		ans, err := e.send(ctx, action.Method, target, body, a.Credentials.AccessToken, rd)
-		trace.Steps = append(trace.Steps, store.LogStep{Method: action.Method, URL: redactURL(target), Status: ans.status,
-			DurationMS: time.Since(started).Milliseconds(), StartTime: started.UTC()})
+		ans, err := e.send(ctx, action.Method, target, body, token, rd)
+		entry.Steps = append(entry.Steps, store.LogStep{Method: action.Method, URL: redactURL(target), Status: ans.status,
+			DurationMS: time.Since(started).Milliseconds(), StartTime: e.clock.Now().UTC()})
 		if err != nil && ans.streamed {
 			ans.release()
 			return answer{}, &Error{Status: http.StatusBadGateway, Broken: true,
@@ -332,11 +422,8 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 			// The provider rejected the token early (revoked or rotated elsewhere): refresh once, retry once.
 			ans.release()
 			refreshed = true
-			if a, err = e.tokens.AfterUnauthorized(ctx, projectID, accountID, a.Credentials.AccessToken); err != nil {
-				if errors.Is(err, tokens.ErrReauthorize) {
-					return answer{}, fail(http.StatusPreconditionFailed, "Account %s needs re-authorization: link it again through the Hub", accountID)
-				}
-				return answer{}, fail(http.StatusBadGateway, "Could not refresh the token at %s: %v", c.Name, err)
+			if token, err = g.afterUnauthorized(ctx, token); err != nil {
+				return answer{}, tokenFailure(c, g, err)
 			}
 			attempt--
 			continue
@@ -361,7 +448,7 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 			wait += time.Duration(rand.Int64N(int64(wait)/2 + 1))
 		}
 		deadline, _ := ctx.Deadline()
-		if attempt >= e.Attempts || time.Now().Add(wait).After(deadline) {
+		if attempt >= e.Attempts || time.Now().Add(wait).After(deadline) { // real time: the context's deadline
 			return answer{}, timedOut(c, int(retryAfter(ans.header).Seconds()))
 		}
 		select {
@@ -370,6 +457,68 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 			return answer{}, timedOut(c, 0)
 		}
 	}
+}
+
+// grant is the credentials a call is made with: a linked account's, kept valid
+// by the token manager, or an unlinked one a connection attempt holds.
+type grant interface {
+	// key names the grant for the provider's rate limit.
+	key() string
+	// valid returns an access token that is valid now.
+	valid(ctx context.Context) (string, error)
+	// afterUnauthorized returns another access token after the provider
+	// rejected this one.
+	afterUnauthorized(ctx context.Context, rejected string) (string, error)
+}
+
+type accountGrant struct {
+	m *tokens.Manager
+	a store.Account
+}
+
+func (g *accountGrant) key() string { return g.a.ID }
+
+func (g *accountGrant) valid(ctx context.Context) (string, error) {
+	a, err := g.m.Valid(ctx, g.a)
+	return a.Credentials.AccessToken, err
+}
+
+func (g *accountGrant) afterUnauthorized(ctx context.Context, rejected string) (string, error) {
+	a, err := g.m.AfterUnauthorized(ctx, g.a.ProjectID, g.a.ID, rejected)
+	return a.Credentials.AccessToken, err
+}
+
+type unlinkedGrant struct {
+	m *tokens.Manager
+	c *connectors.Connector
+	u *Unlinked
+}
+
+func unlinkedKey(attemptID string) string { return "attempt:" + attemptID }
+
+func (g *unlinkedGrant) key() string { return unlinkedKey(g.u.AttemptID) }
+
+// valid returns the attempt's token as it is: it was granted moments ago.
+func (g *unlinkedGrant) valid(context.Context) (string, error) { return g.u.Credentials.AccessToken, nil }
+
+func (g *unlinkedGrant) afterUnauthorized(ctx context.Context, _ string) (string, error) {
+	creds, err := g.m.RefreshUnlinked(ctx, g.c, g.u.Profile, g.u.Credentials)
+	if err != nil {
+		return "", err
+	}
+	g.u.Credentials = creds
+	return creds.AccessToken, nil
+}
+
+// tokenFailure is the answer when no valid token could be had.
+func tokenFailure(c *connectors.Connector, g grant, err error) *Error {
+	if errors.Is(err, tokens.ErrReauthorize) {
+		if ag, ok := g.(*accountGrant); ok {
+			return fail(http.StatusPreconditionFailed, "Account %s needs re-authorization: link it again through the Hub", ag.a.ID)
+		}
+		return fail(http.StatusPreconditionFailed, "%s needs the authorization to be given again", c.Name)
+	}
+	return fail(http.StatusBadGateway, "Could not get a valid token from %s: %v", c.Name, err)
 }
 
 // timedOut is the 408 answered when retries or the time budget run out.

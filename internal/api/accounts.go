@@ -1,13 +1,12 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
-	"github.com/patchbayhq/patchbay/internal/oauth"
+	"github.com/patchbayhq/patchbay/internal/accounts"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -16,7 +15,7 @@ type accountJSON struct {
 	ID                 string               `json:"id"`
 	Provider           string               `json:"provider"`
 	ProviderName       string               `json:"provider_name"`
-	Status             string               `json:"status"`
+	Status             store.AccountStatus  `json:"status"`
 	StatusReasons      []store.StatusReason `json:"status_reasons"`
 	OriginOwnerID      string               `json:"origin_owner_id"`
 	OriginOwnerName    string               `json:"origin_owner_name"`
@@ -67,107 +66,56 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
 		Statuses:       listValues(q, "status", "status[]"),
 		ProfileID:      q.Get("connector_profile_id"),
 	}
-	page, size := 1, 25
-	for name, dst := range map[string]*int{"page": &page, "page_size": &size} {
+	page := accounts.Page{Number: 1, Size: 25}
+	for name, dst := range map[string]*int{"page": &page.Number, "page_size": &page.Size} {
 		if v := q.Get(name); v != "" {
 			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || (name == "page_size" && n > 500) {
-				writeError(w, http.StatusBadRequest, name+": must be a positive whole number"+map[bool]string{true: " up to 500", false: ""}[name == "page_size"])
+			if err != nil {
+				writeError(w, http.StatusBadRequest, name+": must be a whole number")
 				return
 			}
 			*dst = n
 		}
 	}
-	accounts, err := s.store.ListAccounts(r.Context(), callerKey(r.Context()).ProjectID, f)
+	list, err := s.accounts.List(r.Context(), callerKey(r.Context()).ProjectID, f, page)
 	if err != nil {
-		s.internalError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	// The reference returns a bare array.
 	out := []accountJSON{}
-	start := min((page-1)*size, len(accounts))
-	for _, a := range accounts[start:min(start+size, len(accounts))] {
+	for _, a := range list {
 		out = append(out, s.accountView(a))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// account loads the {id} account of the caller's project, answering 404 itself.
-func (s *Server) account(w http.ResponseWriter, r *http.Request) (store.Account, bool) {
-	a, err := s.store.GetAccount(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "No account "+r.PathValue("id")+" in this project")
-		return store.Account{}, false
-	}
-	if err != nil {
-		s.internalError(w, r, err)
-		return store.Account{}, false
-	}
-	return a, true
-}
-
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
-	if a, ok := s.account(w, r); ok {
-		writeJSON(w, http.StatusOK, s.accountView(a))
-	}
-}
-
-func (s *Server) patchAccount(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		OriginOwnerName  *string           `json:"origin_owner_name"`
-		OriginUsername   *string           `json:"origin_username"`
-		Label            *string           `json:"label"`
-		Type             *string           `json:"type"`
-		Metadata         map[string]any    `json:"metadata"`
-		SetupInformation map[string]string `json:"setup_information"`
-	}
-	if !decodeJSON(w, r, &in) {
-		return
-	}
-	a, ok := s.account(w, r)
-	if !ok {
-		return
-	}
-	if in.Type != nil && *in.Type != "" && *in.Type != "production" && *in.Type != "test" {
-		writeError(w, http.StatusBadRequest, "type: use production or test")
-		return
-	}
-	for dst, src := range map[*string]*string{&a.OriginOwnerName: in.OriginOwnerName, &a.OriginUsername: in.OriginUsername, &a.Label: in.Label, &a.Type: in.Type} {
-		if src != nil {
-			*dst = *src
-		}
-	}
-	if in.Metadata != nil {
-		a.Metadata = in.Metadata
-	}
-	if in.SetupInformation != nil {
-		a.SetupInformation = in.SetupInformation
-	}
-	if a.OriginOwnerName == "" {
-		writeError(w, http.StatusBadRequest, "origin_owner_name: must not be empty")
-		return
-	}
-	a, err := s.store.UpdateAccount(r.Context(), a)
+	a, err := s.accounts.Get(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"))
 	if err != nil {
-		s.internalError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, s.accountView(a))
 }
 
-// deleteAccount revokes the provider token where the provider supports it, then
-// forgets the account. A failed revocation is logged, not fatal: the customer
-// asked to disconnect, and the tokens are gone from here either way.
-func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.account(w, r)
-	if !ok {
+func (s *Server) patchAccount(w http.ResponseWriter, r *http.Request) {
+	var in accounts.Patch
+	if !decodeJSON(w, r, &in) {
 		return
 	}
-	if err := oauth.RevokeAccount(r.Context(), s.registry, s.store, s.site, s.httpClient, a); err != nil {
-		s.log.WarnContext(r.Context(), "revoke provider token", "account_id", a.ID, "err", err)
+	a, err := s.accounts.Update(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"), in)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	if err := s.store.DeleteAccount(r.Context(), a.ProjectID, a.ID); err != nil {
-		s.internalError(w, r, err)
+	writeJSON(w, http.StatusOK, s.accountView(a))
+}
+
+// deleteAccount disconnects an account, revoking its grant where the provider can.
+func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
+	if err := s.accounts.Delete(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id")); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

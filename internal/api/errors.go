@@ -2,10 +2,13 @@ package api
 
 import (
 	"encoding/json"
-	"github.com/patchbayhq/patchbay/internal/actions"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/problem"
 )
 
 // errorBody is the one error shape every endpoint answers with.
@@ -56,4 +59,22 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// problemStatus is the HTTP status of each kind of problem.
+var problemStatus = map[problem.Kind]int{
+	problem.Invalid:  http.StatusBadRequest,
+	problem.NotFound: http.StatusNotFound,
+	problem.Conflict: http.StatusConflict,
+	problem.Expired:  http.StatusGone,
+}
+
+// fail answers a service's error: a problem with its status and message,
+// anything else as an internal error.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if p, ok := errors.AsType[*problem.Error](err); ok {
+		writeError(w, problemStatus[p.Kind], p.Message)
+		return
+	}
+	s.internalError(w, r, err)
 }

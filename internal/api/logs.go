@@ -11,9 +11,6 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
-// logRetention is how long request logs are kept, as the reference's dashboard does.
-const logRetention = 90 * 24 * time.Hour
-
 type logJSON struct {
 	ID            string          `json:"id"`
 	RequestID     string          `json:"request_id"`

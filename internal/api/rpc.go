@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -36,19 +35,9 @@ func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "action: required, e.g. justworks_list_members")
 		return
 	}
-	started := time.Now()
-	var trace actions.Trace
 	records := &recordsWriter{w: w}
-	res, err := s.actions.Run(r.Context(), callerKey(r.Context()).ProjectID, accountID, in.Request, &trace, records)
+	res, err := s.actions.Run(r.Context(), s.caller(r), accountID, in.Request, records)
 	var ae *actions.Error
-	status := http.StatusOK
-	switch {
-	case errors.As(err, &ae):
-		status = ae.Status
-	case err != nil:
-		status = http.StatusInternalServerError
-	}
-	s.recordCall(r, accountID, in.Action, trace, status, started)
 	switch {
 	case ae != nil && ae.Broken:
 		// The answer has begun with records the provider's answer then failed
@@ -120,15 +109,9 @@ func (rw *recordsWriter) finish(next *string) {
 	rw.w.Write(closing(next))
 }
 
-// recordCall queues the request log entry of one action call. It holds no
-// bodies, headers or tokens: only what was called, how it went and how long it took.
-func (s *Server) recordCall(r *http.Request, accountID, action string, trace actions.Trace, status int, started time.Time) {
-	ended := time.Now()
-	s.logs.Record(store.RequestLog{
-		ProjectID: callerKey(r.Context()).ProjectID, RequestID: requestID(r.Context()), AccountID: accountID,
-		Provider: trace.Provider, Action: action, HTTPMethod: trace.Method, Path: trace.Path, Status: status, Success: status < 400,
-		DurationMS: ended.Sub(started).Milliseconds(), StartTime: started, EndTime: ended, Steps: trace.Steps,
-	})
+// caller says who makes an action call through the API.
+func (s *Server) caller(r *http.Request) actions.Caller {
+	return actions.Caller{ProjectID: callerKey(r.Context()).ProjectID, RequestID: requestID(r.Context()), Source: store.SourceAPI}
 }
 
 // proxy answers POST /unified/proxy: a raw request to the account's provider.
@@ -153,18 +136,8 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "url: Patchbay only calls the provider's own API; send just the path")
 		return
 	}
-	started := time.Now()
-	var trace actions.Trace
-	res, err := s.actions.Proxy(r.Context(), callerKey(r.Context()).ProjectID, accountID, in.Method, in.Path, in.Body, &trace)
+	res, err := s.actions.Proxy(r.Context(), s.caller(r), accountID, in.Method, in.Path, in.Body)
 	var ae *actions.Error
-	status := http.StatusOK
-	switch {
-	case errors.As(err, &ae):
-		status = ae.Status
-	case err != nil:
-		status = http.StatusInternalServerError
-	}
-	s.recordCall(r, accountID, "proxy", trace, status, started)
 	switch {
 	case errors.As(err, &ae):
 		writeProviderError(w, ae.Status, ae.Message, ae.ProviderErrors)

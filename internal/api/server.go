@@ -16,61 +16,58 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/patchbayhq/patchbay/internal/accounts"
 	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/guide"
 	"github.com/patchbayhq/patchbay/internal/hub"
 	"github.com/patchbayhq/patchbay/internal/keyquota"
-	"github.com/patchbayhq/patchbay/internal/oauth"
+	"github.com/patchbayhq/patchbay/internal/linking"
 	"github.com/patchbayhq/patchbay/internal/requestlog"
 	"github.com/patchbayhq/patchbay/internal/store"
-	"github.com/patchbayhq/patchbay/internal/tokens"
 )
 
-// Options configures a Server.
+// Options configures a Server: the services it fronts (app.App.Server fills
+// them in) and what is the HTTP layer's own.
 type Options struct {
 	Store    store.Store
 	Registry *connectors.Registry
-	// PublicURL is where users and providers reach this deployment; OAuth
-	// redirect URIs are built from it.
+	Linking  *linking.Service
+	Accounts *accounts.Service
+	Actions  *actions.Executor
+	// Logs is where action calls are logged; reads of the log wait for it.
+	Logs *requestlog.Writer
+	// Collectors are the services' metrics, served at /metrics.
+	Collectors []prometheus.Collector
+	Clock      clock.Clock
+	// PublicURL is where users and providers reach this deployment.
 	PublicURL string
 	Logger    *slog.Logger
 	Version   string
 	// Sandbox, when set, serves the provider simulators under /sandbox/ (demo mode).
 	Sandbox http.Handler
-	// SandboxURL is where sandbox-environment profiles reach the simulators;
-	// empty means the ones mounted under {PublicURL}/sandbox.
-	SandboxURL string
-	// HTTPClient calls providers; nil means a client with a 30 s timeout and a
-	// connection pool sized for many concurrent calls to one provider.
-	HTTPClient *http.Client
 	// KeyRateLimit caps requests per API key and clock minute, across every node
 	// sharing the database; zero means the reference's 1000.
 	KeyRateLimit int
-	// LogRetention is how long request logs are kept; zero means 90 days.
-	LogRetention time.Duration
-	// ActionBudget and RetryBackoff override the actions' 60-second budget and
-	// first retry wait (tests shorten them).
-	ActionBudget, RetryBackoff time.Duration
 }
 
 // Server routes and answers Patchbay's HTTP requests.
 type Server struct {
-	keyQuota     *keyquota.Quota
-	logRetention time.Duration
-	site         oauth.Site
-	tokens       *tokens.Manager
-	httpClient   *http.Client
-	actions      *actions.Executor
-	logs         *requestlog.Writer
-	store        store.Store
-	registry     *connectors.Registry
-	publicURL    string
-	log          *slog.Logger
-	version      string
-	metrics      *metrics
-	mux          *http.ServeMux
-	handler      http.Handler
+	keyQuota  *keyquota.Quota
+	linking   *linking.Service
+	accounts  *accounts.Service
+	actions   *actions.Executor
+	logs      *requestlog.Writer
+	store     store.Store
+	registry  *connectors.Registry
+	clock     clock.Clock
+	publicURL string
+	log       *slog.Logger
+	version   string
+	metrics   *metrics
+	mux       *http.ServeMux
+	handler   http.Handler
 }
 
 type metrics struct {
@@ -95,52 +92,19 @@ func newMetrics() *metrics {
 	return m
 }
 
-// providerClient calls providers. Every account of a connector talks to the same
-// API host, so the pool keeps many idle connections per host, where Go's default
-// keeps two and would open (and leave in TIME_WAIT) a connection for nearly
-// every concurrent call.
-func providerClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 512
-	t.MaxIdleConnsPerHost = 128
-	return &http.Client{Timeout: 30 * time.Second, Transport: t}
-}
-
 // New builds a Server.
 func New(o Options) *Server {
-	s := &Server{store: o.Store, registry: o.Registry, publicURL: strings.TrimRight(o.PublicURL, "/"), log: o.Logger, version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
-	if s.log == nil {
-		s.log = slog.Default()
-	}
-	s.httpClient = o.HTTPClient
-	if s.httpClient == nil {
-		s.httpClient = providerClient()
-	}
-	s.site = oauth.Site{PublicURL: s.publicURL, SandboxURL: o.SandboxURL}
-	s.keyQuota = keyquota.New(o.Store, cmp.Or(o.KeyRateLimit, 1000))
-	s.logRetention = cmp.Or(o.LogRetention, logRetention)
-	s.tokens = tokens.New(o.Store, o.Registry, s.site, s.httpClient, s.log)
-	s.metrics.registry.MustRegister(s.tokens.Collectors()...)
-	s.logs = requestlog.New(o.Store, s.log)
-	s.actions = actions.NewExecutor(o.Store, o.Registry, s.tokens, s.site, s.httpClient)
-	if o.ActionBudget > 0 {
-		s.actions.Budget = o.ActionBudget
-	}
-	if o.RetryBackoff > 0 {
-		s.actions.Backoff = o.RetryBackoff
-	}
+	s := &Server{store: o.Store, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, logs: o.Logs,
+		clock: clock.Or(o.Clock), publicURL: strings.TrimRight(o.PublicURL, "/"), log: cmp.Or(o.Logger, slog.Default()),
+		version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
+	s.keyQuota = keyquota.New(o.Store, cmp.Or(o.KeyRateLimit, 1000), s.clock)
+	s.metrics.registry.MustRegister(o.Collectors...)
 	s.routes()
 	if o.Sandbox != nil {
 		s.mux.Handle("/sandbox/", http.StripPrefix("/sandbox", o.Sandbox))
 	}
 	s.handler = withRequestID(s.observe(s.recoverPanics(http.HandlerFunc(s.route))))
 	return s
-}
-
-// Drain waits for the request log entries still being written in the background.
-// Call it once the HTTP server has stopped taking requests.
-func (s *Server) Drain(ctx context.Context) error {
-	return s.logs.Flush(ctx)
 }
 
 func (s *Server) routes() {
@@ -194,27 +158,6 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /guides/{key}/scopes", s.scopesFor)
 	s.mux.Handle("GET /static/guide/", guide.Assets())
 	s.mux.HandleFunc("GET /static/icons/{file}", s.icon)
-}
-
-// RunMaintenance keeps idle accounts' tokens alive and drops request logs past
-// their retention, until ctx ends.
-func (s *Server) RunMaintenance(ctx context.Context) {
-	go s.tokens.RunKeepAlive(ctx, time.Hour)
-	for {
-		if _, err := s.store.DeleteKeyQuotaBefore(ctx, time.Now().Add(-time.Hour)); err != nil {
-			s.log.WarnContext(ctx, "drop old API key counts", "err", err)
-		}
-		if n, err := s.store.DeleteRequestLogsBefore(ctx, time.Now().Add(-s.logRetention)); err != nil {
-			s.log.WarnContext(ctx, "request log retention", "err", err)
-		} else if n > 0 {
-			s.log.InfoContext(ctx, "deleted old request logs", "count", n)
-		}
-		select {
-		case <-time.After(time.Hour):
-		case <-ctx.Done():
-			return
-		}
-	}
 }
 
 // ServeHTTP answers one request.

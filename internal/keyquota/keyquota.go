@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -19,6 +20,7 @@ import (
 // concurrent use.
 type Quota struct {
 	store store.Store
+	clock clock.Clock
 	limit int
 	lease int
 
@@ -34,9 +36,9 @@ type keyLease struct {
 	spent  bool // the store granted nothing more this minute
 }
 
-// New returns a Quota of limit requests per key and minute.
-func New(st store.Store, limit int) *Quota {
-	return &Quota{store: st, limit: limit, lease: max(1, limit/20), keys: map[string]*keyLease{}}
+// New returns a Quota of limit requests per key and minute; a nil clock is the system clock.
+func New(st store.Store, limit int, clk clock.Clock) *Quota {
+	return &Quota{store: st, clock: clock.Or(clk), limit: limit, lease: max(1, limit/20), keys: map[string]*keyLease{}}
 }
 
 // Allow reports whether key keyID may make one more request now and, when it
@@ -52,7 +54,7 @@ func (q *Quota) Allow(ctx context.Context, keyID string) (bool, time.Duration, e
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := time.Now()
+	now := q.clock.Now()
 	window := now.Truncate(time.Minute)
 	if !l.window.Equal(window) {
 		l.window, l.left, l.spent = window, 0, false

@@ -13,12 +13,6 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
-// Environments a profile can point at.
-const (
-	Production = "production"
-	Sandbox    = "sandbox" // the built-in simulators
-)
-
 // Input is a create or update request. Nil fields keep their current value (or
 // the default, on create).
 type Input struct {
@@ -50,7 +44,7 @@ func Apply(reg *connectors.Registry, existing *store.ConnectorProfile, in Input)
 			bad("connector_key: cannot change; create a new profile instead")
 		}
 	} else {
-		p.Environment, p.Enabled = Production, true
+		p.Environment, p.Enabled = store.Production, true
 		if in.ConnectorKey != nil {
 			p.ConnectorKey = strings.TrimSpace(*in.ConnectorKey)
 		}
@@ -71,7 +65,9 @@ func Apply(reg *connectors.Registry, existing *store.ConnectorProfile, in Input)
 	}
 	set(&p.Name, in.Name)
 	set(&p.ClientID, in.ClientID)
-	set(&p.Environment, in.Environment)
+	if in.Environment != nil {
+		p.Environment = store.Environment(strings.TrimSpace(*in.Environment))
+	}
 	if in.ClientSecret != nil {
 		p.ClientSecret = *in.ClientSecret
 	}
@@ -84,7 +80,7 @@ func Apply(reg *connectors.Registry, existing *store.ConnectorProfile, in Input)
 	if strings.TrimSpace(p.ClientSecret) == "" {
 		bad("client_secret: required, as the provider issued it")
 	}
-	if p.Environment != Production && p.Environment != Sandbox {
+	if p.Environment != store.Production && p.Environment != store.Sandbox {
 		bad("environment: %q is not production or sandbox", p.Environment)
 	}
 	if in.EnabledActions != nil {
@@ -150,7 +146,7 @@ type View struct {
 func Describe(reg *connectors.Registry, publicURL string, p store.ConnectorProfile) View {
 	v := View{
 		ID: p.ID, Name: p.Name, Active: p.Enabled, Default: p.Default, ConnectorKey: p.ConnectorKey,
-		AuthenticationConfigKey: "oauth2", Environment: p.Environment, ClientID: p.ClientID,
+		AuthenticationConfigKey: "oauth2", Environment: string(p.Environment), ClientID: p.ClientID,
 		ClientSecretSet: p.ClientSecret != "", EnabledActions: nonNil(p.EnabledActions), ExtraScopes: nonNil(p.ExtraScopes),
 		Scopes: []string{}, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}

@@ -5,6 +5,7 @@ package ratelimit
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -84,4 +85,19 @@ func (rl *Limiter) Wait(ctx context.Context, key string) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// Move hands key from's recent requests over to key to, for when one grant
+// changes the key it is known by.
+func (rl *Limiter) Move(from, to string) {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	moved := rl.seen[from]
+	if len(moved) == 0 {
+		return
+	}
+	delete(rl.seen, from)
+	merged := append(rl.seen[to], moved...)
+	slices.SortFunc(merged, func(a, b time.Time) int { return a.Compare(b) })
+	rl.seen[to] = merged
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/background"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -83,7 +84,8 @@ func (w *Writer) drain() {
 
 		// The batch is written even when the request that recorded an entry has
 		// since been cancelled: the entry describes what already happened.
-		if err := w.store.CreateRequestLogs(context.Background(), batch); err != nil {
+		write := func(ctx context.Context) error { return w.store.CreateRequestLogs(ctx, batch) }
+		if err := background.Guard(context.Background(), w.log, "request-log writer", write); err != nil {
 			w.log.Warn("write request logs: entries lost", "entries", len(batch), "err", err)
 		}
 

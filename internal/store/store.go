@@ -240,6 +240,7 @@ type OAuthState struct {
 const (
 	SourceAPI = "api" // POST /actions/rpc and /unified/proxy
 	SourceCLI = "cli" // patchbay actions run
+	SourceHub = "hub" // Patchbay's own calls while linking (the setup step)
 )
 
 // RequestLog records one action call.

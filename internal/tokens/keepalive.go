@@ -77,7 +77,9 @@ func (m *Manager) KeepAlive(ctx context.Context, limit int, pause time.Duration)
 }
 
 func (m *Manager) markLapsed(ctx context.Context, a store.Account) {
-	_, err := m.store.LockAccount(ctx, a.ProjectID, a.ID, func(cur store.Account) (store.AccountChange, error) {
+	var before store.Account
+	after, err := m.store.LockAccount(ctx, a.ProjectID, a.ID, func(cur store.Account) (store.AccountChange, error) {
+		before = cur
 		if cur.CredentialVersion != a.CredentialVersion {
 			return store.AccountChange{}, nil // refreshed meanwhile
 		}
@@ -87,7 +89,9 @@ func (m *Manager) markLapsed(ctx context.Context, a store.Account) {
 	})
 	if err != nil {
 		m.log.WarnContext(ctx, "mark account expired", "account_id", a.ID, "err", err)
+		return
 	}
+	m.reportStatus(ctx, before, after)
 }
 
 // RunKeepAlive runs KeepAlive about every interval until ctx ends; a pass that

@@ -78,6 +78,9 @@ type Manager struct {
 	// Attempts and Backoff bound retries of transient token-endpoint failures.
 	Attempts int
 	Backoff  time.Duration
+	// StatusChanged, when set, learns of every status the manager writes, once
+	// it is committed (the accounts service reports them on).
+	StatusChanged func(ctx context.Context, before, after store.Account)
 }
 
 // New returns a Manager with the defaults: a one-minute buffer and three
@@ -191,6 +194,13 @@ func (m *Manager) AfterUnauthorized(ctx context.Context, projectID, accountID, r
 	return m.refresh(ctx, a, func(cur store.Account) bool { return cur.Credentials.AccessToken == rejected })
 }
 
+// reportStatus tells StatusChanged about a committed status change.
+func (m *Manager) reportStatus(ctx context.Context, before, after store.Account) {
+	if m.StatusChanged != nil && before.ID != "" && before.Status != after.Status {
+		m.StatusChanged(ctx, before, after)
+	}
+}
+
 func needsReauthorization(a store.Account) bool {
 	if a.Status != store.StatusError {
 		return false
@@ -223,8 +233,10 @@ func (m *Manager) refresh(ctx context.Context, a store.Account, stale func(store
 		work, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		var outcome error
+		var before store.Account
 		waiting := time.Now()
 		acc, err := m.store.LockAccount(work, a.ProjectID, a.ID, func(cur store.Account) (store.AccountChange, error) {
+			before = cur
 			m.metrics.lockWait.Observe(time.Since(waiting).Seconds()) // real time: a wait, not a deadline
 			if !stale(cur) {
 				return store.AccountChange{}, nil // another caller or node refreshed it
@@ -239,6 +251,7 @@ func (m *Manager) refresh(ctx context.Context, a store.Account, stale func(store
 		if err != nil {
 			return store.Account{}, err
 		}
+		m.reportStatus(work, before, acc)
 		return acc, outcome
 	})
 	acc, _ := v.(store.Account)

@@ -1,0 +1,187 @@
+// Package app assembles Patchbay's services over one opened store: the token
+// manager with its OAuth client, the action executor with its request log, the
+// accounts and linking services. It is the one place that knows which
+// concrete parts the services use; every front end (HTTP server, CLI) gets
+// them from here, so all of them behave, and log, alike.
+package app
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/patchbayhq/patchbay/internal/accounts"
+	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/api"
+	"github.com/patchbayhq/patchbay/internal/background"
+	"github.com/patchbayhq/patchbay/internal/clock"
+	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/linking"
+	"github.com/patchbayhq/patchbay/internal/oauth"
+	"github.com/patchbayhq/patchbay/internal/requestlog"
+	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/tokens"
+)
+
+// DefaultLogRetention is how long request logs are kept, as the reference's dashboard does.
+const DefaultLogRetention = 90 * 24 * time.Hour
+
+// Options configure the services.
+type Options struct {
+	Store    store.Store
+	Registry *connectors.Registry
+	// PublicURL is where users and providers reach this deployment; OAuth
+	// redirect URIs are built from it.
+	PublicURL string
+	// SandboxURL is where sandbox-environment profiles reach the simulators;
+	// empty means the ones mounted under {PublicURL}/sandbox.
+	SandboxURL string
+	// HTTPClient calls providers; nil means ProviderClient().
+	HTTPClient *http.Client
+	Clock      clock.Clock
+	Logger     *slog.Logger
+	// LogRetention is how long request logs are kept; zero means DefaultLogRetention.
+	LogRetention time.Duration
+	// ActionBudget and RetryBackoff override the actions' 60-second budget and
+	// first retry wait (tests shorten them).
+	ActionBudget, RetryBackoff time.Duration
+}
+
+// App is Patchbay's services, wired.
+type App struct {
+	Store    store.Store
+	Registry *connectors.Registry
+	Site     connectors.Site
+	Clock    clock.Clock
+	Log      *slog.Logger
+	Tokens   *tokens.Manager
+	Actions  *actions.Executor
+	Accounts *accounts.Service
+	Linking  *linking.Service
+	Logs     *requestlog.Writer
+
+	logRetention time.Duration
+}
+
+// ProviderClient calls providers. Every account of a connector talks to the
+// same API host, so the pool keeps many idle connections per host, where Go's
+// default keeps two and would open (and leave in TIME_WAIT) a connection for
+// nearly every concurrent call.
+func ProviderClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 512
+	t.MaxIdleConnsPerHost = 128
+	return &http.Client{Timeout: 30 * time.Second, Transport: t}
+}
+
+// New wires the services.
+func New(o Options) *App {
+	log := cmp.Or(o.Logger, slog.Default())
+	httpClient := o.HTTPClient
+	if httpClient == nil {
+		httpClient = ProviderClient()
+	}
+	clk := clock.Or(o.Clock)
+	site := connectors.Site{PublicURL: strings.TrimRight(o.PublicURL, "/"), SandboxURL: o.SandboxURL}
+	a := &App{Store: o.Store, Registry: o.Registry, Site: site, Clock: clk, Log: log,
+		logRetention: cmp.Or(o.LogRetention, DefaultLogRetention)}
+	a.Tokens = tokens.New(o.Store, o.Registry, authServers(site, httpClient, clk), clk, log)
+	a.Logs = requestlog.New(o.Store, log)
+	a.Actions = actions.NewExecutor(actions.Options{Store: o.Store, Registry: o.Registry, Tokens: a.Tokens, Site: site,
+		HTTPClient: httpClient, Logs: a.Logs, Clock: clk})
+	if o.ActionBudget > 0 {
+		a.Actions.Budget = o.ActionBudget
+	}
+	if o.RetryBackoff > 0 {
+		a.Actions.Backoff = o.RetryBackoff
+	}
+	a.Accounts = accounts.New(o.Store, a.Tokens, log)
+	a.Tokens.StatusChanged = a.Accounts.StatusChanged
+	a.Linking = linking.New(linking.Options{Store: o.Store, Registry: o.Registry, Tokens: a.Tokens, Actions: a.Actions,
+		Accounts: a.Accounts, Clock: clk, Logger: log, PublicURL: site.PublicURL})
+	return a
+}
+
+// Server returns the HTTP server over these services; o's service fields are
+// filled in.
+func (a *App) Server(o api.Options) *api.Server {
+	o.Store, o.Registry, o.PublicURL, o.Clock, o.Logger = a.Store, a.Registry, a.Site.PublicURL, a.Clock, a.Log
+	o.Linking, o.Accounts, o.Actions, o.Logs = a.Linking, a.Accounts, a.Actions, a.Logs
+	o.Collectors = append(o.Collectors, a.Collectors()...)
+	return api.New(o)
+}
+
+// Collectors are the services' metrics.
+func (a *App) Collectors() []prometheus.Collector {
+	return append(a.Tokens.Collectors(), a.Accounts.Collector(), background.Panics)
+}
+
+// Flush waits for the request log entries still being written in the
+// background; call it before the process exits.
+func (a *App) Flush(ctx context.Context) error { return a.Logs.Flush(ctx) }
+
+// RunMaintenance keeps idle accounts' tokens alive, drops request logs past
+// their retention and old API-key counts, until ctx ends. A pass that fails
+// or panics is logged and counted; the next one runs as usual.
+func (a *App) RunMaintenance(ctx context.Context) {
+	go a.Tokens.RunKeepAlive(ctx, time.Hour)
+	background.Every(ctx, a.Log, "maintenance", time.Hour, func(ctx context.Context) error {
+		now := a.Clock.Now()
+		if _, err := a.Store.DeleteKeyQuotaBefore(ctx, now.Add(-time.Hour)); err != nil {
+			a.Log.WarnContext(ctx, "drop old API key counts", "err", err)
+		}
+		n, err := a.Store.DeleteRequestLogsBefore(ctx, now.Add(-a.logRetention))
+		if n > 0 {
+			a.Log.InfoContext(ctx, "deleted old request logs", "count", n)
+		}
+		return err
+	})
+}
+
+// authServers builds each profile's authorization server over internal/oauth.
+func authServers(site connectors.Site, httpClient *http.Client, clk clock.Clock) tokens.AuthServers {
+	return func(c *connectors.Connector, p store.ConnectorProfile) tokens.AuthServer {
+		loc := c.LocationFor(site, p.Environment == store.Sandbox)
+		cfg := &oauth.Config{
+			ClientID: p.ClientID, ClientSecret: p.ClientSecret, RedirectURL: c.RedirectURI(site.PublicURL),
+			AuthURL: loc.AuthorizeURL, TokenURL: loc.TokenURL, RevokeURL: loc.RevokeURL,
+			ScopeSeparator: c.Auth.ScopeSeparator, PKCE: c.Auth.PKCE == connectors.PKCES256,
+			BasicAuth: c.Auth.ClientAuth == connectors.ClientSecretBasic, HTTPClient: httpClient, Now: clk.Now,
+		}
+		if c.Auth.ScopesInAuthorizeRequest {
+			if res, err := c.Calculate(connectors.Selection{Actions: p.EnabledActions, ExtraScopes: p.ExtraScopes}); err == nil {
+				cfg.Scopes = res.Scopes
+			}
+		}
+		return authServer{cfg}
+	}
+}
+
+// authServer adapts an oauth.Config to what the token manager and linking use.
+type authServer struct{ cfg *oauth.Config }
+
+func (s authServer) AuthCodeURL(state, verifier string) string { return s.cfg.AuthCodeURL(state, verifier) }
+func (s authServer) UsesPKCE() bool                            { return s.cfg.PKCE }
+func (s authServer) Revoke(ctx context.Context, token string) error {
+	return s.cfg.Revoke(ctx, token)
+}
+
+func (s authServer) Exchange(ctx context.Context, code, verifier string) (store.Credentials, error) {
+	t, err := s.cfg.Exchange(ctx, code, verifier)
+	return credentials(t), err
+}
+
+func (s authServer) Refresh(ctx context.Context, refreshToken string) (store.Credentials, error) {
+	t, err := s.cfg.Refresh(ctx, refreshToken)
+	return credentials(t), err
+}
+
+func credentials(t oauth.Token) store.Credentials {
+	return store.Credentials{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: t.TokenType,
+		Expiry: t.Expiry, Scopes: t.Scopes, Obtained: t.Obtained}
+}
