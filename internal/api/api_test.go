@@ -14,6 +14,8 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/api"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/app"
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
@@ -61,8 +63,8 @@ func newServer(t *testing.T, s store.Store) *httptest.Server {
 	}
 	srv := httptest.NewServer(nil)
 	t.Cleanup(srv.Close)
-	srv.Config.Handler = api.New(api.Options{Store: s, Registry: registry, PublicURL: srv.URL,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test"})
+	srv.Config.Handler = app.New(app.Options{Store: s, Registry: registry, PublicURL: srv.URL,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{Version: "test"})
 	return srv
 }
 
@@ -317,20 +319,25 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	})
 }
 
-// clearOfMinuteTurn waits, when the clock minute is about to turn, until it has:
-// the per-key limit counts per clock minute.
-func clearOfMinuteTurn() {
-	if left := time.Until(time.Now().Truncate(time.Minute).Add(time.Minute)); left < 5*time.Second {
-		time.Sleep(left + 100*time.Millisecond)
-	}
+// minuteStart is a clock standing at the start of a clock minute: the per-key
+// limit counts per clock minute, and the tests must not see one turn.
+func minuteStart() *clock.Manual {
+	return clock.NewManual(time.Now().Truncate(time.Minute).Add(time.Second))
+}
+
+// limitedServer is a node with its own per-key limit on store s.
+func limitedServer(t *testing.T, s store.Store, registry *connectors.Registry, clk clock.Clock, limit int) *httptest.Server {
+	srv := httptest.NewServer(app.New(app.Options{Store: s, Registry: registry, PublicURL: "http://x", Clock: clk,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{KeyRateLimit: limit}))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 func TestAPIKeyRateLimit(t *testing.T) {
-	clearOfMinuteTurn()
 	s := backendtest.SQLite.Open(t, backendtest.TestKeys(t))
 	f := newFixture(t, s)
-	limited := httptest.NewServer(api.New(api.Options{Store: s, Registry: f.registry(t), PublicURL: "http://x", KeyRateLimit: 3,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	clk := minuteStart()
+	limited := limitedServer(t, s, f.registry(t), clk, 3)
 	t.Cleanup(limited.Close)
 	g := &fixture{srv: limited}
 	for i := range 3 {
@@ -346,6 +353,10 @@ func TestAPIKeyRateLimit(t *testing.T) {
 	if st, _, _ := g.do(t, "GET", "/api_keys", basic(f.keyB), ""); st != http.StatusOK {
 		t.Fatalf("another key shares the limit: %d", st)
 	}
+	clk.Advance(time.Minute) // the next minute brings a new allowance
+	if st, _, _ := g.do(t, "GET", "/api_keys", basic(f.keyA), ""); st != http.StatusOK {
+		t.Fatalf("the next minute: %d", st)
+	}
 }
 
 // Two nodes on one database share each key's limit: between them they let
@@ -353,16 +364,13 @@ func TestAPIKeyRateLimit(t *testing.T) {
 func TestAPIKeyRateLimitIsSharedByNodes(t *testing.T) {
 	for _, backend := range backendtest.All {
 		t.Run(backend.Name, func(t *testing.T) {
-			clearOfMinuteTurn()
 			keys := backendtest.TestKeys(t)
 			url := backend.URL(t)
 			f := newFixture(t, backendtest.OpenURL(t, url, keys))
+			clk := minuteStart()
 			var nodes []*fixture
 			for range 2 {
-				srv := httptest.NewServer(api.New(api.Options{Store: backendtest.OpenURL(t, url, keys), Registry: f.registry(t),
-					PublicURL: "http://x", KeyRateLimit: 40, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
-				t.Cleanup(srv.Close)
-				nodes = append(nodes, &fixture{srv: srv})
+				nodes = append(nodes, &fixture{srv: limitedServer(t, backendtest.OpenURL(t, url, keys), f.registry(t), clk, 40)})
 			}
 			allowed, refused := 0, map[int]bool{}
 			for i := 0; len(refused) < 2; i++ {

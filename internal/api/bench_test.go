@@ -13,6 +13,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/api"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -41,7 +42,7 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 		b.Run(backend.Name, func(b *testing.B) {
 			s := backend.Open(b, backendtest.TestKeys(b))
 			p, key := benchProject(b, s)
-			h := api.New(api.Options{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), KeyRateLimit: 1 << 30})
+			h := app.New(app.Options{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{KeyRateLimit: 1 << 30})
 			request := func() {
 				req := httptest.NewRequest("GET", "/projects/"+p.ID, nil)
 				req.SetBasicAuth(key, "")
@@ -84,8 +85,8 @@ func BenchmarkRPC(b *testing.B) {
 	}
 	srv := httptest.NewServer(nil)
 	b.Cleanup(srv.Close)
-	srv.Config.Handler = api.New(api.Options{Store: s, Registry: reg, PublicURL: srv.URL, Sandbox: sb.Handler(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), KeyRateLimit: 1 << 30})
+	srv.Config.Handler = app.New(app.Options{Store: s, Registry: reg, PublicURL: srv.URL,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{Sandbox: sb.Handler(), KeyRateLimit: 1 << 30})
 	p, key := benchProject(b, s)
 	jw, _ := sb.Provider("justworks")
 	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: "JW",

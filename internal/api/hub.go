@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 
@@ -35,27 +36,16 @@ func (s *Server) requireHubSession(next func(http.ResponseWriter, *http.Request,
 	}
 }
 
-// renderProblem shows a Hub page for a failure of the connect flow.
-func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, err error, hint string) {
+// renderProblem shows a Hub page for a failure of the connect flow: with the
+// problem's own status for the Hub page, 400 for the OAuth start and callback,
+// where the request as a whole cannot be used.
+func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, err error, status int, hint string) {
 	p, ok := errors.AsType[*problem.Error](err)
 	if !ok {
 		s.internalError(w, r, err)
 		return
 	}
-	status := problemStatus[p.Kind]
-	if p.Kind == problem.Conflict {
-		status = http.StatusBadRequest // a page, not an API answer: the link cannot be used as it stands
-	}
-	hub.RenderProblem(w, status, p.Message, cmpHint(p.Hint, hint))
-}
-
-func cmpHint(hints ...string) string {
-	for _, h := range hints {
-		if h != "" {
-			return h
-		}
-	}
-	return ""
+	hub.RenderProblem(w, cmp.Or(status, problemStatus[p.Kind]), p.Message, cmp.Or(p.Hint, hint))
 }
 
 const askForLink = "Ask the application that sent you here for a new link."
@@ -77,7 +67,7 @@ func (s *Server) hubProviders(r *http.Request, cs store.ConnectSession) ([]hub.P
 func (s *Server) hubPage(w http.ResponseWriter, r *http.Request) {
 	cs, err := s.linking.Session(r.Context(), hubToken(r))
 	if err != nil {
-		s.renderProblem(w, r, err, askForLink)
+		s.renderProblem(w, r, err, 0, askForLink)
 		return
 	}
 	options, err := s.hubProviders(r, cs)
@@ -86,7 +76,7 @@ func (s *Server) hubPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hub.RenderPage(w, hub.Page{Token: r.URL.Query().Get("token"), OwnerName: cs.OriginOwnerName, Options: options,
-		AllowedOrigin: cmpHint(cs.AllowedOrigin, s.linking.Origin()), AttemptID: r.URL.Query().Get("attempt")})
+		AllowedOrigin: cmp.Or(cs.AllowedOrigin, s.linking.Origin()), AttemptID: r.URL.Query().Get("attempt")})
 }
 
 func (s *Server) hubConnectors(w http.ResponseWriter, r *http.Request, cs store.ConnectSession) {
@@ -195,12 +185,12 @@ func (s *Server) startOAuth(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	cs, err := s.linking.Session(r.Context(), hubToken(r))
 	if err != nil {
-		s.renderProblem(w, r, err, askForLink)
+		s.renderProblem(w, r, err, http.StatusBadRequest, askForLink)
 		return
 	}
 	target, err := s.linking.StartOAuth(r.Context(), cs, q.Get("token"), q.Get("connection_attempt_id"), r.PathValue("integration_id"), q.Get("redirect_uri"))
 	if err != nil {
-		s.renderProblem(w, r, err, "")
+		s.renderProblem(w, r, err, http.StatusBadRequest, "")
 		return
 	}
 	http.Redirect(w, r, target, http.StatusFound)
@@ -212,7 +202,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	back, err := s.linking.Finish(r.Context(), linking.Callback{Provider: r.PathValue("provider"), State: q.Get("state"), Code: q.Get("code"),
 		Error: q.Get("error"), ErrorDescription: q.Get("error_description")})
 	if err != nil {
-		s.renderProblem(w, r, err, "")
+		s.renderProblem(w, r, err, http.StatusBadRequest, "")
 		return
 	}
 	http.Redirect(w, r, back, http.StatusFound)

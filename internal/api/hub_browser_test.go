@@ -17,7 +17,9 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/api"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/browsertest"
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -28,9 +30,13 @@ import (
 // integrator's page on another origin that embeds the Hub with hub.js.
 type linkEnv struct {
 	*fixture
-	dbURL string
-	sb    *sandbox.Sandbox
-	embed *httptest.Server
+	dbURL    string
+	sb       *sandbox.Sandbox
+	embed    *httptest.Server
+	services *app.App
+	// clk is Patchbay's clock: the real time, which the simulators keep, that
+	// tests move ahead instead of sleeping.
+	clk *clock.Shifted
 }
 
 func newLinkEnv(t *testing.T) *linkEnv { return newLinkEnvOn(t, backendtest.SQLite) }
@@ -55,10 +61,13 @@ func newLinkEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = api.New(api.Options{Store: s, Registry: registry, PublicURL: srv.URL, Sandbox: sb.Handler(),
+	clk := &clock.Shifted{}
+	services := app.New(app.Options{Store: s, Registry: registry, PublicURL: srv.URL, Clock: clk,
 		RetryBackoff: 20 * time.Millisecond, // retries give up after five quick attempts
-		KeyRateLimit: 1 << 30,               // load tests here send far more than 1000 calls a minute
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv.Config.Handler = services.Server(api.Options{Sandbox: sb.Handler(),
+		KeyRateLimit: 1 << 30, // load tests here send far more than 1000 calls a minute
+	})
 	ctx := context.Background()
 	p, err := s.CreateProject(ctx, store.Project{Name: "Integrator"})
 	if err != nil {
@@ -68,7 +77,7 @@ func newLinkEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &linkEnv{fixture: &fixture{srv: srv, store: s, projectA: p, keyA: key}, dbURL: dbURL, sb: sb}
+	e := &linkEnv{fixture: &fixture{srv: srv, store: s, projectA: p, keyA: key}, dbURL: dbURL, sb: sb, services: services, clk: clk}
 	e.embed = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `<!doctype html><title>Integrator app</title>
 <script src="%s/hub.js"></script>
@@ -81,9 +90,9 @@ document.getElementById('connect').onclick = () => PatchbayHub.open(new URLSearc
 	}))
 	t.Cleanup(e.embed.Close)
 	for _, c := range registry.All() {
-		app := sandbox.DemoApp(c.Key)
+		demo := sandbox.DemoApp(c.Key)
 		st, _, body := e.do(t, "POST", "/connector_profiles", basic(key), fmt.Sprintf(
-			`{"connector_key":%q,"client_id":%q,"client_secret":%q,"environment":"sandbox","default":true}`, c.Key, app.ClientID, app.ClientSecret))
+			`{"connector_key":%q,"client_id":%q,"client_secret":%q,"environment":"sandbox","default":true}`, c.Key, demo.ClientID, demo.ClientSecret))
 		if st != http.StatusCreated {
 			t.Fatalf("profile for %s: %d %v", c.Key, st, body)
 		}

@@ -245,7 +245,7 @@ func TestHubLinkProblems(t *testing.T) {
 	if st != http.StatusCreated {
 		t.Fatal(body)
 	}
-	time.Sleep(1100 * time.Millisecond)
+	e.clk.Advance(2 * time.Second)
 	resp, page = b.get(body["auth_link_url"].(string))
 	if resp.StatusCode != http.StatusGone || !strings.Contains(page, "expired") {
 		t.Fatalf("expired link: %d %s", resp.StatusCode, page)

@@ -11,12 +11,10 @@ import (
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
-	"github.com/patchbayhq/patchbay/internal/oauth"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
-	"github.com/patchbayhq/patchbay/internal/tokens"
 )
 
 // expire marks the account's stored access token as expired.
@@ -71,14 +69,14 @@ func TestRelinkingRevivesADeadAccount(t *testing.T) {
 	wantRPCError(t, st, body, http.StatusPreconditionFailed, "re-authorization")
 	_, _, view := e.do(t, "GET", "/accounts/"+acc, basic(e.keyA), "")
 	reasons, _ := view["status_reasons"].([]any)
-	if view["status"] != store.StatusError || len(reasons) != 1 {
+	if view["status"] != string(store.StatusError) || len(reasons) != 1 {
 		t.Fatalf("account after invalid_grant: %v", view)
 	}
 	if again := e.linkProvider(t, "justworks", "admin@acme.test"); again != acc {
 		t.Fatalf("re-linking created %s instead of reviving %s", again, acc)
 	}
 	_, _, view = e.do(t, "GET", "/accounts/"+acc, basic(e.keyA), "")
-	if view["status"] != store.StatusActive || len(view["status_reasons"].([]any)) != 0 {
+	if view["status"] != string(store.StatusActive) || len(view["status_reasons"].([]any)) != 0 {
 		t.Fatalf("account after re-linking: %v", view)
 	}
 	if st, _ := e.rpc(t, acc, `{"action":"justworks_get_company"}`); st != http.StatusOK {
@@ -131,7 +129,7 @@ func TestSteadyLoadWithOneSecondTokens(t *testing.T) {
 func TestKeepAliveRefreshesIdleAccounts(t *testing.T) {
 	e := newLinkEnv(t)
 	idle := e.linkProvider(t, "justworks", "admin@acme.test")
-	m := tokens.New(e.store, mustRegistry(t), oauth.Site{PublicURL: e.srv.URL}, nil, nil)
+	m := e.services.Tokens
 	age := func(id string, by time.Duration) {
 		a, _ := e.store.GetAccount(context.Background(), e.projectA.ID, id)
 		a.Credentials.Obtained = time.Now().Add(-by).UTC()
@@ -152,7 +150,7 @@ func TestKeepAliveRefreshesIdleAccounts(t *testing.T) {
 	age(idle, 31*24*time.Hour)
 	m.KeepAlive(context.Background(), 100, 0)
 	_, _, view := e.do(t, "GET", "/accounts/"+idle, basic(e.keyA), "")
-	if view["status"] != store.StatusExpired {
+	if view["status"] != string(store.StatusExpired) {
 		t.Fatalf("an account whose refresh token lapsed: %v", view["status"])
 	}
 }

@@ -37,7 +37,7 @@ func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 	}
 	records := &recordsWriter{w: w}
 	res, err := s.actions.Run(r.Context(), s.caller(r), accountID, in.Request, records)
-	var ae *actions.Error
+	ae, _ := errors.AsType[*actions.Error](err)
 	switch {
 	case ae != nil && ae.Broken:
 		// The answer has begun with records the provider's answer then failed
@@ -47,7 +47,7 @@ func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	case res.Streamed:
 		records.finish(res.Next)
-	case errors.As(err, &ae):
+	case ae != nil:
 		if ae.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
 		}

@@ -211,7 +211,6 @@ func TestRPCThrottlesBeforeTheProviderLimit(t *testing.T) {
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "employmenthero", "owner@acme.test")
 	eh, _ := e.sb.Provider("employmenthero")
-	time.Sleep(1100 * time.Millisecond) // the linking's own call leaves the provider's window
 	eh.Stats.Reset()
 	start := time.Now()
 	for i := range 30 {

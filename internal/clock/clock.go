@@ -49,3 +49,25 @@ func (m *Manual) Advance(d time.Duration) {
 	defer m.mu.Unlock()
 	m.now = m.now.Add(d)
 }
+
+// Shifted is the real clock moved forward by however much it was told to
+// advance: time passes as usual, and tests can also jump ahead. It is safe for
+// concurrent use.
+type Shifted struct {
+	mu    sync.Mutex
+	shift time.Duration
+}
+
+// Now returns the real time plus the shift.
+func (s *Shifted) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Now().Add(s.shift)
+}
+
+// Advance moves the clock forward by d.
+func (s *Shifted) Advance(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shift += d
+}

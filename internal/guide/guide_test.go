@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/patchbayhq/patchbay/internal/api"
+	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/browsertest"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
@@ -26,12 +27,12 @@ func newServer(t *testing.T) *httptest.Server {
 	}
 	srv := httptest.NewServer(nil)
 	t.Cleanup(srv.Close)
-	srv.Config.Handler = api.New(api.Options{
+	srv.Config.Handler = app.New(app.Options{
 		Store:     backendtest.SQLite.Open(t, backendtest.TestKeys(t)),
 		Registry:  registry,
 		PublicURL: srv.URL,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}).Server(api.Options{})
 	return srv
 }
 

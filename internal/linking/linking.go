@@ -211,7 +211,7 @@ func (s *Service) CreateSession(ctx context.Context, projectID string, in Sessio
 }
 
 // errLinkInvalid is the answer for an unknown or expired connect link.
-var errLinkInvalid = problem.New(problem.NotFound, "This connect link is unknown or has expired; ask for a new one")
+var errLinkInvalid = problem.New(problem.NotFound, "This connect link is not valid.")
 
 // Session returns the live session a Hub token opens: problem NotFound for an
 // unknown token, Expired for one past its lifetime.
@@ -227,7 +227,7 @@ func (s *Service) Session(ctx context.Context, token string) (store.ConnectSessi
 		return store.ConnectSession{}, err
 	}
 	if s.clock.Now().After(cs.ExpiresAt) {
-		return store.ConnectSession{}, problem.New(problem.Expired, "This connect link has expired; ask for a new one")
+		return store.ConnectSession{}, problem.New(problem.Expired, "This connect link has expired.")
 	}
 	return cs, nil
 }

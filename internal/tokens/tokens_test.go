@@ -1,12 +1,14 @@
 package tokens_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,7 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
-	"github.com/patchbayhq/patchbay/internal/oauth"
+	"github.com/patchbayhq/patchbay/internal/app"
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 	"github.com/patchbayhq/patchbay/internal/secrets"
@@ -35,11 +38,13 @@ type world struct {
 	publicURL string
 	eh        *sandbox.Provider
 	account   store.Account
+	// clk is every node's clock; tests move it past an expiry.
+	clk *clock.Manual
 }
 
 func newWorld(t *testing.T, backend backendtest.Backend) *world {
 	t.Helper()
-	w := &world{dbURL: backend.URL(t), keys: backendtest.TestKeys(t)}
+	w := &world{dbURL: backend.URL(t), keys: backendtest.TestKeys(t), clk: clock.NewManual(time.Now())}
 	var err error
 	if w.registry, err = connectors.Embedded(); err != nil {
 		t.Fatal(err)
@@ -71,7 +76,7 @@ func newWorld(t *testing.T, backend backendtest.Backend) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now().UTC()
+	now := w.clk.Now().UTC()
 	w.account, err = s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "employmenthero",
 		OriginOwnerID: "o", OriginOwnerName: "O", Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
 			Obtained: now, Expiry: now.Add(time.Second)}})
@@ -91,7 +96,8 @@ type node struct {
 func (w *world) node(t *testing.T) *node {
 	t.Helper()
 	s := backendtest.OpenURL(t, w.dbURL, w.keys)
-	m := tokens.New(s, w.registry, oauth.Site{PublicURL: w.publicURL}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m := app.New(app.Options{Store: s, Registry: w.registry, PublicURL: w.publicURL, Clock: w.clk,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Tokens
 	m.Backoff = 10 * time.Millisecond
 	return &node{Manager: m, store: s, account: w.account}
 }
@@ -103,14 +109,14 @@ func (n *node) token() (store.Account, error) {
 	if err != nil {
 		return a, err
 	}
-	return n.Token(ctx, a)
+	return n.Valid(ctx, a)
 }
 
 // storm has every node ask for a token n times at once and checks they all
 // succeed with the same new access token.
 func (w *world) storm(t *testing.T, nodes []*node, n int) {
 	t.Helper()
-	time.Sleep(1100 * time.Millisecond) // the access token has expired
+	w.clk.Advance(2 * time.Second) // the access token has expired
 	w.eh.Stats.Reset()
 	var wg sync.WaitGroup
 	got := make(chan string, n*len(nodes))
@@ -166,7 +172,7 @@ func TestRefreshStormTwoNodes(t *testing.T) {
 func TestInvalidGrantNeedsReauthorization(t *testing.T) {
 	w := newWorld(t, backendtest.SQLite)
 	m := w.node(t)
-	time.Sleep(1100 * time.Millisecond)
+	w.clk.Advance(2 * time.Second)
 	if err := w.eh.Faults.Add(simctl.Fault{PathPrefix: "/oauth2/token", Count: 1, Kind: simctl.KindStatus, Status: 400,
 		Body: []byte(`{"error":"invalid_grant"}`)}); err != nil {
 		t.Fatal(err)
@@ -191,7 +197,7 @@ func TestInvalidGrantNeedsReauthorization(t *testing.T) {
 func TestTransientFailuresAreRetried(t *testing.T) {
 	w := newWorld(t, backendtest.SQLite)
 	m := w.node(t)
-	time.Sleep(1100 * time.Millisecond)
+	w.clk.Advance(2 * time.Second)
 	w.eh.Stats.Reset()
 	w.eh.Faults.Add(simctl.Fault{PathPrefix: "/oauth2/token", Count: 1, Kind: simctl.KindStatus, Status: 503})
 	w.eh.Faults.Add(simctl.Fault{PathPrefix: "/oauth2/token", Count: 1, Kind: simctl.KindReset})
@@ -233,7 +239,7 @@ func TestAfterUnauthorizedRefreshesOnce(t *testing.T) {
 func TestOutageIsRecordedAndClearsItself(t *testing.T) {
 	w := newWorld(t, backendtest.SQLite)
 	m := w.node(t)
-	time.Sleep(1100 * time.Millisecond) // the stored token has expired
+	w.clk.Advance(2 * time.Second) // the stored token has expired
 	w.eh.Faults.Add(simctl.Fault{PathPrefix: "/oauth2/token", Count: 3, Kind: simctl.KindStatus, Status: 503})
 	_, err := m.token()
 	if err == nil || errors.Is(err, tokens.ErrReauthorize) {
@@ -256,5 +262,31 @@ func TestOutageIsRecordedAndClearsItself(t *testing.T) {
 	failures := testutil.ToFloat64(cs[1].(*prometheus.CounterVec).WithLabelValues("employmenthero"))
 	if failures != 3 || refreshes != 1 {
 		t.Fatalf("metrics: %v failures, %v refreshes; want 3 and 1", failures, refreshes)
+	}
+}
+
+// An account whose connector this version does not ship (a retired one) is
+// skipped and logged; the pass goes on to the accounts it can refresh.
+func TestKeepAliveSkipsUnknownConnectors(t *testing.T) {
+	w := newWorld(t, backendtest.SQLite)
+	s := backendtest.OpenURL(t, w.dbURL, w.keys)
+	ctx := context.Background()
+	long := w.clk.Now().Add(-40 * 24 * time.Hour).UTC()
+	retired, err := s.CreateAccount(ctx, store.Account{ProjectID: w.account.ProjectID, ProfileID: w.account.ProfileID, Provider: "retired_hr",
+		OriginOwnerID: "r", OriginOwnerName: "R", Credentials: store.Credentials{AccessToken: "a", RefreshToken: "r", Obtained: long, Expiry: long}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	m := app.New(app.Options{Store: s, Registry: w.registry, PublicURL: w.publicURL, Clock: w.clk,
+		Logger: slog.New(slog.NewTextHandler(&logged, nil))}).Tokens
+	if _, err := m.KeepAlive(ctx, 100, 0); err != nil {
+		t.Fatalf("keep-alive with an unknown connector: %v", err)
+	}
+	if !strings.Contains(logged.String(), "unknown connector") || !strings.Contains(logged.String(), retired.ID) {
+		t.Fatalf("the skipped account was not logged:\n%s", logged.String())
+	}
+	if a, _ := s.GetAccount(ctx, retired.ProjectID, retired.ID); a.Status != store.StatusActive || a.CredentialVersion != retired.CredentialVersion {
+		t.Fatalf("the unknown connector's account was touched: %s v%d", a.Status, a.CredentialVersion)
 	}
 }
