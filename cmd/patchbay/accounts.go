@@ -44,10 +44,10 @@ func newAccountsCmd() *cobra.Command {
 		Short: "Show a linked account (never its tokens)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withProject(cmd, &project, func(_ config.Config, s store.Store, p store.Project) error {
-				a, err := s.GetAccount(cmd.Context(), p.ID, args[0])
+			return withApp(cmd, &project, func(services *app.App, p store.Project) error {
+				a, err := services.Accounts.Get(cmd.Context(), p.ID, args[0])
 				if err != nil {
-					return profileFailure(err)
+					return err
 				}
 				w := cmd.OutOrStdout()
 				fmt.Fprintf(w, "%s  %s account of %s (%s)\n", a.ID, a.Provider, a.OriginOwnerName, a.OriginOwnerID)
@@ -75,7 +75,7 @@ func newAccountsCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withApp(cmd, &project, func(a *app.App, p store.Project) error {
 				if err := a.Accounts.Delete(cmd.Context(), p.ID, args[0]); err != nil {
-					return profileFailure(err)
+					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s.\n", args[0])
 				return nil

@@ -609,10 +609,10 @@ func TestAccountsCommands(t *testing.T) {
 	if out, _, code := run(t, dir, env(), "accounts", "list"); code != 0 || !strings.Contains(out, "PROVIDER") {
 		t.Fatalf("accounts list: %d %s", code, out)
 	}
-	if _, errOut, code := run(t, dir, env(), "accounts", "show", "acc_missing"); code == 0 || !strings.Contains(errOut, "not found") {
+	if _, errOut, code := run(t, dir, env(), "accounts", "show", "acc_missing"); code == 0 || !strings.Contains(errOut, "No account acc_missing") {
 		t.Fatalf("accounts show unknown: %d %s", code, errOut)
 	}
-	if _, errOut, code := run(t, dir, env(), "accounts", "delete", "acc_missing"); code == 0 || !strings.Contains(errOut, "not found") {
+	if _, errOut, code := run(t, dir, env(), "accounts", "delete", "acc_missing"); code == 0 || !strings.Contains(errOut, "No account acc_missing") {
 		t.Fatalf("accounts delete unknown: %d %s", code, errOut)
 	}
 }
@@ -717,13 +717,16 @@ func TestTwoNodesRefreshOnceAndSurviveACrash(t *testing.T) {
 }
 
 // TestActionsRunCommand runs an action from the command line on an account linked
-// to a `patchbay sandbox`, one page and then every page.
+// to a `patchbay sandbox`, one page and then every page, and finds the calls in
+// the request log a `patchbay serve` on the same database shows.
 func TestActionsRunCommand(t *testing.T) {
 	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--members", "7")
 	jwSim := sandboxBase.FindStringSubmatch(sandboxOut)[1]
 	dir := t.TempDir()
 	environ := env("PATCHBAY_SANDBOX_URL=" + strings.TrimSuffix(jwSim, "/justworks"))
-	if _, errOut, code := run(t, dir, environ, "projects", "create", "--name", "Acme"); code != 0 {
+	out, errOut, code := run(t, dir, environ, "projects", "create", "--name", "Acme")
+	key := keyPattern.FindString(out)
+	if code != 0 || key == "" {
 		t.Fatal(errOut)
 	}
 	ring, _, err := secrets.LoadOrCreateKeyFile(filepath.Join(dir, "data", "patchbay.key"))
@@ -741,7 +744,7 @@ func TestActionsRunCommand(t *testing.T) {
 		}
 		return len(items)
 	}
-	out, errOut, code := run(t, dir, environ, "actions", "run", "justworks_list_members", "--account", acc.ID, "--query", "limit=3")
+	out, errOut, code = run(t, dir, environ, "actions", "run", "justworks_list_members", "--account", acc.ID, "--query", "limit=3")
 	if code != 0 || count(out) != 3 {
 		t.Fatalf("one page: exit %d\n%s%s", code, out, errOut)
 	}
@@ -754,6 +757,36 @@ func TestActionsRunCommand(t *testing.T) {
 	}
 	if _, errOut, code := run(t, dir, environ, "actions", "run", "justworks_list_members", "--account", acc.ID, "--query", "limit=500"); code == 0 || !strings.Contains(errOut, "limit") {
 		t.Fatalf("invalid input: exit %d %s", code, errOut)
+	}
+
+	// One page, three pages, one refused input: five calls, all in the log.
+	n := startServe(t, dir, environ)
+	req, _ := http.NewRequest("GET", n.url+"/requests/logs?filter[account_ids]="+acc.ID+"&include=step_logs", nil)
+	req.SetBasicAuth(key, "")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var logs struct {
+		Data []struct {
+			Action, Source string
+			Status         int
+			StepRequests   []any `json:"step_requests"`
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&logs); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("request logs: %d %v", resp.StatusCode, err)
+	}
+	statuses := map[int]int{}
+	for _, l := range logs.Data {
+		if l.Action != "justworks_list_members" || l.Source != "cli" {
+			t.Fatalf("a CLI call logged as %+v", l)
+		}
+		statuses[l.Status]++
+	}
+	if len(logs.Data) != 5 || statuses[200] != 4 || statuses[400] != 1 {
+		t.Fatalf("the CLI's calls in the request log: %+v, want 4 answered and 1 refused", logs.Data)
 	}
 }
 
