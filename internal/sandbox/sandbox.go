@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
+
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/sandbox/employmenthero"
@@ -35,6 +37,8 @@ type Options struct {
 	RedirectURIs []string
 	// NoRateLimit turns off Employment Hero's request limits (for load tests).
 	NoRateLimit bool
+	// Clock dates the simulators' codes and tokens; nil means the system clock.
+	Clock clock.Clock
 }
 
 // Sandbox holds one simulator per provider.
@@ -95,7 +99,7 @@ func New(o Options) (*Sandbox, error) {
 		BasicAuth:   true, RequestScopes: true, KnownScopes: scopes("justworks"),
 		SensitiveScopes: []string{"member.dob:read", "member.sex:read"},
 		ScopeInResponse: true, TokenType: "Bearer",
-		AccessTTL: ttl("justworks", 24*time.Hour), RefreshTTL: 30 * 24 * time.Hour, RotationGrace: o.RotationGrace,
+		AccessTTL: ttl("justworks", 24*time.Hour), RefreshTTL: 30 * 24 * time.Hour, RotationGrace: o.RotationGrace, Clock: o.Clock,
 	}
 	jwProvider, err := newProvider("justworks", jwCfg, jw.Users(), justworks.DemoAdminEmail, scopes("justworks"), o,
 		func(auth oauthserver.Authenticator) http.Handler {
@@ -109,7 +113,7 @@ func New(o Options) (*Sandbox, error) {
 	ehCfg := oauthserver.Config{
 		Name: "Employment Hero", AuthorizePath: "/oauth2/authorize", TokenPath: "/oauth2/token",
 		PKCERequired: true, TokenType: "bearer", OneSSOTenant: true,
-		AccessTTL: ttl("employmenthero", 15*time.Minute), RotationGrace: o.RotationGrace,
+		AccessTTL: ttl("employmenthero", 15*time.Minute), RotationGrace: o.RotationGrace, Clock: o.Clock,
 	}
 	var limiter *ratelimit.Limiter
 	if !o.NoRateLimit {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
+
 	"golang.org/x/oauth2"
 
 	"github.com/patchbayhq/patchbay/internal/sandbox"
@@ -200,7 +202,8 @@ func signInAndApproveOrRedirect(t *testing.T, authURL string) *url.URL {
 }
 
 func TestShortAccessTokenLifetime(t *testing.T) {
-	e := newEnv(t, sandbox.Options{Seed: 7, Members: 5, AccessTTL: map[string]time.Duration{"justworks": 300 * time.Millisecond}})
+	clk := &clock.Shifted{}
+	e := newEnv(t, sandbox.Options{Seed: 7, Members: 5, AccessTTL: map[string]time.Duration{"justworks": 300 * time.Millisecond}, Clock: clk})
 	p := e.provider(t, "justworks")
 	tok, err := p.OAuth.MintToken(p.DemoApp.ClientID, p.DemoUser, nil)
 	if err != nil {
@@ -219,7 +222,7 @@ func TestShortAccessTokenLifetime(t *testing.T) {
 	if st := call(); st != http.StatusOK {
 		t.Fatalf("fresh token: %d", st)
 	}
-	time.Sleep(400 * time.Millisecond)
+	clk.Advance(400 * time.Millisecond)
 	if st := call(); st != http.StatusUnauthorized {
 		t.Fatalf("expired token: %d", st)
 	}

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
+
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 )
 
@@ -54,6 +56,8 @@ type Config struct {
 	RotationGrace time.Duration
 	// OneSSOTenant limits a grant to one SSO-enforcing tenant (Employment Hero).
 	OneSSOTenant bool
+	// Clock dates codes and tokens; nil means the system clock.
+	Clock clock.Clock
 }
 
 // App is a registered OAuth client.
@@ -113,7 +117,7 @@ type refreshToken struct {
 // New returns a server for cfg with the given users; stats counts token grants.
 func New(cfg Config, users []User, stats *simctl.Stats) *Server {
 	return &Server{
-		cfg: cfg, users: users, stats: stats, now: time.Now,
+		cfg: cfg, users: users, stats: stats, now: clock.Or(cfg.Clock).Now,
 		apps: map[string]App{}, pending: map[string]*pendingAuth{}, codes: map[string]*codeGrant{},
 		access: map[string]*accessToken{}, refreshs: map[string]*refreshToken{},
 	}

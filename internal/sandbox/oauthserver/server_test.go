@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
+
 	"github.com/patchbayhq/patchbay/internal/sandbox/oauthserver"
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 )
@@ -245,12 +247,13 @@ func TestRotationGraceAndReuse(t *testing.T) {
 }
 
 func TestAccessTokensExpire(t *testing.T) {
-	h := newHarness(t, oauthserver.Config{Name: "Test", AccessTTL: 50 * time.Millisecond})
+	clk := &clock.Shifted{}
+	h := newHarness(t, oauthserver.Config{Name: "Test", AccessTTL: 50 * time.Millisecond, Clock: clk})
 	_, tok := h.exchange(t, h.authorize(t, h.authParams(), "admin@acme.test", "approve", false).Query().Get("code"))
 	if tok["expires_in"] != float64(1) {
 		t.Fatalf("expires_in %v", tok["expires_in"])
 	}
-	time.Sleep(80 * time.Millisecond)
+	clk.Advance(80 * time.Millisecond)
 	if st, _ := h.me(t, tok["access_token"].(string)); st != http.StatusUnauthorized {
 		t.Fatalf("expired token accepted: %d", st)
 	}
