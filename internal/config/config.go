@@ -17,7 +17,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/patchbayhq/patchbay/internal/store/backend"
+	"github.com/patchbayhq/patchbay/internal/store/dburl"
 )
 
 // Config is everything Patchbay reads from its environment.
@@ -130,7 +130,7 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "patchbay.db")
 	}
-	if _, isSQLite := backend.SQLitePath(c.DatabaseURL); !isSQLite && !backend.IsPostgres(c.DatabaseURL) {
+	if _, isSQLite := dburl.SQLitePath(c.DatabaseURL); !isSQLite && !dburl.IsPostgres(c.DatabaseURL) {
 		return Config{}, fmt.Errorf("%s: must start with postgres:// or sqlite: (got %q)", source, redactURL(c.DatabaseURL))
 	}
 	c.EncryptionKeys, _ = get("encryption-keys")
@@ -156,14 +156,14 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 
 // Embedded reports whether the database is the embedded SQLite file.
 func (c Config) Embedded() bool {
-	_, ok := backend.SQLitePath(c.DatabaseURL)
+	_, ok := dburl.SQLitePath(c.DatabaseURL)
 	return ok
 }
 
 // KeyFile is where the generated encryption key lives when PATCHBAY_ENCRYPTION_KEYS
 // is not set: next to the embedded database, or in the data directory.
 func (c Config) KeyFile() string {
-	if path, ok := backend.SQLitePath(c.DatabaseURL); ok {
+	if path, ok := dburl.SQLitePath(c.DatabaseURL); ok {
 		return filepath.Join(filepath.Dir(path), "patchbay.key")
 	}
 	return filepath.Join(c.DataDir, "patchbay.key")
