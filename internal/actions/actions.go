@@ -499,7 +499,9 @@ func unlinkedKey(attemptID string) string { return "attempt:" + attemptID }
 func (g *unlinkedGrant) key() string { return unlinkedKey(g.u.AttemptID) }
 
 // valid returns the attempt's token as it is: it was granted moments ago.
-func (g *unlinkedGrant) valid(context.Context) (string, error) { return g.u.Credentials.AccessToken, nil }
+func (g *unlinkedGrant) valid(context.Context) (string, error) {
+	return g.u.Credentials.AccessToken, nil
+}
 
 func (g *unlinkedGrant) afterUnauthorized(ctx context.Context, _ string) (string, error) {
 	creds, err := g.m.RefreshUnlinked(ctx, g.c, g.u.Profile, g.u.Credentials)

@@ -165,8 +165,10 @@ func authServers(site connectors.Site, httpClient *http.Client, clk clock.Clock)
 // authServer adapts an oauth.Config to what the token manager and linking use.
 type authServer struct{ cfg *oauth.Config }
 
-func (s authServer) AuthCodeURL(state, verifier string) string { return s.cfg.AuthCodeURL(state, verifier) }
-func (s authServer) UsesPKCE() bool                            { return s.cfg.PKCE }
+func (s authServer) AuthCodeURL(state, verifier string) string {
+	return s.cfg.AuthCodeURL(state, verifier)
+}
+func (s authServer) UsesPKCE() bool { return s.cfg.PKCE }
 func (s authServer) Revoke(ctx context.Context, token string) error {
 	return s.cfg.Revoke(ctx, token)
 }

@@ -52,11 +52,11 @@ type Auth struct {
 	ScopeSeparator string `yaml:"scope_separator"`
 	// ScopesInAuthorizeRequest is false where scopes are fixed when the app is
 	// registered and the authorize request must not carry them.
-	ScopesInAuthorizeRequest bool     `yaml:"scopes_in_authorize_request"`
+	ScopesInAuthorizeRequest bool       `yaml:"scopes_in_authorize_request"`
 	PKCE                     PKCEMethod `yaml:"pkce"`
 	ClientAuth               ClientAuth `yaml:"client_auth"`
-	AccessTokenLifetime      Duration `yaml:"access_token_lifetime"`
-	RefreshTokenLifetime     Duration `yaml:"refresh_token_lifetime"`
+	AccessTokenLifetime      Duration   `yaml:"access_token_lifetime"`
+	RefreshTokenLifetime     Duration   `yaml:"refresh_token_lifetime"`
 	// RefreshTokenRotates means every refresh returns a new refresh token that
 	// replaces the old one, which must be stored at once.
 	RefreshTokenRotates bool `yaml:"refresh_token_rotates"`
@@ -112,13 +112,13 @@ type RateLimit struct {
 // Pagination says how the provider pages lists.
 type Pagination struct {
 	Style       PaginationStyle `yaml:"style"`
-	CursorParam string `yaml:"cursor_param"` // cursor style: the continuation parameter
-	PageParam   string `yaml:"page_param"`   // page style: the page number parameter
-	LimitParam  string `yaml:"limit_param"`  // page size parameter
-	MaxLimit    int    `yaml:"max_limit"`    // largest page size the provider accepts
-	NextField   string `yaml:"next_field"`   // dotted path to the continuation value in a response
-	TotalField  string `yaml:"total_field"`  // page style: dotted path to the total page count
-	FirstPage   int    `yaml:"first_page"`   // page style: number of the first page
+	CursorParam string          `yaml:"cursor_param"` // cursor style: the continuation parameter
+	PageParam   string          `yaml:"page_param"`   // page style: the page number parameter
+	LimitParam  string          `yaml:"limit_param"`  // page size parameter
+	MaxLimit    int             `yaml:"max_limit"`    // largest page size the provider accepts
+	NextField   string          `yaml:"next_field"`   // dotted path to the continuation value in a response
+	TotalField  string          `yaml:"total_field"`  // page style: dotted path to the total page count
+	FirstPage   int             `yaml:"first_page"`   // page style: number of the first page
 }
 
 // ContinuationField is the dotted path, in a list response, of what tells

@@ -145,7 +145,7 @@ type Account struct {
 
 // AccountChange is what LockAccount's decision writes; zero fields change nothing.
 type AccountChange struct {
-	Credentials   *Credentials // new tokens; bumps CredentialVersion
+	Credentials   *Credentials  // new tokens; bumps CredentialVersion
 	Status        AccountStatus // new status, with StatusReasons
 	StatusReasons []StatusReason
 }
