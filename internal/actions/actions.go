@@ -201,14 +201,20 @@ func (e *Executor) Linked(c *connectors.Connector, attemptID, accountID string) 
 	}
 }
 
-func (e *Executor) begin(who Caller, accountID, action string) *store.RequestLog {
-	return &store.RequestLog{ProjectID: who.ProjectID, RequestID: who.RequestID, Source: who.Source, AccountID: accountID,
-		Action: action, StartTime: e.clock.Now().UTC(), EndTime: time.Now()}
+// logEntry is a call's request log entry while the call runs.
+type logEntry struct {
+	store.RequestLog
+	began time.Time // the real start, for the duration: the clock may be moved
+}
+
+func (e *Executor) begin(who Caller, accountID, action string) *logEntry {
+	return &logEntry{RequestLog: store.RequestLog{ProjectID: who.ProjectID, RequestID: who.RequestID, Source: who.Source,
+		AccountID: accountID, Action: action, StartTime: e.clock.Now().UTC()}, began: time.Now()}
 }
 
 // record queues the call's request log entry. It holds no bodies, headers or
 // tokens: only what was called, how it went and how long it took.
-func (e *Executor) record(entry *store.RequestLog, err error) {
+func (e *Executor) record(entry *logEntry, err error) {
 	if e.logs == nil {
 		return
 	}
@@ -220,15 +226,14 @@ func (e *Executor) record(entry *store.RequestLog, err error) {
 	case err != nil:
 		entry.Status = http.StatusInternalServerError
 	}
-	elapsed := time.Since(entry.EndTime) // EndTime held the real start until now
-	entry.Success, entry.DurationMS = entry.Status < 400, elapsed.Milliseconds()
-	entry.EndTime = entry.StartTime.Add(elapsed)
-	e.logs.Record(*entry)
+	elapsed := time.Since(entry.began)
+	entry.Success, entry.DurationMS, entry.EndTime = entry.Status < 400, elapsed.Milliseconds(), entry.StartTime.Add(elapsed)
+	e.logs.Record(entry.RequestLog)
 }
 
 // execute validates the input, builds the request and makes the call.
 func (e *Executor) execute(ctx context.Context, c *connectors.Connector, p store.ConnectorProfile, action *connectors.Action, req Request,
-	setup map[string]string, g grant, entry *store.RequestLog, records io.Writer) (Result, error) {
+	setup map[string]string, g grant, entry *logEntry, records io.Writer) (Result, error) {
 	if req.Path == nil {
 		req.Path = map[string]any{}
 	}
@@ -393,7 +398,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // successful answer's body is read as rd says, while it arrives; once records
 // have gone out, nothing is retried.
 func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *connectors.Action, target string, body any,
-	g grant, entry *store.RequestLog, rd reading) (answer, error) {
+	g grant, entry *logEntry, rd reading) (answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.Budget)
 	defer cancel()
 	token, err := g.valid(ctx)

@@ -242,17 +242,23 @@ func testConnectionAttemptConcurrentDecisions(t *testing.T, db Database) {
 	s := openDefault(t, db)
 	p := mustProject(t, s, "Acme")
 	att := mustAttempt(t, s, mustSession(t, s, p.ID, "token"))
-	const n = 10
+	oneWins(t, "decide the attempt", 10, func(int) error {
+		decided := att
+		decided.Status = store.AttemptError
+		decided.ErrorCode = "x"
+		_, err := s.UpdateConnectionAttempt(context.Background(), decided)
+		return err
+	})
+}
+
+// oneWins runs n tries at once and checks that exactly one succeeds and the
+// others fail with ErrStale.
+func oneWins(t *testing.T, what string, n int, try func(i int) error) {
+	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
-	for range n {
-		wg.Go(func() {
-			decided := att
-			decided.Status = store.AttemptError
-			decided.ErrorCode = "x"
-			_, err := s.UpdateConnectionAttempt(context.Background(), decided)
-			errs <- err
-		})
+	for i := range n {
+		wg.Go(func() { errs <- try(i) })
 	}
 	wg.Wait()
 	close(errs)
@@ -262,11 +268,11 @@ func testConnectionAttemptConcurrentDecisions(t *testing.T, db Database) {
 		case err == nil:
 			won++
 		case !errors.Is(err, store.ErrStale):
-			t.Fatalf("concurrent decision: %v", err)
+			t.Fatalf("%s, concurrently: %v", what, err)
 		}
 	}
 	if won != 1 {
-		t.Fatalf("%d writers decided the attempt, want exactly one", won)
+		t.Fatalf("%d of %d tries to %s won, want exactly one", won, n, what)
 	}
 }
 

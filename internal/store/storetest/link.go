@@ -2,8 +2,6 @@ package storetest
 
 import (
 	"context"
-	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -132,31 +130,12 @@ func testLinkOnlyPendingLiveAttempts(t *testing.T, db Database) {
 
 func testLinkConcurrentForOneAttempt(t *testing.T, db Database) {
 	f := newLinkFixture(t, db, store.ConnectSession{})
-	for round := range 10 {
+	for range 10 {
 		att := f.attempt(t)
-		const n = 8
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
-		for i := range n {
-			wg.Go(func() {
-				_, _, err := f.link(att, "token"+string(rune('a'+i)))
-				errs <- err
-			})
-		}
-		wg.Wait()
-		close(errs)
-		won := 0
-		for err := range errs {
-			switch {
-			case err == nil:
-				won++
-			case !errors.Is(err, store.ErrStale):
-				t.Fatalf("round %d: concurrent link: %v", round, err)
-			}
-		}
-		if won != 1 {
-			t.Fatalf("round %d: %d links won, want exactly one", round, won)
-		}
+		oneWins(t, "link one attempt", 8, func(i int) error {
+			_, _, err := f.link(att, "token"+string(rune('a'+i)))
+			return err
+		})
 	}
 	if all, _ := f.s.ListAccounts(context.Background(), f.cs.ProjectID, store.AccountFilter{}); len(all) != 1 {
 		t.Fatalf("%d accounts after concurrent links, want 1", len(all))
