@@ -356,3 +356,28 @@ func TestProviderFailuresEndTheAttemptInPlainWords(t *testing.T) {
 		t.Fatalf("%d accounts after failed exchanges", n)
 	}
 }
+
+// The organisation step takes the path every provider call takes: a 503 from
+// Employment Hero while Patchbay lists the user's organisations is retried, and
+// the call is in the request log with both tries.
+func TestSetupStepIsRetriedAndLogged(t *testing.T) {
+	e := newLinkEnv(t)
+	eh, _ := e.sb.Provider("employmenthero")
+	if err := eh.Faults.Add(simctl.Fault{Method: "GET", PathPrefix: "/api/v1/organisations", Count: 1, Kind: simctl.KindStatus, Status: 503}); err != nil {
+		t.Fatal(err)
+	}
+	e.linkProvider(t, "employmenthero", "owner@acme.test")
+	if n := eh.Stats.Get("fault.status"); n != 1 {
+		t.Fatalf("the fault was met %d times, want 1", n)
+	}
+	st, _, body := e.do(t, "GET", "/requests/logs?filter[actions]=employmenthero_list_organisations&include=step_logs", basic(e.keyA), "")
+	logs, _ := body["data"].([]any)
+	if st != http.StatusOK || len(logs) != 1 {
+		t.Fatalf("request logs of the setup step: %d %v", st, body)
+	}
+	entry := logs[0].(map[string]any)
+	steps, _ := entry["step_requests"].([]any)
+	if entry["source"] != "hub" || entry["status"] != float64(200) || len(steps) != 2 || steps[0].(map[string]any)["status"] != float64(503) {
+		t.Fatalf("the setup step's entry: %v", entry)
+	}
+}

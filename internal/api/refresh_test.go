@@ -163,3 +163,31 @@ func mustRegistry(t *testing.T) *connectors.Registry {
 	}
 	return r
 }
+
+// One account's connector is not in the catalogue (a retired one): the
+// keep-alive skips it, refreshes the others, and the server goes on answering.
+func TestKeepAliveSurvivesAnAccountOfAnUnknownConnector(t *testing.T) {
+	e := newLinkEnv(t)
+	ctx := context.Background()
+	known := e.linkProvider(t, "justworks", "admin@acme.test")
+	a, err := e.store.GetAccount(ctx, e.projectA.ID, known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Credentials.Obtained = e.clk.Now().Add(-2 * 24 * time.Hour).UTC()
+	if _, err := e.store.UpdateCredentials(ctx, a.ProjectID, a.ID, a.CredentialVersion, a.Credentials); err != nil {
+		t.Fatal(err)
+	}
+	retired := a
+	retired.ID, retired.Provider = "", "retired_hr"
+	retired.Credentials.Obtained = e.clk.Now().Add(-40 * 24 * time.Hour).UTC()
+	if _, err := e.store.CreateAccount(ctx, retired); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.services.Tokens.KeepAlive(ctx, 100, 0); err != nil || n != 1 {
+		t.Fatalf("keep-alive beside an unknown connector: refreshed %d, %v; want the known account refreshed", n, err)
+	}
+	if n := len(listAccounts(t, e, "")); n != 2 {
+		t.Fatalf("GET /accounts after the keep-alive lists %d accounts", n)
+	}
+}
