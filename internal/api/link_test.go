@@ -381,3 +381,23 @@ func TestSetupStepIsRetriedAndLogged(t *testing.T) {
 		t.Fatalf("the setup step's entry: %v", entry)
 	}
 }
+
+// A 401 during the organisation step makes Patchbay refresh the attempt's
+// tokens once, as for any call. Employment Hero rotates the refresh token on
+// that refresh, so the account must keep the new one: a later refresh works.
+func TestSetupStepRefreshKeepsTheRotatedToken(t *testing.T) {
+	e := newLinkEnv(t)
+	eh, _ := e.sb.Provider("employmenthero")
+	eh.Faults.Add(simctl.Fault{Method: "GET", PathPrefix: "/api/v1/organisations", Count: 1, Kind: simctl.KindStatus, Status: 401})
+	acc := e.linkProvider(t, "employmenthero", "owner@acme.test")
+	if n := eh.Stats.Get("token.refresh_token"); n != 1 {
+		t.Fatalf("refreshes during linking: %d, want 1", n)
+	}
+	e.expire(t, acc)
+	if st, body := e.rpc(t, acc, `{"action":"employmenthero_list_leave_categories"}`); st != http.StatusOK {
+		t.Fatalf("a call that refreshes with the stored refresh token: %d %v", st, body)
+	}
+	if n := eh.Stats.Get("token.refresh_token"); n != 2 {
+		t.Fatalf("refreshes: %d, want 2", n)
+	}
+}
