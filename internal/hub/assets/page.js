@@ -103,11 +103,21 @@
   $("setup-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const value = new FormData(e.target).get("value");
+    const path = "/hub/connection_attempts/" + encodeURIComponent(main.dataset.attempt);
+    const button = $("setup-continue");
+    button.disabled = true;
     try {
-      render(await api("POST", "/hub/connection_attempts/" + encodeURIComponent(main.dataset.attempt) + "/setup", { value }));
+      render(await api("POST", path + "/setup", { value }));
     } catch (err) {
-      $("failed-message").textContent = err.message;
-      show("failed");
+      // A second click may lose to the first, which linked the account: show
+      // how the attempt ended rather than this click's refusal.
+      const attempt = await api("GET", path).catch(() => null);
+      if (!(attempt && attempt.status !== "pending" && render(attempt))) {
+        $("failed-message").textContent = err.message;
+        show("failed");
+      }
+    } finally {
+      button.disabled = false;
     }
   });
   $("retry").addEventListener("click", () => {
