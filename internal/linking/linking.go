@@ -508,8 +508,8 @@ func (s *Service) Finish(ctx context.Context, cb Callback) (string, error) {
 var expiredLink = problem.New(problem.Expired, "This connect link expired before the sign-in finished. Nothing was connected.").
 	WithHint("Ask the application that sent you here for a new link.")
 
-// stillOpen re-reads the attempt and its session: a cancelled attempt or an
-// expired session gets a page that says so, and nothing is linked.
+// stillOpen re-reads the attempt and its session: a cancelled or expired
+// attempt, or an expired session, gets a page that says so, and nothing is linked.
 func (s *Service) stillOpen(ctx context.Context, a store.ConnectionAttempt) error {
 	cur, err := s.store.GetConnectionAttempt(ctx, a.ProjectID, a.ID)
 	if err != nil {
@@ -525,7 +525,7 @@ func (s *Service) stillOpen(ctx context.Context, a store.ConnectionAttempt) erro
 		if err != nil {
 			return err
 		}
-		if !cs.ExpiresAt.After(s.clock.Now()) {
+		if now := s.clock.Now(); !cs.ExpiresAt.After(now) || now.Sub(cur.CreatedAt) > attemptTTL {
 			return expiredLink
 		}
 	}
