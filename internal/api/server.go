@@ -40,7 +40,8 @@ type Options struct {
 	Logs *requestlog.Writer
 	// Collectors are the services' metrics, served at /metrics.
 	Collectors []prometheus.Collector
-	Clock      clock.Clock
+	// Clock counts the per-key limit's minutes; nil is the system clock.
+	Clock clock.Clock
 	// PublicURL is where users and providers reach this deployment.
 	PublicURL string
 	Logger    *slog.Logger
@@ -61,7 +62,6 @@ type Server struct {
 	logs      *requestlog.Writer
 	store     store.Store
 	registry  *connectors.Registry
-	clock     clock.Clock
 	publicURL string
 	log       *slog.Logger
 	version   string
@@ -95,9 +95,9 @@ func newMetrics() *metrics {
 // New builds a Server.
 func New(o Options) *Server {
 	s := &Server{store: o.Store, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, logs: o.Logs,
-		clock: clock.Or(o.Clock), publicURL: strings.TrimRight(o.PublicURL, "/"), log: cmp.Or(o.Logger, slog.Default()),
+		publicURL: strings.TrimRight(o.PublicURL, "/"), log: cmp.Or(o.Logger, slog.Default()),
 		version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
-	s.keyQuota = keyquota.New(o.Store, cmp.Or(o.KeyRateLimit, 1000), s.clock)
+	s.keyQuota = keyquota.New(o.Store, cmp.Or(o.KeyRateLimit, 1000), o.Clock)
 	s.metrics.registry.MustRegister(o.Collectors...)
 	s.routes()
 	if o.Sandbox != nil {
