@@ -34,78 +34,85 @@ func statuses(t *testing.T, n int, do func(i int) (*http.Response, error)) []int
 	return out
 }
 
-// A double click on "Continue": eight setup posts at once for one attempt link
-// one account; one post answers 200, the others 409, none a 5xx.
-func TestConcurrentSetupPostsLinkOneAccount(t *testing.T) {
-	for _, backend := range backendtest.All {
-		t.Run(backend.Name, func(t *testing.T) {
-			e := newLinkEnvOn(t, backend)
-			b := newBrowserless(t)
-			for round := range raceRounds {
-				// multiple:true, so that a second account would show, not be merged.
-				link := e.session(t, `,"provider":"employmenthero","multiple":true`)
-				attempt, start := e.startAttempt(t, link)
-				resp, _ := b.get(e.authorize(t, b, start, "owner@acme.test", "approve"))
-				setup, _ := e.attempt(t, resp.Header.Get("Location"), attempt)["setup"].(map[string]any)
-				if setup == nil {
-					t.Fatal("the Employment Hero owner was not asked to pick an organisation")
-				}
-				value := setup["options"].([]any)[0].(map[string]any)["value"].(string)
-				token := mustQuery(t, link, "token")
-				got := statuses(t, 8, func(int) (*http.Response, error) {
-					req, _ := http.NewRequest("POST", e.srv.URL+"/hub/connection_attempts/"+attempt+"/setup", strings.NewReader(`{"value":"`+value+`"}`))
-					req.Header.Set("X-Hub-Session-Token", token)
-					req.Header.Set("Content-Type", "application/json")
-					return http.DefaultClient.Do(req)
-				})
-				won := 0
-				for _, st := range got {
-					switch st {
-					case http.StatusOK:
-						won++
-					case http.StatusConflict:
-					default:
-						t.Fatalf("round %d: a setup post answered %d (all: %v)", round, st, got)
-					}
-				}
-				if won != 1 {
-					t.Fatalf("round %d: %d setup posts won: %v", round, won, got)
-				}
-				if n := len(listAccounts(t, e, "?page_size=500")); n != round+1 {
-					t.Fatalf("round %d: %d accounts, want %d", round, n, round+1)
-				}
-			}
-		})
-	}
+// race is one round of a linking race: a fresh attempt of a session that
+// allows multiple accounts, so that a second account would show, not be merged.
+type race struct {
+	e              *linkEnv
+	b              *browserless
+	link           string
+	attempt, start string
 }
 
-// Six callbacks for one attempt, each from its own OAuth start, arrive at once:
-// one account, and every browser is sent back to the Hub, none sees a 5xx.
-func TestConcurrentCallbacksLinkOneAccount(t *testing.T) {
+// eachRace runs round raceRounds times on each backend, each time with a
+// fresh attempt for provider, then checks that every round linked one account.
+func eachRace(t *testing.T, provider string, round func(t *testing.T, r race)) {
 	for _, backend := range backendtest.All {
 		t.Run(backend.Name, func(t *testing.T) {
 			e := newLinkEnvOn(t, backend)
 			b := newBrowserless(t)
-			for round := range raceRounds {
-				link := e.session(t, `,"provider":"justworks","multiple":true`)
+			for n := range raceRounds {
+				link := e.session(t, `,"provider":"`+provider+`","multiple":true`)
 				attempt, start := e.startAttempt(t, link)
-				var callbacks []string
-				for range 6 {
-					callbacks = append(callbacks, e.authorize(t, b, start, "admin@acme.test", "approve"))
-				}
-				got := statuses(t, len(callbacks), func(i int) (*http.Response, error) { return b.client.Get(callbacks[i]) })
-				for _, st := range got {
-					if st != http.StatusFound {
-						t.Fatalf("round %d: a callback answered %d (all: %v)", round, st, got)
-					}
-				}
-				if n := len(listAccounts(t, e, "?page_size=500")); n != round+1 {
-					t.Fatalf("round %d: %d accounts, want %d", round, n, round+1)
+				round(t, race{e: e, b: b, link: link, attempt: attempt, start: start})
+				if got := len(listAccounts(t, e, "?page_size=500")); got != n+1 {
+					t.Fatalf("round %d: %d accounts, want %d", n, got, n+1)
 				}
 				accountID(t, e.attempt(t, link, attempt))
 			}
 		})
 	}
+}
+
+// A double click on "Continue": eight setup posts at once for one attempt link
+// one account; one post answers 200, the others 409, none a 5xx.
+func TestConcurrentSetupPostsLinkOneAccount(t *testing.T) {
+	eachRace(t, "employmenthero", func(t *testing.T, r race) {
+		e, b, link, attempt, start := r.e, r.b, r.link, r.attempt, r.start
+		resp, _ := b.get(e.authorize(t, b, start, "owner@acme.test", "approve"))
+		setup, _ := e.attempt(t, resp.Header.Get("Location"), attempt)["setup"].(map[string]any)
+		if setup == nil {
+			t.Fatal("the Employment Hero owner was not asked to pick an organisation")
+		}
+		value := setup["options"].([]any)[0].(map[string]any)["value"].(string)
+		token := mustQuery(t, link, "token")
+		got := statuses(t, 8, func(int) (*http.Response, error) {
+			req, _ := http.NewRequest("POST", e.srv.URL+"/hub/connection_attempts/"+attempt+"/setup", strings.NewReader(`{"value":"`+value+`"}`))
+			req.Header.Set("X-Hub-Session-Token", token)
+			req.Header.Set("Content-Type", "application/json")
+			return http.DefaultClient.Do(req)
+		})
+		won := 0
+		for _, st := range got {
+			switch st {
+			case http.StatusOK:
+				won++
+			case http.StatusConflict:
+			default:
+				t.Fatalf("a setup post answered %d (all: %v)", st, got)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("%d setup posts won: %v", won, got)
+		}
+	})
+}
+
+// Six callbacks for one attempt, each from its own OAuth start, arrive at once:
+// one account, and every browser is sent back to the Hub, none sees a 5xx.
+func TestConcurrentCallbacksLinkOneAccount(t *testing.T) {
+	eachRace(t, "justworks", func(t *testing.T, r race) {
+		e, b, start := r.e, r.b, r.start
+		var callbacks []string
+		for range 6 {
+			callbacks = append(callbacks, e.authorize(t, b, start, "admin@acme.test", "approve"))
+		}
+		got := statuses(t, len(callbacks), func(i int) (*http.Response, error) { return b.client.Get(callbacks[i]) })
+		for _, st := range got {
+			if st != http.StatusFound {
+				t.Fatalf("a callback answered %d (all: %v)", st, got)
+			}
+		}
+	})
 }
 
 // A callback for an attempt the user cancelled, or for a session that expired
