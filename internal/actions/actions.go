@@ -321,7 +321,7 @@ func (e *Executor) Proxy(ctx context.Context, who Caller, accountID, method, pat
 	baseURL, _ := url.Parse(base)
 	target, err := url.Parse(base + path)
 	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || err != nil ||
-		target.Scheme != baseURL.Scheme || target.Host != baseURL.Host || strings.Contains(path, "..") {
+		target.Scheme != baseURL.Scheme || target.Host != baseURL.Host || !plainPath(target) {
 		return ProxyResult{}, fail(http.StatusBadRequest, "path: must be a path on %s's API, such as /v1/company", c.Name)
 	}
 	entry.HTTPMethod, entry.Path = method, target.Path
@@ -338,6 +338,21 @@ func (e *Executor) Proxy(ctx context.Context, who Caller, accountID, method, pat
 		res.ProviderErrors = []ProviderError{{Status: ans.status, URL: redactURL(target.String()), Raw: data}}
 	}
 	return res, nil
+}
+
+// plainPath reports whether u's path, decoded, walks down only: no . or ..
+// segment and no separator hidden in an escape (%2F, %5C) or a backslash.
+func plainPath(u *url.URL) bool {
+	escaped := strings.ToLower(u.EscapedPath())
+	if strings.Contains(escaped, "%2f") || strings.Contains(escaped, "%5c") || strings.Contains(u.Path, `\`) {
+		return false
+	}
+	for segment := range strings.SplitSeq(u.Path, "/") {
+		if segment == "." || segment == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // answer is one provider response, its body read to the end.
@@ -667,7 +682,11 @@ func normalise(v any) any {
 func buildURL(base string, action *connectors.Action, req Request) (string, error) {
 	path := action.Path
 	for name, v := range req.Path {
-		path = strings.ReplaceAll(path, "{"+name+"}", url.PathEscape(scalar(v)))
+		segment := scalar(v)
+		if segment == "" || segment == "." || segment == ".." || strings.ContainsAny(segment, `/\`) {
+			return "", fmt.Errorf("path.%s: %q is not a single path segment (no /, \\, . or ..)", name, segment)
+		}
+		path = strings.ReplaceAll(path, "{"+name+"}", url.PathEscape(segment))
 	}
 	if strings.Contains(path, "{") {
 		return "", fmt.Errorf("path: a path parameter of %s is missing", action.Path)

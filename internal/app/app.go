@@ -8,6 +8,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -79,6 +80,23 @@ func ProviderClient() *http.Client {
 	return &http.Client{Timeout: 30 * time.Second, Transport: t}
 }
 
+// sameOriginRedirects returns a copy of c that follows a redirect only within
+// the origin it was sent to: a provider's 3xx to any other host or port is
+// handed back as the answer, so the account's token never travels there.
+func sameOriginRedirects(c *http.Client) *http.Client {
+	copied := *c
+	copied.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 5 {
+			return errors.New("stopped after 5 redirects")
+		}
+		if from := via[0].URL; req.URL.Scheme != from.Scheme || req.URL.Host != from.Host {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	return &copied
+}
+
 // New wires the services.
 func New(o Options) *App {
 	log := cmp.Or(o.Logger, slog.Default())
@@ -86,6 +104,7 @@ func New(o Options) *App {
 	if httpClient == nil {
 		httpClient = ProviderClient()
 	}
+	httpClient = sameOriginRedirects(httpClient)
 	clk := clock.Or(o.Clock)
 	site := connectors.Site{PublicURL: strings.TrimRight(o.PublicURL, "/"), SandboxURL: o.SandboxURL}
 	a := &App{Store: o.Store, Registry: o.Registry, Site: site, Clock: clk, Log: log,

@@ -1,0 +1,77 @@
+package api_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/patchbayhq/patchbay/internal/sandbox/oauthserver"
+)
+
+// proxyCall posts a passthrough request for the account.
+func (e *linkEnv) proxyCall(t *testing.T, acc, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", e.srv.URL+"/unified/proxy", strings.NewReader(body))
+	req.SetBasicAuth(e.keyA, "")
+	req.Header.Set("X-Account-Id", acc)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	jsonDecode(resp.Body, &out)
+	return resp.StatusCode, out
+}
+
+// Finding 1: a provider answer that redirects to another origin (here the
+// simulator's authorize endpoint, bouncing to a registered "internal" URL) is
+// not followed, so the account's token never reaches that origin.
+func TestProviderRedirectsToAnotherOriginAreNotFollowed(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	var reached, withToken atomic.Int32
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		if r.Header.Get("Authorization") != "" {
+			withToken.Add(1)
+		}
+		w.Write([]byte(`{"internal":"secret"}`))
+	}))
+	t.Cleanup(sink.Close)
+	jw, _ := e.sb.Provider("justworks")
+	evil, err := jw.OAuth.RegisterApp(oauthserver.App{RedirectURIs: []string{sink.URL + "/internal-admin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/oauth/authorize?client_id=" + url.QueryEscape(evil.ClientID) + "&redirect_uri=" + url.QueryEscape(sink.URL+"/internal-admin") + "&response_type=x"
+	st, body := e.proxyCall(t, acc, `{"path":"`+path+`"}`)
+	if reached.Load() != 0 || withToken.Load() != 0 {
+		t.Fatalf("Patchbay followed the provider's redirect to another origin (%d requests, %d with the token)", reached.Load(), withToken.Load())
+	}
+	if st != http.StatusOK || body["status"] != float64(http.StatusFound) || strings.Contains(body["data"].(string)+"", "secret") {
+		t.Fatalf("the proxy's answer: %d %v", st, body)
+	}
+}
+
+// Finding 4: path parameters are single segments; ".", ".." and separators are
+// refused, and the proxy checks its path after decoding.
+func TestPathParametersAndProxyPathsCannotTraverse(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "employmenthero", "owner@acme.test")
+	for _, bad := range []string{"..", ".", "", "a/b", `a\b`} {
+		st, body := e.rpc(t, acc, `{"action":"employmenthero_get_employee","path":{"employee_id":"`+strings.ReplaceAll(bad, `\`, `\\`)+`"}}`)
+		wantRPCError(t, st, body, http.StatusBadRequest, "employee_id")
+		st, body = e.rpc(t, acc, `{"action":"employmenthero_list_team_employees","path":{"team_id":"`+strings.ReplaceAll(bad, `\`, `\\`)+`"}}`)
+		wantRPCError(t, st, body, http.StatusBadRequest, "team_id")
+	}
+	jwAcc := e.linkProvider(t, "justworks", "admin@acme.test")
+	for _, bad := range []string{"/v1/%2e%2e/%2e%2e/x", "/v1/%2E%2E/x", "/v1/members/%2f..%2f..", `/v1/..%5c..`} {
+		st, body := e.proxyCall(t, jwAcc, `{"path":"`+bad+`"}`)
+		wantError(t, st, body, http.StatusBadRequest)
+	}
+}
