@@ -113,7 +113,8 @@ Patchbay demo is ready.
        curl -u %s: %s/accounts
 
   3. Run an action on a linked account (use its id from step 2):
-       curl -u %s: -H 'x-account-id: ACCOUNT_ID' -d '{"action":"justworks_list_members","query":{"limit":5}}' %s/actions/rpc
+       curl -u %s: -H 'content-type: application/json' -H 'x-account-id: ACCOUNT_ID' \
+         -d '{"action":"justworks_list_members","query":{"limit":5}}' %s/actions/rpc
 
   Setup guides: %s
 

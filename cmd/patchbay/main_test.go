@@ -670,6 +670,7 @@ func TestTwoNodesRefreshOnceAndSurviveACrash(t *testing.T) {
 	}
 	call := func(n *node) int {
 		req, _ := http.NewRequest("POST", n.url+"/actions/rpc", strings.NewReader(`{"action":"justworks_get_company"}`))
+		req.Header.Set("Content-Type", "application/json")
 		req.SetBasicAuth(key, "")
 		req.Header.Set("X-Account-Id", acc.ID)
 		resp, err := http.DefaultClient.Do(req)
@@ -850,6 +851,7 @@ func TestServeWritesQueuedRequestLogsOnStop(t *testing.T) {
 	const calls = 20
 	for range calls {
 		req, _ := http.NewRequest("POST", n.url+"/actions/rpc", strings.NewReader(`{"action":"justworks_get_company"}`))
+		req.Header.Set("Content-Type", "application/json")
 		req.SetBasicAuth(key, "")
 		req.Header.Set("X-Account-Id", acc.ID)
 		resp, err := http.DefaultClient.Do(req)

@@ -109,6 +109,7 @@ func BenchmarkRPC(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		req, _ := http.NewRequest("POST", srv.URL+"/actions/rpc", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		req.SetBasicAuth(key, "")
 		req.Header.Set("X-Account-Id", acc.ID)
 		resp, err := srv.Client().Do(req)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
 	"time"
 
@@ -49,8 +50,14 @@ func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error
 	writeError(w, http.StatusInternalServerError, "Internal error; see the server log for request "+requestID(r.Context()))
 }
 
-// decodeJSON reads a JSON request body into v, answering 400 itself on failure.
+// decodeJSON reads a JSON request body into v, answering 415 or 400 itself on
+// failure. Only application/json is taken: the content types a cross-site
+// form can send (text/plain, form encodings) never reach a handler.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	if media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || media != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "Content-Type: send the body as application/json")
+		return false
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()

@@ -168,7 +168,8 @@ func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 			err = apikeys.ErrInvalid
 		}
 		if errors.Is(err, apikeys.ErrInvalid) {
-			w.Header().Set("WWW-Authenticate", `Basic realm="patchbay"`)
+			// No WWW-Authenticate challenge: a browser would prompt for the key
+			// and then send it on every later request, even cross-site ones.
 			writeError(w, http.StatusUnauthorized, "Missing or invalid API key. Send it as the Basic auth user name with an empty password (curl -u KEY:).")
 			return
 		}

@@ -161,6 +161,7 @@ func TestRPCRetriesAndGivesUp(t *testing.T) {
 	// A provider that keeps failing: 408 with Retry-After once the attempts run out.
 	fault(simctl.Fault{PathPrefix: "/v1/company", Count: 50, Kind: simctl.KindStatus, Status: 503})
 	req, _ := http.NewRequest("POST", e.srv.URL+"/actions/rpc", strings.NewReader(`{"action":"justworks_get_company"}`))
+	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(e.keyA, "")
 	req.Header.Set("X-Account-Id", acc)
 	resp, err := http.DefaultClient.Do(req)
@@ -177,6 +178,7 @@ func TestRPCRetriesAndGivesUp(t *testing.T) {
 	fault(simctl.Fault{PathPrefix: "/v1/company", Count: 1, Kind: simctl.KindStatus, Status: 429, RetryAfter: 120})
 	start = time.Now()
 	req, _ = http.NewRequest("POST", e.srv.URL+"/actions/rpc", strings.NewReader(`{"action":"justworks_get_company"}`))
+	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(e.keyA, "")
 	req.Header.Set("X-Account-Id", acc)
 	if resp, err = http.DefaultClient.Do(req); err != nil {
@@ -231,6 +233,7 @@ func TestProxyStaysOnTheProvidersAPI(t *testing.T) {
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	proxy := func(body string) (int, map[string]any) {
 		req, _ := http.NewRequest("POST", e.srv.URL+"/unified/proxy", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		req.SetBasicAuth(e.keyA, "")
 		req.Header.Set("X-Account-Id", acc)
 		resp, err := http.DefaultClient.Do(req)
@@ -273,6 +276,7 @@ func TestRPCMalformedProviderAnswers(t *testing.T) {
 	// A page of 100 members (about 160 KB) cut off halfway, inside the records.
 	jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindTruncated})
 	req, _ := http.NewRequest("POST", e.srv.URL+"/actions/rpc", strings.NewReader(`{"action":"justworks_list_members","page_size":100}`))
+	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(e.keyA, "")
 	req.Header.Set("X-Account-Id", acc)
 	resp, err := http.DefaultClient.Do(req)

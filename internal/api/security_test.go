@@ -75,3 +75,28 @@ func TestPathParametersAndProxyPathsCannotTraverse(t *testing.T) {
 		wantError(t, st, body, http.StatusBadRequest)
 	}
 }
+
+// Finding 3: a form on another origin cannot run an action. Browsers send
+// forms as text/plain or form encodings, which JSON endpoints refuse with 415
+// before anything runs; and a 401 carries no Basic challenge, so a browser
+// never learns to replay a key.
+func TestCrossSiteFormsCannotRunActions(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	jw, _ := e.sb.Provider("justworks")
+	jw.Stats.Reset()
+	// What <form enctype="text/plain"> sends: name=value, shaped to be JSON.
+	form := `{"action":"justworks_create_deductions","headers":{"x-account-id":"` + acc + `"},"body":{"items":[]},"x":"=1"}`
+	for _, contentType := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""} {
+		st, _, body := e.do(t, "POST", "/actions/rpc", basic(e.keyA), form, "Content-Type", contentType)
+		wantError(t, st, body, http.StatusUnsupportedMediaType)
+	}
+	if calls := jw.Stats.Snapshot(); len(calls) != 0 {
+		t.Fatalf("a cross-site form reached the provider: %v", calls)
+	}
+	st, h, body := e.do(t, "GET", "/accounts", "", "")
+	wantError(t, st, body, http.StatusUnauthorized)
+	if h.Get("WWW-Authenticate") != "" {
+		t.Fatalf("a 401 challenges the browser: %q", h.Get("WWW-Authenticate"))
+	}
+}
