@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -107,6 +108,17 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
+// metricMethods are the methods metrics name; any other counts as "other", so
+// that a caller cannot grow the label set (and the node's memory) at will.
+var metricMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+func metricMethod(m string) string {
+	if slices.Contains(metricMethods, m) {
+		return m
+	}
+	return "other"
+}
+
 // observed records one request in the metrics and the access log.
 func (s *Server) observed(r *http.Request, sw *statusWriter, elapsed time.Duration, aborted bool) {
 	if sw.status == 0 {
@@ -120,8 +132,9 @@ func (s *Server) observed(r *http.Request, sw *statusWriter, elapsed time.Durati
 	if aborted {
 		status = "aborted" // the status line went out, the answer did not
 	}
-	s.metrics.requests.WithLabelValues(r.Method, route, status).Inc()
-	s.metrics.duration.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())
+	method := metricMethod(r.Method)
+	s.metrics.requests.WithLabelValues(method, route, status).Inc()
+	s.metrics.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
 	attrs := []slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),

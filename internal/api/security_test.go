@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/patchbayhq/patchbay/internal/sandbox/oauthserver"
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
 
 // proxyCall posts a passthrough request for the account.
@@ -99,4 +102,40 @@ func TestCrossSiteFormsCannotRunActions(t *testing.T) {
 	if h.Get("WWW-Authenticate") != "" {
 		t.Fatalf("a 401 challenges the browser: %q", h.Get("WWW-Authenticate"))
 	}
+}
+
+// Finding 5: request methods nobody uses do not become metric labels, so
+// random ones cannot grow /metrics and the heap without bound.
+func TestMetricLabelsComeFromClosedSets(t *testing.T) {
+	f := newFixture(t, backendtest.SQLite.Open(t, backendtest.TestKeys(t)))
+	for i := range 50 {
+		req, _ := http.NewRequest(fmt.Sprintf("RANDOM%d", i), f.srv.URL+fmt.Sprintf("/nowhere/%d", i), nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := http.Get(f.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	metrics, _ := io.ReadAll(resp.Body)
+	if strings.Contains(string(metrics), "RANDOM") {
+		t.Fatal("/metrics holds a label for every made-up method")
+	}
+	if !strings.Contains(string(metrics), `patchbay_http_requests_total{method="other",route="unmatched",status="404"} 50`) {
+		t.Fatalf("the made-up methods are not counted as other:\n%s", grepLines(string(metrics), "patchbay_http_requests_total"))
+	}
+}
+
+func grepLines(text, prefix string) string {
+	var out []string
+	for line := range strings.SplitSeq(text, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }
