@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/patchbayhq/patchbay/internal/sandbox/oauthserver"
+	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
 
@@ -138,4 +140,31 @@ func grepLines(text, prefix string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// Finding 10: another project's profile is simply not found, whether or not
+// accounts use it: an answer must not tell that it exists.
+func TestAnotherProjectsProfileIsNotFound(t *testing.T) {
+	f := newFixture(t, backendtest.SQLite.Open(t, backendtest.TestKeys(t)))
+	ctx := context.Background()
+	prof, err := f.store.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: f.projectA.ID, ConnectorKey: "justworks", Name: "JW",
+		ClientID: "id", ClientSecret: "secret", Environment: store.Sandbox, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.CreateAccount(ctx, store.Account{ProjectID: f.projectA.ID, ProfileID: prof.ID, Provider: "justworks",
+		OriginOwnerID: "o", OriginOwnerName: "O"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, method := range []string{"GET", "PATCH", "DELETE"} {
+		body := ""
+		if method == "PATCH" {
+			body = `{"name":"mine now"}`
+		}
+		st, _, answer := f.do(t, method, "/connector_profiles/"+prof.ID, basic(f.keyB), body)
+		wantError(t, st, answer, http.StatusNotFound)
+	}
+	if _, err := f.store.GetConnectorProfile(ctx, f.projectA.ID, prof.ID); err != nil {
+		t.Fatalf("project A's profile after project B's tries: %v", err)
+	}
 }

@@ -133,7 +133,9 @@ func (s *Store) UpdateConnectorProfile(ctx context.Context, p store.ConnectorPro
 func (s *Store) DeleteConnectorProfile(ctx context.Context, projectID, id string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM accounts WHERE profile_id = ?`), id).Scan(&n); err != nil {
+		// Counted within the project: another project's profile is not found,
+		// never "in use", so the answer tells nothing of what others hold.
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM accounts WHERE project_id = ? AND profile_id = ?`), projectID, id).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {

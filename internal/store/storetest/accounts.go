@@ -259,3 +259,12 @@ func testLockAccountSerialises(t *testing.T, db Database) {
 	_, err = s.LockAccount(ctx, p.ID, "acc_missing", func(store.Account) (store.AccountChange, error) { return store.AccountChange{}, nil })
 	wantErr(t, err, store.ErrNotFound)
 }
+
+func testDeleteProfileOfAnotherProject(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	a, b := mustProject(t, s, "A"), mustProject(t, s, "B")
+	prof := mustProfile(t, s, a.ID, "secret")
+	mustAccount(t, s, prof, "tenant_1")
+	wantErr(t, s.DeleteConnectorProfile(context.Background(), b.ID, prof.ID), store.ErrNotFound)
+	wantErr(t, s.DeleteConnectorProfile(context.Background(), a.ID, prof.ID), store.ErrConflict)
+}

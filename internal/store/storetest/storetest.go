@@ -79,6 +79,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"OAuthStateConcurrentConsume", testOAuthStateConcurrentConsume},
 		{"OAuthStateVerifierBoundToRow", testOAuthStateVerifierBoundToRow},
 		{"ConnectSecretsRotate", testConnectSecretsRotate},
+		{"DeleteProfileOfAnotherProject", testDeleteProfileOfAnotherProject},
 		{"LinkCreatesThenReopens", testLinkCreatesThenReopens},
 		{"LinkEditModeAndMultiple", testLinkEditModeAndMultiple},
 		{"LinkOnlyPendingLiveAttempts", testLinkOnlyPendingLiveAttempts},
