@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/patchbayhq/patchbay/internal/httpsec"
 	"github.com/patchbayhq/patchbay/internal/hub"
 	"github.com/patchbayhq/patchbay/internal/linking"
 	"github.com/patchbayhq/patchbay/internal/problem"
@@ -75,6 +76,7 @@ func (s *Server) hubPage(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	httpsec.AllowFraming(w, cs.AllowedOrigin)
 	hub.RenderPage(w, hub.Page{Token: r.URL.Query().Get("token"), OwnerName: cs.OriginOwnerName, Options: options,
 		AllowedOrigin: cmp.Or(cs.AllowedOrigin, s.linking.Origin()), AttemptID: r.URL.Query().Get("attempt")})
 }

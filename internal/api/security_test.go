@@ -168,3 +168,45 @@ func TestAnotherProjectsProfileIsNotFound(t *testing.T) {
 		t.Fatalf("project A's profile after project B's tries: %v", err)
 	}
 }
+
+// Finding 12: a connect session's allowed_origin is an http(s) origin, nothing else.
+func TestAllowedOriginIsAnOrigin(t *testing.T) {
+	e := newLinkEnv(t)
+	for _, bad := range []string{"javascript://x", "data://x", "http://evil.test:99999", `https://a.test\"`, "https://a.test?x=1", "https://a.test#f"} {
+		st, _, body := e.do(t, "POST", "/connect_sessions", basic(e.keyA), `{"origin_owner_id":"c","origin_owner_name":"C","allowed_origin":"`+bad+`"}`)
+		wantError(t, st, body, http.StatusBadRequest)
+		if !strings.Contains(body["message"].(string), "allowed_origin") {
+			t.Errorf("%s: %v", bad, body["message"])
+		}
+	}
+}
+
+// Finding 11: pages cannot be sniffed or framed, except the Hub by its
+// session's allowed_origin.
+func TestPagesRefuseFramingAndSniffing(t *testing.T) {
+	e := newLinkEnv(t)
+	jw, _ := e.sb.Provider("justworks")
+	framed := e.session(t, "") // allowed_origin is the embedding test page
+	st, _, body := e.do(t, "POST", "/connect_sessions", basic(e.keyA), `{"origin_owner_id":"c","origin_owner_name":"C"}`)
+	if st != http.StatusCreated {
+		t.Fatal(body)
+	}
+	unframed := body["auth_link_url"].(string)
+	for _, tc := range []struct{ url, ancestors string }{
+		{framed, "frame-ancestors " + e.embed.URL},
+		{unframed, "frame-ancestors 'none'"},
+		{e.srv.URL + "/hub?token=unknown", "frame-ancestors 'none'"},
+		{e.srv.URL + "/guides/justworks", "frame-ancestors 'none'"},
+		{e.srv.URL + "/connect/oauth2/justworks/callback", "frame-ancestors 'none'"},
+		{e.srv.URL + "/sandbox/justworks/oauth/authorize?client_id=" + jw.DemoApp.ClientID, "frame-ancestors 'none'"},
+	} {
+		resp, err := http.Get(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Content-Security-Policy"); got != tc.ancestors || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: CSP %q, nosniff %q; want %q", tc.url, got, resp.Header.Get("X-Content-Type-Options"), tc.ancestors)
+		}
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/guide"
+	"github.com/patchbayhq/patchbay/internal/httpsec"
 	"github.com/patchbayhq/patchbay/internal/hub"
 	"github.com/patchbayhq/patchbay/internal/keyquota"
 	"github.com/patchbayhq/patchbay/internal/linking"
@@ -103,7 +104,7 @@ func New(o Options) *Server {
 	if o.Sandbox != nil {
 		s.mux.Handle("/sandbox/", http.StripPrefix("/sandbox", o.Sandbox))
 	}
-	s.handler = withRequestID(s.observe(s.recoverPanics(http.HandlerFunc(s.route))))
+	s.handler = withRequestID(httpsec.Headers(s.observe(s.recoverPanics(http.HandlerFunc(s.route)))))
 	return s
 }
 

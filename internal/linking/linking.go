@@ -25,6 +25,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/httpsec"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/tokens"
@@ -182,10 +183,8 @@ func (s *Service) CreateSession(ctx context.Context, projectID string, in Sessio
 	if accountType != "" && accountType != "production" && accountType != "test" {
 		bad("type: use PRODUCTION or TEST")
 	}
-	if in.AllowedOrigin != "" {
-		if u, err := url.Parse(in.AllowedOrigin); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
-			bad("allowed_origin: must be an origin such as https://app.example.com")
-		}
+	if in.AllowedOrigin != "" && !httpsec.IsOrigin(in.AllowedOrigin) {
+		bad("allowed_origin: must be an http(s) origin (scheme, host and optional port, nothing else), such as https://app.example.com")
 	}
 	if len(errs) > 0 {
 		return NewSession{}, problem.New(problem.Invalid, "%s", strings.Join(errs, "; "))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/clock"
+	"github.com/patchbayhq/patchbay/internal/httpsec"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
@@ -207,5 +208,5 @@ func (s *Sandbox) Handler() http.Handler {
 	for _, p := range s.Providers {
 		mux.Handle("/"+p.Key+"/", http.StripPrefix("/"+p.Key, p))
 	}
-	return mux
+	return httpsec.Headers(mux)
 }
