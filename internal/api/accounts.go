@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -46,6 +47,21 @@ func (s *Server) accountView(a store.Account) accountJSON {
 	return v
 }
 
+// maxFilterValues bounds each list filter: enough for any real query, far
+// below what a database takes as query parameters.
+const maxFilterValues = 100
+
+// tooMany answers 400 when a list filter holds more than maxFilterValues values.
+func tooMany(w http.ResponseWriter, lists map[string][]string) bool {
+	for name, values := range lists {
+		if len(values) > maxFilterValues {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("%s: at most %d values, got %d; split the query", name, maxFilterValues, len(values)))
+			return true
+		}
+	}
+	return false
+}
+
 // listValues reads a repeatable filter given as name, name[] or a comma list.
 func listValues(q url.Values, names ...string) []string {
 	var out []string
@@ -65,6 +81,9 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
 		Providers:      listValues(q, "provider", "providers", "providers[]"),
 		Statuses:       listValues(q, "status", "status[]"),
 		ProfileID:      q.Get("connector_profile_id"),
+	}
+	if tooMany(w, map[string][]string{"origin_owner_ids": f.OriginOwnerIDs, "account_ids": f.AccountIDs, "providers": f.Providers, "status": f.Statuses}) {
+		return
 	}
 	page := accounts.Page{Number: 1, Size: 25}
 	for name, dst := range map[string]*int{"page": &page.Number, "page_size": &page.Size} {

@@ -52,8 +52,12 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
 		Providers:  splitList(q.Get("filter[providers]")),
 		Limit:      25,
 	}
+	codes := splitList(q.Get("filter[status_codes]"))
+	if tooMany(w, map[string][]string{"filter[account_ids]": f.AccountIDs, "filter[actions]": f.Actions, "filter[providers]": f.Providers, "filter[status_codes]": codes}) {
+		return
+	}
 	var errs []string
-	for _, code := range splitList(q.Get("filter[status_codes]")) {
+	for _, code := range codes {
 		n, err := strconv.Atoi(code)
 		if err != nil {
 			errs = append(errs, "filter[status_codes]: "+strconv.Quote(code)+" is not a status code")

@@ -210,3 +210,24 @@ func TestPagesRefuseFramingAndSniffing(t *testing.T) {
 		}
 	}
 }
+
+// Finding 14: a filter with too many values is a clear 400, not a 500 from the database.
+func TestFilterListsAreCapped(t *testing.T) {
+	f := newFixture(t, backendtest.SQLite.Open(t, backendtest.TestKeys(t)))
+	ids := make([]string, 40000)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("acc_%d", i)
+	}
+	list := strings.Join(ids, ",")
+	for _, path := range []string{"/accounts?account_ids=" + list, "/requests/logs?filter[account_ids]=" + list} {
+		st, _, body := f.do(t, "GET", path, basic(f.keyA), "")
+		wantError(t, st, body, http.StatusBadRequest)
+		if !strings.Contains(body["message"].(string), "account_ids") || !strings.Contains(body["message"].(string), "at most") {
+			t.Errorf("%.40s…: %v", path, body["message"])
+		}
+	}
+	st, _, body := f.do(t, "GET", "/requests/logs?filter[account_ids]="+strings.Join(ids[:100], ","), basic(f.keyA), "")
+	if st != http.StatusOK {
+		t.Fatalf("100 ids: %d %v", st, body)
+	}
+}
