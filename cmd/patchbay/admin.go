@@ -213,10 +213,12 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withProject(cmd, &project, func(_ config.Config, s store.Store, p store.Project) error {
 				k, err := s.RevokeAPIKey(cmd.Context(), p.ID, args[0], time.Now())
-				if errors.Is(err, store.ErrNotFound) {
+				switch {
+				case errors.Is(err, store.ErrNotFound):
 					return fmt.Errorf("no key %s in project %s (see 'patchbay keys list')", args[0], p.ID)
-				}
-				if err != nil {
+				case errors.Is(err, store.ErrConflict):
+					return fmt.Errorf("%s is the last valid key of project %s; create another first with 'patchbay keys create'", args[0], p.ID)
+				case err != nil:
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Revoked %s (%s…).\n", k.ID, k.Prefix)

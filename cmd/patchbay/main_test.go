@@ -263,6 +263,12 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 	}
 	out, _, _ = run(t, t.TempDir(), environ, "keys", "list")
 	keyID := regexp.MustCompile(`key_[a-z0-9]+`).FindString(out)
+	if _, errOut, code := run(t, t.TempDir(), environ, "keys", "revoke", keyID); code == 0 || !strings.Contains(errOut, "last valid key") {
+		t.Fatalf("revoking the only key: exit %d: %s", code, errOut)
+	}
+	if _, errOut, code := run(t, t.TempDir(), environ, "keys", "create", "--name", "spare"); code != 0 {
+		t.Fatalf("keys create: exit %d: %s", code, errOut)
+	}
 	if _, errOut, code := run(t, t.TempDir(), environ, "keys", "revoke", keyID); code != 0 {
 		t.Fatalf("keys revoke: exit %d: %s", code, errOut)
 	}

@@ -253,6 +253,9 @@ func TestRevocationSeenByEveryNode(t *testing.T) {
 					t.Fatalf("before revocation: %d", st)
 				}
 			}
+			if st, _, _ := nodes[0].do(t, "POST", "/api_keys", basic(f.keyB), `{"name":"kept"}`); st != http.StatusCreated {
+				t.Fatalf("a second key: %d", st) // the last key cannot be revoked
+			}
 			if st, _, _ := nodes[0].do(t, "DELETE", "/api_keys/"+f.keyBID, basic(f.keyB), ""); st != http.StatusOK {
 				t.Fatalf("revoke: %d", st)
 			}

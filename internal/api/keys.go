@@ -81,13 +81,14 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
 	k, err := s.store.RevokeAPIKey(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"), time.Now())
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "No API key "+r.PathValue("id")+" in this project")
-		return
-	}
-	if err != nil {
+	case errors.Is(err, store.ErrConflict):
+		writeError(w, http.StatusConflict, "API key "+r.PathValue("id")+" is the project's last valid key; create another first (POST /api_keys)")
+	case err != nil:
 		s.internalError(w, r, err)
-		return
+	default:
+		writeJSON(w, http.StatusOK, toAPIKeyJSON(k))
 	}
-	writeJSON(w, http.StatusOK, toAPIKeyJSON(k))
 }

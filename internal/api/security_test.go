@@ -231,3 +231,30 @@ func TestFilterListsAreCapped(t *testing.T) {
 		t.Fatalf("100 ids: %d %v", st, body)
 	}
 }
+
+// Finding 15: the auth scheme is case-insensitive (RFC 7235), and a project
+// cannot lose its last key.
+func TestBearerSchemeAndTheLastKey(t *testing.T) {
+	f := newFixture(t, backendtest.SQLite.Open(t, backendtest.TestKeys(t)))
+	for _, scheme := range []string{"bearer", "BEARER", "Bearer"} {
+		if st, _, body := f.do(t, "GET", "/api_keys", scheme+" "+f.keyA, ""); st != http.StatusOK {
+			t.Fatalf("%s scheme: %d %v", scheme, st, body)
+		}
+	}
+	// Project B has one key: revoking it would lock the project out.
+	st, _, body := f.do(t, "DELETE", "/api_keys/"+f.keyBID, basic(f.keyB), "")
+	wantError(t, st, body, http.StatusConflict)
+	if !strings.Contains(body["message"].(string), "last") {
+		t.Fatalf("refusal: %v", body["message"])
+	}
+	if st, _, _ := f.do(t, "GET", "/api_keys", basic(f.keyB), ""); st != http.StatusOK {
+		t.Fatalf("project B's only key stopped working: %d", st)
+	}
+	st, _, created := f.do(t, "POST", "/api_keys", basic(f.keyB), `{"name":"second"}`)
+	if st != http.StatusCreated {
+		t.Fatalf("create a second key: %d %v", st, created)
+	}
+	if st, _, body := f.do(t, "DELETE", "/api_keys/"+f.keyBID, basic(f.keyB), ""); st != http.StatusOK {
+		t.Fatalf("revoking one of two keys: %d %v", st, body)
+	}
+}

@@ -303,7 +303,8 @@ type Store interface {
 	ListAPIKeys(ctx context.Context, projectID string) ([]APIKey, error)
 	// APIKeyByHash finds a key by the hash of its plaintext, revoked or not.
 	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
-	// RevokeAPIKey marks a key revoked at the given time; revoking twice keeps the first time.
+	// RevokeAPIKey marks a key revoked at the given time; revoking twice keeps the
+	// first time. ErrConflict when it is the project's last valid key.
 	RevokeAPIKey(ctx context.Context, projectID, id string, at time.Time) (APIKey, error)
 
 	// CreateConnectorProfile stores p, filling ID, CreatedAt and UpdatedAt when empty.

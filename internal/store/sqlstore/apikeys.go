@@ -68,11 +68,25 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, er
 func (s *Store) RevokeAPIKey(ctx context.Context, projectID, id string, at time.Time) (store.APIKey, error) {
 	var k store.APIKey
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE api_keys SET revoked_at = ? WHERE project_id = ? AND id = ? AND revoked_at IS NULL`),
-			normalizeTime(at), projectID, id); err != nil {
+		// The project's row lock makes concurrent revocations take turns, so
+		// two of them can never revoke the last two keys at once.
+		var project string
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM projects WHERE id = ?`+s.dialect.ForUpdate), projectID).Scan(&project); err != nil {
+			return s.translate(err)
+		}
+		var others int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM api_keys WHERE project_id = ? AND id <> ? AND revoked_at IS NULL`),
+			projectID, id).Scan(&others); err != nil {
 			return err
 		}
-		var err error
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE api_keys SET revoked_at = ? WHERE project_id = ? AND id = ? AND revoked_at IS NULL`),
+			normalizeTime(at), projectID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 && others == 0 {
+			return fmt.Errorf("%w: it is the project's last valid key; create another first", store.ErrConflict)
+		}
 		k, err = scanAPIKey(tx.QueryRowContext(ctx, s.q(`SELECT `+apiKeyColumns+` FROM api_keys WHERE project_id = ? AND id = ?`), projectID, id))
 		return s.translate(err)
 	})

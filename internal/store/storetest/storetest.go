@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,6 +46,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"APIKeyUnknownHash", testAPIKeyUnknownHash},
 		{"APIKeysIsolatedByProject", testAPIKeysIsolatedByProject},
 		{"APIKeyRevoke", testAPIKeyRevoke},
+		{"APIKeyRevokeKeepsTheLastKey", testAPIKeyRevokeKeepsTheLastKey},
 		{"APIKeyRevokeOtherProject", testAPIKeyRevokeOtherProject},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"ProfileRoundTrip", testProfileRoundTrip},
@@ -262,11 +264,35 @@ func testAPIKeysIsolatedByProject(t *testing.T, db Database) {
 	}
 }
 
+func testAPIKeyRevokeKeepsTheLastKey(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	p := mustProject(t, s, "Acme")
+	keys := []store.APIKey{mustKey(t, s, p.ID, "a"), mustKey(t, s, p.ID, "b"), mustKey(t, s, p.ID, "c")}
+	var revoked atomic.Int32
+	var wg sync.WaitGroup
+	for _, k := range keys {
+		wg.Go(func() {
+			_, err := s.RevokeAPIKey(context.Background(), p.ID, k.ID, time.Now())
+			switch {
+			case err == nil:
+				revoked.Add(1)
+			case !errors.Is(err, store.ErrConflict):
+				t.Errorf("revoke: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if revoked := revoked.Load(); revoked != 2 {
+		t.Fatalf("%d of 3 keys revoked at once, want 2: the last must stay", revoked)
+	}
+}
+
 func testAPIKeyRevoke(t *testing.T, db Database) {
 	s := openDefault(t, db)
 	ctx := context.Background()
 	p := mustProject(t, s, "Acme")
 	k := mustKey(t, s, p.ID, "h")
+	last := mustKey(t, s, p.ID, "h2")
 	first := time.Date(2026, 5, 1, 10, 0, 0, 123456000, time.UTC)
 	revoked, err := s.RevokeAPIKey(ctx, p.ID, k.ID, first)
 	if err != nil {
@@ -282,6 +308,8 @@ func testAPIKeyRevoke(t *testing.T, db Database) {
 	if !again.RevokedAt.Equal(first) {
 		t.Fatalf("second revoke moved revoked_at to %v", again.RevokedAt)
 	}
+	_, err = s.RevokeAPIKey(ctx, p.ID, last.ID, first)
+	wantErr(t, err, store.ErrConflict)
 	byHash, err := s.APIKeyByHash(ctx, []byte("h"))
 	if err != nil {
 		t.Fatal(err)
