@@ -63,6 +63,19 @@ func validRequestID(id string) bool {
 	return true
 }
 
+// withBodyDeadline gives every request d to arrive in full: a client that
+// dribbles its body (slow loris) is cut off, whether or not it is
+// authenticated, and so is the server's drain of a body a handler left
+// unread. The deadline covers reads only: a long action call still answers.
+func withBodyDeadline(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Real time: a network deadline. An error means the connection takes
+		// no deadlines (HTTP/2); nothing to do then.
+		http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
+		next.ServeHTTP(w, r)
+	})
+}
+
 // statusWriter remembers the status and size of a response.
 type statusWriter struct {
 	http.ResponseWriter

@@ -2,16 +2,24 @@ package api_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/patchbayhq/patchbay/internal/api"
+	"github.com/patchbayhq/patchbay/internal/app"
+	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/sandbox/oauthserver"
+	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
@@ -256,5 +264,64 @@ func TestBearerSchemeAndTheLastKey(t *testing.T) {
 	}
 	if st, _, body := f.do(t, "DELETE", "/api_keys/"+f.keyBID, basic(f.keyB), ""); st != http.StatusOK {
 		t.Fatalf("revoking one of two keys: %d %v", st, body)
+	}
+}
+
+// Finding 7: a client that sends its body a byte at a time is cut off once the
+// body deadline passes, authenticated or not, instead of holding a connection
+// and a goroutine for as long as it likes.
+func TestSlowBodiesAreCutOff(t *testing.T) {
+	s := backendtest.SQLite.Open(t, backendtest.TestKeys(t))
+	registry, _ := connectors.Embedded()
+	srv := httptest.NewServer(app.New(app.Options{Store: s, Registry: registry, PublicURL: "http://x",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{BodyTimeout: 300 * time.Millisecond}))
+	t.Cleanup(srv.Close)
+	for _, auth := range []string{"", "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("pb_unknown:")) + "\r\n"} {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST /connect_sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n%s\r\n{", auth)
+		stop := make(chan struct{})
+		go func() { // one more byte every 100 ms, as a slow-loris client does
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(100 * time.Millisecond):
+					conn.Write([]byte(" "))
+				}
+			}
+		}()
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err = io.ReadAll(conn) // whatever the answer, the server must end the connection
+		close(stop)
+		conn.Close()
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatalf("with auth %q: the server kept a slow body's connection open for 10 s", auth)
+		}
+	}
+}
+
+// The body deadline ends with the body: an action call that takes longer than
+// it (a slow provider) still answers.
+func TestLongCallsOutliveTheBodyDeadline(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	slow := httptest.NewServer(e.services.Server(api.Options{Sandbox: e.sb.Handler(), KeyRateLimit: 1 << 30, BodyTimeout: 100 * time.Millisecond}))
+	t.Cleanup(slow.Close)
+	jw, _ := e.sb.Provider("justworks")
+	jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/company", Count: 1, Kind: simctl.KindDelay, DelayMS: 600})
+	req, _ := http.NewRequest("POST", slow.URL+"/actions/rpc", strings.NewReader(`{"action":"justworks_get_company"}`))
+	req.SetBasicAuth(e.keyA, "")
+	req.Header.Set("X-Account-Id", acc)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("a call slower than the body deadline: %d", resp.StatusCode)
 	}
 }

@@ -52,6 +52,9 @@ type Options struct {
 	// KeyRateLimit caps requests per API key and clock minute, across every node
 	// sharing the database; zero means the reference's 1000.
 	KeyRateLimit int
+	// BodyTimeout bounds the time a client may take to send its request body;
+	// zero means 30 seconds.
+	BodyTimeout time.Duration
 }
 
 // Server routes and answers Patchbay's HTTP requests.
@@ -104,7 +107,8 @@ func New(o Options) *Server {
 	if o.Sandbox != nil {
 		s.mux.Handle("/sandbox/", http.StripPrefix("/sandbox", o.Sandbox))
 	}
-	s.handler = withRequestID(httpsec.Headers(s.observe(s.recoverPanics(http.HandlerFunc(s.route)))))
+	s.handler = withBodyDeadline(cmp.Or(o.BodyTimeout, 30*time.Second),
+		withRequestID(httpsec.Headers(s.observe(s.recoverPanics(http.HandlerFunc(s.route))))))
 	return s
 }
 
