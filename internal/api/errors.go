@@ -74,6 +74,7 @@ var problemStatus = map[problem.Kind]int{
 	problem.NotFound: http.StatusNotFound,
 	problem.Conflict: http.StatusConflict,
 	problem.Expired:  http.StatusGone,
+	problem.Limit:    http.StatusTooManyRequests,
 }
 
 // fail answers a service's error: a problem with its status and message,

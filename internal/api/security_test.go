@@ -1,8 +1,11 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -324,4 +327,68 @@ func TestLongCallsOutliveTheBodyDeadline(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("a call slower than the body deadline: %d", resp.StatusCode)
 	}
+}
+
+// Finding 8: the Hub session token is never stored in clear, not even inside
+// the address the browser returns to after the provider.
+func TestHubTokensAreNotStoredInClear(t *testing.T) {
+	for _, backend := range backendtest.All {
+		t.Run(backend.Name, func(t *testing.T) {
+			e := newLinkEnvOn(t, backend)
+			b := newBrowserless(t)
+			link := e.session(t, `,"provider":"justworks"`)
+			token := mustQuery(t, link, "token")
+			_, start := e.startAttempt(t, link)
+			if resp, _ := b.get(start); resp.StatusCode != http.StatusFound {
+				t.Fatalf("start: %d", resp.StatusCode)
+			}
+			dump := rawDatabase(t, e.dbURL)
+			if !bytes.Contains(dump, []byte("cust_42")) {
+				t.Fatal("the dump does not hold the session at all; it proves nothing")
+			}
+			if bytes.Contains(dump, []byte(token)) {
+				t.Fatalf("the %s database holds a Hub session token in clear text", backend.Name)
+			}
+		})
+	}
+}
+
+// Finding 6: a Hub link cannot fill the database: an oversized return
+// address is refused, a session takes a bounded number of attempts, and
+// expired sessions (with their attempts and states) are swept.
+func TestHubLinksCannotFillTheDatabase(t *testing.T) {
+	e := newLinkEnv(t)
+	b := newBrowserless(t)
+	link := e.session(t, `,"provider":"justworks"`)
+	_, start := e.startAttempt(t, link)
+	resp, page := b.get(start + "&redirect_uri=" + url.QueryEscape(e.srv.URL+"/hub?pad="+strings.Repeat("x", 500<<10)))
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "too long") {
+		t.Fatalf("a 500 KB redirect_uri: %d", resp.StatusCode)
+	}
+	token := mustQuery(t, link, "token")
+	refused := 0
+	for range 60 {
+		st, _, _ := e.do(t, "POST", "/hub/connection_attempts", "", `{}`, "X-Hub-Session-Token", token)
+		if st == http.StatusTooManyRequests {
+			refused++
+		} else if st != http.StatusCreated {
+			t.Fatalf("attempt: %d", st)
+		}
+	}
+	if refused == 0 {
+		t.Fatal("a session took 60 connection attempts")
+	}
+	e.clk.Advance(25 * time.Hour) // the session (valid an hour) is long gone
+	if err := e.services.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := e.store.ConnectSessionByTokenHash(context.Background(), sha256Of(token))
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an expired session survived the sweep: %+v %v", cs.ID, err)
+	}
+}
+
+func sha256Of(s string) []byte {
+	sum := sha256.Sum256([]byte(s))
+	return sum[:]
 }

@@ -144,22 +144,12 @@ func (a *App) Collectors() []prometheus.Collector {
 // background; call it before the process exits.
 func (a *App) Flush(ctx context.Context) error { return a.Logs.Flush(ctx) }
 
-// RunMaintenance keeps idle accounts' tokens alive, drops request logs past
-// their retention and old API-key counts, until ctx ends. A pass that fails
-// or panics is logged and counted; the next one runs as usual.
+// RunMaintenance keeps idle accounts' tokens alive and sweeps (Sweep) every
+// hour, until ctx ends. A pass that fails or panics is logged and counted;
+// the next one runs as usual.
 func (a *App) RunMaintenance(ctx context.Context) {
 	go a.Tokens.RunKeepAlive(ctx, time.Hour)
-	background.Every(ctx, a.Log, "maintenance", time.Hour, func(ctx context.Context) error {
-		now := a.Clock.Now()
-		if _, err := a.Store.DeleteKeyQuotaBefore(ctx, now.Add(-time.Hour)); err != nil {
-			a.Log.WarnContext(ctx, "drop old API key counts", "err", err)
-		}
-		n, err := a.Store.DeleteRequestLogsBefore(ctx, now.Add(-a.logRetention))
-		if n > 0 {
-			a.Log.InfoContext(ctx, "deleted old request logs", "count", n)
-		}
-		return err
-	})
+	background.Every(ctx, a.Log, "maintenance", time.Hour, a.Sweep)
 }
 
 // authServers builds each profile's authorization server over internal/oauth.
@@ -205,4 +195,21 @@ func (s authServer) Refresh(ctx context.Context, refreshToken string) (store.Cre
 func credentials(t oauth.Token) store.Credentials {
 	return store.Credentials{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: t.TokenType,
 		Expiry: t.Expiry, Scopes: t.Scopes, Obtained: t.Obtained}
+}
+
+// Sweep deletes what has outlived its use: expired connect data, request
+// logs past their retention and old API-key counts.
+func (a *App) Sweep(ctx context.Context) error {
+	now := a.Clock.Now()
+	if _, err := a.Store.DeleteKeyQuotaBefore(ctx, now.Add(-time.Hour)); err != nil {
+		return err
+	}
+	n, err := a.Store.DeleteRequestLogsBefore(ctx, now.Add(-a.logRetention))
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		a.Log.InfoContext(ctx, "deleted old request logs", "count", n)
+	}
+	return a.Linking.Sweep(ctx)
 }

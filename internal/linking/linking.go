@@ -38,6 +38,10 @@ const (
 	attemptTTL = 30 * time.Minute
 )
 
+// maxReturnTo bounds the return address an OAuth start may name; it is stored
+// with the OAuth state.
+const maxReturnTo = 2048
+
 // Session lifetimes.
 const (
 	DefaultSessionTTL = 1800 * time.Second
@@ -286,7 +290,11 @@ func (s *Service) CreateAttempt(ctx context.Context, cs store.ConnectSession, pr
 	if i < 0 {
 		return store.ConnectionAttempt{}, problem.New(problem.Invalid, "integration_id: not one this connect link may use")
 	}
-	return s.store.CreateConnectionAttempt(ctx, store.ConnectionAttempt{ProjectID: cs.ProjectID, SessionID: cs.ID, ProfileID: choices[i].Profile.ID})
+	a, err := s.store.CreateConnectionAttempt(ctx, store.ConnectionAttempt{ProjectID: cs.ProjectID, SessionID: cs.ID, ProfileID: choices[i].Profile.ID})
+	if errors.Is(err, store.ErrLimit) {
+		return a, problem.New(problem.Limit, "This connect link has been tried %d times; ask for a new one", store.MaxAttemptsPerSession)
+	}
+	return a, err
 }
 
 // AttemptState is an attempt as the Hub shows it.
@@ -399,6 +407,9 @@ func (s *Service) StartOAuth(ctx context.Context, cs store.ConnectSession, sessi
 	c, ok := s.registry.Get(p.ConnectorKey)
 	if err != nil || !ok || !p.Enabled {
 		return "", problem.New(problem.Conflict, "This provider is not available right now.").WithHint("Ask the application that sent you here.")
+	}
+	if len(returnTo) > maxReturnTo {
+		return "", problem.New(problem.Invalid, "The return address (redirect_uri) is too long.").WithHint("Go back and pick the provider again.")
 	}
 	if returnTo == "" || originOf(returnTo) != s.Origin() {
 		returnTo = s.publicURL + "/hub?token=" + url.QueryEscape(sessionToken) + "&attempt=" + url.QueryEscape(a.ID)
@@ -565,6 +576,25 @@ func (s *Service) setupOptions(ctx context.Context, u *actions.Unlinked, f conne
 		}
 	}
 	return out, nil
+}
+
+// Sweep deletes OAuth states past their expiry and sessions (with their
+// attempts) a day past theirs: the day lets a late visitor of an expired link
+// read "expired" rather than "not valid".
+func (s *Service) Sweep(ctx context.Context) error {
+	now := s.clock.Now()
+	states, err := s.store.DeleteOAuthStatesExpiredBefore(ctx, now)
+	if err != nil {
+		return err
+	}
+	sessions, err := s.store.DeleteConnectSessionsExpiredBefore(ctx, now.Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
+	if states+sessions > 0 {
+		s.log.InfoContext(ctx, "swept expired connect data", "oauth_states", states, "connect_sessions", sessions)
+	}
+	return nil
 }
 
 // describe names a token-endpoint failure by its OAuth error code when it has one.

@@ -14,6 +14,7 @@ const (
 	NotFound                 // the named thing does not exist for this caller
 	Conflict                 // the thing is not in a state that allows this
 	Expired                  // the link, session or attempt is past its lifetime
+	Limit                    // too many of something; try again later or with less
 )
 
 // Error is a failure the caller can act on.

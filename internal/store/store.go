@@ -27,7 +27,14 @@ var (
 	ErrUsed = errors.New("already used")
 	// ErrExpired means the record is past its expiry.
 	ErrExpired = errors.New("expired")
+	// ErrLimit means the write would pass a bound on how many records may exist.
+	ErrLimit = errors.New("limit reached")
 )
+
+// MaxAttemptsPerSession bounds the connection attempts of one connect session:
+// far more than a person retrying needs, few enough that a leaked link cannot
+// fill the database.
+const MaxAttemptsPerSession = 50
 
 // Project isolates everything an integrator stores: keys, profiles, accounts, logs.
 type Project struct {
@@ -353,7 +360,8 @@ type Store interface {
 	// or it was cancelled), ErrExpired when the session expired before l.At.
 	LinkAccount(ctx context.Context, l Link) (Account, ConnectionAttempt, error)
 
-	// CreateConnectionAttempt stores a, filling ID and timestamps when empty.
+	// CreateConnectionAttempt stores a, filling ID and timestamps when empty;
+	// ErrLimit when its session already has MaxAttemptsPerSession attempts.
 	CreateConnectionAttempt(ctx context.Context, a ConnectionAttempt) (ConnectionAttempt, error)
 	GetConnectionAttempt(ctx context.Context, projectID, id string) (ConnectionAttempt, error)
 	// UpdateConnectionAttempt writes a's status, account, error and setup fields, but
@@ -375,6 +383,12 @@ type Store interface {
 	TakeKeyQuota(ctx context.Context, keyID string, window time.Time, want, limit int) (int, error)
 	// DeleteKeyQuotaBefore drops the counts of minutes that started before t.
 	DeleteKeyQuotaBefore(ctx context.Context, t time.Time) (int64, error)
+
+	// DeleteConnectSessionsExpiredBefore removes the sessions of every project
+	// that expired before t, with their connection attempts and OAuth states.
+	DeleteConnectSessionsExpiredBefore(ctx context.Context, t time.Time) (int64, error)
+	// DeleteOAuthStatesExpiredBefore removes OAuth states that expired before t.
+	DeleteOAuthStatesExpiredBefore(ctx context.Context, t time.Time) (int64, error)
 
 	// CreateOAuthState stores st, filling ID when empty.
 	CreateOAuthState(ctx context.Context, st OAuthState) (OAuthState, error)

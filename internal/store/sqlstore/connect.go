@@ -14,6 +14,7 @@ import (
 var (
 	attemptPendingCredentials = sealedColumns[2]
 	stateCodeVerifier         = sealedColumns[3]
+	stateRedirectURI          = sealedColumns[4]
 )
 
 // connectSessionColumns leaves out id, which the database assigns.
@@ -165,6 +166,13 @@ func (s *Store) CreateConnectionAttempt(ctx context.Context, a store.ConnectionA
 			}
 			return fmt.Errorf("connect session %d: %w", a.SessionID, store.ErrNotFound)
 		}
+		var attempts int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM connection_attempts WHERE session_id = ?`), a.SessionID).Scan(&attempts); err != nil {
+			return err
+		}
+		if attempts >= store.MaxAttemptsPerSession {
+			return fmt.Errorf("connect session %d has %d attempts: %w", a.SessionID, attempts, store.ErrLimit)
+		}
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO connection_attempts (`+attemptColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			a.ID, a.ProjectID, a.SessionID, a.ProfileID, a.Status, a.AccountID, a.ErrorCode, a.ErrorDescription,
 			a.SetupField, options, creds, a.CreatedAt, a.UpdatedAt)
@@ -264,6 +272,10 @@ func (s *Store) CreateOAuthState(ctx context.Context, st store.OAuthState) (stor
 	if err != nil {
 		return store.OAuthState{}, fmt.Errorf("create oauth state: %w", err)
 	}
+	redirect, err := s.seal(stateRedirectURI, st.ID, st.RedirectURI)
+	if err != nil {
+		return store.OAuthState{}, fmt.Errorf("create oauth state: %w", err)
+	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var attemptProject string
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT project_id FROM connection_attempts WHERE id = ?`), st.AttemptID).Scan(&attemptProject); err != nil || attemptProject != st.ProjectID {
@@ -273,7 +285,7 @@ func (s *Store) CreateOAuthState(ctx context.Context, st store.OAuthState) (stor
 			return fmt.Errorf("connection attempt %s: %w", st.AttemptID, store.ErrNotFound)
 		}
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO oauth_states (`+oauthStateColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-			st.ID, st.ProjectID, st.StateHash, st.AttemptID, verifier, st.RedirectURI, st.ExpiresAt, nullTime(st.UsedAt))
+			st.ID, st.ProjectID, st.StateHash, st.AttemptID, verifier, redirect, st.ExpiresAt, nullTime(st.UsedAt))
 		return s.translate(err)
 	})
 	if err != nil {
@@ -291,9 +303,9 @@ func (s *Store) ConsumeOAuthState(ctx context.Context, hash []byte, at time.Time
 	at = normalizeTime(at)
 	var st store.OAuthState
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var verifier string
+		var verifier, redirect string
 		var err error
-		st, verifier, err = scanOAuthState(tx.QueryRowContext(ctx, s.q(`SELECT `+oauthStateColumns+` FROM oauth_states WHERE state_hash = ?`), hash))
+		st, verifier, redirect, err = scanOAuthState(tx.QueryRowContext(ctx, s.q(`SELECT `+oauthStateColumns+` FROM oauth_states WHERE state_hash = ?`), hash))
 		switch {
 		case err != nil:
 			return s.translate(err)
@@ -302,8 +314,11 @@ func (s *Store) ConsumeOAuthState(ctx context.Context, hash []byte, at time.Time
 		case !st.ExpiresAt.After(at):
 			return fmt.Errorf("%w at %s", store.ErrExpired, st.ExpiresAt.Format(time.RFC3339Nano))
 		}
-		// Open before marking it used: a state whose verifier cannot be opened stays unused.
+		// Open before marking it used: a state whose secrets cannot be opened stays unused.
 		if st.CodeVerifier, err = s.open(stateCodeVerifier, st.ID, verifier); err != nil {
+			return err
+		}
+		if st.RedirectURI, err = s.open(stateRedirectURI, st.ID, redirect); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE oauth_states SET used_at = ? WHERE id = ? AND used_at IS NULL`), at, st.ID)
@@ -325,12 +340,31 @@ func (s *Store) ConsumeOAuthState(ctx context.Context, hash []byte, at time.Time
 	return st, nil
 }
 
-// scanOAuthState reads a state row; the verifier comes back still sealed.
-func scanOAuthState(row scanner) (st store.OAuthState, sealedVerifier string, err error) {
+// scanOAuthState reads a state row; the verifier and redirect URI come back still sealed.
+func scanOAuthState(row scanner) (st store.OAuthState, sealedVerifier, sealedRedirect string, err error) {
 	var used sql.NullTime
-	if err := row.Scan(&st.ID, &st.ProjectID, &st.StateHash, &st.AttemptID, &sealedVerifier, &st.RedirectURI, &st.ExpiresAt, &used); err != nil {
-		return store.OAuthState{}, "", err
+	if err := row.Scan(&st.ID, &st.ProjectID, &st.StateHash, &st.AttemptID, &sealedVerifier, &sealedRedirect, &st.ExpiresAt, &used); err != nil {
+		return store.OAuthState{}, "", "", err
 	}
 	st.ExpiresAt, st.UsedAt = st.ExpiresAt.UTC(), fromNullTime(used)
-	return st, sealedVerifier, nil
+	return st, sealedVerifier, sealedRedirect, nil
+}
+
+// DeleteConnectSessionsExpiredBefore removes expired sessions; their attempts
+// and states go with them (ON DELETE CASCADE).
+func (s *Store) DeleteConnectSessionsExpiredBefore(ctx context.Context, t time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM connect_sessions WHERE expires_at < ?`), normalizeTime(t))
+	if err != nil {
+		return 0, fmt.Errorf("delete connect sessions expired before %s: %w", t, err)
+	}
+	return res.RowsAffected()
+}
+
+// DeleteOAuthStatesExpiredBefore removes expired OAuth states.
+func (s *Store) DeleteOAuthStatesExpiredBefore(ctx context.Context, t time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM oauth_states WHERE expires_at < ?`), normalizeTime(t))
+	if err != nil {
+		return 0, fmt.Errorf("delete oauth states expired before %s: %w", t, err)
+	}
+	return res.RowsAffected()
 }

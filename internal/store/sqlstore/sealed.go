@@ -17,6 +17,7 @@ var sealedColumns = []sealedColumn{
 	{"accounts", "credentials"},
 	{"connection_attempts", "pending_credentials"}, // NULL when there are none
 	{"oauth_states", "code_verifier"},
+	{"oauth_states", "redirect_uri"}, // the Hub address, with the session token
 }
 
 // aad binds a ciphertext to its row and field.

@@ -461,8 +461,8 @@ func testConnectSecretsRotate(t *testing.T, db Database) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 3 {
-		t.Fatalf("rotated %d secrets, want 3 (one set of pending credentials, two verifiers)", n)
+	if n != 5 {
+		t.Fatalf("rotated %d secrets, want 5 (one set of pending credentials, two verifiers, two return addresses)", n)
 	}
 
 	onlyNew := db.Open(t, Ring(t, k2))
@@ -475,11 +475,58 @@ func testConnectSecretsRotate(t *testing.T, db Database) {
 	}
 	for hash, want := range map[string]string{"state-1": "verifier-1", "state-2": ""} {
 		st, err := onlyNew.ConsumeOAuthState(ctx, []byte(hash), connectTime)
-		if err != nil || st.CodeVerifier != want {
-			t.Fatalf("%s after rotation: %q %v, want %q", hash, st.CodeVerifier, err, want)
+		if err != nil || st.CodeVerifier != want || st.RedirectURI != "https://app.example/done" {
+			t.Fatalf("%s after rotation: %q %q %v, want %q", hash, st.CodeVerifier, st.RedirectURI, err, want)
 		}
 	}
 	// The old key alone no longer opens anything.
 	_, err = db.Open(t, Ring(t, k1)).GetConnectionAttempt(ctx, p.ID, withCreds.ID)
 	wantErr(t, err, secrets.ErrOpen)
+}
+
+func testConnectAttemptsPerSessionAreBounded(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	p := mustProject(t, s, "Acme")
+	cs := mustSession(t, s, p.ID, "token")
+	for range store.MaxAttemptsPerSession {
+		mustAttempt(t, s, cs)
+	}
+	_, err := s.CreateConnectionAttempt(context.Background(), store.ConnectionAttempt{ProjectID: p.ID, SessionID: cs.ID, ProfileID: "cp_1"})
+	wantErr(t, err, store.ErrLimit)
+	mustAttempt(t, s, mustSession(t, s, p.ID, "another")) // the bound is per session
+}
+
+func testExpiredConnectDataIsSwept(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p := mustProject(t, s, "Acme")
+	old := mustSession(t, s, p.ID, "old") // expires connectTime + 1 h
+	live, err := s.CreateConnectSession(ctx, store.ConnectSession{ProjectID: p.ID, TokenHash: []byte("live"), ExpiresAt: connectTime.Add(48 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldState := mustState(t, s, mustAttempt(t, s, old), "old-state", "v") // expires connectTime + 10 min
+	liveAttempt := mustAttempt(t, s, live)
+	if _, err := s.CreateOAuthState(ctx, store.OAuthState{ProjectID: p.ID, StateHash: []byte("live-state"), AttemptID: liveAttempt.ID,
+		CodeVerifier: "v", ExpiresAt: connectTime.Add(47 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	sweep := connectTime.Add(2 * time.Hour)
+	if n, err := s.DeleteOAuthStatesExpiredBefore(ctx, sweep); err != nil || n != 1 {
+		t.Fatalf("swept %d states (%v), want the expired one", n, err)
+	}
+	if n, err := s.DeleteConnectSessionsExpiredBefore(ctx, sweep); err != nil || n != 1 {
+		t.Fatalf("swept %d sessions (%v), want the expired one", n, err)
+	}
+	_, err = s.ConsumeOAuthState(ctx, oldState.StateHash, connectTime)
+	wantErr(t, err, store.ErrNotFound)
+	if _, err := s.GetConnectSession(ctx, p.ID, old.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the expired session: %v", err)
+	}
+	if _, err := s.GetConnectionAttempt(ctx, p.ID, liveAttempt.ID); err != nil {
+		t.Fatalf("the live session's attempt: %v", err)
+	}
+	if _, err := s.ConsumeOAuthState(ctx, []byte("live-state"), connectTime); err != nil {
+		t.Fatalf("the live state: %v", err)
+	}
 }

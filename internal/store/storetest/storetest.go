@@ -81,6 +81,8 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"OAuthStateConcurrentConsume", testOAuthStateConcurrentConsume},
 		{"OAuthStateVerifierBoundToRow", testOAuthStateVerifierBoundToRow},
 		{"ConnectSecretsRotate", testConnectSecretsRotate},
+		{"ConnectAttemptsPerSessionAreBounded", testConnectAttemptsPerSessionAreBounded},
+		{"ExpiredConnectDataIsSwept", testExpiredConnectDataIsSwept},
 		{"DeleteProfileOfAnotherProject", testDeleteProfileOfAnotherProject},
 		{"LinkCreatesThenReopens", testLinkCreatesThenReopens},
 		{"LinkEditModeAndMultiple", testLinkEditModeAndMultiple},
