@@ -22,7 +22,7 @@ func withStore(cmd *cobra.Command, fn func(cfg config.Config, s store.Store) err
 	if err != nil {
 		return err
 	}
-	s, _, err := openStore(cmd.Context(), cfg, log)
+	s, _, _, err := openStore(cmd.Context(), cfg, log)
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ on start too; run it ahead of a rolling upgrade. Safe to run on several nodes at
 			if err != nil {
 				return err
 			}
-			s, applied, err := openStore(cmd.Context(), cfg, log)
+			s, _, applied, err := openStore(cmd.Context(), cfg, log)
 			if err != nil {
 				return err
 			}

@@ -106,18 +106,18 @@ func loadConfig(cmd *cobra.Command) (config.Config, *slog.Logger, error) {
 	return cfg, cfg.Logger(os.Stderr), nil
 }
 
-// openStore loads the encryption keys and opens (and migrates) the database. Its
-// errors name the setting to fix.
-func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.Store, []int, error) {
+// openStore loads the encryption keys and opens (and migrates) the database,
+// returning the keys too. Its errors name the setting to fix.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.Store, *secrets.Keyring, []int, error) {
 	keys, err := openKeyring(cfg, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	s, applied, err := backend.Open(ctx, cfg.DatabaseURL, keys)
 	if err != nil {
-		return nil, nil, fmt.Errorf("PATCHBAY_DATABASE_URL: %w", err)
+		return nil, nil, nil, fmt.Errorf("PATCHBAY_DATABASE_URL: %w", err)
 	}
-	return s, applied, nil
+	return s, keys, applied, nil
 }
 
 func openKeyring(cfg config.Config, log *slog.Logger) (*secrets.Keyring, error) {

@@ -20,6 +20,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/tokens"
 )
 
 // defaultProjectID is fixed so that two processes bootstrapping one new embedded
@@ -67,7 +68,7 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	if err != nil {
 		return err
 	}
-	s, applied, err := openStore(ctx, cfg, log)
+	s, keys, applied, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -85,8 +86,13 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 		ln.Close()
 		return err
 	}
+	journal, err := tokens.NewFileJournal(cfg.TokenJournalDir(), keys)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("PATCHBAY_DATA_DIR: %w", err)
+	}
 	services := app.New(app.Options{Store: s, Registry: registry, PublicURL: publicURL, SandboxURL: cfg.SandboxURL,
-		LogRetention: cfg.LogRetention, Logger: log})
+		LogRetention: cfg.LogRetention, Logger: log, Journal: journal})
 	opts := api.Options{KeyRateLimit: cfg.KeyRateLimit, Version: versionString()}
 	if mode.sandbox {
 		start := time.Now()

@@ -51,6 +51,9 @@ type Options struct {
 	// ActionBudget and RetryBackoff override the actions' 60-second budget and
 	// first retry wait (tests shorten them).
 	ActionBudget, RetryBackoff time.Duration
+	// Journal keeps rotated tokens on local disk until the database has them
+	// (tokens.FileJournal in the data directory); nil keeps them in memory only.
+	Journal tokens.Journal
 }
 
 // App is Patchbay's services, wired.
@@ -110,6 +113,7 @@ func New(o Options) *App {
 	a := &App{Store: o.Store, Registry: o.Registry, Site: site, Clock: clk, Log: log,
 		logRetention: cmp.Or(o.LogRetention, DefaultLogRetention)}
 	a.Tokens = tokens.New(o.Store, o.Registry, authServers(site, httpClient, clk), clk, log)
+	a.Tokens.Journal = o.Journal
 	a.Logs = requestlog.New(o.Store, log)
 	a.Actions = actions.NewExecutor(actions.Options{Store: o.Store, Registry: o.Registry, Tokens: a.Tokens, Site: site,
 		HTTPClient: httpClient, Logs: a.Logs, Clock: clk})
@@ -148,6 +152,9 @@ func (a *App) Flush(ctx context.Context) error { return a.Logs.Flush(ctx) }
 // hour, until ctx ends. A pass that fails or panics is logged and counted;
 // the next one runs as usual.
 func (a *App) RunMaintenance(ctx context.Context) {
+	if err := a.Tokens.Recover(ctx); err != nil {
+		a.Log.ErrorContext(ctx, "could not read the token journal; its rotated tokens stay on disk until it can be read", "err", err)
+	}
 	go a.Tokens.RunKeepAlive(ctx, time.Hour)
 	background.Every(ctx, a.Log, "maintenance", time.Hour, a.Sweep)
 }

@@ -160,6 +160,10 @@ func (c Config) Embedded() bool {
 	return ok
 }
 
+// TokenJournalDir is where rotated tokens wait, sealed, until the database
+// has them: always on this node's disk, whatever the database.
+func (c Config) TokenJournalDir() string { return filepath.Join(c.DataDir, "token-journal") }
+
 // KeyFile is where the generated encryption key lives when PATCHBAY_ENCRYPTION_KEYS
 // is not set: next to the embedded database, or in the data directory.
 func (c Config) KeyFile() string {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -71,6 +72,9 @@ type Manager struct {
 	log      *slog.Logger
 	flights  singleflight.Group
 	metrics  metrics
+	// held are rotated credentials the database has not taken yet, by account
+	// id: they are handed out in place of the stored ones until a commit lands.
+	held sync.Map
 
 	// Buffer refreshes tokens that expire within it (capped at a quarter of the
 	// token's lifetime, so short-lived tokens are not refreshed on every call).
@@ -81,6 +85,9 @@ type Manager struct {
 	// StatusChanged, when set, learns of every status the manager writes, once
 	// it is committed (the accounts service reports them on).
 	StatusChanged func(ctx context.Context, before, after store.Account)
+	// Journal, when set, keeps rotated credentials on disk until the database
+	// has them, so that a crash during a database outage loses none.
+	Journal Journal
 }
 
 // New returns a Manager with the defaults: a one-minute buffer and three
@@ -124,6 +131,7 @@ func (m *Manager) Collectors() []prometheus.Collector {
 // is valid now: as it is while its token stays valid, refreshed (once, however
 // many callers ask at the same time) otherwise.
 func (m *Manager) Valid(ctx context.Context, a store.Account) (store.Account, error) {
+	a, _ = m.withHeld(a)
 	if needsReauthorization(a) {
 		return a, ErrReauthorize
 	}
@@ -188,7 +196,7 @@ func (m *Manager) AfterUnauthorized(ctx context.Context, projectID, accountID, r
 	if err != nil {
 		return store.Account{}, err
 	}
-	if needsReauthorization(a) {
+	if a, _ = m.withHeld(a); needsReauthorization(a) {
 		return a, ErrReauthorize
 	}
 	return m.refresh(ctx, a, func(cur store.Account) bool { return cur.Credentials.AccessToken == rejected })
@@ -234,22 +242,46 @@ func (m *Manager) refresh(ctx context.Context, a store.Account, stale func(store
 		defer cancel()
 		var outcome error
 		var before store.Account
+		var held, rotated *Rotated
 		waiting := time.Now()
 		acc, err := m.store.LockAccount(work, a.ProjectID, a.ID, func(cur store.Account) (store.AccountChange, error) {
+			cur, held = m.withHeld(cur)
 			before = cur
 			m.metrics.lockWait.Observe(time.Since(waiting).Seconds()) // real time: a wait, not a deadline
 			if !stale(cur) {
+				if held != nil {
+					return store.AccountChange{Credentials: &held.Credentials}, nil // commit what this node holds
+				}
 				return store.AccountChange{}, nil // another caller or node refreshed it
 			}
 			change, err := m.exchange(work, cur)
 			outcome = err
+			if change.Credentials != nil {
+				// From here until the commit, the provider knows only the new
+				// refresh token: put it on disk first.
+				rotated = &Rotated{ProjectID: cur.ProjectID, AccountID: cur.ID, BaseVersion: cur.CredentialVersion, Credentials: *change.Credentials}
+				m.journal(work, *rotated)
+			}
 			if err != nil && change.Status == "" {
 				return store.AccountChange{}, err
 			}
 			return change, nil
 		})
+		if err != nil && rotated != nil {
+			// The provider rotated the grant but the database did not take it
+			// (an outage): hand out the new tokens and commit them once it is back.
+			m.log.WarnContext(work, "rotated tokens not stored yet; holding them until the database takes them", "account_id", a.ID, "err", err)
+			m.hold(*rotated)
+			before.Credentials = rotated.Credentials
+			return before, outcome
+		}
 		if err != nil {
 			return store.Account{}, err
+		}
+		for _, r := range []*Rotated{held, rotated} {
+			if r != nil {
+				m.release(work, r)
+			}
 		}
 		m.reportStatus(work, before, acc)
 		return acc, outcome

@@ -1,0 +1,130 @@
+package tokens_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/app"
+	"github.com/patchbayhq/patchbay/internal/clock"
+	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/sandbox"
+	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
+	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+	"github.com/patchbayhq/patchbay/internal/store/postgres/pgtest"
+	"github.com/patchbayhq/patchbay/internal/tokens"
+)
+
+// eventually polls cond every 50 ms for up to 30 s: for things that happen in
+// the background, such as a commit once the database is back.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting until %s", what)
+}
+
+// Finding 2: PostgreSQL goes down while Employment Hero rotates an account's
+// refresh token. The commit fails, yet the caller gets the new access token,
+// the rotated tokens wait in the journal, and once the database is back they
+// are stored: the account keeps working, with exactly one refresh and no
+// invalid_grant.
+func TestRotationSurvivesADatabaseOutage(t *testing.T) {
+	pg := pgtest.StartPrivate(t)
+	keys := backendtest.TestKeys(t)
+	s := backendtest.OpenURL(t, pg.URL, keys)
+	registry, err := connectors.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.New(sandbox.Options{Seed: 5, Members: 5, NoRateLimit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/sandbox/", http.StripPrefix("/sandbox", sb.Handler()))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	eh, _ := sb.Provider("employmenthero")
+
+	ctx := context.Background()
+	p, err := s.CreateProject(ctx, store.Project{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "employmenthero", Name: "EH",
+		ClientID: eh.DemoApp.ClientID, ClientSecret: eh.DemoApp.ClientSecret, Environment: store.Sandbox, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := eh.OAuth.MintToken(eh.DemoApp.ClientID, eh.DemoUser, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewManual(time.Now())
+	acc, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "employmenthero", OriginOwnerID: "o", OriginOwnerName: "O",
+		Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Obtained: clk.Now(), Expiry: clk.Now().Add(time.Second)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	journal, err := tokens.NewFileJournal(t.TempDir(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := app.New(app.Options{Store: s, Registry: registry, PublicURL: srv.URL, Clock: clk, Journal: journal,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Tokens
+	clk.Advance(time.Minute) // the access token has expired
+
+	// The provider answers the refresh slowly; the database goes down meanwhile.
+	eh.Faults.Add(simctl.Fault{PathPrefix: "/oauth2/token", Count: 1, Kind: simctl.KindDelay, DelayMS: 1500})
+	type result struct {
+		a   store.Account
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		a, err := m.Valid(ctx, acc)
+		done <- result{a, err}
+	}()
+	eventually(t, "the refresh reaches the provider", func() bool { return eh.Stats.Get("fault.delay") == 1 })
+	pg.Stop(t)
+	got := <-done
+	if got.err != nil || got.a.Credentials.AccessToken == tok.AccessToken {
+		t.Fatalf("the caller during the outage: %v (access token renewed: %v)", got.err, got.a.Credentials.AccessToken != tok.AccessToken)
+	}
+	if held, err := journal.All(); err != nil || len(held) != 1 || held[0].Credentials.RefreshToken != got.a.Credentials.RefreshToken {
+		t.Fatalf("the journal during the outage: %d entries, %v", len(held), err)
+	}
+	// Later calls during the outage use the held tokens without a refresh.
+	if again, err := m.Valid(ctx, acc); err != nil || again.Credentials.AccessToken != got.a.Credentials.AccessToken {
+		t.Fatalf("a later call during the outage: %v", err)
+	}
+
+	pg.Start(t)
+	eventually(t, "the rotated tokens are stored", func() bool {
+		cur, err := s.GetAccount(ctx, acc.ProjectID, acc.ID)
+		return err == nil && cur.Credentials.RefreshToken == got.a.Credentials.RefreshToken
+	})
+	eventually(t, "the journal is cleared", func() bool { held, err := journal.All(); return err == nil && len(held) == 0 })
+	cur, _ := s.GetAccount(ctx, acc.ProjectID, acc.ID)
+	if _, err := m.Valid(ctx, cur); err != nil {
+		t.Fatalf("after the outage: %v", err)
+	}
+	// A refresh later on uses the stored (rotated) refresh token and works.
+	clk.Advance(time.Hour)
+	cur, _ = s.GetAccount(ctx, acc.ProjectID, acc.ID)
+	if _, err := m.Valid(ctx, cur); err != nil {
+		t.Fatalf("the next refresh, with the stored refresh token: %v", err)
+	}
+	if n, bad := eh.Stats.Get("token.refresh_token"), eh.Stats.Get("token.error.invalid_grant"); n != 2 || bad != 0 {
+		t.Fatalf("refreshes %d (want the outage's one and the later one), invalid_grant %d", n, bad)
+	}
+}
