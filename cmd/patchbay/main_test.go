@@ -658,34 +658,9 @@ func TestTwoNodesRefreshOnceAndSurviveACrash(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	control := func(method, path, body string) string {
-		req, _ := http.NewRequest(method, jwSim+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
-	refreshes := func() int {
-		var stats map[string]int
-		json.Unmarshal([]byte(control("GET", "/_sim/stats", "")), &stats)
-		return stats["token.refresh_token"]
-	}
-	call := func(n *node) int {
-		req, _ := http.NewRequest("POST", n.url+"/actions/rpc", strings.NewReader(`{"action":"justworks_get_company"}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.SetBasicAuth(key, "")
-		req.Header.Set("X-Account-Id", acc.ID)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return 0
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	control := func(method, path, body string) string { return simControl(t, jwSim, method, path, body) }
+	refreshes := func() int { return simStats(t, jwSim)["token.refresh_token"] }
+	call := func(n *node) int { return companyCall(n, key, acc.ID) }
 
 	control("DELETE", "/_sim/stats", "")
 	var wg sync.WaitGroup
@@ -877,4 +852,107 @@ func TestServeWritesQueuedRequestLogsOnStop(t *testing.T) {
 	if err != nil || len(logs) != calls {
 		t.Fatalf("%d request log entries after stopping (%v), want %d", len(logs), err, calls)
 	}
+}
+
+// simControl calls a simulator's test controls (/_sim/…) and returns the body.
+func simControl(t *testing.T, simURL, method, path, body string) string {
+	t.Helper()
+	req, _ := http.NewRequest(method, simURL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// simStats reads a simulator's counters.
+func simStats(t *testing.T, simURL string) map[string]int {
+	t.Helper()
+	var stats map[string]int
+	json.Unmarshal([]byte(simControl(t, simURL, "GET", "/_sim/stats", "")), &stats)
+	return stats
+}
+
+// companyCall runs justworks_get_company on node n and returns the status (0
+// when the node did not answer).
+func companyCall(n *node, key, accountID string) int {
+	req, _ := http.NewRequest("POST", n.url+"/actions/rpc", strings.NewReader(`{"action":"justworks_get_company"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(key, "")
+	req.Header.Set("X-Account-Id", accountID)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// Finding 2, the crash variant: PostgreSQL goes down while Justworks rotates an
+// account's refresh token, and the node is killed before the database is back.
+// The rotated tokens wait in the node's journal; a node started on the same
+// data directory stores them, and the account keeps working with exactly one
+// refresh and no invalid_grant.
+func TestRotatedTokensSurviveACrashDuringADatabaseOutage(t *testing.T) {
+	pg := pgtest.StartPrivate(t)
+	k, _ := secrets.GenerateKey("k1")
+	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--no-rate-limit")
+	jwSim := sandboxBase.FindStringSubmatch(sandboxOut)[1]
+	dataDir := t.TempDir()
+	environ := env("PATCHBAY_DATABASE_URL="+pg.URL, "PATCHBAY_ENCRYPTION_KEYS="+secrets.Format(k),
+		"PATCHBAY_SANDBOX_URL="+strings.TrimSuffix(jwSim, "/justworks"), "PATCHBAY_DATA_DIR="+dataDir)
+	out, errOut, code := run(t, t.TempDir(), environ, "projects", "create", "--name", "Acme")
+	key := keyPattern.FindString(out)
+	if code != 0 || key == "" {
+		t.Fatalf("projects create: %d %s", code, errOut)
+	}
+	ring, _ := secrets.NewKeyring(k)
+	s := backendtest.OpenURL(t, pg.URL, ring)
+	acc := storeSimulatorAccount(t, s, jwSim, []string{"justworks_get_company"}, time.Now().Add(-time.Minute))
+
+	a := startServe(t, t.TempDir(), environ)
+	simControl(t, jwSim, "DELETE", "/_sim/stats", "")
+	simControl(t, jwSim, "POST", "/_sim/faults", `{"path_prefix":"/oauth/token","count":1,"kind":"delay","delay_ms":1500}`)
+	answered := make(chan int, 1)
+	go func() { answered <- companyCall(a, key, acc.ID) }()
+	waitUntil(t, "the refresh reaches the provider", func() bool { return simStats(t, jwSim)["fault.delay"] == 1 })
+	pg.Stop(t)
+	if st := <-answered; st != http.StatusOK {
+		t.Fatalf("the call during the outage answered %d\n%s", st, a.stderr)
+	}
+	journaled, _ := filepath.Glob(filepath.Join(dataDir, "token-journal", "*.sealed"))
+	if len(journaled) != 1 {
+		t.Fatalf("%d journal entries during the outage, want 1", len(journaled))
+	}
+	a.cmd.Process.Kill() // the node dies before the database is back
+	a.cmd.Wait()
+
+	pg.Start(t)
+	b := startServe(t, t.TempDir(), environ)
+	if st := companyCall(b, key, acc.ID); st != http.StatusOK {
+		t.Fatalf("a call on the restarted node answered %d\n%s", st, b.stderr)
+	}
+	waitUntil(t, "the journaled tokens are stored", func() bool {
+		cur, err := s.GetAccount(context.Background(), acc.ProjectID, acc.ID)
+		left, _ := filepath.Glob(filepath.Join(dataDir, "token-journal", "*.sealed"))
+		return err == nil && cur.Credentials.RefreshToken != acc.Credentials.RefreshToken && len(left) == 0
+	})
+	if stats := simStats(t, jwSim); stats["token.refresh_token"] != 1 || stats["token.error.invalid_grant"] != 0 {
+		t.Fatalf("refreshes %d, invalid_grant %d: want exactly one refresh and no invalid_grant", stats["token.refresh_token"], stats["token.error.invalid_grant"])
+	}
+	b.stop(t)
+}
+
+// waitUntil polls cond every 50 ms for up to 30 s, for what happens in the background.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting until %s", what)
 }
