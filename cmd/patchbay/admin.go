@@ -151,7 +151,8 @@ func withApp(cmd *cobra.Command, project *string, fn func(a *app.App, p store.Pr
 		if err != nil {
 			return err
 		}
-		a := app.New(app.Options{Store: s, Registry: registry, PublicURL: cfg.ResolvePublicURL(cfg.Listen), SandboxURL: cfg.SandboxURL, Logger: log})
+		a := app.New(app.Options{Store: s, Registry: registry, PublicURL: cfg.ResolvePublicURL(cfg.Listen), SandboxURL: cfg.SandboxURL, Logger: log,
+			LogSpillDir: cfg.LogSpillDir()})
 		err = fn(a, p)
 		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 10*time.Second)
 		defer cancel()

@@ -92,7 +92,7 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 		return fmt.Errorf("PATCHBAY_DATA_DIR: %w", err)
 	}
 	services := app.New(app.Options{Store: s, Registry: registry, PublicURL: publicURL, SandboxURL: cfg.SandboxURL,
-		LogRetention: cfg.LogRetention, Logger: log, Journal: journal})
+		LogRetention: cfg.LogRetention, Logger: log, Journal: journal, LogSpillDir: cfg.LogSpillDir()})
 	opts := api.Options{KeyRateLimit: cfg.KeyRateLimit, Version: versionString()}
 	if mode.sandbox {
 		start := time.Now()

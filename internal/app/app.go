@@ -54,6 +54,9 @@ type Options struct {
 	// Journal keeps rotated tokens on local disk until the database has them
 	// (tokens.FileJournal in the data directory); nil keeps them in memory only.
 	Journal tokens.Journal
+	// LogSpillDir keeps request log entries the database refused until it is
+	// back; empty loses them (and says so in the log).
+	LogSpillDir string
 }
 
 // App is Patchbay's services, wired.
@@ -115,6 +118,7 @@ func New(o Options) *App {
 	a.Tokens = tokens.New(o.Store, o.Registry, authServers(site, httpClient, clk), clk, log)
 	a.Tokens.Journal = o.Journal
 	a.Logs = requestlog.New(o.Store, log)
+	a.Logs.SpillDir = o.LogSpillDir
 	a.Actions = actions.NewExecutor(actions.Options{Store: o.Store, Registry: o.Registry, Tokens: a.Tokens, Site: site,
 		HTTPClient: httpClient, Logs: a.Logs, Clock: clk})
 	if o.ActionBudget > 0 {
@@ -156,6 +160,7 @@ func (a *App) RunMaintenance(ctx context.Context) {
 		a.Log.ErrorContext(ctx, "could not read the token journal; its rotated tokens stay on disk until it can be read", "err", err)
 	}
 	go a.Tokens.RunKeepAlive(ctx, time.Hour)
+	go background.Every(ctx, a.Log, "request-log replay", time.Minute, a.Logs.Replay)
 	background.Every(ctx, a.Log, "maintenance", time.Hour, a.Sweep)
 }
 

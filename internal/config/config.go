@@ -164,6 +164,10 @@ func (c Config) Embedded() bool {
 // has them: always on this node's disk, whatever the database.
 func (c Config) TokenJournalDir() string { return filepath.Join(c.DataDir, "token-journal") }
 
+// LogSpillDir is where request log entries wait when the database refuses
+// them: on this node's disk, whatever the database.
+func (c Config) LogSpillDir() string { return filepath.Join(c.DataDir, "request-log-spill") }
+
 // KeyFile is where the generated encryption key lives when PATCHBAY_ENCRYPTION_KEYS
 // is not set: next to the embedded database, or in the data directory.
 func (c Config) KeyFile() string {

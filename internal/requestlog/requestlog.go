@@ -2,11 +2,22 @@
 // action call hands its entry over and answers at once; a background writer
 // stores what has queued up in one transaction per batch, so a busy node spends
 // one database write on many calls instead of one write per call.
+//
+// A batch the database does not take (an outage) is appended to a spill file
+// on local disk and stored from there once the database answers again, so an
+// outage loses no entry. What a crash (SIGKILL) can lose is what is still
+// queued in memory: the entries of the last few milliseconds.
 package requestlog
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,6 +38,10 @@ const maxBatch = 512
 type Writer struct {
 	store store.Store
 	log   *slog.Logger
+	// SpillDir, when set, is where batches the database refused wait for
+	// Replay; without it such a batch is logged and lost.
+	SpillDir string
+	spillMu  sync.Mutex // one writer of spill files at a time, in this process
 
 	mu       sync.Mutex
 	queue    []store.RequestLog
@@ -44,6 +59,9 @@ func New(st store.Store, log *slog.Logger) *Writer {
 // Record queues l. It returns at once unless maxQueued entries are already
 // waiting, in which case it waits for the writer to catch up.
 func (w *Writer) Record(l store.RequestLog) {
+	if l.ID == "" {
+		l.ID = store.NewID("log") // fixed now, so that storing a spilled entry twice stores it once
+	}
 	w.mu.Lock()
 	for len(w.queue) >= maxQueued {
 		wait := w.progress
@@ -86,7 +104,7 @@ func (w *Writer) drain() {
 		// since been cancelled: the entry describes what already happened.
 		write := func(ctx context.Context) error { return w.store.CreateRequestLogs(ctx, batch) }
 		if err := background.Guard(context.Background(), w.log, "request-log writer", write); err != nil {
-			w.log.Warn("write request logs: entries lost", "entries", len(batch), "err", err)
+			w.spill(batch, err)
 		}
 
 		w.mu.Lock()
@@ -114,4 +132,99 @@ func (w *Writer) Flush(ctx context.Context) error {
 	}
 	w.mu.Unlock()
 	return nil
+}
+
+// spill appends a batch the database refused to a file in SpillDir.
+func (w *Writer) spill(batch []store.RequestLog, cause error) {
+	if w.SpillDir == "" {
+		w.log.Error("write request logs: entries lost", "entries", len(batch), "err", cause)
+		return
+	}
+	w.spillMu.Lock()
+	defer w.spillMu.Unlock()
+	if err := appendSpill(w.SpillDir, batch); err != nil {
+		w.log.Error("write request logs: the database and the spill file both failed; entries lost", "entries", len(batch), "err", cause, "spill_err", err)
+		return
+	}
+	w.log.Warn("write request logs: the database refused a batch; kept on disk until it is back", "entries", len(batch), "err", cause)
+}
+
+// spillFile is where this process appends; files of earlier processes are
+// replayed too.
+func spillFile(dir string) string {
+	return filepath.Join(dir, fmt.Sprintf("spill-%d.jsonl", os.Getpid()))
+}
+
+func appendSpill(dir string, batch []store.RequestLog) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(spillFile(dir), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	for _, l := range batch {
+		if err := enc.Encode(l); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Replay stores the spilled entries, file by file, removing each file once
+// the database has taken all of it. Entries keep their ids, so one stored
+// before a crash is not stored twice. It stops at the first failure; call it
+// again later.
+func (w *Writer) Replay(ctx context.Context) error {
+	if w.SpillDir == "" {
+		return nil
+	}
+	w.spillMu.Lock()
+	defer w.spillMu.Unlock()
+	files, err := filepath.Glob(filepath.Join(w.SpillDir, "spill-*.jsonl"))
+	if err != nil {
+		return err
+	}
+	for _, name := range files {
+		entries, err := readSpill(name)
+		if err != nil {
+			return fmt.Errorf("replay %s: %w", name, err)
+		}
+		for batch := range slices.Chunk(entries, maxBatch) {
+			if err := w.store.CreateRequestLogs(ctx, batch); err != nil {
+				return fmt.Errorf("replay %s: %w", name, err)
+			}
+		}
+		if err := os.Remove(name); err != nil {
+			return fmt.Errorf("replay %s: %w", name, err)
+		}
+		w.log.InfoContext(ctx, "stored spilled request logs", "entries", len(entries))
+	}
+	return nil
+}
+
+// readSpill reads a spill file; a last line cut short by a crash is skipped.
+func readSpill(name string) ([]store.RequestLog, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []store.RequestLog
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		var l store.RequestLog
+		if json.Unmarshal(sc.Bytes(), &l) != nil {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out, sc.Err()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/requestlog"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+	"github.com/patchbayhq/patchbay/internal/store/postgres/pgtest"
 	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 )
 
@@ -130,4 +131,52 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// Finding 9: a PostgreSQL outage loses no entry. Batches the database refuses
+// go to a spill file; once it is back, Replay stores them, each once, even
+// when a second writer (the next process) replays the same files.
+func TestEntriesSurviveADatabaseOutage(t *testing.T) {
+	pg := pgtest.StartPrivate(t)
+	s := backendtest.OpenURL(t, pg.URL, backendtest.TestKeys(t))
+	ctx := context.Background()
+	p, err := s.CreateProject(ctx, store.Project{Name: "logs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	w := requestlog.New(s, slog.New(slog.NewTextHandler(&logged, nil)))
+	w.SpillDir = t.TempDir()
+	for i := range 10 {
+		w.Record(entry(p.ID, i))
+	}
+	if err := w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pg.Stop(t)
+	for i := 10; i < 110; i++ {
+		w.Record(entry(p.ID, i))
+	}
+	if err := w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Replay(ctx); err == nil {
+		t.Fatal("Replay claimed success while the database was down")
+	}
+	pg.Start(t)
+	// A second writer on the same directory (the next process) replays too.
+	other := requestlog.New(s, slog.Default())
+	other.SpillDir = w.SpillDir
+	for _, r := range []*requestlog.Writer{w, other} {
+		if err := r.Replay(ctx); err != nil {
+			t.Fatalf("replay after the outage: %v", err)
+		}
+	}
+	got, err := s.ListRequestLogs(ctx, p.ID, store.LogFilter{Limit: 1000})
+	if err != nil || len(got) != 110 {
+		t.Fatalf("%d entries stored (%v), want all 110\n%s", len(got), err, logged.String())
+	}
+	if strings.Contains(logged.String(), "entries lost") {
+		t.Fatalf("the writer says it lost entries:\n%s", logged.String())
+	}
 }

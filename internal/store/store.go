@@ -368,7 +368,8 @@ type Store interface {
 	// only while the stored attempt is still pending; ErrStale otherwise.
 	UpdateConnectionAttempt(ctx context.Context, a ConnectionAttempt) (ConnectionAttempt, error)
 
-	// CreateRequestLogs stores logs in one transaction, filling each empty ID.
+	// CreateRequestLogs stores logs in one transaction, filling each empty ID;
+	// an entry whose ID is already stored is skipped, so writing again is safe.
 	CreateRequestLogs(ctx context.Context, logs []RequestLog) error
 	// ListRequestLogs returns the project's logs matching f, newest first.
 	ListRequestLogs(ctx context.Context, projectID string, f LogFilter) ([]RequestLog, error)

@@ -46,7 +46,9 @@ func (s *Store) CreateRequestLogs(ctx context.Context, logs []store.RequestLog) 
 				args = append(args, l.ID, l.ProjectID, l.RequestID, l.AccountID, l.Provider, l.Action, l.HTTPMethod, l.Path,
 					l.Status, l.Success, l.DurationMS, l.StartTime, l.EndTime, string(steps), cmp.Or(l.Source, store.SourceAPI))
 			}
-			insert, err := s.stmt(ctx, `INSERT INTO request_logs (`+logColumns+`) VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", "))
+			// An id already stored (an entry written again after a crash) is skipped.
+			insert, err := s.stmt(ctx, `INSERT INTO request_logs (`+logColumns+`) VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ")+
+				` ON CONFLICT (id) DO NOTHING`)
 			if err != nil {
 				return err
 			}

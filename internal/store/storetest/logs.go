@@ -36,10 +36,11 @@ func testRequestLogs(t *testing.T, db Database) {
 		HTTPMethod: "GET", Path: "/", Status: 200, Success: true, StartTime: base, EndTime: base}}); err != nil {
 		t.Fatal(err)
 	}
-	// A batch is all or nothing: one entry that cannot be stored (a repeated ID) keeps the others out too.
-	bad := []store.RequestLog{{ID: "log_batch_new", ProjectID: b.ID, StartTime: base, EndTime: base}, {ID: ids[0], ProjectID: b.ID, StartTime: base, EndTime: base}}
+	// A batch is all or nothing: one entry that cannot be stored (of a project
+	// that does not exist) keeps the others out too.
+	bad := []store.RequestLog{{ID: "log_batch_new", ProjectID: b.ID, StartTime: base, EndTime: base}, {ID: "log_batch_bad", ProjectID: "prj_missing", StartTime: base, EndTime: base}}
 	if err := s.CreateRequestLogs(ctx, bad); err == nil {
-		t.Fatal("a batch repeating a stored ID was accepted")
+		t.Fatal("a batch with an entry of no project was accepted")
 	}
 	if _, err := s.GetRequestLog(ctx, b.ID, "log_batch_new"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a failed batch stored part of itself: %v", err)
@@ -93,5 +94,21 @@ func testRequestLogs(t *testing.T, db Database) {
 	n, err := s.DeleteRequestLogsBefore(ctx, base.Add(150*time.Second))
 	if err != nil || n != 4 {
 		t.Fatalf("retention deleted %d (%v), want 4 (3 of A, 1 of B)", n, err)
+	}
+}
+
+func testRequestLogsWrittenTwiceAreStoredOnce(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p := mustProject(t, s, "Acme")
+	now := time.Now()
+	batch := []store.RequestLog{{ID: "log_a", ProjectID: p.ID, Action: "a", StartTime: now, EndTime: now}, {ID: "log_b", ProjectID: p.ID, Action: "b", StartTime: now, EndTime: now}}
+	for range 2 {
+		if err := s.CreateRequestLogs(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := s.ListRequestLogs(ctx, p.ID, store.LogFilter{Limit: 10}); err != nil || len(got) != 2 {
+		t.Fatalf("%d entries after writing two twice (%v), want 2", len(got), err)
 	}
 }

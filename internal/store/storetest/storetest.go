@@ -68,6 +68,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"AccountCredentialsRotate", testAccountCredentialsRotate},
 		{"LockAccountSerialises", testLockAccountSerialises},
 		{"RequestLogs", testRequestLogs},
+		{"RequestLogsWrittenTwiceAreStoredOnce", testRequestLogsWrittenTwiceAreStoredOnce},
 		{"KeyQuota", testKeyQuota},
 		{"KeyQuotaConcurrentNodes", testKeyQuotaConcurrentNodes},
 		{"ConnectSessionRoundTrip", testConnectSessionRoundTrip},
