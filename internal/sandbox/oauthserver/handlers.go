@@ -22,6 +22,9 @@ var pages = template.Must(template.ParseFS(pagesFS, "pages.html"))
 // pendingTTL bounds how long a user may take to log in and consent; codes live as long.
 const pendingTTL = 10 * time.Minute
 
+// maxState bounds the state parameter a pending authorization keeps.
+const maxState = 2048
+
 // Register adds the authorization server's endpoints to mux.
 func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+s.cfg.AuthorizePath, s.authorize)
@@ -88,6 +91,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state := q.Get("state")
+	if len(state) > maxState {
+		s.errorPage(w, "The state parameter is too long.")
+		return
+	}
 	fail := func(code, desc string) {
 		s.stats.Inc("authorize.error." + code)
 		redirectWith(w, r, redirectURI, url.Values{"error": {code}, "error_description": {desc}, "state": {state}})
@@ -121,6 +128,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	id := randomToken(18)
 	s.mu.Lock()
+	s.sweepLocked()
 	s.pending[id] = &pendingAuth{app: app, redirectURI: redirectURI, state: state, scopes: scopes,
 		challenge: challenge, method: method, expires: s.now().Add(pendingTTL)}
 	s.mu.Unlock()
@@ -187,6 +195,7 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 	}
 	code := randomToken(24)
 	s.mu.Lock()
+	s.sweepLocked()
 	s.codes[code] = &codeGrant{grant: s.newGrant(p.app, p.user, scopes), redirectURI: p.redirectURI,
 		challenge: p.challenge, method: p.method, expires: s.now().Add(pendingTTL)}
 	s.mu.Unlock()

@@ -81,7 +81,39 @@ type Server struct {
 	codes    map[string]*codeGrant
 	access   map[string]*accessToken
 	refreshs map[string]*refreshToken
+	sweepAt  int // pending authorizations and codes that trigger the next sweep
 }
+
+// InFlight counts the sign-ins under way: pending authorizations and codes not
+// yet exchanged.
+func (s *Server) InFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pending) + len(s.codes)
+}
+
+// sweepLocked drops expired pending authorizations and codes once their number
+// has doubled since the last sweep, so abandoned sign-ins cannot pile up.
+func (s *Server) sweepLocked() {
+	if len(s.pending)+len(s.codes) < s.sweepAt {
+		return
+	}
+	now := s.now()
+	for id, p := range s.pending {
+		if now.After(p.expires) {
+			delete(s.pending, id)
+		}
+	}
+	for code, c := range s.codes {
+		if !now.Before(c.expires) {
+			delete(s.codes, code)
+		}
+	}
+	s.sweepAt = max(2*(len(s.pending)+len(s.codes)), minSweep)
+}
+
+// minSweep is the fewest sign-ins in flight that make a sweep worth it.
+const minSweep = 1024
 
 type pendingAuth struct {
 	app                App
@@ -119,7 +151,7 @@ func New(cfg Config, users []User, stats *simctl.Stats) *Server {
 	return &Server{
 		cfg: cfg, users: users, stats: stats, now: clock.Or(cfg.Clock).Now,
 		apps: map[string]App{}, pending: map[string]*pendingAuth{}, codes: map[string]*codeGrant{},
-		access: map[string]*accessToken{}, refreshs: map[string]*refreshToken{},
+		access: map[string]*accessToken{}, refreshs: map[string]*refreshToken{}, sweepAt: minSweep,
 	}
 }
 

@@ -419,3 +419,35 @@ func TestWrongPasswordStaysOnLogin(t *testing.T) {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
 }
+
+// Finding 13: abandoned sign-ins do not pile up in the simulator's memory, and
+// a state too long to keep is refused.
+func TestAbandonedSignInsAreSwept(t *testing.T) {
+	clk := &clock.Shifted{}
+	h := newHarness(t, oauthserver.Config{Name: "Test", Clock: clk})
+	open := func(params url.Values) int {
+		resp, err := noRedirects.Get(h.srv.URL + "/oauth/authorize?" + params.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for range 1500 {
+		open(h.authParams())
+	}
+	if n := h.oauth.InFlight(); n != 1500 {
+		t.Fatalf("%d sign-ins in flight, want 1500", n)
+	}
+	clk.Advance(11 * time.Minute) // every one of them has expired
+	for range 600 {
+		open(h.authParams())
+	}
+	if n := h.oauth.InFlight(); n > 1000 {
+		t.Fatalf("%d sign-ins in flight after the first 1500 expired: they were never swept", n)
+	}
+	if st := open(h.authParams("state", strings.Repeat("s", 4096))); st == http.StatusOK {
+		t.Fatal("a 4 KB state was kept")
+	}
+}
