@@ -392,3 +392,30 @@ func sha256Of(s string) []byte {
 	sum := sha256.Sum256([]byte(s))
 	return sum[:]
 }
+
+// Finding 13: the address a browser returns to after the provider can only be
+// the Hub page: not another page of this origin, such as a simulator's
+// authorize endpoint that would bounce the browser (and the outcome) off-site.
+func TestTheReturnAddressIsTheHub(t *testing.T) {
+	e := newLinkEnv(t)
+	b := newBrowserless(t)
+	jw, _ := e.sb.Provider("justworks")
+	evil, err := jw.OAuth.RegisterApp(oauthserver.App{RedirectURIs: []string{"https://evil.test/collect"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bounce := e.srv.URL + "/sandbox/justworks/oauth/authorize?response_type=x&client_id=" + url.QueryEscape(evil.ClientID) +
+		"&redirect_uri=" + url.QueryEscape("https://evil.test/collect")
+	for _, back := range []string{bounce, e.srv.URL + "/guides/justworks", "https://evil.test/hub"} {
+		link := e.session(t, `,"provider":"justworks"`)
+		_, start := e.startAttempt(t, link)
+		callback := e.authorize(t, b, start+"&redirect_uri="+url.QueryEscape(back), "admin@acme.test", "approve")
+		resp, _ := b.get(callback)
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		if resp.StatusCode != http.StatusFound || loc.Path != "/hub" || originOf(loc) != e.srv.URL {
+			t.Fatalf("return address %s: the callback sent the browser to %s", back, loc)
+		}
+	}
+}
+
+func originOf(u *url.URL) string { return u.Scheme + "://" + u.Host }

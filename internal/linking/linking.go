@@ -100,6 +100,12 @@ func originOf(raw string) string {
 	return u.Scheme + "://" + u.Host
 }
 
+// isHubPage reports whether raw is an address of this deployment's Hub page.
+func (s *Service) isHubPage(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && originOf(raw) == s.Origin() && u.Path == "/hub" && u.User == nil
+}
+
 // Origin is this deployment's own origin, where the Hub posts its result when
 // the session names none.
 func (s *Service) Origin() string { return originOf(s.publicURL) }
@@ -396,8 +402,9 @@ var startAgain = "Start again from the application."
 
 // StartOAuth binds a fresh state (and PKCE verifier) to a pending attempt and
 // returns the provider's authorization URL. returnTo is where the browser goes
-// once the attempt is decided: only this deployment's own pages are honoured,
-// since a caller-chosen address would learn the outcome.
+// once the attempt is decided: only this deployment's Hub page is honoured,
+// since any other address (even another page of this origin, such as a
+// simulator's redirecting endpoint) could pass the outcome on.
 func (s *Service) StartOAuth(ctx context.Context, cs store.ConnectSession, sessionToken, attemptID, profileID, returnTo string) (string, error) {
 	a, err := s.store.GetConnectionAttempt(ctx, cs.ProjectID, attemptID)
 	if err != nil || a.SessionID != cs.ID || a.Status != store.AttemptPending || a.ProfileID != profileID {
@@ -411,7 +418,7 @@ func (s *Service) StartOAuth(ctx context.Context, cs store.ConnectSession, sessi
 	if len(returnTo) > maxReturnTo {
 		return "", problem.New(problem.Invalid, "The return address (redirect_uri) is too long.").WithHint("Go back and pick the provider again.")
 	}
-	if returnTo == "" || originOf(returnTo) != s.Origin() {
+	if !s.isHubPage(returnTo) {
 		returnTo = s.publicURL + "/hub?token=" + url.QueryEscape(sessionToken) + "&attempt=" + url.QueryEscape(a.ID)
 	}
 	server := s.tokens.AuthServer(c, p)
