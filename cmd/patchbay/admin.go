@@ -79,7 +79,7 @@ func newProjectsCmd() *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Created project %q (%s).\n", p.Name, p.ID)
-				return issueKey(cmd.Context(), s, cmd.OutOrStdout(), p, "default", cfg.ResolvePublicURL(cfg.Listen))
+				return issueKey(cmd.Context(), s, cmd.OutOrStdout(), p, "default", store.RoleAdmin, cfg.ResolvePublicURL(cfg.Listen))
 			})
 		},
 	}
@@ -171,19 +171,24 @@ func newKeysCmd() *cobra.Command {
 once, when it is created; Patchbay keeps only its hash. Send it as the Basic auth
 user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer KEY".`,
 	}
-	var project, name string
+	var project, name, role string
 	cmd.PersistentFlags().StringVar(&project, "project", "", "project ID (default: the only project)")
 	create := &cobra.Command{
-		Use:   "create [--name NAME]",
+		Use:   "create [--name NAME] [--role admin|runtime]",
 		Short: "Create an API key and print it once",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			r := store.KeyRole(role)
+			if r != store.RoleAdmin && r != store.RoleRuntime {
+				return usageError{fmt.Errorf("--role: admin or runtime, got %q", role)}
+			}
 			return withProject(cmd, &project, func(cfg config.Config, s store.Store, p store.Project) error {
-				return issueKey(cmd.Context(), s, cmd.OutOrStdout(), p, name, cfg.ResolvePublicURL(cfg.Listen))
+				return issueKey(cmd.Context(), s, cmd.OutOrStdout(), p, name, r, cfg.ResolvePublicURL(cfg.Listen))
 			})
 		},
 	}
 	create.Flags().StringVar(&name, "name", "default", "a name to tell the key apart")
+	create.Flags().StringVar(&role, "role", "admin", "admin (everything) or runtime (accounts, sessions, actions, logs; no keys, profiles or project)")
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List a project's API keys (prefixes only)",
@@ -200,9 +205,9 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 					if k.Revoked() {
 						revoked = k.RevokedAt.Format(time.DateTime)
 					}
-					rows[i] = []string{k.ID, k.Prefix + "…", k.Name, k.CreatedAt.Format(time.DateTime), revoked}
+					rows[i] = []string{k.ID, k.Prefix + "…", k.Name, string(k.Role), k.CreatedAt.Format(time.DateTime), revoked}
 				}
-				printTable(cmd.OutOrStdout(), []string{"ID", "PREFIX", "NAME", "CREATED (UTC)", "REVOKED (UTC)"}, rows)
+				printTable(cmd.OutOrStdout(), []string{"ID", "PREFIX", "NAME", "ROLE", "CREATED (UTC)", "REVOKED (UTC)"}, rows)
 				return nil
 			})
 		},
@@ -218,7 +223,7 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 				case errors.Is(err, store.ErrNotFound):
 					return fmt.Errorf("no key %s in project %s (see 'patchbay keys list')", args[0], p.ID)
 				case errors.Is(err, store.ErrConflict):
-					return fmt.Errorf("%s is the last valid key of project %s; create another first with 'patchbay keys create'", args[0], p.ID)
+					return fmt.Errorf("%s is the last valid admin key of project %s; create another first with 'patchbay keys create'", args[0], p.ID)
 				case err != nil:
 					return err
 				}

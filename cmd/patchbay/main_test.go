@@ -263,8 +263,17 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 	}
 	out, _, _ = run(t, t.TempDir(), environ, "keys", "list")
 	keyID := regexp.MustCompile(`key_[a-z0-9]+`).FindString(out)
-	if _, errOut, code := run(t, t.TempDir(), environ, "keys", "revoke", keyID); code == 0 || !strings.Contains(errOut, "last valid key") {
+	if _, errOut, code := run(t, t.TempDir(), environ, "keys", "revoke", keyID); code == 0 || !strings.Contains(errOut, "last valid admin key") {
 		t.Fatalf("revoking the only key: exit %d: %s", code, errOut)
+	}
+	if out, errOut, code := run(t, t.TempDir(), environ, "keys", "create", "--name", "backend", "--role", "runtime"); code != 0 || !strings.Contains(out, "(runtime)") {
+		t.Fatalf("keys create --role runtime: exit %d: %s%s", code, out, errOut)
+	}
+	if _, errOut, code := run(t, t.TempDir(), environ, "keys", "revoke", keyID); code == 0 {
+		t.Fatalf("a runtime key let the last admin key go: %s", errOut)
+	}
+	if _, errOut, code := run(t, t.TempDir(), environ, "keys", "create", "--role", "owner"); code != 2 || !strings.Contains(errOut, "--role") {
+		t.Fatalf("keys create --role owner: exit %d: %s", code, errOut)
 	}
 	if _, errOut, code := run(t, t.TempDir(), environ, "keys", "create", "--name", "spare"); code != 0 {
 		t.Fatalf("keys create: exit %d: %s", code, errOut)

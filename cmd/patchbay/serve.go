@@ -151,17 +151,17 @@ func bootstrap(ctx context.Context, cfg config.Config, s store.Store, out io.Wri
 	if err != nil {
 		return fmt.Errorf("create default project: %w", err)
 	}
-	return issueKey(ctx, s, out, p, "default", publicURL)
+	return issueKey(ctx, s, out, p, "default", store.RoleAdmin, publicURL)
 }
 
 // issueKey creates an API key and prints it, the only time it is ever shown, with
 // a command that uses it against baseURL.
-func issueKey(ctx context.Context, s store.Store, out io.Writer, p store.Project, name, baseURL string) error {
-	key, _, err := apikeys.Issue(ctx, s, p.ID, name)
+func issueKey(ctx context.Context, s store.Store, out io.Writer, p store.Project, name string, role store.KeyRole, baseURL string) error {
+	key, _, err := apikeys.IssueRole(ctx, s, p.ID, name, role)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "API key for project %q (%s), shown only this once; store it now:\n\n    %s\n\n", p.Name, p.ID, key)
-	fmt.Fprintf(out, "Use it as the Basic auth user name:\n\n    curl -u %s: %s/api_keys\n\n", key, baseURL)
+	fmt.Fprintf(out, "API key (%s) for project %q (%s), shown only this once; store it now:\n\n    %s\n\n", role, p.Name, p.ID, key)
+	fmt.Fprintf(out, "Use it as the Basic auth user name:\n\n    curl -u %s: %s/accounts\n\n", key, baseURL)
 	return nil
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"strings"
@@ -17,9 +18,10 @@ type projectJSON struct {
 }
 
 type apiKeyJSON struct {
-	ID        string     `json:"id"`
-	ProjectID string     `json:"project_id"`
-	Name      string     `json:"name"`
+	ID        string        `json:"id"`
+	ProjectID string        `json:"project_id"`
+	Name      string        `json:"name"`
+	Role      store.KeyRole `json:"role"`
 	Prefix    string     `json:"prefix"`
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at"`
@@ -28,7 +30,7 @@ type apiKeyJSON struct {
 }
 
 func toAPIKeyJSON(k store.APIKey) apiKeyJSON {
-	out := apiKeyJSON{ID: k.ID, ProjectID: k.ProjectID, Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt}
+	out := apiKeyJSON{ID: k.ID, ProjectID: k.ProjectID, Name: k.Name, Role: k.Role, Prefix: k.Prefix, CreatedAt: k.CreatedAt}
 	if k.Revoked() {
 		out.RevokedAt = &k.RevokedAt
 	}
@@ -59,7 +61,8 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Name string `json:"name"`
+		Name string        `json:"name"`
+		Role store.KeyRole `json:"role"`
 	}
 	if !decodeJSON(w, r, &req) {
 		return
@@ -69,7 +72,12 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "name: required, at most 200 characters")
 		return
 	}
-	plaintext, k, err := apikeys.Issue(r.Context(), s.store, callerKey(r.Context()).ProjectID, req.Name)
+	req.Role = cmp.Or(req.Role, store.RoleAdmin)
+	if req.Role != store.RoleAdmin && req.Role != store.RoleRuntime {
+		writeError(w, http.StatusBadRequest, "role: admin or runtime")
+		return
+	}
+	plaintext, k, err := apikeys.IssueRole(r.Context(), s.store, callerKey(r.Context()).ProjectID, req.Name, req.Role)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
@@ -85,7 +93,7 @@ func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "No API key "+r.PathValue("id")+" in this project")
 	case errors.Is(err, store.ErrConflict):
-		writeError(w, http.StatusConflict, "API key "+r.PathValue("id")+" is the project's last valid key; create another first (POST /api_keys)")
+		writeError(w, http.StatusConflict, "API key "+r.PathValue("id")+" is the project's last valid admin key; create another first (POST /api_keys)")
 	case err != nil:
 		s.internalError(w, r, err)
 	default:

@@ -217,6 +217,18 @@ func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 	})
 }
 
+// requireAdmin is requireKey for the endpoints that manage the project: keys,
+// connector profiles and the project itself. Runtime keys get 403.
+func (s *Server) requireAdmin(next http.HandlerFunc) http.Handler {
+	return s.requireKey(func(w http.ResponseWriter, r *http.Request) {
+		if callerKey(r.Context()).Role != store.RoleAdmin {
+			writeError(w, http.StatusForbidden, "This API key has the runtime role; managing keys, connector profiles and the project needs an admin key")
+			return
+		}
+		next(w, r)
+	})
+}
+
 // projectMatches checks a project the request names (the {project_id} path value or
 // the x-project-id header) against the key's own project.
 func (s *Server) projectMatches(r *http.Request, projectID string) bool {

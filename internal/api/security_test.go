@@ -419,3 +419,56 @@ func TestTheReturnAddressIsTheHub(t *testing.T) {
 }
 
 func originOf(u *url.URL) string { return u.Scheme + "://" + u.Host }
+
+// Finding 15: a runtime key runs the product (accounts, actions, sessions,
+// logs) but cannot manage keys, profiles or the project; and the last admin
+// key cannot be revoked, however many runtime keys there are.
+func TestRuntimeKeysCannotAdminister(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	st, _, created := e.do(t, "POST", "/api_keys", basic(e.keyA), `{"name":"backend","role":"runtime"}`)
+	if st != http.StatusCreated || created["role"] != "runtime" {
+		t.Fatalf("create a runtime key: %d %v", st, created)
+	}
+	runtime := created["key"].(string)
+	for _, allowed := range []struct{ method, path, body string }{
+		{"GET", "/accounts/" + acc, ""},
+		{"POST", "/connect_sessions", `{"origin_owner_id":"c","origin_owner_name":"C"}`},
+		{"GET", "/requests/logs", ""},
+		{"GET", "/connectors", ""},
+	} {
+		if st, _, body := e.do(t, allowed.method, allowed.path, basic(runtime), allowed.body); st >= 400 {
+			t.Errorf("runtime key, %s %s: %d %v", allowed.method, allowed.path, st, body)
+		}
+	}
+	req, _ := http.NewRequest("POST", e.srv.URL+"/actions/rpc", strings.NewReader(`{"action":"justworks_get_company"}`))
+	req.SetBasicAuth(runtime, "")
+	req.Header.Set("X-Account-Id", acc)
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("runtime key, an action: %v %v", resp, err)
+	}
+	for _, refused := range []struct{ method, path, body string }{
+		{"GET", "/api_keys", ""},
+		{"POST", "/api_keys", `{"name":"escalate","role":"admin"}`},
+		{"DELETE", "/api_keys/" + created["id"].(string), ""},
+		{"GET", "/connector_profiles", ""},
+		{"POST", "/connector_profiles", `{"connector_key":"justworks","client_id":"x","client_secret":"y"}`},
+		{"GET", "/projects/" + e.projectA.ID, ""},
+	} {
+		st, _, body := e.do(t, refused.method, refused.path, basic(runtime), refused.body)
+		wantError(t, st, body, http.StatusForbidden)
+	}
+	st, _, keys := e.do(t, "GET", "/api_keys", basic(e.keyA), "")
+	var adminID string
+	for _, k := range keys["data"].([]any) {
+		if k := k.(map[string]any); k["role"] == "admin" {
+			adminID = k["id"].(string)
+		}
+	}
+	st, _, body := e.do(t, "DELETE", "/api_keys/"+adminID, basic(e.keyA), "")
+	wantError(t, st, body, http.StatusConflict)
+	if st, _, body := e.do(t, "POST", "/api_keys", basic(e.keyA), `{"name":"x","role":"owner"}`); st != http.StatusBadRequest || !strings.Contains(body["message"].(string), "role") {
+		t.Fatalf("an unknown role: %d %v", st, body)
+	}
+}

@@ -32,9 +32,14 @@ func Hash(plaintext string) []byte {
 	return sum[:]
 }
 
-// Issue creates a key for the project and returns its plaintext, which is never
-// available again.
+// Issue creates an admin key for the project and returns its plaintext, which
+// is never available again.
 func Issue(ctx context.Context, s store.Store, projectID, name string) (string, store.APIKey, error) {
+	return IssueRole(ctx, s, projectID, name, store.RoleAdmin)
+}
+
+// IssueRole creates a key with the given role, as Issue does.
+func IssueRole(ctx context.Context, s store.Store, projectID, name string, role store.KeyRole) (string, store.APIKey, error) {
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return "", store.APIKey{}, fmt.Errorf("issue api key: %w", err)
@@ -43,6 +48,7 @@ func Issue(ctx context.Context, s store.Store, projectID, name string) (string, 
 	k, err := s.CreateAPIKey(ctx, store.APIKey{
 		ProjectID: projectID,
 		Name:      name,
+		Role:      role,
 		Prefix:    plaintext[:len(keyPrefix)+displayChars],
 		Hash:      Hash(plaintext),
 	})

@@ -43,12 +43,22 @@ type Project struct {
 	CreatedAt time.Time
 }
 
+// KeyRole is what an API key may do.
+type KeyRole string
+
+// Roles.
+const (
+	RoleAdmin   KeyRole = "admin"   // everything in its project
+	RoleRuntime KeyRole = "runtime" // accounts, connect sessions, actions, logs; no keys, profiles or project
+)
+
 // APIKey authenticates calls for one project. Only a hash of the key is stored,
 // plus a short prefix so people can tell their keys apart.
 type APIKey struct {
 	ID        string
 	ProjectID string
 	Name      string
+	Role      KeyRole // admin when empty on create
 	Prefix    string
 	Hash      []byte
 	CreatedAt time.Time
@@ -311,7 +321,7 @@ type Store interface {
 	// APIKeyByHash finds a key by the hash of its plaintext, revoked or not.
 	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
 	// RevokeAPIKey marks a key revoked at the given time; revoking twice keeps the
-	// first time. ErrConflict when it is the project's last valid key.
+	// first time. ErrConflict when it is the project's last valid admin key.
 	RevokeAPIKey(ctx context.Context, projectID, id string, at time.Time) (APIKey, error)
 
 	// CreateConnectorProfile stores p, filling ID, CreatedAt and UpdatedAt when empty.

@@ -9,7 +9,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
-const apiKeyColumns = `id, project_id, name, prefix, hash, created_at, revoked_at`
+const apiKeyColumns = `id, project_id, name, prefix, hash, created_at, revoked_at, role`
 
 // CreateAPIKey stores k, filling ID and CreatedAt when empty.
 func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) (store.APIKey, error) {
@@ -20,12 +20,15 @@ func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) (store.APIKey,
 		k.CreatedAt = now()
 	}
 	k.CreatedAt = normalizeTime(k.CreatedAt)
+	if k.Role == "" {
+		k.Role = store.RoleAdmin
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := s.requireProject(ctx, tx, k.ProjectID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO api_keys (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-			k.ID, k.ProjectID, k.Name, k.Prefix, k.Hash, k.CreatedAt, nullTime(k.RevokedAt))
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO api_keys (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+			k.ID, k.ProjectID, k.Name, k.Prefix, k.Hash, k.CreatedAt, nullTime(k.RevokedAt), k.Role)
 		return s.translate(err)
 	})
 	if err != nil {
@@ -69,14 +72,14 @@ func (s *Store) RevokeAPIKey(ctx context.Context, projectID, id string, at time.
 	var k store.APIKey
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// The project's row lock makes concurrent revocations take turns, so
-		// two of them can never revoke the last two keys at once.
+		// two of them can never revoke the last two admin keys at once.
 		var project string
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM projects WHERE id = ?`+s.dialect.ForUpdate), projectID).Scan(&project); err != nil {
 			return s.translate(err)
 		}
 		var others int
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM api_keys WHERE project_id = ? AND id <> ? AND revoked_at IS NULL`),
-			projectID, id).Scan(&others); err != nil {
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM api_keys WHERE project_id = ? AND id <> ? AND revoked_at IS NULL AND role = ?`),
+			projectID, id, store.RoleAdmin).Scan(&others); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE api_keys SET revoked_at = ? WHERE project_id = ? AND id = ? AND revoked_at IS NULL`),
@@ -84,11 +87,14 @@ func (s *Store) RevokeAPIKey(ctx context.Context, projectID, id string, at time.
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 1 && others == 0 {
-			return fmt.Errorf("%w: it is the project's last valid key; create another first", store.ErrConflict)
-		}
 		k, err = scanAPIKey(tx.QueryRowContext(ctx, s.q(`SELECT `+apiKeyColumns+` FROM api_keys WHERE project_id = ? AND id = ?`), projectID, id))
-		return s.translate(err)
+		if err != nil {
+			return s.translate(err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 && k.Role == store.RoleAdmin && others == 0 {
+			return fmt.Errorf("%w: it is the project's last valid admin key; create another first", store.ErrConflict)
+		}
+		return nil
 	})
 	if err != nil {
 		return store.APIKey{}, fmt.Errorf("revoke api key %s: %w", id, err)
@@ -99,7 +105,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, projectID, id string, at time.
 func scanAPIKey(row scanner) (store.APIKey, error) {
 	var k store.APIKey
 	var revoked sql.NullTime
-	if err := row.Scan(&k.ID, &k.ProjectID, &k.Name, &k.Prefix, &k.Hash, &k.CreatedAt, &revoked); err != nil {
+	if err := row.Scan(&k.ID, &k.ProjectID, &k.Name, &k.Prefix, &k.Hash, &k.CreatedAt, &revoked, &k.Role); err != nil {
 		return store.APIKey{}, err
 	}
 	k.CreatedAt = k.CreatedAt.UTC()
