@@ -22,9 +22,9 @@ type apiKeyJSON struct {
 	ProjectID string        `json:"project_id"`
 	Name      string        `json:"name"`
 	Role      store.KeyRole `json:"role"`
-	Prefix    string     `json:"prefix"`
-	CreatedAt time.Time  `json:"created_at"`
-	RevokedAt *time.Time `json:"revoked_at"`
+	Prefix    string        `json:"prefix"`
+	CreatedAt time.Time     `json:"created_at"`
+	RevokedAt *time.Time    `json:"revoked_at"`
 	// Key is the plaintext, present only in the response that creates it.
 	Key string `json:"key,omitempty"`
 }
