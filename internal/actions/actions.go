@@ -317,11 +317,8 @@ func (e *Executor) Proxy(ctx context.Context, who Caller, accountID, method, pat
 	if !slices.Contains(proxyMethods, method) {
 		return ProxyResult{}, fail(http.StatusBadRequest, "method: use one of %s", strings.Join(proxyMethods, ", "))
 	}
-	base := c.LocationFor(e.site, p.Environment == store.Sandbox).APIBaseURL
-	baseURL, _ := url.Parse(base)
-	target, err := url.Parse(base + path)
-	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || err != nil ||
-		target.Scheme != baseURL.Scheme || target.Host != baseURL.Host || !plainPath(target) {
+	target, ok := proxyTarget(c.LocationFor(e.site, p.Environment == store.Sandbox).APIBaseURL, path)
+	if !ok {
 		return ProxyResult{}, fail(http.StatusBadRequest, "path: must be a path on %s's API, such as /v1/company", c.Name)
 	}
 	entry.HTTPMethod, entry.Path = method, target.Path
@@ -338,6 +335,20 @@ func (e *Executor) Proxy(ctx context.Context, who Caller, accountID, method, pat
 		res.ProviderErrors = []ProviderError{{Status: ans.status, URL: redactURL(target.String()), Raw: data}}
 	}
 	return res, nil
+}
+
+// proxyTarget is the URL a passthrough path names below the API base URL, and
+// false when it would leave that host or climb out of the base path.
+func proxyTarget(base, path string) (*url.URL, bool) {
+	baseURL, err := url.Parse(base)
+	if err != nil || !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") {
+		return nil, false
+	}
+	target, err := url.Parse(base + path)
+	if err != nil || target.Scheme != baseURL.Scheme || target.Host != baseURL.Host || target.User != nil || !plainPath(target) {
+		return nil, false
+	}
+	return target, true
 }
 
 // plainPath reports whether u's path, decoded, walks down only: no . or ..

@@ -146,15 +146,8 @@ type NewSession struct {
 // CreateSession validates in, reporting every problem at once, and opens a
 // connect session for one of the project's customers.
 func (s *Service) CreateSession(ctx context.Context, projectID string, in SessionInput) (NewSession, error) {
-	var errs []string
+	errs, ttl, accountType := sessionRules(s.registry, &in)
 	bad := func(msg string) { errs = append(errs, msg) }
-	in.OriginOwnerID, in.OriginOwnerName = strings.TrimSpace(in.OriginOwnerID), strings.TrimSpace(in.OriginOwnerName)
-	if in.OriginOwnerID == "" {
-		bad("origin_owner_id: required, your customer's id")
-	}
-	if in.OriginOwnerName == "" {
-		bad("origin_owner_name: required, your customer's name")
-	}
 	profileID := cmp.Or(in.ConnectorProfileID, in.IntegrationID)
 	if profileID != "" {
 		p, err := s.store.GetConnectorProfile(ctx, projectID, profileID)
@@ -167,34 +160,10 @@ func (s *Service) CreateSession(ctx context.Context, projectID string, in Sessio
 			bad("connector_profile_id: profile " + profileID + " is for " + p.ConnectorKey + ", not " + in.Provider)
 		}
 	}
-	if in.Provider != "" {
-		if _, ok := s.registry.Get(in.Provider); !ok {
-			bad("provider: unknown connector " + in.Provider)
-		}
-	}
-	for _, c := range in.Categories {
-		if !slices.Contains(sessionCategories, c) {
-			bad("categories: unknown category " + c)
-		}
-	}
 	if in.AccountID != "" {
 		if _, err := s.store.GetAccount(ctx, projectID, in.AccountID); errors.Is(err, store.ErrNotFound) {
 			bad("account_id: no account " + in.AccountID + " in this project")
 		}
-	}
-	ttl := DefaultSessionTTL
-	if in.ExpiresIn != nil {
-		ttl = time.Duration(*in.ExpiresIn * float64(time.Second))
-		if ttl < time.Second || ttl > MaxSessionTTL {
-			bad("expires_in: must be between 1 and 2592000 seconds (30 days)")
-		}
-	}
-	accountType := strings.ToLower(in.Type)
-	if accountType != "" && accountType != "production" && accountType != "test" {
-		bad("type: use PRODUCTION or TEST")
-	}
-	if in.AllowedOrigin != "" && !httpsec.IsOrigin(in.AllowedOrigin) {
-		bad("allowed_origin: must be an http(s) origin (scheme, host and optional port, nothing else), such as https://app.example.com")
 	}
 	if len(errs) > 0 {
 		return NewSession{}, problem.New(problem.Invalid, "%s", strings.Join(errs, "; "))
@@ -217,6 +186,57 @@ func (s *Service) CreateSession(ctx context.Context, projectID string, in Sessio
 		return NewSession{}, err
 	}
 	return NewSession{ConnectSession: cs, Token: token, AuthLinkURL: s.publicURL + "/hub?token=" + url.QueryEscape(token)}, nil
+}
+
+// maxSessionField bounds the free-text fields of a session request.
+const maxSessionField = 1024
+
+// sessionRules checks what a session request says on its own, with no
+// lookups, trimming the owner fields: it returns every problem, the session's
+// lifetime and the account type.
+func sessionRules(reg *connectors.Registry, in *SessionInput) (problems []string, ttl time.Duration, accountType string) {
+	bad := func(msg string) { problems = append(problems, msg) }
+	in.OriginOwnerID, in.OriginOwnerName = strings.TrimSpace(in.OriginOwnerID), strings.TrimSpace(in.OriginOwnerName)
+	if in.OriginOwnerID == "" {
+		bad("origin_owner_id: required, your customer's id")
+	}
+	if in.OriginOwnerName == "" {
+		bad("origin_owner_name: required, your customer's name")
+	}
+	for name, v := range map[string]string{"origin_owner_id": in.OriginOwnerID, "origin_owner_name": in.OriginOwnerName,
+		"origin_username": in.OriginUsername, "label": in.Label} {
+		if len(v) > maxSessionField {
+			bad(fmt.Sprintf("%s: at most %d characters", name, maxSessionField))
+		}
+	}
+	if in.Provider != "" {
+		if _, ok := reg.Get(in.Provider); !ok {
+			bad("provider: unknown connector " + in.Provider)
+		}
+	}
+	for _, c := range in.Categories {
+		if !slices.Contains(sessionCategories, c) {
+			bad("categories: unknown category " + c)
+		}
+	}
+	ttl = DefaultSessionTTL
+	if in.ExpiresIn != nil {
+		secs := *in.ExpiresIn
+		// Checked in seconds: a huge float overflows a Duration.
+		if !(secs >= 1 && secs <= MaxSessionTTL.Seconds()) {
+			bad("expires_in: must be between 1 and 2592000 seconds (30 days)")
+		} else {
+			ttl = time.Duration(secs * float64(time.Second))
+		}
+	}
+	accountType = strings.ToLower(in.Type)
+	if accountType != "" && accountType != "production" && accountType != "test" {
+		bad("type: use PRODUCTION or TEST")
+	}
+	if in.AllowedOrigin != "" && !httpsec.IsOrigin(in.AllowedOrigin) {
+		bad("allowed_origin: must be an http(s) origin (scheme, host and optional port, nothing else), such as https://app.example.com")
+	}
+	return problems, ttl, accountType
 }
 
 // errLinkInvalid is the answer for an unknown or expired connect link.
