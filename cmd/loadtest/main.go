@@ -1,4 +1,5 @@
-// Command loadtest measures what Patchbay adds to a provider call. It runs the
+// Command loadtest measures what Patchbay adds to a provider call, or (with
+// -abuse) how a node holds up against abusive clients. It runs the
 // Justworks simulator and Patchbay as separate processes, as they would be in
 // production (a provider elsewhere, Patchbay a service of its own), and from
 // this process sends justworks_list_members (one page of 100) both through
@@ -6,6 +7,7 @@
 // simulator. It prints requests per second and p50/p99 latency for both.
 //
 //	go run ./cmd/loadtest -duration 10s -concurrency 1,64
+//	go run ./cmd/loadtest -abuse
 //
 // Run it from the repository root: it builds the patchbay binary first.
 package main
@@ -40,26 +42,48 @@ import (
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each measurement runs")
 	levels := flag.String("concurrency", "1,64", "comma-separated numbers of concurrent callers")
+	abusive := flag.Bool("abuse", false, "instead: 2,000 slow-body connections and 20,000 requests with made-up methods, with /healthz latency and heap before, during and after")
+	flag.StringVar(&prebuilt, "patchbay", "", "a patchbay binary to measure instead of building this tree (e.g. an older version)")
 	flag.Parse()
-	if err := run(*duration, *levels); err != nil {
+	run := func() error { return measureOverhead(*duration, *levels) }
+	if *abusive {
+		run = abuse
+	}
+	if err := run(); err != nil {
 		log.Print(err)
 		os.Exit(1)
 	}
 }
 
-func run(duration time.Duration, levels string) error {
+// prebuilt, when set, is the binary to measure instead of a fresh build.
+var prebuilt string
+
+// build makes a temporary directory with the patchbay binary in it.
+func build() (dir, bin string, err error) {
+	dir, err = os.MkdirTemp("", "patchbay-load")
+	if err != nil {
+		return "", "", err
+	}
+	if prebuilt != "" {
+		bin, err = filepath.Abs(prebuilt)
+		return dir, bin, err
+	}
+	fmt.Println("building patchbay …")
+	bin = filepath.Join(dir, "patchbay")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/patchbay").CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return "", "", fmt.Errorf("build patchbay (run loadtest from the repository root): %v\n%s", err, out)
+	}
+	return dir, bin, nil
+}
+
+func measureOverhead(duration time.Duration, levels string) error {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "patchbay-load")
+	dir, bin, err := build()
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-
-	fmt.Println("building patchbay …")
-	bin := filepath.Join(dir, "patchbay")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/patchbay").CombinedOutput(); err != nil {
-		return fmt.Errorf("build patchbay (run loadtest from the repository root): %v\n%s", err, out)
-	}
 
 	fmt.Println("starting the Justworks simulator …")
 	var children []*exec.Cmd
