@@ -66,7 +66,8 @@ func newLinkEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options
 		RetryBackoff: 20 * time.Millisecond, // retries give up after five quick attempts
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv.Config.Handler = services.Server(api.Options{Sandbox: sb.Handler(),
-		KeyRateLimit: 1 << 30, // load tests here send far more than 1000 calls a minute
+		KeyRateLimit:    1 << 30, // load tests here send far more than 1000 calls a minute
+		HubAddressLimit: 1 << 30, // and every test client speaks from 127.0.0.1
 	})
 	ctx := context.Background()
 	p, err := s.CreateProject(ctx, store.Project{Name: "Integrator"})

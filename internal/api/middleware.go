@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -214,6 +215,24 @@ func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 			return
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), apiKeyKey, k)))
+	})
+}
+
+// perAddress limits the Hub's endpoints per client address: they answer
+// anyone holding a link, with no key to count by. The address is the
+// connection's: behind a reverse proxy, all clients share the proxy's.
+func (s *Server) perAddress(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		if ok, wait := s.hubLimit.Allow(host); !ok {
+			w.Header().Set("Retry-After", ratelimit.RetryAfterHeader(wait))
+			writeError(w, http.StatusTooManyRequests, "Too many requests from this address; retry after the time in Retry-After")
+			return
+		}
+		next(w, r)
 	})
 }
 

@@ -473,3 +473,31 @@ func TestRuntimeKeysCannotAdminister(t *testing.T) {
 		t.Fatalf("an unknown role: %d %v", st, body)
 	}
 }
+
+// Finding 6: the Hub's endpoints answer one client address a bounded number
+// of times a minute, so one client cannot flood them (sessions, attempts,
+// OAuth starts) from a leaked link.
+func TestHubEndpointsAreLimitedPerAddress(t *testing.T) {
+	s := backendtest.SQLite.Open(t, backendtest.TestKeys(t))
+	registry, _ := connectors.Embedded()
+	srv := httptest.NewServer(app.New(app.Options{Store: s, Registry: registry, PublicURL: "http://x",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{HubAddressLimit: 20}))
+	t.Cleanup(srv.Close)
+	limited := 0
+	for range 30 {
+		resp, err := http.Get(srv.URL + "/hub?token=not-a-real-token")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests {
+			limited++
+			if resp.Header.Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+		}
+	}
+	if limited != 10 {
+		t.Fatalf("%d of 30 Hub requests limited, want the 10 past the limit of 20", limited)
+	}
+}

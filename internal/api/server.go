@@ -25,6 +25,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/hub"
 	"github.com/patchbayhq/patchbay/internal/keyquota"
 	"github.com/patchbayhq/patchbay/internal/linking"
+	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/requestlog"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -55,11 +56,15 @@ type Options struct {
 	// BodyTimeout bounds the time a client may take to send its request body;
 	// zero means 30 seconds.
 	BodyTimeout time.Duration
+	// HubAddressLimit caps the Hub's requests (pages, attempts, OAuth starts and
+	// callbacks) per client address and minute, on each node; zero means 600.
+	HubAddressLimit int
 }
 
 // Server routes and answers Patchbay's HTTP requests.
 type Server struct {
 	keyQuota  *keyquota.Quota
+	hubLimit  *ratelimit.Limiter // per client address
 	linking   *linking.Service
 	accounts  *accounts.Service
 	actions   *actions.Executor
@@ -102,6 +107,7 @@ func New(o Options) *Server {
 		publicURL: strings.TrimRight(o.PublicURL, "/"), log: cmp.Or(o.Logger, slog.Default()),
 		version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
 	s.keyQuota = keyquota.New(o.Store, cmp.Or(o.KeyRateLimit, 1000), o.Clock)
+	s.hubLimit = ratelimit.New(ratelimit.Limit{Requests: cmp.Or(o.HubAddressLimit, 600), Window: time.Minute})
 	s.metrics.registry.MustRegister(o.Collectors...)
 	s.routes()
 	if o.Sandbox != nil {
@@ -145,14 +151,14 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /actions", s.requireKey(s.listActions))
 
 	// The Hub is authenticated by its connect session token, not an API key.
-	s.mux.HandleFunc("GET /hub", s.hubPage)
-	s.mux.HandleFunc("GET /hub/connectors", s.requireHubSession(s.hubConnectors))
-	s.mux.HandleFunc("POST /hub/connection_attempts", s.requireHubSession(s.createAttempt))
-	s.mux.HandleFunc("GET /hub/connection_attempts/{id}", s.requireHubSession(s.getAttempt))
-	s.mux.HandleFunc("DELETE /hub/connection_attempts/{id}", s.requireHubSession(s.cancelAttempt))
-	s.mux.HandleFunc("POST /hub/connection_attempts/{id}/setup", s.requireHubSession(s.chooseSetup))
-	s.mux.HandleFunc("GET /connect/oauth2/{integration_id}", s.startOAuth)
-	s.mux.HandleFunc("GET /connect/oauth2/{provider}/callback", s.callback)
+	s.mux.Handle("GET /hub", s.perAddress(s.hubPage))
+	s.mux.Handle("GET /hub/connectors", s.perAddress(s.requireHubSession(s.hubConnectors)))
+	s.mux.Handle("POST /hub/connection_attempts", s.perAddress(s.requireHubSession(s.createAttempt)))
+	s.mux.Handle("GET /hub/connection_attempts/{id}", s.perAddress(s.requireHubSession(s.getAttempt)))
+	s.mux.Handle("DELETE /hub/connection_attempts/{id}", s.perAddress(s.requireHubSession(s.cancelAttempt)))
+	s.mux.Handle("POST /hub/connection_attempts/{id}/setup", s.perAddress(s.requireHubSession(s.chooseSetup)))
+	s.mux.Handle("GET /connect/oauth2/{integration_id}", s.perAddress(s.startOAuth))
+	s.mux.Handle("GET /connect/oauth2/{provider}/callback", s.perAddress(s.callback))
 	s.mux.Handle("GET /static/hub/", hub.Assets())
 	s.mux.HandleFunc("GET /hub.js", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/hub/hub.js", http.StatusFound)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/patchbayhq/patchbay/internal/clock"
 )
 
 // Limit is one window of a rate limit: at most Requests per Window.
@@ -19,15 +21,52 @@ type Limit struct {
 
 // Limiter enforces sliding-window limits per key (for example per grant).
 type Limiter struct {
-	limits []Limit
-	now    func() time.Time
-	mu     sync.Mutex
-	seen   map[string][]time.Time // request times per key, newest last
+	limits  []Limit
+	longest time.Duration
+	now     func() time.Time
+	mu      sync.Mutex
+	seen    map[string][]time.Time // request times per key, newest last
+	sweepAt int                    // keys that trigger the next sweep of idle ones
 }
+
+// minSweep is the fewest keys that make a sweep of idle keys worth it.
+const minSweep = 1024
 
 // New enforces every limit at once.
 func New(limits ...Limit) *Limiter {
-	return &Limiter{limits: limits, now: time.Now, seen: map[string][]time.Time{}}
+	rl := &Limiter{limits: limits, now: time.Now, seen: map[string][]time.Time{}, sweepAt: minSweep}
+	for _, l := range limits {
+		rl.longest = max(rl.longest, l.Window)
+	}
+	return rl
+}
+
+// WithClock makes the limiter tell the time by c (tests move it).
+func (rl *Limiter) WithClock(c clock.Clock) *Limiter {
+	rl.now = c.Now
+	return rl
+}
+
+// Keys counts the keys the limiter remembers.
+func (rl *Limiter) Keys() int {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	return len(rl.seen)
+}
+
+// sweepLocked forgets keys with no request in the longest window, once their
+// number has doubled since the last sweep: keys such as client addresses
+// come and go, and must not pile up.
+func (rl *Limiter) sweepLocked(now time.Time) {
+	if len(rl.seen) < rl.sweepAt {
+		return
+	}
+	for key, times := range rl.seen {
+		if len(times) == 0 || now.Sub(times[len(times)-1]) >= rl.longest {
+			delete(rl.seen, key)
+		}
+	}
+	rl.sweepAt = max(2*len(rl.seen), minSweep)
 }
 
 // Allow records a request for key, or reports how long until one is allowed.
@@ -35,10 +74,8 @@ func (rl *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
 	now := rl.now()
-	longest := time.Duration(0)
-	for _, l := range rl.limits {
-		longest = max(longest, l.Window)
-	}
+	rl.sweepLocked(now)
+	longest := rl.longest
 	times := rl.seen[key]
 	// Drop what has left the longest window.
 	cut := 0

@@ -2,9 +2,11 @@ package ratelimit_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 )
 
@@ -49,5 +51,26 @@ func TestWaitHoldsBackUntilAllowed(t *testing.T) {
 	rl.Wait(context.Background(), "busy")
 	if err := rl.Wait(ctx, "busy"); err == nil {
 		t.Fatal("Wait ignored a cancelled context")
+	}
+}
+
+// Keys that stop sending (client addresses, grants long gone) are forgotten,
+// so the limiter's memory follows the active keys, not every key ever seen.
+func TestIdleKeysAreForgotten(t *testing.T) {
+	clk := clock.NewManual(time.Now())
+	rl := ratelimit.New(ratelimit.Limit{Requests: 10, Window: time.Minute}).WithClock(clk)
+	for i := range 5000 {
+		rl.Allow(fmt.Sprintf("203.0.113.%d", i))
+	}
+	clk.Advance(2 * time.Minute)
+	for i := range 100 {
+		rl.Allow(fmt.Sprintf("198.51.100.%d", i))
+	}
+	rl.Allow("trigger")
+	for i := range 5000 {
+		rl.Allow(fmt.Sprintf("192.0.2.%d", i))
+	}
+	if n := rl.Keys(); n > 6000 {
+		t.Fatalf("%d keys remembered; the 5,000 idle ones were never forgotten", n)
 	}
 }
