@@ -924,7 +924,7 @@ func TestRotatedTokensSurviveACrashDuringADatabaseOutage(t *testing.T) {
 
 	a := startServe(t, t.TempDir(), environ)
 	simControl(t, jwSim, "DELETE", "/_sim/stats", "")
-	simControl(t, jwSim, "POST", "/_sim/faults", `{"path_prefix":"/oauth/token","count":1,"kind":"delay","delay_ms":1500}`)
+	simControl(t, jwSim, "POST", "/_sim/faults", `{"path_prefix":"/oauth/token","count":1,"kind":"delay","delay_ms":3000}`)
 	answered := make(chan int, 1)
 	go func() { answered <- companyCall(a, key, acc.ID) }()
 	waitUntil(t, "the refresh reaches the provider", func() bool { return simStats(t, jwSim)["fault.delay"] == 1 })

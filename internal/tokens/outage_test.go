@@ -84,7 +84,7 @@ func TestRotationSurvivesADatabaseOutage(t *testing.T) {
 	clk.Advance(time.Minute) // the access token has expired
 
 	// The provider answers the refresh slowly; the database goes down meanwhile.
-	eh.Faults.Add(simctl.Fault{PathPrefix: "/oauth2/token", Count: 1, Kind: simctl.KindDelay, DelayMS: 1500})
+	eh.Faults.Add(simctl.Fault{PathPrefix: "/oauth2/token", Count: 1, Kind: simctl.KindDelay, DelayMS: 3000})
 	type result struct {
 		a   store.Account
 		err error
