@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"fmt"
 	"os"
 	"strings"
@@ -13,7 +14,9 @@ import (
 	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/config"
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/tokens"
 )
 
 // withStore runs fn with the configured, migrated store, closing it afterwards.
@@ -145,22 +148,45 @@ func withProject(cmd *cobra.Command, project *string, fn func(cfg config.Config,
 // project named by *project (or the only one). Request log entries the
 // services queued are written before it returns.
 func withApp(cmd *cobra.Command, project *string, fn func(a *app.App, p store.Project) error) error {
-	return withProject(cmd, project, func(cfg config.Config, s store.Store, p store.Project) error {
-		log := cfg.Logger(os.Stderr)
-		registry, err := connectors.Embedded()
-		if err != nil {
-			return err
-		}
-		a := app.New(app.Options{Store: s, Registry: registry, PublicURL: cfg.ResolvePublicURL(cfg.Listen), SandboxURL: cfg.SandboxURL, Logger: log,
-			LogSpillDir: cfg.LogSpillDir()})
-		err = fn(a, p)
-		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 10*time.Second)
-		defer cancel()
-		if ferr := a.Flush(flushCtx); ferr != nil {
-			log.Warn("stopped before every request log was written", "err", ferr)
-		}
+	cfg, log, err := loadConfig(cmd)
+	if err != nil {
 		return err
-	})
+	}
+	s, keys, _, err := openStore(cmd.Context(), cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	p, err := resolveProject(cmd, s, *project)
+	if err != nil {
+		return err
+	}
+	a, err := newApp(cfg, s, keys, log, cfg.ResolvePublicURL(cfg.Listen))
+	if err != nil {
+		return err
+	}
+	err = fn(a, p)
+	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 10*time.Second)
+	defer cancel()
+	if ferr := a.Flush(flushCtx); ferr != nil {
+		log.Warn("stopped before every request log was written", "err", ferr)
+	}
+	return err
+}
+
+// newApp wires the services as serve and every command use them: with the
+// token journal and the request-log spill directory in the data directory.
+func newApp(cfg config.Config, s store.Store, keys *secrets.Keyring, log *slog.Logger, publicURL string) (*app.App, error) {
+	registry, err := connectors.Embedded()
+	if err != nil {
+		return nil, err
+	}
+	journal, err := tokens.NewFileJournal(cfg.TokenJournalDir(), keys)
+	if err != nil {
+		return nil, fmt.Errorf("PATCHBAY_DATA_DIR: %w", err)
+	}
+	return app.New(app.Options{Store: s, Registry: registry, PublicURL: publicURL, SandboxURL: cfg.SandboxURL,
+		LogRetention: cfg.LogRetention, Logger: log, Journal: journal, LogSpillDir: cfg.LogSpillDir()}), nil
 }
 
 func newKeysCmd() *cobra.Command {

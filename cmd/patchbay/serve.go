@@ -15,12 +15,9 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/api"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
-	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/config"
-	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/store"
-	"github.com/patchbayhq/patchbay/internal/tokens"
 )
 
 // defaultProjectID is fixed so that two processes bootstrapping one new embedded
@@ -64,10 +61,6 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	registry, err := connectors.Embedded()
-	if err != nil {
-		return err
-	}
 	s, keys, applied, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -86,13 +79,11 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 		ln.Close()
 		return err
 	}
-	journal, err := tokens.NewFileJournal(cfg.TokenJournalDir(), keys)
+	services, err := newApp(cfg, s, keys, log, publicURL)
 	if err != nil {
 		ln.Close()
-		return fmt.Errorf("PATCHBAY_DATA_DIR: %w", err)
+		return err
 	}
-	services := app.New(app.Options{Store: s, Registry: registry, PublicURL: publicURL, SandboxURL: cfg.SandboxURL,
-		LogRetention: cfg.LogRetention, Logger: log, Journal: journal, LogSpillDir: cfg.LogSpillDir()})
 	opts := api.Options{KeyRateLimit: cfg.KeyRateLimit, Version: versionString()}
 	if mode.sandbox {
 		start := time.Now()
@@ -111,7 +102,7 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	served := make(chan error, 1)
 	go func() { served <- api.Serve(ctx, ln, srv, log) }()
 	if mode.demo {
-		if err := setUpDemo(ctx, s, registry, out, publicURL, "http://"+ln.Addr().String()); err != nil {
+		if err := setUpDemo(ctx, s, services.Registry, out, publicURL, "http://"+ln.Addr().String()); err != nil {
 			stop()
 			<-served
 			return err
