@@ -231,20 +231,7 @@ func TestRPCThrottlesBeforeTheProviderLimit(t *testing.T) {
 func TestProxyStaysOnTheProvidersAPI(t *testing.T) {
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
-	proxy := func(body string) (int, map[string]any) {
-		req, _ := http.NewRequest("POST", e.srv.URL+"/unified/proxy", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.SetBasicAuth(e.keyA, "")
-		req.Header.Set("X-Account-Id", acc)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		jsonDecode(resp.Body, &out)
-		return resp.StatusCode, out
-	}
+	proxy := func(body string) (int, map[string]any) { return e.proxyCall(t, acc, body) }
 	st, body := proxy(`{"method":"get","path":"/v1/members?limit=2"}`)
 	if st != http.StatusOK || body["status"] != float64(200) || len(body["data"].(map[string]any)["items"].([]any)) != 2 {
 		t.Fatalf("proxy GET: %d %v", st, body)

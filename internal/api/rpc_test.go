@@ -40,7 +40,19 @@ func (e *linkEnv) linkProvider(t *testing.T, provider, email string) string {
 // rpc calls POST /actions/rpc and decodes the answer.
 func (e *linkEnv) rpc(t *testing.T, accountID, body string) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", e.srv.URL+"/actions/rpc", strings.NewReader(body))
+	return e.onAccount(t, "/actions/rpc", accountID, body)
+}
+
+// proxyCall posts a passthrough request for the account.
+func (e *linkEnv) proxyCall(t *testing.T, accountID, body string) (int, map[string]any) {
+	t.Helper()
+	return e.onAccount(t, "/unified/proxy", accountID, body)
+}
+
+// onAccount posts body to path for the account and decodes the answer.
+func (e *linkEnv) onAccount(t *testing.T, path, accountID, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(body))
 	req.SetBasicAuth(e.keyA, "")
 	req.Header.Set("X-Account-Id", accountID)
 	req.Header.Set("Content-Type", "application/json")

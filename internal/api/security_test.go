@@ -27,23 +27,6 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
 
-// proxyCall posts a passthrough request for the account.
-func (e *linkEnv) proxyCall(t *testing.T, acc, body string) (int, map[string]any) {
-	t.Helper()
-	req, _ := http.NewRequest("POST", e.srv.URL+"/unified/proxy", strings.NewReader(body))
-	req.SetBasicAuth(e.keyA, "")
-	req.Header.Set("X-Account-Id", acc)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	jsonDecode(resp.Body, &out)
-	return resp.StatusCode, out
-}
-
 // Finding 1: a provider answer that redirects to another origin (here the
 // simulator's authorize endpoint, bouncing to a registered "internal" URL) is
 // not followed, so the account's token never reaches that origin.

@@ -4,15 +4,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/app"
-	"github.com/patchbayhq/patchbay/internal/clock"
-	"github.com/patchbayhq/patchbay/internal/connectors"
-	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
@@ -39,47 +34,15 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // invalid_grant.
 func TestRotationSurvivesADatabaseOutage(t *testing.T) {
 	pg := pgtest.StartPrivate(t)
-	keys := backendtest.TestKeys(t)
-	s := backendtest.OpenURL(t, pg.URL, keys)
-	registry, err := connectors.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := sandbox.New(sandbox.Options{Seed: 5, Members: 5, NoRateLimit: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/sandbox/", http.StripPrefix("/sandbox", sb.Handler()))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	eh, _ := sb.Provider("employmenthero")
-
+	w := newWorldAt(t, pg.URL)
+	s := backendtest.OpenURL(t, pg.URL, w.keys)
 	ctx := context.Background()
-	p, err := s.CreateProject(ctx, store.Project{Name: "Acme"})
+	acc, eh, clk, old := w.account, w.eh, w.clk, w.account.Credentials
+	journal, err := tokens.NewFileJournal(t.TempDir(), w.keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "employmenthero", Name: "EH",
-		ClientID: eh.DemoApp.ClientID, ClientSecret: eh.DemoApp.ClientSecret, Environment: store.Sandbox, Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := eh.OAuth.MintToken(eh.DemoApp.ClientID, eh.DemoUser, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewManual(time.Now())
-	acc, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "employmenthero", OriginOwnerID: "o", OriginOwnerName: "O",
-		Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Obtained: clk.Now(), Expiry: clk.Now().Add(time.Second)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	journal, err := tokens.NewFileJournal(t.TempDir(), keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := app.New(app.Options{Store: s, Registry: registry, PublicURL: srv.URL, Clock: clk, Journal: journal,
+	m := app.New(app.Options{Store: s, Registry: w.registry, PublicURL: w.publicURL, Clock: clk, Journal: journal,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Tokens
 	clk.Advance(time.Minute) // the access token has expired
 
@@ -97,8 +60,8 @@ func TestRotationSurvivesADatabaseOutage(t *testing.T) {
 	eventually(t, "the refresh reaches the provider", func() bool { return eh.Stats.Get("fault.delay") == 1 })
 	pg.Stop(t)
 	got := <-done
-	if got.err != nil || got.a.Credentials.AccessToken == tok.AccessToken {
-		t.Fatalf("the caller during the outage: %v (access token renewed: %v)", got.err, got.a.Credentials.AccessToken != tok.AccessToken)
+	if got.err != nil || got.a.Credentials.AccessToken == old.AccessToken {
+		t.Fatalf("the caller during the outage: %v (access token renewed: %v)", got.err, got.a.Credentials.AccessToken != old.AccessToken)
 	}
 	if held, err := journal.All(); err != nil || len(held) != 1 || held[0].Credentials.RefreshToken != got.a.Credentials.RefreshToken {
 		t.Fatalf("the journal during the outage: %d entries, %v", len(held), err)

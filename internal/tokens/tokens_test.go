@@ -44,7 +44,13 @@ type world struct {
 
 func newWorld(t *testing.T, backend backendtest.Backend) *world {
 	t.Helper()
-	w := &world{dbURL: backend.URL(t), keys: backendtest.TestKeys(t), clk: clock.NewManual(time.Now())}
+	return newWorldAt(t, backend.URL(t))
+}
+
+// newWorldAt builds the world on the database at dbURL.
+func newWorldAt(t *testing.T, dbURL string) *world {
+	t.Helper()
+	w := &world{dbURL: dbURL, keys: backendtest.TestKeys(t), clk: clock.NewManual(time.Now())}
 	var err error
 	if w.registry, err = connectors.Embedded(); err != nil {
 		t.Fatal(err)
