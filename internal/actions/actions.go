@@ -835,11 +835,12 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, ans
 	if len(ans.found) < 2 || ans.found[1] == nil {
 		return res, nil
 	}
+	limit, _ := strconv.Atoi(scalar(req.Query[p.LimitParam])) // the next page keeps the page size
 	switch p.Style {
 	case connectors.CursorStyle:
 		var next string
 		if json.Unmarshal(ans.found[1], &next) == nil && next != "" {
-			res.Next = wrapNext(action.ID, next)
+			res.Next = wrapNext(action.ID, next, limit)
 		}
 	case connectors.PageStyle:
 		current := max(p.FirstPage, 1)
@@ -850,7 +851,7 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, ans
 		}
 		var total float64
 		if json.Unmarshal(ans.found[1], &total) == nil && float64(current) < total {
-			res.Next = wrapNext(action.ID, strconv.Itoa(current+1))
+			res.Next = wrapNext(action.ID, strconv.Itoa(current+1), limit)
 		}
 	}
 	return res, nil
@@ -861,17 +862,42 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, ans
 type nextCursor struct {
 	Action string `json:"a"`
 	Value  string `json:"v"`
+	Limit  int    `json:"l,omitempty"` // the page size the first page asked for
 }
 
-func wrapNext(action, value string) *string {
-	raw, _ := json.Marshal(nextCursor{Action: action, Value: value})
+func wrapNext(action, value string, limit int) *string {
+	raw, _ := json.Marshal(nextCursor{Action: action, Value: value, Limit: limit})
 	s := base64.RawURLEncoding.EncodeToString(raw)
 	return &s
 }
 
+// decodeNext reads a next value an earlier answer of action gave.
+func decodeNext(action, next string) (nextCursor, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(next)
+	var cur nextCursor
+	if err != nil || json.Unmarshal(raw, &cur) != nil || cur.Action != action {
+		return nextCursor{}, false
+	}
+	return cur, true
+}
+
 // applyPaging turns next and page_size into the action's own paging inputs.
+// A next may also come where the provider's own cursor (or page) goes in the
+// query, which is how the reference's SDK passes it back.
 func applyPaging(c *connectors.Connector, action *connectors.Action, req *Request) error {
 	p := c.API.Pagination
+	if req.Next == "" && action.Paginated && p != nil {
+		param := p.CursorParam
+		if p.Style == connectors.PageStyle {
+			param = p.PageParam
+		}
+		if v, ok := req.Query[param].(string); ok {
+			if _, ours := decodeNext(action.ID, v); ours {
+				req.Next = v
+				delete(req.Query, param)
+			}
+		}
+	}
 	if (req.Next != "" || req.PageSize != 0) && (!action.Paginated || p == nil) {
 		return fmt.Errorf("next, page_size: %s does not page", action.ID)
 	}
@@ -884,10 +910,12 @@ func applyPaging(c *connectors.Connector, action *connectors.Action, req *Reques
 	if req.Next == "" {
 		return nil
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(req.Next)
-	var cur nextCursor
-	if err != nil || json.Unmarshal(raw, &cur) != nil || cur.Action != action.ID {
+	cur, ok := decodeNext(action.ID, req.Next)
+	if !ok {
 		return fmt.Errorf("next: not a cursor an earlier %s call returned", action.ID)
+	}
+	if _, set := req.Query[p.LimitParam]; !set && cur.Limit > 0 {
+		req.Query[p.LimitParam] = cur.Limit
 	}
 	if p.Style == connectors.CursorStyle {
 		req.Query[p.CursorParam] = cur.Value

@@ -304,3 +304,30 @@ func TestRPCMalformedProviderAnswers(t *testing.T) {
 		t.Fatalf("502 log entries for %v, want both calls", actions)
 	}
 }
+
+// A next remembers the page size it was asked with, and works where the
+// reference's SDK passes it back: in the query, as the provider's cursor or
+// page parameter.
+func TestNextKeepsThePageSizeAndWorksInTheQuery(t *testing.T) {
+	e := newLinkEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 50})
+	for _, tc := range []struct{ provider, email, action, limit, param string }{
+		{"justworks", "admin@acme.test", "justworks_list_members", "limit", "cursor"},
+		{"employmenthero", "owner@acme.test", "employmenthero_list_employees", "item_per_page", "page_index"},
+	} {
+		acc := e.linkProvider(t, tc.provider, tc.email)
+		st, first := e.rpc(t, acc, `{"action":"`+tc.action+`","query":{"`+tc.limit+`":5}}`)
+		next, _ := first["next"].(string)
+		if st != http.StatusOK || len(first["data"].([]any)) != 5 || next == "" {
+			t.Fatalf("%s first page: %d %v", tc.provider, st, first["next"])
+		}
+		st, second := e.rpc(t, acc, `{"action":"`+tc.action+`","next":"`+next+`"}`)
+		if st != http.StatusOK || len(second["data"].([]any)) != 5 {
+			t.Fatalf("%s: only next after a page of 5 gave %d records (%d)", tc.provider, len(second["data"].([]any)), st)
+		}
+		st, viaQuery := e.rpc(t, acc, `{"action":"`+tc.action+`","query":{"`+tc.param+`":"`+next+`"}}`)
+		if st != http.StatusOK || len(viaQuery["data"].([]any)) != 5 ||
+			viaQuery["data"].([]any)[0].(map[string]any)["id"] != second["data"].([]any)[0].(map[string]any)["id"] {
+			t.Fatalf("%s: next in query.%s: %d %v", tc.provider, tc.param, st, viaQuery["message"])
+		}
+	}
+}

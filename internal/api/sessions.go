@@ -1,6 +1,7 @@
 package api
 
 import (
+	"hash/fnv"
 	"net/http"
 	"time"
 
@@ -10,7 +11,7 @@ import (
 
 type sessionJSON struct {
 	ID                   int64          `json:"id"`
-	OrganizationID       string         `json:"organization_id"`
+	OrganizationID       int64          `json:"organization_id"`
 	ProjectID            string         `json:"project_id"`
 	OriginOwnerID        string         `json:"origin_owner_id"`
 	OriginOwnerName      string         `json:"origin_owner_name"`
@@ -31,11 +32,20 @@ type sessionJSON struct {
 
 func sessionView(cs store.ConnectSession) sessionJSON {
 	return sessionJSON{
-		ID: cs.ID, OrganizationID: cs.ProjectID, ProjectID: cs.ProjectID, OriginOwnerID: cs.OriginOwnerID, OriginOwnerName: cs.OriginOwnerName,
+		ID: cs.ID, OrganizationID: organizationNumber(cs.ProjectID), ProjectID: cs.ProjectID, OriginOwnerID: cs.OriginOwnerID, OriginOwnerName: cs.OriginOwnerName,
 		OriginUsername: cs.OriginUsername, Provider: cs.Provider, Categories: cs.Categories, AccountID: cs.AccountID, Label: cs.Label,
 		Metadata: cs.Metadata, Type: cs.Type, IntegrationID: cs.ProfileID, ExternalTriggerToken: cs.ExternalTriggerToken,
 		CreatedAt: cs.CreatedAt, ExpiresAt: cs.ExpiresAt,
 	}
+}
+
+// organizationNumber stands for the project where the reference has a numeric
+// organization id (its SDK insists on a number): a stable hash of the project
+// id, below 2^53 so that JavaScript reads it exactly.
+func organizationNumber(projectID string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(projectID))
+	return int64(h.Sum64() & (1<<53 - 1))
 }
 
 // createSession answers POST /connect_sessions.
