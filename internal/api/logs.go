@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -46,14 +47,19 @@ func logView(l store.RequestLog, withSteps bool) logJSON {
 // listLogs answers GET /requests/logs with the reference's filters, newest first.
 func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	// Filters come as filter[name] (the reference's shape) or as plain name
+	// (how its SDK sends them).
+	filter := func(name string) string { return cmp.Or(q.Get("filter["+name+"]"), q.Get(name)) }
 	f := store.LogFilter{
-		AccountIDs: splitList(q.Get("filter[account_ids]")),
-		Actions:    splitList(q.Get("filter[actions]")),
-		Providers:  splitList(q.Get("filter[providers]")),
+		AccountIDs: splitList(filter("account_ids")),
+		RequestIDs: splitList(filter("request_ids")),
+		Actions:    splitList(filter("actions")),
+		Providers:  splitList(filter("providers")),
 		Limit:      25,
 	}
-	codes := splitList(q.Get("filter[status_codes]"))
-	if tooMany(w, map[string][]string{"filter[account_ids]": f.AccountIDs, "filter[actions]": f.Actions, "filter[providers]": f.Providers, "filter[status_codes]": codes}) {
+	codes := splitList(filter("status_codes"))
+	if tooMany(w, map[string][]string{"filter[account_ids]": f.AccountIDs, "filter[request_ids]": f.RequestIDs, "filter[actions]": f.Actions,
+		"filter[providers]": f.Providers, "filter[status_codes]": codes}) {
 		return
 	}
 	var errs []string
@@ -65,18 +71,18 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
 		}
 		f.StatusCodes = append(f.StatusCodes, n)
 	}
-	if v := q.Get("filter[success]"); v != "" {
+	if v := filter("success"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			errs = append(errs, "filter[success]: use true or false")
 		}
 		f.Success = &b
 	}
-	for name, dst := range map[string]*time.Time{"filter[start_date]": &f.Start, "filter[end_date]": &f.End} {
-		if v := q.Get(name); v != "" {
+	for name, dst := range map[string]*time.Time{"start_date": &f.Start, "end_date": &f.End} {
+		if v := filter(name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				errs = append(errs, name+": use an RFC 3339 date-time such as 2026-05-01T00:00:00Z")
+				errs = append(errs, "filter["+name+"]: use an RFC 3339 date-time such as 2026-05-01T00:00:00Z")
 			}
 			*dst = t
 		}
@@ -130,6 +136,8 @@ func (s *Server) settleLogs(r *http.Request) {
 	}
 }
 
+// getLog answers GET /requests/logs/{id}, where id is the entry's id or the
+// request id its caller saw, in the reference's {data} envelope.
 func (s *Server) getLog(w http.ResponseWriter, r *http.Request) {
 	s.settleLogs(r)
 	l, err := s.store.GetRequestLog(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"))
@@ -141,5 +149,5 @@ func (s *Server) getLog(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, logView(l, true))
+	writeJSON(w, http.StatusOK, map[string]any{"data": logView(l, true)})
 }

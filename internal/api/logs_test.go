@@ -62,9 +62,12 @@ func TestRequestLogsRecordEveryCallWithoutSecrets(t *testing.T) {
 	if oldest["action"] != "justworks_get_company" || oldest["status"] != float64(200) || len(oldest["step_requests"].([]any)) != 3 {
 		t.Fatalf("the retried call's entry: %v", oldest)
 	}
-	st, _, one := e.do(t, "GET", "/requests/logs/"+oldest["id"].(string), basic(e.keyA), "")
-	if st != http.StatusOK || one["request_id"] == "" {
-		t.Fatalf("one entry: %d %v", st, one)
+	for _, key := range []string{oldest["id"].(string), oldest["request_id"].(string)} {
+		st, _, one := e.do(t, "GET", "/requests/logs/"+key, basic(e.keyA), "")
+		data, _ := one["data"].(map[string]any)
+		if st != http.StatusOK || data["id"] != oldest["id"] || data["request_id"] != oldest["request_id"] {
+			t.Fatalf("one entry by %s: %d %v", key, st, one)
+		}
 	}
 	st, _, failed := e.do(t, "GET", "/requests/logs?filter[success]=false&filter[actions]=justworks_list_members", basic(e.keyA), "")
 	if st != http.StatusOK || len(failed["data"].([]any)) != 1 {

@@ -292,6 +292,7 @@ type LogStep struct {
 // cursor: the last entry of the previous page.
 type LogFilter struct {
 	AccountIDs  []string
+	RequestIDs  []string
 	Actions     []string
 	Providers   []string
 	StatusCodes []int
@@ -383,6 +384,7 @@ type Store interface {
 	CreateRequestLogs(ctx context.Context, logs []RequestLog) error
 	// ListRequestLogs returns the project's logs matching f, newest first.
 	ListRequestLogs(ctx context.Context, projectID string, f LogFilter) ([]RequestLog, error)
+	// GetRequestLog returns one entry by its id, or by its request id.
 	GetRequestLog(ctx context.Context, projectID, id string) (RequestLog, error)
 	// DeleteRequestLogsBefore removes logs older than t, for retention.
 	DeleteRequestLogsBefore(ctx context.Context, t time.Time) (int64, error)

@@ -83,6 +83,7 @@ func (s *Store) ListRequestLogs(ctx context.Context, projectID string, f store.L
 		return out
 	}
 	in("account_id", strs(f.AccountIDs))
+	in("request_id", strs(f.RequestIDs))
 	in("action", strs(f.Actions))
 	in("provider", strs(f.Providers))
 	codes := make([]any, len(f.StatusCodes))
@@ -121,9 +122,11 @@ func (s *Store) ListRequestLogs(ctx context.Context, projectID string, f store.L
 	return out, nil
 }
 
-// GetRequestLog returns one log entry of the project.
+// GetRequestLog returns one log entry of the project, by its id or by its
+// request id (the newest entry of that request).
 func (s *Store) GetRequestLog(ctx context.Context, projectID, id string) (store.RequestLog, error) {
-	l, err := scanLog(s.queryRow(ctx, `SELECT `+logColumns+` FROM request_logs WHERE project_id = ? AND id = ?`, projectID, id))
+	l, err := scanLog(s.queryRow(ctx, `SELECT `+logColumns+` FROM request_logs WHERE project_id = ? AND (id = ? OR request_id = ?)
+		ORDER BY start_time DESC LIMIT 1`, projectID, id, id))
 	if err != nil {
 		return store.RequestLog{}, fmt.Errorf("get request log %s: %w", id, s.translate(err))
 	}
