@@ -74,7 +74,7 @@ func newAccountsCmd() *cobra.Command {
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withApp(cmd, &project, func(a *app.App, p store.Project) error {
-				if err := a.Accounts.Delete(cmd.Context(), p.ID, args[0]); err != nil {
+				if _, err := a.Accounts.Delete(cmd.Context(), p.ID, args[0]); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s.\n", args[0])

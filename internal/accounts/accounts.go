@@ -145,21 +145,21 @@ func (s *Service) Update(ctx context.Context, projectID, id string, p Patch) (st
 }
 
 // Delete revokes the account's grant where the provider supports it, then
-// forgets the account. A failed revocation is logged, not fatal: the customer
+// forgets the account, and returns it as it was. A failed revocation is logged, not fatal: the customer
 // asked to disconnect, and the tokens are gone from here either way.
-func (s *Service) Delete(ctx context.Context, projectID, id string) error {
+func (s *Service) Delete(ctx context.Context, projectID, id string) (store.Account, error) {
 	a, err := s.Get(ctx, projectID, id)
 	if err != nil {
-		return err
+		return store.Account{}, err
 	}
 	if err := s.tokens.Revoke(ctx, a); err != nil {
 		s.log.WarnContext(ctx, "the provider token could not be revoked; deleting the account anyway", "account_id", a.ID, "err", err)
 	}
 	if err := s.store.DeleteAccount(ctx, projectID, id); err != nil {
-		return fmt.Errorf("delete account %s: %w", id, err)
+		return store.Account{}, fmt.Errorf("delete account %s: %w", id, err)
 	}
 	s.notify(ctx, Change{Kind: Deleted, Account: a, Previous: a.Status})
-	return nil
+	return a, nil
 }
 
 // Link decides a connection attempt and links its account in one transaction

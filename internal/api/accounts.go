@@ -131,11 +131,13 @@ func (s *Server) patchAccount(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.accountView(a))
 }
 
-// deleteAccount disconnects an account, revoking its grant where the provider can.
+// deleteAccount disconnects an account, revoking its grant where the provider
+// can, and answers with the account as it was (as the reference does).
 func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
-	if err := s.accounts.Delete(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id")); err != nil {
+	a, err := s.accounts.Delete(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"))
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	writeJSON(w, http.StatusOK, s.accountView(a))
 }

@@ -53,8 +53,8 @@ func TestAccountsAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	jw, _ := e.sb.Provider("justworks")
-	if st, _, _ := e.do(t, "DELETE", "/accounts/"+id, auth, ""); st != http.StatusNoContent {
-		t.Fatalf("delete: %d", st)
+	if st, _, deleted := e.do(t, "DELETE", "/accounts/"+id, auth, ""); st != http.StatusOK || deleted["id"] != id || deleted["credentials"] != nil {
+		t.Fatalf("delete: %d %v", st, deleted)
 	}
 	if jw.Stats.Get("token.revoked") != 1 {
 		t.Fatalf("the provider saw %d revocations, want 1", jw.Stats.Get("token.revoked"))

@@ -77,5 +77,5 @@ func (s *Server) authenticateSession(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, sessionView(cs))
+	writeJSON(w, http.StatusCreated, sessionView(cs)) // 201, as the reference (and its SDK) has it
 }
