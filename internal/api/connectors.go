@@ -26,6 +26,8 @@ type actionMetaJSON struct {
 	Description    string         `json:"description"`
 	RequiredScopes []string       `json:"required_scopes"`
 	ActionDetails  *actionDetails `json:"action_details,omitempty"`
+	// OperationDetails is the same, under the name the reference's SDK reads.
+	OperationDetails *actionDetails `json:"operation_details,omitempty"`
 }
 
 type actionDetails struct {
@@ -83,9 +85,11 @@ func scopeDefinitions(c *connectors.Connector) []scopeDefinitionJSON {
 	return out
 }
 
-func actionMeta(a *connectors.Action, details bool) actionMetaJSON {
+// actionMeta describes an action, with its details under each name include asks
+// for (action_details, operation_details).
+func actionMeta(a *connectors.Action, include []string) actionMetaJSON {
 	m := actionMetaJSON{ID: a.ID, Label: a.Label, Description: a.Description, RequiredScopes: a.Scopes}
-	if details {
+	if slices.Contains(include, "action_details") || slices.Contains(include, "operation_details") {
 		inputs := map[string]any{}
 		if a.Inputs.Path != nil {
 			inputs["path"] = a.Inputs.Path
@@ -96,7 +100,13 @@ func actionMeta(a *connectors.Action, details bool) actionMetaJSON {
 		if a.Inputs.Body != nil {
 			inputs["body"] = a.Inputs.Body
 		}
-		m.ActionDetails = &actionDetails{Method: a.Method, Path: a.Path, Paginated: a.Paginated, Inputs: inputs}
+		details := &actionDetails{Method: a.Method, Path: a.Path, Paginated: a.Paginated, Inputs: inputs}
+		if slices.Contains(include, "action_details") {
+			m.ActionDetails = details
+		}
+		if slices.Contains(include, "operation_details") {
+			m.OperationDetails = details
+		}
 	}
 	return m
 }
@@ -142,7 +152,7 @@ func (s *Server) getConnector(w http.ResponseWriter, r *http.Request) {
 	out.AccountSetup = c.AccountSetup
 	out.ScopeDefinitions = scopeDefinitions(c)
 	for i := range c.Actions {
-		out.Actions = append(out.Actions, actionMeta(&c.Actions[i], false))
+		out.Actions = append(out.Actions, actionMeta(&c.Actions[i], nil))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -162,15 +172,42 @@ func (s *Server) listActions(w http.ResponseWriter, r *http.Request) {
 	}
 	actionKey := q.Get("filter[action_key]")
 	search := strings.ToLower(strings.TrimSpace(q.Get("search")))
-	details := slices.Contains(splitList(q.Get("include")), "action_details")
+	include := splitList(q.Get("include"))
 	pageSize, offset, err := pageParams(q.Get("page_size"), q.Get("next"))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	// With filter[account_ids], one entry per account: its connector's actions,
+	// marked with the account's id.
+	type subject struct {
+		c         *connectors.Connector
+		accountID string
+	}
+	var subjects []subject
+	if ids := splitList(q.Get("filter[account_ids]")); len(ids) > 0 {
+		if tooMany(w, map[string][]string{"filter[account_ids]": ids}) {
+			return
+		}
+		for _, id := range ids {
+			a, err := s.accounts.Get(r.Context(), callerKey(r.Context()).ProjectID, id)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if c, ok := s.registry.Get(a.Provider); ok {
+				subjects = append(subjects, subject{c, a.ID})
+			}
+		}
+	} else {
+		for _, c := range s.registry.All() {
+			subjects = append(subjects, subject{c: c})
+		}
+	}
 
 	var metas []map[string]any
-	for _, c := range s.registry.All() {
+	for _, sub := range subjects {
+		c := sub.c
 		if wantConnectors != nil && !slices.Contains(wantConnectors, c.Key) {
 			continue
 		}
@@ -184,12 +221,12 @@ func (s *Server) listActions(w http.ResponseWriter, r *http.Request) {
 			if !connectorMatches && !strings.Contains(strings.ToLower(a.Label+" "+a.Description+" "+a.ID), search) {
 				continue
 			}
-			actions = append(actions, actionMeta(a, details))
+			actions = append(actions, actionMeta(a, include))
 		}
 		if len(actions) == 0 {
 			continue
 		}
-		metas = append(metas, map[string]any{
+		meta := map[string]any{
 			"key": c.Key, "name": c.Name, "description": c.Description, "categories": c.Categories, "icon": s.iconURL(c),
 			"authentication": []map[string]any{{
 				"key": c.Auth.Type, "label": "OAuth 2.0", "type": c.Auth.Type,
@@ -197,7 +234,11 @@ func (s *Server) listActions(w http.ResponseWriter, r *http.Request) {
 			}},
 			"scope_definitions": scopeDefinitions(c),
 			"actions":           actions,
-		})
+		}
+		if sub.accountID != "" {
+			meta["account_id"] = sub.accountID
+		}
+		metas = append(metas, meta)
 	}
 	page, next := paginate(metas, pageSize, offset)
 	if page == nil {
@@ -242,7 +283,7 @@ func (s *Server) scopesFor(w http.ResponseWriter, r *http.Request) {
 		EnabledActions: []actionMetaJSON{}, RedirectURI: c.RedirectURI(s.publicURL),
 	}
 	for _, a := range res.EnabledActions {
-		out.EnabledActions = append(out.EnabledActions, actionMeta(a, false))
+		out.EnabledActions = append(out.EnabledActions, actionMeta(a, nil))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
