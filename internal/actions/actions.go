@@ -305,7 +305,14 @@ var proxyMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 // Proxy sends one raw request to the account's provider, on its API base URL
 // only: a caller can never make Patchbay call another host with the account's
 // token. The call is recorded in the request log as action "proxy".
-func (e *Executor) Proxy(ctx context.Context, who Caller, accountID, method, path string, body any) (res ProxyResult, err error) {
+// ProxyRequest is one raw request: a path below the provider's API base URL,
+// or a URL that starts with it (the path, when given too, follows it).
+type ProxyRequest struct {
+	URL, Method, Path string
+	Body              any
+}
+
+func (e *Executor) Proxy(ctx context.Context, who Caller, accountID string, in ProxyRequest) (res ProxyResult, err error) {
 	entry := e.begin(who, accountID, "proxy")
 	defer func() { e.record(entry, err) }()
 	a, c, p, err := e.account(ctx, who.ProjectID, accountID)
@@ -313,16 +320,25 @@ func (e *Executor) Proxy(ctx context.Context, who Caller, accountID, method, pat
 		return ProxyResult{}, err
 	}
 	entry.Provider = a.Provider
-	method = strings.ToUpper(cmp.Or(method, "GET"))
+	method := strings.ToUpper(cmp.Or(in.Method, "GET"))
 	if !slices.Contains(proxyMethods, method) {
 		return ProxyResult{}, fail(http.StatusBadRequest, "method: use one of %s", strings.Join(proxyMethods, ", "))
 	}
-	target, ok := proxyTarget(c.LocationFor(e.site, p.Environment == store.Sandbox).APIBaseURL, path)
+	base := c.LocationFor(e.site, p.Environment == store.Sandbox).APIBaseURL
+	path := in.Path
+	if in.URL != "" {
+		below, ok := strings.CutPrefix(in.URL, strings.TrimRight(base, "/"))
+		if !ok || (below != "" && !strings.HasPrefix(below, "/")) {
+			return ProxyResult{}, fail(http.StatusBadRequest, "url: must be %s's API, %s, or a URL below it", c.Name, base)
+		}
+		path = below + path
+	}
+	target, ok := proxyTarget(base, path)
 	if !ok {
 		return ProxyResult{}, fail(http.StatusBadRequest, "path: must be a path on %s's API, such as /v1/company", c.Name)
 	}
 	entry.HTTPMethod, entry.Path = method, target.Path
-	ans, err := e.call(ctx, c, &connectors.Action{ID: "proxy", Method: method}, target.String(), body, &accountGrant{m: e.tokens, a: a}, entry, reading{})
+	ans, err := e.call(ctx, c, &connectors.Action{ID: "proxy", Method: method}, target.String(), in.Body, &accountGrant{m: e.tokens, a: a}, entry, reading{})
 	if err != nil {
 		return ProxyResult{}, err
 	}

@@ -131,12 +131,7 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "x-account-id: the header must name the linked account")
 		return
 	}
-	if in.URL != "" {
-		// Only the connector's own base URL is allowed; the path carries the rest.
-		writeError(w, http.StatusBadRequest, "url: Patchbay only calls the provider's own API; send just the path")
-		return
-	}
-	res, err := s.actions.Proxy(r.Context(), s.caller(r), accountID, in.Method, in.Path, in.Body)
+	res, err := s.actions.Proxy(r.Context(), s.caller(r), accountID, actions.ProxyRequest{URL: in.URL, Method: in.Method, Path: in.Path, Body: in.Body})
 	var ae *actions.Error
 	switch {
 	case errors.As(err, &ae):

@@ -236,11 +236,19 @@ func TestProxyStaysOnTheProvidersAPI(t *testing.T) {
 	if st != http.StatusOK || body["status"] != float64(200) || len(body["data"].(map[string]any)["items"].([]any)) != 2 {
 		t.Fatalf("proxy GET: %d %v", st, body)
 	}
+	// The account's own API base URL, as a url (how the reference's SDK sends it).
+	for _, good := range []string{`{"url":"` + e.srv.URL + `/sandbox/justworks","path":"/v1/company"}`, `{"url":"` + e.srv.URL + `/sandbox/justworks/v1/company"}`} {
+		if st, body := proxy(good); st != http.StatusOK || body["status"] != float64(200) {
+			t.Fatalf("proxy %s: %d %v", good, st, body)
+		}
+	}
 	for _, bad := range []string{
 		`{"path":"//evil.test/steal"}`,
 		`{"path":"@evil.test/x"}`,
 		`{"path":"/../../x"}`,
 		`{"url":"https://evil.test","path":"/x"}`,
+		`{"url":"` + e.srv.URL + `/sandbox/justworksx/v1/company"}`,
+		`{"url":"` + e.srv.URL + `/sandbox/employmenthero/api/v1/organisations"}`,
 		`{"method":"TRACE","path":"/v1/company"}`,
 	} {
 		st, body := proxy(bad)
