@@ -46,6 +46,36 @@ func logView(l store.RequestLog, withSteps bool) logJSON {
 
 // listLogs answers GET /requests/logs with the reference's filters, newest first.
 func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
+	f, ok := s.logFilter(w, r)
+	if !ok {
+		return
+	}
+	logs, err := s.store.ListRequestLogs(r.Context(), callerKey(r.Context()).ProjectID, f)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	withSteps := strings.Contains(r.URL.Query().Get("include"), "step_logs")
+	out := make([]logJSON, len(logs))
+	for i, l := range logs {
+		out[i] = logView(l, withSteps)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out, "next": logCursor(logs, f.Limit)})
+}
+
+// logCursor is the next of a full page of logs: where the following page starts.
+func logCursor(logs []store.RequestLog, limit int) *string {
+	if len(logs) == 0 || len(logs) < limit {
+		return nil
+	}
+	last := logs[len(logs)-1]
+	cursor := base64.RawURLEncoding.EncodeToString([]byte(last.StartTime.Format(time.RFC3339Nano) + "|" + last.ID))
+	return &cursor
+}
+
+// logFilter reads the request-log filters, page size and cursor, answering 400
+// itself on a bad one, and waits for this node's queued entries (settleLogs).
+func (s *Server) logFilter(w http.ResponseWriter, r *http.Request) (store.LogFilter, bool) {
 	q := r.URL.Query()
 	// Filters come as filter[name] (the reference's shape) or as plain name
 	// (how its SDK sends them).
@@ -60,7 +90,7 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
 	codes := splitList(filter("status_codes"))
 	if tooMany(w, map[string][]string{"filter[account_ids]": f.AccountIDs, "filter[request_ids]": f.RequestIDs, "filter[actions]": f.Actions,
 		"filter[providers]": f.Providers, "filter[status_codes]": codes}) {
-		return
+		return store.LogFilter{}, false
 	}
 	var errs []string
 	for _, code := range codes {
@@ -105,26 +135,10 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(errs) > 0 {
 		writeError(w, http.StatusBadRequest, strings.Join(errs, "; "))
-		return
+		return store.LogFilter{}, false
 	}
 	s.settleLogs(r)
-	logs, err := s.store.ListRequestLogs(r.Context(), callerKey(r.Context()).ProjectID, f)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	withSteps := strings.Contains(q.Get("include"), "step_logs")
-	out := make([]logJSON, len(logs))
-	for i, l := range logs {
-		out[i] = logView(l, withSteps)
-	}
-	var next *string
-	if len(logs) == f.Limit {
-		last := logs[len(logs)-1]
-		cursor := base64.RawURLEncoding.EncodeToString([]byte(last.StartTime.Format(time.RFC3339Nano) + "|" + last.ID))
-		next = &cursor
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": out, "next": next})
+	return f, true
 }
 
 // settleLogs waits for the entries this node queued before r to be written, so

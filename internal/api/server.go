@@ -139,15 +139,18 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /actions/rpc", s.requireKey(s.rpc))
 	s.mux.Handle("POST /unified/proxy", s.requireKey(s.proxy))
 	s.mux.Handle("GET /requests/logs", s.requireKey(s.listLogs))
+	s.mux.Handle("GET /requests/logs/steps", s.requireKey(s.listStepLogs))
 	s.mux.Handle("GET /requests/logs/{id}", s.requireKey(s.getLog))
 	s.mux.Handle("GET /accounts", s.requireKey(s.listAccounts))
 	s.mux.Handle("GET /accounts/{id}", s.requireKey(s.getAccount))
+	s.mux.Handle("GET /accounts/{id}/meta", s.requireKey(s.getAccountMeta))
 	s.mux.Handle("PATCH /accounts/{id}", s.requireKey(s.patchAccount))
 	s.mux.Handle("DELETE /accounts/{id}", s.requireKey(s.deleteAccount))
 
 	s.mux.Handle("GET /connectors", s.requireKey(s.listConnectors))
+	s.mux.Handle("GET /connectors/meta", s.requireKey(s.listConnectorsMeta))
 	s.mux.Handle("GET /connectors/{key}", s.requireKey(s.getConnector))
-	s.mux.Handle("GET /connectors/{key}/scopes", s.requireKey(s.scopesFor))
+	s.mux.Handle("GET /connectors/{key}/{sub}", s.requireKey(s.connectorSub))
 	s.mux.Handle("GET /actions", s.requireKey(s.listActions))
 
 	// The Hub is authenticated by its connect session token, not an API key.

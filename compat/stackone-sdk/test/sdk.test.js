@@ -31,7 +31,8 @@ test("connectSessions.createConnectSession", async () => {
   assert.equal(s.originOwnerId, "cust-1");
   assert.equal(s.label, "Payroll");
   assert.ok(s.token.length > 20);
-  assert.ok(s.authLinkUrl.startsWith(demo.base + "/hub?token="));
+  assert.equal(new URL(s.authLinkUrl).pathname, "/hub");
+  assert.equal(new URL(s.authLinkUrl).searchParams.get("token"), s.token);
 });
 
 test("connectSessions.authenticateConnectSession", async () => {
@@ -42,8 +43,8 @@ test("connectSessions.authenticateConnectSession", async () => {
 });
 
 test("accounts.listLinkedAccounts and getAccount", async () => {
-  const res = await sdk.accounts.listLinkedAccounts({ providers: ["justworks", "employmenthero"] });
-  const ids = res.linkedAccounts.map((a) => a.id).sort();
+  const res = await sdk.accounts.listLinkedAccounts({ providers: ["justworks", "employmenthero"], originOwnerIds: ["sdk-justworks", "sdk-employmenthero"] });
+  const ids = res.classes.map((a) => a.id).sort();
   assert.deepEqual(ids, Object.values(accounts).sort());
   const one = await sdk.accounts.getAccount({ id: accounts.justworks });
   assert.equal(one.linkedAccount.provider, "justworks");
@@ -52,42 +53,85 @@ test("accounts.listLinkedAccounts and getAccount", async () => {
 });
 
 test("accounts.updateAccount", async () => {
-  const res = await sdk.accounts.updateAccount({ id: accounts.justworks, patchAccountExternalDto: { label: "HR (Justworks)" } });
-  assert.equal(res.linkedAccount.label, "HR (Justworks)");
+  const res = await sdk.accounts.updateAccount({
+    id: accounts.justworks,
+    patchAccountExternalDto: { originOwnerName: "SDK Justworks, renamed", metadata: { plan: "gold" } },
+  });
+  assert.equal(res.linkedAccount.originOwnerName, "SDK Justworks, renamed");
+  const again = await sdk.accounts.getAccount({ id: accounts.justworks });
+  assert.equal(again.linkedAccount.originOwnerName, "SDK Justworks, renamed");
 });
 
-test("actions.rpcAction on both providers", async () => {
-  const jw = await sdk.actions.rpcAction({ action: "justworks_list_members", query: { limit: 5 }, headers: { "x-account-id": accounts.justworks } });
-  assert.equal(jw.actionsRpcResponse.data.length, 5);
-  assert.match(jw.actionsRpcResponse.data[0].id, /^mbr_/);
-  const eh = await sdk.actions.rpcAction({ action: "employmenthero_list_employees", headers: { "x-account-id": accounts.employmenthero } });
-  assert.ok(eh.actionsRpcResponse.data.length > 0);
-  assert.ok(eh.actionsRpcResponse.data[0].first_name);
+test("accounts.getAccountMetaInfo", async () => {
+  const res = await sdk.accounts.getAccountMetaInfo({ id: accounts.employmenthero });
+  assert.equal(res.linkedAccountMeta.provider, "employmenthero");
+  assert.equal(res.linkedAccountMeta.category, "hris");
 });
 
-test("requestLogs.listLogs and getLog", async () => {
+// The SDK's model of a record list is an object with no fields, so it hands
+// back empty objects: the count and the paging are what it lets a caller see.
+test("actions.rpcAction on both providers, paging as SDK users do", async () => {
+  const first = await sdk.actions.rpcAction({ action: "justworks_list_members", query: { limit: 5 }, headers: { "x-account-id": accounts.justworks } });
+  assert.equal(first.actionsRpcResponse.data.length, 5);
+  assert.ok(first.actionsRpcResponse.next);
+  // The SDK's request has no next: callers pass it back as the provider's cursor.
+  const second = await sdk.actions.rpcAction({
+    action: "justworks_list_members", query: { cursor: first.actionsRpcResponse.next }, headers: { "x-account-id": accounts.justworks },
+  });
+  assert.equal(second.actionsRpcResponse.data.length, 5);
+  const company = await sdk.actions.rpcAction({ action: "employmenthero_list_employees", query: { item_per_page: 3 }, headers: { "x-account-id": accounts.employmenthero } });
+  assert.equal(company.actionsRpcResponse.data.length, 3);
+});
+
+test("requestLogs.listLogs, getLog and listStepLogs", async () => {
   await sdk.actions.rpcAction({ action: "justworks_get_company", headers: { "x-account-id": accounts.justworks } });
+  await sdk.actions.rpcAction({ action: "employmenthero_list_leave_categories", headers: { "x-account-id": accounts.employmenthero } });
   const list = await sdk.requestLogs.listLogs({ filter: { accountIds: accounts.justworks, actions: "justworks_get_company" } });
   const logs = list.unifiedLogsPaginated.data;
-  assert.ok(logs.length >= 1);
-  assert.ok(logs.every((l) => l.accountId === accounts.justworks && l.action === "justworks_get_company"));
+  assert.equal(logs.length, 1);
+  assert.equal(logs[0].accountId, accounts.justworks);
+  assert.equal(logs[0].action, "justworks_get_company");
+  assert.equal(logs[0].status, 200);
+  const failed = await sdk.requestLogs.listLogs({ filter: { success: false } });
+  assert.equal(failed.unifiedLogsPaginated.data.length, 0);
   const one = await sdk.requestLogs.getLog({ id: logs[0].requestId });
   assert.equal(one.unifiedLogResult.data.requestId, logs[0].requestId);
+  assert.equal(one.unifiedLogResult.data.action, "justworks_get_company");
+  const steps = await sdk.requestLogs.listStepLogs({ filter: { accountIds: accounts.employmenthero, actions: "employmenthero_list_leave_categories" } });
+  assert.equal(steps.stepLogsPaginated.data.length, 1);
+  assert.equal(steps.stepLogsPaginated.data[0].httpMethod, "GET");
+  assert.equal(steps.stepLogsPaginated.data[0].status, 200);
 });
 
 test("actions.listActionsMeta", async () => {
-  const res = await sdk.actions.listActionsMeta({ filter: { connectors: "justworks" } });
+  const res = await sdk.actions.listActionsMeta({ filter: { connectors: "justworks" }, include: ["operation_details"] });
   const page = res.actionsMetaPaginated.data;
-  assert.ok(page.length === 1 && page[0].provider === "justworks");
-  assert.ok(page[0].actions.some((a) => a.id === "justworks_list_members"));
+  assert.equal(page.length, 1);
+  assert.equal(page[0].key, "justworks");
+  const members = page[0].actions.find((a) => a.id === "justworks_list_members");
+  assert.equal(members.operationDetails.method, "GET");
+  const byAccount = await sdk.actions.listActionsMeta({ filter: { accountIds: accounts.employmenthero } });
+  assert.deepEqual(byAccount.actionsMetaPaginated.data.map((m) => m.key), ["employmenthero"]);
+});
+
+test("connectors.listConnectorsMeta and getConnectorMeta", async () => {
+  const list = await sdk.connectors.listConnectorsMeta({});
+  assert.deepEqual(list.classes.map((c) => c.provider).sort(), ["employmenthero", "justworks"]);
+  assert.ok(list.classes.every((c) => c.active && c.category === "hris"));
+  const one = await sdk.connectors.getConnectorMeta({ provider: "justworks" });
+  assert.equal(one.connectorsMeta.providerName, "Justworks");
 });
 
 test("proxy.proxyRequest", async () => {
-  const res = await sdk.proxy.proxyRequest({
-    xAccountId: accounts.justworks,
-    proxyRequestBody: { path: "/v1/company", method: "get" },
-  });
+  const res = await sdk.proxy.proxyRequest({ xAccountId: accounts.justworks, proxyRequestBody: { path: "/v1/company", method: "get" } });
   assert.equal(res.statusCode, 200);
+  const base = new URL(demo.base);
+  const viaURL = await sdk.proxy.proxyRequest({
+    xAccountId: accounts.justworks,
+    proxyRequestBody: { url: `http://localhost:${base.port}/sandbox/justworks/v1/company`, method: "get" },
+  });
+  assert.equal(viaURL.statusCode, 200);
+  await assert.rejects(sdk.proxy.proxyRequest({ xAccountId: accounts.justworks, proxyRequestBody: { url: "https://evil.test/v1/company" } }));
 });
 
 test("accounts.deleteAccount", async () => {
@@ -95,5 +139,6 @@ test("accounts.deleteAccount", async () => {
   const id = await link(demo.base, created.connectSessionTokenAuthLink.authLinkUrl, "admin@acme.test");
   const res = await sdk.accounts.deleteAccount({ id });
   assert.equal(res.linkedAccount.id, id);
+  assert.equal(res.linkedAccount.originOwnerId, "to-delete");
   await assert.rejects(sdk.accounts.getAccount({ id }));
 });
