@@ -18,6 +18,7 @@ export async function startDemo() {
   let out = "";
   let err = "";
   child.stderr.on("data", (d) => (err += d));
+  let timer;
   const ready = new Promise((resolve, reject) => {
     child.stdout.on("data", (d) => {
       out += d;
@@ -26,9 +27,9 @@ export async function startDemo() {
       if (listening && key) resolve({ base: "http://" + listening[1], key: key[1] });
     });
     child.on("exit", (code) => reject(new Error(`patchbay demo exited (${code}):\n${out}\n${err}`)));
-    setTimeout(() => reject(new Error(`patchbay demo did not start:\n${out}\n${err}`)), 30000);
+    timer = setTimeout(() => reject(new Error(`patchbay demo did not start:\n${out}\n${err}`)), 30000);
   });
-  const { base, key } = await ready;
+  const { base, key } = await ready.finally(() => clearTimeout(timer));
   return {
     base,
     key,
