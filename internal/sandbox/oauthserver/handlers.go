@@ -47,7 +47,10 @@ type pageData struct {
 	Scopes     []string
 	Sensitive  []string
 	Tenants    []Tenant
-	ActionPath string
+	// LoginAction is where the sign-in form posts, relative to the page's own
+	// address: the authorize page and the page redrawn after a wrong password
+	// sit at different depths.
+	LoginAction string
 }
 
 func (s *Server) renderPage(w http.ResponseWriter, status int, name string, d pageData) {
@@ -132,7 +135,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	s.pending[id] = &pendingAuth{app: app, redirectURI: redirectURI, state: state, scopes: scopes,
 		challenge: challenge, method: method, expires: s.now().Add(pendingTTL)}
 	s.mu.Unlock()
-	s.renderPage(w, http.StatusOK, "login", pageData{PendingID: id, AppName: app.ClientID, ActionPath: path.Base(s.cfg.AuthorizePath)})
+	s.renderPage(w, http.StatusOK, "login", pageData{PendingID: id, AppName: app.ClientID, LoginAction: path.Base(s.cfg.AuthorizePath) + "/login"})
 }
 
 // takePending finds a live pending authorization by the form's request id.
@@ -156,7 +159,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	u := s.userByEmail(strings.TrimSpace(r.PostFormValue("email")))
 	if u == nil || u.Password != r.PostFormValue("password") {
 		s.renderPage(w, http.StatusUnauthorized, "login", pageData{PendingID: r.PostFormValue("request_id"),
-			AppName: p.app.ClientID, Email: r.PostFormValue("email"), Error: "Wrong email or password.", ActionPath: path.Base(s.cfg.AuthorizePath)})
+			AppName: p.app.ClientID, Email: r.PostFormValue("email"), Error: "Wrong email or password.", LoginAction: "login"})
 		return
 	}
 	s.mu.Lock()

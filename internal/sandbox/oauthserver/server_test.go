@@ -451,3 +451,31 @@ func TestAbandonedSignInsAreSwept(t *testing.T) {
 		t.Fatal("a 4 KB state was kept")
 	}
 }
+
+// After a wrong password the sign-in form still posts where the first one did,
+// so the person can simply try again (newcomer finding 1).
+func TestSignInAfterAWrongPassword(t *testing.T) {
+	h := newHarness(t, oauthserver.Config{Name: "Test"})
+	action := regexp.MustCompile(`<form method="post" action="([^"]+)"`)
+	page, _ := url.Parse(h.srv.URL + "/oauth/authorize?" + h.authParams().Encode())
+	resp, err := noRedirects.Get(page.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	id := string(requestIDPattern.FindSubmatch(body)[1])
+	for _, password := range []string{"wrong", "sandbox"} {
+		target, _ := page.Parse(string(action.FindSubmatch(body)[1]))
+		resp, err = noRedirects.PostForm(target.String(), url.Values{"request_id": {id}, "email": {"admin@acme.test"}, "password": {password}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		page = target
+	}
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Allow access?") {
+		t.Fatalf("the second try, after a wrong password: %d %s", resp.StatusCode, body)
+	}
+}
