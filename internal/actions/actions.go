@@ -266,7 +266,7 @@ func (e *Executor) execute(ctx context.Context, c *connectors.Connector, p store
 		if json.Unmarshal(ans.body, &raw) != nil {
 			raw = string(ans.body)
 		}
-		return Result{}, &Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("%s answered %d", c.Name, ans.status),
+		return Result{}, &Error{Status: answerStatus(ans.status), Message: fmt.Sprintf("%s answered %d", c.Name, ans.status),
 			ProviderErrors: []ProviderError{{Status: ans.status, URL: redactURL(target), Raw: raw, Header: map[string]string{"content-type": ans.header.Get("Content-Type")}}}}
 	}
 	return result(c, action, req, ans)
@@ -568,6 +568,20 @@ func tokenFailure(c *connectors.Connector, g grant, err error) *Error {
 		return fail(http.StatusPreconditionFailed, "%s needs the authorization to be given again", c.Name)
 	}
 	return fail(http.StatusBadGateway, "Could not get a valid token from %s: %v", c.Name, err)
+}
+
+// answerStatus is Patchbay's status for a provider's failed answer: a 4xx the
+// caller caused (a bad input, an unknown record, a conflict) keeps its status;
+// the rest (5xx, and 4xx about Patchbay's own credentials or pace) is a 502.
+func answerStatus(provider int) int {
+	switch provider {
+	case http.StatusUnauthorized, http.StatusProxyAuthRequired, http.StatusRequestTimeout, http.StatusTooManyRequests:
+		return http.StatusBadGateway
+	}
+	if provider >= 400 && provider < 500 {
+		return provider
+	}
+	return http.StatusBadGateway
 }
 
 // timedOut is the 408 answered when retries or the time budget run out.

@@ -82,6 +82,7 @@ func TestRPCErrors(t *testing.T) {
 	if pe["status"] != float64(500) || !strings.Contains(pe["url"].(string), "/v1/company") {
 		t.Fatalf("provider_errors %v", pe)
 	}
+
 }
 
 func TestRPCRefreshesOnceOnUnauthorized(t *testing.T) {
@@ -337,5 +338,24 @@ func TestNextKeepsThePageSizeAndWorksInTheQuery(t *testing.T) {
 			viaQuery["data"].([]any)[0].(map[string]any)["id"] != second["data"].([]any)[0].(map[string]any)["id"] {
 			t.Fatalf("%s: next in query.%s: %d %v", tc.provider, tc.param, st, viaQuery["message"])
 		}
+	}
+}
+
+// A provider 4xx the caller caused keeps its status, with what the provider
+// said: an unknown member is a 404, not a 502 (newcomer finding 7). A 5xx
+// stays a 502.
+func TestProviderClientErrorsKeepTheirStatus(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	jw, _ := e.sb.Provider("justworks")
+	st, body := e.rpc(t, acc, `{"action":"justworks_get_member","path":{"member_id":"mbr_nobody"}}`)
+	wantRPCError(t, st, body, http.StatusNotFound, "404")
+	if pe := body["provider_errors"].([]any)[0].(map[string]any); pe["status"] != float64(404) {
+		t.Fatalf("provider_errors %v", pe)
+	}
+	for _, status := range []int{409, 422} {
+		jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/company", Count: 1, Kind: simctl.KindStatus, Status: status, Body: []byte(`{"errors":[{"code":"conflict"}]}`)})
+		st, body = e.rpc(t, acc, `{"action":"justworks_get_company"}`)
+		wantRPCError(t, st, body, status)
 	}
 }
