@@ -110,8 +110,9 @@ type attemptJSON struct {
 	ID      string              `json:"id"`
 	Status  store.AttemptStatus `json:"status"`
 	Account *struct {
-		ID       string `json:"id"`
-		Provider string `json:"provider"`
+		ID           string `json:"id"`
+		Provider     string `json:"provider"`
+		ProviderName string `json:"provider_name"`
 	} `json:"account"`
 	Error *struct {
 		Code        string `json:"code"`
@@ -128,9 +129,10 @@ func attemptView(a linking.AttemptState) attemptJSON {
 	v := attemptJSON{ID: a.ID, Status: a.Status}
 	if a.Provider != "" {
 		v.Account = &struct {
-			ID       string `json:"id"`
-			Provider string `json:"provider"`
-		}{a.AccountID, a.Provider}
+			ID           string `json:"id"`
+			Provider     string `json:"provider"`
+			ProviderName string `json:"provider_name"`
+		}{a.AccountID, a.Provider, a.ProviderName}
 	}
 	if a.ErrorCode != "" {
 		v.Error = &struct {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -187,6 +188,9 @@ func TestLinkAccountThroughTheHub(t *testing.T) {
 				}
 			}
 			waitFor(t, popup, `!document.getElementById('done').hidden`)
+			// The done page names the provider as people know it, not by its key.
+			name, _ := e.services.Registry.Get(provider)
+			waitFor(t, popup, `document.getElementById('done-provider').textContent === `+strconv.Quote(name.Name))
 			waitFor(t, page, `(document.body.dataset.account || '').includes('"provider":"`+provider+`"')`)
 
 			accounts := listAccounts(t, e, "?provider="+provider)

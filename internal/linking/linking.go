@@ -326,8 +326,9 @@ func (s *Service) CreateAttempt(ctx context.Context, cs store.ConnectSession, pr
 // AttemptState is an attempt as the Hub shows it.
 type AttemptState struct {
 	store.ConnectionAttempt
-	// Provider is the linked account's provider, once there is one.
-	Provider string
+	// Provider and ProviderName are the linked account's provider (its key and
+	// its name), once there is one.
+	Provider, ProviderName string
 	// SetupLabel names the choice the user must make, while there is one.
 	SetupLabel string
 }
@@ -362,7 +363,10 @@ func (s *Service) state(ctx context.Context, a store.ConnectionAttempt) AttemptS
 	st := AttemptState{ConnectionAttempt: a}
 	if a.AccountID != "" {
 		if acc, err := s.store.GetAccount(ctx, a.ProjectID, a.AccountID); err == nil {
-			st.Provider = acc.Provider
+			st.Provider, st.ProviderName = acc.Provider, acc.Provider
+			if c, ok := s.registry.Get(acc.Provider); ok {
+				st.ProviderName = c.Name
+			}
 		}
 	}
 	if a.Status == store.AttemptPending && len(a.SetupOptions) > 0 {

@@ -31,7 +31,7 @@
   function render(attempt) {
     main.dataset.status = attempt.status;
     if (attempt.status === "authenticated" && attempt.account) {
-      $("done-provider").textContent = attempt.account.provider;
+      $("done-provider").textContent = attempt.account.provider_name;
       show("done");
       announce(attempt.account);
       return true;
