@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -41,7 +42,7 @@ list the linked account with the printed curl command.`,
 // setUpDemo makes sure the default project has sandbox profiles for every
 // connector, issues a key, opens a Hub link for a demo customer through the API
 // (the same path an integrator's backend takes), and prints how to use them.
-func setUpDemo(ctx context.Context, s store.Store, reg *connectors.Registry, out io.Writer, publicURL, localURL string) error {
+func setUpDemo(ctx context.Context, cfg config.Config, s store.Store, reg *connectors.Registry, out io.Writer, publicURL, localURL string) error {
 	projects, err := s.ListProjects(ctx)
 	if err != nil || len(projects) == 0 {
 		return fmt.Errorf("demo: no project to set up (%v)", err)
@@ -72,7 +73,7 @@ func setUpDemo(ctx context.Context, s store.Store, reg *connectors.Registry, out
 			return fmt.Errorf("demo profile for %s: %w", c.Key, err)
 		}
 	}
-	key, _, err := apikeys.Issue(ctx, s, p.ID, "demo "+time.Now().UTC().Format(time.DateTime))
+	key, err := demoKey(ctx, cfg, s, p)
 	if err != nil {
 		return err
 	}
@@ -120,4 +121,28 @@ Patchbay demo is ready.
 
 `, session.AuthLinkURL, key, publicURL, key, publicURL, strings.Join(guides, "  "))
 	return nil
+}
+
+// demoKey is the demo's API key: the one an earlier run in this data
+// directory kept in demo.key while it still works, else a new one, kept there
+// (mode 0600) so that every run prints the same key.
+func demoKey(ctx context.Context, cfg config.Config, s store.Store, p store.Project) (string, error) {
+	file := filepath.Join(cfg.DataDir, "demo.key")
+	if raw, err := os.ReadFile(file); err == nil {
+		key := strings.TrimSpace(string(raw))
+		if k, err := apikeys.Authenticate(ctx, s, key); err == nil && k.ProjectID == p.ID {
+			return key, nil
+		}
+	}
+	key, _, err := apikeys.Issue(ctx, s, p.ID, "demo")
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(file, []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("keep the demo key: %w", err)
+	}
+	return key, nil
 }

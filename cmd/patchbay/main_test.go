@@ -965,3 +965,53 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 	t.Fatalf("timed out waiting until %s", what)
 }
+
+// The demo prints one API key, and the same one on every run in the same
+// folder, instead of adding a key per run (newcomer finding 4).
+func TestDemoKeepsItsKeyAcrossRuns(t *testing.T) {
+	dir := t.TempDir()
+	first := startUntil(t, dir, regexp.MustCompile(`Setup guides:`), "demo", "--listen", "127.0.0.1:0")
+	second := startUntil(t, dir, regexp.MustCompile(`Setup guides:`), "demo", "--listen", "127.0.0.1:0")
+	keys := map[string]bool{}
+	for _, out := range []string{first, second} {
+		for _, k := range keyPattern.FindAllString(out, -1) {
+			keys[k] = true
+		}
+	}
+	if len(keys) != 1 {
+		t.Fatalf("two demo runs printed %d different keys, want the one\nfirst:\n%s\nsecond:\n%s", len(keys), first, second)
+	}
+	out, _, code := run(t, dir, env(), "keys", "list")
+	if code != 0 || strings.Count(out, "v1.local.") != 1 {
+		t.Fatalf("keys after two demo runs:\n%s", out)
+	}
+}
+
+// The demo sets itself up on PostgreSQL too, with no project created first
+// (newcomer finding 11).
+func TestDemoOnPostgres(t *testing.T) {
+	dbURL := pgtest.NewSchema(t)
+	k, _ := secrets.GenerateKey("k1")
+	cmd := exec.Command(binary, "demo", "--listen", "127.0.0.1:0")
+	cmd.Dir, cmd.Env = t.TempDir(), env("PATCHBAY_DATABASE_URL="+dbURL, "PATCHBAY_ENCRYPTION_KEYS="+secrets.Format(k))
+	out, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := bufio.NewScanner(out)
+	var printed strings.Builder
+	for lines.Scan() {
+		printed.WriteString(lines.Text() + "\n")
+		if strings.Contains(lines.Text(), "Setup guides:") {
+			if curl := curlPattern.FindStringSubmatch(printed.String()); curl == nil || get(t, curl[2], curl[1]) != http.StatusOK {
+				t.Fatalf("the demo's curl does not work:\n%s", printed.String())
+			}
+			return
+		}
+	}
+	cmd.Wait()
+	t.Fatalf("demo on PostgreSQL did not get ready:\n%s\n%s", printed.String(), stderr.String())
+}

@@ -75,7 +75,7 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	}
 	publicURL := cfg.ResolvePublicURL(ln.Addr().String())
 	out := cmd.OutOrStdout()
-	if err := bootstrap(ctx, cfg, s, out, publicURL); err != nil {
+	if err := bootstrap(ctx, cfg, s, out, publicURL, mode.demo); err != nil {
 		ln.Close()
 		return err
 	}
@@ -102,7 +102,7 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	served := make(chan error, 1)
 	go func() { served <- api.Serve(ctx, ln, srv, log) }()
 	if mode.demo {
-		if err := setUpDemo(ctx, s, services.Registry, out, publicURL, "http://"+ln.Addr().String()); err != nil {
+		if err := setUpDemo(ctx, cfg, s, services.Registry, out, publicURL, "http://"+ln.Addr().String()); err != nil {
 			stop()
 			<-served
 			return err
@@ -121,9 +121,11 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	return nil
 }
 
-// bootstrap gives a new embedded database a default project and prints its first
-// API key, so that `patchbay serve` is usable with no setup at all.
-func bootstrap(ctx context.Context, cfg config.Config, s store.Store, out io.Writer, publicURL string) error {
+// bootstrap gives a new embedded database (or any database, for the demo) a
+// default project and, outside the demo, prints its first API key, so that
+// `patchbay serve` is usable with no setup at all. The demo prints a key of
+// its own (demoKey).
+func bootstrap(ctx context.Context, cfg config.Config, s store.Store, out io.Writer, publicURL string, demo bool) error {
 	projects, err := s.ListProjects(ctx)
 	if err != nil {
 		return err
@@ -131,7 +133,7 @@ func bootstrap(ctx context.Context, cfg config.Config, s store.Store, out io.Wri
 	if len(projects) > 0 {
 		return nil
 	}
-	if !cfg.Embedded() {
+	if !cfg.Embedded() && !demo {
 		fmt.Fprintln(out, "This database has no projects yet. Create one (and its first API key) with:\n    patchbay projects create --name NAME")
 		return nil
 	}
@@ -141,6 +143,9 @@ func bootstrap(ctx context.Context, cfg config.Config, s store.Store, out io.Wri
 	}
 	if err != nil {
 		return fmt.Errorf("create default project: %w", err)
+	}
+	if demo {
+		return nil
 	}
 	return issueKey(ctx, s, out, p, "default", store.RoleAdmin, publicURL)
 }
