@@ -35,6 +35,9 @@ type Grant struct {
 	Scopes   []string
 	// Tenants are the company or organisation ids the token reaches.
 	Tenants []string
+	// Family is the authorization code the grant came from; refreshed tokens
+	// keep it, so that a reused code can revoke every token it led to.
+	Family string
 }
 
 // HasTenant reports whether the grant reaches the tenant.

@@ -197,9 +197,11 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		scopes = slices.DeleteFunc(slices.Clone(scopes), func(sc string) bool { return slices.Contains(s.cfg.SensitiveScopes, sc) })
 	}
 	code := randomToken(24)
+	g := s.newGrant(p.app, p.user, scopes)
+	g.Family = code
 	s.mu.Lock()
 	s.sweepLocked()
-	s.codes[code] = &codeGrant{grant: s.newGrant(p.app, p.user, scopes), redirectURI: p.redirectURI,
+	s.codes[code] = &codeGrant{grant: g, redirectURI: p.redirectURI,
 		challenge: p.challenge, method: p.method, expires: s.now().Add(pendingTTL)}
 	s.mu.Unlock()
 	s.stats.Inc("authorize.approved")
@@ -293,7 +295,12 @@ func (s *Server) exchangeCode(w http.ResponseWriter, app App, form url.Values) {
 	defer s.mu.Unlock()
 	c, ok := s.codes[form.Get("code")]
 	switch {
-	case !ok || c.used || !s.now().Before(c.expires) || c.grant.ClientID != app.ClientID:
+	case ok && c.used:
+		// RFC 6749 §4.1.2: a code used twice may be stolen; revoke what it granted.
+		s.revokeFamilyLocked(c.grant.Family)
+		s.oauthErrorLocked(w, "invalid_grant", "the code was used before; the tokens it granted are revoked")
+		return
+	case !ok || !s.now().Before(c.expires) || c.grant.ClientID != app.ClientID:
 		s.oauthErrorLocked(w, "invalid_grant", "the code is unknown, expired, used or issued to another client")
 		return
 	case form.Get("redirect_uri") != c.redirectURI:
@@ -354,7 +361,22 @@ func (s *Server) oauthErrorLocked(w http.ResponseWriter, code, desc string) {
 func writeToken(w http.ResponseWriter, resp TokenResponse) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
 	json.NewEncoder(w).Encode(resp)
+}
+
+// revokeFamilyLocked revokes every token that descends from the code family.
+func (s *Server) revokeFamilyLocked(family string) {
+	for _, rt := range s.refreshs {
+		if rt.grant.Family == family {
+			rt.revoked = true
+		}
+	}
+	for _, a := range s.access {
+		if a.grant.Family == family {
+			a.revoked = true
+		}
+	}
 }
 
 // revoke follows RFC 7009: unknown tokens are fine; revoking a refresh token also

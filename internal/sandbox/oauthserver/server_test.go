@@ -183,16 +183,14 @@ func TestCodeFlowRefreshAndRotation(t *testing.T) {
 	if st, g := h.me(t, tok["access_token"].(string)); st != http.StatusOK || g.UserID != "u1" || !g.HasTenant("acme") {
 		t.Fatalf("me: %d %+v", st, g)
 	}
-	// The code is single use.
-	st, body := h.exchange(t, loc.Query().Get("code"))
-	wantOAuthError(t, st, body, http.StatusBadRequest, "invalid_grant")
+	// The code is single use: TestReusedCodeRevokesItsTokens.
 
 	rt1 := tok["refresh_token"].(string)
 	st, tok2 := h.refresh(t, rt1)
 	if st != http.StatusOK || tok2["refresh_token"] == rt1 {
 		t.Fatalf("refresh: %d %v", st, tok2)
 	}
-	st, body = h.refresh(t, rt1)
+	st, body := h.refresh(t, rt1)
 	wantOAuthError(t, st, body, http.StatusBadRequest, "invalid_grant")
 	if st, _ := h.refresh(t, tok2["refresh_token"].(string)); st != http.StatusOK {
 		t.Fatalf("the newest refresh token is refused: %d", st)
@@ -477,5 +475,42 @@ func TestSignInAfterAWrongPassword(t *testing.T) {
 	}
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Allow access?") {
 		t.Fatalf("the second try, after a wrong password: %d %s", resp.StatusCode, body)
+	}
+}
+
+// RFC 6749 §4.1.2: a code used twice is refused, and the tokens already issued
+// from it stop working, refreshed ones included. Token answers are never
+// cached (§5.1: Cache-Control: no-store and Pragma: no-cache).
+func TestReusedCodeRevokesItsTokens(t *testing.T) {
+	h := newHarness(t, oauthserver.Config{Name: "Test"})
+	code := h.authorize(t, h.authParams(), "admin@acme.test", "approve", false).Query().Get("code")
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI},
+		"client_id": {h.app.ClientID}, "client_secret": {h.app.ClientSecret}}
+	resp, err := http.PostForm(h.srv.URL+"/oauth/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok map[string]any
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if resp.Header.Get("Pragma") != "no-cache" || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("token answer headers: %v", resp.Header)
+	}
+	st, refreshed := h.post(t, "/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)},
+		"client_id": {h.app.ClientID}, "client_secret": {h.app.ClientSecret}})
+	if st != http.StatusOK {
+		t.Fatalf("refresh: %d %v", st, refreshed)
+	}
+	if st, _ := h.post(t, "/oauth/token", form); st != http.StatusBadRequest {
+		t.Fatalf("the code used again: %d", st)
+	}
+	for _, access := range []string{tok["access_token"].(string), refreshed["access_token"].(string)} {
+		if st, _ := h.me(t, access); st != http.StatusUnauthorized {
+			t.Fatalf("a token issued from a reused code still works: %d", st)
+		}
+	}
+	if st, _ := h.post(t, "/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshed["refresh_token"].(string)},
+		"client_id": {h.app.ClientID}, "client_secret": {h.app.ClientSecret}}); st != http.StatusBadRequest {
+		t.Fatalf("a refresh token descended from a reused code still refreshes: %d", st)
 	}
 }
