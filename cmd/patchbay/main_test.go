@@ -1015,3 +1015,17 @@ func TestDemoOnPostgres(t *testing.T) {
 	cmd.Wait()
 	t.Fatalf("demo on PostgreSQL did not get ready:\n%s\n%s", printed.String(), stderr.String())
 }
+
+// A mistyped subcommand is an error that suggests the right one, not the
+// help with exit 0 (newcomer finding 6).
+func TestMistypedSubcommands(t *testing.T) {
+	for _, args := range [][]string{{"actions", "lst"}, {"accounts", "lst"}, {"keys", "revok"}} {
+		_, errOut, code := run(t, t.TempDir(), env(), args...)
+		if code != 2 || !strings.Contains(errOut, "unknown command") || !strings.Contains(errOut, "did you mean") {
+			t.Errorf("patchbay %s: exit %d: %s", strings.Join(args, " "), code, errOut)
+		}
+	}
+	if out, _, code := run(t, t.TempDir(), env(), "actions"); code != 0 || !strings.Contains(out, "Available Commands") {
+		t.Fatalf("patchbay actions alone: exit %d\n%s", code, out)
+	}
+}

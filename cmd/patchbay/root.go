@@ -65,7 +65,34 @@ and prints an API key on first start.`,
 	})
 	root.AddCommand(newServeCmd(), newMigrateCmd(), newProjectsCmd(), newKeysCmd(), newSecretsCmd(),
 		newProfilesCmd(), newAccountsCmd(), newActionsCmd(), newConnectorsCmd(), newScopesCmd(), newSandboxCmd(), newDemoCmd(), newVersionCmd())
+	for _, c := range root.Commands() {
+		refuseUnknownSubcommands(c)
+	}
 	return root
+}
+
+// refuseUnknownSubcommands makes a command that only groups others (and its
+// groups below) answer an unknown subcommand with a usage error and a
+// suggestion, where cobra would print the help and exit 0.
+func refuseUnknownSubcommands(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		refuseUnknownSubcommands(sub)
+	}
+	if !c.HasSubCommands() || c.Runnable() {
+		return
+	}
+	c.Args = cobra.ArbitraryArgs
+	c.SuggestionsMinimumDistance = 2
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return usageError{fmt.Errorf("%s\nRun '%s --help' for its commands.", msg, cmd.CommandPath())}
+	}
 }
 
 // noArgs rejects positional arguments with a usage error.
