@@ -152,7 +152,7 @@ func (e *Executor) Run(ctx context.Context, who Caller, accountID string, req Re
 	entry.Provider = a.Provider
 	action, ok := c.Action(req.Action)
 	if !ok {
-		return Result{}, fail(http.StatusNotFound, "Unknown action %q for %s; GET /actions lists them", req.Action, c.Name)
+		return Result{}, fail(http.StatusNotFound, "Unknown action %q for %s%s", req.Action, c.Name, didYouMean(c, req.Action))
 	}
 	entry.HTTPMethod, entry.Path = action.Method, action.Path
 	if !slices.Contains(p.EnabledActions, action.ID) {
@@ -270,6 +270,42 @@ func (e *Executor) execute(ctx context.Context, c *connectors.Connector, p store
 			ProviderErrors: []ProviderError{{Status: ans.status, URL: redactURL(target), Raw: raw, Header: map[string]string{"content-type": ans.header.Get("Content-Type")}}}}
 	}
 	return result(c, action, req, ans)
+}
+
+// didYouMean names the connector's action closest to a mistyped one, or says
+// where the list is when none is close.
+func didYouMean(c *connectors.Connector, typed string) string {
+	best, bestDistance := "", len(typed)/3+1
+	for _, a := range c.Actions {
+		if d := editDistance(typed, a.ID); d < bestDistance {
+			best, bestDistance = a.ID, d
+		}
+	}
+	if best == "" {
+		return "; the connector's actions are listed by GET /actions and patchbay actions list"
+	}
+	return "; did you mean " + best + "?"
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // account loads a callable account with its connector and profile.

@@ -359,3 +359,13 @@ func TestProviderClientErrorsKeepTheirStatus(t *testing.T) {
 		wantRPCError(t, st, body, status)
 	}
 }
+
+// An unknown action names the closest one (newcomer finding 6).
+func TestUnknownActionSuggestsTheClosest(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	st, body := e.rpc(t, acc, `{"action":"justworks_list_member"}`)
+	wantRPCError(t, st, body, http.StatusNotFound, "did you mean justworks_list_members?")
+	st, body = e.rpc(t, acc, `{"action":"payroll_everything"}`)
+	wantRPCError(t, st, body, http.StatusNotFound, "patchbay actions list")
+}
