@@ -71,7 +71,7 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("PATCHBAY_LISTEN: %w", err)
+		return fmt.Errorf("--listen / PATCHBAY_LISTEN %s: %w\nIs Patchbay already running? Pick another address, e.g. --listen :8081", cfg.Listen, err)
 	}
 	publicURL := cfg.ResolvePublicURL(ln.Addr().String())
 	out := cmd.OutOrStdout()
