@@ -82,7 +82,7 @@ func newProjectsCmd() *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Created project %q (%s).\n", p.Name, p.ID)
-				return issueKey(cmd.Context(), s, cmd.OutOrStdout(), p, "default", store.RoleAdmin, cfg.ResolvePublicURL(cfg.Listen))
+				return issueKey(cmd.Context(), s, cmd.OutOrStdout(), p, "default", store.RoleAdmin, cfg.RunningURL())
 			})
 		},
 	}
@@ -161,7 +161,7 @@ func withApp(cmd *cobra.Command, project *string, fn func(a *app.App, p store.Pr
 	if err != nil {
 		return err
 	}
-	a, err := newApp(cfg, s, keys, log, cfg.ResolvePublicURL(cfg.Listen))
+	a, err := newApp(cfg, s, keys, log, cfg.RunningURL())
 	if err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 				return usageError{fmt.Errorf("--role: admin or runtime, got %q", role)}
 			}
 			return withProject(cmd, &project, func(cfg config.Config, s store.Store, p store.Project) error {
-				return issueKey(cmd.Context(), s, cmd.OutOrStdout(), p, name, r, cfg.ResolvePublicURL(cfg.Listen))
+				return issueKey(cmd.Context(), s, cmd.OutOrStdout(), p, name, r, cfg.RunningURL())
 			})
 		},
 	}

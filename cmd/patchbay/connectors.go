@@ -28,7 +28,7 @@ func withConnector(cmd *cobra.Command, key string, fn func(c *connectors.Connect
 		}
 		return usageError{fmt.Errorf("unknown connector %q (available: %s)", key, strings.Join(keys, ", "))}
 	}
-	return fn(c, cfg.ResolvePublicURL(cfg.Listen))
+	return fn(c, cfg.RunningURL())
 }
 
 func newConnectorsCmd() *cobra.Command {

@@ -116,6 +116,9 @@ Patchbay demo is ready.
   3. Run an action on a linked account (use its id from step 2):
        curl -u %s: -H 'content-type: application/json' -H 'x-account-id: ACCOUNT_ID' \
          -d '{"action":"justworks_list_members","query":{"limit":5}}' %s/actions/rpc
+     or, from another terminal in this folder, with the command line:
+       go run ./cmd/patchbay accounts list
+       go run ./cmd/patchbay actions run justworks_list_members --account ACCOUNT_ID --query limit=5
 
   Setup guides: %s
 

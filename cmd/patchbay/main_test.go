@@ -1029,3 +1029,29 @@ func TestMistypedSubcommands(t *testing.T) {
 		t.Fatalf("patchbay actions alone: exit %d\n%s", code, out)
 	}
 }
+
+// The CLI reaches a demo started on another port in the same folder: it reads
+// the public URL the demo noted (newcomer finding 3).
+func TestCLIFindsADemoOnAnotherPort(t *testing.T) {
+	dir := t.TempDir()
+	out := startUntil(t, dir, regexp.MustCompile(`Setup guides:`), "demo", "--listen", "127.0.0.1:0")
+	curl := curlPattern.FindStringSubmatch(out)
+	if curl == nil {
+		t.Fatalf("no curl in the demo's output:\n%s", out)
+	}
+	base := strings.TrimSuffix(curl[2], "/accounts")
+	shown, errOut, code := run(t, dir, env(), "connectors", "show", "justworks")
+	if code != 0 || !strings.Contains(shown, base+"/connect/oauth2/justworks/callback") {
+		t.Fatalf("connectors show: exit %d, redirect URI not on %s:\n%s%s", code, base, shown, errOut)
+	}
+	ring, _, err := secrets.LoadOrCreateKeyFile(filepath.Join(dir, "data", "patchbay.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := backendtest.OpenURL(t, "sqlite:"+filepath.Join(dir, "data", "patchbay.db"), ring)
+	acc := storeSimulatorAccount(t, s, base+"/sandbox/justworks", []string{"justworks_get_company"}, time.Now().Add(time.Hour))
+	got, errOut, code := run(t, dir, env(), "actions", "run", "justworks_get_company", "--account", acc.ID)
+	if code != 0 || !strings.Contains(got, `"legal_name"`) {
+		t.Fatalf("actions run against the demo: exit %d\n%s%s", code, got, errOut)
+	}
+}

@@ -122,7 +122,7 @@ never shown again.`,
 			return err
 		}
 		return withProject(cmd, &project, func(cfg config.Config, s store.Store, p store.Project) error {
-			return fn(reg, s, p, cfg.ResolvePublicURL(cfg.Listen))
+			return fn(reg, s, p, cfg.RunningURL())
 		})
 	}
 

@@ -74,6 +74,9 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 		return fmt.Errorf("--listen / PATCHBAY_LISTEN %s: %w\nIs Patchbay already running? Pick another address, e.g. --listen :8081", cfg.Listen, err)
 	}
 	publicURL := cfg.ResolvePublicURL(ln.Addr().String())
+	if err := cfg.RecordStartedURL(publicURL); err != nil {
+		log.Warn("could not note the public URL for the CLI; commands will assume --listen's", "err", err)
+	}
 	out := cmd.OutOrStdout()
 	if err := bootstrap(ctx, cfg, s, out, publicURL, mode.demo); err != nil {
 		ln.Close()

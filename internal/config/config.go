@@ -190,6 +190,34 @@ func (c Config) ResolvePublicURL(listenAddr string) string {
 	return "http://localhost:" + port
 }
 
+// startedURLFile is where serve records the public URL it runs at, for the
+// commands run beside it (they listen on nothing and cannot know the port).
+func (c Config) startedURLFile() string { return filepath.Join(c.DataDir, "public-url") }
+
+// RecordStartedURL notes the public URL a serve (or demo) in this data
+// directory runs at.
+func (c Config) RecordStartedURL(publicURL string) error {
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(c.startedURLFile(), []byte(publicURL+"\n"), 0o600)
+}
+
+// RunningURL is the public URL for commands that do not listen themselves
+// (the CLI): the one set, else the one the last serve in this data directory
+// recorded, else the default for --listen.
+func (c Config) RunningURL() string {
+	if c.PublicURL != "" {
+		return c.PublicURL
+	}
+	if raw, err := os.ReadFile(c.startedURLFile()); err == nil {
+		if u := strings.TrimSpace(string(raw)); u != "" {
+			return u
+		}
+	}
+	return c.ResolvePublicURL(c.Listen)
+}
+
 // Logger builds the process logger on w.
 func (c Config) Logger(w *os.File) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
