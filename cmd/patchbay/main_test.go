@@ -1055,3 +1055,53 @@ func TestCLIFindsADemoOnAnotherPort(t *testing.T) {
 		t.Fatalf("actions run against the demo: exit %d\n%s%s", code, got, errOut)
 	}
 }
+
+// startDemo runs `patchbay demo` in dir until it is ready and returns it with
+// its base URL and key; stop it with kill.
+func startDemo(t *testing.T, dir string) (*exec.Cmd, string, string) {
+	t.Helper()
+	cmd := exec.Command(binary, "demo", "--listen", "127.0.0.1:0")
+	cmd.Dir, cmd.Env = dir, env()
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := bufio.NewScanner(out)
+	var printed strings.Builder
+	for lines.Scan() {
+		printed.WriteString(lines.Text() + "\n")
+		if strings.Contains(lines.Text(), "Setup guides:") {
+			go io.Copy(io.Discard, out)
+			curl := curlPattern.FindStringSubmatch(printed.String())
+			return cmd, strings.TrimSuffix(curl[2], "/accounts"), curl[1]
+		}
+	}
+	t.Fatalf("demo did not get ready:\n%s", printed.String())
+	return nil, "", ""
+}
+
+// Linked accounts outlive a demo restart, and two demos in one folder do not
+// break each other's accounts: the simulators keep their tokens in the data
+// directory (newcomer finding 2).
+func TestDemoAccountsOutliveARestart(t *testing.T) {
+	dir := t.TempDir()
+	first, base, _ := startDemo(t, dir)
+	ring, _, err := secrets.LoadOrCreateKeyFile(filepath.Join(dir, "data", "patchbay.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := backendtest.OpenURL(t, "sqlite:"+filepath.Join(dir, "data", "patchbay.db"), ring)
+	acc := storeSimulatorAccount(t, s, base+"/sandbox/justworks", []string{"justworks_get_company"}, time.Now().Add(time.Hour))
+	first.Process.Kill() // Ctrl-C, or worse
+	first.Wait()
+
+	_, again, key := startDemo(t, dir)
+	_, other, _ := startDemo(t, dir) // a second demo in the same folder
+	for _, url := range []string{again, other} {
+		if st := companyCall(&node{url: url}, key, acc.ID); st != http.StatusOK {
+			t.Fatalf("an account linked before the restart, called through %s: %d", url, st)
+		}
+	}
+}

@@ -90,7 +90,10 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	opts := api.Options{KeyRateLimit: cfg.KeyRateLimit, Version: versionString()}
 	if mode.sandbox {
 		start := time.Now()
-		sb, err := sandbox.New(sandbox.Options{Seed: 1, Members: 50, RedirectURIs: []string{publicURL + "/connect/oauth2/{key}/callback"}})
+		// The simulators keep their tokens in the data directory: the accounts
+		// linked through them outlive a restart of the demo.
+		sb, err := sandbox.New(sandbox.Options{Seed: 1, Members: 50, RedirectURIs: []string{publicURL + "/connect/oauth2/{key}/callback"},
+			StateDir: cfg.DataDir})
 		if err != nil {
 			ln.Close()
 			return err

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -40,6 +41,10 @@ type Options struct {
 	NoRateLimit bool
 	// Clock dates the simulators' codes and tokens; nil means the system clock.
 	Clock clock.Clock
+	// StateDir, when set, keeps each simulator's apps and tokens in a file
+	// there (sandbox-<key>.json), so that linked accounts outlive a restart and
+	// several processes in one folder accept each other's tokens.
+	StateDir string
 }
 
 // Sandbox holds one simulator per provider.
@@ -136,6 +141,9 @@ func newProvider(key string, cfg oauthserver.Config, users []oauthserver.User, d
 	api func(oauthserver.Authenticator) http.Handler, limiter *ratelimit.Limiter) (*Provider, error) {
 	stats := simctl.NewStats()
 	p := &Provider{Key: key, Name: cfg.Name, Stats: stats, Faults: simctl.NewFaults(stats), DemoUser: demoUser}
+	if o.StateDir != "" {
+		cfg.StateFile = filepath.Join(o.StateDir, "sandbox-"+key+".json")
+	}
 	p.OAuth = oauthserver.New(cfg, users, stats)
 	var redirects []string
 	for _, u := range o.RedirectURIs {

@@ -320,6 +320,10 @@ func (s *Server) refresh(w http.ResponseWriter, app App, form url.Values) {
 	defer s.mu.Unlock()
 	old := form.Get("refresh_token")
 	rt, ok := s.refreshs[old]
+	if !ok {
+		s.reloadLocked() // another process sharing the state file may have issued it
+		rt, ok = s.refreshs[old]
+	}
 	now := s.now()
 	switch {
 	case !ok || rt.revoked || rt.grant.ClientID != app.ClientID:
@@ -377,6 +381,7 @@ func (s *Server) revokeFamilyLocked(family string) {
 			a.revoked = true
 		}
 	}
+	s.persistLocked()
 }
 
 // revoke follows RFC 7009: unknown tokens are fine; revoking a refresh token also
@@ -407,6 +412,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	s.persistLocked()
 	s.mu.Unlock()
 	s.stats.Inc("token.revoked")
 	w.WriteHeader(http.StatusOK)

@@ -58,6 +58,9 @@ type Config struct {
 	OneSSOTenant bool
 	// Clock dates codes and tokens; nil means the system clock.
 	Clock clock.Clock
+	// StateFile, when set, keeps apps and tokens on disk (see savedState), so
+	// that they outlive a restart and are shared by processes naming the file.
+	StateFile string
 }
 
 // App is a registered OAuth client.
@@ -148,11 +151,13 @@ type refreshToken struct {
 
 // New returns a server for cfg with the given users; stats counts token grants.
 func New(cfg Config, users []User, stats *simctl.Stats) *Server {
-	return &Server{
+	s := &Server{
 		cfg: cfg, users: users, stats: stats, now: clock.Or(cfg.Clock).Now,
 		apps: map[string]App{}, pending: map[string]*pendingAuth{}, codes: map[string]*codeGrant{},
 		access: map[string]*accessToken{}, refreshs: map[string]*refreshToken{}, sweepAt: minSweep,
 	}
+	s.reloadLocked() // nothing else can hold s yet
+	return s
 }
 
 // RegisterApp registers (or replaces) a client. Empty credentials are generated.
@@ -173,6 +178,7 @@ func (s *Server) RegisterApp(app App) (App, error) {
 	}
 	s.mu.Lock()
 	s.apps[app.ClientID] = app
+	s.persistLocked()
 	s.mu.Unlock()
 	return app, nil
 }
@@ -189,6 +195,10 @@ func (s *Server) Authenticate(r *http.Request) (Grant, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a, ok := s.access[tok]
+	if !ok {
+		s.reloadLocked() // another process sharing the state file may have issued it
+		a, ok = s.access[tok]
+	}
 	if !ok || a.revoked || !s.now().Before(a.expires) {
 		return Grant{}, ErrInvalidToken
 	}
@@ -256,6 +266,7 @@ func (s *Server) issueLocked(g Grant, reuseRefresh string) TokenResponse {
 	}
 	access := randomToken(32)
 	s.access[access] = &accessToken{grant: g, expires: now.Add(s.cfg.AccessTTL), refresh: refresh}
+	s.persistLocked()
 	resp := TokenResponse{AccessToken: access, TokenType: s.cfg.TokenType, ExpiresIn: int(s.cfg.AccessTTL.Seconds()), RefreshToken: refresh}
 	if resp.ExpiresIn == 0 {
 		resp.ExpiresIn = 1 // sub-second test lifetimes still expire "in a second"
