@@ -39,14 +39,14 @@ func (s *Server) Register(mux *http.ServeMux) {
 // pageData feeds the login, consent and error pages. Form actions are relative
 // ("authorize/login", "consent") so the pages work wherever the simulator is mounted.
 type pageData struct {
-	Provider   string
-	Error      string
-	PendingID  string
-	AppName    string
-	Email      string
-	Scopes     []string
-	Sensitive  []string
-	Tenants    []Tenant
+	Provider  string
+	Error     string
+	PendingID string
+	AppName   string
+	Email     string
+	Scopes    []string
+	Sensitive []string
+	Tenants   []Tenant
 	// LoginAction is where the sign-in form posts, relative to the page's own
 	// address: the authorize page and the page redrawn after a wrong password
 	// sit at different depths.
