@@ -47,8 +47,9 @@ func newRootCmd() *cobra.Command {
 product, keeps their OAuth tokens fresh and safe, and lets your product read and
 write their HR data through one API.
 
-Start with "patchbay serve": with no configuration it keeps everything in ./data/
-and prints an API key on first start.`,
+Try it with "patchbay demo": Patchbay with built-in Justworks and Employment Hero
+simulators, ready to link an account. Run it with "patchbay serve": with no
+configuration it keeps everything in ./data/ and prints an API key on first start.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.ArbitraryArgs,
