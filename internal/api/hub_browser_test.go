@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -221,4 +223,34 @@ func listAccounts(t *testing.T, e *linkEnv, query string) []map[string]any {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// Pages have an icon, and the Hub's card keeps a margin on a phone-sized
+// screen (newcomer finding 10). The screenshot lands in the test's temp dir.
+func TestHubOnANarrowScreen(t *testing.T) {
+	e := newLinkEnv(t)
+	resp, err := http.Get(e.srv.URL + "/favicon.ico")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/svg+xml" {
+		t.Fatalf("/favicon.ico: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	browser := browsertest.New(t)
+	page, cancel := chromedp.NewContext(browser)
+	defer cancel()
+	if err := chromedp.Do(page, chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.session(t, "")), chromedp.WaitVisible(chromedp.CSS("main"))); err != nil {
+		t.Fatal(err)
+	}
+	left, err := chromedp.Run(page, chromedp.Evaluate[float64](`document.querySelector('main').getBoundingClientRect().left`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shot, err := chromedp.Run(page, chromedp.FullScreenshot(100)); err == nil {
+		os.WriteFile(filepath.Join(os.TempDir(), "patchbay-hub-390.png"), shot, 0o600)
+	}
+	if left < 8 {
+		t.Fatalf("the Hub's card starts %.0f px from the edge of a 390 px screen", left)
+	}
 }

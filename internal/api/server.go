@@ -163,6 +163,10 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /connect/oauth2/{integration_id}", s.perAddress(s.startOAuth))
 	s.mux.Handle("GET /connect/oauth2/{provider}/callback", s.perAddress(s.callback))
 	s.mux.Handle("GET /static/hub/", hub.Assets())
+	s.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		r.URL.Path = "/static/hub/favicon.svg" // browsers ask for it on every page
+		hub.Assets().ServeHTTP(w, r)
+	})
 	s.mux.HandleFunc("GET /hub.js", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/hub/hub.js", http.StatusFound)
 	})

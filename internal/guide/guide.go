@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
 )
@@ -34,6 +35,7 @@ type scopeView struct {
 
 type pageData struct {
 	C               *connectors.Connector
+	PublicURL       string
 	RedirectURI     string
 	Steps           []string
 	OptionalScopes  []scopeView
@@ -45,6 +47,7 @@ type pageData struct {
 func Render(w http.ResponseWriter, c *connectors.Connector, publicURL string) error {
 	d := pageData{
 		C:               c,
+		PublicURL:       strings.TrimRight(publicURL, "/"),
 		RedirectURI:     c.RedirectURI(publicURL),
 		Steps:           c.Steps(publicURL),
 		Separators:      connectors.SeparatorNames(),
