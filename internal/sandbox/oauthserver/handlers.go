@@ -132,7 +132,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	id := randomToken(18)
 	s.mu.Lock()
 	s.sweepLocked()
-	s.pending[id] = &pendingAuth{app: app, redirectURI: redirectURI, state: state, scopes: scopes,
+	s.pending[id] = &pendingAuth{app: app, redirectURI: redirectURI, state: state, scopes: scopes, requested: q.Get("scope"),
 		challenge: challenge, method: method, expires: s.now().Add(pendingTTL)}
 	s.mu.Unlock()
 	s.renderPage(w, http.StatusOK, "login", pageData{PendingID: id, AppName: app.ClientID, LoginAction: path.Base(s.cfg.AuthorizePath) + "/login"})
@@ -201,11 +201,18 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 	g.Family = code
 	s.mu.Lock()
 	s.sweepLocked()
-	s.codes[code] = &codeGrant{grant: g, redirectURI: p.redirectURI,
+	s.codes[code] = &codeGrant{grant: g, requested: p.requested, redirectURI: p.redirectURI,
 		challenge: p.challenge, method: p.method, expires: s.now().Add(pendingTTL)}
 	s.mu.Unlock()
 	s.stats.Inc("authorize.approved")
 	redirectWith(w, r, p.redirectURI, url.Values{"code": {code}, "state": {p.state}})
+}
+
+// sortedScopes returns a sorted copy, to compare scope lists as sets.
+func sortedScopes(scopes []string) []string {
+	out := slices.Clone(scopes)
+	slices.Sort(out)
+	return out
 }
 
 // oauthError writes an RFC 6749 §5.2 error.
@@ -312,7 +319,11 @@ func (s *Server) exchangeCode(w http.ResponseWriter, app App, form url.Values) {
 	}
 	c.used = true
 	s.stats.Inc("token.authorization_code")
-	writeToken(w, s.issueLocked(c.grant, ""))
+	resp := s.issueLocked(c.grant, "")
+	if resp.Scope == "" && c.requested != "" && !slices.Equal(sortedScopes(strings.Fields(c.requested)), sortedScopes(c.grant.Scopes)) {
+		resp.Scope = joinScopes(c.grant.Scopes) // RFC 6749 §5.1: required when it differs from the request
+	}
+	writeToken(w, resp)
 }
 
 func (s *Server) refresh(w http.ResponseWriter, app App, form url.Values) {

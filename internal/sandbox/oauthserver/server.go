@@ -122,6 +122,7 @@ type pendingAuth struct {
 	app                App
 	redirectURI, state string
 	scopes             []string
+	requested          string // the authorize request's scope parameter
 	challenge, method  string
 	user               *User
 	expires            time.Time
@@ -129,6 +130,7 @@ type pendingAuth struct {
 
 type codeGrant struct {
 	grant             Grant
+	requested         string // the authorize request's scope parameter
 	redirectURI       string
 	challenge, method string
 	expires           time.Time

@@ -514,3 +514,26 @@ func TestReusedCodeRevokesItsTokens(t *testing.T) {
 		t.Fatalf("a refresh token descended from a reused code still refreshes: %d", st)
 	}
 }
+
+// RFC 6749 §5.1: a server that leaves scope out of token answers (Employment
+// Hero) still names it when the grant differs from what was requested.
+func TestScopeNamedWhenTheGrantDiffers(t *testing.T) {
+	h := newHarness(t, oauthserver.Config{Name: "Test"}) // ScopeInResponse off; the request's scope is ignored
+	for _, tc := range []struct {
+		requested string
+		want      any
+	}{
+		{"", nil},
+		{"a:read b:read secret:read", nil},
+		{"a:read", "a:read b:read secret:read"},
+	} {
+		params := h.authParams()
+		if tc.requested != "" {
+			params.Set("scope", tc.requested)
+		}
+		st, tok := h.exchange(t, h.authorize(t, params, "admin@acme.test", "approve", true).Query().Get("code"))
+		if st != http.StatusOK || tok["scope"] != tc.want {
+			t.Fatalf("requested %q: %d, scope %v, want %v", tc.requested, st, tok["scope"], tc.want)
+		}
+	}
+}
