@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -58,6 +59,12 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	if err != nil {
 		return err
 	}
+	if _, set := os.LookupEnv("PATCHBAY_LOG_LEVEL"); mode.demo && !set && !cmd.Flags().Changed("log-level") {
+		// The demo's terminal is for its instructions: one line per request
+		// would bury them. Warnings and errors still show.
+		cfg.LogLevel = slog.LevelWarn
+		log = cfg.Logger(os.Stderr)
+	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -102,7 +109,7 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 		printSandbox(out, sb, publicURL+"/sandbox", 50, time.Since(start))
 	}
 	// The listening line comes last: scripts wait for it.
-	fmt.Fprintf(out, "Patchbay %s is listening on %s (public URL %s)\n", versionString(), ln.Addr(), publicURL)
+	fmt.Fprintf(out, "Patchbay (version %s) is listening on %s (public URL %s)\n", versionString(), ln.Addr(), publicURL)
 	srv := services.Server(opts)
 	go services.RunMaintenance(ctx)
 	served := make(chan error, 1)
