@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/config"
+	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -47,7 +49,7 @@ func newAccountsCmd() *cobra.Command {
 			return withApp(cmd, &project, func(services *app.App, p store.Project) error {
 				a, err := services.Accounts.Get(cmd.Context(), p.ID, args[0])
 				if err != nil {
-					return err
+					return accountFailure(err)
 				}
 				w := cmd.OutOrStdout()
 				fmt.Fprintf(w, "%s  %s account of %s (%s)\n", a.ID, a.Provider, a.OriginOwnerName, a.OriginOwnerID)
@@ -75,7 +77,7 @@ func newAccountsCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withApp(cmd, &project, func(a *app.App, p store.Project) error {
 				if _, err := a.Accounts.Delete(cmd.Context(), p.ID, args[0]); err != nil {
-					return err
+					return accountFailure(err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s.\n", args[0])
 				return nil
@@ -84,4 +86,12 @@ func newAccountsCmd() *cobra.Command {
 	}
 	cmd.AddCommand(list, show, del)
 	return cmd
+}
+
+// accountFailure points a missing account at the list of them.
+func accountFailure(err error) error {
+	if p, ok := errors.AsType[*problem.Error](err); ok && p.Kind == problem.NotFound {
+		return fmt.Errorf("%w (see 'patchbay accounts list')", err)
+	}
+	return err
 }

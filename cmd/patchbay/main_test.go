@@ -624,7 +624,8 @@ func TestAccountsCommands(t *testing.T) {
 	if out, _, code := run(t, dir, env(), "accounts", "list"); code != 0 || !strings.Contains(out, "PROVIDER") {
 		t.Fatalf("accounts list: %d %s", code, out)
 	}
-	if _, errOut, code := run(t, dir, env(), "accounts", "show", "acc_missing"); code == 0 || !strings.Contains(errOut, "No account acc_missing") {
+	if _, errOut, code := run(t, dir, env(), "accounts", "show", "acc_missing"); code == 0 || !strings.Contains(errOut, "No account acc_missing") ||
+		!strings.Contains(errOut, "patchbay accounts list") {
 		t.Fatalf("accounts show unknown: %d %s", code, errOut)
 	}
 	if _, errOut, code := run(t, dir, env(), "accounts", "delete", "acc_missing"); code == 0 || !strings.Contains(errOut, "No account acc_missing") {

@@ -60,7 +60,7 @@ var Settings = []Setting{
 	{Flag: "database-url", Env: "PATCHBAY_DATABASE_URL", Usage: "postgres://user:pass@host/db for PostgreSQL, or sqlite:PATH (default sqlite:<data-dir>/patchbay.db)"},
 	{Flag: "data-dir", Env: "PATCHBAY_DATA_DIR", Default: "./data", Usage: "directory for the embedded database and the generated encryption key file"},
 	{Flag: "encryption-keys", Env: "PATCHBAY_ENCRYPTION_KEYS", Usage: "keys that seal secrets, as id:base64key[,id:base64key…], primary first (default: a key file generated in the data directory)", secret: true},
-	{Flag: "log-retention", Env: "PATCHBAY_LOG_RETENTION", Default: "2160h", Usage: "how long request logs are kept, as a `duration` such as 720h; the default is 90 days"},
+	{Flag: "log-retention", Env: "PATCHBAY_LOG_RETENTION", Default: "2160h", Usage: "how long request logs are kept, as a `duration` such as 720h (2160h is 90 days)"},
 	{Flag: "key-rate-limit", Env: "PATCHBAY_KEY_RATE_LIMIT", Default: "1000", Usage: "the `number` of requests one API key may make per clock minute, counted across every node sharing the database; more get 429 with Retry-After"},
 	{Flag: "log-level", Env: "PATCHBAY_LOG_LEVEL", Default: "info", Usage: "log level: debug, info, warn or error"},
 	{Flag: "log-format", Env: "PATCHBAY_LOG_FORMAT", Default: "text", Usage: "log format: text or json"},
