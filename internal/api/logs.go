@@ -46,13 +46,8 @@ func logView(l store.RequestLog, withSteps bool) logJSON {
 
 // listLogs answers GET /requests/logs with the reference's filters, newest first.
 func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
-	f, ok := s.logFilter(w, r)
+	logs, f, ok := s.readLogs(w, r)
 	if !ok {
-		return
-	}
-	logs, err := s.store.ListRequestLogs(r.Context(), callerKey(r.Context()).ProjectID, f)
-	if err != nil {
-		s.internalError(w, r, err)
 		return
 	}
 	withSteps := strings.Contains(r.URL.Query().Get("include"), "step_logs")
@@ -61,6 +56,21 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
 		out[i] = logView(l, withSteps)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": out, "next": logCursor(logs, f.Limit)})
+}
+
+// readLogs reads the page of request logs the request's filters and cursor
+// select, answering the failure itself.
+func (s *Server) readLogs(w http.ResponseWriter, r *http.Request) ([]store.RequestLog, store.LogFilter, bool) {
+	f, ok := s.logFilter(w, r)
+	if !ok {
+		return nil, f, false
+	}
+	logs, err := s.store.ListRequestLogs(r.Context(), callerKey(r.Context()).ProjectID, f)
+	if err != nil {
+		s.internalError(w, r, err)
+		return nil, f, false
+	}
+	return logs, f, true
 }
 
 // logCursor is the next of a full page of logs: where the following page starts.

@@ -121,13 +121,8 @@ type stepLogJSON struct {
 // action calls GET /requests/logs would list (same filters and cursor), newest
 // call first.
 func (s *Server) listStepLogs(w http.ResponseWriter, r *http.Request) {
-	f, ok := s.logFilter(w, r)
+	logs, f, ok := s.readLogs(w, r)
 	if !ok {
-		return
-	}
-	logs, err := s.store.ListRequestLogs(r.Context(), callerKey(r.Context()).ProjectID, f)
-	if err != nil {
-		s.internalError(w, r, err)
 		return
 	}
 	out := []stepLogJSON{}
