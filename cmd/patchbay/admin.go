@@ -186,7 +186,7 @@ func newApp(cfg config.Config, s store.Store, keys *secrets.Keyring, log *slog.L
 		return nil, fmt.Errorf("PATCHBAY_DATA_DIR: %w", err)
 	}
 	return app.New(app.Options{Store: s, Registry: registry, PublicURL: publicURL, SandboxURL: cfg.SandboxURL,
-		LogRetention: cfg.LogRetention, Logger: log, Journal: journal, LogSpillDir: cfg.LogSpillDir()}), nil
+		LogRetention: cfg.LogRetention, Logger: log, Journal: journal, LogSpillDir: cfg.LogSpillDir(), Version: versionString()}), nil
 }
 
 func newKeysCmd() *cobra.Command {

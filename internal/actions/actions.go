@@ -164,6 +164,24 @@ func (e *Executor) Run(ctx context.Context, who Caller, accountID string, req Re
 	return e.execute(ctx, c, p, action, req, a.SetupInformation, &accountGrant{m: e.tokens, a: a}, entry, records)
 }
 
+// Available returns the account's connector and the actions it can run now:
+// enabled on its connector profile and covered by its granted scopes. These
+// are what Run accepts for the account (the MCP server lists them as tools).
+func (e *Executor) Available(ctx context.Context, projectID, accountID string) (*connectors.Connector, []*connectors.Action, error) {
+	a, c, p, err := e.account(ctx, projectID, accountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []*connectors.Action
+	for i := range c.Actions {
+		action := &c.Actions[i]
+		if slices.Contains(p.EnabledActions, action.ID) && len(missingScopes(c, p, a, action)) == 0 {
+			out = append(out, action)
+		}
+	}
+	return c, out, nil
+}
+
 // Unlinked is a grant that belongs to no account yet: the credentials a
 // connection attempt holds until the end user's setup choice.
 type Unlinked struct {

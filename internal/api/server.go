@@ -25,6 +25,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/hub"
 	"github.com/patchbayhq/patchbay/internal/keyquota"
 	"github.com/patchbayhq/patchbay/internal/linking"
+	"github.com/patchbayhq/patchbay/internal/mcp"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/requestlog"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -38,6 +39,7 @@ type Options struct {
 	Linking  *linking.Service
 	Accounts *accounts.Service
 	Actions  *actions.Executor
+	MCP      *mcp.Service
 	// Logs is where action calls are logged; reads of the log wait for it.
 	Logs *requestlog.Writer
 	// Collectors are the services' metrics, served at /metrics.
@@ -68,6 +70,7 @@ type Server struct {
 	linking   *linking.Service
 	accounts  *accounts.Service
 	actions   *actions.Executor
+	mcp       *mcp.Service
 	logs      *requestlog.Writer
 	store     store.Store
 	registry  *connectors.Registry
@@ -103,7 +106,7 @@ func newMetrics() *metrics {
 
 // New builds a Server.
 func New(o Options) *Server {
-	s := &Server{store: o.Store, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, logs: o.Logs,
+	s := &Server{store: o.Store, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, logs: o.Logs,
 		publicURL: strings.TrimRight(o.PublicURL, "/"), log: cmp.Or(o.Logger, slog.Default()),
 		version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
 	s.keyQuota = keyquota.New(o.Store, cmp.Or(o.KeyRateLimit, 1000), o.Clock)
@@ -138,6 +141,9 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /connect_sessions/authenticate", s.requireKey(s.authenticateSession))
 	s.mux.Handle("POST /actions/rpc", s.requireKey(s.rpc))
 	s.mux.Handle("POST /unified/proxy", s.requireKey(s.proxy))
+	s.mux.Handle("POST /mcp", s.requireKey(s.serveMCP))
+	s.mux.Handle("GET /mcp", s.requireKey(mcpMethodNotAllowed))
+	s.mux.Handle("DELETE /mcp", s.requireKey(endMCPSession))
 	s.mux.Handle("GET /requests/logs", s.requireKey(s.listLogs))
 	s.mux.Handle("GET /requests/logs/steps", s.requireKey(s.listStepLogs))
 	s.mux.Handle("GET /requests/logs/{id}", s.requireKey(s.getLog))

@@ -23,6 +23,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/linking"
+	"github.com/patchbayhq/patchbay/internal/mcp"
 	"github.com/patchbayhq/patchbay/internal/oauth"
 	"github.com/patchbayhq/patchbay/internal/requestlog"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -57,6 +58,8 @@ type Options struct {
 	// LogSpillDir keeps request log entries the database refused until it is
 	// back; empty loses them (and says so in the log).
 	LogSpillDir string
+	// Version is Patchbay's, told to MCP clients.
+	Version string
 }
 
 // App is Patchbay's services, wired.
@@ -71,6 +74,7 @@ type App struct {
 	Accounts *accounts.Service
 	Linking  *linking.Service
 	Logs     *requestlog.Writer
+	MCP      *mcp.Service
 
 	logRetention time.Duration
 }
@@ -131,6 +135,7 @@ func New(o Options) *App {
 	a.Tokens.StatusChanged = a.Accounts.StatusChanged
 	a.Linking = linking.New(linking.Options{Store: o.Store, Registry: o.Registry, Tokens: a.Tokens, Actions: a.Actions,
 		Accounts: a.Accounts, Clock: clk, Logger: log, PublicURL: site.PublicURL})
+	a.MCP = mcp.New(a.Actions, o.Version, log)
 	return a
 }
 
@@ -138,7 +143,7 @@ func New(o Options) *App {
 // filled in.
 func (a *App) Server(o api.Options) *api.Server {
 	o.Store, o.Registry, o.PublicURL, o.Clock, o.Logger = a.Store, a.Registry, a.Site.PublicURL, a.Clock, a.Log
-	o.Linking, o.Accounts, o.Actions, o.Logs = a.Linking, a.Accounts, a.Actions, a.Logs
+	o.Linking, o.Accounts, o.Actions, o.Logs, o.MCP = a.Linking, a.Accounts, a.Actions, a.Logs, a.MCP
 	o.Collectors = append(o.Collectors, a.Collectors()...)
 	return api.New(o)
 }

@@ -258,6 +258,7 @@ const (
 	SourceAPI = "api" // POST /actions/rpc and /unified/proxy
 	SourceCLI = "cli" // patchbay actions run
 	SourceHub = "hub" // Patchbay's own calls while linking (the setup step)
+	SourceMCP = "mcp" // tools/call on the MCP server
 )
 
 // RequestLog records one action call.

@@ -1,0 +1,61 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/mcp"
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// mcpOptions serve every request on its own: a session initialised on one
+// node continues on any other. The API key is the protection against DNS
+// rebinding, so requests through a local reverse proxy are welcome.
+var mcpOptions = &sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true, DisableLocalhostProtection: true}
+
+// serveMCP answers POST /mcp: the MCP server of the account named by the
+// x-account-id header (or the x-account-id or account_id query parameter).
+func (s *Server) serveMCP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	accountID := r.Header.Get("X-Account-Id")
+	for _, name := range []string{"x-account-id", "account_id"} {
+		if accountID == "" {
+			accountID = q.Get(name)
+		}
+	}
+	if accountID == "" {
+		writeError(w, http.StatusBadRequest, "x-account-id: the header (or the x-account-id query parameter) must name the linked account")
+		return
+	}
+	opts, err := mcp.ParseOptions(q)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	who := s.caller(r)
+	who.Source = store.SourceMCP
+	srv, err := s.mcp.Server(r.Context(), who, accountID, opts)
+	if ae, ok := errors.AsType[*actions.Error](err); ok {
+		writeError(w, ae.Status, ae.Message)
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, mcpOptions).ServeHTTP(w, r)
+}
+
+// mcpMethodNotAllowed answers GET /mcp: the server never sends unprompted
+// messages, so there is no event stream to open.
+func mcpMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", "POST, DELETE")
+	writeError(w, http.StatusMethodNotAllowed, "GET /mcp: this MCP server is stateless and sends no event stream; POST each message")
+}
+
+// endMCPSession answers DELETE /mcp: sessions hold no state, so there is
+// nothing to end.
+func endMCPSession(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }

@@ -1,0 +1,250 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// withHeaders adds the API key and account header to every request, as an
+// agent's MCP configuration does.
+type withHeaders struct {
+	key, account string
+	next         http.RoundTripper
+}
+
+func (h withHeaders) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.SetBasicAuth(h.key, "")
+	if h.account != "" {
+		r.Header.Set("X-Account-Id", h.account)
+	}
+	return h.next.RoundTrip(r)
+}
+
+// mcpSession connects the MCP Go SDK's client to base+"/mcp"+query for the account.
+func mcpSession(t *testing.T, base, key, account, query string, rt http.RoundTripper) *sdk.ClientSession {
+	t.Helper()
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	client := sdk.NewClient(&sdk.Implementation{Name: "test-agent", Version: "1.0.0"}, nil)
+	cs, err := client.Connect(context.Background(), &sdk.StreamableClientTransport{
+		Endpoint: base + "/mcp" + query, HTTPClient: &http.Client{Transport: withHeaders{key, account, rt}}, DisableStandaloneSSE: true,
+	}, nil)
+	if err != nil {
+		t.Fatalf("connect MCP client: %v", err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+// callTool calls a tool and decodes its JSON text; it fails the test on an
+// error result unless wantError.
+func callTool(t *testing.T, cs *sdk.ClientSession, name string, args map[string]any, wantError bool) map[string]any {
+	t.Helper()
+	res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	text := res.Content[0].(*sdk.TextContent).Text
+	if res.IsError != wantError {
+		t.Fatalf("%s: isError %v, want %v: %s", name, res.IsError, wantError, text)
+	}
+	var out map[string]any
+	if err := json.Unmarshal([]byte(text), &out); err != nil {
+		t.Fatalf("%s: text is not JSON: %v: %s", name, err, text)
+	}
+	if !wantError {
+		structured, _ := json.Marshal(res.StructuredContent)
+		var same map[string]any
+		json.Unmarshal(structured, &same)
+		if a, b := mustJSON(same), mustJSON(out); a != b {
+			t.Fatalf("%s: structuredContent %s differs from text %s", name, a, b)
+		}
+	}
+	return out
+}
+
+func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func toolNames(t *testing.T, cs *sdk.ClientSession) []string {
+	t.Helper()
+	var names []string
+	for tool, err := range cs.Tools(context.Background(), nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, tool.Name)
+	}
+	return names
+}
+
+func firstRecord(t *testing.T, out map[string]any) map[string]any {
+	t.Helper()
+	list, _ := out["data"].([]any)
+	if len(list) == 0 {
+		t.Fatalf("no records in %v", out)
+	}
+	return list[0].(map[string]any)
+}
+
+func TestMCPServesAccountActionsAsTools(t *testing.T) {
+	e := newLinkEnv(t)
+	registry, _ := connectors.Embedded()
+
+	t.Run("justworks", func(t *testing.T) {
+		acc := e.linkProvider(t, "justworks", "admin@acme.test")
+		cs := mcpSession(t, e.srv.URL, e.keyA, acc, "", nil)
+		if got := cs.InitializeResult().ServerInfo.Name; got != "patchbay" {
+			t.Fatalf("server name %q", got)
+		}
+		names := toolNames(t, cs)
+		c, _ := registry.Get("justworks")
+		if len(names) != len(c.Actions) {
+			t.Fatalf("%d tools for %d enabled actions: %v", len(names), len(c.Actions), names)
+		}
+		tools := map[string]*sdk.Tool{}
+		for tool := range cs.Tools(context.Background(), nil) {
+			tools[tool.Name] = tool
+		}
+		if a := tools["justworks_list_members"].Annotations; a == nil || !a.ReadOnlyHint {
+			t.Fatalf("list members not read-only: %+v", a)
+		}
+		if a := tools["justworks_cancel_deductions"].Annotations; a == nil || a.ReadOnlyHint || a.DestructiveHint == nil || !*a.DestructiveHint {
+			t.Fatalf("cancel deductions not destructive: %+v", a)
+		}
+		schema := mustJSON(tools["justworks_get_member"].InputSchema)
+		if !strings.Contains(schema, `"path":{`) || !strings.Contains(schema, `"member_id"`) || !strings.Contains(schema, `"required":["path"]`) {
+			t.Fatalf("get member's nested schema: %s", schema)
+		}
+
+		members := callTool(t, cs, "justworks_list_members", map[string]any{"query": map[string]any{"limit": 3}}, false)
+		member := firstRecord(t, members)
+		got := callTool(t, cs, "justworks_get_member", map[string]any{"path": map[string]any{"member_id": member["id"]}}, false)
+		if got["data"].(map[string]any)["id"] != member["id"] {
+			t.Fatalf("get member answered %v", got)
+		}
+		dtype := firstRecord(t, callTool(t, cs, "justworks_list_deduction_types", nil, false))
+		// Top-level keys that are not locations are body fields.
+		created := callTool(t, cs, "justworks_create_deductions", map[string]any{"items": []any{map[string]any{
+			"operation_id": "op-mcp-1", "member_id": member["id"], "deduction_type_code": dtype["code"], "amount_type": "fixed",
+			"amount": 1234, "currency": "USD", "frequency": "every_paycheck", "start_date": "2026-11-01"}}}, false)
+		dedID := deductionID(t, firstRecord(t, created))
+		st, list := e.rpc(t, acc, `{"action":"justworks_list_deductions","query":{"member_id":"`+member["id"].(string)+`"}}`)
+		if st != http.StatusOK || !strings.Contains(mustJSON(list), dedID) || !strings.Contains(mustJSON(list), "1234") {
+			t.Fatalf("the deduction made through MCP is not in the provider's list: %d %v", st, list)
+		}
+
+		// Errors come back as error results with the RPC's message.
+		bad := callTool(t, cs, "justworks_get_member", map[string]any{"path": map[string]any{"member_id": "mbr_nobody"}}, true)
+		_, rpcBad := e.rpc(t, acc, `{"action":"justworks_get_member","path":{"member_id":"mbr_nobody"}}`)
+		if bad["message"] != rpcBad["message"] || bad["statusCode"] != rpcBad["statusCode"] {
+			t.Fatalf("MCP error %v, RPC error %v", bad, rpcBad)
+		}
+		if msg := callTool(t, cs, "justworks_list_members", map[string]any{"query": map[string]any{"limit": 500}}, true)["message"]; !strings.Contains(msg.(string), "query.limit") {
+			t.Fatalf("validation error %q does not name the field", msg)
+		}
+
+		// Every tool call is in the request log, from source mcp.
+		st, _, logs := e.do(t, "GET", "/requests/logs?filter[account_ids]="+acc+"&filter[sources]=mcp&page_size=100", basic(e.keyA), "")
+		if n := len(logs["data"].([]any)); st != http.StatusOK || n < 6 {
+			t.Fatalf("request logs from mcp: %d, %d entries %v", st, n, logs)
+		}
+	})
+
+	t.Run("employmenthero", func(t *testing.T) {
+		acc := e.linkProvider(t, "employmenthero", "owner@acme.test")
+		// The account header may also come as a query parameter.
+		cs := mcpSession(t, e.srv.URL, e.keyA, "", "?account_id="+acc, nil)
+		names := toolNames(t, cs)
+		if !slices.Contains(names, "employmenthero_list_employees") || slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, "justworks_") }) {
+			t.Fatalf("tools %v", names)
+		}
+		emp := firstRecord(t, callTool(t, cs, "employmenthero_list_employees", map[string]any{"page_size": 2}, false))
+		got := callTool(t, cs, "employmenthero_get_employee", map[string]any{"path": map[string]any{"employee_id": emp["id"]}}, false)
+		if got["data"].(map[string]any)["id"] != emp["id"] {
+			t.Fatalf("get employee answered %v", got)
+		}
+	})
+}
+
+func TestMCPToolsFollowProfileAndGrant(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	cs := mcpSession(t, e.srv.URL, e.keyA, acc, "", nil)
+	if names := toolNames(t, cs); !slices.Contains(names, "justworks_list_members") || !slices.Contains(names, "justworks_list_payrolls") {
+		t.Fatalf("tools before: %v", names)
+	}
+	a, _ := e.store.GetAccount(context.Background(), e.projectA.ID, acc)
+	e.do(t, "PATCH", "/connector_profiles/"+a.ProfileID, basic(e.keyA), `{"enabled_actions":["justworks_get_company","justworks_list_payrolls","justworks_list_deductions"]}`)
+	if names := toolNames(t, cs); !slices.Equal(names, []string{"justworks_get_company", "justworks_list_deductions", "justworks_list_payrolls"}) {
+		t.Fatalf("tools after disabling: %v", names)
+	}
+	a.Credentials.Scopes = []string{"company.basic:read", "deductions:read"}
+	if _, err := e.store.UpdateCredentials(context.Background(), a.ProjectID, a.ID, a.CredentialVersion, a.Credentials); err != nil {
+		t.Fatal(err)
+	}
+	if names := toolNames(t, cs); !slices.Equal(names, []string{"justworks_get_company", "justworks_list_deductions"}) {
+		t.Fatalf("tools after narrowing the grant: %v", names)
+	}
+	// A tool the agent still remembers is gone, as the SDK says of unknown tools.
+	if _, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "justworks_list_payrolls"}); err == nil || !strings.Contains(err.Error(), "unknown tool") {
+		t.Fatalf("a removed tool: %v", err)
+	}
+}
+
+func TestMCPRequestErrors(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	initialize := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}`
+	other, err := e.store.CreateProject(context.Background(), store.Project{Name: "Other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKey, _, err := apikeys.Issue(context.Background(), e.store, other.ID, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accept := []string{"Accept", "application/json, text/event-stream"}
+	onAccount := append([]string{"X-Account-Id", acc}, accept...)
+	for _, tc := range []struct {
+		name, path, auth, body string
+		headers                []string
+		status                 int
+		want                   string
+	}{
+		{"no key", "/mcp", "", initialize, onAccount, 401, ""},
+		{"no account", "/mcp", basic(e.keyA), initialize, accept, 400, "x-account-id"},
+		{"unknown account", "/mcp", basic(e.keyA), initialize, append([]string{"X-Account-Id", "acc_nobody"}, accept...), 404, "acc_nobody"},
+		{"other project's account", "/mcp", basic(otherKey), initialize, onAccount, 404, acc},
+		{"bad tool mode", "/mcp?tool-mode=all", basic(e.keyA), initialize, onAccount, 400, "tool-mode"},
+		{"bad param style", "/mcp?param-style=flat", basic(e.keyA), initialize, onAccount, 400, "param-style"},
+		{"header wins over query", "/mcp?x-account-id=acc_nobody", basic(e.keyA), initialize, onAccount, 200, "patchbay"},
+		{"protocol 2025-06-18", "/mcp", basic(e.keyA), strings.Replace(initialize, "2025-03-26", "2025-06-18", 1), onAccount, 200, `"protocolVersion":"2025-06-18"`},
+		// The SDK answers 400 where the hosted product documents 406.
+		{"no event-stream accept", "/mcp", basic(e.keyA), initialize, []string{"X-Account-Id", acc, "Accept", "application/json"}, 400, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, _, body := e.do(t, "POST", tc.path, tc.auth, tc.body, tc.headers...)
+			if st != tc.status || !strings.Contains(mustJSON(body), tc.want) {
+				t.Fatalf("%d %v, want %d with %q", st, body, tc.status, tc.want)
+			}
+		})
+	}
+	if st, _, _ := e.do(t, "DELETE", "/mcp", basic(e.keyA), ""); st != http.StatusNoContent {
+		t.Fatalf("DELETE /mcp: %d", st)
+	}
+	if st, _, _ := e.do(t, "GET", "/mcp", basic(e.keyA), ""); st != http.StatusMethodNotAllowed {
+		t.Fatalf("GET /mcp: %d", st)
+	}
+}

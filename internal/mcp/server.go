@@ -1,0 +1,290 @@
+// Package mcp serves a linked account's actions as tools to AI agents over the
+// Model Context Protocol. It is a front end over the actions executor: a tool
+// call is the same call as POST /actions/rpc, with the same tokens, throttling,
+// retries, scope checks and request log.
+package mcp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/connectors"
+)
+
+// ToolMode is how an account's actions become tools.
+type ToolMode string
+
+const (
+	// Individual offers one tool per action the account can run.
+	Individual ToolMode = "individual"
+	// SearchExecute offers two tools: search the actions, and run one by id.
+	SearchExecute ToolMode = "search_execute"
+)
+
+// Options choose the tools' shape, from the tool-mode and param-style query
+// parameters of /mcp.
+type Options struct {
+	ToolMode   ToolMode
+	ParamStyle ParamStyle
+}
+
+// ParseOptions reads tool-mode and param-style, defaulting to individual tools
+// with nested parameters.
+func ParseOptions(q url.Values) (Options, error) {
+	o := Options{ToolMode: Individual, ParamStyle: Nested}
+	switch m := ToolMode(q.Get("tool-mode")); m {
+	case "":
+	case Individual, SearchExecute:
+		o.ToolMode = m
+	default:
+		return o, fmt.Errorf("tool-mode: %q is not a tool mode; use individual or search_execute", m)
+	}
+	switch s := ParamStyle(q.Get("param-style")); s {
+	case "":
+	case Nested, FlatPrefixed, FlatSmart:
+		o.ParamStyle = s
+	default:
+		return o, fmt.Errorf("param-style: %q is not a parameter style; use nested, flat_prefixed or flat_smart", s)
+	}
+	return o, nil
+}
+
+// Service builds MCP servers for linked accounts.
+type Service struct {
+	actions *actions.Executor
+	version string
+	log     *slog.Logger
+}
+
+// New returns the MCP service over the actions executor; version is Patchbay's,
+// reported to clients as the server version.
+func New(exec *actions.Executor, version string, log *slog.Logger) *Service {
+	return &Service{actions: exec, version: version, log: log}
+}
+
+// Tools lists the tools an agent sees for the account, in order.
+func (s *Service) Tools(ctx context.Context, who actions.Caller, accountID string, o Options) ([]*sdk.Tool, error) {
+	tools, err := s.tools(ctx, who, accountID, o)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*sdk.Tool, len(tools))
+	for i, t := range tools {
+		out[i] = t.Tool
+	}
+	return out, nil
+}
+
+// Server returns an MCP server for one account, for one HTTP request: the
+// server holds no state between requests, so any Patchbay node answers any
+// request of a session. It fails, before any MCP exchange, when the account is
+// unknown to the caller's project or not usable.
+func (s *Service) Server(ctx context.Context, who actions.Caller, accountID string, o Options) (*sdk.Server, error) {
+	tools, err := s.tools(ctx, who, accountID, o)
+	if err != nil {
+		return nil, err
+	}
+	srv := sdk.NewServer(&sdk.Implementation{Name: "patchbay", Title: "Patchbay", Version: s.version}, &sdk.ServerOptions{
+		Instructions: "Tools read and write one linked HR or payroll account through Patchbay.",
+		Logger:       s.log,
+	})
+	for _, t := range tools {
+		srv.AddTool(t.Tool, t.handler)
+	}
+	return srv, nil
+}
+
+type tool struct {
+	*sdk.Tool
+	handler sdk.ToolHandler
+}
+
+func (s *Service) tools(ctx context.Context, who actions.Caller, accountID string, o Options) ([]tool, error) {
+	c, available, err := s.actions.Available(ctx, who.ProjectID, accountID)
+	if err != nil {
+		return nil, err
+	}
+	call := func(ctx context.Context, req actions.Request) (*sdk.CallToolResult, error) {
+		res, err := s.actions.Run(ctx, who, accountID, req, nil)
+		return s.result(ctx, who, res, err)
+	}
+	if o.ToolMode == SearchExecute {
+		return searchExecute(c, available, call), nil
+	}
+	out := make([]tool, 0, len(available))
+	for _, a := range available {
+		l := newLayout(a, o.ParamStyle)
+		out = append(out, tool{
+			Tool: &sdk.Tool{Name: a.ID, Title: a.Label, Description: a.Description, InputSchema: l.schema, Annotations: annotations(a)},
+			handler: func(ctx context.Context, r *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+				args, err := arguments(r.Params.Arguments)
+				if err != nil {
+					return invalid(err), nil
+				}
+				req, err := l.request(a.ID, args)
+				if err != nil {
+					return invalid(err), nil
+				}
+				return call(ctx, req)
+			},
+		})
+	}
+	return out, nil
+}
+
+// searchExecute is the two-tool mode: {provider}_search_actions ranks the
+// account's actions for a plain-language query, and {provider}_execute_action
+// runs one of them by id, with nested parameters since its action is chosen at
+// call time.
+func searchExecute(c *connectors.Connector, available []*connectors.Action, call func(context.Context, actions.Request) (*sdk.CallToolResult, error)) []tool {
+	ix := newIndex(c.Key, available)
+	search := tool{
+		Tool: &sdk.Tool{
+			Name:        c.Key + "_search_actions",
+			Title:       "Search " + c.Name + " actions",
+			Description: "Finds the " + c.Name + " actions that match a plain-language request, best first, with action_id, description and a 0-1 score. Run one with " + c.Key + "_execute_action.",
+			InputSchema: map[string]any{
+				"type": "object",
+				"properties": map[string]any{
+					"query": map[string]any{"type": "string", "minLength": 1, "description": "What you want to do, in plain words, e.g. \"list employees\"."},
+					"top_k": map[string]any{"type": "integer", "minimum": 1, "maximum": 50, "description": "How many matches to return (default 5)."},
+				},
+				"required":             []string{"query"},
+				"additionalProperties": false,
+			},
+			Annotations: &sdk.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: new(false)},
+		},
+		handler: func(_ context.Context, r *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+			var in struct {
+				Query string `json:"query"`
+				TopK  int    `json:"top_k"`
+			}
+			if err := json.Unmarshal(orEmpty(r.Params.Arguments), &in); err != nil {
+				return invalid(fmt.Errorf("arguments: %w", err)), nil
+			}
+			switch {
+			case in.Query == "":
+				return invalid(errors.New("query: required, e.g. \"list employees\"")), nil
+			case in.TopK == 0:
+				in.TopK = 5
+			case in.TopK < 1 || in.TopK > 50:
+				return invalid(errors.New("top_k: must be between 1 and 50")), nil
+			}
+			return structured(map[string]any{"data": ix.search(in.Query, in.TopK)})
+		},
+	}
+	execute := tool{
+		Tool: &sdk.Tool{
+			Name:        c.Key + "_execute_action",
+			Title:       "Run a " + c.Name + " action",
+			Description: "Runs one " + c.Name + " action by the action_id " + c.Key + "_search_actions returned, with its parameters grouped as path, query and body.",
+			InputSchema: map[string]any{
+				"type": "object",
+				"properties": map[string]any{
+					"action_id": map[string]any{"type": "string", "minLength": 1, "description": "The action to run, e.g. " + c.Key + "_list_" + "…"},
+					"path":      map[string]any{"type": "object", "description": "Path parameters."},
+					"query":     map[string]any{"type": "object", "description": "Query parameters."},
+					"body":      map[string]any{"description": "The request body, for writes."},
+					"next":      map[string]any{"type": "string", "description": "Continue a list: the next value of the previous answer."},
+					"page_size": map[string]any{"type": "integer", "minimum": 1, "description": "Records per page, at most the provider's maximum."},
+				},
+				"required": []string{"action_id"},
+			},
+			Annotations: &sdk.ToolAnnotations{DestructiveHint: new(true)},
+		},
+		handler: func(ctx context.Context, r *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+			args, err := arguments(r.Params.Arguments)
+			if err != nil {
+				return invalid(err), nil
+			}
+			id, _ := args["action_id"].(string)
+			if id == "" {
+				return invalid(errors.New("action_id: required, from " + c.Key + "_search_actions")), nil
+			}
+			delete(args, "action_id")
+			// Any known action is run, so that a disabled or unscoped one
+			// answers with the same error as /actions/rpc.
+			l := layout{style: Nested, paginated: true}
+			if a, ok := c.Action(id); ok {
+				l = newLayout(a, Nested)
+				l.paginated = true
+			}
+			req, err := l.request(id, args)
+			if err != nil {
+				return invalid(err), nil
+			}
+			return call(ctx, req)
+		},
+	}
+	return []tool{search, execute}
+}
+
+// annotations hint at what a tool does: reads are read-only and idempotent;
+// writes may change or remove the provider's data.
+func annotations(a *connectors.Action) *sdk.ToolAnnotations {
+	if a.Method == http.MethodGet {
+		return &sdk.ToolAnnotations{Title: a.Label, ReadOnlyHint: true, IdempotentHint: true}
+	}
+	return &sdk.ToolAnnotations{Title: a.Label, DestructiveHint: new(true), IdempotentHint: a.Idempotent}
+}
+
+// result is the MCP answer to an action call: the /actions/rpc answer as JSON
+// text and structured content, or its error as an error result.
+func (s *Service) result(ctx context.Context, who actions.Caller, res actions.Result, err error) (*sdk.CallToolResult, error) {
+	var ae *actions.Error
+	switch {
+	case errors.As(err, &ae):
+		return errorResult(ae.Status, ae.Message, ae.ProviderErrors), nil
+	case err != nil:
+		s.log.ErrorContext(ctx, "tool call failed", "err", err, "request_id", who.RequestID)
+		return errorResult(http.StatusInternalServerError, "Internal error; see the server log for request "+who.RequestID, nil), nil
+	}
+	return structured(res)
+}
+
+// structured answers v as JSON text and as structured content.
+func structured(v any) (*sdk.CallToolResult, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode tool result: %w", err)
+	}
+	return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: string(b)}}, StructuredContent: json.RawMessage(b)}, nil
+}
+
+// errorResult is a tool error with the body /actions/rpc would answer.
+func errorResult(status int, message string, providerErrors []actions.ProviderError) *sdk.CallToolResult {
+	b, _ := json.Marshal(struct {
+		StatusCode     int                     `json:"statusCode"`
+		Message        string                  `json:"message"`
+		ProviderErrors []actions.ProviderError `json:"provider_errors,omitempty"`
+	}{status, message, providerErrors})
+	return &sdk.CallToolResult{IsError: true, Content: []sdk.Content{&sdk.TextContent{Text: string(b)}}}
+}
+
+func invalid(err error) *sdk.CallToolResult {
+	return errorResult(http.StatusBadRequest, err.Error(), nil)
+}
+
+// arguments decodes a tool call's arguments, which must be an object.
+func arguments(raw json.RawMessage) (map[string]any, error) {
+	args := map[string]any{}
+	if err := json.Unmarshal(orEmpty(raw), &args); err != nil {
+		return nil, fmt.Errorf("arguments: must be a JSON object: %w", err)
+	}
+	return args, nil
+}
+
+func orEmpty(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || string(raw) == "null" {
+		return json.RawMessage("{}")
+	}
+	return raw
+}
