@@ -31,7 +31,7 @@ var locations = []string{"path", "query", "body"}
 type layout struct {
 	style     ParamStyle
 	paginated bool
-	schema map[string]any
+	schema    map[string]any
 	// fields maps each flat argument name to where it goes in the request.
 	fields map[string]field
 }
