@@ -248,3 +248,57 @@ func TestMCPRequestErrors(t *testing.T) {
 		t.Fatalf("GET /mcp: %d", st)
 	}
 }
+
+func TestMCPSearchExecuteMode(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	cs := mcpSession(t, e.srv.URL, e.keyA, acc, "?tool-mode=search_execute", nil)
+	if names := toolNames(t, cs); !slices.Equal(names, []string{"justworks_execute_action", "justworks_search_actions"}) {
+		t.Fatalf("tools %v", names)
+	}
+	found := callTool(t, cs, "justworks_search_actions", map[string]any{"query": "who works here", "top_k": 3}, false)
+	best := firstRecord(t, found)
+	if best["action_id"] != "justworks_list_members" || best["score"].(float64) <= 0 || best["description"] == "" {
+		t.Fatalf("best match %v", best)
+	}
+	if n := len(found["data"].([]any)); n > 3 {
+		t.Fatalf("top_k 3 gave %d matches", n)
+	}
+	members := callTool(t, cs, "justworks_execute_action", map[string]any{"action_id": best["action_id"], "query": map[string]any{"limit": 2}}, false)
+	if n := len(members["data"].([]any)); n != 2 {
+		t.Fatalf("execute gave %d members", n)
+	}
+	if msg := callTool(t, cs, "justworks_execute_action", map[string]any{"action_id": "justworks_fly"}, true)["message"]; !strings.Contains(msg.(string), "justworks_fly") {
+		t.Fatalf("unknown action: %v", msg)
+	}
+	if msg := callTool(t, cs, "justworks_search_actions", map[string]any{}, true)["message"]; !strings.Contains(msg.(string), "query") {
+		t.Fatalf("missing query: %v", msg)
+	}
+}
+
+func TestMCPFlatParamStyles(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	memberID := firstRecord(t, map[string]any{"data": e.call(t, acc, "justworks_list_members", nil)})["id"]
+	for style, arg := range map[string]string{"flat_prefixed": "path_member_id", "flat_smart": "member_id"} {
+		t.Run(style, func(t *testing.T) {
+			cs := mcpSession(t, e.srv.URL, e.keyA, acc, "?param-style="+style, nil)
+			var schema string
+			for tool := range cs.Tools(context.Background(), nil) {
+				if tool.Name == "justworks_get_member" {
+					schema = mustJSON(tool.InputSchema)
+				}
+			}
+			if !strings.Contains(schema, `"`+arg+`":{`) || !strings.Contains(schema, `"required":["`+arg+`"]`) {
+				t.Fatalf("schema %s lacks %s", schema, arg)
+			}
+			got := callTool(t, cs, "justworks_get_member", map[string]any{arg: memberID}, false)
+			if got["data"].(map[string]any)["id"] != memberID {
+				t.Fatalf("get member answered %v", got)
+			}
+			if msg := callTool(t, cs, "justworks_get_member", map[string]any{"colour": "red"}, true)["message"]; !strings.Contains(msg.(string), "colour") {
+				t.Fatalf("unknown parameter: %v", msg)
+			}
+		})
+	}
+}

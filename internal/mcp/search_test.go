@@ -1,0 +1,77 @@
+package mcp
+
+import (
+	"testing"
+
+	"github.com/patchbayhq/patchbay/internal/connectors"
+)
+
+// TestSearchRanksTheRightAction asks in plain words, as an agent would, and
+// wants the intended action among the top three.
+func TestSearchRanksTheRightAction(t *testing.T) {
+	registry, err := connectors.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries := map[string][]struct{ query, want string }{
+		"justworks": {
+			{"who works here", "justworks_list_members"},
+			{"pay stubs for a member", "justworks_list_payroll_paystubs"},
+			{"cancel a deduction", "justworks_cancel_deductions"},
+			{"add a 401k withholding for an employee", "justworks_create_deductions"},
+			{"change the amount of an existing deduction", "justworks_update_deductions"},
+			{"past payroll runs", "justworks_list_payrolls"},
+			{"vacation requests this month", "justworks_list_time_off_requests"},
+			{"how much PTO does someone have left", "justworks_create_time_off_balances_report"},
+			{"company bank details", "justworks_get_company_bank_account"},
+			{"look up one employee by id", "justworks_get_member"},
+		},
+		"employmenthero": {
+			{"who works here", "employmenthero_list_employees"},
+			{"an employee's payslips", "employmenthero_list_payslips"},
+			{"leave balance of a staff member", "employmenthero_list_leave_balances"},
+			{"sick leave requests", "employmenthero_list_leave_requests"},
+			{"departments in the company", "employmenthero_list_teams"},
+			{"hours worked last week", "employmenthero_list_timesheet_entries"},
+			{"roster for next week", "employmenthero_list_rostered_shifts"},
+			{"super fund details of an employee", "employmenthero_get_superannuation_detail"},
+			{"next of kin for an employee", "employmenthero_list_emergency_contacts"},
+			{"salary of an employee", "employmenthero_list_pay_details"},
+		},
+	}
+	hits, first, total := 0, 0, 0
+	for provider, cases := range queries {
+		c, _ := registry.Get(provider)
+		var all []*connectors.Action
+		for i := range c.Actions {
+			all = append(all, &c.Actions[i])
+		}
+		ix := newIndex(provider, all)
+		for _, tc := range cases {
+			total++
+			top := ix.search(tc.query, 3)
+			found := false
+			for _, m := range top {
+				found = found || m.ActionID == tc.want
+			}
+			if len(top) > 0 && top[0].ActionID == tc.want {
+				first++
+			}
+			if found {
+				hits++
+			} else {
+				t.Errorf("%s: %q: want %s in the top 3, got %v", provider, tc.query, tc.want, top)
+			}
+		}
+	}
+	t.Logf("search hit rate: intended action in the top 3 for %d/%d queries, first for %d/%d", hits, total, first, total)
+}
+
+func TestSearchLeavesOutUnrelatedActions(t *testing.T) {
+	registry, _ := connectors.Embedded()
+	c, _ := registry.Get("justworks")
+	a, _ := c.Action("justworks_list_members")
+	if got := newIndex("justworks", []*connectors.Action{a}).search("quantum chromodynamics", 5); len(got) != 0 {
+		t.Fatalf("matches for an unrelated query: %v", got)
+	}
+}
