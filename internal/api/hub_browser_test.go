@@ -25,6 +25,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
+	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
@@ -34,6 +35,7 @@ import (
 type linkEnv struct {
 	*fixture
 	dbURL    string
+	keys     *secrets.Keyring
 	sb       *sandbox.Sandbox
 	embed    *httptest.Server
 	services *app.App
@@ -52,7 +54,8 @@ func newLinkEnvOn(t *testing.T, backend backendtest.Backend) *linkEnv {
 func newLinkEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options) *linkEnv {
 	t.Helper()
 	dbURL := backend.URL(t)
-	s := backendtest.OpenURL(t, dbURL, backendtest.TestKeys(t))
+	keys := backendtest.TestKeys(t)
+	s := backendtest.OpenURL(t, dbURL, keys)
 	registry, err := connectors.Embedded()
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +84,7 @@ func newLinkEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &linkEnv{fixture: &fixture{srv: srv, store: s, projectA: p, keyA: key}, dbURL: dbURL, sb: sb, services: services, clk: clk}
+	e := &linkEnv{fixture: &fixture{srv: srv, store: s, projectA: p, keyA: key}, dbURL: dbURL, keys: keys, sb: sb, services: services, clk: clk}
 	e.embed = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `<!doctype html><title>Integrator app</title>
 <script src="%s/hub.js"></script>

@@ -3,16 +3,23 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/patchbayhq/patchbay/internal/api"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
 
 // withHeaders adds the API key and account header to every request, as an
@@ -300,5 +307,49 @@ func TestMCPFlatParamStyles(t *testing.T) {
 				t.Fatalf("unknown parameter: %v", msg)
 			}
 		})
+	}
+}
+
+// alternate sends each request to the next of the nodes in turn, as a load
+// balancer without sticky sessions does, and counts what each one served.
+type alternate struct {
+	nodes  []*url.URL
+	served []int
+	next   int
+}
+
+func (a *alternate) RoundTrip(r *http.Request) (*http.Response, error) {
+	i := a.next % len(a.nodes)
+	a.next++
+	a.served[i]++
+	r = r.Clone(r.Context())
+	r.URL.Scheme, r.URL.Host, r.Host = a.nodes[i].Scheme, a.nodes[i].Host, ""
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestMCPSessionMovesBetweenNodes(t *testing.T) {
+	e := newLinkEnvOn(t, backendtest.Postgres)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	// A second node: its own connection pool on the same database.
+	second := httptest.NewServer(nil)
+	t.Cleanup(second.Close)
+	registry, _ := connectors.Embedded()
+	second.Config.Handler = app.New(app.Options{Store: backendtest.OpenURL(t, e.dbURL, e.keys), Registry: registry,
+		PublicURL: second.URL, SandboxURL: e.srv.URL + "/sandbox", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{
+		KeyRateLimit: 1 << 30, // as the first node: nodes share one per-key count
+	})
+
+	a, _ := url.Parse(e.srv.URL)
+	b, _ := url.Parse(second.URL)
+	lb := &alternate{nodes: []*url.URL{a, b}, served: make([]int, 2)}
+	cs := mcpSession(t, e.srv.URL, e.keyA, acc, "", lb) // initialize on the first node, initialized on the second
+	for range 2 {
+		if names := toolNames(t, cs); !slices.Contains(names, "justworks_list_members") {
+			t.Fatalf("tools %v", names)
+		}
+		firstRecord(t, callTool(t, cs, "justworks_list_members", map[string]any{"query": map[string]any{"limit": 1}}, false))
+	}
+	if lb.served[0] < 2 || lb.served[1] < 2 {
+		t.Fatalf("requests per node %v: the session did not move between nodes", lb.served)
 	}
 }
