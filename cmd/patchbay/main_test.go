@@ -387,7 +387,7 @@ func TestCommandsHaveHelp(t *testing.T) {
 		{"keys", "create", "--help"}, {"keys", "list", "--help"}, {"keys", "revoke", "--help"}, {"secrets", "rotate", "--help"}, {"version", "--help"},
 		{"connectors", "list", "--help"}, {"connectors", "show", "--help"}, {"scopes", "--help"}, {"sandbox", "--help"},
 		{"demo", "--help"}, {"accounts", "list", "--help"}, {"accounts", "show", "--help"}, {"accounts", "delete", "--help"},
-		{"actions", "list", "--help"}, {"actions", "run", "--help"},
+		{"actions", "list", "--help"}, {"actions", "run", "--help"}, {"mcp", "tools", "--help"},
 		{"profiles", "create", "--help"}, {"profiles", "update", "--help"}, {"profiles", "list", "--help"}, {"profiles", "show", "--help"}, {"profiles", "delete", "--help"},
 	} {
 		out, _, code := run(t, t.TempDir(), env(), args...)
@@ -749,6 +749,20 @@ func TestActionsRunCommand(t *testing.T) {
 	}
 	if _, errOut, code := run(t, dir, environ, "actions", "run", "justworks_list_members", "--account", acc.ID, "--query", "limit=500"); code == 0 || !strings.Contains(errOut, "limit") {
 		t.Fatalf("invalid input: exit %d %s", code, errOut)
+	}
+
+	// What an agent sees on the MCP server: the one enabled action.
+	out, errOut, code = run(t, dir, environ, "mcp", "tools", "--account", acc.ID)
+	if code != 0 || !strings.Contains(out, "justworks_list_members") || !strings.Contains(out, "read") || !strings.Contains(out, "query.limit") || strings.Count(out, "\n") != 2 {
+		t.Fatalf("mcp tools: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = run(t, dir, environ, "mcp", "tools", "--account", acc.ID, "--tool-mode", "search_execute", "--json")
+	var listed struct{ Tools []struct{ Name string } }
+	if err := json.Unmarshal([]byte(out), &listed); code != 0 || err != nil || len(listed.Tools) != 2 || listed.Tools[0].Name != "justworks_search_actions" {
+		t.Fatalf("mcp tools --json: exit %d %v\n%s%s", code, err, out, errOut)
+	}
+	if _, errOut, code := run(t, dir, environ, "mcp", "tools", "--account", acc.ID, "--param-style", "flat"); code != 2 || !strings.Contains(errOut, "param-style") {
+		t.Fatalf("bad --param-style: exit %d %s", code, errOut)
 	}
 
 	// One page, three pages, one refused input: five calls, all in the log.

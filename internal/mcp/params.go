@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 )
@@ -178,8 +180,12 @@ func propertiesOf(schema map[string]any) map[string]any {
 	return props
 }
 
-// requiredOf reads a schema's required list, which YAML decodes as []any.
+// requiredOf reads a schema's required list: []any as YAML decodes it, or
+// []string as newLayout builds it.
 func requiredOf(schema map[string]any) []string {
+	if list, ok := schema["required"].([]string); ok {
+		return list
+	}
 	var out []string
 	list, _ := schema["required"].([]any)
 	for _, v := range list {
@@ -187,5 +193,29 @@ func requiredOf(schema map[string]any) []string {
 			out = append(out, s)
 		}
 	}
+	return out
+}
+
+// InputNames lists a tool's parameters for people, one level into location
+// groups ("path.member_id"), with a * on the required ones.
+func InputNames(t *sdk.Tool) []string {
+	var out []string
+	var walk func(schema map[string]any, prefix string)
+	walk = func(schema map[string]any, prefix string) {
+		props := propertiesOf(schema)
+		for _, name := range slices.Sorted(maps.Keys(props)) {
+			sub, _ := props[name].(map[string]any)
+			if prefix == "" && slices.Contains(locations, name) && propertiesOf(sub) != nil {
+				walk(sub, name+".")
+				continue
+			}
+			if slices.Contains(requiredOf(schema), name) {
+				name += "*"
+			}
+			out = append(out, prefix+name)
+		}
+	}
+	schema, _ := t.InputSchema.(map[string]any)
+	walk(schema, "")
 	return out
 }
