@@ -84,3 +84,15 @@ export async function link(base, authLinkUrl, email) {
   if (state.status !== "authenticated") throw new Error(`attempt ended ${JSON.stringify(state)}`);
   return state.account.id;
 }
+
+// linkProvider creates a connect session for one provider with the API key and
+// links it; it returns the linked account's id.
+export async function linkProvider(demo, provider, email) {
+  const res = await fetch(`${demo.base}/connect_sessions`, {
+    method: "POST",
+    headers: { authorization: "Basic " + btoa(demo.key + ":"), "content-type": "application/json" },
+    body: JSON.stringify({ origin_owner_id: `mcp-${provider}`, origin_owner_name: `MCP ${provider}`, provider }),
+  });
+  if (res.status !== 201) throw new Error(`connect session: ${res.status} ${await res.text()}`);
+  return link(demo.base, (await res.json()).auth_link_url, email);
+}
