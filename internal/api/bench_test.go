@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -73,6 +72,63 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 // and token, validation, the request to the simulator over loopback HTTP,
 // finding the records and the cursor, the answer, and the request log.
 func BenchmarkRPC(b *testing.B) {
+	e := newBenchAccount(b, "justworks_list_members")
+	b.ReportAllocs()
+	for b.Loop() {
+		e.post(b, "/actions/rpc", `{"action":"justworks_list_members","query":{"limit":100}}`, 100_000)
+	}
+}
+
+// BenchmarkMCP measures the MCP server next to the same call through
+// /actions/rpc, on an account with every Justworks action enabled: tools/list
+// (the account, profile and grant read, and every tool's schema), and
+// tools/call of a page of 100 members and of one small record.
+func BenchmarkMCP(b *testing.B) {
+	reg, _ := connectors.Embedded()
+	c, _ := reg.Get("justworks")
+	var all []string
+	for _, a := range c.Actions {
+		all = append(all, a.ID)
+	}
+	e := newBenchAccount(b, all...)
+	b.Run("tools-list", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			e.post(b, "/mcp", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, 10_000)
+		}
+	})
+	// A page of 100 members (about 110 KB) and one small record.
+	for _, call := range []struct{ name, action, input string }{
+		{"page", "justworks_list_members", `{"query":{"limit":100}}`},
+		{"record", "justworks_get_company", `{"path":{}}`},
+	} {
+		min := int64(100)
+		if call.name == "page" {
+			min = 100_000
+		}
+		b.Run("tools-call-"+call.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				e.post(b, "/mcp", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"`+call.action+`","arguments":`+call.input+`}}`, min)
+			}
+		})
+		b.Run("rpc-"+call.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				e.post(b, "/actions/rpc", `{"action":"`+call.action+`",`+strings.TrimPrefix(call.input, "{"), min)
+			}
+		})
+	}
+}
+
+// benchAccount is a Patchbay on SQLite with the simulators and a linked
+// Justworks account of 1000 members.
+type benchAccount struct {
+	srv          *httptest.Server
+	key, account string
+}
+
+func newBenchAccount(b *testing.B, enabled ...string) *benchAccount {
 	ctx := context.Background()
 	s := backendtest.SQLite.Open(b, backendtest.TestKeys(b))
 	reg, err := connectors.Embedded()
@@ -91,7 +147,7 @@ func BenchmarkRPC(b *testing.B) {
 	jw, _ := sb.Provider("justworks")
 	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: "JW",
 		ClientID: jw.DemoApp.ClientID, ClientSecret: jw.DemoApp.ClientSecret, Environment: "sandbox", Enabled: true,
-		EnabledActions: []string{"justworks_list_members"}})
+		EnabledActions: enabled})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -105,21 +161,23 @@ func BenchmarkRPC(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	body := []byte(`{"action":"justworks_list_members","query":{"limit":100}}`)
-	b.ReportAllocs()
-	for b.Loop() {
-		req, _ := http.NewRequest("POST", srv.URL+"/actions/rpc", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.SetBasicAuth(key, "")
-		req.Header.Set("X-Account-Id", acc.ID)
-		resp, err := srv.Client().Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n, _ := io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || n < 100_000 {
-			b.Fatalf("status %d, %d bytes", resp.StatusCode, n)
-		}
+	return &benchAccount{srv: srv, key: key, account: acc.ID}
+}
+
+// post sends body to path for the account and wants 200 with at least min bytes.
+func (e *benchAccount) post(b *testing.B, path, body string, min int64) {
+	req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.SetBasicAuth(e.key, "")
+	req.Header.Set("X-Account-Id", e.account)
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, _ := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || n < min {
+		b.Fatalf("%s: status %d, %d bytes", path, resp.StatusCode, n)
 	}
 }

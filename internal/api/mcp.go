@@ -4,17 +4,10 @@ import (
 	"errors"
 	"net/http"
 
-	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/mcp"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
-
-// mcpOptions serve every request on its own: a session initialised on one
-// node continues on any other. The API key is the protection against DNS
-// rebinding, so requests through a local reverse proxy are welcome.
-var mcpOptions = &sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true, DisableLocalhostProtection: true}
 
 // serveMCP answers POST /mcp: the MCP server of the account named by the
 // x-account-id header (or the x-account-id or account_id query parameter).
@@ -37,7 +30,7 @@ func (s *Server) serveMCP(w http.ResponseWriter, r *http.Request) {
 	}
 	who := s.caller(r)
 	who.Source = store.SourceMCP
-	srv, err := s.mcp.Server(r.Context(), who, accountID, opts)
+	h, err := s.mcp.Handler(r.Context(), who, accountID, opts)
 	if ae, ok := errors.AsType[*actions.Error](err); ok {
 		writeError(w, ae.Status, ae.Message)
 		return
@@ -46,7 +39,7 @@ func (s *Server) serveMCP(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, mcpOptions).ServeHTTP(w, r)
+	h.ServeHTTP(w, r)
 }
 
 // mcpMethodNotAllowed answers GET /mcp: the server never sends unprompted

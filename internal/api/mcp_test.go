@@ -353,3 +353,26 @@ func TestMCPSessionMovesBetweenNodes(t *testing.T) {
 		t.Fatalf("requests per node %v: the session did not move between nodes", lb.served)
 	}
 }
+
+// Accounts with the same tools share one server inside Patchbay; each call
+// must still reach its own account.
+func TestMCPAccountsWithTheSameToolsStayApart(t *testing.T) {
+	e := newLinkEnv(t)
+	acme := e.linkProvider(t, "justworks", "admin@acme.test")
+	globex := e.linkFor(t, "justworks", "admin@globex.test", "cust_globex")
+	if acme == globex {
+		t.Fatal("one account for two companies")
+	}
+	names := map[string]string{}
+	for _, acc := range []string{acme, globex, acme} {
+		cs := mcpSession(t, e.srv.URL, e.keyA, acc, "", nil)
+		company := callTool(t, cs, "justworks_get_company", nil, false)["data"].(map[string]any)["display_name"].(string)
+		if prev, ok := names[acc]; ok && prev != company {
+			t.Fatalf("account %s answered %s, then %s", acc, prev, company)
+		}
+		names[acc] = company
+	}
+	if names[acme] == names[globex] {
+		t.Fatalf("both accounts answered %s", names[acme])
+	}
+}

@@ -16,8 +16,19 @@ import (
 // for Employment Hero it picks the first organisation offered.
 func (e *linkEnv) linkProvider(t *testing.T, provider, email string) string {
 	t.Helper()
+	return e.linkFor(t, provider, email, "")
+}
+
+// linkFor links as linkProvider does, for a customer other than the usual
+// one when owner is set.
+func (e *linkEnv) linkFor(t *testing.T, provider, email, owner string) string {
+	t.Helper()
 	b := newBrowserless(t)
-	link := e.session(t, `,"provider":"`+provider+`"`)
+	extra := `,"provider":"` + provider + `"`
+	if owner != "" {
+		extra += `,"origin_owner_id":"` + owner + `"` // the later key wins
+	}
+	link := e.session(t, extra)
 	attempt, start := e.startAttempt(t, link)
 	resp, _ := b.get(e.authorize(t, b, start, email, "approve"))
 	state := e.attempt(t, resp.Header.Get("Location"), attempt)

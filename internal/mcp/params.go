@@ -1,6 +1,7 @@
 package mcp
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -215,7 +216,10 @@ func InputNames(t *sdk.Tool) []string {
 			out = append(out, prefix+name)
 		}
 	}
-	schema, _ := t.InputSchema.(map[string]any)
+	// The schema may be a map or the SDK's schema type; JSON reads both.
+	var schema map[string]any
+	raw, _ := json.Marshal(t.InputSchema)
+	json.Unmarshal(raw, &schema)
 	walk(schema, "")
 	return out
 }

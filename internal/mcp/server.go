@@ -9,11 +9,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"log/slog"
 	"net/http"
 	"net/url"
-
-	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"strings"
+	"sync"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/connectors"
@@ -62,44 +63,95 @@ type Service struct {
 	actions *actions.Executor
 	version string
 	log     *slog.Logger
+
+	// servers are shared by every account whose tools are the same: building
+	// one costs far more than a request (the SDK checks every schema), and
+	// what differs between accounts — who calls, for which account — comes
+	// with each request's context.
+	mu      sync.Mutex
+	servers map[string]*sdk.Server
 }
+
+// maxServers bounds the shared servers: there are as many as distinct sets
+// of tools in use, which profiles keep few; past the bound they are rebuilt.
+const maxServers = 1024
 
 // New returns the MCP service over the actions executor; version is Patchbay's,
 // reported to clients as the server version.
 func New(exec *actions.Executor, version string, log *slog.Logger) *Service {
-	return &Service{actions: exec, version: version, log: log}
+	return &Service{actions: exec, version: version, log: log, servers: map[string]*sdk.Server{}}
+}
+
+// call is who calls a tool, for which account: what a shared server learns
+// from each request's context.
+type call struct {
+	who       actions.Caller
+	accountID string
+}
+
+type callKey struct{}
+
+func withCall(ctx context.Context, c call) context.Context {
+	return context.WithValue(ctx, callKey{}, c)
 }
 
 // Tools lists the tools an agent sees for the account, in order.
 func (s *Service) Tools(ctx context.Context, who actions.Caller, accountID string, o Options) ([]*sdk.Tool, error) {
-	tools, err := s.tools(ctx, who, accountID, o)
+	c, available, err := s.actions.Available(ctx, who.ProjectID, accountID)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*sdk.Tool, len(tools))
-	for i, t := range tools {
-		out[i] = t.Tool
+	var out []*sdk.Tool
+	for _, t := range s.tools(c, available, o) {
+		out = append(out, t.Tool)
 	}
 	return out, nil
 }
 
-// Server returns an MCP server for one account, for one HTTP request: the
-// server holds no state between requests, so any Patchbay node answers any
-// request of a session. It fails, before any MCP exchange, when the account is
-// unknown to the caller's project or not usable.
-func (s *Service) Server(ctx context.Context, who actions.Caller, accountID string, o Options) (*sdk.Server, error) {
-	tools, err := s.tools(ctx, who, accountID, o)
+// Handler returns the MCP handler for one HTTP request to the account's
+// server. Servers hold no state between requests, so any Patchbay node answers
+// any request of a session. It fails, before any MCP exchange, when the account
+// is unknown to the caller's project or not usable.
+func (s *Service) Handler(ctx context.Context, who actions.Caller, accountID string, o Options) (http.Handler, error) {
+	c, available, err := s.actions.Available(ctx, who.ProjectID, accountID)
 	if err != nil {
 		return nil, err
+	}
+	srv := s.server(c, available, o)
+	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, handlerOptions)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(withCall(r.Context(), call{who, accountID})))
+	}), nil
+}
+
+// handlerOptions serve every request on its own. The API key is the protection
+// against DNS rebinding, so requests through a local reverse proxy are welcome.
+var handlerOptions = &sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true, DisableLocalhostProtection: true}
+
+// server returns the shared server with these tools.
+func (s *Service) server(c *connectors.Connector, available []*connectors.Action, o Options) *sdk.Server {
+	key := []string{string(o.ToolMode), string(o.ParamStyle), c.Key}
+	for _, a := range available {
+		key = append(key, a.ID)
+	}
+	k := strings.Join(key, " ")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if srv, ok := s.servers[k]; ok {
+		return srv
 	}
 	srv := sdk.NewServer(&sdk.Implementation{Name: "patchbay", Title: "Patchbay", Version: s.version}, &sdk.ServerOptions{
 		Instructions: "Tools read and write one linked HR or payroll account through Patchbay.",
 		Logger:       s.log,
 	})
-	for _, t := range tools {
+	for _, t := range s.tools(c, available, o) {
 		srv.AddTool(t.Tool, t.handler)
 	}
-	return srv, nil
+	if len(s.servers) >= maxServers {
+		clear(s.servers)
+	}
+	s.servers[k] = srv
+	return srv
 }
 
 type tool struct {
@@ -107,17 +159,9 @@ type tool struct {
 	handler sdk.ToolHandler
 }
 
-func (s *Service) tools(ctx context.Context, who actions.Caller, accountID string, o Options) ([]tool, error) {
-	c, available, err := s.actions.Available(ctx, who.ProjectID, accountID)
-	if err != nil {
-		return nil, err
-	}
-	call := func(ctx context.Context, req actions.Request) (*sdk.CallToolResult, error) {
-		res, err := s.actions.Run(ctx, who, accountID, req, nil)
-		return s.result(ctx, who, res, err)
-	}
+func (s *Service) tools(c *connectors.Connector, available []*connectors.Action, o Options) []tool {
 	if o.ToolMode == SearchExecute {
-		return searchExecute(c, available, call), nil
+		return searchExecute(c, available, s.run)
 	}
 	out := make([]tool, 0, len(available))
 	for _, a := range available {
@@ -133,18 +177,37 @@ func (s *Service) tools(ctx context.Context, who actions.Caller, accountID strin
 				if err != nil {
 					return invalid(err), nil
 				}
-				return call(ctx, req)
+				return s.run(ctx, req)
 			},
 		})
 	}
-	return out, nil
+	return out
+}
+
+// run calls the action for the request's caller and account, as
+// /actions/rpc does.
+func (s *Service) run(ctx context.Context, req actions.Request) (*sdk.CallToolResult, error) {
+	c, ok := ctx.Value(callKey{}).(call)
+	if !ok {
+		return nil, errors.New("tool call without a caller: serve MCP through Service.Handler")
+	}
+	res, err := s.actions.Run(ctx, c.who, c.accountID, req, nil)
+	var ae *actions.Error
+	switch {
+	case errors.As(err, &ae):
+		return errorResult(ae.Status, ae.Message, ae.ProviderErrors), nil
+	case err != nil:
+		s.log.ErrorContext(ctx, "tool call failed", "err", err, "request_id", c.who.RequestID)
+		return errorResult(http.StatusInternalServerError, "Internal error; see the server log for request "+c.who.RequestID, nil), nil
+	}
+	return structured(res)
 }
 
 // searchExecute is the two-tool mode: {provider}_search_actions ranks the
 // account's actions for a plain-language query, and {provider}_execute_action
 // runs one of them by id, with nested parameters since its action is chosen at
 // call time.
-func searchExecute(c *connectors.Connector, available []*connectors.Action, call func(context.Context, actions.Request) (*sdk.CallToolResult, error)) []tool {
+func searchExecute(c *connectors.Connector, available []*connectors.Action, run func(context.Context, actions.Request) (*sdk.CallToolResult, error)) []tool {
 	ix := newIndex(c.Key, available)
 	search := tool{
 		Tool: &sdk.Tool{
@@ -221,7 +284,7 @@ func searchExecute(c *connectors.Connector, available []*connectors.Action, call
 			if err != nil {
 				return invalid(err), nil
 			}
-			return call(ctx, req)
+			return run(ctx, req)
 		},
 	}
 	return []tool{search, execute}
@@ -234,20 +297,6 @@ func annotations(a *connectors.Action) *sdk.ToolAnnotations {
 		return &sdk.ToolAnnotations{Title: a.Label, ReadOnlyHint: true, IdempotentHint: true}
 	}
 	return &sdk.ToolAnnotations{Title: a.Label, DestructiveHint: new(true), IdempotentHint: a.Idempotent}
-}
-
-// result is the MCP answer to an action call: the /actions/rpc answer as JSON
-// text and structured content, or its error as an error result.
-func (s *Service) result(ctx context.Context, who actions.Caller, res actions.Result, err error) (*sdk.CallToolResult, error) {
-	var ae *actions.Error
-	switch {
-	case errors.As(err, &ae):
-		return errorResult(ae.Status, ae.Message, ae.ProviderErrors), nil
-	case err != nil:
-		s.log.ErrorContext(ctx, "tool call failed", "err", err, "request_id", who.RequestID)
-		return errorResult(http.StatusInternalServerError, "Internal error; see the server log for request "+who.RequestID, nil), nil
-	}
-	return structured(res)
 }
 
 // structured answers v as JSON text and as structured content.
