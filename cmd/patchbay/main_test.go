@@ -693,6 +693,35 @@ func TestTwoNodesRefreshOnceAndSurviveACrash(t *testing.T) {
 		t.Fatalf("two nodes made %d refreshes, want exactly 1", n)
 	}
 
+	// An MCP session initialised on node A continues on node B: the nodes
+	// keep no session state.
+	mcp := func(n *node, body string) (int, string) {
+		req, _ := http.NewRequest("POST", n.url+"/mcp", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("X-Account-Id", acc.ID)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(raw)
+	}
+	if st, body := mcp(a, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"agent","version":"1"}}}`); st != http.StatusOK || !strings.Contains(body, `"name":"patchbay"`) {
+		t.Fatalf("initialize on node A: %d %s", st, body)
+	}
+	if st, body := mcp(b, `{"jsonrpc":"2.0","method":"notifications/initialized"}`); st != http.StatusAccepted {
+		t.Fatalf("initialized on node B: %d %s", st, body)
+	}
+	if st, body := mcp(b, `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`); st != http.StatusOK || !strings.Contains(body, `"name":"justworks_get_company"`) {
+		t.Fatalf("tools/list on node B: %d %s", st, body)
+	}
+	if st, body := mcp(a, `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"justworks_get_company","arguments":{}}}`); st != http.StatusOK || !strings.Contains(body, `display_name`) || strings.Contains(body, `"isError":true`) {
+		t.Fatalf("tools/call on node A: %d %s", st, body)
+	}
+
 	// Crash in the middle of a refresh: the provider answers slowly, node A dies.
 	expire()
 	control("DELETE", "/_sim/stats", "")
