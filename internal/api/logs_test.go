@@ -9,9 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
-	"github.com/patchbayhq/patchbay/internal/store"
 )
 
 // TestRequestLogsRecordEveryCallWithoutSecrets makes calls that succeed, fail
@@ -96,14 +94,7 @@ func TestRequestLogsRecordEveryCallWithoutSecrets(t *testing.T) {
 		t.Fatal("logs are not JSON")
 	}
 	// Another project sees none of them.
-	other, err := e.store.CreateProject(context.Background(), store.Project{Name: "Other"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherKey, _, err := apikeys.Issue(context.Background(), e.store, other.ID, "other")
-	if err != nil {
-		t.Fatal(err)
-	}
+	otherKey := e.otherProjectKey(t)
 	st, _, notFound := e.do(t, "GET", "/requests/logs/"+oldest["id"].(string), basic(otherKey), "")
 	wantError(t, st, notFound, http.StatusNotFound)
 	if _, _, list := e.do(t, "GET", "/requests/logs", basic(otherKey), ""); len(list["data"].([]any)) != 0 {

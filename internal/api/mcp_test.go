@@ -214,14 +214,7 @@ func TestMCPRequestErrors(t *testing.T) {
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	initialize := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}`
-	other, err := e.store.CreateProject(context.Background(), store.Project{Name: "Other"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherKey, _, err := apikeys.Issue(context.Background(), e.store, other.ID, "other")
-	if err != nil {
-		t.Fatal(err)
-	}
+	otherKey := e.otherProjectKey(t)
 	accept := []string{"Accept", "application/json, text/event-stream"}
 	onAccount := append([]string{"X-Account-Id", acc}, accept...)
 	for _, tc := range []struct {
@@ -375,4 +368,18 @@ func TestMCPAccountsWithTheSameToolsStayApart(t *testing.T) {
 	if names[acme] == names[globex] {
 		t.Fatalf("both accounts answered %s", names[acme])
 	}
+}
+
+// otherProjectKey creates another project and returns an API key of it.
+func (e *linkEnv) otherProjectKey(t *testing.T) string {
+	t.Helper()
+	other, err := e.store.CreateProject(context.Background(), store.Project{Name: "Other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := apikeys.Issue(context.Background(), e.store, other.ID, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
 }
