@@ -9,12 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/connectors"
@@ -252,7 +253,7 @@ func searchExecute(c *connectors.Connector, available []*connectors.Action, run 
 			InputSchema: map[string]any{
 				"type": "object",
 				"properties": map[string]any{
-					"action_id": map[string]any{"type": "string", "minLength": 1, "description": "The action to run, e.g. " + c.Key + "_list_" + "…"},
+					"action_id": map[string]any{"type": "string", "minLength": 1, "description": "The action to run, e.g. " + c.Key + "_list_…"},
 					"path":      map[string]any{"type": "object", "description": "Path parameters."},
 					"query":     map[string]any{"type": "object", "description": "Query parameters."},
 					"body":      map[string]any{"description": "The request body, for writes."},
