@@ -43,7 +43,7 @@ type field struct{ location, name string }
 
 // newLayout builds the input schema of an action in the given style.
 func newLayout(a *connectors.Action, style ParamStyle) layout {
-	groups := map[string]map[string]any{"path": a.Inputs.Path, "query": a.Inputs.Query, "body": a.Inputs.Body}
+	groups := map[string]map[string]any{"path": optional(a.Inputs.Path, a), "query": optional(a.Inputs.Query, a), "body": a.Inputs.Body}
 	if style == Nested {
 		props, required := map[string]any{}, []string{}
 		for _, loc := range locations {
@@ -156,6 +156,23 @@ func (l layout) objectSchema(props map[string]any, required []string) map[string
 		s["required"] = required
 	}
 	return s
+}
+
+// optional is a group's schema without the parameters the account's setup
+// fills in (Employment Hero's organisation_id): agents may leave them out.
+func optional(group map[string]any, a *connectors.Action) map[string]any {
+	required := requiredOf(group)
+	kept := slices.DeleteFunc(slices.Clone(required), func(name string) bool { _, ok := a.SetupDefaults[name]; return ok })
+	if len(kept) == len(required) {
+		return group
+	}
+	out := maps.Clone(group) // the definition's own schema stays as it is
+	if len(kept) == 0 {
+		delete(out, "required")
+	} else {
+		out["required"] = kept
+	}
+	return out
 }
 
 // paging sets the request's next or page_size from a tool argument.

@@ -3,6 +3,7 @@ package mcp
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
@@ -57,5 +58,23 @@ func TestNestedStyleTakesLooseKeysAsBody(t *testing.T) {
 	}
 	if _, err := newLayout(a, Nested).request(a.ID, map[string]any{"query": "limit=5"}); err == nil {
 		t.Fatal("a query that is not an object was taken")
+	}
+}
+
+func TestSetupFilledParametersAreOptional(t *testing.T) {
+	registry, err := connectors.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := registry.Get("employmenthero")
+	a, _ := c.Action("employmenthero_get_employee")
+	for _, style := range []ParamStyle{Nested, FlatSmart} {
+		got, _ := json.Marshal(newLayout(a, style).schema)
+		if !strings.Contains(string(got), `"organisation_id"`) || !strings.Contains(string(got), `"required":["employee_id"]`) {
+			t.Errorf("%s: %s", style, got)
+		}
+	}
+	if required := requiredOf(a.Inputs.Path); !slices.Contains(required, "organisation_id") {
+		t.Fatalf("the connector's own schema changed: %v", required)
 	}
 }
