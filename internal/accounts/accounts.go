@@ -78,20 +78,19 @@ func (s *Service) notify(ctx context.Context, c Change) {
 // Page selects one page of a list: Number from 1, Size from 1 to MaxPageSize.
 type Page struct{ Number, Size int }
 
-// MaxPageSize bounds a page of accounts.
-const MaxPageSize = 500
+// MaxPageSize bounds a page of accounts, and MaxPage how far pages go.
+const (
+	MaxPageSize = 500
+	MaxPage     = 1_000_000
+)
 
 // List returns one page of the project's accounts matching f, oldest first.
 func (s *Service) List(ctx context.Context, projectID string, f store.AccountFilter, page Page) ([]store.Account, error) {
-	if page.Number < 1 || page.Size < 1 || page.Size > MaxPageSize {
-		return nil, problem.New(problem.Invalid, "page must be 1 or more and page_size 1 to %d", MaxPageSize)
+	if page.Number < 1 || page.Number > MaxPage || page.Size < 1 || page.Size > MaxPageSize {
+		return nil, problem.New(problem.Invalid, "page must be 1 to %d and page_size 1 to %d", MaxPage, MaxPageSize)
 	}
-	all, err := s.store.ListAccounts(ctx, projectID, f)
-	if err != nil {
-		return nil, err
-	}
-	start := min((page.Number-1)*page.Size, len(all))
-	return all[start:min(start+page.Size, len(all))], nil
+	f.Offset, f.Limit = (page.Number-1)*page.Size, page.Size
+	return s.store.ListAccounts(ctx, projectID, f)
 }
 
 // Get returns one account of the project.

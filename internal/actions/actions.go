@@ -332,6 +332,11 @@ func (e *Executor) account(ctx context.Context, projectID, accountID string) (st
 	if errors.Is(err, store.ErrNotFound) {
 		return a, nil, store.ConnectorProfile{}, fail(http.StatusNotFound, "No account %s in this project", accountID)
 	}
+	if errors.Is(err, store.ErrSealed) {
+		// Other accounts are unaffected; only this one cannot be called.
+		return a, nil, store.ConnectorProfile{}, fail(http.StatusPreconditionFailed,
+			"Account %s's credentials cannot be opened with this deployment's encryption keys; restore the key that sealed them to PATCHBAY_ENCRYPTION_KEYS", accountID)
+	}
 	if err != nil {
 		return a, nil, store.ConnectorProfile{}, err
 	}

@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -72,5 +74,64 @@ func TestAccountsAPI(t *testing.T) {
 	wantError(t, st, body, http.StatusNotFound)
 	if !strings.Contains(body["message"].(string), id) {
 		t.Fatalf("message %q", body["message"])
+	}
+}
+
+// One account whose credentials cannot be opened (its key is gone, or the
+// value is damaged) neither stops the list nor hides what is wrong with it.
+func TestAnUnreadableAccountStaysInTheList(t *testing.T) {
+	e := newLinkEnv(t)
+	good := e.linkProvider(t, "justworks", "admin@acme.test")
+	bad := e.linkFor(t, "justworks", "admin@globex.test", "cust_globex")
+	if _, err := e.store.DB().Exec(`UPDATE accounts SET credentials = 'v1:gone:AAAA' WHERE id = ?`, bad); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", e.srv.URL+"/accounts?page_size=25", nil)
+	req.SetBasicAuth(e.keyA, "")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []map[string]any
+	json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || len(list) != 2 || list[1]["id"] != bad {
+		t.Fatalf("list: %d %v", resp.StatusCode, list)
+	}
+	st, body := e.rpc(t, bad, `{"action":"justworks_get_company"}`)
+	wantRPCError(t, st, body, http.StatusPreconditionFailed, "cannot be opened")
+	if st, _ := e.rpc(t, good, `{"action":"justworks_get_company"}`); st != http.StatusOK {
+		t.Fatalf("the readable account: %d", st)
+	}
+}
+
+func TestAccountsListPages(t *testing.T) {
+	e := newLinkEnv(t)
+	var ids []string
+	for i, email := range []string{"admin@acme.test", "admin@globex.test", "admin@acme.test"} {
+		ids = append(ids, e.linkFor(t, "justworks", email, fmt.Sprintf("cust_%d", i)))
+	}
+	list := func(query string) (int, []any) {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/accounts?"+query, nil)
+		req.SetBasicAuth(e.keyA, "")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out []any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	if st, page := list("page=2&page_size=2"); st != http.StatusOK || len(page) != 1 || page[0].(map[string]any)["id"] != ids[2] {
+		t.Fatalf("second page: %d %v", st, page)
+	}
+	if st, page := list("page=1&page_size=2&origin_owner_id=cust_1"); st != http.StatusOK || len(page) != 1 || page[0].(map[string]any)["id"] != ids[1] {
+		t.Fatalf("one owner: %d %v", st, page)
+	}
+	for _, bad := range []string{"page=0", "page=1000001", "page_size=501", "page_size=0"} {
+		if st, _ := list(bad); st != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", bad, st)
+		}
 	}
 }

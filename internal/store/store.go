@@ -29,6 +29,9 @@ var (
 	ErrExpired = errors.New("expired")
 	// ErrLimit means the write would pass a bound on how many records may exist.
 	ErrLimit = errors.New("limit reached")
+	// ErrSealed means stored secrets cannot be opened with the keys at hand:
+	// the key that sealed them is gone, or the stored value is damaged.
+	ErrSealed = errors.New("sealed secret cannot be opened")
 )
 
 // MaxAttemptsPerSession bounds the connection attempts of one connect session:
@@ -174,6 +177,8 @@ type AccountFilter struct {
 	Providers      []string
 	Statuses       []string
 	ProfileID      string
+	// Offset and Limit take one page of the list; a zero Limit takes the rest.
+	Offset, Limit int
 }
 
 // ConnectSession lets one end user link an account through the Hub. Its token is
@@ -340,6 +345,8 @@ type Store interface {
 	// CreateAccount stores a, filling ID, timestamps and CredentialVersion when empty.
 	CreateAccount(ctx context.Context, a Account) (Account, error)
 	GetAccount(ctx context.Context, projectID, id string) (Account, error)
+	// Credentials are left out: listing never opens them, so one account whose
+	// credentials cannot be opened does not stop the list.
 	ListAccounts(ctx context.Context, projectID string, f AccountFilter) ([]Account, error)
 	// UpdateAccount replaces an account's fields other than its credentials.
 	UpdateAccount(ctx context.Context, a Account) (Account, error)

@@ -16,6 +16,9 @@ var accountCredentials = sealedColumns[1]
 const accountColumns = `id, project_id, profile_id, provider, status, status_reasons, origin_owner_id, origin_owner_name, origin_username,
 	label, account_type, metadata, setup_information, credentials, credential_version, token_expires_at, token_obtained_at, created_at, updated_at`
 
+// listColumns are accountColumns with the sealed credentials left unread.
+var listColumns = strings.Replace(accountColumns, "credentials, credential_version", "'' AS credentials, credential_version", 1)
+
 // CreateAccount stores a with its credentials sealed.
 func (s *Store) CreateAccount(ctx context.Context, a store.Account) (store.Account, error) {
 	var out store.Account
@@ -123,12 +126,20 @@ func (s *Store) ListAccounts(ctx context.Context, projectID string, f store.Acco
 		where = append(where, "profile_id = ?")
 		args = append(args, f.ProfileID)
 	}
+	page := ""
+	if f.Limit > 0 {
+		page = " LIMIT ? OFFSET ?"
+		args = append(args, f.Limit, f.Offset)
+	}
 	// Filtered queries vary in shape, so they skip the statement cache.
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+accountColumns+` FROM accounts WHERE `+strings.Join(where, " AND ")+` ORDER BY created_at, id`), args...)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+listColumns+` FROM accounts WHERE `+strings.Join(where, " AND ")+` ORDER BY created_at, id`+page), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
-	out, err := collect(rows, s.scanAccount)
+	out, err := collect(rows, func(row scanner) (store.Account, error) {
+		a, _, err := scanAccountFields(row)
+		return a, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
@@ -188,12 +199,28 @@ func (s *Store) DeleteAccount(ctx context.Context, projectID, id string) error {
 }
 
 func (s *Store) scanAccount(row scanner) (store.Account, error) {
+	a, creds, err := scanAccountFields(row)
+	if err != nil {
+		return store.Account{}, err
+	}
+	plain, err := s.open(accountCredentials, a.ID, creds)
+	if err != nil {
+		return store.Account{}, fmt.Errorf("credentials of account %s: %w: %w", a.ID, store.ErrSealed, err)
+	}
+	if err := json.Unmarshal([]byte(plain), &a.Credentials); err != nil {
+		return store.Account{}, fmt.Errorf("credentials of account %s: %w: %w", a.ID, store.ErrSealed, err)
+	}
+	return a, nil
+}
+
+// scanAccountFields reads an account row, its credentials still sealed.
+func scanAccountFields(row scanner) (store.Account, string, error) {
 	var a store.Account
 	var reasons, metadata, setup, creds string
 	var expires, obtained sql.NullTime
 	if err := row.Scan(&a.ID, &a.ProjectID, &a.ProfileID, &a.Provider, &a.Status, &reasons, &a.OriginOwnerID, &a.OriginOwnerName,
 		&a.OriginUsername, &a.Label, &a.Type, &metadata, &setup, &creds, &a.CredentialVersion, &expires, &obtained, &a.CreatedAt, &a.UpdatedAt); err != nil {
-		return store.Account{}, err
+		return store.Account{}, "", err
 	}
 	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
 	for _, part := range []struct {
@@ -201,17 +228,10 @@ func (s *Store) scanAccount(row scanner) (store.Account, error) {
 		v   any
 	}{{reasons, &a.StatusReasons}, {metadata, &a.Metadata}, {setup, &a.SetupInformation}} {
 		if err := json.Unmarshal([]byte(part.raw), part.v); err != nil {
-			return store.Account{}, fmt.Errorf("account %s: %w", a.ID, err)
+			return store.Account{}, "", fmt.Errorf("account %s: %w", a.ID, err)
 		}
 	}
-	plain, err := s.open(accountCredentials, a.ID, creds)
-	if err != nil {
-		return store.Account{}, err
-	}
-	if err := json.Unmarshal([]byte(plain), &a.Credentials); err != nil {
-		return store.Account{}, fmt.Errorf("credentials of account %s: %w", a.ID, err)
-	}
-	return a, nil
+	return a, creds, nil
 }
 
 // LockAccount runs decide under the account's write lock and applies its change.

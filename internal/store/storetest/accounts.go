@@ -80,6 +80,38 @@ func testAccountsFilteredAndIsolated(t *testing.T, db Database) {
 	wantErr(t, err, store.ErrNotFound)
 }
 
+func testAccountsListedInPages(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p := mustProject(t, s, "Acme")
+	prof := mustProfile(t, s, p.ID, "secret")
+	var ids []string
+	for i := range 7 {
+		ids = append(ids, mustAccount(t, s, prof, []string{"odd", "even"}[i%2]).ID)
+	}
+	var paged []string
+	for offset := 0; offset < 9; offset += 3 {
+		page, err := s.ListAccounts(ctx, p.ID, store.AccountFilter{Offset: offset, Limit: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range page {
+			paged = append(paged, a.ID)
+			// Listing never opens credentials.
+			if a.Credentials.AccessToken != "" || a.Credentials.RefreshToken != "" {
+				t.Fatalf("a listed account carries credentials: %+v", a.Credentials)
+			}
+		}
+	}
+	if !reflect.DeepEqual(paged, ids) {
+		t.Fatalf("pages %v, want %v", paged, ids)
+	}
+	evens, err := s.ListAccounts(ctx, p.ID, store.AccountFilter{OriginOwnerIDs: []string{"even"}, Offset: 1, Limit: 2})
+	if err != nil || len(evens) != 2 || evens[0].ID != ids[3] || evens[1].ID != ids[5] {
+		t.Fatalf("second page of one owner's accounts: %v %v", evens, err)
+	}
+}
+
 func testUpdateCredentialsChecksVersion(t *testing.T, db Database) {
 	s := openDefault(t, db)
 	ctx := context.Background()

@@ -63,6 +63,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"AccountRoundTrip", testAccountRoundTrip},
 		{"AccountNeedsProfileOfItsProject", testAccountNeedsProfileOfItsProject},
 		{"AccountsFilteredAndIsolated", testAccountsFilteredAndIsolated},
+		{"AccountsListedInPages", testAccountsListedInPages},
 		{"UpdateCredentialsChecksVersion", testUpdateCredentialsChecksVersion},
 		{"UpdateAndDeleteAccount", testUpdateAndDeleteAccount},
 		{"AccountCredentialsRotate", testAccountCredentialsRotate},
