@@ -93,13 +93,18 @@ func (s *Service) List(ctx context.Context, projectID string, f store.AccountFil
 	return s.store.ListAccounts(ctx, projectID, f)
 }
 
-// Get returns one account of the project.
+// Get returns one account of the project without its credentials, which no
+// front end shows: an account whose credentials cannot be opened can still be
+// seen, edited and deleted.
 func (s *Service) Get(ctx context.Context, projectID, id string) (store.Account, error) {
-	a, err := s.store.GetAccount(ctx, projectID, id)
-	if errors.Is(err, store.ErrNotFound) {
+	found, err := s.store.ListAccounts(ctx, projectID, store.AccountFilter{AccountIDs: []string{id}, Limit: 1})
+	if err != nil {
+		return store.Account{}, err
+	}
+	if len(found) == 0 {
 		return store.Account{}, problem.New(problem.NotFound, "No account %s in this project", id)
 	}
-	return a, err
+	return found[0], nil
 }
 
 // Patch is an edit of an account's descriptive fields; nil fields stay as they are.
@@ -136,6 +141,10 @@ func (s *Service) Update(ctx context.Context, projectID, id string, p Patch) (st
 		return store.Account{}, problem.New(problem.Invalid, "origin_owner_name: must not be empty")
 	}
 	a, err = s.store.UpdateAccount(ctx, a)
+	if errors.Is(err, store.ErrSealed) {
+		// The change is stored; only the answer's credentials cannot be opened.
+		a, err = s.Get(ctx, projectID, id)
+	}
 	if err != nil {
 		return store.Account{}, err
 	}
@@ -151,8 +160,15 @@ func (s *Service) Delete(ctx context.Context, projectID, id string) (store.Accou
 	if err != nil {
 		return store.Account{}, err
 	}
-	if err := s.tokens.Revoke(ctx, a); err != nil {
-		s.log.WarnContext(ctx, "the provider token could not be revoked; deleting the account anyway", "account_id", a.ID, "err", err)
+	switch full, err := s.store.GetAccount(ctx, projectID, id); {
+	case errors.Is(err, store.ErrSealed):
+		s.log.WarnContext(ctx, "the account's credentials cannot be opened, so its provider token is not revoked; deleting the account anyway", "account_id", a.ID)
+	case err != nil:
+		return store.Account{}, fmt.Errorf("delete account %s: %w", id, err)
+	default:
+		if err := s.tokens.Revoke(ctx, full); err != nil {
+			s.log.WarnContext(ctx, "the provider token could not be revoked; deleting the account anyway", "account_id", a.ID, "err", err)
+		}
 	}
 	if err := s.store.DeleteAccount(ctx, projectID, id); err != nil {
 		return store.Account{}, fmt.Errorf("delete account %s: %w", id, err)

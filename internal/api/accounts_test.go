@@ -103,6 +103,21 @@ func TestAnUnreadableAccountStaysInTheList(t *testing.T) {
 	if st, _ := e.rpc(t, good, `{"action":"justworks_get_company"}`); st != http.StatusOK {
 		t.Fatalf("the readable account: %d", st)
 	}
+	// It can still be seen, edited and deleted (without revocation: its token
+	// cannot be read).
+	auth := basic(e.keyA)
+	if st, _, body := e.do(t, "GET", "/accounts/"+bad, auth, ""); st != http.StatusOK || body["id"] != bad {
+		t.Fatalf("get: %d %v", st, body)
+	}
+	if st, _, body := e.do(t, "PATCH", "/accounts/"+bad, auth, `{"label":"broken"}`); st != http.StatusOK || body["label"] != "broken" {
+		t.Fatalf("patch: %d %v", st, body)
+	}
+	if st, _, body := e.do(t, "DELETE", "/accounts/"+bad, auth, ""); st != http.StatusOK || body["id"] != bad {
+		t.Fatalf("delete: %d %v", st, body)
+	}
+	if st, _, _ := e.do(t, "GET", "/accounts/"+bad, auth, ""); st != http.StatusNotFound {
+		t.Fatalf("after delete: %d", st)
+	}
 }
 
 func TestAccountsListPages(t *testing.T) {

@@ -222,6 +222,14 @@ func scanAccountFields(row scanner) (store.Account, string, error) {
 		&a.OriginUsername, &a.Label, &a.Type, &metadata, &setup, &creds, &a.CredentialVersion, &expires, &obtained, &a.CreatedAt, &a.UpdatedAt); err != nil {
 		return store.Account{}, "", err
 	}
+	// The token's dates are kept in the clear too (the keep-alive queries them):
+	// an account read without its credentials still shows them.
+	if expires.Valid {
+		a.Credentials.Expiry = expires.Time.UTC()
+	}
+	if obtained.Valid {
+		a.Credentials.Obtained = obtained.Time.UTC()
+	}
 	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
 	for _, part := range []struct {
 		raw string

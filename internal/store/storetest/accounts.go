@@ -101,6 +101,10 @@ func testAccountsListedInPages(t *testing.T, db Database) {
 			if a.Credentials.AccessToken != "" || a.Credentials.RefreshToken != "" {
 				t.Fatalf("a listed account carries credentials: %+v", a.Credentials)
 			}
+			// The token's dates are not secret, and a listing shows them.
+			if !a.Credentials.Expiry.Equal(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)) {
+				t.Fatalf("listed expiry %v", a.Credentials.Expiry)
+			}
 		}
 	}
 	if !reflect.DeepEqual(paged, ids) {
