@@ -7,10 +7,13 @@ package accounts
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -76,7 +79,12 @@ func (s *Service) notify(ctx context.Context, c Change) {
 }
 
 // Page selects one page of a list: Number from 1, Size from 1 to MaxPageSize.
-type Page struct{ Number, Size int }
+// After, the next of an earlier page, continues the list from there instead
+// of counting pages, at the same cost however deep it goes.
+type Page struct {
+	Number, Size int
+	After        string
+}
 
 // MaxPageSize bounds a page of accounts, and MaxPage how far pages go.
 const (
@@ -84,13 +92,47 @@ const (
 	MaxPage     = 1_000_000
 )
 
-// List returns one page of the project's accounts matching f, oldest first.
-func (s *Service) List(ctx context.Context, projectID string, f store.AccountFilter, page Page) ([]store.Account, error) {
+// List returns one page of the project's accounts matching f, oldest first,
+// and the next value that continues after it ("" after the last page).
+func (s *Service) List(ctx context.Context, projectID string, f store.AccountFilter, page Page) ([]store.Account, string, error) {
 	if page.Number < 1 || page.Number > MaxPage || page.Size < 1 || page.Size > MaxPageSize {
-		return nil, problem.New(problem.Invalid, "page must be 1 to %d and page_size 1 to %d", MaxPage, MaxPageSize)
+		return nil, "", problem.New(problem.Invalid, "page must be 1 to %d and page_size 1 to %d", MaxPage, MaxPageSize)
 	}
 	f.Offset, f.Limit = (page.Number-1)*page.Size, page.Size
-	return s.store.ListAccounts(ctx, projectID, f)
+	if page.After != "" {
+		if page.Number != 1 {
+			return nil, "", problem.New(problem.Invalid, "next: give next or page, not both")
+		}
+		key, err := parseCursor(page.After)
+		if err != nil {
+			return nil, "", err
+		}
+		f.After = key
+	}
+	list, err := s.store.ListAccounts(ctx, projectID, f)
+	if err != nil || len(list) < page.Size {
+		return list, "", err
+	}
+	return list, cursor(list[len(list)-1]), nil
+}
+
+// cursor is an account's place in list order, opaque to callers.
+func cursor(a store.Account) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(a.CreatedAt.UTC().Format(time.RFC3339Nano) + " " + a.ID))
+}
+
+func parseCursor(next string) (*store.AccountKey, error) {
+	invalid := problem.New(problem.Invalid, "next: not a value from an earlier answer")
+	raw, err := base64.RawURLEncoding.DecodeString(next)
+	if err != nil {
+		return nil, invalid
+	}
+	at, id, ok := strings.Cut(string(raw), " ")
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if !ok || err != nil || id == "" {
+		return nil, invalid
+	}
+	return &store.AccountKey{CreatedAt: t, ID: id}, nil
 }
 
 // Get returns one account of the project without its credentials, which no

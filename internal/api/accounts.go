@@ -96,10 +96,18 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
 			*dst = n
 		}
 	}
-	list, err := s.accounts.List(r.Context(), callerKey(r.Context()).ProjectID, f, page)
+	page.After = q.Get("next")
+	list, next, err := s.accounts.List(r.Context(), callerKey(r.Context()).ProjectID, f, page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if next != "" {
+		// The bare array has no room for a cursor: the next page's address
+		// goes in a Link header (RFC 8288), as paged APIs commonly do.
+		q.Del("page")
+		q.Set("next", next)
+		w.Header().Set("Link", "<"+s.publicURL+r.URL.Path+"?"+q.Encode()+`>; rel="next"`)
 	}
 	// The reference returns a bare array.
 	out := []accountJSON{}

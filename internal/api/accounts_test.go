@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -126,25 +128,48 @@ func TestAccountsListPages(t *testing.T) {
 	for i, email := range []string{"admin@acme.test", "admin@globex.test", "admin@acme.test"} {
 		ids = append(ids, e.linkFor(t, "justworks", email, fmt.Sprintf("cust_%d", i)))
 	}
-	list := func(query string) (int, []any) {
-		req, _ := http.NewRequest("GET", e.srv.URL+"/accounts?"+query, nil)
+	var link string // the last answer's Link header
+	get := func(url string) (int, []any) {
+		req, _ := http.NewRequest("GET", url, nil)
 		req.SetBasicAuth(e.keyA, "")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
+		link = resp.Header.Get("Link")
 		var out []any
 		json.NewDecoder(resp.Body).Decode(&out)
 		return resp.StatusCode, out
 	}
+	list := func(query string) (int, []any) { return get(e.srv.URL + "/accounts?" + query) }
 	if st, page := list("page=2&page_size=2"); st != http.StatusOK || len(page) != 1 || page[0].(map[string]any)["id"] != ids[2] {
 		t.Fatalf("second page: %d %v", st, page)
 	}
 	if st, page := list("page=1&page_size=2&origin_owner_id=cust_1"); st != http.StatusOK || len(page) != 1 || page[0].(map[string]any)["id"] != ids[1] {
 		t.Fatalf("one owner: %d %v", st, page)
 	}
-	for _, bad := range []string{"page=0", "page=1000001", "page_size=501", "page_size=0"} {
+	// Following the Link headers walks the list once.
+	var walked []string
+	st, page := list("page_size=2")
+	for ; ; st, page = get(strings.TrimSuffix(strings.TrimPrefix(strings.Split(link, ";")[0], "<"), ">")) {
+		if st != http.StatusOK {
+			t.Fatalf("walking: %d", st)
+		}
+		for _, a := range page {
+			walked = append(walked, a.(map[string]any)["id"].(string))
+		}
+		if link == "" {
+			break
+		}
+		if !strings.HasSuffix(link, `>; rel="next"`) || !strings.Contains(link, "page_size=2") {
+			t.Fatalf("link %q", link)
+		}
+	}
+	if strings.Join(walked, ",") != strings.Join(ids, ",") {
+		t.Fatalf("walked %v, want %v", walked, ids)
+	}
+	for _, bad := range []string{"page=0", "page=1000001", "page_size=501", "page_size=0", "next=nonsense", "next=" + url.QueryEscape(base64.RawURLEncoding.EncodeToString([]byte("2026-01-01T00:00:00Z acc_x"))) + "&page=2"} {
 		if st, _ := list(bad); st != http.StatusBadRequest {
 			t.Errorf("%s: %d, want 400", bad, st)
 		}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -201,9 +202,16 @@ func BenchmarkListAccounts(b *testing.B) {
 			seedAccounts(b, s, backend.Name, p.ID, prof.ID, n)
 			reg, _ := connectors.Embedded()
 			h := app.New(app.Options{Store: s, Registry: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{KeyRateLimit: 1 << 30})
+			// The middle page once more, reached by next from the page before.
+			req := httptest.NewRequest("GET", fmt.Sprintf("/accounts?page_size=25&page=%d", n/25/2-1), nil)
+			req.SetBasicAuth(key, "")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			next, _ := url.ParseQuery(strings.TrimSuffix(strings.SplitN(rec.Header().Get("Link"), "?", 2)[1], `>; rel="next"`))
 			for _, tc := range []struct{ name, query string }{
 				{"first-page", "page_size=25"},
 				{"middle-page", fmt.Sprintf("page_size=25&page=%d", n/25/2)},
+				{"middle-page-by-next", next.Encode()},
 				{"owner", "page_size=25&origin_owner_id=owner-4242"},
 				{"provider-status", "page_size=25&providers=justworks&status=active"},
 			} {

@@ -179,6 +179,15 @@ type AccountFilter struct {
 	ProfileID      string
 	// Offset and Limit take one page of the list; a zero Limit takes the rest.
 	Offset, Limit int
+	// After starts the list past this account in the list's order (keyset
+	// paging: deep pages cost what the first one does).
+	After *AccountKey
+}
+
+// AccountKey is an account's place in list order.
+type AccountKey struct {
+	CreatedAt time.Time
+	ID        string
 }
 
 // ConnectSession lets one end user link an account through the Hub. Its token is

@@ -126,6 +126,10 @@ func (s *Store) ListAccounts(ctx context.Context, projectID string, f store.Acco
 		where = append(where, "profile_id = ?")
 		args = append(args, f.ProfileID)
 	}
+	if f.After != nil {
+		where = append(where, "(created_at, id) > (?, ?)")
+		args = append(args, normalizeTime(f.After.CreatedAt), f.After.ID)
+	}
 	page := ""
 	if f.Limit > 0 {
 		page = " LIMIT ? OFFSET ?"

@@ -110,6 +110,22 @@ func testAccountsListedInPages(t *testing.T, db Database) {
 	if !reflect.DeepEqual(paged, ids) {
 		t.Fatalf("pages %v, want %v", paged, ids)
 	}
+	// Keyset pages: each continues after the last account of the one before.
+	var keyed []string
+	var after *store.AccountKey
+	for range 3 {
+		page, err := s.ListAccounts(ctx, p.ID, store.AccountFilter{After: after, Limit: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range page {
+			keyed = append(keyed, a.ID)
+			after = &store.AccountKey{CreatedAt: a.CreatedAt, ID: a.ID}
+		}
+	}
+	if !reflect.DeepEqual(keyed, ids) {
+		t.Fatalf("keyset pages %v, want %v", keyed, ids)
+	}
 	evens, err := s.ListAccounts(ctx, p.ID, store.AccountFilter{OriginOwnerIDs: []string{"even"}, Offset: 1, Limit: 2})
 	if err != nil || len(evens) != 2 || evens[0].ID != ids[3] || evens[1].ID != ids[5] {
 		t.Fatalf("second page of one owner's accounts: %v %v", evens, err)
