@@ -120,9 +120,14 @@ Patchbay demo is ready.
        go run ./cmd/patchbay accounts list
        go run ./cmd/patchbay actions run justworks_list_members --account ACCOUNT_ID --query limit=5
 
+  4. Give an AI agent the account's actions as MCP tools (Streamable HTTP):
+       URL %s/mcp   headers: Authorization: Bearer %s   x-account-id: ACCOUNT_ID
+     See what the agent gets:
+       go run ./cmd/patchbay mcp tools --account ACCOUNT_ID
+
   Setup guides: %s
 
-`, session.AuthLinkURL, key, publicURL, key, publicURL, strings.Join(guides, "  "))
+`, session.AuthLinkURL, key, publicURL, key, publicURL, publicURL, key, strings.Join(guides, "  "))
 	return nil
 }
 

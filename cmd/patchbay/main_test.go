@@ -607,6 +607,24 @@ func TestDemoPrintsWorkingLinks(t *testing.T) {
 	if st := get(t, curl[2], curl[1]); st != http.StatusOK {
 		t.Fatalf("the printed curl answers %d", st)
 	}
+	// The printed MCP address and key reach the MCP endpoint, which asks for a
+	// linked account.
+	mcp := regexp.MustCompile(`URL (\S+/mcp)\s+headers: Authorization: Bearer (\S+)`).FindStringSubmatch(out)
+	if mcp == nil {
+		t.Fatalf("demo did not print the MCP address:\n%s", out)
+	}
+	req, _ := http.NewRequest("POST", mcp[1], strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+	req.Header.Set("Authorization", "Bearer "+mcp[2])
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Account-Id", "acc_missing")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("the printed MCP address answers %d", resp.StatusCode)
+	}
 	// The sandbox profiles are in place for both providers.
 	out2, _, code := run(t, dir, env(), "profiles", "list")
 	if code != 0 || strings.Count(out2, "sandbox") < 2 {
