@@ -214,9 +214,13 @@ func credentials(t oauth.Token) store.Credentials {
 		Expiry: t.Expiry, Scopes: t.Scopes, Obtained: t.Obtained}
 }
 
-// Sweep deletes what has outlived its use: expired connect data, request
-// logs past their retention and old API-key counts.
+// Sweep refreshes the planner's statistics and deletes what has outlived its
+// use: expired connect data, request logs past their retention and old
+// API-key counts.
 func (a *App) Sweep(ctx context.Context) error {
+	if err := a.Store.Optimize(ctx); err != nil {
+		return err
+	}
 	now := a.Clock.Now()
 	if _, err := a.Store.DeleteKeyQuotaBefore(ctx, now.Add(-time.Hour)); err != nil {
 		return err

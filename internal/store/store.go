@@ -413,6 +413,9 @@ type Store interface {
 	TakeKeyQuota(ctx context.Context, keyID string, window time.Time, want, limit int) (int, error)
 	// DeleteKeyQuotaBefore drops the counts of minutes that started before t.
 	DeleteKeyQuotaBefore(ctx context.Context, t time.Time) (int64, error)
+	// Optimize refreshes the query planner's statistics where the database
+	// does not gather them itself; run it at start and now and then.
+	Optimize(ctx context.Context) error
 
 	// DeleteConnectSessionsExpiredBefore removes the sessions of every project
 	// that expired before t, with their connection attempts and OAuth states.

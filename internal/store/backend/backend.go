@@ -27,6 +27,9 @@ func Open(ctx context.Context, url string, keys *secrets.Keyring) (s *sqlstore.S
 		return nil, nil, err
 	}
 	applied, err = s.Migrate(ctx)
+	if err == nil {
+		err = s.Optimize(ctx)
+	}
 	if err != nil {
 		s.Close()
 		return nil, nil, err

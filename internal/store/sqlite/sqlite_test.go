@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -65,5 +66,42 @@ func TestFileIsPrivate(t *testing.T) {
 	}
 	if mode := info.Mode().Perm(); mode != 0o600 {
 		t.Fatalf("database file mode %o, want 600", mode)
+	}
+}
+
+// TestOptimizeGathersStatistics: SQLite keeps no planner statistics unless
+// asked; Optimize (run at open and by the hourly sweep) gathers them.
+func TestOptimizeGathersStatistics(t *testing.T) {
+	s := backendtest.OpenURL(t, "sqlite:"+filepath.Join(t.TempDir(), "patchbay.db"), backendtest.TestKeys(t))
+	ctx := context.Background()
+	p, err := s.CreateProject(ctx, store.Project{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: "n", ClientID: "c", ClientSecret: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		if _, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks",
+			OriginOwnerID: fmt.Sprint("owner-", i), OriginOwnerName: "Owner"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stats := func() int {
+		var n int
+		if err := s.DB().QueryRow(`SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'accounts'`).Scan(&n); err != nil {
+			return 0 // no statistics table yet
+		}
+		return n
+	}
+	if n := stats(); n != 0 {
+		t.Fatalf("%d statistics rows before Optimize", n)
+	}
+	if err := s.Optimize(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := stats(); n == 0 {
+		t.Fatal("Optimize gathered no statistics for accounts")
 	}
 }

@@ -38,6 +38,9 @@ type Dialect struct {
 	// Migrations holds the schema files in a "migrations" directory, named
 	// "0001_name.sql".
 	Migrations fs.FS
+	// Optimize refreshes the planner's statistics; empty where the database
+	// gathers them itself.
+	Optimize string
 }
 
 // Store is a store.Store over one *sql.DB.
@@ -58,6 +61,17 @@ func (s *Store) Keys() *secrets.Keyring { return s.keys }
 
 // DB returns the underlying database handle (tests inspect raw rows with it).
 func (s *Store) DB() *sql.DB { return s.db }
+
+// Optimize refreshes the planner's statistics where the dialect says how.
+func (s *Store) Optimize(ctx context.Context) error {
+	if s.dialect.Optimize == "" {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, s.dialect.Optimize); err != nil {
+		return fmt.Errorf("%s: optimize: %w", s.dialect.Name, err)
+	}
+	return nil
+}
 
 // q adapts a query written with "?" placeholders to the dialect.
 func (s *Store) q(query string) string {
