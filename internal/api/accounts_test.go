@@ -105,6 +105,16 @@ func TestAnUnreadableAccountStaysInTheList(t *testing.T) {
 	if st, _ := e.rpc(t, good, `{"action":"justworks_get_company"}`); st != http.StatusOK {
 		t.Fatalf("the readable account: %d", st)
 	}
+	// Linking it again replaces what could not be opened.
+	if again := e.linkFor(t, "justworks", "admin@globex.test", "cust_globex"); again != bad {
+		t.Fatalf("re-linked as %s, want %s", again, bad)
+	}
+	if st, body := e.rpc(t, bad, `{"action":"justworks_get_company"}`); st != http.StatusOK {
+		t.Fatalf("after re-linking: %d %v", st, body)
+	}
+	if _, err := e.store.DB().Exec(`UPDATE accounts SET credentials = 'v1:gone:AAAA' WHERE id = ?`, bad); err != nil {
+		t.Fatal(err)
+	}
 	// It can still be seen, edited and deleted (without revocation: its token
 	// cannot be read).
 	auth := basic(e.keyA)

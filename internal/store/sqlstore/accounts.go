@@ -140,10 +140,7 @@ func (s *Store) ListAccounts(ctx context.Context, projectID string, f store.Acco
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
-	out, err := collect(rows, func(row scanner) (store.Account, error) {
-		a, _, err := scanAccountFields(row)
-		return a, err
-	})
+	out, err := collect(rows, scanWithoutCredentials)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
@@ -215,6 +212,13 @@ func (s *Store) scanAccount(row scanner) (store.Account, error) {
 		return store.Account{}, fmt.Errorf("credentials of account %s: %w: %w", a.ID, store.ErrSealed, err)
 	}
 	return a, nil
+}
+
+// scanWithoutCredentials reads a listColumns row: the account, its
+// credentials unread but for the token's dates.
+func scanWithoutCredentials(row scanner) (store.Account, error) {
+	a, _, err := scanAccountFields(row)
+	return a, err
 }
 
 // scanAccountFields reads an account row, its credentials still sealed.

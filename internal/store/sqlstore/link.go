@@ -80,10 +80,12 @@ func (s *Store) LinkAccount(ctx context.Context, l store.Link) (store.Account, s
 
 // linkTarget finds, under lock, the account a link updates: the session's
 // account in edit mode, else the owner's account for the provider unless the
-// session allows several. A zero account means the link creates one.
+// session allows several. A zero account means the link creates one. The
+// link replaces the credentials, so the old ones are not read: an account
+// whose credentials cannot be opened can be linked again.
 func (s *Store) linkTarget(ctx context.Context, tx *sql.Tx, cs store.ConnectSession, provider string) (store.Account, error) {
 	if cs.AccountID != "" {
-		a, err := s.scanAccount(tx.QueryRowContext(ctx, s.q(`SELECT `+accountColumns+` FROM accounts WHERE project_id = ? AND id = ?`+s.dialect.ForUpdate),
+		a, err := scanWithoutCredentials(tx.QueryRowContext(ctx, s.q(`SELECT `+listColumns+` FROM accounts WHERE project_id = ? AND id = ?`+s.dialect.ForUpdate),
 			cs.ProjectID, cs.AccountID))
 		if err != nil {
 			return store.Account{}, fmt.Errorf("account %s to re-link: %w", cs.AccountID, s.translate(err))
@@ -93,13 +95,13 @@ func (s *Store) linkTarget(ctx context.Context, tx *sql.Tx, cs store.ConnectSess
 	if cs.Multiple {
 		return store.Account{}, nil
 	}
-	query := `SELECT ` + accountColumns + ` FROM accounts WHERE project_id = ? AND provider = ? AND origin_owner_id = ? AND origin_owner_name = ?`
+	query := `SELECT ` + listColumns + ` FROM accounts WHERE project_id = ? AND provider = ? AND origin_owner_id = ? AND origin_owner_name = ?`
 	args := []any{cs.ProjectID, provider, cs.OriginOwnerID, cs.OriginOwnerName}
 	if cs.ProfileID != "" {
 		query += ` AND profile_id = ?`
 		args = append(args, cs.ProfileID)
 	}
-	a, err := s.scanAccount(tx.QueryRowContext(ctx, s.q(query+` ORDER BY created_at, id LIMIT 1`+s.dialect.ForUpdate), args...))
+	a, err := scanWithoutCredentials(tx.QueryRowContext(ctx, s.q(query+` ORDER BY created_at, id LIMIT 1`+s.dialect.ForUpdate), args...))
 	if isNoRows(err) {
 		return store.Account{}, nil
 	}
