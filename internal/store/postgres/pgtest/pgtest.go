@@ -5,11 +5,13 @@ package pgtest
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -44,7 +46,18 @@ func NewSchema(t testing.TB) string {
 	}
 	t.Cleanup(func() {
 		defer db.Close()
-		if _, err := db.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+		// Schemas of tests running in parallel are dropped at the same time,
+		// and PostgreSQL may break a lock cycle between two drops by failing
+		// one; that one is tried again.
+		var err error
+		for range 5 {
+			_, err = db.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
+			var pgErr *pgconn.PgError
+			if !errors.As(err, &pgErr) || pgErr.Code != "40P01" {
+				break
+			}
+		}
+		if err != nil {
 			t.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
