@@ -15,6 +15,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -44,8 +45,9 @@ func main() {
 	levels := flag.String("concurrency", "1,64", "comma-separated numbers of concurrent callers")
 	abusive := flag.Bool("abuse", false, "instead: 2,000 slow-body connections and 20,000 requests with made-up methods, with /healthz latency and heap before, during and after")
 	flag.StringVar(&prebuilt, "patchbay", "", "a patchbay binary to measure instead of building this tree (e.g. an older version)")
+	databaseURL := flag.String("database-url", "", "measure on this database, e.g. postgres://… (the run adds a project to it); default a fresh SQLite file")
 	flag.Parse()
-	run := func() error { return measureOverhead(*duration, *levels) }
+	run := func() error { return measureOverhead(*duration, *levels, *databaseURL) }
 	if *abusive {
 		run = abuse
 	}
@@ -77,7 +79,7 @@ func build() (dir, bin string, err error) {
 	return dir, bin, nil
 }
 
-func measureOverhead(duration time.Duration, levels string) error {
+func measureOverhead(duration time.Duration, levels, databaseURL string) error {
 	ctx := context.Background()
 	dir, bin, err := build()
 	if err != nil {
@@ -108,7 +110,8 @@ func measureOverhead(duration time.Duration, levels string) error {
 		return err
 	}
 	ring, _ := secrets.NewKeyring(key)
-	dbURL := "sqlite:" + filepath.Join(dir, "patchbay.db")
+	dbURL := cmp.Or(databaseURL, "sqlite:"+filepath.Join(dir, "patchbay.db"))
+	fmt.Println("database:", strings.SplitN(dbURL, ":", 2)[0])
 	apiKey, accountID, token, err := seed(ctx, dbURL, ring, jwURL)
 	if err != nil {
 		return err
