@@ -18,6 +18,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -146,7 +147,7 @@ func measureOverhead(duration time.Duration, levels, databaseURL string) error {
 	}
 
 	fmt.Printf("\njustworks_list_members, 1 page of 100, %s per measurement, 2-core machine\n\n", duration)
-	fmt.Printf("%-12s %-9s %10s %10s %10s\n", "concurrency", "path", "req/s", "p50", "p99")
+	fmt.Printf("%-12s %-9s %10s %10s %10s %16s\n", "concurrency", "path", "req/s", "p50", "p99", "CPU s/10k calls")
 	for _, level := range strings.Split(levels, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(level))
 		if err != nil || n < 1 {
@@ -158,16 +159,47 @@ func measureOverhead(duration time.Duration, levels, databaseURL string) error {
 		measure(n, warmUp, direct)
 		measure(n, warmUp, through)
 		var d, t sample
+		var cpu float64 // seconds the patchbay process ran during its turns
 		for range rounds {
 			d.add(measure(n, duration/rounds, direct))
+			before, err := cpuSeconds(serve.Process.Pid)
+			if err != nil {
+				return err
+			}
 			t.add(measure(n, duration/rounds, through))
+			after, err := cpuSeconds(serve.Process.Pid)
+			if err != nil {
+				return err
+			}
+			cpu += after - before
 		}
 		df, tf := d.figures(), t.figures()
-		fmt.Printf("%-12d %-9s %10.0f %10s %10s\n", n, "direct", df.rate, df.p50, df.p99)
-		fmt.Printf("%-12d %-9s %10.0f %10s %10s\n", n, "patchbay", tf.rate, tf.p50, tf.p99)
+		fmt.Printf("%-12d %-9s %10.0f %10s %10s %16s\n", n, "direct", df.rate, df.p50, df.p99, "")
+		fmt.Printf("%-12d %-9s %10.0f %10s %10s %16.1f\n", n, "patchbay", tf.rate, tf.p50, tf.p99, cpu/float64(len(t.latencies))*10_000)
 		fmt.Printf("%-12d %-9s %9.0f%% %10s\n\n", n, "ratio", 100*tf.rate/df.rate, "+"+(tf.p50-df.p50).String())
 	}
 	return nil
+}
+
+// cpuSeconds is the CPU time (user and system) process pid has used, from
+// /proc/pid/stat, whose times are in clock ticks of 1/100 s on Linux.
+func cpuSeconds(pid int) (float64, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("CPU time of patchbay (Linux only): %w", err)
+	}
+	// Fields after the command name, which is in parentheses and may hold
+	// spaces: state is the first, utime the 12th and stime the 13th.
+	fields := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("CPU time of patchbay: unexpected /proc/%d/stat", pid)
+	}
+	user, err1 := strconv.ParseFloat(fields[11], 64)
+	system, err2 := strconv.ParseFloat(fields[12], 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("CPU time of patchbay: %w", err)
+	}
+	return (user + system) / 100, nil
 }
 
 // start runs bin with args in the background, its output going to a file in
