@@ -2,9 +2,11 @@
 // -abuse) how a node holds up against abusive clients. It runs the
 // Justworks simulator and Patchbay as separate processes, as they would be in
 // production (a provider elsewhere, Patchbay a service of its own), and from
-// this process sends justworks_list_members (one page of 100) both through
-// POST /actions/rpc and, with the same HTTP client settings, straight to the
-// simulator. It prints requests per second and p50/p99 latency for both.
+// this process sends justworks_list_members (one page of 100) through POST
+// /actions/rpc, through a minimal reverse proxy (a static key and the token,
+// what a user might write instead), and straight to the simulator, with the
+// same HTTP client settings. It prints requests per second, p50/p99 latency
+// and, for Patchbay and the proxy, CPU seconds per 10,000 calls.
 //
 //	go run ./cmd/loadtest -duration 10s -concurrency 1,64
 //	go run ./cmd/loadtest -abuse
@@ -17,13 +19,17 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,9 +53,15 @@ func main() {
 	abusive := flag.Bool("abuse", false, "instead: 2,000 slow-body connections and 20,000 requests with made-up methods, with /healthz latency and heap before, during and after")
 	flag.StringVar(&prebuilt, "patchbay", "", "a patchbay binary to measure instead of building this tree (e.g. an older version)")
 	databaseURL := flag.String("database-url", "", "measure on this database, e.g. postgres://… (the run adds a project to it); default a fresh SQLite file")
+	proxyTarget := flag.String("minimal-proxy", "", "internal: serve the minimal proxy to this provider URL (the harness starts it)")
+	proxyKey := flag.String("proxy-key", "", "internal: the minimal proxy's key")
+	proxyToken := flag.String("proxy-token", "", "internal: the minimal proxy's bearer token")
 	flag.Parse()
 	run := func() error { return measureOverhead(*duration, *levels, *databaseURL) }
-	if *abusive {
+	switch {
+	case *proxyTarget != "":
+		run = func() error { return minimalProxy(*proxyTarget, *proxyKey, *proxyToken) }
+	case *abusive:
 		run = abuse
 	}
 	if err := run(); err != nil {
@@ -128,57 +140,135 @@ func measureOverhead(duration time.Duration, levels, databaseURL string) error {
 	children = append(children, serve)
 	patchbayURL := "http://" + out[1]
 
-	rpcBody := []byte(`{"action":"justworks_list_members","query":{"limit":100}}`)
-	through := func() (*http.Request, error) {
-		req, err := http.NewRequest("POST", patchbayURL+"/actions/rpc", bytes.NewReader(rpcBody))
-		if err == nil {
-			req.SetBasicAuth(apiKey, "")
-			req.Header.Set("X-Account-Id", accountID)
-			req.Header.Set("Content-Type", "application/json")
-		}
-		return req, err
+	// The minimal proxy a user might write instead of Patchbay: a static key
+	// and the account's token, in a process of its own (this program).
+	self, err := os.Executable()
+	if err != nil {
+		return err
 	}
-	direct := func() (*http.Request, error) {
-		req, err := http.NewRequest("GET", jwURL+"/v1/members?limit=100", nil)
-		if err == nil {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		return req, err
+	proxyCmd, out, err := start(dir, self, regexp.MustCompile(`proxy listening on (\S+)`),
+		"-minimal-proxy", jwURL, "-proxy-key", apiKey, "-proxy-token", token)
+	if err != nil {
+		return err
+	}
+	children = append(children, proxyCmd)
+	proxyURL := "http://" + out[1]
+
+	rpcBody := []byte(`{"action":"justworks_list_members","query":{"limit":100}}`)
+	paths := []path{
+		{name: "direct", build: func() (*http.Request, error) {
+			req, err := http.NewRequest("GET", jwURL+"/v1/members?limit=100", nil)
+			if err == nil {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			return req, err
+		}},
+		{name: "proxy", pid: proxyCmd.Process.Pid, build: func() (*http.Request, error) {
+			req, err := http.NewRequest("GET", proxyURL+"/v1/members?limit=100", nil)
+			if err == nil {
+				req.SetBasicAuth(apiKey, "")
+			}
+			return req, err
+		}},
+		{name: "patchbay", pid: serve.Process.Pid, build: func() (*http.Request, error) {
+			req, err := http.NewRequest("POST", patchbayURL+"/actions/rpc", bytes.NewReader(rpcBody))
+			if err == nil {
+				req.SetBasicAuth(apiKey, "")
+				req.Header.Set("X-Account-Id", accountID)
+				req.Header.Set("Content-Type", "application/json")
+			}
+			return req, err
+		}},
 	}
 
 	fmt.Printf("\njustworks_list_members, 1 page of 100, %s per measurement, 2-core machine\n\n", duration)
-	fmt.Printf("%-12s %-9s %10s %10s %10s %16s\n", "concurrency", "path", "req/s", "p50", "p99", "CPU s/10k calls")
+	fmt.Printf("%-12s %-9s %10s %10s %10s %10s %16s\n", "concurrency", "path", "req/s", "p50", "p99", "added p50", "CPU s/10k calls")
 	for _, level := range strings.Split(levels, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(level))
 		if err != nil || n < 1 {
 			return fmt.Errorf("-concurrency: %q is not a positive number", level)
 		}
-		// The two paths take turns in short rounds, after a warm-up of each, so
-		// that drift on a shared machine (other processes, CPU frequency) falls
-		// on both alike rather than on whichever ran second.
-		measure(n, warmUp, direct)
-		measure(n, warmUp, through)
-		var d, t sample
-		var cpu float64 // seconds the patchbay process ran during its turns
-		for range rounds {
-			d.add(measure(n, duration/rounds, direct))
-			before, err := cpuSeconds(serve.Process.Pid)
-			if err != nil {
-				return err
-			}
-			t.add(measure(n, duration/rounds, through))
-			after, err := cpuSeconds(serve.Process.Pid)
-			if err != nil {
-				return err
-			}
-			cpu += after - before
+		// The paths take turns in short rounds, after a warm-up of each, in an
+		// order that rotates every round, so that drift on a shared machine
+		// (other processes, CPU frequency) falls on all alike rather than on
+		// whichever runs last.
+		for i := range paths {
+			measure(n, warmUp, paths[i].build)
+			paths[i].sample, paths[i].cpu = sample{}, 0
 		}
-		df, tf := d.figures(), t.figures()
-		fmt.Printf("%-12d %-9s %10.0f %10s %10s %16s\n", n, "direct", df.rate, df.p50, df.p99, "")
-		fmt.Printf("%-12d %-9s %10.0f %10s %10s %16.1f\n", n, "patchbay", tf.rate, tf.p50, tf.p99, cpu/float64(len(t.latencies))*10_000)
-		fmt.Printf("%-12d %-9s %9.0f%% %10s\n\n", n, "ratio", 100*tf.rate/df.rate, "+"+(tf.p50-df.p50).String())
+		for round := range rounds {
+			for k := range paths {
+				p := &paths[(round+k)%len(paths)]
+				if err := p.measure(n, duration/rounds); err != nil {
+					return err
+				}
+			}
+		}
+		base := paths[0].sample.figures()
+		for _, p := range paths {
+			f := p.sample.figures()
+			added, cpu := "", ""
+			if p.pid != 0 {
+				added = "+" + (f.p50 - base.p50).String()
+				cpu = fmt.Sprintf("%.1f", p.cpu/float64(len(p.sample.latencies))*10_000)
+			}
+			fmt.Printf("%-12d %-9s %10.0f %10s %10s %10s %16s\n", n, p.name, f.rate, f.p50, f.p99, added, cpu)
+		}
+		fmt.Println()
 	}
 	return nil
+}
+
+// path is one way to get the same page: straight to the provider, through the
+// minimal proxy, or through Patchbay, whose process (pid) is measured.
+type path struct {
+	name   string
+	pid    int
+	build  func() (*http.Request, error)
+	sample sample
+	cpu    float64 // seconds the process ran during this path's turns
+}
+
+func (p *path) measure(n int, d time.Duration) error {
+	var before float64
+	if p.pid != 0 {
+		var err error
+		if before, err = cpuSeconds(p.pid); err != nil {
+			return err
+		}
+	}
+	p.sample.add(measure(n, d, p.build))
+	if p.pid != 0 {
+		after, err := cpuSeconds(p.pid)
+		if err != nil {
+			return err
+		}
+		p.cpu += after - before
+	}
+	return nil
+}
+
+// minimalProxy serves what a user might write instead of Patchbay: a reverse
+// proxy to the provider that checks one static key and adds the bearer token.
+func minimalProxy(target, key, token string) error {
+	u, err := url.Parse(target)
+	if err != nil {
+		return err
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Println("proxy listening on", ln.Addr())
+	return http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if user, _, ok := r.BasicAuth(); !ok || subtle.ConstantTimeCompare([]byte(user), []byte(key)) != 1 {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		r.Header.Set("Authorization", "Bearer "+token)
+		proxy.ServeHTTP(w, r)
+	}))
 }
 
 // cpuSeconds is the CPU time (user and system) process pid has used, from
