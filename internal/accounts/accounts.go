@@ -183,10 +183,6 @@ func (s *Service) Update(ctx context.Context, projectID, id string, p Patch) (st
 		return store.Account{}, problem.New(problem.Invalid, "origin_owner_name: must not be empty")
 	}
 	a, err = s.store.UpdateAccount(ctx, a)
-	if errors.Is(err, store.ErrSealed) {
-		// The change is stored; only the answer's credentials cannot be opened.
-		a, err = s.Get(ctx, projectID, id)
-	}
 	if err != nil {
 		return store.Account{}, err
 	}

@@ -96,15 +96,6 @@ func toolNames(t *testing.T, cs *sdk.ClientSession) []string {
 	return names
 }
 
-func firstRecord(t *testing.T, out map[string]any) map[string]any {
-	t.Helper()
-	list, _ := out["data"].([]any)
-	if len(list) == 0 {
-		t.Fatalf("no records in %v", out)
-	}
-	return list[0].(map[string]any)
-}
-
 func TestMCPServesAccountActionsAsTools(t *testing.T) {
 	e := newLinkEnv(t)
 	registry, _ := connectors.Embedded()
@@ -136,17 +127,17 @@ func TestMCPServesAccountActionsAsTools(t *testing.T) {
 		}
 
 		members := callTool(t, cs, "justworks_list_members", map[string]any{"query": map[string]any{"limit": 3}}, false)
-		member := firstRecord(t, members)
+		member := first(t, members["data"])
 		got := callTool(t, cs, "justworks_get_member", map[string]any{"path": map[string]any{"member_id": member["id"]}}, false)
 		if got["data"].(map[string]any)["id"] != member["id"] {
 			t.Fatalf("get member answered %v", got)
 		}
-		dtype := firstRecord(t, callTool(t, cs, "justworks_list_deduction_types", nil, false))
+		dtype := first(t, callTool(t, cs, "justworks_list_deduction_types", nil, false)["data"])
 		// Top-level keys that are not locations are body fields.
 		created := callTool(t, cs, "justworks_create_deductions", map[string]any{"items": []any{map[string]any{
 			"operation_id": "op-mcp-1", "member_id": member["id"], "deduction_type_code": dtype["code"], "amount_type": "fixed",
 			"amount": 1234, "currency": "USD", "frequency": "every_paycheck", "start_date": "2026-11-01"}}}, false)
-		dedID := deductionID(t, firstRecord(t, created))
+		dedID := deductionID(t, first(t, created["data"]))
 		st, list := e.rpc(t, acc, `{"action":"justworks_list_deductions","query":{"member_id":"`+member["id"].(string)+`"}}`)
 		if st != http.StatusOK || !strings.Contains(mustJSON(list), dedID) || !strings.Contains(mustJSON(list), "1234") {
 			t.Fatalf("the deduction made through MCP is not in the provider's list: %d %v", st, list)
@@ -181,7 +172,7 @@ func TestMCPServesAccountActionsAsTools(t *testing.T) {
 		if !slices.Contains(names, "employmenthero_list_employees") || slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, "justworks_") }) {
 			t.Fatalf("tools %v", names)
 		}
-		emp := firstRecord(t, callTool(t, cs, "employmenthero_list_employees", map[string]any{"page_size": 2}, false))
+		emp := first(t, callTool(t, cs, "employmenthero_list_employees", map[string]any{"page_size": 2}, false)["data"])
 		got := callTool(t, cs, "employmenthero_get_employee", map[string]any{"path": map[string]any{"employee_id": emp["id"]}}, false)
 		if got["data"].(map[string]any)["id"] != emp["id"] {
 			t.Fatalf("get employee answered %v", got)
@@ -262,7 +253,7 @@ func TestMCPSearchExecuteMode(t *testing.T) {
 		t.Fatalf("tools %v", names)
 	}
 	found := callTool(t, cs, "justworks_search_actions", map[string]any{"query": "who works here", "top_k": 3}, false)
-	best := firstRecord(t, found)
+	best := first(t, found["data"])
 	if best["action_id"] != "justworks_list_members" || best["score"].(float64) <= 0 || best["description"] == "" {
 		t.Fatalf("best match %v", best)
 	}
@@ -284,7 +275,7 @@ func TestMCPSearchExecuteMode(t *testing.T) {
 func TestMCPFlatParamStyles(t *testing.T) {
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
-	memberID := firstRecord(t, map[string]any{"data": e.call(t, acc, "justworks_list_members", nil)})["id"]
+	memberID := first(t, e.call(t, acc, "justworks_list_members", nil))["id"]
 	for style, arg := range map[string]string{"flat_prefixed": "path_member_id", "flat_smart": "member_id"} {
 		t.Run(style, func(t *testing.T) {
 			cs := mcpSession(t, e.srv.URL, e.keyA, acc, "?param-style="+style, nil)
@@ -345,7 +336,7 @@ func TestMCPSessionMovesBetweenNodes(t *testing.T) {
 		if names := toolNames(t, cs); !slices.Contains(names, "justworks_list_members") {
 			t.Fatalf("tools %v", names)
 		}
-		firstRecord(t, callTool(t, cs, "justworks_list_members", map[string]any{"query": map[string]any{"limit": 1}}, false))
+		first(t, callTool(t, cs, "justworks_list_members", map[string]any{"query": map[string]any{"limit": 1}}, false)["data"])
 	}
 	if lb.served[0] < 2 || lb.served[1] < 2 {
 		t.Fatalf("requests per node %v: the session did not move between nodes", lb.served)

@@ -1,7 +1,6 @@
 package mcp
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -199,7 +198,7 @@ func propertiesOf(schema map[string]any) map[string]any {
 }
 
 // requiredOf reads a schema's required list: []any as YAML decodes it, or
-// []string as newLayout builds it.
+// []string as this package builds it.
 func requiredOf(schema map[string]any) []string {
 	if list, ok := schema["required"].([]string); ok {
 		return list
@@ -233,10 +232,7 @@ func InputNames(t *sdk.Tool) []string {
 			out = append(out, prefix+name)
 		}
 	}
-	// The schema may be a map or the SDK's schema type; JSON reads both.
-	var schema map[string]any
-	raw, _ := json.Marshal(t.InputSchema)
-	json.Unmarshal(raw, &schema)
+	schema, _ := t.InputSchema.(map[string]any) // every tool here is built with a map
 	walk(schema, "")
 	return out
 }

@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -137,21 +138,12 @@ func expand(ts []string) map[string]float64 {
 			q[singular(ts[i-1]+t)] = 1
 		}
 	}
-	for t := range keysOf(q) {
+	for _, t := range slices.Collect(maps.Keys(q)) { // a copy: the loop adds to q
 		for _, s := range synonyms[t] {
 			q[s] = max(q[s], 0.8)
 		}
 	}
 	return q
-}
-
-// keysOf copies m's keys, so that expand can add to m while going over them.
-func keysOf(m map[string]float64) map[string]bool {
-	out := make(map[string]bool, len(m))
-	for k := range m {
-		out[k] = true
-	}
-	return out
 }
 
 // synonyms maps the words people use to the words the connectors use.

@@ -357,7 +357,8 @@ type Store interface {
 	// Credentials are left out: listing never opens them, so one account whose
 	// credentials cannot be opened does not stop the list.
 	ListAccounts(ctx context.Context, projectID string, f AccountFilter) ([]Account, error)
-	// UpdateAccount replaces an account's fields other than its credentials.
+	// UpdateAccount replaces an account's fields other than its credentials,
+	// and returns it as stored, without credentials (it does not open them).
 	UpdateAccount(ctx context.Context, a Account) (Account, error)
 	// UpdateCredentials stores new credentials if the account's credential version
 	// is still expectVersion, and returns the account with the next version;

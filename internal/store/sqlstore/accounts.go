@@ -163,7 +163,11 @@ func (s *Store) UpdateAccount(ctx context.Context, a store.Account) (store.Accou
 	if n, _ := res.RowsAffected(); n == 0 {
 		return store.Account{}, fmt.Errorf("update account %s: %w", a.ID, store.ErrNotFound)
 	}
-	return s.GetAccount(ctx, a.ProjectID, a.ID)
+	out, err := scanWithoutCredentials(s.queryRow(ctx, `SELECT `+listColumns+` FROM accounts WHERE project_id = ? AND id = ?`, a.ProjectID, a.ID))
+	if err != nil {
+		return store.Account{}, fmt.Errorf("read updated account %s: %w", a.ID, s.translate(err))
+	}
+	return out, nil
 }
 
 // UpdateCredentials stores new credentials only over the expected version.

@@ -163,8 +163,11 @@ func testUpdateAndDeleteAccount(t *testing.T, db Database) {
 	acc.Label = "Main"
 	updated, err := s.UpdateAccount(ctx, acc)
 	if err != nil || updated.Status != store.StatusError || len(updated.StatusReasons) != 1 || updated.Label != "Main" ||
-		updated.Credentials.AccessToken != "at-t1" {
+		updated.Credentials.AccessToken != "" {
 		t.Fatalf("update: %+v %v", updated, err)
+	}
+	if got, _ := s.GetAccount(ctx, p.ID, acc.ID); got.Credentials.AccessToken != "at-t1" {
+		t.Fatalf("the update touched the credentials: %+v", got.Credentials)
 	}
 	if err := s.DeleteAccount(ctx, p.ID, acc.ID); err != nil {
 		t.Fatal(err)
