@@ -106,6 +106,10 @@ func TestMCPServesAccountActionsAsTools(t *testing.T) {
 		if got := cs.InitializeResult().ServerInfo.Name; got != "patchbay" {
 			t.Fatalf("server name %q", got)
 		}
+		// The SDK's newest protocol version, which its client asks for.
+		if got := cs.InitializeResult().ProtocolVersion; got != sdk.SupportedProtocolVersions()[0] {
+			t.Fatalf("protocol version %q, want %q", got, sdk.SupportedProtocolVersions()[0])
+		}
 		names := toolNames(t, cs)
 		c, _ := registry.Get("justworks")
 		if len(names) != len(c.Actions) {
