@@ -10,6 +10,8 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -318,6 +320,178 @@ type LogFilter struct {
 	Limit       int
 }
 
+// Event types. Account events are written by the store in the transaction of
+// the change they report, whichever path made it.
+const (
+	EventAccountCreated   = "account.created"
+	EventAccountUpdated   = "account.updated" // re-linked, edited, its profile disabled or enabled
+	EventAccountDeleted   = "account.deleted"
+	EventAccountError     = "account.error" // needs re-authorization; status_reasons say why
+	EventAccountExpired   = "account.expired"
+	EventAccountRecovered = "account.recovered"
+	EventWebhookTest      = "webhook.test"
+	EventWebhookDisabled  = "webhook.disabled" // an endpoint was turned off for failing
+)
+
+// EventTypes lists every event an endpoint can subscribe to.
+var EventTypes = []string{EventAccountCreated, EventAccountUpdated, EventAccountDeleted, EventAccountError,
+	EventAccountExpired, EventAccountRecovered, EventWebhookTest, EventWebhookDisabled}
+
+// StatusEvent is the event a status change reports, "" for none: a status a
+// refresh or keep-alive writes is an error, an expiry or a recovery; the
+// inactive status follows the profile and is reported as an update.
+func StatusEvent(before, after AccountStatus) string {
+	switch {
+	case before == after:
+		return ""
+	case after == StatusError:
+		return EventAccountError
+	case after == StatusExpired:
+		return EventAccountExpired
+	case after == StatusActive && (before == StatusError || before == StatusExpired):
+		return EventAccountRecovered
+	}
+	return EventAccountUpdated
+}
+
+// Event is something that happened in a project, kept for webhook delivery.
+type Event struct {
+	// Seq orders events as they were committed.
+	Seq       int64
+	ID        string
+	ProjectID string
+	Type      string
+	AccountID string // empty for events about the project (webhook.*)
+	// EndpointID sends the event to this endpoint only (webhook.test).
+	EndpointID string
+	Data       json.RawMessage
+	CreatedAt  time.Time
+}
+
+// AccountEventData is an account event's data: who and where, never a credential.
+type AccountEventData struct {
+	AccountID       string         `json:"account_id"`
+	ProjectID       string         `json:"project_id"`
+	Provider        string         `json:"provider"`
+	OriginOwnerID   string         `json:"origin_owner_id"`
+	OriginOwnerName string         `json:"origin_owner_name"`
+	OriginUsername  string         `json:"origin_username"`
+	Status          AccountStatus  `json:"status"`
+	StatusReasons   []StatusReason `json:"status_reasons"`
+}
+
+// AccountEvent is the event of type typ about a, dated at.
+func AccountEvent(typ string, a Account, at time.Time) Event {
+	reasons := a.StatusReasons
+	if reasons == nil {
+		reasons = []StatusReason{}
+	}
+	data, _ := json.Marshal(AccountEventData{AccountID: a.ID, ProjectID: a.ProjectID, Provider: a.Provider,
+		OriginOwnerID: a.OriginOwnerID, OriginOwnerName: a.OriginOwnerName, OriginUsername: a.OriginUsername,
+		Status: a.Status, StatusReasons: reasons}) // cannot fail: strings and times
+	return Event{ID: NewID("evt"), ProjectID: a.ProjectID, Type: typ, AccountID: a.ID, Data: data, CreatedAt: at}
+}
+
+// WebhookEndpoint is where a project's events are sent.
+type WebhookEndpoint struct {
+	ID          string
+	ProjectID   string
+	URL         string
+	Description string
+	Events      []string // the types sent; empty sends every type
+	Enabled     bool
+	// DisabledReason says why Patchbay turned the endpoint off (410 Gone,
+	// failing for days); empty when an admin did, or while enabled.
+	DisabledReason string
+	Secrets        []WebhookSecret // sealed at rest; newest first
+	// FailingSince is when the endpoint's deliveries started failing without
+	// a success since; zero while it answers.
+	FailingSince time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Wants reports whether the endpoint is sent events of type typ.
+func (e WebhookEndpoint) Wants(typ string) bool {
+	if len(e.Events) == 0 {
+		return true
+	}
+	for _, t := range e.Events {
+		if t == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// WebhookSecret signs deliveries until ExpiresAt (zero: until replaced).
+type WebhookSecret struct {
+	Secret    string    `json:"secret"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+// DeliveryStatus is where a delivery stands.
+type DeliveryStatus string
+
+// Delivery statuses.
+const (
+	DeliveryPending   DeliveryStatus = "pending" // not sent yet, or to be tried again
+	DeliverySucceeded DeliveryStatus = "succeeded"
+	DeliveryFailed    DeliveryStatus = "failed" // given up
+)
+
+// WebhookDelivery is one event sent to one endpoint.
+type WebhookDelivery struct {
+	ID             string
+	ProjectID      string
+	EndpointID     string
+	EventID        string
+	EventType      string
+	EventSeq       int64
+	AccountID      string
+	Status         DeliveryStatus
+	Attempts       int
+	LastStatusCode int
+	LastError      string
+	LastDurationMS int64
+	NextAttemptAt  time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	// AttemptLog is filled by ListWebhookDeliveries, newest first.
+	AttemptLog []WebhookAttempt
+}
+
+// WebhookAttempt is one try of a delivery.
+type WebhookAttempt struct {
+	Attempt    int       `json:"attempt"`
+	StartedAt  time.Time `json:"started_at"`
+	StatusCode int       `json:"status_code"`
+	Error      string    `json:"error,omitempty"`
+	DurationMS int64     `json:"duration_ms"`
+}
+
+// AttemptOutcome is what RecordWebhookAttempt writes.
+type AttemptOutcome struct {
+	Attempt WebhookAttempt
+	// Status is the delivery's status after the attempt; NextAttemptAt when
+	// it stays pending.
+	Status        DeliveryStatus
+	NextAttemptAt time.Time
+}
+
+// DeliveryFilter selects an endpoint's deliveries, newest first.
+type DeliveryFilter struct {
+	EndpointID string
+	Limit      int
+	// Before continues a list past the delivery with this id.
+	Before string
+}
+
+// Enqueue queues deliveries on the job queue in tx, the transaction that
+// created them, so a delivery exists exactly when its job does.
+type Enqueue func(ctx context.Context, tx *sql.Tx, deliveries []WebhookDelivery) error
+
 // Store is the persistence boundary. Implementations must be safe for concurrent use
 // by many goroutines and by many processes sharing one database.
 type Store interface {
@@ -423,6 +597,42 @@ type Store interface {
 	DeleteConnectSessionsExpiredBefore(ctx context.Context, t time.Time) (int64, error)
 	// DeleteOAuthStatesExpiredBefore removes OAuth states that expired before t.
 	DeleteOAuthStatesExpiredBefore(ctx context.Context, t time.Time) (int64, error)
+
+	// CreateWebhookEndpoint stores e, filling ID and timestamps when empty.
+	CreateWebhookEndpoint(ctx context.Context, e WebhookEndpoint) (WebhookEndpoint, error)
+	GetWebhookEndpoint(ctx context.Context, projectID, id string) (WebhookEndpoint, error)
+	// ListWebhookEndpoints returns the project's endpoints, oldest first.
+	ListWebhookEndpoints(ctx context.Context, projectID string) ([]WebhookEndpoint, error)
+	// UpdateWebhookEndpoint replaces e's fields (not its project or creation time).
+	UpdateWebhookEndpoint(ctx context.Context, e WebhookEndpoint) (WebhookEndpoint, error)
+	// DeleteWebhookEndpoint removes an endpoint with its deliveries.
+	DeleteWebhookEndpoint(ctx context.Context, projectID, id string) error
+
+	// CreateEvent stores an event that no account change carries (webhook.*).
+	CreateEvent(ctx context.Context, e Event) (Event, error)
+	GetEvent(ctx context.Context, projectID, id string) (Event, error)
+	// DispatchEvents takes up to limit undispatched events in commit order,
+	// each by one caller only, creates a pending delivery for every enabled
+	// endpoint that wants it, hands them to enqueue and marks the events
+	// dispatched, all in one transaction. It returns how many events it took.
+	DispatchEvents(ctx context.Context, limit int, enqueue Enqueue) (int, error)
+	// DeleteEventsBefore removes dispatched events created before t, with their deliveries.
+	DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error)
+
+	GetWebhookDelivery(ctx context.Context, projectID, id string) (WebhookDelivery, error)
+	// ListWebhookDeliveries returns an endpoint's deliveries, newest first, each with its attempts.
+	ListWebhookDeliveries(ctx context.Context, projectID string, f DeliveryFilter) ([]WebhookDelivery, error)
+	// WaitingOn returns the id of a pending delivery of the same account's
+	// earlier event to the same endpoint, "" when there is none: deliveries of
+	// one account go out in order.
+	WaitingOn(ctx context.Context, d WebhookDelivery) (string, error)
+	// RecordWebhookAttempt logs an attempt of a pending delivery and sets its
+	// outcome; the endpoint's FailingSince is set by a failure (if unset) and
+	// cleared by a success. It returns the endpoint as it then is.
+	RecordWebhookAttempt(ctx context.Context, d WebhookDelivery, o AttemptOutcome) (WebhookEndpoint, error)
+	// Redeliver creates a new pending delivery of a delivery's event to its
+	// endpoint and hands it to enqueue in the same transaction.
+	Redeliver(ctx context.Context, projectID, deliveryID string, enqueue Enqueue) (WebhookDelivery, error)
 
 	// CreateOAuthState stores st, filling ID when empty.
 	CreateOAuthState(ctx context.Context, st OAuthState) (OAuthState, error)

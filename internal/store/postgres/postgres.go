@@ -4,6 +4,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 
 	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
@@ -26,6 +29,8 @@ var dialect = sqlstore.Dialect{
 	NumberedParams: true,
 	// Keyed by schema so that separate schemas (one per test) migrate independently.
 	ForUpdate:     " FOR UPDATE",
+	SkipLocked:    " FOR UPDATE SKIP LOCKED",
+	Queue:         func(db *sql.DB) riverdriver.Driver[*sql.Tx] { return riverdatabasesql.New(db) },
 	MigrationLock: `SELECT pg_advisory_xact_lock(hashtext('patchbay.migrate.' || current_schema()))`,
 	IsUniqueViolation: func(err error) bool {
 		var e *pgconn.PgError

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -27,6 +29,7 @@ var migrationFiles embed.FS
 var dialect = sqlstore.Dialect{
 	Name:       "sqlite",
 	Migrations: migrationFiles,
+	Queue:      func(db *sql.DB) riverdriver.Driver[*sql.Tx] { return riversqlite.New(db) },
 	// SQLite gathers no statistics by itself; without them it may pick an
 	// index that serves the order over one that serves the filter. 0x10002
 	// checks every table, not only those this connection has queried, and

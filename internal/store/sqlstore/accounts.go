@@ -23,8 +23,10 @@ var listColumns = strings.Replace(accountColumns, "credentials, credential_versi
 func (s *Store) CreateAccount(ctx context.Context, a store.Account) (store.Account, error) {
 	var out store.Account
 	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
-		out, err = s.insertAccountTx(ctx, tx, a)
-		return err
+		if out, err = s.insertAccountTx(ctx, tx, a); err != nil {
+			return err
+		}
+		return s.accountEventTx(ctx, tx, store.EventAccountCreated, out)
 	})
 	if err != nil {
 		return store.Account{}, fmt.Errorf("create account: %w", err)
@@ -154,18 +156,24 @@ func (s *Store) UpdateAccount(ctx context.Context, a store.Account) (store.Accou
 	if err != nil {
 		return store.Account{}, fmt.Errorf("update account: %w", err)
 	}
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE accounts SET profile_id = ?, status = ?, status_reasons = ?, origin_owner_id = ?, origin_owner_name = ?,
-		origin_username = ?, label = ?, account_type = ?, metadata = ?, setup_information = ?, updated_at = ? WHERE project_id = ? AND id = ?`),
-		a.ProfileID, a.Status, reasons, a.OriginOwnerID, a.OriginOwnerName, a.OriginUsername, a.Label, a.Type, metadata, setup, a.UpdatedAt, a.ProjectID, a.ID)
+	var out store.Account
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE accounts SET profile_id = ?, status = ?, status_reasons = ?, origin_owner_id = ?, origin_owner_name = ?,
+			origin_username = ?, label = ?, account_type = ?, metadata = ?, setup_information = ?, updated_at = ? WHERE project_id = ? AND id = ?`),
+			a.ProfileID, a.Status, reasons, a.OriginOwnerID, a.OriginOwnerName, a.OriginUsername, a.Label, a.Type, metadata, setup, a.UpdatedAt, a.ProjectID, a.ID)
+		if err != nil {
+			return s.translate(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.ErrNotFound
+		}
+		if out, err = scanWithoutCredentials(tx.QueryRowContext(ctx, s.q(`SELECT `+listColumns+` FROM accounts WHERE project_id = ? AND id = ?`), a.ProjectID, a.ID)); err != nil {
+			return fmt.Errorf("read it back: %w", s.translate(err))
+		}
+		return s.accountEventTx(ctx, tx, store.EventAccountUpdated, out)
+	})
 	if err != nil {
-		return store.Account{}, fmt.Errorf("update account %s: %w", a.ID, s.translate(err))
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return store.Account{}, fmt.Errorf("update account %s: %w", a.ID, store.ErrNotFound)
-	}
-	out, err := scanWithoutCredentials(s.queryRow(ctx, `SELECT `+listColumns+` FROM accounts WHERE project_id = ? AND id = ?`, a.ProjectID, a.ID))
-	if err != nil {
-		return store.Account{}, fmt.Errorf("read updated account %s: %w", a.ID, s.translate(err))
+		return store.Account{}, fmt.Errorf("update account %s: %w", a.ID, err)
 	}
 	return out, nil
 }
@@ -193,12 +201,18 @@ func (s *Store) UpdateCredentials(ctx context.Context, projectID, id string, exp
 
 // DeleteAccount removes an account.
 func (s *Store) DeleteAccount(ctx context.Context, projectID, id string) error {
-	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM accounts WHERE project_id = ? AND id = ?`), projectID, id)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		a, err := scanWithoutCredentials(tx.QueryRowContext(ctx, s.q(`SELECT `+listColumns+` FROM accounts WHERE project_id = ? AND id = ?`+s.dialect.ForUpdate), projectID, id))
+		if err != nil {
+			return s.translate(err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM accounts WHERE id = ?`), id); err != nil {
+			return err
+		}
+		return s.accountEventTx(ctx, tx, store.EventAccountDeleted, a)
+	})
 	if err != nil {
 		return fmt.Errorf("delete account %s: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("delete account %s: %w", id, store.ErrNotFound)
 	}
 	return nil
 }
@@ -280,6 +294,7 @@ func (s *Store) LockAccount(ctx context.Context, projectID, id string, decide fu
 			a.Credentials, a.CredentialVersion = *change.Credentials, a.CredentialVersion+1
 		}
 		if change.Status != "" {
+			before := a.Status
 			a.Status, a.StatusReasons = change.Status, change.StatusReasons
 			reasons, _, _, err := accountJSON(a)
 			if err != nil {
@@ -287,6 +302,9 @@ func (s *Store) LockAccount(ctx context.Context, projectID, id string, decide fu
 			}
 			if _, err := tx.ExecContext(ctx, s.q(`UPDATE accounts SET status = ?, status_reasons = ?, updated_at = ? WHERE id = ?`),
 				a.Status, reasons, a.UpdatedAt, a.ID); err != nil {
+				return err
+			}
+			if err := s.accountEventTx(ctx, tx, store.StatusEvent(before, a.Status), a); err != nil {
 				return err
 			}
 		}

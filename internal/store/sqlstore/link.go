@@ -53,11 +53,16 @@ func (s *Store) LinkAccount(ctx context.Context, l store.Link) (store.Account, s
 			}
 			acc = existing
 			acc.CredentialVersion++
+			if err := s.accountEventTx(ctx, tx, store.EventAccountUpdated, acc); err != nil {
+				return err
+			}
 		} else if acc, err = s.insertAccountTx(ctx, tx, store.Account{
 			ID: l.NewAccountID, ProjectID: l.ProjectID, ProfileID: a.ProfileID, Provider: provider, Status: store.StatusActive,
 			OriginOwnerID: cs.OriginOwnerID, OriginOwnerName: cs.OriginOwnerName, OriginUsername: cs.OriginUsername,
 			Label: cs.Label, Type: cs.Type, Metadata: cs.Metadata, SetupInformation: l.SetupInformation, Credentials: l.Credentials,
 		}); err != nil {
+			return err
+		} else if err := s.accountEventTx(ctx, tx, store.EventAccountCreated, acc); err != nil {
 			return err
 		}
 		options, _, err := s.attemptFields(store.ConnectionAttempt{})

@@ -115,9 +115,23 @@ func (s *Store) UpdateConnectorProfile(ctx context.Context, p store.ConnectorPro
 			if p.Enabled {
 				from, to = to, from
 			}
+			rows, err := tx.QueryContext(ctx, s.q(`SELECT `+listColumns+` FROM accounts WHERE profile_id = ? AND status = ?`+s.dialect.ForUpdate), p.ID, from)
+			if err != nil {
+				return err
+			}
+			moved, err := collect(rows, scanWithoutCredentials)
+			if err != nil {
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, s.q(`UPDATE accounts SET status = ?, updated_at = ? WHERE profile_id = ? AND status = ?`),
 				to, p.UpdatedAt, p.ID, from); err != nil {
 				return err
+			}
+			for _, a := range moved {
+				a.Status, a.UpdatedAt = to, p.UpdatedAt
+				if err := s.accountEventTx(ctx, tx, store.EventAccountUpdated, a); err != nil {
+					return err
+				}
 			}
 		}
 		out = p

@@ -18,6 +18,7 @@ var sealedColumns = []sealedColumn{
 	{"connection_attempts", "pending_credentials"}, // NULL when there are none
 	{"oauth_states", "code_verifier"},
 	{"oauth_states", "redirect_uri"}, // the Hub address, with the session token
+	{"webhook_endpoints", "secrets"},
 }
 
 // aad binds a ciphertext to its row and field.

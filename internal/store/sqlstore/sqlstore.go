@@ -15,6 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivermigrate"
+
 	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -35,12 +38,18 @@ type Dialect struct {
 	// ForUpdate ends a SELECT that must lock its rows until the transaction ends
 	// (" FOR UPDATE"); empty where the transaction already holds the write lock.
 	ForUpdate string
+	// SkipLocked ends a SELECT that locks its rows and passes over rows another
+	// transaction holds (" FOR UPDATE SKIP LOCKED"); empty like ForUpdate.
+	SkipLocked string
 	// Migrations holds the schema files in a "migrations" directory, named
 	// "0001_name.sql".
 	Migrations fs.FS
 	// Optimize refreshes the planner's statistics; empty where the database
 	// gathers them itself.
 	Optimize string
+	// Queue returns the job queue's driver over db: the queue's tables live in
+	// the same database, so jobs are queued in the transactions that need them.
+	Queue func(db *sql.DB) riverdriver.Driver[*sql.Tx]
 }
 
 // Store is a store.Store over one *sql.DB.
@@ -55,6 +64,9 @@ type Store struct {
 func New(db *sql.DB, dialect Dialect, keys *secrets.Keyring) *Store {
 	return &Store{db: db, dialect: dialect, keys: keys}
 }
+
+// QueueDriver is the job queue's driver over this store's database.
+func (s *Store) QueueDriver() riverdriver.Driver[*sql.Tx] { return s.dialect.Queue(s.db) }
 
 // Keys returns the key ring the store seals secrets with.
 func (s *Store) Keys() *secrets.Keyring { return s.keys }
@@ -185,7 +197,32 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("migrate: commit: %w", err)
 	}
-	return done, nil
+	return done, s.migrateQueue(ctx)
+}
+
+// migrateQueue brings the job queue's tables up to date, one version per
+// transaction (a PostgreSQL enum value cannot be used in the transaction that
+// adds it), each behind the migration lock.
+func (s *Store) migrateQueue(ctx context.Context) error {
+	m, err := rivermigrate.New(s.QueueDriver(), nil)
+	if err != nil {
+		return fmt.Errorf("migrate job queue: %w", err)
+	}
+	for _, v := range m.AllVersions() {
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			if s.dialect.MigrationLock != "" {
+				if _, err := tx.ExecContext(ctx, s.dialect.MigrationLock); err != nil {
+					return fmt.Errorf("lock: %w", err)
+				}
+			}
+			_, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{TargetVersion: v.Version})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrate job queue to version %d: %w", v.Version, err)
+		}
+	}
+	return nil
 }
 
 // now is the store's clock, truncated to what every backend can hold.

@@ -1,0 +1,148 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+const eventColumns = `seq, id, project_id, type, account_id, endpoint_id, data, created_at`
+
+// insertEventTx writes e in tx, the transaction of the change it reports.
+// Writers of one account hold its row lock until they commit, so the seq an
+// account's events get follows the order their changes commit in.
+func (s *Store) insertEventTx(ctx context.Context, tx *sql.Tx, e store.Event) (store.Event, error) {
+	if e.ID == "" {
+		e.ID = store.NewID("evt")
+	}
+	e.CreatedAt = normalizeTime(e.CreatedAt)
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = now()
+	}
+	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO events (id, project_id, type, account_id, endpoint_id, data, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq`), e.ID, e.ProjectID, e.Type, e.AccountID, e.EndpointID, string(e.Data), e.CreatedAt).Scan(&e.Seq)
+	if err != nil {
+		return store.Event{}, fmt.Errorf("record %s event: %w", e.Type, s.translate(err))
+	}
+	return e, nil
+}
+
+// accountEventTx records the event of type typ about a in tx.
+func (s *Store) accountEventTx(ctx context.Context, tx *sql.Tx, typ string, a store.Account) error {
+	if typ == "" {
+		return nil
+	}
+	_, err := s.insertEventTx(ctx, tx, store.AccountEvent(typ, a, now()))
+	return err
+}
+
+// CreateEvent stores an event about the project rather than an account.
+func (s *Store) CreateEvent(ctx context.Context, e store.Event) (store.Event, error) {
+	var out store.Event
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		if err := s.requireProject(ctx, tx, e.ProjectID); err != nil {
+			return err
+		}
+		out, err = s.insertEventTx(ctx, tx, e)
+		return err
+	})
+	if err != nil {
+		return store.Event{}, fmt.Errorf("create event: %w", err)
+	}
+	return out, nil
+}
+
+// GetEvent returns one event of the project.
+func (s *Store) GetEvent(ctx context.Context, projectID, id string) (store.Event, error) {
+	e, err := scanEvent(s.queryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE project_id = ? AND id = ?`, projectID, id))
+	if err != nil {
+		return store.Event{}, fmt.Errorf("get event %s: %w", id, s.translate(err))
+	}
+	return e, nil
+}
+
+func scanEvent(row scanner) (store.Event, error) {
+	var e store.Event
+	var data string
+	if err := row.Scan(&e.Seq, &e.ID, &e.ProjectID, &e.Type, &e.AccountID, &e.EndpointID, &data, &e.CreatedAt); err != nil {
+		return store.Event{}, err
+	}
+	e.Data, e.CreatedAt = json.RawMessage(data), e.CreatedAt.UTC()
+	return e, nil
+}
+
+// DispatchEvents turns undispatched events into queued deliveries. On
+// PostgreSQL the events are taken with SKIP LOCKED, so nodes dispatching at
+// once take different events; on SQLite the transaction holds the only write lock.
+func (s *Store) DispatchEvents(ctx context.Context, limit int, enqueue store.Enqueue) (int, error) {
+	// Most calls find nothing: look before taking a write lock.
+	var waiting int
+	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE dispatched_at IS NULL LIMIT 1) AS w`).Scan(&waiting); err != nil {
+		return 0, fmt.Errorf("dispatch events: %w", err)
+	}
+	if waiting == 0 {
+		return 0, nil
+	}
+	var taken int
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT `+eventColumns+` FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT ?`+s.dialect.SkipLocked), limit)
+		if err != nil {
+			return err
+		}
+		events, err := collect(rows, scanEvent)
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		endpoints := map[string][]store.WebhookEndpoint{}
+		var deliveries []store.WebhookDelivery
+		at := now()
+		for _, e := range events {
+			list, ok := endpoints[e.ProjectID]
+			if !ok {
+				if list, err = s.listEndpointsTx(ctx, tx, e.ProjectID); err != nil {
+					return err
+				}
+				endpoints[e.ProjectID] = list
+			}
+			for _, ep := range list {
+				if !ep.Enabled || !ep.Wants(e.Type) || (e.EndpointID != "" && e.EndpointID != ep.ID) {
+					continue
+				}
+				d := store.WebhookDelivery{ID: store.NewID("whd"), ProjectID: e.ProjectID, EndpointID: ep.ID, EventID: e.ID,
+					EventType: e.Type, EventSeq: e.Seq, AccountID: e.AccountID, Status: store.DeliveryPending, CreatedAt: at, UpdatedAt: at}
+				if err := s.insertDeliveryTx(ctx, tx, d); err != nil {
+					return err
+				}
+				deliveries = append(deliveries, d)
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE events SET dispatched_at = ? WHERE seq = ?`), at, e.Seq); err != nil {
+				return err
+			}
+		}
+		if len(deliveries) > 0 {
+			if err := enqueue(ctx, tx, deliveries); err != nil {
+				return fmt.Errorf("queue deliveries: %w", err)
+			}
+		}
+		taken = len(events)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("dispatch events: %w", err)
+	}
+	return taken, nil
+}
+
+// DeleteEventsBefore removes dispatched events created before t; their
+// deliveries and attempts go with them.
+func (s *Store) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM events WHERE created_at < ? AND dispatched_at IS NOT NULL`), normalizeTime(t))
+	if err != nil {
+		return 0, fmt.Errorf("delete events before %s: %w", t, err)
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,298 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+var endpointSecrets = sealedColumns[5]
+
+const endpointColumns = `id, project_id, url, description, events, enabled, disabled_reason, secrets, failing_since, created_at, updated_at`
+
+// endpointRow is e as stored: its events as JSON, its secrets sealed.
+func (s *Store) endpointRow(e store.WebhookEndpoint) ([]any, error) {
+	events, err := json.Marshal(nonNil(e.Events))
+	if err != nil {
+		return nil, err
+	}
+	plain, err := json.Marshal(e.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	secrets, err := s.seal(endpointSecrets, e.ID, string(plain))
+	if err != nil {
+		return nil, err
+	}
+	return []any{e.ID, e.ProjectID, e.URL, e.Description, string(events), e.Enabled, e.DisabledReason, secrets,
+		nullTime(e.FailingSince), normalizeTime(e.CreatedAt), normalizeTime(e.UpdatedAt)}, nil
+}
+
+func (s *Store) scanEndpoint(row scanner) (store.WebhookEndpoint, error) {
+	var e store.WebhookEndpoint
+	var events, secrets string
+	var failing sql.NullTime
+	if err := row.Scan(&e.ID, &e.ProjectID, &e.URL, &e.Description, &events, &e.Enabled, &e.DisabledReason, &secrets,
+		&failing, &e.CreatedAt, &e.UpdatedAt); err != nil {
+		return store.WebhookEndpoint{}, err
+	}
+	e.FailingSince, e.CreatedAt, e.UpdatedAt = fromNullTime(failing), e.CreatedAt.UTC(), e.UpdatedAt.UTC()
+	if err := json.Unmarshal([]byte(events), &e.Events); err != nil {
+		return store.WebhookEndpoint{}, fmt.Errorf("events of endpoint %s: %w", e.ID, err)
+	}
+	plain, err := s.open(endpointSecrets, e.ID, secrets)
+	if err != nil {
+		return store.WebhookEndpoint{}, fmt.Errorf("secrets of endpoint %s: %w: %w", e.ID, store.ErrSealed, err)
+	}
+	if err := json.Unmarshal([]byte(plain), &e.Secrets); err != nil {
+		return store.WebhookEndpoint{}, fmt.Errorf("secrets of endpoint %s: %w: %w", e.ID, store.ErrSealed, err)
+	}
+	return e, nil
+}
+
+// CreateWebhookEndpoint stores e with its secrets sealed.
+func (s *Store) CreateWebhookEndpoint(ctx context.Context, e store.WebhookEndpoint) (store.WebhookEndpoint, error) {
+	if e.ID == "" {
+		e.ID = store.NewID("wh")
+	}
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = now()
+	}
+	if e.UpdatedAt.IsZero() {
+		e.UpdatedAt = e.CreatedAt
+	}
+	e.CreatedAt, e.UpdatedAt, e.Events = normalizeTime(e.CreatedAt), normalizeTime(e.UpdatedAt), nonNil(e.Events)
+	row, err := s.endpointRow(e)
+	if err != nil {
+		return store.WebhookEndpoint{}, fmt.Errorf("create webhook endpoint: %w", err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.requireProject(ctx, tx, e.ProjectID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO webhook_endpoints (`+endpointColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), row...)
+		return s.translate(err)
+	})
+	if err != nil {
+		return store.WebhookEndpoint{}, fmt.Errorf("create webhook endpoint: %w", err)
+	}
+	return e, nil
+}
+
+// GetWebhookEndpoint returns one endpoint of the project, secrets opened.
+func (s *Store) GetWebhookEndpoint(ctx context.Context, projectID, id string) (store.WebhookEndpoint, error) {
+	e, err := s.scanEndpoint(s.queryRow(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE project_id = ? AND id = ?`, projectID, id))
+	if err != nil {
+		return store.WebhookEndpoint{}, fmt.Errorf("get webhook endpoint %s: %w", id, s.translate(err))
+	}
+	return e, nil
+}
+
+// ListWebhookEndpoints returns the project's endpoints, oldest first.
+func (s *Store) ListWebhookEndpoints(ctx context.Context, projectID string) ([]store.WebhookEndpoint, error) {
+	out, err := queryAll(ctx, s, s.scanEndpoint, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE project_id = ? ORDER BY created_at, id`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook endpoints: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) listEndpointsTx(ctx context.Context, tx *sql.Tx, projectID string) ([]store.WebhookEndpoint, error) {
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT `+endpointColumns+` FROM webhook_endpoints WHERE project_id = ? ORDER BY created_at, id`), projectID)
+	if err != nil {
+		return nil, fmt.Errorf("webhook endpoints of %s: %w", projectID, err)
+	}
+	return collect(rows, s.scanEndpoint)
+}
+
+// UpdateWebhookEndpoint replaces e's fields.
+func (s *Store) UpdateWebhookEndpoint(ctx context.Context, e store.WebhookEndpoint) (store.WebhookEndpoint, error) {
+	e.UpdatedAt, e.Events = now(), nonNil(e.Events)
+	row, err := s.endpointRow(e)
+	if err != nil {
+		return store.WebhookEndpoint{}, fmt.Errorf("update webhook endpoint %s: %w", e.ID, err)
+	}
+	// row follows endpointColumns: url … failing_since are row[2:9], updated_at is row[10].
+	args := append(append(row[2:9:9], row[10]), e.ProjectID, e.ID)
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE webhook_endpoints SET url = ?, description = ?, events = ?, enabled = ?, disabled_reason = ?,
+		secrets = ?, failing_since = ?, updated_at = ? WHERE project_id = ? AND id = ?`), args...)
+	if err != nil {
+		return store.WebhookEndpoint{}, fmt.Errorf("update webhook endpoint %s: %w", e.ID, s.translate(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.WebhookEndpoint{}, fmt.Errorf("update webhook endpoint %s: %w", e.ID, store.ErrNotFound)
+	}
+	return s.GetWebhookEndpoint(ctx, e.ProjectID, e.ID)
+}
+
+// DeleteWebhookEndpoint removes an endpoint; its deliveries go with it.
+func (s *Store) DeleteWebhookEndpoint(ctx context.Context, projectID, id string) error {
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM webhook_endpoints WHERE project_id = ? AND id = ?`), projectID, id)
+	if err != nil {
+		return fmt.Errorf("delete webhook endpoint %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("delete webhook endpoint %s: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+const deliveryColumns = `d.id, d.project_id, d.endpoint_id, d.event_id, e.type, d.event_seq, d.account_id, d.status, d.attempts,
+	d.last_status_code, d.last_error, d.last_duration_ms, d.next_attempt_at, d.created_at, d.updated_at`
+
+const deliveryFrom = ` FROM webhook_deliveries d JOIN events e ON e.id = d.event_id`
+
+func scanDelivery(row scanner) (store.WebhookDelivery, error) {
+	var d store.WebhookDelivery
+	var next sql.NullTime
+	if err := row.Scan(&d.ID, &d.ProjectID, &d.EndpointID, &d.EventID, &d.EventType, &d.EventSeq, &d.AccountID, &d.Status, &d.Attempts,
+		&d.LastStatusCode, &d.LastError, &d.LastDurationMS, &next, &d.CreatedAt, &d.UpdatedAt); err != nil {
+		return store.WebhookDelivery{}, err
+	}
+	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromNullTime(next), d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	return d, nil
+}
+
+func (s *Store) insertDeliveryTx(ctx context.Context, tx *sql.Tx, d store.WebhookDelivery) error {
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO webhook_deliveries (id, project_id, endpoint_id, event_id, event_seq, account_id, status,
+		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		d.ID, d.ProjectID, d.EndpointID, d.EventID, d.EventSeq, d.AccountID, d.Status, normalizeTime(d.CreatedAt), normalizeTime(d.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("create delivery of %s: %w", d.EventID, s.translate(err))
+	}
+	return nil
+}
+
+// GetWebhookDelivery returns one delivery of the project.
+func (s *Store) GetWebhookDelivery(ctx context.Context, projectID, id string) (store.WebhookDelivery, error) {
+	d, err := scanDelivery(s.queryRow(ctx, `SELECT `+deliveryColumns+deliveryFrom+` WHERE d.project_id = ? AND d.id = ?`, projectID, id))
+	if err != nil {
+		return store.WebhookDelivery{}, fmt.Errorf("get webhook delivery %s: %w", id, s.translate(err))
+	}
+	return d, nil
+}
+
+// ListWebhookDeliveries returns a page of an endpoint's deliveries, newest
+// first, with their attempts.
+func (s *Store) ListWebhookDeliveries(ctx context.Context, projectID string, f store.DeliveryFilter) ([]store.WebhookDelivery, error) {
+	query := `SELECT ` + deliveryColumns + deliveryFrom + ` WHERE d.project_id = ? AND d.endpoint_id = ?`
+	args := []any{projectID, f.EndpointID}
+	if f.Before != "" {
+		query += ` AND (d.created_at, d.id) < (SELECT created_at, id FROM webhook_deliveries WHERE project_id = ? AND id = ?)`
+		args = append(args, projectID, f.Before)
+	}
+	query += ` ORDER BY d.created_at DESC, d.id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook deliveries: %w", err)
+	}
+	out, err := collect(rows, scanDelivery)
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	ids := make([]any, len(out))
+	index := map[string]int{}
+	for i, d := range out {
+		ids[i], index[d.ID] = d.ID, i
+	}
+	rows, err = s.db.QueryContext(ctx, s.q(`SELECT delivery_id, attempt, started_at, status_code, error, duration_ms FROM webhook_attempts
+		WHERE delivery_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY attempt DESC`), ids...)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook attempts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var a store.WebhookAttempt
+		if err := rows.Scan(&id, &a.Attempt, &a.StartedAt, &a.StatusCode, &a.Error, &a.DurationMS); err != nil {
+			return nil, fmt.Errorf("list webhook attempts: %w", err)
+		}
+		a.StartedAt = a.StartedAt.UTC()
+		out[index[id]].AttemptLog = append(out[index[id]].AttemptLog, a)
+	}
+	return out, rows.Err()
+}
+
+// WaitingOn finds a pending delivery of the account's earlier event to the same endpoint.
+func (s *Store) WaitingOn(ctx context.Context, d store.WebhookDelivery) (string, error) {
+	if d.AccountID == "" {
+		return "", nil
+	}
+	var id string
+	err := s.queryRow(ctx, `SELECT id FROM webhook_deliveries WHERE endpoint_id = ? AND account_id = ? AND event_seq < ? AND status = 'pending'
+		ORDER BY event_seq LIMIT 1`, d.EndpointID, d.AccountID, d.EventSeq).Scan(&id)
+	if isNoRows(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("deliveries before %s: %w", d.ID, err)
+	}
+	return id, nil
+}
+
+// RecordWebhookAttempt logs one attempt and its outcome in one transaction.
+func (s *Store) RecordWebhookAttempt(ctx context.Context, d store.WebhookDelivery, o store.AttemptOutcome) (store.WebhookEndpoint, error) {
+	var ep store.WebhookEndpoint
+	at := now()
+	a := o.Attempt
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status_code = ?, last_error = ?,
+			last_duration_ms = ?, next_attempt_at = ?, updated_at = ? WHERE project_id = ? AND id = ?`),
+			o.Status, a.Attempt, a.StatusCode, a.Error, a.DurationMS, nullTime(o.NextAttemptAt), at, d.ProjectID, d.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO webhook_attempts (delivery_id, attempt, started_at, status_code, error, duration_ms)
+			VALUES (?, ?, ?, ?, ?, ?)`), d.ID, a.Attempt, normalizeTime(a.StartedAt), a.StatusCode, a.Error, a.DurationMS); err != nil {
+			return s.translate(err)
+		}
+		failing := `failing_since = NULL`
+		if o.Status != store.DeliverySucceeded {
+			failing = `failing_since = COALESCE(failing_since, ?)`
+		}
+		args := []any{d.ProjectID, d.EndpointID}
+		if o.Status != store.DeliverySucceeded {
+			args = append([]any{normalizeTime(a.StartedAt)}, args...)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_endpoints SET `+failing+` WHERE project_id = ? AND id = ?`), args...); err != nil {
+			return err
+		}
+		ep, err = s.scanEndpoint(tx.QueryRowContext(ctx, s.q(`SELECT `+endpointColumns+` FROM webhook_endpoints WHERE project_id = ? AND id = ?`),
+			d.ProjectID, d.EndpointID))
+		return s.translate(err)
+	})
+	if err != nil {
+		return store.WebhookEndpoint{}, fmt.Errorf("record attempt %d of delivery %s: %w", a.Attempt, d.ID, err)
+	}
+	return ep, nil
+}
+
+// Redeliver queues the delivery's event again to its endpoint, as a new delivery.
+func (s *Store) Redeliver(ctx context.Context, projectID, deliveryID string, enqueue store.Enqueue) (store.WebhookDelivery, error) {
+	var out store.WebhookDelivery
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		d, err := scanDelivery(tx.QueryRowContext(ctx, s.q(`SELECT `+deliveryColumns+deliveryFrom+` WHERE d.project_id = ? AND d.id = ?`), projectID, deliveryID))
+		if err != nil {
+			return s.translate(err)
+		}
+		at := now()
+		out = store.WebhookDelivery{ID: store.NewID("whd"), ProjectID: d.ProjectID, EndpointID: d.EndpointID, EventID: d.EventID,
+			EventType: d.EventType, EventSeq: d.EventSeq, AccountID: d.AccountID, Status: store.DeliveryPending, CreatedAt: at, UpdatedAt: at}
+		if err := s.insertDeliveryTx(ctx, tx, out); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, []store.WebhookDelivery{out})
+	})
+	if err != nil {
+		return store.WebhookDelivery{}, fmt.Errorf("redeliver %s: %w", deliveryID, err)
+	}
+	return out, nil
+}
