@@ -176,7 +176,7 @@ func withApp(cmd *cobra.Command, project *string, fn func(a *app.App, p store.Pr
 
 // newApp wires the services as serve and every command use them: with the
 // token journal and the request-log spill directory in the data directory.
-func newApp(cfg config.Config, s store.Store, keys *secrets.Keyring, log *slog.Logger, publicURL string) (*app.App, error) {
+func newApp(cfg config.Config, s app.Store, keys *secrets.Keyring, log *slog.Logger, publicURL string) (*app.App, error) {
 	registry, err := connectors.Embedded()
 	if err != nil {
 		return nil, err
@@ -186,7 +186,8 @@ func newApp(cfg config.Config, s store.Store, keys *secrets.Keyring, log *slog.L
 		return nil, fmt.Errorf("PATCHBAY_DATA_DIR: %w", err)
 	}
 	return app.New(app.Options{Store: s, Registry: registry, PublicURL: publicURL, SandboxURL: cfg.SandboxURL,
-		LogRetention: cfg.LogRetention, Logger: log, Journal: journal, LogSpillDir: cfg.LogSpillDir(), Version: versionString()}), nil
+		LogRetention: cfg.LogRetention, Logger: log, Journal: journal, LogSpillDir: cfg.LogSpillDir(), Version: versionString(),
+		WebhookAllowPrivate: cfg.WebhookAllowPrivate}), nil
 }
 
 func newKeysCmd() *cobra.Command {

@@ -15,8 +15,8 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/config"
 	"github.com/patchbayhq/patchbay/internal/secrets"
-	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend"
+	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -136,7 +136,7 @@ func loadConfig(cmd *cobra.Command) (config.Config, *slog.Logger, error) {
 
 // openStore loads the encryption keys and opens (and migrates) the database,
 // returning the keys too. Its errors name the setting to fix.
-func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.Store, *secrets.Keyring, []int, error) {
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlstore.Store, *secrets.Keyring, []int, error) {
 	keys, err := openKeyring(cfg, log)
 	if err != nil {
 		return nil, nil, nil, err

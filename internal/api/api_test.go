@@ -55,7 +55,7 @@ func newFixture(t *testing.T, s *sqlstore.Store) *fixture {
 }
 
 // newServer serves the API over real HTTP with the embedded connectors.
-func newServer(t *testing.T, s store.Store) *httptest.Server {
+func newServer(t *testing.T, s app.Store) *httptest.Server {
 	t.Helper()
 	registry, err := connectors.Embedded()
 	if err != nil {
@@ -333,7 +333,7 @@ func minuteStart() *clock.Manual {
 }
 
 // limitedServer is a node with its own per-key limit on store s.
-func limitedServer(t *testing.T, s store.Store, registry *connectors.Registry, clk clock.Clock, limit int) *httptest.Server {
+func limitedServer(t *testing.T, s app.Store, registry *connectors.Registry, clk clock.Clock, limit int) *httptest.Server {
 	srv := httptest.NewServer(app.New(app.Options{Store: s, Registry: registry, PublicURL: "http://x", Clock: clk,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{KeyRateLimit: limit}))
 	t.Cleanup(srv.Close)

@@ -29,6 +29,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/requestlog"
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/webhooks"
 )
 
 // Options configures a Server: the services it fronts (app.App.Server fills
@@ -40,6 +41,7 @@ type Options struct {
 	Accounts *accounts.Service
 	Actions  *actions.Executor
 	MCP      *mcp.Service
+	Webhooks *webhooks.Service
 	// Logs is where action calls are logged; reads of the log wait for it.
 	Logs *requestlog.Writer
 	// Collectors are the services' metrics, served at /metrics.
@@ -71,6 +73,7 @@ type Server struct {
 	accounts  *accounts.Service
 	actions   *actions.Executor
 	mcp       *mcp.Service
+	webhooks  *webhooks.Service
 	logs      *requestlog.Writer
 	store     store.Store
 	registry  *connectors.Registry
@@ -106,7 +109,7 @@ func newMetrics() *metrics {
 
 // New builds a Server.
 func New(o Options) *Server {
-	s := &Server{store: o.Store, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, logs: o.Logs,
+	s := &Server{store: o.Store, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, logs: o.Logs,
 		publicURL: strings.TrimRight(o.PublicURL, "/"), log: cmp.Or(o.Logger, slog.Default()),
 		version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
 	s.keyQuota = keyquota.New(o.Store, cmp.Or(o.KeyRateLimit, 1000), o.Clock)
@@ -136,6 +139,16 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /connector_profiles/{id}", s.requireAdmin(s.getProfile))
 	s.mux.Handle("PATCH /connector_profiles/{id}", s.requireAdmin(s.updateProfile))
 	s.mux.Handle("DELETE /connector_profiles/{id}", s.requireAdmin(s.deleteProfile))
+
+	s.mux.Handle("GET /webhooks", s.requireAdmin(s.listWebhooks))
+	s.mux.Handle("POST /webhooks", s.requireAdmin(s.createWebhook))
+	s.mux.Handle("GET /webhooks/{id}", s.requireAdmin(s.getWebhook))
+	s.mux.Handle("PATCH /webhooks/{id}", s.requireAdmin(s.updateWebhook))
+	s.mux.Handle("DELETE /webhooks/{id}", s.requireAdmin(s.deleteWebhook))
+	s.mux.Handle("POST /webhooks/{id}/rotate_secret", s.requireAdmin(s.rotateWebhookSecret))
+	s.mux.Handle("POST /webhooks/{id}/test", s.requireAdmin(s.testWebhook))
+	s.mux.Handle("GET /webhooks/{id}/deliveries", s.requireAdmin(s.listDeliveries))
+	s.mux.Handle("POST /webhooks/{id}/deliveries/{delivery_id}/redeliver", s.requireAdmin(s.redeliver))
 
 	s.mux.Handle("POST /connect_sessions", s.requireKey(s.createSession))
 	s.mux.Handle("POST /connect_sessions/authenticate", s.requireKey(s.authenticateSession))

@@ -8,6 +8,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river/riverdriver"
 
 	"github.com/patchbayhq/patchbay/internal/accounts"
 	"github.com/patchbayhq/patchbay/internal/actions"
@@ -28,14 +30,26 @@ import (
 	"github.com/patchbayhq/patchbay/internal/requestlog"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/tokens"
+	"github.com/patchbayhq/patchbay/internal/webhooks"
 )
 
 // DefaultLogRetention is how long request logs are kept, as the reference's dashboard does.
 const DefaultLogRetention = 90 * 24 * time.Hour
 
+// EventRetention is how long webhook events and their delivery logs are
+// kept: long past the days a delivery is retried.
+const EventRetention = 30 * 24 * time.Hour
+
+// Store is what the services run on: the store, and the job queue that lives
+// in the same database (sqlstore.Store is both).
+type Store interface {
+	store.Store
+	QueueDriver() riverdriver.Driver[*sql.Tx]
+}
+
 // Options configure the services.
 type Options struct {
-	Store    store.Store
+	Store    Store
 	Registry *connectors.Registry
 	// PublicURL is where users and providers reach this deployment; OAuth
 	// redirect URIs are built from it.
@@ -60,11 +74,16 @@ type Options struct {
 	LogSpillDir string
 	// Version is Patchbay's, told to MCP clients.
 	Version string
+	// WebhookAllowPrivate lets webhooks deliver to loopback and private addresses.
+	WebhookAllowPrivate bool
+	// WebhookPoll is how often each node looks for events and deliveries
+	// other nodes queued; zero means the webhooks default.
+	WebhookPoll time.Duration
 }
 
 // App is Patchbay's services, wired.
 type App struct {
-	Store    store.Store
+	Store    Store
 	Registry *connectors.Registry
 	Site     connectors.Site
 	Clock    clock.Clock
@@ -75,6 +94,7 @@ type App struct {
 	Linking  *linking.Service
 	Logs     *requestlog.Writer
 	MCP      *mcp.Service
+	Webhooks *webhooks.Service
 
 	logRetention time.Duration
 }
@@ -136,6 +156,15 @@ func New(o Options) *App {
 	a.Linking = linking.New(linking.Options{Store: o.Store, Registry: o.Registry, Tokens: a.Tokens, Actions: a.Actions,
 		Accounts: a.Accounts, Clock: clk, Logger: log, PublicURL: site.PublicURL})
 	a.MCP = mcp.New(a.Actions, o.Version, log)
+	hooks, err := webhooks.New(webhooks.Options{Store: o.Store, Queue: o.Store.QueueDriver(), Clock: clk, Logger: log,
+		AllowPrivate: o.WebhookAllowPrivate, PollInterval: o.WebhookPoll})
+	if err != nil {
+		// Only River's configuration, fixed in webhooks.New, can be wrong.
+		panic(err)
+	}
+	a.Webhooks = hooks
+	// The store wrote the change's event; send it now rather than at the next poll.
+	a.Accounts.Observe(func(context.Context, accounts.Change) { hooks.Nudge() })
 	return a
 }
 
@@ -143,7 +172,7 @@ func New(o Options) *App {
 // filled in.
 func (a *App) Server(o api.Options) *api.Server {
 	o.Store, o.Registry, o.PublicURL, o.Clock, o.Logger = a.Store, a.Registry, a.Site.PublicURL, a.Clock, a.Log
-	o.Linking, o.Accounts, o.Actions, o.Logs, o.MCP = a.Linking, a.Accounts, a.Actions, a.Logs, a.MCP
+	o.Linking, o.Accounts, o.Actions, o.Logs, o.MCP, o.Webhooks = a.Linking, a.Accounts, a.Actions, a.Logs, a.MCP, a.Webhooks
 	o.Collectors = append(o.Collectors, a.Collectors()...)
 	return api.New(o)
 }
@@ -157,10 +186,15 @@ func (a *App) Collectors() []prometheus.Collector {
 // background; call it before the process exits.
 func (a *App) Flush(ctx context.Context) error { return a.Logs.Flush(ctx) }
 
-// RunMaintenance keeps idle accounts' tokens alive and sweeps (Sweep) every
-// hour, until ctx ends. A pass that fails or panics is logged and counted;
-// the next one runs as usual.
+// RunMaintenance keeps idle accounts' tokens alive, delivers webhooks and
+// sweeps (Sweep) every hour, until ctx ends. A pass that fails or panics is
+// logged and counted; the next one runs as usual.
 func (a *App) RunMaintenance(ctx context.Context) {
+	go func() {
+		if err := a.Webhooks.Run(ctx); err != nil {
+			a.Log.ErrorContext(ctx, "webhook delivery stopped", "err", err)
+		}
+	}()
 	if err := a.Tokens.Recover(ctx); err != nil {
 		a.Log.ErrorContext(ctx, "could not read the token journal; its rotated tokens stay on disk until it can be read", "err", err)
 	}
@@ -231,6 +265,12 @@ func (a *App) Sweep(ctx context.Context) error {
 	}
 	if n > 0 {
 		a.Log.InfoContext(ctx, "deleted old request logs", "count", n)
+	}
+	if n, err = a.Store.DeleteEventsBefore(ctx, now.Add(-EventRetention)); err != nil {
+		return err
+	}
+	if n > 0 {
+		a.Log.InfoContext(ctx, "deleted old webhook events and their deliveries", "count", n)
 	}
 	return a.Linking.Sweep(ctx)
 }

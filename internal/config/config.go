@@ -41,6 +41,9 @@ type Config struct {
 	// KeyRateLimit caps the requests one API key makes per clock minute, counted
 	// across every node.
 	KeyRateLimit int
+	// WebhookAllowPrivate lets webhooks deliver to loopback and private
+	// addresses (development and tests).
+	WebhookAllowPrivate bool
 	// LogLevel and LogFormat ("text" or "json") shape the log on stderr.
 	LogLevel  slog.Level
 	LogFormat string
@@ -62,6 +65,7 @@ var Settings = []Setting{
 	{Flag: "encryption-keys", Env: "PATCHBAY_ENCRYPTION_KEYS", Usage: "keys that seal secrets, as id:base64key[,id:base64key…], primary first (default: a key file generated in the data directory)", secret: true},
 	{Flag: "log-retention", Env: "PATCHBAY_LOG_RETENTION", Default: "2160h", Usage: "how long request logs are kept, as a `duration` such as 720h (2160h is 90 days)"},
 	{Flag: "key-rate-limit", Env: "PATCHBAY_KEY_RATE_LIMIT", Default: "1000", Usage: "the `number` of requests one API key may make per clock minute, counted across every node sharing the database; more get 429 with Retry-After"},
+	{Flag: "webhook-allow-private", Env: "PATCHBAY_WEBHOOK_ALLOW_PRIVATE", Default: "false", Usage: "let webhooks deliver to loopback and private network addresses: true for development and tests only"},
 	{Flag: "log-level", Env: "PATCHBAY_LOG_LEVEL", Default: "info", Usage: "log level: debug, info, warn or error"},
 	{Flag: "log-format", Env: "PATCHBAY_LOG_FORMAT", Default: "text", Usage: "log format: text or json"},
 }
@@ -142,6 +146,10 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 	limit, source := get("key-rate-limit")
 	if c.KeyRateLimit, err = strconv.Atoi(limit); err != nil || c.KeyRateLimit < 1 {
 		return Config{}, fmt.Errorf("%s: %q is not a positive number of requests per minute, such as 1000", source, limit)
+	}
+	private, source := get("webhook-allow-private")
+	if c.WebhookAllowPrivate, err = strconv.ParseBool(private); err != nil {
+		return Config{}, fmt.Errorf("%s: %q is not true or false", source, private)
 	}
 	level, source := get("log-level")
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {

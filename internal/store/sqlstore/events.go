@@ -109,7 +109,8 @@ func (s *Store) DispatchEvents(ctx context.Context, limit int, enqueue store.Enq
 				endpoints[e.ProjectID] = list
 			}
 			for _, ep := range list {
-				if !ep.Enabled || !ep.Wants(e.Type) || (e.EndpointID != "" && e.EndpointID != ep.ID) {
+				// An event for one endpoint (a test) goes there whatever it subscribes to.
+				if !ep.Enabled || (e.EndpointID == "" && !ep.Wants(e.Type)) || (e.EndpointID != "" && e.EndpointID != ep.ID) {
 					continue
 				}
 				d := store.WebhookDelivery{ID: store.NewID("whd"), ProjectID: e.ProjectID, EndpointID: ep.ID, EventID: e.ID,

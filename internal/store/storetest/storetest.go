@@ -90,6 +90,13 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"LinkEditModeAndMultiple", testLinkEditModeAndMultiple},
 		{"LinkOnlyPendingLiveAttempts", testLinkOnlyPendingLiveAttempts},
 		{"LinkConcurrentForOneAttempt", testLinkConcurrentForOneAttempt},
+		{"EventsFollowAccountChanges", testEventsFollowAccountChanges},
+		{"EventsOfLinks", testEventsOfLinks},
+		{"DispatchRoutesEvents", testDispatchRoutesEvents},
+		{"DispatchIsAtomic", testDispatchIsAtomic},
+		{"DispatchConcurrentNodes", testDispatchConcurrentNodes},
+		{"WebhookEndpointRoundTrip", testWebhookEndpointRoundTrip},
+		{"WebhookDeliveryLog", testWebhookDeliveryLog},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,346 @@
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// collector is an Enqueue that keeps what it is handed.
+type collector struct {
+	mu   sync.Mutex
+	got  []store.WebhookDelivery
+	fail error
+}
+
+func (c *collector) enqueue(_ context.Context, tx *sql.Tx, d []store.WebhookDelivery) error {
+	if tx == nil {
+		return errors.New("no transaction")
+	}
+	if c.fail != nil {
+		return c.fail
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.got = append(c.got, d...)
+	return nil
+}
+
+func (c *collector) types() []string {
+	var out []string
+	for _, d := range c.got {
+		out = append(out, d.EventType)
+	}
+	return out
+}
+
+func mustEndpoint(t *testing.T, s store.Store, projectID string, events ...string) store.WebhookEndpoint {
+	t.Helper()
+	e, err := s.CreateWebhookEndpoint(context.Background(), store.WebhookEndpoint{ProjectID: projectID, URL: "https://hooks.example.test/" + projectID,
+		Events: events, Enabled: true, Secrets: []store.WebhookSecret{{Secret: "whsec_" + projectID, CreatedAt: time.Now()}}})
+	if err != nil {
+		t.Fatalf("create webhook endpoint: %v", err)
+	}
+	return e
+}
+
+func dispatchAll(t *testing.T, s store.Store, c *collector) {
+	t.Helper()
+	if _, err := s.DispatchEvents(context.Background(), 100, c.enqueue); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Every account change, whichever method makes it, records its event in the
+// same transaction, in commit order, and no event carries a credential.
+func testEventsFollowAccountChanges(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p := mustProject(t, s, "Acme")
+	mustEndpoint(t, s, p.ID)
+	prof := mustProfile(t, s, p.ID, "secret")
+	a := mustAccount(t, s, prof, "t1")
+	a.Label = "renamed"
+	if _, err := s.UpdateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	setStatus := func(st store.AccountStatus) {
+		t.Helper()
+		if _, err := s.LockAccount(ctx, p.ID, a.ID, func(store.Account) (store.AccountChange, error) {
+			return store.AccountChange{Status: st, StatusReasons: []store.StatusReason{{Code: string(st), Description: "test"}}}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setStatus(store.StatusError)
+	setStatus(store.StatusError) // no change, no event
+	setStatus(store.StatusActive)
+	setStatus(store.StatusExpired)
+	setStatus(store.StatusActive)
+	// A refresh that only writes tokens is no event.
+	if _, err := s.LockAccount(ctx, p.ID, a.ID, func(store.Account) (store.AccountChange, error) {
+		return store.AccountChange{Credentials: &store.Credentials{AccessToken: "at-new", RefreshToken: "rt-new"}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// (mustProfile's profile starts disabled, with active accounts: enabling it moves none.)
+	for _, enabled := range []bool{true, false, true} {
+		prof.Enabled = enabled
+		if _, err := s.UpdateConnectorProfile(ctx, prof); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteAccount(ctx, p.ID, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	c := &collector{}
+	dispatchAll(t, s, c)
+	want := []string{store.EventAccountCreated, store.EventAccountUpdated, store.EventAccountError, store.EventAccountRecovered,
+		store.EventAccountExpired, store.EventAccountRecovered, store.EventAccountUpdated, store.EventAccountUpdated, store.EventAccountDeleted}
+	if got := c.types(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("events = %v, want %v", got, want)
+	}
+	var statuses []string
+	for i, d := range c.got {
+		if i > 0 && d.EventSeq <= c.got[i-1].EventSeq {
+			t.Fatalf("events out of order: %+v", c.got)
+		}
+		ev, err := s.GetEvent(ctx, p.ID, d.EventID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{"at-", "rt-", "secret\""} {
+			if strings.Contains(string(ev.Data), secret) {
+				t.Fatalf("event %s carries a credential: %s", ev.Type, ev.Data)
+			}
+		}
+		if !strings.Contains(string(ev.Data), `"account_id":"`+a.ID+`"`) {
+			t.Fatalf("event data %s does not name the account", ev.Data)
+		}
+		statuses = append(statuses, strings.Split(strings.Split(string(ev.Data), `"status":"`)[1], `"`)[0])
+	}
+	if got := strings.Join(statuses[6:8], ","); got != "inactive,active" {
+		t.Fatalf("profile disable and enable report statuses %s", got)
+	}
+	// Dispatched events are not taken again.
+	again := &collector{}
+	dispatchAll(t, s, again)
+	if len(again.got) != 0 {
+		t.Fatalf("dispatched again: %v", again.types())
+	}
+}
+
+// The events of a link are created, then updated by a re-link.
+func testEventsOfLinks(t *testing.T, db Database) {
+	f := newLinkFixture(t, db, store.ConnectSession{})
+	mustEndpoint(t, f.s, f.cs.ProjectID)
+	for _, token := range []string{"first", "second"} {
+		if _, _, err := f.link(f.attempt(t), token); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &collector{}
+	dispatchAll(t, f.s, c)
+	if got := strings.Join(c.types(), ","); got != "account.created,account.updated" {
+		t.Fatalf("events = %s", got)
+	}
+}
+
+// Endpoints filter what they are sent; disabled ones get nothing; an event
+// meant for one endpoint reaches only it; other projects see nothing.
+func testDispatchRoutesEvents(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p, other := mustProject(t, s, "A"), mustProject(t, s, "B")
+	all := mustEndpoint(t, s, p.ID)
+	deletedOnly := mustEndpoint(t, s, p.ID, store.EventAccountDeleted)
+	off := mustEndpoint(t, s, p.ID)
+	off.Enabled = false
+	if _, err := s.UpdateWebhookEndpoint(ctx, off); err != nil {
+		t.Fatal(err)
+	}
+	otherEndpoint := mustEndpoint(t, s, other.ID)
+	a := mustAccount(t, s, mustProfile(t, s, p.ID, "secret"), "t1")
+	if err := s.DeleteAccount(ctx, p.ID, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateEvent(ctx, store.Event{ProjectID: p.ID, Type: store.EventWebhookTest, EndpointID: deletedOnly.ID, Data: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	c := &collector{}
+	dispatchAll(t, s, c)
+	got := map[string][]string{}
+	for _, d := range c.got {
+		got[d.EndpointID] = append(got[d.EndpointID], d.EventType)
+	}
+	// The test event goes to the endpoint it names, whatever that one subscribes to.
+	if strings.Join(got[all.ID], ",") != "account.created,account.deleted" || strings.Join(got[deletedOnly.ID], ",") != "account.deleted,webhook.test" ||
+		len(got[off.ID]) != 0 || len(got[otherEndpoint.ID]) != 0 {
+		t.Fatalf("deliveries by endpoint: %v", got)
+	}
+}
+
+// An enqueue that fails leaves the events to dispatch and no delivery behind.
+func testDispatchIsAtomic(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p := mustProject(t, s, "A")
+	e := mustEndpoint(t, s, p.ID)
+	mustAccount(t, s, mustProfile(t, s, p.ID, "secret"), "t1")
+	if _, err := s.DispatchEvents(ctx, 10, (&collector{fail: errors.New("queue down")}).enqueue); err == nil {
+		t.Fatal("dispatch with a failing queue succeeded")
+	}
+	list, err := s.ListWebhookDeliveries(ctx, p.ID, store.DeliveryFilter{EndpointID: e.ID, Limit: 10})
+	if err != nil || len(list) != 0 {
+		t.Fatalf("deliveries after a failed dispatch: %v, %v", list, err)
+	}
+	c := &collector{}
+	dispatchAll(t, s, c)
+	if len(c.got) != 1 {
+		t.Fatalf("the event was not dispatched after the failure: %v", c.types())
+	}
+}
+
+// Nodes dispatching at once take each event exactly once.
+func testDispatchConcurrentNodes(t *testing.T, db Database) {
+	ring := Ring(t, Key(t, "k1"))
+	nodes := []store.Store{db.Open(t, ring), db.Open(t, ring)}
+	ctx := context.Background()
+	p := mustProject(t, nodes[0], "A")
+	mustEndpoint(t, nodes[0], p.ID)
+	prof := mustProfile(t, nodes[0], p.ID, "secret")
+	const n = 60
+	c := &collector{}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			node := nodes[i%2]
+			for range n / 4 {
+				mustAccount(t, node, prof, "t")
+				if _, err := node.DispatchEvents(ctx, 7, c.enqueue); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	dispatchAll(t, nodes[1], c)
+	seen := map[string]bool{}
+	for _, d := range c.got {
+		if seen[d.EventID] {
+			t.Fatalf("event %s dispatched twice", d.EventID)
+		}
+		seen[d.EventID] = true
+	}
+	if len(seen) != n {
+		t.Fatalf("dispatched %d events, want %d", len(seen), n)
+	}
+}
+
+// Endpoints keep their secrets sealed, apart per project.
+func testWebhookEndpointRoundTrip(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p, other := mustProject(t, s, "A"), mustProject(t, s, "B")
+	e := mustEndpoint(t, s, p.ID, store.EventAccountCreated)
+	got, err := s.GetWebhookEndpoint(ctx, p.ID, e.ID)
+	if err != nil || got.URL != e.URL || len(got.Secrets) != 1 || got.Secrets[0].Secret != "whsec_"+p.ID ||
+		strings.Join(got.Events, ",") != store.EventAccountCreated || !got.Enabled {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	db.Exec(t, `UPDATE webhook_endpoints SET description = secrets WHERE id = '`+e.ID+`'`)
+	raw, err := s.GetWebhookEndpoint(ctx, p.ID, e.ID)
+	if err != nil || strings.Contains(raw.Description, "whsec_") {
+		t.Fatalf("secrets are stored in the clear: %q, %v", raw.Description, err)
+	}
+	_, err = s.GetWebhookEndpoint(ctx, other.ID, e.ID)
+	wantErr(t, err, store.ErrNotFound)
+	wantErr(t, s.DeleteWebhookEndpoint(ctx, other.ID, e.ID), store.ErrNotFound)
+	got.Secrets = append([]store.WebhookSecret{{Secret: "whsec_new", CreatedAt: time.Now()}}, got.Secrets...)
+	got.FailingSince = time.Now().UTC().Truncate(time.Second)
+	updated, err := s.UpdateWebhookEndpoint(ctx, got)
+	if err != nil || len(updated.Secrets) != 2 || updated.Secrets[0].Secret != "whsec_new" || !updated.FailingSince.Equal(got.FailingSince) {
+		t.Fatalf("update: %+v, %v", updated, err)
+	}
+	if list, err := s.ListWebhookEndpoints(ctx, other.ID); err != nil || len(list) != 0 {
+		t.Fatalf("another project lists %v, %v", list, err)
+	}
+	if err := s.DeleteWebhookEndpoint(ctx, p.ID, e.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Attempts are logged; failures date the endpoint's trouble and a success
+// clears it; deliveries page newest first; a delivery waits for the
+// account's earlier one; a redelivery repeats the event.
+func testWebhookDeliveryLog(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p := mustProject(t, s, "A")
+	e := mustEndpoint(t, s, p.ID)
+	a := mustAccount(t, s, mustProfile(t, s, p.ID, "secret"), "t1")
+	if err := s.DeleteAccount(ctx, p.ID, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	c := &collector{}
+	dispatchAll(t, s, c)
+	first, second := c.got[0], c.got[1]
+	if waiting, err := s.WaitingOn(ctx, second); err != nil || waiting != first.ID {
+		t.Fatalf("second waits on %q, %v; want %s", waiting, err, first.ID)
+	}
+	if waiting, err := s.WaitingOn(ctx, first); err != nil || waiting != "" {
+		t.Fatalf("first waits on %q, %v", waiting, err)
+	}
+	start := time.Now().UTC().Truncate(time.Millisecond)
+	ep, err := s.RecordWebhookAttempt(ctx, first, store.AttemptOutcome{Status: store.DeliveryPending, NextAttemptAt: start.Add(time.Minute),
+		Attempt: store.WebhookAttempt{Attempt: 1, StartedAt: start, StatusCode: 503, Error: "the endpoint answered 503", DurationMS: 12}})
+	if err != nil || !ep.FailingSince.Equal(start) {
+		t.Fatalf("after a failure the endpoint is %+v, %v", ep, err)
+	}
+	later := start.Add(time.Second)
+	if ep, err = s.RecordWebhookAttempt(ctx, first, store.AttemptOutcome{Status: store.DeliverySucceeded,
+		Attempt: store.WebhookAttempt{Attempt: 2, StartedAt: later, StatusCode: 200, DurationMS: 3}}); err != nil || !ep.FailingSince.IsZero() {
+		t.Fatalf("after a success the endpoint is %+v, %v", ep, err)
+	}
+	if waiting, err := s.WaitingOn(ctx, second); err != nil || waiting != "" {
+		t.Fatalf("second still waits on %q, %v", waiting, err)
+	}
+	again, err := s.Redeliver(ctx, p.ID, first.ID, c.enqueue)
+	if err != nil || again.EventID != first.EventID || again.ID == first.ID || again.Status != store.DeliveryPending {
+		t.Fatalf("redeliver: %+v, %v", again, err)
+	}
+	_, err = s.Redeliver(ctx, mustProject(t, s, "B").ID, first.ID, c.enqueue)
+	wantErr(t, err, store.ErrNotFound)
+	page, err := s.ListWebhookDeliveries(ctx, p.ID, store.DeliveryFilter{EndpointID: e.ID, Limit: 2})
+	if err != nil || len(page) != 2 || page[0].ID != again.ID {
+		t.Fatalf("first page: %+v, %v", page, err)
+	}
+	rest, err := s.ListWebhookDeliveries(ctx, p.ID, store.DeliveryFilter{EndpointID: e.ID, Limit: 2, Before: page[1].ID})
+	if err != nil || len(rest) != 1 {
+		t.Fatalf("second page: %+v, %v", rest, err)
+	}
+	var logged store.WebhookDelivery
+	for _, d := range append(page, rest...) {
+		if d.ID == first.ID {
+			logged = d
+		}
+	}
+	if logged.Status != store.DeliverySucceeded || logged.Attempts != 2 || logged.LastStatusCode != 200 || len(logged.AttemptLog) != 2 ||
+		logged.AttemptLog[0].Attempt != 2 || logged.AttemptLog[1].StatusCode != 503 || logged.AttemptLog[1].Error == "" ||
+		logged.EventType != store.EventAccountCreated {
+		t.Fatalf("delivery log: %+v", logged)
+	}
+	// Retention removes dispatched events with their deliveries.
+	if n, err := s.DeleteEventsBefore(ctx, time.Now().Add(time.Hour)); err != nil || n != 2 {
+		t.Fatalf("deleted %d events, %v", n, err)
+	}
+	if list, err := s.ListWebhookDeliveries(ctx, p.ID, store.DeliveryFilter{EndpointID: e.ID, Limit: 10}); err != nil || len(list) != 0 {
+		t.Fatalf("deliveries outlived their events: %v, %v", list, err)
+	}
+}

@@ -1,0 +1,367 @@
+package webhooks
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"syscall"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+
+	"github.com/patchbayhq/patchbay/internal/clock"
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// Delivery settings.
+const (
+	// Timeout bounds one delivery attempt.
+	Timeout = 15 * time.Second
+	// MaxAttempts tries a delivery for a little over three days (RetryDelay).
+	MaxAttempts = 32
+	// DefaultDisableAfter turns off an endpoint that failed for five days.
+	DefaultDisableAfter = 5 * 24 * time.Hour
+	// queueName is the River queue deliveries run on.
+	queueName = "webhooks"
+	// dispatchBatch is how many events one dispatch takes.
+	dispatchBatch = 200
+	// orderWait is how long a delivery waits for the account's earlier one.
+	orderWait = 200 * time.Millisecond
+)
+
+// Options configure the service.
+type Options struct {
+	Store store.Store
+	// Queue is River's driver over the store's own database.
+	Queue  riverdriver.Driver[*sql.Tx]
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// AllowPrivate lets endpoints live on loopback and private networks
+	// (PATCHBAY_WEBHOOK_ALLOW_PRIVATE; tests and the demo).
+	AllowPrivate bool
+	// Workers is how many deliveries this node sends at once; 0 means 20.
+	Workers int
+	// PollInterval is how often a node looks for events and jobs other nodes
+	// wrote; 0 means 200 ms. Changes made on this node go out at once.
+	PollInterval time.Duration
+}
+
+// New returns the service. Start it with Run on nodes that deliver; every
+// process can create endpoints, events and redeliveries without it.
+func New(o Options) (*Service, error) {
+	s := &Service{store: o.Store, clock: clock.Or(o.Clock), log: cmp.Or(o.Logger, slog.Default()), allowPrivate: o.AllowPrivate,
+		nudge: make(chan struct{}, 1), DisableAfter: DefaultDisableAfter}
+	q, err := newQueue(o, s)
+	if err != nil {
+		return nil, err
+	}
+	s.queue = q
+	return s, nil
+}
+
+// Nudge asks this node's dispatcher to look for new events now.
+func (s *Service) Nudge() {
+	select {
+	case s.nudge <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends: River's workers, and the dispatcher that turns
+// committed events into queued deliveries.
+func (s *Service) Run(ctx context.Context) error {
+	if err := s.queue.client.Start(ctx); err != nil {
+		return fmt.Errorf("start webhook delivery: %w", err)
+	}
+	tick := time.NewTicker(s.queue.poll)
+	defer tick.Stop()
+	for {
+		if _, err := s.Dispatch(ctx); err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "webhook events could not be queued; trying again", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			stop, cancel := context.WithTimeout(context.Background(), Timeout+5*time.Second)
+			defer cancel()
+			return s.queue.client.Stop(stop)
+		case <-tick.C:
+		case <-s.nudge:
+		}
+	}
+}
+
+// Dispatch queues the deliveries of every committed event not yet queued,
+// and returns how many events it took.
+func (s *Service) Dispatch(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := s.store.DispatchEvents(ctx, dispatchBatch, s.queue.enqueue)
+		total += n
+		if err != nil || n < dispatchBatch {
+			return total, err
+		}
+	}
+}
+
+// queue is River over the store's database.
+type queue struct {
+	client *river.Client[*sql.Tx]
+	poll   time.Duration
+}
+
+func newQueue(o Options, s *Service) (*queue, error) {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &worker{s: s, send: s.client()})
+	poll := cmp.Or(o.PollInterval, 200*time.Millisecond)
+	riverLog := s.log.With("component", "river")
+	client, err := river.NewClient(o.Queue, &river.Config{
+		Queues:               map[string]river.QueueConfig{queueName: {MaxWorkers: cmp.Or(o.Workers, 20)}},
+		Workers:              workers,
+		PollOnly:             true, // no LISTEN/NOTIFY: SQLite has none, and poolers drop it
+		FetchPollInterval:    poll,
+		FetchCooldown:        min(poll, 20*time.Millisecond),
+		JobTimeout:           Timeout + 5*time.Second,
+		RescueStuckJobsAfter: 30 * time.Second, // a node that died mid-delivery
+		MaxAttempts:          MaxAttempts,
+		Logger:               warnOnly(riverLog),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webhook queue: %w", err)
+	}
+	return &queue{client: client, poll: poll}, nil
+}
+
+// enqueue is the store.Enqueue of deliveries: one job each, in tx.
+func (q *queue) enqueue(ctx context.Context, tx *sql.Tx, deliveries []store.WebhookDelivery) error {
+	params := make([]river.InsertManyParams, len(deliveries))
+	for i, d := range deliveries {
+		params[i] = river.InsertManyParams{Args: deliverArgs{ProjectID: d.ProjectID, DeliveryID: d.ID}}
+	}
+	_, err := q.client.InsertManyFastTx(ctx, tx, params)
+	return err
+}
+
+// warnOnly keeps River's log to what an operator must see.
+func warnOnly(l *slog.Logger) *slog.Logger {
+	return slog.New(levelFilter{l.Handler(), slog.LevelWarn})
+}
+
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.Handler.Enabled(ctx, l)
+}
+
+// deliverArgs is the job of sending one delivery.
+type deliverArgs struct {
+	ProjectID  string `json:"project_id"`
+	DeliveryID string `json:"delivery_id"`
+}
+
+func (deliverArgs) Kind() string { return "webhook_delivery" }
+
+func (deliverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueName, MaxAttempts: MaxAttempts}
+}
+
+type worker struct {
+	river.WorkerDefaults[deliverArgs]
+	s    *Service
+	send *http.Client
+}
+
+func (w *worker) Timeout(*river.Job[deliverArgs]) time.Duration { return Timeout + 5*time.Second }
+
+// NextRetry follows RetryDelay from now, on River's clock (the real one):
+// River schedules the job by it.
+func (w *worker) NextRetry(job *river.Job[deliverArgs]) time.Time {
+	return time.Now().Add(RetryDelay(job.ID, job.Attempt))
+}
+
+// RetryDelay is the wait after attempt n of job id fails: doubling from 2 s
+// to at most 4 h, with ±20 % jitter so an endpoint that comes back is not met
+// by every retry at once. 32 attempts span a little over three days. The
+// jitter is derived from the job and attempt, so the delivery log can show
+// the time River will use.
+func RetryDelay(id int64, attempt int) time.Duration {
+	base := min(time.Duration(1)<<min(attempt, 20)*time.Second, 4*time.Hour)
+	h := fnv.New64a()
+	binary.Write(h, binary.LittleEndian, [2]int64{id, int64(attempt)})
+	jitter := float64(h.Sum64()%4001)/10000 - 0.2 // -0.2 … +0.2
+	return base + time.Duration(float64(base)*jitter)
+}
+
+// Work sends one delivery. An error asks River to try again (NextRetry);
+// river.JobCancel ends the job for good.
+func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
+	st := w.s.store
+	d, err := st.GetWebhookDelivery(ctx, job.Args.ProjectID, job.Args.DeliveryID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // its endpoint was deleted
+	}
+	if err != nil {
+		return err
+	}
+	if d.Status != store.DeliveryPending {
+		return nil // done before this node took it over from one that stopped
+	}
+	ep, err := st.GetWebhookEndpoint(ctx, d.ProjectID, d.EndpointID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !ep.Enabled {
+		_, err := st.RecordWebhookAttempt(ctx, d, store.AttemptOutcome{Status: store.DeliveryFailed,
+			Attempt: store.WebhookAttempt{Attempt: d.Attempts + 1, StartedAt: w.s.clock.Now(), Error: "not sent: the webhook is disabled"}})
+		return river.JobCancel(cmp.Or(err, errors.New("webhook disabled")))
+	}
+	if earlier, err := st.WaitingOn(ctx, d); err != nil {
+		return err
+	} else if earlier != "" {
+		return river.JobSnooze(orderWait) // the account's earlier event goes first
+	}
+	ev, err := st.GetEvent(ctx, d.ProjectID, d.EventID)
+	if err != nil {
+		return err
+	}
+	attempt := w.attempt(ctx, ep, ev)
+	attempt.Attempt = d.Attempts + 1
+	out := store.AttemptOutcome{Attempt: attempt, Status: store.DeliveryPending}
+	last := job.Attempt >= job.MaxAttempts
+	switch {
+	case attempt.StatusCode >= 200 && attempt.StatusCode < 300:
+		out.Status = store.DeliverySucceeded
+	case attempt.StatusCode == http.StatusGone || last:
+		out.Status = store.DeliveryFailed
+	default:
+		out.NextAttemptAt = w.NextRetry(job)
+	}
+	ep, err = st.RecordWebhookAttempt(ctx, d, out)
+	if err != nil {
+		return err
+	}
+	switch {
+	case out.Status == store.DeliverySucceeded:
+		return nil
+	case attempt.StatusCode == http.StatusGone:
+		return river.JobCancel(w.s.disable(ctx, ep, "the endpoint answered 410 Gone"))
+	case !ep.FailingSince.IsZero() && w.s.clock.Now().Sub(ep.FailingSince) >= w.s.DisableAfter:
+		reason := fmt.Sprintf("every delivery failed for %s, since %s", w.s.DisableAfter, ep.FailingSince.Format(time.RFC3339))
+		return river.JobCancel(errors.Join(errors.New(attempt.Error), w.s.disable(ctx, ep, reason)))
+	case last:
+		return river.JobCancel(errors.New(attempt.Error))
+	}
+	return errors.New(attempt.Error)
+}
+
+// attempt sends ev to ep once and says how it went.
+func (w *worker) attempt(ctx context.Context, ep store.WebhookEndpoint, ev store.Event) store.WebhookAttempt {
+	start := w.s.clock.Now()
+	a := store.WebhookAttempt{StartedAt: start}
+	fail := func(format string, args ...any) store.WebhookAttempt {
+		a.Error, a.DurationMS = fmt.Sprintf(format, args...), w.s.clock.Now().Sub(start).Milliseconds()
+		return a
+	}
+	body, err := payload(ev)
+	if err != nil {
+		return fail("build the payload: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
+	if err != nil {
+		return fail("%v", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Patchbay-Webhooks/1")
+	if err := signHeaders(req.Header, ev.ID, start, body, signingSecrets(ep, start)); err != nil {
+		return fail("%v", err)
+	}
+	resp, err := w.send.Do(req)
+	if err != nil {
+		return fail("%v", err)
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	a.StatusCode, a.DurationMS = resp.StatusCode, w.s.clock.Now().Sub(start).Milliseconds()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		a.Error = "the endpoint answered " + resp.Status
+	}
+	return a
+}
+
+// payload is the body of a delivery: the event as Standard Webhooks
+// receivers read it ({id, type, created_at, data}), with the data fields also
+// at the top level beside event and event_date, which receivers written for
+// the product Patchbay follows read.
+func payload(ev store.Event) ([]byte, error) {
+	body := map[string]any{}
+	if err := json.Unmarshal(ev.Data, &body); err != nil {
+		return nil, err
+	}
+	created := ev.CreatedAt.UTC().Format(time.RFC3339Nano)
+	body["event"], body["event_date"] = ev.Type, created
+	body["id"], body["type"], body["created_at"], body["data"] = ev.ID, ev.Type, created, ev.Data
+	return json.Marshal(body)
+}
+
+func jsonObject(v map[string]any) json.RawMessage {
+	b, _ := json.Marshal(v) // strings only: cannot fail
+	return b
+}
+
+// client sends deliveries: no redirects (a 3xx is a failed attempt), no
+// proxy, and unless private targets are allowed, no connection to a loopback,
+// private or link-local address, checked on the address actually dialled so
+// that a name re-pointed after the endpoint was saved cannot reach inside.
+func (s *Service) client() *http.Client {
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	if !s.allowPrivate {
+		dialer.Control = func(_, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return err
+			}
+			if !publicAddress(net.IP(ap.Addr().AsSlice())) {
+				return fmt.Errorf("refused to connect to %s: a private or loopback address (set PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true to allow)", ap.Addr())
+			}
+			return nil
+		}
+	}
+	return &http.Client{
+		Transport: &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: 5 * time.Second, MaxIdleConnsPerHost: 16,
+			IdleConnTimeout: time.Minute},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// cgnat is the shared address space (RFC 6598), private in practice.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// publicAddress reports whether ip is reachable on the public internet.
+func publicAddress(ip net.IP) bool {
+	addr, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return false
+	}
+	addr = addr.Unmap()
+	return !(addr.IsLoopback() || addr.IsPrivate() || addr.IsLinkLocalUnicast() || addr.IsLinkLocalMulticast() ||
+		addr.IsUnspecified() || addr.IsMulticast() || addr.IsInterfaceLocalMulticast() || cgnat.Contains(addr))
+}

@@ -1,0 +1,290 @@
+// Package webhooks tells integrators about account changes: endpoints with
+// rotatable signing secrets, and durable delivery. The store writes each
+// account event in the transaction of the change (an outbox); a dispatcher on
+// every node turns events into deliveries on River, the job queue that lives
+// in the same database, and River's workers send them, one node per delivery,
+// retrying for days.
+package webhooks
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/clock"
+	"github.com/patchbayhq/patchbay/internal/problem"
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// Defaults.
+const (
+	// DefaultOverlap is how long a replaced secret keeps signing after a rotation.
+	DefaultOverlap = 24 * time.Hour
+	// MaxOverlap bounds a rotation's overlap.
+	MaxOverlap = 7 * 24 * time.Hour
+	// MaxEndpoints bounds a project's endpoints.
+	MaxEndpoints = 50
+	// MaxPageSize bounds a page of deliveries.
+	MaxPageSize = 200
+)
+
+// Service manages a project's webhook endpoints and delivers their events.
+type Service struct {
+	store        store.Store
+	clock        clock.Clock
+	log          *slog.Logger
+	allowPrivate bool
+	queue        *queue
+	nudge        chan struct{}
+	// DisableAfter is how long an endpoint may fail without a success before
+	// it is turned off.
+	DisableAfter time.Duration
+}
+
+// Input is an endpoint's fields as a caller sets them; nil fields stay as
+// they are on update.
+type Input struct {
+	URL         *string   `json:"url"`
+	Events      *[]string `json:"events"`
+	Enabled     *bool     `json:"enabled"`
+	Description *string   `json:"description"`
+}
+
+// List returns the project's endpoints.
+func (s *Service) List(ctx context.Context, projectID string) ([]store.WebhookEndpoint, error) {
+	return s.store.ListWebhookEndpoints(ctx, projectID)
+}
+
+// Get returns one endpoint of the project.
+func (s *Service) Get(ctx context.Context, projectID, id string) (store.WebhookEndpoint, error) {
+	e, err := s.store.GetWebhookEndpoint(ctx, projectID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.WebhookEndpoint{}, problem.New(problem.NotFound, "No webhook %s in this project", id)
+	}
+	return e, err
+}
+
+// Create adds an endpoint and returns it with its signing secret, which is
+// shown this once.
+func (s *Service) Create(ctx context.Context, projectID string, in Input) (store.WebhookEndpoint, string, error) {
+	if in.URL == nil {
+		return store.WebhookEndpoint{}, "", problem.New(problem.Invalid, "url: required")
+	}
+	existing, err := s.store.ListWebhookEndpoints(ctx, projectID)
+	if err != nil {
+		return store.WebhookEndpoint{}, "", err
+	}
+	if len(existing) >= MaxEndpoints {
+		return store.WebhookEndpoint{}, "", problem.New(problem.Limit, "a project has at most %d webhooks; delete one first", MaxEndpoints)
+	}
+	e := store.WebhookEndpoint{ProjectID: projectID, Enabled: true}
+	if err := s.apply(&e, in); err != nil {
+		return store.WebhookEndpoint{}, "", err
+	}
+	secret := NewSecret()
+	e.Secrets = []store.WebhookSecret{{Secret: secret, CreatedAt: s.clock.Now().UTC()}}
+	e, err = s.store.CreateWebhookEndpoint(ctx, e)
+	if err != nil {
+		return store.WebhookEndpoint{}, "", err
+	}
+	return e, secret, nil
+}
+
+// Update changes an endpoint's fields. Enabling it clears the reason
+// Patchbay turned it off, and starts its failure clock afresh.
+func (s *Service) Update(ctx context.Context, projectID, id string, in Input) (store.WebhookEndpoint, error) {
+	e, err := s.Get(ctx, projectID, id)
+	if err != nil {
+		return store.WebhookEndpoint{}, err
+	}
+	wasEnabled := e.Enabled
+	if err := s.apply(&e, in); err != nil {
+		return store.WebhookEndpoint{}, err
+	}
+	if e.Enabled && !wasEnabled {
+		e.DisabledReason, e.FailingSince = "", time.Time{}
+	}
+	return s.store.UpdateWebhookEndpoint(ctx, e)
+}
+
+// apply validates in and writes it over e.
+func (s *Service) apply(e *store.WebhookEndpoint, in Input) error {
+	if in.URL != nil {
+		u := strings.TrimSpace(*in.URL)
+		if err := s.checkURL(u); err != nil {
+			return err
+		}
+		e.URL = u
+	}
+	if in.Events != nil {
+		for _, t := range *in.Events {
+			if !slices.Contains(store.EventTypes, t) {
+				return problem.New(problem.Invalid, "events: %q is not an event; use %s (or none for all)", t, strings.Join(store.EventTypes, ", "))
+			}
+		}
+		e.Events = slices.Compact(slices.Sorted(slices.Values(*in.Events)))
+	}
+	if in.Description != nil {
+		if len(*in.Description) > 500 {
+			return problem.New(problem.Invalid, "description: at most 500 characters")
+		}
+		e.Description = *in.Description
+	}
+	if in.Enabled != nil {
+		e.Enabled = *in.Enabled
+	}
+	return nil
+}
+
+// checkURL accepts an absolute http(s) URL whose host, when written as an
+// address, is public (unless private targets are allowed). Names are checked
+// again at every delivery, against the addresses they resolve to then.
+func (s *Service) checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case raw == "":
+		return problem.New(problem.Invalid, "url: required")
+	case len(raw) > 2048:
+		return problem.New(problem.Invalid, "url: at most 2048 characters")
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return problem.New(problem.Invalid, "url: give an absolute https:// (or http://) address")
+	case u.User != nil:
+		return problem.New(problem.Invalid, "url: must not hold a user name or password; authenticate deliveries by their signature")
+	}
+	if s.allowPrivate {
+		return nil
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); (ip != nil && !publicAddress(ip)) || strings.EqualFold(host, "localhost") {
+		return problem.New(problem.Invalid, "url: %s is a private or loopback address; set PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true to deliver there (development only)", host)
+	}
+	return nil
+}
+
+// Delete removes an endpoint; deliveries still queued for it are dropped.
+func (s *Service) Delete(ctx context.Context, projectID, id string) error {
+	err := s.store.DeleteWebhookEndpoint(ctx, projectID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return problem.New(problem.NotFound, "No webhook %s in this project", id)
+	}
+	return err
+}
+
+// RotateSecret adds a new signing secret and returns it; the previous ones
+// keep signing (every delivery carries one signature per secret) until
+// overlap has passed, 0 meaning DefaultOverlap.
+func (s *Service) RotateSecret(ctx context.Context, projectID, id string, overlap time.Duration) (store.WebhookEndpoint, string, error) {
+	if overlap < 0 || overlap > MaxOverlap {
+		return store.WebhookEndpoint{}, "", problem.New(problem.Invalid, "overlap: 0 to %s", MaxOverlap)
+	}
+	overlap = cmp.Or(overlap, DefaultOverlap)
+	e, err := s.Get(ctx, projectID, id)
+	if err != nil {
+		return store.WebhookEndpoint{}, "", err
+	}
+	now := s.clock.Now().UTC()
+	secret := NewSecret()
+	kept := []store.WebhookSecret{{Secret: secret, CreatedAt: now}}
+	for _, old := range e.Secrets {
+		if old.ExpiresAt.IsZero() || old.ExpiresAt.After(now.Add(overlap)) {
+			old.ExpiresAt = now.Add(overlap)
+		}
+		if old.ExpiresAt.After(now) {
+			kept = append(kept, old)
+		}
+	}
+	e.Secrets = kept
+	e, err = s.store.UpdateWebhookEndpoint(ctx, e)
+	if err != nil {
+		return store.WebhookEndpoint{}, "", err
+	}
+	return e, secret, nil
+}
+
+// signingSecrets are the endpoint's secrets still valid at t, newest first.
+func signingSecrets(e store.WebhookEndpoint, t time.Time) []string {
+	var out []string
+	for _, sec := range e.Secrets {
+		if sec.ExpiresAt.IsZero() || sec.ExpiresAt.After(t) {
+			out = append(out, sec.Secret)
+		}
+	}
+	return out
+}
+
+// Test queues a webhook.test event for this endpoint only.
+func (s *Service) Test(ctx context.Context, projectID, id string) (store.Event, error) {
+	e, err := s.Get(ctx, projectID, id)
+	if err != nil {
+		return store.Event{}, err
+	}
+	if !e.Enabled {
+		return store.Event{}, problem.New(problem.Conflict, "webhook %s is disabled; enable it first (PATCH with enabled: true)", id)
+	}
+	ev, err := s.store.CreateEvent(ctx, store.Event{ProjectID: projectID, Type: store.EventWebhookTest, EndpointID: id,
+		Data: jsonObject(map[string]any{"project_id": projectID, "webhook_id": id}), CreatedAt: s.clock.Now()})
+	if err != nil {
+		return store.Event{}, err
+	}
+	s.Nudge()
+	return ev, nil
+}
+
+// Page selects deliveries: Size of them, Before continuing an earlier page.
+type Page struct {
+	Size   int
+	Before string
+}
+
+// Deliveries returns a page of an endpoint's deliveries, newest first, and
+// the value that continues after it ("" after the last page).
+func (s *Service) Deliveries(ctx context.Context, projectID, id string, page Page) ([]store.WebhookDelivery, string, error) {
+	if page.Size < 1 || page.Size > MaxPageSize {
+		return nil, "", problem.New(problem.Invalid, "page_size: 1 to %d", MaxPageSize)
+	}
+	if _, err := s.Get(ctx, projectID, id); err != nil {
+		return nil, "", err
+	}
+	list, err := s.store.ListWebhookDeliveries(ctx, projectID, store.DeliveryFilter{EndpointID: id, Limit: page.Size, Before: page.Before})
+	if err != nil || len(list) < page.Size {
+		return list, "", err
+	}
+	return list, list[len(list)-1].ID, nil
+}
+
+// Redeliver sends a delivery's event to its endpoint again, with the same
+// event id, as a new delivery.
+func (s *Service) Redeliver(ctx context.Context, projectID, endpointID, deliveryID string) (store.WebhookDelivery, error) {
+	d, err := s.store.GetWebhookDelivery(ctx, projectID, deliveryID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && d.EndpointID != endpointID) {
+		return store.WebhookDelivery{}, problem.New(problem.NotFound, "No delivery %s of webhook %s in this project", deliveryID, endpointID)
+	}
+	if err != nil {
+		return store.WebhookDelivery{}, err
+	}
+	return s.store.Redeliver(ctx, projectID, deliveryID, s.queue.enqueue)
+}
+
+// disable turns an endpoint off for reason, and records a webhook.disabled
+// event, which the project's other endpoints may be sent.
+func (s *Service) disable(ctx context.Context, e store.WebhookEndpoint, reason string) error {
+	if !e.Enabled {
+		return nil
+	}
+	e.Enabled, e.DisabledReason = false, reason
+	if _, err := s.store.UpdateWebhookEndpoint(ctx, e); err != nil {
+		return fmt.Errorf("disable webhook %s: %w", e.ID, err)
+	}
+	s.log.WarnContext(ctx, "webhook disabled", "event", store.EventWebhookDisabled, "webhook_id", e.ID, "project_id", e.ProjectID,
+		"url", e.URL, "reason", reason)
+	_, err := s.store.CreateEvent(ctx, store.Event{ProjectID: e.ProjectID, Type: store.EventWebhookDisabled,
+		Data: jsonObject(map[string]any{"project_id": e.ProjectID, "webhook_id": e.ID, "url": e.URL, "reason": reason}), CreatedAt: s.clock.Now()})
+	return err
+}
