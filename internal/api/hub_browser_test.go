@@ -70,7 +70,9 @@ func newLinkEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options
 	clk := &clock.Shifted{}
 	services := app.New(app.Options{Store: s, Registry: registry, PublicURL: srv.URL, Clock: clk,
 		RetryBackoff: 20 * time.Millisecond, // retries give up after five quick attempts
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// Receivers are local test servers; deliver() starts the delivery.
+		WebhookAllowPrivate: true, WebhookPoll: 50 * time.Millisecond})
 	srv.Config.Handler = services.Server(api.Options{Sandbox: sb.Handler(),
 		KeyRateLimit:    1 << 30, // load tests here send far more than 1000 calls a minute
 		HubAddressLimit: 1 << 30, // and every test client speaks from 127.0.0.1
