@@ -190,3 +190,213 @@ func TestWebhookAccountLifecycle(t *testing.T) {
 		})
 	}
 }
+
+// TestWebhookReceiverOutage: while the receiver answers 503 the events wait;
+// once it answers 200 they arrive, with the same ids, in order, and the
+// delivery log shows the failed attempts.
+func TestWebhookReceiverOutage(t *testing.T) {
+	e := newLinkEnv(t)
+	e.deliver(t)
+	r := newReceiver(t)
+	r.status.Store(http.StatusServiceUnavailable)
+	hook, _ := e.createWebhook(t, `{"url":"`+r.URL+`","events":["account.created","account.deleted"]}`)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	if st, _, body := e.do(t, "DELETE", "/accounts/"+acc, basic(e.keyA), ""); st != http.StatusOK {
+		t.Fatalf("delete: %d %v", st, body)
+	}
+	// Wait until the first delivery has failed twice, then end the outage.
+	deadline := time.Now().Add(20 * time.Second)
+	for r.requests.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	st, _, log := e.do(t, "GET", "/webhooks/"+hook+"/deliveries", basic(e.keyA), "")
+	if st != http.StatusOK {
+		t.Fatalf("delivery log: %d %v", st, log)
+	}
+	var failing map[string]any
+	for _, entry := range log["data"].([]any) {
+		if d := entry.(map[string]any); d["event_type"] == "account.created" {
+			failing = d
+		}
+	}
+	if failing["status"] != "pending" || failing["last_status_code"] != float64(503) || failing["next_retry_at"] == nil {
+		t.Fatalf("during the outage the delivery is %v", failing)
+	}
+	r.status.Store(http.StatusOK)
+
+	got := r.await(t, 2)
+	if got[0].event["type"] != "account.created" || got[1].event["type"] != "account.deleted" {
+		t.Fatalf("after the outage: %s then %s", got[0].body, got[1].body)
+	}
+	if got[0].header.Get("webhook-id") != failing["event_id"] {
+		t.Fatalf("the event arrived as %s, was sent as %s", got[0].header.Get("webhook-id"), failing["event_id"])
+	}
+	_, _, log = e.do(t, "GET", "/webhooks/"+hook+"/deliveries", basic(e.keyA), "")
+	for _, entry := range log["data"].([]any) {
+		d := entry.(map[string]any)
+		attempts := d["attempt_log"].([]any)
+		if d["event_type"] != "account.created" {
+			continue
+		}
+		if d["status"] != "succeeded" || len(attempts) < 3 || attempts[0].(map[string]any)["status_code"] != float64(200) ||
+			attempts[len(attempts)-1].(map[string]any)["status_code"] != float64(503) || d["next_retry_at"] != nil {
+			t.Fatalf("delivery log after the outage: %v", d)
+		}
+	}
+	// A redelivery sends the same event again, under the same id.
+	delivered := failing["id"].(string)
+	if st, _, body := e.do(t, "POST", "/webhooks/"+hook+"/deliveries/"+delivered+"/redeliver", basic(e.keyA), ""); st != http.StatusAccepted {
+		t.Fatalf("redeliver: %d %v", st, body)
+	}
+	if again := r.await(t, 3)[2]; again.header.Get("webhook-id") != failing["event_id"] {
+		t.Fatalf("redelivered as %s", again.header.Get("webhook-id"))
+	}
+}
+
+// verifyStandard checks a delivery's Standard Webhooks signature against secret.
+func verifyStandard(d delivery, secret string) bool {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(d.header.Get("webhook-id") + "." + d.header.Get("webhook-timestamp") + "." + string(d.body)))
+	want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	for _, sig := range strings.Fields(d.header.Get("webhook-signature")) {
+		if hmac.Equal([]byte(sig), []byte(want)) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestWebhookSecretRotation: after a rotation both secrets verify until the
+// overlap ends; then only the new one does.
+func TestWebhookSecretRotation(t *testing.T) {
+	e := newLinkEnv(t)
+	e.deliver(t)
+	r := newReceiver(t)
+	hook, old := e.createWebhook(t, `{"url":"`+r.URL+`"}`)
+	st, _, rotated := e.do(t, "POST", "/webhooks/"+hook+"/rotate_secret", basic(e.keyA), `{"overlap_seconds":3600}`)
+	fresh, _ := rotated["secret"].(string)
+	if st != http.StatusOK || fresh == "" || fresh == old || len(rotated["secrets"].([]any)) != 2 {
+		t.Fatalf("rotate: %d %v", st, rotated)
+	}
+	test := func() delivery {
+		t.Helper()
+		before := len(r.await(t, 0))
+		if st, _, body := e.do(t, "POST", "/webhooks/"+hook+"/test", basic(e.keyA), ""); st != http.StatusAccepted {
+			t.Fatalf("test: %d %v", st, body)
+		}
+		return r.await(t, before+1)[before]
+	}
+	during := test()
+	if during.event["type"] != "webhook.test" || !verifyStandard(during, old) || !verifyStandard(during, fresh) {
+		t.Fatalf("during the overlap: %v %s", during.header, during.body)
+	}
+	if during.header.Get("x-stackone-signature") != stackOneSignature(fresh, during.body) {
+		t.Fatal("x-stackone-signature is not under the newest secret")
+	}
+	e.clk.Advance(time.Hour + time.Minute)
+	after := test()
+	if verifyStandard(after, old) || !verifyStandard(after, fresh) || len(strings.Fields(after.header.Get("webhook-signature"))) != 1 {
+		t.Fatalf("after the overlap: %v", after.header)
+	}
+}
+
+// TestWebhookEndpointDisabled: 410 Gone turns an endpoint off at once; one
+// failing for five days is turned off too, and the project's other endpoints
+// hear of it (webhook.disabled).
+func TestWebhookEndpointDisabled(t *testing.T) {
+	e := newLinkEnv(t)
+	e.deliver(t)
+	watcher := newReceiver(t)
+	e.createWebhook(t, `{"url":"`+watcher.URL+`","events":["webhook.disabled"]}`)
+	gone := newReceiver(t)
+	gone.status.Store(http.StatusGone)
+	goneHook, _ := e.createWebhook(t, `{"url":"`+gone.URL+`","events":["webhook.test"]}`)
+	e.do(t, "POST", "/webhooks/"+goneHook+"/test", basic(e.keyA), "")
+	first := watcher.await(t, 1)[0]
+	if data := first.event["data"].(map[string]any); data["webhook_id"] != goneHook || !strings.Contains(data["reason"].(string), "410") {
+		t.Fatalf("webhook.disabled: %s", first.body)
+	}
+	_, _, view := e.do(t, "GET", "/webhooks/"+goneHook, basic(e.keyA), "")
+	if view["enabled"] != false || !strings.Contains(view["disabled_reason"].(string), "410") {
+		t.Fatalf("after 410: %v", view)
+	}
+	if st, _, _ := e.do(t, "POST", "/webhooks/"+goneHook+"/test", basic(e.keyA), ""); st != http.StatusConflict {
+		t.Fatalf("test on a disabled webhook: %d", st)
+	}
+
+	down := newReceiver(t)
+	down.status.Store(http.StatusInternalServerError)
+	downHook, _ := e.createWebhook(t, `{"url":"`+down.URL+`"}`)
+	e.do(t, "POST", "/webhooks/"+downHook+"/test", basic(e.keyA), "")
+	deadline := time.Now().Add(10 * time.Second)
+	for down.requests.Load() < 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	_, _, view = e.do(t, "GET", "/webhooks/"+downHook, basic(e.keyA), "")
+	if view["enabled"] != true || view["failing_since"] == nil {
+		t.Fatalf("after one failure: %v", view)
+	}
+	e.clk.Advance(5*24*time.Hour + time.Minute)
+	second := watcher.await(t, 2)[1]
+	if data := second.event["data"].(map[string]any); data["webhook_id"] != downHook || !strings.Contains(data["reason"].(string), "failed for") {
+		t.Fatalf("webhook.disabled after days of failures: %s", second.body)
+	}
+	// Enabling it again starts afresh.
+	st, _, view := e.do(t, "PATCH", "/webhooks/"+downHook, basic(e.keyA), `{"enabled":true}`)
+	if st != http.StatusOK || view["enabled"] != true || view["failing_since"] != nil || view["disabled_reason"] != nil {
+		t.Fatalf("enable again: %d %v", st, view)
+	}
+}
+
+// TestWebhookEndpointValidation: bad input is refused field by field; a
+// runtime key cannot manage webhooks; other projects cannot see them; the
+// secret is never shown again.
+func TestWebhookEndpointValidation(t *testing.T) {
+	e := newLinkEnv(t)
+	r := newReceiver(t)
+	for body, want := range map[string]string{
+		`{}`:                                       "url: required",
+		`{"url":"ftp://example.com/x"}`:            "url: give an absolute",
+		`{"url":"https://u:p@example.com/"}`:       "user name or password",
+		`{"url":"https://example.com","events":["account.exploded"]}`: `events: "account.exploded" is not an event`,
+		`{"url":"https://example.com","description":"` + strings.Repeat("x", 501) + `"}`: "description: at most 500",
+	} {
+		st, _, out := e.do(t, "POST", "/webhooks", basic(e.keyA), body)
+		wantError(t, st, out, http.StatusBadRequest)
+		if !strings.Contains(out["message"].(string), want) {
+			t.Errorf("%s: message %q, want it to contain %q", body, out["message"], want)
+		}
+	}
+	hook, _ := e.createWebhook(t, `{"url":"`+r.URL+`"}`)
+	_, _, view := e.do(t, "GET", "/webhooks/"+hook, basic(e.keyA), "")
+	_, _, list := e.do(t, "GET", "/webhooks", basic(e.keyA), "")
+	for _, shown := range []map[string]any{view, list} {
+		if b, _ := json.Marshal(shown); strings.Contains(string(b), "whsec_") {
+			t.Fatalf("a secret is shown again: %s", b)
+		}
+	}
+	other := e.otherProjectKey(t)
+	for _, path := range []string{"/webhooks/" + hook, "/webhooks/" + hook + "/deliveries"} {
+		if st, _, _ := e.do(t, "GET", path, basic(other), ""); st != http.StatusNotFound {
+			t.Fatalf("another project reads %s: %d", path, st)
+		}
+	}
+	st, _, _ := e.do(t, "DELETE", "/webhooks/"+hook, basic(other), "")
+	if st != http.StatusNotFound {
+		t.Fatalf("another project deletes the webhook: %d", st)
+	}
+	st, _, runtime := e.do(t, "POST", "/api_keys", basic(e.keyA), `{"name":"runtime","role":"runtime"}`)
+	if st != http.StatusCreated {
+		t.Fatalf("runtime key: %d", st)
+	}
+	if st, _, _ := e.do(t, "GET", "/webhooks", basic(runtime["key"].(string)), ""); st != http.StatusForbidden {
+		t.Fatalf("a runtime key lists webhooks: %d", st)
+	}
+	if st, _, _ := e.do(t, "DELETE", "/webhooks/"+hook, basic(e.keyA), ""); st != http.StatusNoContent {
+		t.Fatalf("delete: %d", st)
+	}
+}
