@@ -49,7 +49,7 @@ func newAccountsCmd() *cobra.Command {
 			return withApp(cmd, &project, func(services *app.App, p store.Project) error {
 				a, err := services.Accounts.Get(cmd.Context(), p.ID, args[0])
 				if err != nil {
-					return accountFailure(err)
+					return listHint(err, "accounts")
 				}
 				w := cmd.OutOrStdout()
 				fmt.Fprintf(w, "%s  %s account of %s (%s)\n", a.ID, a.Provider, a.OriginOwnerName, a.OriginOwnerID)
@@ -77,7 +77,7 @@ func newAccountsCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withApp(cmd, &project, func(a *app.App, p store.Project) error {
 				if _, err := a.Accounts.Delete(cmd.Context(), p.ID, args[0]); err != nil {
-					return accountFailure(err)
+					return listHint(err, "accounts")
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s.\n", args[0])
 				return nil
@@ -88,10 +88,11 @@ func newAccountsCmd() *cobra.Command {
 	return cmd
 }
 
-// accountFailure points a missing account at the list of them.
-func accountFailure(err error) error {
+// listHint points a missing record at the command that lists them, e.g.
+// listHint(err, "accounts").
+func listHint(err error, what string) error {
 	if p, ok := errors.AsType[*problem.Error](err); ok && p.Kind == problem.NotFound {
-		return fmt.Errorf("%w (see 'patchbay accounts list')", err)
+		return fmt.Errorf("%w (see 'patchbay %s list')", err, what)
 	}
 	return err
 }

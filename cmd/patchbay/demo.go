@@ -125,9 +125,15 @@ Patchbay demo is ready.
      See what the agent gets:
        go run ./cmd/patchbay mcp tools --account ACCOUNT_ID
 
+  5. Hear about linked, changed and broken accounts: register a webhook (any
+     URL that takes POSTs; the demo may deliver to this machine):
+       curl -u %s: -H 'content-type: application/json' \
+         -d '{"url":"http://localhost:9000/hooks"}' %s/webhooks
+     or: PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true go run ./cmd/patchbay webhooks create --url http://localhost:9000/hooks
+
   Setup guides: %s
 
-`, session.AuthLinkURL, key, publicURL, key, publicURL, publicURL, key, strings.Join(guides, "  "))
+`, session.AuthLinkURL, key, publicURL, key, publicURL, publicURL, key, key, publicURL, strings.Join(guides, "  "))
 	return nil
 }
 

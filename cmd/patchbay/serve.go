@@ -43,7 +43,7 @@ the Basic auth user name (curl -u KEY: …) or as a Bearer token.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd, serveMode{sandbox: withSandbox}) },
 	}
-	config.AddFlags(cmd.Flags(), "listen", "public-url", "sandbox-url", "log-retention", "key-rate-limit")
+	config.AddFlags(cmd.Flags(), "listen", "public-url", "sandbox-url", "log-retention", "key-rate-limit", "webhook-allow-private")
 	cmd.Flags().BoolVar(&withSandbox, "sandbox", false, "also serve the Justworks and Employment Hero simulators under /sandbox/ (for demos and development)")
 	return cmd
 }
@@ -64,6 +64,10 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 		// would bury them. Warnings and errors still show.
 		cfg.LogLevel = slog.LevelWarn
 		log = cfg.Logger(os.Stderr)
+	}
+	if _, set := os.LookupEnv("PATCHBAY_WEBHOOK_ALLOW_PRIVATE"); mode.demo && !set && !cmd.Flags().Changed("webhook-allow-private") {
+		// The demo's receivers run on this machine.
+		cfg.WebhookAllowPrivate = true
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
