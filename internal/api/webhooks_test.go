@@ -359,10 +359,10 @@ func TestWebhookEndpointValidation(t *testing.T) {
 	e := newLinkEnv(t)
 	r := newReceiver(t)
 	for body, want := range map[string]string{
-		`{}`:                                       "url: required",
-		`{"url":"ftp://example.com/x"}`:            "url: give an absolute",
-		`{"url":"https://u:p@example.com/"}`:       "user name or password",
-		`{"url":"https://example.com","events":["account.exploded"]}`: `events: "account.exploded" is not an event`,
+		`{}`:                                 "url: required",
+		`{"url":"ftp://example.com/x"}`:      "url: give an absolute",
+		`{"url":"https://u:p@example.com/"}`: "user name or password",
+		`{"url":"https://example.com","events":["account.exploded"]}`:                    `events: "account.exploded" is not an event`,
 		`{"url":"https://example.com","description":"` + strings.Repeat("x", 501) + `"}`: "description: at most 500",
 	} {
 		st, _, out := e.do(t, "POST", "/webhooks", basic(e.keyA), body)
