@@ -1,0 +1,157 @@
+package main_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/secrets"
+	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+	"github.com/patchbayhq/patchbay/internal/store/postgres/pgtest"
+)
+
+// countingReceiver counts deliveries by webhook-id and knows which are being
+// answered; delay, when set, holds each answer.
+type countingReceiver struct {
+	*httptest.Server
+	mu       sync.Mutex
+	seen     map[string]int
+	inFlight map[string]bool
+	delay    atomic.Int64 // nanoseconds
+}
+
+func newCountingReceiver(t *testing.T) *countingReceiver {
+	r := &countingReceiver{seen: map[string]int{}, inFlight: map[string]bool{}}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		io.Copy(io.Discard, req.Body)
+		id := req.Header.Get("webhook-id")
+		r.mu.Lock()
+		r.seen[id]++
+		r.inFlight[id] = true
+		r.mu.Unlock()
+		time.Sleep(time.Duration(r.delay.Load()))
+		r.mu.Lock()
+		delete(r.inFlight, id)
+		r.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *countingReceiver) snapshot() (seen map[string]int, inFlight map[string]bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen, inFlight = map[string]int{}, map[string]bool{}
+	for k, v := range r.seen {
+		seen[k] = v
+	}
+	for k := range r.inFlight {
+		inFlight[k] = true
+	}
+	return seen, inFlight
+}
+
+// TestWebhooksAcrossTwoNodes: two serve nodes on one PostgreSQL deliver 1,000
+// account events, each exactly once, sharing the work. Then node A is killed
+// with deliveries in flight: node B delivers them; only those may arrive twice.
+func TestWebhooksAcrossTwoNodes(t *testing.T) {
+	t.Parallel() // most of it is waiting for the queue to rescue the dead node's jobs
+	dbURL := pgtest.NewSchema(t)
+	k, _ := secrets.GenerateKey("k1")
+	environ := env("PATCHBAY_DATABASE_URL="+dbURL, "PATCHBAY_ENCRYPTION_KEYS="+secrets.Format(k), "PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true")
+	a, b := launch(t, t.TempDir(), environ), launch(t, t.TempDir(), environ)
+	a.waitListening(t)
+	b.waitListening(t)
+	if out, errOut, code := run(t, t.TempDir(), environ, "projects", "create", "--name", "Acme"); code != 0 {
+		t.Fatalf("projects create: %d %s %s", code, out, errOut)
+	}
+	r := newCountingReceiver(t)
+	out, errOut, code := run(t, t.TempDir(), environ, "webhooks", "create", "--url", r.URL+"/hooks", "--events", "account.created")
+	if code != 0 || !strings.Contains(out, "whsec_") {
+		t.Fatalf("webhooks create: %d %s %s", code, out, errOut)
+	}
+	hook := regexp.MustCompile(`wh_[a-z0-9]+`).FindString(out)
+
+	ring, _ := secrets.NewKeyring(k)
+	s := backendtest.OpenURL(t, dbURL, ring)
+	ctx := context.Background()
+	projects, _ := s.ListProjects(ctx)
+	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: projects[0].ID, ConnectorKey: "justworks", Name: "JW",
+		ClientID: "id", ClientSecret: "secret", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := func(n int) {
+		var wg sync.WaitGroup
+		for w := range 8 {
+			wg.Go(func() {
+				for i := w; i < n; i += 8 {
+					if _, err := s.CreateAccount(ctx, store.Account{ProjectID: prof.ProjectID, ProfileID: prof.ID, Provider: "justworks",
+						OriginOwnerID: "o", OriginOwnerName: "O", Credentials: store.Credentials{AccessToken: "at"}}); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+
+	link(1000)
+	waitUntil(t, "1,000 deliveries", func() bool { seen, _ := r.snapshot(); return len(seen) == 1000 })
+	seen, _ := r.snapshot()
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("event %s arrived %d times", id, n)
+		}
+	}
+	var workers int
+	if err := s.DB().QueryRow(`SELECT COUNT(DISTINCT attempted_by[array_length(attempted_by, 1)]) FROM river_job WHERE kind = 'webhook_delivery'`).Scan(&workers); err != nil {
+		t.Fatal(err)
+	}
+	if workers != 2 {
+		t.Fatalf("deliveries were sent by %d nodes, want both", workers)
+	}
+
+	// Node A dies with deliveries in flight.
+	r.delay.Store(int64(2 * time.Second))
+	link(40)
+	waitUntil(t, "deliveries in flight", func() bool { _, busy := r.snapshot(); return len(busy) >= 4 })
+	a.cmd.Process.Kill()
+	_, busy := r.snapshot()
+	r.delay.Store(0)
+	t.Logf("killed node A with %d deliveries in flight across both nodes", len(busy))
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		seen, _ = r.snapshot()
+		var pending int
+		if err := s.DB().QueryRow(`SELECT COUNT(*) FROM webhook_deliveries WHERE status <> 'succeeded'`).Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+		if len(seen) == 1040 && pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 1,040 events arrived, %d deliveries not done", len(seen), pending)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for id, n := range seen {
+		if n > 1 && !busy[id] {
+			t.Fatalf("event %s arrived %d times but was not in flight when node A died", id, n)
+		}
+	}
+	out, errOut, code = run(t, t.TempDir(), environ, "webhooks", "deliveries", hook, "--limit", "3")
+	if code != 0 || strings.Count(out, "succeeded") != 3 {
+		t.Fatalf("webhooks deliveries: %d\n%s%s", code, out, errOut)
+	}
+	b.stop(t)
+}
