@@ -1,4 +1,5 @@
-// Command loadtest measures what Patchbay adds to a provider call, or (with
+// Command loadtest measures what Patchbay adds to a provider call, (with
+// -webhooks) how fast account events reach a webhook receiver, or (with
 // -abuse) how a node holds up against abusive clients. It runs the
 // Justworks simulator and Patchbay as separate processes, as they would be in
 // production (a provider elsewhere, Patchbay a service of its own), and from
@@ -9,6 +10,7 @@
 // and, for Patchbay and the proxy, CPU seconds per 10,000 calls.
 //
 //	go run ./cmd/loadtest -duration 10s -concurrency 1,64
+//	go run ./cmd/loadtest -webhooks [-database-url postgres://…]
 //	go run ./cmd/loadtest -abuse
 //
 // Run it from the repository root: it builds the patchbay binary first.
@@ -50,6 +52,8 @@ import (
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each measurement runs")
 	levels := flag.String("concurrency", "1,64", "comma-separated numbers of concurrent callers")
+	hooks := flag.Bool("webhooks", false, "instead: webhook delivery throughput (a burst of -events) and change-to-receipt latency (20 events/s for -duration)")
+	events := flag.Int("events", 2000, "events in the -webhooks burst")
 	abusive := flag.Bool("abuse", false, "instead: 2,000 slow-body connections and 20,000 requests with made-up methods, with /healthz latency and heap before, during and after")
 	flag.StringVar(&prebuilt, "patchbay", "", "a patchbay binary to measure instead of building this tree (e.g. an older version)")
 	databaseURL := flag.String("database-url", "", "measure on this database, e.g. postgres://… (the run adds a project to it); default a fresh SQLite file")
@@ -63,6 +67,8 @@ func main() {
 		run = func() error { return minimalProxy(*proxyTarget, *proxyKey, *proxyToken) }
 	case *abusive:
 		run = abuse
+	case *hooks:
+		run = func() error { return measureWebhooks(*events, *duration, *databaseURL) }
 	}
 	if err := run(); err != nil {
 		log.Print(err)

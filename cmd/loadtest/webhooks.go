@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/secrets"
+	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/backend"
+)
+
+// measureWebhooks runs one `patchbay serve` with a webhook pointing at a
+// receiver in this process, then links accounts straight in the database:
+// first a burst of n (delivery throughput: events per second from the first
+// change to the last receipt), then a steady 20 a second for paced
+// (latency from the change's commit to its receipt, p50 and p99).
+func measureWebhooks(n int, paced time.Duration, databaseURL string) error {
+	ctx := context.Background()
+	dir, bin, err := build()
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	key, err := secrets.GenerateKey("load")
+	if err != nil {
+		return err
+	}
+	ring, _ := secrets.NewKeyring(key)
+	dbURL := cmp.Or(databaseURL, "sqlite:"+filepath.Join(dir, "patchbay.db"))
+	fmt.Println("database:", strings.SplitN(dbURL, ":", 2)[0])
+	s, _, err := backend.Open(ctx, dbURL, ring)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	p, err := s.CreateProject(ctx, store.Project{Name: "webhook load"})
+	if err != nil {
+		return err
+	}
+	apiKey, _, err := apikeys.Issue(ctx, s, p.ID, "load")
+	if err != nil {
+		return err
+	}
+	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: "JW",
+		ClientID: "id", ClientSecret: "secret", Enabled: true})
+	if err != nil {
+		return err
+	}
+
+	rec := &latencyReceiver{got: map[string]time.Duration{}, arrived: make(chan struct{}, 1)}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go http.Serve(ln, rec)
+
+	fmt.Println("starting patchbay serve …")
+	serve, out, err := start(dir, bin, regexp.MustCompile(`is listening on (\S+)`),
+		"serve", "--listen", "127.0.0.1:0", "--database-url", dbURL, "--encryption-keys", secrets.Format(key), "--webhook-allow-private=true")
+	if err != nil {
+		return err
+	}
+	defer func() { serve.Process.Kill(); serve.Wait() }()
+	req, _ := http.NewRequest("POST", "http://"+out[1]+"/webhooks", bytes.NewReader([]byte(`{"url":"http://`+ln.Addr().String()+`/hooks"}`)))
+	req.SetBasicAuth(apiKey, "")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("create the webhook: %d", resp.StatusCode)
+	}
+	link := func() error {
+		_, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks",
+			OriginOwnerID: "o", OriginOwnerName: "O", Credentials: store.Credentials{AccessToken: "at"}})
+		return err
+	}
+
+	fmt.Printf("\nburst: %d account.created events from 8 writers …\n", n)
+	begin := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < n; i += 8 {
+				if err := link(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	if err := rec.wait(n, 5*time.Minute); err != nil {
+		return err
+	}
+	took := time.Since(begin)
+	burst := rec.latencies()
+	fmt.Printf("  delivered %d in %s: %.0f events/s (latency p50 %s, p99 %s)\n", n, took.Round(time.Millisecond),
+		float64(n)/took.Seconds(), percentile(burst, 50), percentile(burst, 99))
+
+	rec.reset()
+	fmt.Printf("paced: 20 events/s for %s …\n", paced)
+	tick := time.NewTicker(50 * time.Millisecond)
+	sent := 0
+	for end := time.Now().Add(paced); time.Now().Before(end); sent++ {
+		<-tick.C
+		if err := link(); err != nil {
+			return err
+		}
+	}
+	tick.Stop()
+	if err := rec.wait(sent, time.Minute); err != nil {
+		return err
+	}
+	steady := rec.latencies()
+	fmt.Printf("  change to receipt: p50 %s, p99 %s over %d events\n", percentile(steady, 50), percentile(steady, 99), len(steady))
+	return nil
+}
+
+// latencyReceiver keeps, per event id, how long after the event's commit it arrived.
+type latencyReceiver struct {
+	mu      sync.Mutex
+	got     map[string]time.Duration
+	arrived chan struct{}
+}
+
+func (r *latencyReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	at := time.Now()
+	var ev struct {
+		ID        string    `json:"id"`
+		CreatedAt time.Time `json:"created_at"`
+	}
+	body, _ := io.ReadAll(req.Body)
+	if err := json.Unmarshal(body, &ev); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	r.mu.Lock()
+	if _, dup := r.got[ev.ID]; !dup {
+		r.got[ev.ID] = at.Sub(ev.CreatedAt)
+	}
+	r.mu.Unlock()
+	select {
+	case r.arrived <- struct{}{}:
+	default:
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (r *latencyReceiver) wait(n int, limit time.Duration) error {
+	timeout := time.After(limit)
+	for {
+		r.mu.Lock()
+		have := len(r.got)
+		r.mu.Unlock()
+		if have >= n {
+			return nil
+		}
+		select {
+		case <-r.arrived:
+		case <-time.After(100 * time.Millisecond):
+		case <-timeout:
+			return fmt.Errorf("%d of %d events arrived in %s", have, n, limit)
+		}
+	}
+}
+
+func (r *latencyReceiver) latencies() []time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]time.Duration, 0, len(r.got))
+	for _, d := range r.got {
+		out = append(out, d)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (r *latencyReceiver) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = map[string]time.Duration{}
+}
+
+func percentile(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, len(sorted)*p/100)].Round(time.Millisecond)
+}
