@@ -115,7 +115,11 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	// The listening line comes last: scripts wait for it.
 	fmt.Fprintf(out, "Patchbay (version %s) is listening on %s (public URL %s)\n", versionString(), ln.Addr(), publicURL)
 	srv := services.Server(opts)
-	go services.RunMaintenance(ctx)
+	maintained := make(chan struct{})
+	go func() {
+		defer close(maintained)
+		services.RunMaintenance(ctx)
+	}()
 	served := make(chan error, 1)
 	go func() { served <- api.Serve(ctx, ln, srv, log) }()
 	if mode.demo {
@@ -126,6 +130,8 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 		}
 	}
 	servErr := <-served
+	stop()
+	<-maintained // webhook deliveries under way finish before the store closes
 	drainCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := services.Flush(drainCtx); err != nil {

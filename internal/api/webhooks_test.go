@@ -251,6 +251,17 @@ func TestWebhookReceiverOutage(t *testing.T) {
 	if again := r.await(t, 3)[2]; again.header.Get("webhook-id") != failing["event_id"] {
 		t.Fatalf("redelivered as %s", again.header.Get("webhook-id"))
 	}
+	resp, err := http.Get(e.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`patchbay_webhook_attempts_total{status="pending"} 2`, `patchbay_webhook_attempts_total{status="succeeded"} 3`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 // verifyStandard checks a delivery's Standard Webhooks signature against secret.

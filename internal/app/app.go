@@ -179,7 +179,7 @@ func (a *App) Server(o api.Options) *api.Server {
 
 // Collectors are the services' metrics.
 func (a *App) Collectors() []prometheus.Collector {
-	return append(a.Tokens.Collectors(), a.Accounts.Collector(), background.Panics)
+	return append(a.Tokens.Collectors(), a.Accounts.Collector(), a.Webhooks.Collector(), background.Panics)
 }
 
 // Flush waits for the request log entries still being written in the
@@ -188,13 +188,17 @@ func (a *App) Flush(ctx context.Context) error { return a.Logs.Flush(ctx) }
 
 // RunMaintenance keeps idle accounts' tokens alive, delivers webhooks and
 // sweeps (Sweep) every hour, until ctx ends. A pass that fails or panics is
-// logged and counted; the next one runs as usual.
+// logged and counted; the next one runs as usual. It returns once the
+// deliveries under way have finished, so the store can be closed then.
 func (a *App) RunMaintenance(ctx context.Context) {
+	delivering := make(chan struct{})
 	go func() {
+		defer close(delivering)
 		if err := a.Webhooks.Run(ctx); err != nil {
 			a.Log.ErrorContext(ctx, "webhook delivery stopped", "err", err)
 		}
 	}()
+	defer func() { <-delivering }()
 	if err := a.Tokens.Recover(ctx); err != nil {
 		a.Log.ErrorContext(ctx, "could not read the token journal; its rotated tokens stay on disk until it can be read", "err", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 
@@ -62,7 +63,9 @@ type Options struct {
 // process can create endpoints, events and redeliveries without it.
 func New(o Options) (*Service, error) {
 	s := &Service{store: o.Store, clock: clock.Or(o.Clock), log: cmp.Or(o.Logger, slog.Default()), allowPrivate: o.AllowPrivate,
-		nudge: make(chan struct{}, 1), DisableAfter: DefaultDisableAfter}
+		nudge: make(chan struct{}, 1), DisableAfter: DefaultDisableAfter,
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "patchbay_webhook_attempts_total",
+			Help: "Webhook delivery attempts, by the delivery's status after them (succeeded, pending: to be retried, failed)."}, []string{"status"})}
 	q, err := newQueue(o, s)
 	if err != nil {
 		return nil, err
@@ -257,6 +260,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	if err != nil {
 		return err
 	}
+	w.s.attempts.WithLabelValues(string(out.Status)).Inc()
 	switch {
 	case out.Status == store.DeliverySucceeded:
 		return nil

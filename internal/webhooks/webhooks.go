@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -43,10 +45,14 @@ type Service struct {
 	allowPrivate bool
 	queue        *queue
 	nudge        chan struct{}
+	attempts     *prometheus.CounterVec
 	// DisableAfter is how long an endpoint may fail without a success before
 	// it is turned off.
 	DisableAfter time.Duration
 }
+
+// Collector returns the service's metrics for registration.
+func (s *Service) Collector() prometheus.Collector { return s.attempts }
 
 // Input is an endpoint's fields as a caller sets them; nil fields stay as
 // they are on update.
