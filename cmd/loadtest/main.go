@@ -124,13 +124,10 @@ func measureOverhead(duration time.Duration, levels, databaseURL string) error {
 	jwURL := simURL + "/justworks"
 
 	// An account linked straight in the database, with a token from the simulator.
-	key, err := secrets.GenerateKey("load")
+	key, ring, dbURL, err := database(dir, databaseURL)
 	if err != nil {
 		return err
 	}
-	ring, _ := secrets.NewKeyring(key)
-	dbURL := cmp.Or(databaseURL, "sqlite:"+filepath.Join(dir, "patchbay.db"))
-	fmt.Println("database:", strings.SplitN(dbURL, ":", 2)[0])
 	apiKey, accountID, token, err := seed(ctx, dbURL, ring, jwURL)
 	if err != nil {
 		return err
@@ -223,6 +220,19 @@ func measureOverhead(duration time.Duration, levels, databaseURL string) error {
 		fmt.Println()
 	}
 	return nil
+}
+
+// database picks the run's database (a fresh SQLite file in dir unless
+// databaseURL names one) and a new encryption key for it.
+func database(dir, databaseURL string) (secrets.Key, *secrets.Keyring, string, error) {
+	key, err := secrets.GenerateKey("load")
+	if err != nil {
+		return secrets.Key{}, nil, "", err
+	}
+	ring, err := secrets.NewKeyring(key)
+	dbURL := cmp.Or(databaseURL, "sqlite:"+filepath.Join(dir, "patchbay.db"))
+	fmt.Println("database:", strings.SplitN(dbURL, ":", 2)[0])
+	return key, ring, dbURL, err
 }
 
 // path is one way to get the same page: straight to the provider, through the

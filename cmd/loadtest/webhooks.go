@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,10 +9,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -35,13 +32,10 @@ func measureWebhooks(n int, paced time.Duration, databaseURL string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	key, err := secrets.GenerateKey("load")
+	key, ring, dbURL, err := database(dir, databaseURL)
 	if err != nil {
 		return err
 	}
-	ring, _ := secrets.NewKeyring(key)
-	dbURL := cmp.Or(databaseURL, "sqlite:"+filepath.Join(dir, "patchbay.db"))
-	fmt.Println("database:", strings.SplitN(dbURL, ":", 2)[0])
 	s, _, err := backend.Open(ctx, dbURL, ring)
 	if err != nil {
 		return err
