@@ -87,6 +87,33 @@ func (e *linkEnv) deliver(t *testing.T) {
 	})
 }
 
+// awaitDeliveries waits until the webhook's log shows n deliveries, all
+// succeeded, and checks each with check.
+func (e *linkEnv) awaitDeliveries(t *testing.T, hook string, n int, check func(map[string]any)) {
+	t.Helper()
+	var entries []any
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		st, _, log := e.do(t, "GET", "/webhooks/"+hook+"/deliveries", basic(e.keyA), "")
+		if st != http.StatusOK {
+			t.Fatalf("delivery log: %d %v", st, log)
+		}
+		entries, _ = log["data"].([]any)
+		done := 0
+		for _, entry := range entries {
+			if entry.(map[string]any)["status"] == "succeeded" {
+				done++
+			}
+		}
+		if len(entries) == n && done == n {
+			for _, entry := range entries {
+				check(entry.(map[string]any))
+			}
+			return
+		}
+	}
+	t.Fatalf("delivery log: %v, want %d deliveries succeeded", entries, n)
+}
+
 // createWebhook registers url for the project and returns its id and secret.
 func (e *linkEnv) createWebhook(t *testing.T, body string) (string, string) {
 	t.Helper()
@@ -172,18 +199,14 @@ func TestWebhookAccountLifecycle(t *testing.T) {
 			if len(reasons) != 1 {
 				t.Fatalf("account.error without its reason: %s", got[4].body)
 			}
-			// The delivery log agrees: six deliveries, each done at its first attempt.
-			st, _, log := e.do(t, "GET", "/webhooks/"+hook+"/deliveries", basic(e.keyA), "")
-			entries, _ := log["data"].([]any)
-			if st != http.StatusOK || len(entries) != 6 {
-				t.Fatalf("delivery log: %d %v", st, log)
-			}
-			for _, entry := range entries {
-				d := entry.(map[string]any)
-				if d["status"] != "succeeded" || d["attempts"] != float64(1) || len(d["attempt_log"].([]any)) != 1 {
+			// The delivery log agrees, once the last outcome is recorded (the
+			// receiver has the delivery a moment before): six deliveries, each
+			// done at its first attempt.
+			e.awaitDeliveries(t, hook, 6, func(d map[string]any) {
+				if d["attempts"] != float64(1) || len(d["attempt_log"].([]any)) != 1 {
 					t.Fatalf("delivery %v", d)
 				}
-			}
+			})
 			if n := r.requests.Load(); n != 6 {
 				t.Fatalf("the receiver was called %d times, want 6", n)
 			}
@@ -251,6 +274,7 @@ func TestWebhookReceiverOutage(t *testing.T) {
 	if again := r.await(t, 3)[2]; again.header.Get("webhook-id") != failing["event_id"] {
 		t.Fatalf("redelivered as %s", again.header.Get("webhook-id"))
 	}
+	e.awaitDeliveries(t, hook, 3, func(map[string]any) {})
 	resp, err := http.Get(e.srv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -343,11 +367,12 @@ func TestWebhookEndpointDisabled(t *testing.T) {
 	down.status.Store(http.StatusInternalServerError)
 	downHook, _ := e.createWebhook(t, `{"url":"`+down.URL+`"}`)
 	e.do(t, "POST", "/webhooks/"+downHook+"/test", basic(e.keyA), "")
-	deadline := time.Now().Add(10 * time.Second)
-	for down.requests.Load() < 1 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	// The receiver sees the attempt before Patchbay has recorded its outcome.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, _, view = e.do(t, "GET", "/webhooks/"+downHook, basic(e.keyA), ""); view["failing_since"] != nil {
+			break
+		}
 	}
-	_, _, view = e.do(t, "GET", "/webhooks/"+downHook, basic(e.keyA), "")
 	if view["enabled"] != true || view["failing_since"] == nil {
 		t.Fatalf("after one failure: %v", view)
 	}
