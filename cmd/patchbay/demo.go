@@ -98,6 +98,10 @@ func setUpDemo(ctx context.Context, cfg config.Config, s store.Store, reg *conne
 	if resp.StatusCode != http.StatusCreated {
 		return fmt.Errorf("demo: create a connect session: %d %s", resp.StatusCode, session.Message)
 	}
+	adminEmail, adminPassword, err := demoAdmin(ctx, cfg, s)
+	if err != nil {
+		return err
+	}
 	var guides []string
 	for _, c := range reg.All() {
 		guides = append(guides, publicURL+"/guides/"+c.Key)
@@ -131,9 +135,11 @@ Patchbay demo is ready.
          -d '{"url":"http://localhost:9000/hooks"}' %s/webhooks
      or: PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true go run ./cmd/patchbay webhooks create --url http://localhost:9000/hooks
 
+  Console: %s/console   sign in as %s, password %s
+
   Setup guides: %s
 
-`, session.AuthLinkURL, key, publicURL, key, publicURL, publicURL, key, key, publicURL, strings.Join(guides, "  "))
+`, session.AuthLinkURL, key, publicURL, key, publicURL, publicURL, key, key, publicURL, publicURL, adminEmail, adminPassword, strings.Join(guides, "  "))
 	return nil
 }
 

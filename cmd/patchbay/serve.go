@@ -98,6 +98,16 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 		ln.Close()
 		return err
 	}
+	if !mode.demo {
+		link, err := services.Admins.SetupLink(ctx, publicURL)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		if link != "" {
+			fmt.Fprintf(out, "The console has no admins yet. Create the first one (this link works once, for 24 hours):\n    %s\nor run: patchbay admins create --email you@example.com\n", link)
+		}
+	}
 	opts := api.Options{KeyRateLimit: cfg.KeyRateLimit, Version: versionString()}
 	if mode.sandbox {
 		start := time.Now()

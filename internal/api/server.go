@@ -52,6 +52,9 @@ type Options struct {
 	PublicURL string
 	Logger    *slog.Logger
 	Version   string
+	// Console, when set, serves the admin console under /console and its
+	// assets under /static/console/.
+	Console http.Handler
 	// Sandbox, when set, serves the provider simulators under /sandbox/ (demo mode).
 	Sandbox http.Handler
 	// KeyRateLimit caps requests per API key and clock minute, across every node
@@ -118,6 +121,11 @@ func New(o Options) *Server {
 	s.routes()
 	if o.Sandbox != nil {
 		s.mux.Handle("/sandbox/", http.StripPrefix("/sandbox", o.Sandbox))
+	}
+	if o.Console != nil {
+		s.mux.Handle("/console", o.Console)
+		s.mux.Handle("/console/", o.Console)
+		s.mux.Handle("/static/console/", o.Console)
 	}
 	s.handler = withBodyDeadline(cmp.Or(o.BodyTimeout, 30*time.Second),
 		withRequestID(httpsec.Headers(s.observe(s.recoverPanics(http.HandlerFunc(s.route))))))

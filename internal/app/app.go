@@ -19,11 +19,13 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 
 	"github.com/patchbayhq/patchbay/internal/accounts"
+	"github.com/patchbayhq/patchbay/internal/admins"
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/api"
 	"github.com/patchbayhq/patchbay/internal/background"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/console"
 	"github.com/patchbayhq/patchbay/internal/linking"
 	"github.com/patchbayhq/patchbay/internal/mcp"
 	"github.com/patchbayhq/patchbay/internal/oauth"
@@ -95,6 +97,7 @@ type App struct {
 	Logs     *requestlog.Writer
 	MCP      *mcp.Service
 	Webhooks *webhooks.Service
+	Admins   *admins.Service
 
 	logRetention time.Duration
 }
@@ -163,6 +166,7 @@ func New(o Options) *App {
 		panic(err)
 	}
 	a.Webhooks = hooks
+	a.Admins = admins.New(o.Store, clk, log)
 	// The store wrote the change's event; send it now rather than at the next poll.
 	a.Accounts.Observe(func(context.Context, accounts.Change) { hooks.Nudge() })
 	return a
@@ -174,6 +178,8 @@ func (a *App) Server(o api.Options) *api.Server {
 	o.Store, o.Registry, o.PublicURL, o.Clock, o.Logger = a.Store, a.Registry, a.Site.PublicURL, a.Clock, a.Log
 	o.Linking, o.Accounts, o.Actions, o.Logs, o.MCP, o.Webhooks = a.Linking, a.Accounts, a.Actions, a.Logs, a.MCP, a.Webhooks
 	o.Collectors = append(o.Collectors, a.Collectors()...)
+	o.Console = console.New(console.Options{Store: a.Store, Registry: a.Registry, Admins: a.Admins, Accounts: a.Accounts,
+		Linking: a.Linking, Webhooks: a.Webhooks, Logs: a.Logs, PublicURL: a.Site.PublicURL, Clock: a.Clock, Logger: a.Log})
 	return api.New(o)
 }
 
@@ -275,6 +281,9 @@ func (a *App) Sweep(ctx context.Context) error {
 	}
 	if n > 0 {
 		a.Log.InfoContext(ctx, "deleted old webhook events and their deliveries", "count", n)
+	}
+	if err := a.Admins.Sweep(ctx); err != nil {
+		return err
 	}
 	return a.Linking.Sweep(ctx)
 }

@@ -68,6 +68,8 @@ type APIKey struct {
 	Hash      []byte
 	CreatedAt time.Time
 	RevokedAt time.Time // zero while the key is valid
+	// LastUsedAt is the start of the last clock minute the key was used in.
+	LastUsedAt time.Time
 }
 
 // Revoked reports whether the key has been revoked.
@@ -492,6 +494,25 @@ type DeliveryFilter struct {
 // created them, so a delivery exists exactly when its job does.
 type Enqueue func(ctx context.Context, tx *sql.Tx, deliveries []WebhookDelivery) error
 
+// Admin is a person who signs in to the web console.
+type Admin struct {
+	ID           string
+	Email        string // stored lower-case
+	PasswordHash string // argon2id, PHC string form
+	// FailedSignIns counts wrong passwords since the last success, the last at LastFailedAt.
+	FailedSignIns int
+	LastFailedAt  time.Time
+	CreatedAt     time.Time
+}
+
+// AdminSession is a signed-in console session; only its token's hash is stored.
+type AdminSession struct {
+	TokenHash  []byte
+	AdminID    string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+}
+
 // Store is the persistence boundary. Implementations must be safe for concurrent use
 // by many goroutines and by many processes sharing one database.
 type Store interface {
@@ -531,6 +552,8 @@ type Store interface {
 	// Credentials are left out: listing never opens them, so one account whose
 	// credentials cannot be opened does not stop the list.
 	ListAccounts(ctx context.Context, projectID string, f AccountFilter) ([]Account, error)
+	// CountAccounts counts the accounts ListAccounts would list, all pages.
+	CountAccounts(ctx context.Context, projectID string, f AccountFilter) (int, error)
 	// UpdateAccount replaces an account's fields other than its credentials,
 	// and returns it as stored, without credentials (it does not open them).
 	UpdateAccount(ctx context.Context, a Account) (Account, error)
@@ -633,6 +656,31 @@ type Store interface {
 	// Redeliver creates a new pending delivery of a delivery's event to its
 	// endpoint and hands it to enqueue in the same transaction.
 	Redeliver(ctx context.Context, projectID, deliveryID string, enqueue Enqueue) (WebhookDelivery, error)
+
+	// CreateAdmin stores a (ErrConflict when its email is taken) with access
+	// to the given projects, filling ID and CreatedAt when empty.
+	CreateAdmin(ctx context.Context, a Admin, projectIDs []string) (Admin, error)
+	// AdminByEmail finds an admin by lower-case email.
+	AdminByEmail(ctx context.Context, email string) (Admin, error)
+	GetAdmin(ctx context.Context, id string) (Admin, error)
+	ListAdmins(ctx context.Context) ([]Admin, error)
+	// AdminProjects lists the projects the admin sees, oldest first.
+	AdminProjects(ctx context.Context, adminID string) ([]Project, error)
+	// RecordSignIn notes a sign-in attempt: a success clears the failures, a
+	// failure counts one more at at.
+	RecordSignIn(ctx context.Context, adminID string, ok bool, at time.Time) error
+	CreateAdminSession(ctx context.Context, s AdminSession) error
+	// AdminSessionByHash finds a session by its token's hash.
+	AdminSessionByHash(ctx context.Context, hash []byte) (AdminSession, error)
+	// TouchAdminSession records that the session was used at at.
+	TouchAdminSession(ctx context.Context, hash []byte, at time.Time) error
+	DeleteAdminSession(ctx context.Context, hash []byte) error
+	// DeleteAdminSessionsBefore removes sessions idle since idleSince or created before createdBefore.
+	DeleteAdminSessionsBefore(ctx context.Context, idleSince, createdBefore time.Time) (int64, error)
+	// CreateSetupToken stores a one-time sign-up token's hash.
+	CreateSetupToken(ctx context.Context, hash []byte, expires time.Time) error
+	// ConsumeSetupToken uses a sign-up token once: ErrNotFound, ErrUsed or ErrExpired otherwise.
+	ConsumeSetupToken(ctx context.Context, hash []byte, at time.Time) error
 
 	// CreateOAuthState stores st, filling ID when empty.
 	CreateOAuthState(ctx context.Context, st OAuthState) (OAuthState, error)

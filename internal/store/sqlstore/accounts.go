@@ -109,6 +109,37 @@ func (s *Store) GetAccount(ctx context.Context, projectID, id string) (store.Acc
 
 // ListAccounts returns the project's accounts matching f, oldest first.
 func (s *Store) ListAccounts(ctx context.Context, projectID string, f store.AccountFilter) ([]store.Account, error) {
+	where, args := accountWhere(projectID, f)
+	page := ""
+	if f.Limit > 0 {
+		page = " LIMIT ? OFFSET ?"
+		args = append(args, f.Limit, f.Offset)
+	}
+	// Filtered queries vary in shape, so they skip the statement cache.
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+listColumns+` FROM accounts WHERE `+where+` ORDER BY created_at, id`+page), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	out, err := collect(rows, scanWithoutCredentials)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	return out, nil
+}
+
+// CountAccounts counts the project's accounts matching f (its paging ignored).
+func (s *Store) CountAccounts(ctx context.Context, projectID string, f store.AccountFilter) (int, error) {
+	f.After = nil
+	where, args := accountWhere(projectID, f)
+	var n int
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM accounts WHERE `+where), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count accounts: %w", err)
+	}
+	return n, nil
+}
+
+// accountWhere is the WHERE clause of f's accounts and its arguments.
+func accountWhere(projectID string, f store.AccountFilter) (string, []any) {
 	where := []string{"project_id = ?"}
 	args := []any{projectID}
 	in := func(column string, values []string) {
@@ -132,21 +163,7 @@ func (s *Store) ListAccounts(ctx context.Context, projectID string, f store.Acco
 		where = append(where, "(created_at, id) > (?, ?)")
 		args = append(args, normalizeTime(f.After.CreatedAt), f.After.ID)
 	}
-	page := ""
-	if f.Limit > 0 {
-		page = " LIMIT ? OFFSET ?"
-		args = append(args, f.Limit, f.Offset)
-	}
-	// Filtered queries vary in shape, so they skip the statement cache.
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+listColumns+` FROM accounts WHERE `+strings.Join(where, " AND ")+` ORDER BY created_at, id`+page), args...)
-	if err != nil {
-		return nil, fmt.Errorf("list accounts: %w", err)
-	}
-	out, err := collect(rows, scanWithoutCredentials)
-	if err != nil {
-		return nil, fmt.Errorf("list accounts: %w", err)
-	}
-	return out, nil
+	return strings.Join(where, " AND "), args
 }
 
 // UpdateAccount replaces the account's fields other than its credentials.

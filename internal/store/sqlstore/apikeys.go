@@ -50,7 +50,7 @@ func (s *Store) requireProject(ctx context.Context, tx *sql.Tx, projectID string
 // ListAPIKeys returns the project's keys, oldest first.
 func (s *Store) ListAPIKeys(ctx context.Context, projectID string) ([]store.APIKey, error) {
 	out, err := queryAll(ctx, s, scanAPIKey,
-		`SELECT `+apiKeyColumns+` FROM api_keys WHERE project_id = ? ORDER BY created_at, id`, projectID)
+		`SELECT `+apiKeyColumns+`, last_used_at FROM api_keys WHERE project_id = ? ORDER BY created_at, id`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}
@@ -59,7 +59,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, projectID string) ([]store.APIK
 
 // APIKeyByHash finds a key by the hash of its plaintext.
 func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, error) {
-	row := s.queryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = ?`, hash)
+	row := s.queryRow(ctx, `SELECT `+apiKeyColumns+`, last_used_at FROM api_keys WHERE hash = ?`, hash)
 	k, err := scanAPIKey(row)
 	if err != nil {
 		return store.APIKey{}, fmt.Errorf("api key by hash: %w", s.translate(err))
@@ -87,7 +87,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, projectID, id string, at time.
 		if err != nil {
 			return err
 		}
-		k, err = scanAPIKey(tx.QueryRowContext(ctx, s.q(`SELECT `+apiKeyColumns+` FROM api_keys WHERE project_id = ? AND id = ?`), projectID, id))
+		k, err = scanAPIKey(tx.QueryRowContext(ctx, s.q(`SELECT `+apiKeyColumns+`, last_used_at FROM api_keys WHERE project_id = ? AND id = ?`), projectID, id))
 		if err != nil {
 			return s.translate(err)
 		}
@@ -104,11 +104,11 @@ func (s *Store) RevokeAPIKey(ctx context.Context, projectID, id string, at time.
 
 func scanAPIKey(row scanner) (store.APIKey, error) {
 	var k store.APIKey
-	var revoked sql.NullTime
-	if err := row.Scan(&k.ID, &k.ProjectID, &k.Name, &k.Prefix, &k.Hash, &k.CreatedAt, &revoked, &k.Role); err != nil {
+	var revoked, used sql.NullTime
+	if err := row.Scan(&k.ID, &k.ProjectID, &k.Name, &k.Prefix, &k.Hash, &k.CreatedAt, &revoked, &k.Role, &used); err != nil {
 		return store.APIKey{}, err
 	}
 	k.CreatedAt = k.CreatedAt.UTC()
-	k.RevokedAt = fromNullTime(revoked)
+	k.RevokedAt, k.LastUsedAt = fromNullTime(revoked), fromNullTime(used)
 	return k, nil
 }

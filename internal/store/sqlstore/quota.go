@@ -13,9 +13,16 @@ func (s *Store) TakeKeyQuota(ctx context.Context, keyID string, window time.Time
 	window = normalizeTime(window)
 	granted := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO api_key_quota (key_id, window_start, used) VALUES (?, ?, 0)
-			ON CONFLICT (key_id, window_start) DO NOTHING`), keyID, window); err != nil {
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO api_key_quota (key_id, window_start, used) VALUES (?, ?, 0)
+			ON CONFLICT (key_id, window_start) DO NOTHING`), keyID, window)
+		if err != nil {
 			return err
+		}
+		if opened, _ := res.RowsAffected(); opened == 1 {
+			// The key's first request this minute: note when it was last used.
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE api_keys SET last_used_at = ? WHERE id = ?`), window, keyID); err != nil {
+				return err
+			}
 		}
 		var used int
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT used FROM api_key_quota WHERE key_id = ? AND window_start = ?`+s.dialect.ForUpdate),
@@ -25,7 +32,7 @@ func (s *Store) TakeKeyQuota(ctx context.Context, keyID string, window time.Time
 		if granted = max(0, min(want, limit-used)); granted == 0 {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, s.q(`UPDATE api_key_quota SET used = used + ? WHERE key_id = ? AND window_start = ?`), granted, keyID, window)
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE api_key_quota SET used = used + ? WHERE key_id = ? AND window_start = ?`), granted, keyID, window)
 		return err
 	})
 	if err != nil {

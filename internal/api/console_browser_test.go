@@ -1,0 +1,273 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/patchbayhq/patchbay/internal/browsertest"
+	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/sandbox"
+)
+
+const adminEmail, adminPassword = "admin@integrator.test", "correct horse battery staple"
+
+// consoleEnv is a linkEnv with a console admin and a signed-in Chromium tab.
+type consoleEnv struct {
+	*linkEnv
+	tab context.Context
+}
+
+// newConsoleEnv signs an admin in to the console in Chromium. The env's
+// ready-made profiles are deleted: the console creates its own.
+func newConsoleEnv(t *testing.T) *consoleEnv {
+	t.Helper()
+	e := newLinkEnv(t)
+	_, _, list := e.do(t, "GET", "/connector_profiles", basic(e.keyA), "")
+	for _, p := range list["data"].([]any) {
+		if st, _, body := e.do(t, "DELETE", "/connector_profiles/"+p.(map[string]any)["id"].(string), basic(e.keyA), ""); st != http.StatusNoContent {
+			t.Fatalf("delete profile: %d %v", st, body)
+		}
+	}
+	if _, err := e.services.Admins.Create(context.Background(), adminEmail, adminPassword, nil); err != nil {
+		t.Fatal(err)
+	}
+	tab := browsertest.New(t)
+	c := &consoleEnv{linkEnv: e, tab: tab}
+	c.run(t, chromedp.Navigate(e.srv.URL+"/console"))
+	waitFor(t, tab, `location.pathname === '/console/signin'`)
+	c.run(t,
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), adminEmail),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), adminPassword),
+		chromedp.Click(`//button[text()="Sign in"]`),
+	)
+	waitFor(t, tab, `location.pathname.endsWith('/profiles')`)
+	return c
+}
+
+func (c *consoleEnv) run(t *testing.T, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(c.tab, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		text, _ := chromedp.Run(c.tab, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
+		t.Fatalf("%v; page:\n%s", err, text)
+	}
+}
+
+// text is the page's visible text.
+func (c *consoleEnv) text(t *testing.T) string {
+	t.Helper()
+	s, err := chromedp.Run(c.tab, chromedp.Evaluate[string](`document.body.innerText`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// shot saves a screenshot when PATCHBAY_SCREENSHOTS names a directory (for
+// looking at the pages while working on them).
+func (c *consoleEnv) shot(t *testing.T, name string) {
+	dir := os.Getenv("PATCHBAY_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(c.tab, chromedp.FullScreenshot(90))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// acceptConfirms answers yes to the page's confirmation dialogs.
+func (c *consoleEnv) acceptConfirms(t *testing.T) {
+	if _, err := chromedp.Run(c.tab, chromedp.Evaluate[bool](`(window.confirm = () => true, true)`)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestConsoleFollowsTheSetupGuide walks the setup guides' last step word for
+// word, per provider: Connector Profiles → + Connector Profile → search for
+// and select the connector → Type OAuth 2.0 → Client ID and Client Secret →
+// select Actions → Create profile; the profile is listed with its redirect URI
+// and scopes. Then Link account, the Hub flow on the simulator, the account
+// active in the console, an action through the API, and that call in the
+// console's request logs.
+func TestConsoleFollowsTheSetupGuide(t *testing.T) {
+	c := newConsoleEnv(t)
+	for _, tc := range []struct{ key, search string }{{"justworks", "Justworks"}, {"employmenthero", "Employment"}} {
+		t.Run(tc.key, func(t *testing.T) {
+			conn, _ := c.services.Registry.Get(tc.key)
+			demo := sandbox.DemoApp(tc.key)
+			actions := []string{conn.Actions[0].ID, conn.Actions[1].ID}
+			c.run(t,
+				chromedp.Click(`//nav//a[text()="Connector Profiles"]`),
+				chromedp.WaitVisible(`//a[contains(., "+ Connector Profile")]`),
+				chromedp.Click(`//a[contains(., "+ Connector Profile")]`),
+				chromedp.WaitVisible(chromedp.CSS(`#connector-search`)),
+				chromedp.SendKeys(chromedp.CSS(`#connector-search`), tc.search),
+			)
+			waitFor(t, c.tab, `document.querySelectorAll('.connectors li:not([hidden])').length === 1`)
+			c.shot(t, "profile-search-"+tc.key)
+			c.run(t,
+				chromedp.Click(chromedp.CSS(`.connectors li:not([hidden]) a`)),
+				chromedp.WaitVisible(chromedp.CSS(`#type`)),
+				chromedp.SetValue(chromedp.CSS(`#type`), "oauth2"),
+				chromedp.SendKeys(chromedp.CSS(`input[name=client_id]`), demo.ClientID),
+				chromedp.SendKeys(chromedp.CSS(`input[name=client_secret]`), demo.ClientSecret),
+				chromedp.SetValue(chromedp.CSS(`select[name=environment]`), "sandbox"),
+			)
+			for _, a := range actions {
+				c.run(t, chromedp.Click(chromedp.CSS(`input[name=actions][value="`+a+`"]`)))
+			}
+			want, err := conn.Calculate(connectors.Selection{Actions: actions})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, c.tab, `document.getElementById('scopes-preview').textContent === `+jsString(want.Text))
+			c.shot(t, "profile-form-"+tc.key)
+			c.run(t, chromedp.Click(`//button[text()="Create profile"]`))
+			waitFor(t, c.tab, `document.querySelector('.flash.ok') !== null`)
+			c.shot(t, "profiles")
+			redirect := c.srv.URL + "/connect/oauth2/" + tc.key + "/callback"
+			card := `[...document.querySelectorAll('.profile')].find(p => p.querySelector('[data-redirect-uri]').textContent === ` + jsString(redirect) + `)`
+			waitFor(t, c.tab, card+` !== undefined && `+card+`.querySelector('[data-scopes]').textContent === `+jsString(strings.Join(want.Scopes, " ")))
+
+			// Link account, then the Hub flow on the simulator.
+			c.run(t,
+				chromedp.Click(`//nav//a[text()="Accounts"]`),
+				chromedp.WaitVisible(`//a[text()="Link account"]`),
+				chromedp.Click(`//a[text()="Link account"]`),
+				chromedp.WaitVisible(chromedp.CSS(`input[name=origin_owner_id]`)),
+				chromedp.SendKeys(chromedp.CSS(`input[name=origin_owner_id]`), "tenant_"+tc.key),
+				chromedp.SendKeys(chromedp.CSS(`input[name=origin_owner_name]`), "Tenant of "+conn.Name),
+				chromedp.SetValue(chromedp.CSS(`select[name=provider]`), tc.key),
+				chromedp.Click(`//button[text()="Create Hub link"]`),
+				chromedp.WaitVisible(chromedp.CSS(`[data-hub-link]`)),
+			)
+			c.shot(t, "link-"+tc.key)
+			hubLink, err := chromedp.Run(c.tab, chromedp.Evaluate[string](`document.querySelector('[data-hub-link]').textContent`))
+			if err != nil || !strings.HasPrefix(hubLink, c.srv.URL+"/hub?") {
+				t.Fatalf("hub link %q, %v", hubLink, err)
+			}
+			p, _ := c.sb.Provider(tc.key)
+			c.run(t, chromedp.Navigate(hubLink))
+			waitFor(t, c.tab, `document.querySelector('.provider[data-provider="`+tc.key+`"]') !== null || document.getElementById('email') !== null`)
+			if ok, _ := chromedp.Run(c.tab, chromedp.Evaluate[bool](`document.getElementById('email') === null`)); ok {
+				c.run(t, chromedp.Click(chromedp.CSS(`.provider[data-provider="`+tc.key+`"]`)))
+			}
+			waitFor(t, c.tab, `document.getElementById('email') !== null`)
+			c.run(t,
+				chromedp.SendKeys(chromedp.CSS(`#email`), p.DemoUser),
+				chromedp.SendKeys(chromedp.CSS(`#password`), "sandbox"),
+				chromedp.Click(chromedp.CSS(`#sign-in`)),
+			)
+			waitFor(t, c.tab, `document.getElementById('approve') !== null`)
+			c.run(t, chromedp.Click(chromedp.CSS(`#approve`)))
+			if tc.key == "employmenthero" {
+				waitFor(t, c.tab, `document.querySelectorAll('#setup-options input').length === 2 && !document.getElementById('setup').hidden`)
+				c.run(t, chromedp.Click(chromedp.CSS(`#setup-options input`)), chromedp.Click(chromedp.CSS(`#setup-form button[type=submit]`)))
+			}
+			waitFor(t, c.tab, `document.getElementById('done') !== null && !document.getElementById('done').hidden`)
+
+			// The account is active in the console.
+			c.run(t, chromedp.Navigate(c.srv.URL+"/console/p/"+c.projectA.ID+"/accounts?provider="+tc.key))
+			waitFor(t, c.tab, `document.querySelector('tr[data-account]') !== null`)
+			c.shot(t, "accounts")
+			row := c.text(t)
+			if !strings.Contains(row, "Tenant of "+conn.Name) || !strings.Contains(row, "active") {
+				t.Fatalf("accounts page:\n%s", row)
+			}
+			accountID, _ := chromedp.Run(c.tab, chromedp.Evaluate[string](`document.querySelector('tr[data-account]').dataset.account`))
+
+			// An action through the API shows in the console's request logs.
+			if st, body := c.rpc(t, accountID, `{"action":"`+actions[0]+`"}`); st != http.StatusOK {
+				t.Fatalf("rpc %s: %d %v", actions[0], st, body)
+			}
+			c.run(t, chromedp.Click(`//nav//a[text()="Request logs"]`))
+			waitFor(t, c.tab, `[...document.querySelectorAll('tr[data-log] code')].some(c => c.textContent === `+jsString(actions[0])+`)`)
+			c.shot(t, "logs")
+			c.run(t, chromedp.Click(chromedp.CSS(`tr[data-log] a`)))
+			waitFor(t, c.tab, `document.body.innerText.includes('Provider calls')`)
+			c.shot(t, "log")
+			if page := c.text(t); strings.Contains(page, "Bearer") || strings.Contains(page, "access_token") {
+				t.Fatalf("the log page shows a token:\n%s", page)
+			}
+			c.run(t, chromedp.Navigate(c.srv.URL+"/console/p/"+c.projectA.ID+"/accounts/"+accountID))
+			waitFor(t, c.tab, `document.body.innerText.includes('Granted scopes')`)
+			c.shot(t, "account-"+tc.key)
+		})
+	}
+}
+
+func jsString(s string) string {
+	b := strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`).Replace(s)
+	return "'" + b + "'"
+}
+
+// TestConsoleAPIKeys: a created key is shown once and works; revoking it works.
+func TestConsoleAPIKeys(t *testing.T) {
+	c := newConsoleEnv(t)
+	c.run(t,
+		chromedp.Click(`//nav//a[text()="API keys"]`),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=name]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "billing-service"),
+		chromedp.SetValue(chromedp.CSS(`select[name=role]`), "runtime"),
+		chromedp.Click(`//button[text()="Create key"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-new-key]`)),
+	)
+	c.shot(t, "keys")
+	key, err := chromedp.Run(c.tab, chromedp.Evaluate[string](`document.querySelector('[data-new-key]').textContent`))
+	if err != nil || !strings.HasPrefix(key, "v1.local.") {
+		t.Fatalf("new key %q, %v", key, err)
+	}
+	if st, _, _ := c.do(t, "GET", "/requests/logs", basic(key), ""); st != http.StatusOK {
+		t.Fatalf("the new key answers %d", st)
+	}
+	c.run(t, chromedp.Reload())
+	waitFor(t, c.tab, `document.querySelector('tr[data-key]') !== null`)
+	if strings.Contains(c.text(t), key) {
+		t.Fatal("the key is shown again after a reload")
+	}
+	c.acceptConfirms(t)
+	c.run(t, chromedp.Click(`//tr[td[text()="billing-service"]]//button[text()="Revoke"]`))
+	waitFor(t, c.tab, `document.querySelector('.flash.ok') !== null`)
+	if st, _, _ := c.do(t, "GET", "/requests/logs", basic(key), ""); st != http.StatusUnauthorized {
+		t.Fatalf("the revoked key answers %d", st)
+	}
+	if !strings.Contains(c.text(t), "revoked") {
+		t.Fatalf("keys page after revoking:\n%s", c.text(t))
+	}
+}
+
+// TestConsoleDeletesAnAccount: delete asks first, then the account is gone.
+func TestConsoleDeletesAnAccount(t *testing.T) {
+	c := newConsoleEnv(t)
+	// A profile through the API (the guide test covers the console's form), an account through the Hub.
+	demo := sandbox.DemoApp("justworks")
+	if st, _, body := c.do(t, "POST", "/connector_profiles", basic(c.keyA),
+		`{"connector_key":"justworks","client_id":"`+demo.ClientID+`","client_secret":"`+demo.ClientSecret+`","environment":"sandbox","default":true}`); st != http.StatusCreated {
+		t.Fatalf("profile: %d %v", st, body)
+	}
+	acc := c.linkProvider(t, "justworks", "admin@acme.test")
+	c.run(t,
+		chromedp.Navigate(c.srv.URL+"/console/p/"+c.projectA.ID+"/accounts/"+acc),
+		chromedp.WaitVisible(`//a[contains(., "Delete account")]`),
+		chromedp.Click(`//a[contains(., "Delete account")]`),
+		chromedp.WaitVisible(`//h1[text()="Delete this account?"]`),
+	)
+	c.shot(t, "account-delete")
+	c.run(t, chromedp.Click(`//button[text()="Delete account"]`))
+	waitFor(t, c.tab, `document.querySelector('.flash.ok') !== null && location.pathname.endsWith('/accounts')`)
+	if st, _, _ := c.do(t, "GET", "/accounts/"+acc, basic(c.keyA), ""); st != http.StatusNotFound {
+		t.Fatalf("the deleted account answers %d", st)
+	}
+}

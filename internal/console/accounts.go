@@ -1,0 +1,181 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/patchbayhq/patchbay/internal/accounts"
+	"github.com/patchbayhq/patchbay/internal/linking"
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// accountList is the accounts page: the filters as given, one page, and
+// where the next page starts.
+type accountList struct {
+	Provider, Status, Owner string
+	Providers, Statuses     []string
+	Accounts                []store.Account
+	Page, Prev, Next        int // Prev and Next are 0 where there is none
+}
+
+func (c *Console) listAccounts(q *req) {
+	qs := q.r.URL.Query()
+	l := accountList{Provider: qs.Get("provider"), Status: qs.Get("status"), Owner: strings.TrimSpace(qs.Get("owner")), Page: 1,
+		Statuses: []string{string(store.StatusActive), string(store.StatusInactive), string(store.StatusError), string(store.StatusExpired)}}
+	for _, conn := range c.o.Registry.All() {
+		l.Providers = append(l.Providers, conn.Key)
+	}
+	if n, err := strconv.Atoi(qs.Get("page")); err == nil && n > 0 {
+		l.Page = n
+	}
+	var f store.AccountFilter
+	if l.Provider != "" {
+		f.Providers = []string{l.Provider}
+	}
+	if l.Status != "" {
+		f.Statuses = []string{l.Status}
+	}
+	if l.Owner != "" {
+		f.OriginOwnerIDs = []string{l.Owner}
+	}
+	list, next, err := c.o.Accounts.List(q.ctx, q.project.ID, f, accounts.Page{Number: l.Page, Size: 25})
+	if err != nil {
+		q.fail(c, "accounts", q.view("Accounts", "accounts", l), err)
+		return
+	}
+	l.Accounts, l.Prev = list, l.Page-1
+	if next != "" {
+		l.Next = l.Page + 1
+	}
+	c.render(q.w, http.StatusOK, "accounts", q.view("Accounts", "accounts", l))
+}
+
+// accountPage is one account: never its tokens, only the scopes granted.
+type accountPage struct {
+	Account store.Account
+	Scopes  []string
+	Sealed  bool // its credentials cannot be opened
+	Calls   []store.RequestLog
+	Link    *linking.NewSession // after a re-link was asked for
+}
+
+func (c *Console) accountPage(q *req) (accountPage, error) {
+	a, err := c.o.Accounts.Get(q.ctx, q.project.ID, q.r.PathValue("id"))
+	if err != nil {
+		return accountPage{}, err
+	}
+	p := accountPage{Account: a}
+	switch full, err := c.o.Store.GetAccount(q.ctx, q.project.ID, a.ID); {
+	case errors.Is(err, store.ErrSealed):
+		p.Sealed = true
+	case err != nil:
+		return accountPage{}, err
+	default:
+		p.Scopes = full.Credentials.Scopes
+	}
+	if err := c.o.Logs.Flush(q.ctx); err != nil {
+		return accountPage{}, err
+	}
+	p.Calls, err = c.o.Store.ListRequestLogs(q.ctx, q.project.ID, store.LogFilter{AccountIDs: []string{a.ID}, Limit: 10})
+	return p, err
+}
+
+func (c *Console) showAccount(q *req) {
+	p, err := c.accountPage(q)
+	if err != nil {
+		q.fail(c, "message", q.view("Account", "accounts", nil), err)
+		return
+	}
+	c.render(q.w, http.StatusOK, "account", q.view(p.Account.OriginOwnerName, "accounts", p))
+}
+
+// relink makes a Hub link that links this account again.
+func (c *Console) relink(q *req) {
+	p, err := c.accountPage(q)
+	if err == nil {
+		var s linking.NewSession
+		s, err = c.o.Linking.CreateSession(q.ctx, q.project.ID, linking.SessionInput{AccountID: p.Account.ID,
+			OriginOwnerID: p.Account.OriginOwnerID, OriginOwnerName: p.Account.OriginOwnerName, Provider: p.Account.Provider})
+		p.Link = &s
+	}
+	if err != nil {
+		q.fail(c, "message", q.view("Account", "accounts", nil), err)
+		return
+	}
+	c.render(q.w, http.StatusOK, "account", q.view(p.Account.OriginOwnerName, "accounts", p))
+}
+
+func (c *Console) confirmDeleteAccount(q *req) {
+	a, err := c.o.Accounts.Get(q.ctx, q.project.ID, q.r.PathValue("id"))
+	if err != nil {
+		q.fail(c, "message", q.view("Delete account", "accounts", nil), err)
+		return
+	}
+	c.render(q.w, http.StatusOK, "account_delete", q.view("Delete account", "accounts", a))
+}
+
+func (c *Console) deleteAccount(q *req) {
+	if _, err := c.o.Accounts.Delete(q.ctx, q.project.ID, q.r.PathValue("id")); err != nil {
+		q.fail(c, "message", q.view("Delete account", "accounts", nil), err)
+		return
+	}
+	q.redirect("/accounts", "account-deleted")
+}
+
+// linkForm is the Link account page: the project's connectors with an
+// enabled profile, the owner typed, and once made, the Hub link.
+type linkForm struct {
+	Providers                          []string
+	Provider, OwnerID, OwnerName, User string
+	Link                               *linking.NewSession
+}
+
+func (c *Console) linkForm(q *req) (linkForm, error) {
+	var f linkForm
+	list, err := c.o.Store.ListConnectorProfiles(q.ctx, q.project.ID)
+	for _, p := range list {
+		if p.Enabled && !has(f.Providers, p.ConnectorKey) {
+			f.Providers = append(f.Providers, p.ConnectorKey)
+		}
+	}
+	return f, err
+}
+
+func has(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Console) linkPage(q *req) {
+	f, err := c.linkForm(q)
+	if err != nil {
+		c.internal(q.w, q.r, err)
+		return
+	}
+	c.render(q.w, http.StatusOK, "link", q.view("Link account", "accounts", f))
+}
+
+// link creates a connect session for the owner and shows its Hub link.
+func (c *Console) link(q *req) {
+	f, err := c.linkForm(q)
+	if err != nil {
+		c.internal(q.w, q.r, err)
+		return
+	}
+	f.Provider, f.OwnerID = q.r.PostFormValue("provider"), strings.TrimSpace(q.r.PostFormValue("origin_owner_id"))
+	f.OwnerName, f.User = strings.TrimSpace(q.r.PostFormValue("origin_owner_name")), strings.TrimSpace(q.r.PostFormValue("origin_username"))
+	s, err := c.o.Linking.CreateSession(q.ctx, q.project.ID, linking.SessionInput{Provider: f.Provider, OriginOwnerID: f.OwnerID,
+		OriginOwnerName: f.OwnerName, OriginUsername: f.User})
+	if err != nil {
+		q.fail(c, "link", q.view("Link account", "accounts", f), err)
+		return
+	}
+	f.Link = &s
+	c.render(q.w, http.StatusOK, "link", q.view("Link account", "accounts", f))
+}

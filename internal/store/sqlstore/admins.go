@@ -1,0 +1,182 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+const adminColumns = `id, email, password_hash, failed_signins, last_failed_at, created_at`
+
+func scanAdmin(row scanner) (store.Admin, error) {
+	var a store.Admin
+	var failed sql.NullTime
+	if err := row.Scan(&a.ID, &a.Email, &a.PasswordHash, &a.FailedSignIns, &failed, &a.CreatedAt); err != nil {
+		return store.Admin{}, err
+	}
+	a.LastFailedAt, a.CreatedAt = fromNullTime(failed), a.CreatedAt.UTC()
+	return a, nil
+}
+
+// CreateAdmin stores a and its project memberships in one transaction.
+func (s *Store) CreateAdmin(ctx context.Context, a store.Admin, projectIDs []string) (store.Admin, error) {
+	if a.ID == "" {
+		a.ID = store.NewID("adm")
+	}
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = now()
+	}
+	a.CreatedAt, a.Email = normalizeTime(a.CreatedAt), strings.ToLower(a.Email)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO admins (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)`),
+			a.ID, a.Email, a.PasswordHash, a.CreatedAt); err != nil {
+			return s.translate(err)
+		}
+		for _, p := range projectIDs {
+			if err := s.requireProject(ctx, tx, p); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO admin_projects (admin_id, project_id) VALUES (?, ?)`), a.ID, p); err != nil {
+				return s.translate(err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Admin{}, fmt.Errorf("create admin: %w", err)
+	}
+	return a, nil
+}
+
+// AdminByEmail finds an admin by email, compared lower-case.
+func (s *Store) AdminByEmail(ctx context.Context, email string) (store.Admin, error) {
+	a, err := scanAdmin(s.queryRow(ctx, `SELECT `+adminColumns+` FROM admins WHERE email = ?`, strings.ToLower(email)))
+	if err != nil {
+		return store.Admin{}, fmt.Errorf("admin %s: %w", email, s.translate(err))
+	}
+	return a, nil
+}
+
+// GetAdmin returns one admin.
+func (s *Store) GetAdmin(ctx context.Context, id string) (store.Admin, error) {
+	a, err := scanAdmin(s.queryRow(ctx, `SELECT `+adminColumns+` FROM admins WHERE id = ?`, id))
+	if err != nil {
+		return store.Admin{}, fmt.Errorf("admin %s: %w", id, s.translate(err))
+	}
+	return a, nil
+}
+
+// ListAdmins returns every admin, oldest first.
+func (s *Store) ListAdmins(ctx context.Context) ([]store.Admin, error) {
+	out, err := queryAll(ctx, s, scanAdmin, `SELECT `+adminColumns+` FROM admins ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list admins: %w", err)
+	}
+	return out, nil
+}
+
+// AdminProjects lists the projects an admin is a member of.
+func (s *Store) AdminProjects(ctx context.Context, adminID string) ([]store.Project, error) {
+	out, err := queryAll(ctx, s, scanProject, `SELECT p.id, p.name, p.created_at FROM projects p
+		JOIN admin_projects m ON m.project_id = p.id WHERE m.admin_id = ? ORDER BY p.created_at, p.id`, adminID)
+	if err != nil {
+		return nil, fmt.Errorf("projects of admin %s: %w", adminID, err)
+	}
+	return out, nil
+}
+
+// RecordSignIn clears or counts failed sign-ins.
+func (s *Store) RecordSignIn(ctx context.Context, adminID string, ok bool, at time.Time) error {
+	query, args := `UPDATE admins SET failed_signins = failed_signins + 1, last_failed_at = ? WHERE id = ?`, []any{normalizeTime(at), adminID}
+	if ok {
+		query, args = `UPDATE admins SET failed_signins = 0, last_failed_at = NULL WHERE id = ?`, []any{adminID}
+	}
+	if _, err := s.db.ExecContext(ctx, s.q(query), args...); err != nil {
+		return fmt.Errorf("record sign-in of %s: %w", adminID, err)
+	}
+	return nil
+}
+
+// CreateAdminSession stores a session.
+func (s *Store) CreateAdminSession(ctx context.Context, as store.AdminSession) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO admin_sessions (token_hash, admin_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)`),
+		as.TokenHash, as.AdminID, normalizeTime(as.CreatedAt), normalizeTime(as.LastSeenAt))
+	if err != nil {
+		return fmt.Errorf("create admin session: %w", s.translate(err))
+	}
+	return nil
+}
+
+// AdminSessionByHash finds a session by its token's hash.
+func (s *Store) AdminSessionByHash(ctx context.Context, hash []byte) (store.AdminSession, error) {
+	var as store.AdminSession
+	err := s.queryRow(ctx, `SELECT token_hash, admin_id, created_at, last_seen_at FROM admin_sessions WHERE token_hash = ?`, hash).
+		Scan(&as.TokenHash, &as.AdminID, &as.CreatedAt, &as.LastSeenAt)
+	if err != nil {
+		return store.AdminSession{}, fmt.Errorf("admin session: %w", s.translate(err))
+	}
+	as.CreatedAt, as.LastSeenAt = as.CreatedAt.UTC(), as.LastSeenAt.UTC()
+	return as, nil
+}
+
+// TouchAdminSession moves the session's idle clock.
+func (s *Store) TouchAdminSession(ctx context.Context, hash []byte, at time.Time) error {
+	if _, err := s.db.ExecContext(ctx, s.q(`UPDATE admin_sessions SET last_seen_at = ? WHERE token_hash = ?`), normalizeTime(at), hash); err != nil {
+		return fmt.Errorf("touch admin session: %w", err)
+	}
+	return nil
+}
+
+// DeleteAdminSession ends a session.
+func (s *Store) DeleteAdminSession(ctx context.Context, hash []byte) error {
+	if _, err := s.db.ExecContext(ctx, s.q(`DELETE FROM admin_sessions WHERE token_hash = ?`), hash); err != nil {
+		return fmt.Errorf("delete admin session: %w", err)
+	}
+	return nil
+}
+
+// DeleteAdminSessionsBefore sweeps sessions past their idle or absolute expiry.
+func (s *Store) DeleteAdminSessionsBefore(ctx context.Context, idleSince, createdBefore time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM admin_sessions WHERE last_seen_at < ? OR created_at < ?`),
+		normalizeTime(idleSince), normalizeTime(createdBefore))
+	if err != nil {
+		return 0, fmt.Errorf("delete expired admin sessions: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// CreateSetupToken stores a sign-up token's hash.
+func (s *Store) CreateSetupToken(ctx context.Context, hash []byte, expires time.Time) error {
+	if _, err := s.db.ExecContext(ctx, s.q(`INSERT INTO admin_setup_tokens (token_hash, expires_at) VALUES (?, ?)`), hash, normalizeTime(expires)); err != nil {
+		return fmt.Errorf("create setup token: %w", s.translate(err))
+	}
+	return nil
+}
+
+// ConsumeSetupToken uses a sign-up token exactly once.
+func (s *Store) ConsumeSetupToken(ctx context.Context, hash []byte, at time.Time) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var expires time.Time
+		var used sql.NullTime
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT expires_at, used_at FROM admin_setup_tokens WHERE token_hash = ?`+s.dialect.ForUpdate), hash).
+			Scan(&expires, &used); err != nil {
+			return s.translate(err)
+		}
+		switch {
+		case used.Valid:
+			return store.ErrUsed
+		case !expires.After(at):
+			return store.ErrExpired
+		}
+		_, err := tx.ExecContext(ctx, s.q(`UPDATE admin_setup_tokens SET used_at = ? WHERE token_hash = ?`), normalizeTime(at), hash)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("use setup token: %w", err)
+	}
+	return nil
+}
