@@ -19,8 +19,8 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 
 	"github.com/patchbayhq/patchbay/internal/accounts"
-	"github.com/patchbayhq/patchbay/internal/admins"
 	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/admins"
 	"github.com/patchbayhq/patchbay/internal/api"
 	"github.com/patchbayhq/patchbay/internal/background"
 	"github.com/patchbayhq/patchbay/internal/clock"

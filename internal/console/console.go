@@ -61,11 +61,11 @@ type Options struct {
 
 // Console serves the pages.
 type Console struct {
-	o        Options
-	pages    map[string]*template.Template
-	mux      *http.ServeMux
-	secure   bool // the public URL is https: cookies are Secure
-	signIns  *ratelimit.Limiter
+	o       Options
+	pages   map[string]*template.Template
+	mux     *http.ServeMux
+	secure  bool // the public URL is https: cookies are Secure
+	signIns *ratelimit.Limiter
 }
 
 // New builds the console.

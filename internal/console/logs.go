@@ -14,9 +14,9 @@ import (
 // logList is the request log page: the filters as typed, and one page.
 type logList struct {
 	Account, Action, Provider, Status, Success, From, To string
-	Logs                                                []store.RequestLog
-	Next                                                string // the query of the next page, when there is one
-	Problems                                            []string
+	Logs                                                 []store.RequestLog
+	Next                                                 string // the query of the next page, when there is one
+	Problems                                             []string
 }
 
 const logPageSize = 50
