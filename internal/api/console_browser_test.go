@@ -78,7 +78,7 @@ func (c *consoleEnv) shot(t *testing.T, name string) {
 	if dir == "" {
 		return
 	}
-	png, err := chromedp.Run(c.tab, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(c.tab, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,6 +98,7 @@ type App struct {
 	MCP      *mcp.Service
 	Webhooks *webhooks.Service
 	Admins   *admins.Service
+	Console  *console.Console
 
 	logRetention time.Duration
 }
@@ -167,6 +168,8 @@ func New(o Options) *App {
 	}
 	a.Webhooks = hooks
 	a.Admins = admins.New(o.Store, clk, log)
+	a.Console = console.New(console.Options{Store: o.Store, Registry: o.Registry, Admins: a.Admins, Accounts: a.Accounts,
+		Linking: a.Linking, Webhooks: a.Webhooks, Logs: a.Logs, PublicURL: site.PublicURL, Clock: clk, Logger: log})
 	// The store wrote the change's event; send it now rather than at the next poll.
 	a.Accounts.Observe(func(context.Context, accounts.Change) { hooks.Nudge() })
 	return a
@@ -178,8 +181,7 @@ func (a *App) Server(o api.Options) *api.Server {
 	o.Store, o.Registry, o.PublicURL, o.Clock, o.Logger = a.Store, a.Registry, a.Site.PublicURL, a.Clock, a.Log
 	o.Linking, o.Accounts, o.Actions, o.Logs, o.MCP, o.Webhooks = a.Linking, a.Accounts, a.Actions, a.Logs, a.MCP, a.Webhooks
 	o.Collectors = append(o.Collectors, a.Collectors()...)
-	o.Console = console.New(console.Options{Store: a.Store, Registry: a.Registry, Admins: a.Admins, Accounts: a.Accounts,
-		Linking: a.Linking, Webhooks: a.Webhooks, Logs: a.Logs, PublicURL: a.Site.PublicURL, Clock: a.Clock, Logger: a.Log})
+	o.Console = a.Console
 	return api.New(o)
 }
 

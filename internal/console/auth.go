@@ -2,13 +2,14 @@ package console
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/patchbayhq/patchbay/internal/admins"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 )
 
 func (c *Console) routes() {
-	m := c.mux
+	m := c
 	m.HandleFunc("GET /console", c.home)
 	m.HandleFunc("GET /console/{$}", c.home)
 	m.HandleFunc("GET /console/signin", c.signInPage)
@@ -17,6 +18,7 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /console/setup", c.setup)
 	m.HandleFunc("POST /console/signout", c.signOut)
 	m.HandleFunc("GET /console/switch", c.switchProject)
+	m.HandleFunc("GET /console/new-profile", c.newProfileAnywhere)
 
 	m.HandleFunc("GET /console/p/{project}", c.page(func(q *req) { q.redirect("/profiles", "") }))
 	m.HandleFunc("GET /console/p/{project}/profiles", c.page(c.listProfiles))
@@ -91,6 +93,25 @@ func sectionOr(s string) string {
 		return s
 	}
 	return "profiles"
+}
+
+// newProfileAnywhere is where the setup guide sends an admin: the
+// "+ Connector Profile" form of their first project, with the connector and
+// actions the guide chose.
+func (c *Console) newProfileAnywhere(w http.ResponseWriter, r *http.Request) {
+	q, ok := c.signedIn(w, r)
+	if !ok {
+		return
+	}
+	if len(q.session.Projects) == 0 {
+		http.Redirect(w, r, "/console", http.StatusSeeOther)
+		return
+	}
+	form := url.Values{"connector": {r.URL.Query().Get("connector")}}
+	if actions := r.URL.Query().Get("actions"); actions != "" {
+		form.Set("actions", actions)
+	}
+	http.Redirect(w, r, "/console/p/"+q.session.Projects[0].ID+"/profiles/new?"+form.Encode(), http.StatusSeeOther)
 }
 
 func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {

@@ -61,11 +61,12 @@ type Options struct {
 
 // Console serves the pages.
 type Console struct {
-	o       Options
-	pages   map[string]*template.Template
-	mux     *http.ServeMux
-	secure  bool // the public URL is https: cookies are Secure
-	signIns *ratelimit.Limiter
+	o        Options
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+	patterns []string
+	secure   bool // the public URL is https: cookies are Secure
+	signIns  *ratelimit.Limiter
 }
 
 // New builds the console.
@@ -85,6 +86,22 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10) // forms are small
 	c.mux.ServeHTTP(w, r)
 }
+
+// HandleFunc registers a page, noting its pattern for Patterns.
+func (c *Console) HandleFunc(pattern string, h http.HandlerFunc) {
+	c.patterns = append(c.patterns, pattern)
+	c.mux.HandleFunc(pattern, h)
+}
+
+// Handle registers a handler, as HandleFunc does.
+func (c *Console) Handle(pattern string, h http.Handler) {
+	c.patterns = append(c.patterns, pattern)
+	c.mux.Handle(pattern, h)
+}
+
+// Patterns lists every route the console serves, as "METHOD /path/{param}"
+// (tests check each one).
+func (c *Console) Patterns() []string { return c.patterns }
 
 // Assets serves the console's CSS and JavaScript under /static/console/
 // (the console's handler serves them too).
@@ -224,7 +241,7 @@ func (c *Console) signedIn(w http.ResponseWriter, r *http.Request) (*req, bool) 
 	}
 	sess, err := c.o.Admins.Session(r.Context(), token)
 	if errors.Is(err, admins.ErrNoSession) {
-		next := r.URL.Path
+		next := r.URL.RequestURI()
 		if r.Method != http.MethodGet {
 			next = "/console"
 		}

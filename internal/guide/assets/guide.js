@@ -14,6 +14,7 @@
   const guideURL = $("guide-url");
   const enables = $("enables-labels");
   const error = $("error");
+  const consoleLink = $("console-link");
   let generation = 0;
 
   function checked(boxes) {
@@ -36,6 +37,9 @@
     const query = params.toString();
     const url = location.origin + location.pathname + (query ? "?" + query : "");
     guideURL.value = url;
+    const form = new URLSearchParams({ connector: key });
+    if (params.get("actions")) form.set("actions", params.get("actions"));
+    consoleLink.href = "/console/new-profile?" + form.toString();
     history.replaceState(null, "", url);
     const mine = ++generation;
     main.dataset.state = "loading";
