@@ -56,8 +56,14 @@ func env(extra ...string) []string {
 // run runs a patchbay command to completion in dir.
 func run(t *testing.T, dir string, environ []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return runStdin(t, dir, environ, "", args...)
+}
+
+// runStdin runs a command as run does, with stdin as its standard input.
+func runStdin(t *testing.T, dir string, environ []string, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Dir, cmd.Env = dir, environ
+	cmd.Dir, cmd.Env, cmd.Stdin = dir, environ, strings.NewReader(stdin)
 	var o, e strings.Builder
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -606,6 +612,14 @@ func TestDemoPrintsWorkingLinks(t *testing.T) {
 	}
 	if st := get(t, curl[2], curl[1]); st != http.StatusOK {
 		t.Fatalf("the printed curl answers %d", st)
+	}
+	// The printed console sign-in works.
+	signIn := regexp.MustCompile(`Console: (\S+/console)\s+sign in as (\S+), password (\S+)`).FindStringSubmatch(out)
+	if signIn == nil {
+		t.Fatalf("demo did not print a console sign-in:\n%s", out)
+	}
+	if st := consoleSignIn(t, signIn[1], signIn[2], signIn[3]); st != http.StatusSeeOther {
+		t.Fatalf("the printed console sign-in answers %d", st)
 	}
 	// The printed MCP address and key reach the MCP endpoint, which asks for a
 	// linked account.

@@ -97,6 +97,9 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"DispatchConcurrentNodes", testDispatchConcurrentNodes},
 		{"WebhookEndpointRoundTrip", testWebhookEndpointRoundTrip},
 		{"WebhookDeliveryLog", testWebhookDeliveryLog},
+		{"Admins", testAdmins},
+		{"AdminSessions", testAdminSessions},
+		{"KeyLastUsedAndAccountCounts", testKeyLastUsedAndAccountCounts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

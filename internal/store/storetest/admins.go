@@ -1,0 +1,130 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// Admins: unique emails (any case), their projects only, sign-in counts.
+func testAdmins(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	a, b := mustProject(t, s, "A"), mustProject(t, s, "B")
+	admin, err := s.CreateAdmin(ctx, store.Admin{Email: "Ops@Example.com", PasswordHash: "$argon2id$x"}, []string{a.ID})
+	if err != nil || admin.Email != "ops@example.com" {
+		t.Fatalf("create admin: %+v, %v", admin, err)
+	}
+	_, err = s.CreateAdmin(ctx, store.Admin{Email: "ops@example.COM", PasswordHash: "h"}, nil)
+	wantErr(t, err, store.ErrConflict)
+	_, err = s.CreateAdmin(ctx, store.Admin{Email: "ghost@example.com", PasswordHash: "h"}, []string{"prj_missing"})
+	wantErr(t, err, store.ErrNotFound)
+	if _, err := s.AdminByEmail(ctx, "ghost@example.com"); err == nil {
+		t.Fatal("an admin with an unknown project was kept")
+	}
+	got, err := s.AdminByEmail(ctx, "OPS@example.com")
+	if err != nil || got.ID != admin.ID {
+		t.Fatalf("by email: %+v, %v", got, err)
+	}
+	projects, err := s.AdminProjects(ctx, admin.ID)
+	if err != nil || len(projects) != 1 || projects[0].ID != a.ID {
+		t.Fatalf("projects: %v, %v (B is %s)", projects, err, b.ID)
+	}
+	at := time.Now().UTC().Truncate(time.Second)
+	for range 3 {
+		if err := s.RecordSignIn(ctx, admin.ID, false, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := s.GetAdmin(ctx, admin.ID); got.FailedSignIns != 3 || !got.LastFailedAt.Equal(at) {
+		t.Fatalf("after three failures: %+v", got)
+	}
+	if err := s.RecordSignIn(ctx, admin.ID, true, at); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetAdmin(ctx, admin.ID); got.FailedSignIns != 0 || !got.LastFailedAt.IsZero() {
+		t.Fatalf("after a success: %+v", got)
+	}
+}
+
+// Sessions are found by hash, touched, expired and ended; setup tokens work once.
+func testAdminSessions(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	admin, err := s.CreateAdmin(ctx, store.Admin{Email: "ops@example.com", PasswordHash: "h"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().UTC().Truncate(time.Second)
+	old, fresh := []byte("old-session-hash"), []byte("fresh-session-hash")
+	for _, h := range [][]byte{old, fresh} {
+		if err := s.CreateAdminSession(ctx, store.AdminSession{TokenHash: h, AdminID: admin.ID, CreatedAt: start, LastSeenAt: start}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.TouchAdminSession(ctx, fresh, start.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.AdminSessionByHash(ctx, fresh)
+	if err != nil || !bytes.Equal(got.TokenHash, fresh) || got.AdminID != admin.ID || !got.LastSeenAt.Equal(start.Add(time.Hour)) {
+		t.Fatalf("session: %+v, %v", got, err)
+	}
+	if n, err := s.DeleteAdminSessionsBefore(ctx, start.Add(time.Minute), start.Add(-time.Hour)); err != nil || n != 1 {
+		t.Fatalf("swept %d, %v", n, err)
+	}
+	_, err = s.AdminSessionByHash(ctx, old)
+	wantErr(t, err, store.ErrNotFound)
+	if err := s.DeleteAdminSession(ctx, fresh); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.AdminSessionByHash(ctx, fresh)
+	wantErr(t, err, store.ErrNotFound)
+
+	token := []byte("setup-token-hash")
+	if err := s.CreateSetupToken(ctx, token, start.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.ConsumeSetupToken(ctx, []byte("other"), start), store.ErrNotFound)
+	wantErr(t, s.ConsumeSetupToken(ctx, token, start.Add(2*time.Hour)), store.ErrExpired)
+	if err := s.ConsumeSetupToken(ctx, token, start); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.ConsumeSetupToken(ctx, token, start), store.ErrUsed)
+}
+
+// A key's first request of a minute notes when it was last used; accounts
+// are counted by filter.
+func testKeyLastUsedAndAccountCounts(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p := mustProject(t, s, "A")
+	k := mustKey(t, s, p.ID, "h1")
+	if !k.LastUsedAt.IsZero() {
+		t.Fatal("a new key was used")
+	}
+	minute := time.Now().UTC().Truncate(time.Minute)
+	for range 2 {
+		if _, err := s.TakeKeyQuota(ctx, k.ID, minute, 1, 100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.APIKeyByHash(ctx, []byte("h1"))
+	if err != nil || !got.LastUsedAt.Equal(minute) {
+		t.Fatalf("last used %v, %v; want %v", got.LastUsedAt, err, minute)
+	}
+	prof := mustProfile(t, s, p.ID, "secret")
+	for _, owner := range []string{"t1", "t1", "t2"} {
+		mustAccount(t, s, prof, owner)
+	}
+	for f, want := range map[*store.AccountFilter]int{{}: 3, {OriginOwnerIDs: []string{"t1"}}: 2, {ProfileID: prof.ID, Limit: 1}: 3, {Statuses: []string{"error"}}: 0} {
+		if n, err := s.CountAccounts(ctx, p.ID, *f); err != nil || n != want {
+			t.Errorf("count %+v: %d, %v; want %d", *f, n, err, want)
+		}
+	}
+	if n, err := s.CountAccounts(ctx, mustProject(t, s, "B").ID, store.AccountFilter{}); err != nil || n != 0 {
+		t.Fatalf("another project counts %d, %v", n, err)
+	}
+}
