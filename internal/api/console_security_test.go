@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -283,5 +284,93 @@ func TestGuideOpensTheConsoleForm(t *testing.T) {
 	_, page := c.get(t, form)
 	if !regexp.MustCompile(`value="justworks_get_company" checked`).MatchString(page) || regexp.MustCompile(`value="justworks_list_members" checked`).MatchString(page) {
 		t.Fatal("the form does not have exactly the guide's actions checked")
+	}
+}
+
+// signedInConsole is an admin signed in through the form, and the project's base path.
+func signedInConsole(t *testing.T, e *linkEnv) (*consoleClient, string) {
+	t.Helper()
+	if _, err := e.services.Admins.Create(context.Background(), adminEmail, adminPassword, nil); err != nil {
+		t.Fatal(err)
+	}
+	c := newConsoleClient(t, e.srv.URL)
+	if resp := c.signIn(t, adminEmail, adminPassword); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", resp.StatusCode)
+	}
+	return c, "/console/p/" + e.projectA.ID
+}
+
+// TestConsoleProfileStates: disabling a profile makes its accounts inactive
+// and enabling brings them back; deleting it is refused, with the count,
+// while accounts use it.
+func TestConsoleProfileStates(t *testing.T) {
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	a, _ := e.services.Accounts.Get(context.Background(), e.projectA.ID, acc)
+	c, base := signedInConsole(t, e)
+	profile := base + "/profiles/" + a.ProfileID
+	status := func() store.AccountStatus {
+		got, _ := e.services.Accounts.Get(context.Background(), e.projectA.ID, acc)
+		return got.Status
+	}
+	for _, step := range []struct {
+		enabled string
+		want    store.AccountStatus
+	}{{"false", store.StatusInactive}, {"true", store.StatusActive}} {
+		resp, _ := c.post(t, profile+"/enabled", url.Values{"enabled": {step.enabled}, "csrf": {c.csrf(t, profile)}})
+		if resp.StatusCode != http.StatusSeeOther || status() != step.want {
+			t.Fatalf("enabled=%s: %d, account %s", step.enabled, resp.StatusCode, status())
+		}
+	}
+	resp, page := c.post(t, profile+"/delete", url.Values{"csrf": {c.csrf(t, profile)}})
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(page, "1 linked accounts use it") {
+		t.Fatalf("delete a profile in use: %d\n%s", resp.StatusCode, page)
+	}
+	// Saving the form without typing the secret keeps it.
+	resp, _ = c.post(t, profile, url.Values{"name": {"Renamed"}, "client_id": {"sandbox-justworks"}, "environment": {"sandbox"},
+		"actions": {"justworks_get_company"}, "default": {"on"}, "csrf": {c.csrf(t, profile)}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d", resp.StatusCode)
+	}
+	if p, err := e.store.GetConnectorProfile(context.Background(), e.projectA.ID, a.ProfileID); err != nil || p.Name != "Renamed" || p.ClientSecret == "" {
+		t.Fatalf("after saving: %+v, %v", p, err)
+	}
+}
+
+// TestConsoleWebhooks: a webhook added in the console shows its secret once,
+// a test event shows in its delivery log, and the secret can be rotated.
+func TestConsoleWebhooks(t *testing.T) {
+	e := newLinkEnv(t)
+	e.deliver(t)
+	r := newReceiver(t)
+	c, base := signedInConsole(t, e)
+	resp, page := c.post(t, base+"/webhooks", url.Values{"url": {r.URL}, "events": {"webhook.test", "account.created"}, "csrf": {c.csrf(t, base+"/webhooks")}})
+	secret := regexp.MustCompile(`data-new-secret>(whsec_[^<]+)<`).FindStringSubmatch(page)
+	if resp.StatusCode != http.StatusCreated || secret == nil {
+		t.Fatalf("add webhook: %d\n%s", resp.StatusCode, page)
+	}
+	if _, again := c.get(t, base+"/webhooks"); strings.Contains(again, secret[1]) {
+		t.Fatal("the secret is shown again")
+	}
+	id := regexp.MustCompile(`/webhooks/(wh_[a-z0-9]+)`).FindStringSubmatch(page)[1]
+	hook := base + "/webhooks/" + id
+	if resp, _ := c.post(t, hook+"/test", url.Values{"csrf": {c.csrf(t, hook)}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("test: %d", resp.StatusCode)
+	}
+	got := r.await(t, 1)[0]
+	if got.header.Get("x-stackone-signature") != stackOneSignature(html.UnescapeString(secret[1]), got.body) {
+		t.Fatal("the test delivery is not signed with the secret the console showed")
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, page = c.get(t, hook); strings.Contains(page, "succeeded") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the delivery log never showed the test:\n%s", page)
+		}
+	}
+	resp, page = c.post(t, hook+"/rotate", url.Values{"csrf": {c.csrf(t, hook)}})
+	if fresh := regexp.MustCompile(`data-new-secret>(whsec_[^<]+)<`).FindStringSubmatch(page); resp.StatusCode != http.StatusOK || fresh == nil || fresh[1] == secret[1] {
+		t.Fatalf("rotate: %d", resp.StatusCode)
 	}
 }
