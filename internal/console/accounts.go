@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -136,20 +137,11 @@ func (c *Console) linkForm(q *req) (linkForm, error) {
 	var f linkForm
 	list, err := c.o.Store.ListConnectorProfiles(q.ctx, q.project.ID)
 	for _, p := range list {
-		if p.Enabled && !has(f.Providers, p.ConnectorKey) {
+		if p.Enabled && !slices.Contains(f.Providers, p.ConnectorKey) {
 			f.Providers = append(f.Providers, p.ConnectorKey)
 		}
 	}
 	return f, err
-}
-
-func has(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func (c *Console) linkPage(q *req) {

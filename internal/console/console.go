@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,7 +119,7 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 	},
 	"join": strings.Join,
-	"has":  has,
+	"has":  slices.Contains[[]string],
 }
 
 // parsePages pairs the layout with each page template.
