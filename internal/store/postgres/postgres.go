@@ -41,13 +41,13 @@ var dialect = sqlstore.Dialect{
 
 // Open connects to the database at url (postgres://…) and checks that it answers.
 // Call Migrate on the result before use.
-func Open(ctx context.Context, url string, keys *secrets.Keyring) (*sqlstore.Store, error) {
+func Open(ctx context.Context, url string, keys *secrets.Keyring, wrap sqlstore.Wrap) (*sqlstore.Store, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		// The parse error may quote the URL, password included; keep it out.
 		return nil, errors.New("postgres: the database URL is not a valid postgres:// URL")
 	}
-	db := stdlib.OpenDB(*cfg)
+	db := sql.OpenDB(wrap.Connector(stdlib.GetConnector(*cfg)))
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(20)
 	db.SetConnMaxIdleTime(5 * time.Minute)

@@ -10,12 +10,11 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 	"github.com/patchbayhq/patchbay/internal/store/postgres/pgtest"
-	"github.com/patchbayhq/patchbay/internal/store/storetest"
 )
 
 func TestConformance(t *testing.T) {
 	pgtest.BaseURL(t)
-	storetest.Run(t, backendtest.Postgres.NewDatabase)
+	backendtest.RunConformance(t, backendtest.Postgres)
 }
 
 // TestNoPlaintextInDump dumps the profiles table with pg_dump and searches it.

@@ -5,6 +5,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -44,9 +45,22 @@ var dialect = sqlstore.Dialect{
 	},
 }
 
+// sqliteDriver is the driver modernc.org/sqlite registers (sql.Open connects nothing).
+var sqliteDriver = func() driver.Driver {
+	db, _ := sql.Open("sqlite", "")
+	defer db.Close()
+	return db.Driver()
+}()
+
+// dsnConnector opens connections to one database with the sqlite driver.
+type dsnConnector struct{ dsn string }
+
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return sqliteDriver.Open(c.dsn) }
+func (dsnConnector) Driver() driver.Driver                          { return sqliteDriver }
+
 // Open opens the database file at path, creating it with mode 0600 when missing.
 // Call Migrate on the result before use.
-func Open(ctx context.Context, path string, keys *secrets.Keyring) (*sqlstore.Store, error) {
+func Open(ctx context.Context, path string, keys *secrets.Keyring, wrap sqlstore.Wrap) (*sqlstore.Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: create directory for %s: %w", path, err)
 	}
@@ -64,10 +78,7 @@ func Open(ctx context.Context, path string, keys *secrets.Keyring) (*sqlstore.St
 	params.Add("_pragma", "foreign_keys(1)")
 	params.Set("_txlock", "immediate")
 	params.Set("_time_format", "sqlite")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+params.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
+	db := sql.OpenDB(wrap.Connector(dsnConnector{"file:" + path + "?" + params.Encode()}))
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)

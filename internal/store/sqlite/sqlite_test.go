@@ -10,11 +10,10 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
-	"github.com/patchbayhq/patchbay/internal/store/storetest"
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, backendtest.SQLite.NewDatabase)
+	backendtest.RunConformance(t, backendtest.SQLite)
 }
 
 // TestNoPlaintextOnDisk searches every byte SQLite wrote (database and WAL) for a

@@ -47,8 +47,10 @@ func (s *Store) RotateSecrets(ctx context.Context, batchSize int, progress func(
 	}
 	total := 0
 	for _, c := range sealedColumns {
+		after := "" // each batch continues past the last row read: one pass over the table
 		for {
-			selected, resealed, err := s.resealBatch(ctx, c, batchSize)
+			selected, resealed, last, err := s.resealBatch(ctx, c, after, batchSize)
+			after = last
 			total += resealed
 			if err != nil {
 				return total, fmt.Errorf("rotate secrets: %w", err)
@@ -64,16 +66,17 @@ func (s *Store) RotateSecrets(ctx context.Context, batchSize int, progress func(
 	return total, nil
 }
 
-// resealBatch re-seals up to limit values of one column in one transaction. A row
-// whose value changed since it was read is left alone: its writer sealed it afresh.
-func (s *Store) resealBatch(ctx context.Context, c sealedColumn, limit int) (selected, resealed int, err error) {
+// resealBatch re-seals up to limit values of one column, in rows after the
+// id after, in one transaction, and returns the last id it read. A row whose
+// value changed since it was read is left alone: its writer sealed it afresh.
+func (s *Store) resealBatch(ctx context.Context, c sealedColumn, after string, limit int) (selected, resealed int, last string, err error) {
 	prefix := s.keys.SealedPrefix()
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		type pending struct{ id, sealed string }
 		var batch []pending
 		rows, err := tx.QueryContext(ctx, s.q(`SELECT id, `+c.column+` FROM `+c.table+
-			` WHERE `+c.column+` IS NOT NULL AND substr(`+c.column+`, 1, ?) <> ? ORDER BY id LIMIT ?`),
-			len(prefix), prefix, limit)
+			` WHERE id > ? AND `+c.column+` IS NOT NULL AND substr(`+c.column+`, 1, ?) <> ? ORDER BY id LIMIT ?`),
+			after, len(prefix), prefix, limit)
 		if err != nil {
 			return fmt.Errorf("read %s.%s: %w", c.table, c.column, err)
 		}
@@ -89,6 +92,9 @@ func (s *Store) resealBatch(ctx context.Context, c sealedColumn, limit int) (sel
 			return fmt.Errorf("read %s.%s: %w", c.table, c.column, err)
 		}
 		selected = len(batch)
+		if selected > 0 {
+			last = batch[selected-1].id
+		}
 		for _, p := range batch {
 			plaintext, err := s.open(c, p.id, p.sealed)
 			if err != nil {
@@ -110,7 +116,7 @@ func (s *Store) resealBatch(ctx context.Context, c sealedColumn, limit int) (sel
 		return nil
 	})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, after, err
 	}
-	return selected, resealed, nil
+	return selected, resealed, last, nil
 }

@@ -6,6 +6,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -52,6 +53,18 @@ type Dialect struct {
 	Queue func(db *sql.DB) riverdriver.Driver[*sql.Tx]
 }
 
+// Wrap lets a caller wrap the driver connector a backend opens, e.g. to see
+// every statement sent (the plan check does); nil wraps nothing.
+type Wrap func(driver.Connector) driver.Connector
+
+// Connector opens c's connections through w, when set.
+func (w Wrap) Connector(c driver.Connector) driver.Connector {
+	if w == nil {
+		return c
+	}
+	return w(c)
+}
+
 // Store is a store.Store over one *sql.DB.
 type Store struct {
 	db      *sql.DB
@@ -64,6 +77,9 @@ type Store struct {
 func New(db *sql.DB, dialect Dialect, keys *secrets.Keyring) *Store {
 	return &Store{db: db, dialect: dialect, keys: keys}
 }
+
+// DialectName is the backend's name ("sqlite", "postgres").
+func (s *Store) DialectName() string { return s.dialect.Name }
 
 // QueueDriver is the job queue's driver over this store's database.
 func (s *Store) QueueDriver() riverdriver.Driver[*sql.Tx] { return s.dialect.Queue(s.db) }

@@ -4,12 +4,14 @@ package backendtest
 
 import (
 	"context"
+	"strings"
 	"path/filepath"
 	"testing"
 
 	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend"
+	"github.com/patchbayhq/patchbay/internal/store/plancheck"
 	"github.com/patchbayhq/patchbay/internal/store/postgres/pgtest"
 	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 	"github.com/patchbayhq/patchbay/internal/store/storetest"
@@ -30,10 +32,12 @@ var (
 )
 
 // NewDatabase gives the conformance suite a fresh database on b.
-func (b Backend) NewDatabase(t *testing.T) storetest.Database {
+func (b Backend) NewDatabase(t *testing.T) storetest.Database { return b.wrappedDatabase(t, nil) }
+
+func (b Backend) wrappedDatabase(t *testing.T, wrap sqlstore.Wrap) storetest.Database {
 	url := b.URL(t)
 	return storetest.Database{
-		Open: func(t *testing.T, keys *secrets.Keyring) store.Store { return OpenURL(t, url, keys) },
+		Open: func(t *testing.T, keys *secrets.Keyring) store.Store { return openWrapped(t, url, keys, wrap) },
 		Exec: func(t *testing.T, statement string) {
 			raw := OpenURL(t, url, TestKeys(t))
 			if _, err := raw.DB().Exec(statement); err != nil {
@@ -52,12 +56,65 @@ func (b Backend) Open(t testing.TB, keys *secrets.Keyring) *sqlstore.Store {
 // OpenURL opens the database at url (again, as another node would), closed when t ends.
 func OpenURL(t testing.TB, url string, keys *secrets.Keyring) *sqlstore.Store {
 	t.Helper()
-	s, _, err := backend.Open(context.Background(), url, keys)
+	return openWrapped(t, url, keys, nil)
+}
+
+func openWrapped(t testing.TB, url string, keys *secrets.Keyring, wrap sqlstore.Wrap) *sqlstore.Store {
+	t.Helper()
+	s, _, err := backend.OpenWrapped(context.Background(), url, keys, wrap)
 	if err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// RunConformance runs the conformance suite on b, recording every statement
+// the store sends, then checks the plan of each on a seeded database: none
+// may scan a big table (plancheck). The suite's statements are the store's.
+func RunConformance(t *testing.T, b Backend) {
+	rec := plancheck.NewRecorder()
+	t.Run("suite", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) storetest.Database { return b.wrappedDatabase(t, rec.Wrap) })
+	})
+	t.Run("plans", func(t *testing.T) {
+		statements := rec.Statements()
+		if len(statements) < 100 {
+			t.Fatalf("recorded %d statements; the suite sends far more", len(statements))
+		}
+		s := b.Open(t, TestKeys(t))
+		plancheck.Seed(t, s, 4000)
+		bad, err := plancheck.Check(context.Background(), s, statements)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range bad {
+			t.Errorf("reads a whole table: %s", line)
+		}
+	})
+	// The check itself: with the account indexes gone, listing a project's
+	// accounts reads the whole table, and the check says so.
+	t.Run("plans without account indexes", func(t *testing.T) {
+		s := b.Open(t, TestKeys(t))
+		plancheck.Seed(t, s, 4000)
+		for _, index := range []string{"accounts_project", "accounts_project_owner", "accounts_owner"} {
+			if _, err := s.DB().Exec("DROP INDEX " + index); err != nil {
+				t.Fatal(err)
+			}
+		}
+		bad, err := plancheck.Check(context.Background(), s, rec.Statements())
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, line := range bad {
+			found = found || strings.Contains(line, "FROM accounts WHERE project_id")
+		}
+		if !found {
+			t.Fatalf("with the account indexes dropped the check found nothing about listing accounts: %q", bad)
+		}
+		t.Logf("with the account indexes dropped, the check reports %d statements, e.g.:\n%s", len(bad), bad[0])
+	})
 }
 
 // Run runs fn as a subtest per backend, each with a fresh database.
