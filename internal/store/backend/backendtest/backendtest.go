@@ -4,8 +4,8 @@ package backendtest
 
 import (
 	"context"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/patchbayhq/patchbay/internal/secrets"
