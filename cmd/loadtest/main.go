@@ -11,6 +11,7 @@
 //
 //	go run ./cmd/loadtest -duration 10s -concurrency 1,64
 //	go run ./cmd/loadtest -webhooks [-database-url postgres://…]
+//	go run ./cmd/loadtest -accounts 1000000 [-database-url postgres://…]
 //	go run ./cmd/loadtest -abuse
 //
 // Run it from the repository root: it builds the patchbay binary first.
@@ -54,6 +55,7 @@ func main() {
 	levels := flag.String("concurrency", "1,64", "comma-separated numbers of concurrent callers")
 	hooks := flag.Bool("webhooks", false, "instead: webhook delivery throughput (a burst of -events) and change-to-receipt latency (20 events/s for -duration)")
 	events := flag.Int("events", 2000, "events in the -webhooks burst")
+	accounts := flag.Int("accounts", 0, "instead: seed this many sealed accounts and request logs, then time account and log lists and lookups, and the server's memory")
 	abusive := flag.Bool("abuse", false, "instead: 2,000 slow-body connections and 20,000 requests with made-up methods, with /healthz latency and heap before, during and after")
 	flag.StringVar(&prebuilt, "patchbay", "", "a patchbay binary to measure instead of building this tree (e.g. an older version)")
 	databaseURL := flag.String("database-url", "", "measure on this database, e.g. postgres://… (the run adds a project to it); default a fresh SQLite file")
@@ -67,6 +69,8 @@ func main() {
 		run = func() error { return minimalProxy(*proxyTarget, *proxyKey, *proxyToken) }
 	case *abusive:
 		run = abuse
+	case *accounts > 0:
+		run = func() error { return measureScale(*accounts, *databaseURL) }
 	case *hooks:
 		run = func() error { return measureWebhooks(*events, *duration, *databaseURL) }
 	}

@@ -548,6 +548,9 @@ type Store interface {
 
 	// CreateAccount stores a, filling ID, timestamps and CredentialVersion when empty.
 	CreateAccount(ctx context.Context, a Account) (Account, error)
+	// ImportAccounts stores many accounts in one transaction, each as
+	// CreateAccount would (for bulk loads).
+	ImportAccounts(ctx context.Context, accounts []Account) error
 	GetAccount(ctx context.Context, projectID, id string) (Account, error)
 	// Credentials are left out: listing never opens them, so one account whose
 	// credentials cannot be opened does not stop the list.

@@ -23,15 +23,38 @@ var listColumns = strings.Replace(accountColumns, "credentials, credential_versi
 func (s *Store) CreateAccount(ctx context.Context, a store.Account) (store.Account, error) {
 	var out store.Account
 	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
-		if out, err = s.insertAccountTx(ctx, tx, a); err != nil {
-			return err
-		}
-		return s.accountEventTx(ctx, tx, store.EventAccountCreated, out)
+		out, err = s.createAccountTx(ctx, tx, a)
+		return err
 	})
 	if err != nil {
 		return store.Account{}, fmt.Errorf("create account: %w", err)
 	}
 	return out, nil
+}
+
+// ImportAccounts stores accounts, and their account.created events, in one transaction.
+func (s *Store) ImportAccounts(ctx context.Context, accounts []store.Account) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, a := range accounts {
+			if _, err := s.createAccountTx(ctx, tx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("import %d accounts: %w", len(accounts), err)
+	}
+	return nil
+}
+
+// createAccountTx stores a new account and its account.created event in tx.
+func (s *Store) createAccountTx(ctx context.Context, tx *sql.Tx, a store.Account) (store.Account, error) {
+	out, err := s.insertAccountTx(ctx, tx, a)
+	if err != nil {
+		return store.Account{}, err
+	}
+	return out, s.accountEventTx(ctx, tx, store.EventAccountCreated, out)
 }
 
 // insertAccountTx stores a new account in tx, filling its defaults.

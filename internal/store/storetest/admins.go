@@ -128,3 +128,32 @@ func testKeyLastUsedAndAccountCounts(t *testing.T, db Database) {
 		t.Fatalf("another project counts %d, %v", n, err)
 	}
 }
+
+// Imported accounts are stored as created ones are, all or none.
+func testImportAccounts(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p := mustProject(t, s, "A")
+	prof := mustProfile(t, s, p.ID, "secret")
+	batch := []store.Account{
+		{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o1", OriginOwnerName: "O1", Credentials: store.Credentials{AccessToken: "at-1"}},
+		{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o2", OriginOwnerName: "O2", Credentials: store.Credentials{AccessToken: "at-2"}},
+	}
+	if err := s.ImportAccounts(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListAccounts(ctx, p.ID, store.AccountFilter{})
+	if err != nil || len(list) != 2 {
+		t.Fatalf("imported: %v, %v", list, err)
+	}
+	if full, err := s.GetAccount(ctx, p.ID, list[1].ID); err != nil || full.Credentials.AccessToken != "at-2" {
+		t.Fatalf("imported credentials: %+v, %v", full.Credentials, err)
+	}
+	bad := append(batch, store.Account{ProjectID: p.ID, ProfileID: "cp_missing", Provider: "justworks", OriginOwnerID: "o3", OriginOwnerName: "O3"})
+	if err := s.ImportAccounts(ctx, bad); err == nil {
+		t.Fatal("a batch with an unknown profile was imported")
+	}
+	if n, _ := s.CountAccounts(ctx, p.ID, store.AccountFilter{}); n != 2 {
+		t.Fatalf("a failed batch left %d accounts", n)
+	}
+}

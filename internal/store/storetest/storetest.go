@@ -100,6 +100,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"Admins", testAdmins},
 		{"AdminSessions", testAdminSessions},
 		{"KeyLastUsedAndAccountCounts", testKeyLastUsedAndAccountCounts},
+		{"ImportAccounts", testImportAccounts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
