@@ -328,7 +328,7 @@ func editDistance(a, b string) int {
 
 // account loads a callable account with its connector and profile.
 func (e *Executor) account(ctx context.Context, projectID, accountID string) (store.Account, *connectors.Connector, store.ConnectorProfile, error) {
-	a, err := e.store.GetAccount(ctx, projectID, accountID)
+	a, p, err := e.store.GetAccountAndProfile(ctx, projectID, accountID)
 	if errors.Is(err, store.ErrNotFound) {
 		return a, nil, store.ConnectorProfile{}, fail(http.StatusNotFound, "No account %s in this project", accountID)
 	}
@@ -347,8 +347,7 @@ func (e *Executor) account(ctx context.Context, projectID, accountID string) (st
 	if !ok {
 		return a, nil, store.ConnectorProfile{}, fail(http.StatusNotFound, "Unknown connector %s", a.Provider)
 	}
-	p, err := e.store.GetConnectorProfile(ctx, projectID, a.ProfileID)
-	return a, c, p, err
+	return a, c, p, nil
 }
 
 // ProxyResult is a passthrough answer: the provider's status, headers and body.

@@ -552,6 +552,9 @@ type Store interface {
 	// CreateAccount would (for bulk loads).
 	ImportAccounts(ctx context.Context, accounts []Account) error
 	GetAccount(ctx context.Context, projectID, id string) (Account, error)
+	// GetAccountAndProfile returns an account and its connector profile,
+	// secrets opened, in one read (ErrSealed when the account's cannot be).
+	GetAccountAndProfile(ctx context.Context, projectID, id string) (Account, ConnectorProfile, error)
 	// Credentials are left out: listing never opens them, so one account whose
 	// credentials cannot be opened does not stop the list.
 	ListAccounts(ctx context.Context, projectID string, f AccountFilter) ([]Account, error)

@@ -32,6 +32,40 @@ func (s *Store) CreateAccount(ctx context.Context, a store.Account) (store.Accou
 	return out, nil
 }
 
+// accountAndProfile reads an account and its profile in one query: a call's
+// one round trip to the database besides the key's.
+var accountAndProfile = `SELECT ` + qualify("a", accountColumns) + `, ` + qualify("p", profileColumns) +
+	` FROM accounts a JOIN connector_profiles p ON p.id = a.profile_id WHERE a.project_id = ? AND a.id = ?`
+
+// qualify prefixes each column of a column list with a table alias.
+func qualify(alias, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, c := range parts {
+		parts[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// GetAccountAndProfile returns an account, credentials opened, with its
+// connector profile, secret opened, read together.
+func (s *Store) GetAccountAndProfile(ctx context.Context, projectID, id string) (store.Account, store.ConnectorProfile, error) {
+	var a accountRow
+	var p profileScan
+	if err := s.queryRow(ctx, accountAndProfile, projectID, id).Scan(append(a.dest(), p.dest()...)...); err != nil {
+		return store.Account{}, store.ConnectorProfile{}, fmt.Errorf("get account %s: %w", id, s.translate(err))
+	}
+	acc, creds, err := a.decode()
+	if err != nil {
+		return store.Account{}, store.ConnectorProfile{}, err
+	}
+	prof, err := s.decodeProfile(p)
+	if err != nil {
+		return store.Account{}, store.ConnectorProfile{}, err
+	}
+	acc, err = s.openCredentials(acc, creds)
+	return acc, prof, err
+}
+
 // ImportAccounts stores accounts, and their account.created events, in one transaction.
 func (s *Store) ImportAccounts(ctx context.Context, accounts []store.Account) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -262,6 +296,11 @@ func (s *Store) scanAccount(row scanner) (store.Account, error) {
 	if err != nil {
 		return store.Account{}, err
 	}
+	return s.openCredentials(a, creds)
+}
+
+// openCredentials fills a's credentials from their sealed form.
+func (s *Store) openCredentials(a store.Account, creds string) (store.Account, error) {
 	plain, err := s.open(accountCredentials, a.ID, creds)
 	if err != nil {
 		return store.Account{}, fmt.Errorf("credentials of account %s: %w: %w", a.ID, store.ErrSealed, err)
@@ -279,15 +318,32 @@ func scanWithoutCredentials(row scanner) (store.Account, error) {
 	return a, err
 }
 
+// accountRow is an account row as scanned, before decoding.
+type accountRow struct {
+	a                              store.Account
+	reasons, metadata, setup, creds string
+	expires, obtained              sql.NullTime
+}
+
+// dest is where a row of accountColumns scans to.
+func (r *accountRow) dest() []any {
+	a := &r.a
+	return []any{&a.ID, &a.ProjectID, &a.ProfileID, &a.Provider, &a.Status, &r.reasons, &a.OriginOwnerID, &a.OriginOwnerName,
+		&a.OriginUsername, &a.Label, &a.Type, &r.metadata, &r.setup, &r.creds, &a.CredentialVersion, &r.expires, &r.obtained, &a.CreatedAt, &a.UpdatedAt}
+}
+
 // scanAccountFields reads an account row, its credentials still sealed.
 func scanAccountFields(row scanner) (store.Account, string, error) {
-	var a store.Account
-	var reasons, metadata, setup, creds string
-	var expires, obtained sql.NullTime
-	if err := row.Scan(&a.ID, &a.ProjectID, &a.ProfileID, &a.Provider, &a.Status, &reasons, &a.OriginOwnerID, &a.OriginOwnerName,
-		&a.OriginUsername, &a.Label, &a.Type, &metadata, &setup, &creds, &a.CredentialVersion, &expires, &obtained, &a.CreatedAt, &a.UpdatedAt); err != nil {
+	var r accountRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return store.Account{}, "", err
 	}
+	return r.decode()
+}
+
+// decode turns the scanned row into the account, its credentials still sealed.
+func (r *accountRow) decode() (store.Account, string, error) {
+	a, reasons, metadata, setup, creds, expires, obtained := r.a, r.reasons, r.metadata, r.setup, r.creds, r.expires, r.obtained
 	// The token's dates are kept in the clear too (the keep-alive queries them):
 	// an account read without its credentials still shows them.
 	if expires.Valid {

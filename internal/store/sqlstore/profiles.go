@@ -190,13 +190,30 @@ func (s *Store) ListConnectorProfiles(ctx context.Context, projectID string) ([]
 	return out, nil
 }
 
+// profileScan is a profile row as scanned, before decoding.
+type profileScan struct {
+	p                       store.ConnectorProfile
+	secret, actions, extra string
+}
+
+// dest is where a row of profileColumns scans to.
+func (r *profileScan) dest() []any {
+	p := &r.p
+	return []any{&p.ID, &p.ProjectID, &p.ConnectorKey, &p.Name, &p.ClientID, &r.secret, &p.Environment, &r.actions, &r.extra,
+		&p.Default, &p.Enabled, &p.CreatedAt, &p.UpdatedAt}
+}
+
 func (s *Store) scanProfile(row scanner) (store.ConnectorProfile, error) {
-	var p store.ConnectorProfile
-	var secret, actions, extra string
-	if err := row.Scan(&p.ID, &p.ProjectID, &p.ConnectorKey, &p.Name, &p.ClientID, &secret, &p.Environment, &actions, &extra,
-		&p.Default, &p.Enabled, &p.CreatedAt, &p.UpdatedAt); err != nil {
+	var r profileScan
+	if err := row.Scan(r.dest()...); err != nil {
 		return store.ConnectorProfile{}, err
 	}
+	return s.decodeProfile(r)
+}
+
+// decodeProfile turns a scanned row into the profile, its secret opened.
+func (s *Store) decodeProfile(r profileScan) (store.ConnectorProfile, error) {
+	p, secret, actions, extra := r.p, r.secret, r.actions, r.extra
 	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
 	if err := json.Unmarshal([]byte(actions), &p.EnabledActions); err != nil {
 		return store.ConnectorProfile{}, fmt.Errorf("enabled actions of %s: %w", p.ID, err)

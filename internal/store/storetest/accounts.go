@@ -323,3 +323,23 @@ func testDeleteProfileOfAnotherProject(t *testing.T, db Database) {
 	wantErr(t, s.DeleteConnectorProfile(context.Background(), b.ID, prof.ID), store.ErrNotFound)
 	wantErr(t, s.DeleteConnectorProfile(context.Background(), a.ID, prof.ID), store.ErrConflict)
 }
+
+// An account and its profile read together are what each reads alone.
+func testAccountAndProfileTogether(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p, other := mustProject(t, s, "A"), mustProject(t, s, "B")
+	prof := mustProfile(t, s, p.ID, "the-secret")
+	a := mustAccount(t, s, prof, "t1")
+	gotA, gotP, err := s.GetAccountAndProfile(ctx, p.ID, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantA, _ := s.GetAccount(ctx, p.ID, a.ID)
+	wantP, _ := s.GetConnectorProfile(ctx, p.ID, prof.ID)
+	if !reflect.DeepEqual(gotA, wantA) || !reflect.DeepEqual(gotP, wantP) || gotP.ClientSecret != "the-secret" {
+		t.Fatalf("together: %+v %+v\nalone: %+v %+v", gotA, gotP, wantA, wantP)
+	}
+	_, _, err = s.GetAccountAndProfile(ctx, other.ID, a.ID)
+	wantErr(t, err, store.ErrNotFound)
+}

@@ -101,6 +101,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"AdminSessions", testAdminSessions},
 		{"KeyLastUsedAndAccountCounts", testKeyLastUsedAndAccountCounts},
 		{"ImportAccounts", testImportAccounts},
+		{"AccountAndProfileTogether", testAccountAndProfileTogether},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
