@@ -320,9 +320,9 @@ func scanWithoutCredentials(row scanner) (store.Account, error) {
 
 // accountRow is an account row as scanned, before decoding.
 type accountRow struct {
-	a                              store.Account
+	a                               store.Account
 	reasons, metadata, setup, creds string
-	expires, obtained              sql.NullTime
+	expires, obtained               sql.NullTime
 }
 
 // dest is where a row of accountColumns scans to.

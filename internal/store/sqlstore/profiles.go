@@ -192,7 +192,7 @@ func (s *Store) ListConnectorProfiles(ctx context.Context, projectID string) ([]
 
 // profileScan is a profile row as scanned, before decoding.
 type profileScan struct {
-	p                       store.ConnectorProfile
+	p                      store.ConnectorProfile
 	secret, actions, extra string
 }
 
