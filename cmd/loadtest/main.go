@@ -48,6 +48,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend"
+	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 )
 
 func main() {
@@ -237,6 +238,37 @@ func database(dir, databaseURL string) (secrets.Key, *secrets.Keyring, string, e
 	dbURL := cmp.Or(databaseURL, "sqlite:"+filepath.Join(dir, "patchbay.db"))
 	fmt.Println("database:", strings.SplitN(dbURL, ":", 2)[0])
 	return key, ring, dbURL, err
+}
+
+// harness is a run's working directory, patchbay binary, key and open store.
+type harness struct {
+	dir, bin, dbURL string
+	key             secrets.Key
+	store           *sqlstore.Store
+}
+
+// newHarness builds patchbay and opens the run's database (database()).
+func newHarness(ctx context.Context, databaseURL string) (*harness, error) {
+	dir, bin, err := build()
+	if err != nil {
+		return nil, err
+	}
+	h := &harness{dir: dir, bin: bin}
+	var ring *secrets.Keyring
+	if h.key, ring, h.dbURL, err = database(dir, databaseURL); err == nil {
+		h.store, _, err = backend.Open(ctx, h.dbURL, ring)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return h, nil
+}
+
+// close closes the store and removes the working directory.
+func (h *harness) close() {
+	h.store.Close()
+	os.RemoveAll(h.dir)
 }
 
 // path is one way to get the same page: straight to the provider, through the

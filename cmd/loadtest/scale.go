@@ -17,7 +17,6 @@ import (
 	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store"
-	"github.com/patchbayhq/patchbay/internal/store/backend"
 )
 
 // measureScale seeds n accounts (sealed credentials, as linking stores them,
@@ -26,19 +25,12 @@ import (
 // lookups a console or an integrator makes, and the server's memory after them.
 func measureScale(n int, databaseURL string) error {
 	ctx := context.Background()
-	dir, bin, err := build()
+	h, err := newHarness(ctx, databaseURL)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	key, ring, dbURL, err := database(dir, databaseURL)
-	if err != nil {
-		return err
-	}
-	s, _, err := backend.Open(ctx, dbURL, ring)
-	if err != nil {
-		return err
-	}
+	defer h.close()
+	s, dbURL := h.store, h.dbURL
 	p, err := s.CreateProject(ctx, store.Project{Name: fmt.Sprintf("scale %d", n)})
 	if err != nil {
 		return err
@@ -103,10 +95,8 @@ func measureScale(n int, databaseURL string) error {
 			return err
 		}
 	}
-	s.Close()
-
-	serve, out, err := start(dir, bin, regexp.MustCompile(`is listening on (\S+)`),
-		"serve", "--listen", "127.0.0.1:0", "--database-url", dbURL, "--encryption-keys", secrets.Format(key), "--key-rate-limit", "1000000000")
+	serve, out, err := start(h.dir, h.bin, regexp.MustCompile(`is listening on (\S+)`),
+		"serve", "--listen", "127.0.0.1:0", "--database-url", dbURL, "--encryption-keys", secrets.Format(h.key), "--key-rate-limit", "1000000000")
 	if err != nil {
 		return err
 	}

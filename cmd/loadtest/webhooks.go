@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"regexp"
 	"slices"
 	"sync"
@@ -17,7 +16,6 @@ import (
 	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store"
-	"github.com/patchbayhq/patchbay/internal/store/backend"
 )
 
 // measureWebhooks runs one `patchbay serve` with a webhook pointing at a
@@ -27,20 +25,12 @@ import (
 // (latency from the change's commit to its receipt, p50 and p99).
 func measureWebhooks(n int, paced time.Duration, databaseURL string) error {
 	ctx := context.Background()
-	dir, bin, err := build()
+	h, err := newHarness(ctx, databaseURL)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	key, ring, dbURL, err := database(dir, databaseURL)
-	if err != nil {
-		return err
-	}
-	s, _, err := backend.Open(ctx, dbURL, ring)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
+	defer h.close()
+	s := h.store
 	p, err := s.CreateProject(ctx, store.Project{Name: "webhook load"})
 	if err != nil {
 		return err
@@ -63,8 +53,8 @@ func measureWebhooks(n int, paced time.Duration, databaseURL string) error {
 	go http.Serve(ln, rec)
 
 	fmt.Println("starting patchbay serve …")
-	serve, out, err := start(dir, bin, regexp.MustCompile(`is listening on (\S+)`),
-		"serve", "--listen", "127.0.0.1:0", "--database-url", dbURL, "--encryption-keys", secrets.Format(key), "--webhook-allow-private=true")
+	serve, out, err := start(h.dir, h.bin, regexp.MustCompile(`is listening on (\S+)`),
+		"serve", "--listen", "127.0.0.1:0", "--database-url", h.dbURL, "--encryption-keys", secrets.Format(h.key), "--webhook-allow-private=true")
 	if err != nil {
 		return err
 	}
