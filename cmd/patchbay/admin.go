@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/config"
 	"github.com/patchbayhq/patchbay/internal/connectors"
@@ -245,14 +246,9 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withProject(cmd, &project, func(_ config.Config, s store.Store, p store.Project) error {
-				k, err := s.RevokeAPIKey(cmd.Context(), p.ID, args[0], time.Now())
-				switch {
-				case errors.Is(err, store.ErrNotFound):
-					return fmt.Errorf("no key %s in project %s (see 'patchbay keys list')", args[0], p.ID)
-				case errors.Is(err, store.ErrConflict):
-					return fmt.Errorf("%s is the last valid admin key of project %s; create another first with 'patchbay keys create'", args[0], p.ID)
-				case err != nil:
-					return err
+				k, err := apikeys.Revoke(cmd.Context(), s, p.ID, args[0], time.Now())
+				if err != nil {
+					return listHint(err, "keys")
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Revoked %s (%s…).\n", k.ID, k.Prefix)
 				return nil

@@ -1,10 +1,7 @@
 package api
 
 import (
-	"cmp"
-	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/apikeys"
@@ -67,19 +64,9 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &req) {
 		return
 	}
-	req.Name = strings.TrimSpace(req.Name)
-	if req.Name == "" || len(req.Name) > 200 {
-		writeError(w, http.StatusBadRequest, "name: required, at most 200 characters")
-		return
-	}
-	req.Role = cmp.Or(req.Role, store.RoleAdmin)
-	if req.Role != store.RoleAdmin && req.Role != store.RoleRuntime {
-		writeError(w, http.StatusBadRequest, "role: admin or runtime")
-		return
-	}
 	plaintext, k, err := apikeys.IssueRole(r.Context(), s.store, callerKey(r.Context()).ProjectID, req.Name, req.Role)
 	if err != nil {
-		s.internalError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	out := toAPIKeyJSON(k)
@@ -88,15 +75,10 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
-	k, err := s.store.RevokeAPIKey(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"), time.Now())
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "No API key "+r.PathValue("id")+" in this project")
-	case errors.Is(err, store.ErrConflict):
-		writeError(w, http.StatusConflict, "API key "+r.PathValue("id")+" is the project's last valid admin key; create another first (POST /api_keys)")
-	case err != nil:
-		s.internalError(w, r, err)
-	default:
-		writeJSON(w, http.StatusOK, toAPIKeyJSON(k))
+	k, err := apikeys.Revoke(r.Context(), s.store, callerKey(r.Context()).ProjectID, r.PathValue("id"), time.Now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
+	writeJSON(w, http.StatusOK, toAPIKeyJSON(k))
 }

@@ -4,6 +4,7 @@
 package apikeys
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -38,8 +41,16 @@ func Issue(ctx context.Context, s store.Store, projectID, name string) (string, 
 	return IssueRole(ctx, s, projectID, name, store.RoleAdmin)
 }
 
-// IssueRole creates a key with the given role, as Issue does.
+// IssueRole creates a key with the given role (admin when empty), as Issue
+// does; a bad name or role is a problem.Invalid naming the field.
 func IssueRole(ctx context.Context, s store.Store, projectID, name string, role store.KeyRole) (string, store.APIKey, error) {
+	name, role = strings.TrimSpace(name), cmp.Or(role, store.RoleAdmin)
+	if name == "" || len(name) > 200 {
+		return "", store.APIKey{}, problem.New(problem.Invalid, "name: required, at most 200 characters")
+	}
+	if role != store.RoleAdmin && role != store.RoleRuntime {
+		return "", store.APIKey{}, problem.New(problem.Invalid, "role: admin or runtime")
+	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return "", store.APIKey{}, fmt.Errorf("issue api key: %w", err)
@@ -56,6 +67,19 @@ func IssueRole(ctx context.Context, s store.Store, projectID, name string, role 
 		return "", store.APIKey{}, fmt.Errorf("issue api key: %w", err)
 	}
 	return plaintext, k, nil
+}
+
+// Revoke revokes a key of the project at once on every node; the project's
+// last valid admin key cannot be revoked.
+func Revoke(ctx context.Context, s store.Store, projectID, id string, at time.Time) (store.APIKey, error) {
+	k, err := s.RevokeAPIKey(ctx, projectID, id, at)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.APIKey{}, problem.New(problem.NotFound, "No API key %s in this project", id)
+	case errors.Is(err, store.ErrConflict):
+		return store.APIKey{}, problem.New(problem.Conflict, "API key %s is the project's last valid admin key; create another admin key first", id)
+	}
+	return k, err
 }
 
 // Authenticate returns the live key matching plaintext, or ErrInvalid. It reads the

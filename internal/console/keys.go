@@ -1,9 +1,7 @@
 package console
 
 import (
-	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -32,57 +30,30 @@ func (c *Console) listKeys(q *req) {
 }
 
 func (c *Console) createKey(q *req) {
-	name, role := strings.TrimSpace(q.r.PostFormValue("name")), store.KeyRole(q.r.PostFormValue("role"))
-	var problem string
-	switch {
-	case name == "" || len(name) > 200:
-		problem = "Name: give the key a name (at most 200 characters), such as the service that will use it."
-	case role != store.RoleAdmin && role != store.RoleRuntime:
-		problem = "Role: admin or runtime."
-	}
-	var plaintext string
-	var err error
-	if problem == "" {
-		plaintext, _, err = apikeys.IssueRole(q.ctx, c.o.Store, q.project.ID, name, role)
-		if err != nil {
-			c.internal(q.w, q.r, err)
-			return
-		}
-	}
-	l, err := c.keyList(q)
-	if err != nil {
-		c.internal(q.w, q.r, err)
-		return
-	}
-	l.Created, l.Role = plaintext, role
-	v := q.view("API keys", "keys", l)
-	status := http.StatusCreated
-	if problem != "" {
-		v.Error, status = problem, http.StatusBadRequest
-	}
-	c.render(q.w, status, "keys", v)
-}
-
-func (c *Console) revokeKey(q *req) {
-	_, err := c.o.Store.RevokeAPIKey(q.ctx, q.project.ID, q.r.PathValue("id"), c.o.Clock.Now())
-	if err == nil {
-		q.redirect("/keys", "key-revoked")
-		return
-	}
+	role := store.KeyRole(q.r.PostFormValue("role"))
+	plaintext, _, err := apikeys.IssueRole(q.ctx, c.o.Store, q.project.ID, q.r.PostFormValue("name"), role)
 	l, lerr := c.keyList(q)
 	if lerr != nil {
 		c.internal(q.w, q.r, lerr)
 		return
 	}
-	v := q.view("API keys", "keys", l)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		v.Error = "There is no such key in this project."
-		c.render(q.w, http.StatusNotFound, "keys", v)
-	case errors.Is(err, store.ErrConflict):
-		v.Error = "This is the project's last valid admin key; create another admin key before revoking it."
-		c.render(q.w, http.StatusConflict, "keys", v)
-	default:
-		c.internal(q.w, q.r, err)
+	if err != nil {
+		q.fail(c, "keys", q.view("API keys", "keys", l), err)
+		return
 	}
+	l.Created, l.Role = plaintext, role
+	c.render(q.w, http.StatusCreated, "keys", q.view("API keys", "keys", l))
+}
+
+func (c *Console) revokeKey(q *req) {
+	if _, err := apikeys.Revoke(q.ctx, c.o.Store, q.project.ID, q.r.PathValue("id"), c.o.Clock.Now()); err != nil {
+		l, lerr := c.keyList(q)
+		if lerr != nil {
+			c.internal(q.w, q.r, lerr)
+			return
+		}
+		q.fail(c, "keys", q.view("API keys", "keys", l), err)
+		return
+	}
+	q.redirect("/keys", "key-revoked")
 }
