@@ -271,3 +271,31 @@ func TestConsoleDeletesAnAccount(t *testing.T) {
 		t.Fatalf("the deleted account answers %d", st)
 	}
 }
+
+// TestConsoleWebhookPages adds a webhook in the console and opens it.
+func TestConsoleWebhookPages(t *testing.T) {
+	c := newConsoleEnv(t)
+	c.deliver(t)
+	r := newReceiver(t)
+	c.run(t,
+		chromedp.Click(`//nav//a[text()="Webhooks"]`),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=url]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=url]`), r.URL+"/hooks"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=description]`), "CRM sync"),
+		chromedp.Click(chromedp.CSS(`input[name=events][value="account.created"]`)),
+		chromedp.Click(`//button[text()="Add webhook"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-new-secret]`)),
+	)
+	c.shot(t, "webhooks")
+	c.run(t, chromedp.Click(`//a[text()="Open the webhook"]`), chromedp.WaitVisible(`//button[text()="Send test event"]`),
+		chromedp.Click(`//button[text()="Send test event"]`))
+	r.await(t, 1)
+	waitFor(t, c.tab, `document.querySelector('.flash.ok') !== null`)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(c.text(t), "succeeded"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the test delivery never showed as succeeded:\n%s", c.text(t))
+		}
+		c.run(t, chromedp.Reload())
+	}
+	c.shot(t, "webhook")
+}
