@@ -383,8 +383,9 @@ func TestWebhookEndpointDisabled(t *testing.T) {
 	}
 	// Enabling it again starts afresh.
 	st, _, view := e.do(t, "PATCH", "/webhooks/"+downHook, basic(e.keyA), `{"enabled":true}`)
-	if st != http.StatusOK || view["enabled"] != true || view["failing_since"] != nil || view["disabled_reason"] != nil {
-		t.Fatalf("enable again: %d %v", st, view)
+	if st != http.StatusOK || view["enabled"] != true || view["failing_since"] != nil || view["disabled_reason"] != nil ||
+		len(view["secrets"].([]any)) != 1 {
+		t.Fatalf("enable again (its secret kept through disabling): %d %v", st, view)
 	}
 }
 

@@ -657,7 +657,8 @@ type Store interface {
 	WaitingOn(ctx context.Context, d WebhookDelivery) (string, error)
 	// RecordWebhookAttempt logs an attempt of a pending delivery and sets its
 	// outcome; the endpoint's FailingSince is set by a failure (if unset) and
-	// cleared by a success. It returns the endpoint as it then is.
+	// cleared by a success. It returns the endpoint as it then is, without
+	// its secrets.
 	RecordWebhookAttempt(ctx context.Context, d WebhookDelivery, o AttemptOutcome) (WebhookEndpoint, error)
 	// Redeliver creates a new pending delivery of a delivery's event to its
 	// endpoint and hands it to enqueue in the same transaction.

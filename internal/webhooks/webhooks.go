@@ -281,8 +281,11 @@ func (s *Service) Redeliver(ctx context.Context, projectID, endpointID, delivery
 // disable turns an endpoint off for reason, and records a webhook.disabled
 // event, which the project's other endpoints may be sent.
 func (s *Service) disable(ctx context.Context, e store.WebhookEndpoint, reason string) error {
-	if !e.Enabled {
-		return nil
+	// Read it whole: the endpoint at hand may come without its secrets,
+	// which the update writes back.
+	e, err := s.store.GetWebhookEndpoint(ctx, e.ProjectID, e.ID)
+	if err != nil || !e.Enabled {
+		return err
 	}
 	e.Enabled, e.DisabledReason = false, reason
 	if _, err := s.store.UpdateWebhookEndpoint(ctx, e); err != nil {
@@ -290,7 +293,7 @@ func (s *Service) disable(ctx context.Context, e store.WebhookEndpoint, reason s
 	}
 	s.log.WarnContext(ctx, "webhook disabled", "event", store.EventWebhookDisabled, "webhook_id", e.ID, "project_id", e.ProjectID,
 		"url", e.URL, "reason", reason)
-	_, err := s.store.CreateEvent(ctx, store.Event{ProjectID: e.ProjectID, Type: store.EventWebhookDisabled,
+	_, err = s.store.CreateEvent(ctx, store.Event{ProjectID: e.ProjectID, Type: store.EventWebhookDisabled,
 		Data: jsonObject(map[string]any{"project_id": e.ProjectID, "webhook_id": e.ID, "url": e.URL, "reason": reason}), CreatedAt: s.clock.Now()})
 	return err
 }

@@ -33,16 +33,9 @@ func (s *Store) endpointRow(e store.WebhookEndpoint) ([]any, error) {
 }
 
 func (s *Store) scanEndpoint(row scanner) (store.WebhookEndpoint, error) {
-	var e store.WebhookEndpoint
-	var events, secrets string
-	var failing sql.NullTime
-	if err := row.Scan(&e.ID, &e.ProjectID, &e.URL, &e.Description, &events, &e.Enabled, &e.DisabledReason, &secrets,
-		&failing, &e.CreatedAt, &e.UpdatedAt); err != nil {
+	e, secrets, err := scanEndpointFields(row)
+	if err != nil {
 		return store.WebhookEndpoint{}, err
-	}
-	e.FailingSince, e.CreatedAt, e.UpdatedAt = fromNullTime(failing), e.CreatedAt.UTC(), e.UpdatedAt.UTC()
-	if err := json.Unmarshal([]byte(events), &e.Events); err != nil {
-		return store.WebhookEndpoint{}, fmt.Errorf("events of endpoint %s: %w", e.ID, err)
 	}
 	plain, err := s.open(endpointSecrets, e.ID, secrets)
 	if err != nil {
@@ -52,6 +45,30 @@ func (s *Store) scanEndpoint(row scanner) (store.WebhookEndpoint, error) {
 		return store.WebhookEndpoint{}, fmt.Errorf("secrets of endpoint %s: %w: %w", e.ID, store.ErrSealed, err)
 	}
 	return e, nil
+}
+
+// scanEndpointWithoutSecrets reads an endpoint for routing and bookkeeping,
+// which need no secret: an endpoint whose secrets cannot be opened fails
+// only its own deliveries, never the dispatch of everyone's events.
+func scanEndpointWithoutSecrets(row scanner) (store.WebhookEndpoint, error) {
+	e, _, err := scanEndpointFields(row)
+	return e, err
+}
+
+// scanEndpointFields reads an endpoint row, its secrets still sealed.
+func scanEndpointFields(row scanner) (store.WebhookEndpoint, string, error) {
+	var e store.WebhookEndpoint
+	var events, secrets string
+	var failing sql.NullTime
+	if err := row.Scan(&e.ID, &e.ProjectID, &e.URL, &e.Description, &events, &e.Enabled, &e.DisabledReason, &secrets,
+		&failing, &e.CreatedAt, &e.UpdatedAt); err != nil {
+		return store.WebhookEndpoint{}, "", err
+	}
+	e.FailingSince, e.CreatedAt, e.UpdatedAt = fromNullTime(failing), e.CreatedAt.UTC(), e.UpdatedAt.UTC()
+	if err := json.Unmarshal([]byte(events), &e.Events); err != nil {
+		return store.WebhookEndpoint{}, "", fmt.Errorf("events of endpoint %s: %w", e.ID, err)
+	}
+	return e, secrets, nil
 }
 
 // CreateWebhookEndpoint stores e with its secrets sealed.
@@ -106,7 +123,7 @@ func (s *Store) listEndpointsTx(ctx context.Context, tx *sql.Tx, projectID strin
 	if err != nil {
 		return nil, fmt.Errorf("webhook endpoints of %s: %w", projectID, err)
 	}
-	return collect(rows, s.scanEndpoint)
+	return collect(rows, scanEndpointWithoutSecrets)
 }
 
 // UpdateWebhookEndpoint replaces e's fields.
@@ -265,7 +282,7 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, d store.WebhookDeliver
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_endpoints SET `+failing+` WHERE project_id = ? AND id = ?`), args...); err != nil {
 			return err
 		}
-		ep, err = s.scanEndpoint(tx.QueryRowContext(ctx, s.q(`SELECT `+endpointColumns+` FROM webhook_endpoints WHERE project_id = ? AND id = ?`),
+		ep, err = scanEndpointWithoutSecrets(tx.QueryRowContext(ctx, s.q(`SELECT `+endpointColumns+` FROM webhook_endpoints WHERE project_id = ? AND id = ?`),
 			d.ProjectID, d.EndpointID))
 		return s.translate(err)
 	})

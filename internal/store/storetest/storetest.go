@@ -97,6 +97,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"DispatchConcurrentNodes", testDispatchConcurrentNodes},
 		{"WebhookEndpointRoundTrip", testWebhookEndpointRoundTrip},
 		{"WebhookDeliveryLog", testWebhookDeliveryLog},
+		{"DispatchPastADamagedEndpoint", testDispatchPastADamagedEndpoint},
 		{"Admins", testAdmins},
 		{"AdminSessions", testAdminSessions},
 		{"KeyLastUsedAndAccountCounts", testKeyLastUsedAndAccountCounts},

@@ -344,3 +344,31 @@ func testWebhookDeliveryLog(t *testing.T, db Database) {
 		t.Fatalf("deliveries outlived their events: %v, %v", list, err)
 	}
 }
+
+// An endpoint whose secrets cannot be opened still gets its deliveries
+// routed, and does not stop anyone else's: only sending needs the secrets.
+func testDispatchPastADamagedEndpoint(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p := mustProject(t, s, "A")
+	damaged, healthy := mustEndpoint(t, s, p.ID), mustEndpoint(t, s, p.ID)
+	db.Exec(t, `UPDATE webhook_endpoints SET secrets = 'damaged' WHERE id = '`+damaged.ID+`'`)
+	mustAccount(t, s, mustProfile(t, s, p.ID, "secret"), "t1")
+	c := &collector{}
+	dispatchAll(t, s, c)
+	if len(c.got) != 2 {
+		t.Fatalf("deliveries: %+v", c.got)
+	}
+	_, err := s.GetWebhookEndpoint(ctx, p.ID, damaged.ID)
+	wantErr(t, err, store.ErrSealed)
+	for _, d := range c.got {
+		ep, err := s.RecordWebhookAttempt(ctx, d, store.AttemptOutcome{Status: store.DeliveryFailed,
+			Attempt: store.WebhookAttempt{Attempt: 1, StartedAt: time.Now(), Error: "x"}})
+		if err != nil || ep.FailingSince.IsZero() {
+			t.Fatalf("record an attempt to %s: %+v, %v", d.EndpointID, ep, err)
+		}
+	}
+	if got, err := s.GetWebhookEndpoint(ctx, p.ID, healthy.ID); err != nil || len(got.Secrets) != 1 {
+		t.Fatalf("the healthy endpoint: %+v, %v", got, err)
+	}
+}
