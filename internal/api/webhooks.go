@@ -17,7 +17,7 @@ type webhookJSON struct {
 	Enabled        bool             `json:"enabled"`
 	DisabledReason string           `json:"disabled_reason,omitempty"`
 	FailingSince   *time.Time       `json:"failing_since"`
-	Secrets        []webhookSecrets `json:"secrets"`
+	Secrets        []webhookSecrets `json:"secrets,omitempty"` // one endpoint's only; lists leave them out
 	CreatedAt      time.Time        `json:"created_at"`
 	UpdatedAt      time.Time        `json:"updated_at"`
 	// Secret is the new signing secret, in the answers that create one only.
@@ -32,7 +32,7 @@ type webhookSecrets struct {
 
 func webhookView(e store.WebhookEndpoint) webhookJSON {
 	out := webhookJSON{ID: e.ID, URL: e.URL, Description: e.Description, Events: e.Events, Enabled: e.Enabled,
-		DisabledReason: e.DisabledReason, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, Secrets: []webhookSecrets{}}
+		DisabledReason: e.DisabledReason, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 	if !e.FailingSince.IsZero() {
 		out.FailingSince = &e.FailingSince
 	}

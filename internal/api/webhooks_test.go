@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -435,5 +436,45 @@ func TestWebhookEndpointValidation(t *testing.T) {
 	}
 	if st, _, _ := e.do(t, "DELETE", "/webhooks/"+hook, basic(e.keyA), ""); st != http.StatusNoContent {
 		t.Fatalf("delete: %d", st)
+	}
+}
+
+// TestWebhookWithUnreadableSecrets: an endpoint whose secrets cannot be
+// opened is sent nothing, its delivery log says why, and other endpoints are
+// served as usual.
+func TestWebhookWithUnreadableSecrets(t *testing.T) {
+	e := newLinkEnv(t)
+	e.deliver(t)
+	broken, healthy := newReceiver(t), newReceiver(t)
+	brokenHook, _ := e.createWebhook(t, `{"url":"`+broken.URL+`"}`)
+	e.createWebhook(t, `{"url":"`+healthy.URL+`"}`)
+	if _, err := e.store.DB().Exec(`UPDATE webhook_endpoints SET secrets = 'damaged' WHERE id = ?`, brokenHook); err != nil {
+		t.Fatal(err)
+	}
+	e.linkProvider(t, "justworks", "admin@acme.test")
+	healthy.await(t, 1)
+	var d map[string]any
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		_, _, log := e.do(t, "GET", "/webhooks/"+brokenHook+"/deliveries", basic(e.keyA), "")
+		if entries, _ := log["data"].([]any); len(entries) == 1 {
+			if d = entries[0].(map[string]any); d["attempts"] != float64(0) {
+				break
+			}
+		}
+	}
+	if d == nil || d["status"] != "pending" || !strings.Contains(fmt.Sprint(d["last_error"]), "signing secrets cannot be opened") || d["next_retry_at"] == nil {
+		t.Fatalf("the damaged endpoint's delivery: %v", d)
+	}
+	if n := broken.requests.Load(); n != 0 {
+		t.Fatalf("the damaged endpoint was sent %d requests", n)
+	}
+	if st, _, body := e.do(t, "GET", "/webhooks/"+brokenHook, basic(e.keyA), ""); st != http.StatusConflict || !strings.Contains(body["message"].(string), "cannot be opened") {
+		t.Fatalf("GET the damaged webhook: %d %v", st, body)
+	}
+	if st, _, list := e.do(t, "GET", "/webhooks", basic(e.keyA), ""); st != http.StatusOK || len(list["data"].([]any)) != 2 {
+		t.Fatalf("the list with a damaged webhook: %d %v", st, list)
+	}
+	if st, _, _ := e.do(t, "DELETE", "/webhooks/"+brokenHook, basic(e.keyA), ""); st != http.StatusNoContent {
+		t.Fatalf("delete the damaged webhook: %d", st)
 	}
 }

@@ -630,7 +630,8 @@ type Store interface {
 	// CreateWebhookEndpoint stores e, filling ID and timestamps when empty.
 	CreateWebhookEndpoint(ctx context.Context, e WebhookEndpoint) (WebhookEndpoint, error)
 	GetWebhookEndpoint(ctx context.Context, projectID, id string) (WebhookEndpoint, error)
-	// ListWebhookEndpoints returns the project's endpoints, oldest first.
+	// ListWebhookEndpoints returns the project's endpoints, oldest first,
+	// without their secrets (a list never fails on one it cannot open).
 	ListWebhookEndpoints(ctx context.Context, projectID string) ([]WebhookEndpoint, error)
 	// UpdateWebhookEndpoint replaces e's fields (not its project or creation time).
 	UpdateWebhookEndpoint(ctx context.Context, e WebhookEndpoint) (WebhookEndpoint, error)

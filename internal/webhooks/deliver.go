@@ -227,6 +227,20 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
+	if errors.Is(err, store.ErrSealed) {
+		// Nothing can be signed. The delivery log says why; River tries again,
+		// as the key that sealed the secrets may be restored.
+		out := store.AttemptOutcome{Status: store.DeliveryPending, NextAttemptAt: w.NextRetry(job), Attempt: store.WebhookAttempt{
+			Attempt: d.Attempts + 1, StartedAt: w.s.clock.Now(),
+			Error: "not sent: the webhook's signing secrets cannot be opened with this deployment's encryption keys"}}
+		if job.Attempt >= job.MaxAttempts {
+			out.Status, out.NextAttemptAt = store.DeliveryFailed, time.Time{}
+		}
+		if _, rerr := st.RecordWebhookAttempt(ctx, d, out); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
 	if err != nil {
 		return err
 	}

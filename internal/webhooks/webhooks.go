@@ -68,13 +68,32 @@ func (s *Service) List(ctx context.Context, projectID string) ([]store.WebhookEn
 	return s.store.ListWebhookEndpoints(ctx, projectID)
 }
 
-// Get returns one endpoint of the project.
+// Get returns one endpoint of the project, with its secrets.
 func (s *Service) Get(ctx context.Context, projectID, id string) (store.WebhookEndpoint, error) {
 	e, err := s.store.GetWebhookEndpoint(ctx, projectID, id)
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return store.WebhookEndpoint{}, problem.New(problem.NotFound, "No webhook %s in this project", id)
+	case errors.Is(err, store.ErrSealed):
+		return store.WebhookEndpoint{}, problem.New(problem.Conflict, "Webhook %s's signing secrets cannot be opened with this deployment's encryption keys; "+
+			"restore the key that sealed them, or delete the webhook and create it again", id)
 	}
 	return e, err
+}
+
+// exists checks that the project has the endpoint, without its secrets: its
+// delivery log shows even when they cannot be opened.
+func (s *Service) exists(ctx context.Context, projectID, id string) error {
+	list, err := s.store.ListWebhookEndpoints(ctx, projectID)
+	if err != nil {
+		return err
+	}
+	for _, e := range list {
+		if e.ID == id {
+			return nil
+		}
+	}
+	return problem.New(problem.NotFound, "No webhook %s in this project", id)
 }
 
 // Create adds an endpoint and returns it with its signing secret, which is
@@ -255,7 +274,7 @@ func (s *Service) Deliveries(ctx context.Context, projectID, id string, page Pag
 	if page.Size < 1 || page.Size > MaxPageSize {
 		return nil, "", problem.New(problem.Invalid, "page_size: 1 to %d", MaxPageSize)
 	}
-	if _, err := s.Get(ctx, projectID, id); err != nil {
+	if err := s.exists(ctx, projectID, id); err != nil {
 		return nil, "", err
 	}
 	list, err := s.store.ListWebhookDeliveries(ctx, projectID, store.DeliveryFilter{EndpointID: id, Limit: page.Size, Before: page.Before})

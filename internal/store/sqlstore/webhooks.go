@@ -109,9 +109,10 @@ func (s *Store) GetWebhookEndpoint(ctx context.Context, projectID, id string) (s
 	return e, nil
 }
 
-// ListWebhookEndpoints returns the project's endpoints, oldest first.
+// ListWebhookEndpoints returns the project's endpoints, oldest first,
+// without their secrets.
 func (s *Store) ListWebhookEndpoints(ctx context.Context, projectID string) ([]store.WebhookEndpoint, error) {
-	out, err := queryAll(ctx, s, s.scanEndpoint, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE project_id = ? ORDER BY created_at, id`, projectID)
+	out, err := queryAll(ctx, s, scanEndpointWithoutSecrets, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE project_id = ? ORDER BY created_at, id`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("list webhook endpoints: %w", err)
 	}
