@@ -195,7 +195,13 @@ func TestConsoleFollowsTheSetupGuide(t *testing.T) {
 			c.run(t, chromedp.Click(`//nav//a[text()="Request logs"]`))
 			waitFor(t, c.tab, `[...document.querySelectorAll('tr[data-log] code')].some(c => c.textContent === `+jsString(actions[0])+`)`)
 			c.shot(t, "logs")
-			c.run(t, chromedp.Click(chromedp.CSS(`tr[data-log] a`)))
+			// Open the call's page by its link (a click can land while the
+			// list is still being laid out).
+			entry, err := chromedp.Run(c.tab, chromedp.Evaluate[string](`document.querySelector('tr[data-log] a').href`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.run(t, chromedp.Navigate(entry))
 			waitFor(t, c.tab, `document.body.innerText.includes('Provider calls')`)
 			c.shot(t, "log")
 			if page := c.text(t); strings.Contains(page, "Bearer") || strings.Contains(page, "access_token") {
