@@ -42,6 +42,7 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	c := &consoleEnv{linkEnv: e, tab: tab}
 	c.run(t, chromedp.Navigate(e.srv.URL+"/console"))
 	waitFor(t, tab, `location.pathname === '/console/signin'`)
+	c.shot(t, "signin")
 	c.run(t,
 		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), adminEmail),
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), adminPassword),
@@ -140,6 +141,13 @@ func TestConsoleFollowsTheSetupGuide(t *testing.T) {
 			redirect := c.srv.URL + "/connect/oauth2/" + tc.key + "/callback"
 			card := `[...document.querySelectorAll('.profile')].find(p => p.querySelector('[data-redirect-uri]').textContent === ` + jsString(redirect) + `)`
 			waitFor(t, c.tab, card+` !== undefined && `+card+`.querySelector('[data-scopes]').textContent === `+jsString(strings.Join(want.Scopes, " ")))
+			profilePage, err := chromedp.Run(c.tab, chromedp.Evaluate[string](card+`.querySelector('h2 a').href`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.run(t, chromedp.Navigate(profilePage))
+			waitFor(t, c.tab, `document.body.innerText.includes('Disable profile')`)
+			c.shot(t, "profile-"+tc.key)
 
 			// Link account, then the Hub flow on the simulator.
 			c.run(t,
