@@ -72,7 +72,7 @@ func newLinkEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options
 		RetryBackoff: 20 * time.Millisecond, // retries give up after five quick attempts
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 		// Receivers are local test servers; deliver() starts the delivery.
-		WebhookAllowPrivate: true, WebhookPoll: 50 * time.Millisecond})
+		WebhookAllowPrivate: true, WebhookPoll: 50 * time.Millisecond, WebhookTimeout: time.Second})
 	srv.Config.Handler = services.Server(api.Options{Sandbox: sb.Handler(),
 		KeyRateLimit:    1 << 30, // load tests here send far more than 1000 calls a minute
 		HubAddressLimit: 1 << 30, // and every test client speaks from 127.0.0.1

@@ -478,3 +478,39 @@ func TestWebhookWithUnreadableSecrets(t *testing.T) {
 		t.Fatalf("delete the damaged webhook: %d", st)
 	}
 }
+
+// TestWebhookReceiverTooSlow: an endpoint that does not answer within the
+// delivery timeout gets the attempt counted as failed, and the event again.
+func TestWebhookReceiverTooSlow(t *testing.T) {
+	e := newLinkEnv(t) // delivery timeout 1 s
+	e.deliver(t)
+	var calls atomic.Int32
+	got := make(chan string, 4)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			select { // the first attempt hangs past the timeout
+			case <-r.Context().Done():
+			case <-time.After(3 * time.Second):
+			}
+			return
+		}
+		got <- r.Header.Get("webhook-id")
+	}))
+	t.Cleanup(slow.Close)
+	hook, _ := e.createWebhook(t, `{"url":"`+slow.URL+`","events":["webhook.test"]}`)
+	if st, _, body := e.do(t, "POST", "/webhooks/"+hook+"/test", basic(e.keyA), ""); st != http.StatusAccepted {
+		t.Fatalf("test: %d %v", st, body)
+	}
+	select {
+	case <-got:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the event never arrived after the slow attempt")
+	}
+	e.awaitDeliveries(t, hook, 1, func(d map[string]any) {
+		attempts := d["attempt_log"].([]any)
+		first := attempts[len(attempts)-1].(map[string]any)
+		if len(attempts) != 2 || first["status_code"] != float64(0) || !strings.Contains(fmt.Sprint(first["error"]), "deadline exceeded") {
+			t.Fatalf("delivery log: %v", d)
+		}
+	})
+}

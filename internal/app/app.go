@@ -81,6 +81,9 @@ type Options struct {
 	// WebhookPoll is how often each node looks for events and deliveries
 	// other nodes queued; zero means the webhooks default.
 	WebhookPoll time.Duration
+	// WebhookTimeout bounds one delivery attempt; zero means the webhooks
+	// default (tests shorten it).
+	WebhookTimeout time.Duration
 }
 
 // App is Patchbay's services, wired.
@@ -161,7 +164,7 @@ func New(o Options) *App {
 		Accounts: a.Accounts, Clock: clk, Logger: log, PublicURL: site.PublicURL})
 	a.MCP = mcp.New(a.Actions, o.Version, log)
 	hooks, err := webhooks.New(webhooks.Options{Store: o.Store, Queue: o.Store.QueueDriver(), Clock: clk, Logger: log,
-		AllowPrivate: o.WebhookAllowPrivate, PollInterval: o.WebhookPoll})
+		AllowPrivate: o.WebhookAllowPrivate, PollInterval: o.WebhookPoll, Timeout: o.WebhookTimeout})
 	if err != nil {
 		// Only River's configuration, fixed in webhooks.New, can be wrong.
 		panic(err)

@@ -28,8 +28,8 @@ import (
 
 // Delivery settings.
 const (
-	// Timeout bounds one delivery attempt.
-	Timeout = 15 * time.Second
+	// DefaultTimeout bounds one delivery attempt.
+	DefaultTimeout = 15 * time.Second
 	// MaxAttempts tries a delivery for a little over three days (RetryDelay).
 	MaxAttempts = 32
 	// DefaultDisableAfter turns off an endpoint that failed for five days.
@@ -57,13 +57,15 @@ type Options struct {
 	// PollInterval is how often a node looks for events and jobs other nodes
 	// wrote; 0 means 200 ms. Changes made on this node go out at once.
 	PollInterval time.Duration
+	// Timeout bounds one delivery attempt; 0 means DefaultTimeout.
+	Timeout time.Duration
 }
 
 // New returns the service. Start it with Run on nodes that deliver; every
 // process can create endpoints, events and redeliveries without it.
 func New(o Options) (*Service, error) {
 	s := &Service{store: o.Store, clock: clock.Or(o.Clock), log: cmp.Or(o.Logger, slog.Default()), allowPrivate: o.AllowPrivate,
-		nudge: make(chan struct{}, 1), DisableAfter: DefaultDisableAfter,
+		nudge: make(chan struct{}, 1), DisableAfter: DefaultDisableAfter, timeout: cmp.Or(o.Timeout, DefaultTimeout),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "patchbay_webhook_attempts_total",
 			Help: "Webhook delivery attempts, by the delivery's status after them (succeeded, pending: to be retried, failed)."}, []string{"status"})}
 	q, err := newQueue(o, s)
@@ -96,7 +98,7 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			stop, cancel := context.WithTimeout(context.Background(), Timeout+5*time.Second)
+			stop, cancel := context.WithTimeout(context.Background(), s.jobTimeout())
 			defer cancel()
 			return s.queue.client.Stop(stop)
 		case <-tick.C:
@@ -135,7 +137,7 @@ func newQueue(o Options, s *Service) (*queue, error) {
 		PollOnly:             true, // no LISTEN/NOTIFY: SQLite has none, and poolers drop it
 		FetchPollInterval:    poll,
 		FetchCooldown:        min(poll, 20*time.Millisecond),
-		JobTimeout:           Timeout + 5*time.Second,
+		JobTimeout:           s.jobTimeout(),
 		RescueStuckJobsAfter: 30 * time.Second, // a node that died mid-delivery
 		MaxAttempts:          MaxAttempts,
 		Logger:               warnOnly(riverLog),
@@ -188,7 +190,10 @@ type worker struct {
 	send *http.Client
 }
 
-func (w *worker) Timeout(*river.Job[deliverArgs]) time.Duration { return Timeout + 5*time.Second }
+func (w *worker) Timeout(*river.Job[deliverArgs]) time.Duration { return w.s.jobTimeout() }
+
+// jobTimeout bounds a delivery job: the attempt, and its bookkeeping.
+func (s *Service) jobTimeout() time.Duration { return s.timeout + 5*time.Second }
 
 // NextRetry follows RetryDelay from now, on River's clock (the real one):
 // River schedules the job by it.
@@ -301,7 +306,7 @@ func (w *worker) attempt(ctx context.Context, ep store.WebhookEndpoint, ev store
 	if err != nil {
 		return fail("build the payload: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	ctx, cancel := context.WithTimeout(ctx, w.s.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
 	if err != nil {

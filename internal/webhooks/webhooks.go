@@ -46,6 +46,7 @@ type Service struct {
 	queue        *queue
 	nudge        chan struct{}
 	attempts     *prometheus.CounterVec
+	timeout      time.Duration
 	// DisableAfter is how long an endpoint may fail without a success before
 	// it is turned off.
 	DisableAfter time.Duration
