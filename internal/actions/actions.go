@@ -47,6 +47,10 @@ type Request struct {
 	// work too.
 	Next     string `json:"next,omitempty"`
 	PageSize int    `json:"page_size,omitempty"`
+	// Proxy is added to the provider's query string as it is, unchecked by the
+	// action's schema: the unified API's proxy[...] passthrough. A parameter
+	// the action sets itself is not replaced.
+	Proxy map[string]string `json:"-"`
 }
 
 // Result is the action's answer: the records where the connector says they sit,
@@ -155,6 +159,9 @@ func (e *Executor) Run(ctx context.Context, who Caller, accountID string, req Re
 		return Result{}, fail(http.StatusNotFound, "Unknown action %q for %s%s", req.Action, c.Name, didYouMean(c, req.Action))
 	}
 	entry.HTTPMethod, entry.Path = action.Method, action.Path
+	if action.Unified != nil {
+		return Result{}, fail(http.StatusBadRequest, "%s is a unified API operation: call %s %s with the account's x-account-id", action.ID, action.Method, action.Path)
+	}
 	if !slices.Contains(p.EnabledActions, action.ID) {
 		return Result{}, fail(http.StatusForbidden, "Action %s is not enabled on connector profile %s", action.ID, p.ID)
 	}
@@ -175,7 +182,7 @@ func (e *Executor) Available(ctx context.Context, projectID, accountID string) (
 	var out []*connectors.Action
 	for i := range c.Actions {
 		action := &c.Actions[i]
-		if slices.Contains(p.EnabledActions, action.ID) && len(missingScopes(c, p, a, action)) == 0 {
+		if action.Unified == nil && slices.Contains(p.EnabledActions, action.ID) && len(missingScopes(c, p, a, action)) == 0 {
 			out = append(out, action)
 		}
 	}
@@ -223,6 +230,40 @@ func (e *Executor) Linked(c *connectors.Connector, attemptID, accountID string) 
 type logEntry struct {
 	store.RequestLog
 	began time.Time // the real start, for the duration: the clock may be moved
+
+	mu sync.Mutex // a unified operation's provider calls may run at once
+	// raw keeps each successful provider call's answer when the caller asked
+	// for them (a unified call's raw=true); nil when not asked.
+	raw *[]RawCall
+}
+
+// RawCall is one provider call a unified operation made, as raw=true shows it:
+// the request and the provider's answer, never the credentials that went with it.
+type RawCall struct {
+	Method   string          `json:"method"`
+	URL      string          `json:"url"`
+	Body     any             `json:"body"`
+	Response json.RawMessage `json:"response"`
+}
+
+func (l *logEntry) step(s store.LogStep) {
+	l.mu.Lock()
+	l.Steps = append(l.Steps, s)
+	l.mu.Unlock()
+}
+
+// keep records a successful call's answer for raw=true.
+func (l *logEntry) keep(method, target string, body any, answer []byte) {
+	if l.raw == nil {
+		return
+	}
+	response := json.RawMessage(bytes.Clone(answer))
+	if !json.Valid(response) {
+		response, _ = json.Marshal(string(answer))
+	}
+	l.mu.Lock()
+	*l.raw = append(*l.raw, RawCall{Method: method, URL: target, Body: body, Response: response})
+	l.mu.Unlock()
 }
 
 func (e *Executor) begin(who Caller, accountID, action string) *logEntry {
@@ -279,6 +320,9 @@ func (e *Executor) execute(ctx context.Context, c *connectors.Connector, p store
 		return Result{}, err
 	}
 	defer ans.release()
+	if ans.status/100 == 2 {
+		entry.keep(action.Method, target, req.Body, ans.body)
+	}
 	if ans.status/100 != 2 {
 		var raw any
 		if json.Unmarshal(ans.body, &raw) != nil {
@@ -516,7 +560,7 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 		}
 		started := time.Now()
 		ans, err := e.send(ctx, action.Method, target, body, token, rd)
-		entry.Steps = append(entry.Steps, store.LogStep{Method: action.Method, URL: redactURL(target), Status: ans.status,
+		entry.step(store.LogStep{Method: action.Method, URL: redactURL(target), Status: ans.status,
 			DurationMS: time.Since(started).Milliseconds(), StartTime: e.clock.Now().UTC()})
 		if err != nil && ans.streamed {
 			ans.release()
@@ -804,6 +848,11 @@ func buildURL(base string, action *connectors.Action, req Request) (string, erro
 			}
 		default:
 			q.Set(k, scalar(v))
+		}
+	}
+	for k, v := range req.Proxy {
+		if !q.Has(k) {
+			q.Set(k, v)
 		}
 	}
 	u := base + path

@@ -29,6 +29,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/requestlog"
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/unified"
 	"github.com/patchbayhq/patchbay/internal/webhooks"
 )
 
@@ -42,6 +43,7 @@ type Options struct {
 	Actions  *actions.Executor
 	MCP      *mcp.Service
 	Webhooks *webhooks.Service
+	Unified  *unified.Service
 	// Logs is where action calls are logged; reads of the log wait for it.
 	Logs *requestlog.Writer
 	// Collectors are the services' metrics, served at /metrics.
@@ -77,6 +79,7 @@ type Server struct {
 	actions   *actions.Executor
 	mcp       *mcp.Service
 	webhooks  *webhooks.Service
+	unified   *unified.Service
 	logs      *requestlog.Writer
 	store     store.Store
 	registry  *connectors.Registry
@@ -112,7 +115,7 @@ func newMetrics() *metrics {
 
 // New builds a Server.
 func New(o Options) *Server {
-	s := &Server{store: o.Store, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, logs: o.Logs,
+	s := &Server{store: o.Store, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, logs: o.Logs,
 		publicURL: strings.TrimRight(o.PublicURL, "/"), log: cmp.Or(o.Logger, slog.Default()),
 		version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
 	s.keyQuota = keyquota.New(o.Store, cmp.Or(o.KeyRateLimit, 1000), o.Clock)
@@ -162,6 +165,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /connect_sessions/authenticate", s.requireKey(s.authenticateSession))
 	s.mux.Handle("POST /actions/rpc", s.requireKey(s.rpc))
 	s.mux.Handle("POST /unified/proxy", s.requireKey(s.proxy))
+	s.unifiedRoutes()
 	s.mux.Handle("POST /mcp", s.requireKey(s.serveMCP))
 	s.mux.Handle("GET /mcp", s.requireKey(mcpMethodNotAllowed))
 	s.mux.Handle("DELETE /mcp", s.requireKey(endMCPSession))

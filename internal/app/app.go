@@ -32,6 +32,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/requestlog"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/tokens"
+	"github.com/patchbayhq/patchbay/internal/unified"
 	"github.com/patchbayhq/patchbay/internal/webhooks"
 )
 
@@ -99,6 +100,7 @@ type App struct {
 	Linking  *linking.Service
 	Logs     *requestlog.Writer
 	MCP      *mcp.Service
+	Unified  *unified.Service
 	Webhooks *webhooks.Service
 	Admins   *admins.Service
 	Console  *console.Console
@@ -163,6 +165,7 @@ func New(o Options) *App {
 	a.Linking = linking.New(linking.Options{Store: o.Store, Registry: o.Registry, Tokens: a.Tokens, Actions: a.Actions,
 		Accounts: a.Accounts, Clock: clk, Logger: log, PublicURL: site.PublicURL})
 	a.MCP = mcp.New(a.Actions, o.Version, log)
+	a.Unified = unified.New(a.Actions)
 	hooks, err := webhooks.New(webhooks.Options{Store: o.Store, Queue: o.Store.QueueDriver(), Clock: clk, Logger: log,
 		AllowPrivate: o.WebhookAllowPrivate, PollInterval: o.WebhookPoll, Timeout: o.WebhookTimeout})
 	if err != nil {
@@ -183,6 +186,7 @@ func New(o Options) *App {
 func (a *App) Server(o api.Options) *api.Server {
 	o.Store, o.Registry, o.PublicURL, o.Clock, o.Logger = a.Store, a.Registry, a.Site.PublicURL, a.Clock, a.Log
 	o.Linking, o.Accounts, o.Actions, o.Logs, o.MCP, o.Webhooks = a.Linking, a.Accounts, a.Actions, a.Logs, a.MCP, a.Webhooks
+	o.Unified = a.Unified
 	o.Collectors = append(o.Collectors, a.Collectors()...)
 	o.Console = a.Console
 	return api.New(o)

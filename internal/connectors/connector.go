@@ -31,6 +31,9 @@ type Connector struct {
 	// several organisations); the answers are stored in the account's setup information.
 	AccountSetup []SetupField `yaml:"account_setup"`
 	Actions      []Action     `yaml:"actions"`
+	// UnifiedOps lists the unified API operations the connector offers; each
+	// becomes an action (with Unified set) after the provider's own.
+	UnifiedOps []Unified `yaml:"unified"`
 
 	logoSVG     []byte
 	actionIndex map[string]int // action id → position in Actions
@@ -174,6 +177,9 @@ type Action struct {
 	// SetupDefaults fills path or query parameters the caller omits from the
 	// account's setup information: parameter name → setup field key.
 	SetupDefaults map[string]string `yaml:"setup_defaults"`
+	// Unified is set on a unified API operation: it runs through Patchbay's
+	// unified endpoints, calling the provider actions it names, never by itself.
+	Unified *Unified `yaml:"-"`
 
 	schemas map[string]*jsonschema.Schema // compiled Inputs by part
 }

@@ -154,6 +154,9 @@ func (c *Connector) validate() error {
 	if len(c.Actions) == 0 {
 		return fieldError("actions", "at least one is required")
 	}
+	if err := c.addUnified(); err != nil {
+		return err
+	}
 	for i, f := range c.AccountSetup {
 		if _, ok := c.Action(f.OptionsAction); !ok {
 			return fieldError(fmt.Sprintf("account_setup[%d].options_action", i), "%q is not a defined action", f.OptionsAction)

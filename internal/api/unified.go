@@ -1,0 +1,74 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/unified"
+)
+
+// unifiedRoutes serves every unified operation at its path; anything else
+// under /unified/hris/ is an operation Patchbay does not offer.
+func (s *Server) unifiedRoutes() {
+	for _, op := range connectors.UnifiedOperations() {
+		s.mux.Handle(op.Method+" "+op.Path, s.requireKey(s.unifiedOperation(op.ID)))
+	}
+	s.mux.Handle("/unified/hris/", s.requireKey(s.unifiedMissing))
+}
+
+// unifiedOperation answers one unified operation for the account named by x-account-id.
+func (s *Server) unifiedOperation(operation string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		accountID := r.Header.Get("X-Account-Id")
+		if accountID == "" {
+			writeError(w, http.StatusBadRequest, "x-account-id: the header must name the linked account")
+			return
+		}
+		p, err := unified.Parse(r.URL.Query(), r.PathValue("id"))
+		if err == nil {
+			var ans unified.Answer
+			if ans, err = s.unified.Do(r.Context(), s.caller(r), accountID, operation, p); err == nil {
+				writeUnified(w, ans)
+				return
+			}
+		}
+		if ae, ok := errors.AsType[*actions.Error](err); ok {
+			if ae.RetryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
+			}
+			writeProviderError(w, ae.Status, ae.Message, ae.ProviderErrors)
+			return
+		}
+		s.internalError(w, r, err)
+	}
+}
+
+// writeUnified answers {data, next, raw}: next always on lists (null at the end).
+func writeUnified(w http.ResponseWriter, ans unified.Answer) {
+	if !ans.List() {
+		writeJSON(w, http.StatusOK, ans)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Data any               `json:"data"`
+		Next *string           `json:"next"`
+		Raw  []actions.RawCall `json:"raw,omitempty"`
+	}{ans.Data, ans.Next, ans.Raw})
+}
+
+// unifiedMissing answers 501 for a unified HRIS request Patchbay has no operation for.
+func (s *Server) unifiedMissing(w http.ResponseWriter, r *http.Request) {
+	who := "Patchbay"
+	if id := r.Header.Get("X-Account-Id"); id != "" {
+		if a, err := s.accounts.Get(r.Context(), callerKey(r.Context()).ProjectID, id); err == nil {
+			if c, ok := s.registry.Get(a.Provider); ok {
+				who = c.Name + " through Patchbay"
+			}
+		}
+	}
+	writeError(w, http.StatusNotImplemented, r.Method+" "+r.URL.Path+" is not supported for "+who+
+		"; the unified operations Patchbay offers are listed by GET /actions and in docs/unified.md")
+}

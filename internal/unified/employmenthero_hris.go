@@ -1,0 +1,329 @@
+package unified
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/patchbayhq/patchbay/internal/actions"
+)
+
+// Employment Hero: employees, employments and companies
+// (shared/reference/employmenthero.md §8.1, §8.2, §8.8). An account covers the
+// organisation chosen at setup, which is the one company. Employees carry no
+// update time, so filter[updated_after] cannot be answered for them. An
+// employee's employment is read from the employee record; its pay comes from
+// Pay Details, one extra call, on the single-employee endpoints only.
+
+func init() {
+	register("employmenthero", provider{
+		"hris_list_employees":            ehListEmployees,
+		"hris_get_employee":              ehGetEmployee,
+		"hris_list_employments":          ehListEmployments,
+		"hris_get_employment":            ehGetEmployment,
+		"hris_list_employee_employments": ehListEmployeeEmployments,
+		"hris_list_companies":            ehListCompanies,
+		"hris_get_company":               ehGetCompany,
+	})
+}
+
+// ehOrganisation is the setup answer naming the account's organisation.
+const ehOrganisation = "organisation_id"
+
+type ehEmployee struct {
+	ID                   string  `json:"id"`
+	Title                *string `json:"title"`
+	FirstName            *string `json:"first_name"`
+	LastName             *string `json:"last_name"`
+	KnownAs              *string `json:"known_as"`
+	FullName             *string `json:"full_name"`
+	CompanyEmail         *string `json:"company_email"`
+	PersonalEmail        *string `json:"personal_email"`
+	PersonalMobileNumber *string `json:"personal_mobile_number"`
+	HomePhone            *string `json:"home_phone"`
+	CompanyMobile        *string `json:"company_mobile"`
+	CompanyLandline      *string `json:"company_landline"`
+	AvatarURL            *string `json:"avatar_url"`
+	Gender               *string `json:"gender"`
+	DateOfBirth          *string `json:"date_of_birth"`
+	MaritalStatus        *string `json:"marital_status"`
+	JobTitle             *string `json:"job_title"`
+	Code                 *string `json:"code"`
+	Location             *string `json:"location"`
+	StartDate            *string `json:"start_date"`
+	TerminationDate      *string `json:"termination_date"`
+	Status               *string `json:"status"`
+	EmploymentType       *string `json:"employment_type"`
+	// IndependentContractor marks contractors, who share the endpoint.
+	IndependentContractor bool `json:"independent_contractor"`
+	Teams                 []struct {
+		ID   string  `json:"id"`
+		Name *string `json:"name"`
+	} `json:"teams"`
+	PrimaryManager *struct {
+		ID string `json:"id"`
+	} `json:"primary_manager"`
+	ResidentialAddress *struct {
+		Line1    *string `json:"line_1"`
+		Line2    *string `json:"line_2"`
+		City     *string `json:"city"`
+		State    *string `json:"state"`
+		Postcode *string `json:"postcode"`
+		Country  *string `json:"country"`
+	} `json:"residential_address"`
+}
+
+type ehPayDetail struct {
+	ID            string  `json:"id"`
+	EffectiveFrom string  `json:"effective_from"`
+	Salary        float64 `json:"salary"`
+	SalaryType    string  `json:"salary_type"`
+	Currency      string  `json:"currency"`
+}
+
+type ehOrganisationDetail struct {
+	ID        string  `json:"id"`
+	Name      *string `json:"name"`
+	CreatedAt *string `json:"created_at"`
+}
+
+var (
+	ehEmploymentStatus = map[string]string{"active": "active", "inactive": "inactive", "terminated": "terminated", "archived": "inactive"}
+	ehGender           = map[string]string{"female": "female", "male": "male", "non-binary": "non_binary", "other": "other", "not specified": "not_disclosed"}
+	ehMaritalStatus    = map[string]string{"single": "single", "married": "married", "de facto": "domestic_partnership", "divorced": "divorced", "widowed": "widowed", "separated": "separated"}
+	ehEmploymentKind   = map[string]string{"full-time": "permanent", "part-time": "permanent", "casual": "casual", "contractor": "contractor"}
+	ehContractType     = map[string]string{"full-time": "full_time", "part-time": "part_time"}
+	ehPayPeriod        = map[string]string{"annum": "year", "annually": "year", "hour": "hour", "hourly": "hour", "week": "week", "day": "day", "month": "month"}
+)
+
+// str reads an Employment Hero field, which may be null.
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// ehEmployeeOf maps an employee of the organisation.
+func ehEmployeeOf(e ehEmployee, organisation string) Employee {
+	out := Employee{ID: e.ID, RemoteID: e.ID, Title: str(e.Title), FirstName: str(e.FirstName), LastName: str(e.LastName),
+		DisplayName: str(e.FullName), Gender: enum(str(e.Gender), ehGender), MaritalStatus: enum(str(e.MaritalStatus), ehMaritalStatus),
+		DateOfBirth: isoDate(str(e.DateOfBirth)), AvatarURL: str(e.AvatarURL),
+		PersonalEmail: str(e.PersonalEmail), PersonalPhoneNumber: cmpOr(str(e.PersonalMobileNumber), str(e.HomePhone)),
+		WorkEmail: str(e.CompanyEmail), WorkPhoneNumber: cmpOr(str(e.CompanyMobile), str(e.CompanyLandline)),
+		JobTitle: str(e.JobTitle), EmployeeNumber: str(e.Code), CompanyID: organisation,
+		EmploymentStatus: enum(str(e.Status), ehEmploymentStatus),
+		HireDate:         isoDate(str(e.StartDate)), StartDate: isoDate(str(e.StartDate)), TerminationDate: isoDate(str(e.TerminationDate))}
+	out.Name = strings.TrimSpace(out.FirstName + " " + out.LastName)
+	out.DisplayName = cmpOr(out.DisplayName, out.Name)
+	if a := e.ResidentialAddress; a != nil {
+		out.HomeLocation = &Location{EmployeeID: e.ID, Street1: str(a.Line1), Street2: str(a.Line2), City: str(a.City), State: str(a.State),
+			ZipCode: str(a.Postcode), Country: countryEnum(str(a.Country))}
+	}
+	if loc := str(e.Location); loc != "" {
+		out.WorkLocation = &Location{EmployeeID: e.ID, Name: loc}
+	}
+	if e.PrimaryManager != nil {
+		out.ManagerID = e.PrimaryManager.ID
+	}
+	return out
+}
+
+// ehGroups are the employee's teams.
+func ehGroups(e ehEmployee) []Group {
+	var out []Group
+	for _, t := range e.Teams {
+		out = append(out, Group{ID: t.ID, RemoteID: t.ID, Name: str(t.Name), Type: &Enum{Value: "team", SourceValue: "team"}})
+	}
+	return out
+}
+
+// ehEmploymentOf maps the employment an employee record describes, with the
+// latest pay detail when one is given.
+func ehEmploymentOf(e ehEmployee, pay *ehPayDetail) Employment {
+	active := str(e.Status) == "active"
+	out := Employment{ID: e.ID, RemoteID: e.ID, EmployeeID: e.ID, RemoteEmployeeID: e.ID, JobTitle: str(e.JobTitle),
+		EffectiveDate: isoDate(str(e.StartDate)), EndDate: isoDate(str(e.TerminationDate)), Active: &active}
+	kind := str(e.EmploymentType)
+	if e.IndependentContractor {
+		kind = "Contractor"
+	}
+	if kind != "" {
+		out.Type = &TypedEnum{Label: kind, Type: enum(kind, ehEmploymentKind)}
+	}
+	if t := str(e.EmploymentType); t != "" {
+		out.ContractType = &ContractType{Label: t, ContractType: enum(t, ehContractType)}
+	}
+	if pay != nil {
+		out.PayRate, out.PayCurrency, out.PayPeriod = fmt.Sprintf("%.2f", pay.Salary), pay.Currency, enum(pay.SalaryType, ehPayPeriod)
+		out.EffectiveDate = cmpOr(isoDate(pay.EffectiveFrom), out.EffectiveDate)
+	}
+	return out
+}
+
+func ehCompanyOf(o ehOrganisationDetail) Company {
+	return Company{ID: o.ID, RemoteID: o.ID, Name: str(o.Name), DisplayName: str(o.Name), FullName: str(o.Name), CreatedAt: isoTime(str(o.CreatedAt))}
+}
+
+// Operations.
+
+// noUpdatedAfter refuses filter[updated_after] where the records carry no update time.
+func noUpdatedAfter(s *actions.Session, p Params, records string) error {
+	if p.UpdatedAfter.IsZero() {
+		return nil
+	}
+	return filterNotSupported(s, "filter[updated_after]", "Employment Hero does not say when "+records+" last changed")
+}
+
+func ehEmployees(ctx context.Context, s *actions.Session, p Params) ([]ehEmployee, string, error) {
+	if err := noUpdatedAfter(s, p, "employees"); err != nil {
+		return nil, "", err
+	}
+	var list []ehEmployee
+	next, err := listCall(ctx, s, p, "employmenthero_list_employees", nil, nil, &list)
+	return list, next, err
+}
+
+func ehEmployee1(ctx context.Context, s *actions.Session, id string) (ehEmployee, error) {
+	var e ehEmployee
+	_, err := call(ctx, s, actions.Request{Action: "employmenthero_get_employee", Path: map[string]any{"employee_id": id}}, &e)
+	return e, err
+}
+
+func ehListEmployees(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	list, next, err := ehEmployees(ctx, s, p)
+	if err != nil {
+		return page{}, err
+	}
+	company, err := ehExpandCompany(ctx, s, p)
+	if err != nil {
+		return page{}, err
+	}
+	out := []Employee{}
+	for _, e := range list {
+		u := ehEmployeeOf(e, s.Setup(ehOrganisation))
+		if p.matchesEmployee(u) {
+			out = append(out, ehExpand(u, e, p, company, nil))
+		}
+	}
+	return page{data: out, next: next, list: true}, nil
+}
+
+func ehGetEmployee(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	e, err := ehEmployee1(ctx, s, p.ID)
+	if err != nil {
+		return page{}, err
+	}
+	company, err := ehExpandCompany(ctx, s, p)
+	if err != nil {
+		return page{}, err
+	}
+	var pay *ehPayDetail
+	if has(p.Expand, "employments") {
+		if pay, err = ehLatestPay(ctx, s, e.ID); err != nil {
+			return page{}, err
+		}
+	}
+	return page{data: ehExpand(ehEmployeeOf(e, s.Setup(ehOrganisation)), e, p, company, pay)}, nil
+}
+
+func ehExpand(u Employee, e ehEmployee, p Params, company *Company, pay *ehPayDetail) Employee {
+	if has(p.Expand, "employments") {
+		u.Employments = []Employment{ehEmploymentOf(e, pay)}
+	}
+	if has(p.Expand, "groups") {
+		u.Groups = ehGroups(e)
+	}
+	u.Company = company
+	return u
+}
+
+// ehExpandCompany reads the organisation once when expand=company asks for it
+// and the grant allows it.
+func ehExpandCompany(ctx context.Context, s *actions.Session, p Params) (*Company, error) {
+	if !has(p.Expand, "company") || !s.Allowed("employmenthero_get_organisation") {
+		return nil, nil
+	}
+	c, err := ehTheCompany(ctx, s)
+	return &c, err
+}
+
+// ehLatestPay returns the employee's pay detail in effect (the latest), when
+// the grant allows reading pay details; nil otherwise.
+func ehLatestPay(ctx context.Context, s *actions.Session, employeeID string) (*ehPayDetail, error) {
+	if !s.Allowed("employmenthero_list_pay_details") {
+		return nil, nil
+	}
+	var details []ehPayDetail
+	if _, err := call(ctx, s, actions.Request{Action: "employmenthero_list_pay_details", Path: map[string]any{"employee_id": employeeID}, PageSize: MaxPageSize}, &details); err != nil {
+		return nil, err
+	}
+	var latest *ehPayDetail
+	for i := range details {
+		if latest == nil || details[i].EffectiveFrom > latest.EffectiveFrom {
+			latest = &details[i]
+		}
+	}
+	return latest, nil
+}
+
+func ehListEmployments(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	list, next, err := ehEmployees(ctx, s, p)
+	if err != nil {
+		return page{}, err
+	}
+	out := make([]Employment, len(list))
+	for i, e := range list {
+		out[i] = ehEmploymentOf(e, nil)
+	}
+	return page{data: out, next: next, list: true}, nil
+}
+
+func ehEmploymentByEmployee(ctx context.Context, s *actions.Session, id string) (Employment, error) {
+	e, err := ehEmployee1(ctx, s, id)
+	if err != nil {
+		return Employment{}, err
+	}
+	pay, err := ehLatestPay(ctx, s, id)
+	if err != nil {
+		return Employment{}, err
+	}
+	return ehEmploymentOf(e, pay), nil
+}
+
+func ehGetEmployment(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	e, err := ehEmploymentByEmployee(ctx, s, p.ID)
+	return page{data: e}, err
+}
+
+func ehListEmployeeEmployments(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	e, err := ehEmploymentByEmployee(ctx, s, p.ID)
+	return page{data: []Employment{e}, list: true}, err
+}
+
+func ehTheCompany(ctx context.Context, s *actions.Session) (Company, error) {
+	var o ehOrganisationDetail
+	if _, err := call(ctx, s, actions.Request{Action: "employmenthero_get_organisation"}, &o); err != nil {
+		return Company{}, err
+	}
+	return ehCompanyOf(o), nil
+}
+
+func ehListCompanies(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	if err := noUpdatedAfter(s, p, "organisations"); err != nil {
+		return page{}, err
+	}
+	c, err := ehTheCompany(ctx, s)
+	if err != nil {
+		return page{}, err
+	}
+	return page{data: []Company{c}, list: true}, nil
+}
+
+func ehGetCompany(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	if p.ID != s.Setup(ehOrganisation) {
+		return page{}, notFound(s, "organisation", p.ID)
+	}
+	c, err := ehTheCompany(ctx, s)
+	return page{data: c}, err
+}

@@ -1,0 +1,349 @@
+package unified
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/actions"
+)
+
+// Justworks: employees, employments and companies (shared/reference/justworks.md
+// §10.1, §10.5). A member is an employee; Justworks keeps one current
+// employment per member, whose id is the member's id; a connection covers one
+// company.
+
+func init() {
+	register("justworks", provider{
+		"hris_list_employees":            jwListEmployees,
+		"hris_get_employee":              jwGetEmployee,
+		"hris_list_employments":          jwListEmployments,
+		"hris_get_employment":            jwGetEmployment,
+		"hris_list_employee_employments": jwListEmployeeEmployments,
+		"hris_list_companies":            jwListCompanies,
+		"hris_get_company":               jwGetCompany,
+	})
+}
+
+type jwMember struct {
+	ID        string `json:"id"`
+	CompanyID string `json:"company_id"`
+	WorkID    string `json:"work_id"`
+	Name      *struct {
+		GivenName         string `json:"given_name"`
+		FamilyName        string `json:"family_name"`
+		PreferredName     string `json:"preferred_name"`
+		FullPreferredName string `json:"full_preferred_name"`
+	} `json:"name"`
+	// The flat shape some answers use (§10.5): read when name is absent.
+	GivenName        string `json:"given_name"`
+	FamilyName       string `json:"family_name"`
+	PreferredName    string `json:"preferred_name"`
+	Active           *bool  `json:"active"`
+	EmploymentStatus string `json:"employment_status"`
+	Type             string `json:"type"`
+	Emails           []struct {
+		Type    string `json:"type"`
+		Address string `json:"address"`
+	} `json:"emails"`
+	Phones []struct {
+		Type   string `json:"type"`
+		Number string `json:"number"`
+	} `json:"phones"`
+	Addresses []struct {
+		Type       string `json:"type"`
+		Line1      string `json:"line1"`
+		Line2      string `json:"line2"`
+		City       string `json:"city"`
+		State      string `json:"state"`
+		PostalCode string `json:"postal_code"`
+		Country    string `json:"country"`
+	} `json:"addresses"`
+	Department *jwRef          `json:"department"`
+	Manager    *jwRef          `json:"manager"`
+	Office     json.RawMessage `json:"office"` // {id, name}, or a plain name
+	JobTitle   string          `json:"job_title"`
+	StartDate  string          `json:"employment_start_date"`
+	EndDate    string          `json:"employment_termination_date"`
+	FlatEnd    string          `json:"employment_end_date"`
+	BirthDate  string          `json:"date_of_birth"`
+	Sex        string          `json:"sex_assigned_at_birth"`
+	// CurrentEmployment is keyed by country (§11).
+	CurrentEmployment map[string]struct {
+		Status         string `json:"status"`
+		EmploymentType string `json:"employment_type"`
+		StartDate      string `json:"start_date"`
+		EndDate        string `json:"end_date"`
+	} `json:"current_employment"`
+	CurrentPay *struct {
+		Amount   int64  `json:"amount"` // minor units (§11)
+		Currency string `json:"currency"`
+		Unit     string `json:"unit"`
+	} `json:"current_pay"`
+	CurrentPayFrequency string `json:"current_pay_frequency"`
+	CreatedAt           string `json:"created_at"`
+	UpdatedAt           string `json:"updated_at"`
+}
+
+type jwRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type jwCompany struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"display_name"`
+	LegalName   string `json:"legal_name"`
+	CreatedAt   string `json:"created_at"`
+	UpdatedAt   string `json:"updated_at"`
+}
+
+var (
+	jwEmploymentStatus = map[string]string{"true": "active", "false": "terminated", "active": "active", "terminated": "terminated", "on_leave": "leave"}
+	jwSex              = map[string]string{"female": "female", "male": "male"}
+	jwPayPeriod        = map[string]string{"year": "year", "hour": "hour", "month": "month", "week": "week", "day": "day"}
+	jwPayFrequency     = map[string]string{"weekly": "weekly", "biweekly": "bi_weekly", "semimonthly": "semi_monthly", "monthly": "monthly"}
+	jwMemberType       = map[string]string{"employee": "permanent", "international_employee": "permanent", "contractor": "contractor", "employee_eor": "employer_of_record"}
+	jwContractType     = map[string]string{"full_time": "full_time", "part_time": "part_time"}
+)
+
+// jwEmployee maps a member.
+func jwEmployee(m jwMember) Employee {
+	e := Employee{ID: m.ID, RemoteID: m.ID, CompanyID: m.CompanyID, EmployeeNumber: m.WorkID, JobTitle: m.JobTitle,
+		DateOfBirth: isoDate(m.BirthDate), Gender: enum(m.Sex, jwSex),
+		HireDate: isoDate(m.StartDate), StartDate: isoDate(m.StartDate), TerminationDate: isoDate(cmpOr(m.EndDate, m.FlatEnd)),
+		CreatedAt: isoTime(m.CreatedAt), UpdatedAt: isoTime(m.UpdatedAt)}
+	e.FirstName, e.LastName, e.DisplayName = m.GivenName, m.FamilyName, m.PreferredName
+	if n := m.Name; n != nil {
+		e.FirstName, e.LastName, e.DisplayName = n.GivenName, n.FamilyName, n.FullPreferredName
+	}
+	e.Name = strings.TrimSpace(e.FirstName + " " + e.LastName)
+	if e.DisplayName == "" || e.DisplayName == e.FirstName {
+		e.DisplayName = e.Name
+	}
+	switch {
+	case m.Active != nil:
+		e.EmploymentStatus = &Enum{Value: jwEmploymentStatus[boolText(*m.Active)], SourceValue: *m.Active}
+	case m.EmploymentStatus != "":
+		e.EmploymentStatus = enum(m.EmploymentStatus, jwEmploymentStatus)
+	}
+	for _, em := range m.Emails {
+		switch strings.ToUpper(em.Type) {
+		case "WORK":
+			e.WorkEmail = cmpOr(e.WorkEmail, em.Address)
+		case "PERSONAL":
+			e.PersonalEmail = cmpOr(e.PersonalEmail, em.Address)
+		}
+	}
+	for _, ph := range m.Phones {
+		switch strings.ToUpper(ph.Type) {
+		case "WORK":
+			e.WorkPhoneNumber = cmpOr(e.WorkPhoneNumber, ph.Number)
+		default: // PERSONAL, MOBILE
+			e.PersonalPhoneNumber = cmpOr(e.PersonalPhoneNumber, ph.Number)
+		}
+	}
+	if len(m.Addresses) > 0 {
+		a := m.Addresses[0]
+		e.HomeLocation = &Location{EmployeeID: m.ID, Street1: a.Line1, Street2: a.Line2, City: a.City, State: a.State, ZipCode: a.PostalCode, Country: countryEnum(a.Country)}
+	}
+	if office := jwOffice(m.Office); office != nil {
+		e.WorkLocation = &Location{ID: office.ID, RemoteID: office.ID, EmployeeID: m.ID, Name: office.Name}
+	}
+	if d := m.Department; d != nil {
+		e.Department, e.DepartmentID = d.Name, d.ID
+	}
+	if m.Manager != nil {
+		e.ManagerID = m.Manager.ID
+	}
+	return e
+}
+
+// jwOffice reads an office given as {id, name} or as a plain name.
+func jwOffice(raw json.RawMessage) *jwRef {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var ref jwRef
+	if json.Unmarshal(raw, &ref) == nil {
+		return &ref
+	}
+	var name string
+	if json.Unmarshal(raw, &name) == nil && name != "" {
+		return &jwRef{Name: name}
+	}
+	return nil
+}
+
+// jwGroups are the member's groups: its department.
+func jwGroups(m jwMember) []Group {
+	if m.Department == nil {
+		return nil
+	}
+	return []Group{{ID: m.Department.ID, RemoteID: m.Department.ID, Name: m.Department.Name, Type: &Enum{Value: "department", SourceValue: "department"}}}
+}
+
+// jwEmployment maps a member's current employment and pay.
+func jwEmployment(m jwMember) Employment {
+	active := m.Active == nil || *m.Active
+	e := Employment{ID: m.ID, RemoteID: m.ID, EmployeeID: m.ID, RemoteEmployeeID: m.ID, JobTitle: m.JobTitle,
+		EffectiveDate: isoDate(m.StartDate), EndDate: isoDate(cmpOr(m.EndDate, m.FlatEnd)), Active: &active,
+		CreatedAt: isoTime(m.CreatedAt), UpdatedAt: isoTime(m.UpdatedAt)}
+	if m.Type != "" {
+		e.Type = &TypedEnum{Label: m.Type, Type: enum(m.Type, jwMemberType)}
+	}
+	for _, cur := range m.CurrentEmployment {
+		if cur.EmploymentType != "" {
+			e.ContractType = &ContractType{Label: cur.EmploymentType, ContractType: enum(cur.EmploymentType, jwContractType)}
+		}
+		e.EffectiveDate = cmpOr(isoDate(cur.StartDate), e.EffectiveDate)
+	}
+	if p := m.CurrentPay; p != nil {
+		e.PayRate, e.PayCurrency, e.PayPeriod = decimal(p.Amount, 2), p.Currency, enum(p.Unit, jwPayPeriod)
+	}
+	e.PayFrequency = enum(m.CurrentPayFrequency, jwPayFrequency)
+	return e
+}
+
+func jwCompanyOf(c jwCompany) Company {
+	return Company{ID: c.ID, RemoteID: c.ID, Name: c.DisplayName, DisplayName: c.DisplayName, FullName: c.LegalName,
+		CreatedAt: isoTime(c.CreatedAt), UpdatedAt: isoTime(c.UpdatedAt)}
+}
+
+// Operations.
+
+// jwMembers lists one page of members, with the updated_after filter applied
+// by Justworks.
+func jwMembers(ctx context.Context, s *actions.Session, p Params) ([]jwMember, string, error) {
+	query := map[string]any{}
+	if !p.UpdatedAfter.IsZero() {
+		query["updated_at_gte"] = p.UpdatedAfter.UTC().Format(time.RFC3339)
+	}
+	var members []jwMember
+	next, err := listCall(ctx, s, p, "justworks_list_members", nil, query, &members)
+	return members, next, err
+}
+
+func jwMember1(ctx context.Context, s *actions.Session, id string) (jwMember, error) {
+	var m jwMember
+	_, err := call(ctx, s, actions.Request{Action: "justworks_get_member", Path: map[string]any{"member_id": id}}, &m)
+	return m, err
+}
+
+func jwListEmployees(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	members, next, err := jwMembers(ctx, s, p)
+	if err != nil {
+		return page{}, err
+	}
+	company, err := jwExpandCompany(ctx, s, p)
+	if err != nil {
+		return page{}, err
+	}
+	out := []Employee{}
+	for _, m := range members {
+		e := jwEmployee(m)
+		if !p.matchesEmployee(e) {
+			continue
+		}
+		out = append(out, jwExpand(e, m, p, company))
+	}
+	return page{data: out, next: next, list: true}, nil
+}
+
+func jwGetEmployee(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	m, err := jwMember1(ctx, s, p.ID)
+	if err != nil {
+		return page{}, err
+	}
+	company, err := jwExpandCompany(ctx, s, p)
+	if err != nil {
+		return page{}, err
+	}
+	return page{data: jwExpand(jwEmployee(m), m, p, company)}, nil
+}
+
+// jwExpand adds what expand asks for that the member itself holds.
+func jwExpand(e Employee, m jwMember, p Params, company *Company) Employee {
+	if has(p.Expand, "employments") {
+		e.Employments = []Employment{jwEmployment(m)}
+	}
+	if has(p.Expand, "groups") {
+		e.Groups = jwGroups(m)
+	}
+	e.Company = company
+	return e
+}
+
+// jwExpandCompany reads the company once per page when expand=company asks
+// for it and the grant allows it.
+func jwExpandCompany(ctx context.Context, s *actions.Session, p Params) (*Company, error) {
+	if !has(p.Expand, "company") || !s.Allowed("justworks_get_company") {
+		return nil, nil
+	}
+	var c jwCompany
+	if _, err := call(ctx, s, actions.Request{Action: "justworks_get_company"}, &c); err != nil {
+		return nil, err
+	}
+	company := jwCompanyOf(c)
+	return &company, nil
+}
+
+func jwListEmployments(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	members, next, err := jwMembers(ctx, s, p)
+	if err != nil {
+		return page{}, err
+	}
+	out := make([]Employment, len(members))
+	for i, m := range members {
+		out[i] = jwEmployment(m)
+	}
+	return page{data: out, next: next, list: true}, nil
+}
+
+func jwGetEmployment(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	m, err := jwMember1(ctx, s, p.ID)
+	if err != nil {
+		return page{}, err
+	}
+	return page{data: jwEmployment(m)}, nil
+}
+
+func jwListEmployeeEmployments(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	m, err := jwMember1(ctx, s, p.ID)
+	if err != nil {
+		return page{}, err
+	}
+	return page{data: []Employment{jwEmployment(m)}, list: true}, nil
+}
+
+func jwTheCompany(ctx context.Context, s *actions.Session, p Params) (Company, error) {
+	var c jwCompany
+	if _, err := call(ctx, s, actions.Request{Action: "justworks_get_company"}, &c); err != nil {
+		return Company{}, err
+	}
+	return jwCompanyOf(c), nil
+}
+
+func jwListCompanies(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	c, err := jwTheCompany(ctx, s, p)
+	if err != nil {
+		return page{}, err
+	}
+	out := []Company{c}
+	if !p.UpdatedAfter.IsZero() && !updatedAfter(c.UpdatedAt, p.UpdatedAfter) {
+		out = []Company{}
+	}
+	return page{data: out, list: true}, nil
+}
+
+func jwGetCompany(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	c, err := jwTheCompany(ctx, s, p)
+	if err != nil {
+		return page{}, err
+	}
+	if c.ID != p.ID {
+		return page{}, notFound(s, "company", p.ID)
+	}
+	return page{data: c}, nil
+}
