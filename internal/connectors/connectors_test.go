@@ -69,7 +69,7 @@ func TestJustworksMatchesSeed(t *testing.T) {
 func TestJustworksScopeCalculator(t *testing.T) {
 	c := justworks(t)
 	var all []string
-	for _, a := range c.Actions {
+	for _, a := range c.ProviderActions() {
 		all = append(all, a.ID)
 	}
 	union, err := c.RequiredScopes(all)
@@ -92,6 +92,11 @@ func TestJustworksScopeCalculator(t *testing.T) {
 	}
 	if joined, _ := connectors.JoinScopes(got, "space"); joined != "company.detail:read member.detail:read" {
 		t.Fatalf("jurisdictions alone: %q", joined)
+	}
+	// A unified operation asks for its actions' scopes and the field scopes its mapping reads.
+	got, _ = c.RequiredScopes([]string{"hris_list_employments"})
+	if joined, _ := connectors.JoinScopes(got, "space"); joined != "member.basic:read member.employment:read member.pay:read" {
+		t.Fatalf("hris_list_employments: %q", joined)
 	}
 }
 

@@ -24,6 +24,9 @@ type Unified struct {
 	ID       string   `yaml:"id"`
 	Uses     []string `yaml:"uses"`
 	Optional []string `yaml:"optional"`
+	// Scopes are scopes the operation needs beyond its actions': field scopes
+	// that unlock the records' fields it maps (Justworks' member.pay:read).
+	Scopes []string `yaml:"scopes"`
 	// Notes say, per provider, what the operation costs or cannot do (a field
 	// that costs a call per record, a filter Patchbay applies itself).
 	Notes []string `yaml:"notes"`
@@ -78,6 +81,12 @@ func (c *Connector) addUnified() error {
 					need[s] = true
 				}
 			}
+		}
+		for _, sc := range u.Scopes {
+			if _, ok := c.scopeIndex[sc]; !ok {
+				return fieldError("unified "+u.ID+": scopes", "%q is not a defined scope", sc)
+			}
+			need[sc] = true
 		}
 		if _, dup := c.actionIndex[u.ID]; dup {
 			return fieldError("unified "+u.ID, "defined twice")

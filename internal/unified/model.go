@@ -168,8 +168,8 @@ type TimeOff struct {
 
 // TimeOffPolicy is a time-off policy (a leave category).
 type TimeOffPolicy struct {
-	ID           string `json:"id"`
-	RemoteID     string `json:"remote_id"`
+	ID           string `json:"id,omitempty"`
+	RemoteID     string `json:"remote_id,omitempty"`
 	Name         string `json:"name,omitempty"`
 	Type         *Enum  `json:"type,omitempty"`
 	DurationUnit *Enum  `json:"duration_unit,omitempty"`
