@@ -148,22 +148,22 @@ type Company struct {
 
 // TimeOff is one time-off request.
 type TimeOff struct {
-	ID                     string         `json:"id"`
-	RemoteID               string         `json:"remote_id"`
-	EmployeeID             string         `json:"employee_id,omitempty"`
-	RemoteEmployeeID       string         `json:"remote_employee_id,omitempty"`
-	ApproverID             string         `json:"approver_id,omitempty"`
-	Status                 *Enum          `json:"status,omitempty"`
-	StartDate              string         `json:"start_date,omitempty"`
-	EndDate                string         `json:"end_date,omitempty"`
-	Duration               string         `json:"duration,omitempty"`
-	TimeOffPolicyID        string         `json:"time_off_policy_id,omitempty"`
-	RemoteTimeOffPolicyID  string         `json:"remote_time_off_policy_id,omitempty"`
-	Policy                 *TimeOffPolicy `json:"policy,omitempty"`
-	Reason                 *Reason        `json:"reason,omitempty"`
-	Comment                string         `json:"comment,omitempty"`
-	CreatedAt              string         `json:"created_at,omitempty"`
-	UpdatedAt              string         `json:"updated_at,omitempty"`
+	ID                    string         `json:"id"`
+	RemoteID              string         `json:"remote_id"`
+	EmployeeID            string         `json:"employee_id,omitempty"`
+	RemoteEmployeeID      string         `json:"remote_employee_id,omitempty"`
+	ApproverID            string         `json:"approver_id,omitempty"`
+	Status                *Enum          `json:"status,omitempty"`
+	StartDate             string         `json:"start_date,omitempty"`
+	EndDate               string         `json:"end_date,omitempty"`
+	Duration              string         `json:"duration,omitempty"`
+	TimeOffPolicyID       string         `json:"time_off_policy_id,omitempty"`
+	RemoteTimeOffPolicyID string         `json:"remote_time_off_policy_id,omitempty"`
+	Policy                *TimeOffPolicy `json:"policy,omitempty"`
+	Reason                *Reason        `json:"reason,omitempty"`
+	Comment               string         `json:"comment,omitempty"`
+	CreatedAt             string         `json:"created_at,omitempty"`
+	UpdatedAt             string         `json:"updated_at,omitempty"`
 }
 
 // TimeOffPolicy is a time-off policy (a leave category).
