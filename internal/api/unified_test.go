@@ -1,0 +1,397 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/patchbayhq/patchbay/internal/sandbox"
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+)
+
+// unified calls a unified endpoint for the account.
+func (e *linkEnv) unified(t *testing.T, method, path, accountID string) (int, map[string]any) {
+	t.Helper()
+	st, _, body := e.do(t, method, path, basic(e.keyA), "", "X-Account-Id", accountID)
+	return st, body
+}
+
+// unifiedOK calls a unified endpoint and fails unless it answers 200.
+func (e *linkEnv) unifiedOK(t *testing.T, path, accountID string) map[string]any {
+	t.Helper()
+	st, body := e.unified(t, "GET", path, accountID)
+	if st != http.StatusOK {
+		t.Fatalf("GET %s: %d %v", path, st, body)
+	}
+	return body
+}
+
+func records(t *testing.T, body map[string]any) []map[string]any {
+	t.Helper()
+	list, ok := body["data"].([]any)
+	if !ok {
+		t.Fatalf("data is not a list: %v", body)
+	}
+	out := make([]map[string]any, len(list))
+	for i, r := range list {
+		out[i] = r.(map[string]any)
+	}
+	return out
+}
+
+// enumValue reads {value, source_value}.value of a record's field.
+func enumValue(r map[string]any, name string) any {
+	e, _ := r[name].(map[string]any)
+	return e["value"]
+}
+
+// unifiedCase is what one provider's answers are checked against: its own
+// records, read through the provider's actions (POST /actions/rpc).
+type unifiedCase struct {
+	provider, email string
+	// employees reads the first n provider records as id → {first, last, work email, active, start date}.
+	employees func(t *testing.T, e *linkEnv, account string, n int) ([]string, map[string][5]any)
+	company   func(t *testing.T, e *linkEnv, account string) (id, name string)
+	timeOff   func(t *testing.T, e *linkEnv, account string, n int) []map[string]any
+	// pay reads an employee's current pay as the provider states it: the
+	// decimal pay rate and the currency.
+	pay func(t *testing.T, e *linkEnv, account, employee string) (string, string)
+	// statuses maps the provider's time-off statuses to the unified ones.
+	statuses map[string]string
+}
+
+var unifiedCases = []unifiedCase{
+	{
+		provider: "justworks", email: "admin@acme.test",
+		employees: func(t *testing.T, e *linkEnv, account string, n int) ([]string, map[string][5]any) {
+			var ids []string
+			out := map[string][5]any{}
+			for _, r := range e.call(t, account, "justworks_list_members", map[string]any{"query": map[string]any{"limit": n}}).([]any) {
+				m := r.(map[string]any)
+				name := m["name"].(map[string]any)
+				work := ""
+				for _, em := range m["emails"].([]any) {
+					if em.(map[string]any)["type"] == "WORK" {
+						work = em.(map[string]any)["address"].(string)
+					}
+				}
+				ids = append(ids, m["id"].(string))
+				out[m["id"].(string)] = [5]any{name["given_name"], name["family_name"], work, m["active"], m["employment_start_date"]}
+			}
+			return ids, out
+		},
+		company: func(t *testing.T, e *linkEnv, account string) (string, string) {
+			c := e.call(t, account, "justworks_get_company", nil).(map[string]any)
+			return c["id"].(string), c["display_name"].(string)
+		},
+		timeOff: func(t *testing.T, e *linkEnv, account string, n int) []map[string]any {
+			var out []map[string]any
+			for _, r := range e.call(t, account, "justworks_list_time_off_requests", map[string]any{"query": map[string]any{"start_date": "2000-01-01", "end_date": "2099-12-31", "limit": n}}).([]any) {
+				m := r.(map[string]any)
+				out = append(out, map[string]any{"id": m["id"], "employee_id": m["member_id"], "status": m["status"], "start": m["start_date"]})
+			}
+			return out
+		},
+		pay: func(t *testing.T, e *linkEnv, account, employee string) (string, string) {
+			m := e.call(t, account, "justworks_get_member", map[string]any{"path": map[string]any{"member_id": employee}}).(map[string]any)
+			pay := m["current_pay"].(map[string]any)
+			cents := int64(pay["amount"].(float64)) // minor units
+			return fmt.Sprintf("%d.%02d", cents/100, cents%100), pay["currency"].(string)
+		},
+		statuses: map[string]string{"pending": "pending", "approved": "approved", "denied": "rejected", "canceled": "cancelled"},
+	},
+	{
+		provider: "employmenthero", email: "owner@acme.test",
+		employees: func(t *testing.T, e *linkEnv, account string, n int) ([]string, map[string][5]any) {
+			var ids []string
+			out := map[string][5]any{}
+			for _, r := range e.call(t, account, "employmenthero_list_employees", map[string]any{"query": map[string]any{"item_per_page": n}}).([]any) {
+				m := r.(map[string]any)
+				work, _ := m["company_email"].(string)
+				ids = append(ids, m["id"].(string))
+				out[m["id"].(string)] = [5]any{m["first_name"], m["last_name"], work, m["status"] == "active", m["start_date"].(string)[:10]}
+			}
+			return ids, out
+		},
+		company: func(t *testing.T, e *linkEnv, account string) (string, string) {
+			o := e.call(t, account, "employmenthero_get_organisation", nil).(map[string]any)
+			return o["id"].(string), o["name"].(string)
+		},
+		timeOff: func(t *testing.T, e *linkEnv, account string, n int) []map[string]any {
+			var out []map[string]any
+			for _, r := range e.call(t, account, "employmenthero_list_leave_requests", map[string]any{"query": map[string]any{"item_per_page": n}}).([]any) {
+				m := r.(map[string]any)
+				out = append(out, map[string]any{"id": m["id"], "employee_id": m["employee_id"], "status": m["status"], "start": m["start_date"].(string)[:10]})
+			}
+			return out
+		},
+		pay: func(t *testing.T, e *linkEnv, account, employee string) (string, string) {
+			var latest map[string]any
+			for _, d := range e.call(t, account, "employmenthero_list_pay_details", map[string]any{"path": map[string]any{"employee_id": employee}}).([]any) {
+				if d := d.(map[string]any); latest == nil || d["effective_from"].(string) > latest["effective_from"].(string) {
+					latest = d
+				}
+			}
+			return fmt.Sprintf("%.2f", latest["salary"].(float64)), latest["currency"].(string)
+		},
+		statuses: map[string]string{"Pending": "pending", "Approved": "approved", "Declined": "rejected", "Cancelled": "cancelled"},
+	},
+}
+
+// TestUnifiedHRIS reads every unified HRIS endpoint on both providers and
+// checks the mapped values against the provider's own records.
+func TestUnifiedHRIS(t *testing.T) {
+	e := newLinkEnv(t)
+	for _, c := range unifiedCases {
+		t.Run(c.provider, func(t *testing.T) {
+			account := e.linkProvider(t, c.provider, c.email)
+
+			ids, want := c.employees(t, e, account, 5)
+			page := e.unifiedOK(t, "/unified/hris/employees?page_size=5", account)
+			employees := records(t, page)
+			if len(employees) != 5 || page["next"] == nil {
+				t.Fatalf("page of 5: %d records, next %v", len(employees), page["next"])
+			}
+			for i, emp := range employees {
+				w := want[ids[i]]
+				status := "terminated"
+				if w[3] == true {
+					status = "active"
+				}
+				work, _ := emp["work_email"].(string)
+				got := [5]any{emp["first_name"], emp["last_name"], work, enumValue(emp, "employment_status"), emp["start_date"]}
+				if emp["id"] != ids[i] || emp["remote_id"] != ids[i] || got != [5]any{w[0], w[1], w[2], status, w[4].(string) + "T00:00:00.000Z"} {
+					t.Errorf("employee %s: got %v, provider has %v", ids[i], got, w)
+				}
+			}
+
+			// One employee, expanded.
+			one := e.unifiedOK(t, "/unified/hris/employees/"+ids[0]+"?expand=employments,company,groups", account)["data"].(map[string]any)
+			companyID, companyName := c.company(t, e, account)
+			if one["id"] != ids[0] || one["company_id"] != companyID || one["company"].(map[string]any)["name"] != companyName {
+				t.Fatalf("expanded employee: %v", one)
+			}
+			employments := one["employments"].([]any)
+			if len(employments) != 1 || employments[0].(map[string]any)["employee_id"] != ids[0] {
+				t.Fatalf("expanded employments: %v", employments)
+			}
+			// Pay is money from the provider, as a decimal string, and the period an enum.
+			job := e.unifiedOK(t, "/unified/hris/employments/"+ids[0], account)["data"].(map[string]any)
+			rate, currency := c.pay(t, e, account, ids[0])
+			if job["pay_rate"] != rate || job["pay_currency"] != currency || enumValue(job, "pay_period") != "year" {
+				t.Fatalf("employment of %s: %v; provider pays %s %s a year", ids[0], job, rate, currency)
+			}
+			perEmployee := records(t, e.unifiedOK(t, "/unified/hris/employees/"+ids[0]+"/employments", account))
+			if len(perEmployee) != 1 || perEmployee[0]["pay_rate"] != job["pay_rate"] {
+				t.Fatalf("employee's employments: %v, employment %v", perEmployee, job)
+			}
+			jobs := records(t, e.unifiedOK(t, "/unified/hris/employments?page_size=5", account))
+			if len(jobs) != 5 || jobs[0]["employee_id"] != ids[0] || jobs[0]["active"] != (want[ids[0]][3] == true) {
+				t.Fatalf("employments: %v", jobs)
+			}
+
+			companies := records(t, e.unifiedOK(t, "/unified/hris/companies", account))
+			if len(companies) != 1 || companies[0]["id"] != companyID || companies[0]["name"] != companyName {
+				t.Fatalf("companies: %v", companies)
+			}
+			if got := e.unifiedOK(t, "/unified/hris/companies/"+companyID, account)["data"].(map[string]any); got["id"] != companyID {
+				t.Fatalf("company: %v", got)
+			}
+			if st, body := e.unified(t, "GET", "/unified/hris/companies/not-ours", account); st != http.StatusNotFound {
+				t.Fatalf("another company: %d %v", st, body)
+			}
+
+			providerLeave := c.timeOff(t, e, account, 30)
+			leave := records(t, e.unifiedOK(t, "/unified/hris/time_off?page_size=30", account))
+			if len(leave) != len(providerLeave) {
+				t.Fatalf("time off: %d records, provider has %d", len(leave), len(providerLeave))
+			}
+			statuses := map[any]bool{}
+			for i, l := range leave {
+				p := providerLeave[i]
+				statuses[p["status"]] = true
+				if l["id"] != p["id"] || l["employee_id"] != p["employee_id"] || l["start_date"] != p["start"].(string)+"T00:00:00.000" ||
+					l["status"].(map[string]any)["source_value"] != p["status"] || enumValue(l, "status") != c.statuses[p["status"].(string)] {
+					t.Errorf("time off %d: %v, provider %v", i, l, p)
+				}
+			}
+			if len(statuses) < 3 {
+				t.Fatalf("the page shows only the statuses %v; the check needs more", statuses)
+			}
+			got := e.unifiedOK(t, "/unified/hris/time_off/"+providerLeave[1]["id"].(string), account)["data"].(map[string]any)
+			if got["id"] != providerLeave[1]["id"] || got["duration"] == "" {
+				t.Fatalf("one time-off request: %v", got)
+			}
+			whose := providerLeave[0]["employee_id"].(string)
+			for _, l := range records(t, e.unifiedOK(t, "/unified/hris/employees/"+whose+"/time_off?page_size=100", account)) {
+				if l["employee_id"] != whose {
+					t.Fatalf("employee %s's time off holds %v", whose, l)
+				}
+			}
+
+			// fields keeps only what is asked for; filter[email] finds one person.
+			for _, r := range records(t, e.unifiedOK(t, "/unified/hris/employees?page_size=3&fields=id,last_name", account)) {
+				if len(r) != 2 || r["id"] == nil || r["last_name"] == nil {
+					t.Fatalf("fields=id,last_name gave %v", r)
+				}
+			}
+			if email := want[ids[1]][2].(string); email != "" {
+				found := records(t, e.unifiedOK(t, "/unified/hris/employees?page_size=100&filter[email]="+url.QueryEscape(strings.ToUpper(email)), account))
+				if len(found) != 1 || found[0]["id"] != ids[1] {
+					t.Fatalf("filter[email]=%s: %v", email, found)
+				}
+			}
+		})
+	}
+}
+
+// TestUnifiedRawHasNoToken checks raw=true: the provider calls are there, the
+// account's tokens are not.
+func TestUnifiedRawHasNoToken(t *testing.T) {
+	e := newLinkEnv(t)
+	for _, c := range unifiedCases {
+		account := e.linkProvider(t, c.provider, c.email)
+		a, err := e.store.GetAccount(context.Background(), e.projectA.ID, account)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _, body := e.do(t, "GET", "/unified/hris/employees?page_size=2&raw=true&expand=company", basic(e.keyA), "", "X-Account-Id", account)
+		if st != http.StatusOK {
+			t.Fatalf("%s: %d %v", c.provider, st, body)
+		}
+		raw, _ := body["raw"].([]any)
+		if len(raw) != 2 {
+			t.Fatalf("%s: raw %v", c.provider, body["raw"])
+		}
+		first := raw[0].(map[string]any)
+		if first["method"] != "GET" || !strings.Contains(first["url"].(string), "/sandbox/"+c.provider) || first["response"] == nil {
+			t.Fatalf("%s: raw call %v", c.provider, first)
+		}
+		text := mustJSON(body)
+		for _, secret := range []string{a.Credentials.AccessToken, a.Credentials.RefreshToken} {
+			if secret == "" || strings.Contains(text, secret) {
+				t.Fatalf("%s: raw answer holds a token (or the account has none)", c.provider)
+			}
+		}
+		if _, ok := e.unifiedOK(t, "/unified/hris/employees?page_size=2", account)["raw"]; ok {
+			t.Fatalf("%s: raw without raw=true", c.provider)
+		}
+	}
+}
+
+// TestUnifiedRefusals: what a provider cannot do is a 501 that names it; a
+// missing scope is a 403 that names the scope; bad input a 400 naming the field.
+func TestUnifiedRefusals(t *testing.T) {
+	e := newLinkEnv(t)
+	jw := e.linkProvider(t, "justworks", "admin@acme.test")
+	eh := e.linkProvider(t, "employmenthero", "owner@acme.test")
+
+	for _, c := range []struct {
+		method, path, account string
+		status                int
+		says                  []string
+	}{
+		{"POST", "/unified/hris/employees", eh, 501, []string{"POST /unified/hris/employees", "Employment Hero"}},
+		{"POST", "/unified/hris/employees/x/time_off", jw, 501, []string{"Justworks"}},
+		{"GET", "/unified/hris/benefits", jw, 501, []string{"GET /unified/hris/benefits"}},
+		{"GET", "/unified/hris/employees?filter[updated_after]=2024-01-01T00:00:00Z", eh, 501, []string{"Employment Hero", "filter[updated_after]"}},
+		{"GET", "/unified/hris/employees?page_size=500", jw, 400, []string{"page_size"}},
+		{"GET", "/unified/hris/employees?next=bogus", jw, 400, []string{"next"}},
+		{"GET", "/unified/hris/employees?fields=id,shoe_size", jw, 400, []string{"shoe_size"}},
+		{"GET", "/unified/hris/employees", "", 400, []string{"x-account-id"}},
+		{"GET", "/unified/hris/employees/nobody", jw, 404, nil},
+	} {
+		st, body := e.unified(t, c.method, c.path, c.account)
+		msg, _ := body["message"].(string)
+		if st != c.status {
+			t.Errorf("%s %s: %d %v, want %d", c.method, c.path, st, body, c.status)
+		}
+		for _, s := range c.says {
+			if !strings.Contains(msg, s) {
+				t.Errorf("%s %s: %q does not say %q", c.method, c.path, msg, s)
+			}
+		}
+	}
+
+	// Justworks filters members by update time itself.
+	for _, r := range records(t, e.unifiedOK(t, "/unified/hris/employees?page_size=100&filter[updated_after]=2026-06-01T00:00:00Z", jw)) {
+		if r["updated_at"].(string) < "2026-06-01" {
+			t.Fatalf("updated_after let %v through", r)
+		}
+	}
+
+	// A profile that does not enable an operation: 403 naming it.
+	profile := e.profileOf(t, "justworks")
+	st, _, body := e.do(t, "PATCH", "/connector_profiles/"+profile, basic(e.keyA), `{"enabled_actions":["justworks_list_members","justworks_get_member","hris_list_employees"]}`)
+	if st != http.StatusOK {
+		t.Fatalf("narrow the profile: %d %v", st, body)
+	}
+	if st, body := e.unified(t, "GET", "/unified/hris/companies", jw); st != http.StatusForbidden || !strings.Contains(body["message"].(string), "hris_list_companies is not enabled") {
+		t.Fatalf("disabled operation: %d %v", st, body)
+	}
+	// An account linked while the profile asked for fewer scopes, then the
+	// employments operation enabled: its field scopes were never granted.
+	narrow := e.linkFor(t, "justworks", "admin@acme.test", "cust_narrow")
+	st, _, body = e.do(t, "PATCH", "/connector_profiles/"+profile, basic(e.keyA), `{"enabled_actions":["justworks_list_members","hris_list_employees","hris_list_employments"]}`)
+	if st != http.StatusOK {
+		t.Fatalf("widen the profile: %d %v", st, body)
+	}
+	st, body = e.unified(t, "GET", "/unified/hris/employments", narrow)
+	if msg, _ := body["message"].(string); st != http.StatusForbidden || !strings.Contains(msg, "member.employment:read") || !strings.Contains(msg, "member.pay:read") {
+		t.Fatalf("missing scopes: %d %v", st, body)
+	}
+	e.unifiedOK(t, "/unified/hris/employees?page_size=1", narrow)
+}
+
+// profileOf returns the id of the project's profile for the connector.
+func (e *linkEnv) profileOf(t *testing.T, connector string) string {
+	t.Helper()
+	_, _, body := e.do(t, "GET", "/connector_profiles", basic(e.keyA), "")
+	for _, p := range body["data"].([]any) {
+		if p := p.(map[string]any); p["connector_key"] == connector {
+			return p["id"].(string)
+		}
+	}
+	t.Fatalf("no %s profile", connector)
+	return ""
+}
+
+// TestUnifiedPagesAThousandEmployees pages 1,000 simulator employees through
+// next with page_size=100 and sees each exactly once, on both providers.
+func TestUnifiedPagesAThousandEmployees(t *testing.T) {
+	e := newLinkEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 1000})
+	for _, c := range unifiedCases {
+		t.Run(c.provider, func(t *testing.T) {
+			account := e.linkProvider(t, c.provider, c.email)
+			seen := map[string]int{}
+			path, pages := "/unified/hris/employees?page_size=100", 0
+			for {
+				body := e.unifiedOK(t, path, account)
+				pages++
+				for _, r := range records(t, body) {
+					seen[r["id"].(string)]++
+				}
+				next, _ := body["next"].(string)
+				if next == "" {
+					break
+				}
+				if pages > 20 {
+					t.Fatal("paging does not end")
+				}
+				path = "/unified/hris/employees?page_size=100&next=" + url.QueryEscape(next)
+			}
+			if len(seen) != 1000 {
+				t.Fatalf("%d distinct employees in %d pages, want 1000", len(seen), pages)
+			}
+			for id, n := range seen {
+				if n != 1 {
+					t.Fatalf("employee %s came %d times", id, n)
+				}
+			}
+			t.Logf("%s: 1,000 employees in %d pages", c.provider, pages)
+		})
+	}
+}
