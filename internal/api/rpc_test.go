@@ -225,7 +225,7 @@ func TestEveryActionThroughRPC(t *testing.T) {
 	})
 
 	for _, c := range registry.All() {
-		for _, a := range c.Actions {
+		for _, a := range c.ProviderActions() {
 			if !ran[a.ID] {
 				t.Errorf("%s was not run", a.ID)
 			}

@@ -132,7 +132,8 @@ func TestSelectAllClearAndFieldScopes(t *testing.T) {
 		chromedp.Navigate(srv.URL+"/guides/justworks"),
 		ready,
 		chromedp.Click(chromedp.CSS("#select-all")),
-		until(`document.getElementById('scopes-output').textContent.split(' ').length === 10`),
+		// The unified employments operations add member.employment:read and member.pay:read.
+		until(`document.getElementById('scopes-output').textContent.split(' ').length === 12`),
 		chromedp.Click(chromedp.CSS("#minimal")),
 		chromedp.Click(chromedp.CSS(`input.extra[value="member.dob:read"]`)),
 		until(`document.getElementById('scopes-output').textContent.includes('member.dob:read')`),
@@ -141,7 +142,7 @@ func TestSelectAllClearAndFieldScopes(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := readState(ctx, t).Scopes
-	want := "company.detail:read company.bank_account:read member.detail:read member.dob:read payroll:read paystub:read deductions:write time_off:read"
+	want := "company.detail:read company.bank_account:read member.detail:read member.dob:read member.employment:read member.pay:read payroll:read paystub:read deductions:write time_off:read"
 	if got != want {
 		t.Fatalf("all actions, minimal, with member.dob:read:\n got %q\nwant %q", got, want)
 	}

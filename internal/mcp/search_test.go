@@ -43,8 +43,8 @@ func TestSearchRanksTheRightAction(t *testing.T) {
 	for provider, cases := range queries {
 		c, _ := registry.Get(provider)
 		var all []*connectors.Action
-		for i := range c.Actions {
-			all = append(all, &c.Actions[i])
+		for _, a := range c.ProviderActions() {
+			all = append(all, a)
 		}
 		ix := newIndex(provider, all)
 		for _, tc := range cases {

@@ -264,7 +264,7 @@ func TestEveryActionIsServed(t *testing.T) {
 		"employmenthero_list_unavailabilities":  {"from_date": "2026-03-01", "to_date": "2026-03-31"},
 	}
 
-	actions := connector(t).Actions
+	actions := connector(t).ProviderActions()
 	if len(actions) != 29 {
 		t.Fatalf("the definition has %d actions, want 29", len(actions))
 	}
