@@ -134,6 +134,100 @@ test("proxy.proxyRequest", async () => {
   await assert.rejects(sdk.proxy.proxyRequest({ xAccountId: accounts.justworks, proxyRequestBody: { url: "https://evil.test/v1/company" } }));
 });
 
+// providerRecords reads records through POST /actions/rpc: the provider's own
+// data, to check the unified answers against.
+async function providerRecords(provider, action, input = {}) {
+  const res = await fetch(`${demo.base}/actions/rpc`, {
+    method: "POST",
+    headers: { authorization: "Basic " + btoa(demo.key + ":"), "content-type": "application/json", "x-account-id": accounts[provider] },
+    body: JSON.stringify({ action, ...input }),
+  });
+  assert.equal(res.status, 200, `${action}: ${res.status}`);
+  return (await res.json()).data;
+}
+
+// What each provider's records look like in the unified model.
+const unified = {
+  justworks: {
+    employees: async (n) => (await providerRecords("justworks", "justworks_list_members", { query: { limit: n } }))
+      .map((m) => ({ id: m.id, first: m.name.given_name, last: m.name.family_name, active: m.active, start: m.employment_start_date })),
+    company: async () => {
+      const c = await providerRecords("justworks", "justworks_get_company");
+      return { id: c.id, name: c.display_name };
+    },
+    timeOff: async (n) => (await providerRecords("justworks", "justworks_list_time_off_requests", { query: { start_date: "2000-01-01", end_date: "2099-12-31", limit: n } }))
+      .map((r) => ({ id: r.id, employee: r.member_id, status: r.status, start: r.start_date })),
+  },
+  employmenthero: {
+    employees: async (n) => (await providerRecords("employmenthero", "employmenthero_list_employees", { query: { item_per_page: n } }))
+      .map((e) => ({ id: e.id, first: e.first_name, last: e.last_name, active: e.status === "active", start: e.start_date.slice(0, 10) })),
+    company: async () => {
+      const o = await providerRecords("employmenthero", "employmenthero_get_organisation");
+      return { id: o.id, name: o.name };
+    },
+    timeOff: async (n) => (await providerRecords("employmenthero", "employmenthero_list_leave_requests", { query: { item_per_page: n } }))
+      .map((r) => ({ id: r.id, employee: r.employee_id, status: r.status, start: r.start_date.slice(0, 10) })),
+  },
+};
+
+// The SDK validates every answer against its own models (dates must parse as
+// date-times, enums are {value, source_value}); a mismatch throws.
+for (const provider of ["justworks", "employmenthero"]) {
+  test(`hris.listEmployees and getEmployee on ${provider}`, async () => {
+    const want = await unified[provider].employees(5);
+    const res = await sdk.hris.listEmployees({ xAccountId: accounts[provider], pageSize: "5" });
+    const page = res.employeesPaginated.data;
+    assert.deepEqual(page.map((e) => e.id), want.map((e) => e.id));
+    page.forEach((e, i) => {
+      assert.equal(e.firstName, want[i].first);
+      assert.equal(e.lastName, want[i].last);
+      assert.equal(e.employmentStatus.value, want[i].active ? "active" : "terminated");
+      assert.equal(e.startDate.toISOString().slice(0, 10), want[i].start);
+    });
+    // The SDK's own pager follows next.
+    const second = await res.next();
+    assert.equal(second.employeesPaginated.data.length, 5);
+    assert.notEqual(second.employeesPaginated.data[0].id, page[0].id);
+
+    const one = await sdk.hris.getEmployee({ xAccountId: accounts[provider], id: want[0].id, expand: "employments,company" });
+    const e = one.employeeResult.data;
+    assert.equal(e.id, want[0].id);
+    assert.equal(e.name, `${want[0].first} ${want[0].last}`);
+    assert.equal(e.company.id, (await unified[provider].company()).id);
+    assert.equal(e.employments[0].employeeId, want[0].id);
+  });
+
+  test(`hris.listEmployments on ${provider}`, async () => {
+    const want = await unified[provider].employees(3);
+    const res = await sdk.hris.listEmployments({ xAccountId: accounts[provider], pageSize: "3" });
+    const jobs = res.employmentsPaginated.data;
+    assert.deepEqual(jobs.map((j) => j.employeeId), want.map((e) => e.id));
+    jobs.forEach((j, i) => assert.equal(j.active, want[i].active));
+  });
+
+  test(`hris.listTimeOffRequests on ${provider}`, async () => {
+    const want = await unified[provider].timeOff(10);
+    const res = await sdk.hris.listTimeOffRequests({ xAccountId: accounts[provider], pageSize: "10" });
+    const requests = res.timeOffPaginated.data;
+    assert.deepEqual(requests.map((r) => r.id), want.map((r) => r.id));
+    requests.forEach((r, i) => {
+      assert.equal(r.employeeId, want[i].employee);
+      assert.equal(r.status.sourceValue, want[i].status);
+      assert.ok(["approved", "pending", "rejected", "cancelled"].includes(r.status.value), r.status.value);
+      assert.equal(r.startDate, `${want[i].start}T00:00:00.000`);
+    });
+  });
+
+  test(`hris.listCompanies and getCompany on ${provider}`, async () => {
+    const want = await unified[provider].company();
+    const list = await sdk.hris.listCompanies({ xAccountId: accounts[provider] });
+    assert.deepEqual(list.companiesPaginated.data.map((c) => [c.id, c.name]), [[want.id, want.name]]);
+    const one = await sdk.hris.getCompany({ xAccountId: accounts[provider], id: want.id });
+    assert.equal(one.companyResult.data.name, want.name);
+    assert.ok(one.companyResult.data.createdAt instanceof Date);
+  });
+}
+
 test("accounts.deleteAccount", async () => {
   const created = await sdk.connectSessions.createConnectSession({ originOwnerId: "to-delete", originOwnerName: "To Delete", provider: "justworks" });
   const id = await link(demo.base, created.connectSessionTokenAuthLink.authLinkUrl, "admin@acme.test");
