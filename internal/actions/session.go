@@ -55,7 +55,11 @@ func (e *Executor) session(ctx context.Context, who Caller, accountID, operation
 		if u, known := connectors.UnifiedOperationByID(operation); known {
 			name = u.Method + " " + u.Path
 		}
-		return nil, fail(http.StatusNotImplemented, "%s does not support %s: the %s connector offers no such unified operation", c.Name, name, c.Key)
+		why := c.UnifiedUnsupported[operation]
+		if why == "" {
+			why = "Patchbay has no mapping for it yet"
+		}
+		return nil, fail(http.StatusNotImplemented, "%s does not support %s: %s", c.Name, name, why)
 	}
 	entry.HTTPMethod, entry.Path = op.Method, op.Path
 	if !slices.Contains(p.EnabledActions, op.ID) {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -17,6 +18,7 @@ func (s *Server) unifiedRoutes() {
 		s.mux.Handle(op.Method+" "+op.Path, s.requireKey(s.unifiedOperation(op.ID)))
 	}
 	s.mux.Handle("/unified/hris/", s.requireKey(s.unifiedMissing))
+	s.mux.Handle("/unified/payroll/", s.requireKey(s.unifiedMissing))
 }
 
 // unifiedOperation answers one unified operation for the account named by x-account-id.
@@ -28,6 +30,13 @@ func (s *Server) unifiedOperation(operation string) http.HandlerFunc {
 			return
 		}
 		p, err := unified.Parse(r.URL.Query(), r.PathValue("id"))
+		if err == nil && (r.Method == http.MethodPost || r.Method == http.MethodPatch) {
+			p.IdempotencyKey = r.Header.Get("Idempotency-Key")
+			if p.Body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, maxUnifiedBody)); err != nil {
+				writeError(w, http.StatusRequestEntityTooLarge, "body: larger than 1 MiB")
+				return
+			}
+		}
 		if err == nil {
 			var ans unified.Answer
 			if ans, err = s.unified.Do(r.Context(), s.caller(r), accountID, operation, p); err == nil {
@@ -46,9 +55,16 @@ func (s *Server) unifiedOperation(operation string) http.HandlerFunc {
 	}
 }
 
+// maxUnifiedBody bounds a unified write's body.
+const maxUnifiedBody = 1 << 20
+
 // writeUnified answers {data, next, raw}: next always on lists (null at the end).
 func writeUnified(w http.ResponseWriter, ans unified.Answer) {
-	if !ans.List() {
+	switch {
+	case ans.Created():
+		writeJSON(w, http.StatusCreated, ans)
+		return
+	case !ans.List():
 		writeJSON(w, http.StatusOK, ans)
 		return
 	}
@@ -59,7 +75,7 @@ func writeUnified(w http.ResponseWriter, ans unified.Answer) {
 	}{ans.Data, ans.Next, ans.Raw})
 }
 
-// unifiedMissing answers 501 for a unified HRIS request Patchbay has no operation for.
+// unifiedMissing answers 501 for a unified request Patchbay has no operation for.
 func (s *Server) unifiedMissing(w http.ResponseWriter, r *http.Request) {
 	who := "Patchbay"
 	if id := r.Header.Get("X-Account-Id"); id != "" {

@@ -34,6 +34,9 @@ type Connector struct {
 	// UnifiedOps lists the unified API operations the connector offers; each
 	// becomes an action (with Unified set) after the provider's own.
 	UnifiedOps []Unified `yaml:"unified"`
+	// UnifiedUnsupported says, per unified operation the connector cannot
+	// offer, why: the 501 answer and the coverage table repeat it.
+	UnifiedUnsupported map[string]string `yaml:"unified_unsupported"`
 
 	logoSVG     []byte
 	actionIndex map[string]int // action id → position in Actions

@@ -32,8 +32,8 @@ type Unified struct {
 	Notes []string `yaml:"notes"`
 }
 
-// unifiedOperations is the unified API's catalogue; the paths and ids follow the
-// reference's unified HRIS API, and payroll is Patchbay's own.
+// unifiedOperations is the unified API's catalogue. The HRIS paths and ids
+// follow the reference's unified HRIS API; payroll is Patchbay's own extension.
 var unifiedOperations = []UnifiedOperation{
 	{"hris_list_employees", "List Employees", "Employees in the unified HRIS model.", "GET", "/unified/hris/employees"},
 	{"hris_get_employee", "Get Employee", "One employee in the unified HRIS model.", "GET", "/unified/hris/employees/{id}"},
@@ -45,6 +45,14 @@ var unifiedOperations = []UnifiedOperation{
 	{"hris_list_time_off_requests", "List Time Off Requests", "Time-off requests of every employee.", "GET", "/unified/hris/time_off"},
 	{"hris_get_time_off_request", "Get Time Off Request", "One time-off request.", "GET", "/unified/hris/time_off/{id}"},
 	{"hris_list_employee_time_off_requests", "List Employee Time Off Requests", "The time-off requests of one employee.", "GET", "/unified/hris/employees/{id}/time_off"},
+
+	{"payroll_list_pay_runs", "List Pay Runs", "Payments of payroll: dates, pay period and totals.", "GET", "/unified/payroll/pay_runs"},
+	{"payroll_list_pay_run_statements", "List Pay Run Statements", "Each person's pay statement in one pay run: earnings, taxes, deductions, contributions.", "GET", "/unified/payroll/pay_runs/{id}/pay_statements"},
+	{"payroll_list_employee_pay_statements", "List Employee Pay Statements", "One person's pay statements.", "GET", "/unified/payroll/employees/{id}/pay_statements"},
+	{"payroll_list_deductions", "List Deductions", "Standing payroll deductions.", "GET", "/unified/payroll/deductions"},
+	{"payroll_create_deduction", "Create Deduction", "Start a payroll deduction for a person.", "POST", "/unified/payroll/deductions"},
+	{"payroll_update_deduction", "Update Deduction", "Change a payroll deduction.", "PATCH", "/unified/payroll/deductions/{id}"},
+	{"payroll_cancel_deduction", "Cancel Deduction", "Stop a payroll deduction.", "DELETE", "/unified/payroll/deductions/{id}"},
 }
 
 // UnifiedOperations returns the unified API's catalogue.
@@ -94,6 +102,23 @@ func (c *Connector) addUnified() error {
 		c.Actions = append(c.Actions, Action{ID: op.ID, Label: op.Label, Description: op.Description + " Unified API: " + op.Method + " " + op.Path,
 			Method: op.Method, Path: op.Path, Scopes: c.inDefinitionOrder(need), Unified: &c.UnifiedOps[i]})
 		c.actionIndex[op.ID] = len(c.Actions) - 1
+	}
+	return c.validateUnsupported()
+}
+
+// validateUnsupported checks that each operation said to be unsupported is a
+// unified operation the connector does not offer.
+func (c *Connector) validateUnsupported() error {
+	for id, why := range c.UnifiedUnsupported {
+		if _, ok := UnifiedOperationByID(id); !ok {
+			return fieldError("unified_unsupported."+id, "not a unified operation")
+		}
+		if _, offered := c.actionIndex[id]; offered {
+			return fieldError("unified_unsupported."+id, "the connector offers it under unified")
+		}
+		if why == "" {
+			return fieldError("unified_unsupported."+id, "say why")
+		}
 	}
 	return nil
 }

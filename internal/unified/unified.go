@@ -8,6 +8,7 @@ package unified
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -39,6 +40,11 @@ type Params struct {
 	EmployeeNo   string
 	// Proxy is passed to the provider's main call as query parameters.
 	Proxy map[string]string
+	// IndividualID is filter[individual_id] on payroll lists.
+	IndividualID string
+	// Body is a write's JSON body; IdempotencyKey its Idempotency-Key header.
+	Body           []byte
+	IdempotencyKey string
 }
 
 // DefaultPageSize and MaxPageSize bound page_size.
@@ -50,11 +56,15 @@ const (
 // Answer is a unified call's result: one record or a page of them, the next
 // page's cursor, and the provider calls made when raw=true was asked.
 type Answer struct {
-	Data any               `json:"data"`
-	Next *string           `json:"next,omitempty"`
-	Raw  []actions.RawCall `json:"raw,omitempty"`
-	list bool
+	Data    any               `json:"data"`
+	Next    *string           `json:"next,omitempty"`
+	Raw     []actions.RawCall `json:"raw,omitempty"`
+	list    bool
+	created bool
 }
+
+// Created reports that the operation created a record (201).
+func (a Answer) Created() bool { return a.created }
 
 // List reports whether the answer is a page of records (its next is then
 // always written, null at the end).
@@ -63,9 +73,10 @@ func (a Answer) List() bool { return a.list }
 // page is what an operation returns: the records (a slice for lists, one
 // record for gets) and the provider's continuation for lists.
 type page struct {
-	data any
-	next string
-	list bool
+	data    any
+	next    string
+	list    bool
+	created bool
 }
 
 // operation runs one unified operation for one provider.
@@ -118,7 +129,7 @@ func (s *Service) Do(ctx context.Context, who actions.Caller, accountID, operati
 	if err != nil {
 		return Answer{}, err
 	}
-	ans = Answer{Data: pg.data, list: pg.list}
+	ans = Answer{Data: pg.data, list: pg.list, created: pg.created}
 	if len(p.Fields) > 0 {
 		if ans.Data, err = onlyFields(pg.data, p.Fields); err != nil {
 			return Answer{}, err
@@ -272,6 +283,7 @@ func Parse(q map[string][]string, id string) (Params, error) {
 		p.UpdatedAfter = t
 	}
 	p.Email = get("filter[email]")
+	p.IndividualID = get("filter[individual_id]")
 	p.EmployeeNo = get("filter[employee_number]")
 	for k, v := range q {
 		if name, ok := strings.CutPrefix(k, "proxy["); ok && strings.HasSuffix(name, "]") && len(v) > 0 {
@@ -370,4 +382,24 @@ func (p Params) matchesEmployee(e Employee) bool {
 func updatedAfter(stamp string, t time.Time) bool {
 	u, err := time.Parse(time.RFC3339, stamp)
 	return err == nil && u.After(t)
+}
+
+// randomID is a fresh 128-bit identifier.
+func randomID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return fmt.Sprintf("%x", b)
+}
+
+// decodeBody reads a write's JSON body; unknown fields are an error naming them.
+func decodeBody(p Params, dst any) error {
+	if len(p.Body) == 0 {
+		return badInput("body: a JSON object is required")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(p.Body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return badInput("body: %v", err)
+	}
+	return nil
 }
