@@ -395,3 +395,92 @@ func TestUnifiedPagesAThousandEmployees(t *testing.T) {
 		})
 	}
 }
+
+// TestUnifiedReferenceData checks policies, types, balances, groups,
+// locations, custom-field definitions and the employee includes against the
+// providers' records, and the 501s where a provider has no such data.
+func TestUnifiedReferenceData(t *testing.T) {
+	e := newLinkEnv(t)
+	jw := e.linkProvider(t, "justworks", "admin@acme.test")
+	eh := e.linkProvider(t, "employmenthero", "owner@acme.test")
+	ids := func(list []any, key string) []any {
+		var out []any
+		for _, r := range list {
+			out = append(out, r.(map[string]any)[key])
+		}
+		return out
+	}
+	unifiedIDs := func(path, account string) []any {
+		var out []any
+		for _, r := range records(t, e.unifiedOK(t, path, account)) {
+			out = append(out, r["id"])
+		}
+		return out
+	}
+	company := e.call(t, jw, "justworks_get_company", nil).(map[string]any)
+	for _, c := range []struct {
+		path, account string
+		want          []any
+	}{
+		{"/unified/hris/time_off_policies", jw, ids(e.call(t, jw, "justworks_list_time_off_policies", nil).([]any), "id")},
+		{"/unified/hris/time_off_types", jw, ids(e.call(t, jw, "justworks_list_time_off_policies", nil).([]any), "id")},
+		{"/unified/hris/groups/departments", jw, ids(company["departments"].([]any), "id")},
+		{"/unified/hris/groups", jw, ids(company["departments"].([]any), "id")},
+		{"/unified/hris/locations", jw, ids(company["offices"].([]any), "id")},
+		{"/unified/hris/custom_field_definitions/employees", jw, ids(e.call(t, jw, "justworks_list_company_custom_fields", nil).([]any), "id")},
+		{"/unified/hris/time_off_policies?page_size=100", eh, ids(e.call(t, eh, "employmenthero_list_leave_categories", map[string]any{"page_size": 100}).([]any), "id")},
+		{"/unified/hris/time_off_types?page_size=100", eh, ids(e.call(t, eh, "employmenthero_list_leave_categories", map[string]any{"page_size": 100}).([]any), "id")},
+		{"/unified/hris/groups/teams?page_size=100", eh, ids(e.call(t, eh, "employmenthero_list_teams", map[string]any{"page_size": 100}).([]any), "id")},
+		{"/unified/hris/locations?page_size=100", eh, ids(e.call(t, eh, "employmenthero_list_work_locations", map[string]any{"page_size": 100}).([]any), "id")},
+		{"/unified/hris/custom_field_definitions/employees?page_size=100", eh, ids(e.call(t, eh, "employmenthero_list_custom_fields", map[string]any{"page_size": 100}).([]any), "id")},
+	} {
+		if got := unifiedIDs(c.path, c.account); len(got) == 0 || fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s: ids %v, provider has %v", c.path, got, c.want)
+		}
+	}
+
+	employee := first(t, e.call(t, eh, "employmenthero_list_employees", map[string]any{"query": map[string]any{"item_per_page": 1}}))["id"].(string)
+	balances := e.call(t, eh, "employmenthero_list_leave_balances", map[string]any{"path": map[string]any{"employee_id": employee}}).([]any)
+	got := records(t, e.unifiedOK(t, "/unified/hris/employees/"+employee+"/time_off_balances", eh))
+	if len(got) != len(balances) || len(got) == 0 {
+		t.Fatalf("%d balances, provider has %d", len(got), len(balances))
+	}
+	for i, b := range got {
+		p := balances[i].(map[string]any)
+		if b["policy_id"] != p["leave_category_id"] || b["current_balance"] != p["remaining_balance"] || enumValue(b, "balance_unit") != p["unit_type"] {
+			t.Errorf("balance %v, provider %v", b, p)
+		}
+	}
+
+	// include=custom_fields,bank_details: one employee's values and accounts, as the provider has them.
+	one := e.unifiedOK(t, "/unified/hris/employees/"+employee+"?include=custom_fields,bank_details", eh)["data"].(map[string]any)
+	values := e.call(t, eh, "employmenthero_list_employee_custom_fields", map[string]any{"path": map[string]any{"employee_id": employee}}).([]any)
+	accounts := e.call(t, eh, "employmenthero_list_bank_accounts", map[string]any{"path": map[string]any{"employee_id": employee}}).([]any)
+	fields, _ := one["custom_fields"].([]any)
+	banks, _ := one["bank_details"].([]any)
+	if fmt.Sprint(ids(fields, "id")) != fmt.Sprint(ids(values, "custom_field_id")) || fmt.Sprint(ids(banks, "account_number")) != fmt.Sprint(ids(accounts, "account_number")) {
+		t.Fatalf("includes: %v %v; provider %v %v", fields, banks, values, accounts)
+	}
+	page := records(t, e.unifiedOK(t, "/unified/hris/employees?page_size=3&include=custom_fields", jw))
+	for _, emp := range page {
+		if defs, _ := emp["custom_fields"].([]any); len(defs) != len(e.call(t, jw, "justworks_list_company_custom_fields", nil).([]any)) {
+			t.Fatalf("Justworks employee %v: custom fields %v", emp["id"], emp["custom_fields"])
+		}
+	}
+	if _, ok := e.unifiedOK(t, "/unified/hris/employees?page_size=3", jw)["data"].([]any)[0].(map[string]any)["custom_fields"]; ok {
+		t.Fatal("custom fields without include")
+	}
+
+	for _, c := range []struct{ method, path, account, says string }{
+		{"GET", "/unified/hris/employees/x/time_off_balances", jw, "asynchronous report"},
+		{"GET", "/unified/hris/groups/teams", jw, "departments"},
+		{"GET", "/unified/hris/groups/departments", eh, "teams"},
+		{"POST", "/unified/hris/employees/" + employee + "/time_off", eh, "Employment Hero publishes no path"},
+		{"POST", "/unified/hris/employees/x/time_off", jw, "Justworks"},
+	} {
+		st, _, body := e.do(t, c.method, c.path, basic(e.keyA), `{"start_date":"2026-12-01"}`, "X-Account-Id", c.account)
+		if msg, _ := body["message"].(string); st != http.StatusNotImplemented || !strings.Contains(msg, c.says) {
+			t.Errorf("%s %s: %d %v", c.method, c.path, st, body)
+		}
+	}
+}

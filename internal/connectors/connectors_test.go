@@ -129,7 +129,7 @@ func TestEnabledActionsFollowInheritance(t *testing.T) {
 		"justworks_list_deduction_types", "justworks_list_deductions", "justworks_create_deductions",
 		"justworks_update_deductions", "justworks_cancel_deductions",
 		// Unified operations follow the provider actions they call.
-		"hris_list_companies", "hris_get_company",
+		"hris_list_companies", "hris_get_company", "hris_list_groups", "hris_list_department_groups", "hris_list_locations", "hris_list_employee_custom_field_definitions",
 		"payroll_list_deductions", "payroll_create_deduction", "payroll_update_deduction", "payroll_cancel_deduction"}
 	if !slices.Equal(ids, want) {
 		t.Fatalf("enabled:\n got %v\nwant %v", ids, want)

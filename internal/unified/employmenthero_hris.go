@@ -206,6 +206,9 @@ func ehListEmployees(ctx context.Context, s *actions.Session, p Params) (page, e
 			out = append(out, ehExpand(u, e, p, company, nil))
 		}
 	}
+	if err := ehInclude(ctx, s, p, out); err != nil {
+		return page{}, err
+	}
 	return page{data: out, next: next, list: true}, nil
 }
 
@@ -224,7 +227,11 @@ func ehGetEmployee(ctx context.Context, s *actions.Session, p Params) (page, err
 			return page{}, err
 		}
 	}
-	return page{data: ehExpand(ehEmployeeOf(e, s.Setup(ehOrganisation)), e, p, company, pay)}, nil
+	one := []Employee{ehExpand(ehEmployeeOf(e, s.Setup(ehOrganisation)), e, p, company, pay)}
+	if err := ehInclude(ctx, s, p, one); err != nil {
+		return page{}, err
+	}
+	return page{data: one[0]}, nil
 }
 
 func ehExpand(u Employee, e ehEmployee, p Params, company *Company, pay *ehPayDetail) Employee {
@@ -326,4 +333,146 @@ func ehGetCompany(ctx context.Context, s *actions.Session, p Params) (page, erro
 	}
 	c, err := ehTheCompany(ctx, s)
 	return page{data: c}, err
+}
+
+// Employment Hero: teams, work locations and custom fields; employees'
+// custom-field values and bank accounts (include=custom_fields,bank_details).
+
+func init() {
+	register("employmenthero", provider{
+		"hris_list_groups":                            ehListGroups,
+		"hris_list_team_groups":                       ehListGroups,
+		"hris_list_locations":                         ehListLocations,
+		"hris_list_employee_custom_field_definitions": ehListCustomFieldDefinitions,
+	})
+}
+
+type ehTeam struct {
+	ID     string  `json:"id"`
+	Name   *string `json:"name"`
+	Status string  `json:"status"`
+}
+
+type ehWorkLocation struct {
+	ID      string  `json:"id"`
+	Name    *string `json:"name"`
+	Country *string `json:"country"`
+}
+
+type ehCustomField struct {
+	ID                 string  `json:"id"`
+	Name               string  `json:"name"`
+	Description        *string `json:"description"`
+	Type               string  `json:"type"`
+	CustomFieldOptions []struct {
+		ID    string `json:"id"`
+		Value string `json:"value"`
+	} `json:"custom_field_options"`
+}
+
+type ehCustomFieldValue struct {
+	ID            string `json:"id"`
+	CustomFieldID string `json:"custom_field_id"`
+	Name          string `json:"name"`
+	Value         any    `json:"value"` // a string, or a list of strings for select fields
+}
+
+type ehBankAccount struct {
+	ID             string  `json:"id"`
+	AccountName    *string `json:"account_name"`
+	AccountNumber  *string `json:"account_number"`
+	BSB            *string `json:"bsb"`
+	AccountType    *string `json:"account_type"`
+	PrimaryAccount bool    `json:"primary_account"`
+}
+
+var ehFieldType = map[string]string{"free_text": "text", "single_select": "single_select", "multi_select": "multi_select"}
+
+func ehGroupOf(t ehTeam) Group {
+	return Group{ID: t.ID, RemoteID: t.ID, Name: str(t.Name), Type: &Enum{Value: "team", SourceValue: "team"}}
+}
+
+func ehLocationOf(l ehWorkLocation) HRISLocation {
+	return HRISLocation{ID: l.ID, RemoteID: l.ID, Name: str(l.Name), Country: countryEnum(str(l.Country)), LocationType: work}
+}
+
+func ehFieldDefinition(f ehCustomField) CustomFieldDefinition {
+	out := CustomFieldDefinition{ID: f.ID, RemoteID: f.ID, Name: f.Name, Description: str(f.Description), Type: enum(f.Type, ehFieldType)}
+	for _, o := range f.CustomFieldOptions {
+		out.Options = append(out.Options, CustomFieldOption{ID: o.ID, Value: o.Value})
+	}
+	return out
+}
+
+func ehCustomFieldOf(v ehCustomFieldValue) CustomField {
+	return CustomField{ID: v.CustomFieldID, RemoteID: v.CustomFieldID, Name: v.Name, Value: v.Value}
+}
+
+func ehBankDetail(b ehBankAccount) BankDetail {
+	return BankDetail{ID: b.ID, AccountName: str(b.AccountName), AccountNumber: str(b.AccountNumber), BankCode: str(b.BSB),
+		AccountType: str(b.AccountType), IsPrimary: b.PrimaryAccount}
+}
+
+func ehListGroups(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	var teams []ehTeam
+	next, err := listCall(ctx, s, p, "employmenthero_list_teams", nil, nil, &teams)
+	out := make([]Group, len(teams))
+	for i, t := range teams {
+		out[i] = ehGroupOf(t)
+	}
+	return page{data: out, next: next, list: true}, err
+}
+
+func ehListLocations(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	var list []ehWorkLocation
+	next, err := listCall(ctx, s, p, "employmenthero_list_work_locations", nil, nil, &list)
+	out := make([]HRISLocation, len(list))
+	for i, l := range list {
+		out[i] = ehLocationOf(l)
+	}
+	return page{data: out, next: next, list: true}, err
+}
+
+func ehListCustomFieldDefinitions(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	var list []ehCustomField
+	next, err := listCall(ctx, s, p, "employmenthero_list_custom_fields", nil, nil, &list)
+	out := make([]CustomFieldDefinition, len(list))
+	for i, f := range list {
+		out[i] = ehFieldDefinition(f)
+	}
+	return page{data: out, next: next, list: true}, err
+}
+
+// ehInclude adds what include asks for and the grant allows, one call per
+// employee for each: custom-field values and bank accounts.
+func ehInclude(ctx context.Context, s *actions.Session, p Params, employees []Employee) error {
+	fields := has(p.Include, "custom_fields") && s.Allowed("employmenthero_list_employee_custom_fields")
+	banks := has(p.Include, "bank_details") && s.Allowed("employmenthero_list_bank_accounts")
+	if !fields && !banks {
+		return nil
+	}
+	return each(ctx, len(employees), func(ctx context.Context, i int) error {
+		id := map[string]any{"employee_id": employees[i].ID}
+		if fields {
+			var values []ehCustomFieldValue
+			if _, err := call(ctx, s, actions.Request{Action: "employmenthero_list_employee_custom_fields", Path: id, PageSize: MaxPageSize}, &values); err != nil {
+				return err
+			}
+			employees[i].CustomFields = []CustomField{}
+			for _, v := range values {
+				employees[i].CustomFields = append(employees[i].CustomFields, ehCustomFieldOf(v))
+			}
+		}
+		if banks {
+			var accounts []ehBankAccount
+			if _, err := call(ctx, s, actions.Request{Action: "employmenthero_list_bank_accounts", Path: id, PageSize: MaxPageSize}, &accounts); err != nil {
+				return err
+			}
+			employees[i].BankDetails = []BankDetail{}
+			for _, b := range accounts {
+				employees[i].BankDetails = append(employees[i].BankDetails, ehBankDetail(b))
+			}
+		}
+		return nil
+	})
 }

@@ -76,3 +76,30 @@ func TestEmploymentHeroCompany(t *testing.T) {
 	same(t, "organisation", ehCompanyOf(records[ehOrganisationDetail](t, "employmenthero_organisation")), Company{ID: ehOrg, RemoteID: ehOrg,
 		Name: "Acme Demo Pty Ltd", DisplayName: "Acme Demo Pty Ltd", FullName: "Acme Demo Pty Ltd", CreatedAt: "2016-02-29T22:30:00.000Z"})
 }
+
+func TestEmploymentHeroCompanyStructure(t *testing.T) {
+	team := records[[]ehTeam](t, "employmenthero_teams")[0]
+	same(t, "team", ehGroupOf(team), Group{ID: team.ID, RemoteID: team.ID, Name: "Engineering", Type: &Enum{Value: "team", SourceValue: "team"}})
+	loc := records[[]ehWorkLocation](t, "employmenthero_work_locations")[0]
+	same(t, "work location", ehLocationOf(loc), HRISLocation{ID: loc.ID, RemoteID: loc.ID, Name: "Sydney Office", Country: &Enum{Value: "AU", SourceValue: "AU"}, LocationType: work})
+}
+
+func TestEmploymentHeroCustomFields(t *testing.T) {
+	defs := records[[]ehCustomField](t, "employmenthero_custom_fields")
+	got := ehFieldDefinition(defs[0])
+	same(t, "select definition", [4]any{got.Name, got.Description, got.Type, got.Options[0]},
+		[4]any{"T-shirt size", "Unisex sizing.", &Enum{Value: "single_select", SourceValue: "single_select"}, CustomFieldOption{ID: defs[0].CustomFieldOptions[0].ID, Value: "XS"}})
+	for _, d := range defs {
+		if v := ehFieldDefinition(d).Type.Value; v == Unmapped {
+			t.Errorf("%s: type %q is unmapped", d.Name, d.Type)
+		}
+	}
+	values := records[[]ehCustomFieldValue](t, "employmenthero_employee_custom_fields")
+	same(t, "select value", ehCustomFieldOf(values[0]), CustomField{ID: values[0].CustomFieldID, RemoteID: values[0].CustomFieldID, Name: "T-shirt size", Value: []any{"XS"}})
+	same(t, "text value", ehCustomFieldOf(values[1]).Value, "EHS180")
+}
+
+func TestEmploymentHeroBankDetails(t *testing.T) {
+	b := records[[]ehBankAccount](t, "employmenthero_bank_accounts")[0]
+	same(t, "bank account", ehBankDetail(b), BankDetail{ID: b.ID, AccountName: "Olivia Walker", AccountNumber: "244451313", BankCode: "033-503", AccountType: "cheque", IsPrimary: true})
+}

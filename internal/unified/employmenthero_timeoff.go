@@ -87,3 +87,77 @@ func ehGetTimeOff(ctx context.Context, s *actions.Session, p Params) (page, erro
 	}
 	return page{data: ehTimeOff(r)}, nil
 }
+
+// Employment Hero: leave categories as time-off policies and types, and an
+// employee's leave balances.
+
+func init() {
+	register("employmenthero", provider{
+		"hris_list_time_off_policies":          ehListTimeOffPolicies,
+		"hris_list_time_off_types":             ehListTimeOffTypes,
+		"hris_list_employee_time_off_balances": ehListTimeOffBalances,
+	})
+}
+
+type ehLeaveCategory struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	UnitType string `json:"unit_type"`
+}
+
+type ehLeaveBalance struct {
+	ID                string  `json:"id"`
+	LeaveCategoryID   string  `json:"leave_category_id"`
+	LeaveCategoryName string  `json:"leave_category_name"`
+	UnitType          string  `json:"unit_type"`
+	AccruedAmount     float64 `json:"accrued_amount"`
+	RemainingBalance  float64 `json:"remaining_balance"`
+}
+
+func ehPolicyOf(c ehLeaveCategory) TimeOffPolicy {
+	return TimeOffPolicy{ID: c.ID, RemoteID: c.ID, Name: c.Name, Type: enum(c.Name, ehLeaveType), DurationUnit: enum(c.UnitType, durationUnits)}
+}
+
+// ehBalanceOf maps a balance: what remains now, of what has accrued.
+func ehBalanceOf(employeeID string, b ehLeaveBalance) TimeOffBalance {
+	remaining, accrued := b.RemainingBalance, b.AccruedAmount
+	return TimeOffBalance{ID: b.ID, RemoteID: b.ID, EmployeeID: employeeID, RemoteEmployeeID: employeeID,
+		PolicyID: b.LeaveCategoryID, RemotePolicyID: b.LeaveCategoryID,
+		Policy:         &TimeOffPolicy{ID: b.LeaveCategoryID, RemoteID: b.LeaveCategoryID, Name: b.LeaveCategoryName, Type: enum(b.LeaveCategoryName, ehLeaveType)},
+		CurrentBalance: &remaining, InitialBalance: &accrued, BalanceUnit: enum(b.UnitType, durationUnits)}
+}
+
+func ehCategories(ctx context.Context, s *actions.Session, p Params) ([]ehLeaveCategory, string, error) {
+	var list []ehLeaveCategory
+	next, err := listCall(ctx, s, p, "employmenthero_list_leave_categories", nil, nil, &list)
+	return list, next, err
+}
+
+func ehListTimeOffPolicies(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	list, next, err := ehCategories(ctx, s, p)
+	out := make([]TimeOffPolicy, len(list))
+	for i, c := range list {
+		out[i] = ehPolicyOf(c)
+	}
+	return page{data: out, next: next, list: true}, err
+}
+
+func ehListTimeOffTypes(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	list, next, err := ehCategories(ctx, s, p)
+	out := make([]TimeOffType, len(list))
+	active := true // Employment Hero lists the categories in use
+	for i, c := range list {
+		out[i] = TimeOffType{ID: c.ID, RemoteID: c.ID, Name: c.Name, Active: &active}
+	}
+	return page{data: out, next: next, list: true}, err
+}
+
+func ehListTimeOffBalances(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	var list []ehLeaveBalance
+	next, err := listCall(ctx, s, p, "employmenthero_list_leave_balances", map[string]any{"employee_id": p.ID}, nil, &list)
+	out := make([]TimeOffBalance, len(list))
+	for i, b := range list {
+		out[i] = ehBalanceOf(p.ID, b)
+	}
+	return page{data: out, next: next, list: true}, err
+}

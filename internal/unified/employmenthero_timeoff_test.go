@@ -29,3 +29,13 @@ func TestEmploymentHeroTimeOff(t *testing.T) {
 		same(t, c.name, c.pick(ehTimeOff(c.in)), c.want)
 	}
 }
+
+func TestEmploymentHeroLeaveCategoriesAndBalances(t *testing.T) {
+	cats := records[[]ehLeaveCategory](t, "employmenthero_leave_categories")
+	same(t, "annual leave", ehPolicyOf(cats[0]), TimeOffPolicy{ID: cats[0].ID, RemoteID: cats[0].ID, Name: "Annual Leave",
+		Type: &Enum{Value: "annual_leave", SourceValue: "Annual Leave"}, DurationUnit: &Enum{Value: "hours", SourceValue: "hours"}})
+	b := records[[]ehLeaveBalance](t, "employmenthero_leave_balances")[0]
+	got := ehBalanceOf("emp1", b)
+	same(t, "balance", [5]any{*got.CurrentBalance, *got.InitialBalance, got.BalanceUnit, got.PolicyID, got.Policy.Type},
+		[5]any{148.24, 148.24, &Enum{Value: "hours", SourceValue: "hours"}, cats[0].ID, &Enum{Value: "annual_leave", SourceValue: "Annual Leave"}})
+}

@@ -248,6 +248,9 @@ func jwListEmployees(ctx context.Context, s *actions.Session, p Params) (page, e
 		}
 		out = append(out, jwExpand(e, m, p, company))
 	}
+	if err := jwInclude(ctx, s, p, out); err != nil {
+		return page{}, err
+	}
 	return page{data: out, next: next, list: true}, nil
 }
 
@@ -260,7 +263,11 @@ func jwGetEmployee(ctx context.Context, s *actions.Session, p Params) (page, err
 	if err != nil {
 		return page{}, err
 	}
-	return page{data: jwExpand(jwEmployee(m), m, p, company)}, nil
+	one := []Employee{jwExpand(jwEmployee(m), m, p, company)}
+	if err := jwInclude(ctx, s, p, one); err != nil {
+		return page{}, err
+	}
+	return page{data: one[0]}, nil
 }
 
 // jwExpand adds what expand asks for that the member itself holds.
@@ -346,4 +353,153 @@ func jwGetCompany(ctx context.Context, s *actions.Session, p Params) (page, erro
 		return page{}, notFound(s, "company", p.ID)
 	}
 	return page{data: c}, nil
+}
+
+// Justworks: the company's departments, offices and custom fields; the
+// custom-field values of members (include=custom_fields).
+
+func init() {
+	register("justworks", provider{
+		"hris_list_groups":                            jwListGroups,
+		"hris_list_department_groups":                 jwListGroups,
+		"hris_list_locations":                         jwListLocations,
+		"hris_list_employee_custom_field_definitions": jwListCustomFieldDefinitions,
+	})
+}
+
+type jwCompanyDetail struct {
+	Departments []jwRef `json:"departments"`
+	Offices     []struct {
+		ID      string `json:"id"`
+		Name    string `json:"name"`
+		Address struct {
+			Line1      string `json:"line1"`
+			Line2      string `json:"line2"`
+			City       string `json:"city"`
+			State      string `json:"state"`
+			PostalCode string `json:"postal_code"`
+			Country    string `json:"country"`
+		} `json:"address"`
+	} `json:"offices"`
+}
+
+type jwCustomFieldDefinition struct {
+	ID          string   `json:"id"`
+	Label       string   `json:"label"`
+	Type        string   `json:"type"`
+	Category    string   `json:"category"`
+	Options     []string `json:"options"`
+	Cardinality string   `json:"cardinality"`
+}
+
+type jwCustomFieldValue struct {
+	ID     string   `json:"id"`
+	Values []string `json:"values"`
+}
+
+var jwFieldType = map[string]string{"text": "text", "number": "float", "date": "date", "select": "single_select", "select/multiple": "multi_select"}
+
+func jwGroupsOf(c jwCompanyDetail) []Group {
+	out := []Group{}
+	for _, d := range c.Departments {
+		out = append(out, Group{ID: d.ID, RemoteID: d.ID, Name: d.Name, Type: &Enum{Value: "department", SourceValue: "department"}})
+	}
+	return out
+}
+
+func jwLocationsOf(c jwCompanyDetail) []HRISLocation {
+	out := []HRISLocation{}
+	for _, o := range c.Offices {
+		a := o.Address
+		out = append(out, HRISLocation{ID: o.ID, RemoteID: o.ID, Name: o.Name, Street1: a.Line1, Street2: a.Line2, City: a.City, State: a.State,
+			ZipCode: a.PostalCode, Country: countryEnum(a.Country), LocationType: work})
+	}
+	return out
+}
+
+func jwFieldDefinition(d jwCustomFieldDefinition) CustomFieldDefinition {
+	kind := d.Type
+	if d.Type == "select" && d.Cardinality == "multiple" {
+		kind = "select/multiple"
+	}
+	out := CustomFieldDefinition{ID: d.ID, RemoteID: d.ID, Name: d.Label, Description: d.Category, Type: &Enum{Value: Unmapped, SourceValue: d.Type}}
+	if v, ok := jwFieldType[kind]; ok {
+		out.Type.Value = v
+	}
+	for _, o := range d.Options {
+		out.Options = append(out.Options, CustomFieldOption{ID: o, Value: o})
+	}
+	return out
+}
+
+// jwCustomFields names a member's custom-field values by their definitions;
+// a multiple-choice field's value is the list of choices.
+func jwCustomFields(values []jwCustomFieldValue, defs map[string]jwCustomFieldDefinition) []CustomField {
+	out := []CustomField{}
+	for _, v := range values {
+		f := CustomField{ID: v.ID, RemoteID: v.ID, Name: defs[v.ID].Label}
+		switch {
+		case defs[v.ID].Cardinality == "multiple":
+			f.Value = v.Values
+		case len(v.Values) > 0:
+			f.Value = v.Values[0]
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func jwCompanyDetails(ctx context.Context, s *actions.Session) (jwCompanyDetail, error) {
+	var c jwCompanyDetail
+	_, err := call(ctx, s, actions.Request{Action: "justworks_get_company"}, &c)
+	return c, err
+}
+
+func jwListGroups(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	c, err := jwCompanyDetails(ctx, s)
+	return page{data: jwGroupsOf(c), list: true}, err
+}
+
+func jwListLocations(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	c, err := jwCompanyDetails(ctx, s)
+	return page{data: jwLocationsOf(c), list: true}, err
+}
+
+func jwDefinitions(ctx context.Context, s *actions.Session) ([]jwCustomFieldDefinition, error) {
+	var defs []jwCustomFieldDefinition
+	_, err := call(ctx, s, actions.Request{Action: "justworks_list_company_custom_fields"}, &defs)
+	return defs, err
+}
+
+func jwListCustomFieldDefinitions(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	defs, err := jwDefinitions(ctx, s)
+	out := make([]CustomFieldDefinition, len(defs))
+	for i, d := range defs {
+		out[i] = jwFieldDefinition(d)
+	}
+	return page{data: out, list: true}, err
+}
+
+// jwInclude adds what include asks for and the grant allows: each member's
+// custom fields (one call per member, and one for the definitions).
+func jwInclude(ctx context.Context, s *actions.Session, p Params, employees []Employee) error {
+	if !has(p.Include, "custom_fields") || !s.Allowed("justworks_list_member_custom_field_values") || !s.Allowed("justworks_list_company_custom_fields") || len(employees) == 0 {
+		return nil
+	}
+	list, err := jwDefinitions(ctx, s)
+	if err != nil {
+		return err
+	}
+	defs := map[string]jwCustomFieldDefinition{}
+	for _, d := range list {
+		defs[d.ID] = d
+	}
+	return each(ctx, len(employees), func(ctx context.Context, i int) error {
+		var values []jwCustomFieldValue
+		if _, err := call(ctx, s, actions.Request{Action: "justworks_list_member_custom_field_values", Path: map[string]any{"member_id": employees[i].ID}}, &values); err != nil {
+			return err
+		}
+		employees[i].CustomFields = jwCustomFields(values, defs)
+		return nil
+	})
 }

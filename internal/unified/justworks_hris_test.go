@@ -88,3 +88,41 @@ func TestJustworksCompany(t *testing.T) {
 		Name: "Acme Demo Co", DisplayName: "Acme Demo Co", FullName: "Acme Demo Company, LLC",
 		CreatedAt: "2018-03-31T14:00:00.000Z", UpdatedAt: "2026-10-28T09:59:50.000Z"})
 }
+
+func TestJustworksCompanyStructure(t *testing.T) {
+	c := records[jwCompanyDetail](t, "justworks_company")
+	groups := jwGroupsOf(c)
+	if len(groups) != len(c.Departments) || len(groups) == 0 {
+		t.Fatalf("%d groups for %d departments", len(groups), len(c.Departments))
+	}
+	same(t, "a department", groups[0], Group{ID: "dep_acme_exec", RemoteID: "dep_acme_exec", Name: "Executive", Type: &Enum{Value: "department", SourceValue: "department"}})
+	same(t, "an office", jwLocationsOf(c)[0], HRISLocation{ID: "off_acme_0", RemoteID: "off_acme_0", Name: "New York Office", Street1: "100 Main St", Street2: "Floor 3",
+		City: "New York", State: "NY", ZipCode: "10082", Country: &Enum{Value: "US", SourceValue: "US"}, LocationType: work})
+}
+
+func TestJustworksCustomFields(t *testing.T) {
+	defs := records[[]jwCustomFieldDefinition](t, "justworks_custom_fields")
+	cases := []struct {
+		name string
+		in   jwCustomFieldDefinition
+		want *Enum
+	}{
+		{"single select", defs[0], &Enum{Value: "single_select", SourceValue: "select"}},
+		{"multiple select", defs[1], &Enum{Value: "multi_select", SourceValue: "select"}},
+		{"number", defs[2], &Enum{Value: "float", SourceValue: "number"}},
+		{"unknown type", jwCustomFieldDefinition{ID: "x", Type: "signature"}, &Enum{Value: Unmapped, SourceValue: "signature"}},
+	}
+	for _, c := range cases {
+		same(t, c.name, jwFieldDefinition(c.in).Type, c.want)
+	}
+	same(t, "options", jwFieldDefinition(defs[0]).Options[:2], []CustomFieldOption{{ID: "XS", Value: "XS"}, {ID: "S", Value: "S"}})
+	byID := map[string]jwCustomFieldDefinition{}
+	for _, d := range defs {
+		byID[d.ID] = d
+	}
+	same(t, "values by definition", jwCustomFields(records[[]jwCustomFieldValue](t, "justworks_custom_field_values"), byID), []CustomField{
+		{ID: "cf_acme_tshirt", RemoteID: "cf_acme_tshirt", Name: "T-shirt size", Value: "XXL"},
+		{ID: "cf_acme_diet", RemoteID: "cf_acme_diet", Name: "Dietary preferences", Value: []string{}},
+		{ID: "cf_acme_badge", RemoteID: "cf_acme_badge", Name: "Badge number", Value: "10000"},
+	})
+}

@@ -42,7 +42,6 @@ type jwPolicy struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 	Type string `json:"type"`
-	Unit string // not in the policy: taken from its requests
 }
 
 var (
@@ -133,4 +132,51 @@ func jwGetTimeOff(ctx context.Context, s *actions.Session, p Params) (page, erro
 		}
 		scan.next = pg.next
 	}
+}
+
+// Justworks: time-off policies, as policies and as types.
+
+func init() {
+	register("justworks", provider{
+		"hris_list_time_off_policies": jwListTimeOffPolicies,
+		"hris_list_time_off_types":    jwListTimeOffTypes,
+	})
+}
+
+type jwPolicyRecord struct {
+	jwPolicy
+	Status string `json:"status"`
+}
+
+func jwPolicyOf(p jwPolicyRecord) TimeOffPolicy {
+	return TimeOffPolicy{ID: p.ID, RemoteID: p.ID, Name: p.Name, Type: enum(p.Type, jwPolicyType)}
+}
+
+func jwTypeOf(p jwPolicyRecord) TimeOffType {
+	active := p.Status == "active"
+	return TimeOffType{ID: p.ID, RemoteID: p.ID, Name: p.Name, Active: &active}
+}
+
+func jwPolicyPage(ctx context.Context, s *actions.Session, p Params) ([]jwPolicyRecord, string, error) {
+	var list []jwPolicyRecord
+	next, err := listCall(ctx, s, p, "justworks_list_time_off_policies", nil, nil, &list)
+	return list, next, err
+}
+
+func jwListTimeOffPolicies(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	list, next, err := jwPolicyPage(ctx, s, p)
+	out := make([]TimeOffPolicy, len(list))
+	for i, pol := range list {
+		out[i] = jwPolicyOf(pol)
+	}
+	return page{data: out, next: next, list: true}, err
+}
+
+func jwListTimeOffTypes(ctx context.Context, s *actions.Session, p Params) (page, error) {
+	list, next, err := jwPolicyPage(ctx, s, p)
+	out := make([]TimeOffType, len(list))
+	for i, pol := range list {
+		out[i] = jwTypeOf(pol)
+	}
+	return page{data: out, next: next, list: true}, err
 }

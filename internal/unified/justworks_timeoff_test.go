@@ -35,3 +35,10 @@ func TestJustworksTimeOff(t *testing.T) {
 		same(t, c.name, c.pick(jwTimeOff(c.in, policies)), c.want)
 	}
 }
+
+func TestJustworksTimeOffPolicies(t *testing.T) {
+	list := records[[]jwPolicyRecord](t, "justworks_time_off_policies")
+	same(t, "policy", jwPolicyOf(list[1]), TimeOffPolicy{ID: "pol_acme_sick", RemoteID: "pol_acme_sick", Name: "Sick Leave", Type: &Enum{Value: "sick", SourceValue: "sick"}})
+	same(t, "active type", jwTypeOf(list[0]), TimeOffType{ID: "pol_acme_pto", RemoteID: "pol_acme_pto", Name: "Paid Time Off", Active: ptr(true)})
+	same(t, "inactive type", *jwTypeOf(list[2]).Active, false)
+}

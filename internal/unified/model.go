@@ -67,6 +67,7 @@ type Employee struct {
 	Department          string        `json:"department,omitempty"`
 	DepartmentID        string        `json:"department_id,omitempty"`
 	CustomFields        []CustomField `json:"custom_fields,omitempty"`
+	BankDetails         []BankDetail  `json:"bank_details,omitempty"`
 	CreatedAt           string        `json:"created_at,omitempty"`
 	UpdatedAt           string        `json:"updated_at,omitempty"`
 }
@@ -283,3 +284,70 @@ func boolText(b bool) string {
 	}
 	return "false"
 }
+
+// TimeOffType is a kind of time off (a policy or leave category), as the
+// reference's Reference model.
+type TimeOffType struct {
+	ID       string `json:"id"`
+	RemoteID string `json:"remote_id"`
+	Name     string `json:"name,omitempty"`
+	Active   *bool  `json:"active,omitempty"`
+}
+
+// TimeOffBalance is what an employee has left under one policy.
+type TimeOffBalance struct {
+	ID               string         `json:"id"`
+	RemoteID         string         `json:"remote_id"`
+	EmployeeID       string         `json:"employee_id"`
+	RemoteEmployeeID string         `json:"remote_employee_id"`
+	PolicyID         string         `json:"policy_id,omitempty"`
+	RemotePolicyID   string         `json:"remote_policy_id,omitempty"`
+	Policy           *TimeOffPolicy `json:"policy,omitempty"`
+	CurrentBalance   *float64       `json:"current_balance,omitempty"`
+	InitialBalance   *float64       `json:"initial_balance,omitempty"`
+	BalanceUnit      *Enum          `json:"balance_unit,omitempty"`
+	IsUnlimited      bool           `json:"is_unlimited"`
+}
+
+// HRISLocation is a place people work from.
+type HRISLocation struct {
+	ID           string `json:"id"`
+	RemoteID     string `json:"remote_id"`
+	Name         string `json:"name,omitempty"`
+	Street1      string `json:"street_1,omitempty"`
+	Street2      string `json:"street_2,omitempty"`
+	City         string `json:"city,omitempty"`
+	State        string `json:"state,omitempty"`
+	ZipCode      string `json:"zip_code,omitempty"`
+	Country      *Enum  `json:"country,omitempty"`
+	LocationType *Enum  `json:"location_type,omitempty"`
+}
+
+// CustomFieldDefinition is a custom field employees can have.
+type CustomFieldDefinition struct {
+	ID          string              `json:"id"`
+	RemoteID    string              `json:"remote_id"`
+	Name        string              `json:"name,omitempty"`
+	Description string              `json:"description,omitempty"`
+	Type        *Enum               `json:"type,omitempty"`
+	Options     []CustomFieldOption `json:"options,omitempty"`
+}
+
+// CustomFieldOption is one choice of a select custom field.
+type CustomFieldOption struct {
+	ID    string `json:"id"`
+	Value string `json:"value"`
+}
+
+// BankDetail is one of an employee's bank accounts, as the provider shows it.
+type BankDetail struct {
+	ID            string `json:"id,omitempty"`
+	AccountName   string `json:"account_name,omitempty"`
+	AccountNumber string `json:"account_number,omitempty"`
+	BankCode      string `json:"bank_code,omitempty"`
+	AccountType   string `json:"account_type,omitempty"`
+	IsPrimary     bool   `json:"is_primary"`
+}
+
+// work is the location_type of a workplace.
+var work = &Enum{Value: "work", SourceValue: "work"}
