@@ -476,3 +476,25 @@ func ehInclude(ctx context.Context, s *actions.Session, p Params, employees []Em
 		return nil
 	})
 }
+
+// ehDerived names the unified fields Patchbay computes rather than copies,
+// and from what; the coverage table in docs/unified.md shows them.
+var ehDerived = map[string]string{
+	"Employee.name":                       "first + last name",
+	"Employee.company_id":                 "the organisation chosen at setup",
+	"Employee.groups":                     "teams",
+	"Employment.id":                       "the employee's id",
+	"Employment.type":                     "employment_type and independent_contractor",
+	"Employment.active":                   "status",
+	"Employment.pay_rate":                 "latest pay detail's salary",
+	"TimeOff.duration":                    "total_units and unit_type",
+	"TimeOff.policy":                      "leave category name",
+	"TimeOffType.active":                  "every listed category",
+	"TimeOffPolicy.type":                  "category name",
+	"PayStatement.gross_pay":              "wages + reimbursements",
+	"PayStatement.earnings":               "wages and reimbursements",
+	"PayStatement.taxes":                  "tax withheld",
+	"PayStatement.employee_deductions":    "pre- and post-tax deduction totals",
+	"PayStatement.employer_contributions": "super",
+	"HRISLocation.location_type":          "work locations",
+}

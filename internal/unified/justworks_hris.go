@@ -503,3 +503,23 @@ func jwInclude(ctx context.Context, s *actions.Session, p Params, employees []Em
 		return nil
 	})
 }
+
+// jwDerived names the unified fields Patchbay computes rather than copies,
+// and from what; the coverage table in docs/unified.md shows them.
+var jwDerived = map[string]string{
+	"Employee.name":                  "given + family name",
+	"Employee.employment_status":     "active",
+	"Employee.groups":                "department",
+	"Employment.id":                  "the member's id",
+	"Employment.pay_rate":            "current_pay in minor units",
+	"Employment.effective_date":      "current employment's start date",
+	"TimeOff.duration":               "amount and unit_type",
+	"TimeOffType.active":             "policy status",
+	"PayRun.pay_period":              "the first paystub's period",
+	"PayStatement.taxes":             "line items typed tax",
+	"Deduction.percentage":           "amount with 4 implied decimals",
+	"CustomFieldDefinition.type":     "type and cardinality",
+	"HRISLocation.location_type":     "offices are work locations",
+	"Employee.work_location":         "office",
+	"Employee.personal_phone_number": "MOBILE or PERSONAL phone",
+}
