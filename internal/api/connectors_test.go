@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,8 +78,21 @@ func TestActionsMeta(t *testing.T) {
 	}
 	meta := data[0].(map[string]any)
 	actions := meta["actions"].([]any)
-	if len(actions) != 21 {
-		t.Fatalf("%d justworks actions, want 21", len(actions))
+	own, unified := 0, map[string][]string{}
+	for _, a := range actions {
+		a := a.(map[string]any)
+		if id := a["id"].(string); strings.HasPrefix(id, "justworks_") {
+			own++
+		} else {
+			unified[id] = toStrings(a["required_scopes"].([]any))
+		}
+	}
+	if own != 21 || len(unified) != len(mustJustworks(t).Actions)-21 {
+		t.Fatalf("%d justworks actions and %d unified operations, want 21 and the rest", own, len(unified))
+	}
+	// A unified operation asks for what its provider calls and its mapping read.
+	if got := unified["hris_list_employments"]; !slices.Equal(got, []string{"member.basic:read", "member.employment:read", "member.pay:read"}) {
+		t.Fatalf("hris_list_employments requires %v", got)
 	}
 	for _, a := range actions {
 		a := a.(map[string]any)
@@ -103,10 +117,10 @@ func TestActionsMeta(t *testing.T) {
 		t.Fatalf("action details: %v", one)
 	}
 
-	st, _, body = f.do(t, "GET", "/actions?search=leave", auth, "")
+	st, _, body = f.do(t, "GET", "/actions?search=superannuation", auth, "")
 	metas := body["data"].([]any)
 	if st != http.StatusOK || len(metas) != 1 || metas[0].(map[string]any)["key"] != "employmenthero" {
-		t.Fatalf("search leave: %d %v", st, body)
+		t.Fatalf("search superannuation: %d %v", st, body)
 	}
 
 	// Paging walks every connector once.

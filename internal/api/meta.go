@@ -3,14 +3,14 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
 )
 
 // connectorMetaJSON is the reference's ConnectorsMeta: a connector's category,
-// whether this project can use it, and the unified models it serves (none yet:
-// actions are how Patchbay reaches its providers today).
+// whether this project can use it, and the unified models it serves.
 type connectorMetaJSON struct {
 	Provider     string         `json:"provider"`
 	ProviderName string         `json:"provider_name"`
@@ -26,8 +26,28 @@ func (s *Server) connectorMeta(c *connectors.Connector, active bool) connectorMe
 	if len(c.Categories) > 0 {
 		category = c.Categories[0]
 	}
-	return connectorMetaJSON{Provider: c.Key, ProviderName: c.Name, Category: category, Active: active, Models: map[string]any{},
+	return connectorMetaJSON{Provider: c.Key, ProviderName: c.Name, Category: category, Active: active, Models: unifiedModels(c),
 		Resources: map[string]any{"images": map[string]any{"logo_url": s.iconURL(c)}}}
+}
+
+// unifiedModels lists the connector's unified operations by resource, as
+// {employees: {hris_list_employees: {apiPath, method}}}.
+func unifiedModels(c *connectors.Connector) map[string]any {
+	models := map[string]any{}
+	for _, a := range c.Actions {
+		if a.Unified == nil {
+			continue
+		}
+		parts := strings.Split(strings.TrimPrefix(a.Path, "/unified/"), "/") // hris, employees, …
+		resource := parts[0] + "/" + parts[1]
+		ops, _ := models[resource].(map[string]any)
+		if ops == nil {
+			ops = map[string]any{}
+			models[resource] = ops
+		}
+		ops[a.ID] = map[string]any{"apiPath": a.Path, "method": a.Method}
+	}
+	return models
 }
 
 // activeConnectors are the connectors the caller's project has an enabled profile for.
@@ -94,7 +114,8 @@ func (s *Server) getAccountMeta(w http.ResponseWriter, r *http.Request) {
 	}
 	meta := map[string]any{"provider": a.Provider, "category": "", "models": map[string]any{}}
 	if c, ok := s.registry.Get(a.Provider); ok {
-		meta["category"] = s.connectorMeta(c, true).Category
+		m := s.connectorMeta(c, true)
+		meta["category"], meta["models"] = m.Category, m.Models
 	}
 	writeJSON(w, http.StatusOK, meta)
 }

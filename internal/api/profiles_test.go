@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"github.com/patchbayhq/patchbay/internal/connectors"
 	"io"
 	"net/http"
 	"strings"
@@ -21,7 +22,8 @@ func TestConnectorProfilesAPI(t *testing.T) {
 		}
 		id := body["id"].(string)
 		if body["client_secret_set"] != true || body["redirect_uri"] != f.srv.URL+"/connect/oauth2/justworks/callback" ||
-			len(body["enabled_actions"].([]any)) != 21 || len(body["scopes"].([]any)) != 10 || body["name"] != "Justworks" || body["active"] != true {
+			// Every action and unified operation; the unified employments add member.employment:read and member.pay:read.
+			len(body["enabled_actions"].([]any)) != len(mustJustworks(t).Actions) || len(body["scopes"].([]any)) != 12 || body["name"] != "Justworks" || body["active"] != true {
 			t.Fatalf("create answered %v", body)
 		}
 		if _, has := body["client_secret"]; has {
@@ -117,4 +119,10 @@ func TestConnectorProfileValidation(t *testing.T) {
 func readInto(dst *strings.Builder, resp *http.Response) (int64, error) {
 	defer resp.Body.Close()
 	return io.Copy(dst, resp.Body)
+}
+
+func mustJustworks(t *testing.T) *connectors.Connector {
+	t.Helper()
+	c, _ := mustRegistry(t).Get("justworks")
+	return c
 }
