@@ -112,8 +112,9 @@ func TestMCPServesAccountActionsAsTools(t *testing.T) {
 		}
 		names := toolNames(t, cs)
 		c, _ := registry.Get("justworks")
-		if len(names) != len(c.Actions) {
-			t.Fatalf("%d tools for %d enabled actions: %v", len(names), len(c.Actions), names)
+		// Unified operations are endpoints, not tools: the provider's own actions are.
+		if len(names) != len(c.ProviderActions()) {
+			t.Fatalf("%d tools for %d enabled actions: %v", len(names), len(c.ProviderActions()), names)
 		}
 		tools := map[string]*sdk.Tool{}
 		for tool := range cs.Tools(context.Background(), nil) {

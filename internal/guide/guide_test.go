@@ -88,8 +88,9 @@ func TestScopeSelectorInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if visible != 5 {
-		t.Fatalf("searching 'deduction' shows %d actions, want 5", visible)
+	// Five Justworks actions and the four unified deduction operations.
+	if visible != 9 {
+		t.Fatalf("searching 'deduction' shows %d actions, want 9", visible)
 	}
 	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`label[data-action="justworks_list_deductions"] input`)),
