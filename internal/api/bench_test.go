@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -125,13 +126,25 @@ func BenchmarkMCP(b *testing.B) {
 }
 
 // benchAccount is a Patchbay on SQLite with the simulators and a linked
-// Justworks account of 1000 members.
+// account of 1000 people.
 type benchAccount struct {
-	srv          *httptest.Server
-	key, account string
+	srv *httptest.Server
+	key string
+	// accounts are linked accounts of one person; requests take them in turn.
+	accounts []string
+	turn     int
 }
 
+// newBenchAccount links a Justworks account with the given actions enabled.
 func newBenchAccount(b *testing.B, enabled ...string) *benchAccount {
+	return newBenchAccountOn(b, "justworks", 1, enabled...)
+}
+
+// newBenchAccountOn links n accounts on the provider. Employment Hero's
+// published limit (20 a second, 100 a minute per grant) would make Patchbay
+// wait between calls on one account; requests spread over enough accounts
+// measure the work instead.
+func newBenchAccountOn(b *testing.B, provider string, n int, enabled ...string) *benchAccount {
 	ctx := context.Background()
 	s := backendtest.SQLite.Open(b, backendtest.TestKeys(b))
 	reg, err := connectors.Embedded()
@@ -147,33 +160,59 @@ func newBenchAccount(b *testing.B, enabled ...string) *benchAccount {
 	srv.Config.Handler = app.New(app.Options{Store: s, Registry: reg, PublicURL: srv.URL,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{Sandbox: sb.Handler(), KeyRateLimit: 1 << 30})
 	p, key := benchProject(b, s)
-	jw, _ := sb.Provider("justworks")
-	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: "JW",
-		ClientID: jw.DemoApp.ClientID, ClientSecret: jw.DemoApp.ClientSecret, Environment: "sandbox", Enabled: true,
+	sim, _ := sb.Provider(provider)
+	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: provider, Name: provider,
+		ClientID: sim.DemoApp.ClientID, ClientSecret: sim.DemoApp.ClientSecret, Environment: "sandbox", Enabled: true,
 		EnabledActions: enabled})
 	if err != nil {
 		b.Fatal(err)
 	}
-	tok, err := jw.OAuth.MintToken(jw.DemoApp.ClientID, jw.DemoUser, nil)
-	if err != nil {
-		b.Fatal(err)
+	e := &benchAccount{srv: srv, key: key}
+	for range n {
+		tok, err := sim.OAuth.MintToken(sim.DemoApp.ClientID, sim.DemoUser, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var setup map[string]string
+		if provider == "employmenthero" {
+			// Every call but the organisation list is scoped to the account's organisation.
+			req, _ := http.NewRequest("GET", srv.URL+"/sandbox/employmenthero/api/v1/organisations", nil)
+			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var orgs struct {
+				Data struct{ Items []struct{ ID string } }
+			}
+			json.NewDecoder(resp.Body).Decode(&orgs)
+			resp.Body.Close()
+			setup = map[string]string{"organisation_id": orgs.Data.Items[0].ID}
+		}
+		acc, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: provider, OriginOwnerID: "o",
+			OriginOwnerName: "O", SetupInformation: setup, Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
+				Expiry: time.Now().Add(time.Duration(tok.ExpiresIn) * time.Second), Obtained: time.Now(), Scopes: strings.Fields(tok.Scope)}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.accounts = append(e.accounts, acc.ID)
 	}
-	acc, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o",
-		OriginOwnerName: "O", Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
-			Expiry: time.Now().Add(24 * time.Hour), Obtained: time.Now(), Scopes: strings.Fields(tok.Scope)}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return &benchAccount{srv: srv, key: key, account: acc.ID}
+	return e
 }
 
 // post sends body to path for the account and wants 200 with at least min bytes.
 func (e *benchAccount) post(b *testing.B, path, body string, min int64) {
-	req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(body))
+	e.send(b, "POST", path, body, min)
+}
+
+// send makes one request for the account and wants 200 with at least min bytes.
+func (e *benchAccount) send(b *testing.B, method, path, body string, min int64) {
+	req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	req.SetBasicAuth(e.key, "")
-	req.Header.Set("X-Account-Id", e.account)
+	req.Header.Set("X-Account-Id", e.accounts[e.turn%len(e.accounts)])
+	e.turn++
 	resp, err := e.srv.Client().Do(req)
 	if err != nil {
 		b.Fatal(err)
@@ -265,5 +304,30 @@ func seedAccounts(b *testing.B, s *sqlstore.Store, backend, projectID, profileID
 	analyze := map[string]string{"postgres": "ANALYZE accounts", "sqlite": "PRAGMA optimize=0x10002"}[backend]
 	if _, err := s.DB().Exec(analyze); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkUnifiedEmployees measures one page of 100 employees through the
+// unified API next to the raw action for the same page, per provider: what
+// decoding the provider's records, mapping them and encoding the unified
+// answer add to the call.
+func BenchmarkUnifiedEmployees(b *testing.B) {
+	for _, c := range []struct{ provider, action, query string }{
+		{"justworks", "justworks_list_members", `{"limit":100}`},
+		{"employmenthero", "employmenthero_list_employees", `{"item_per_page":100}`},
+	} {
+		e := newBenchAccountOn(b, c.provider, 64, c.action, "hris_list_employees")
+		b.Run(c.provider+"/raw", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				e.post(b, "/actions/rpc", `{"action":"`+c.action+`","query":`+c.query+`}`, 100_000)
+			}
+		})
+		b.Run(c.provider+"/unified", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				e.send(b, "GET", "/unified/hris/employees?page_size=100", "", 50_000)
+			}
+		})
 	}
 }

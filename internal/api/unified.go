@@ -1,10 +1,15 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
+
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/connectors"
@@ -58,22 +63,40 @@ func (s *Server) unifiedOperation(operation string) http.HandlerFunc {
 // maxUnifiedBody bounds a unified write's body.
 const maxUnifiedBody = 1 << 20
 
-// writeUnified answers {data, next, raw}: next always on lists (null at the end).
+// writeUnified answers {data, next, raw}: next always on lists (null at the
+// end). The answer is encoded with encoding/json/v2's encoder (its prototype
+// until the standard library ships it), about twice as fast as v1's on a page
+// of records.
 func writeUnified(w http.ResponseWriter, ans unified.Answer) {
+	status, body := http.StatusOK, any(ans)
 	switch {
 	case ans.Created():
-		writeJSON(w, http.StatusCreated, ans)
-		return
-	case !ans.List():
-		writeJSON(w, http.StatusOK, ans)
+		status = http.StatusCreated
+	case ans.List():
+		body = struct {
+			Data any               `json:"data"`
+			Next *string           `json:"next"`
+			Raw  []actions.RawCall `json:"raw,omitempty"`
+		}{ans.Data, ans.Next, ans.Raw}
+	}
+	// One buffer, one write with its length: streaming the encoder into the
+	// connection sent a chunk, and a system call, per few kilobytes.
+	buf := answerBuffers.Get().(*bytes.Buffer)
+	defer answerBuffers.Put(buf)
+	buf.Reset()
+	if err := jsonv2.MarshalWrite(buf, body); err != nil {
+		slog.Error("encode unified answer", "err", err)
+		writeError(w, http.StatusInternalServerError, "Internal error: the answer could not be encoded")
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
-		Data any               `json:"data"`
-		Next *string           `json:"next"`
-		Raw  []actions.RawCall `json:"raw,omitempty"`
-	}{ans.Data, ans.Next, ans.Raw})
+	buf.WriteByte('\n')
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
 }
+
+var answerBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // unifiedMissing answers 501 for a unified request Patchbay has no operation for.
 func (s *Server) unifiedMissing(w http.ResponseWriter, r *http.Request) {

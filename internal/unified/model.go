@@ -191,15 +191,19 @@ type Reason struct {
 // "2024-03-01T00:00:00.000Z" — a calendar date stays the same calendar date,
 // whatever offset the provider wrote it with. "" when absent or unreadable.
 func isoDate(s string) string {
-	d, ok := calendarDay(s)
-	if !ok {
-		return ""
+	if d, ok := dayPrefix(s); ok {
+		return d + "T00:00:00.000Z"
 	}
-	return d.Format("2006-01-02") + "T00:00:00.000Z"
+	return ""
 }
 
 // isoTime turns a provider timestamp into UTC with milliseconds.
 func isoTime(s string) string {
+	if len(s) == 20 && s[19] == 'Z' && s[10] == 'T' {
+		if _, ok := dayPrefix(s); ok { // already UTC: only the milliseconds are missing
+			return s[:19] + ".000Z"
+		}
+	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		return ""
@@ -209,11 +213,30 @@ func isoTime(s string) string {
 
 // localDate writes a calendar date as the time-off model's zone-less date-time.
 func localDate(s string) string {
-	d, ok := calendarDay(s)
-	if !ok {
-		return ""
+	if d, ok := dayPrefix(s); ok {
+		return d + "T00:00:00.000"
 	}
-	return d.Format("2006-01-02") + "T00:00:00.000"
+	return ""
+}
+
+// dayPrefix returns the calendar date ("2024-03-01") a provider date or
+// date-time names: a date-time's date in the offset it was written with is its
+// first ten characters. Mapping a page formats thousands of dates; reading the
+// text is much cheaper than parsing and formatting times.
+func dayPrefix(s string) (string, bool) {
+	switch {
+	case len(s) == 10:
+	case len(s) >= 20 && s[10] == 'T' && s[13] == ':' && s[16] == ':':
+	default:
+		return "", false
+	}
+	for i, c := range []byte(s[:10]) {
+		if (i == 4 || i == 7) != (c == '-') || (c != '-' && (c < '0' || c > '9')) {
+			return "", false
+		}
+	}
+	month, day := (s[5]-'0')*10+s[6]-'0', (s[8]-'0')*10+s[9]-'0'
+	return s[:10], month >= 1 && month <= 12 && day >= 1 && day <= 31
 }
 
 // calendarDay reads the calendar date a provider date or date-time names, in
