@@ -298,6 +298,8 @@ func TestUnifiedRefusals(t *testing.T) {
 		{"POST", "/unified/hris/employees/x/time_off", jw, 501, []string{"Justworks"}},
 		{"GET", "/unified/hris/benefits", jw, 501, []string{"GET /unified/hris/benefits"}},
 		{"GET", "/unified/hris/employees?filter[updated_after]=2024-01-01T00:00:00Z", eh, 501, []string{"Employment Hero", "filter[updated_after]"}},
+		{"GET", "/unified/payroll/pay_runs?filter[updated_after]=2024-01-01T00:00:00Z", jw, 501, []string{"Justworks", "filter[updated_after]", "pay_runs"}},
+		{"GET", "/unified/hris/time_off?filter[email]=a@b.test", eh, 501, []string{"filter[email]"}},
 		{"GET", "/unified/hris/employees?page_size=500", jw, 400, []string{"page_size"}},
 		{"GET", "/unified/hris/employees?next=bogus", jw, 400, []string{"next"}},
 		{"GET", "/unified/hris/employees?fields=id,shoe_size", jw, 400, []string{"shoe_size"}},

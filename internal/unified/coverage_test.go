@@ -169,7 +169,11 @@ func coverage(t *testing.T, registry *connectors.Registry) []byte {
 		fmt.Fprintf(&b, "| `%s` | `%s %s` |", op.ID, op.Method, op.Path)
 		for _, c := range all {
 			if a, ok := c.Action(op.ID); ok {
-				fmt.Fprintf(&b, " yes (scopes: %s) |", strings.Join(a.Scopes, ", "))
+				fmt.Fprintf(&b, " yes; scopes: %s", strings.Join(a.Scopes, ", "))
+				if f := providers[c.Key][op.ID].filters; len(f) > 0 {
+					fmt.Fprintf(&b, "; filters: %s", strings.Join(f, ", "))
+				}
+				b.WriteString(" |")
 			} else {
 				fmt.Fprintf(&b, " 501: %s |", cmpOr(c.UnifiedUnsupported[op.ID], "not mapped yet"))
 			}
@@ -274,12 +278,12 @@ an unknown field is a 400 naming it); ` + "`expand`" + ` (employees: ` + "`emplo
 ` + "`company`" + `, ` + "`groups`" + `; time off: ` + "`policy`" + `; pay runs: ` + "`individual_ids`" + `);
 ` + "`include`" + ` (employees: ` + "`custom_fields`" + `, ` + "`bank_details`" + `, where the provider has them
 and the grant allows); ` + "`filter[updated_after]`" + ` (ISO 8601; applied by the provider
-where it can, by Patchbay otherwise, and a 501 where the records carry no update
-time — see each operation below); ` + "`filter[email]`" + ` and ` + "`filter[employee_number]`" + `
-on employees (applied by Patchbay); ` + "`filter[individual_id]`" + ` on deductions;
+where it can, by Patchbay otherwise: each operation's notes below say which);
+` + "`filter[email]`" + ` and ` + "`filter[employee_number]`" + ` on employees (applied by Patchbay); ` + "`filter[individual_id]`" + ` on deductions;
 ` + "`proxy[name]=value`" + ` passes ` + "`name=value`" + ` to the provider's main call as it is.
-A page filtered by Patchbay may hold fewer records than ` + "`page_size`" + ` and still
-have a ` + "`next`" + `.
+A filter an operation does not take (the table lists those it does) answers 501
+rather than being ignored. A page filtered by Patchbay may hold fewer records than
+` + "`page_size`" + ` and still have a ` + "`next`" + `.
 
 **Enums** are ` + "`{value, source_value}`" + `: the unified value and the provider's own. A
 provider value with no mapping gives ` + "`unmapped_value`" + `, never an error. **Dates**

@@ -17,13 +17,13 @@ import (
 
 func init() {
 	register("employmenthero", provider{
-		"hris_list_employees":            ehListEmployees,
-		"hris_get_employee":              ehGetEmployee,
-		"hris_list_employments":          ehListEmployments,
-		"hris_get_employment":            ehGetEmployment,
-		"hris_list_employee_employments": ehListEmployeeEmployments,
-		"hris_list_companies":            ehListCompanies,
-		"hris_get_company":               ehGetCompany,
+		"hris_list_employees":            {ehListEmployees, []string{byEmail, byEmployeeNumber}},
+		"hris_get_employee":              {run: ehGetEmployee},
+		"hris_list_employments":          {run: ehListEmployments},
+		"hris_get_employment":            {run: ehGetEmployment},
+		"hris_list_employee_employments": {run: ehListEmployeeEmployments},
+		"hris_list_companies":            {run: ehListCompanies},
+		"hris_get_company":               {run: ehGetCompany},
 	})
 }
 
@@ -167,18 +167,7 @@ func ehCompanyOf(o ehOrganisationDetail) Company {
 
 // Operations.
 
-// noUpdatedAfter refuses filter[updated_after] where the records carry no update time.
-func noUpdatedAfter(s *actions.Session, p Params, records string) error {
-	if p.UpdatedAfter.IsZero() {
-		return nil
-	}
-	return filterNotSupported(s, "filter[updated_after]", "Employment Hero does not say when "+records+" last changed")
-}
-
 func ehEmployees(ctx context.Context, s *actions.Session, p Params) ([]ehEmployee, string, error) {
-	if err := noUpdatedAfter(s, p, "employees"); err != nil {
-		return nil, "", err
-	}
 	var list []ehEmployee
 	next, err := listCall(ctx, s, p, "employmenthero_list_employees", nil, nil, &list)
 	return list, next, err
@@ -317,9 +306,6 @@ func ehTheCompany(ctx context.Context, s *actions.Session) (Company, error) {
 }
 
 func ehListCompanies(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	if err := noUpdatedAfter(s, p, "organisations"); err != nil {
-		return page{}, err
-	}
 	c, err := ehTheCompany(ctx, s)
 	if err != nil {
 		return page{}, err
@@ -340,10 +326,10 @@ func ehGetCompany(ctx context.Context, s *actions.Session, p Params) (page, erro
 
 func init() {
 	register("employmenthero", provider{
-		"hris_list_groups":                            ehListGroups,
-		"hris_list_team_groups":                       ehListGroups,
-		"hris_list_locations":                         ehListLocations,
-		"hris_list_employee_custom_field_definitions": ehListCustomFieldDefinitions,
+		"hris_list_groups":                            {run: ehListGroups},
+		"hris_list_team_groups":                       {run: ehListGroups},
+		"hris_list_locations":                         {run: ehListLocations},
+		"hris_list_employee_custom_field_definitions": {run: ehListCustomFieldDefinitions},
 	})
 }
 

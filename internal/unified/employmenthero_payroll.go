@@ -16,7 +16,7 @@ import (
 
 func init() {
 	register("employmenthero", provider{
-		"payroll_list_employee_pay_statements": ehListEmployeePayStatements,
+		"payroll_list_employee_pay_statements": {run: ehListEmployeePayStatements},
 	})
 }
 

@@ -14,9 +14,9 @@ import (
 
 func init() {
 	register("employmenthero", provider{
-		"hris_list_time_off_requests":          ehListTimeOff,
-		"hris_get_time_off_request":            ehGetTimeOff,
-		"hris_list_employee_time_off_requests": ehListEmployeeTimeOff,
+		"hris_list_time_off_requests":          {run: ehListTimeOff},
+		"hris_get_time_off_request":            {run: ehGetTimeOff},
+		"hris_list_employee_time_off_requests": {run: ehListEmployeeTimeOff},
 	})
 }
 
@@ -55,9 +55,6 @@ func ehTimeOff(r ehLeaveRequest) TimeOff {
 // ehLeavePage lists one page of the organisation's leave requests, keeping
 // those of one employee when employeeID is set.
 func ehLeavePage(ctx context.Context, s *actions.Session, p Params, employeeID string) (page, error) {
-	if err := noUpdatedAfter(s, p, "leave requests"); err != nil {
-		return page{}, err
-	}
 	var list []ehLeaveRequest
 	next, err := listCall(ctx, s, p, "employmenthero_list_leave_requests", nil, nil, &list)
 	if err != nil {
@@ -93,9 +90,9 @@ func ehGetTimeOff(ctx context.Context, s *actions.Session, p Params) (page, erro
 
 func init() {
 	register("employmenthero", provider{
-		"hris_list_time_off_policies":          ehListTimeOffPolicies,
-		"hris_list_time_off_types":             ehListTimeOffTypes,
-		"hris_list_employee_time_off_balances": ehListTimeOffBalances,
+		"hris_list_time_off_policies":          {run: ehListTimeOffPolicies},
+		"hris_list_time_off_types":             {run: ehListTimeOffTypes},
+		"hris_list_employee_time_off_balances": {run: ehListTimeOffBalances},
 	})
 }
 

@@ -16,13 +16,13 @@ import (
 
 func init() {
 	register("justworks", provider{
-		"hris_list_employees":            jwListEmployees,
-		"hris_get_employee":              jwGetEmployee,
-		"hris_list_employments":          jwListEmployments,
-		"hris_get_employment":            jwGetEmployment,
-		"hris_list_employee_employments": jwListEmployeeEmployments,
-		"hris_list_companies":            jwListCompanies,
-		"hris_get_company":               jwGetCompany,
+		"hris_list_employees":            {jwListEmployees, []string{byUpdatedAfter, byEmail, byEmployeeNumber}},
+		"hris_get_employee":              {run: jwGetEmployee},
+		"hris_list_employments":          {jwListEmployments, []string{byUpdatedAfter}},
+		"hris_get_employment":            {run: jwGetEmployment},
+		"hris_list_employee_employments": {run: jwListEmployeeEmployments},
+		"hris_list_companies":            {jwListCompanies, []string{byUpdatedAfter}},
+		"hris_get_company":               {run: jwGetCompany},
 	})
 }
 
@@ -360,10 +360,10 @@ func jwGetCompany(ctx context.Context, s *actions.Session, p Params) (page, erro
 
 func init() {
 	register("justworks", provider{
-		"hris_list_groups":                            jwListGroups,
-		"hris_list_department_groups":                 jwListGroups,
-		"hris_list_locations":                         jwListLocations,
-		"hris_list_employee_custom_field_definitions": jwListCustomFieldDefinitions,
+		"hris_list_groups":                            {run: jwListGroups},
+		"hris_list_department_groups":                 {run: jwListGroups},
+		"hris_list_locations":                         {run: jwListLocations},
+		"hris_list_employee_custom_field_definitions": {run: jwListCustomFieldDefinitions},
 	})
 }
 

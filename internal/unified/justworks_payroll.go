@@ -16,12 +16,12 @@ import (
 
 func init() {
 	register("justworks", provider{
-		"payroll_list_pay_runs":           jwListPayRuns,
-		"payroll_list_pay_run_statements": jwListPayRunStatements,
-		"payroll_list_deductions":         jwListDeductions,
-		"payroll_create_deduction":        jwCreateDeduction,
-		"payroll_update_deduction":        jwUpdateDeduction,
-		"payroll_cancel_deduction":        jwCancelDeduction,
+		"payroll_list_pay_runs":           {run: jwListPayRuns},
+		"payroll_list_pay_run_statements": {run: jwListPayRunStatements},
+		"payroll_list_deductions":         {jwListDeductions, []string{byIndividual}},
+		"payroll_create_deduction":        {run: jwCreateDeduction},
+		"payroll_update_deduction":        {run: jwUpdateDeduction},
+		"payroll_cancel_deduction":        {run: jwCancelDeduction},
 	})
 }
 

@@ -13,9 +13,9 @@ import (
 
 func init() {
 	register("justworks", provider{
-		"hris_list_time_off_requests":          jwListTimeOff,
-		"hris_get_time_off_request":            jwGetTimeOff,
-		"hris_list_employee_time_off_requests": jwListEmployeeTimeOff,
+		"hris_list_time_off_requests":          {jwListTimeOff, []string{byUpdatedAfter}},
+		"hris_get_time_off_request":            {run: jwGetTimeOff},
+		"hris_list_employee_time_off_requests": {jwListEmployeeTimeOff, []string{byUpdatedAfter}},
 	})
 }
 
@@ -138,8 +138,8 @@ func jwGetTimeOff(ctx context.Context, s *actions.Session, p Params) (page, erro
 
 func init() {
 	register("justworks", provider{
-		"hris_list_time_off_policies": jwListTimeOffPolicies,
-		"hris_list_time_off_types":    jwListTimeOffTypes,
+		"hris_list_time_off_policies": {run: jwListTimeOffPolicies},
+		"hris_list_time_off_types":    {run: jwListTimeOffTypes},
 	})
 }
 

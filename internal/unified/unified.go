@@ -44,6 +44,8 @@ type Params struct {
 	Proxy map[string]string
 	// IndividualID is filter[individual_id] on payroll lists.
 	IndividualID string
+	// filters are the filters the caller gave, by name.
+	filters []string
 	// Body is a write's JSON body; IdempotencyKey its Idempotency-Key header.
 	Body           []byte
 	IdempotencyKey string
@@ -81,8 +83,21 @@ type page struct {
 	created bool
 }
 
-// operation runs one unified operation for one provider.
-type operation func(ctx context.Context, s *actions.Session, p Params) (page, error)
+// operation is one unified operation for one provider: what runs it, and the
+// filters it applies (by asking the provider, or itself). A filter the caller
+// gives that the operation does not apply is refused, never ignored.
+type operation struct {
+	run     func(ctx context.Context, s *actions.Session, p Params) (page, error)
+	filters []string
+}
+
+// The filters operations may apply.
+const (
+	byUpdatedAfter   = "filter[updated_after]"
+	byEmail          = "filter[email]"
+	byEmployeeNumber = "filter[employee_number]"
+	byIndividual     = "filter[individual_id]"
+)
 
 // provider is one provider's unified operations, by operation id.
 type provider map[string]operation
@@ -127,7 +142,12 @@ func (s *Service) Do(ctx context.Context, who actions.Caller, accountID, operati
 	if !ok {
 		return Answer{}, notSupported(sess, operation)
 	}
-	pg, err := op(ctx, sess, p)
+	for _, f := range p.filters {
+		if !slices.Contains(op.filters, f) {
+			return Answer{}, filterNotSupported(sess, operation, f)
+		}
+	}
+	pg, err := op.run(ctx, sess, p)
 	if err != nil {
 		return Answer{}, err
 	}
@@ -158,9 +178,15 @@ func notSupported(s *actions.Session, operation string) error {
 	return &actions.Error{Status: http.StatusNotImplemented, Message: fmt.Sprintf("%s does not support %s", s.Connector().Name, name)}
 }
 
-// filterNotSupported is the 501 for a filter the provider's records cannot answer.
-func filterNotSupported(s *actions.Session, filter, why string) error {
-	return &actions.Error{Status: http.StatusNotImplemented, Message: fmt.Sprintf("%s does not support %s here: %s", s.Connector().Name, filter, why)}
+// filterNotSupported is the 501 for a filter the operation cannot apply for
+// the provider.
+func filterNotSupported(s *actions.Session, operation, filter string) error {
+	name := operation
+	if op, ok := connectors.UnifiedOperationByID(operation); ok {
+		name = op.Method + " " + op.Path
+	}
+	return &actions.Error{Status: http.StatusNotImplemented, Message: fmt.Sprintf(
+		"%s does not support %s on %s: the records carry nothing to filter by; docs/unified.md lists the filters each operation takes", s.Connector().Name, filter, name)}
 }
 
 func badInput(format string, args ...any) error {
@@ -279,7 +305,7 @@ func Parse(q map[string][]string, id string) (Params, error) {
 	p.Fields = splitList(get("fields"))
 	p.Expand = splitList(get("expand"))
 	p.Include = splitList(get("include"))
-	after := cmpOr(get("filter[updated_after]"), get("updated_after"))
+	after := cmpOr(get(byUpdatedAfter), get("updated_after"))
 	if after != "" {
 		t, err := time.Parse(time.RFC3339, after)
 		if err != nil {
@@ -287,9 +313,14 @@ func Parse(q map[string][]string, id string) (Params, error) {
 		}
 		p.UpdatedAfter = t
 	}
-	p.Email = get("filter[email]")
-	p.IndividualID = get("filter[individual_id]")
-	p.EmployeeNo = get("filter[employee_number]")
+	p.Email = get(byEmail)
+	p.IndividualID = get(byIndividual)
+	p.EmployeeNo = get(byEmployeeNumber)
+	for _, f := range []string{byUpdatedAfter, byEmail, byEmployeeNumber, byIndividual} {
+		if get(f) != "" || (f == byUpdatedAfter && after != "") {
+			p.filters = append(p.filters, f)
+		}
+	}
 	for k, v := range q {
 		if name, ok := strings.CutPrefix(k, "proxy["); ok && strings.HasSuffix(name, "]") && len(v) > 0 {
 			name = strings.TrimSuffix(name, "]")
