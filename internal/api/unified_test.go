@@ -318,6 +318,24 @@ func TestUnifiedRefusals(t *testing.T) {
 		}
 	}
 
+	// proxy[...] reaches the provider as it is: Employment Hero's member_type.
+	contractors := records(t, e.unifiedOK(t, "/unified/hris/employees?page_size=100&proxy[member_type]=contractor", eh))
+	if len(contractors) == 0 {
+		t.Fatal("proxy[member_type]=contractor found nobody")
+	}
+	for _, r := range contractors {
+		if !strings.HasPrefix(r["employee_number"].(string), "C") {
+			t.Fatalf("proxy[member_type]=contractor let %v through", r["employee_number"])
+		}
+	}
+
+	// One Justworks time-off request, with its policy, though Justworks has no endpoint for one.
+	leave := records(t, e.unifiedOK(t, "/unified/hris/time_off?page_size=3", jw))
+	one := e.unifiedOK(t, "/unified/hris/time_off/"+leave[2]["id"].(string)+"?expand=policy", jw)["data"].(map[string]any)
+	if policy, _ := one["policy"].(map[string]any); one["id"] != leave[2]["id"] || policy["id"] != leave[2]["time_off_policy_id"] || enumValue(policy, "type") == nil {
+		t.Fatalf("time-off request with its policy: %v", one)
+	}
+
 	// Justworks filters members by update time itself.
 	for _, r := range records(t, e.unifiedOK(t, "/unified/hris/employees?page_size=100&filter[updated_after]=2026-06-01T00:00:00Z", jw)) {
 		if r["updated_at"].(string) < "2026-06-01" {

@@ -62,14 +62,20 @@ func jwTimeOff(r jwTimeOffRequest, policies map[string]jwPolicy) TimeOff {
 	return t
 }
 
-// jwTimeOffPage lists one page of requests (of one member when memberID is set).
-func jwTimeOffPage(ctx context.Context, s *actions.Session, p Params, memberID string) (page, error) {
+// jwRequests lists one page of requests (of one member when memberID is set).
+func jwRequests(ctx context.Context, s *actions.Session, p Params, memberID string) ([]jwTimeOffRequest, string, error) {
 	query := map[string]any{"start_date": jwTimeOffFrom, "end_date": jwTimeOffTo}
 	if memberID != "" {
 		query["member_id"] = memberID
 	}
 	var requests []jwTimeOffRequest
 	next, err := listCall(ctx, s, p, "justworks_list_time_off_requests", nil, query, &requests)
+	return requests, next, err
+}
+
+// jwTimeOffPage maps one page of requests.
+func jwTimeOffPage(ctx context.Context, s *actions.Session, p Params, memberID string) (page, error) {
+	requests, next, err := jwRequests(ctx, s, p, memberID)
 	if err != nil {
 		return page{}, err
 	}
@@ -116,21 +122,22 @@ func jwListEmployeeTimeOff(ctx context.Context, s *actions.Session, p Params) (p
 // jwGetTimeOff pages through every request, a hundred at a time, for the one
 // asked for: Justworks publishes no endpoint that returns one.
 func jwGetTimeOff(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	scan := Params{PageSize: MaxPageSize, Expand: p.Expand}
+	scan := Params{PageSize: MaxPageSize}
 	for {
-		pg, err := jwTimeOffPage(ctx, s, scan, "")
+		requests, next, err := jwRequests(ctx, s, scan, "")
 		if err != nil {
 			return page{}, err
 		}
-		for _, t := range pg.data.([]TimeOff) {
-			if t.ID == p.ID {
-				return page{data: t}, nil
+		for _, r := range requests {
+			if r.ID == p.ID {
+				policies, err := jwPolicies(ctx, s, p)
+				return page{data: jwTimeOff(r, policies)}, err
 			}
 		}
-		if pg.next == "" {
+		if next == "" {
 			return page{}, notFound(s, "time-off request", p.ID)
 		}
-		scan.next = pg.next
+		scan.next = next
 	}
 }
 
