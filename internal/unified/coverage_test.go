@@ -120,8 +120,7 @@ func providerSamples(t *testing.T) map[string]map[string][]any {
 	}
 	for _, c := range records[[]ehLeaveCategory](t, "employmenthero_leave_categories") {
 		eh["TimeOffPolicy"] = append(eh["TimeOffPolicy"], ehPolicyOf(c))
-		active := true
-		eh["TimeOffType"] = append(eh["TimeOffType"], TimeOffType{ID: c.ID, RemoteID: c.ID, Name: c.Name, Active: &active})
+		eh["TimeOffType"] = append(eh["TimeOffType"], ehTypeOf(c))
 	}
 	for _, b := range records[[]ehLeaveBalance](t, "employmenthero_leave_balances") {
 		eh["TimeOffBalance"] = append(eh["TimeOffBalance"], ehBalanceOf("e", b))

@@ -400,33 +400,15 @@ func ehBankDetail(b ehBankAccount) BankDetail {
 }
 
 func ehListGroups(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	var teams []ehTeam
-	next, err := listCall(ctx, s, p, "employmenthero_list_teams", nil, nil, &teams)
-	out := make([]Group, len(teams))
-	for i, t := range teams {
-		out[i] = ehGroupOf(t)
-	}
-	return page{data: out, next: next, list: true}, err
+	return mapPage(ctx, s, p, "employmenthero_list_teams", nil, nil, ehGroupOf)
 }
 
 func ehListLocations(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	var list []ehWorkLocation
-	next, err := listCall(ctx, s, p, "employmenthero_list_work_locations", nil, nil, &list)
-	out := make([]HRISLocation, len(list))
-	for i, l := range list {
-		out[i] = ehLocationOf(l)
-	}
-	return page{data: out, next: next, list: true}, err
+	return mapPage(ctx, s, p, "employmenthero_list_work_locations", nil, nil, ehLocationOf)
 }
 
 func ehListCustomFieldDefinitions(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	var list []ehCustomField
-	next, err := listCall(ctx, s, p, "employmenthero_list_custom_fields", nil, nil, &list)
-	out := make([]CustomFieldDefinition, len(list))
-	for i, f := range list {
-		out[i] = ehFieldDefinition(f)
-	}
-	return page{data: out, next: next, list: true}, err
+	return mapPage(ctx, s, p, "employmenthero_list_custom_fields", nil, nil, ehFieldDefinition)
 }
 
 // ehInclude adds what include asks for and the grant allows, one call per

@@ -75,14 +75,6 @@ func ehListEmployeePayStatements(ctx context.Context, s *actions.Session, p Para
 	if !ok {
 		return page{}, &actions.Error{Status: 502, Message: "Employment Hero's organisation is in " + org.Country + ", whose currency Patchbay does not know"}
 	}
-	var slips []ehPayslip
-	next, err := listCall(ctx, s, p, "employmenthero_list_payslips", map[string]any{"employee_id": p.ID}, nil, &slips)
-	if err != nil {
-		return page{}, err
-	}
-	out := make([]PayStatement, len(slips))
-	for i, slip := range slips {
-		out[i] = ehPayStatement(p.ID, currency, slip)
-	}
-	return page{data: out, next: next, list: true}, nil
+	return mapPage(ctx, s, p, "employmenthero_list_payslips", map[string]any{"employee_id": p.ID}, nil,
+		func(slip ehPayslip) PayStatement { return ehPayStatement(p.ID, currency, slip) })
 }

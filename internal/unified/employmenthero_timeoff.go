@@ -115,6 +115,13 @@ func ehPolicyOf(c ehLeaveCategory) TimeOffPolicy {
 	return TimeOffPolicy{ID: c.ID, RemoteID: c.ID, Name: c.Name, Type: enum(c.Name, ehLeaveType), DurationUnit: enum(c.UnitType, durationUnits)}
 }
 
+// ehTypeOf is a leave category as a time-off type: Employment Hero lists the
+// categories in use.
+func ehTypeOf(c ehLeaveCategory) TimeOffType {
+	active := true
+	return TimeOffType{ID: c.ID, RemoteID: c.ID, Name: c.Name, Active: &active}
+}
+
 // ehBalanceOf maps a balance: what remains now, of what has accrued.
 func ehBalanceOf(employeeID string, b ehLeaveBalance) TimeOffBalance {
 	remaining, accrued := b.RemainingBalance, b.AccruedAmount
@@ -123,38 +130,15 @@ func ehBalanceOf(employeeID string, b ehLeaveBalance) TimeOffBalance {
 		Policy:         &TimeOffPolicy{ID: b.LeaveCategoryID, RemoteID: b.LeaveCategoryID, Name: b.LeaveCategoryName, Type: enum(b.LeaveCategoryName, ehLeaveType)},
 		CurrentBalance: &remaining, InitialBalance: &accrued, BalanceUnit: enum(b.UnitType, durationUnits)}
 }
-
-func ehCategories(ctx context.Context, s *actions.Session, p Params) ([]ehLeaveCategory, string, error) {
-	var list []ehLeaveCategory
-	next, err := listCall(ctx, s, p, "employmenthero_list_leave_categories", nil, nil, &list)
-	return list, next, err
-}
-
 func ehListTimeOffPolicies(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	list, next, err := ehCategories(ctx, s, p)
-	out := make([]TimeOffPolicy, len(list))
-	for i, c := range list {
-		out[i] = ehPolicyOf(c)
-	}
-	return page{data: out, next: next, list: true}, err
+	return mapPage(ctx, s, p, "employmenthero_list_leave_categories", nil, nil, ehPolicyOf)
 }
 
 func ehListTimeOffTypes(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	list, next, err := ehCategories(ctx, s, p)
-	out := make([]TimeOffType, len(list))
-	active := true // Employment Hero lists the categories in use
-	for i, c := range list {
-		out[i] = TimeOffType{ID: c.ID, RemoteID: c.ID, Name: c.Name, Active: &active}
-	}
-	return page{data: out, next: next, list: true}, err
+	return mapPage(ctx, s, p, "employmenthero_list_leave_categories", nil, nil, ehTypeOf)
 }
 
 func ehListTimeOffBalances(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	var list []ehLeaveBalance
-	next, err := listCall(ctx, s, p, "employmenthero_list_leave_balances", map[string]any{"employee_id": p.ID}, nil, &list)
-	out := make([]TimeOffBalance, len(list))
-	for i, b := range list {
-		out[i] = ehBalanceOf(p.ID, b)
-	}
-	return page{data: out, next: next, list: true}, err
+	return mapPage(ctx, s, p, "employmenthero_list_leave_balances", map[string]any{"employee_id": p.ID}, nil,
+		func(b ehLeaveBalance) TimeOffBalance { return ehBalanceOf(p.ID, b) })
 }

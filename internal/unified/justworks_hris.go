@@ -51,15 +51,7 @@ type jwMember struct {
 		Type   string `json:"type"`
 		Number string `json:"number"`
 	} `json:"phones"`
-	Addresses []struct {
-		Type       string `json:"type"`
-		Line1      string `json:"line1"`
-		Line2      string `json:"line2"`
-		City       string `json:"city"`
-		State      string `json:"state"`
-		PostalCode string `json:"postal_code"`
-		Country    string `json:"country"`
-	} `json:"addresses"`
+	Addresses  []jwAddress     `json:"addresses"`
 	Department *jwRef          `json:"department"`
 	Manager    *jwRef          `json:"manager"`
 	Office     json.RawMessage `json:"office"` // {id, name}, or a plain name
@@ -84,6 +76,15 @@ type jwMember struct {
 	CurrentPayFrequency string `json:"current_pay_frequency"`
 	CreatedAt           string `json:"created_at"`
 	UpdatedAt           string `json:"updated_at"`
+}
+
+type jwAddress struct {
+	Line1      string `json:"line1"`
+	Line2      string `json:"line2"`
+	City       string `json:"city"`
+	State      string `json:"state"`
+	PostalCode string `json:"postal_code"`
+	Country    string `json:"country"`
 }
 
 type jwRef struct {
@@ -370,16 +371,9 @@ func init() {
 type jwCompanyDetail struct {
 	Departments []jwRef `json:"departments"`
 	Offices     []struct {
-		ID      string `json:"id"`
-		Name    string `json:"name"`
-		Address struct {
-			Line1      string `json:"line1"`
-			Line2      string `json:"line2"`
-			City       string `json:"city"`
-			State      string `json:"state"`
-			PostalCode string `json:"postal_code"`
-			Country    string `json:"country"`
-		} `json:"address"`
+		ID      string    `json:"id"`
+		Name    string    `json:"name"`
+		Address jwAddress `json:"address"`
 	} `json:"offices"`
 }
 

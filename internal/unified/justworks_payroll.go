@@ -292,16 +292,7 @@ func jwListDeductions(ctx context.Context, s *actions.Session, p Params) (page, 
 	if p.IndividualID != "" {
 		query["member_id"] = p.IndividualID
 	}
-	var list []jwDeduction
-	next, err := listCall(ctx, s, p, "justworks_list_deductions", nil, query, &list)
-	if err != nil {
-		return page{}, err
-	}
-	out := make([]Deduction, len(list))
-	for i, d := range list {
-		out[i] = jwDeductionOf(d)
-	}
-	return page{data: out, next: next, list: true}, nil
+	return mapPage(ctx, s, p, "justworks_list_deductions", nil, query, jwDeductionOf)
 }
 
 // jwWrite sends one row to a deduction write action and returns its result;

@@ -163,27 +163,10 @@ func jwTypeOf(p jwPolicyRecord) TimeOffType {
 	active := p.Status == "active"
 	return TimeOffType{ID: p.ID, RemoteID: p.ID, Name: p.Name, Active: &active}
 }
-
-func jwPolicyPage(ctx context.Context, s *actions.Session, p Params) ([]jwPolicyRecord, string, error) {
-	var list []jwPolicyRecord
-	next, err := listCall(ctx, s, p, "justworks_list_time_off_policies", nil, nil, &list)
-	return list, next, err
-}
-
 func jwListTimeOffPolicies(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	list, next, err := jwPolicyPage(ctx, s, p)
-	out := make([]TimeOffPolicy, len(list))
-	for i, pol := range list {
-		out[i] = jwPolicyOf(pol)
-	}
-	return page{data: out, next: next, list: true}, err
+	return mapPage(ctx, s, p, "justworks_list_time_off_policies", nil, nil, jwPolicyOf)
 }
 
 func jwListTimeOffTypes(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	list, next, err := jwPolicyPage(ctx, s, p)
-	out := make([]TimeOffType, len(list))
-	for i, pol := range list {
-		out[i] = jwTypeOf(pol)
-	}
-	return page{data: out, next: next, list: true}, err
+	return mapPage(ctx, s, p, "justworks_list_time_off_policies", nil, nil, jwTypeOf)
 }

@@ -229,6 +229,20 @@ func listCall(ctx context.Context, s *actions.Session, p Params, action string, 
 	return call(ctx, s, actions.Request{Action: action, Path: path, Query: query, PageSize: p.PageSize, Next: p.next, Proxy: p.Proxy}, dst)
 }
 
+// mapPage lists one page with the action and maps each record with fn.
+func mapPage[R, U any](ctx context.Context, s *actions.Session, p Params, action string, path, query map[string]any, fn func(R) U) (page, error) {
+	var list []R
+	next, err := listCall(ctx, s, p, action, path, query, &list)
+	if err != nil {
+		return page{}, err
+	}
+	out := make([]U, len(list))
+	for i, r := range list {
+		out[i] = fn(r)
+	}
+	return page{data: out, next: next, list: true}, nil
+}
+
 // each runs fn for 0..n-1, four at a time (the executor's throttle keeps the
 // provider's rate limit), and returns the first error.
 func each(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
