@@ -76,7 +76,7 @@ func providerSamples(t *testing.T) map[string]map[string][]any {
 		jw["Group"] = append(jw["Group"], g)
 	}
 	for _, l := range jwLocationsOf(detail) {
-		jw["HRISLocation"] = append(jw["HRISLocation"], l)
+		jw["Location"] = append(jw["Location"], l)
 	}
 	for _, d := range defs {
 		jw["CustomFieldDefinition"] = append(jw["CustomFieldDefinition"], jwFieldDefinition(d))
@@ -129,7 +129,7 @@ func providerSamples(t *testing.T) map[string]map[string][]any {
 		eh["Group"] = append(eh["Group"], ehGroupOf(g))
 	}
 	for _, l := range records[[]ehWorkLocation](t, "employmenthero_work_locations") {
-		eh["HRISLocation"] = append(eh["HRISLocation"], ehLocationOf(l))
+		eh["Location"] = append(eh["Location"], ehLocationOf(l))
 	}
 	for _, d := range records[[]ehCustomField](t, "employmenthero_custom_fields") {
 		eh["CustomFieldDefinition"] = append(eh["CustomFieldDefinition"], ehFieldDefinition(d))
@@ -147,7 +147,7 @@ var models = []struct {
 }{
 	{"Employee", Employee{}}, {"Employment", Employment{}}, {"Company", Company{}}, {"TimeOff", TimeOff{}},
 	{"TimeOffPolicy", TimeOffPolicy{}}, {"TimeOffType", TimeOffType{}}, {"TimeOffBalance", TimeOffBalance{}},
-	{"Group", Group{}}, {"HRISLocation", HRISLocation{}}, {"CustomFieldDefinition", CustomFieldDefinition{}},
+	{"Group", Group{}}, {"Location", Location{}}, {"CustomFieldDefinition", CustomFieldDefinition{}},
 	{"PayRun", PayRun{}}, {"PayStatement", PayStatement{}}, {"Deduction", Deduction{}},
 }
 

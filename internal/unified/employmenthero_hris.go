@@ -378,8 +378,8 @@ func ehGroupOf(t ehTeam) Group {
 	return Group{ID: t.ID, RemoteID: t.ID, Name: str(t.Name), Type: &Enum{Value: "team", SourceValue: "team"}}
 }
 
-func ehLocationOf(l ehWorkLocation) HRISLocation {
-	return HRISLocation{ID: l.ID, RemoteID: l.ID, Name: str(l.Name), Country: countryEnum(str(l.Country)), LocationType: work}
+func ehLocationOf(l ehWorkLocation) Location {
+	return Location{ID: l.ID, RemoteID: l.ID, Name: str(l.Name), Country: countryEnum(str(l.Country)), LocationType: work}
 }
 
 func ehFieldDefinition(f ehCustomField) CustomFieldDefinition {
@@ -464,5 +464,5 @@ var ehDerived = map[string]string{
 	"PayStatement.taxes":                  "tax withheld",
 	"PayStatement.employee_deductions":    "pre- and post-tax deduction totals",
 	"PayStatement.employer_contributions": "super",
-	"HRISLocation.location_type":          "work locations",
+	"Location.location_type":          "work locations",
 }

@@ -81,7 +81,7 @@ func TestEmploymentHeroCompanyStructure(t *testing.T) {
 	team := records[[]ehTeam](t, "employmenthero_teams")[0]
 	same(t, "team", ehGroupOf(team), Group{ID: team.ID, RemoteID: team.ID, Name: "Engineering", Type: &Enum{Value: "team", SourceValue: "team"}})
 	loc := records[[]ehWorkLocation](t, "employmenthero_work_locations")[0]
-	same(t, "work location", ehLocationOf(loc), HRISLocation{ID: loc.ID, RemoteID: loc.ID, Name: "Sydney Office", Country: &Enum{Value: "AU", SourceValue: "AU"}, LocationType: work})
+	same(t, "work location", ehLocationOf(loc), Location{ID: loc.ID, RemoteID: loc.ID, Name: "Sydney Office", Country: &Enum{Value: "AU", SourceValue: "AU"}, LocationType: work})
 }
 
 func TestEmploymentHeroCustomFields(t *testing.T) {

@@ -401,11 +401,11 @@ func jwGroupsOf(c jwCompanyDetail) []Group {
 	return out
 }
 
-func jwLocationsOf(c jwCompanyDetail) []HRISLocation {
-	out := []HRISLocation{}
+func jwLocationsOf(c jwCompanyDetail) []Location {
+	out := []Location{}
 	for _, o := range c.Offices {
 		a := o.Address
-		out = append(out, HRISLocation{ID: o.ID, RemoteID: o.ID, Name: o.Name, Street1: a.Line1, Street2: a.Line2, City: a.City, State: a.State,
+		out = append(out, Location{ID: o.ID, RemoteID: o.ID, Name: o.Name, Street1: a.Line1, Street2: a.Line2, City: a.City, State: a.State,
 			ZipCode: a.PostalCode, Country: countryEnum(a.Country), LocationType: work})
 	}
 	return out
@@ -513,7 +513,7 @@ var jwDerived = map[string]string{
 	"PayStatement.taxes":             "line items typed tax",
 	"Deduction.percentage":           "amount with 4 implied decimals",
 	"CustomFieldDefinition.type":     "type and cardinality",
-	"HRISLocation.location_type":     "offices are work locations",
+	"Location.location_type":     "offices are work locations",
 	"Employee.work_location":         "office",
 	"Employee.personal_phone_number": "MOBILE or PERSONAL phone",
 }

@@ -96,7 +96,7 @@ func TestJustworksCompanyStructure(t *testing.T) {
 		t.Fatalf("%d groups for %d departments", len(groups), len(c.Departments))
 	}
 	same(t, "a department", groups[0], Group{ID: "dep_acme_exec", RemoteID: "dep_acme_exec", Name: "Executive", Type: &Enum{Value: "department", SourceValue: "department"}})
-	same(t, "an office", jwLocationsOf(c)[0], HRISLocation{ID: "off_acme_0", RemoteID: "off_acme_0", Name: "New York Office", Street1: "100 Main St", Street2: "Floor 3",
+	same(t, "an office", jwLocationsOf(c)[0], Location{ID: "off_acme_0", RemoteID: "off_acme_0", Name: "New York Office", Street1: "100 Main St", Street2: "Floor 3",
 		City: "New York", State: "NY", ZipCode: "10082", Country: &Enum{Value: "US", SourceValue: "US"}, LocationType: work})
 }
 

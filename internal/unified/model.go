@@ -72,7 +72,8 @@ type Employee struct {
 	UpdatedAt           string        `json:"updated_at,omitempty"`
 }
 
-// Location is an employee's home or work location.
+// Location is a place: an employee's home or workplace, or one of the
+// company's workplaces.
 type Location struct {
 	ID           string `json:"id,omitempty"`
 	RemoteID     string `json:"remote_id,omitempty"`
@@ -330,20 +331,6 @@ type TimeOffBalance struct {
 	InitialBalance   *float64       `json:"initial_balance,omitempty"`
 	BalanceUnit      *Enum          `json:"balance_unit,omitempty"`
 	IsUnlimited      bool           `json:"is_unlimited"`
-}
-
-// HRISLocation is a place people work from.
-type HRISLocation struct {
-	ID           string `json:"id"`
-	RemoteID     string `json:"remote_id"`
-	Name         string `json:"name,omitempty"`
-	Street1      string `json:"street_1,omitempty"`
-	Street2      string `json:"street_2,omitempty"`
-	City         string `json:"city,omitempty"`
-	State        string `json:"state,omitempty"`
-	ZipCode      string `json:"zip_code,omitempty"`
-	Country      *Enum  `json:"country,omitempty"`
-	LocationType *Enum  `json:"location_type,omitempty"`
 }
 
 // CustomFieldDefinition is a custom field employees can have.
