@@ -464,5 +464,5 @@ var ehDerived = map[string]string{
 	"PayStatement.taxes":                  "tax withheld",
 	"PayStatement.employee_deductions":    "pre- and post-tax deduction totals",
 	"PayStatement.employer_contributions": "super",
-	"Location.location_type":          "work locations",
+	"Location.location_type":              "work locations",
 }

@@ -513,7 +513,7 @@ var jwDerived = map[string]string{
 	"PayStatement.taxes":             "line items typed tax",
 	"Deduction.percentage":           "amount with 4 implied decimals",
 	"CustomFieldDefinition.type":     "type and cardinality",
-	"Location.location_type":     "offices are work locations",
+	"Location.location_type":         "offices are work locations",
 	"Employee.work_location":         "office",
 	"Employee.personal_phone_number": "MOBILE or PERSONAL phone",
 }
