@@ -123,6 +123,8 @@ Patchbay demo is ready.
      or, from another terminal in this folder, with the command line:
        go run ./cmd/patchbay accounts list
        go run ./cmd/patchbay actions run justworks_list_members --account ACCOUNT_ID --query limit=5
+     or read the same people in one model, whichever provider the account is on:
+       curl -u %s: -H 'x-account-id: ACCOUNT_ID' '%s/unified/hris/employees?page_size=5'
 
   4. Give an AI agent the account's actions as MCP tools (Streamable HTTP):
        URL %s/mcp   headers: Authorization: Bearer %s   x-account-id: ACCOUNT_ID
@@ -139,7 +141,7 @@ Patchbay demo is ready.
 
   Setup guides: %s
 
-`, session.AuthLinkURL, key, publicURL, key, publicURL, publicURL, key, key, publicURL, publicURL, adminEmail, adminPassword, strings.Join(guides, "  "))
+`, session.AuthLinkURL, key, publicURL, key, publicURL, key, publicURL, publicURL, key, key, publicURL, publicURL, adminEmail, adminPassword, strings.Join(guides, "  "))
 	return nil
 }
 
