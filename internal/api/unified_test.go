@@ -280,6 +280,21 @@ func TestUnifiedRawHasNoToken(t *testing.T) {
 			t.Fatalf("%s: raw without raw=true", c.provider)
 		}
 	}
+
+	// Each unified call is one request-log entry named after its operation,
+	// with one step per provider call.
+	st, _, body := e.do(t, "GET", "/requests/logs?filter[actions]=hris_list_employees&include=step_logs", basic(e.keyA), "")
+	logs, _ := body["data"].([]any)
+	if st != http.StatusOK || len(logs) != 4 {
+		t.Fatalf("request logs of the unified calls: %d %v", st, body)
+	}
+	for _, l := range logs {
+		entry := l.(map[string]any)
+		steps, _ := entry["step_requests"].([]any)
+		if entry["status"] != float64(200) || entry["http_method"] != "GET" || !strings.HasPrefix(entry["path"].(string), "/unified/hris/employees") || len(steps) == 0 {
+			t.Fatalf("entry %v", entry)
+		}
+	}
 }
 
 // TestUnifiedRefusals: what a provider cannot do is a 501 that names it; a
