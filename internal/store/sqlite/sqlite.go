@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
@@ -55,7 +56,24 @@ var sqliteDriver = func() driver.Driver {
 // dsnConnector opens connections to one database with the sqlite driver.
 type dsnConnector struct{ dsn string }
 
-func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return sqliteDriver.Open(c.dsn) }
+// Connect opens a connection. Turning a new file to WAL mode takes a lock the
+// busy timeout does not wait for, so a second process opening the file at that
+// moment (a CLI command while serve starts) gets SQLITE_BUSY at once: it tries
+// again for up to about two seconds.
+func (c dsnConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	for attempt := 1; ; attempt++ {
+		conn, err := sqliteDriver.Open(c.dsn)
+		var e *sqlite.Error
+		if err == nil || !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY || attempt == 80 {
+			return conn, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
 func (dsnConnector) Driver() driver.Driver                          { return sqliteDriver }
 
 // Open opens the database file at path, creating it with mode 0600 when missing.
