@@ -74,7 +74,7 @@ func (c dsnConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		}
 	}
 }
-func (dsnConnector) Driver() driver.Driver                          { return sqliteDriver }
+func (dsnConnector) Driver() driver.Driver { return sqliteDriver }
 
 // Open opens the database file at path, creating it with mode 0600 when missing.
 // Call Migrate on the result before use.
