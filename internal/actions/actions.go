@@ -379,7 +379,7 @@ func (e *Executor) account(ctx context.Context, projectID, accountID string) (st
 	if errors.Is(err, store.ErrSealed) {
 		// Other accounts are unaffected; only this one cannot be called.
 		return a, nil, store.ConnectorProfile{}, fail(http.StatusPreconditionFailed,
-			"Account %s's credentials cannot be opened with this deployment's encryption keys; restore the key that sealed them to PATCHBAY_ENCRYPTION_KEYS", accountID)
+			"Account %s's credentials, or its connector profile's client secret, cannot be opened with this deployment's encryption keys; restore the key that sealed them to PATCHBAY_ENCRYPTION_KEYS", accountID)
 	}
 	if err != nil {
 		return a, nil, store.ConnectorProfile{}, err

@@ -22,6 +22,9 @@ func (s *Server) profileError(w http.ResponseWriter, r *http.Request, err error)
 		writeError(w, http.StatusNotFound, "No connector profile "+r.PathValue("id")+" in this project")
 	case errors.Is(err, store.ErrConflict):
 		writeError(w, http.StatusConflict, "Connector profile "+r.PathValue("id")+" is in use: "+err.Error())
+	case errors.Is(err, store.ErrSealed):
+		writeError(w, http.StatusConflict, "Connector profile "+r.PathValue("id")+"'s client secret cannot be opened with this deployment's encryption keys: "+
+			"restore the key that sealed it to PATCHBAY_ENCRYPTION_KEYS, or delete the profile and create it again")
 	default:
 		s.internalError(w, r, err)
 	}

@@ -126,3 +126,37 @@ func mustJustworks(t *testing.T) *connectors.Connector {
 	c, _ := mustRegistry(t).Get("justworks")
 	return c
 }
+
+// A profile whose client secret cannot be opened (a damaged row, or a key no
+// longer configured) is still listed, the Hub still offers every provider, and
+// reading that one profile says what is wrong.
+func TestAnUnreadableProfileSecretStaysListed(t *testing.T) {
+	e := newLinkEnv(t)
+	bad := e.profileOf(t, "employmenthero")
+	if _, err := e.store.DB().Exec(`UPDATE connector_profiles SET client_secret = 'v1:gone:AAAA' WHERE id = ?`, bad); err != nil {
+		t.Fatal(err)
+	}
+	auth := basic(e.keyA)
+	st, _, body := e.do(t, "GET", "/connector_profiles", auth, "")
+	list, _ := body["data"].([]any)
+	if st != http.StatusOK || len(list) != 2 {
+		t.Fatalf("list: %d %v", st, body)
+	}
+	for _, p := range list {
+		if p.(map[string]any)["client_secret_set"] != true {
+			t.Fatalf("profile %v", p)
+		}
+	}
+	st, _, body = e.do(t, "GET", "/connector_profiles/"+bad, auth, "")
+	if msg, _ := body["message"].(string); st != http.StatusConflict || !strings.Contains(msg, "cannot be opened") {
+		t.Fatalf("get: %d %v", st, body)
+	}
+	// Justworks links as before.
+	account := e.linkProvider(t, "justworks", "admin@acme.test")
+	if st, body := e.rpc(t, account, `{"action":"justworks_get_company"}`); st != http.StatusOK {
+		t.Fatalf("call: %d %v", st, body)
+	}
+	if st, _, body := e.do(t, "DELETE", "/connector_profiles/"+bad, auth, ""); st != http.StatusNoContent && st != http.StatusOK {
+		t.Fatalf("delete: %d %v", st, body)
+	}
+}

@@ -147,7 +147,7 @@ func Describe(reg *connectors.Registry, publicURL string, p store.ConnectorProfi
 	v := View{
 		ID: p.ID, Name: p.Name, Active: p.Enabled, Default: p.Default, ConnectorKey: p.ConnectorKey,
 		AuthenticationConfigKey: "oauth2", Environment: string(p.Environment), ClientID: p.ClientID,
-		ClientSecretSet: p.ClientSecret != "", EnabledActions: nonNil(p.EnabledActions), ExtraScopes: nonNil(p.ExtraScopes),
+		ClientSecretSet: p.SecretSet || p.ClientSecret != "", EnabledActions: nonNil(p.EnabledActions), ExtraScopes: nonNil(p.ExtraScopes),
 		Scopes: []string{}, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
 	if c, ok := reg.Get(p.ConnectorKey); ok {

@@ -78,12 +78,15 @@ func (k APIKey) Revoked() bool { return !k.RevokedAt.IsZero() }
 // ConnectorProfile is a project's configuration of one connector: the OAuth app
 // credentials registered with the provider and the actions it enables.
 type ConnectorProfile struct {
-	ID             string
-	ProjectID      string
-	ConnectorKey   string
-	Name           string
-	ClientID       string
-	ClientSecret   string // sealed at rest
+	ID           string
+	ProjectID    string
+	ConnectorKey string
+	Name         string
+	ClientID     string
+	ClientSecret string // sealed at rest
+	// SecretSet says a client secret is stored: lists leave ClientSecret
+	// empty rather than open every profile's secret.
+	SecretSet      bool
 	Environment    Environment
 	EnabledActions []string
 	ExtraScopes    []string // requested on top of the enabled actions' scopes
@@ -538,6 +541,8 @@ type Store interface {
 	// CreateConnectorProfile stores p, filling ID, CreatedAt and UpdatedAt when empty.
 	CreateConnectorProfile(ctx context.Context, p ConnectorProfile) (ConnectorProfile, error)
 	GetConnectorProfile(ctx context.Context, projectID, id string) (ConnectorProfile, error)
+	// ListConnectorProfiles returns the project's profiles without opening
+	// their secrets, so that one damaged secret cannot hide the others.
 	ListConnectorProfiles(ctx context.Context, projectID string) ([]ConnectorProfile, error)
 	// UpdateConnectorProfile replaces a profile's fields. Making it the default
 	// unsets the connector's previous default, and disabling or enabling it moves

@@ -72,6 +72,7 @@ func (s *Store) CreateConnectorProfile(ctx context.Context, p store.ConnectorPro
 	if err != nil {
 		return store.ConnectorProfile{}, fmt.Errorf("create connector profile: %w", err)
 	}
+	p.SecretSet = p.ClientSecret != ""
 	return p, nil
 }
 
@@ -135,6 +136,7 @@ func (s *Store) UpdateConnectorProfile(ctx context.Context, p store.ConnectorPro
 			}
 		}
 		out = p
+		out.SecretSet = p.ClientSecret != ""
 		return nil
 	})
 	if err != nil {
@@ -180,9 +182,10 @@ func (s *Store) GetConnectorProfile(ctx context.Context, projectID, id string) (
 	return p, nil
 }
 
-// ListConnectorProfiles returns the project's profiles, oldest first.
+// ListConnectorProfiles returns the project's profiles, oldest first, their
+// secrets left sealed.
 func (s *Store) ListConnectorProfiles(ctx context.Context, projectID string) ([]store.ConnectorProfile, error) {
-	out, err := queryAll(ctx, s, s.scanProfile,
+	out, err := queryAll(ctx, s, scanListedProfile,
 		`SELECT `+profileColumns+` FROM connector_profiles WHERE project_id = ? ORDER BY created_at, id`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("list connector profiles: %w", err)
@@ -211,19 +214,36 @@ func (s *Store) scanProfile(row scanner) (store.ConnectorProfile, error) {
 	return s.decodeProfile(r)
 }
 
-// decodeProfile turns a scanned row into the profile, its secret opened.
-func (s *Store) decodeProfile(r profileScan) (store.ConnectorProfile, error) {
-	p, secret, actions, extra := r.p, r.secret, r.actions, r.extra
-	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
-	if err := json.Unmarshal([]byte(actions), &p.EnabledActions); err != nil {
+// scanListedProfile scans a profile for a list: everything but the secret.
+func scanListedProfile(row scanner) (store.ConnectorProfile, error) {
+	var r profileScan
+	if err := row.Scan(r.dest()...); err != nil {
+		return store.ConnectorProfile{}, err
+	}
+	return decodeListedProfile(r)
+}
+
+// decodeListedProfile turns a scanned row into the profile, its secret sealed.
+func decodeListedProfile(r profileScan) (store.ConnectorProfile, error) {
+	p := r.p
+	p.CreatedAt, p.UpdatedAt, p.SecretSet = p.CreatedAt.UTC(), p.UpdatedAt.UTC(), r.secret != ""
+	if err := json.Unmarshal([]byte(r.actions), &p.EnabledActions); err != nil {
 		return store.ConnectorProfile{}, fmt.Errorf("enabled actions of %s: %w", p.ID, err)
 	}
-	if err := json.Unmarshal([]byte(extra), &p.ExtraScopes); err != nil {
+	if err := json.Unmarshal([]byte(r.extra), &p.ExtraScopes); err != nil {
 		return store.ConnectorProfile{}, fmt.Errorf("extra scopes of %s: %w", p.ID, err)
 	}
-	var err error
-	if p.ClientSecret, err = s.open(profileClientSecret, p.ID, secret); err != nil {
+	return p, nil
+}
+
+// decodeProfile turns a scanned row into the profile, its secret opened.
+func (s *Store) decodeProfile(r profileScan) (store.ConnectorProfile, error) {
+	p, err := decodeListedProfile(r)
+	if err != nil {
 		return store.ConnectorProfile{}, err
+	}
+	if p.ClientSecret, err = s.open(profileClientSecret, p.ID, r.secret); err != nil {
+		return store.ConnectorProfile{}, fmt.Errorf("client secret of connector profile %s: %w: %w", p.ID, store.ErrSealed, err)
 	}
 	return p, nil
 }

@@ -54,6 +54,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"ProfilesIsolatedByProject", testProfilesIsolatedByProject},
 		{"SecretMovedToAnotherRowFailsToOpen", testSecretMovedToAnotherRow},
 		{"TamperedSecretFailsToOpen", testTamperedSecret},
+		{"ProfileListKeepsSecretsSealed", testListKeepsSecretsSealed},
 		{"SecretNeedsItsKey", testSecretNeedsItsKey},
 		{"RotateSecrets", testRotateSecrets},
 		{"RotateSecretsResumesAfterInterruption", testRotateResumes},
@@ -415,7 +416,7 @@ func testProfileRoundTrip(t *testing.T, db Database) {
 
 func equalProfile(a, b store.ConnectorProfile) bool {
 	return a.ID == b.ID && a.ProjectID == b.ProjectID && a.ConnectorKey == b.ConnectorKey && a.Name == b.Name &&
-		a.ClientID == b.ClientID && a.ClientSecret == b.ClientSecret && slices.Equal(a.EnabledActions, b.EnabledActions) &&
+		a.ClientID == b.ClientID && a.ClientSecret == b.ClientSecret && a.SecretSet == b.SecretSet && slices.Equal(a.EnabledActions, b.EnabledActions) &&
 		a.Environment == b.Environment && slices.Equal(a.ExtraScopes, b.ExtraScopes) && a.Default == b.Default && a.Enabled == b.Enabled &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
 }
@@ -438,8 +439,38 @@ func testProfilesIsolatedByProject(t *testing.T, db Database) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 1 || !equalProfile(list[0], pa) {
+	if len(list) != 1 || !equalProfile(list[0], listed(pa)) {
 		t.Fatalf("project A profiles: %+v", list)
+	}
+}
+
+// listed is a profile as lists return it: its secret stored, not opened.
+func listed(p store.ConnectorProfile) store.ConnectorProfile {
+	p.ClientSecret, p.SecretSet = "", true
+	return p
+}
+
+// testListKeepsSecretsSealed: a profile whose secret cannot be opened (a
+// damaged row) is listed with the others, and only reading it fails.
+func testListKeepsSecretsSealed(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p := mustProject(t, s, "Acme")
+	good := mustProfile(t, s, p.ID, "secret-good")
+	bad := mustProfile(t, s, p.ID, "secret-bad")
+	db.Exec(t, `UPDATE connector_profiles SET client_secret = substr(client_secret, 1, length(client_secret) - 1) ||
+		CASE WHEN substr(client_secret, length(client_secret), 1) = 'A' THEN 'B' ELSE 'A' END WHERE id = '`+bad.ID+`'`)
+	list, err := s.ListConnectorProfiles(ctx, p.ID)
+	if err != nil {
+		t.Fatalf("one damaged secret failed the list: %v", err)
+	}
+	if len(list) != 2 || !equalProfile(list[0], listed(good)) || list[1].ID != bad.ID || !list[1].SecretSet || list[1].ClientSecret != "" {
+		t.Fatalf("profiles: %+v", list)
+	}
+	_, err = s.GetConnectorProfile(ctx, p.ID, bad.ID)
+	wantErr(t, err, secrets.ErrOpen)
+	if got, err := s.GetConnectorProfile(ctx, p.ID, good.ID); err != nil || got.ClientSecret != "secret-good" || !got.SecretSet {
+		t.Fatalf("the good profile: %+v, %v", got, err)
 	}
 }
 
@@ -518,7 +549,11 @@ func assertSecrets(t *testing.T, s store.Store, projectID string, want map[strin
 	if len(profiles) != len(want) {
 		t.Fatalf("got %d profiles, want %d", len(profiles), len(want))
 	}
-	for _, prof := range profiles {
+	for _, listed := range profiles {
+		prof, err := s.GetConnectorProfile(context.Background(), projectID, listed.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if prof.ClientSecret != want[prof.ID] {
 			t.Fatalf("profile %s secret = %q, want %q", prof.ID, prof.ClientSecret, want[prof.ID])
 		}
