@@ -51,15 +51,11 @@ func (e *Executor) session(ctx context.Context, who Caller, accountID, operation
 	entry.Provider = a.Provider
 	op, ok := c.Action(operation)
 	if !ok || op.Unified == nil {
-		name := operation
-		if u, known := connectors.UnifiedOperationByID(operation); known {
-			name = u.Method + " " + u.Path
-		}
 		why := c.UnifiedUnsupported[operation]
 		if why == "" {
 			why = "Patchbay has no mapping for it yet"
 		}
-		return nil, fail(http.StatusNotImplemented, "%s does not support %s: %s", c.Name, name, why)
+		return nil, fail(http.StatusNotImplemented, "%s does not support %s: %s", c.Name, connectors.UnifiedOperationName(operation), why)
 	}
 	entry.HTTPMethod, entry.Path = op.Method, op.Path
 	if !slices.Contains(p.EnabledActions, op.ID) {

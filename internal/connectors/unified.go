@@ -76,6 +76,15 @@ func UnifiedOperationByID(id string) (UnifiedOperation, bool) {
 	return unifiedOperations[i], true
 }
 
+// UnifiedOperationName names an operation by its endpoint ("GET
+// /unified/hris/employees"), or returns the id of an unknown one.
+func UnifiedOperationName(id string) string {
+	if op, ok := UnifiedOperationByID(id); ok {
+		return op.Method + " " + op.Path
+	}
+	return id
+}
+
 // addUnified turns the definition's unified entries into actions, after the
 // provider actions they use: an admin enables and scopes them like any other.
 func (c *Connector) addUnified() error {

@@ -167,30 +167,18 @@ func (s *Service) Do(ctx context.Context, who actions.Caller, accountID, operati
 	return ans, nil
 }
 
-// Offers reports whether Patchbay implements the unified operation for the connector.
-func Offers(connector, operation string) bool {
-	_, ok := providers[connector][operation]
-	return ok
-}
-
 // notSupported is the 501 for an operation the provider cannot serve.
 func notSupported(s *actions.Session, operation string) error {
-	name := operation
-	if op, ok := connectors.UnifiedOperationByID(operation); ok {
-		name = op.Method + " " + op.Path
-	}
-	return &actions.Error{Status: http.StatusNotImplemented, Message: fmt.Sprintf("%s does not support %s", s.Connector().Name, name)}
+	return &actions.Error{Status: http.StatusNotImplemented,
+		Message: fmt.Sprintf("%s does not support %s", s.Connector().Name, connectors.UnifiedOperationName(operation))}
 }
 
-// filterNotSupported is the 501 for a filter the operation cannot apply for
-// the provider.
+// filterNotSupported is the 501 for a filter the operation does not apply for
+// the provider: refused, never ignored.
 func filterNotSupported(s *actions.Session, operation, filter string) error {
-	name := operation
-	if op, ok := connectors.UnifiedOperationByID(operation); ok {
-		name = op.Method + " " + op.Path
-	}
 	return &actions.Error{Status: http.StatusNotImplemented, Message: fmt.Sprintf(
-		"%s does not support %s on %s: the records carry nothing to filter by; docs/unified.md lists the filters each operation takes", s.Connector().Name, filter, name)}
+		"%s does not support %s on %s; docs/unified.md lists the filters each operation takes for each provider",
+		s.Connector().Name, filter, connectors.UnifiedOperationName(operation))}
 }
 
 func badInput(format string, args ...any) error {
