@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/patchbayhq/patchbay/internal/sandbox"
+	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
 
@@ -517,5 +518,41 @@ func TestUnifiedReferenceData(t *testing.T) {
 		if msg, _ := body["message"].(string); st != http.StatusNotImplemented || !strings.Contains(msg, c.says) {
 			t.Errorf("%s %s: %d %v", c.method, c.path, st, body)
 		}
+	}
+}
+
+// TestUnifiedIncludesKeepTheRateLimit: a page that costs a call per employee
+// (include=custom_fields,bank_details: 1 + 2 × 25 calls) keeps Employment
+// Hero's 20 calls a second, rides out a transient 503, and fails as a whole,
+// never as a partial page, when the provider keeps failing.
+func TestUnifiedIncludesKeepTheRateLimit(t *testing.T) {
+	e := newLinkEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 40}) // the simulators enforce the published limits
+	eh, _ := e.sb.Provider("employmenthero")
+	account := e.linkProvider(t, "employmenthero", "owner@acme.test")
+	if err := eh.Faults.Add(simctl.Fault{Method: "GET", PathPrefix: "/api/v2/organisations", Count: 1, Kind: simctl.KindStatus, Status: 503}); err != nil {
+		t.Fatal(err)
+	}
+	page := records(t, e.unifiedOK(t, "/unified/hris/employees?page_size=25&include=custom_fields,bank_details", account))
+	if len(page) != 25 {
+		t.Fatalf("%d employees", len(page))
+	}
+	for _, emp := range page {
+		if _, ok := emp["custom_fields"]; !ok {
+			t.Fatalf("employee %v has no custom_fields", emp["id"])
+		}
+	}
+	if n := eh.Stats.Get("rate_limited"); n != 0 {
+		t.Fatalf("Employment Hero refused %d calls for going past its rate limit", n)
+	}
+	if n := eh.Stats.Get("fault.status"); n != 1 {
+		t.Fatalf("the 503 was met %d times, want 1", n)
+	}
+
+	if err := eh.Faults.Add(simctl.Fault{Method: "GET", PathPrefix: "/api/v2/organisations", Count: 1000, Kind: simctl.KindStatus, Status: 500}); err != nil {
+		t.Fatal(err)
+	}
+	st, body := e.unified(t, "GET", "/unified/hris/employees?page_size=5&include=bank_details", account)
+	if msg, _ := body["message"].(string); st != http.StatusBadGateway || body["data"] != nil || !strings.Contains(msg, "Employment Hero") {
+		t.Fatalf("a failing include: %d %v", st, body)
 	}
 }
