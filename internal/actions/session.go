@@ -90,8 +90,9 @@ func (s *Session) Allowed(actionID string) bool {
 // scopes are the whole truth about what it reads.
 func (s *Session) Run(ctx context.Context, req Request) (Result, error) {
 	action, ok := s.c.Action(req.Action)
+	u := s.op.Unified
 	switch {
-	case !ok || action.Unified != nil || !slices.Contains(slices.Concat(s.op.Unified.Uses, s.op.Unified.Optional), req.Action):
+	case !ok || action.Unified != nil || !slices.Contains(u.Uses, req.Action) && !slices.Contains(u.Optional, req.Action):
 		return Result{}, fail(http.StatusInternalServerError, "%s's definition does not let %s call %s", s.c.Key, s.op.ID, req.Action)
 	case !s.Allowed(req.Action):
 		return Result{}, fail(http.StatusForbidden, "The account's grant lacks the scopes %s needs: %s", action.ID, strings.Join(missingScopes(s.c, s.p, s.a, action), ", "))

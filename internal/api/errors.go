@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
@@ -33,6 +34,21 @@ func writeProviderError(w http.ResponseWriter, status int, message string, provi
 		Timestamp:      time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
 		ProviderErrors: providerErrors,
 	})
+}
+
+// writeActionError answers an executor's failure: its status and message,
+// what the provider said, and Retry-After when the caller should wait; any
+// other error is an internal one.
+func (s *Server) writeActionError(w http.ResponseWriter, r *http.Request, err error) {
+	ae, ok := errors.AsType[*actions.Error](err)
+	if !ok {
+		s.internalError(w, r, err)
+		return
+	}
+	if ae.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
+	}
+	writeProviderError(w, ae.Status, ae.Message, ae.ProviderErrors)
 }
 
 // writeJSON answers with v as JSON.

@@ -47,13 +47,8 @@ func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	case res.Streamed:
 		records.finish(res.Next)
-	case ae != nil:
-		if ae.RetryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
-		}
-		writeProviderError(w, ae.Status, ae.Message, ae.ProviderErrors)
 	case err != nil:
-		s.internalError(w, r, err)
+		s.writeActionError(w, r, err)
 	default:
 		writeResult(w, res)
 	}
@@ -132,13 +127,9 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.actions.Proxy(r.Context(), s.caller(r), accountID, actions.ProxyRequest{URL: in.URL, Method: in.Method, Path: in.Path, Body: in.Body})
-	var ae *actions.Error
-	switch {
-	case errors.As(err, &ae):
-		writeProviderError(w, ae.Status, ae.Message, ae.ProviderErrors)
-	case err != nil:
-		s.internalError(w, r, err)
-	default:
-		writeJSON(w, http.StatusOK, res)
+	if err != nil {
+		s.writeActionError(w, r, err)
+		return
 	}
+	writeJSON(w, http.StatusOK, res)
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -49,14 +48,7 @@ func (s *Server) unifiedOperation(operation string) http.HandlerFunc {
 				return
 			}
 		}
-		if ae, ok := errors.AsType[*actions.Error](err); ok {
-			if ae.RetryAfter > 0 {
-				w.Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
-			}
-			writeProviderError(w, ae.Status, ae.Message, ae.ProviderErrors)
-			return
-		}
-		s.internalError(w, r, err)
+		s.writeActionError(w, r, err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
@@ -554,5 +555,27 @@ func TestUnifiedIncludesKeepTheRateLimit(t *testing.T) {
 	st, body := e.unified(t, "GET", "/unified/hris/employees?page_size=5&include=bank_details", account)
 	if msg, _ := body["message"].(string); st != http.StatusBadGateway || body["data"] != nil || !strings.Contains(msg, "Employment Hero") {
 		t.Fatalf("a failing include: %d %v", st, body)
+	}
+}
+
+// TestUnifiedCallsShareOneBudget: the provider calls of one unified request
+// share the executor's time budget. Each slow call here fits the budget on its
+// own; a page of them does not, and the request ends with 408 and Retry-After
+// instead of running on.
+func TestUnifiedCallsShareOneBudget(t *testing.T) {
+	e := newLinkEnv(t)
+	eh, _ := e.sb.Provider("employmenthero")
+	account := e.linkProvider(t, "employmenthero", "owner@acme.test")
+	e.services.Actions.Budget = time.Second
+	if err := eh.Faults.Add(simctl.Fault{Method: "GET", PathPrefix: "/api/v2/organisations", Count: 100, Kind: simctl.KindDelay, DelayMS: 400}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	st, header, body := e.do(t, "GET", "/unified/hris/employees?page_size=12&include=bank_details", basic(e.keyA), "", "X-Account-Id", account)
+	if st != http.StatusRequestTimeout || header.Get("Retry-After") == "" {
+		t.Fatalf("a page past the budget: %d %v", st, body)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("the request ran %v past a 1 s budget", took)
 	}
 }

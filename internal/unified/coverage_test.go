@@ -2,6 +2,7 @@ package unified
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -46,7 +47,7 @@ func TestCoverageDocIsCurrent(t *testing.T) {
 func providerSamples(t *testing.T) map[string]map[string][]any {
 	members := records[[]jwMember](t, "justworks_members")
 	company := jwCompanyOf(records[jwCompany](t, "justworks_company"))
-	detail := records[jwCompanyDetail](t, "justworks_company")
+	detail := records[jwCompany](t, "justworks_company")
 	defs := records[[]jwCustomFieldDefinition](t, "justworks_custom_fields")
 	byID := map[string]jwCustomFieldDefinition{}
 	for _, d := range defs {
@@ -174,7 +175,7 @@ func coverage(t *testing.T, registry *connectors.Registry) []byte {
 				}
 				b.WriteString(" |")
 			} else {
-				fmt.Fprintf(&b, " 501: %s |", cmpOr(c.UnifiedUnsupported[op.ID], "not mapped yet"))
+				fmt.Fprintf(&b, " 501: %s |", cmp.Or(c.UnifiedUnsupported[op.ID], "not mapped yet"))
 			}
 		}
 		b.WriteString("\n")

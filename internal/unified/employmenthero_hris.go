@@ -1,8 +1,10 @@
 package unified
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
@@ -109,13 +111,13 @@ func ehEmployeeOf(e ehEmployee, organisation string) Employee {
 	out := Employee{ID: e.ID, RemoteID: e.ID, Title: str(e.Title), FirstName: str(e.FirstName), LastName: str(e.LastName),
 		DisplayName: str(e.FullName), Gender: enum(str(e.Gender), ehGender), MaritalStatus: enum(str(e.MaritalStatus), ehMaritalStatus),
 		DateOfBirth: isoDate(str(e.DateOfBirth)), AvatarURL: str(e.AvatarURL),
-		PersonalEmail: str(e.PersonalEmail), PersonalPhoneNumber: cmpOr(str(e.PersonalMobileNumber), str(e.HomePhone)),
-		WorkEmail: str(e.CompanyEmail), WorkPhoneNumber: cmpOr(str(e.CompanyMobile), str(e.CompanyLandline)),
+		PersonalEmail: str(e.PersonalEmail), PersonalPhoneNumber: cmp.Or(str(e.PersonalMobileNumber), str(e.HomePhone)),
+		WorkEmail: str(e.CompanyEmail), WorkPhoneNumber: cmp.Or(str(e.CompanyMobile), str(e.CompanyLandline)),
 		JobTitle: str(e.JobTitle), EmployeeNumber: str(e.Code), CompanyID: organisation,
 		EmploymentStatus: enum(str(e.Status), ehEmploymentStatus),
 		HireDate:         isoDate(str(e.StartDate)), StartDate: isoDate(str(e.StartDate)), TerminationDate: isoDate(str(e.TerminationDate))}
 	out.Name = strings.TrimSpace(out.FirstName + " " + out.LastName)
-	out.DisplayName = cmpOr(out.DisplayName, out.Name)
+	out.DisplayName = cmp.Or(out.DisplayName, out.Name)
 	if a := e.ResidentialAddress; a != nil {
 		out.HomeLocation = &Location{EmployeeID: e.ID, Street1: str(a.Line1), Street2: str(a.Line2), City: str(a.City), State: str(a.State),
 			ZipCode: str(a.Postcode), Country: countryEnum(str(a.Country))}
@@ -156,7 +158,7 @@ func ehEmploymentOf(e ehEmployee, pay *ehPayDetail) Employment {
 	}
 	if pay != nil {
 		out.PayRate, out.PayCurrency, out.PayPeriod = fmt.Sprintf("%.2f", pay.Salary), pay.Currency, enum(pay.SalaryType, ehPayPeriod)
-		out.EffectiveDate = cmpOr(isoDate(pay.EffectiveFrom), out.EffectiveDate)
+		out.EffectiveDate = cmp.Or(isoDate(pay.EffectiveFrom), out.EffectiveDate)
 	}
 	return out
 }
@@ -211,7 +213,7 @@ func ehGetEmployee(ctx context.Context, s *actions.Session, p Params) (page, err
 		return page{}, err
 	}
 	var pay *ehPayDetail
-	if has(p.Expand, "employments") {
+	if slices.Contains(p.Expand, "employments") {
 		if pay, err = ehLatestPay(ctx, s, e.ID); err != nil {
 			return page{}, err
 		}
@@ -224,10 +226,10 @@ func ehGetEmployee(ctx context.Context, s *actions.Session, p Params) (page, err
 }
 
 func ehExpand(u Employee, e ehEmployee, p Params, company *Company, pay *ehPayDetail) Employee {
-	if has(p.Expand, "employments") {
+	if slices.Contains(p.Expand, "employments") {
 		u.Employments = []Employment{ehEmploymentOf(e, pay)}
 	}
-	if has(p.Expand, "groups") {
+	if slices.Contains(p.Expand, "groups") {
 		u.Groups = ehGroups(e)
 	}
 	u.Company = company
@@ -237,7 +239,7 @@ func ehExpand(u Employee, e ehEmployee, p Params, company *Company, pay *ehPayDe
 // ehExpandCompany reads the organisation once when expand=company asks for it
 // and the grant allows it.
 func ehExpandCompany(ctx context.Context, s *actions.Session, p Params) (*Company, error) {
-	if !has(p.Expand, "company") || !s.Allowed("employmenthero_get_organisation") {
+	if !slices.Contains(p.Expand, "company") || !s.Allowed("employmenthero_get_organisation") {
 		return nil, nil
 	}
 	c, err := ehTheCompany(ctx, s)
@@ -414,8 +416,8 @@ func ehListCustomFieldDefinitions(ctx context.Context, s *actions.Session, p Par
 // ehInclude adds what include asks for and the grant allows, one call per
 // employee for each: custom-field values and bank accounts.
 func ehInclude(ctx context.Context, s *actions.Session, p Params, employees []Employee) error {
-	fields := has(p.Include, "custom_fields") && s.Allowed("employmenthero_list_employee_custom_fields")
-	banks := has(p.Include, "bank_details") && s.Allowed("employmenthero_list_bank_accounts")
+	fields := slices.Contains(p.Include, "custom_fields") && s.Allowed("employmenthero_list_employee_custom_fields")
+	banks := slices.Contains(p.Include, "bank_details") && s.Allowed("employmenthero_list_bank_accounts")
 	if !fields && !banks {
 		return nil
 	}

@@ -1,6 +1,9 @@
 package unified
 
-import "testing"
+import (
+	"cmp"
+	"testing"
+)
 
 const ehOrg = "edefea32-6003-4728-a816-89b10cbe0933"
 
@@ -11,7 +14,7 @@ func TestEmploymentHeroEmployee(t *testing.T) {
 		ID: owner.ID, RemoteID: owner.ID, Title: "Ms", FirstName: "Olivia", LastName: "Walker", Name: "Olivia Walker", DisplayName: "Olivia Walker",
 		Gender: &Enum{Value: "female", SourceValue: "Female"}, DateOfBirth: "1990-04-22T00:00:00.000Z", AvatarURL: str(owner.AvatarURL),
 		PersonalEmail: "olivia.walker@example.com", PersonalPhoneNumber: str(owner.PersonalMobileNumber), WorkEmail: "owner@acme.test",
-		WorkPhoneNumber: cmpOr(str(owner.CompanyMobile), str(owner.CompanyLandline)),
+		WorkPhoneNumber: cmp.Or(str(owner.CompanyMobile), str(owner.CompanyLandline)),
 		JobTitle:        "Managing Director", EmployeeNumber: "E00001", CompanyID: ehOrg,
 		EmploymentStatus: &Enum{Value: "active", SourceValue: "active"},
 		HireDate:         "2015-04-16T00:00:00.000Z", StartDate: "2015-04-16T00:00:00.000Z",

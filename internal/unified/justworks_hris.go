@@ -1,8 +1,10 @@
 package unified
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,11 +95,17 @@ type jwRef struct {
 }
 
 type jwCompany struct {
-	ID          string `json:"id"`
-	DisplayName string `json:"display_name"`
-	LegalName   string `json:"legal_name"`
-	CreatedAt   string `json:"created_at"`
-	UpdatedAt   string `json:"updated_at"`
+	ID          string  `json:"id"`
+	DisplayName string  `json:"display_name"`
+	LegalName   string  `json:"legal_name"`
+	Departments []jwRef `json:"departments"`
+	Offices     []struct {
+		ID      string    `json:"id"`
+		Name    string    `json:"name"`
+		Address jwAddress `json:"address"`
+	} `json:"offices"`
+	CreatedAt string `json:"created_at"`
+	UpdatedAt string `json:"updated_at"`
 }
 
 var (
@@ -113,7 +121,7 @@ var (
 func jwEmployee(m jwMember) Employee {
 	e := Employee{ID: m.ID, RemoteID: m.ID, CompanyID: m.CompanyID, EmployeeNumber: m.WorkID, JobTitle: m.JobTitle,
 		DateOfBirth: isoDate(m.BirthDate), Gender: enum(m.Sex, jwSex),
-		HireDate: isoDate(m.StartDate), StartDate: isoDate(m.StartDate), TerminationDate: isoDate(cmpOr(m.EndDate, m.FlatEnd)),
+		HireDate: isoDate(m.StartDate), StartDate: isoDate(m.StartDate), TerminationDate: isoDate(cmp.Or(m.EndDate, m.FlatEnd)),
 		CreatedAt: isoTime(m.CreatedAt), UpdatedAt: isoTime(m.UpdatedAt)}
 	e.FirstName, e.LastName, e.DisplayName = m.GivenName, m.FamilyName, m.PreferredName
 	if n := m.Name; n != nil {
@@ -132,17 +140,17 @@ func jwEmployee(m jwMember) Employee {
 	for _, em := range m.Emails {
 		switch strings.ToUpper(em.Type) {
 		case "WORK":
-			e.WorkEmail = cmpOr(e.WorkEmail, em.Address)
+			e.WorkEmail = cmp.Or(e.WorkEmail, em.Address)
 		case "PERSONAL":
-			e.PersonalEmail = cmpOr(e.PersonalEmail, em.Address)
+			e.PersonalEmail = cmp.Or(e.PersonalEmail, em.Address)
 		}
 	}
 	for _, ph := range m.Phones {
 		switch strings.ToUpper(ph.Type) {
 		case "WORK":
-			e.WorkPhoneNumber = cmpOr(e.WorkPhoneNumber, ph.Number)
+			e.WorkPhoneNumber = cmp.Or(e.WorkPhoneNumber, ph.Number)
 		default: // PERSONAL, MOBILE
-			e.PersonalPhoneNumber = cmpOr(e.PersonalPhoneNumber, ph.Number)
+			e.PersonalPhoneNumber = cmp.Or(e.PersonalPhoneNumber, ph.Number)
 		}
 	}
 	if len(m.Addresses) > 0 {
@@ -189,7 +197,7 @@ func jwGroups(m jwMember) []Group {
 func jwEmployment(m jwMember) Employment {
 	active := m.Active == nil || *m.Active
 	e := Employment{ID: m.ID, RemoteID: m.ID, EmployeeID: m.ID, RemoteEmployeeID: m.ID, JobTitle: m.JobTitle,
-		EffectiveDate: isoDate(m.StartDate), EndDate: isoDate(cmpOr(m.EndDate, m.FlatEnd)), Active: &active,
+		EffectiveDate: isoDate(m.StartDate), EndDate: isoDate(cmp.Or(m.EndDate, m.FlatEnd)), Active: &active,
 		CreatedAt: isoTime(m.CreatedAt), UpdatedAt: isoTime(m.UpdatedAt)}
 	if m.Type != "" {
 		e.Type = &TypedEnum{Label: m.Type, Type: enum(m.Type, jwMemberType)}
@@ -198,7 +206,7 @@ func jwEmployment(m jwMember) Employment {
 		if cur.EmploymentType != "" {
 			e.ContractType = &ContractType{Label: cur.EmploymentType, ContractType: enum(cur.EmploymentType, jwContractType)}
 		}
-		e.EffectiveDate = cmpOr(isoDate(cur.StartDate), e.EffectiveDate)
+		e.EffectiveDate = cmp.Or(isoDate(cur.StartDate), e.EffectiveDate)
 	}
 	if p := m.CurrentPay; p != nil {
 		e.PayRate, e.PayCurrency, e.PayPeriod = decimal(p.Amount, 2), p.Currency, enum(p.Unit, jwPayPeriod)
@@ -273,10 +281,10 @@ func jwGetEmployee(ctx context.Context, s *actions.Session, p Params) (page, err
 
 // jwExpand adds what expand asks for that the member itself holds.
 func jwExpand(e Employee, m jwMember, p Params, company *Company) Employee {
-	if has(p.Expand, "employments") {
+	if slices.Contains(p.Expand, "employments") {
 		e.Employments = []Employment{jwEmployment(m)}
 	}
-	if has(p.Expand, "groups") {
+	if slices.Contains(p.Expand, "groups") {
 		e.Groups = jwGroups(m)
 	}
 	e.Company = company
@@ -286,15 +294,22 @@ func jwExpand(e Employee, m jwMember, p Params, company *Company) Employee {
 // jwExpandCompany reads the company once per page when expand=company asks
 // for it and the grant allows it.
 func jwExpandCompany(ctx context.Context, s *actions.Session, p Params) (*Company, error) {
-	if !has(p.Expand, "company") || !s.Allowed("justworks_get_company") {
+	if !slices.Contains(p.Expand, "company") || !s.Allowed("justworks_get_company") {
 		return nil, nil
 	}
-	var c jwCompany
-	if _, err := call(ctx, s, actions.Request{Action: "justworks_get_company"}, &c); err != nil {
+	c, err := jwCompanyRecord(ctx, s)
+	if err != nil {
 		return nil, err
 	}
 	company := jwCompanyOf(c)
 	return &company, nil
+}
+
+// jwCompanyRecord reads the connection's one company.
+func jwCompanyRecord(ctx context.Context, s *actions.Session) (jwCompany, error) {
+	var c jwCompany
+	_, err := call(ctx, s, actions.Request{Action: "justworks_get_company"}, &c)
+	return c, err
 }
 
 func jwListEmployments(ctx context.Context, s *actions.Session, p Params) (page, error) {
@@ -325,19 +340,12 @@ func jwListEmployeeEmployments(ctx context.Context, s *actions.Session, p Params
 	return page{data: []Employment{jwEmployment(m)}, list: true}, nil
 }
 
-func jwTheCompany(ctx context.Context, s *actions.Session, p Params) (Company, error) {
-	var c jwCompany
-	if _, err := call(ctx, s, actions.Request{Action: "justworks_get_company"}, &c); err != nil {
-		return Company{}, err
-	}
-	return jwCompanyOf(c), nil
-}
-
 func jwListCompanies(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	c, err := jwTheCompany(ctx, s, p)
+	rec, err := jwCompanyRecord(ctx, s)
 	if err != nil {
 		return page{}, err
 	}
+	c := jwCompanyOf(rec)
 	out := []Company{c}
 	if !p.UpdatedAfter.IsZero() && !updatedAfter(c.UpdatedAt, p.UpdatedAfter) {
 		out = []Company{}
@@ -346,10 +354,11 @@ func jwListCompanies(ctx context.Context, s *actions.Session, p Params) (page, e
 }
 
 func jwGetCompany(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	c, err := jwTheCompany(ctx, s, p)
+	rec, err := jwCompanyRecord(ctx, s)
 	if err != nil {
 		return page{}, err
 	}
+	c := jwCompanyOf(rec)
 	if c.ID != p.ID {
 		return page{}, notFound(s, "company", p.ID)
 	}
@@ -368,15 +377,6 @@ func init() {
 	})
 }
 
-type jwCompanyDetail struct {
-	Departments []jwRef `json:"departments"`
-	Offices     []struct {
-		ID      string    `json:"id"`
-		Name    string    `json:"name"`
-		Address jwAddress `json:"address"`
-	} `json:"offices"`
-}
-
 type jwCustomFieldDefinition struct {
 	ID          string   `json:"id"`
 	Label       string   `json:"label"`
@@ -393,7 +393,7 @@ type jwCustomFieldValue struct {
 
 var jwFieldType = map[string]string{"text": "text", "number": "float", "date": "date", "select": "single_select", "select/multiple": "multi_select"}
 
-func jwGroupsOf(c jwCompanyDetail) []Group {
+func jwGroupsOf(c jwCompany) []Group {
 	out := []Group{}
 	for _, d := range c.Departments {
 		out = append(out, Group{ID: d.ID, RemoteID: d.ID, Name: d.Name, Type: &Enum{Value: "department", SourceValue: "department"}})
@@ -401,7 +401,7 @@ func jwGroupsOf(c jwCompanyDetail) []Group {
 	return out
 }
 
-func jwLocationsOf(c jwCompanyDetail) []Location {
+func jwLocationsOf(c jwCompany) []Location {
 	out := []Location{}
 	for _, o := range c.Offices {
 		a := o.Address
@@ -443,19 +443,13 @@ func jwCustomFields(values []jwCustomFieldValue, defs map[string]jwCustomFieldDe
 	return out
 }
 
-func jwCompanyDetails(ctx context.Context, s *actions.Session) (jwCompanyDetail, error) {
-	var c jwCompanyDetail
-	_, err := call(ctx, s, actions.Request{Action: "justworks_get_company"}, &c)
-	return c, err
-}
-
 func jwListGroups(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	c, err := jwCompanyDetails(ctx, s)
+	c, err := jwCompanyRecord(ctx, s)
 	return page{data: jwGroupsOf(c), list: true}, err
 }
 
 func jwListLocations(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	c, err := jwCompanyDetails(ctx, s)
+	c, err := jwCompanyRecord(ctx, s)
 	return page{data: jwLocationsOf(c), list: true}, err
 }
 
@@ -477,7 +471,7 @@ func jwListCustomFieldDefinitions(ctx context.Context, s *actions.Session, p Par
 // jwInclude adds what include asks for and the grant allows: each member's
 // custom fields (one call per member, and one for the definitions).
 func jwInclude(ctx context.Context, s *actions.Session, p Params, employees []Employee) error {
-	if !has(p.Include, "custom_fields") || !s.Allowed("justworks_list_member_custom_field_values") || !s.Allowed("justworks_list_company_custom_fields") || len(employees) == 0 {
+	if !slices.Contains(p.Include, "custom_fields") || !s.Allowed("justworks_list_member_custom_field_values") || !s.Allowed("justworks_list_company_custom_fields") || len(employees) == 0 {
 		return nil
 	}
 	list, err := jwDefinitions(ctx, s)

@@ -90,7 +90,7 @@ func TestJustworksCompany(t *testing.T) {
 }
 
 func TestJustworksCompanyStructure(t *testing.T) {
-	c := records[jwCompanyDetail](t, "justworks_company")
+	c := records[jwCompany](t, "justworks_company")
 	groups := jwGroupsOf(c)
 	if len(groups) != len(c.Departments) || len(groups) == 0 {
 		t.Fatalf("%d groups for %d departments", len(groups), len(c.Departments))

@@ -1,12 +1,15 @@
 package unified
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/store"
 )
 
 // Justworks: pay runs (payrolls), pay statements (paystubs) and deductions
@@ -116,7 +119,7 @@ func jwPayStatement(runID, paymentMethod string, s jwPaystub) PayStatement {
 	if s.PayPeriodStart != "" {
 		out.PayPeriod = &PayPeriod{StartDate: isoDate(s.PayPeriodStart), EndDate: isoDate(s.PayPeriodEnd)}
 	}
-	currency := func(l jwLineItem) string { return cmpOr(l.Currency, s.Currency) }
+	currency := func(l jwLineItem) string { return cmp.Or(l.Currency, s.Currency) }
 	for _, l := range s.Earnings {
 		out.Earnings = append(out.Earnings, Earning{Type: enum(l.Type, jwEarningType), Name: l.Name, Amount: money(l.Amount, currency(l))})
 	}
@@ -226,7 +229,7 @@ func jwListPayRuns(ctx context.Context, s *actions.Session, p Params) (page, err
 	}
 	runs := make([]PayRun, len(payrolls))
 	err = each(ctx, len(payrolls), func(ctx context.Context, i int) error {
-		first, people, err := jwRunPeople(ctx, s, payrolls[i].ID, has(p.Expand, "individual_ids"))
+		first, people, err := jwRunPeople(ctx, s, payrolls[i].ID, slices.Contains(p.Expand, "individual_ids"))
 		if err != nil {
 			return err
 		}
@@ -333,7 +336,7 @@ func jwCreateDeduction(ctx context.Context, s *actions.Session, p Params) (page,
 	}
 	// Justworks deduplicates rows by operation_id: the caller's Idempotency-Key
 	// makes a retried create safe; without one each request is a new deduction.
-	row["operation_id"] = cmpOr(p.IdempotencyKey, randomID())
+	row["operation_id"] = cmp.Or(p.IdempotencyKey, store.NewID("op"))
 	res, err := jwWrite(ctx, s, "justworks_create_deductions", map[string]any{"items": []any{row}})
 	if err != nil {
 		return page{}, err

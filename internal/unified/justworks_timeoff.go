@@ -2,6 +2,7 @@ package unified
 
 import (
 	"context"
+	"slices"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
 )
@@ -97,7 +98,7 @@ func jwTimeOffPage(ctx context.Context, s *actions.Session, p Params, memberID s
 // jwPolicies reads the company's time-off policies (one call, up to 100) when
 // expand=policy asks for them.
 func jwPolicies(ctx context.Context, s *actions.Session, p Params) (map[string]jwPolicy, error) {
-	if !has(p.Expand, "policy") {
+	if !slices.Contains(p.Expand, "policy") {
 		return nil, nil
 	}
 	var list []jwPolicy

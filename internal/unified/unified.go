@@ -7,8 +7,8 @@
 package unified
 
 import (
+	"cmp"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -258,9 +258,6 @@ func each(ctx context.Context, n int, fn func(ctx context.Context, i int) error)
 	return first
 }
 
-// has reports whether list (expand or include) names v.
-func has(list []string, v string) bool { return slices.Contains(list, v) }
-
 // Cursors. A unified next wraps the provider's continuation with the
 // operation it belongs to, so that one operation's cursor is refused by another.
 
@@ -311,7 +308,7 @@ func Parse(q map[string][]string, id string) (Params, error) {
 	p.Fields = splitList(get("fields"))
 	p.Expand = splitList(get("expand"))
 	p.Include = splitList(get("include"))
-	after := cmpOr(get(byUpdatedAfter), get("updated_after"))
+	after := cmp.Or(get(byUpdatedAfter), get("updated_after"))
 	if after != "" {
 		t, err := time.Parse(time.RFC3339, after)
 		if err != nil {
@@ -335,13 +332,6 @@ func Parse(q map[string][]string, id string) (Params, error) {
 		}
 	}
 	return p, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func splitList(s string) []string {
@@ -424,13 +414,6 @@ func (p Params) matchesEmployee(e Employee) bool {
 func updatedAfter(stamp string, t time.Time) bool {
 	u, err := time.Parse(time.RFC3339, stamp)
 	return err == nil && u.After(t)
-}
-
-// randomID is a fresh 128-bit identifier.
-func randomID() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return fmt.Sprintf("%x", b)
 }
 
 // decodeBody reads a write's JSON body; unknown fields are an error naming them.

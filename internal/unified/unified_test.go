@@ -44,7 +44,7 @@ func TestParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.ID != "e1" || p.PageSize != 100 || !p.Raw || !slices.Equal(p.Fields, []string{"id", "first_name"}) || !has(p.Expand, "company") ||
+	if p.ID != "e1" || p.PageSize != 100 || !p.Raw || !slices.Equal(p.Fields, []string{"id", "first_name"}) || !slices.Contains(p.Expand, "company") ||
 		p.UpdatedAfter.IsZero() || p.Email != "a@b.test" || p.Proxy["member_type"] != "contractor" || p.Proxy["filter[eq][age]"] != "25" {
 		t.Fatalf("parsed %+v", p)
 	}
