@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"slices"
@@ -39,18 +40,18 @@ func TestRefreshStormThroughRPC(t *testing.T) {
 	jw, _ := e.sb.Provider("justworks")
 	jw.Stats.Reset()
 	var wg sync.WaitGroup
-	failures := make(chan int, 1000)
+	failures := make(chan string, 1000)
 	for range 1000 {
 		wg.Go(func() {
-			if st, _ := e.rpc(t, acc, `{"action":"justworks_get_company"}`); st != http.StatusOK {
-				failures <- st
+			if st, body := e.rpc(t, acc, `{"action":"justworks_get_company"}`); st != http.StatusOK {
+				failures <- fmt.Sprintf("%d %v", st, body)
 			}
 		})
 	}
 	wg.Wait()
 	close(failures)
-	for st := range failures {
-		t.Fatalf("a call failed with %d", st)
+	if n := len(failures); n > 0 {
+		t.Fatalf("%d calls failed; the first: %s", n, <-failures)
 	}
 	if n := jw.Stats.Get("token.refresh_token"); n != 1 {
 		t.Fatalf("the provider saw %d refreshes, want exactly 1", n)

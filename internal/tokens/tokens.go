@@ -243,6 +243,12 @@ func (m *Manager) refresh(ctx context.Context, a store.Account, stale func(store
 		var outcome error
 		var before store.Account
 		var held, rotated *Rotated
+		// Read before taking the lock: the lock holds a connection, and a second
+		// one wanted under it could wait for ever on a pool of lock holders.
+		p, err := m.store.GetConnectorProfile(work, a.ProjectID, a.ProfileID)
+		if err != nil {
+			return store.Account{}, fmt.Errorf("refresh account %s: %w", a.ID, err)
+		}
 		waiting := time.Now()
 		acc, err := m.store.LockAccount(work, a.ProjectID, a.ID, func(cur store.Account) (store.AccountChange, error) {
 			cur, held = m.withHeld(cur)
@@ -254,7 +260,10 @@ func (m *Manager) refresh(ctx context.Context, a store.Account, stale func(store
 				}
 				return store.AccountChange{}, nil // another caller or node refreshed it
 			}
-			change, err := m.exchange(work, cur)
+			if cur.ProfileID != p.ID {
+				return store.AccountChange{}, fmt.Errorf("refresh account %s: it moved to connector profile %s meanwhile; try again", cur.ID, cur.ProfileID)
+			}
+			change, err := m.exchange(work, cur, p)
 			outcome = err
 			if change.Credentials != nil {
 				// From here until the commit, the provider knows only the new
@@ -295,17 +304,13 @@ func (m *Manager) refresh(ctx context.Context, a store.Account, stale func(store
 	return acc, err
 }
 
-// exchange calls the provider's token endpoint for cur, retrying transient
-// failures. It returns the change to store, and ErrReauthorize with an error
-// status when the refresh token is dead.
-func (m *Manager) exchange(ctx context.Context, cur store.Account) (store.AccountChange, error) {
+// exchange calls the provider's token endpoint for cur, linked through profile
+// p, retrying transient failures. It returns the change to store, and
+// ErrReauthorize with an error status when the refresh token is dead.
+func (m *Manager) exchange(ctx context.Context, cur store.Account, p store.ConnectorProfile) (store.AccountChange, error) {
 	c, ok := m.registry.Get(cur.Provider)
 	if !ok {
 		return store.AccountChange{}, fmt.Errorf("refresh account %s: unknown connector %s", cur.ID, cur.Provider)
-	}
-	p, err := m.store.GetConnectorProfile(ctx, cur.ProjectID, cur.ProfileID)
-	if err != nil {
-		return store.AccountChange{}, fmt.Errorf("refresh account %s: %w", cur.ID, err)
 	}
 	if cur.Credentials.RefreshToken == "" {
 		return m.dead(cur, "the provider issued no refresh token")
@@ -344,7 +349,7 @@ func (m *Manager) exchange(ctx context.Context, cur store.Account) (store.Accoun
 		last = err
 		m.log.WarnContext(ctx, "token refresh failed; retrying", "account_id", cur.ID, "attempt", attempt+1, "err", errText(err))
 	}
-	err = fmt.Errorf("refresh account %s: token endpoint kept failing: %w", cur.ID, last)
+	err := fmt.Errorf("refresh account %s: token endpoint kept failing: %w", cur.ID, last)
 	if m.clock.Now().Before(cur.Credentials.Expiry) {
 		return store.AccountChange{}, err // the current token still works; nothing to record
 	}

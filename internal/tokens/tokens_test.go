@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -294,5 +295,58 @@ func TestKeepAliveSkipsUnknownConnectors(t *testing.T) {
 	}
 	if a, _ := s.GetAccount(ctx, retired.ProjectID, retired.ID); a.Status != store.StatusActive || a.CredentialVersion != retired.CredentialVersion {
 		t.Fatalf("the unknown connector's account was touched: %s v%d", a.Status, a.CredentialVersion)
+	}
+}
+
+// TestManyAccountsRefreshAtOnce expires more accounts than a node has database
+// connections and asks for a token on each at the same time: every refresh
+// holds its account's lock while it calls the provider, so none may need a
+// second connection under it, or the pool runs dry and they all wait.
+func TestManyAccountsRefreshAtOnce(t *testing.T) {
+	for _, b := range backendtest.All {
+		t.Run(b.Name, func(t *testing.T) {
+			w := newWorld(t, b)
+			n := w.node(t)
+			ctx := context.Background()
+			accounts := make([]store.Account, 60)
+			for i := range accounts {
+				tok, err := w.eh.OAuth.MintToken(w.eh.DemoApp.ClientID, w.eh.DemoUser, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a := w.account
+				a.ID, a.OriginOwnerID = "", fmt.Sprintf("owner-%d", i)
+				a.Credentials = store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
+					Obtained: w.clk.Now().UTC(), Expiry: w.clk.Now().UTC().Add(time.Second)}
+				if accounts[i], err = n.store.CreateAccount(ctx, a); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w.clk.Advance(2 * time.Second)
+			w.eh.Stats.Reset()
+			errs := make(chan error, len(accounts))
+			var wg sync.WaitGroup
+			for _, a := range accounts {
+				wg.Go(func() {
+					ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+					defer cancel()
+					got, err := n.Valid(ctx, a)
+					if err == nil && got.Credentials.AccessToken == a.Credentials.AccessToken {
+						err = errors.New("the expired token came back")
+					}
+					errs <- err
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatalf("a refresh failed: %v", err)
+				}
+			}
+			if got := w.eh.Stats.Get("token.refresh_token"); got != int64(len(accounts)) {
+				t.Fatalf("the provider saw %d refreshes, want %d", got, len(accounts))
+			}
+		})
 	}
 }

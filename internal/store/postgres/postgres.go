@@ -59,5 +59,5 @@ func Open(ctx context.Context, url string, keys *secrets.Keyring, wrap sqlstore.
 		msg := strings.NewReplacer(":\n\t", ": ", "\n\t", "; ").Replace(err.Error())
 		return nil, fmt.Errorf("postgres: connect to %s:%d: %s (is PostgreSQL running, and is the URL right?)", cfg.Host, cfg.Port, msg)
 	}
-	return sqlstore.New(db, dialect, keys), nil
+	return sqlstore.New(db, db, dialect, keys), nil
 }

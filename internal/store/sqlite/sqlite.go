@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/riverqueue/river/riverdriver"
@@ -96,10 +97,27 @@ func Open(ctx context.Context, path string, keys *secrets.Keyring, wrap sqlstore
 	params.Add("_pragma", "foreign_keys(1)")
 	params.Set("_txlock", "immediate")
 	params.Set("_time_format", "sqlite")
-	db := sql.OpenDB(wrap.Connector(dsnConnector{"file:" + path + "?" + params.Encode()}))
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	dsn := dsnConnector{"file:" + path + "?" + params.Encode()}
+	// Opening a connection reads and parses the whole schema, so the pools keep
+	// theirs instead of closing all but two after a burst. Readers run side by
+	// side in WAL mode, a few per core; writers take turns on one connection.
+	reads := sql.OpenDB(wrap.Connector(dsn))
+	reads.SetMaxOpenConns(readConns())
+	reads.SetMaxIdleConns(readConns())
+	writes := sql.OpenDB(wrap.Connector(dsn))
+	writes.SetMaxOpenConns(1)
+	writes.SetMaxIdleConns(1)
+	for _, db := range []*sql.DB{writes, reads} {
+		if err := db.PingContext(ctx); err != nil {
+			reads.Close()
+			writes.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
 	}
-	return sqlstore.New(db, dialect, keys), nil
+	return sqlstore.New(reads, writes, dialect, keys), nil
 }
+
+// readConns is the size of the read pool: enough to keep every core busy while
+// some readers wait on the disk, few enough that a burst of requests queues for
+// a connection rather than opening hundreds.
+func readConns() int { return max(8, 4*runtime.GOMAXPROCS(0)) }

@@ -258,7 +258,7 @@ func (s *Store) UpdateCredentials(ctx context.Context, projectID, id string, exp
 	if err != nil {
 		return store.Account{}, fmt.Errorf("update credentials of %s: %w", id, err)
 	}
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE accounts SET credentials = ?, credential_version = credential_version + 1, token_expires_at = ?,
+	res, err := s.w.ExecContext(ctx, s.q(`UPDATE accounts SET credentials = ?, credential_version = credential_version + 1, token_expires_at = ?,
 		token_obtained_at = ?, updated_at = ? WHERE project_id = ? AND id = ? AND credential_version = ?`),
 		creds, nullTime(c.Expiry), nullTime(c.Obtained), now(), projectID, id, expectVersion)
 	if err != nil {

@@ -95,7 +95,7 @@ func (s *Store) RecordSignIn(ctx context.Context, adminID string, ok bool, at ti
 	if ok {
 		query, args = `UPDATE admins SET failed_signins = 0, last_failed_at = NULL WHERE id = ?`, []any{adminID}
 	}
-	if _, err := s.db.ExecContext(ctx, s.q(query), args...); err != nil {
+	if _, err := s.w.ExecContext(ctx, s.q(query), args...); err != nil {
 		return fmt.Errorf("record sign-in of %s: %w", adminID, err)
 	}
 	return nil
@@ -103,7 +103,7 @@ func (s *Store) RecordSignIn(ctx context.Context, adminID string, ok bool, at ti
 
 // CreateAdminSession stores a session.
 func (s *Store) CreateAdminSession(ctx context.Context, as store.AdminSession) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO admin_sessions (token_hash, admin_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)`),
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO admin_sessions (token_hash, admin_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)`),
 		as.TokenHash, as.AdminID, normalizeTime(as.CreatedAt), normalizeTime(as.LastSeenAt))
 	if err != nil {
 		return fmt.Errorf("create admin session: %w", s.translate(err))
@@ -125,7 +125,7 @@ func (s *Store) AdminSessionByHash(ctx context.Context, hash []byte) (store.Admi
 
 // TouchAdminSession moves the session's idle clock.
 func (s *Store) TouchAdminSession(ctx context.Context, hash []byte, at time.Time) error {
-	if _, err := s.db.ExecContext(ctx, s.q(`UPDATE admin_sessions SET last_seen_at = ? WHERE token_hash = ?`), normalizeTime(at), hash); err != nil {
+	if _, err := s.w.ExecContext(ctx, s.q(`UPDATE admin_sessions SET last_seen_at = ? WHERE token_hash = ?`), normalizeTime(at), hash); err != nil {
 		return fmt.Errorf("touch admin session: %w", err)
 	}
 	return nil
@@ -133,7 +133,7 @@ func (s *Store) TouchAdminSession(ctx context.Context, hash []byte, at time.Time
 
 // DeleteAdminSession ends a session.
 func (s *Store) DeleteAdminSession(ctx context.Context, hash []byte) error {
-	if _, err := s.db.ExecContext(ctx, s.q(`DELETE FROM admin_sessions WHERE token_hash = ?`), hash); err != nil {
+	if _, err := s.w.ExecContext(ctx, s.q(`DELETE FROM admin_sessions WHERE token_hash = ?`), hash); err != nil {
 		return fmt.Errorf("delete admin session: %w", err)
 	}
 	return nil
@@ -141,7 +141,7 @@ func (s *Store) DeleteAdminSession(ctx context.Context, hash []byte) error {
 
 // DeleteAdminSessionsBefore sweeps sessions past their idle or absolute expiry.
 func (s *Store) DeleteAdminSessionsBefore(ctx context.Context, idleSince, createdBefore time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM admin_sessions WHERE last_seen_at < ? OR created_at < ?`),
+	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM admin_sessions WHERE last_seen_at < ? OR created_at < ?`),
 		normalizeTime(idleSince), normalizeTime(createdBefore))
 	if err != nil {
 		return 0, fmt.Errorf("delete expired admin sessions: %w", err)
@@ -151,7 +151,7 @@ func (s *Store) DeleteAdminSessionsBefore(ctx context.Context, idleSince, create
 
 // CreateSetupToken stores a sign-up token's hash.
 func (s *Store) CreateSetupToken(ctx context.Context, hash []byte, expires time.Time) error {
-	if _, err := s.db.ExecContext(ctx, s.q(`INSERT INTO admin_setup_tokens (token_hash, expires_at) VALUES (?, ?)`), hash, normalizeTime(expires)); err != nil {
+	if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO admin_setup_tokens (token_hash, expires_at) VALUES (?, ?)`), hash, normalizeTime(expires)); err != nil {
 		return fmt.Errorf("create setup token: %w", s.translate(err))
 	}
 	return nil

@@ -353,7 +353,7 @@ func scanOAuthState(row scanner) (st store.OAuthState, sealedVerifier, sealedRed
 // DeleteConnectSessionsExpiredBefore removes expired sessions; their attempts
 // and states go with them (ON DELETE CASCADE).
 func (s *Store) DeleteConnectSessionsExpiredBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM connect_sessions WHERE expires_at < ?`), normalizeTime(t))
+	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM connect_sessions WHERE expires_at < ?`), normalizeTime(t))
 	if err != nil {
 		return 0, fmt.Errorf("delete connect sessions expired before %s: %w", t, err)
 	}
@@ -362,7 +362,7 @@ func (s *Store) DeleteConnectSessionsExpiredBefore(ctx context.Context, t time.T
 
 // DeleteOAuthStatesExpiredBefore removes expired OAuth states.
 func (s *Store) DeleteOAuthStatesExpiredBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM oauth_states WHERE expires_at < ?`), normalizeTime(t))
+	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM oauth_states WHERE expires_at < ?`), normalizeTime(t))
 	if err != nil {
 		return 0, fmt.Errorf("delete oauth states expired before %s: %w", t, err)
 	}

@@ -141,7 +141,7 @@ func (s *Store) DispatchEvents(ctx context.Context, limit int, enqueue store.Enq
 // DeleteEventsBefore removes dispatched events created before t; their
 // deliveries and attempts go with them.
 func (s *Store) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM events WHERE created_at < ? AND dispatched_at IS NOT NULL`), normalizeTime(t))
+	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM events WHERE created_at < ? AND dispatched_at IS NOT NULL`), normalizeTime(t))
 	if err != nil {
 		return 0, fmt.Errorf("delete events before %s: %w", t, err)
 	}

@@ -47,12 +47,9 @@ func (s *Store) CreateRequestLogs(ctx context.Context, logs []store.RequestLog) 
 					l.Status, l.Success, l.DurationMS, l.StartTime, l.EndTime, string(steps), cmp.Or(l.Source, store.SourceAPI))
 			}
 			// An id already stored (an entry written again after a crash) is skipped.
-			insert, err := s.stmt(ctx, `INSERT INTO request_logs (`+logColumns+`) VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ")+
+			insert := s.q(`INSERT INTO request_logs (` + logColumns + `) VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ") +
 				` ON CONFLICT (id) DO NOTHING`)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.StmtContext(ctx, insert).ExecContext(ctx, args...); err != nil {
+			if _, err := tx.ExecContext(ctx, insert, args...); err != nil {
 				return s.translate(err)
 			}
 		}
@@ -135,7 +132,7 @@ func (s *Store) GetRequestLog(ctx context.Context, projectID, id string) (store.
 
 // DeleteRequestLogsBefore removes logs that started before t.
 func (s *Store) DeleteRequestLogsBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM request_logs WHERE start_time < ?`), normalizeTime(t))
+	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM request_logs WHERE start_time < ?`), normalizeTime(t))
 	if err != nil {
 		return 0, fmt.Errorf("delete request logs: %w", err)
 	}

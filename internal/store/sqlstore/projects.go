@@ -16,7 +16,7 @@ func (s *Store) CreateProject(ctx context.Context, p store.Project) (store.Proje
 		p.CreatedAt = now()
 	}
 	p.CreatedAt = normalizeTime(p.CreatedAt)
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)`),
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)`),
 		p.ID, p.Name, p.CreatedAt)
 	if err != nil {
 		return store.Project{}, fmt.Errorf("create project: %w", s.translate(err))

@@ -43,7 +43,7 @@ func (s *Store) TakeKeyQuota(ctx context.Context, keyID string, window time.Time
 
 // DeleteKeyQuotaBefore drops the counts of minutes that started before t.
 func (s *Store) DeleteKeyQuotaBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM api_key_quota WHERE window_start < ?`), normalizeTime(t))
+	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM api_key_quota WHERE window_start < ?`), normalizeTime(t))
 	if err != nil {
 		return 0, fmt.Errorf("delete key quota: %w", err)
 	}

@@ -65,29 +65,35 @@ func (w Wrap) Connector(c driver.Connector) driver.Connector {
 	return w(c)
 }
 
-// Store is a store.Store over one *sql.DB.
+// Store is a store.Store over a database's connection pools: reads go through
+// db, transactions and other writes through w. The two are one pool where the
+// database runs writers side by side (PostgreSQL); SQLite, which takes one
+// writer at a time, gets a single-connection w so that writers queue in Go, in
+// order and bounded by their context, instead of spinning on the file lock
+// while readers wait behind them for connections.
 type Store struct {
-	db      *sql.DB
+	db, w   *sql.DB
 	dialect Dialect
 	keys    *secrets.Keyring
 	stmts   sync.Map // "?" query → *sql.Stmt, prepared once per process
 }
 
-// New wraps db. Secrets are sealed and opened with keys.
-func New(db *sql.DB, dialect Dialect, keys *secrets.Keyring) *Store {
-	return &Store{db: db, dialect: dialect, keys: keys}
+// New wraps the pools reads and writes (which may be the same). Secrets are
+// sealed and opened with keys.
+func New(reads, writes *sql.DB, dialect Dialect, keys *secrets.Keyring) *Store {
+	return &Store{db: reads, w: writes, dialect: dialect, keys: keys}
 }
 
 // DialectName is the backend's name ("sqlite", "postgres").
 func (s *Store) DialectName() string { return s.dialect.Name }
 
 // QueueDriver is the job queue's driver over this store's database.
-func (s *Store) QueueDriver() riverdriver.Driver[*sql.Tx] { return s.dialect.Queue(s.db) }
+func (s *Store) QueueDriver() riverdriver.Driver[*sql.Tx] { return s.dialect.Queue(s.w) }
 
 // Keys returns the key ring the store seals secrets with.
 func (s *Store) Keys() *secrets.Keyring { return s.keys }
 
-// DB returns the underlying database handle (tests inspect raw rows with it).
+// DB returns the pool reads go through (tests inspect raw rows with it).
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Optimize refreshes the planner's statistics where the dialect says how.
@@ -95,7 +101,7 @@ func (s *Store) Optimize(ctx context.Context) error {
 	if s.dialect.Optimize == "" {
 		return nil
 	}
-	if _, err := s.db.ExecContext(ctx, s.dialect.Optimize); err != nil {
+	if _, err := s.w.ExecContext(ctx, s.dialect.Optimize); err != nil {
 		return fmt.Errorf("%s: optimize: %w", s.dialect.Name, err)
 	}
 	return nil
@@ -164,7 +170,7 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: begin: %w", err)
 	}
@@ -263,19 +269,25 @@ func fromNullTime(t sql.NullTime) time.Time {
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("%s: ping: %w", s.dialect.Name, err)
+	for _, db := range []*sql.DB{s.db, s.w} {
+		if err := db.PingContext(ctx); err != nil {
+			return fmt.Errorf("%s: ping: %w", s.dialect.Name, err)
+		}
 	}
 	return nil
 }
 
-// Close closes the prepared statements and the database.
+// Close closes the prepared statements and the pools.
 func (s *Store) Close() error {
 	s.stmts.Range(func(_, st any) bool {
 		st.(*sql.Stmt).Close()
 		return true
 	})
-	return s.db.Close()
+	err := s.db.Close()
+	if s.w != s.db {
+		err = errors.Join(err, s.w.Close())
+	}
+	return err
 }
 
 // stmt returns the prepared form of a "?" query. Hot reads reuse their statements:
@@ -324,7 +336,7 @@ func (s *Store) translate(err error) error {
 
 // inTx runs fn in a transaction, committing when it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

@@ -136,7 +136,7 @@ func (s *Store) UpdateWebhookEndpoint(ctx context.Context, e store.WebhookEndpoi
 	}
 	// row follows endpointColumns: url … failing_since are row[2:9], updated_at is row[10].
 	args := append(append(row[2:9:9], row[10]), e.ProjectID, e.ID)
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE webhook_endpoints SET url = ?, description = ?, events = ?, enabled = ?, disabled_reason = ?,
+	res, err := s.w.ExecContext(ctx, s.q(`UPDATE webhook_endpoints SET url = ?, description = ?, events = ?, enabled = ?, disabled_reason = ?,
 		secrets = ?, failing_since = ?, updated_at = ? WHERE project_id = ? AND id = ?`), args...)
 	if err != nil {
 		return store.WebhookEndpoint{}, fmt.Errorf("update webhook endpoint %s: %w", e.ID, s.translate(err))
@@ -149,7 +149,7 @@ func (s *Store) UpdateWebhookEndpoint(ctx context.Context, e store.WebhookEndpoi
 
 // DeleteWebhookEndpoint removes an endpoint; its deliveries go with it.
 func (s *Store) DeleteWebhookEndpoint(ctx context.Context, projectID, id string) error {
-	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM webhook_endpoints WHERE project_id = ? AND id = ?`), projectID, id)
+	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM webhook_endpoints WHERE project_id = ? AND id = ?`), projectID, id)
 	if err != nil {
 		return fmt.Errorf("delete webhook endpoint %s: %w", id, err)
 	}
