@@ -291,6 +291,18 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 		if st := get(t, n.url+"/api_keys", key); st != http.StatusUnauthorized {
 			t.Fatalf("revoked key still works on a node: %d", st)
 		}
+		// A call on an account reads the key with the account: the same promise.
+		req, _ := http.NewRequest("POST", n.url+"/actions/rpc", strings.NewReader(`{"action":"justworks_get_company"}`))
+		req.SetBasicAuth(key, "")
+		req.Header.Set("X-Account-Id", "acc_any")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("revoked key still makes calls on a node: %d", resp.StatusCode)
+		}
 	}
 	a.stop(t)
 	b.stop(t)

@@ -370,9 +370,25 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+type preloadedKey struct{}
+
+// WithAccount returns ctx carrying an account read with the call's API key
+// (apikeys.AuthenticateFor): a call in ctx on that account uses it instead of
+// reading it again.
+func WithAccount(ctx context.Context, ka store.KeyedAccount) context.Context {
+	return context.WithValue(ctx, preloadedKey{}, ka)
+}
+
 // account loads a callable account with its connector and profile.
 func (e *Executor) account(ctx context.Context, projectID, accountID string) (store.Account, *connectors.Connector, store.ConnectorProfile, error) {
-	a, p, err := e.store.GetAccountAndProfile(ctx, projectID, accountID)
+	var a store.Account
+	var p store.ConnectorProfile
+	var err error
+	if ka, ok := ctx.Value(preloadedKey{}).(store.KeyedAccount); ok && ka.Key.ProjectID == projectID && ka.AccountID == accountID {
+		a, p, err = ka.Account, ka.Profile, ka.AccountErr
+	} else {
+		a, p, err = e.store.GetAccountAndProfile(ctx, projectID, accountID)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return a, nil, store.ConnectorProfile{}, fail(http.StatusNotFound, "No account %s in this project", accountID)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 )
 
 // linkEnv is Patchbay with the simulators mounted, a project key, and an
@@ -53,9 +54,15 @@ func newLinkEnvOn(t *testing.T, backend backendtest.Backend) *linkEnv {
 // newLinkEnvWith builds the environment with the given simulator settings.
 func newLinkEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options) *linkEnv {
 	t.Helper()
+	return newLinkEnvWrapped(t, backend, o, nil)
+}
+
+// newLinkEnvWrapped is newLinkEnvWith with the database connections wrapped.
+func newLinkEnvWrapped(t *testing.T, backend backendtest.Backend, o sandbox.Options, wrap sqlstore.Wrap) *linkEnv {
+	t.Helper()
 	dbURL := backend.URL(t)
 	keys := backendtest.TestKeys(t)
-	s := backendtest.OpenURL(t, dbURL, keys)
+	s := backendtest.OpenWrapped(t, dbURL, keys, wrap)
 	registry, err := connectors.Embedded()
 	if err != nil {
 		t.Fatal(err)

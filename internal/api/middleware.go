@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -190,7 +191,17 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // tells whether a key exists, was revoked or belongs to another project.
 func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		k, err := apikeys.Authenticate(r.Context(), s.store, keyFromRequest(r))
+		ctx := r.Context()
+		var k store.APIKey
+		var err error
+		if accountID := r.Header.Get("X-Account-Id"); accountID != "" {
+			// A call on an account: read the account with the key.
+			var ka store.KeyedAccount
+			ka, err = apikeys.AuthenticateFor(ctx, s.store, keyFromRequest(r), accountID)
+			k, ctx = ka.Key, actions.WithAccount(ctx, ka)
+		} else {
+			k, err = apikeys.Authenticate(ctx, s.store, keyFromRequest(r))
+		}
 		if err == nil && !s.projectMatches(r, k.ProjectID) {
 			err = apikeys.ErrInvalid
 		}
@@ -204,7 +215,7 @@ func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 			s.internalError(w, r, err)
 			return
 		}
-		ok, wait, err := s.keyQuota.Allow(r.Context(), k.ID)
+		ok, wait, err := s.keyQuota.Allow(ctx, k.ID)
 		if err != nil {
 			s.internalError(w, r, err)
 			return
@@ -214,7 +225,7 @@ func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 			writeError(w, http.StatusTooManyRequests, "Too many requests for this API key; retry after the time in Retry-After")
 			return
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), apiKeyKey, k)))
+		next(w, r.WithContext(context.WithValue(ctx, apiKeyKey, k)))
 	})
 }
 

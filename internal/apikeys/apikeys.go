@@ -85,10 +85,33 @@ func Revoke(ctx context.Context, s store.Store, projectID, id string, at time.Ti
 // Authenticate returns the live key matching plaintext, or ErrInvalid. It reads the
 // database every time so a revocation on any node takes effect at once.
 func Authenticate(ctx context.Context, s store.Store, plaintext string) (store.APIKey, error) {
-	if !strings.HasPrefix(plaintext, keyPrefix) || len(plaintext) > 128 {
+	if !wellFormed(plaintext) {
 		return store.APIKey{}, ErrInvalid
 	}
 	k, err := s.APIKeyByHash(ctx, Hash(plaintext))
+	return live(k, err)
+}
+
+// AuthenticateFor is Authenticate for a call on accountID: the account of the
+// key's project, with its profile, is read in the same query (an action
+// call's one round trip) and returned with the key.
+func AuthenticateFor(ctx context.Context, s store.Store, plaintext, accountID string) (store.KeyedAccount, error) {
+	if !wellFormed(plaintext) {
+		return store.KeyedAccount{}, ErrInvalid
+	}
+	ka, err := s.APIKeyAndAccount(ctx, Hash(plaintext), accountID)
+	if ka.Key, err = live(ka.Key, err); err != nil {
+		return store.KeyedAccount{}, err
+	}
+	return ka, nil
+}
+
+func wellFormed(plaintext string) bool {
+	return strings.HasPrefix(plaintext, keyPrefix) && len(plaintext) <= 128
+}
+
+// live turns a key lookup's answer into the live key or ErrInvalid.
+func live(k store.APIKey, err error) (store.APIKey, error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return store.APIKey{}, ErrInvalid

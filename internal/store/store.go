@@ -57,6 +57,17 @@ const (
 	RoleRuntime KeyRole = "runtime" // accounts, connect sessions, actions, logs; no keys, profiles or project
 )
 
+// KeyedAccount is an API key and an account of its project read together.
+type KeyedAccount struct {
+	Key       APIKey
+	AccountID string // the account asked for
+	Account   Account
+	Profile   ConnectorProfile
+	// AccountErr is what reading the account gave: nil, ErrNotFound when the
+	// key's project has no such account, ErrSealed, …
+	AccountErr error
+}
+
 // APIKey authenticates calls for one project. Only a hash of the key is stored,
 // plus a short prefix so people can tell their keys apart.
 type APIKey struct {
@@ -534,6 +545,11 @@ type Store interface {
 	ListAPIKeys(ctx context.Context, projectID string) ([]APIKey, error)
 	// APIKeyByHash finds a key by the hash of its plaintext, revoked or not.
 	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
+	// APIKeyAndAccount finds a key by hash, revoked or not, as APIKeyByHash
+	// does, and reads in the same query the account of the key's project with
+	// its profile, as GetAccountAndProfile does: an action call's one round
+	// trip. What reading the account gave is in the answer's AccountErr.
+	APIKeyAndAccount(ctx context.Context, hash []byte, accountID string) (KeyedAccount, error)
 	// RevokeAPIKey marks a key revoked at the given time; revoking twice keeps the
 	// first time. ErrConflict when it is the project's last valid admin key.
 	RevokeAPIKey(ctx context.Context, projectID, id string, at time.Time) (APIKey, error)

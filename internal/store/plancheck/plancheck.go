@@ -29,6 +29,9 @@ var BigTables = []string{"accounts", "request_logs", "connect_sessions", "events
 type Recorder struct {
 	mu   sync.Mutex
 	seen map[string]bool
+	// Ran, when set, is told of every statement run, prepared ones included,
+	// with the context it runs in (tests count a request's round trips).
+	Ran func(ctx context.Context, query string)
 }
 
 // NewRecorder returns an empty recorder.
@@ -76,14 +79,46 @@ type conn struct {
 
 func (c *conn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
 	c.r.add(q)
+	var st driver.Stmt
+	var err error
 	if p, ok := c.Conn.(driver.ConnPrepareContext); ok {
-		return p.PrepareContext(ctx, q)
+		st, err = p.PrepareContext(ctx, q)
+	} else {
+		st, err = c.Conn.Prepare(q)
 	}
-	return c.Conn.Prepare(q)
+	if err != nil {
+		return nil, err
+	}
+	return &stmt{st, q, c.r}, nil
+}
+
+func (r *Recorder) ran(ctx context.Context, q string) {
+	if r.Ran != nil {
+		r.Ran(ctx, q)
+	}
+}
+
+// stmt tells the recorder of each run of a prepared statement. Both drivers'
+// statements take contexts and named values.
+type stmt struct {
+	driver.Stmt
+	q string
+	r *Recorder
+}
+
+func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.r.ran(ctx, s.q)
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+}
+
+func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.r.ran(ctx, s.q)
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 }
 
 func (c *conn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
 	c.r.add(q)
+	c.r.ran(ctx, q)
 	if qc, ok := c.Conn.(driver.QueryerContext); ok {
 		return qc.QueryContext(ctx, q, args)
 	}
@@ -92,6 +127,7 @@ func (c *conn) QueryContext(ctx context.Context, q string, args []driver.NamedVa
 
 func (c *conn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
 	c.r.add(q)
+	c.r.ran(ctx, q)
 	if ec, ok := c.Conn.(driver.ExecerContext); ok {
 		return ec.ExecContext(ctx, q, args)
 	}

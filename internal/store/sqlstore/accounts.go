@@ -32,8 +32,7 @@ func (s *Store) CreateAccount(ctx context.Context, a store.Account) (store.Accou
 	return out, nil
 }
 
-// accountAndProfile reads an account and its profile in one query: a call's
-// one round trip to the database besides the key's.
+// accountAndProfile reads an account and its profile in one query.
 var accountAndProfile = `SELECT ` + qualify("a", accountColumns) + `, ` + qualify("p", profileColumns) +
 	` FROM accounts a JOIN connector_profiles p ON p.id = a.profile_id WHERE a.project_id = ? AND a.id = ?`
 
@@ -54,6 +53,11 @@ func (s *Store) GetAccountAndProfile(ctx context.Context, projectID, id string) 
 	if err := s.queryRow(ctx, accountAndProfile, projectID, id).Scan(append(a.dest(), p.dest()...)...); err != nil {
 		return store.Account{}, store.ConnectorProfile{}, fmt.Errorf("get account %s: %w", id, s.translate(err))
 	}
+	return s.decodeAccountAndProfile(a, p)
+}
+
+// decodeAccountAndProfile opens an account and its profile read together.
+func (s *Store) decodeAccountAndProfile(a accountRow, p profileScan) (store.Account, store.ConnectorProfile, error) {
 	acc, creds, err := a.decode()
 	if err != nil {
 		return store.Account{}, store.ConnectorProfile{}, err

@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -103,12 +105,52 @@ func (s *Store) RevokeAPIKey(ctx context.Context, projectID, id string, at time.
 }
 
 func scanAPIKey(row scanner) (store.APIKey, error) {
-	var k store.APIKey
-	var revoked, used sql.NullTime
-	if err := row.Scan(&k.ID, &k.ProjectID, &k.Name, &k.Prefix, &k.Hash, &k.CreatedAt, &revoked, &k.Role, &used); err != nil {
+	var k apiKeyRow
+	if err := row.Scan(k.dest()...); err != nil {
 		return store.APIKey{}, err
 	}
+	return k.decode(), nil
+}
+
+// apiKeyRow is a key as read: apiKeyColumns and last_used_at.
+type apiKeyRow struct {
+	k             store.APIKey
+	revoked, used sql.NullTime
+}
+
+func (r *apiKeyRow) dest() []any {
+	return []any{&r.k.ID, &r.k.ProjectID, &r.k.Name, &r.k.Prefix, &r.k.Hash, &r.k.CreatedAt, &r.revoked, &r.k.Role, &r.used}
+}
+
+func (r *apiKeyRow) decode() store.APIKey {
+	k := r.k
 	k.CreatedAt = k.CreatedAt.UTC()
-	k.RevokedAt, k.LastUsedAt = fromNullTime(revoked), fromNullTime(used)
-	return k, nil
+	k.RevokedAt, k.LastUsedAt = fromNullTime(r.revoked), fromNullTime(r.used)
+	return k
+}
+
+// keyAndAccount joins a key to an account of its project and the account's
+// profile; no row means the key or the account is not there.
+var keyAndAccount = `SELECT ` + qualify("k", apiKeyColumns) + `, k.last_used_at, ` + qualify("a", accountColumns) + `, ` + qualify("p", profileColumns) +
+	` FROM api_keys k JOIN accounts a ON a.project_id = k.project_id JOIN connector_profiles p ON p.id = a.profile_id WHERE k.hash = ? AND a.id = ?`
+
+// APIKeyAndAccount reads a key and an account of its project in one query.
+// Only when that finds nothing does it read the key alone, to tell an unknown
+// key from an unknown account.
+func (s *Store) APIKeyAndAccount(ctx context.Context, hash []byte, accountID string) (store.KeyedAccount, error) {
+	var k apiKeyRow
+	var a accountRow
+	var p profileScan
+	err := s.queryRow(ctx, keyAndAccount, hash, accountID).Scan(slices.Concat(k.dest(), a.dest(), p.dest())...)
+	if errors.Is(err, sql.ErrNoRows) {
+		key, err := s.APIKeyByHash(ctx, hash)
+		return store.KeyedAccount{Key: key, AccountID: accountID,
+			AccountErr: fmt.Errorf("get account %s: %w", accountID, store.ErrNotFound)}, err
+	}
+	if err != nil {
+		return store.KeyedAccount{}, fmt.Errorf("api key and account %s: %w", accountID, s.translate(err))
+	}
+	out := store.KeyedAccount{Key: k.decode(), AccountID: accountID}
+	out.Account, out.Profile, out.AccountErr = s.decodeAccountAndProfile(a, p)
+	return out, nil
 }

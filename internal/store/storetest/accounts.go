@@ -343,3 +343,38 @@ func testAccountAndProfileTogether(t *testing.T, db Database) {
 	_, _, err = s.GetAccountAndProfile(ctx, other.ID, a.ID)
 	wantErr(t, err, store.ErrNotFound)
 }
+
+// A key read with an account of its project is the key APIKeyByHash reads and
+// the account and profile GetAccountAndProfile reads; another project's
+// account is not found, and an unknown key is an error of its own.
+func testAPIKeyAndAccount(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p, other := mustProject(t, s, "A"), mustProject(t, s, "B")
+	key := mustKey(t, s, p.ID, "key-a")
+	mustKey(t, s, p.ID, "key-a2") // so that key-a is not the last one and can be revoked
+	mustKey(t, s, other.ID, "key-b")
+	a := mustAccount(t, s, mustProfile(t, s, p.ID, "the-secret"), "t1")
+	got, err := s.APIKeyAndAccount(ctx, []byte("key-a"), a.ID)
+	if err != nil || got.AccountErr != nil {
+		t.Fatal(err, got.AccountErr)
+	}
+	wantK, _ := s.APIKeyByHash(ctx, []byte("key-a"))
+	wantA, wantP, _ := s.GetAccountAndProfile(ctx, p.ID, a.ID)
+	if !reflect.DeepEqual(got, store.KeyedAccount{Key: wantK, AccountID: a.ID, Account: wantA, Profile: wantP}) || got.Key.ID != key.ID {
+		t.Fatalf("together: %+v\nalone: %+v %+v %+v", got, wantK, wantA, wantP)
+	}
+	got, err = s.APIKeyAndAccount(ctx, []byte("key-b"), a.ID)
+	if err != nil || got.Key.ProjectID != other.ID || got.Account.ID != "" || got.AccountID != a.ID {
+		t.Fatalf("another project's account: %+v, %v", got, err)
+	}
+	wantErr(t, got.AccountErr, store.ErrNotFound)
+	_, err = s.APIKeyAndAccount(ctx, []byte("no-such-key"), a.ID)
+	wantErr(t, err, store.ErrNotFound)
+	if _, err := s.RevokeAPIKey(ctx, p.ID, key.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = s.APIKeyAndAccount(ctx, []byte("key-a"), a.ID); err != nil || !got.Key.Revoked() || got.Account.ID != a.ID {
+		t.Fatalf("a revoked key is read as revoked: %+v, %v", got.Key, err)
+	}
+}

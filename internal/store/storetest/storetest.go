@@ -104,6 +104,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"KeyLastUsedAndAccountCounts", testKeyLastUsedAndAccountCounts},
 		{"ImportAccounts", testImportAccounts},
 		{"AccountAndProfileTogether", testAccountAndProfileTogether},
+		{"APIKeyAndAccount", testAPIKeyAndAccount},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -37,7 +37,7 @@ func (b Backend) NewDatabase(t *testing.T) storetest.Database { return b.wrapped
 func (b Backend) wrappedDatabase(t *testing.T, wrap sqlstore.Wrap) storetest.Database {
 	url := b.URL(t)
 	return storetest.Database{
-		Open: func(t *testing.T, keys *secrets.Keyring) store.Store { return openWrapped(t, url, keys, wrap) },
+		Open: func(t *testing.T, keys *secrets.Keyring) store.Store { return OpenWrapped(t, url, keys, wrap) },
 		Exec: func(t *testing.T, statement string) {
 			raw := OpenURL(t, url, TestKeys(t))
 			if _, err := raw.DB().Exec(statement); err != nil {
@@ -56,10 +56,11 @@ func (b Backend) Open(t testing.TB, keys *secrets.Keyring) *sqlstore.Store {
 // OpenURL opens the database at url (again, as another node would), closed when t ends.
 func OpenURL(t testing.TB, url string, keys *secrets.Keyring) *sqlstore.Store {
 	t.Helper()
-	return openWrapped(t, url, keys, nil)
+	return OpenWrapped(t, url, keys, nil)
 }
 
-func openWrapped(t testing.TB, url string, keys *secrets.Keyring, wrap sqlstore.Wrap) *sqlstore.Store {
+// OpenWrapped is OpenURL with the driver's connections wrapped by wrap.
+func OpenWrapped(t testing.TB, url string, keys *secrets.Keyring, wrap sqlstore.Wrap) *sqlstore.Store {
 	t.Helper()
 	s, _, err := backend.OpenWrapped(context.Background(), url, keys, wrap)
 	if err != nil {
