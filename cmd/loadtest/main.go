@@ -63,8 +63,9 @@ func main() {
 	proxyTarget := flag.String("minimal-proxy", "", "internal: serve the minimal proxy to this provider URL (the harness starts it)")
 	proxyKey := flag.String("proxy-key", "", "internal: the minimal proxy's key")
 	proxyToken := flag.String("proxy-token", "", "internal: the minimal proxy's bearer token")
+	cpuProfile := flag.String("cpuprofile", "", "also write a CPU profile of patchbay serve over each concurrency level's rounds to this file, with -c<N> before its extension")
 	flag.Parse()
-	run := func() error { return measureOverhead(*duration, *levels, *databaseURL) }
+	run := func() error { return measureOverhead(*duration, *levels, *databaseURL, *cpuProfile) }
 	switch {
 	case *proxyTarget != "":
 		run = func() error { return minimalProxy(*proxyTarget, *proxyKey, *proxyToken) }
@@ -103,7 +104,7 @@ func build() (dir, bin string, err error) {
 	return dir, bin, nil
 }
 
-func measureOverhead(duration time.Duration, levels, databaseURL string) error {
+func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile string) error {
 	ctx := context.Background()
 	dir, bin, err := build()
 	if err != nil {
@@ -139,9 +140,16 @@ func measureOverhead(duration time.Duration, levels, databaseURL string) error {
 	}
 
 	fmt.Println("starting patchbay serve …")
-	serve, out, err := start(dir, bin, regexp.MustCompile(`is listening on (\S+)`),
-		"serve", "--listen", "127.0.0.1:0", "--database-url", dbURL, "--encryption-keys", secrets.Format(key),
-		"--sandbox-url", simURL, "--key-rate-limit", "1000000000") // the harness measures Patchbay's cost, not its per-key limit
+	args := []string{"serve", "--listen", "127.0.0.1:0", "--database-url", dbURL, "--encryption-keys", secrets.Format(key),
+		"--sandbox-url", simURL, "--key-rate-limit", "1000000000"} // the harness measures Patchbay's cost, not its per-key limit
+	var debugAddr string
+	if cpuProfile != "" {
+		if debugAddr, err = freeAddress(); err != nil {
+			return err
+		}
+		args = append(args, "--debug-listen", debugAddr)
+	}
+	serve, out, err := start(dir, bin, regexp.MustCompile(`is listening on (\S+)`), args...)
 	if err != nil {
 		return err
 	}
@@ -204,12 +212,24 @@ func measureOverhead(duration time.Duration, levels, databaseURL string) error {
 			measure(n, warmUp, paths[i].build)
 			paths[i].sample, paths[i].cpu = sample{}, 0
 		}
+		var profiled chan error
+		if cpuProfile != "" {
+			// Over every path's rounds: patchbay idles during the others'.
+			file := strings.TrimSuffix(cpuProfile, filepath.Ext(cpuProfile)) + "-c" + strconv.Itoa(n) + filepath.Ext(cpuProfile)
+			profiled = make(chan error, 1)
+			go func() { profiled <- writeProfile(debugAddr, time.Duration(len(paths))*duration, file) }()
+		}
 		for round := range rounds {
 			for k := range paths {
 				p := &paths[(round+k)%len(paths)]
 				if err := p.measure(n, duration/rounds); err != nil {
 					return err
 				}
+			}
+		}
+		if profiled != nil {
+			if err := <-profiled; err != nil {
+				return err
 			}
 		}
 		base := paths[0].sample.figures()
@@ -484,4 +504,38 @@ func measure(n int, d time.Duration, build func() (*http.Request, error)) sample
 	}
 	wg.Wait()
 	return sample{latencies: lat, elapsed: time.Since(start)}
+}
+
+// freeAddress is a loopback address no one listens on at the moment.
+func freeAddress() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// writeProfile saves a CPU profile of the process whose profiler listens on
+// debugAddr, taken over the next d (rounded up to whole seconds), to file.
+func writeProfile(debugAddr string, d time.Duration, file string) error {
+	seconds := int((d + time.Second - 1) / time.Second)
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, seconds))
+	if err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("cpu profile: the profiler answered %s", resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	fmt.Printf("CPU profile of patchbay serve: %s (go tool pprof %s)\n", file, file)
+	return f.Close()
 }

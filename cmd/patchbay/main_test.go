@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -1172,5 +1173,29 @@ func TestDemoAccountsOutliveARestart(t *testing.T) {
 		if st := companyCall(&node{url: url}, key, acc.ID); st != http.StatusOK {
 			t.Fatalf("an account linked before the restart, called through %s: %d", url, st)
 		}
+	}
+}
+
+// TestDebugListenServesTheProfiler: --debug-listen offers Go's profiler on its
+// own address, never on the API's.
+func TestDebugListenServesTheProfiler(t *testing.T) {
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := free.Addr().String()
+	free.Close()
+	n := launch(t, t.TempDir(), env(), "--debug-listen", addr)
+	n.waitListening(t)
+	defer n.stop(t)
+	// serve listens on both addresses before it says it is listening.
+	if st := get(t, "http://"+addr+"/debug/pprof/cmdline", ""); st != http.StatusOK {
+		t.Fatalf("the profiler answered %d", st)
+	}
+	if st := get(t, n.url+"/debug/pprof/cmdline", ""); st == http.StatusOK {
+		t.Fatal("the API's address serves the profiler")
+	}
+	if _, errOut, code := run(t, t.TempDir(), env(), "serve", "--listen", "127.0.0.1:0", "--debug-listen", "6060"); code == 0 || !strings.Contains(errOut, "--debug-listen") {
+		t.Fatalf("--debug-listen 6060: exit %d: %s", code, errOut)
 	}
 }

@@ -43,7 +43,7 @@ the Basic auth user name (curl -u KEY: …) or as a Bearer token.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd, serveMode{sandbox: withSandbox}) },
 	}
-	config.AddFlags(cmd.Flags(), "listen", "public-url", "sandbox-url", "log-retention", "key-rate-limit", "webhook-allow-private")
+	config.AddFlags(cmd.Flags(), "listen", "public-url", "sandbox-url", "log-retention", "key-rate-limit", "webhook-allow-private", "debug-listen")
 	cmd.Flags().BoolVar(&withSandbox, "sandbox", false, "also serve the Justworks and Employment Hero simulators under /sandbox/ (for demos and development)")
 	return cmd
 }
@@ -83,6 +83,14 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("--listen / PATCHBAY_LISTEN %s: %w\nIs Patchbay already running? Pick another address, e.g. --listen :8081", cfg.Listen, err)
+	}
+	if cfg.DebugListen != "" {
+		dln, err := net.Listen("tcp", cfg.DebugListen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--debug-listen / PATCHBAY_DEBUG_LISTEN %s: %w", cfg.DebugListen, err)
+		}
+		go serveDebug(ctx, dln, log)
 	}
 	publicURL := cfg.ResolvePublicURL(ln.Addr().String())
 	if err := cfg.RecordStartedURL(publicURL); err != nil {

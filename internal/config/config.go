@@ -47,6 +47,9 @@ type Config struct {
 	// LogLevel and LogFormat ("text" or "json") shape the log on stderr.
 	LogLevel  slog.Level
 	LogFormat string
+	// DebugListen, when set, is where serve offers Go's profiler
+	// (net/http/pprof), apart from the API.
+	DebugListen string
 }
 
 // Setting is one configurable value: a flag and its environment variable.
@@ -68,6 +71,7 @@ var Settings = []Setting{
 	{Flag: "webhook-allow-private", Env: "PATCHBAY_WEBHOOK_ALLOW_PRIVATE", Default: "false", Usage: "let webhooks deliver to loopback and private network addresses: true for development and tests only"},
 	{Flag: "log-level", Env: "PATCHBAY_LOG_LEVEL", Default: "info", Usage: "log level: debug, info, warn or error"},
 	{Flag: "log-format", Env: "PATCHBAY_LOG_FORMAT", Default: "text", Usage: "log format: text or json"},
+	{Flag: "debug-listen", Env: "PATCHBAY_DEBUG_LISTEN", Usage: "address to serve Go's profiler (/debug/pprof/) on, apart from the API, e.g. 127.0.0.1:6060; it has no authentication, so keep it on loopback (default off)"},
 }
 
 // AddFlags registers the named settings on fs. A setting's environment variable, when
@@ -158,6 +162,12 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 	c.LogFormat, source = get("log-format")
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return Config{}, fmt.Errorf("%s: unknown format %q (use text or json)", source, c.LogFormat)
+	}
+	c.DebugListen, source = get("debug-listen")
+	if c.DebugListen != "" {
+		if _, _, err := net.SplitHostPort(c.DebugListen); err != nil {
+			return Config{}, fmt.Errorf("%s: %q is not a host:port address (e.g. 127.0.0.1:6060)", source, c.DebugListen)
+		}
 	}
 	return c, nil
 }
