@@ -6,6 +6,7 @@
 package rawjson
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -396,12 +397,30 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// Eight bytes at a time: specials has the high bit set in each byte of x that
+// a string cannot hold as it is (a quote, a backslash, a control character),
+// and maybe in bytes after the first such one, never before it: the lowest set
+// bit marks the first.
+func specials(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote, backslash := x^(ones*'"'), x^(ones*'\\')
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	return (zero(quote) | zero(backslash) | (x - ones*0x20)) &^ x & highs
+}
+
 // str scans a string and returns it with its quotes.
 func (s *scanner) str() ([]byte, error) {
 	start := s.pos
 	s.pos++ // opening quote
 	for {
 		i, doc := s.pos, s.doc
+		for i+8 <= len(doc) {
+			if stop := specials(binary.LittleEndian.Uint64(doc[i:])); stop != 0 {
+				i += bits.TrailingZeros64(stop) / 8
+				break
+			}
+			i += 8
+		}
 		for i < len(doc) && plain[doc[i]] {
 			i++
 		}

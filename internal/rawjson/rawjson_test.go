@@ -2,9 +2,11 @@ package rawjson
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
+	"math/bits"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -264,4 +266,48 @@ func BenchmarkScan(b *testing.B) {
 			}
 		}
 	})
+}
+
+// specials finds the first byte a string cannot hold as it is, in every word
+// of eight bytes: each special byte at each place, among every kind of
+// neighbour (plain ASCII, UTF-8 bytes, other specials after it).
+func TestSpecialsFindsTheFirstStop(t *testing.T) {
+	first := func(w [8]byte) int {
+		for i, c := range w {
+			if !plain[c] {
+				return i
+			}
+		}
+		return 8
+	}
+	fillers := []byte{'a', ' ', '~', 0x7f, 0x80, 0xc3, 0xff, '!', '#', '[', ']'}
+	stops := []byte{'"', '\\', 0x00, 0x01, 0x1f, '\n', '\t'}
+	check := func(w [8]byte) {
+		got := 8
+		if m := specials(binary.LittleEndian.Uint64(w[:])); m != 0 {
+			got = bits.TrailingZeros64(m) / 8
+		}
+		if want := first(w); got != want {
+			t.Fatalf("% x: first stop at %d, want %d", w, got, want)
+		}
+	}
+	for _, f := range fillers {
+		var w [8]byte
+		for i := range w {
+			w[i] = f
+		}
+		check(w)
+		for at := range 8 {
+			for _, s := range stops {
+				v := w
+				v[at] = s
+				check(v)
+				for later := at + 1; later < 8; later++ {
+					u := v
+					u[later] = stops[(later+at)%len(stops)]
+					check(u)
+				}
+			}
+		}
+	}
 }
