@@ -404,8 +404,10 @@ var plain = func() (t [256]bool) {
 func specials(x uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	quote, backslash := x^(ones*'"'), x^(ones*'\\')
-	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
-	return (zero(quote) | zero(backslash) | (x - ones*0x20)) &^ x & highs
+	// (v - ones) &^ v & highs marks v's zero bytes; x - ones*0x20, with &^ x,
+	// x's bytes under 0x20. The highs of the bytes of x at 0x80 and above
+	// are cleared last: those never stop a string.
+	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (x - ones*0x20)) &^ x & highs
 }
 
 // str scans a string and returns it with its quotes.
