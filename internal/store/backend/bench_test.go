@@ -11,8 +11,9 @@ import (
 )
 
 // BenchmarkActionCallStore measures the store work of one action call on each
-// backend: reading the account (its credentials unsealed), reading its
-// connector profile, and writing the request log entry.
+// backend: reading the API key with the account (its credentials unsealed) and
+// its connector profile, and writing the request log entry; and, for other
+// paths, reading an account or a profile alone.
 func BenchmarkActionCallStore(b *testing.B) {
 	for _, backend := range backendtest.All {
 		b.Run(backend.Name, func(b *testing.B) {
@@ -33,6 +34,17 @@ func BenchmarkActionCallStore(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			if _, err := s.CreateAPIKey(ctx, store.APIKey{ProjectID: p.ID, Name: "k", Prefix: "v1.local.abcdef", Hash: []byte("hash")}); err != nil {
+				b.Fatal(err)
+			}
+			b.Run("key_and_account", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if ka, err := s.APIKeyAndAccount(ctx, []byte("hash"), acc.ID); err != nil || ka.AccountErr != nil {
+						b.Fatal(err, ka.AccountErr)
+					}
+				}
+			})
 			b.Run("get_account", func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {

@@ -33,11 +33,7 @@ var dialect = sqlstore.Dialect{
 	Name:       "sqlite",
 	Migrations: migrationFiles,
 	Queue:      func(db *sql.DB) riverdriver.Driver[*sql.Tx] { return riversqlite.New(db) },
-	// SQLite gathers no statistics by itself; without them it may pick an
-	// index that serves the order over one that serves the filter. 0x10002
-	// checks every table, not only those this connection has queried, and
-	// analyses the ones whose statistics are missing or stale.
-	Optimize: "PRAGMA optimize=0x10002",
+	Optimize: optimize,
 	IsUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
 		if !errors.As(err, &e) {
@@ -45,6 +41,29 @@ var dialect = sqlstore.Dialect{
 		}
 		return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	},
+}
+
+// optimize gathers the planner's statistics: SQLite gathers none by itself,
+// and without them it may pick an index that serves the order over one that
+// serves the filter. 0x10002 checks every table, not only those this
+// connection has queried, and analyses those whose statistics are missing or
+// stale.
+//
+// It keeps the row counts (sqlite_stat1) and drops the value samples
+// (sqlite_stat4): with samples, a prepared statement whose plan might depend
+// on its bound values is prepared again on every run with new values — on
+// the hot path, every query — and no plan here depends on how common a value
+// is. Dropping them bumps the schema version, so every connection reloads.
+func optimize(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
+		return err
+	}
+	var samples int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'").Scan(&samples); err != nil || samples == 0 {
+		return err
+	}
+	_, err := db.ExecContext(ctx, "DROP TABLE sqlite_stat4")
+	return err
 }
 
 // sqliteDriver is the driver modernc.org/sqlite registers (sql.Open connects nothing).

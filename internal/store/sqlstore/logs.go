@@ -27,6 +27,20 @@ func (s *Store) CreateRequestLogs(ctx context.Context, logs []store.RequestLog) 
 		return nil
 	}
 	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	// One statement per chunk length, prepared before the transaction: on
+	// SQLite the transaction holds the write pool's one connection.
+	inserts := map[int]*sql.Stmt{}
+	for chunk := range slices.Chunk(logs, logRowsPerInsert) {
+		if inserts[len(chunk)] != nil {
+			continue
+		}
+		insert, err := s.writeStmt(ctx, `INSERT INTO request_logs (`+logColumns+`) VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ")+
+			` ON CONFLICT (id) DO NOTHING`)
+		if err != nil {
+			return fmt.Errorf("create request logs: %w", err)
+		}
+		inserts[len(chunk)] = insert
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		for chunk := range slices.Chunk(logs, logRowsPerInsert) {
 			args := make([]any, 0, 15*len(chunk))
@@ -47,9 +61,7 @@ func (s *Store) CreateRequestLogs(ctx context.Context, logs []store.RequestLog) 
 					l.Status, l.Success, l.DurationMS, l.StartTime, l.EndTime, string(steps), cmp.Or(l.Source, store.SourceAPI))
 			}
 			// An id already stored (an entry written again after a crash) is skipped.
-			insert := s.q(`INSERT INTO request_logs (` + logColumns + `) VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ") +
-				` ON CONFLICT (id) DO NOTHING`)
-			if _, err := tx.ExecContext(ctx, insert, args...); err != nil {
+			if _, err := tx.StmtContext(ctx, inserts[len(chunk)]).ExecContext(ctx, args...); err != nil {
 				return s.translate(err)
 			}
 		}

@@ -45,9 +45,9 @@ type Dialect struct {
 	// Migrations holds the schema files in a "migrations" directory, named
 	// "0001_name.sql".
 	Migrations fs.FS
-	// Optimize refreshes the planner's statistics; empty where the database
-	// gathers them itself.
-	Optimize string
+	// Optimize refreshes the planner's statistics through db; nil where the
+	// database gathers them itself.
+	Optimize func(ctx context.Context, db *sql.DB) error
 	// Queue returns the job queue's driver over db: the queue's tables live in
 	// the same database, so jobs are queued in the transactions that need them.
 	Queue func(db *sql.DB) riverdriver.Driver[*sql.Tx]
@@ -75,7 +75,8 @@ type Store struct {
 	db, w   *sql.DB
 	dialect Dialect
 	keys    *secrets.Keyring
-	stmts   sync.Map // "?" query → *sql.Stmt, prepared once per process
+	// "?" query → *sql.Stmt, prepared once per process on db (stmts) or w (writeStmts)
+	stmts, writeStmts sync.Map
 }
 
 // New wraps the pools reads and writes (which may be the same). Secrets are
@@ -98,10 +99,10 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // Optimize refreshes the planner's statistics where the dialect says how.
 func (s *Store) Optimize(ctx context.Context) error {
-	if s.dialect.Optimize == "" {
+	if s.dialect.Optimize == nil {
 		return nil
 	}
-	if _, err := s.w.ExecContext(ctx, s.dialect.Optimize); err != nil {
+	if err := s.dialect.Optimize(ctx, s.w); err != nil {
 		return fmt.Errorf("%s: optimize: %w", s.dialect.Name, err)
 	}
 	return nil
@@ -279,10 +280,12 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the prepared statements and the pools.
 func (s *Store) Close() error {
-	s.stmts.Range(func(_, st any) bool {
-		st.(*sql.Stmt).Close()
-		return true
-	})
+	for _, cache := range []*sync.Map{&s.stmts, &s.writeStmts} {
+		cache.Range(func(_, st any) bool {
+			st.(*sql.Stmt).Close()
+			return true
+		})
+	}
 	err := s.db.Close()
 	if s.w != s.db {
 		err = errors.Join(err, s.w.Close())
@@ -293,14 +296,23 @@ func (s *Store) Close() error {
 // stmt returns the prepared form of a "?" query. Hot reads reuse their statements:
 // on SQLite, parsing and planning a query costs more than running it.
 func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := s.stmts.Load(query); ok {
+	return s.prepared(ctx, s.db, &s.stmts, query)
+}
+
+// writeStmt is stmt for the write pool, for transactions to run with tx.StmtContext.
+func (s *Store) writeStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	return s.prepared(ctx, s.w, &s.writeStmts, query)
+}
+
+func (s *Store) prepared(ctx context.Context, db *sql.DB, cache *sync.Map, query string) (*sql.Stmt, error) {
+	if st, ok := cache.Load(query); ok {
 		return st.(*sql.Stmt), nil
 	}
-	st, err := s.db.PrepareContext(ctx, s.q(query))
+	st, err := db.PrepareContext(ctx, s.q(query))
 	if err != nil {
 		return nil, err
 	}
-	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+	if prev, loaded := cache.LoadOrStore(query, st); loaded {
 		st.Close()
 		return prev.(*sql.Stmt), nil
 	}
