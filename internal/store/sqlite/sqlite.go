@@ -33,7 +33,7 @@ var dialect = sqlstore.Dialect{
 	Name:       "sqlite",
 	Migrations: migrationFiles,
 	Queue:      func(db *sql.DB) riverdriver.Driver[*sql.Tx] { return riversqlite.New(db) },
-	Optimize: optimize,
+	Optimize:   optimize,
 	IsUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
 		if !errors.As(err, &e) {
