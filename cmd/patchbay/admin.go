@@ -223,7 +223,7 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withProject(cmd, &project, func(_ config.Config, s store.Store, p store.Project) error {
-				keys, err := s.ListAPIKeys(cmd.Context(), p.ID)
+				keys, err := s.ListAPIKeys(cmd.Context(), p.ID, store.Window{})
 				if err != nil {
 					return err
 				}

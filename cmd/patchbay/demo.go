@@ -48,7 +48,7 @@ func setUpDemo(ctx context.Context, cfg config.Config, s store.Store, reg *conne
 		return fmt.Errorf("demo: no project to set up (%v)", err)
 	}
 	p := projects[0]
-	existing, err := s.ListConnectorProfiles(ctx, p.ID)
+	existing, err := s.ListConnectorProfiles(ctx, p.ID, store.ProfileFilter{})
 	if err != nil {
 		return err
 	}

@@ -188,7 +188,7 @@ never shown again.`,
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withProfiles(cmd, func(reg *connectors.Registry, s store.Store, p store.Project, publicURL string) error {
-				all, err := s.ListConnectorProfiles(cmd.Context(), p.ID)
+				all, err := s.ListConnectorProfiles(cmd.Context(), p.ID, store.ProfileFilter{})
 				if err != nil {
 					return err
 				}

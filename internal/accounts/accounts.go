@@ -7,16 +7,14 @@ package accounts
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/patchbayhq/patchbay/internal/paging"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/tokens"
@@ -103,7 +101,7 @@ func (s *Service) List(ctx context.Context, projectID string, f store.AccountFil
 		if page.Number != 1 {
 			return nil, "", problem.New(problem.Invalid, "next: give next or page, not both")
 		}
-		key, err := parseCursor(page.After)
+		key, err := paging.Parse(page.After)
 		if err != nil {
 			return nil, "", err
 		}
@@ -113,26 +111,8 @@ func (s *Service) List(ctx context.Context, projectID string, f store.AccountFil
 	if err != nil || len(list) < page.Size {
 		return list, "", err
 	}
-	return list, cursor(list[len(list)-1]), nil
-}
-
-// cursor is an account's place in list order, opaque to callers.
-func cursor(a store.Account) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(a.CreatedAt.UTC().Format(time.RFC3339Nano) + " " + a.ID))
-}
-
-func parseCursor(next string) (*store.AccountKey, error) {
-	invalid := problem.New(problem.Invalid, "next: not a value from an earlier answer")
-	raw, err := base64.RawURLEncoding.DecodeString(next)
-	if err != nil {
-		return nil, invalid
-	}
-	at, id, ok := strings.Cut(string(raw), " ")
-	t, err := time.Parse(time.RFC3339Nano, at)
-	if !ok || err != nil || id == "" {
-		return nil, invalid
-	}
-	return &store.AccountKey{CreatedAt: t, ID: id}, nil
+	last := list[len(list)-1]
+	return list, paging.Cursor(store.ListKey{CreatedAt: last.CreatedAt, ID: last.ID}), nil
 }
 
 // Get returns one account of the project without its credentials, which no

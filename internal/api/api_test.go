@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -263,9 +266,80 @@ func TestRevocationSeenByEveryNode(t *testing.T) {
 				if st, _, _ := n.do(t, "GET", "/api_keys", basic(f.keyB), ""); st != http.StatusUnauthorized {
 					t.Fatalf("node %d still accepts the revoked key: %d", i, st)
 				}
+				// A call on an account reads the key with the account, in one query.
+				if st, _, _ := n.do(t, "POST", "/actions/rpc", basic(f.keyB), `{"action":"justworks_get_company"}`, "X-Account-Id", "acc_any"); st != http.StatusUnauthorized {
+					t.Fatalf("node %d still makes calls with the revoked key: %d", i, st)
+				}
 			}
 		})
 	}
+}
+
+// TestKeysAndProfilesArePaged: GET /api_keys and GET /connector_profiles take
+// page_size and next; following next lists each item once, filters apply
+// before the page, and a bad value is a 400 naming it.
+func TestKeysAndProfilesArePaged(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
+		f := newFixture(t, s)
+		for i := range 4 {
+			if st, _, body := f.do(t, "POST", "/api_keys", basic(f.keyA), fmt.Sprintf(`{"name":"k%d"}`, i)); st != http.StatusCreated {
+				t.Fatalf("create key: %d %v", st, body)
+			}
+			for _, c := range []string{"justworks", "employmenthero"} {
+				if st, _, body := f.do(t, "POST", "/connector_profiles", basic(f.keyA),
+					fmt.Sprintf(`{"connector_key":%q,"name":"%s %d","client_id":"id","client_secret":"secret"}`, c, c, i)); st != http.StatusCreated {
+					t.Fatalf("create profile: %d %v", st, body)
+				}
+			}
+		}
+		walk := func(path string) []string {
+			var ids []string
+			next := ""
+			for range 20 {
+				st, _, body := f.do(t, "GET", path+"&next="+url.QueryEscape(next), basic(f.keyA), "")
+				if st != http.StatusOK {
+					t.Fatalf("GET %s: %d %v", path, st, body)
+				}
+				data, _ := body["data"].([]any)
+				for _, item := range data {
+					ids = append(ids, item.(map[string]any)["id"].(string))
+				}
+				if next, _ = body["next"].(string); next == "" {
+					return ids
+				}
+			}
+			t.Fatalf("GET %s: no end to the pages", path)
+			return nil
+		}
+		all := func(path string) []string {
+			st, _, body := f.do(t, "GET", path, basic(f.keyA), "")
+			if st != http.StatusOK || body["next"] != nil {
+				t.Fatalf("GET %s: %d %v", path, st, body)
+			}
+			var ids []string
+			for _, item := range body["data"].([]any) {
+				ids = append(ids, item.(map[string]any)["id"].(string))
+			}
+			return ids
+		}
+		if got, want := walk("/api_keys?page_size=2"), all("/api_keys"); !slices.Equal(got, want) || len(want) != 5 {
+			t.Fatalf("keys two at a time: %v, want %v", got, want)
+		}
+		jw := all("/connector_profiles?connector_key=justworks")
+		if got := walk("/connector_profiles?connector_key=justworks&page_size=3"); !slices.Equal(got, jw) || len(jw) != 4 {
+			t.Fatalf("Justworks profiles three at a time: %v, want %v", got, jw)
+		}
+		for _, bad := range []struct{ path, field string }{
+			{"/api_keys?page_size=0", "page_size"}, {"/api_keys?page_size=101", "page_size"}, {"/api_keys?page_size=x", "page_size"},
+			{"/api_keys?next=nonsense", "next"}, {"/connector_profiles?enabled=maybe", "enabled"},
+		} {
+			st, _, body := f.do(t, "GET", bad.path, basic(f.keyA), "")
+			wantError(t, st, body, http.StatusBadRequest)
+			if msg, _ := body["message"].(string); !strings.Contains(msg, bad.field) {
+				t.Fatalf("GET %s: %q does not name %s", bad.path, msg, bad.field)
+			}
+		}
+	})
 }
 
 func TestErrorsAreJSON(t *testing.T) {

@@ -100,7 +100,7 @@ func TestConsoleRoutesNeedASession(t *testing.T) {
 	if checked < 25 {
 		t.Fatalf("checked %d routes; the console has more", checked)
 	}
-	if keys, _ := e.store.ListAPIKeys(context.Background(), e.projectA.ID); len(keys) != 1 {
+	if keys, _ := e.store.ListAPIKeys(context.Background(), e.projectA.ID, store.Window{}); len(keys) != 1 {
 		t.Fatalf("a visitor created keys: %v", keys)
 	}
 }
@@ -123,7 +123,7 @@ func TestConsoleFormsNeedTheirCSRFToken(t *testing.T) {
 			t.Fatalf("post with csrf %q: %d\n%s", token, resp.StatusCode, page)
 		}
 	}
-	if list, _ := e.store.ListAPIKeys(context.Background(), e.projectA.ID); len(list) != 1 {
+	if list, _ := e.store.ListAPIKeys(context.Background(), e.projectA.ID, store.Window{}); len(list) != 1 {
 		t.Fatalf("a forged post created a key: %v", list)
 	}
 	resp, page := c.post(t, keys, url.Values{"name": {"from the console"}, "role": {"runtime"}, "csrf": {c.csrf(t, keys)}})

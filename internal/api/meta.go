@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/store"
 )
 
 // connectorMetaJSON is the reference's ConnectorsMeta: a connector's category,
@@ -52,7 +53,7 @@ func unifiedModels(c *connectors.Connector) map[string]any {
 
 // activeConnectors are the connectors the caller's project has an enabled profile for.
 func (s *Server) activeConnectors(r *http.Request) (map[string]bool, error) {
-	profiles, err := s.store.ListConnectorProfiles(r.Context(), callerKey(r.Context()).ProjectID)
+	profiles, err := s.store.ListConnectorProfiles(r.Context(), callerKey(r.Context()).ProjectID, store.ProfileFilter{})
 	if err != nil {
 		return nil, err
 	}

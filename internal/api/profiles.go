@@ -3,7 +3,9 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
+	"github.com/patchbayhq/patchbay/internal/paging"
 	"github.com/patchbayhq/patchbay/internal/profiles"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -31,21 +33,30 @@ func (s *Server) profileError(w http.ResponseWriter, r *http.Request, err error)
 }
 
 func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request) {
-	all, err := s.store.ListConnectorProfiles(r.Context(), callerKey(r.Context()).ProjectID)
+	size, window, ok := pageRequest(w, r)
+	if !ok {
+		return
+	}
+	f := store.ProfileFilter{ConnectorKey: r.URL.Query().Get("connector_key"), Window: window}
+	if v := r.URL.Query().Get("enabled"); v != "" {
+		enabled, err := strconv.ParseBool(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "enabled: must be true or false")
+			return
+		}
+		f.Enabled = &enabled
+	}
+	read, err := s.store.ListConnectorProfiles(r.Context(), callerKey(r.Context()).ProjectID, f)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	key := r.URL.Query().Get("connector_key")
-	enabled := r.URL.Query().Get("enabled")
-	out := []profiles.View{}
-	for _, p := range all {
-		if (key != "" && p.ConnectorKey != key) || (enabled != "" && (enabled == "true") != p.Enabled) {
-			continue
-		}
-		out = append(out, s.describeProfile(p))
+	page, next := paging.Page(read, size, func(p store.ConnectorProfile) store.ListKey { return store.ListKey{CreatedAt: p.CreatedAt, ID: p.ID} })
+	out := make([]profiles.View, len(page))
+	for i, p := range page {
+		out[i] = s.describeProfile(p)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	writePage(w, out, next)
 }
 
 func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) {

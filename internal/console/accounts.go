@@ -135,7 +135,7 @@ type linkForm struct {
 
 func (c *Console) linkForm(q *req) (linkForm, error) {
 	var f linkForm
-	list, err := c.o.Store.ListConnectorProfiles(q.ctx, q.project.ID)
+	list, err := c.o.Store.ListConnectorProfiles(q.ctx, q.project.ID, store.ProfileFilter{})
 	for _, p := range list {
 		if p.Enabled && !slices.Contains(f.Providers, p.ConnectorKey) {
 			f.Providers = append(f.Providers, p.ConnectorKey)

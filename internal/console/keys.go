@@ -16,7 +16,7 @@ type keyList struct {
 }
 
 func (c *Console) keyList(q *req) (keyList, error) {
-	keys, err := c.o.Store.ListAPIKeys(q.ctx, q.project.ID)
+	keys, err := c.o.Store.ListAPIKeys(q.ctx, q.project.ID, store.Window{})
 	return keyList{Keys: keys}, err
 }
 

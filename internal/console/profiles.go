@@ -18,7 +18,7 @@ type profileRow struct {
 }
 
 func (c *Console) listProfiles(q *req) {
-	list, err := c.o.Store.ListConnectorProfiles(q.ctx, q.project.ID)
+	list, err := c.o.Store.ListConnectorProfiles(q.ctx, q.project.ID, store.ProfileFilter{})
 	if err != nil {
 		c.internal(q.w, q.r, err)
 		return
@@ -69,7 +69,7 @@ func (c *Console) newProfile(q *req) {
 }
 
 func (c *Console) hasDefault(q *req, connector string) bool {
-	list, _ := c.o.Store.ListConnectorProfiles(q.ctx, q.project.ID)
+	list, _ := c.o.Store.ListConnectorProfiles(q.ctx, q.project.ID, store.ProfileFilter{})
 	for _, p := range list {
 		if p.ConnectorKey == connector && p.Default {
 			return true

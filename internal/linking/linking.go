@@ -279,7 +279,7 @@ type Choice struct {
 // Choices lists the connectors a session may link, each with the profile used:
 // the session's profile, or each connector's default (else only) enabled profile.
 func (s *Service) Choices(ctx context.Context, cs store.ConnectSession) ([]Choice, error) {
-	all, err := s.store.ListConnectorProfiles(ctx, cs.ProjectID)
+	all, err := s.store.ListConnectorProfiles(ctx, cs.ProjectID, store.ProfileFilter{})
 	if err != nil {
 		return nil, err
 	}

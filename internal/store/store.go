@@ -199,13 +199,28 @@ type AccountFilter struct {
 	Offset, Limit int
 	// After starts the list past this account in the list's order (keyset
 	// paging: deep pages cost what the first one does).
-	After *AccountKey
+	After *ListKey
 }
 
-// AccountKey is an account's place in list order.
-type AccountKey struct {
+// ListKey is an item's place in list order (oldest first: created_at, then id).
+type ListKey struct {
 	CreatedAt time.Time
 	ID        string
+}
+
+// ProfileFilter selects connector profiles: of one connector, enabled or
+// not (any when empty or nil), in a window of the list.
+type ProfileFilter struct {
+	ConnectorKey string
+	Enabled      *bool
+	Window
+}
+
+// Window takes part of a list in its order: the items after After (all when
+// nil), at most Limit of them (all when 0).
+type Window struct {
+	After *ListKey
+	Limit int
 }
 
 // ConnectSession lets one end user link an account through the Hub. Its token is
@@ -542,7 +557,8 @@ type Store interface {
 
 	// CreateAPIKey stores k, filling ID and CreatedAt when empty. The project must exist.
 	CreateAPIKey(ctx context.Context, k APIKey) (APIKey, error)
-	ListAPIKeys(ctx context.Context, projectID string) ([]APIKey, error)
+	// ListAPIKeys returns the project's keys in w, oldest first.
+	ListAPIKeys(ctx context.Context, projectID string, w Window) ([]APIKey, error)
 	// APIKeyByHash finds a key by the hash of its plaintext, revoked or not.
 	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
 	// APIKeyAndAccount finds a key by hash, revoked or not, as APIKeyByHash
@@ -557,9 +573,10 @@ type Store interface {
 	// CreateConnectorProfile stores p, filling ID, CreatedAt and UpdatedAt when empty.
 	CreateConnectorProfile(ctx context.Context, p ConnectorProfile) (ConnectorProfile, error)
 	GetConnectorProfile(ctx context.Context, projectID, id string) (ConnectorProfile, error)
-	// ListConnectorProfiles returns the project's profiles without opening
-	// their secrets, so that one damaged secret cannot hide the others.
-	ListConnectorProfiles(ctx context.Context, projectID string) ([]ConnectorProfile, error)
+	// ListConnectorProfiles returns the project's profiles matching f, oldest
+	// first, without opening their secrets, so that one damaged secret cannot
+	// hide the others.
+	ListConnectorProfiles(ctx context.Context, projectID string, f ProfileFilter) ([]ConnectorProfile, error)
 	// UpdateConnectorProfile replaces a profile's fields. Making it the default
 	// unsets the connector's previous default, and disabling or enabling it moves
 	// its accounts to inactive or back to active, in the same transaction.

@@ -55,14 +55,7 @@ var dialect = sqlstore.Dialect{
 // the hot path, every query — and no plan here depends on how common a value
 // is. Dropping them bumps the schema version, so every connection reloads.
 func optimize(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
-		return err
-	}
-	var samples int
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'").Scan(&samples); err != nil || samples == 0 {
-		return err
-	}
-	_, err := db.ExecContext(ctx, "DROP TABLE sqlite_stat4")
+	_, err := db.ExecContext(ctx, "PRAGMA optimize=0x10002; DROP TABLE IF EXISTS sqlite_stat4")
 	return err
 }
 

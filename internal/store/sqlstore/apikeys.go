@@ -49,10 +49,11 @@ func (s *Store) requireProject(ctx context.Context, tx *sql.Tx, projectID string
 	return nil
 }
 
-// ListAPIKeys returns the project's keys, oldest first.
-func (s *Store) ListAPIKeys(ctx context.Context, projectID string) ([]store.APIKey, error) {
+// ListAPIKeys returns the project's keys in w, oldest first.
+func (s *Store) ListAPIKeys(ctx context.Context, projectID string, w store.Window) ([]store.APIKey, error) {
+	where, args := window(w, projectID, "")
 	out, err := queryAll(ctx, s, scanAPIKey,
-		`SELECT `+apiKeyColumns+`, last_used_at FROM api_keys WHERE project_id = ? ORDER BY created_at, id`, projectID)
+		`SELECT `+apiKeyColumns+`, last_used_at FROM api_keys WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}

@@ -182,11 +182,20 @@ func (s *Store) GetConnectorProfile(ctx context.Context, projectID, id string) (
 	return p, nil
 }
 
-// ListConnectorProfiles returns the project's profiles, oldest first, their
-// secrets left sealed.
-func (s *Store) ListConnectorProfiles(ctx context.Context, projectID string) ([]store.ConnectorProfile, error) {
+// ListConnectorProfiles returns the project's profiles matching f, oldest
+// first, their secrets left sealed.
+func (s *Store) ListConnectorProfiles(ctx context.Context, projectID string, f store.ProfileFilter) ([]store.ConnectorProfile, error) {
+	var cond string
+	var args []any
+	if f.ConnectorKey != "" {
+		cond, args = cond+" AND connector_key = ?", append(args, f.ConnectorKey)
+	}
+	if f.Enabled != nil {
+		cond, args = cond+" AND enabled = ?", append(args, *f.Enabled)
+	}
+	where, args := window(f.Window, projectID, cond, args...)
 	out, err := queryAll(ctx, s, scanListedProfile,
-		`SELECT `+profileColumns+` FROM connector_profiles WHERE project_id = ? ORDER BY created_at, id`, projectID)
+		`SELECT `+profileColumns+` FROM connector_profiles WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list connector profiles: %w", err)
 	}

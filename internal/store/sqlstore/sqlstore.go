@@ -248,6 +248,23 @@ func (s *Store) migrateQueue(ctx context.Context) error {
 	return nil
 }
 
+// window is the condition, order and limit that take w of a project's rows
+// (keyset paging over an index on project_id, created_at, id) with the
+// extra conditions in where and args, and its arguments.
+func window(w store.Window, projectID string, where string, args ...any) (string, []any) {
+	where, args = "project_id = ?"+where, append([]any{projectID}, args...)
+	if w.After != nil {
+		where += " AND (created_at, id) > (?, ?)"
+		args = append(args, normalizeTime(w.After.CreatedAt), w.After.ID)
+	}
+	where += " ORDER BY created_at, id"
+	if w.Limit > 0 {
+		where += " LIMIT ?"
+		args = append(args, w.Limit)
+	}
+	return where, args
+}
+
 // now is the store's clock, truncated to what every backend can hold.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 

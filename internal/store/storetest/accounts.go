@@ -112,7 +112,7 @@ func testAccountsListedInPages(t *testing.T, db Database) {
 	}
 	// Keyset pages: each continues after the last account of the one before.
 	var keyed []string
-	var after *store.AccountKey
+	var after *store.ListKey
 	for range 3 {
 		page, err := s.ListAccounts(ctx, p.ID, store.AccountFilter{After: after, Limit: 3})
 		if err != nil {
@@ -120,7 +120,7 @@ func testAccountsListedInPages(t *testing.T, db Database) {
 		}
 		for _, a := range page {
 			keyed = append(keyed, a.ID)
-			after = &store.AccountKey{CreatedAt: a.CreatedAt, ID: a.ID}
+			after = &store.ListKey{CreatedAt: a.CreatedAt, ID: a.ID}
 		}
 	}
 	if !reflect.DeepEqual(keyed, ids) {

@@ -105,6 +105,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"ImportAccounts", testImportAccounts},
 		{"AccountAndProfileTogether", testAccountAndProfileTogether},
 		{"APIKeyAndAccount", testAPIKeyAndAccount},
+		{"ListWindows", testListWindows},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -267,14 +268,14 @@ func testAPIKeysIsolatedByProject(t *testing.T, db Database) {
 	a, b := mustProject(t, s, "A"), mustProject(t, s, "B")
 	ka1, ka2 := mustKey(t, s, a.ID, "a1"), mustKey(t, s, a.ID, "a2")
 	kb := mustKey(t, s, b.ID, "b1")
-	gotA, err := s.ListAPIKeys(context.Background(), a.ID)
+	gotA, err := s.ListAPIKeys(context.Background(), a.ID, store.Window{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(gotA) != 2 || !equalKey(gotA[0], ka1) || !equalKey(gotA[1], ka2) {
 		t.Fatalf("project A keys: got %+v", gotA)
 	}
-	gotB, err := s.ListAPIKeys(context.Background(), b.ID)
+	gotB, err := s.ListAPIKeys(context.Background(), b.ID, store.Window{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +376,7 @@ func testConcurrentWrites(t *testing.T, db Database) {
 			t.Fatalf("concurrent create: %v", err)
 		}
 	}
-	keys, err := s.ListAPIKeys(context.Background(), p.ID)
+	keys, err := s.ListAPIKeys(context.Background(), p.ID, store.Window{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -436,7 +437,7 @@ func testProfilesIsolatedByProject(t *testing.T, db Database) {
 	pb := mustProfile(t, s, b.ID, "secret-b")
 	_, err := s.GetConnectorProfile(ctx, a.ID, pb.ID)
 	wantErr(t, err, store.ErrNotFound)
-	list, err := s.ListConnectorProfiles(ctx, a.ID)
+	list, err := s.ListConnectorProfiles(ctx, a.ID, store.ProfileFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,7 +462,7 @@ func testListKeepsSecretsSealed(t *testing.T, db Database) {
 	bad := mustProfile(t, s, p.ID, "secret-bad")
 	db.Exec(t, `UPDATE connector_profiles SET client_secret = substr(client_secret, 1, length(client_secret) - 1) ||
 		CASE WHEN substr(client_secret, length(client_secret), 1) = 'A' THEN 'B' ELSE 'A' END WHERE id = '`+bad.ID+`'`)
-	list, err := s.ListConnectorProfiles(ctx, p.ID)
+	list, err := s.ListConnectorProfiles(ctx, p.ID, store.ProfileFilter{})
 	if err != nil {
 		t.Fatalf("one damaged secret failed the list: %v", err)
 	}
@@ -543,7 +544,7 @@ func seedSecrets(t *testing.T, s store.Store, n int) (store.Project, map[string]
 
 func assertSecrets(t *testing.T, s store.Store, projectID string, want map[string]string) {
 	t.Helper()
-	profiles, err := s.ListConnectorProfiles(context.Background(), projectID)
+	profiles, err := s.ListConnectorProfiles(context.Background(), projectID, store.ProfileFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -596,5 +597,80 @@ func testPing(t *testing.T, db Database) {
 	cancel()
 	if err := s.Ping(ctx); err == nil {
 		t.Fatal("ping with a cancelled context succeeded")
+	}
+}
+
+// Keys and profiles are listed a window at a time, oldest first: each exactly
+// once across the windows, whatever their creation times share; a profile
+// filter applies before the window.
+func testListWindows(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p, other := mustProject(t, s, "A"), mustProject(t, s, "B")
+	mustKey(t, s, other.ID, "other")
+	var keys []string
+	for i := range 7 {
+		keys = append(keys, mustKey(t, s, p.ID, fmt.Sprint("k", i)).ID)
+	}
+	var seen []string
+	w := store.Window{Limit: 3}
+	for {
+		got, err := s.ListAPIKeys(ctx, p.ID, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range got {
+			seen = append(seen, k.ID)
+		}
+		if len(got) < w.Limit {
+			break
+		}
+		last := got[len(got)-1]
+		w.After = &store.ListKey{CreatedAt: last.CreatedAt, ID: last.ID}
+	}
+	all, err := s.ListAPIKeys(ctx, p.ID, store.Window{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, k := range all {
+		want = append(want, k.ID)
+	}
+	if !slices.Equal(seen, want) || len(seen) != 7 {
+		t.Fatalf("keys by windows of 3: %v, want %v (created %v)", seen, want, keys)
+	}
+
+	var enabledJW []string
+	for i := range 6 {
+		prof := store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: fmt.Sprint("p", i), ClientID: "c", ClientSecret: "s", Enabled: i%3 != 0}
+		if i%2 == 1 {
+			prof.ConnectorKey = "employmenthero"
+		}
+		created, err := s.CreateConnectorProfile(ctx, prof)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prof.ConnectorKey == "justworks" && prof.Enabled {
+			enabledJW = append(enabledJW, created.ID)
+		}
+	}
+	enabled := true
+	f := store.ProfileFilter{ConnectorKey: "justworks", Enabled: &enabled, Window: store.Window{Limit: 1}}
+	seen = nil
+	for {
+		got, err := s.ListConnectorProfiles(ctx, p.ID, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) == 0 {
+			break
+		}
+		seen = append(seen, got[0].ID)
+		f.After = &store.ListKey{CreatedAt: got[0].CreatedAt, ID: got[0].ID}
+	}
+	slices.Sort(seen)
+	slices.Sort(enabledJW)
+	if !slices.Equal(seen, enabledJW) || len(seen) != 2 {
+		t.Fatalf("enabled Justworks profiles one at a time: %v, want %v", seen, enabledJW)
 	}
 }
