@@ -135,9 +135,10 @@ type linkForm struct {
 
 func (c *Console) linkForm(q *req) (linkForm, error) {
 	var f linkForm
-	list, err := c.o.Store.ListConnectorProfiles(q.ctx, q.project.ID, store.ProfileFilter{})
+	enabled := true
+	list, err := c.o.Store.ListConnectorProfiles(q.ctx, q.project.ID, store.ProfileFilter{Enabled: &enabled})
 	for _, p := range list {
-		if p.Enabled && !slices.Contains(f.Providers, p.ConnectorKey) {
+		if !slices.Contains(f.Providers, p.ConnectorKey) {
 			f.Providers = append(f.Providers, p.ConnectorKey)
 		}
 	}

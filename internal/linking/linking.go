@@ -279,13 +279,14 @@ type Choice struct {
 // Choices lists the connectors a session may link, each with the profile used:
 // the session's profile, or each connector's default (else only) enabled profile.
 func (s *Service) Choices(ctx context.Context, cs store.ConnectSession) ([]Choice, error) {
-	all, err := s.store.ListConnectorProfiles(ctx, cs.ProjectID, store.ProfileFilter{})
+	enabled := true
+	all, err := s.store.ListConnectorProfiles(ctx, cs.ProjectID, store.ProfileFilter{ConnectorKey: cs.Provider, Enabled: &enabled})
 	if err != nil {
 		return nil, err
 	}
 	chosen := map[string]store.ConnectorProfile{}
 	for _, p := range all {
-		if !p.Enabled || (cs.ProfileID != "" && p.ID != cs.ProfileID) || (cs.Provider != "" && p.ConnectorKey != cs.Provider) {
+		if cs.ProfileID != "" && p.ID != cs.ProfileID {
 			continue
 		}
 		if cur, ok := chosen[p.ConnectorKey]; !ok || (p.Default && !cur.Default) {
