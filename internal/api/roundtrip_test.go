@@ -24,7 +24,9 @@ func TestOneDatabaseRoundTripPerCall(t *testing.T) {
 			var ran []string
 			rec := plancheck.NewRecorder()
 			rec.Ran = func(ctx context.Context, q string) {
-				if ctx.Value(http.ServerContextKey) == nil {
+				// The per-key quota takes a lease once per clock minute, not per
+				// call: a minute may turn while the calls run.
+				if ctx.Value(http.ServerContextKey) == nil || strings.Contains(q, "api_key_quota") {
 					return
 				}
 				mu.Lock()
