@@ -235,8 +235,7 @@ func (s *scanner) value(depth int, live uint64) error {
 	case c == '[':
 		return s.array(depth + 1)
 	case c == '"':
-		_, err := s.str()
-		return err
+		return s.str()
 	case c == '-' || (c >= '0' && c <= '9'):
 		return s.number()
 	case c == 't':
@@ -264,10 +263,11 @@ func (s *scanner) object(depth int, live uint64) error {
 		if !s.ensure(1) || s.doc[s.pos] != '"' {
 			return s.fail("expected a string key")
 		}
-		key, err := s.str()
-		if err != nil {
+		keyStart := s.pos
+		if err := s.str(); err != nil {
 			return err
 		}
+		key := s.doc[keyStart:s.pos]
 		s.space()
 		if !s.ensure(1) || s.doc[s.pos] != ':' {
 			return s.fail("expected ':' after an object key")
@@ -410,39 +410,42 @@ func specials(x uint64) uint64 {
 	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (x - ones*0x20)) &^ x & highs
 }
 
-// str scans a string and returns it with its quotes.
-func (s *scanner) str() ([]byte, error) {
-	start := s.pos
+// str scans a string, leaving pos after its closing quote.
+func (s *scanner) str() error {
 	s.pos++ // opening quote
 	for {
 		i, doc := s.pos, s.doc
-		for i+8 <= len(doc) {
+		for {
+			if i+8 > len(doc) {
+				// The last few bytes, one at a time.
+				for i < len(doc) && plain[doc[i]] {
+					i++
+				}
+				break
+			}
 			if stop := specials(binary.LittleEndian.Uint64(doc[i:])); stop != 0 {
 				i += bits.TrailingZeros64(stop) / 8
 				break
 			}
 			i += 8
 		}
-		for i < len(doc) && plain[doc[i]] {
-			i++
-		}
 		s.pos = i
 		if i == len(doc) {
 			if !s.more() {
-				return nil, s.fail("unterminated string")
+				return s.fail("unterminated string")
 			}
 			continue
 		}
 		switch doc[i] {
 		case '"':
 			s.pos++
-			return s.doc[start:s.pos], nil
+			return nil
 		case '\\':
 			if err := s.escape(); err != nil {
-				return nil, err
+				return err
 			}
 		default:
-			return nil, s.fail("control character in a string")
+			return s.fail("control character in a string")
 		}
 	}
 }

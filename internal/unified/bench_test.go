@@ -1,13 +1,10 @@
 package unified
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
-
-	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // page100 is a provider page of 100 records built from the simulator's records.
@@ -38,7 +35,11 @@ func BenchmarkMapEmployeesPage(b *testing.B) {
 		mapAll         func(any) any
 	}{
 		{"justworks", "justworks_members",
-			func(raw []byte) (any, error) { var v []jwMember; err := jsonv2.Unmarshal(raw, &v); return v, err },
+			func(raw []byte) (any, error) {
+				var v []jwMember
+				err := decodeRecords(raw, intoList(&v))
+				return v, err
+			},
 			func(v any) any {
 				out := []Employee{}
 				for _, m := range v.([]jwMember) {
@@ -47,7 +48,11 @@ func BenchmarkMapEmployeesPage(b *testing.B) {
 				return out
 			}},
 		{"employmenthero", "employmenthero_employees",
-			func(raw []byte) (any, error) { var v []ehEmployee; err := jsonv2.Unmarshal(raw, &v); return v, err },
+			func(raw []byte) (any, error) {
+				var v []ehEmployee
+				err := decodeRecords(raw, intoList(&v))
+				return v, err
+			},
 			func(v any) any {
 				out := []Employee{}
 				for _, e := range v.([]ehEmployee) {
@@ -77,10 +82,9 @@ func BenchmarkMapEmployeesPage(b *testing.B) {
 		})
 		b.Run(c.provider+"/encode", func(b *testing.B) {
 			b.ReportAllocs()
-			var buf bytes.Buffer
+			var buf []byte
 			for b.Loop() {
-				buf.Reset()
-				jsonv2.MarshalWrite(&buf, mapped)
+				buf, _ = Answer{Data: mapped, list: true}.AppendJSON(buf[:0])
 			}
 		})
 	}

@@ -45,7 +45,7 @@ func TestCoverageDocIsCurrent(t *testing.T) {
 // providerSamples maps each provider's simulator records to every unified
 // model, with expansions and includes filled, as the operations do.
 func providerSamples(t *testing.T) map[string]map[string][]any {
-	members := records[[]jwMember](t, "justworks_members")
+	members := recordList[jwMember](t, "justworks_members")
 	company := jwCompanyOf(records[jwCompany](t, "justworks_company"))
 	detail := records[jwCompany](t, "justworks_company")
 	defs := records[[]jwCustomFieldDefinition](t, "justworks_custom_fields")
@@ -96,11 +96,11 @@ func providerSamples(t *testing.T) map[string]map[string][]any {
 	}
 
 	eh := map[string][]any{}
-	people := records[[]ehEmployee](t, "employmenthero_employees")
+	people := recordList[ehEmployee](t, "employmenthero_employees")
 	// The simulator lists current people only; a former employee, as Get
 	// Employee returns one, carries a termination date and status.
 	former := people[1]
-	former.Status, former.TerminationDate = ptr("terminated"), ptr("2025-06-30T00:00:00+10:00")
+	former.Status, former.TerminationDate = "terminated", "2025-06-30T00:00:00+10:00"
 	people = append(people, former)
 	org := ehCompanyOf(records[ehOrganisationDetail](t, "employmenthero_organisation"))
 	pay := records[[]ehPayDetail](t, "employmenthero_pay_details")

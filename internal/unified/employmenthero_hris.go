@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/rawjson"
 )
 
 // Employment Hero: employees, employments and companies
@@ -32,47 +33,129 @@ func init() {
 // ehOrganisation is the setup answer naming the account's organisation.
 const ehOrganisation = "organisation_id"
 
+// ehEmployee is an employee as the unified API reads it (decode names the
+// fields; a null reads as "").
 type ehEmployee struct {
-	ID                   string  `json:"id"`
-	Title                *string `json:"title"`
-	FirstName            *string `json:"first_name"`
-	LastName             *string `json:"last_name"`
-	KnownAs              *string `json:"known_as"`
-	FullName             *string `json:"full_name"`
-	CompanyEmail         *string `json:"company_email"`
-	PersonalEmail        *string `json:"personal_email"`
-	PersonalMobileNumber *string `json:"personal_mobile_number"`
-	HomePhone            *string `json:"home_phone"`
-	CompanyMobile        *string `json:"company_mobile"`
-	CompanyLandline      *string `json:"company_landline"`
-	AvatarURL            *string `json:"avatar_url"`
-	Gender               *string `json:"gender"`
-	DateOfBirth          *string `json:"date_of_birth"`
-	MaritalStatus        *string `json:"marital_status"`
-	JobTitle             *string `json:"job_title"`
-	Code                 *string `json:"code"`
-	Location             *string `json:"location"`
-	StartDate            *string `json:"start_date"`
-	TerminationDate      *string `json:"termination_date"`
-	Status               *string `json:"status"`
-	EmploymentType       *string `json:"employment_type"`
+	ID, Title, FirstName, LastName, FullName           string
+	CompanyEmail, PersonalEmail                        string
+	PersonalMobileNumber, HomePhone                    string
+	CompanyMobile, CompanyLandline                     string
+	AvatarURL, Gender, DateOfBirth, MaritalStatus      string
+	JobTitle, Code, Location                           string
+	StartDate, TerminationDate, Status, EmploymentType string
 	// IndependentContractor marks contractors, who share the endpoint.
-	IndependentContractor bool `json:"independent_contractor"`
-	Teams                 []struct {
-		ID   string  `json:"id"`
-		Name *string `json:"name"`
-	} `json:"teams"`
-	PrimaryManager *struct {
-		ID string `json:"id"`
-	} `json:"primary_manager"`
-	ResidentialAddress *struct {
-		Line1    *string `json:"line_1"`
-		Line2    *string `json:"line_2"`
-		City     *string `json:"city"`
-		State    *string `json:"state"`
-		Postcode *string `json:"postcode"`
-		Country  *string `json:"country"`
-	} `json:"residential_address"`
+	IndependentContractor bool
+	Teams                 []ehTeamRef
+	ManagerID             string // primary_manager.id
+	ResidentialAddress    *ehAddress
+}
+
+type ehTeamRef struct{ ID, Name string }
+
+type ehAddress struct{ Line1, Line2, City, State, Postcode, Country string }
+
+func (e *ehEmployee) decode(d *rawjson.Decoder) error {
+	return d.Object(func(key string) (err error) {
+		switch key {
+		case "id":
+			e.ID, err = d.String()
+		case "title":
+			e.Title, err = d.String()
+		case "first_name":
+			e.FirstName, err = d.String()
+		case "last_name":
+			e.LastName, err = d.String()
+		case "full_name":
+			e.FullName, err = d.String()
+		case "company_email":
+			e.CompanyEmail, err = d.String()
+		case "personal_email":
+			e.PersonalEmail, err = d.String()
+		case "personal_mobile_number":
+			e.PersonalMobileNumber, err = d.String()
+		case "home_phone":
+			e.HomePhone, err = d.String()
+		case "company_mobile":
+			e.CompanyMobile, err = d.String()
+		case "company_landline":
+			e.CompanyLandline, err = d.String()
+		case "avatar_url":
+			e.AvatarURL, err = d.String()
+		case "gender":
+			e.Gender, err = d.String()
+		case "date_of_birth":
+			e.DateOfBirth, err = d.String()
+		case "marital_status":
+			e.MaritalStatus, err = d.String()
+		case "job_title":
+			e.JobTitle, err = d.String()
+		case "code":
+			e.Code, err = d.String()
+		case "location":
+			e.Location, err = d.String()
+		case "start_date":
+			e.StartDate, err = d.String()
+		case "termination_date":
+			e.TerminationDate, err = d.String()
+		case "status":
+			e.Status, err = d.String()
+		case "employment_type":
+			e.EmploymentType, err = d.String()
+		case "independent_contractor":
+			e.IndependentContractor, err = d.Bool()
+		case "teams":
+			err = readEach(d, &e.Teams, (*ehTeamRef).decode)
+		case "primary_manager":
+			err = d.Object(func(key string) (err error) {
+				if key != "id" {
+					return d.Skip()
+				}
+				e.ManagerID, err = d.String()
+				return err
+			})
+		case "residential_address":
+			e.ResidentialAddress, err = readOptional(d, (*ehAddress).decode)
+		default:
+			err = d.Skip()
+		}
+		return err
+	})
+}
+
+func (t *ehTeamRef) decode(d *rawjson.Decoder) error {
+	return d.Object(func(key string) (err error) {
+		switch key {
+		case "id":
+			t.ID, err = d.String()
+		case "name":
+			t.Name, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		return err
+	})
+}
+
+func (a *ehAddress) decode(d *rawjson.Decoder) error {
+	return d.Object(func(key string) (err error) {
+		switch key {
+		case "line_1":
+			a.Line1, err = d.String()
+		case "line_2":
+			a.Line2, err = d.String()
+		case "city":
+			a.City, err = d.String()
+		case "state":
+			a.State, err = d.String()
+		case "postcode":
+			a.Postcode, err = d.String()
+		case "country":
+			a.Country, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		return err
+	})
 }
 
 type ehPayDetail struct {
@@ -108,26 +191,24 @@ func str(p *string) string {
 
 // ehEmployeeOf maps an employee of the organisation.
 func ehEmployeeOf(e ehEmployee, organisation string) Employee {
-	out := Employee{ID: e.ID, RemoteID: e.ID, Title: str(e.Title), FirstName: str(e.FirstName), LastName: str(e.LastName),
-		DisplayName: str(e.FullName), Gender: enum(str(e.Gender), ehGender), MaritalStatus: enum(str(e.MaritalStatus), ehMaritalStatus),
-		DateOfBirth: isoDate(str(e.DateOfBirth)), AvatarURL: str(e.AvatarURL),
-		PersonalEmail: str(e.PersonalEmail), PersonalPhoneNumber: cmp.Or(str(e.PersonalMobileNumber), str(e.HomePhone)),
-		WorkEmail: str(e.CompanyEmail), WorkPhoneNumber: cmp.Or(str(e.CompanyMobile), str(e.CompanyLandline)),
-		JobTitle: str(e.JobTitle), EmployeeNumber: str(e.Code), CompanyID: organisation,
-		EmploymentStatus: enum(str(e.Status), ehEmploymentStatus),
-		HireDate:         isoDate(str(e.StartDate)), StartDate: isoDate(str(e.StartDate)), TerminationDate: isoDate(str(e.TerminationDate))}
+	out := Employee{ID: e.ID, RemoteID: e.ID, Title: e.Title, FirstName: e.FirstName, LastName: e.LastName,
+		DisplayName: e.FullName, Gender: enum(e.Gender, ehGender), MaritalStatus: enum(e.MaritalStatus, ehMaritalStatus),
+		DateOfBirth: isoDate(e.DateOfBirth), AvatarURL: e.AvatarURL,
+		PersonalEmail: e.PersonalEmail, PersonalPhoneNumber: cmp.Or(e.PersonalMobileNumber, e.HomePhone),
+		WorkEmail: e.CompanyEmail, WorkPhoneNumber: cmp.Or(e.CompanyMobile, e.CompanyLandline),
+		JobTitle: e.JobTitle, EmployeeNumber: e.Code, CompanyID: organisation,
+		EmploymentStatus: enum(e.Status, ehEmploymentStatus),
+		HireDate:         isoDate(e.StartDate), StartDate: isoDate(e.StartDate), TerminationDate: isoDate(e.TerminationDate)}
 	out.Name = strings.TrimSpace(out.FirstName + " " + out.LastName)
 	out.DisplayName = cmp.Or(out.DisplayName, out.Name)
 	if a := e.ResidentialAddress; a != nil {
-		out.HomeLocation = &Location{EmployeeID: e.ID, Street1: str(a.Line1), Street2: str(a.Line2), City: str(a.City), State: str(a.State),
-			ZipCode: str(a.Postcode), Country: countryEnum(str(a.Country))}
+		out.HomeLocation = &Location{EmployeeID: e.ID, Street1: a.Line1, Street2: a.Line2, City: a.City, State: a.State,
+			ZipCode: a.Postcode, Country: countryEnum(a.Country)}
 	}
-	if loc := str(e.Location); loc != "" {
+	if loc := e.Location; loc != "" {
 		out.WorkLocation = &Location{EmployeeID: e.ID, Name: loc}
 	}
-	if e.PrimaryManager != nil {
-		out.ManagerID = e.PrimaryManager.ID
-	}
+	out.ManagerID = e.ManagerID
 	return out
 }
 
@@ -135,7 +216,7 @@ func ehEmployeeOf(e ehEmployee, organisation string) Employee {
 func ehGroups(e ehEmployee) []Group {
 	var out []Group
 	for _, t := range e.Teams {
-		out = append(out, Group{ID: t.ID, RemoteID: t.ID, Name: str(t.Name), Type: &Enum{Value: "team", SourceValue: "team"}})
+		out = append(out, Group{ID: t.ID, RemoteID: t.ID, Name: t.Name, Type: &Enum{Value: "team", SourceValue: "team"}})
 	}
 	return out
 }
@@ -143,17 +224,17 @@ func ehGroups(e ehEmployee) []Group {
 // ehEmploymentOf maps the employment an employee record describes, with the
 // latest pay detail when one is given.
 func ehEmploymentOf(e ehEmployee, pay *ehPayDetail) Employment {
-	active := str(e.Status) == "active"
-	out := Employment{ID: e.ID, RemoteID: e.ID, EmployeeID: e.ID, RemoteEmployeeID: e.ID, JobTitle: str(e.JobTitle),
-		EffectiveDate: isoDate(str(e.StartDate)), EndDate: isoDate(str(e.TerminationDate)), Active: &active}
-	kind := str(e.EmploymentType)
+	active := e.Status == "active"
+	out := Employment{ID: e.ID, RemoteID: e.ID, EmployeeID: e.ID, RemoteEmployeeID: e.ID, JobTitle: e.JobTitle,
+		EffectiveDate: isoDate(e.StartDate), EndDate: isoDate(e.TerminationDate), Active: &active}
+	kind := e.EmploymentType
 	if e.IndependentContractor {
 		kind = "Contractor"
 	}
 	if kind != "" {
 		out.Type = &TypedEnum{Label: kind, Type: enum(kind, ehEmploymentKind)}
 	}
-	if t := str(e.EmploymentType); t != "" {
+	if t := e.EmploymentType; t != "" {
 		out.ContractType = &ContractType{Label: t, ContractType: enum(t, ehContractType)}
 	}
 	if pay != nil {
@@ -171,7 +252,7 @@ func ehCompanyOf(o ehOrganisationDetail) Company {
 
 func ehEmployees(ctx context.Context, s *actions.Session, p Params) ([]ehEmployee, string, error) {
 	var list []ehEmployee
-	next, err := listCall(ctx, s, p, "employmenthero_list_employees", nil, nil, &list)
+	next, err := listCall(ctx, s, p, "employmenthero_list_employees", nil, nil, intoList(&list))
 	return list, next, err
 }
 

@@ -2,33 +2,34 @@ package unified
 
 import (
 	"cmp"
+	"strings"
 	"testing"
 )
 
 const ehOrg = "edefea32-6003-4728-a816-89b10cbe0933"
 
 func TestEmploymentHeroEmployee(t *testing.T) {
-	people := records[[]ehEmployee](t, "employmenthero_employees")
+	people := recordList[ehEmployee](t, "employmenthero_employees")
 	owner := people[0]
 	same(t, "owner", ehEmployeeOf(owner, ehOrg), Employee{
 		ID: owner.ID, RemoteID: owner.ID, Title: "Ms", FirstName: "Olivia", LastName: "Walker", Name: "Olivia Walker", DisplayName: "Olivia Walker",
-		Gender: &Enum{Value: "female", SourceValue: "Female"}, DateOfBirth: "1990-04-22T00:00:00.000Z", AvatarURL: str(owner.AvatarURL),
-		PersonalEmail: "olivia.walker@example.com", PersonalPhoneNumber: str(owner.PersonalMobileNumber), WorkEmail: "owner@acme.test",
-		WorkPhoneNumber: cmp.Or(str(owner.CompanyMobile), str(owner.CompanyLandline)),
+		Gender: &Enum{Value: "female", SourceValue: "Female"}, DateOfBirth: "1990-04-22T00:00:00.000Z", AvatarURL: owner.AvatarURL,
+		PersonalEmail: "olivia.walker@example.com", PersonalPhoneNumber: owner.PersonalMobileNumber, WorkEmail: "owner@acme.test",
+		WorkPhoneNumber: cmp.Or(owner.CompanyMobile, owner.CompanyLandline),
 		JobTitle:        "Managing Director", EmployeeNumber: "E00001", CompanyID: ehOrg,
 		EmploymentStatus: &Enum{Value: "active", SourceValue: "active"},
 		HireDate:         "2015-04-16T00:00:00.000Z", StartDate: "2015-04-16T00:00:00.000Z",
-		HomeLocation: &Location{EmployeeID: owner.ID, Street1: str(owner.ResidentialAddress.Line1), Street2: str(owner.ResidentialAddress.Line2),
-			City: str(owner.ResidentialAddress.City), State: str(owner.ResidentialAddress.State), ZipCode: str(owner.ResidentialAddress.Postcode),
+		HomeLocation: &Location{EmployeeID: owner.ID, Street1: owner.ResidentialAddress.Line1, Street2: owner.ResidentialAddress.Line2,
+			City: owner.ResidentialAddress.City, State: owner.ResidentialAddress.State, ZipCode: owner.ResidentialAddress.Postcode,
 			Country: &Enum{Value: "AU", SourceValue: "AU"}},
 		WorkLocation: &Location{EmployeeID: owner.ID, Name: "Sydney Office"}})
 
 	archived := people[1]
-	archived.Status = ptr("archived")
+	archived.Status = "archived"
 	onHold := people[1]
-	onHold.Status = ptr("on_hold")
+	onHold.Status = "on_hold"
 	deFacto := people[2]
-	deFacto.MaritalStatus = ptr("De facto")
+	deFacto.MaritalStatus = "De facto"
 	cases := []struct {
 		name string
 		in   ehEmployee
@@ -42,7 +43,7 @@ func TestEmploymentHeroEmployee(t *testing.T) {
 		{"archived", archived, func(e Employee) any { return e.EmploymentStatus }, &Enum{Value: "inactive", SourceValue: "archived"}},
 		{"unknown status", onHold, func(e Employee) any { return e.EmploymentStatus }, &Enum{Value: Unmapped, SourceValue: "on_hold"}},
 		{"contractor number, no work email", people[4], func(e Employee) any { return [2]string{e.EmployeeNumber, e.WorkEmail} }, [2]string{"C00005", ""}},
-		{"manager", people[1], func(e Employee) any { return e.ManagerID }, people[1].PrimaryManager.ID},
+		{"manager", people[1], func(e Employee) any { return e.ManagerID }, people[1].ManagerID},
 	}
 	for _, c := range cases {
 		same(t, c.name, c.pick(ehEmployeeOf(c.in, ehOrg)), c.want)
@@ -50,7 +51,7 @@ func TestEmploymentHeroEmployee(t *testing.T) {
 }
 
 func TestEmploymentHeroEmployment(t *testing.T) {
-	people := records[[]ehEmployee](t, "employmenthero_employees")
+	people := recordList[ehEmployee](t, "employmenthero_employees")
 	pay := records[[]ehPayDetail](t, "employmenthero_pay_details")
 	owner := people[0]
 	same(t, "full-time with its latest pay", ehEmploymentOf(owner, &pay[2]), Employment{ID: owner.ID, RemoteID: owner.ID, EmployeeID: owner.ID, RemoteEmployeeID: owner.ID,
@@ -105,4 +106,28 @@ func TestEmploymentHeroCustomFields(t *testing.T) {
 func TestEmploymentHeroBankDetails(t *testing.T) {
 	b := records[[]ehBankAccount](t, "employmenthero_bank_accounts")[0]
 	same(t, "bank account", ehBankDetail(b), BankDetail{ID: b.ID, AccountName: "Olivia Walker", AccountNumber: "244451313", BankCode: "033-503", AccountType: "cheque", IsPrimary: true})
+}
+
+// The employee decoder reads nulls as absent values and the nested records
+// the mappers use, and names what it cannot read.
+func TestEmploymentHeroEmployeeDecoding(t *testing.T) {
+	var e ehEmployee
+	doc := `{"id":"e1","first_name":null,"known_as":"Bo","independent_contractor":true,"primary_manager":{"id":"m1","name":"Max"},` +
+		`"teams":[{"id":"t1","name":null},{"id":"t2","name":"Ops"}],"residential_address":{"line_1":"1 St","postcode":"2000","country":"AU"},` +
+		`"secondary_cost_centres":[{"id":"c"}],"postal_address":null}`
+	if err := decodeRecords([]byte(doc), &e); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "employee", e, ehEmployee{ID: "e1", IndependentContractor: true, ManagerID: "m1",
+		Teams: []ehTeamRef{{ID: "t1"}, {ID: "t2", Name: "Ops"}}, ResidentialAddress: &ehAddress{Line1: "1 St", Postcode: "2000", Country: "AU"}})
+	for doc, want := range map[string]string{
+		`{"independent_contractor":"yes"}`: `expected true or false, found '"'`,
+		`{"teams":[{"id":1}]}`:             `expected a string, found '1'`,
+		`{"primary_manager":"m1"}`:         `expected an object`,
+	} {
+		var e ehEmployee
+		if err := decodeRecords([]byte(doc), &e); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want an error saying %q", doc, err, want)
+		}
+	}
 }

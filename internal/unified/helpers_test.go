@@ -9,18 +9,37 @@ import (
 )
 
 // records reads provider records the simulators returned (testdata/*.json,
-// captured through POST /actions/rpc from a patchbay demo).
+// captured through POST /actions/rpc from a patchbay demo), decoded as the
+// operations decode them.
 func records[T any](t *testing.T, name string) T {
+	t.Helper()
+	var v T
+	if err := decodeRecords(testdata(t, name), &v); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return v
+}
+
+// recordList is records for a list of records that read themselves.
+func recordList[T any, P interface {
+	*T
+	decoder
+}](t *testing.T, name string) []T {
+	t.Helper()
+	var v []T
+	if err := decodeRecords(testdata(t, name), intoList[T, P](&v)); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return v
+}
+
+func testdata(t *testing.T, name string) []byte {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", name+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return v
+	return raw
 }
 
 // same fails the test with both values as JSON when got is not want.

@@ -3,12 +3,12 @@ package unified
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/rawjson"
 )
 
 // Justworks: employees, employments and companies (shared/reference/justworks.md
@@ -28,57 +28,201 @@ func init() {
 	})
 }
 
+// jwMember is a member as the unified API reads it (decode names the fields).
 type jwMember struct {
-	ID        string `json:"id"`
-	CompanyID string `json:"company_id"`
-	WorkID    string `json:"work_id"`
-	Name      *struct {
-		GivenName         string `json:"given_name"`
-		FamilyName        string `json:"family_name"`
-		PreferredName     string `json:"preferred_name"`
-		FullPreferredName string `json:"full_preferred_name"`
-	} `json:"name"`
+	ID, CompanyID, WorkID string
+	Name                  *jwName
 	// The flat shape some answers use (§10.5): read when name is absent.
-	GivenName        string `json:"given_name"`
-	FamilyName       string `json:"family_name"`
-	PreferredName    string `json:"preferred_name"`
-	Active           *bool  `json:"active"`
-	EmploymentStatus string `json:"employment_status"`
-	Type             string `json:"type"`
-	Emails           []struct {
-		Type    string `json:"type"`
-		Address string `json:"address"`
-	} `json:"emails"`
-	Phones []struct {
-		Type   string `json:"type"`
-		Number string `json:"number"`
-	} `json:"phones"`
-	Addresses  []jwAddress     `json:"addresses"`
-	Department *jwRef          `json:"department"`
-	Manager    *jwRef          `json:"manager"`
-	Office     json.RawMessage `json:"office"` // {id, name}, or a plain name
-	JobTitle   string          `json:"job_title"`
-	StartDate  string          `json:"employment_start_date"`
-	EndDate    string          `json:"employment_termination_date"`
-	FlatEnd    string          `json:"employment_end_date"`
-	BirthDate  string          `json:"date_of_birth"`
-	Sex        string          `json:"sex_assigned_at_birth"`
-	// CurrentEmployment is keyed by country (§11).
-	CurrentEmployment map[string]struct {
-		Status         string `json:"status"`
-		EmploymentType string `json:"employment_type"`
-		StartDate      string `json:"start_date"`
-		EndDate        string `json:"end_date"`
-	} `json:"current_employment"`
-	CurrentPay *struct {
-		Amount   int64  `json:"amount"` // minor units (§11)
-		Currency string `json:"currency"`
-		Unit     string `json:"unit"`
-	} `json:"current_pay"`
-	CurrentPayFrequency string `json:"current_pay_frequency"`
-	CreatedAt           string `json:"created_at"`
-	UpdatedAt           string `json:"updated_at"`
+	GivenName, FamilyName, PreferredName string
+	Active                               *bool
+	EmploymentStatus, Type               string
+	Emails, Phones                       []jwContact
+	Addresses                            []jwAddress
+	Department, Manager                  *jwRef
+	Office                               *jwRef // {id, name}, or a plain name
+	JobTitle                             string
+	StartDate, EndDate, FlatEnd          string
+	BirthDate, Sex                       string
+	// CurrentEmployment is keyed by country (§11); the terms in the order given.
+	CurrentEmployment   []jwTerms
+	CurrentPay          *jwPay
+	CurrentPayFrequency string
+	CreatedAt           string
+	UpdatedAt           string
 }
+
+type jwName struct{ GivenName, FamilyName, PreferredName, FullPreferredName string }
+
+// jwContact is an email ({type, address}) or a phone ({type, number}).
+type jwContact struct{ Type, Address, Number string }
+
+type jwTerms struct{ Status, EmploymentType, StartDate, EndDate string }
+
+// jwPay is an amount in minor units (§11).
+type jwPay struct {
+	Amount         int64
+	Currency, Unit string
+}
+
+func (m *jwMember) decode(d *rawjson.Decoder) error {
+	return d.Object(func(key string) (err error) {
+		switch key {
+		case "id":
+			m.ID, err = d.String()
+		case "company_id":
+			m.CompanyID, err = d.String()
+		case "work_id":
+			m.WorkID, err = d.String()
+		case "name":
+			m.Name, err = readOptional(d, (*jwName).decode)
+		case "given_name":
+			m.GivenName, err = d.String()
+		case "family_name":
+			m.FamilyName, err = d.String()
+		case "preferred_name":
+			m.PreferredName, err = d.String()
+		case "active":
+			if !d.Null() {
+				var active bool
+				active, err = d.Bool()
+				m.Active = &active
+			}
+		case "employment_status":
+			m.EmploymentStatus, err = d.String()
+		case "type":
+			m.Type, err = d.String()
+		case "emails":
+			err = readEach(d, &m.Emails, (*jwContact).decode)
+		case "phones":
+			err = readEach(d, &m.Phones, (*jwContact).decode)
+		case "addresses":
+			err = readEach(d, &m.Addresses, (*jwAddress).decode)
+		case "department":
+			m.Department, err = readOptional(d, (*jwRef).decode)
+		case "manager":
+			m.Manager, err = readOptional(d, (*jwRef).decode)
+		case "office":
+			m.Office, err = jwReadOffice(d)
+		case "job_title":
+			m.JobTitle, err = d.String()
+		case "employment_start_date":
+			m.StartDate, err = d.String()
+		case "employment_termination_date":
+			m.EndDate, err = d.String()
+		case "employment_end_date":
+			m.FlatEnd, err = d.String()
+		case "date_of_birth":
+			m.BirthDate, err = d.String()
+		case "sex_assigned_at_birth":
+			m.Sex, err = d.String()
+		case "current_employment":
+			err = d.Object(func(string) error {
+				var t jwTerms
+				err := t.decode(d)
+				m.CurrentEmployment = append(m.CurrentEmployment, t)
+				return err
+			})
+		case "current_pay":
+			m.CurrentPay, err = readOptional(d, (*jwPay).decode)
+		case "current_pay_frequency":
+			m.CurrentPayFrequency, err = d.String()
+		case "created_at":
+			m.CreatedAt, err = d.String()
+		case "updated_at":
+			m.UpdatedAt, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		return err
+	})
+}
+
+// jwReadOffice reads an office given as {id, name} or as a plain name; any
+// other value is no office.
+func jwReadOffice(d *rawjson.Decoder) (*jwRef, error) {
+	switch d.Kind() {
+	case '"':
+		name, err := d.String()
+		if name == "" {
+			return nil, err
+		}
+		return &jwRef{Name: name}, err
+	case '{', 'n':
+		return readOptional(d, (*jwRef).decode)
+	}
+	return nil, d.Skip()
+}
+
+func (n *jwName) decode(d *rawjson.Decoder) error {
+	return d.Object(func(key string) (err error) {
+		switch key {
+		case "given_name":
+			n.GivenName, err = d.String()
+		case "family_name":
+			n.FamilyName, err = d.String()
+		case "preferred_name":
+			n.PreferredName, err = d.String()
+		case "full_preferred_name":
+			n.FullPreferredName, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		return err
+	})
+}
+
+func (c *jwContact) decode(d *rawjson.Decoder) error {
+	return d.Object(func(key string) (err error) {
+		switch key {
+		case "type":
+			c.Type, err = d.String()
+		case "address":
+			c.Address, err = d.String()
+		case "number":
+			c.Number, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		return err
+	})
+}
+
+func (t *jwTerms) decode(d *rawjson.Decoder) error {
+	return d.Object(func(key string) (err error) {
+		switch key {
+		case "status":
+			t.Status, err = d.String()
+		case "employment_type":
+			t.EmploymentType, err = d.String()
+		case "start_date":
+			t.StartDate, err = d.String()
+		case "end_date":
+			t.EndDate, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		return err
+	})
+}
+
+func (p *jwPay) decode(d *rawjson.Decoder) error {
+	return d.Object(func(key string) (err error) {
+		switch key {
+		case "amount":
+			p.Amount, err = d.Int()
+		case "currency":
+			p.Currency, err = d.String()
+		case "unit":
+			p.Unit, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		return err
+	})
+}
+
+// Addresses and references are also parts of the company record, which
+// encoding/json/v2 reads by their tags.
 
 type jwAddress struct {
 	Line1      string `json:"line1"`
@@ -92,6 +236,42 @@ type jwAddress struct {
 type jwRef struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+}
+
+func (a *jwAddress) decode(d *rawjson.Decoder) error {
+	return d.Object(func(key string) (err error) {
+		switch key {
+		case "line1":
+			a.Line1, err = d.String()
+		case "line2":
+			a.Line2, err = d.String()
+		case "city":
+			a.City, err = d.String()
+		case "state":
+			a.State, err = d.String()
+		case "postal_code":
+			a.PostalCode, err = d.String()
+		case "country":
+			a.Country, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		return err
+	})
+}
+
+func (r *jwRef) decode(d *rawjson.Decoder) error {
+	return d.Object(func(key string) (err error) {
+		switch key {
+		case "id":
+			r.ID, err = d.String()
+		case "name":
+			r.Name, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		return err
+	})
 }
 
 type jwCompany struct {
@@ -157,7 +337,7 @@ func jwEmployee(m jwMember) Employee {
 		a := m.Addresses[0]
 		e.HomeLocation = &Location{EmployeeID: m.ID, Street1: a.Line1, Street2: a.Line2, City: a.City, State: a.State, ZipCode: a.PostalCode, Country: countryEnum(a.Country)}
 	}
-	if office := jwOffice(m.Office); office != nil {
+	if office := m.Office; office != nil {
 		e.WorkLocation = &Location{ID: office.ID, RemoteID: office.ID, EmployeeID: m.ID, Name: office.Name}
 	}
 	if d := m.Department; d != nil {
@@ -167,22 +347,6 @@ func jwEmployee(m jwMember) Employee {
 		e.ManagerID = m.Manager.ID
 	}
 	return e
-}
-
-// jwOffice reads an office given as {id, name} or as a plain name.
-func jwOffice(raw json.RawMessage) *jwRef {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
-	}
-	var ref jwRef
-	if json.Unmarshal(raw, &ref) == nil {
-		return &ref
-	}
-	var name string
-	if json.Unmarshal(raw, &name) == nil && name != "" {
-		return &jwRef{Name: name}
-	}
-	return nil
 }
 
 // jwGroups are the member's groups: its department.
@@ -230,7 +394,7 @@ func jwMembers(ctx context.Context, s *actions.Session, p Params) ([]jwMember, s
 		query["updated_at_gte"] = p.UpdatedAfter.UTC().Format(time.RFC3339)
 	}
 	var members []jwMember
-	next, err := listCall(ctx, s, p, "justworks_list_members", nil, query, &members)
+	next, err := listCall(ctx, s, p, "justworks_list_members", nil, query, intoList(&members))
 	return members, next, err
 }
 

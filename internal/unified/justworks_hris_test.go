@@ -2,11 +2,12 @@ package unified
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
 func TestJustworksEmployee(t *testing.T) {
-	members := records[[]jwMember](t, "justworks_members")
+	members := recordList[jwMember](t, "justworks_members")
 	onLeave := members[1]
 	onLeave.Active, onLeave.EmploymentStatus = nil, "ON_LEAVE"
 	flat := members[4]
@@ -14,8 +15,10 @@ func TestJustworksEmployee(t *testing.T) {
 	odd := members[0]
 	odd.Sex, odd.Addresses = "intersex", slices.Clone(odd.Addresses)
 	odd.Addresses[0].Country = "USA"
-	plainOffice := members[0]
-	plainOffice.Office = []byte(`"Remote"`)
+	var plainOffice jwMember
+	if err := decodeRecords([]byte(`{"id":"mbr_acme_000001","office":"Remote"}`), &plainOffice); err != nil {
+		t.Fatal(err)
+	}
 
 	same(t, "active employee with every field scope", jwEmployee(members[0]), Employee{
 		ID: "mbr_acme_000001", RemoteID: "mbr_acme_000001", FirstName: "Rebecca", LastName: "Jones", Name: "Rebecca Jones", DisplayName: "Rebecca Jones",
@@ -54,7 +57,7 @@ func TestJustworksEmployee(t *testing.T) {
 }
 
 func TestJustworksEmployment(t *testing.T) {
-	members := records[[]jwMember](t, "justworks_members")
+	members := recordList[jwMember](t, "justworks_members")
 	same(t, "salaried, semimonthly", jwEmployment(members[0]), Employment{ID: "mbr_acme_000001", RemoteID: "mbr_acme_000001", EmployeeID: "mbr_acme_000001", RemoteEmployeeID: "mbr_acme_000001",
 		JobTitle: "Chief Executive Officer", PayRate: "250000.00", PayCurrency: "USD",
 		PayPeriod: &Enum{Value: "year", SourceValue: "year"}, PayFrequency: &Enum{Value: "semi_monthly", SourceValue: "semimonthly"},
@@ -125,4 +128,50 @@ func TestJustworksCustomFields(t *testing.T) {
 		{ID: "cf_acme_diet", RemoteID: "cf_acme_diet", Name: "Dietary preferences", Value: []string{}},
 		{ID: "cf_acme_badge", RemoteID: "cf_acme_badge", Name: "Badge number", Value: "10000"},
 	})
+}
+
+// The member decoder reads every shape of the fields Justworks varies, and
+// names what it cannot read.
+func TestJustworksMemberDecoding(t *testing.T) {
+	for _, c := range []struct {
+		doc  string
+		pick func(jwMember) any
+		want any
+	}{
+		{`{"office":{"id":"off_1","name":"HQ","extra":[1]}}`, func(m jwMember) any { return m.Office }, &jwRef{ID: "off_1", Name: "HQ"}},
+		{`{"office":"Remote"}`, func(m jwMember) any { return m.Office }, &jwRef{Name: "Remote"}},
+		{`{"office":""}`, func(m jwMember) any { return m.Office }, (*jwRef)(nil)},
+		{`{"office":null}`, func(m jwMember) any { return m.Office }, (*jwRef)(nil)},
+		{`{"office":7}`, func(m jwMember) any { return m.Office }, (*jwRef)(nil)},
+		{`{"active":null,"employment_status":"on_leave"}`, func(m jwMember) any { return [2]any{m.Active, m.EmploymentStatus} }, [2]any{(*bool)(nil), "on_leave"}},
+		{`{"active":false}`, func(m jwMember) any { return m.Active }, ptr(false)},
+		{`{"current_employment":{"US":{"employment_type":"full_time"},"GB":{"employment_type":"part_time","start_date":"2024-01-02"}}}`,
+			func(m jwMember) any { return m.CurrentEmployment },
+			[]jwTerms{{EmploymentType: "full_time"}, {EmploymentType: "part_time", StartDate: "2024-01-02"}}},
+		{`{"current_pay":{"amount":-125,"currency":"USD","unit":"hour"},"pay_history":[{"amount":1.5}]}`,
+			func(m jwMember) any { return m.CurrentPay }, &jwPay{Amount: -125, Currency: "USD", Unit: "hour"}},
+		{`{"name":{"given_name":"Z\u00e9","family_name":null},"emails":[{"type":"WORK","address":"z@x.test"}],"phones":null}`,
+			func(m jwMember) any { return [3]any{*m.Name, m.Emails, m.Phones} },
+			[3]any{jwName{GivenName: "Zé"}, []jwContact{{Type: "WORK", Address: "z@x.test"}}, []jwContact(nil)}},
+	} {
+		var m jwMember
+		if err := decodeRecords([]byte(c.doc), &m); err != nil {
+			t.Errorf("%s: %v", c.doc, err)
+			continue
+		}
+		same(t, c.doc, c.pick(m), c.want)
+	}
+	for doc, want := range map[string]string{
+		`{"id":5}`:                        `expected a string, found '5'`,
+		`{"current_pay":{"amount":"12"}}`: `expected a number`,
+		`{"current_pay":{"amount":12.5}}`: `12.5 is not a whole number`,
+		`{"emails":{"type":"WORK"}}`:      `expected an array`,
+		`{"id":"m"} {"id":"n"}`:           `unexpected data after the top-level value`,
+		`{"pay_history":[{"amount":1},]}`: `invalid JSON`,
+	} {
+		var m jwMember
+		if err := decodeRecords([]byte(doc), &m); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want an error saying %q", doc, err, want)
+		}
+	}
 }

@@ -20,8 +20,6 @@ import (
 	"sync"
 	"time"
 
-	jsonv2 "github.com/go-json-experiment/json"
-
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 )
@@ -198,10 +196,7 @@ func call(ctx context.Context, s *actions.Session, req actions.Request, dst any)
 		return "", err
 	}
 	if raw, ok := res.Data.(json.RawMessage); ok && dst != nil && len(raw) > 0 {
-		// encoding/json/v2's decoder (its prototype until the standard library
-		// ships it) reads a page of records about twice as fast as v1: decoding
-		// was the largest cost the unified API added to a call.
-		if err := jsonv2.Unmarshal(raw, dst); err != nil {
+		if err := decodeRecords(raw, dst); err != nil {
 			return "", &actions.Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("%s answered %s with records Patchbay cannot read: %v", s.Connector().Name, req.Action, err)}
 		}
 	}

@@ -1,0 +1,212 @@
+package rawjson
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Decoder reads a document held in memory one value at a time, for a caller
+// that knows the shape it expects and decodes it by hand. The unified API reads
+// its largest pages (employee records) this way: decoding them by reflection
+// cost more than the rest of the call. Every value is checked as it is read or
+// skipped, by the rules Read applies; a string without escapes is a piece of one
+// copy of the document rather than a copy of its own.
+//
+// Each read method takes the next value; null reads as the zero value (no
+// members, no elements, "", 0, false). A value of another kind is an error that
+// names what was expected and where.
+type Decoder struct {
+	s     scanner
+	text  string // the document as a string: the strings read share its memory
+	depth int    // objects and arrays open around the next value
+}
+
+// NewDecoder returns a Decoder positioned before doc's top-level value.
+func NewDecoder(doc []byte) *Decoder {
+	return &Decoder{s: scanner{doc: doc, err: io.EOF, limit: len(doc)}, text: string(doc)}
+}
+
+// Kind returns the first byte of the next value: '{', '[', '"', 't', 'f',
+// 'n', '-' or a digit when the value is one; 0 at the end of the document.
+func (d *Decoder) Kind() byte {
+	d.s.space()
+	if d.s.pos < len(d.s.doc) {
+		return d.s.doc[d.s.pos]
+	}
+	return 0
+}
+
+// Null moves past the next value and reports true when it is null; otherwise
+// it leaves the value to be read.
+func (d *Decoder) Null() bool {
+	return d.Kind() == 'n' && d.s.literal("null") == nil
+}
+
+// Object reads an object, calling member with each key; member must read or
+// skip the key's value.
+func (d *Decoder) Object(member func(key string) error) error {
+	switch d.Kind() {
+	case 'n':
+		return d.s.literal("null")
+	case '{':
+	default:
+		return d.expected("an object")
+	}
+	if err := d.open(); err != nil {
+		return err
+	}
+	defer d.close()
+	if d.Kind() == '}' {
+		d.s.pos++
+		return nil
+	}
+	for {
+		if d.Kind() != '"' {
+			return d.s.fail("expected a string key")
+		}
+		start := d.s.pos
+		if err := d.s.str(); err != nil {
+			return err
+		}
+		key := d.text[start+1 : d.s.pos-1]
+		if strings.IndexByte(key, '\\') >= 0 || !utf8.ValidString(key) {
+			key = keyName(d.s.doc[start:d.s.pos])
+		}
+		if d.Kind() != ':' {
+			return d.s.fail("expected ':' after an object key")
+		}
+		d.s.pos++
+		at := d.s.pos
+		if err := member(key); err != nil {
+			return err
+		}
+		if d.s.pos == at {
+			return fmt.Errorf("rawjson: the value of %q at byte %d was neither read nor skipped", key, at)
+		}
+		if done, err := d.s.separator('}', "an object"); done || err != nil {
+			return err
+		}
+	}
+}
+
+// Array reads an array, calling element for each element, which it must read
+// or skip.
+func (d *Decoder) Array(element func() error) error {
+	switch d.Kind() {
+	case 'n':
+		return d.s.literal("null")
+	case '[':
+	default:
+		return d.expected("an array")
+	}
+	if err := d.open(); err != nil {
+		return err
+	}
+	defer d.close()
+	if d.Kind() == ']' {
+		d.s.pos++
+		return nil
+	}
+	for {
+		at := d.s.pos
+		if err := element(); err != nil {
+			return err
+		}
+		if d.s.pos == at {
+			return fmt.Errorf("rawjson: the element at byte %d was neither read nor skipped", at)
+		}
+		if done, err := d.s.separator(']', "an array"); done || err != nil {
+			return err
+		}
+	}
+}
+
+// String reads a string. Escapes are decoded and invalid UTF-8 is replaced,
+// as json.Unmarshal does.
+func (d *Decoder) String() (string, error) {
+	switch d.Kind() {
+	case 'n':
+		return "", d.s.literal("null")
+	case '"':
+	default:
+		return "", d.expected("a string")
+	}
+	start := d.s.pos
+	if err := d.s.str(); err != nil {
+		return "", err
+	}
+	if s := d.text[start+1 : d.s.pos-1]; strings.IndexByte(s, '\\') < 0 && utf8.ValidString(s) {
+		return s, nil
+	}
+	var s string
+	err := json.Unmarshal(d.s.doc[start:d.s.pos], &s) // checked by str: this only decodes
+	return s, err
+}
+
+// Int reads a number that is a whole number within int64.
+func (d *Decoder) Int() (int64, error) {
+	switch c := d.Kind(); {
+	case c == 'n':
+		return 0, d.s.literal("null")
+	case c != '-' && (c < '0' || c > '9'):
+		return 0, d.expected("a number")
+	}
+	start := d.s.pos
+	if err := d.s.number(); err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(d.text[start:d.s.pos], 10, 64)
+	if err != nil {
+		return 0, &SyntaxError{Offset: start, Reason: d.text[start:d.s.pos] + " is not a whole number within 64 bits"}
+	}
+	return n, nil
+}
+
+// Bool reads true or false.
+func (d *Decoder) Bool() (bool, error) {
+	switch d.Kind() {
+	case 't':
+		return true, d.s.literal("true")
+	case 'f':
+		return false, d.s.literal("false")
+	case 'n':
+		return false, d.s.literal("null")
+	}
+	return false, d.expected("true or false")
+}
+
+// Skip checks the next value and moves past it.
+func (d *Decoder) Skip() error {
+	d.s.space()
+	return d.s.value(d.depth, 0)
+}
+
+// open moves into an object or array, within the nesting Read allows.
+func (d *Decoder) open() error {
+	if d.depth++; d.depth > maxDepth {
+		return d.s.fail("nested too deeply")
+	}
+	d.s.pos++
+	return nil
+}
+
+func (d *Decoder) close() { d.depth-- }
+
+// End checks that nothing but whitespace follows the value read.
+func (d *Decoder) End() error {
+	if d.s.space(); d.s.pos < len(d.s.doc) {
+		return d.s.fail("unexpected data after the top-level value")
+	}
+	return nil
+}
+
+func (d *Decoder) expected(what string) error {
+	if d.s.pos >= len(d.s.doc) {
+		return d.s.fail("unexpected end of input, expected " + what)
+	}
+	return d.s.fail(fmt.Sprintf("expected %s, found %q", what, d.s.doc[d.s.pos]))
+}
