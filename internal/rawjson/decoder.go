@@ -7,27 +7,30 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Decoder reads a document held in memory one value at a time, for a caller
 // that knows the shape it expects and decodes it by hand. The unified API reads
 // its largest pages (employee records) this way: decoding them by reflection
 // cost more than the rest of the call. Every value is checked as it is read or
-// skipped, by the rules Read applies; a string without escapes is a piece of one
-// copy of the document rather than a copy of its own.
+// skipped, by the rules Read applies; a string without escapes is a piece of
+// the document rather than a copy of its own.
 //
 // Each read method takes the next value; null reads as the zero value (no
 // members, no elements, "", 0, false). A value of another kind is an error that
 // names what was expected and where.
 type Decoder struct {
 	s     scanner
-	text  string // the document as a string: the strings read share its memory
+	text  string // the document's memory as a string: the strings read are pieces of it
 	depth int    // objects and arrays open around the next value
 }
 
-// NewDecoder returns a Decoder positioned before doc's top-level value.
+// NewDecoder returns a Decoder positioned before doc's top-level value. The
+// strings it reads share doc's memory (a page of records is not copied again),
+// so doc must not change once it is handed over.
 func NewDecoder(doc []byte) *Decoder {
-	return &Decoder{s: scanner{doc: doc, err: io.EOF, limit: len(doc)}, text: string(doc)}
+	return &Decoder{s: scanner{doc: doc, err: io.EOF, limit: len(doc)}, text: unsafe.String(unsafe.SliceData(doc), len(doc))}
 }
 
 // Kind returns the first byte of the next value: '{', '[', '"', 't', 'f',

@@ -92,8 +92,8 @@ func TestDecoderReadsWhatJSONReads(t *testing.T) {
 	}
 }
 
-// A string without escapes is a piece of the decoder's one copy of the
-// document: reading it allocates nothing.
+// A string without escapes is a piece of the document itself: reading it
+// allocates nothing.
 func TestDecoderStringsShareTheDocument(t *testing.T) {
 	d := NewDecoder([]byte(`{"a":"plain text","b":"more"}`))
 	var a, b string

@@ -251,7 +251,7 @@ func ehCompanyOf(o ehOrganisationDetail) Company {
 // Operations.
 
 func ehEmployees(ctx context.Context, s *actions.Session, p Params) ([]ehEmployee, string, error) {
-	var list []ehEmployee
+	list := make([]ehEmployee, 0, p.PageSize) // the page's records, without growing
 	next, err := listCall(ctx, s, p, "employmenthero_list_employees", nil, nil, intoList(&list))
 	return list, next, err
 }
@@ -271,7 +271,7 @@ func ehListEmployees(ctx context.Context, s *actions.Session, p Params) (page, e
 	if err != nil {
 		return page{}, err
 	}
-	out := []Employee{}
+	out := make([]Employee, 0, len(list))
 	for _, e := range list {
 		u := ehEmployeeOf(e, s.Setup(ehOrganisation))
 		if p.matchesEmployee(u) {

@@ -393,7 +393,7 @@ func jwMembers(ctx context.Context, s *actions.Session, p Params) ([]jwMember, s
 	if !p.UpdatedAfter.IsZero() {
 		query["updated_at_gte"] = p.UpdatedAfter.UTC().Format(time.RFC3339)
 	}
-	var members []jwMember
+	members := make([]jwMember, 0, p.PageSize) // the page's records, without growing
 	next, err := listCall(ctx, s, p, "justworks_list_members", nil, query, intoList(&members))
 	return members, next, err
 }
@@ -413,7 +413,7 @@ func jwListEmployees(ctx context.Context, s *actions.Session, p Params) (page, e
 	if err != nil {
 		return page{}, err
 	}
-	out := []Employee{}
+	out := make([]Employee, 0, len(members))
 	for _, m := range members {
 		e := jwEmployee(m)
 		if !p.matchesEmployee(e) {
