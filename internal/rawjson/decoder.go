@@ -52,21 +52,10 @@ func (d *Decoder) Null() bool {
 // Object reads an object, calling member with each key; member must read or
 // skip the key's value.
 func (d *Decoder) Object(member func(key string) error) error {
-	switch d.Kind() {
-	case 'n':
-		return d.s.literal("null")
-	case '{':
-	default:
-		return d.expected("an object")
-	}
-	if err := d.open(); err != nil {
+	if done, err := d.enter('{', '}', "an object"); done || err != nil {
 		return err
 	}
-	defer d.close()
-	if d.Kind() == '}' {
-		d.s.pos++
-		return nil
-	}
+	defer d.leave()
 	for {
 		if d.Kind() != '"' {
 			return d.s.fail("expected a string key")
@@ -99,21 +88,10 @@ func (d *Decoder) Object(member func(key string) error) error {
 // Array reads an array, calling element for each element, which it must read
 // or skip.
 func (d *Decoder) Array(element func() error) error {
-	switch d.Kind() {
-	case 'n':
-		return d.s.literal("null")
-	case '[':
-	default:
-		return d.expected("an array")
-	}
-	if err := d.open(); err != nil {
+	if done, err := d.enter('[', ']', "an array"); done || err != nil {
 		return err
 	}
-	defer d.close()
-	if d.Kind() == ']' {
-		d.s.pos++
-		return nil
-	}
+	defer d.leave()
 	for {
 		at := d.s.pos
 		if err := element(); err != nil {
@@ -188,16 +166,30 @@ func (d *Decoder) Skip() error {
 	return d.s.value(d.depth, 0)
 }
 
-// open moves into an object or array, within the nesting Read allows.
-func (d *Decoder) open() error {
-	if d.depth++; d.depth > maxDepth {
-		return d.s.fail("nested too deeply")
+// enter moves into the object or array that comes next (opening with open,
+// within the nesting Read allows). It reports done, having moved past it, when
+// the value is null or the container is empty.
+func (d *Decoder) enter(open, closing byte, what string) (done bool, err error) {
+	switch d.Kind() {
+	case 'n':
+		return true, d.s.literal("null")
+	case open:
+	default:
+		return true, d.expected(what)
+	}
+	if d.depth+1 > maxDepth {
+		return true, d.s.fail("nested too deeply")
 	}
 	d.s.pos++
-	return nil
+	if d.Kind() == closing {
+		d.s.pos++
+		return true, nil
+	}
+	d.depth++
+	return false, nil
 }
 
-func (d *Decoder) close() { d.depth-- }
+func (d *Decoder) leave() { d.depth-- }
 
 // End checks that nothing but whitespace follows the value read.
 func (d *Decoder) End() error {
