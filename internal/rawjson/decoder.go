@@ -65,7 +65,7 @@ func (d *Decoder) Object(member func(key string) error) error {
 			return err
 		}
 		key := d.text[start+1 : d.s.pos-1]
-		if strings.IndexByte(key, '\\') >= 0 || !utf8.ValidString(key) {
+		if !d.s.ascii {
 			key = keyName(d.s.doc[start:d.s.pos])
 		}
 		if d.Kind() != ':' {
@@ -120,7 +120,7 @@ func (d *Decoder) String() (string, error) {
 	if err := d.s.str(); err != nil {
 		return "", err
 	}
-	if s := d.text[start+1 : d.s.pos-1]; strings.IndexByte(s, '\\') < 0 && utf8.ValidString(s) {
+	if s := d.text[start+1 : d.s.pos-1]; d.s.ascii || utf8.ValidString(s) && strings.IndexByte(s, '\\') < 0 {
 		return s, nil
 	}
 	var s string

@@ -71,6 +71,8 @@ type scanner struct {
 	emitting bool      // the scan is inside that value
 	emitted  int       // doc[:emitted] has gone to sink
 	streamed bool      // the value has gone to sink whole
+
+	ascii bool // the last string scanned is printable ASCII without escapes
 }
 
 func (s *scanner) pick(paths []string) ([]json.RawMessage, error) {
@@ -402,31 +404,40 @@ var plain = func() (t [256]bool) {
 // and maybe in bytes after the first such one, never before it: the lowest set
 // bit marks the first.
 func specials(x uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	quote, backslash := x^(ones*'"'), x^(ones*'\\')
 	// (v - ones) &^ v & highs marks v's zero bytes; x - ones*0x20, with &^ x,
 	// x's bytes under 0x20. The highs of the bytes of x at 0x80 and above
 	// are cleared last: those never stop a string.
-	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (x - ones*0x20)) &^ x & highs
+	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (x - ones*0x20)) &^ x & (ones * 0x80)
 }
 
-// str scans a string, leaving pos after its closing quote.
+// ones has a one in each byte.
+const ones = 0x0101010101010101
+
+// str scans a string, leaving pos after its closing quote, and sets ascii to
+// whether it is printable ASCII without escapes: its text is then its bytes.
 func (s *scanner) str() error {
 	s.pos++ // opening quote
+	var high uint64 // or of the bytes scanned: its high bits tell of bytes at 0x80 and above
+	s.ascii = true
 	for {
 		i, doc := s.pos, s.doc
 		for {
 			if i+8 > len(doc) {
 				// The last few bytes, one at a time.
 				for i < len(doc) && plain[doc[i]] {
+					high |= uint64(doc[i])
 					i++
 				}
 				break
 			}
-			if stop := specials(binary.LittleEndian.Uint64(doc[i:])); stop != 0 {
+			x := binary.LittleEndian.Uint64(doc[i:])
+			if stop := specials(x); stop != 0 {
+				high |= x & (stop&-stop - 1) // the bytes before the stop
 				i += bits.TrailingZeros64(stop) / 8
 				break
 			}
+			high |= x
 			i += 8
 		}
 		s.pos = i
@@ -439,8 +450,12 @@ func (s *scanner) str() error {
 		switch doc[i] {
 		case '"':
 			s.pos++
+			if high&(ones*0x80) != 0 {
+				s.ascii = false
+			}
 			return nil
 		case '\\':
+			s.ascii = false
 			if err := s.escape(); err != nil {
 				return err
 			}
