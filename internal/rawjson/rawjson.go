@@ -417,7 +417,7 @@ const ones = 0x0101010101010101
 // str scans a string, leaving pos after its closing quote, and sets ascii to
 // whether it is printable ASCII without escapes: its text is then its bytes.
 func (s *scanner) str() error {
-	s.pos++ // opening quote
+	s.pos++         // opening quote
 	var high uint64 // or of the bytes scanned: its high bits tell of bytes at 0x80 and above
 	s.ascii = true
 	for {
