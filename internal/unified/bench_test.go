@@ -41,8 +41,9 @@ func BenchmarkMapEmployeesPage(b *testing.B) {
 				return v, err
 			},
 			func(v any) any {
-				out := []Employee{}
-				for _, m := range v.([]jwMember) {
+				members := v.([]jwMember)
+				out := make([]Employee, 0, len(members))
+				for _, m := range members {
 					out = append(out, jwEmployee(m))
 				}
 				return out
@@ -54,8 +55,9 @@ func BenchmarkMapEmployeesPage(b *testing.B) {
 				return v, err
 			},
 			func(v any) any {
-				out := []Employee{}
-				for _, e := range v.([]ehEmployee) {
+				people := v.([]ehEmployee)
+				out := make([]Employee, 0, len(people))
+				for _, e := range people {
 					out = append(out, ehEmployeeOf(e, "org"))
 				}
 				return out
