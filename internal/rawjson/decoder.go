@@ -65,7 +65,7 @@ func (d *Decoder) Object(member func(key string) error) error {
 			return err
 		}
 		key := d.text[start+1 : d.s.pos-1]
-		if !d.s.ascii {
+		if !asIs(key) {
 			key = keyName(d.s.doc[start:d.s.pos])
 		}
 		if d.Kind() != ':' {
@@ -120,7 +120,7 @@ func (d *Decoder) String() (string, error) {
 	if err := d.s.str(); err != nil {
 		return "", err
 	}
-	if s := d.text[start+1 : d.s.pos-1]; d.s.ascii || utf8.ValidString(s) && strings.IndexByte(s, '\\') < 0 {
+	if s := d.text[start+1 : d.s.pos-1]; asIs(s) || utf8.ValidString(s) && strings.IndexByte(s, '\\') < 0 {
 		return s, nil
 	}
 	var s string
@@ -204,4 +204,24 @@ func (d *Decoder) expected(what string) error {
 		return d.s.fail("unexpected end of input, expected " + what)
 	}
 	return d.s.fail(fmt.Sprintf("expected %s, found %q", what, d.s.doc[d.s.pos]))
+}
+
+// asIs reports whether a string's text is its bytes, eight at a time: no
+// escape, and nothing at 0x80 or above (UTF-8 that would need checking).
+func asIs(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		backslash := x ^ (ones * '\\')
+		if (x|(backslash-ones)&^backslash)&(ones*0x80) != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] == '\\' || s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

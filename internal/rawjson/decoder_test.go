@@ -179,3 +179,21 @@ func FuzzDecoder(f *testing.F) {
 		}
 	})
 }
+
+// asIs finds an escape or a byte at 0x80 and above wherever it sits: in an
+// eight-byte word or in the last bytes.
+func TestAsIs(t *testing.T) {
+	for n := range 20 {
+		plain := strings.Repeat("a~ \x7f", 5)[:n]
+		if !asIs(plain) {
+			t.Fatalf("%q: not as is", plain)
+		}
+		for at := range n + 1 {
+			for _, other := range []string{"é", "\x80", "\xff", `\`} {
+				if s := plain[:at] + other + plain[at:]; asIs(s) {
+					t.Fatalf("%q: as is", s)
+				}
+			}
+		}
+	}
+}

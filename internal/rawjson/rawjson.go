@@ -71,8 +71,6 @@ type scanner struct {
 	emitting bool      // the scan is inside that value
 	emitted  int       // doc[:emitted] has gone to sink
 	streamed bool      // the value has gone to sink whole
-
-	ascii bool // the last string scanned is printable ASCII without escapes
 }
 
 func (s *scanner) pick(paths []string) ([]json.RawMessage, error) {
@@ -414,30 +412,23 @@ func specials(x uint64) uint64 {
 // ones has a one in each byte.
 const ones = 0x0101010101010101
 
-// str scans a string, leaving pos after its closing quote, and sets ascii to
-// whether it is printable ASCII without escapes: its text is then its bytes.
+// str scans a string, leaving pos after its closing quote.
 func (s *scanner) str() error {
-	s.pos++         // opening quote
-	var high uint64 // or of the bytes scanned: its high bits tell of bytes at 0x80 and above
-	s.ascii = true
+	s.pos++ // opening quote
 	for {
 		i, doc := s.pos, s.doc
 		for {
 			if i+8 > len(doc) {
 				// The last few bytes, one at a time.
 				for i < len(doc) && plain[doc[i]] {
-					high |= uint64(doc[i])
 					i++
 				}
 				break
 			}
-			x := binary.LittleEndian.Uint64(doc[i:])
-			if stop := specials(x); stop != 0 {
-				high |= x & (stop&-stop - 1) // the bytes before the stop
+			if stop := specials(binary.LittleEndian.Uint64(doc[i:])); stop != 0 {
 				i += bits.TrailingZeros64(stop) / 8
 				break
 			}
-			high |= x
 			i += 8
 		}
 		s.pos = i
@@ -450,12 +441,8 @@ func (s *scanner) str() error {
 		switch doc[i] {
 		case '"':
 			s.pos++
-			if high&(ones*0x80) != 0 {
-				s.ascii = false
-			}
 			return nil
 		case '\\':
-			s.ascii = false
 			if err := s.escape(); err != nil {
 				return err
 			}

@@ -317,28 +317,3 @@ func TestSpecialsFindsTheFirstStop(t *testing.T) {
 		}
 	}
 }
-
-// str tells a string of printable ASCII without escapes from any other,
-// wherever the first other byte sits (in an eight-byte word or in the last
-// bytes), and is not misled by what follows the closing quote.
-func TestStrTellsPlainASCII(t *testing.T) {
-	for n := range 20 {
-		plainText := strings.Repeat("a", n)
-		for _, after := range []string{``, `,"é"`, "\xff\xff\xff\xff\xff\xff\xff\xff", `\\`} {
-			doc := `"` + plainText + `"` + after
-			s := scanner{doc: []byte(doc), err: io.EOF, limit: len(doc)}
-			if err := s.str(); err != nil || !s.ascii || s.pos != n+2 {
-				t.Fatalf("%q: ascii %v, end %d, %v", doc, s.ascii, s.pos, err)
-			}
-		}
-		for at := range n {
-			for _, other := range []string{"é", "\x80", "\xff", `\n`, `\u0041`, `\"`} {
-				doc := `"` + plainText[:at] + other + plainText[at:] + `"`
-				s := scanner{doc: []byte(doc), err: io.EOF, limit: len(doc)}
-				if err := s.str(); err != nil || s.ascii || s.pos != len(doc) {
-					t.Fatalf("%q: ascii %v, end %d, %v", doc, s.ascii, s.pos, err)
-				}
-			}
-		}
-	}
-}
