@@ -514,7 +514,7 @@ type answer struct {
 	pooled    *[]byte // body's buffer, from pageBuffers; release returns it
 }
 
-// pageBuffers holds the buffers streamed pages are read into. A page of a
+// pageBuffers holds the buffers pages are read into. A page of a
 // hundred records is about 160 KB: allocating that anew for every call made
 // garbage collection the largest cost Patchbay added to a call.
 var pageBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
@@ -921,14 +921,17 @@ func (e *Executor) send(ctx context.Context, method, target string, body any, ac
 	case len(rd.paths) == 0 || resp.StatusCode/100 != 2:
 		ans.body, err = readBody(resp)
 		return ans, err
-	case rd.records != nil:
-		// The records go out as they arrive, so nothing keeps the buffer once
-		// the call is over: it can be reused.
-		ans.pooled = pageBuffers.Get().(*[]byte)
-		ans.body, ans.found, err = rawjson.Stream(resp.Body, maxBody, *ans.pooled, rd.records, rd.paths...)
-		ans.streamed = rd.records.n > 0
 	default:
-		ans.body, ans.found, err = rawjson.Read(resp.Body, maxBody, rd.paths...)
+		// The records either go out as they arrive or are copied out of the
+		// page (result), so nothing keeps the buffer once the call is over: it
+		// can be reused.
+		var records io.Writer
+		if rd.records != nil {
+			records = rd.records
+		}
+		ans.pooled = pageBuffers.Get().(*[]byte)
+		ans.body, ans.found, err = rawjson.Stream(resp.Body, maxBody, *ans.pooled, records, rd.paths...)
+		ans.streamed = rd.records != nil && rd.records.n > 0
 	}
 	// A page that is not JSON, or too large to take, is the provider's answer
 	// and no reason to ask again.
@@ -976,13 +979,12 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, ans
 	switch {
 	case ans.streamed:
 		res.Streamed = true
-	case ans.pooled != nil:
-		// Nothing streamed: the records are the whole document (a single
-		// object), which Stream does not pass on, or absent. The buffer goes
-		// back to the pool when Run returns, so the caller gets a copy.
-		res.Data = json.RawMessage(bytes.Clone(ans.found[0]))
 	default:
-		res.Data = ans.found[0]
+		// Nothing streamed: the caller passed no writer, or the records are
+		// the whole document (a single object), which Stream does not pass
+		// on, or absent. The buffer goes back to the pool when Run returns,
+		// so the caller gets a copy.
+		res.Data = json.RawMessage(bytes.Clone(ans.found[0]))
 	}
 	p := c.API.Pagination
 	if len(ans.found) < 2 || ans.found[1] == nil {

@@ -3,9 +3,11 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -578,4 +580,62 @@ func TestUnifiedCallsShareOneBudget(t *testing.T) {
 	if took := time.Since(start); took > 3*time.Second {
 		t.Fatalf("the request ran %v past a 1 s budget", took)
 	}
+}
+
+// TestUnifiedPagesAtOnceStayWhole runs unified pages and raw action pages at
+// the same time. Provider pages are read into buffers that calls share one
+// after another, and the unified records are decoded into strings that point
+// into their page: every answer must come out exactly as the same page alone
+// (and under -race, no read may meet a later call's write).
+func TestUnifiedPagesAtOnceStayWhole(t *testing.T) {
+	e := newLinkEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 300})
+	type call struct{ method, path, body, account string }
+	var calls []call
+	for _, c := range unifiedCases {
+		account := e.linkProvider(t, c.provider, c.email)
+		path := "/unified/hris/employees?page_size=100&expand=employments,groups"
+		for range 3 {
+			calls = append(calls, call{"GET", path, "", account})
+			next, _ := e.unifiedOK(t, path, account)["next"].(string)
+			path = "/unified/hris/employees?page_size=100&expand=employments,groups&next=" + url.QueryEscape(next)
+		}
+		action := map[string]string{"justworks": `{"action":"justworks_list_members","query":{"limit":100}}`,
+			"employmenthero": `{"action":"employmenthero_list_employees","query":{"item_per_page":100}}`}[c.provider]
+		calls = append(calls, call{"POST", "/actions/rpc", action, account})
+	}
+	send := func(c call) (int, string, error) {
+		req, err := http.NewRequest(c.method, e.srv.URL+c.path, strings.NewReader(c.body))
+		if err != nil {
+			return 0, "", err
+		}
+		req.Header.Set("Authorization", basic(e.keyA))
+		req.Header.Set("X-Account-Id", c.account)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(raw), err
+	}
+	alone := make([]string, len(calls))
+	for i, c := range calls {
+		st, body, err := send(c)
+		if err != nil || st != http.StatusOK {
+			t.Fatalf("%s %s: %d %v %.300s", c.method, c.path, st, err, body)
+		}
+		alone[i] = body
+	}
+	var wg sync.WaitGroup
+	for n := range 48 {
+		wg.Go(func() {
+			i := n % len(calls)
+			st, body, err := send(calls[i])
+			if err != nil || st != http.StatusOK || body != alone[i] {
+				t.Errorf("%s %s at once: %d %v, the answer differs from the same call alone: %t", calls[i].method, calls[i].path, st, err, body != alone[i])
+			}
+		})
+	}
+	wg.Wait()
 }

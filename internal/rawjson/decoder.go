@@ -14,7 +14,7 @@ import (
 // that knows the shape it expects and decodes it by hand. The unified API reads
 // its largest pages (employee records) this way: decoding them by reflection
 // cost more than the rest of the call. Every value is checked as it is read or
-// skipped, by the rules Read applies; a string without escapes is a piece of
+// skipped, by the rules Stream applies; a string without escapes is a piece of
 // the document rather than a copy of its own.
 //
 // Each read method takes the next value; null reads as the zero value (no
@@ -167,7 +167,7 @@ func (d *Decoder) Skip() error {
 }
 
 // enter moves into the object or array that comes next (opening with open,
-// within the nesting Read allows). It reports done, having moved past it, when
+// within the nesting Stream allows). It reports done, having moved past it, when
 // the value is null or the container is empty.
 func (d *Decoder) enter(open, closing byte, what string) (done bool, err error) {
 	switch d.Kind() {

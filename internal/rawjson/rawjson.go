@@ -26,30 +26,28 @@ var ErrTooLarge = errors.New("rawjson: document larger than the limit")
 // maxPaths bounds the paths of one call: the live ones are tracked in a bit set.
 const maxPaths = 64
 
-// Read reads r to the end (at most limit > 0 bytes), checking that it is valid
-// JSON, accepting exactly what json.Valid accepts, and returns the document
-// with the raw value at each dotted path ("items", "meta.total"; "" is the
-// whole document). It scans what r has delivered while the rest is on its way,
-// in one pass, so a large page costs little more than its transfer. A path
-// that is absent, or that runs through something other than an object, gives
-// nil. When a key repeats, its last value wins, as with json.Unmarshal. The
-// values share the document's memory.
-func Read(r io.Reader, limit int, paths ...string) ([]byte, []json.RawMessage, error) {
-	s := scanner{doc: make([]byte, 0, 64<<10), src: r, limit: limit}
-	values, err := s.pick(paths)
-	return s.doc, values, err
-}
-
-// Stream is Read that also writes the value at the first path to w while it is
-// being scanned: each piece goes out once the scan has checked it (every 16 KB,
-// and whenever the scan waits for more input), so a caller can pass a page on
-// before its last byte has arrived or been checked. What reaches w is
+// Stream reads r to the end (at most limit > 0 bytes), checking that it is
+// valid JSON, accepting exactly what json.Valid accepts, and returns the
+// document with the raw value at each dotted path ("items", "meta.total"; ""
+// is the whole document). It scans what r has delivered while the rest is on
+// its way, in one pass, so a large page costs little more than its transfer. A
+// path that is absent, or that runs through something other than an object,
+// gives nil. When a key repeats, its last value wins, as with json.Unmarshal.
+// The values share the document's memory. The document is read into buf (from
+// its start; it grows as needed, and may be nil), so that a caller can reuse
+// its buffers.
+//
+// When w is not nil, the value at the first path also goes to w while it is
+// being scanned: each piece goes out once the scan has checked it (every 16
+// KB, and whenever the scan waits for more input), so a caller can pass a page
+// on before its last byte has arrived or been checked. What reaches w is
 // always the start of that value as the document holds it; when the document
 // turns out malformed (or the key repeats, or w fails) partway through, Stream
-// stops there and returns the error, and w has the part checked so far. The
-// document is read into buf (from its start; it grows as needed), so that a
-// caller can reuse its buffers.
+// stops there and returns the error, and w has the part checked so far.
 func Stream(r io.Reader, limit int, buf []byte, w io.Writer, paths ...string) ([]byte, []json.RawMessage, error) {
+	if buf == nil {
+		buf = make([]byte, 0, 64<<10)
+	}
 	s := scanner{doc: buf[:0], src: r, limit: limit, sink: w}
 	values, err := s.pick(paths)
 	return s.doc, values, err

@@ -14,7 +14,7 @@ import (
 
 // pick reads a whole document from memory.
 func pick(doc []byte, paths ...string) ([]json.RawMessage, error) {
-	_, values, err := Read(bytes.NewReader(doc), len(doc)+1, paths...)
+	_, values, err := Stream(bytes.NewReader(doc), len(doc)+1, nil, nil, paths...)
 	return values, err
 }
 
@@ -123,13 +123,13 @@ func FuzzRead(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc []byte, path string) {
 		got, err := pick(doc, path, "")
 		if valid := json.Valid(doc); valid != (err == nil) {
-			t.Fatalf("Read error %v, json.Valid %v", err, valid)
+			t.Fatalf("error %v, json.Valid %v", err, valid)
 		}
 		if err != nil {
 			// What Stream sent before it found the fault is a piece of the document.
 			var streamed bytes.Buffer
 			if _, _, err := Stream(iotest.OneByteReader(bytes.NewReader(doc)), len(doc)+1, make([]byte, 3), &streamed, path); err == nil {
-				t.Fatal("Stream accepted what Read refused")
+				t.Fatal("Stream with a writer accepted what it refused from memory")
 			}
 			if streamed.Len() > 0 && !bytes.Contains(doc, streamed.Bytes()) {
 				t.Fatalf("Stream wrote %q, which the document does not hold", streamed.Bytes())
@@ -153,16 +153,16 @@ func FuzzRead(f *testing.F) {
 			want = nil // the whole document does not stream
 		}
 		if !repeated && (err != nil || !bytes.Equal(values[0], got[0]) || !bytes.Equal(streamed.Bytes(), want)) {
-			t.Fatalf("Stream: wrote %q, found %q, %v; Read found %q", streamed.Bytes(), values, err, got[0])
+			t.Fatalf("Stream: wrote %q, found %q, %v; from memory %q", streamed.Bytes(), values, err, got[0])
 		}
-		// Read finds the same however the document arrives.
+		// The same is found however the document arrives.
 		for name, r := range map[string]io.Reader{
 			"byte by byte": iotest.OneByteReader(bytes.NewReader(doc)),
 			"in halves":    iotest.HalfReader(bytes.NewReader(doc)),
 		} {
-			read, values, err := Read(r, len(doc)+1, path, "")
+			read, values, err := Stream(r, len(doc)+1, nil, nil, path, "")
 			if err != nil || !bytes.Equal(read, doc) || !bytes.Equal(values[0], got[0]) || !bytes.Equal(values[1], got[1]) {
-				t.Fatalf("Read %s: %q %q, %v; from memory %q", name, read, values, err, got)
+				t.Fatalf("%s: %q %q, %v; from memory %q", name, read, values, err, got)
 			}
 		}
 	})
@@ -204,18 +204,18 @@ func (failingWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
 
 func TestReadLimitsAndReadErrors(t *testing.T) {
 	doc := []byte(`{"items":[1,2,3],"next":"x"}`)
-	if _, values, err := Read(bytes.NewReader(doc), len(doc), "items"); err != nil || string(values[0]) != "[1,2,3]" {
+	if _, values, err := Stream(bytes.NewReader(doc), len(doc), nil, nil, "items"); err != nil || string(values[0]) != "[1,2,3]" {
 		t.Fatalf("a document of exactly the limit: %q, %v", values, err)
 	}
-	if _, _, err := Read(bytes.NewReader(doc), len(doc)-1, "items"); !errors.Is(err, ErrTooLarge) {
+	if _, _, err := Stream(bytes.NewReader(doc), len(doc)-1, nil, nil, "items"); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("a document over the limit: %v", err)
 	}
 	broken := io.MultiReader(bytes.NewReader(doc[:10]), iotest.ErrReader(io.ErrUnexpectedEOF))
-	if _, _, err := Read(broken, 1<<20, "items"); !errors.Is(err, io.ErrUnexpectedEOF) {
+	if _, _, err := Stream(broken, 1<<20, nil, nil, "items"); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("a connection cut mid-document: %v, want the read error", err)
 	}
 	var se *SyntaxError
-	if _, _, err := Read(strings.NewReader(`{"items":[1,}`), 1<<20, "items"); !errors.As(err, &se) {
+	if _, _, err := Stream(strings.NewReader(`{"items":[1,}`), 1<<20, nil, nil, "items"); !errors.As(err, &se) {
 		t.Fatalf("malformed: %v, want a syntax error", err)
 	}
 }
@@ -238,7 +238,7 @@ func page() []byte {
 }
 
 // BenchmarkScan compares finding the records and cursor of a provider-like
-// page: read and scanned (the buffer grown as the page arrives), streamed into a
+// page: scanned into a buffer grown as the page arrives, streamed into a
 // reused buffer with the records passed on (what an action call does), and
 // decoded into maps with encoding/json (what Patchbay did before).
 func BenchmarkScan(b *testing.B) {
@@ -247,7 +247,7 @@ func BenchmarkScan(b *testing.B) {
 		b.SetBytes(int64(len(doc)))
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, _, err := Read(bytes.NewReader(doc), 1<<20, "items", "next_cursor"); err != nil {
+			if _, _, err := Stream(bytes.NewReader(doc), 1<<20, nil, nil, "items", "next_cursor"); err != nil {
 				b.Fatal(err)
 			}
 		}
