@@ -50,12 +50,13 @@ func intoList[T any, P interface {
 }
 
 // readEach reads an array, appending each element read with read to list.
+// Each element is read in place: a local one would escape to the heap through
+// read, for every element.
 func readEach[T any](d *rawjson.Decoder, list *[]T, read func(*T, *rawjson.Decoder) error) error {
 	return d.Array(func() error {
-		var v T
-		err := read(&v, d)
-		*list = append(*list, v)
-		return err
+		var zero T
+		*list = append(*list, zero)
+		return read(&(*list)[len(*list)-1], d)
 	})
 }
 
