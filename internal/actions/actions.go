@@ -51,6 +51,13 @@ type Request struct {
 	// action's schema: the unified API's proxy[...] passthrough. A parameter
 	// the action sets itself is not replaced.
 	Proxy map[string]string `json:"-"`
+	// InPlace, in a Session, leaves the records where they sit in the page's
+	// buffer instead of copying them out: the session keeps the buffer until
+	// Release, so a caller that decodes the records into strings pointing into
+	// the page saves copying a page it is about to drop.
+	InPlace bool `json:"-"`
+
+	keep *keptPages // where an in-place page's buffer goes (set by Session.Run)
 }
 
 // Result is the action's answer: the records where the connector says they sit,
@@ -319,7 +326,11 @@ func (e *Executor) execute(ctx context.Context, c *connectors.Connector, p store
 	if err != nil {
 		return Result{}, err
 	}
-	defer ans.release()
+	if req.keep != nil {
+		defer req.keep.add(ans)
+	} else {
+		defer ans.release()
+	}
 	if ans.status/100 == 2 {
 		entry.keep(action.Method, target, req.Body, ans.body)
 	}
@@ -518,6 +529,28 @@ type answer struct {
 // hundred records is about 160 KB: allocating that anew for every call made
 // garbage collection the largest cost Patchbay added to a call.
 var pageBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
+
+// keptPages holds the answers whose page buffers a session's caller still
+// reads (Request.InPlace), until it releases them all at once.
+type keptPages struct {
+	mu      sync.Mutex
+	answers []answer
+}
+
+func (k *keptPages) add(a answer) {
+	k.mu.Lock()
+	k.answers = append(k.answers, a)
+	k.mu.Unlock()
+}
+
+func (k *keptPages) release() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for i := range k.answers {
+		k.answers[i].release()
+	}
+	k.answers = nil
+}
 
 // release returns the body's buffer for reuse; the answer's body and found
 // values must not be used after. Oversized buffers are left to the collector.
@@ -979,6 +1012,8 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, ans
 	switch {
 	case ans.streamed:
 		res.Streamed = true
+	case req.keep != nil:
+		res.Data = ans.found[0] // the session keeps the buffer until Release
 	default:
 		// Nothing streamed: the caller passed no writer, or the records are
 		// the whole document (a single object), which Stream does not pass

@@ -24,6 +24,7 @@ type Session struct {
 	g     grant
 	entry *logEntry
 	raw   []RawCall
+	pages keptPages // the buffers of in-place answers, until Release
 }
 
 // Begin opens a session for the unified operation on the account. It refuses
@@ -97,8 +98,16 @@ func (s *Session) Run(ctx context.Context, req Request) (Result, error) {
 	case !s.Allowed(req.Action):
 		return Result{}, fail(http.StatusForbidden, "The account's grant lacks the scopes %s needs: %s", action.ID, strings.Join(missingScopes(s.c, s.p, s.a, action), ", "))
 	}
+	if req.InPlace {
+		req.keep = &s.pages
+	}
 	return s.e.execute(ctx, s.c, s.p, action, req, s.a.SetupInformation, s.g, s.entry, nil)
 }
+
+// Release gives back the page buffers of the session's in-place answers
+// (Request.InPlace) for reuse. Nothing read from those answers may be used
+// after; a session whose caller never releases leaves them to the collector.
+func (s *Session) Release() { s.pages.release() }
 
 // End records the operation's request log entry, failed when err is not nil,
 // and returns the provider calls kept for raw=true.

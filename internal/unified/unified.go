@@ -63,6 +63,16 @@ type Answer struct {
 	Raw     []actions.RawCall `json:"raw,omitempty"`
 	list    bool
 	created bool
+	release func()
+}
+
+// Release lets the provider pages the answer's records point into go back for
+// reuse, once the answer is written; the answer must not be used after. An
+// answer never released leaves them to the collector.
+func (a Answer) Release() {
+	if a.release != nil {
+		a.release()
+	}
 }
 
 // Created reports that the operation created a record (201).
@@ -139,7 +149,12 @@ func (s *Service) Do(ctx context.Context, who actions.Caller, accountID, operati
 	if err != nil {
 		return Answer{}, err
 	}
-	defer func() { ans.Raw = sess.End(err) }()
+	defer func() {
+		ans.Raw = sess.End(err)
+		if err != nil {
+			sess.Release()
+		}
+	}()
 	op, ok := providers[sess.Connector().Key][operation]
 	if !ok {
 		return Answer{}, notSupported(sess, operation)
@@ -153,7 +168,7 @@ func (s *Service) Do(ctx context.Context, who actions.Caller, accountID, operati
 	if err != nil {
 		return Answer{}, err
 	}
-	ans = Answer{Data: pg.data, list: pg.list, created: pg.created}
+	ans = Answer{Data: pg.data, list: pg.list, created: pg.created, release: sess.Release}
 	if len(p.Fields) > 0 {
 		if ans.Data, err = onlyFields(pg.data, p.Fields); err != nil {
 			return Answer{}, err
@@ -191,6 +206,9 @@ func notFound(s *actions.Session, kind, id string) error {
 // call runs one provider action and decodes its records into dst; it returns
 // the provider's continuation ("" at the end).
 func call(ctx context.Context, s *actions.Session, req actions.Request, dst any) (string, error) {
+	// Records read by hand keep pointing into their page (see decode.go): the
+	// page stays with the session until the answer is written.
+	_, req.InPlace = dst.(decoder)
 	res, err := s.Run(ctx, req)
 	if err != nil {
 		return "", err
