@@ -51,13 +51,13 @@ type Request struct {
 	// action's schema: the unified API's proxy[...] passthrough. A parameter
 	// the action sets itself is not replaced.
 	Proxy map[string]string `json:"-"`
-	// InPlace, in a Session, leaves the records where they sit in the page's
-	// buffer instead of copying them out: the session keeps the buffer until
-	// Release, so a caller that decodes the records into strings pointing into
-	// the page saves copying a page it is about to drop.
-	InPlace bool `json:"-"`
+	// Decode, in a Session, reads the records where the connector says they
+	// sit while the page is checked, in the same pass, instead of handing them
+	// over as bytes to be read again. What it reads may point into the page:
+	// the session keeps the page's buffer until Release.
+	Decode func(d *rawjson.Decoder) error `json:"-"`
 
-	keep *keptPages // where an in-place page's buffer goes (set by Session.Run)
+	keep *keptPages // where a decoded page's buffer goes (set by Session.Run)
 }
 
 // Result is the action's answer: the records where the connector says they sit,
@@ -318,7 +318,7 @@ func (e *Executor) execute(ctx context.Context, c *connectors.Connector, p store
 		return Result{}, fail(http.StatusBadRequest, "%v", err)
 	}
 
-	rd := reading{paths: resultPaths(c, action)}
+	rd := reading{paths: resultPaths(c, action), decode: req.Decode != nil}
 	if records != nil {
 		rd.records = &countingWriter{w: records}
 	}
@@ -531,7 +531,7 @@ type answer struct {
 var pageBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
 
 // keptPages holds the answers whose page buffers a session's caller still
-// reads (Request.InPlace), until it releases them all at once.
+// reads (Request.Decode), until it releases them all at once.
 type keptPages struct {
 	mu      sync.Mutex
 	answers []answer
@@ -568,6 +568,7 @@ func (a *answer) release() {
 type reading struct {
 	paths   []string
 	records *countingWriter
+	decode  bool // the body is only read: Request.Decode checks it as it reads
 }
 
 // countingWriter tells whether anything has been written through it.
@@ -954,6 +955,9 @@ func (e *Executor) send(ctx context.Context, method, target string, body any, ac
 	case len(rd.paths) == 0 || resp.StatusCode/100 != 2:
 		ans.body, err = readBody(resp)
 		return ans, err
+	case rd.decode:
+		ans.pooled = pageBuffers.Get().(*[]byte)
+		ans.body, err = readInto(resp.Body, *ans.pooled, maxBody)
 	default:
 		// The records either go out as they arrive or are copied out of the
 		// page (result), so nothing keeps the buffer once the call is over: it
@@ -977,6 +981,17 @@ func (e *Executor) send(ctx context.Context, method, target string, body any, ac
 // maxBody bounds a provider answer Patchbay reads: far above any page of records.
 const maxBody = 32 << 20
 
+// readInto reads a provider answer into buf (from its start, growing it as
+// needed), at most limit bytes.
+func readInto(r io.Reader, buf []byte, limit int) ([]byte, error) {
+	b := bytes.NewBuffer(buf[:0])
+	n, err := b.ReadFrom(io.LimitReader(r, int64(limit)+1))
+	if n > int64(limit) {
+		return b.Bytes(), fmt.Errorf("%w (%d bytes)", rawjson.ErrTooLarge, limit)
+	}
+	return b.Bytes(), err
+}
+
 // readBody reads a provider answer in one allocation when its length is known.
 func readBody(resp *http.Response) ([]byte, error) {
 	if n := resp.ContentLength; n >= 0 && n <= maxBody {
@@ -985,6 +1000,24 @@ func readBody(resp *http.Response) ([]byte, error) {
 		return raw, err
 	}
 	return io.ReadAll(io.LimitReader(resp.Body, maxBody))
+}
+
+// decodeAnswer checks a page and reads it in one pass: decode reads the
+// records at the first path; the values at the other paths are returned.
+func decodeAnswer(body []byte, paths []string, decode func(d *rawjson.Decoder) error) ([]json.RawMessage, error) {
+	d := rawjson.NewDecoder(body)
+	found := make([]json.RawMessage, len(paths))
+	err := d.Find(paths, func(i int) (err error) {
+		if i == 0 {
+			return decode(d)
+		}
+		found[i], err = d.Raw()
+		return err
+	})
+	if err == nil {
+		err = d.End()
+	}
+	return found, err
 }
 
 // resultPaths are the places in a successful answer that result reads: the
@@ -1010,10 +1043,14 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, ans
 	}
 	var res Result
 	switch {
+	case req.Decode != nil:
+		var err error
+		if ans.found, err = decodeAnswer(ans.body, resultPaths(c, action), req.Decode); err != nil {
+			return Result{}, &Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("%s answered %s with records Patchbay cannot read: %v", c.Name, action.ID, err),
+				ProviderErrors: []ProviderError{{Status: ans.status, Raw: truncate(string(ans.body))}}}
+		}
 	case ans.streamed:
 		res.Streamed = true
-	case req.keep != nil:
-		res.Data = ans.found[0] // the session keeps the buffer until Release
 	default:
 		// Nothing streamed: the caller passed no writer, or the records are
 		// the whole document (a single object), which Stream does not pass

@@ -24,7 +24,7 @@ type Session struct {
 	g     grant
 	entry *logEntry
 	raw   []RawCall
-	pages keptPages // the buffers of in-place answers, until Release
+	pages keptPages // the buffers of decoded answers, until Release
 }
 
 // Begin opens a session for the unified operation on the account. It refuses
@@ -98,14 +98,14 @@ func (s *Session) Run(ctx context.Context, req Request) (Result, error) {
 	case !s.Allowed(req.Action):
 		return Result{}, fail(http.StatusForbidden, "The account's grant lacks the scopes %s needs: %s", action.ID, strings.Join(missingScopes(s.c, s.p, s.a, action), ", "))
 	}
-	if req.InPlace {
+	if req.Decode != nil {
 		req.keep = &s.pages
 	}
 	return s.e.execute(ctx, s.c, s.p, action, req, s.a.SetupInformation, s.g, s.entry, nil)
 }
 
-// Release gives back the page buffers of the session's in-place answers
-// (Request.InPlace) for reuse. Nothing read from those answers may be used
+// Release gives back the page buffers of the session's decoded answers
+// (Request.Decode) for reuse. Nothing read from those answers may be used
 // after; a session whose caller never releases leaves them to the collector.
 func (s *Session) Release() { s.pages.release() }
 

@@ -639,3 +639,33 @@ func TestUnifiedPagesAtOnceStayWhole(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestUnifiedUnreadablePages: employee pages are checked and read in one pass,
+// so a page that is not JSON or stops halfway answers 502 naming the provider
+// and what is wrong, never a partial page; the next good page reads as before.
+// (Pages with repeated or wrongly typed records: TestDecodeAnswer.)
+func TestUnifiedUnreadablePages(t *testing.T) {
+	e := newLinkEnv(t)
+	for _, c := range []struct{ provider, email, prefix, want string }{
+		{"justworks", "admin@acme.test", "/v1/members", "Justworks"},
+		{"employmenthero", "owner@acme.test", "/api/v1/organisations", "Employment Hero"},
+	} {
+		t.Run(c.provider, func(t *testing.T) {
+			sim, _ := e.sb.Provider(c.provider)
+			account := e.linkProvider(t, c.provider, c.email)
+			for _, kind := range []string{simctl.KindMalformed, simctl.KindTruncated} {
+				if err := sim.Faults.Add(simctl.Fault{Method: "GET", PathPrefix: c.prefix, Count: 1, Kind: kind}); err != nil {
+					t.Fatal(err)
+				}
+				st, body := e.unified(t, "GET", "/unified/hris/employees?page_size=10", account)
+				msg, _ := body["message"].(string)
+				if st != http.StatusBadGateway || body["data"] != nil || !strings.Contains(msg, c.want+" answered") || !strings.Contains(msg, "invalid JSON") {
+					t.Errorf("%s fault: %d %v, want 502 naming %s and saying the page is not JSON", kind, st, body, c.want)
+				}
+			}
+			if page := records(t, e.unifiedOK(t, "/unified/hris/employees?page_size=10", account)); len(page) != 10 {
+				t.Fatalf("after the faults: %d employees, want 10", len(page))
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -158,6 +159,65 @@ func (d *Decoder) Bool() (bool, error) {
 		return false, d.s.literal("null")
 	}
 	return false, d.expected("true or false")
+}
+
+// Raw checks the next value and returns it as the document holds it.
+func (d *Decoder) Raw() ([]byte, error) {
+	d.s.space()
+	start := d.s.pos
+	err := d.s.value(d.depth, 0)
+	return d.s.doc[start:d.s.pos], err
+}
+
+// Find reads the next value, calling at with the index of each dotted path
+// ("items", "meta.next"; "" is the value itself) it comes to, in the order the
+// value holds them; at must read or skip the path's value. Everything else is
+// checked and skipped. A path that runs through anything but an object is not
+// come to. A key on a path that repeats is an error: what at read of the first
+// value cannot be taken back.
+func (d *Decoder) Find(paths []string, at func(i int) error) error {
+	if len(paths) > maxPaths {
+		return fmt.Errorf("rawjson: at most %d paths at once, got %d", maxPaths, len(paths))
+	}
+	split := make([][]string, len(paths))
+	var live uint64
+	for i, p := range paths {
+		if p == "" {
+			return at(i) // the value itself: the other paths are inside what at reads
+		}
+		split[i] = strings.Split(p, ".")
+		live |= 1 << i
+	}
+	return d.find(split, 0, live, at)
+}
+
+// find reads a value that the live paths' first level keys led to.
+func (d *Decoder) find(paths [][]string, level int, live uint64, at func(i int) error) error {
+	if d.Kind() != '{' {
+		return d.Skip()
+	}
+	var seen uint64 // the live paths whose key at this level has come
+	return d.Object(func(key string) error {
+		var next uint64
+		for set := live; set != 0; set &= set - 1 {
+			i := bits.TrailingZeros64(set)
+			if paths[i][level] != key {
+				continue
+			}
+			if seen&(1<<i) != 0 {
+				return d.s.fail(fmt.Sprintf("the key %q on a path repeats", key))
+			}
+			seen |= 1 << i
+			if len(paths[i]) == level+1 {
+				return at(i)
+			}
+			next |= 1 << i
+		}
+		if next == 0 {
+			return d.Skip()
+		}
+		return d.find(paths, level+1, next, at)
+	})
 }
 
 // Skip checks the next value and moves past it.

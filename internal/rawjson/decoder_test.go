@@ -197,3 +197,73 @@ func TestAsIs(t *testing.T) {
 		}
 	}
 }
+
+// find reads doc with Find, each path's value read with Raw.
+func find(doc []byte, paths ...string) ([][]byte, error) {
+	d := NewDecoder(doc)
+	found := make([][]byte, len(paths))
+	err := d.Find(paths, func(i int) (err error) {
+		found[i], err = d.Raw()
+		return err
+	})
+	if err == nil {
+		err = d.End()
+	}
+	return found, err
+}
+
+func TestFind(t *testing.T) {
+	doc := []byte(` {"items":[{"id":1}], "meta":{"total":250,"page":{"n":3}},"next":"abc","esc\u0061ped":true,"list":[{"meta":1}]} `)
+	got, err := find(doc, "items", "meta.total", "meta.page.n", "next", "escaped", "missing", "items.id", "next.x", "list.meta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`[{"id":1}]`, `250`, `3`, `"abc"`, `true`, ``, ``, ``, ``}
+	for i, w := range want {
+		if string(got[i]) != w {
+			t.Errorf("path %d: got %s, want %s", i, got[i], w)
+		}
+	}
+	if got, err := find(doc, ""); err != nil || string(got[0]) != strings.TrimSpace(string(doc)) {
+		t.Errorf("the whole document: %s, %v", got[0], err)
+	}
+	if _, err := find([]byte(`{"items":[1],"items":[2]}`), "items"); err == nil || !strings.Contains(err.Error(), `the key "items" on a path repeats`) {
+		t.Errorf("a repeated key on a path: %v", err)
+	}
+	if _, err := find([]byte(`{"meta":{"n":1},"meta":{"n":2}}`), "meta.n"); err == nil {
+		t.Error("a repeated key above a path was accepted")
+	}
+	if got, err := find([]byte(`{"other":1,"other":2,"items":[]}`), "items"); err != nil || string(got[0]) != `[]` {
+		t.Errorf("a repeated key off the paths: %s, %v", got[0], err)
+	}
+	for _, doc := range malformed {
+		if _, err := find([]byte(doc), "a"); err == nil {
+			t.Errorf("%q: accepted", doc)
+		}
+	}
+}
+
+func FuzzFind(f *testing.F) {
+	f.Add([]byte(`{"items":[1,2],"next":"x"}`), "items")
+	f.Add([]byte(`{"a":{"b":{"c":null}}}`), "a.b")
+	f.Add([]byte(`{"\u0061":1}`), "a")
+	f.Add([]byte(`{"a":1,}`), "a")
+	f.Fuzz(func(t *testing.T, doc []byte, path string) {
+		got, err := find(doc, path)
+		if !json.Valid(doc) {
+			if err == nil {
+				t.Fatal("Find accepted what json.Valid refuses")
+			}
+			return
+		}
+		if err != nil {
+			if !strings.Contains(err.Error(), "repeats") {
+				t.Fatalf("Find refused a valid document: %v", err)
+			}
+			return
+		}
+		if want := reference(doc, path); !bytes.Equal(got[0], want) {
+			t.Fatalf("path %q: got %q, want %q", path, got[0], want)
+		}
+	})
+}

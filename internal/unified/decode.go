@@ -1,34 +1,18 @@
 package unified
 
-import (
-	jsonv2 "github.com/go-json-experiment/json"
-
-	"github.com/patchbayhq/patchbay/internal/rawjson"
-)
+import "github.com/patchbayhq/patchbay/internal/rawjson"
 
 // Provider records are decoded with encoding/json/v2 (its prototype until the
 // standard library ships it), about twice as fast as v1 on a page of records,
 // except the employee records: their pages are the largest the unified API
 // maps, and reading them with reflection cost several times the rest of the
 // call. Those records read themselves with a rawjson.Decoder, member by
-// member, skipping what no mapper uses.
+// member, skipping what no mapper uses, while the executor checks the page
+// (actions.Request.Decode).
 
 // decoder is a record that reads itself.
 type decoder interface {
 	decode(d *rawjson.Decoder) error
-}
-
-// decodeRecords decodes raw into dst: by hand when dst reads itself.
-func decodeRecords(raw []byte, dst any) error {
-	h, ok := dst.(decoder)
-	if !ok {
-		return jsonv2.Unmarshal(raw, dst)
-	}
-	d := rawjson.NewDecoder(raw)
-	if err := h.decode(d); err != nil {
-		return err
-	}
-	return d.End()
 }
 
 // listOf is a list of records that read themselves, itself read by hand.
@@ -41,7 +25,7 @@ func (l *listOf[T, P]) decode(d *rawjson.Decoder) error {
 	return readEach(d, (*[]T)(l), func(v *T, d *rawjson.Decoder) error { return P(v).decode(d) })
 }
 
-// intoList lets decodeRecords read a list of T by hand.
+// intoList lets a list of T be read by hand.
 func intoList[T any, P interface {
 	*T
 	decoder

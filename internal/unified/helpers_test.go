@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	jsonv2 "github.com/go-json-experiment/json"
+
+	"github.com/patchbayhq/patchbay/internal/rawjson"
 )
 
 // records reads provider records the simulators returned (testdata/*.json,
@@ -53,3 +57,17 @@ func same(t *testing.T, name string, got, want any) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// decodeRecords decodes raw into dst as the operations do: by hand when dst
+// reads itself, otherwise with encoding/json/v2.
+func decodeRecords(raw []byte, dst any) error {
+	h, ok := dst.(decoder)
+	if !ok {
+		return jsonv2.Unmarshal(raw, dst)
+	}
+	d := rawjson.NewDecoder(raw)
+	if err := h.decode(d); err != nil {
+		return err
+	}
+	return d.End()
+}

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 )
@@ -206,15 +208,18 @@ func notFound(s *actions.Session, kind, id string) error {
 // call runs one provider action and decodes its records into dst; it returns
 // the provider's continuation ("" at the end).
 func call(ctx context.Context, s *actions.Session, req actions.Request, dst any) (string, error) {
-	// Records read by hand keep pointing into their page (see decode.go): the
-	// page stays with the session until the answer is written.
-	_, req.InPlace = dst.(decoder)
+	// Records that read themselves are read while the executor checks the
+	// page, and keep pointing into it (see decode.go): the page stays with the
+	// session until the answer is written.
+	if h, ok := dst.(decoder); ok {
+		req.Decode = h.decode
+	}
 	res, err := s.Run(ctx, req)
 	if err != nil {
 		return "", err
 	}
 	if raw, ok := res.Data.(json.RawMessage); ok && dst != nil && len(raw) > 0 {
-		if err := decodeRecords(raw, dst); err != nil {
+		if err := jsonv2.Unmarshal(raw, dst); err != nil {
 			return "", &actions.Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("%s answered %s with records Patchbay cannot read: %v", s.Connector().Name, req.Action, err)}
 		}
 	}
