@@ -37,7 +37,7 @@ func BenchmarkMapEmployeesPage(b *testing.B) {
 		{"justworks", "justworks_members",
 			func(raw []byte) (any, error) {
 				var v []jwMember
-				err := decodeRecords(raw, intoList(&v))
+				err := decodeRecords(raw, forEach(func(m *jwMember) { v = append(v, *m) }))
 				return v, err
 			},
 			func(v any) any {
@@ -51,7 +51,7 @@ func BenchmarkMapEmployeesPage(b *testing.B) {
 		{"employmenthero", "employmenthero_employees",
 			func(raw []byte) (any, error) {
 				var v []ehEmployee
-				err := decodeRecords(raw, intoList(&v))
+				err := decodeRecords(raw, forEach(func(e *ehEmployee) { v = append(v, *e) }))
 				return v, err
 			},
 			func(v any) any {

@@ -15,22 +15,32 @@ type decoder interface {
 	decode(d *rawjson.Decoder) error
 }
 
-// listOf is a list of records that read themselves, itself read by hand.
-type listOf[T any, P interface {
-	*T
+// eachRecord reads a list of records that read themselves, handing each to
+// the function as soon as it is read: the page's records are mapped one at a
+// time, and no list of them is kept.
+type eachRecord[R any, P interface {
+	*R
 	decoder
-}] []T
+}] func(*R)
 
-func (l *listOf[T, P]) decode(d *rawjson.Decoder) error {
-	return readEach(d, (*[]T)(l), func(v *T, d *rawjson.Decoder) error { return P(v).decode(d) })
+func (fn eachRecord[R, P]) decode(d *rawjson.Decoder) error {
+	var r, zero R // one record, read again for each
+	return d.Array(func() error {
+		r = zero
+		if err := P(&r).decode(d); err != nil {
+			return err
+		}
+		fn(&r)
+		return nil
+	})
 }
 
-// intoList lets a list of T be read by hand.
-func intoList[T any, P interface {
-	*T
+// forEach lets a list of R be read by hand, each record handed to fn.
+func forEach[R any, P interface {
+	*R
 	decoder
-}](dst *[]T) decoder {
-	return (*listOf[T, P])(dst)
+}](fn func(*R)) decoder {
+	return eachRecord[R, P](fn)
 }
 
 // readEach reads an array, appending each element read with read to list.

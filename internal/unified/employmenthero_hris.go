@@ -250,10 +250,9 @@ func ehCompanyOf(o ehOrganisationDetail) Company {
 
 // Operations.
 
-func ehEmployees(ctx context.Context, s *actions.Session, p Params) ([]ehEmployee, string, error) {
-	list := make([]ehEmployee, 0, p.PageSize) // the page's records, without growing
-	next, err := listCall(ctx, s, p, "employmenthero_list_employees", nil, nil, intoList(&list))
-	return list, next, err
+// ehEachEmployee lists one page of employees, handing each to fn as it is read.
+func ehEachEmployee(ctx context.Context, s *actions.Session, p Params, fn func(e *ehEmployee)) (string, error) {
+	return listCall(ctx, s, p, "employmenthero_list_employees", nil, nil, forEach(fn))
 }
 
 func ehEmployee1(ctx context.Context, s *actions.Session, id string) (ehEmployee, error) {
@@ -263,20 +262,18 @@ func ehEmployee1(ctx context.Context, s *actions.Session, id string) (ehEmployee
 }
 
 func ehListEmployees(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	list, next, err := ehEmployees(ctx, s, p)
-	if err != nil {
-		return page{}, err
-	}
 	company, err := ehExpandCompany(ctx, s, p)
 	if err != nil {
 		return page{}, err
 	}
-	out := make([]Employee, 0, len(list))
-	for _, e := range list {
-		u := ehEmployeeOf(e, s.Setup(ehOrganisation))
-		if p.matchesEmployee(u) {
-			out = append(out, ehExpand(u, e, p, company, nil))
+	out := make([]Employee, 0, p.PageSize)
+	next, err := ehEachEmployee(ctx, s, p, func(e *ehEmployee) {
+		if u := ehEmployeeOf(*e, s.Setup(ehOrganisation)); p.matchesEmployee(u) {
+			out = append(out, ehExpand(u, *e, p, company, nil))
 		}
+	})
+	if err != nil {
+		return page{}, err
 	}
 	if err := ehInclude(ctx, s, p, out); err != nil {
 		return page{}, err
@@ -347,13 +344,10 @@ func ehLatestPay(ctx context.Context, s *actions.Session, employeeID string) (*e
 }
 
 func ehListEmployments(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	list, next, err := ehEmployees(ctx, s, p)
+	out := make([]Employment, 0, p.PageSize)
+	next, err := ehEachEmployee(ctx, s, p, func(e *ehEmployee) { out = append(out, ehEmploymentOf(*e, nil)) })
 	if err != nil {
 		return page{}, err
-	}
-	out := make([]Employment, len(list))
-	for i, e := range list {
-		out[i] = ehEmploymentOf(e, nil)
 	}
 	return page{data: out, next: next, list: true}, nil
 }

@@ -31,7 +31,7 @@ func recordList[T any, P interface {
 }](t *testing.T, name string) []T {
 	t.Helper()
 	var v []T
-	if err := decodeRecords(testdata(t, name), intoList[T, P](&v)); err != nil {
+	if err := decodeRecords(testdata(t, name), forEach[T, P](func(r *T) { v = append(v, *r) })); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return v

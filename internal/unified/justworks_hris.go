@@ -386,16 +386,14 @@ func jwCompanyOf(c jwCompany) Company {
 
 // Operations.
 
-// jwMembers lists one page of members, with the updated_after filter applied
-// by Justworks.
-func jwMembers(ctx context.Context, s *actions.Session, p Params) ([]jwMember, string, error) {
+// jwEachMember lists one page of members, with the updated_after filter
+// applied by Justworks, handing each member to fn as it is read.
+func jwEachMember(ctx context.Context, s *actions.Session, p Params, fn func(m *jwMember)) (string, error) {
 	query := map[string]any{}
 	if !p.UpdatedAfter.IsZero() {
 		query["updated_at_gte"] = p.UpdatedAfter.UTC().Format(time.RFC3339)
 	}
-	members := make([]jwMember, 0, p.PageSize) // the page's records, without growing
-	next, err := listCall(ctx, s, p, "justworks_list_members", nil, query, intoList(&members))
-	return members, next, err
+	return listCall(ctx, s, p, "justworks_list_members", nil, query, forEach(fn))
 }
 
 func jwMember1(ctx context.Context, s *actions.Session, id string) (jwMember, error) {
@@ -405,21 +403,18 @@ func jwMember1(ctx context.Context, s *actions.Session, id string) (jwMember, er
 }
 
 func jwListEmployees(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	members, next, err := jwMembers(ctx, s, p)
-	if err != nil {
-		return page{}, err
-	}
 	company, err := jwExpandCompany(ctx, s, p)
 	if err != nil {
 		return page{}, err
 	}
-	out := make([]Employee, 0, len(members))
-	for _, m := range members {
-		e := jwEmployee(m)
-		if !p.matchesEmployee(e) {
-			continue
+	out := make([]Employee, 0, p.PageSize)
+	next, err := jwEachMember(ctx, s, p, func(m *jwMember) {
+		if e := jwEmployee(*m); p.matchesEmployee(e) {
+			out = append(out, jwExpand(e, *m, p, company))
 		}
-		out = append(out, jwExpand(e, m, p, company))
+	})
+	if err != nil {
+		return page{}, err
 	}
 	if err := jwInclude(ctx, s, p, out); err != nil {
 		return page{}, err
@@ -477,13 +472,10 @@ func jwCompanyRecord(ctx context.Context, s *actions.Session) (jwCompany, error)
 }
 
 func jwListEmployments(ctx context.Context, s *actions.Session, p Params) (page, error) {
-	members, next, err := jwMembers(ctx, s, p)
+	out := make([]Employment, 0, p.PageSize)
+	next, err := jwEachMember(ctx, s, p, func(m *jwMember) { out = append(out, jwEmployment(*m)) })
 	if err != nil {
 		return page{}, err
-	}
-	out := make([]Employment, len(members))
-	for i, m := range members {
-		out[i] = jwEmployment(m)
 	}
 	return page{data: out, next: next, list: true}, nil
 }
