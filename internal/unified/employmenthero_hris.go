@@ -191,6 +191,7 @@ func str(p *string) string {
 
 // ehEmployeeOf maps an employee of the organisation.
 func ehEmployeeOf(e ehEmployee, organisation string) Employee {
+	start := isoDate(e.StartDate)
 	out := Employee{ID: e.ID, RemoteID: e.ID, Title: e.Title, FirstName: e.FirstName, LastName: e.LastName,
 		DisplayName: e.FullName, Gender: enum(e.Gender, ehGender), MaritalStatus: enum(e.MaritalStatus, ehMaritalStatus),
 		DateOfBirth: isoDate(e.DateOfBirth), AvatarURL: e.AvatarURL,
@@ -198,7 +199,7 @@ func ehEmployeeOf(e ehEmployee, organisation string) Employee {
 		WorkEmail: e.CompanyEmail, WorkPhoneNumber: cmp.Or(e.CompanyMobile, e.CompanyLandline),
 		JobTitle: e.JobTitle, EmployeeNumber: e.Code, CompanyID: organisation,
 		EmploymentStatus: enum(e.Status, ehEmploymentStatus),
-		HireDate:         isoDate(e.StartDate), StartDate: isoDate(e.StartDate), TerminationDate: isoDate(e.TerminationDate)}
+		HireDate:         start, StartDate: start, TerminationDate: isoDate(e.TerminationDate)}
 	out.Name = strings.TrimSpace(out.FirstName + " " + out.LastName)
 	out.DisplayName = cmp.Or(out.DisplayName, out.Name)
 	if a := e.ResidentialAddress; a != nil {

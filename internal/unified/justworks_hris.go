@@ -299,9 +299,10 @@ var (
 
 // jwEmployee maps a member.
 func jwEmployee(m jwMember) Employee {
+	start := isoDate(m.StartDate)
 	e := Employee{ID: m.ID, RemoteID: m.ID, CompanyID: m.CompanyID, EmployeeNumber: m.WorkID, JobTitle: m.JobTitle,
 		DateOfBirth: isoDate(m.BirthDate), Gender: enum(m.Sex, jwSex),
-		HireDate: isoDate(m.StartDate), StartDate: isoDate(m.StartDate), TerminationDate: isoDate(cmp.Or(m.EndDate, m.FlatEnd)),
+		HireDate: start, StartDate: start, TerminationDate: isoDate(cmp.Or(m.EndDate, m.FlatEnd)),
 		CreatedAt: isoTime(m.CreatedAt), UpdatedAt: isoTime(m.UpdatedAt)}
 	e.FirstName, e.LastName, e.DisplayName = m.GivenName, m.FamilyName, m.PreferredName
 	if n := m.Name; n != nil {
