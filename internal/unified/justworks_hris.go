@@ -38,14 +38,14 @@ type jwMember struct {
 	EmploymentStatus, Type               string
 	Emails, Phones                       []jwContact
 	Addresses                            []jwAddress
-	Department, Manager                  *jwRef
-	Office                               *jwRef // {id, name}, or a plain name
+	Department, Manager                  jwRef // the zero jwRef when absent
+	Office                               jwRef // {id, name}, or a plain name
 	JobTitle                             string
 	StartDate, EndDate, FlatEnd          string
 	BirthDate, Sex                       string
 	// CurrentEmployment is keyed by country (§11); the terms in the order given.
 	CurrentEmployment   []jwTerms
-	CurrentPay          *jwPay
+	CurrentPay          jwPay // the zero jwPay when absent
 	CurrentPayFrequency string
 	CreatedAt           string
 	UpdatedAt           string
@@ -98,9 +98,9 @@ func (m *jwMember) decode(d *rawjson.Decoder) error {
 		case "addresses":
 			err = readEach(d, &m.Addresses, (*jwAddress).decode)
 		case "department":
-			m.Department, err = readOptional(d, (*jwRef).decode)
+			err = m.Department.decode(d)
 		case "manager":
-			m.Manager, err = readOptional(d, (*jwRef).decode)
+			err = m.Manager.decode(d)
 		case "office":
 			m.Office, err = jwReadOffice(d)
 		case "job_title":
@@ -123,7 +123,7 @@ func (m *jwMember) decode(d *rawjson.Decoder) error {
 				return err
 			})
 		case "current_pay":
-			m.CurrentPay, err = readOptional(d, (*jwPay).decode)
+			err = m.CurrentPay.decode(d)
 		case "current_pay_frequency":
 			m.CurrentPayFrequency, err = d.String()
 		case "created_at":
@@ -139,18 +139,18 @@ func (m *jwMember) decode(d *rawjson.Decoder) error {
 
 // jwReadOffice reads an office given as {id, name} or as a plain name; any
 // other value is no office.
-func jwReadOffice(d *rawjson.Decoder) (*jwRef, error) {
+func jwReadOffice(d *rawjson.Decoder) (jwRef, error) {
+	var office jwRef
+	var err error
 	switch d.Kind() {
 	case '"':
-		name, err := d.String()
-		if name == "" {
-			return nil, err
-		}
-		return &jwRef{Name: name}, err
+		office.Name, err = d.String()
 	case '{', 'n':
-		return readOptional(d, (*jwRef).decode)
+		err = office.decode(d)
+	default:
+		err = d.Skip()
 	}
-	return nil, d.Skip()
+	return office, err
 }
 
 func (n *jwName) decode(d *rawjson.Decoder) error {
@@ -338,21 +338,19 @@ func jwEmployee(m jwMember) Employee {
 		a := m.Addresses[0]
 		e.HomeLocation = &Location{EmployeeID: m.ID, Street1: a.Line1, Street2: a.Line2, City: a.City, State: a.State, ZipCode: a.PostalCode, Country: countryEnum(a.Country)}
 	}
-	if office := m.Office; office != nil {
+	if office := m.Office; office != (jwRef{}) {
 		e.WorkLocation = &Location{ID: office.ID, RemoteID: office.ID, EmployeeID: m.ID, Name: office.Name}
 	}
-	if d := m.Department; d != nil {
+	if d := m.Department; d != (jwRef{}) {
 		e.Department, e.DepartmentID = d.Name, d.ID
 	}
-	if m.Manager != nil {
-		e.ManagerID = m.Manager.ID
-	}
+	e.ManagerID = m.Manager.ID
 	return e
 }
 
 // jwGroups are the member's groups: its department.
 func jwGroups(m jwMember) []Group {
-	if m.Department == nil {
+	if m.Department == (jwRef{}) {
 		return nil
 	}
 	return []Group{{ID: m.Department.ID, RemoteID: m.Department.ID, Name: m.Department.Name, Type: &Enum{Value: "department", SourceValue: "department"}}}
@@ -373,7 +371,7 @@ func jwEmployment(m jwMember) Employment {
 		}
 		e.EffectiveDate = cmp.Or(isoDate(cur.StartDate), e.EffectiveDate)
 	}
-	if p := m.CurrentPay; p != nil {
+	if p := m.CurrentPay; p != (jwPay{}) {
 		e.PayRate, e.PayCurrency, e.PayPeriod = decimal(p.Amount, 2), p.Currency, enum(p.Unit, jwPayPeriod)
 	}
 	e.PayFrequency = enum(m.CurrentPayFrequency, jwPayFrequency)
