@@ -55,7 +55,7 @@ func TestEmployeesEncodeAsTheirTagsSay(t *testing.T) {
 
 // tagged is the answer as its struct tags describe it.
 func tagged(a Answer) any {
-	if !a.List() {
+	if !a.list {
 		return a
 	}
 	return struct {

@@ -80,10 +80,6 @@ func (a Answer) Release() {
 // Created reports that the operation created a record (201).
 func (a Answer) Created() bool { return a.created }
 
-// List reports whether the answer is a page of records (its next is then
-// always written, null at the end).
-func (a Answer) List() bool { return a.list }
-
 // page is what an operation returns: the records (a slice for lists, one
 // record for gets) and the provider's continuation for lists.
 type page struct {
