@@ -51,13 +51,11 @@ type Request struct {
 	// action's schema: the unified API's proxy[...] passthrough. A parameter
 	// the action sets itself is not replaced.
 	Proxy map[string]string `json:"-"`
-	// Decode, in a Session, reads the records where the connector says they
-	// sit while the page is checked, in the same pass, instead of handing them
-	// over as bytes to be read again. What it reads may point into the page:
-	// the session keeps the page's buffer until Release.
-	Decode func(d *rawjson.Decoder) error `json:"-"`
 
-	keep *keptPages // where a decoded page's buffer goes (set by Session.Run)
+	// Set by Session.RunDecoded: decode reads the records while the page is
+	// checked, and keep holds the page's buffer for the session.
+	decode func(d *rawjson.Decoder) error
+	keep   *keptPages
 }
 
 // Result is the action's answer: the records where the connector says they sit,
@@ -318,7 +316,7 @@ func (e *Executor) execute(ctx context.Context, c *connectors.Connector, p store
 		return Result{}, fail(http.StatusBadRequest, "%v", err)
 	}
 
-	rd := reading{paths: resultPaths(c, action), decode: req.Decode != nil}
+	rd := reading{paths: resultPaths(c, action), decode: req.decode != nil}
 	if records != nil {
 		rd.records = &countingWriter{w: records}
 	}
@@ -531,7 +529,7 @@ type answer struct {
 var pageBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
 
 // keptPages holds the answers whose page buffers a session's caller still
-// reads (Request.Decode), until it releases them all at once.
+// reads (Session.RunDecoded), until it releases them all at once.
 type keptPages struct {
 	mu      sync.Mutex
 	answers []answer
@@ -568,7 +566,7 @@ func (a *answer) release() {
 type reading struct {
 	paths   []string
 	records *countingWriter
-	decode  bool // the body is only read: Request.Decode checks it as it reads
+	decode  bool // the body is only read: the request's decode checks it as it reads
 }
 
 // countingWriter tells whether anything has been written through it.
@@ -1043,9 +1041,9 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, ans
 	}
 	var res Result
 	switch {
-	case req.Decode != nil:
+	case req.decode != nil:
 		var err error
-		if ans.found, err = decodeAnswer(ans.body, resultPaths(c, action), req.Decode); err != nil {
+		if ans.found, err = decodeAnswer(ans.body, resultPaths(c, action), req.decode); err != nil {
 			return Result{}, &Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("%s answered %s with records Patchbay cannot read: %v", c.Name, action.ID, err),
 				ProviderErrors: []ProviderError{{Status: ans.status, Raw: truncate(string(ans.body))}}}
 		}

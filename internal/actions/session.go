@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/rawjson"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -98,14 +99,20 @@ func (s *Session) Run(ctx context.Context, req Request) (Result, error) {
 	case !s.Allowed(req.Action):
 		return Result{}, fail(http.StatusForbidden, "The account's grant lacks the scopes %s needs: %s", action.ID, strings.Join(missingScopes(s.c, s.p, s.a, action), ", "))
 	}
-	if req.Decode != nil {
-		req.keep = &s.pages
-	}
 	return s.e.execute(ctx, s.c, s.p, action, req, s.a.SetupInformation, s.g, s.entry, nil)
 }
 
+// RunDecoded is Run that reads the records where the connector says they sit
+// with decode while the page is checked, in the same pass, instead of handing
+// them over as bytes to be read again; the Result has no Data. What decode
+// reads may point into the page: the session keeps its buffer until Release.
+func (s *Session) RunDecoded(ctx context.Context, req Request, decode func(d *rawjson.Decoder) error) (Result, error) {
+	req.decode, req.keep = decode, &s.pages
+	return s.Run(ctx, req)
+}
+
 // Release gives back the page buffers of the session's decoded answers
-// (Request.Decode) for reuse. Nothing read from those answers may be used
+// (RunDecoded) for reuse. Nothing read from those answers may be used
 // after; a session whose caller never releases leaves them to the collector.
 func (s *Session) Release() { s.pages.release() }
 

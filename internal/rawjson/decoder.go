@@ -198,32 +198,25 @@ func (d *Decoder) find(paths [][]string, level int, live uint64, at func(i int) 
 	}
 	var seen uint64 // the live paths whose key at this level has come
 	return d.Object(func(key string) error {
-		var next uint64
-		for set := live; set != 0; set &= set - 1 {
-			i := bits.TrailingZeros64(set)
-			if paths[i][level] != key {
-				continue
-			}
-			if seen&(1<<i) != 0 {
-				return d.s.fail(fmt.Sprintf("the key %q on a path repeats", key))
-			}
-			seen |= 1 << i
-			if len(paths[i]) == level+1 {
-				return at(i)
-			}
-			next |= 1 << i
+		next, ends := follow(paths, level, key, live)
+		if (next|ends)&seen != 0 {
+			return d.s.fail(fmt.Sprintf("the key %q on a path repeats", key))
 		}
-		if next == 0 {
-			return d.Skip()
+		seen |= next | ends
+		switch {
+		case ends != 0:
+			return at(bits.TrailingZeros64(ends))
+		case next != 0:
+			return d.find(paths, level+1, next, at)
 		}
-		return d.find(paths, level+1, next, at)
+		return d.Skip()
 	})
 }
 
 // Skip checks the next value and moves past it.
 func (d *Decoder) Skip() error {
-	d.s.space()
-	return d.s.value(d.depth, 0)
+	_, err := d.Raw()
+	return err
 }
 
 // enter moves into the object or array that comes next (opening with open,

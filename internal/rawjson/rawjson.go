@@ -272,7 +272,10 @@ func (s *scanner) object(depth int, live uint64) error {
 		}
 		s.pos++
 		s.space()
-		next, ends := s.follow(depth-1, key, live)
+		var next, ends uint64
+		if live != 0 {
+			next, ends = follow(s.paths, depth-1, keyName(key), live)
+		}
 		for set := next | ends; set != 0; set &= set - 1 {
 			s.spans[s.index[bits.TrailingZeros64(set)]] = [2]int{} // a repeated key replaces what its first value held
 		}
@@ -303,21 +306,12 @@ func (s *scanner) object(depth int, live uint64) error {
 	}
 }
 
-// follow splits the live paths whose segment at level matches key into those
+// follow splits the live paths whose segment at level is name into those
 // that continue below it and those that end at it.
-func (s *scanner) follow(level int, key []byte, live uint64) (next, ends uint64) {
-	if live == 0 {
-		return 0, 0
-	}
-	var name string
-	decoded := false
+func follow(paths [][]string, level int, name string, live uint64) (next, ends uint64) {
 	for set := live; set != 0; set &= set - 1 {
 		i := bits.TrailingZeros64(set)
-		p := s.paths[i]
-		if !decoded {
-			name = keyName(key)
-			decoded = true
-		}
+		p := paths[i]
 		if p[level] != name {
 			continue
 		}

@@ -8,7 +8,7 @@ import "github.com/patchbayhq/patchbay/internal/rawjson"
 // maps, and reading them with reflection cost several times the rest of the
 // call. Those records read themselves with a rawjson.Decoder, member by
 // member, skipping what no mapper uses, while the executor checks the page
-// (actions.Request.Decode).
+// (actions.Session.RunDecoded).
 
 // decoder is a record that reads itself.
 type decoder interface {

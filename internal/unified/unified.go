@@ -207,10 +207,13 @@ func call(ctx context.Context, s *actions.Session, req actions.Request, dst any)
 	// Records that read themselves are read while the executor checks the
 	// page, and keep pointing into it (see decode.go): the page stays with the
 	// session until the answer is written.
+	var res actions.Result
+	var err error
 	if h, ok := dst.(decoder); ok {
-		req.Decode = h.decode
+		res, err = s.RunDecoded(ctx, req, h.decode)
+	} else {
+		res, err = s.Run(ctx, req)
 	}
-	res, err := s.Run(ctx, req)
 	if err != nil {
 		return "", err
 	}
