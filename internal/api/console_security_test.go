@@ -4,18 +4,14 @@ import (
 	"context"
 	"html"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/patchbayhq/patchbay/internal/api"
-	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
@@ -224,11 +220,7 @@ func TestConsoleSessionsAcrossNodes(t *testing.T) {
 	if _, err := e.services.Admins.Create(context.Background(), adminEmail, adminPassword, nil); err != nil {
 		t.Fatal(err)
 	}
-	registry := e.services.Registry
-	second := httptest.NewServer(nil)
-	t.Cleanup(second.Close)
-	second.Config.Handler = app.New(app.Options{Store: backendtest.OpenURL(t, e.dbURL, e.keys), Registry: registry, PublicURL: second.URL,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{})
+	second := e.secondNode(t)
 	a := newConsoleClient(t, e.srv.URL)
 	if resp := a.signIn(t, adminEmail, adminPassword); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign in on node A: %d", resp.StatusCode)

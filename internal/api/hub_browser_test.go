@@ -127,6 +127,20 @@ func (e *linkEnv) session(t *testing.T, extra string) string {
 	return body["auth_link_url"].(string)
 }
 
+// secondNode starts another Patchbay on the environment's database, as a
+// second node would run: its own connection pools and kept reads, calling the
+// first node's simulators.
+func (e *linkEnv) secondNode(t *testing.T) *httptest.Server {
+	t.Helper()
+	second := httptest.NewServer(nil)
+	t.Cleanup(second.Close)
+	second.Config.Handler = app.New(app.Options{Store: backendtest.OpenURL(t, e.dbURL, e.keys), Registry: e.services.Registry,
+		PublicURL: second.URL, SandboxURL: e.srv.URL + "/sandbox", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{
+		KeyRateLimit: 1 << 30, // as the first node: nodes share one per-key count
+	})
+	return second
+}
+
 // waitFor polls a JavaScript condition across navigations, for up to 15 seconds.
 func waitFor(t *testing.T, ctx context.Context, condition string) {
 	t.Helper()

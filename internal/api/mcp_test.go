@@ -3,10 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -14,9 +11,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/patchbayhq/patchbay/internal/api"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
-	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
@@ -324,14 +319,7 @@ func (a *alternate) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestMCPSessionMovesBetweenNodes(t *testing.T) {
 	e := newLinkEnvOn(t, backendtest.Postgres)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
-	// A second node: its own connection pool on the same database.
-	second := httptest.NewServer(nil)
-	t.Cleanup(second.Close)
-	registry, _ := connectors.Embedded()
-	second.Config.Handler = app.New(app.Options{Store: backendtest.OpenURL(t, e.dbURL, e.keys), Registry: registry,
-		PublicURL: second.URL, SandboxURL: e.srv.URL + "/sandbox", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{
-		KeyRateLimit: 1 << 30, // as the first node: nodes share one per-key count
-	})
+	second := e.secondNode(t)
 
 	a, _ := url.Parse(e.srv.URL)
 	b, _ := url.Parse(second.URL)

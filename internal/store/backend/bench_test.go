@@ -11,9 +11,10 @@ import (
 )
 
 // BenchmarkActionCallStore measures the store work of one action call on each
-// backend: reading the API key with the account (its credentials unsealed) and
-// its connector profile, and writing the request log entry; and, for other
-// paths, reading an account or a profile alone.
+// backend: reading the API key with the account and its connector profile (on
+// every call after the first, the rows' versions, checked against what the
+// store kept), and writing the request log entry; and, for other paths,
+// reading an account (its credentials opened) or a profile alone.
 func BenchmarkActionCallStore(b *testing.B) {
 	for _, backend := range backendtest.All {
 		b.Run(backend.Name, func(b *testing.B) {

@@ -131,18 +131,46 @@ func (r *apiKeyRow) decode() store.APIKey {
 }
 
 // keyAndAccount joins a key to an account of its project and the account's
-// profile; no row means the key or the account is not there.
+// profile, with the three rows' versions; no row means the key or the account
+// is not there.
 var keyAndAccount = `SELECT ` + qualify("k", apiKeyColumns) + `, k.last_used_at, ` + qualify("a", accountColumns) + `, ` + qualify("p", profileColumns) +
-	` FROM api_keys k JOIN accounts a ON a.project_id = k.project_id JOIN connector_profiles p ON p.id = a.profile_id WHERE k.hash = ? AND a.id = ?`
+	`, ` + keyAndAccountVersions + keyAndAccountJoin
+
+// keyAndAccountCurrent reads only the versions of what keyAndAccount reads.
+const keyAndAccountCurrent = `SELECT ` + keyAndAccountVersions + keyAndAccountJoin
+
+const (
+	keyAndAccountVersions = `k.version, a.version, p.version`
+	keyAndAccountJoin     = ` FROM api_keys k JOIN accounts a ON a.project_id = k.project_id JOIN connector_profiles p ON p.id = a.profile_id WHERE k.hash = ? AND a.id = ?`
+)
 
 // APIKeyAndAccount reads a key and an account of its project in one query.
 // Only when that finds nothing does it read the key alone, to tell an unknown
 // key from an unknown account.
+//
+// What it read is kept (see keptReads): when the same key asks for the same
+// account again, one query reads the three rows' versions, and only when one
+// has changed is everything read again. Still one round trip per call, and
+// every change made on any node is seen by the next call.
 func (s *Store) APIKeyAndAccount(ctx context.Context, hash []byte, accountID string) (store.KeyedAccount, error) {
+	var buf [128]byte
+	id := keptID(buf[:0], hash, accountID)
+	if kept, ok := s.kept.get(id); ok {
+		var now rowVersions
+		err := s.queryRow(ctx, keyAndAccountCurrent, hash, accountID).Scan(&now[0], &now[1], &now[2])
+		switch {
+		case err == nil && now == kept.versions:
+			return kept.ka, nil
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return store.KeyedAccount{}, fmt.Errorf("api key and account %s: %w", accountID, s.translate(err))
+		}
+		s.kept.drop(id) // changed or gone: read it all again
+	}
 	var k apiKeyRow
 	var a accountRow
 	var p profileScan
-	err := s.queryRow(ctx, keyAndAccount, hash, accountID).Scan(slices.Concat(k.dest(), a.dest(), p.dest())...)
+	var versions rowVersions
+	err := s.queryRow(ctx, keyAndAccount, hash, accountID).Scan(slices.Concat(k.dest(), a.dest(), p.dest(), versions.dest())...)
 	if errors.Is(err, sql.ErrNoRows) {
 		key, err := s.APIKeyByHash(ctx, hash)
 		return store.KeyedAccount{Key: key, AccountID: accountID,
@@ -153,5 +181,6 @@ func (s *Store) APIKeyAndAccount(ctx context.Context, hash []byte, accountID str
 	}
 	out := store.KeyedAccount{Key: k.decode(), AccountID: accountID}
 	out.Account, out.Profile, out.AccountErr = s.decodeAccountAndProfile(a, p)
+	s.kept.put(id, keptRead{versions: versions, ka: out})
 	return out, nil
 }

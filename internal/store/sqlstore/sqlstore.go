@@ -77,6 +77,7 @@ type Store struct {
 	keys    *secrets.Keyring
 	// "?" query → *sql.Stmt, prepared once per process on db (stmts) or w (writeStmts)
 	stmts, writeStmts sync.Map
+	kept              keptReads // what APIKeyAndAccount read, checked by version
 }
 
 // New wraps the pools reads and writes (which may be the same). Secrets are

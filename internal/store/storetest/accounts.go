@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"sync"
 	"testing"
@@ -376,5 +377,102 @@ func testAPIKeyAndAccount(t *testing.T, db Database) {
 	}
 	if got, err = s.APIKeyAndAccount(ctx, []byte("key-a"), a.ID); err != nil || !got.Key.Revoked() || got.Account.ID != a.ID {
 		t.Fatalf("a revoked key is read as revoked: %+v, %v", got.Key, err)
+	}
+}
+
+// What APIKeyAndAccount gives on one node is what the rows hold now, however
+// and wherever they were changed: through every store method that writes a
+// key, an account or a profile, and through a statement the store did not
+// write, each made on another node (its own store and connections) between
+// two reads.
+func testAPIKeyAndAccountSeesEveryChange(t *testing.T, db Database) {
+	ring := Ring(t, Key(t, "k1"))
+	reader, writer := db.Open(t, ring), db.Open(t, ring)
+	ctx := context.Background()
+	p := mustProject(t, writer, "A")
+	key := mustKey(t, writer, p.ID, "key-a")
+	mustKey(t, writer, p.ID, "key-a2") // so that key-a can be revoked
+	prof := mustProfile(t, writer, p.ID, "the-secret")
+	a := mustAccount(t, writer, prof, "t1")
+	check := func(after string) {
+		t.Helper()
+		wantK, err := reader.APIKeyByHash(ctx, []byte("key-a"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := store.KeyedAccount{Key: wantK, AccountID: a.ID}
+		want.Account, want.Profile, want.AccountErr = reader.GetAccountAndProfile(ctx, p.ID, a.ID)
+		for range 2 { // the read that finds the change, and the one after
+			got, err := reader.APIKeyAndAccount(ctx, []byte("key-a"), a.ID)
+			if err != nil {
+				t.Fatalf("after %s: %v", after, err)
+			}
+			if want.AccountErr != nil {
+				if !errors.Is(got.AccountErr, store.ErrNotFound) || !reflect.DeepEqual(got.Key, want.Key) {
+					t.Fatalf("after %s: %+v, want the key and no account", after, got)
+				}
+				continue
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("after %s:\n got %+v\nwant %+v", after, got, want)
+			}
+		}
+	}
+	check("the first read")
+	for _, change := range []struct {
+		name string
+		make func() error
+	}{
+		{"a key quota lease (last used)", func() error {
+			_, err := writer.TakeKeyQuota(ctx, key.ID, time.Now().Truncate(time.Minute), 5, 100)
+			return err
+		}},
+		{"disabling the profile", func() error {
+			prof.Enabled = false
+			_, err := writer.UpdateConnectorProfile(ctx, prof)
+			return err
+		}},
+		{"new enabled actions and secret", func() error {
+			prof.Enabled, prof.EnabledActions, prof.ClientSecret = true, []string{"justworks_get_company"}, "new-secret"
+			_, err := writer.UpdateConnectorProfile(ctx, prof)
+			return err
+		}},
+		{"new credentials", func() error {
+			cur, err := writer.GetAccount(ctx, p.ID, a.ID)
+			if err != nil {
+				return err
+			}
+			_, err = writer.UpdateCredentials(ctx, p.ID, a.ID, cur.CredentialVersion, store.Credentials{AccessToken: "at-2", RefreshToken: "rt-2"})
+			return err
+		}},
+		{"a status change under lock", func() error {
+			_, err := writer.LockAccount(ctx, p.ID, a.ID, func(store.Account) (store.AccountChange, error) {
+				return store.AccountChange{Status: store.StatusError, StatusReasons: []store.StatusReason{{Code: "x", Description: "y"}}}, nil
+			})
+			return err
+		}},
+		{"an account update", func() error {
+			cur, err := writer.GetAccount(ctx, p.ID, a.ID)
+			if err != nil {
+				return err
+			}
+			cur.Label, cur.Metadata = "relabelled", map[string]any{"plan": "silver"}
+			_, err = writer.UpdateAccount(ctx, cur)
+			return err
+		}},
+		{"a statement the store did not write", func() error {
+			db.Exec(t, "UPDATE accounts SET origin_owner_name = 'Changed by hand' WHERE id = '"+a.ID+"'")
+			return nil
+		}},
+		{"revoking the key", func() error {
+			_, err := writer.RevokeAPIKey(ctx, p.ID, key.ID, time.Now())
+			return err
+		}},
+		{"deleting the account", func() error { return writer.DeleteAccount(ctx, p.ID, a.ID) }},
+	} {
+		if err := change.make(); err != nil {
+			t.Fatalf("%s: %v", change.name, err)
+		}
+		check(change.name)
 	}
 }

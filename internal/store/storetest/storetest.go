@@ -105,6 +105,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"ImportAccounts", testImportAccounts},
 		{"AccountAndProfileTogether", testAccountAndProfileTogether},
 		{"APIKeyAndAccount", testAPIKeyAndAccount},
+		{"APIKeyAndAccountSeesEveryChange", testAPIKeyAndAccountSeesEveryChange},
 		{"ListWindows", testListWindows},
 	}
 	for _, tc := range tests {
