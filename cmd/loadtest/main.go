@@ -7,7 +7,8 @@
 // /actions/rpc, through a minimal reverse proxy (a static key and the token,
 // what a user might write instead), and straight to the simulator, with the
 // same HTTP client settings. It prints requests per second, p50/p99 latency
-// and, for Patchbay and the proxy, CPU seconds per 10,000 calls.
+// and, for Patchbay and the proxy, CPU seconds per 10,000 calls and heap
+// allocations per call (whole process, from its go_memstats_mallocs_total).
 //
 //	go run ./cmd/loadtest -duration 10s -concurrency 1,64
 //	go run ./cmd/loadtest -webhooks [-database-url postgres://…]
@@ -37,6 +38,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -179,14 +181,14 @@ func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile str
 			}
 			return req, err
 		}},
-		{name: "proxy", pid: proxyCmd.Process.Pid, build: func() (*http.Request, error) {
+		{name: "proxy", pid: proxyCmd.Process.Pid, metrics: proxyURL + proxyMetrics, build: func() (*http.Request, error) {
 			req, err := http.NewRequest("GET", proxyURL+"/v1/members?limit=100", nil)
 			if err == nil {
 				req.SetBasicAuth(apiKey, "")
 			}
 			return req, err
 		}},
-		{name: "patchbay", pid: serve.Process.Pid, build: func() (*http.Request, error) {
+		{name: "patchbay", pid: serve.Process.Pid, metrics: patchbayURL + "/metrics", build: func() (*http.Request, error) {
 			req, err := http.NewRequest("POST", patchbayURL+"/actions/rpc", bytes.NewReader(rpcBody))
 			if err == nil {
 				req.SetBasicAuth(apiKey, "")
@@ -197,8 +199,13 @@ func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile str
 		}},
 	}
 
+	for i := range paths {
+		if err := paths[i].scrapeCost(); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("\njustworks_list_members, 1 page of 100, %s per measurement, 2-core machine\n\n", duration)
-	fmt.Printf("%-12s %-9s %10s %10s %10s %10s %16s\n", "concurrency", "path", "req/s", "p50", "p99", "added p50", "CPU s/10k calls")
+	fmt.Printf("%-12s %-9s %10s %10s %10s %10s %16s %12s\n", "concurrency", "path", "req/s", "p50", "p99", "added p50", "CPU s/10k calls", "allocs/call")
 	for _, level := range strings.Split(levels, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(level))
 		if err != nil || n < 1 {
@@ -210,7 +217,7 @@ func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile str
 		// whichever runs last.
 		for i := range paths {
 			measure(n, warmUp, paths[i].build)
-			paths[i].sample, paths[i].cpu = sample{}, 0
+			paths[i].sample, paths[i].cpu, paths[i].allocs = sample{}, 0, 0
 		}
 		var profiled chan error
 		if cpuProfile != "" {
@@ -235,12 +242,14 @@ func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile str
 		base := paths[0].sample.figures()
 		for _, p := range paths {
 			f := p.sample.figures()
-			added, cpu := "", ""
+			added, cpu, allocs := "", "", ""
 			if p.pid != 0 {
+				calls := float64(len(p.sample.latencies))
 				added = "+" + (f.p50 - base.p50).String()
-				cpu = fmt.Sprintf("%.1f", p.cpu/float64(len(p.sample.latencies))*10_000)
+				cpu = fmt.Sprintf("%.1f", p.cpu/calls*10_000)
+				allocs = fmt.Sprintf("%.0f", p.allocs/calls)
 			}
-			fmt.Printf("%-12d %-9s %10.0f %10s %10s %10s %16s\n", n, p.name, f.rate, f.p50, f.p99, added, cpu)
+			fmt.Printf("%-12d %-9s %10.0f %10s %10s %10s %16s %12s\n", n, p.name, f.rate, f.p50, f.p99, added, cpu, allocs)
 		}
 		fmt.Println()
 	}
@@ -292,33 +301,87 @@ func (h *harness) close() {
 }
 
 // path is one way to get the same page: straight to the provider, through the
-// minimal proxy, or through Patchbay, whose process (pid) is measured.
+// minimal proxy, or through Patchbay, whose process (pid, and its allocation
+// count at metrics) is measured.
 type path struct {
-	name   string
-	pid    int
-	build  func() (*http.Request, error)
-	sample sample
-	cpu    float64 // seconds the process ran during this path's turns
+	name    string
+	pid     int
+	metrics string
+	build   func() (*http.Request, error)
+	sample  sample
+	cpu     float64 // seconds the process ran during this path's turns
+	allocs  float64 // heap allocations the process made during them
+	scrape  float64 // heap allocations one read of metrics makes
 }
 
 func (p *path) measure(n int, d time.Duration) error {
-	var before float64
-	if p.pid != 0 {
-		var err error
-		if before, err = cpuSeconds(p.pid); err != nil {
-			return err
-		}
+	if p.pid == 0 {
+		p.sample.add(measure(n, d, p.build))
+		return nil
+	}
+	cpuBefore, err := cpuSeconds(p.pid)
+	if err != nil {
+		return err
+	}
+	allocsBefore, err := mallocs(p.metrics)
+	if err != nil {
+		return err
 	}
 	p.sample.add(measure(n, d, p.build))
-	if p.pid != 0 {
-		after, err := cpuSeconds(p.pid)
-		if err != nil {
-			return err
-		}
-		p.cpu += after - before
+	cpuAfter, err := cpuSeconds(p.pid)
+	if err != nil {
+		return err
 	}
+	allocsAfter, err := mallocs(p.metrics)
+	if err != nil {
+		return err
+	}
+	p.cpu += cpuAfter - cpuBefore
+	p.allocs += allocsAfter - allocsBefore - p.scrape
 	return nil
 }
+
+// scrapeCost measures what reading the allocation count costs the process
+// itself: the mean of ten reads in a row, taken off every turn's count.
+func (p *path) scrapeCost() error {
+	if p.pid == 0 {
+		return nil
+	}
+	first, err := mallocs(p.metrics)
+	if err != nil {
+		return err
+	}
+	last := first
+	for range 10 {
+		if last, err = mallocs(p.metrics); err != nil {
+			return err
+		}
+	}
+	p.scrape = (last - first) / 10
+	return nil
+}
+
+// mallocs reads go_memstats_mallocs_total, the heap allocations a process has
+// made so far, from its Prometheus text at url.
+func mallocs(url string) (float64, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, fmt.Errorf("allocation count: %w", err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	lines.Buffer(make([]byte, 64<<10), 1<<20)
+	for lines.Scan() {
+		if value, ok := strings.CutPrefix(lines.Text(), "go_memstats_mallocs_total "); ok {
+			return strconv.ParseFloat(value, 64)
+		}
+	}
+	return 0, fmt.Errorf("allocation count: no go_memstats_mallocs_total at %s (%v)", url, lines.Err())
+}
+
+// proxyMetrics is where the minimal proxy tells its allocation count, in the
+// form Patchbay's /metrics does; it is no part of what a user would write.
+const proxyMetrics = "/_metrics"
 
 // minimalProxy serves what a user might write instead of Patchbay: a reverse
 // proxy to the provider that checks one static key and adds the bearer token.
@@ -334,6 +397,12 @@ func minimalProxy(target, key, token string) error {
 	}
 	fmt.Println("proxy listening on", ln.Addr())
 	return http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == proxyMetrics {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			fmt.Fprintf(w, "go_memstats_mallocs_total %d\n", m.Mallocs)
+			return
+		}
 		if user, _, ok := r.BasicAuth(); !ok || subtle.ConstantTimeCompare([]byte(user), []byte(key)) != 1 {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return

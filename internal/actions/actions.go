@@ -311,7 +311,7 @@ func (e *Executor) execute(ctx context.Context, c *connectors.Connector, p store
 	if problems := validate(action, req); len(problems) > 0 {
 		return Result{}, fail(http.StatusBadRequest, "Invalid input for %s: %s", action.ID, strings.Join(problems, "; "))
 	}
-	target, err := buildURL(c.LocationFor(e.site, p.Environment == store.Sandbox).APIBaseURL, action, req)
+	target, err := buildURL(c.APIBaseFor(e.site, p.Environment == store.Sandbox), action, req)
 	if err != nil {
 		return Result{}, fail(http.StatusBadRequest, "%v", err)
 	}
@@ -451,7 +451,7 @@ func (e *Executor) Proxy(ctx context.Context, who Caller, accountID string, in P
 	if !slices.Contains(proxyMethods, method) {
 		return ProxyResult{}, fail(http.StatusBadRequest, "method: use one of %s", strings.Join(proxyMethods, ", "))
 	}
-	base := c.LocationFor(e.site, p.Environment == store.Sandbox).APIBaseURL
+	base := c.APIBaseFor(e.site, p.Environment == store.Sandbox)
 	path := in.Path
 	if in.URL != "" {
 		below, ok := strings.CutPrefix(in.URL, strings.TrimRight(base, "/"))
@@ -791,10 +791,9 @@ func missingScopes(c *connectors.Connector, p store.ConnectorProfile, a store.Ac
 			granted = res.Scopes
 		}
 	}
-	have := c.Effective(granted)
 	var missing []string
 	for _, sc := range action.Scopes {
-		if !slices.Contains(have, sc) {
+		if !c.Covers(granted, sc) {
 			missing = append(missing, sc)
 		}
 	}
@@ -856,8 +855,13 @@ func leaves(ve *jsonschema.ValidationError) []*jsonschema.ValidationError {
 	return out
 }
 
-// normalise turns decoded JSON into the value types the schema validator expects.
+// normalise turns a value into the types the schema validator reads, those of
+// decoded JSON; a value already made of them (a decoded request) is used as it
+// is, without a round trip through JSON.
 func normalise(v any) any {
+	if decodedJSON(v) {
+		return v
+	}
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return v
@@ -867,6 +871,30 @@ func normalise(v any) any {
 		return v
 	}
 	return out
+}
+
+// decodedJSON reports whether v holds only what encoding/json decodes into an
+// any: maps of any, slices of any, float64, string, bool and nil.
+func decodedJSON(v any) bool {
+	switch v := v.(type) {
+	case nil, bool, float64, string:
+		return true
+	case []any:
+		for _, item := range v {
+			if !decodedJSON(item) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		for _, item := range v {
+			if !decodedJSON(item) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // buildURL fills the path template and adds the query parameters in a stable order.

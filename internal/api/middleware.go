@@ -150,14 +150,15 @@ func (s *Server) observed(r *http.Request, sw *statusWriter, elapsed time.Durati
 	method := metricMethod(r.Method)
 	s.metrics.requests.WithLabelValues(method, route, status).Inc()
 	s.metrics.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
-	attrs := []slog.Attr{
+	attrs := make([]slog.Attr, 0, 8) // room for the optional two
+	attrs = append(attrs,
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.Int("status", sw.status),
 		slog.Int("bytes", sw.bytes),
 		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 		slog.String("request_id", requestID(r.Context())),
-	}
+	)
 	if k := callerKey(r.Context()); k.ID != "" {
 		attrs = append(attrs, slog.String("project_id", k.ProjectID))
 	}

@@ -39,8 +39,9 @@ type Connector struct {
 	UnifiedUnsupported map[string]string `yaml:"unified_unsupported"`
 
 	logoSVG     []byte
-	actionIndex map[string]int // action id → position in Actions
-	scopeIndex  map[string]int // scope id → position in Scopes
+	actionIndex map[string]int      // action id → position in Actions
+	scopeIndex  map[string]int      // scope id → position in Scopes
+	closure     map[string][]string // scope id → every scope it includes, however deep
 }
 
 // Notice is something an admin must know before setting the connector up.

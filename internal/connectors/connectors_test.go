@@ -139,6 +139,43 @@ func TestEnabledActionsFollowInheritance(t *testing.T) {
 	}
 }
 
+// TestCoversIsEffective: Covers answers what looking in Effective's list
+// does, for every scope of both connectors and grants of every single scope,
+// pairs of scopes, a scope the connector does not define, and none.
+func TestCoversIsEffective(t *testing.T) {
+	for _, c := range registry(t).All() {
+		grants := [][]string{nil, {"not.a:scope"}}
+		for _, a := range c.Scopes {
+			grants = append(grants, []string{a.ID}, []string{a.ID, "not.a:scope"})
+			for _, b := range c.Scopes {
+				grants = append(grants, []string{a.ID, b.ID})
+			}
+		}
+		covered := 0
+		for _, granted := range grants {
+			have := c.Effective(granted)
+			for _, s := range append([]string{"not.a:scope"}, scopeIDs(c)...) {
+				if got, want := c.Covers(granted, s), slices.Contains(have, s); got != want {
+					t.Fatalf("%s: Covers(%v, %s) = %v; Effective gives %v", c.Key, granted, s, got, have)
+				} else if got && !slices.Contains(granted, s) {
+					covered++ // through inheritance
+				}
+			}
+		}
+		if covered == 0 {
+			t.Fatalf("%s: no grant covered a scope through inheritance; the test checks nothing of it", c.Key)
+		}
+	}
+}
+
+func scopeIDs(c *connectors.Connector) []string {
+	var ids []string
+	for _, s := range c.Scopes {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
 func TestJoinScopes(t *testing.T) {
 	scopes := []string{"a:read", "b:write"}
 	for name, want := range map[string]string{"space": "a:read b:write", "comma": "a:read,b:write", "semicolon": "a:read;b:write", "pipe": "a:read|b:write", "newline": "a:read\nb:write"} {

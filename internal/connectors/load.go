@@ -132,6 +132,10 @@ func (c *Connector) validate() error {
 			}
 		}
 	}
+	c.closure = map[string][]string{}
+	for _, s := range c.Scopes {
+		c.closure[s.ID] = c.inherited(s.ID)
+	}
 	for i, f := range c.AccountSetup {
 		if f.Key == "" || f.Label == "" || f.OptionsAction == "" || f.OptionValue == "" || f.OptionLabel == "" {
 			return fieldError(fmt.Sprintf("account_setup[%d]", i), "key, label, options_action, option_value and option_label are required")

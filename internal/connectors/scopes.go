@@ -152,6 +152,17 @@ func (c *Connector) Effective(granted []string) []string {
 	return append(c.inDefinitionOrder(have), foreign...)
 }
 
+// Covers reports whether the granted scopes give scope, themselves or through
+// inheritance: whether Effective(granted) holds it, without building that list.
+func (c *Connector) Covers(granted []string, scope string) bool {
+	for _, g := range granted {
+		if g == scope || slices.Contains(c.includes(g), scope) {
+			return true
+		}
+	}
+	return false
+}
+
 // EnabledActions returns the actions whose scopes the granted set covers, after
 // inheritance.
 func (c *Connector) EnabledActions(granted []string) []*Action {
@@ -186,7 +197,10 @@ func (c *Connector) Steps(publicURL string) []string {
 }
 
 // includes returns every scope s grants besides itself, following chains.
-func (c *Connector) includes(s string) []string {
+func (c *Connector) includes(s string) []string { return c.closure[s] }
+
+// inherited walks the includes of scope s, for the closure kept at load.
+func (c *Connector) inherited(s string) []string {
 	var out []string
 	queue := []string{s}
 	for len(queue) > 0 {

@@ -33,7 +33,7 @@ func (c *Connector) LocationFor(site Site, sandbox bool) Location {
 	if !sandbox {
 		return Location{Endpoints: prod, APIBaseURL: c.API.BaseURL}
 	}
-	base := site.sandboxBase() + "/" + c.Key
+	base := c.APIBaseFor(site, true)
 	rebase := func(raw string) string {
 		if raw == "" {
 			return ""
@@ -46,4 +46,13 @@ func (c *Connector) LocationFor(site Site, sandbox bool) Location {
 	}
 	return Location{Endpoints: Endpoints{AuthorizeURL: rebase(prod.AuthorizeURL), TokenURL: rebase(prod.TokenURL), RevokeURL: rebase(prod.RevokeURL)},
 		APIBaseURL: base}
+}
+
+// APIBaseFor is LocationFor's APIBaseURL alone, without the OAuth endpoints:
+// what every action call needs.
+func (c *Connector) APIBaseFor(site Site, sandbox bool) string {
+	if !sandbox {
+		return c.API.BaseURL
+	}
+	return site.sandboxBase() + "/" + c.Key
 }

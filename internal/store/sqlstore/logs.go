@@ -21,56 +21,91 @@ const logRowsPerInsert = 64
 
 // CreateRequestLogs stores logs in one transaction, filling each empty ID. Rows
 // go in multi-row INSERTs: one round trip per 64 entries rather than per entry.
-// Their statements are prepared once per row count and kept.
+// Their statements are prepared once per row count and kept. A batch that
+// fits one INSERT needs no BEGIN and COMMIT: a statement is a transaction of
+// its own.
 func (s *Store) CreateRequestLogs(ctx context.Context, logs []store.RequestLog) error {
 	if len(logs) == 0 {
 		return nil
 	}
-	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-	// One statement per chunk length, prepared before the transaction: on
-	// SQLite the transaction holds the write pool's one connection.
-	inserts := map[int]*sql.Stmt{}
+	// Prepared before any transaction: on SQLite the transaction holds the
+	// write pool's one connection.
 	for chunk := range slices.Chunk(logs, logRowsPerInsert) {
-		if inserts[len(chunk)] != nil {
-			continue
-		}
-		insert, err := s.writeStmt(ctx, `INSERT INTO request_logs (`+logColumns+`) VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ")+
-			` ON CONFLICT (id) DO NOTHING`)
-		if err != nil {
+		if _, err := s.logInsert(ctx, len(chunk)); err != nil {
 			return fmt.Errorf("create request logs: %w", err)
 		}
-		inserts[len(chunk)] = insert
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for chunk := range slices.Chunk(logs, logRowsPerInsert) {
-			args := make([]any, 0, 15*len(chunk))
-			for i := range chunk {
-				l := &chunk[i]
-				if l.ID == "" {
-					l.ID = store.NewID("log")
-				}
-				if l.Steps == nil {
-					l.Steps = []store.LogStep{}
-				}
-				l.StartTime, l.EndTime = normalizeTime(l.StartTime), normalizeTime(l.EndTime)
-				steps, err := json.Marshal(l.Steps)
-				if err != nil {
+	// insert writes one chunk, in tx when there is one.
+	insert := func(tx *sql.Tx, chunk []store.RequestLog) error {
+		st, err := s.logInsert(ctx, len(chunk))
+		if err != nil {
+			return err
+		}
+		args, err := logArgs(chunk)
+		if err != nil {
+			return err
+		}
+		if tx != nil {
+			st = tx.StmtContext(ctx, st)
+		}
+		_, err = st.ExecContext(ctx, args...)
+		return s.translate(err)
+	}
+	var err error
+	if len(logs) <= logRowsPerInsert {
+		err = insert(nil, logs)
+	} else {
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			for chunk := range slices.Chunk(logs, logRowsPerInsert) {
+				if err := insert(tx, chunk); err != nil {
 					return err
 				}
-				args = append(args, l.ID, l.ProjectID, l.RequestID, l.AccountID, l.Provider, l.Action, l.HTTPMethod, l.Path,
-					l.Status, l.Success, l.DurationMS, l.StartTime, l.EndTime, string(steps), cmp.Or(l.Source, store.SourceAPI))
 			}
-			// An id already stored (an entry written again after a crash) is skipped.
-			if _, err := tx.StmtContext(ctx, inserts[len(chunk)]).ExecContext(ctx, args...); err != nil {
-				return s.translate(err)
-			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("create request logs: %w", err)
 	}
 	return nil
+}
+
+// logArgs are the values of one INSERT of logs, filling each empty ID.
+func logArgs(logs []store.RequestLog) ([]any, error) {
+	args := make([]any, 0, 15*len(logs))
+	for i := range logs {
+		l := &logs[i]
+		if l.ID == "" {
+			l.ID = store.NewID("log")
+		}
+		if l.Steps == nil {
+			l.Steps = []store.LogStep{}
+		}
+		l.StartTime, l.EndTime = normalizeTime(l.StartTime), normalizeTime(l.EndTime)
+		steps, err := json.Marshal(l.Steps)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, l.ID, l.ProjectID, l.RequestID, l.AccountID, l.Provider, l.Action, l.HTTPMethod, l.Path,
+			l.Status, l.Success, l.DurationMS, l.StartTime, l.EndTime, string(steps), cmp.Or(l.Source, store.SourceAPI))
+	}
+	return args, nil
+}
+
+// logInsert returns the prepared INSERT of rows request logs. An id already
+// stored (an entry written again after a crash) is skipped.
+func (s *Store) logInsert(ctx context.Context, rows int) (*sql.Stmt, error) {
+	if st, ok := s.logInserts.Load(rows); ok {
+		return st.(*sql.Stmt), nil
+	}
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	st, err := s.writeStmt(ctx, `INSERT INTO request_logs (`+logColumns+`) VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")+
+		` ON CONFLICT (id) DO NOTHING`)
+	if err != nil {
+		return nil, err
+	}
+	s.logInserts.Store(rows, st) // writeStmt gives every caller the same one
+	return st, nil
 }
 
 // ListRequestLogs returns the project's logs matching f, newest first.

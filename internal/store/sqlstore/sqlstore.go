@@ -77,6 +77,7 @@ type Store struct {
 	keys    *secrets.Keyring
 	// "?" query → *sql.Stmt, prepared once per process on db (stmts) or w (writeStmts)
 	stmts, writeStmts sync.Map
+	logInserts        sync.Map  // rows → the *sql.Stmt of writeStmts inserting that many request logs
 	kept              keptReads // what APIKeyAndAccount read, checked by version
 }
 

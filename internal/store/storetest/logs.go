@@ -45,6 +45,19 @@ func testRequestLogs(t *testing.T, db Database) {
 	if _, err := s.GetRequestLog(ctx, b.ID, "log_batch_new"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a failed batch stored part of itself: %v", err)
 	}
+	// So is a batch longer than one INSERT takes (64 rows), whose bad entry
+	// comes in its second INSERT.
+	long := make([]store.RequestLog, 70)
+	for i := range long {
+		long[i] = store.RequestLog{ProjectID: b.ID, StartTime: base, EndTime: base}
+	}
+	long[0].ID, long[69].ProjectID = "log_long_first", "prj_missing"
+	if err := s.CreateRequestLogs(ctx, long); err == nil {
+		t.Fatal("a long batch with an entry of no project was accepted")
+	}
+	if _, err := s.GetRequestLog(ctx, b.ID, "log_long_first"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a failed long batch stored its first INSERT: %v", err)
+	}
 	all, err := s.ListRequestLogs(ctx, a.ID, store.LogFilter{})
 	if err != nil || len(all) != 5 || all[0].ID != ids[4] || len(all[0].Steps) != 1 || all[0].Steps[0].URL != "https://api.test/v1/company" {
 		t.Fatalf("list: %d entries, newest %v, %v", len(all), all[0].ID, err)
