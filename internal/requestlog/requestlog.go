@@ -6,7 +6,8 @@
 // A batch the database does not take (an outage) is appended to a spill file
 // on local disk and stored from there once the database answers again, so an
 // outage loses no entry. What a crash (SIGKILL) can lose is what is still
-// queued in memory: the entries of the last few milliseconds.
+// queued in memory: the entries of the last few tens of milliseconds, none of
+// which a caller has read back (reading waits for them to be written).
 package requestlog
 
 import (
@@ -41,7 +42,9 @@ type Writer struct {
 	// SpillDir, when set, is where batches the database refused wait for
 	// Replay; without it such a batch is logged and lost.
 	SpillDir string
-	spillMu  sync.Mutex // one writer of spill files at a time, in this process
+	// Linger is how long entries gather before a write (New sets linger).
+	Linger  time.Duration
+	spillMu sync.Mutex // one writer of spill files at a time, in this process
 
 	mu       sync.Mutex
 	queue    []store.RequestLog
@@ -49,11 +52,12 @@ type Writer struct {
 	settled  uint64        // entries written, or given up on after a failed write
 	running  bool          // a drain goroutine is writing
 	progress chan struct{} // closed, and replaced, whenever settled grows
+	hurry    chan struct{} // ends the drain's wait for more entries (Flush)
 }
 
 // New returns a Writer storing into st and logging write failures to log.
 func New(st store.Store, log *slog.Logger) *Writer {
-	return &Writer{store: st, log: log, progress: make(chan struct{})}
+	return &Writer{store: st, log: log, progress: make(chan struct{}), hurry: make(chan struct{}, 1), Linger: linger}
 }
 
 // Record queues l. It returns at once unless maxQueued entries are already
@@ -80,14 +84,23 @@ func (w *Writer) Record(l store.RequestLog) {
 	w.mu.Unlock()
 }
 
-// linger is how long the writer lets entries gather before writing the first
-// batch: at a few hundred calls a second it turns a transaction per call into
-// one per handful, and a client reading its logs back waits at most this long.
-const linger = 5 * time.Millisecond
+// linger is how long a Writer lets entries gather before writing the first
+// batch: at a few hundred calls a second it turns a write per call into one
+// per handful (each write costs about as much CPU as the rest of a call's
+// database work). A client reading its logs back does not wait for it: Flush
+// ends the wait.
+const linger = 20 * time.Millisecond
 
 // drain writes batches until the queue is empty.
 func (w *Writer) drain() {
-	time.Sleep(linger)
+	// A hurry left over from a Flush that found nothing queued ends this
+	// wait early: one batch written sooner, nothing else.
+	wait := time.NewTimer(w.Linger)
+	select {
+	case <-wait.C:
+	case <-w.hurry:
+		wait.Stop()
+	}
 	for {
 		w.mu.Lock()
 		n := min(len(w.queue), maxBatch)
@@ -118,6 +131,10 @@ func (w *Writer) drain() {
 // Flush waits until every entry recorded before the call has been written (or
 // its write has failed and been logged), or until ctx ends.
 func (w *Writer) Flush(ctx context.Context) error {
+	select {
+	case w.hurry <- struct{}{}:
+	default: // already hurried
+	}
 	w.mu.Lock()
 	target := w.queued
 	for w.settled < target {

@@ -24,15 +24,19 @@ func entry(projectID string, i int) store.RequestLog {
 }
 
 // After Flush, every entry recorded before it is stored, exactly once, however
-// many callers recorded at the same time (more than one batch's worth).
+// many callers recorded at the same time (more than one batch's worth). Flush
+// does not wait for entries to gather: with an hour's linger it still returns
+// (the context's minute is only there to fail rather than hang).
 func TestFlushSeesEveryRecordedEntry(t *testing.T) {
 	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
-		ctx := context.Background()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
 		p, err := s.CreateProject(ctx, store.Project{Name: "logs"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		w := requestlog.New(s, slog.Default())
+		w.Linger = time.Hour
 		const callers, each = 20, 150
 		var wg sync.WaitGroup
 		for c := range callers {
