@@ -319,26 +319,27 @@ func (p *path) measure(n int, d time.Duration) error {
 		p.sample.add(measure(n, d, p.build))
 		return nil
 	}
-	cpuBefore, err := cpuSeconds(p.pid)
-	if err != nil {
-		return err
-	}
-	allocsBefore, err := mallocs(p.metrics)
+	cpuBefore, allocsBefore, err := p.counters()
 	if err != nil {
 		return err
 	}
 	p.sample.add(measure(n, d, p.build))
-	cpuAfter, err := cpuSeconds(p.pid)
-	if err != nil {
-		return err
-	}
-	allocsAfter, err := mallocs(p.metrics)
+	cpuAfter, allocsAfter, err := p.counters()
 	if err != nil {
 		return err
 	}
 	p.cpu += cpuAfter - cpuBefore
 	p.allocs += allocsAfter - allocsBefore - p.scrape
 	return nil
+}
+
+// counters reads the process's CPU seconds and heap allocations so far.
+func (p *path) counters() (cpu, allocs float64, err error) {
+	if cpu, err = cpuSeconds(p.pid); err != nil {
+		return 0, 0, err
+	}
+	allocs, err = mallocs(p.metrics)
+	return cpu, allocs, err
 }
 
 // scrapeCost measures what reading the allocation count costs the process
