@@ -51,6 +51,9 @@ func measureScale(n int, databaseURL string) error {
 	// Accounts are created a second apart, oldest first; every tenth is in
 	// error; providers alternate; each has an owner of its own.
 	first := time.Now().Add(-time.Duration(n) * time.Second).UTC().Truncate(time.Second)
+	// Account ids carry the project's, so that a run on a database an earlier
+	// run left accounts in does not collide with them.
+	idPrefix := "acc_" + strings.TrimPrefix(p.ID, "prj_")[:8]
 	account := func(i int) store.Account {
 		provider, status := "justworks", store.StatusActive
 		if i%2 == 1 {
@@ -60,7 +63,7 @@ func measureScale(n int, databaseURL string) error {
 			status = store.StatusError
 		}
 		at := first.Add(time.Duration(i) * time.Second)
-		return store.Account{ID: fmt.Sprintf("acc_scale%08d", i), ProjectID: p.ID, ProfileID: profiles[provider], Provider: provider,
+		return store.Account{ID: fmt.Sprintf("%s%08d", idPrefix, i), ProjectID: p.ID, ProfileID: profiles[provider], Provider: provider,
 			Status: status, OriginOwnerID: fmt.Sprintf("owner-%d", i), OriginOwnerName: fmt.Sprintf("Customer %d", i), CreatedAt: at,
 			Credentials: store.Credentials{AccessToken: fmt.Sprintf("at-%d-%032d", i, i), RefreshToken: fmt.Sprintf("rt-%d-%032d", i, i),
 				Expiry: at.Add(time.Hour), Obtained: at}}
