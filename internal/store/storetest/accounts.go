@@ -476,3 +476,23 @@ func testAPIKeyAndAccountSeesEveryChange(t *testing.T, db Database) {
 		check(change.name)
 	}
 }
+
+// A kept read is only ever given after the database has confirmed it: when
+// the versions cannot be read (here, the store's connections are closed, as
+// in an outage), the call fails rather than trusting what the node kept.
+func testAPIKeyAndAccountNeedsTheDatabase(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p := mustProject(t, s, "A")
+	mustKey(t, s, p.ID, "key-a")
+	a := mustAccount(t, s, mustProfile(t, s, p.ID, "the-secret"), "t1")
+	if got, err := s.APIKeyAndAccount(ctx, []byte("key-a"), a.ID); err != nil || got.AccountErr != nil {
+		t.Fatal(err, got.AccountErr)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.APIKeyAndAccount(ctx, []byte("key-a"), a.ID); err == nil {
+		t.Fatalf("with the database gone, a kept read was given: %+v", got.Key)
+	}
+}

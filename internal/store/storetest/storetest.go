@@ -106,6 +106,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"AccountAndProfileTogether", testAccountAndProfileTogether},
 		{"APIKeyAndAccount", testAPIKeyAndAccount},
 		{"APIKeyAndAccountSeesEveryChange", testAPIKeyAndAccountSeesEveryChange},
+		{"APIKeyAndAccountNeedsTheDatabase", testAPIKeyAndAccountNeedsTheDatabase},
 		{"ListWindows", testListWindows},
 	}
 	for _, tc := range tests {
