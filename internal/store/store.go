@@ -58,6 +58,8 @@ const (
 )
 
 // KeyedAccount is an API key and an account of its project read together.
+// It may be shared between calls (APIKeyAndAccount): do not modify its slices
+// or maps.
 type KeyedAccount struct {
 	Key       APIKey
 	AccountID string // the account asked for
@@ -565,6 +567,10 @@ type Store interface {
 	// does, and reads in the same query the account of the key's project with
 	// its profile, as GetAccountAndProfile does: an action call's one round
 	// trip. What reading the account gave is in the answer's AccountErr.
+	// A store may keep an answer and give it again once that query has
+	// confirmed the three rows are unchanged (never without asking the
+	// database), so answers are shared: treat their slices and maps as
+	// read-only.
 	APIKeyAndAccount(ctx context.Context, hash []byte, accountID string) (KeyedAccount, error)
 	// RevokeAPIKey marks a key revoked at the given time; revoking twice keeps the
 	// first time. ErrConflict when it is the project's last valid admin key.
