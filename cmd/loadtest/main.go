@@ -285,7 +285,7 @@ func newHarness(ctx context.Context, databaseURL string) (*harness, error) {
 	h := &harness{dir: dir, bin: bin}
 	var ring *secrets.Keyring
 	if h.key, ring, h.dbURL, err = database(dir, databaseURL); err == nil {
-		h.store, _, err = backend.Open(ctx, h.dbURL, ring)
+		h.store, _, err = backend.Open(ctx, h.dbURL, sqlstore.Options{Keys: ring})
 	}
 	if err != nil {
 		os.RemoveAll(dir)
@@ -466,7 +466,7 @@ func start(dir, bin string, ready *regexp.Regexp, args ...string) (*exec.Cmd, []
 // seed creates a project, an API key, a Justworks profile for the simulator's
 // demo app and an account holding a token the simulator minted.
 func seed(ctx context.Context, dbURL string, ring *secrets.Keyring, jwURL string) (apiKey, accountID, token string, err error) {
-	s, _, err := backend.Open(ctx, dbURL, ring)
+	s, _, err := backend.Open(ctx, dbURL, sqlstore.Options{Keys: ring})
 	if err != nil {
 		return "", "", "", err
 	}
@@ -500,7 +500,7 @@ func seed(ctx context.Context, dbURL string, ring *secrets.Keyring, jwURL string
 	}
 	acc, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o", OriginOwnerName: "O",
 		Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(24 * time.Hour),
-			Obtained: time.Now(), Scopes: strings.Fields(tok.Scope)}})
+			Obtained: time.Now(), Scopes: strings.Fields(tok.Scope)}}, store.EventAccountCreated)
 	if err != nil {
 		return "", "", "", err
 	}

@@ -80,7 +80,7 @@ func measureScale(n int, databaseURL string) error {
 				AccountID: a.ID, Provider: a.Provider, Action: a.Provider + "_get_company", HTTPMethod: "GET", Path: "/v1/company",
 				Status: 200, Success: true, DurationMS: 40, StartTime: a.CreatedAt, EndTime: a.CreatedAt})
 		}
-		if err := s.ImportAccounts(ctx, accounts); err != nil {
+		if err := s.ImportAccounts(ctx, accounts, store.EventAccountCreated); err != nil {
 			return err
 		}
 		if err := s.CreateRequestLogs(ctx, logs); err != nil {

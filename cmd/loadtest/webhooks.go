@@ -72,7 +72,7 @@ func measureWebhooks(n int, paced time.Duration, databaseURL string) error {
 	}
 	link := func() error {
 		_, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks",
-			OriginOwnerID: "o", OriginOwnerName: "O", Credentials: store.Credentials{AccessToken: "at"}})
+			OriginOwnerID: "o", OriginOwnerName: "O", Credentials: store.Credentials{AccessToken: "at"}}, store.EventAccountCreated)
 		return err
 	}
 

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/patchbayhq/patchbay/internal/accounts"
 	"github.com/patchbayhq/patchbay/internal/app"
-	"github.com/patchbayhq/patchbay/internal/config"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -27,14 +27,19 @@ func newAccountsCmd() *cobra.Command {
 		Short: "List linked accounts",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withProject(cmd, &project, func(_ config.Config, s store.Store, p store.Project) error {
-				accounts, err := s.ListAccounts(cmd.Context(), p.ID, store.AccountFilter{})
-				if err != nil {
-					return err
-				}
+			return withApp(cmd, &project, func(services *app.App, p store.Project) error {
 				var rows [][]string
-				for _, a := range accounts {
-					rows = append(rows, []string{a.ID, a.Provider, string(a.Status), a.OriginOwnerID, a.OriginOwnerName, a.CreatedAt.Format(time.DateTime)})
+				for page := (accounts.Page{Number: 1, Size: accounts.MaxPageSize}); ; {
+					list, next, err := services.Accounts.List(cmd.Context(), p.ID, store.AccountFilter{}, page)
+					if err != nil {
+						return err
+					}
+					for _, a := range list {
+						rows = append(rows, []string{a.ID, a.Provider, string(a.Status), a.OriginOwnerID, a.OriginOwnerName, a.CreatedAt.Format(time.DateTime)})
+					}
+					if page.After = next; next == "" {
+						break
+					}
 				}
 				printTable(cmd.OutOrStdout(), []string{"ID", "PROVIDER", "STATUS", "OWNER ID", "OWNER NAME", "CREATED (UTC)"}, rows)
 				return nil
@@ -76,7 +81,7 @@ func newAccountsCmd() *cobra.Command {
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withApp(cmd, &project, func(a *app.App, p store.Project) error {
-				if _, err := a.Accounts.Delete(cmd.Context(), p.ID, args[0]); err != nil {
+				if _, err := a.Accounts.Delete(cmd.Context(), p.ID, args[0], store.AnyVersion); err != nil {
 					return listHint(err, "accounts")
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s.\n", args[0])

@@ -15,23 +15,31 @@ import (
 	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/config"
 	"github.com/patchbayhq/patchbay/internal/connectors"
-	"github.com/patchbayhq/patchbay/internal/secrets"
+	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/tokens"
 )
 
-// withStore runs fn with the configured, migrated store, closing it afterwards.
-func withStore(cmd *cobra.Command, fn func(cfg config.Config, s store.Store) error) error {
+// withServices runs fn with Patchbay's services over the configured
+// database, closing them afterwards; request log entries the services queued
+// are written before it returns.
+func withServices(cmd *cobra.Command, fn func(cfg config.Config, a *app.App) error) error {
 	cfg, log, err := loadConfig(cmd)
 	if err != nil {
 		return err
 	}
-	s, _, _, err := openStore(cmd.Context(), cfg, log)
+	a, _, err := openApp(cmd.Context(), cfg, log, cfg.RunningURL())
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	return fn(cfg, s)
+	defer a.Close()
+	err = fn(cfg, a)
+	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 10*time.Second)
+	defer cancel()
+	if ferr := a.Flush(flushCtx); ferr != nil {
+		log.Warn("stopped before every request log was written", "err", ferr)
+	}
+	return err
 }
 
 func newMigrateCmd() *cobra.Command {
@@ -46,11 +54,11 @@ on start too; run it ahead of a rolling upgrade. Safe to run on several nodes at
 			if err != nil {
 				return err
 			}
-			s, _, applied, err := openStore(cmd.Context(), cfg, log)
+			a, applied, err := openApp(cmd.Context(), cfg, log, cfg.RunningURL())
 			if err != nil {
 				return err
 			}
-			defer s.Close()
+			defer a.Close()
 			if len(applied) == 0 {
 				fmt.Fprintln(cmd.OutOrStdout(), "The database schema is up to date.")
 				return nil
@@ -77,13 +85,13 @@ func newProjectsCmd() *cobra.Command {
 			if name == "" {
 				return usageError{errors.New("--name is required, e.g. patchbay projects create --name Production")}
 			}
-			return withStore(cmd, func(cfg config.Config, s store.Store) error {
-				p, err := s.CreateProject(cmd.Context(), store.Project{Name: name})
+			return withServices(cmd, func(cfg config.Config, a *app.App) error {
+				p, err := a.Keys.CreateProject(cmd.Context(), name)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Created project %q (%s).\n", p.Name, p.ID)
-				return issueKey(cmd.Context(), s, cmd.OutOrStdout(), p, "default", store.RoleAdmin, cfg.RunningURL())
+				return issueKey(cmd.Context(), a.Keys, cmd.OutOrStdout(), p, "default", store.RoleAdmin, cfg.RunningURL())
 			})
 		},
 	}
@@ -93,8 +101,8 @@ func newProjectsCmd() *cobra.Command {
 		Short: "List projects",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, func(cfg config.Config, s store.Store) error {
-				projects, err := s.ListProjects(cmd.Context())
+			return withServices(cmd, func(cfg config.Config, a *app.App) error {
+				projects, err := a.Keys.Projects(cmd.Context())
 				if err != nil {
 					return err
 				}
@@ -113,15 +121,15 @@ func newProjectsCmd() *cobra.Command {
 
 // resolveProject returns the project named by --project, or the only project when
 // there is exactly one.
-func resolveProject(cmd *cobra.Command, s store.Store, flag string) (store.Project, error) {
+func resolveProject(ctx context.Context, keys *apikeys.Service, flag string) (store.Project, error) {
 	if flag != "" {
-		p, err := s.GetProject(cmd.Context(), flag)
-		if errors.Is(err, store.ErrNotFound) {
+		p, err := keys.Project(ctx, flag)
+		if problemKind(err) == problem.NotFound {
 			return store.Project{}, fmt.Errorf("no project %s (see 'patchbay projects list')", flag)
 		}
 		return p, err
 	}
-	projects, err := s.ListProjects(cmd.Context())
+	projects, err := keys.Projects(ctx)
 	if err != nil {
 		return store.Project{}, err
 	}
@@ -134,61 +142,45 @@ func resolveProject(cmd *cobra.Command, s store.Store, flag string) (store.Proje
 	return store.Project{}, usageError{errors.New("there are several projects: pass --project ID (see 'patchbay projects list')")}
 }
 
-// withProject runs fn with the store and the project named by *project (or the only one).
-func withProject(cmd *cobra.Command, project *string, fn func(cfg config.Config, s store.Store, p store.Project) error) error {
-	return withStore(cmd, func(cfg config.Config, s store.Store) error {
-		p, err := resolveProject(cmd, s, *project)
+// withApp runs fn with Patchbay's services (withServices), for the project
+// named by *project (or the only one).
+func withApp(cmd *cobra.Command, project *string, fn func(a *app.App, p store.Project) error) error {
+	return withServices(cmd, func(_ config.Config, a *app.App) error {
+		p, err := resolveProject(cmd.Context(), a.Keys, *project)
 		if err != nil {
 			return err
 		}
-		return fn(cfg, s, p)
+		return fn(a, p)
 	})
 }
 
-// withApp runs fn with Patchbay's services over the configured store, for the
-// project named by *project (or the only one). Request log entries the
-// services queued are written before it returns.
-func withApp(cmd *cobra.Command, project *string, fn func(a *app.App, p store.Project) error) error {
-	cfg, log, err := loadConfig(cmd)
+// openApp loads the encryption keys, opens (and migrates) the database and
+// wires the services as serve and every command use them: with the token
+// journal and the request-log spill directory in the data directory.
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, publicURL string) (*app.App, []int, error) {
+	keys, err := openKeyring(cfg, log)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	s, keys, _, err := openStore(cmd.Context(), cfg, log)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	p, err := resolveProject(cmd, s, *project)
-	if err != nil {
-		return err
-	}
-	a, err := newApp(cfg, s, keys, log, cfg.RunningURL())
-	if err != nil {
-		return err
-	}
-	err = fn(a, p)
-	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 10*time.Second)
-	defer cancel()
-	if ferr := a.Flush(flushCtx); ferr != nil {
-		log.Warn("stopped before every request log was written", "err", ferr)
-	}
-	return err
-}
-
-// newApp wires the services as serve and every command use them: with the
-// token journal and the request-log spill directory in the data directory.
-func newApp(cfg config.Config, s app.Store, keys *secrets.Keyring, log *slog.Logger, publicURL string) (*app.App, error) {
 	registry, err := connectors.Embedded()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	journal, err := tokens.NewFileJournal(cfg.TokenJournalDir(), keys)
 	if err != nil {
-		return nil, fmt.Errorf("PATCHBAY_DATA_DIR: %w", err)
+		return nil, nil, fmt.Errorf("PATCHBAY_DATA_DIR: %w", err)
 	}
-	return app.New(app.Options{Store: s, Registry: registry, PublicURL: publicURL, SandboxURL: cfg.SandboxURL,
-		LogRetention: cfg.LogRetention, Logger: log, Journal: journal, LogSpillDir: cfg.LogSpillDir(), Version: versionString(),
-		WebhookAllowPrivate: cfg.WebhookAllowPrivate}), nil
+	return app.Open(ctx, app.Options{DatabaseURL: cfg.DatabaseURL, EncryptionKeys: keys, Registry: registry, PublicURL: publicURL,
+		SandboxURL: cfg.SandboxURL, LogRetention: cfg.LogRetention, Logger: log, Journal: journal, LogSpillDir: cfg.LogSpillDir(),
+		Version: versionString(), WebhookAllowPrivate: cfg.WebhookAllowPrivate})
+}
+
+// problemKind is the kind of a service's problem, 0 for other errors.
+func problemKind(err error) problem.Kind {
+	if p, ok := errors.AsType[*problem.Error](err); ok {
+		return p.Kind
+	}
+	return 0
 }
 
 func newKeysCmd() *cobra.Command {
@@ -210,8 +202,12 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 			if r != store.RoleAdmin && r != store.RoleRuntime {
 				return usageError{fmt.Errorf("--role: admin or runtime, got %q", role)}
 			}
-			return withProject(cmd, &project, func(cfg config.Config, s store.Store, p store.Project) error {
-				return issueKey(cmd.Context(), s, cmd.OutOrStdout(), p, name, r, cfg.RunningURL())
+			return withServices(cmd, func(cfg config.Config, a *app.App) error {
+				p, err := resolveProject(cmd.Context(), a.Keys, project)
+				if err != nil {
+					return err
+				}
+				return issueKey(cmd.Context(), a.Keys, cmd.OutOrStdout(), p, name, r, cfg.RunningURL())
 			})
 		},
 	}
@@ -222,8 +218,8 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 		Short: "List a project's API keys (prefixes only)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withProject(cmd, &project, func(_ config.Config, s store.Store, p store.Project) error {
-				keys, err := s.ListAPIKeys(cmd.Context(), p.ID, store.Window{})
+			return withApp(cmd, &project, func(a *app.App, p store.Project) error {
+				keys, err := a.Keys.List(cmd.Context(), p.ID, store.Window{})
 				if err != nil {
 					return err
 				}
@@ -245,8 +241,8 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 		Short: "Revoke an API key; it stops working at once on every node",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withProject(cmd, &project, func(_ config.Config, s store.Store, p store.Project) error {
-				k, err := apikeys.Revoke(cmd.Context(), s, p.ID, args[0], time.Now())
+			return withApp(cmd, &project, func(a *app.App, p store.Project) error {
+				k, err := a.Keys.Revoke(cmd.Context(), p.ID, args[0])
 				if err != nil {
 					return listHint(err, "keys")
 				}
@@ -282,9 +278,9 @@ Work is committed in batches; if it is interrupted, run it again.`,
 			if batch <= 0 {
 				return usageError{fmt.Errorf("--batch-size must be positive, got %d", batch)}
 			}
-			return withStore(cmd, func(cfg config.Config, s store.Store) error {
+			return withServices(cmd, func(cfg config.Config, a *app.App) error {
 				out := cmd.OutOrStdout()
-				n, err := s.RotateSecrets(cmd.Context(), batch, func(done int) {
+				n, err := a.RotateSecrets(cmd.Context(), batch, func(done int) {
 					fmt.Fprintf(out, "re-sealed %d secrets…\n", done)
 				})
 				if err != nil {

@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/patchbayhq/patchbay/internal/admins"
+	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/config"
-	"github.com/patchbayhq/patchbay/internal/store"
 )
 
 func newAdminsCmd() *cobra.Command {
@@ -39,8 +39,8 @@ given (all projects when none are named).`,
 			if err != nil {
 				return err
 			}
-			return withStore(cmd, func(cfg config.Config, s store.Store) error {
-				a, err := admins.New(s, nil, nil).Create(cmd.Context(), email, password, projects)
+			return withServices(cmd, func(cfg config.Config, services *app.App) error {
+				a, err := services.Admins.Create(cmd.Context(), email, password, projects)
 				if err != nil {
 					return err
 				}
@@ -63,14 +63,14 @@ given (all projects when none are named).`,
 		Short: "List admins and their projects",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, func(_ config.Config, s store.Store) error {
-				list, err := s.ListAdmins(cmd.Context())
+			return withServices(cmd, func(_ config.Config, services *app.App) error {
+				list, err := services.Admins.List(cmd.Context())
 				if err != nil {
 					return err
 				}
 				var rows [][]string
 				for _, a := range list {
-					ps, err := s.AdminProjects(cmd.Context(), a.ID)
+					ps, err := services.Admins.Projects(cmd.Context(), a.ID)
 					if err != nil {
 						return err
 					}
@@ -112,16 +112,16 @@ func generatePassword() string {
 // demoAdmin makes sure the demo has an admin, and returns its email and
 // password: kept in the data directory (mode 0600) so every run of the demo
 // prints the same sign-in.
-func demoAdmin(ctx context.Context, cfg config.Config, s store.Store) (email, password string, err error) {
+func demoAdmin(ctx context.Context, cfg config.Config, admins *admins.Service) (email, password string, err error) {
 	email = "demo@patchbay.local"
 	file := filepath.Join(cfg.DataDir, "demo-admin.password")
 	if raw, err := os.ReadFile(file); err == nil {
-		if _, err := s.AdminByEmail(ctx, email); err == nil {
+		if admins.Exists(ctx, email) {
 			return email, strings.TrimSpace(string(raw)), nil
 		}
 	}
 	password = generatePassword()
-	if _, err := admins.New(s, nil, nil).Create(ctx, email, password, nil); err != nil {
+	if _, err := admins.Create(ctx, email, password, nil); err != nil {
 		return "", "", fmt.Errorf("demo admin: %w", err)
 	}
 	if err := os.WriteFile(file, []byte(password+"\n"), 0o600); err != nil {

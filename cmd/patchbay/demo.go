@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/config"
-	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/profiles"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -42,38 +42,32 @@ list the linked account with the printed curl command.`,
 // setUpDemo makes sure the default project has sandbox profiles for every
 // connector, issues a key, opens a Hub link for a demo customer through the API
 // (the same path an integrator's backend takes), and prints how to use them.
-func setUpDemo(ctx context.Context, cfg config.Config, s store.Store, reg *connectors.Registry, out io.Writer, publicURL, localURL string) error {
-	projects, err := s.ListProjects(ctx)
+func setUpDemo(ctx context.Context, cfg config.Config, a *app.App, out io.Writer, publicURL, localURL string) error {
+	projects, err := a.Keys.Projects(ctx)
 	if err != nil || len(projects) == 0 {
 		return fmt.Errorf("demo: no project to set up (%v)", err)
 	}
-	p := projects[0]
-	existing, err := s.ListConnectorProfiles(ctx, p.ID, store.ProfileFilter{})
+	p, reg := projects[0], a.Registry
+	existing, err := a.Profiles.List(ctx, p.ID, store.ProfileFilter{})
 	if err != nil {
 		return err
 	}
 	for _, c := range reg.All() {
-		app := sandbox.DemoApp(c.Key)
+		demo := sandbox.DemoApp(c.Key)
 		found := false
 		for _, prof := range existing {
-			found = found || (prof.Environment == store.Sandbox && prof.ClientID == app.ClientID)
+			found = found || (prof.Environment == store.Sandbox && prof.ClientID == demo.ClientID)
 		}
 		if found {
 			continue
 		}
-		env, isDefault := string(store.Sandbox), true
-		prof, err := profiles.Apply(reg, nil, profiles.Input{ConnectorKey: &c.Key, ClientID: &app.ClientID, ClientSecret: &app.ClientSecret,
-			Environment: &env, Default: &isDefault})
-		if err != nil {
-			return fmt.Errorf("demo profile for %s: %w", c.Key, err)
-		}
-		prof.Name = c.Name + " (sandbox)"
-		prof.ProjectID = p.ID
-		if _, err := s.CreateConnectorProfile(ctx, prof); err != nil {
+		env, isDefault, name := string(store.Sandbox), true, c.Name+" (sandbox)"
+		if _, err := a.Profiles.Create(ctx, p.ID, profiles.Input{ConnectorKey: &c.Key, Name: &name, ClientID: &demo.ClientID,
+			ClientSecret: &demo.ClientSecret, Environment: &env, Default: &isDefault}); err != nil {
 			return fmt.Errorf("demo profile for %s: %w", c.Key, err)
 		}
 	}
-	key, err := demoKey(ctx, cfg, s, p)
+	key, err := demoKey(ctx, cfg, a.Keys, p)
 	if err != nil {
 		return err
 	}
@@ -98,7 +92,7 @@ func setUpDemo(ctx context.Context, cfg config.Config, s store.Store, reg *conne
 	if resp.StatusCode != http.StatusCreated {
 		return fmt.Errorf("demo: create a connect session: %d %s", resp.StatusCode, session.Message)
 	}
-	adminEmail, adminPassword, err := demoAdmin(ctx, cfg, s)
+	adminEmail, adminPassword, err := demoAdmin(ctx, cfg, a.Admins)
 	if err != nil {
 		return err
 	}
@@ -148,15 +142,15 @@ Patchbay demo is ready.
 // demoKey is the demo's API key: the one an earlier run in this data
 // directory kept in demo.key while it still works, else a new one, kept there
 // (mode 0600) so that every run prints the same key.
-func demoKey(ctx context.Context, cfg config.Config, s store.Store, p store.Project) (string, error) {
+func demoKey(ctx context.Context, cfg config.Config, keys *apikeys.Service, p store.Project) (string, error) {
 	file := filepath.Join(cfg.DataDir, "demo.key")
 	if raw, err := os.ReadFile(file); err == nil {
 		key := strings.TrimSpace(string(raw))
-		if k, err := apikeys.Authenticate(ctx, s, key); err == nil && k.ProjectID == p.ID {
+		if k, err := keys.Authenticate(ctx, key); err == nil && k.ProjectID == p.ID {
 			return key, nil
 		}
 	}
-	key, _, err := apikeys.Issue(ctx, s, p.ID, "demo")
+	key, _, err := keys.Issue(ctx, p.ID, "demo", store.RoleAdmin)
 	if err != nil {
 		return "", err
 	}

@@ -898,7 +898,7 @@ func storeSimulatorAccount(t *testing.T, s store.Store, jwSim string, actions []
 	json.NewDecoder(resp.Body).Decode(&tok)
 	resp.Body.Close()
 	acc, err := s.CreateAccount(ctx, store.Account{ProjectID: projects[0].ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o", OriginOwnerName: "O",
-		Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: expiry}})
+		Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: expiry}}, store.EventAccountCreated)
 	if err != nil {
 		t.Fatal(err)
 	}

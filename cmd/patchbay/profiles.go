@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/patchbayhq/patchbay/internal/config"
-	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/app"
+	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/profiles"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -78,22 +78,27 @@ func (f *profileFlags) input(fs *pflag.FlagSet, stdin io.Reader) (profiles.Input
 
 // profileFailure turns validation errors into usage errors with every field listed.
 func profileFailure(err error) error {
-	var invalid *profiles.ValidationError
-	if errors.As(err, &invalid) {
-		return usageError{fmt.Errorf("invalid profile:\n  %s", strings.Join(invalid.Fields, "\n  "))}
-	}
-	if errors.Is(err, store.ErrNotFound) {
+	p, ok := errors.AsType[*problem.Error](err)
+	switch {
+	case !ok:
+		return err
+	case p.Kind == problem.Invalid:
+		return usageError{fmt.Errorf("invalid profile:\n  %s", strings.ReplaceAll(p.Message, "; ", "\n  "))}
+	case p.Kind == problem.NotFound:
 		return fmt.Errorf("%w (see 'patchbay profiles list')", err)
+	case p.Kind == problem.Stale:
+		return fmt.Errorf("%w; run 'patchbay profiles show' to see the profile as it is now", err)
 	}
 	return err
 }
 
-func printProfile(w io.Writer, v profiles.View) {
+func printProfile(w io.Writer, version int64, v profiles.View) {
 	state := "enabled"
 	if !v.Active {
 		state = "disabled (its accounts are inactive)"
 	}
 	fmt.Fprintf(w, "%s  %s (%s, %s)\n", v.ID, v.Name, v.ConnectorKey, v.Environment)
+	fmt.Fprintf(w, "  version:          %d (give it to 'profiles update --if-version' to refuse a change made meanwhile)\n", version)
 	fmt.Fprintf(w, "  state:            %s%s\n", state, map[bool]string{true: ", default", false: ""}[v.Default])
 	fmt.Fprintf(w, "  client id:        %s (secret set: %v)\n", v.ClientID, v.ClientSecretSet)
 	fmt.Fprintf(w, "  redirect URI:     %s\n", v.RedirectURI)
@@ -115,16 +120,6 @@ never shown again.`,
 	}
 	var project string
 	cmd.PersistentFlags().StringVar(&project, "project", "", "project ID (default: the only project)")
-	// withProfiles runs fn with the registry, store, project and public URL.
-	withProfiles := func(cmd *cobra.Command, fn func(reg *connectors.Registry, s store.Store, p store.Project, publicURL string) error) error {
-		reg, err := connectors.Embedded()
-		if err != nil {
-			return err
-		}
-		return withProject(cmd, &project, func(cfg config.Config, s store.Store, p store.Project) error {
-			return fn(reg, s, p, cfg.RunningURL())
-		})
-	}
 
 	var cf profileFlags
 	create := &cobra.Command{
@@ -137,16 +132,12 @@ never shown again.`,
 			if err != nil {
 				return err
 			}
-			return withProfiles(cmd, func(reg *connectors.Registry, s store.Store, p store.Project, publicURL string) error {
-				prof, err := profiles.Apply(reg, nil, in)
+			return withApp(cmd, &project, func(a *app.App, p store.Project) error {
+				prof, err := a.Profiles.Create(cmd.Context(), p.ID, in)
 				if err != nil {
 					return profileFailure(err)
 				}
-				prof.ProjectID = p.ID
-				if prof, err = s.CreateConnectorProfile(cmd.Context(), prof); err != nil {
-					return err
-				}
-				printProfile(cmd.OutOrStdout(), profiles.Describe(reg, publicURL, prof))
+				printProfile(cmd.OutOrStdout(), prof.Version, a.Profiles.Describe(prof))
 				return nil
 			})
 		},
@@ -154,6 +145,7 @@ never shown again.`,
 	cf.register(create.Flags(), true)
 
 	var uf profileFlags
+	var ifVersion int64
 	update := &cobra.Command{
 		Use:   "update PROFILE_ID [flags]",
 		Short: "Change a connector profile; only the flags you give change",
@@ -163,32 +155,26 @@ never shown again.`,
 			if err != nil {
 				return err
 			}
-			return withProfiles(cmd, func(reg *connectors.Registry, s store.Store, p store.Project, publicURL string) error {
-				existing, err := s.GetConnectorProfile(cmd.Context(), p.ID, args[0])
+			return withApp(cmd, &project, func(a *app.App, p store.Project) error {
+				prof, err := a.Profiles.Update(cmd.Context(), p.ID, args[0], ifVersion, in)
 				if err != nil {
 					return profileFailure(err)
 				}
-				prof, err := profiles.Apply(reg, &existing, in)
-				if err != nil {
-					return profileFailure(err)
-				}
-				if prof, err = s.UpdateConnectorProfile(cmd.Context(), prof); err != nil {
-					return err
-				}
-				printProfile(cmd.OutOrStdout(), profiles.Describe(reg, publicURL, prof))
+				printProfile(cmd.OutOrStdout(), prof.Version, a.Profiles.Describe(prof))
 				return nil
 			})
 		},
 	}
 	uf.register(update.Flags(), false)
+	update.Flags().Int64Var(&ifVersion, "if-version", store.AnyVersion, "change the profile only if it is still at this version (as 'profiles show' printed it)")
 
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List connector profiles",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withProfiles(cmd, func(reg *connectors.Registry, s store.Store, p store.Project, publicURL string) error {
-				all, err := s.ListConnectorProfiles(cmd.Context(), p.ID, store.ProfileFilter{})
+			return withApp(cmd, &project, func(a *app.App, p store.Project) error {
+				all, err := a.Profiles.List(cmd.Context(), p.ID, store.ProfileFilter{})
 				if err != nil {
 					return err
 				}
@@ -207,12 +193,12 @@ never shown again.`,
 		Short: "Show a connector profile with its redirect URI and scopes",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withProfiles(cmd, func(reg *connectors.Registry, s store.Store, p store.Project, publicURL string) error {
-				prof, err := s.GetConnectorProfile(cmd.Context(), p.ID, args[0])
+			return withApp(cmd, &project, func(a *app.App, p store.Project) error {
+				prof, err := a.Profiles.Get(cmd.Context(), p.ID, args[0])
 				if err != nil {
 					return profileFailure(err)
 				}
-				printProfile(cmd.OutOrStdout(), profiles.Describe(reg, publicURL, prof))
+				printProfile(cmd.OutOrStdout(), prof.Version, a.Profiles.Describe(prof))
 				return nil
 			})
 		},
@@ -222,8 +208,8 @@ never shown again.`,
 		Short: "Delete a connector profile that no linked account uses",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withProfiles(cmd, func(reg *connectors.Registry, s store.Store, p store.Project, publicURL string) error {
-				if err := s.DeleteConnectorProfile(cmd.Context(), p.ID, args[0]); err != nil {
+			return withApp(cmd, &project, func(a *app.App, p store.Project) error {
+				if err := a.Profiles.Delete(cmd.Context(), p.ID, args[0], store.AnyVersion); err != nil {
 					return profileFailure(err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s.\n", args[0])

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,8 +14,6 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/config"
 	"github.com/patchbayhq/patchbay/internal/secrets"
-	"github.com/patchbayhq/patchbay/internal/store/backend"
-	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -132,20 +129,6 @@ func loadConfig(cmd *cobra.Command) (config.Config, *slog.Logger, error) {
 		return config.Config{}, nil, usageError{err}
 	}
 	return cfg, cfg.Logger(os.Stderr), nil
-}
-
-// openStore loads the encryption keys and opens (and migrates) the database,
-// returning the keys too. Its errors name the setting to fix.
-func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlstore.Store, *secrets.Keyring, []int, error) {
-	keys, err := openKeyring(cfg, log)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	s, applied, err := backend.Open(ctx, cfg.DatabaseURL, keys)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("PATCHBAY_DATABASE_URL: %w", err)
-	}
-	return s, keys, applied, nil
 }
 
 func openKeyring(cfg config.Config, log *slog.Logger) (*secrets.Keyring, error) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,10 +19,6 @@ import (
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
-
-// defaultProjectID is fixed so that two processes bootstrapping one new embedded
-// database at once create one project, not two.
-const defaultProjectID = "prj_default"
 
 func newServeCmd() *cobra.Command {
 	var withSandbox bool
@@ -72,14 +67,6 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	s, keys, applied, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	if len(applied) > 0 {
-		log.Info("applied database migrations", "versions", applied)
-	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("--listen / PATCHBAY_LISTEN %s: %w\nIs Patchbay already running? Pick another address, e.g. --listen :8081", cfg.Listen, err)
@@ -96,13 +83,17 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	if err := cfg.RecordStartedURL(publicURL); err != nil {
 		log.Warn("could not note the public URL for the CLI; commands will assume --listen's", "err", err)
 	}
-	out := cmd.OutOrStdout()
-	if err := bootstrap(ctx, cfg, s, out, publicURL, mode.demo); err != nil {
+	services, applied, err := openApp(ctx, cfg, log, publicURL)
+	if err != nil {
 		ln.Close()
 		return err
 	}
-	services, err := newApp(cfg, s, keys, log, publicURL)
-	if err != nil {
+	defer services.Close()
+	if len(applied) > 0 {
+		log.Info("applied database migrations", "versions", applied)
+	}
+	out := cmd.OutOrStdout()
+	if err := bootstrap(ctx, cfg, services.Keys, out, publicURL, mode.demo); err != nil {
 		ln.Close()
 		return err
 	}
@@ -141,7 +132,7 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	served := make(chan error, 1)
 	go func() { served <- api.Serve(ctx, ln, srv, log) }()
 	if mode.demo {
-		if err := setUpDemo(ctx, cfg, s, services.Registry, out, publicURL, "http://"+ln.Addr().String()); err != nil {
+		if err := setUpDemo(ctx, cfg, services, out, publicURL, "http://"+ln.Addr().String()); err != nil {
 			stop()
 			<-served
 			return err
@@ -166,35 +157,25 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 // default project and, outside the demo, prints its first API key, so that
 // `patchbay serve` is usable with no setup at all. The demo prints a key of
 // its own (demoKey).
-func bootstrap(ctx context.Context, cfg config.Config, s store.Store, out io.Writer, publicURL string, demo bool) error {
-	projects, err := s.ListProjects(ctx)
-	if err != nil {
+func bootstrap(ctx context.Context, cfg config.Config, keys *apikeys.Service, out io.Writer, publicURL string, demo bool) error {
+	if !cfg.Embedded() && !demo {
+		projects, err := keys.Projects(ctx)
+		if err == nil && len(projects) == 0 {
+			fmt.Fprintln(out, "This database has no projects yet. Create one (and its first API key) with:\n    patchbay projects create --name NAME")
+		}
 		return err
 	}
-	if len(projects) > 0 {
-		return nil
+	p, created, err := keys.EnsureDefaultProject(ctx)
+	if err != nil || !created || demo {
+		return err
 	}
-	if !cfg.Embedded() && !demo {
-		fmt.Fprintln(out, "This database has no projects yet. Create one (and its first API key) with:\n    patchbay projects create --name NAME")
-		return nil
-	}
-	p, err := s.CreateProject(ctx, store.Project{ID: defaultProjectID, Name: "Default"})
-	if errors.Is(err, store.ErrConflict) {
-		return nil // another process bootstrapped the same file first
-	}
-	if err != nil {
-		return fmt.Errorf("create default project: %w", err)
-	}
-	if demo {
-		return nil
-	}
-	return issueKey(ctx, s, out, p, "default", store.RoleAdmin, publicURL)
+	return issueKey(ctx, keys, out, p, "default", store.RoleAdmin, publicURL)
 }
 
 // issueKey creates an API key and prints it, the only time it is ever shown, with
 // a command that uses it against baseURL.
-func issueKey(ctx context.Context, s store.Store, out io.Writer, p store.Project, name string, role store.KeyRole, baseURL string) error {
-	key, _, err := apikeys.IssueRole(ctx, s, p.ID, name, role)
+func issueKey(ctx context.Context, keys *apikeys.Service, out io.Writer, p store.Project, name string, role store.KeyRole, baseURL string) error {
+	key, _, err := keys.Issue(ctx, p.ID, name, role)
 	if err != nil {
 		return err
 	}

@@ -96,7 +96,7 @@ func TestWebhooksAcrossTwoNodes(t *testing.T) {
 			wg.Go(func() {
 				for i := w; i < n; i += 8 {
 					if _, err := s.CreateAccount(ctx, store.Account{ProjectID: prof.ProjectID, ProfileID: prof.ID, Provider: "justworks",
-						OriginOwnerID: "o", OriginOwnerName: "O", Credentials: store.Credentials{AccessToken: "at"}}); err != nil {
+						OriginOwnerID: "o", OriginOwnerName: "O", Credentials: store.Credentials{AccessToken: "at"}}, store.EventAccountCreated); err != nil {
 						t.Error(err)
 					}
 				}

@@ -6,11 +6,13 @@
 package accounts
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -115,6 +117,11 @@ func (s *Service) List(ctx context.Context, projectID string, f store.AccountFil
 	return list, paging.Cursor(store.ListKey{CreatedAt: last.CreatedAt, ID: last.ID}), nil
 }
 
+// Count counts the project's accounts matching f, every page.
+func (s *Service) Count(ctx context.Context, projectID string, f store.AccountFilter) (int, error) {
+	return s.store.CountAccounts(ctx, projectID, f)
+}
+
 // Get returns one account of the project without its credentials, which no
 // front end shows: an account whose credentials cannot be opened can still be
 // seen, edited and deleted.
@@ -129,6 +136,19 @@ func (s *Service) Get(ctx context.Context, projectID, id string) (store.Account,
 	return found[0], nil
 }
 
+// GrantedScopes returns the scopes the account's grant holds; sealed reports
+// credentials that cannot be opened with this deployment's keys.
+func (s *Service) GrantedScopes(ctx context.Context, projectID, id string) (scopes []string, sealed bool, err error) {
+	full, err := s.store.GetAccount(ctx, projectID, id)
+	switch {
+	case errors.Is(err, store.ErrSealed):
+		return nil, true, nil
+	case err != nil:
+		return nil, false, s.storeError(id, err)
+	}
+	return full.Credentials.Scopes, false, nil
+}
+
 // Patch is an edit of an account's descriptive fields; nil fields stay as they are.
 type Patch struct {
 	OriginOwnerName  *string           `json:"origin_owner_name"`
@@ -139,72 +159,138 @@ type Patch struct {
 	SetupInformation map[string]string `json:"setup_information"`
 }
 
-// Update applies p to an account.
-func (s *Service) Update(ctx context.Context, projectID, id string, p Patch) (store.Account, error) {
-	a, err := s.Get(ctx, projectID, id)
-	if err != nil {
-		return store.Account{}, err
-	}
+// Update applies p to an account. ifMatch, unless store.AnyVersion, is the version the
+// caller read: an account changed since is refused (problem.Stale).
+func (s *Service) Update(ctx context.Context, projectID, id string, ifMatch int64, p Patch) (store.Account, error) {
 	if p.Type != nil && !slices.Contains([]string{"", "production", "test"}, *p.Type) {
 		return store.Account{}, problem.New(problem.Invalid, "type: use production or test")
 	}
-	for dst, src := range map[*string]*string{&a.OriginOwnerName: p.OriginOwnerName, &a.OriginUsername: p.OriginUsername, &a.Label: p.Label, &a.Type: p.Type} {
-		if src != nil {
-			*dst = *src
+	a, err := s.store.UpdateAccount(ctx, projectID, id, func(a store.Account) (store.AccountEdit, error) {
+		if err := checkVersion(a, ifMatch); err != nil {
+			return store.AccountEdit{}, err
 		}
-	}
-	if p.Metadata != nil {
-		a.Metadata = p.Metadata
-	}
-	if p.SetupInformation != nil {
-		a.SetupInformation = p.SetupInformation
-	}
-	if a.OriginOwnerName == "" {
-		return store.Account{}, problem.New(problem.Invalid, "origin_owner_name: must not be empty")
-	}
-	a, err = s.store.UpdateAccount(ctx, a)
+		for dst, src := range map[*string]*string{&a.OriginOwnerName: p.OriginOwnerName, &a.OriginUsername: p.OriginUsername, &a.Label: p.Label, &a.Type: p.Type} {
+			if src != nil {
+				*dst = *src
+			}
+		}
+		if p.Metadata != nil {
+			a.Metadata = p.Metadata
+		}
+		if p.SetupInformation != nil {
+			a.SetupInformation = p.SetupInformation
+		}
+		if a.OriginOwnerName == "" {
+			return store.AccountEdit{}, problem.New(problem.Invalid, "origin_owner_name: must not be empty")
+		}
+		return store.AccountEdit{Account: a, Event: store.EventAccountUpdated}, nil
+	})
 	if err != nil {
-		return store.Account{}, err
+		return store.Account{}, s.storeError(id, err)
 	}
 	s.notify(ctx, Change{Kind: Updated, Account: a, Previous: a.Status})
 	return a, nil
 }
 
+// checkVersion refuses a change to a when the caller read another version.
+func checkVersion(a store.Account, ifMatch int64) error {
+	if ifMatch != store.AnyVersion && a.Version != ifMatch {
+		return problem.New(problem.Stale, "Account %s changed since version %d (it is at version %d); read it again and retry", a.ID, ifMatch, a.Version)
+	}
+	return nil
+}
+
+// storeError turns the store's not-found into the service's.
+func (s *Service) storeError(id string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return problem.New(problem.NotFound, "No account %s in this project", id)
+	}
+	return err
+}
+
 // Delete revokes the account's grant where the provider supports it, then
-// forgets the account, and returns it as it was. A failed revocation is logged, not fatal: the customer
-// asked to disconnect, and the tokens are gone from here either way.
-func (s *Service) Delete(ctx context.Context, projectID, id string) (store.Account, error) {
+// forgets the account, and returns it as it was. A failed revocation is logged,
+// not fatal: the customer asked to disconnect, and the tokens are gone from
+// here either way. ifMatch, unless store.AnyVersion, is the version the caller read.
+func (s *Service) Delete(ctx context.Context, projectID, id string, ifMatch int64) (store.Account, error) {
 	a, err := s.Get(ctx, projectID, id)
 	if err != nil {
+		return store.Account{}, err
+	}
+	if err := checkVersion(a, ifMatch); err != nil {
 		return store.Account{}, err
 	}
 	switch full, err := s.store.GetAccount(ctx, projectID, id); {
 	case errors.Is(err, store.ErrSealed):
 		s.log.WarnContext(ctx, "the account's credentials cannot be opened, so its provider token is not revoked; deleting the account anyway", "account_id", a.ID)
 	case err != nil:
-		return store.Account{}, fmt.Errorf("delete account %s: %w", id, err)
+		return store.Account{}, fmt.Errorf("delete account %s: %w", id, s.storeError(id, err))
 	default:
 		if err := s.tokens.Revoke(ctx, full); err != nil {
 			s.log.WarnContext(ctx, "the provider token could not be revoked; deleting the account anyway", "account_id", a.ID, "err", err)
 		}
 	}
-	if err := s.store.DeleteAccount(ctx, projectID, id); err != nil {
-		return store.Account{}, fmt.Errorf("delete account %s: %w", id, err)
+	a, err = s.store.DeleteAccount(ctx, projectID, id, func(cur store.Account) (string, error) {
+		return store.EventAccountDeleted, checkVersion(cur, ifMatch)
+	})
+	if err != nil {
+		return store.Account{}, fmt.Errorf("delete account %s: %w", id, s.storeError(id, err))
 	}
 	s.notify(ctx, Change{Kind: Deleted, Account: a, Previous: a.Status})
 	return a, nil
 }
 
+// Link is an authorized connection attempt to link: its end user's tokens and
+// setup choices.
+type Link struct {
+	ProjectID, AttemptID string
+	Credentials          store.Credentials
+	SetupInformation     map[string]string
+	// At is when the link happens: the connect session must still be live then.
+	At time.Time
+}
+
 // Link decides a connection attempt and links its account in one transaction
-// (store.LinkAccount); created reports a new account rather than a re-link.
-func (s *Service) Link(ctx context.Context, l store.Link) (acc store.Account, att store.ConnectionAttempt, created bool, err error) {
-	acc, att, err = s.store.LinkAccount(ctx, l)
+// by the create-or-update rule: the session's account in edit mode, else the
+// end user's existing account for the provider (of the session's profile, if
+// it names one) unless the session allows several, else a new account. The
+// account comes out active with the new tokens; created reports a new account
+// rather than a re-link.
+func (s *Service) Link(ctx context.Context, l Link) (acc store.Account, att store.ConnectionAttempt, created bool, err error) {
+	acc, att, err = s.store.LinkAccount(ctx, store.Link{ProjectID: l.ProjectID, AttemptID: l.AttemptID, At: l.At,
+		Target: func(c store.LinkContext) store.LinkTarget {
+			switch cs := c.Session; {
+			case cs.AccountID != "":
+				return store.LinkTarget{AccountID: cs.AccountID}
+			case cs.Multiple:
+				return store.LinkTarget{}
+			}
+			cs := c.Session
+			return store.LinkTarget{Owner: &store.OwnerMatch{Provider: c.Provider, OwnerID: cs.OriginOwnerID, OwnerName: cs.OriginOwnerName, ProfileID: cs.ProfileID}}
+		},
+		Write: func(c store.LinkContext, existing *store.Account) (store.Account, string) {
+			cs, profileID := c.Session, c.Attempt.ProfileID
+			if existing == nil {
+				created = true
+				return store.Account{ID: store.NewID("acc"), ProjectID: l.ProjectID, ProfileID: profileID, Provider: c.Provider, Status: store.StatusActive,
+					OriginOwnerID: cs.OriginOwnerID, OriginOwnerName: cs.OriginOwnerName, OriginUsername: cs.OriginUsername,
+					Label: cs.Label, Type: cs.Type, Metadata: cs.Metadata, SetupInformation: l.SetupInformation, Credentials: l.Credentials,
+				}, store.EventAccountCreated
+			}
+			a := *existing
+			a.ProfileID, a.Status, a.StatusReasons = profileID, store.StatusActive, nil
+			a.OriginUsername = cmp.Or(cs.OriginUsername, a.OriginUsername)
+			a.Label = cmp.Or(cs.Label, a.Label)
+			a.SetupInformation, a.Credentials = l.SetupInformation, l.Credentials
+			return a, store.EventAccountUpdated
+		},
+	})
 	if err != nil {
 		return acc, att, false, err
 	}
 	kind := Relinked
-	if acc.ID == l.NewAccountID {
-		kind, created = Created, true
+	if created {
+		kind = Created
 	}
 	s.notify(ctx, Change{Kind: kind, Account: acc})
 	return acc, att, created, nil

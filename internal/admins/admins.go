@@ -137,6 +137,20 @@ var wrongPassword = problem.New(problem.Invalid, "The email or the password is w
 // SignIn checks an admin's password and returns a new session's token. After
 // FreeFailures wrong passwords in a row the account waits, 30 s doubling up
 // to 15 min from the last failure, before any password is checked again.
+// List returns every admin, oldest first.
+func (s *Service) List(ctx context.Context) ([]store.Admin, error) { return s.store.ListAdmins(ctx) }
+
+// Projects lists the projects an admin sees, oldest first.
+func (s *Service) Projects(ctx context.Context, adminID string) ([]store.Project, error) {
+	return s.store.AdminProjects(ctx, adminID)
+}
+
+// Exists reports whether an admin signs in with email.
+func (s *Service) Exists(ctx context.Context, email string) bool {
+	_, err := s.store.AdminByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+	return err == nil
+}
+
 func (s *Service) SignIn(ctx context.Context, email, password string) (string, error) {
 	a, err := s.store.AdminByEmail(ctx, strings.TrimSpace(email))
 	if errors.Is(err, store.ErrNotFound) {

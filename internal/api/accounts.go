@@ -123,6 +123,7 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	setETag(w, a.Version)
 	writeJSON(w, http.StatusOK, s.accountView(a))
 }
 
@@ -131,18 +132,19 @@ func (s *Server) patchAccount(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &in) {
 		return
 	}
-	a, err := s.accounts.Update(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"), in)
+	a, err := s.accounts.Update(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"), ifMatch(r), in)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	setETag(w, a.Version)
 	writeJSON(w, http.StatusOK, s.accountView(a))
 }
 
 // deleteAccount disconnects an account, revoking its grant where the provider
 // can, and answers with the account as it was (as the reference does).
 func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
-	a, err := s.accounts.Delete(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"))
+	a, err := s.accounts.Delete(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"), ifMatch(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return

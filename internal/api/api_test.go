@@ -66,8 +66,8 @@ func newServer(t *testing.T, s app.Store) *httptest.Server {
 	}
 	srv := httptest.NewServer(nil)
 	t.Cleanup(srv.Close)
-	srv.Config.Handler = app.New(app.Options{Store: s, Registry: registry, PublicURL: srv.URL,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{Version: "test"})
+	srv.Config.Handler = mustApp(app.New(app.Options{Store: s, Registry: registry, PublicURL: srv.URL,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Server(api.Options{Version: "test"})
 	return srv
 }
 
@@ -408,8 +408,8 @@ func minuteStart() *clock.Manual {
 
 // limitedServer is a node with its own per-key limit on store s.
 func limitedServer(t *testing.T, s app.Store, registry *connectors.Registry, clk clock.Clock, limit int) *httptest.Server {
-	srv := httptest.NewServer(app.New(app.Options{Store: s, Registry: registry, PublicURL: "http://x", Clock: clk,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{KeyRateLimit: limit}))
+	srv := httptest.NewServer(mustApp(app.New(app.Options{Store: s, Registry: registry, PublicURL: "http://x", Clock: clk,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Server(api.Options{KeyRateLimit: limit}))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -484,4 +484,12 @@ func (f *fixture) registry(t *testing.T) *connectors.Registry {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// mustApp is app.New's App; wiring fails only on a bad configuration.
+func mustApp(a *app.App, err error) *app.App {
+	if err != nil {
+		panic(err)
+	}
+	return a
 }

@@ -45,7 +45,7 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 		b.Run(backend.Name, func(b *testing.B) {
 			s := backend.Open(b, backendtest.TestKeys(b))
 			p, key := benchProject(b, s)
-			h := app.New(app.Options{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{KeyRateLimit: 1 << 30})
+			h := mustApp(app.New(app.Options{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Server(api.Options{KeyRateLimit: 1 << 30})
 			request := func() {
 				req := httptest.NewRequest("GET", "/projects/"+p.ID, nil)
 				req.SetBasicAuth(key, "")
@@ -157,8 +157,8 @@ func newBenchAccountOn(b *testing.B, provider string, n int, enabled ...string) 
 	}
 	srv := httptest.NewServer(nil)
 	b.Cleanup(srv.Close)
-	srv.Config.Handler = app.New(app.Options{Store: s, Registry: reg, PublicURL: srv.URL,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{Sandbox: sb.Handler(), KeyRateLimit: 1 << 30})
+	srv.Config.Handler = mustApp(app.New(app.Options{Store: s, Registry: reg, PublicURL: srv.URL,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Server(api.Options{Sandbox: sb.Handler(), KeyRateLimit: 1 << 30})
 	p, key := benchProject(b, s)
 	sim, _ := sb.Provider(provider)
 	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: provider, Name: provider,
@@ -191,7 +191,7 @@ func newBenchAccountOn(b *testing.B, provider string, n int, enabled ...string) 
 		}
 		acc, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: provider, OriginOwnerID: "o",
 			OriginOwnerName: "O", SetupInformation: setup, Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
-				Expiry: time.Now().Add(time.Duration(tok.ExpiresIn) * time.Second), Obtained: time.Now(), Scopes: strings.Fields(tok.Scope)}})
+				Expiry: time.Now().Add(time.Duration(tok.ExpiresIn) * time.Second), Obtained: time.Now(), Scopes: strings.Fields(tok.Scope)}}, store.EventAccountCreated)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -240,7 +240,7 @@ func BenchmarkListAccounts(b *testing.B) {
 			}
 			seedAccounts(b, s, backend.Name, p.ID, prof.ID, n)
 			reg, _ := connectors.Embedded()
-			h := app.New(app.Options{Store: s, Registry: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{KeyRateLimit: 1 << 30})
+			h := mustApp(app.New(app.Options{Store: s, Registry: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Server(api.Options{KeyRateLimit: 1 << 30})
 			// The middle page once more, reached by next from the page before.
 			req := httptest.NewRequest("GET", fmt.Sprintf("/accounts?page_size=25&page=%d", n/25/2-1), nil)
 			req.SetBasicAuth(key, "")

@@ -91,6 +91,7 @@ var problemStatus = map[problem.Kind]int{
 	problem.Conflict: http.StatusConflict,
 	problem.Expired:  http.StatusGone,
 	problem.Limit:    http.StatusTooManyRequests,
+	problem.Stale:    http.StatusPreconditionFailed,
 }
 
 // fail answers a service's error: a problem with its status and message,

@@ -75,11 +75,11 @@ func newLinkEnvWrapped(t *testing.T, backend backendtest.Backend, o sandbox.Opti
 		t.Fatal(err)
 	}
 	clk := &clock.Shifted{}
-	services := app.New(app.Options{Store: s, Registry: registry, PublicURL: srv.URL, Clock: clk,
+	services := mustApp(app.New(app.Options{Store: s, Registry: registry, PublicURL: srv.URL, Clock: clk,
 		RetryBackoff: 20 * time.Millisecond, // retries give up after five quick attempts
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 		// Receivers are local test servers; deliver() starts the delivery.
-		WebhookAllowPrivate: true, WebhookPoll: 50 * time.Millisecond, WebhookTimeout: time.Second})
+		WebhookAllowPrivate: true, WebhookPoll: 50 * time.Millisecond, WebhookTimeout: time.Second}))
 	srv.Config.Handler = services.Server(api.Options{Sandbox: sb.Handler(),
 		KeyRateLimit:    1 << 30, // load tests here send far more than 1000 calls a minute
 		HubAddressLimit: 1 << 30, // and every test client speaks from 127.0.0.1
@@ -134,8 +134,8 @@ func (e *linkEnv) secondNode(t *testing.T) *httptest.Server {
 	t.Helper()
 	second := httptest.NewServer(nil)
 	t.Cleanup(second.Close)
-	second.Config.Handler = app.New(app.Options{Store: backendtest.OpenURL(t, e.dbURL, e.keys), Registry: e.services.Registry,
-		PublicURL: second.URL, SandboxURL: e.srv.URL + "/sandbox", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{
+	second.Config.Handler = mustApp(app.New(app.Options{Store: backendtest.OpenURL(t, e.dbURL, e.keys), Registry: e.services.Registry,
+		PublicURL: second.URL, SandboxURL: e.srv.URL + "/sandbox", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Server(api.Options{
 		KeyRateLimit: 1 << 30, // as the first node: nodes share one per-key count
 	})
 	return second

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/paging"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -36,9 +35,9 @@ func toAPIKeyJSON(k store.APIKey) apiKeyJSON {
 }
 
 func (s *Server) getProject(w http.ResponseWriter, r *http.Request) {
-	p, err := s.store.GetProject(r.Context(), callerKey(r.Context()).ProjectID)
+	p, err := s.keys.Project(r.Context(), callerKey(r.Context()).ProjectID)
 	if err != nil {
-		s.internalError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, projectJSON{ID: p.ID, Name: p.Name, CreatedAt: p.CreatedAt})
@@ -49,7 +48,7 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	read, err := s.store.ListAPIKeys(r.Context(), callerKey(r.Context()).ProjectID, window)
+	read, err := s.keys.List(r.Context(), callerKey(r.Context()).ProjectID, window)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
@@ -70,7 +69,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &req) {
 		return
 	}
-	plaintext, k, err := apikeys.IssueRole(r.Context(), s.store, callerKey(r.Context()).ProjectID, req.Name, req.Role)
+	plaintext, k, err := s.keys.Issue(r.Context(), callerKey(r.Context()).ProjectID, req.Name, req.Role)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -81,7 +80,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
-	k, err := apikeys.Revoke(r.Context(), s.store, callerKey(r.Context()).ProjectID, r.PathValue("id"), time.Now())
+	k, err := s.keys.Revoke(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return

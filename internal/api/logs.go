@@ -3,7 +3,6 @@ package api
 import (
 	"cmp"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -65,7 +64,7 @@ func (s *Server) readLogs(w http.ResponseWriter, r *http.Request) ([]store.Reque
 	if !ok {
 		return nil, f, false
 	}
-	logs, err := s.store.ListRequestLogs(r.Context(), callerKey(r.Context()).ProjectID, f)
+	logs, err := s.logs.List(r.Context(), callerKey(r.Context()).ProjectID, f)
 	if err != nil {
 		s.internalError(w, r, err)
 		return nil, f, false
@@ -84,7 +83,7 @@ func logCursor(logs []store.RequestLog, limit int) *string {
 }
 
 // logFilter reads the request-log filters, page size and cursor, answering 400
-// itself on a bad one, and waits for this node's queued entries (settleLogs).
+// itself on a bad one.
 func (s *Server) logFilter(w http.ResponseWriter, r *http.Request) (store.LogFilter, bool) {
 	q := r.URL.Query()
 	// Filters come as filter[name] (the reference's shape) or as plain name
@@ -147,30 +146,15 @@ func (s *Server) logFilter(w http.ResponseWriter, r *http.Request) (store.LogFil
 		writeError(w, http.StatusBadRequest, strings.Join(errs, "; "))
 		return store.LogFilter{}, false
 	}
-	s.settleLogs(r)
 	return f, true
-}
-
-// settleLogs waits for the entries this node queued before r to be written, so
-// that a client reads its own calls back. Entries from other nodes show up as
-// soon as their writers get to them, which is a moment later.
-func (s *Server) settleLogs(r *http.Request) {
-	if err := s.logs.Flush(r.Context()); err != nil {
-		s.log.DebugContext(r.Context(), "request ended before the request logs were written", "err", err)
-	}
 }
 
 // getLog answers GET /requests/logs/{id}, where id is the entry's id or the
 // request id its caller saw, in the reference's {data} envelope.
 func (s *Server) getLog(w http.ResponseWriter, r *http.Request) {
-	s.settleLogs(r)
-	l, err := s.store.GetRequestLog(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "No request log "+r.PathValue("id")+" in this project")
-		return
-	}
+	l, err := s.logs.Get(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"))
 	if err != nil {
-		s.internalError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": logView(l, true)})

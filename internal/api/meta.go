@@ -53,7 +53,7 @@ func unifiedModels(c *connectors.Connector) map[string]any {
 
 // activeConnectors are the connectors the caller's project has an enabled profile for.
 func (s *Server) activeConnectors(r *http.Request) (map[string]bool, error) {
-	profiles, err := s.store.ListConnectorProfiles(r.Context(), callerKey(r.Context()).ProjectID, store.ProfileFilter{})
+	profiles, err := s.profiles.List(r.Context(), callerKey(r.Context()).ProjectID, store.ProfileFilter{})
 	if err != nil {
 		return nil, err
 	}

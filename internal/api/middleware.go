@@ -198,10 +198,10 @@ func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 		if accountID := r.Header.Get("X-Account-Id"); accountID != "" {
 			// A call on an account: read the account with the key.
 			var ka store.KeyedAccount
-			ka, err = apikeys.AuthenticateFor(ctx, s.store, keyFromRequest(r), accountID)
+			ka, err = s.keys.AuthenticateFor(ctx, keyFromRequest(r), accountID)
 			k, ctx = ka.Key, actions.WithAccount(ctx, ka)
 		} else {
-			k, err = apikeys.Authenticate(ctx, s.store, keyFromRequest(r))
+			k, err = s.keys.Authenticate(ctx, keyFromRequest(r))
 		}
 		if err == nil && !s.projectMatches(r, k.ProjectID) {
 			err = apikeys.ErrInvalid

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -9,28 +8,6 @@ import (
 	"github.com/patchbayhq/patchbay/internal/profiles"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
-
-func (s *Server) describeProfile(p store.ConnectorProfile) profiles.View {
-	return profiles.Describe(s.registry, s.publicURL, p)
-}
-
-// profileError answers validation and store errors of profile writes.
-func (s *Server) profileError(w http.ResponseWriter, r *http.Request, err error) {
-	var invalid *profiles.ValidationError
-	switch {
-	case errors.As(err, &invalid):
-		writeError(w, http.StatusBadRequest, invalid.Error())
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "No connector profile "+r.PathValue("id")+" in this project")
-	case errors.Is(err, store.ErrConflict):
-		writeError(w, http.StatusConflict, "Connector profile "+r.PathValue("id")+" is in use: "+err.Error())
-	case errors.Is(err, store.ErrSealed):
-		writeError(w, http.StatusConflict, "Connector profile "+r.PathValue("id")+"'s client secret cannot be opened with this deployment's encryption keys: "+
-			"restore the key that sealed it to PATCHBAY_ENCRYPTION_KEYS, or delete the profile and create it again")
-	default:
-		s.internalError(w, r, err)
-	}
-}
 
 func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request) {
 	size, window, ok := pageRequest(w, r)
@@ -46,7 +23,7 @@ func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Enabled = &enabled
 	}
-	read, err := s.store.ListConnectorProfiles(r.Context(), callerKey(r.Context()).ProjectID, f)
+	read, err := s.profiles.List(r.Context(), callerKey(r.Context()).ProjectID, f)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
@@ -54,7 +31,7 @@ func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request) {
 	page, next := paging.Page(read, size, func(p store.ConnectorProfile) store.ListKey { return store.ListKey{CreatedAt: p.CreatedAt, ID: p.ID} })
 	out := make([]profiles.View, len(page))
 	for i, p := range page {
-		out[i] = s.describeProfile(p)
+		out[i] = s.profiles.Describe(p)
 	}
 	writePage(w, out, next)
 }
@@ -64,27 +41,13 @@ func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &in) {
 		return
 	}
-	p, err := profiles.Apply(s.registry, nil, in)
-	if err != nil {
-		s.profileError(w, r, err)
-		return
-	}
-	p.ProjectID = callerKey(r.Context()).ProjectID
-	p, err = s.store.CreateConnectorProfile(r.Context(), p)
-	if err != nil {
-		s.profileError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, s.describeProfile(p))
+	p, err := s.profiles.Create(r.Context(), callerKey(r.Context()).ProjectID, in)
+	s.writeProfile(w, r, http.StatusCreated, p, err)
 }
 
 func (s *Server) getProfile(w http.ResponseWriter, r *http.Request) {
-	p, err := s.store.GetConnectorProfile(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"))
-	if err != nil {
-		s.profileError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.describeProfile(p))
+	p, err := s.profiles.Get(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"))
+	s.writeProfile(w, r, http.StatusOK, p, err)
 }
 
 func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
@@ -92,26 +55,23 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &in) {
 		return
 	}
-	existing, err := s.store.GetConnectorProfile(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"))
+	p, err := s.profiles.Update(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"), ifMatch(r), in)
+	s.writeProfile(w, r, http.StatusOK, p, err)
+}
+
+// writeProfile answers with the profile and its version, or the error.
+func (s *Server) writeProfile(w http.ResponseWriter, r *http.Request, status int, p store.ConnectorProfile, err error) {
 	if err != nil {
-		s.profileError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
-	p, err := profiles.Apply(s.registry, &existing, in)
-	if err != nil {
-		s.profileError(w, r, err)
-		return
-	}
-	if p, err = s.store.UpdateConnectorProfile(r.Context(), p); err != nil {
-		s.profileError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.describeProfile(p))
+	setETag(w, p.Version)
+	writeJSON(w, status, s.profiles.Describe(p))
 }
 
 func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request) {
-	if err := s.store.DeleteConnectorProfile(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id")); err != nil {
-		s.profileError(w, r, err)
+	if err := s.profiles.Delete(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"), ifMatch(r)); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

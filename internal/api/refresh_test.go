@@ -182,7 +182,7 @@ func TestKeepAliveSurvivesAnAccountOfAnUnknownConnector(t *testing.T) {
 	retired := a
 	retired.ID, retired.Provider = "", "retired_hr"
 	retired.Credentials.Obtained = e.clk.Now().Add(-40 * 24 * time.Hour).UTC()
-	if _, err := e.store.CreateAccount(ctx, retired); err != nil {
+	if _, err := e.store.CreateAccount(ctx, retired, store.EventAccountCreated); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := e.services.Tokens.KeepAlive(ctx, 100, 0); err != nil || n != 1 {

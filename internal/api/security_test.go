@@ -148,7 +148,7 @@ func TestAnotherProjectsProfileIsNotFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := f.store.CreateAccount(ctx, store.Account{ProjectID: f.projectA.ID, ProfileID: prof.ID, Provider: "justworks",
-		OriginOwnerID: "o", OriginOwnerName: "O"}); err != nil {
+		OriginOwnerID: "o", OriginOwnerName: "O"}, store.EventAccountCreated); err != nil {
 		t.Fatal(err)
 	}
 	for _, method := range []string{"GET", "PATCH", "DELETE"} {
@@ -260,8 +260,8 @@ func TestBearerSchemeAndTheLastKey(t *testing.T) {
 func TestSlowBodiesAreCutOff(t *testing.T) {
 	s := backendtest.SQLite.Open(t, backendtest.TestKeys(t))
 	registry, _ := connectors.Embedded()
-	srv := httptest.NewServer(app.New(app.Options{Store: s, Registry: registry, PublicURL: "http://x",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{BodyTimeout: 300 * time.Millisecond}))
+	srv := httptest.NewServer(mustApp(app.New(app.Options{Store: s, Registry: registry, PublicURL: "http://x",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Server(api.Options{BodyTimeout: 300 * time.Millisecond}))
 	t.Cleanup(srv.Close)
 	for _, auth := range []string{"", "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("pb_unknown:")) + "\r\n"} {
 		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
@@ -463,8 +463,8 @@ func TestRuntimeKeysCannotAdminister(t *testing.T) {
 func TestHubEndpointsAreLimitedPerAddress(t *testing.T) {
 	s := backendtest.SQLite.Open(t, backendtest.TestKeys(t))
 	registry, _ := connectors.Embedded()
-	srv := httptest.NewServer(app.New(app.Options{Store: s, Registry: registry, PublicURL: "http://x",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Server(api.Options{HubAddressLimit: 20}))
+	srv := httptest.NewServer(mustApp(app.New(app.Options{Store: s, Registry: registry, PublicURL: "http://x",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Server(api.Options{HubAddressLimit: 20}))
 	t.Cleanup(srv.Close)
 	limited := 0
 	for range 30 {

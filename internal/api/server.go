@@ -18,7 +18,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/accounts"
 	"github.com/patchbayhq/patchbay/internal/actions"
-	"github.com/patchbayhq/patchbay/internal/clock"
+	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/guide"
 	"github.com/patchbayhq/patchbay/internal/httpsec"
@@ -26,9 +26,9 @@ import (
 	"github.com/patchbayhq/patchbay/internal/keyquota"
 	"github.com/patchbayhq/patchbay/internal/linking"
 	"github.com/patchbayhq/patchbay/internal/mcp"
+	"github.com/patchbayhq/patchbay/internal/profiles"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/requestlog"
-	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/unified"
 	"github.com/patchbayhq/patchbay/internal/webhooks"
 )
@@ -36,8 +36,9 @@ import (
 // Options configures a Server: the services it fronts (app.App.Server fills
 // them in) and what is the HTTP layer's own.
 type Options struct {
-	Store    store.Store
 	Registry *connectors.Registry
+	Keys     *apikeys.Service
+	Profiles *profiles.Service
 	Linking  *linking.Service
 	Accounts *accounts.Service
 	Actions  *actions.Executor
@@ -46,10 +47,12 @@ type Options struct {
 	Unified  *unified.Service
 	// Logs is where action calls are logged; reads of the log wait for it.
 	Logs *requestlog.Writer
+	// KeyQuota counts each API key's requests per minute across every node.
+	KeyQuota *keyquota.Quota
+	// Ready reports whether the database answers, for /readyz.
+	Ready func(context.Context) error
 	// Collectors are the services' metrics, served at /metrics.
 	Collectors []prometheus.Collector
-	// Clock counts the per-key limit's minutes; nil is the system clock.
-	Clock clock.Clock
 	// PublicURL is where users and providers reach this deployment.
 	PublicURL string
 	Logger    *slog.Logger
@@ -60,7 +63,8 @@ type Options struct {
 	// Sandbox, when set, serves the provider simulators under /sandbox/ (demo mode).
 	Sandbox http.Handler
 	// KeyRateLimit caps requests per API key and clock minute, across every node
-	// sharing the database; zero means the reference's 1000.
+	// sharing the database; zero means the reference's 1000 (app.App.Server
+	// builds KeyQuota from it).
 	KeyRateLimit int
 	// BodyTimeout bounds the time a client may take to send its request body;
 	// zero means 30 seconds.
@@ -81,7 +85,9 @@ type Server struct {
 	webhooks  *webhooks.Service
 	unified   *unified.Service
 	logs      *requestlog.Writer
-	store     store.Store
+	keys      *apikeys.Service
+	profiles  *profiles.Service
+	ready     func(context.Context) error
 	registry  *connectors.Registry
 	publicURL string
 	log       *slog.Logger
@@ -115,10 +121,9 @@ func newMetrics() *metrics {
 
 // New builds a Server.
 func New(o Options) *Server {
-	s := &Server{store: o.Store, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, logs: o.Logs,
+	s := &Server{keys: o.Keys, profiles: o.Profiles, ready: o.Ready, keyQuota: o.KeyQuota, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, logs: o.Logs,
 		publicURL: strings.TrimRight(o.PublicURL, "/"), log: cmp.Or(o.Logger, slog.Default()),
 		version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
-	s.keyQuota = keyquota.New(o.Store, cmp.Or(o.KeyRateLimit, 1000), o.Clock)
 	s.hubLimit = ratelimit.New(ratelimit.Limit{Requests: cmp.Or(o.HubAddressLimit, 600), Window: time.Minute})
 	s.metrics.registry.MustRegister(o.Collectors...)
 	s.routes()
@@ -249,7 +254,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
+	if err := s.ready(ctx); err != nil {
 		s.log.WarnContext(r.Context(), "not ready", "err", err)
 		writeError(w, http.StatusServiceUnavailable, "Database unreachable")
 		return

@@ -1,4 +1,5 @@
-// Package apikeys issues and checks project API keys. A key is shown once; only its
+// Package apikeys issues and checks project API keys, and its Service is the
+// one writer of projects and their keys. A key is shown once; only its
 // SHA-256 hash and a short display prefix are stored. Keys carry 256 random bits,
 // so a fast hash is enough: there is nothing to brute-force.
 package apikeys
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -121,4 +123,89 @@ func live(k store.APIKey, err error) (store.APIKey, error) {
 		return store.APIKey{}, ErrInvalid
 	}
 	return k, nil
+}
+
+// Options configure a Service.
+type Options struct {
+	Store store.Store
+	// Clock dates revocations; nil is the system clock.
+	Clock clock.Clock
+}
+
+// Service is the one writer of projects and their API keys, for the API, the
+// console and the CLI alike. It is safe for concurrent use.
+type Service struct {
+	store store.Store
+	clock clock.Clock
+}
+
+// NewService returns the service.
+func NewService(o Options) *Service { return &Service{store: o.Store, clock: clock.Or(o.Clock)} }
+
+// CreateProject creates a project; it has no key until one is issued.
+func (s *Service) CreateProject(ctx context.Context, name string) (store.Project, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 200 {
+		return store.Project{}, problem.New(problem.Invalid, "name: required, at most 200 characters")
+	}
+	return s.store.CreateProject(ctx, store.Project{Name: name})
+}
+
+// Project returns one project.
+func (s *Service) Project(ctx context.Context, id string) (store.Project, error) {
+	p, err := s.store.GetProject(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Project{}, problem.New(problem.NotFound, "No project %s", id)
+	}
+	return p, err
+}
+
+// Projects lists every project, oldest first.
+func (s *Service) Projects(ctx context.Context) ([]store.Project, error) { return s.store.ListProjects(ctx) }
+
+// Issue creates a key of the project with the given role, as IssueRole does.
+func (s *Service) Issue(ctx context.Context, projectID, name string, role store.KeyRole) (string, store.APIKey, error) {
+	return IssueRole(ctx, s.store, projectID, name, role)
+}
+
+// List returns the project's keys in w, oldest first.
+func (s *Service) List(ctx context.Context, projectID string, w store.Window) ([]store.APIKey, error) {
+	return s.store.ListAPIKeys(ctx, projectID, w)
+}
+
+// Revoke revokes a key of the project now, as Revoke does.
+func (s *Service) Revoke(ctx context.Context, projectID, id string) (store.APIKey, error) {
+	return Revoke(ctx, s.store, projectID, id, s.clock.Now())
+}
+
+// Authenticate returns the live key matching plaintext, as Authenticate does.
+func (s *Service) Authenticate(ctx context.Context, plaintext string) (store.APIKey, error) {
+	return Authenticate(ctx, s.store, plaintext)
+}
+
+// AuthenticateFor is AuthenticateFor over the service's store.
+func (s *Service) AuthenticateFor(ctx context.Context, plaintext, accountID string) (store.KeyedAccount, error) {
+	return AuthenticateFor(ctx, s.store, plaintext, accountID)
+}
+
+// DefaultProjectID is the project a new embedded database starts with. It is
+// fixed so that two processes starting on one new database create one
+// project, not two.
+const DefaultProjectID = "prj_default"
+
+// EnsureDefaultProject creates the default project when there is no project
+// at all; created says whether this call made it.
+func (s *Service) EnsureDefaultProject(ctx context.Context) (p store.Project, created bool, err error) {
+	projects, err := s.store.ListProjects(ctx)
+	if err != nil || len(projects) > 0 {
+		return store.Project{}, false, err
+	}
+	p, err = s.store.CreateProject(ctx, store.Project{ID: DefaultProjectID, Name: "Default"})
+	if errors.Is(err, store.ErrConflict) {
+		return store.Project{}, false, nil // another process got there first
+	}
+	if err != nil {
+		return store.Project{}, false, fmt.Errorf("create default project: %w", err)
+	}
+	return p, true, nil
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -21,16 +22,22 @@ import (
 	"github.com/patchbayhq/patchbay/internal/accounts"
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/admins"
+	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/api"
 	"github.com/patchbayhq/patchbay/internal/background"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/console"
+	"github.com/patchbayhq/patchbay/internal/keyquota"
 	"github.com/patchbayhq/patchbay/internal/linking"
 	"github.com/patchbayhq/patchbay/internal/mcp"
 	"github.com/patchbayhq/patchbay/internal/oauth"
+	"github.com/patchbayhq/patchbay/internal/profiles"
 	"github.com/patchbayhq/patchbay/internal/requestlog"
+	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/backend"
+	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 	"github.com/patchbayhq/patchbay/internal/tokens"
 	"github.com/patchbayhq/patchbay/internal/unified"
 	"github.com/patchbayhq/patchbay/internal/webhooks"
@@ -52,7 +59,11 @@ type Store interface {
 
 // Options configure the services.
 type Options struct {
-	Store    Store
+	// Store is the opened store the services run on (New); Open opens
+	// DatabaseURL with EncryptionKeys instead.
+	Store          Store
+	DatabaseURL    string
+	EncryptionKeys *secrets.Keyring
 	Registry *connectors.Registry
 	// PublicURL is where users and providers reach this deployment; OAuth
 	// redirect URIs are built from it.
@@ -87,9 +98,10 @@ type Options struct {
 	WebhookTimeout time.Duration
 }
 
-// App is Patchbay's services, wired.
+// App is Patchbay's services, wired. Front ends get the services from it,
+// never the store they run on.
 type App struct {
-	Store    Store
+	store    Store
 	Registry *connectors.Registry
 	Site     connectors.Site
 	Clock    clock.Clock
@@ -103,6 +115,8 @@ type App struct {
 	Unified  *unified.Service
 	Webhooks *webhooks.Service
 	Admins   *admins.Service
+	Keys     *apikeys.Service
+	Profiles *profiles.Service
 	Console  *console.Console
 
 	logRetention time.Duration
@@ -136,8 +150,36 @@ func sameOriginRedirects(c *http.Client) *http.Client {
 	return &copied
 }
 
-// New wires the services.
-func New(o Options) *App {
+// Open opens (and migrates) the database o.DatabaseURL names, sealing secrets
+// with o.EncryptionKeys, and wires the services over it; applied lists the
+// migrations it applied. Close the App when done.
+func Open(ctx context.Context, o Options) (a *App, applied []int, err error) {
+	s, applied, err := backend.Open(ctx, o.DatabaseURL, sqlstore.Options{Keys: o.EncryptionKeys, Clock: o.Clock})
+	if err != nil {
+		return nil, nil, fmt.Errorf("PATCHBAY_DATABASE_URL: %w", err)
+	}
+	o.Store = s
+	if a, err = New(o); err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return a, applied, nil
+}
+
+// Close closes the store the services run on.
+func (a *App) Close() error { return a.store.Close() }
+
+// Ready reports whether the database answers.
+func (a *App) Ready(ctx context.Context) error { return a.store.Ping(ctx) }
+
+// RotateSecrets re-seals every stored secret under the primary key,
+// batchSize per transaction, calling progress after each batch.
+func (a *App) RotateSecrets(ctx context.Context, batchSize int, progress func(resealed int)) (int, error) {
+	return a.store.RotateSecrets(ctx, batchSize, progress)
+}
+
+// New wires the services over o.Store.
+func New(o Options) (*App, error) {
 	log := cmp.Or(o.Logger, slog.Default())
 	httpClient := o.HTTPClient
 	if httpClient == nil {
@@ -146,7 +188,7 @@ func New(o Options) *App {
 	httpClient = sameOriginRedirects(httpClient)
 	clk := clock.Or(o.Clock)
 	site := connectors.Site{PublicURL: strings.TrimRight(o.PublicURL, "/"), SandboxURL: o.SandboxURL}
-	a := &App{Store: o.Store, Registry: o.Registry, Site: site, Clock: clk, Log: log,
+	a := &App{store: o.Store, Registry: o.Registry, Site: site, Clock: clk, Log: log,
 		logRetention: cmp.Or(o.LogRetention, DefaultLogRetention)}
 	a.Tokens = tokens.New(o.Store, o.Registry, authServers(site, httpClient, clk), clk, log)
 	a.Tokens.Journal = o.Journal
@@ -169,22 +211,25 @@ func New(o Options) *App {
 	hooks, err := webhooks.New(webhooks.Options{Store: o.Store, Queue: o.Store.QueueDriver(), Clock: clk, Logger: log,
 		AllowPrivate: o.WebhookAllowPrivate, PollInterval: o.WebhookPoll, Timeout: o.WebhookTimeout})
 	if err != nil {
-		// Only River's configuration, fixed in webhooks.New, can be wrong.
-		panic(err)
+		return nil, err
 	}
 	a.Webhooks = hooks
 	a.Admins = admins.New(o.Store, clk, log)
-	a.Console = console.New(console.Options{Store: o.Store, Registry: o.Registry, Admins: a.Admins, Accounts: a.Accounts,
+	a.Keys = apikeys.NewService(apikeys.Options{Store: o.Store, Clock: clk})
+	a.Profiles = profiles.New(profiles.Options{Store: o.Store, Registry: o.Registry, PublicURL: site.PublicURL})
+	a.Console = console.New(console.Options{Keys: a.Keys, Profiles: a.Profiles, Registry: o.Registry, Admins: a.Admins, Accounts: a.Accounts,
 		Linking: a.Linking, Webhooks: a.Webhooks, Logs: a.Logs, PublicURL: site.PublicURL, Clock: clk, Logger: log})
 	// The store wrote the change's event; send it now rather than at the next poll.
 	a.Accounts.Observe(func(context.Context, accounts.Change) { hooks.Nudge() })
-	return a
+	return a, nil
 }
 
 // Server returns the HTTP server over these services; o's service fields are
 // filled in.
 func (a *App) Server(o api.Options) *api.Server {
-	o.Store, o.Registry, o.PublicURL, o.Clock, o.Logger = a.Store, a.Registry, a.Site.PublicURL, a.Clock, a.Log
+	o.Registry, o.PublicURL, o.Logger = a.Registry, a.Site.PublicURL, a.Log
+	o.Keys, o.Profiles, o.Ready = a.Keys, a.Profiles, a.Ready
+	o.KeyQuota = keyquota.New(a.store, cmp.Or(o.KeyRateLimit, 1000), a.Clock)
 	o.Linking, o.Accounts, o.Actions, o.Logs, o.MCP, o.Webhooks = a.Linking, a.Accounts, a.Actions, a.Logs, a.MCP, a.Webhooks
 	o.Unified = a.Unified
 	o.Collectors = append(o.Collectors, a.Collectors()...)
@@ -271,21 +316,21 @@ func credentials(t oauth.Token) store.Credentials {
 // use: expired connect data, request logs past their retention and old
 // API-key counts.
 func (a *App) Sweep(ctx context.Context) error {
-	if err := a.Store.Optimize(ctx); err != nil {
+	if err := a.store.Optimize(ctx); err != nil {
 		return err
 	}
 	now := a.Clock.Now()
-	if _, err := a.Store.DeleteKeyQuotaBefore(ctx, now.Add(-time.Hour)); err != nil {
+	if _, err := a.store.DeleteKeyQuotaBefore(ctx, now.Add(-time.Hour)); err != nil {
 		return err
 	}
-	n, err := a.Store.DeleteRequestLogsBefore(ctx, now.Add(-a.logRetention))
+	n, err := a.store.DeleteRequestLogsBefore(ctx, now.Add(-a.logRetention))
 	if err != nil {
 		return err
 	}
 	if n > 0 {
 		a.Log.InfoContext(ctx, "deleted old request logs", "count", n)
 	}
-	if n, err = a.Store.DeleteEventsBefore(ctx, now.Add(-EventRetention)); err != nil {
+	if n, err = a.store.DeleteEventsBefore(ctx, now.Add(-EventRetention)); err != nil {
 		return err
 	}
 	if n > 0 {

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -68,18 +67,10 @@ func (c *Console) accountPage(q *req) (accountPage, error) {
 		return accountPage{}, err
 	}
 	p := accountPage{Account: a}
-	switch full, err := c.o.Store.GetAccount(q.ctx, q.project.ID, a.ID); {
-	case errors.Is(err, store.ErrSealed):
-		p.Sealed = true
-	case err != nil:
-		return accountPage{}, err
-	default:
-		p.Scopes = full.Credentials.Scopes
-	}
-	if err := c.o.Logs.Flush(q.ctx); err != nil {
+	if p.Scopes, p.Sealed, err = c.o.Accounts.GrantedScopes(q.ctx, q.project.ID, a.ID); err != nil {
 		return accountPage{}, err
 	}
-	p.Calls, err = c.o.Store.ListRequestLogs(q.ctx, q.project.ID, store.LogFilter{AccountIDs: []string{a.ID}, Limit: 10})
+	p.Calls, err = c.o.Logs.List(q.ctx, q.project.ID, store.LogFilter{AccountIDs: []string{a.ID}, Limit: 10})
 	return p, err
 }
 
@@ -118,7 +109,7 @@ func (c *Console) confirmDeleteAccount(q *req) {
 }
 
 func (c *Console) deleteAccount(q *req) {
-	if _, err := c.o.Accounts.Delete(q.ctx, q.project.ID, q.r.PathValue("id")); err != nil {
+	if _, err := c.o.Accounts.Delete(q.ctx, q.project.ID, q.r.PathValue("id"), store.AnyVersion); err != nil {
 		q.fail(c, "message", q.view("Delete account", "accounts", nil), err)
 		return
 	}
@@ -136,7 +127,7 @@ type linkForm struct {
 func (c *Console) linkForm(q *req) (linkForm, error) {
 	var f linkForm
 	enabled := true
-	list, err := c.o.Store.ListConnectorProfiles(q.ctx, q.project.ID, store.ProfileFilter{Enabled: &enabled})
+	list, err := c.o.Profiles.List(q.ctx, q.project.ID, store.ProfileFilter{Enabled: &enabled})
 	for _, p := range list {
 		if !slices.Contains(f.Providers, p.ConnectorKey) {
 			f.Providers = append(f.Providers, p.ConnectorKey)

@@ -24,10 +24,12 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/accounts"
 	"github.com/patchbayhq/patchbay/internal/admins"
+	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/linking"
 	"github.com/patchbayhq/patchbay/internal/problem"
+	"github.com/patchbayhq/patchbay/internal/profiles"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/requestlog"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -45,8 +47,9 @@ const cookieName = "patchbay_console"
 
 // Options are the services the console fronts.
 type Options struct {
-	Store     store.Store
 	Registry  *connectors.Registry
+	Keys      *apikeys.Service
+	Profiles  *profiles.Service
 	Admins    *admins.Service
 	Accounts  *accounts.Service
 	Linking   *linking.Service
@@ -276,7 +279,8 @@ func (q *req) fail(c *Console, page string, v view, err error) {
 		return
 	}
 	status := map[problem.Kind]int{problem.Invalid: http.StatusBadRequest, problem.NotFound: http.StatusNotFound,
-		problem.Conflict: http.StatusConflict, problem.Expired: http.StatusGone, problem.Limit: http.StatusTooManyRequests}[p.Kind]
+		problem.Conflict: http.StatusConflict, problem.Expired: http.StatusGone, problem.Limit: http.StatusTooManyRequests,
+		problem.Stale: http.StatusPreconditionFailed}[p.Kind]
 	v.Error, v.Hint = p.Message, p.Hint
 	c.render(q.w, cmp.Or(status, http.StatusBadRequest), page, v)
 }

@@ -3,7 +3,6 @@ package console
 import (
 	"net/http"
 
-	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -16,7 +15,7 @@ type keyList struct {
 }
 
 func (c *Console) keyList(q *req) (keyList, error) {
-	keys, err := c.o.Store.ListAPIKeys(q.ctx, q.project.ID, store.Window{})
+	keys, err := c.o.Keys.List(q.ctx, q.project.ID, store.Window{})
 	return keyList{Keys: keys}, err
 }
 
@@ -31,7 +30,7 @@ func (c *Console) listKeys(q *req) {
 
 func (c *Console) createKey(q *req) {
 	role := store.KeyRole(q.r.PostFormValue("role"))
-	plaintext, _, err := apikeys.IssueRole(q.ctx, c.o.Store, q.project.ID, q.r.PostFormValue("name"), role)
+	plaintext, _, err := c.o.Keys.Issue(q.ctx, q.project.ID, q.r.PostFormValue("name"), role)
 	l, lerr := c.keyList(q)
 	if lerr != nil {
 		c.internal(q.w, q.r, lerr)
@@ -46,7 +45,7 @@ func (c *Console) createKey(q *req) {
 }
 
 func (c *Console) revokeKey(q *req) {
-	if _, err := apikeys.Revoke(q.ctx, c.o.Store, q.project.ID, q.r.PathValue("id"), c.o.Clock.Now()); err != nil {
+	if _, err := c.o.Keys.Revoke(q.ctx, q.project.ID, q.r.PathValue("id")); err != nil {
 		l, lerr := c.keyList(q)
 		if lerr != nil {
 			c.internal(q.w, q.r, lerr)

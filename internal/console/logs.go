@@ -71,7 +71,7 @@ func (c *Console) listLogs(q *req) {
 		c.internal(q.w, q.r, err)
 		return
 	}
-	list, err := c.o.Store.ListRequestLogs(q.ctx, q.project.ID, f)
+	list, err := c.o.Logs.List(q.ctx, q.project.ID, f)
 	if err != nil {
 		c.internal(q.w, q.r, err)
 		return
@@ -96,7 +96,7 @@ func (c *Console) showLog(q *req) {
 		c.internal(q.w, q.r, err)
 		return
 	}
-	l, err := c.o.Store.GetRequestLog(q.ctx, q.project.ID, q.r.PathValue("id"))
+	l, err := c.o.Logs.Get(q.ctx, q.project.ID, q.r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
 		c.render(q.w, http.StatusNotFound, "message", q.view("Request log", "logs", nil))
 		return

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/profiles"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -18,19 +20,19 @@ type profileRow struct {
 }
 
 func (c *Console) listProfiles(q *req) {
-	list, err := c.o.Store.ListConnectorProfiles(q.ctx, q.project.ID, store.ProfileFilter{})
+	list, err := c.o.Profiles.List(q.ctx, q.project.ID, store.ProfileFilter{})
 	if err != nil {
 		c.internal(q.w, q.r, err)
 		return
 	}
 	rows := make([]profileRow, 0, len(list))
 	for _, p := range list {
-		using, err := c.o.Store.CountAccounts(q.ctx, q.project.ID, store.AccountFilter{ProfileID: p.ID})
+		using, err := c.o.Accounts.Count(q.ctx, q.project.ID, store.AccountFilter{ProfileID: p.ID})
 		if err != nil {
 			c.internal(q.w, q.r, err)
 			return
 		}
-		rows = append(rows, profileRow{View: profiles.Describe(c.o.Registry, c.o.PublicURL, p), Accounts: using})
+		rows = append(rows, profileRow{View: c.o.Profiles.Describe(p), Accounts: using})
 	}
 	c.render(q.w, http.StatusOK, "profiles", q.view("Connector Profiles", "profiles", rows))
 }
@@ -41,6 +43,7 @@ type profileForm struct {
 	Connector   *connectors.Connector
 	Connectors  []*connectors.Connector
 	Profile     profiles.View // on edit
+	Version     int64         // on edit: the version the form shows, sent back with every change
 	Name        string
 	ClientID    string
 	Environment string
@@ -69,9 +72,9 @@ func (c *Console) newProfile(q *req) {
 }
 
 func (c *Console) hasDefault(q *req, connector string) bool {
-	list, _ := c.o.Store.ListConnectorProfiles(q.ctx, q.project.ID, store.ProfileFilter{})
+	list, _ := c.o.Profiles.List(q.ctx, q.project.ID, store.ProfileFilter{ConnectorKey: connector})
 	for _, p := range list {
-		if p.ConnectorKey == connector && p.Default {
+		if p.Default {
 			return true
 		}
 	}
@@ -95,15 +98,24 @@ func profileInput(r *http.Request, connector string) profiles.Input {
 	return in
 }
 
+// formVersion is the profile version an edit form showed; a form without one
+// (or with a damaged one) cannot match.
+func formVersion(r *http.Request) int64 {
+	v, err := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	if err != nil || v < 0 {
+		return -2
+	}
+	return v
+}
+
 func (c *Console) createProfile(q *req) {
 	key := q.r.PostFormValue("connector")
-	p, err := profiles.Apply(c.o.Registry, nil, profileInput(q.r, key))
-	if err == nil && q.r.PostFormValue("type") != "oauth2" {
-		err = &profiles.ValidationError{Fields: []string{"type: OAuth 2.0 is the only type these connectors use"}}
-	}
-	if err == nil {
-		p.ProjectID = q.project.ID
-		p, err = c.o.Store.CreateConnectorProfile(q.ctx, p)
+	var p store.ConnectorProfile
+	var err error
+	if q.r.PostFormValue("type") != "oauth2" {
+		err = problem.New(problem.Invalid, "type: OAuth 2.0 is the only type these connectors use")
+	} else {
+		p, err = c.o.Profiles.Create(q.ctx, q.project.ID, profileInput(q.r, key))
 	}
 	if err != nil {
 		f := profileForm{Connectors: c.o.Registry.All(), Name: q.r.PostFormValue("name"), ClientID: q.r.PostFormValue("client_id"),
@@ -117,97 +129,83 @@ func (c *Console) createProfile(q *req) {
 	q.redirect("/profiles#"+p.ID, "profile-created")
 }
 
-// profileError shows what is wrong with a profile form, field by field.
+// profileError shows what is wrong with a profile form. A form another admin's
+// change made stale shows the profile as it now is, to reload from.
 func (c *Console) profileError(q *req, page string, v view, err error) {
-	var invalid *profiles.ValidationError
-	switch {
-	case errors.As(err, &invalid):
-		v.Error = "Please fix: " + strings.Join(invalid.Fields, "; ")
-		c.render(q.w, http.StatusBadRequest, page, v)
-	case errors.Is(err, store.ErrNotFound):
-		v.Error = "There is no such connector profile in this project."
-		c.render(q.w, http.StatusNotFound, "message", v)
-	case errors.Is(err, store.ErrConflict):
-		v.Error = "This connector profile cannot be deleted while accounts use it: " + conflictDetail(err)
-		v.Hint = "Delete those accounts first, or disable the profile instead."
-		c.render(q.w, http.StatusConflict, page, v)
-	default:
-		c.internal(q.w, q.r, err)
+	if p, ok := errors.AsType[*problem.Error](err); ok {
+		switch p.Kind {
+		case problem.Invalid:
+			err = &problem.Error{Kind: p.Kind, Message: "Please fix: " + p.Message}
+		case problem.Stale:
+			if cur, gerr := c.o.Profiles.Get(q.ctx, q.project.ID, q.r.PathValue("id")); gerr == nil {
+				v = q.view(cur.Name, "profiles", c.profileFormFor(cur))
+			}
+			err = &problem.Error{Kind: p.Kind, Message: "This connector profile was changed by someone else since you opened it, so nothing was saved.",
+				Hint: "Reload the page to see their changes, then make yours again."}
+		}
 	}
-}
-
-// conflictDetail is the store's explanation after "conflict: ".
-func conflictDetail(err error) string {
-	msg := err.Error()
-	if i := strings.LastIndex(msg, "conflict: "); i >= 0 {
-		return msg[i+len("conflict: "):]
-	}
-	return msg
+	q.fail(c, page, v, err)
 }
 
 func (c *Console) profileFormFor(p store.ConnectorProfile) profileForm {
-	v := profiles.Describe(c.o.Registry, c.o.PublicURL, p)
+	v := c.o.Profiles.Describe(p)
 	conn, _ := c.o.Registry.Get(p.ConnectorKey)
-	return profileForm{Connector: conn, Profile: v, Name: p.Name, ClientID: p.ClientID, Environment: string(p.Environment),
+	return profileForm{Connector: conn, Profile: v, Version: p.Version, Name: p.Name, ClientID: p.ClientID, Environment: string(p.Environment),
 		Actions: p.EnabledActions, Default: p.Default, RedirectURI: v.RedirectURI}
 }
 
-func (c *Console) showProfile(q *req) {
-	p, err := c.o.Store.GetConnectorProfile(q.ctx, q.project.ID, q.r.PathValue("id"))
+// editProfile reads the profile an edit form is about and runs change on
+// it; the profile page shows what went wrong.
+func (c *Console) editProfile(q *req, change func(id string) error) bool {
+	existing, err := c.o.Profiles.Get(q.ctx, q.project.ID, q.r.PathValue("id"))
 	if err != nil {
-		c.profileError(q, "message", q.view("Connector profile", "profiles", nil), err)
+		q.fail(c, "message", q.view("Connector profile", "profiles", nil), err)
+		return false
+	}
+	if err := change(existing.ID); err != nil {
+		c.profileError(q, "profile", q.view(existing.Name, "profiles", c.profileFormFor(existing)), err)
+		return false
+	}
+	return true
+}
+
+func (c *Console) showProfile(q *req) {
+	p, err := c.o.Profiles.Get(q.ctx, q.project.ID, q.r.PathValue("id"))
+	if err != nil {
+		q.fail(c, "message", q.view("Connector profile", "profiles", nil), err)
 		return
 	}
 	c.render(q.w, http.StatusOK, "profile", q.view(p.Name, "profiles", c.profileFormFor(p)))
 }
 
 func (c *Console) updateProfile(q *req) {
-	existing, err := c.o.Store.GetConnectorProfile(q.ctx, q.project.ID, q.r.PathValue("id"))
-	if err != nil {
-		c.profileError(q, "message", q.view("Connector profile", "profiles", nil), err)
-		return
+	ok := c.editProfile(q, func(id string) error {
+		_, err := c.o.Profiles.Update(q.ctx, q.project.ID, id, formVersion(q.r), profileInput(q.r, ""))
+		return err
+	})
+	if ok {
+		q.redirect("/profiles/"+q.r.PathValue("id"), "profile-saved")
 	}
-	p, err := profiles.Apply(c.o.Registry, &existing, profileInput(q.r, ""))
-	if err == nil {
-		_, err = c.o.Store.UpdateConnectorProfile(q.ctx, p)
-	}
-	if err != nil {
-		c.profileError(q, "profile", q.view(existing.Name, "profiles", c.profileFormFor(existing)), err)
-		return
-	}
-	q.redirect("/profiles/"+existing.ID, "profile-saved")
 }
 
 func (c *Console) enableProfile(q *req) {
-	existing, err := c.o.Store.GetConnectorProfile(q.ctx, q.project.ID, q.r.PathValue("id"))
-	if err != nil {
-		c.profileError(q, "message", q.view("Connector profile", "profiles", nil), err)
-		return
-	}
 	enabled := q.r.PostFormValue("enabled") == "true"
-	p, err := profiles.Apply(c.o.Registry, &existing, profiles.Input{Enabled: &enabled})
-	if err == nil {
-		_, err = c.o.Store.UpdateConnectorProfile(q.ctx, p)
-	}
-	if err != nil {
-		c.profileError(q, "profile", q.view(existing.Name, "profiles", c.profileFormFor(existing)), err)
+	ok := c.editProfile(q, func(id string) error {
+		_, err := c.o.Profiles.SetEnabled(q.ctx, q.project.ID, id, formVersion(q.r), enabled)
+		return err
+	})
+	if !ok {
 		return
 	}
 	notice := "profile-disabled"
 	if enabled {
 		notice = "profile-enabled"
 	}
-	q.redirect("/profiles/"+existing.ID, notice)
+	q.redirect("/profiles/"+q.r.PathValue("id"), notice)
 }
 
 func (c *Console) deleteProfile(q *req) {
-	existing, err := c.o.Store.GetConnectorProfile(q.ctx, q.project.ID, q.r.PathValue("id"))
-	if err == nil {
-		err = c.o.Store.DeleteConnectorProfile(q.ctx, q.project.ID, existing.ID)
+	if c.editProfile(q, func(id string) error { return c.o.Profiles.Delete(q.ctx, q.project.ID, id, formVersion(q.r)) }) {
+		q.redirect("/profiles", "profile-deleted")
 	}
-	if err != nil {
-		c.profileError(q, "profile", q.view(existing.Name, "profiles", c.profileFormFor(existing)), err)
-		return
-	}
-	q.redirect("/profiles", "profile-deleted")
 }

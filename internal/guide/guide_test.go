@@ -27,12 +27,12 @@ func newServer(t *testing.T) *httptest.Server {
 	}
 	srv := httptest.NewServer(nil)
 	t.Cleanup(srv.Close)
-	srv.Config.Handler = app.New(app.Options{
+	srv.Config.Handler = mustApp(app.New(app.Options{
 		Store:     backendtest.SQLite.Open(t, backendtest.TestKeys(t)),
 		Registry:  registry,
 		PublicURL: srv.URL,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}).Server(api.Options{})
+	})).Server(api.Options{})
 	return srv
 }
 
@@ -153,4 +153,12 @@ func TestSelectAllClearAndFieldScopes(t *testing.T) {
 	if s := readState(ctx, t); len(s.Checked) != 0 || s.Enables != "none" {
 		t.Fatalf("after clear: %+v", s)
 	}
+}
+
+// mustApp is app.New's App; wiring fails only on a bad configuration.
+func mustApp(a *app.App, err error) *app.App {
+	if err != nil {
+		panic(err)
+	}
+	return a
 }

@@ -577,8 +577,8 @@ func (s *Service) stillOpen(ctx context.Context, a store.ConnectionAttempt) erro
 // link applies the create-or-update rule through the accounts service, in one
 // transaction with deciding the attempt.
 func (s *Service) link(ctx context.Context, a store.ConnectionAttempt, creds store.Credentials, setup map[string]string) (store.ConnectionAttempt, error) {
-	acc, att, _, err := s.accounts.Link(ctx, store.Link{ProjectID: a.ProjectID, AttemptID: a.ID, Credentials: creds,
-		SetupInformation: setup, NewAccountID: store.NewID("acc"), At: s.clock.Now()})
+	acc, att, _, err := s.accounts.Link(ctx, accounts.Link{ProjectID: a.ProjectID, AttemptID: a.ID, Credentials: creds,
+		SetupInformation: setup, At: s.clock.Now()})
 	if err != nil {
 		return store.ConnectionAttempt{}, err
 	}

@@ -15,6 +15,7 @@ const (
 	Conflict                 // the thing is not in a state that allows this
 	Expired                  // the link, session or attempt is past its lifetime
 	Limit                    // too many of something; try again later or with less
+	Stale                    // the thing changed since the caller read it; read it again
 )
 
 // Error is a failure the caller can act on.

@@ -1,17 +1,138 @@
-// Package profiles validates connector profiles and describes them to admins: the
-// redirect URI to register and the exact scopes to request. The API and the CLI
-// both go through it, so a profile is checked the same way wherever it is written.
+// Package profiles is the service every change to a connector profile goes
+// through, from the API, the console, the CLI and the demo's setup: it
+// validates a profile against the connector catalogue, refuses writes over a
+// version the writer did not see, decides what a change does to the profile's
+// accounts (disabling makes them inactive, each reported as account.updated),
+// and describes a profile to admins: the redirect URI to register and the
+// exact scopes to request.
 package profiles
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
+
+// Options configure a Service.
+type Options struct {
+	Store    store.Store
+	Registry *connectors.Registry
+	// PublicURL is where providers reach this deployment: redirect URIs are built from it.
+	PublicURL string
+}
+
+// Service manages a project's connector profiles. It is safe for concurrent use.
+type Service struct {
+	store     store.Store
+	registry  *connectors.Registry
+	publicURL string
+}
+
+// New returns the service.
+func New(o Options) *Service {
+	return &Service{store: o.Store, registry: o.Registry, publicURL: strings.TrimRight(o.PublicURL, "/")}
+}
+
+// List returns the project's profiles matching f, oldest first, their secrets unopened.
+func (s *Service) List(ctx context.Context, projectID string, f store.ProfileFilter) ([]store.ConnectorProfile, error) {
+	return s.store.ListConnectorProfiles(ctx, projectID, f)
+}
+
+// Get returns one profile of the project.
+func (s *Service) Get(ctx context.Context, projectID, id string) (store.ConnectorProfile, error) {
+	p, err := s.store.GetConnectorProfile(ctx, projectID, id)
+	return p, storeError(id, err)
+}
+
+// Create validates in and stores the new profile; becoming the connector's
+// default unsets the previous default.
+func (s *Service) Create(ctx context.Context, projectID string, in Input) (store.ConnectorProfile, error) {
+	p, err := Apply(s.registry, nil, in)
+	if err != nil {
+		return store.ConnectorProfile{}, err
+	}
+	p.ProjectID = projectID
+	p, err = s.store.CreateConnectorProfile(ctx, p)
+	return p, storeError("", err)
+}
+
+// Update applies in to a profile. ifMatch, unless store.AnyVersion, is the version the
+// caller read: a profile changed since is refused (problem.Stale) and left
+// as it is. Disabling the profile makes its active accounts inactive, and
+// enabling it makes its inactive accounts active, each reported by an
+// account.updated event in the same transaction.
+func (s *Service) Update(ctx context.Context, projectID, id string, ifMatch int64, in Input) (store.ConnectorProfile, error) {
+	p, err := s.store.UpdateConnectorProfile(ctx, projectID, id, func(cur store.ConnectorProfile) (store.ProfileChange, error) {
+		if err := checkVersion(cur, ifMatch); err != nil {
+			return store.ProfileChange{}, err
+		}
+		p, err := Apply(s.registry, &cur, in)
+		if err != nil {
+			return store.ProfileChange{}, err
+		}
+		change := store.ProfileChange{Profile: p}
+		if cur.Enabled != p.Enabled {
+			from, to := store.StatusActive, store.StatusInactive
+			if p.Enabled {
+				from, to = to, from
+			}
+			change.Cascade = &store.StatusCascade{From: from, To: to, Event: store.EventAccountUpdated}
+		}
+		return change, nil
+	})
+	return p, storeError(id, err)
+}
+
+// SetEnabled enables or disables a profile, as Update does.
+func (s *Service) SetEnabled(ctx context.Context, projectID, id string, ifMatch int64, enabled bool) (store.ConnectorProfile, error) {
+	return s.Update(ctx, projectID, id, ifMatch, Input{Enabled: &enabled})
+}
+
+// Delete removes a profile that no account uses. ifMatch is as for Update.
+func (s *Service) Delete(ctx context.Context, projectID, id string, ifMatch int64) error {
+	err := s.store.DeleteConnectorProfile(ctx, projectID, id, func(cur store.ConnectorProfile, accounts int) error {
+		if err := checkVersion(cur, ifMatch); err != nil {
+			return err
+		}
+		if accounts > 0 {
+			return problem.New(problem.Conflict, "Connector profile %s is in use: %d linked accounts use it; delete them first", id, accounts).
+				WithHint("Delete those accounts first, or disable the profile instead.")
+		}
+		return nil
+	})
+	return storeError(id, err)
+}
+
+// Describe turns a stored profile into its View for this deployment.
+func (s *Service) Describe(p store.ConnectorProfile) View { return Describe(s.registry, s.publicURL, p) }
+
+// checkVersion refuses a change to p when the caller read another version.
+func checkVersion(p store.ConnectorProfile, ifMatch int64) error {
+	if ifMatch != store.AnyVersion && p.Version != ifMatch {
+		return problem.New(problem.Stale, "Connector profile %s was changed by someone else since version %d (it is at version %d)", p.ID, ifMatch, p.Version).
+			WithHint("Reload it, then make your change again.")
+	}
+	return nil
+}
+
+// storeError turns the store's errors about profile id into problems.
+func storeError(id string, err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return problem.New(problem.NotFound, "No connector profile %s in this project", id)
+	case errors.Is(err, store.ErrSealed):
+		return problem.New(problem.Conflict, "Connector profile %s's client secret cannot be opened with this deployment's encryption keys: "+
+			"restore the key that sealed it to PATCHBAY_ENCRYPTION_KEYS, or delete the profile and create it again", id)
+	}
+	return err
+}
 
 // Input is a create or update request. Nil fields keep their current value (or
 // the default, on create).
@@ -27,13 +148,9 @@ type Input struct {
 	Enabled        *bool     `json:"enabled"`
 }
 
-// ValidationError lists every field that is wrong and why.
-type ValidationError struct{ Fields []string }
-
-func (e *ValidationError) Error() string { return strings.Join(e.Fields, "; ") }
-
 // Apply validates in against the connector catalogue and returns the resulting
-// profile. existing is nil on create.
+// profile, or a problem.Invalid naming every wrong field and why. existing is
+// nil on create.
 func Apply(reg *connectors.Registry, existing *store.ConnectorProfile, in Input) (store.ConnectorProfile, error) {
 	var p store.ConnectorProfile
 	var errs []string
@@ -56,7 +173,7 @@ func Apply(reg *connectors.Registry, existing *store.ConnectorProfile, in Input)
 			keys = append(keys, c.Key)
 		}
 		bad("connector_key: unknown connector %q (use %s)", p.ConnectorKey, strings.Join(keys, ", "))
-		return store.ConnectorProfile{}, &ValidationError{errs}
+		return store.ConnectorProfile{}, invalid(errs)
 	}
 	set := func(dst *string, src *string) {
 		if src != nil {
@@ -114,9 +231,13 @@ func Apply(reg *connectors.Registry, existing *store.ConnectorProfile, in Input)
 		p.Enabled = *in.Enabled
 	}
 	if len(errs) > 0 {
-		return store.ConnectorProfile{}, &ValidationError{errs}
+		return store.ConnectorProfile{}, invalid(errs)
 	}
 	return p, nil
+}
+
+func invalid(fields []string) error {
+	return problem.New(problem.Invalid, "%s", strings.Join(fields, "; "))
 }
 
 // View is a profile as admins see it: never the secret, always what to register.

@@ -14,6 +14,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/background"
+	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -149,6 +151,32 @@ func (w *Writer) Flush(ctx context.Context) error {
 	}
 	w.mu.Unlock()
 	return nil
+}
+
+// List returns the project's entries matching f, newest first, once the
+// entries this node recorded before the call are written, so that a caller
+// reads its own calls back. (Other nodes' entries show up as soon as their
+// writers get to them, a moment later.) A caller that goes away before the
+// wait ends gets what is written so far.
+func (w *Writer) List(ctx context.Context, projectID string, f store.LogFilter) ([]store.RequestLog, error) {
+	w.settle(ctx)
+	return w.store.ListRequestLogs(ctx, projectID, f)
+}
+
+// Get returns one entry by its id or its request id, as List waits for it.
+func (w *Writer) Get(ctx context.Context, projectID, id string) (store.RequestLog, error) {
+	w.settle(ctx)
+	l, err := w.store.GetRequestLog(ctx, projectID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.RequestLog{}, problem.New(problem.NotFound, "No request log %s in this project", id)
+	}
+	return l, err
+}
+
+func (w *Writer) settle(ctx context.Context) {
+	if err := w.Flush(ctx); err != nil {
+		w.log.DebugContext(ctx, "the reader went away before the request logs were written", "err", err)
+	}
 }
 
 // spill appends a batch the database refused to a file in SpillDir.

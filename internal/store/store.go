@@ -36,6 +36,10 @@ var (
 	ErrSealed = errors.New("sealed secret cannot be opened")
 )
 
+// AnyVersion, given as the version a writer read, lets the write go ahead
+// whatever the row's version is.
+const AnyVersion int64 = -1
+
 // MaxAttemptsPerSession bounds the connection attempts of one connect session:
 // far more than a person retrying needs, few enough that a leaked link cannot
 // fill the database.
@@ -107,6 +111,9 @@ type ConnectorProfile struct {
 	Enabled        bool     // a disabled profile's accounts are inactive
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// Version grows with every write of the row; an update that carries the
+	// version its writer read is refused once another writer changed it.
+	Version int64
 }
 
 // Environment is where a connector profile's provider lives.
@@ -130,16 +137,41 @@ const (
 )
 
 // Link is what LinkAccount writes: the outcome of a connection attempt whose
-// end user authorized and made any setup choice.
+// end user authorized and made any setup choice. The caller decides, through
+// Target and Write, which account the link updates or creates and how; the
+// store finds, locks and writes it.
 type Link struct {
-	ProjectID        string
-	AttemptID        string
-	Credentials      Credentials
-	SetupInformation map[string]string
-	// NewAccountID is the id of the account the link creates, if it creates one.
-	NewAccountID string
+	ProjectID string
+	AttemptID string
 	// At is when the link happens: the connect session must still be live then.
 	At time.Time
+	// Target names the account the link may update.
+	Target func(LinkContext) LinkTarget
+	// Write returns the account to store, given the target found (nil when
+	// there is none: the link creates the account it returns), and the type
+	// of the event reporting it.
+	Write func(c LinkContext, existing *Account) (Account, string)
+}
+
+// LinkContext is what a link is decided on, as read in its transaction: the
+// attempt, its connect session and its profile's provider.
+type LinkContext struct {
+	Attempt  ConnectionAttempt
+	Session  ConnectSession
+	Provider string
+}
+
+// LinkTarget names the account a link updates: the account AccountID, else
+// the oldest account matching Owner, else none.
+type LinkTarget struct {
+	AccountID string
+	Owner     *OwnerMatch
+}
+
+// OwnerMatch finds an end user's account for a provider, of one profile
+// when ProfileID is set.
+type OwnerMatch struct {
+	Provider, OwnerID, OwnerName, ProfileID string
 }
 
 // StatusReason explains an account's status.
@@ -181,6 +213,8 @@ type Account struct {
 	CredentialVersion int64
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+	// Version grows with every write of the row, a token refresh included.
+	Version int64
 }
 
 // AccountChange is what LockAccount's decision writes; zero fields change nothing.
@@ -188,6 +222,30 @@ type AccountChange struct {
 	Credentials   *Credentials  // new tokens; bumps CredentialVersion
 	Status        AccountStatus // new status, with StatusReasons
 	StatusReasons []StatusReason
+	// Event is the type of the event reporting the change, written in its
+	// transaction; "" writes none.
+	Event string
+}
+
+// AccountEdit is what UpdateAccount's decision writes: the account's fields
+// other than its credentials, and the event reporting the edit ("" for none).
+type AccountEdit struct {
+	Account Account
+	Event   string
+}
+
+// ProfileChange is what UpdateConnectorProfile's decision writes: the
+// profile's new fields and, when Cascade is set, a status move of its accounts.
+type ProfileChange struct {
+	Profile ConnectorProfile
+	Cascade *StatusCascade
+}
+
+// StatusCascade moves every account of a profile that is in status From to
+// status To, each reported by an event of type Event ("" for none).
+type StatusCascade struct {
+	From, To AccountStatus
+	Event    string
 }
 
 // AccountFilter selects accounts in ListAccounts; empty fields match everything.
@@ -353,8 +411,8 @@ type LogFilter struct {
 	Limit       int
 }
 
-// Event types. Account events are written by the store in the transaction of
-// the change they report, whichever path made it.
+// Event types. The service that makes a change decides its events; the store
+// writes them in the transaction of the change they report.
 const (
 	EventAccountCreated   = "account.created"
 	EventAccountUpdated   = "account.updated" // re-linked, edited, its profile disabled or enabled
@@ -369,23 +427,6 @@ const (
 // EventTypes lists every event an endpoint can subscribe to.
 var EventTypes = []string{EventAccountCreated, EventAccountUpdated, EventAccountDeleted, EventAccountError,
 	EventAccountExpired, EventAccountRecovered, EventWebhookTest, EventWebhookDisabled}
-
-// StatusEvent is the event a status change reports, "" for none: a status a
-// refresh or keep-alive writes is an error, an expiry or a recovery; the
-// inactive status follows the profile and is reported as an update.
-func StatusEvent(before, after AccountStatus) string {
-	switch {
-	case before == after:
-		return ""
-	case after == StatusError:
-		return EventAccountError
-	case after == StatusExpired:
-		return EventAccountExpired
-	case after == StatusActive && (before == StatusError || before == StatusExpired):
-		return EventAccountRecovered
-	}
-	return EventAccountUpdated
-}
 
 // Event is something that happened in a project, kept for webhook delivery.
 type Event struct {
@@ -583,18 +624,24 @@ type Store interface {
 	// first, without opening their secrets, so that one damaged secret cannot
 	// hide the others.
 	ListConnectorProfiles(ctx context.Context, projectID string, f ProfileFilter) ([]ConnectorProfile, error)
-	// UpdateConnectorProfile replaces a profile's fields. Making it the default
-	// unsets the connector's previous default, and disabling or enabling it moves
-	// its accounts to inactive or back to active, in the same transaction.
-	UpdateConnectorProfile(ctx context.Context, p ConnectorProfile) (ConnectorProfile, error)
-	// DeleteConnectorProfile removes a profile; ErrConflict while accounts use it.
-	DeleteConnectorProfile(ctx context.Context, projectID, id string) error
+	// UpdateConnectorProfile runs decide with the profile as stored, under its
+	// write lock, and writes the change decide returns in the same transaction:
+	// the profile's fields (not its connector or creation time), the status
+	// cascade of its accounts with their events, and, when it becomes the
+	// default, unsetting the connector's previous default. An error from
+	// decide changes nothing and is returned as it is.
+	UpdateConnectorProfile(ctx context.Context, projectID, id string, decide func(ConnectorProfile) (ProfileChange, error)) (ConnectorProfile, error)
+	// DeleteConnectorProfile runs check with the profile, its secret unopened,
+	// and the number of accounts that use it, under the profile's write lock,
+	// and removes the profile unless check fails.
+	DeleteConnectorProfile(ctx context.Context, projectID, id string, check func(p ConnectorProfile, accounts int) error) error
 
-	// CreateAccount stores a, filling ID, timestamps and CredentialVersion when empty.
-	CreateAccount(ctx context.Context, a Account) (Account, error)
+	// CreateAccount stores a, filling ID, timestamps and CredentialVersion
+	// when empty, with an event of type event ("" for none).
+	CreateAccount(ctx context.Context, a Account, event string) (Account, error)
 	// ImportAccounts stores many accounts in one transaction, each as
 	// CreateAccount would (for bulk loads).
-	ImportAccounts(ctx context.Context, accounts []Account) error
+	ImportAccounts(ctx context.Context, accounts []Account, event string) error
 	GetAccount(ctx context.Context, projectID, id string) (Account, error)
 	// GetAccountAndProfile returns an account and its connector profile,
 	// secrets opened, in one read (ErrSealed when the account's cannot be).
@@ -604,14 +651,19 @@ type Store interface {
 	ListAccounts(ctx context.Context, projectID string, f AccountFilter) ([]Account, error)
 	// CountAccounts counts the accounts ListAccounts would list, all pages.
 	CountAccounts(ctx context.Context, projectID string, f AccountFilter) (int, error)
-	// UpdateAccount replaces an account's fields other than its credentials,
-	// and returns it as stored, without credentials (it does not open them).
-	UpdateAccount(ctx context.Context, a Account) (Account, error)
+	// UpdateAccount runs decide with the account as stored, without its
+	// credentials, under its write lock, writes the fields decide returns
+	// (all but the credentials) with the event it names, and returns the
+	// account as stored. An error from decide changes nothing.
+	UpdateAccount(ctx context.Context, projectID, id string, decide func(Account) (AccountEdit, error)) (Account, error)
 	// UpdateCredentials stores new credentials if the account's credential version
 	// is still expectVersion, and returns the account with the next version;
 	// ErrStale when another writer got there first.
 	UpdateCredentials(ctx context.Context, projectID, id string, expectVersion int64, c Credentials) (Account, error)
-	DeleteAccount(ctx context.Context, projectID, id string) error
+	// DeleteAccount runs decide with the account as stored, without its
+	// credentials, under its write lock, and removes it with the event of the
+	// type decide returns; it returns the account as it was.
+	DeleteAccount(ctx context.Context, projectID, id string, decide func(Account) (string, error)) (Account, error)
 	// AccountsObtainedBefore lists accounts of every project whose tokens were
 	// obtained before t (or never recorded), oldest first, at most limit.
 	AccountsObtainedBefore(ctx context.Context, t time.Time, limit int) ([]Account, error)
@@ -628,12 +680,11 @@ type Store interface {
 	GetConnectSession(ctx context.Context, projectID string, id int64) (ConnectSession, error)
 
 	// LinkAccount decides a pending connection attempt in one transaction. It
-	// claims the attempt, then by the linking rule updates the session's account
-	// (edit mode), else reopens the owner's existing account for the provider
-	// unless the session allows multiple accounts, else creates one; the account
-	// comes out active with l's credentials, and the attempt authenticated with
-	// it. ErrStale when the attempt is no longer pending (another callback won,
-	// or it was cancelled), ErrExpired when the session expired before l.At.
+	// claims the attempt, finds and locks the account l.Target names, writes
+	// the account l.Write returns (an update of the target, or a new account)
+	// with its event, and marks the attempt authenticated with it. ErrStale
+	// when the attempt is no longer pending (another callback won, or it was
+	// cancelled), ErrExpired when the session expired before l.At.
 	LinkAccount(ctx context.Context, l Link) (Account, ConnectionAttempt, error)
 
 	// CreateConnectionAttempt stores a, filling ID and timestamps when empty;

@@ -84,7 +84,7 @@ func (m *Manager) commitHeld(accountID string) {
 // node may have met invalid_grant with the refresh token r replaced).
 func (m *Manager) storeRotated(ctx context.Context, r Rotated) error {
 	var before store.Account
-	after, err := m.store.LockAccount(ctx, r.ProjectID, r.AccountID, func(cur store.Account) (store.AccountChange, error) {
+	after, err := m.lockAccount(ctx, r.ProjectID, r.AccountID, func(cur store.Account) (store.AccountChange, error) {
 		before = cur
 		if cur.CredentialVersion != r.BaseVersion && !cur.Credentials.Obtained.Before(r.Credentials.Obtained) {
 			return store.AccountChange{}, nil // a later grant is stored

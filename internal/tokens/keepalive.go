@@ -78,7 +78,7 @@ func (m *Manager) KeepAlive(ctx context.Context, limit int, pause time.Duration)
 
 func (m *Manager) markLapsed(ctx context.Context, a store.Account) {
 	var before store.Account
-	after, err := m.store.LockAccount(ctx, a.ProjectID, a.ID, func(cur store.Account) (store.AccountChange, error) {
+	after, err := m.lockAccount(ctx, a.ProjectID, a.ID, func(cur store.Account) (store.AccountChange, error) {
 		before = cur
 		if cur.CredentialVersion != a.CredentialVersion {
 			return store.AccountChange{}, nil // refreshed meanwhile

@@ -42,8 +42,8 @@ func TestRotationSurvivesADatabaseOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := app.New(app.Options{Store: s, Registry: w.registry, PublicURL: w.publicURL, Clock: clk, Journal: journal,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Tokens
+	m := mustApp(app.New(app.Options{Store: s, Registry: w.registry, PublicURL: w.publicURL, Clock: clk, Journal: journal,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Tokens
 	clk.Advance(time.Minute) // the access token has expired
 
 	// The provider answers the refresh slowly; the database goes down meanwhile.

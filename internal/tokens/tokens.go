@@ -250,7 +250,7 @@ func (m *Manager) refresh(ctx context.Context, a store.Account, stale func(store
 			return store.Account{}, fmt.Errorf("refresh account %s: %w", a.ID, err)
 		}
 		waiting := time.Now()
-		acc, err := m.store.LockAccount(work, a.ProjectID, a.ID, func(cur store.Account) (store.AccountChange, error) {
+		acc, err := m.lockAccount(work, a.ProjectID, a.ID, func(cur store.Account) (store.AccountChange, error) {
 			cur, held = m.withHeld(cur)
 			before = cur
 			m.metrics.lockWait.Observe(time.Since(waiting).Seconds()) // real time: a wait, not a deadline
@@ -385,4 +385,32 @@ func errText(err error) string {
 		return fmt.Sprintf("status %d %s", ee.StatusCode(), ee.ErrorCode())
 	}
 	return err.Error()
+}
+
+// lockAccount runs decide under the account's write lock (store.LockAccount);
+// a status it sets is reported by the event statusEvent names.
+func (m *Manager) lockAccount(ctx context.Context, projectID, id string, decide func(store.Account) (store.AccountChange, error)) (store.Account, error) {
+	return m.store.LockAccount(ctx, projectID, id, func(cur store.Account) (store.AccountChange, error) {
+		change, err := decide(cur)
+		if change.Status != "" {
+			change.Event = statusEvent(cur.Status, change.Status)
+		}
+		return change, err
+	})
+}
+
+// statusEvent is the event a status change reports, "" for none: a status a
+// refresh or keep-alive writes is an error, an expiry or a recovery.
+func statusEvent(before, after store.AccountStatus) string {
+	switch {
+	case before == after:
+		return ""
+	case after == store.StatusError:
+		return store.EventAccountError
+	case after == store.StatusExpired:
+		return store.EventAccountExpired
+	case after == store.StatusActive && (before == store.StatusError || before == store.StatusExpired):
+		return store.EventAccountRecovered
+	}
+	return store.EventAccountUpdated
 }

@@ -86,7 +86,7 @@ func newWorldAt(t *testing.T, dbURL string) *world {
 	now := w.clk.Now().UTC()
 	w.account, err = s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "employmenthero",
 		OriginOwnerID: "o", OriginOwnerName: "O", Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
-			Obtained: now, Expiry: now.Add(time.Second)}})
+			Obtained: now, Expiry: now.Add(time.Second)}}, store.EventAccountCreated)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,8 +103,8 @@ type node struct {
 func (w *world) node(t *testing.T) *node {
 	t.Helper()
 	s := backendtest.OpenURL(t, w.dbURL, w.keys)
-	m := app.New(app.Options{Store: s, Registry: w.registry, PublicURL: w.publicURL, Clock: w.clk,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Tokens
+	m := mustApp(app.New(app.Options{Store: s, Registry: w.registry, PublicURL: w.publicURL, Clock: w.clk,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Tokens
 	m.Backoff = 10 * time.Millisecond
 	return &node{Manager: m, store: s, account: w.account}
 }
@@ -280,13 +280,13 @@ func TestKeepAliveSkipsUnknownConnectors(t *testing.T) {
 	ctx := context.Background()
 	long := w.clk.Now().Add(-40 * 24 * time.Hour).UTC()
 	retired, err := s.CreateAccount(ctx, store.Account{ProjectID: w.account.ProjectID, ProfileID: w.account.ProfileID, Provider: "retired_hr",
-		OriginOwnerID: "r", OriginOwnerName: "R", Credentials: store.Credentials{AccessToken: "a", RefreshToken: "r", Obtained: long, Expiry: long}})
+		OriginOwnerID: "r", OriginOwnerName: "R", Credentials: store.Credentials{AccessToken: "a", RefreshToken: "r", Obtained: long, Expiry: long}}, store.EventAccountCreated)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var logged bytes.Buffer
-	m := app.New(app.Options{Store: s, Registry: w.registry, PublicURL: w.publicURL, Clock: w.clk,
-		Logger: slog.New(slog.NewTextHandler(&logged, nil))}).Tokens
+	m := mustApp(app.New(app.Options{Store: s, Registry: w.registry, PublicURL: w.publicURL, Clock: w.clk,
+		Logger: slog.New(slog.NewTextHandler(&logged, nil))})).Tokens
 	if _, err := m.KeepAlive(ctx, 100, 0); err != nil {
 		t.Fatalf("keep-alive with an unknown connector: %v", err)
 	}
@@ -318,7 +318,7 @@ func TestManyAccountsRefreshAtOnce(t *testing.T) {
 				a.ID, a.OriginOwnerID = "", fmt.Sprintf("owner-%d", i)
 				a.Credentials = store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
 					Obtained: w.clk.Now().UTC(), Expiry: w.clk.Now().UTC().Add(time.Second)}
-				if accounts[i], err = n.store.CreateAccount(ctx, a); err != nil {
+				if accounts[i], err = n.store.CreateAccount(ctx, a, store.EventAccountCreated); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -349,4 +349,12 @@ func TestManyAccountsRefreshAtOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustApp is app.New's App; wiring fails only on a bad configuration.
+func mustApp(a *app.App, err error) *app.App {
+	if err != nil {
+		panic(err)
+	}
+	return a
 }

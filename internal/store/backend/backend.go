@@ -5,26 +5,21 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store/dburl"
 	"github.com/patchbayhq/patchbay/internal/store/postgres"
 	"github.com/patchbayhq/patchbay/internal/store/sqlite"
 	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 )
 
-// Open opens the database at url ("postgres://…" or "sqlite:PATH") and applies
-// pending migrations. applied lists the migration versions this call applied.
-func Open(ctx context.Context, url string, keys *secrets.Keyring) (s *sqlstore.Store, applied []int, err error) {
-	return OpenWrapped(ctx, url, keys, nil)
-}
-
-// OpenWrapped opens as Open does, with the driver's connector wrapped by wrap.
-func OpenWrapped(ctx context.Context, url string, keys *secrets.Keyring, wrap sqlstore.Wrap) (s *sqlstore.Store, applied []int, err error) {
+// Open opens the database at url ("postgres://…" or "sqlite:PATH") with o's
+// keys, clock and wrap, and applies pending migrations. applied lists the
+// migration versions this call applied.
+func Open(ctx context.Context, url string, o sqlstore.Options) (s *sqlstore.Store, applied []int, err error) {
 	switch path, isSQLite := dburl.SQLitePath(url); {
 	case dburl.IsPostgres(url):
-		s, err = postgres.Open(ctx, url, keys, wrap)
+		s, err = postgres.Open(ctx, url, o)
 	case isSQLite:
-		s, err = sqlite.Open(ctx, path, keys, wrap)
+		s, err = sqlite.Open(ctx, path, o)
 	default:
 		return nil, nil, fmt.Errorf("database URL must start with postgres:// or sqlite:")
 	}

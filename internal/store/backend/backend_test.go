@@ -7,6 +7,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/store/backend"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 )
 
 // TestConcurrentMigrations starts several nodes on one empty database at once:
@@ -20,7 +21,7 @@ func TestConcurrentMigrations(t *testing.T) {
 			applied := make(chan int, 8)
 			for range 8 {
 				wg.Go(func() {
-					s, versions, err := backend.Open(context.Background(), url, keys)
+					s, versions, err := backend.Open(context.Background(), url, sqlstore.Options{Keys: keys})
 					if err != nil {
 						t.Error(err)
 						return
@@ -46,7 +47,7 @@ func TestConcurrentMigrations(t *testing.T) {
 
 func TestOpenRejectsUnknownURLs(t *testing.T) {
 	for _, url := range []string{"", "mysql://db", "sqlite:", "file.db"} {
-		if _, _, err := backend.Open(context.Background(), url, backendtest.TestKeys(t)); err == nil {
+		if _, _, err := backend.Open(context.Background(), url, sqlstore.Options{Keys: backendtest.TestKeys(t)}); err == nil {
 			t.Errorf("Open(%q) succeeded", url)
 		}
 	}

@@ -31,7 +31,7 @@ func BenchmarkActionCallStore(b *testing.B) {
 			}
 			acc, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks",
 				OriginOwnerID: "o", OriginOwnerName: "O", Credentials: store.Credentials{AccessToken: "access", RefreshToken: "refresh",
-					Expiry: time.Now().Add(time.Hour), Obtained: time.Now(), Scopes: []string{"member.basic:read"}}})
+					Expiry: time.Now().Add(time.Hour), Obtained: time.Now(), Scopes: []string{"member.basic:read"}}}, store.EventAccountCreated)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -193,7 +193,7 @@ func Seed(t testing.TB, s *sqlstore.Store, n int) {
 		start := time.Now().Add(-time.Hour)
 		for i := range n / 2 {
 			a, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks",
-				OriginOwnerID: fmt.Sprintf("owner-%d", i%50), OriginOwnerName: "Owner", Credentials: store.Credentials{AccessToken: "at"}})
+				OriginOwnerID: fmt.Sprintf("owner-%d", i%50), OriginOwnerName: "Owner", Credentials: store.Credentials{AccessToken: "at"}}, store.EventAccountCreated)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,7 +17,6 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 
-	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 )
 
@@ -41,13 +40,14 @@ var dialect = sqlstore.Dialect{
 
 // Open connects to the database at url (postgres://…) and checks that it answers.
 // Call Migrate on the result before use.
-func Open(ctx context.Context, url string, keys *secrets.Keyring, wrap sqlstore.Wrap) (*sqlstore.Store, error) {
+// o's pools and dialect are the backend's own; its keys, clock and wrap are used.
+func Open(ctx context.Context, url string, o sqlstore.Options) (*sqlstore.Store, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		// The parse error may quote the URL, password included; keep it out.
 		return nil, errors.New("postgres: the database URL is not a valid postgres:// URL")
 	}
-	db := sql.OpenDB(wrap.Connector(stdlib.GetConnector(*cfg)))
+	db := sql.OpenDB(o.Wrap.Connector(stdlib.GetConnector(*cfg)))
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(20)
 	db.SetConnMaxIdleTime(5 * time.Minute)
@@ -59,5 +59,6 @@ func Open(ctx context.Context, url string, keys *secrets.Keyring, wrap sqlstore.
 		msg := strings.NewReplacer(":\n\t", ": ", "\n\t", "; ").Replace(err.Error())
 		return nil, fmt.Errorf("postgres: connect to %s:%d: %s (is PostgreSQL running, and is the URL right?)", cfg.Host, cfg.Port, msg)
 	}
-	return sqlstore.New(db, db, dialect, keys), nil
+	o.Reads, o.Writes, o.Dialect = db, db, dialect
+	return sqlstore.New(o), nil
 }

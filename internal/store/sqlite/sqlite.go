@@ -20,7 +20,6 @@ import (
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 )
 
@@ -91,7 +90,8 @@ func (dsnConnector) Driver() driver.Driver { return sqliteDriver }
 
 // Open opens the database file at path, creating it with mode 0600 when missing.
 // Call Migrate on the result before use.
-func Open(ctx context.Context, path string, keys *secrets.Keyring, wrap sqlstore.Wrap) (*sqlstore.Store, error) {
+// o's pools and dialect are the backend's own; its keys, clock and wrap are used.
+func Open(ctx context.Context, path string, o sqlstore.Options) (*sqlstore.Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: create directory for %s: %w", path, err)
 	}
@@ -113,10 +113,10 @@ func Open(ctx context.Context, path string, keys *secrets.Keyring, wrap sqlstore
 	// Opening a connection reads and parses the whole schema, so the pools keep
 	// theirs instead of closing all but two after a burst. Readers run side by
 	// side in WAL mode, a few per core; writers take turns on one connection.
-	reads := sql.OpenDB(wrap.Connector(dsn))
+	reads := sql.OpenDB(o.Wrap.Connector(dsn))
 	reads.SetMaxOpenConns(readConns())
 	reads.SetMaxIdleConns(readConns())
-	writes := sql.OpenDB(wrap.Connector(dsn))
+	writes := sql.OpenDB(o.Wrap.Connector(dsn))
 	writes.SetMaxOpenConns(1)
 	writes.SetMaxIdleConns(1)
 	for _, db := range []*sql.DB{writes, reads} {
@@ -126,7 +126,8 @@ func Open(ctx context.Context, path string, keys *secrets.Keyring, wrap sqlstore
 			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 		}
 	}
-	return sqlstore.New(reads, writes, dialect, keys), nil
+	o.Reads, o.Writes, o.Dialect = reads, writes, dialect
+	return sqlstore.New(o), nil
 }
 
 // readConns is the size of the read pool: enough to keep every core busy while

@@ -83,7 +83,7 @@ func TestOptimizeGathersStatistics(t *testing.T) {
 	}
 	for i := range 50 {
 		if _, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks",
-			OriginOwnerID: fmt.Sprint("owner-", i), OriginOwnerName: "Owner"}); err != nil {
+			OriginOwnerID: fmt.Sprint("owner-", i), OriginOwnerName: "Owner"}, store.EventAccountCreated); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -16,14 +16,17 @@ var accountCredentials = sealedColumns[1]
 const accountColumns = `id, project_id, profile_id, provider, status, status_reasons, origin_owner_id, origin_owner_name, origin_username,
 	label, account_type, metadata, setup_information, credentials, credential_version, token_expires_at, token_obtained_at, created_at, updated_at`
 
-// listColumns are accountColumns with the sealed credentials left unread.
-var listColumns = strings.Replace(accountColumns, "credentials, credential_version", "'' AS credentials, credential_version", 1)
+// accountSelect is what a read of an account takes: its columns and its version.
+const accountSelect = accountColumns + `, version`
 
-// CreateAccount stores a with its credentials sealed.
-func (s *Store) CreateAccount(ctx context.Context, a store.Account) (store.Account, error) {
+// listSelect is accountSelect with the sealed credentials left unread.
+var listSelect = strings.Replace(accountSelect, "credentials, credential_version", "'' AS credentials, credential_version", 1)
+
+// CreateAccount stores a with its credentials sealed, and the event.
+func (s *Store) CreateAccount(ctx context.Context, a store.Account, event string) (store.Account, error) {
 	var out store.Account
 	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
-		out, err = s.createAccountTx(ctx, tx, a)
+		out, err = s.createAccountTx(ctx, tx, a, event)
 		return err
 	})
 	if err != nil {
@@ -33,7 +36,7 @@ func (s *Store) CreateAccount(ctx context.Context, a store.Account) (store.Accou
 }
 
 // accountAndProfile reads an account and its profile in one query.
-var accountAndProfile = `SELECT ` + qualify("a", accountColumns) + `, ` + qualify("p", profileColumns) +
+var accountAndProfile = `SELECT ` + qualify("a", accountSelect) + `, ` + qualify("p", profileSelect) +
 	` FROM accounts a JOIN connector_profiles p ON p.id = a.profile_id WHERE a.project_id = ? AND a.id = ?`
 
 // qualify prefixes each column of a column list with a table alias.
@@ -70,11 +73,11 @@ func (s *Store) decodeAccountAndProfile(a accountRow, p profileScan) (store.Acco
 	return acc, prof, err
 }
 
-// ImportAccounts stores accounts, and their account.created events, in one transaction.
-func (s *Store) ImportAccounts(ctx context.Context, accounts []store.Account) error {
+// ImportAccounts stores accounts, each with an event, in one transaction.
+func (s *Store) ImportAccounts(ctx context.Context, accounts []store.Account, event string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, a := range accounts {
-			if _, err := s.createAccountTx(ctx, tx, a); err != nil {
+			if _, err := s.createAccountTx(ctx, tx, a, event); err != nil {
 				return err
 			}
 		}
@@ -86,13 +89,13 @@ func (s *Store) ImportAccounts(ctx context.Context, accounts []store.Account) er
 	return nil
 }
 
-// createAccountTx stores a new account and its account.created event in tx.
-func (s *Store) createAccountTx(ctx context.Context, tx *sql.Tx, a store.Account) (store.Account, error) {
+// createAccountTx stores a new account and its event in tx.
+func (s *Store) createAccountTx(ctx context.Context, tx *sql.Tx, a store.Account, event string) (store.Account, error) {
 	out, err := s.insertAccountTx(ctx, tx, a)
 	if err != nil {
 		return store.Account{}, err
 	}
-	return out, s.accountEventTx(ctx, tx, store.EventAccountCreated, out)
+	return out, s.accountEventTx(ctx, tx, event, out)
 }
 
 // insertAccountTx stores a new account in tx, filling its defaults.
@@ -101,7 +104,7 @@ func (s *Store) insertAccountTx(ctx context.Context, tx *sql.Tx, a store.Account
 		a.ID = store.NewID("acc")
 	}
 	if a.CreatedAt.IsZero() {
-		a.CreatedAt = now()
+		a.CreatedAt = s.now()
 	}
 	a.UpdatedAt = a.CreatedAt
 	a.CreatedAt, a.UpdatedAt = normalizeTime(a.CreatedAt), normalizeTime(a.UpdatedAt)
@@ -161,7 +164,7 @@ func (s *Store) sealCredentials(accountID string, c store.Credentials) (string, 
 
 // GetAccount returns one account of the project, credentials opened.
 func (s *Store) GetAccount(ctx context.Context, projectID, id string) (store.Account, error) {
-	a, err := s.scanAccount(s.queryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE project_id = ? AND id = ?`, projectID, id))
+	a, err := s.scanAccount(s.queryRow(ctx, `SELECT `+accountSelect+` FROM accounts WHERE project_id = ? AND id = ?`, projectID, id))
 	if err != nil {
 		return store.Account{}, fmt.Errorf("get account %s: %w", id, s.translate(err))
 	}
@@ -177,7 +180,7 @@ func (s *Store) ListAccounts(ctx context.Context, projectID string, f store.Acco
 		args = append(args, f.Limit, f.Offset)
 	}
 	// Filtered queries vary in shape, so they skip the statement cache.
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+listColumns+` FROM accounts WHERE `+where+` ORDER BY created_at, id`+page), args...)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+listSelect+` FROM accounts WHERE `+where+` ORDER BY created_at, id`+page), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
@@ -227,33 +230,46 @@ func accountWhere(projectID string, f store.AccountFilter) (string, []any) {
 	return strings.Join(where, " AND "), args
 }
 
-// UpdateAccount replaces the account's fields other than its credentials.
-func (s *Store) UpdateAccount(ctx context.Context, a store.Account) (store.Account, error) {
-	a.UpdatedAt = now()
-	reasons, metadata, setup, err := accountJSON(a)
-	if err != nil {
-		return store.Account{}, fmt.Errorf("update account: %w", err)
-	}
+// UpdateAccount writes the edit decide makes to the account as stored, read
+// under its write lock.
+func (s *Store) UpdateAccount(ctx context.Context, projectID, id string, decide func(store.Account) (store.AccountEdit, error)) (store.Account, error) {
 	var out store.Account
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE accounts SET profile_id = ?, status = ?, status_reasons = ?, origin_owner_id = ?, origin_owner_name = ?,
-			origin_username = ?, label = ?, account_type = ?, metadata = ?, setup_information = ?, updated_at = ? WHERE project_id = ? AND id = ?`),
-			a.ProfileID, a.Status, reasons, a.OriginOwnerID, a.OriginOwnerName, a.OriginUsername, a.Label, a.Type, metadata, setup, a.UpdatedAt, a.ProjectID, a.ID)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := s.lockWithoutCredentials(ctx, tx, projectID, id)
 		if err != nil {
+			return err
+		}
+		edit, err := decide(cur)
+		if err != nil {
+			return err
+		}
+		a := edit.Account
+		a.UpdatedAt = s.now()
+		reasons, metadata, setup, err := accountJSON(a)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE accounts SET profile_id = ?, status = ?, status_reasons = ?, origin_owner_id = ?, origin_owner_name = ?,
+			origin_username = ?, label = ?, account_type = ?, metadata = ?, setup_information = ?, updated_at = ? WHERE project_id = ? AND id = ?`),
+			a.ProfileID, a.Status, reasons, a.OriginOwnerID, a.OriginOwnerName, a.OriginUsername, a.Label, a.Type, metadata, setup, a.UpdatedAt, projectID, id); err != nil {
 			return s.translate(err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return store.ErrNotFound
-		}
-		if out, err = scanWithoutCredentials(tx.QueryRowContext(ctx, s.q(`SELECT `+listColumns+` FROM accounts WHERE project_id = ? AND id = ?`), a.ProjectID, a.ID)); err != nil {
+		if out, err = scanWithoutCredentials(tx.QueryRowContext(ctx, s.q(`SELECT `+listSelect+` FROM accounts WHERE project_id = ? AND id = ?`), projectID, id)); err != nil {
 			return fmt.Errorf("read it back: %w", s.translate(err))
 		}
-		return s.accountEventTx(ctx, tx, store.EventAccountUpdated, out)
+		return s.accountEventTx(ctx, tx, edit.Event, out)
 	})
 	if err != nil {
-		return store.Account{}, fmt.Errorf("update account %s: %w", a.ID, err)
+		return store.Account{}, fmt.Errorf("update account %s: %w", id, err)
 	}
 	return out, nil
+}
+
+// lockWithoutCredentials reads an account under its write lock in tx, its
+// credentials unread.
+func (s *Store) lockWithoutCredentials(ctx context.Context, tx *sql.Tx, projectID, id string) (store.Account, error) {
+	a, err := scanWithoutCredentials(tx.QueryRowContext(ctx, s.q(`SELECT `+listSelect+` FROM accounts WHERE project_id = ? AND id = ?`+s.dialect.ForUpdate), projectID, id))
+	return a, s.translate(err)
 }
 
 // UpdateCredentials stores new credentials only over the expected version.
@@ -264,7 +280,7 @@ func (s *Store) UpdateCredentials(ctx context.Context, projectID, id string, exp
 	}
 	res, err := s.w.ExecContext(ctx, s.q(`UPDATE accounts SET credentials = ?, credential_version = credential_version + 1, token_expires_at = ?,
 		token_obtained_at = ?, updated_at = ? WHERE project_id = ? AND id = ? AND credential_version = ?`),
-		creds, nullTime(c.Expiry), nullTime(c.Obtained), now(), projectID, id, expectVersion)
+		creds, nullTime(c.Expiry), nullTime(c.Obtained), s.now(), projectID, id, expectVersion)
 	if err != nil {
 		return store.Account{}, fmt.Errorf("update credentials of %s: %w", id, err)
 	}
@@ -277,22 +293,27 @@ func (s *Store) UpdateCredentials(ctx context.Context, projectID, id string, exp
 	return s.GetAccount(ctx, projectID, id)
 }
 
-// DeleteAccount removes an account.
-func (s *Store) DeleteAccount(ctx context.Context, projectID, id string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		a, err := scanWithoutCredentials(tx.QueryRowContext(ctx, s.q(`SELECT `+listColumns+` FROM accounts WHERE project_id = ? AND id = ?`+s.dialect.ForUpdate), projectID, id))
+// DeleteAccount removes an account, with the event decide names, unless
+// decide refuses.
+func (s *Store) DeleteAccount(ctx context.Context, projectID, id string, decide func(store.Account) (string, error)) (store.Account, error) {
+	var a store.Account
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		if a, err = s.lockWithoutCredentials(ctx, tx, projectID, id); err != nil {
+			return err
+		}
+		event, err := decide(a)
 		if err != nil {
-			return s.translate(err)
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM accounts WHERE id = ?`), id); err != nil {
 			return err
 		}
-		return s.accountEventTx(ctx, tx, store.EventAccountDeleted, a)
+		return s.accountEventTx(ctx, tx, event, a)
 	})
 	if err != nil {
-		return fmt.Errorf("delete account %s: %w", id, err)
+		return store.Account{}, fmt.Errorf("delete account %s: %w", id, err)
 	}
-	return nil
+	return a, nil
 }
 
 func (s *Store) scanAccount(row scanner) (store.Account, error) {
@@ -315,7 +336,7 @@ func (s *Store) openCredentials(a store.Account, creds string) (store.Account, e
 	return a, nil
 }
 
-// scanWithoutCredentials reads a listColumns row: the account, its
+// scanWithoutCredentials reads a listSelect row: the account, its
 // credentials unread but for the token's dates.
 func scanWithoutCredentials(row scanner) (store.Account, error) {
 	a, _, err := scanAccountFields(row)
@@ -329,11 +350,11 @@ type accountRow struct {
 	expires, obtained               sql.NullTime
 }
 
-// dest is where a row of accountColumns scans to.
+// dest is where a row of accountSelect scans to.
 func (r *accountRow) dest() []any {
 	a := &r.a
 	return []any{&a.ID, &a.ProjectID, &a.ProfileID, &a.Provider, &a.Status, &r.reasons, &a.OriginOwnerID, &a.OriginOwnerName,
-		&a.OriginUsername, &a.Label, &a.Type, &r.metadata, &r.setup, &r.creds, &a.CredentialVersion, &r.expires, &r.obtained, &a.CreatedAt, &a.UpdatedAt}
+		&a.OriginUsername, &a.Label, &a.Type, &r.metadata, &r.setup, &r.creds, &a.CredentialVersion, &r.expires, &r.obtained, &a.CreatedAt, &a.UpdatedAt, &a.Version}
 }
 
 // scanAccountFields reads an account row, its credentials still sealed.
@@ -372,7 +393,7 @@ func (r *accountRow) decode() (store.Account, string, error) {
 func (s *Store) LockAccount(ctx context.Context, projectID, id string, decide func(store.Account) (store.AccountChange, error)) (store.Account, error) {
 	var out store.Account
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		a, err := s.scanAccount(tx.QueryRowContext(ctx, s.q(`SELECT `+accountColumns+` FROM accounts WHERE project_id = ? AND id = ?`+s.dialect.ForUpdate), projectID, id))
+		a, err := s.scanAccount(tx.QueryRowContext(ctx, s.q(`SELECT `+accountSelect+` FROM accounts WHERE project_id = ? AND id = ?`+s.dialect.ForUpdate), projectID, id))
 		if err != nil {
 			return s.translate(err)
 		}
@@ -380,7 +401,7 @@ func (s *Store) LockAccount(ctx context.Context, projectID, id string, decide fu
 		if err != nil {
 			return err
 		}
-		a.UpdatedAt = now()
+		a.UpdatedAt = s.now()
 		if change.Credentials != nil {
 			creds, err := s.sealCredentials(a.ID, *change.Credentials)
 			if err != nil {
@@ -394,7 +415,6 @@ func (s *Store) LockAccount(ctx context.Context, projectID, id string, decide fu
 			a.Credentials, a.CredentialVersion = *change.Credentials, a.CredentialVersion+1
 		}
 		if change.Status != "" {
-			before := a.Status
 			a.Status, a.StatusReasons = change.Status, change.StatusReasons
 			reasons, _, _, err := accountJSON(a)
 			if err != nil {
@@ -404,9 +424,14 @@ func (s *Store) LockAccount(ctx context.Context, projectID, id string, decide fu
 				a.Status, reasons, a.UpdatedAt, a.ID); err != nil {
 				return err
 			}
-			if err := s.accountEventTx(ctx, tx, store.StatusEvent(before, a.Status), a); err != nil {
+		}
+		if change.Credentials != nil || change.Status != "" {
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT version FROM accounts WHERE id = ?`), a.ID).Scan(&a.Version); err != nil {
 				return err
 			}
+		}
+		if err := s.accountEventTx(ctx, tx, change.Event, a); err != nil {
+			return err
 		}
 		out = a
 		return nil
@@ -420,7 +445,7 @@ func (s *Store) LockAccount(ctx context.Context, projectID, id string, decide fu
 // AccountsObtainedBefore lists accounts of every project whose tokens were
 // obtained before t (or never recorded), oldest first, for keep-alive refreshes.
 func (s *Store) AccountsObtainedBefore(ctx context.Context, t time.Time, limit int) ([]store.Account, error) {
-	out, err := queryAll(ctx, s, s.scanAccount, `SELECT `+accountColumns+` FROM accounts
+	out, err := queryAll(ctx, s, s.scanAccount, `SELECT `+accountSelect+` FROM accounts
 		WHERE status IN ('active', 'error') AND (token_obtained_at IS NULL OR token_obtained_at < ?) ORDER BY token_obtained_at, id LIMIT ?`,
 		normalizeTime(t), limit)
 	if err != nil {

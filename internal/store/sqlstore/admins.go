@@ -28,7 +28,7 @@ func (s *Store) CreateAdmin(ctx context.Context, a store.Admin, projectIDs []str
 		a.ID = store.NewID("adm")
 	}
 	if a.CreatedAt.IsZero() {
-		a.CreatedAt = now()
+		a.CreatedAt = s.now()
 	}
 	a.CreatedAt, a.Email = normalizeTime(a.CreatedAt), strings.ToLower(a.Email)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

@@ -19,7 +19,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) (store.APIKey,
 		k.ID = store.NewID("key")
 	}
 	if k.CreatedAt.IsZero() {
-		k.CreatedAt = now()
+		k.CreatedAt = s.now()
 	}
 	k.CreatedAt = normalizeTime(k.CreatedAt)
 	if k.Role == "" {
@@ -133,8 +133,8 @@ func (r *apiKeyRow) decode() store.APIKey {
 // keyAndAccount joins a key to an account of its project and the account's
 // profile, with the three rows' versions; no row means the key or the account
 // is not there.
-var keyAndAccount = `SELECT ` + qualify("k", apiKeyColumns) + `, k.last_used_at, ` + qualify("a", accountColumns) + `, ` + qualify("p", profileColumns) +
-	`, ` + keyAndAccountVersions + keyAndAccountJoin
+var keyAndAccount = `SELECT ` + qualify("k", apiKeyColumns) + `, k.last_used_at, ` + qualify("a", accountSelect) + `, ` + qualify("p", profileSelect) +
+	`, k.version` + keyAndAccountJoin
 
 // keyAndAccountCurrent reads only the versions of what keyAndAccount reads.
 const keyAndAccountCurrent = `SELECT ` + keyAndAccountVersions + keyAndAccountJoin
@@ -169,8 +169,8 @@ func (s *Store) APIKeyAndAccount(ctx context.Context, hash []byte, accountID str
 	var k apiKeyRow
 	var a accountRow
 	var p profileScan
-	var versions rowVersions
-	err := s.queryRow(ctx, keyAndAccount, hash, accountID).Scan(slices.Concat(k.dest(), a.dest(), p.dest(), versions.dest())...)
+	var keyVersion int64
+	err := s.queryRow(ctx, keyAndAccount, hash, accountID).Scan(slices.Concat(k.dest(), a.dest(), p.dest(), []any{&keyVersion})...)
 	if errors.Is(err, sql.ErrNoRows) {
 		key, err := s.APIKeyByHash(ctx, hash)
 		return store.KeyedAccount{Key: key, AccountID: accountID,
@@ -181,6 +181,6 @@ func (s *Store) APIKeyAndAccount(ctx context.Context, hash []byte, accountID str
 	}
 	out := store.KeyedAccount{Key: k.decode(), AccountID: accountID}
 	out.Account, out.Profile, out.AccountErr = s.decodeAccountAndProfile(a, p)
-	s.kept.put(id, keptRead{versions: versions, ka: out})
+	s.kept.put(id, keptRead{versions: rowVersions{keyVersion, a.a.Version, p.p.Version}, ka: out})
 	return out, nil
 }

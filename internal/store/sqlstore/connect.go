@@ -29,7 +29,7 @@ const oauthStateColumns = `id, project_id, state_hash, attempt_id, code_verifier
 // CreateConnectSession stores cs; the database assigns its numeric id.
 func (s *Store) CreateConnectSession(ctx context.Context, cs store.ConnectSession) (store.ConnectSession, error) {
 	if cs.CreatedAt.IsZero() {
-		cs.CreatedAt = now()
+		cs.CreatedAt = s.now()
 	}
 	cs.CreatedAt, cs.ExpiresAt = normalizeTime(cs.CreatedAt), normalizeTime(cs.ExpiresAt)
 	cs.Categories = nonNil(cs.Categories)
@@ -144,7 +144,7 @@ func (s *Store) CreateConnectionAttempt(ctx context.Context, a store.ConnectionA
 		a.ID = store.NewID("att")
 	}
 	if a.CreatedAt.IsZero() {
-		a.CreatedAt = now()
+		a.CreatedAt = s.now()
 	}
 	if a.UpdatedAt.IsZero() {
 		a.UpdatedAt = a.CreatedAt
@@ -210,7 +210,7 @@ func (s *Store) UpdateConnectionAttempt(ctx context.Context, a store.ConnectionA
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE connection_attempts SET status = ?, account_id = ?, error_code = ?, error_description = ?,
 			setup_field = ?, setup_options = ?, pending_credentials = ?, updated_at = ? WHERE project_id = ? AND id = ? AND status = ?`),
-			a.Status, a.AccountID, a.ErrorCode, a.ErrorDescription, a.SetupField, options, creds, now(),
+			a.Status, a.AccountID, a.ErrorCode, a.ErrorDescription, a.SetupField, options, creds, s.now(),
 			a.ProjectID, a.ID, store.AttemptPending)
 		if err != nil {
 			return s.translate(err)

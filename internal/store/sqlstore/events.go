@@ -21,7 +21,7 @@ func (s *Store) insertEventTx(ctx context.Context, tx *sql.Tx, e store.Event) (s
 	}
 	e.CreatedAt = normalizeTime(e.CreatedAt)
 	if e.CreatedAt.IsZero() {
-		e.CreatedAt = now()
+		e.CreatedAt = s.now()
 	}
 	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO events (id, project_id, type, account_id, endpoint_id, data, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq`), e.ID, e.ProjectID, e.Type, e.AccountID, e.EndpointID, string(e.Data), e.CreatedAt).Scan(&e.Seq)
@@ -36,7 +36,7 @@ func (s *Store) accountEventTx(ctx context.Context, tx *sql.Tx, typ string, a st
 	if typ == "" {
 		return nil
 	}
-	_, err := s.insertEventTx(ctx, tx, store.AccountEvent(typ, a, now()))
+	_, err := s.insertEventTx(ctx, tx, store.AccountEvent(typ, a, s.now()))
 	return err
 }
 
@@ -99,7 +99,7 @@ func (s *Store) DispatchEvents(ctx context.Context, limit int, enqueue store.Enq
 		}
 		endpoints := map[string][]store.WebhookEndpoint{}
 		var deliveries []store.WebhookDelivery
-		at := now()
+		at := s.now()
 		for _, e := range events {
 			list, ok := endpoints[e.ProjectID]
 			if !ok {

@@ -32,8 +32,6 @@ type keptRead struct {
 // rowVersions are the versions of an API key, an account and its profile.
 type rowVersions [3]int64
 
-func (v *rowVersions) dest() []any { return []any{&v[0], &v[1], &v[2]} }
-
 // keptID appends to dst the name of a key and an account: the hash's length,
 // the hash, the account ID. Indexing the map with string(id) copies nothing.
 func keptID(dst, hash []byte, accountID string) []byte {

@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -38,38 +37,32 @@ func (s *Store) LinkAccount(ctx context.Context, l store.Link) (store.Account, s
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT connector_key FROM connector_profiles WHERE project_id = ? AND id = ?`), l.ProjectID, a.ProfileID).Scan(&provider); err != nil {
 			return fmt.Errorf("connector profile %s: %w", a.ProfileID, s.translate(err))
 		}
-		existing, err := s.linkTarget(ctx, tx, cs, provider)
+		lc := store.LinkContext{Attempt: a, Session: cs, Provider: provider}
+		existing, err := s.linkTarget(ctx, tx, cs.ProjectID, l.Target(lc))
 		if err != nil {
 			return err
 		}
-		if existing.ID != "" {
-			existing.ProfileID, existing.Status, existing.StatusReasons = a.ProfileID, store.StatusActive, nil
-			existing.OriginUsername = cmp.Or(cs.OriginUsername, existing.OriginUsername)
-			existing.Label = cmp.Or(cs.Label, existing.Label)
-			existing.SetupInformation, existing.Credentials = l.SetupInformation, l.Credentials
-			existing.UpdatedAt = now()
-			if err := s.updateAccountTx(ctx, tx, existing); err != nil {
+		var event string
+		if acc, event = l.Write(lc, existing); existing != nil {
+			acc.ID, acc.UpdatedAt = existing.ID, s.now()
+			if err := s.updateAccountTx(ctx, tx, acc); err != nil {
 				return err
 			}
-			acc = existing
-			acc.CredentialVersion++
-			if err := s.accountEventTx(ctx, tx, store.EventAccountUpdated, acc); err != nil {
+			acc.CredentialVersion = existing.CredentialVersion + 1
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT version FROM accounts WHERE id = ?`), acc.ID).Scan(&acc.Version); err != nil {
 				return err
 			}
-		} else if acc, err = s.insertAccountTx(ctx, tx, store.Account{
-			ID: l.NewAccountID, ProjectID: l.ProjectID, ProfileID: a.ProfileID, Provider: provider, Status: store.StatusActive,
-			OriginOwnerID: cs.OriginOwnerID, OriginOwnerName: cs.OriginOwnerName, OriginUsername: cs.OriginUsername,
-			Label: cs.Label, Type: cs.Type, Metadata: cs.Metadata, SetupInformation: l.SetupInformation, Credentials: l.Credentials,
-		}); err != nil {
+		} else if acc, err = s.insertAccountTx(ctx, tx, acc); err != nil {
 			return err
-		} else if err := s.accountEventTx(ctx, tx, store.EventAccountCreated, acc); err != nil {
+		}
+		if err := s.accountEventTx(ctx, tx, event, acc); err != nil {
 			return err
 		}
 		options, _, err := s.attemptFields(store.ConnectionAttempt{})
 		if err != nil {
 			return err
 		}
-		a.Status, a.AccountID, a.SetupOptions, a.PendingCredentials, a.UpdatedAt = store.AttemptAuthenticated, acc.ID, nil, nil, now()
+		a.Status, a.AccountID, a.SetupOptions, a.PendingCredentials, a.UpdatedAt = store.AttemptAuthenticated, acc.ID, nil, nil, s.now()
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE connection_attempts SET status = ?, account_id = ?, setup_options = ?, pending_credentials = NULL,
 			updated_at = ? WHERE id = ?`), a.Status, a.AccountID, options, a.UpdatedAt, a.ID); err != nil {
 			return err
@@ -83,35 +76,34 @@ func (s *Store) LinkAccount(ctx context.Context, l store.Link) (store.Account, s
 	return acc, att, nil
 }
 
-// linkTarget finds, under lock, the account a link updates: the session's
-// account in edit mode, else the owner's account for the provider unless the
-// session allows several. A zero account means the link creates one. The
-// link replaces the credentials, so the old ones are not read: an account
-// whose credentials cannot be opened can be linked again.
-func (s *Store) linkTarget(ctx context.Context, tx *sql.Tx, cs store.ConnectSession, provider string) (store.Account, error) {
-	if cs.AccountID != "" {
-		a, err := scanWithoutCredentials(tx.QueryRowContext(ctx, s.q(`SELECT `+listColumns+` FROM accounts WHERE project_id = ? AND id = ?`+s.dialect.ForUpdate),
-			cs.ProjectID, cs.AccountID))
+// linkTarget finds, under lock, the account t names; nil when it names none
+// or no account matches its owner. The link replaces the credentials, so the
+// old ones are not read: an account whose credentials cannot be opened can be
+// linked again.
+func (s *Store) linkTarget(ctx context.Context, tx *sql.Tx, projectID string, t store.LinkTarget) (*store.Account, error) {
+	if t.AccountID != "" {
+		a, err := s.lockWithoutCredentials(ctx, tx, projectID, t.AccountID)
 		if err != nil {
-			return store.Account{}, fmt.Errorf("account %s to re-link: %w", cs.AccountID, s.translate(err))
+			return nil, fmt.Errorf("account %s to re-link: %w", t.AccountID, err)
 		}
-		return a, nil
+		return &a, nil
 	}
-	if cs.Multiple {
-		return store.Account{}, nil
+	o := t.Owner
+	if o == nil {
+		return nil, nil
 	}
-	query := `SELECT ` + listColumns + ` FROM accounts WHERE project_id = ? AND provider = ? AND origin_owner_id = ? AND origin_owner_name = ?`
-	args := []any{cs.ProjectID, provider, cs.OriginOwnerID, cs.OriginOwnerName}
-	if cs.ProfileID != "" {
+	query := `SELECT ` + listSelect + ` FROM accounts WHERE project_id = ? AND provider = ? AND origin_owner_id = ? AND origin_owner_name = ?`
+	args := []any{projectID, o.Provider, o.OwnerID, o.OwnerName}
+	if o.ProfileID != "" {
 		query += ` AND profile_id = ?`
-		args = append(args, cs.ProfileID)
+		args = append(args, o.ProfileID)
 	}
 	a, err := scanWithoutCredentials(tx.QueryRowContext(ctx, s.q(query+` ORDER BY created_at, id LIMIT 1`+s.dialect.ForUpdate), args...))
 	if isNoRows(err) {
-		return store.Account{}, nil
+		return nil, nil
 	}
 	if err != nil {
-		return store.Account{}, fmt.Errorf("account of owner %s: %w", cs.OriginOwnerID, err)
+		return nil, fmt.Errorf("account of owner %s: %w", o.OwnerID, err)
 	}
-	return a, nil
+	return &a, nil
 }

@@ -13,6 +13,9 @@ var profileClientSecret = sealedColumns[0]
 
 const profileColumns = `id, project_id, connector_key, name, client_id, client_secret, environment, enabled_actions, extra_scopes, is_default, enabled, created_at, updated_at`
 
+// profileSelect is what a read of a profile takes: its columns and its version.
+const profileSelect = profileColumns + `, version`
+
 // profileRow is a profile as stored: JSON lists and the sealed secret.
 func (s *Store) profileRow(p store.ConnectorProfile) ([]any, error) {
 	actions, err := json.Marshal(nonNil(p.EnabledActions))
@@ -45,7 +48,7 @@ func (s *Store) CreateConnectorProfile(ctx context.Context, p store.ConnectorPro
 		p.ID = store.NewID("cp")
 	}
 	if p.CreatedAt.IsZero() {
-		p.CreatedAt = now()
+		p.CreatedAt = s.now()
 	}
 	if p.UpdatedAt.IsZero() {
 		p.UpdatedAt = p.CreatedAt
@@ -86,17 +89,22 @@ func (s *Store) clearDefault(ctx context.Context, tx *sql.Tx, p store.ConnectorP
 	return err
 }
 
-// UpdateConnectorProfile replaces p's fields (its connector and creation time stay).
-func (s *Store) UpdateConnectorProfile(ctx context.Context, p store.ConnectorProfile) (store.ConnectorProfile, error) {
-	p.UpdatedAt = now()
-	p.EnabledActions, p.ExtraScopes = nonNil(p.EnabledActions), nonNil(p.ExtraScopes)
+// UpdateConnectorProfile writes the change decide makes to the profile as
+// stored, read under the row's write lock.
+func (s *Store) UpdateConnectorProfile(ctx context.Context, projectID, id string, decide func(store.ConnectorProfile) (store.ProfileChange, error)) (store.ConnectorProfile, error) {
 	var out store.ConnectorProfile
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		old, err := s.scanProfile(tx.QueryRowContext(ctx, s.q(`SELECT `+profileColumns+` FROM connector_profiles WHERE project_id = ? AND id = ?`), p.ProjectID, p.ID))
+		old, err := s.scanProfile(tx.QueryRowContext(ctx, s.q(`SELECT `+profileSelect+` FROM connector_profiles WHERE project_id = ? AND id = ?`+s.dialect.ForUpdate), projectID, id))
 		if err != nil {
 			return s.translate(err)
 		}
-		p.ConnectorKey, p.CreatedAt = old.ConnectorKey, old.CreatedAt
+		change, err := decide(old)
+		if err != nil {
+			return err
+		}
+		p := change.Profile
+		p.ID, p.ProjectID, p.ConnectorKey, p.CreatedAt, p.UpdatedAt = old.ID, old.ProjectID, old.ConnectorKey, old.CreatedAt, s.now()
+		p.EnabledActions, p.ExtraScopes = nonNil(p.EnabledActions), nonNil(p.ExtraScopes)
 		if err := s.clearDefault(ctx, tx, p); err != nil {
 			return err
 		}
@@ -110,29 +118,12 @@ func (s *Store) UpdateConnectorProfile(ctx context.Context, p store.ConnectorPro
 			enabled_actions = ?, extra_scopes = ?, is_default = ?, enabled = ?, updated_at = ? WHERE project_id = ? AND id = ?`), args...); err != nil {
 			return s.translate(err)
 		}
-		if old.Enabled != p.Enabled {
-			// Disabling a profile makes its accounts inactive; enabling restores them.
-			from, to := store.StatusActive, store.StatusInactive
-			if p.Enabled {
-				from, to = to, from
-			}
-			rows, err := tx.QueryContext(ctx, s.q(`SELECT `+listColumns+` FROM accounts WHERE profile_id = ? AND status = ?`+s.dialect.ForUpdate), p.ID, from)
-			if err != nil {
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT version FROM connector_profiles WHERE id = ?`), p.ID).Scan(&p.Version); err != nil {
+			return err
+		}
+		if c := change.Cascade; c != nil {
+			if err := s.cascadeTx(ctx, tx, p, *c); err != nil {
 				return err
-			}
-			moved, err := collect(rows, scanWithoutCredentials)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, s.q(`UPDATE accounts SET status = ?, updated_at = ? WHERE profile_id = ? AND status = ?`),
-				to, p.UpdatedAt, p.ID, from); err != nil {
-				return err
-			}
-			for _, a := range moved {
-				a.Status, a.UpdatedAt = to, p.UpdatedAt
-				if err := s.accountEventTx(ctx, tx, store.EventAccountUpdated, a); err != nil {
-					return err
-				}
 			}
 		}
 		out = p
@@ -140,31 +131,52 @@ func (s *Store) UpdateConnectorProfile(ctx context.Context, p store.ConnectorPro
 		return nil
 	})
 	if err != nil {
-		return store.ConnectorProfile{}, fmt.Errorf("update connector profile %s: %w", p.ID, err)
+		return store.ConnectorProfile{}, fmt.Errorf("update connector profile %s: %w", id, err)
 	}
 	return out, nil
 }
 
-// DeleteConnectorProfile removes a profile that no account uses.
-func (s *Store) DeleteConnectorProfile(ctx context.Context, projectID, id string) error {
+// cascadeTx moves p's accounts from one status to another in tx, writing the
+// cascade's event for each.
+func (s *Store) cascadeTx(ctx context.Context, tx *sql.Tx, p store.ConnectorProfile, c store.StatusCascade) error {
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT `+listSelect+` FROM accounts WHERE profile_id = ? AND status = ?`+s.dialect.ForUpdate), p.ID, c.From)
+	if err != nil {
+		return err
+	}
+	moved, err := collect(rows, scanWithoutCredentials)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE accounts SET status = ?, updated_at = ? WHERE profile_id = ? AND status = ?`),
+		c.To, p.UpdatedAt, p.ID, c.From); err != nil {
+		return err
+	}
+	for _, a := range moved {
+		a.Status, a.UpdatedAt, a.Version = c.To, p.UpdatedAt, a.Version+1
+		if err := s.accountEventTx(ctx, tx, c.Event, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteConnectorProfile removes a profile unless check, given the profile and
+// the accounts that use it, refuses.
+func (s *Store) DeleteConnectorProfile(ctx context.Context, projectID, id string, check func(store.ConnectorProfile, int) error) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		p, err := scanListedProfile(tx.QueryRowContext(ctx, s.q(`SELECT `+profileSelect+` FROM connector_profiles WHERE project_id = ? AND id = ?`+s.dialect.ForUpdate), projectID, id))
+		if err != nil {
+			return s.translate(err)
+		}
 		var n int
-		// Counted within the project: another project's profile is not found,
-		// never "in use", so the answer tells nothing of what others hold.
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM accounts WHERE project_id = ? AND profile_id = ?`), projectID, id).Scan(&n); err != nil {
 			return err
 		}
-		if n > 0 {
-			return fmt.Errorf("%w: %d linked accounts use it; delete them first", store.ErrConflict, n)
-		}
-		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM connector_profiles WHERE project_id = ? AND id = ?`), projectID, id)
-		if err != nil {
+		if err := check(p, n); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return store.ErrNotFound
-		}
-		return nil
+		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM connector_profiles WHERE project_id = ? AND id = ?`), projectID, id)
+		return s.translate(err)
 	})
 	if err != nil {
 		return fmt.Errorf("delete connector profile %s: %w", id, err)
@@ -174,7 +186,7 @@ func (s *Store) DeleteConnectorProfile(ctx context.Context, projectID, id string
 
 // GetConnectorProfile returns one profile of the project, secret opened.
 func (s *Store) GetConnectorProfile(ctx context.Context, projectID, id string) (store.ConnectorProfile, error) {
-	row := s.queryRow(ctx, `SELECT `+profileColumns+` FROM connector_profiles WHERE project_id = ? AND id = ?`, projectID, id)
+	row := s.queryRow(ctx, `SELECT `+profileSelect+` FROM connector_profiles WHERE project_id = ? AND id = ?`, projectID, id)
 	p, err := s.scanProfile(row)
 	if err != nil {
 		return store.ConnectorProfile{}, fmt.Errorf("get connector profile %s: %w", id, s.translate(err))
@@ -195,7 +207,7 @@ func (s *Store) ListConnectorProfiles(ctx context.Context, projectID string, f s
 	}
 	where, args := window(f.Window, projectID, cond, args...)
 	out, err := queryAll(ctx, s, scanListedProfile,
-		`SELECT `+profileColumns+` FROM connector_profiles WHERE `+where, args...)
+		`SELECT `+profileSelect+` FROM connector_profiles WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list connector profiles: %w", err)
 	}
@@ -212,7 +224,7 @@ type profileScan struct {
 func (r *profileScan) dest() []any {
 	p := &r.p
 	return []any{&p.ID, &p.ProjectID, &p.ConnectorKey, &p.Name, &p.ClientID, &r.secret, &p.Environment, &r.actions, &r.extra,
-		&p.Default, &p.Enabled, &p.CreatedAt, &p.UpdatedAt}
+		&p.Default, &p.Enabled, &p.CreatedAt, &p.UpdatedAt, &p.Version}
 }
 
 func (s *Store) scanProfile(row scanner) (store.ConnectorProfile, error) {

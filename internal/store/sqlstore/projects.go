@@ -13,7 +13,7 @@ func (s *Store) CreateProject(ctx context.Context, p store.Project) (store.Proje
 		p.ID = store.NewID("prj")
 	}
 	if p.CreatedAt.IsZero() {
-		p.CreatedAt = now()
+		p.CreatedAt = s.now()
 	}
 	p.CreatedAt = normalizeTime(p.CreatedAt)
 	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)`),

@@ -19,6 +19,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -75,16 +76,30 @@ type Store struct {
 	db, w   *sql.DB
 	dialect Dialect
 	keys    *secrets.Keyring
+	clock   clock.Clock
 	// "?" query → *sql.Stmt, prepared once per process on db (stmts) or w (writeStmts)
 	stmts, writeStmts sync.Map
 	logInserts        sync.Map  // rows → the *sql.Stmt of writeStmts inserting that many request logs
 	kept              keptReads // what APIKeyAndAccount read, checked by version
 }
 
-// New wraps the pools reads and writes (which may be the same). Secrets are
-// sealed and opened with keys.
-func New(reads, writes *sql.DB, dialect Dialect, keys *secrets.Keyring) *Store {
-	return &Store{db: reads, w: writes, dialect: dialect, keys: keys}
+// Options configure a Store over a database a backend opened.
+type Options struct {
+	// Reads and Writes are the pools reads and writes go through (they may be
+	// the same).
+	Reads, Writes *sql.DB
+	Dialect       Dialect
+	// Keys seal and open the stored secrets.
+	Keys *secrets.Keyring
+	// Clock dates the rows the store stamps itself; nil is the system clock.
+	Clock clock.Clock
+	// Wrap wraps the driver's connector when the backend opens it.
+	Wrap Wrap
+}
+
+// New returns the store over o's pools.
+func New(o Options) *Store {
+	return &Store{db: o.Reads, w: o.Writes, dialect: o.Dialect, keys: o.Keys, clock: clock.Or(o.Clock)}
 }
 
 // DialectName is the backend's name ("sqlite", "postgres").
@@ -214,7 +229,7 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 			return nil, fmt.Errorf("migrate: apply %04d_%s: %w", m.Version, m.Name, err)
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
-			m.Version, m.Name, now()); err != nil {
+			m.Version, m.Name, s.now()); err != nil {
 			return nil, fmt.Errorf("migrate: record %04d_%s: %w", m.Version, m.Name, err)
 		}
 		done = append(done, m.Version)
@@ -268,7 +283,8 @@ func window(w store.Window, projectID string, where string, args ...any) (string
 }
 
 // now is the store's clock, truncated to what every backend can hold.
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+// now is the store's clock, as the database keeps times.
+func (s *Store) now() time.Time { return normalizeTime(s.clock.Now()) }
 
 func normalizeTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 

@@ -77,7 +77,7 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, e store.WebhookEndpoi
 		e.ID = store.NewID("wh")
 	}
 	if e.CreatedAt.IsZero() {
-		e.CreatedAt = now()
+		e.CreatedAt = s.now()
 	}
 	if e.UpdatedAt.IsZero() {
 		e.UpdatedAt = e.CreatedAt
@@ -129,7 +129,7 @@ func (s *Store) listEndpointsTx(ctx context.Context, tx *sql.Tx, projectID strin
 
 // UpdateWebhookEndpoint replaces e's fields.
 func (s *Store) UpdateWebhookEndpoint(ctx context.Context, e store.WebhookEndpoint) (store.WebhookEndpoint, error) {
-	e.UpdatedAt, e.Events = now(), nonNil(e.Events)
+	e.UpdatedAt, e.Events = s.now(), nonNil(e.Events)
 	row, err := s.endpointRow(e)
 	if err != nil {
 		return store.WebhookEndpoint{}, fmt.Errorf("update webhook endpoint %s: %w", e.ID, err)
@@ -256,7 +256,7 @@ func (s *Store) WaitingOn(ctx context.Context, d store.WebhookDelivery) (string,
 // RecordWebhookAttempt logs one attempt and its outcome in one transaction.
 func (s *Store) RecordWebhookAttempt(ctx context.Context, d store.WebhookDelivery, o store.AttemptOutcome) (store.WebhookEndpoint, error) {
 	var ep store.WebhookEndpoint
-	at := now()
+	at := s.now()
 	a := o.Attempt
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status_code = ?, last_error = ?,
@@ -301,7 +301,7 @@ func (s *Store) Redeliver(ctx context.Context, projectID, deliveryID string, enq
 		if err != nil {
 			return s.translate(err)
 		}
-		at := now()
+		at := s.now()
 		out = store.WebhookDelivery{ID: store.NewID("whd"), ProjectID: d.ProjectID, EndpointID: d.EndpointID, EventID: d.EventID,
 			EventType: d.EventType, EventSeq: d.EventSeq, AccountID: d.AccountID, Status: store.DeliveryPending, CreatedAt: at, UpdatedAt: at}
 		if err := s.insertDeliveryTx(ctx, tx, out); err != nil {

@@ -19,7 +19,7 @@ func mustAccount(t *testing.T, s store.Store, p store.ConnectorProfile, owner st
 		Metadata: map[string]any{"plan": "gold"}, SetupInformation: map[string]string{"organisation_id": "org-1"},
 		Credentials: store.Credentials{AccessToken: "at-" + owner, RefreshToken: "rt-" + owner, TokenType: "Bearer",
 			Expiry: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC), Scopes: []string{"a:read"}},
-	})
+	}, store.EventAccountCreated)
 	if err != nil {
 		t.Fatalf("create account: %v", err)
 	}
@@ -48,7 +48,7 @@ func testAccountNeedsProfileOfItsProject(t *testing.T, db Database) {
 	s := openDefault(t, db)
 	a, b := mustProject(t, s, "A"), mustProject(t, s, "B")
 	profB := mustProfile(t, s, b.ID, "secret")
-	_, err := s.CreateAccount(context.Background(), store.Account{ProjectID: a.ID, ProfileID: profB.ID, Provider: "justworks", OriginOwnerID: "x", OriginOwnerName: "x"})
+	_, err := s.CreateAccount(context.Background(), store.Account{ProjectID: a.ID, ProfileID: profB.ID, Provider: "justworks", OriginOwnerID: "x", OriginOwnerName: "x"}, store.EventAccountCreated)
 	wantErr(t, err, store.ErrNotFound)
 }
 
@@ -162,7 +162,7 @@ func testUpdateAndDeleteAccount(t *testing.T, db Database) {
 	acc.Status = store.StatusError
 	acc.StatusReasons = []store.StatusReason{{Code: "refresh_failed", Description: "re-authorization needed", Timestamp: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}}
 	acc.Label = "Main"
-	updated, err := s.UpdateAccount(ctx, acc)
+	updated, err := updateAccount(ctx, s, acc)
 	if err != nil || updated.Status != store.StatusError || len(updated.StatusReasons) != 1 || updated.Label != "Main" ||
 		updated.Credentials.AccessToken != "" {
 		t.Fatalf("update: %+v %v", updated, err)
@@ -170,10 +170,10 @@ func testUpdateAndDeleteAccount(t *testing.T, db Database) {
 	if got, _ := s.GetAccount(ctx, p.ID, acc.ID); got.Credentials.AccessToken != "at-t1" {
 		t.Fatalf("the update touched the credentials: %+v", got.Credentials)
 	}
-	if err := s.DeleteAccount(ctx, p.ID, acc.ID); err != nil {
+	if err := deleteAccount(ctx, s, p.ID, acc.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, s.DeleteAccount(ctx, p.ID, acc.ID), store.ErrNotFound)
+	wantErr(t, deleteAccount(ctx, s, p.ID, acc.ID), store.ErrNotFound)
 }
 
 func testProfileDefaultsAndDisabling(t *testing.T, db Database) {
@@ -199,7 +199,7 @@ func testProfileDefaultsAndDisabling(t *testing.T, db Database) {
 		t.Fatal("a new default did not replace the old one")
 	}
 	first.Default = true
-	if _, err := s.UpdateConnectorProfile(ctx, first); err != nil {
+	if _, err := updateProfile(ctx, s, first); err != nil {
 		t.Fatal(err)
 	}
 	if !isDefault(first.ID) || isDefault(second.ID) {
@@ -208,7 +208,7 @@ func testProfileDefaultsAndDisabling(t *testing.T, db Database) {
 
 	active, broken := mustAccount(t, s, first, "t1"), mustAccount(t, s, first, "t2")
 	broken.Status = store.StatusError
-	if _, err := s.UpdateAccount(ctx, broken); err != nil {
+	if _, err := updateAccount(ctx, s, broken); err != nil {
 		t.Fatal(err)
 	}
 	status := func(id string) store.AccountStatus {
@@ -219,31 +219,31 @@ func testProfileDefaultsAndDisabling(t *testing.T, db Database) {
 		return a.Status
 	}
 	first.Enabled = false
-	if _, err := s.UpdateConnectorProfile(ctx, first); err != nil {
+	if _, err := updateProfile(ctx, s, first); err != nil {
 		t.Fatal(err)
 	}
 	if status(active.ID) != store.StatusInactive || status(broken.ID) != store.StatusError {
 		t.Fatalf("after disabling: %s, %s", status(active.ID), status(broken.ID))
 	}
 	first.Enabled = true
-	if _, err := s.UpdateConnectorProfile(ctx, first); err != nil {
+	if _, err := updateProfile(ctx, s, first); err != nil {
 		t.Fatal(err)
 	}
 	if status(active.ID) != store.StatusActive || status(broken.ID) != store.StatusError {
 		t.Fatalf("after enabling: %s, %s", status(active.ID), status(broken.ID))
 	}
 
-	wantErr(t, s.DeleteConnectorProfile(ctx, p.ID, first.ID), store.ErrConflict)
+	wantErr(t, deleteProfile(ctx, s, p.ID, first.ID), store.ErrConflict)
 	for _, id := range []string{active.ID, broken.ID} {
-		if err := s.DeleteAccount(ctx, p.ID, id); err != nil {
+		if err := deleteAccount(ctx, s, p.ID, id); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.DeleteConnectorProfile(ctx, p.ID, first.ID); err != nil {
+	if err := deleteProfile(ctx, s, p.ID, first.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, s.DeleteConnectorProfile(ctx, p.ID, first.ID), store.ErrNotFound)
-	_, err := s.UpdateConnectorProfile(ctx, first)
+	wantErr(t, deleteProfile(ctx, s, p.ID, first.ID), store.ErrNotFound)
+	_, err := updateProfile(ctx, s, first)
 	wantErr(t, err, store.ErrNotFound)
 }
 
@@ -321,8 +321,8 @@ func testDeleteProfileOfAnotherProject(t *testing.T, db Database) {
 	a, b := mustProject(t, s, "A"), mustProject(t, s, "B")
 	prof := mustProfile(t, s, a.ID, "secret")
 	mustAccount(t, s, prof, "tenant_1")
-	wantErr(t, s.DeleteConnectorProfile(context.Background(), b.ID, prof.ID), store.ErrNotFound)
-	wantErr(t, s.DeleteConnectorProfile(context.Background(), a.ID, prof.ID), store.ErrConflict)
+	wantErr(t, deleteProfile(context.Background(), s, b.ID, prof.ID), store.ErrNotFound)
+	wantErr(t, deleteProfile(context.Background(), s, a.ID, prof.ID), store.ErrConflict)
 }
 
 // An account and its profile read together are what each reads alone.
@@ -429,12 +429,12 @@ func testAPIKeyAndAccountSeesEveryChange(t *testing.T, db Database) {
 		}},
 		{"disabling the profile", func() error {
 			prof.Enabled = false
-			_, err := writer.UpdateConnectorProfile(ctx, prof)
+			_, err := updateProfile(ctx, writer, prof)
 			return err
 		}},
 		{"new enabled actions and secret", func() error {
 			prof.Enabled, prof.EnabledActions, prof.ClientSecret = true, []string{"justworks_get_company"}, "new-secret"
-			_, err := writer.UpdateConnectorProfile(ctx, prof)
+			_, err := updateProfile(ctx, writer, prof)
 			return err
 		}},
 		{"new credentials", func() error {
@@ -457,7 +457,7 @@ func testAPIKeyAndAccountSeesEveryChange(t *testing.T, db Database) {
 				return err
 			}
 			cur.Label, cur.Metadata = "relabelled", map[string]any{"plan": "silver"}
-			_, err = writer.UpdateAccount(ctx, cur)
+			_, err = updateAccount(ctx, writer, cur)
 			return err
 		}},
 		{"a statement the store did not write", func() error {
@@ -468,7 +468,7 @@ func testAPIKeyAndAccountSeesEveryChange(t *testing.T, db Database) {
 			_, err := writer.RevokeAPIKey(ctx, p.ID, key.ID, time.Now())
 			return err
 		}},
-		{"deleting the account", func() error { return writer.DeleteAccount(ctx, p.ID, a.ID) }},
+		{"deleting the account", func() error { return deleteAccount(ctx, writer, p.ID, a.ID) }},
 	} {
 		if err := change.make(); err != nil {
 			t.Fatalf("%s: %v", change.name, err)

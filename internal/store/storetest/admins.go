@@ -139,7 +139,7 @@ func testImportAccounts(t *testing.T, db Database) {
 		{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o1", OriginOwnerName: "O1", Credentials: store.Credentials{AccessToken: "at-1"}},
 		{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o2", OriginOwnerName: "O2", Credentials: store.Credentials{AccessToken: "at-2"}},
 	}
-	if err := s.ImportAccounts(ctx, batch); err != nil {
+	if err := s.ImportAccounts(ctx, batch, store.EventAccountCreated); err != nil {
 		t.Fatal(err)
 	}
 	list, err := s.ListAccounts(ctx, p.ID, store.AccountFilter{})
@@ -150,7 +150,7 @@ func testImportAccounts(t *testing.T, db Database) {
 		t.Fatalf("imported credentials: %+v, %v", full.Credentials, err)
 	}
 	bad := append(batch, store.Account{ProjectID: p.ID, ProfileID: "cp_missing", Provider: "justworks", OriginOwnerID: "o3", OriginOwnerName: "O3"})
-	if err := s.ImportAccounts(ctx, bad); err == nil {
+	if err := s.ImportAccounts(ctx, bad, store.EventAccountCreated); err == nil {
 		t.Fatal("a batch with an unknown profile was imported")
 	}
 	if n, _ := s.CountAccounts(ctx, p.ID, store.AccountFilter{}); n != 2 {

@@ -42,9 +42,32 @@ func (f linkFixture) attempt(t *testing.T) store.ConnectionAttempt {
 }
 
 func (f linkFixture) link(a store.ConnectionAttempt, token string) (store.Account, store.ConnectionAttempt, error) {
-	return f.s.LinkAccount(context.Background(), store.Link{ProjectID: a.ProjectID, AttemptID: a.ID, NewAccountID: store.NewID("acc"),
-		Credentials:      store.Credentials{AccessToken: token, RefreshToken: "rt-" + token},
-		SetupInformation: map[string]string{"org": token}, At: connectTime})
+	creds := store.Credentials{AccessToken: token, RefreshToken: "rt-" + token}
+	setup := map[string]string{"org": token}
+	// The rule the accounts service applies, in its plainest form: the
+	// session's account in edit mode, else the owner's unless the session
+	// allows several, else a new one.
+	return f.s.LinkAccount(context.Background(), store.Link{ProjectID: a.ProjectID, AttemptID: a.ID, At: connectTime,
+		Target: func(c store.LinkContext) store.LinkTarget {
+			switch cs := c.Session; {
+			case cs.AccountID != "":
+				return store.LinkTarget{AccountID: cs.AccountID}
+			case cs.Multiple:
+				return store.LinkTarget{}
+			}
+			return store.LinkTarget{Owner: &store.OwnerMatch{Provider: c.Provider, OwnerID: c.Session.OriginOwnerID,
+				OwnerName: c.Session.OriginOwnerName, ProfileID: c.Session.ProfileID}}
+		},
+		Write: func(c store.LinkContext, existing *store.Account) (store.Account, string) {
+			if existing == nil {
+				return store.Account{ID: store.NewID("acc"), ProjectID: a.ProjectID, ProfileID: c.Attempt.ProfileID, Provider: c.Provider,
+					Status: store.StatusActive, OriginOwnerID: c.Session.OriginOwnerID, OriginOwnerName: c.Session.OriginOwnerName,
+					Label: c.Session.Label, Credentials: creds, SetupInformation: setup}, store.EventAccountCreated
+			}
+			acc := *existing
+			acc.ProfileID, acc.Status, acc.StatusReasons, acc.Credentials, acc.SetupInformation = c.Attempt.ProfileID, store.StatusActive, nil, creds, setup
+			return acc, store.EventAccountUpdated
+		}})
 }
 
 func testLinkCreatesThenReopens(t *testing.T, db Database) {

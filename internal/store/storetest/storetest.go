@@ -676,3 +676,46 @@ func testListWindows(t *testing.T, db Database) {
 		t.Fatalf("enabled Justworks profiles one at a time: %v, want %v", seen, enabledJW)
 	}
 }
+
+// The suite writes through these as the services do: the services decide
+// which events a change emits and which statuses follow; the store writes
+// what it is given in the change's transaction.
+
+// updateAccount writes a's fields with an account.updated event.
+func updateAccount(ctx context.Context, s store.Store, a store.Account) (store.Account, error) {
+	return s.UpdateAccount(ctx, a.ProjectID, a.ID, func(store.Account) (store.AccountEdit, error) {
+		return store.AccountEdit{Account: a, Event: store.EventAccountUpdated}, nil
+	})
+}
+
+// deleteAccount removes an account with an account.deleted event.
+func deleteAccount(ctx context.Context, s store.Store, projectID, id string) error {
+	_, err := s.DeleteAccount(ctx, projectID, id, func(store.Account) (string, error) { return store.EventAccountDeleted, nil })
+	return err
+}
+
+// updateProfile writes p; a change of Enabled moves the profile's active
+// accounts to inactive (or back), each with an account.updated event.
+func updateProfile(ctx context.Context, s store.Store, p store.ConnectorProfile) (store.ConnectorProfile, error) {
+	return s.UpdateConnectorProfile(ctx, p.ProjectID, p.ID, func(cur store.ConnectorProfile) (store.ProfileChange, error) {
+		change := store.ProfileChange{Profile: p}
+		if cur.Enabled != p.Enabled {
+			from, to := store.StatusActive, store.StatusInactive
+			if p.Enabled {
+				from, to = to, from
+			}
+			change.Cascade = &store.StatusCascade{From: from, To: to, Event: store.EventAccountUpdated}
+		}
+		return change, nil
+	})
+}
+
+// deleteProfile removes a profile no account uses; ErrConflict otherwise.
+func deleteProfile(ctx context.Context, s store.Store, projectID, id string) error {
+	return s.DeleteConnectorProfile(ctx, projectID, id, func(_ store.ConnectorProfile, accounts int) error {
+		if accounts > 0 {
+			return store.ErrConflict
+		}
+		return nil
+	})
+}

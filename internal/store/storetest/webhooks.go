@@ -67,22 +67,22 @@ func testEventsFollowAccountChanges(t *testing.T, db Database) {
 	prof := mustProfile(t, s, p.ID, "secret")
 	a := mustAccount(t, s, prof, "t1")
 	a.Label = "renamed"
-	if _, err := s.UpdateAccount(ctx, a); err != nil {
+	if _, err := updateAccount(ctx, s, a); err != nil {
 		t.Fatal(err)
 	}
-	setStatus := func(st store.AccountStatus) {
+	setStatus := func(st store.AccountStatus, event string) {
 		t.Helper()
 		if _, err := s.LockAccount(ctx, p.ID, a.ID, func(store.Account) (store.AccountChange, error) {
-			return store.AccountChange{Status: st, StatusReasons: []store.StatusReason{{Code: string(st), Description: "test"}}}, nil
+			return store.AccountChange{Status: st, StatusReasons: []store.StatusReason{{Code: string(st), Description: "test"}}, Event: event}, nil
 		}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	setStatus(store.StatusError)
-	setStatus(store.StatusError) // no change, no event
-	setStatus(store.StatusActive)
-	setStatus(store.StatusExpired)
-	setStatus(store.StatusActive)
+	setStatus(store.StatusError, store.EventAccountError)
+	setStatus(store.StatusError, "") // no event asked, none written
+	setStatus(store.StatusActive, store.EventAccountRecovered)
+	setStatus(store.StatusExpired, store.EventAccountExpired)
+	setStatus(store.StatusActive, store.EventAccountRecovered)
 	// A refresh that only writes tokens is no event.
 	if _, err := s.LockAccount(ctx, p.ID, a.ID, func(store.Account) (store.AccountChange, error) {
 		return store.AccountChange{Credentials: &store.Credentials{AccessToken: "at-new", RefreshToken: "rt-new"}}, nil
@@ -92,11 +92,11 @@ func testEventsFollowAccountChanges(t *testing.T, db Database) {
 	// (mustProfile's profile starts disabled, with active accounts: enabling it moves none.)
 	for _, enabled := range []bool{true, false, true} {
 		prof.Enabled = enabled
-		if _, err := s.UpdateConnectorProfile(ctx, prof); err != nil {
+		if _, err := updateProfile(ctx, s, prof); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.DeleteAccount(ctx, p.ID, a.ID); err != nil {
+	if err := deleteAccount(ctx, s, p.ID, a.ID); err != nil {
 		t.Fatal(err)
 	}
 	c := &collector{}
@@ -167,7 +167,7 @@ func testDispatchRoutesEvents(t *testing.T, db Database) {
 	}
 	otherEndpoint := mustEndpoint(t, s, other.ID)
 	a := mustAccount(t, s, mustProfile(t, s, p.ID, "secret"), "t1")
-	if err := s.DeleteAccount(ctx, p.ID, a.ID); err != nil {
+	if err := deleteAccount(ctx, s, p.ID, a.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.CreateEvent(ctx, store.Event{ProjectID: p.ID, Type: store.EventWebhookTest, EndpointID: deletedOnly.ID, Data: []byte(`{}`)}); err != nil {
@@ -285,7 +285,7 @@ func testWebhookDeliveryLog(t *testing.T, db Database) {
 	p := mustProject(t, s, "A")
 	e := mustEndpoint(t, s, p.ID)
 	a := mustAccount(t, s, mustProfile(t, s, p.ID, "secret"), "t1")
-	if err := s.DeleteAccount(ctx, p.ID, a.ID); err != nil {
+	if err := deleteAccount(ctx, s, p.ID, a.ID); err != nil {
 		t.Fatal(err)
 	}
 	c := &collector{}

@@ -62,7 +62,7 @@ func OpenURL(t testing.TB, url string, keys *secrets.Keyring) *sqlstore.Store {
 // OpenWrapped is OpenURL with the driver's connections wrapped by wrap.
 func OpenWrapped(t testing.TB, url string, keys *secrets.Keyring, wrap sqlstore.Wrap) *sqlstore.Store {
 	t.Helper()
-	s, _, err := backend.OpenWrapped(context.Background(), url, keys, wrap)
+	s, _, err := backend.Open(context.Background(), url, sqlstore.Options{Keys: keys, Wrap: wrap})
 	if err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
