@@ -589,7 +589,7 @@ func TestProfilesCommands(t *testing.T) {
 	if out, _, code := run(t, dir, environ, "profiles", "delete", id); code != 0 || !strings.Contains(out, "Deleted") {
 		t.Fatalf("profiles delete: %d %s", code, out)
 	}
-	if _, errOut, code := run(t, dir, environ, "profiles", "show", id); code == 0 || !strings.Contains(errOut, "not found") {
+	if _, errOut, code := run(t, dir, environ, "profiles", "show", id); code == 0 || !strings.Contains(errOut, "No connector profile") {
 		t.Fatalf("show after delete: %d %s", code, errOut)
 	}
 }

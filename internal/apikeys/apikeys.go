@@ -161,7 +161,9 @@ func (s *Service) Project(ctx context.Context, id string) (store.Project, error)
 }
 
 // Projects lists every project, oldest first.
-func (s *Service) Projects(ctx context.Context) ([]store.Project, error) { return s.store.ListProjects(ctx) }
+func (s *Service) Projects(ctx context.Context) ([]store.Project, error) {
+	return s.store.ListProjects(ctx)
+}
 
 // Issue creates a key of the project with the given role, as IssueRole does.
 func (s *Service) Issue(ctx context.Context, projectID, name string, role store.KeyRole) (string, store.APIKey, error) {

@@ -22,8 +22,8 @@ import (
 	"github.com/patchbayhq/patchbay/internal/accounts"
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/admins"
-	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/api"
+	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/background"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
@@ -64,7 +64,7 @@ type Options struct {
 	Store          Store
 	DatabaseURL    string
 	EncryptionKeys *secrets.Keyring
-	Registry *connectors.Registry
+	Registry       *connectors.Registry
 	// PublicURL is where users and providers reach this deployment; OAuth
 	// redirect URIs are built from it.
 	PublicURL string

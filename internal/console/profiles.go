@@ -98,10 +98,14 @@ func profileInput(r *http.Request, connector string) profiles.Input {
 	return in
 }
 
-// formVersion is the profile version an edit form showed; a form without one
-// (or with a damaged one) cannot match.
+// formVersion is the profile version an edit form showed. A form without one
+// (posted by a script) checks none; a damaged one matches no version.
 func formVersion(r *http.Request) int64 {
-	v, err := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	raw := r.PostFormValue("version")
+	if raw == "" {
+		return store.AnyVersion
+	}
+	v, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || v < 0 {
 		return -2
 	}

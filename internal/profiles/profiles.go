@@ -111,7 +111,9 @@ func (s *Service) Delete(ctx context.Context, projectID, id string, ifMatch int6
 }
 
 // Describe turns a stored profile into its View for this deployment.
-func (s *Service) Describe(p store.ConnectorProfile) View { return Describe(s.registry, s.publicURL, p) }
+func (s *Service) Describe(p store.ConnectorProfile) View {
+	return Describe(s.registry, s.publicURL, p)
+}
 
 // checkVersion refuses a change to p when the caller read another version.
 func checkVersion(p store.ConnectorProfile, ifMatch int64) error {
