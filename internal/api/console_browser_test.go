@@ -313,3 +313,35 @@ func TestConsoleWebhookPages(t *testing.T) {
 	}
 	c.shot(t, "webhook")
 }
+
+// TestConsoleRefusesAStaleProfileForm: an admin opens a profile; another
+// changes it through the API meanwhile; the first admin's save is refused
+// with "changed by someone else" and the page shows the profile as it now is,
+// instead of silently overwriting the other change.
+func TestConsoleRefusesAStaleProfileForm(t *testing.T) {
+	c := newConsoleEnv(t)
+	st, _, body := c.do(t, "POST", "/connector_profiles", basic(c.keyA), `{"connector_key":"justworks","client_id":"cid","client_secret":"sec","name":"Payroll"}`)
+	if st != http.StatusCreated {
+		t.Fatalf("profile: %d %v", st, body)
+	}
+	id := body["id"].(string)
+	c.run(t,
+		chromedp.Navigate(c.srv.URL+"/console/p/"+c.projectA.ID+"/profiles/"+id),
+		chromedp.WaitVisible(`//h2[text()="Edit"]`),
+	)
+	if st, _, body := c.do(t, "PATCH", "/connector_profiles/"+id, basic(c.keyA), `{"name":"Renamed by the other admin"}`); st != http.StatusOK {
+		t.Fatalf("the other admin's change: %d %v", st, body)
+	}
+	c.run(t,
+		chromedp.SetValue(`form.profile-form input[name=name]`, "Mine"),
+		chromedp.Click(`//button[text()="Save changes"]`),
+	)
+	waitFor(t, c.tab, `document.body.innerText.includes('changed by someone else')`)
+	c.shot(t, "profile-stale")
+	if text := c.text(t); !strings.Contains(text, "Reload the page") || !strings.Contains(text, "Renamed by the other admin") {
+		t.Fatalf("the stale page does not show the profile as it now is:\n%s", text)
+	}
+	if _, _, body := c.do(t, "GET", "/connector_profiles/"+id, basic(c.keyA), ""); body["name"] != "Renamed by the other admin" {
+		t.Fatalf("the stale form overwrote the other change: %v", body["name"])
+	}
+}
