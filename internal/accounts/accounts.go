@@ -217,6 +217,7 @@ func (s *Service) Delete(ctx context.Context, projectID, id string, ifMatch int6
 	if err != nil {
 		return store.Account{}, err
 	}
+	// Checked before revoking too: a stale delete must not cut the grant.
 	if err := checkVersion(a, ifMatch); err != nil {
 		return store.Account{}, err
 	}
@@ -259,13 +260,13 @@ type Link struct {
 func (s *Service) Link(ctx context.Context, l Link) (acc store.Account, att store.ConnectionAttempt, created bool, err error) {
 	acc, att, err = s.store.LinkAccount(ctx, store.Link{ProjectID: l.ProjectID, AttemptID: l.AttemptID, At: l.At,
 		Target: func(c store.LinkContext) store.LinkTarget {
-			switch cs := c.Session; {
+			cs := c.Session
+			switch {
 			case cs.AccountID != "":
 				return store.LinkTarget{AccountID: cs.AccountID}
 			case cs.Multiple:
 				return store.LinkTarget{}
 			}
-			cs := c.Session
 			return store.LinkTarget{Owner: &store.OwnerMatch{Provider: c.Provider, OwnerID: cs.OriginOwnerID, OwnerName: cs.OriginOwnerName, ProfileID: cs.ProfileID}}
 		},
 		Write: func(c store.LinkContext, existing *store.Account) (store.Account, string) {

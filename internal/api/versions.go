@@ -25,10 +25,7 @@ func ifMatch(r *http.Request) int64 {
 	}
 	n, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(v, "W/"), `"`), 10, 64)
 	if err != nil || n < 0 {
-		return noVersion
+		return store.NoVersion
 	}
 	return n
 }
-
-// noVersion matches no stored version.
-const noVersion int64 = -2

@@ -107,7 +107,7 @@ func formVersion(r *http.Request) int64 {
 	}
 	v, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || v < 0 {
-		return -2
+		return store.NoVersion
 	}
 	return v
 }

@@ -54,13 +54,16 @@ func (s *Service) Get(ctx context.Context, projectID, id string) (store.Connecto
 // Create validates in and stores the new profile; becoming the connector's
 // default unsets the previous default.
 func (s *Service) Create(ctx context.Context, projectID string, in Input) (store.ConnectorProfile, error) {
-	p, err := Apply(s.registry, nil, in)
+	p, err := apply(s.registry, nil, in)
 	if err != nil {
 		return store.ConnectorProfile{}, err
 	}
 	p.ProjectID = projectID
 	p, err = s.store.CreateConnectorProfile(ctx, p)
-	return p, storeError("", err)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.ConnectorProfile{}, problem.New(problem.NotFound, "No project %s", projectID)
+	}
+	return p, err
 }
 
 // Update applies in to a profile. ifMatch, unless store.AnyVersion, is the version the
@@ -73,7 +76,7 @@ func (s *Service) Update(ctx context.Context, projectID, id string, ifMatch int6
 		if err := checkVersion(cur, ifMatch); err != nil {
 			return store.ProfileChange{}, err
 		}
-		p, err := Apply(s.registry, &cur, in)
+		p, err := apply(s.registry, &cur, in)
 		if err != nil {
 			return store.ProfileChange{}, err
 		}
@@ -150,10 +153,10 @@ type Input struct {
 	Enabled        *bool     `json:"enabled"`
 }
 
-// Apply validates in against the connector catalogue and returns the resulting
+// apply validates in against the connector catalogue and returns the resulting
 // profile, or a problem.Invalid naming every wrong field and why. existing is
 // nil on create.
-func Apply(reg *connectors.Registry, existing *store.ConnectorProfile, in Input) (store.ConnectorProfile, error) {
+func apply(reg *connectors.Registry, existing *store.ConnectorProfile, in Input) (store.ConnectorProfile, error) {
 	var p store.ConnectorProfile
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }

@@ -40,6 +40,10 @@ var (
 // whatever the row's version is.
 const AnyVersion int64 = -1
 
+// NoVersion, given as the version a writer read, matches no version: what
+// the writer sent back was not a version Patchbay gave out.
+const NoVersion int64 = -2
+
 // MaxAttemptsPerSession bounds the connection attempts of one connect session:
 // far more than a person retrying needs, few enough that a leaked link cannot
 // fill the database.
