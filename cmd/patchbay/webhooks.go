@@ -107,7 +107,7 @@ Events: ` + strings.Join(store.EventTypes, ", "),
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withApp(cmd, &project, func(a *app.App, p store.Project) error {
-				e, err := a.Webhooks.Update(cmd.Context(), p.ID, args[0], input(cmd))
+				e, err := a.Webhooks.Update(cmd.Context(), p.ID, args[0], store.AnyVersion, input(cmd))
 				if err != nil {
 					return listHint(err, "webhooks")
 				}
@@ -125,7 +125,7 @@ Events: ` + strings.Join(store.EventTypes, ", "),
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withApp(cmd, &project, func(a *app.App, p store.Project) error {
-				if err := a.Webhooks.Delete(cmd.Context(), p.ID, args[0]); err != nil {
+				if err := a.Webhooks.Delete(cmd.Context(), p.ID, args[0], store.AnyVersion); err != nil {
 					return listHint(err, "webhooks")
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s.\n", args[0])

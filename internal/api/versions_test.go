@@ -68,6 +68,26 @@ func TestIfMatchRefusesLostUpdates(t *testing.T) {
 			if _, _, body := f.do(t, "GET", "/accounts/"+acc.ID, basic(f.keyA), ""); body["label"] != "first" {
 				t.Fatalf("a refused write changed the account: %v", body["label"])
 			}
+
+			st, _, body = f.do(t, "POST", "/webhooks", basic(f.keyA), `{"url":"https://hooks.example.com/patchbay"}`)
+			if st != http.StatusCreated {
+				t.Fatalf("create webhook: %d %v", st, body)
+			}
+			hook := "/webhooks/" + body["id"].(string)
+			_, h, _ = other.do(t, "GET", hook, basic(f.keyA), "")
+			read = h.Get("ETag")
+			if st, h, _ = f.do(t, "POST", hook+"/rotate_secret", basic(f.keyA), `{}`); st != http.StatusOK {
+				t.Fatalf("rotate: %d", st)
+			}
+			for _, try := range []struct{ method, body string }{{"PATCH", `{"description":"mine"}`}, {"DELETE", ""}} {
+				if st, _, body := other.do(t, try.method, hook, basic(f.keyA), try.body, "If-Match", read); st != http.StatusPreconditionFailed {
+					t.Fatalf("%s of a webhook rotated since its ETag: %d %v", try.method, st, body)
+				}
+			}
+			_, h, _ = f.do(t, "GET", hook, basic(f.keyA), "")
+			if st, h2, _ := other.do(t, "PATCH", hook, basic(f.keyA), `{"description":"mine"}`, "If-Match", h.Get("ETag")); st != http.StatusOK || h2.Get("ETag") == h.Get("ETag") {
+				t.Fatalf("PATCH with the current ETag: %d, ETag %q", st, h2.Get("ETag"))
+			}
 		})
 	}
 }

@@ -110,6 +110,7 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	setETag(w, e.Version)
 	writeJSON(w, http.StatusOK, webhookView(e))
 }
 
@@ -118,16 +119,17 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &in) {
 		return
 	}
-	e, err := s.webhooks.Update(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"), in)
+	e, err := s.webhooks.Update(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"), ifMatch(r), in)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	setETag(w, e.Version)
 	writeJSON(w, http.StatusOK, webhookView(e))
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) {
-	if err := s.webhooks.Delete(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id")); err != nil {
+	if err := s.webhooks.Delete(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"), ifMatch(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -283,6 +284,20 @@ func (q *req) fail(c *Console, page string, v view, err error) {
 		problem.Stale: http.StatusPreconditionFailed}[p.Kind]
 	v.Error, v.Hint = p.Message, p.Hint
 	c.render(q.w, cmp.Or(status, http.StatusBadRequest), page, v)
+}
+
+// formVersion is the version of the thing a form showed (a profile, a webhook). A form without one
+// (posted by a script) checks none; a damaged one matches no version.
+func formVersion(r *http.Request) int64 {
+	raw := r.PostFormValue("version")
+	if raw == "" {
+		return store.AnyVersion
+	}
+	v, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || v < 0 {
+		return store.NoVersion
+	}
+	return v
 }
 
 func (c *Console) setCookie(w http.ResponseWriter, token string, maxAge int) {

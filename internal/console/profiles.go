@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
@@ -96,20 +95,6 @@ func profileInput(r *http.Request, connector string) profiles.Input {
 		in.ClientSecret = &secret
 	}
 	return in
-}
-
-// formVersion is the profile version an edit form showed. A form without one
-// (posted by a script) checks none; a damaged one matches no version.
-func formVersion(r *http.Request) int64 {
-	raw := r.PostFormValue("version")
-	if raw == "" {
-		return store.AnyVersion
-	}
-	v, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || v < 0 {
-		return store.NoVersion
-	}
-	return v
 }
 
 func (c *Console) createProfile(q *req) {

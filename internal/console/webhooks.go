@@ -91,7 +91,7 @@ func (c *Console) webhookAction(q *req, notice string, act func(id string) error
 func (c *Console) enableWebhook(q *req) {
 	c.webhookAction(q, "webhook-saved", func(id string) error {
 		on := q.r.PostFormValue("enabled") == "true"
-		_, err := c.o.Webhooks.Update(q.ctx, q.project.ID, id, webhooks.Input{Enabled: &on})
+		_, err := c.o.Webhooks.Update(q.ctx, q.project.ID, id, formVersion(q.r), webhooks.Input{Enabled: &on})
 		return err
 	})
 }
@@ -111,7 +111,7 @@ func (c *Console) redeliver(q *req) {
 }
 
 func (c *Console) deleteWebhook(q *req) {
-	if err := c.o.Webhooks.Delete(q.ctx, q.project.ID, q.r.PathValue("id")); err != nil {
+	if err := c.o.Webhooks.Delete(q.ctx, q.project.ID, q.r.PathValue("id"), formVersion(q.r)); err != nil {
 		q.fail(c, "message", q.view("Webhook", "webhooks", nil), err)
 		return
 	}

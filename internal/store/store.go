@@ -487,6 +487,8 @@ type WebhookEndpoint struct {
 	FailingSince time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// Version grows with every UpdateWebhookEndpoint, not with deliveries.
+	Version int64
 }
 
 // Wants reports whether the endpoint is sent events of type typ.
@@ -732,10 +734,14 @@ type Store interface {
 	// ListWebhookEndpoints returns the project's endpoints, oldest first,
 	// without their secrets (a list never fails on one it cannot open).
 	ListWebhookEndpoints(ctx context.Context, projectID string) ([]WebhookEndpoint, error)
-	// UpdateWebhookEndpoint replaces e's fields (not its project or creation time).
-	UpdateWebhookEndpoint(ctx context.Context, e WebhookEndpoint) (WebhookEndpoint, error)
-	// DeleteWebhookEndpoint removes an endpoint with its deliveries.
-	DeleteWebhookEndpoint(ctx context.Context, projectID, id string) error
+	// UpdateWebhookEndpoint runs decide with the endpoint as stored, secrets
+	// opened, under its write lock, and writes the endpoint decide returns
+	// (not its project or creation time), bumping its version. An error from
+	// decide changes nothing.
+	UpdateWebhookEndpoint(ctx context.Context, projectID, id string, decide func(WebhookEndpoint) (WebhookEndpoint, error)) (WebhookEndpoint, error)
+	// DeleteWebhookEndpoint runs check with the endpoint, secrets unopened,
+	// under its write lock, and removes it with its deliveries unless check fails.
+	DeleteWebhookEndpoint(ctx context.Context, projectID, id string, check func(WebhookEndpoint) error) error
 
 	// CreateEvent stores an event that no account change carries (webhook.*).
 	CreateEvent(ctx context.Context, e Event) (Event, error)

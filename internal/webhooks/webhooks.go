@@ -72,14 +72,7 @@ func (s *Service) List(ctx context.Context, projectID string) ([]store.WebhookEn
 // Get returns one endpoint of the project, with its secrets.
 func (s *Service) Get(ctx context.Context, projectID, id string) (store.WebhookEndpoint, error) {
 	e, err := s.store.GetWebhookEndpoint(ctx, projectID, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return store.WebhookEndpoint{}, problem.New(problem.NotFound, "No webhook %s in this project", id)
-	case errors.Is(err, store.ErrSealed):
-		return store.WebhookEndpoint{}, problem.New(problem.Conflict, "Webhook %s's signing secrets cannot be opened with this deployment's encryption keys; "+
-			"restore the key that sealed them, or delete the webhook and create it again", id)
-	}
-	return e, err
+	return e, endpointError(id, err)
 }
 
 // exists checks that the project has the endpoint, without its secrets: its
@@ -124,20 +117,49 @@ func (s *Service) Create(ctx context.Context, projectID string, in Input) (store
 }
 
 // Update changes an endpoint's fields. Enabling it clears the reason
-// Patchbay turned it off, and starts its failure clock afresh.
-func (s *Service) Update(ctx context.Context, projectID, id string, in Input) (store.WebhookEndpoint, error) {
-	e, err := s.Get(ctx, projectID, id)
-	if err != nil {
-		return store.WebhookEndpoint{}, err
+// Patchbay turned it off, and starts its failure clock afresh. ifMatch,
+// unless store.AnyVersion, is the version the caller read: an endpoint
+// changed since is refused (problem.Stale).
+func (s *Service) Update(ctx context.Context, projectID, id string, ifMatch int64, in Input) (store.WebhookEndpoint, error) {
+	return s.update(ctx, projectID, id, func(e store.WebhookEndpoint) (store.WebhookEndpoint, error) {
+		if err := checkVersion(e, ifMatch); err != nil {
+			return store.WebhookEndpoint{}, err
+		}
+		wasEnabled := e.Enabled
+		if err := s.apply(&e, in); err != nil {
+			return store.WebhookEndpoint{}, err
+		}
+		if e.Enabled && !wasEnabled {
+			e.DisabledReason, e.FailingSince = "", time.Time{}
+		}
+		return e, nil
+	})
+}
+
+// update writes the change decide makes to an endpoint under its lock.
+func (s *Service) update(ctx context.Context, projectID, id string, decide func(store.WebhookEndpoint) (store.WebhookEndpoint, error)) (store.WebhookEndpoint, error) {
+	e, err := s.store.UpdateWebhookEndpoint(ctx, projectID, id, decide)
+	return e, endpointError(id, err)
+}
+
+// checkVersion refuses a change to e when the caller read another version.
+func checkVersion(e store.WebhookEndpoint, ifMatch int64) error {
+	if ifMatch != store.AnyVersion && e.Version != ifMatch {
+		return problem.New(problem.Stale, "Webhook %s changed since version %d (it is at version %d); read it again and retry", e.ID, ifMatch, e.Version)
 	}
-	wasEnabled := e.Enabled
-	if err := s.apply(&e, in); err != nil {
-		return store.WebhookEndpoint{}, err
+	return nil
+}
+
+// endpointError turns the store's errors about endpoint id into problems.
+func endpointError(id string, err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return problem.New(problem.NotFound, "No webhook %s in this project", id)
+	case errors.Is(err, store.ErrSealed):
+		return problem.New(problem.Conflict, "Webhook %s's signing secrets cannot be opened with this deployment's encryption keys; "+
+			"restore the key that sealed them, or delete the webhook and create it again", id)
 	}
-	if e.Enabled && !wasEnabled {
-		e.DisabledReason, e.FailingSince = "", time.Time{}
-	}
-	return s.store.UpdateWebhookEndpoint(ctx, e)
+	return err
 }
 
 // apply validates in and writes it over e.
@@ -195,12 +217,10 @@ func (s *Service) checkURL(raw string) error {
 }
 
 // Delete removes an endpoint; deliveries still queued for it are dropped.
-func (s *Service) Delete(ctx context.Context, projectID, id string) error {
-	err := s.store.DeleteWebhookEndpoint(ctx, projectID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return problem.New(problem.NotFound, "No webhook %s in this project", id)
-	}
-	return err
+// ifMatch is as for Update.
+func (s *Service) Delete(ctx context.Context, projectID, id string, ifMatch int64) error {
+	err := s.store.DeleteWebhookEndpoint(ctx, projectID, id, func(e store.WebhookEndpoint) error { return checkVersion(e, ifMatch) })
+	return endpointError(id, err)
 }
 
 // RotateSecret adds a new signing secret and returns it; the previous ones
@@ -211,23 +231,21 @@ func (s *Service) RotateSecret(ctx context.Context, projectID, id string, overla
 		return store.WebhookEndpoint{}, "", problem.New(problem.Invalid, "overlap: 0 to %s", MaxOverlap)
 	}
 	overlap = cmp.Or(overlap, DefaultOverlap)
-	e, err := s.Get(ctx, projectID, id)
-	if err != nil {
-		return store.WebhookEndpoint{}, "", err
-	}
-	now := s.clock.Now().UTC()
 	secret := NewSecret()
-	kept := []store.WebhookSecret{{Secret: secret, CreatedAt: now}}
-	for _, old := range e.Secrets {
-		if old.ExpiresAt.IsZero() || old.ExpiresAt.After(now.Add(overlap)) {
-			old.ExpiresAt = now.Add(overlap)
+	e, err := s.update(ctx, projectID, id, func(e store.WebhookEndpoint) (store.WebhookEndpoint, error) {
+		now := s.clock.Now().UTC()
+		kept := []store.WebhookSecret{{Secret: secret, CreatedAt: now}}
+		for _, old := range e.Secrets {
+			if old.ExpiresAt.IsZero() || old.ExpiresAt.After(now.Add(overlap)) {
+				old.ExpiresAt = now.Add(overlap)
+			}
+			if old.ExpiresAt.After(now) {
+				kept = append(kept, old)
+			}
 		}
-		if old.ExpiresAt.After(now) {
-			kept = append(kept, old)
-		}
-	}
-	e.Secrets = kept
-	e, err = s.store.UpdateWebhookEndpoint(ctx, e)
+		e.Secrets = kept
+		return e, nil
+	})
 	if err != nil {
 		return store.WebhookEndpoint{}, "", err
 	}
@@ -298,17 +316,23 @@ func (s *Service) Redeliver(ctx context.Context, projectID, endpointID, delivery
 	return s.store.Redeliver(ctx, projectID, deliveryID, s.queue.enqueue)
 }
 
+// errAlreadyOff leaves an endpoint that is already off as it is.
+var errAlreadyOff = errors.New("the endpoint is already off")
+
 // disable turns an endpoint off for reason, and records a webhook.disabled
 // event, which the project's other endpoints may be sent.
 func (s *Service) disable(ctx context.Context, e store.WebhookEndpoint, reason string) error {
-	// Read it whole: the endpoint at hand may come without its secrets,
-	// which the update writes back.
-	e, err := s.store.GetWebhookEndpoint(ctx, e.ProjectID, e.ID)
-	if err != nil || !e.Enabled {
-		return err
+	_, err := s.store.UpdateWebhookEndpoint(ctx, e.ProjectID, e.ID, func(cur store.WebhookEndpoint) (store.WebhookEndpoint, error) {
+		if !cur.Enabled {
+			return store.WebhookEndpoint{}, errAlreadyOff
+		}
+		cur.Enabled, cur.DisabledReason = false, reason
+		return cur, nil
+	})
+	if errors.Is(err, errAlreadyOff) {
+		return nil
 	}
-	e.Enabled, e.DisabledReason = false, reason
-	if _, err := s.store.UpdateWebhookEndpoint(ctx, e); err != nil {
+	if err != nil {
 		return fmt.Errorf("disable webhook %s: %w", e.ID, err)
 	}
 	s.log.WarnContext(ctx, "webhook disabled", "event", store.EventWebhookDisabled, "webhook_id", e.ID, "project_id", e.ProjectID,

@@ -14,6 +14,9 @@ var endpointSecrets = sealedColumns[5]
 
 const endpointColumns = `id, project_id, url, description, events, enabled, disabled_reason, secrets, failing_since, created_at, updated_at`
 
+// endpointSelect is what a read of an endpoint takes: its columns and its version.
+const endpointSelect = endpointColumns + `, version`
+
 // endpointRow is e as stored: its events as JSON, its secrets sealed.
 func (s *Store) endpointRow(e store.WebhookEndpoint) ([]any, error) {
 	events, err := json.Marshal(nonNil(e.Events))
@@ -61,7 +64,7 @@ func scanEndpointFields(row scanner) (store.WebhookEndpoint, string, error) {
 	var events, secrets string
 	var failing sql.NullTime
 	if err := row.Scan(&e.ID, &e.ProjectID, &e.URL, &e.Description, &events, &e.Enabled, &e.DisabledReason, &secrets,
-		&failing, &e.CreatedAt, &e.UpdatedAt); err != nil {
+		&failing, &e.CreatedAt, &e.UpdatedAt, &e.Version); err != nil {
 		return store.WebhookEndpoint{}, "", err
 	}
 	e.FailingSince, e.CreatedAt, e.UpdatedAt = fromNullTime(failing), e.CreatedAt.UTC(), e.UpdatedAt.UTC()
@@ -102,7 +105,7 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, e store.WebhookEndpoi
 
 // GetWebhookEndpoint returns one endpoint of the project, secrets opened.
 func (s *Store) GetWebhookEndpoint(ctx context.Context, projectID, id string) (store.WebhookEndpoint, error) {
-	e, err := s.scanEndpoint(s.queryRow(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE project_id = ? AND id = ?`, projectID, id))
+	e, err := s.scanEndpoint(s.queryRow(ctx, `SELECT `+endpointSelect+` FROM webhook_endpoints WHERE project_id = ? AND id = ?`, projectID, id))
 	if err != nil {
 		return store.WebhookEndpoint{}, fmt.Errorf("get webhook endpoint %s: %w", id, s.translate(err))
 	}
@@ -112,7 +115,7 @@ func (s *Store) GetWebhookEndpoint(ctx context.Context, projectID, id string) (s
 // ListWebhookEndpoints returns the project's endpoints, oldest first,
 // without their secrets.
 func (s *Store) ListWebhookEndpoints(ctx context.Context, projectID string) ([]store.WebhookEndpoint, error) {
-	out, err := queryAll(ctx, s, scanEndpointWithoutSecrets, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE project_id = ? ORDER BY created_at, id`, projectID)
+	out, err := queryAll(ctx, s, scanEndpointWithoutSecrets, `SELECT `+endpointSelect+` FROM webhook_endpoints WHERE project_id = ? ORDER BY created_at, id`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("list webhook endpoints: %w", err)
 	}
@@ -120,41 +123,62 @@ func (s *Store) ListWebhookEndpoints(ctx context.Context, projectID string) ([]s
 }
 
 func (s *Store) listEndpointsTx(ctx context.Context, tx *sql.Tx, projectID string) ([]store.WebhookEndpoint, error) {
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT `+endpointColumns+` FROM webhook_endpoints WHERE project_id = ? ORDER BY created_at, id`), projectID)
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT `+endpointSelect+` FROM webhook_endpoints WHERE project_id = ? ORDER BY created_at, id`), projectID)
 	if err != nil {
 		return nil, fmt.Errorf("webhook endpoints of %s: %w", projectID, err)
 	}
 	return collect(rows, scanEndpointWithoutSecrets)
 }
 
-// UpdateWebhookEndpoint replaces e's fields.
-func (s *Store) UpdateWebhookEndpoint(ctx context.Context, e store.WebhookEndpoint) (store.WebhookEndpoint, error) {
-	e.UpdatedAt, e.Events = s.now(), nonNil(e.Events)
-	row, err := s.endpointRow(e)
+// UpdateWebhookEndpoint writes the endpoint decide makes of the stored one,
+// read under its write lock.
+func (s *Store) UpdateWebhookEndpoint(ctx context.Context, projectID, id string, decide func(store.WebhookEndpoint) (store.WebhookEndpoint, error)) (store.WebhookEndpoint, error) {
+	var out store.WebhookEndpoint
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := s.scanEndpoint(tx.QueryRowContext(ctx, s.q(`SELECT `+endpointSelect+` FROM webhook_endpoints WHERE project_id = ? AND id = ?`+s.dialect.ForUpdate), projectID, id))
+		if err != nil {
+			return s.translate(err)
+		}
+		e, err := decide(cur)
+		if err != nil {
+			return err
+		}
+		e.ID, e.ProjectID, e.CreatedAt, e.UpdatedAt, e.Events, e.Version = cur.ID, cur.ProjectID, cur.CreatedAt, s.now(), nonNil(e.Events), cur.Version+1
+		row, err := s.endpointRow(e)
+		if err != nil {
+			return err
+		}
+		// row follows endpointColumns: url … failing_since are row[2:9], updated_at is row[10].
+		args := append(append(row[2:9:9], row[10]), e.Version, e.ProjectID, e.ID)
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_endpoints SET url = ?, description = ?, events = ?, enabled = ?, disabled_reason = ?,
+			secrets = ?, failing_since = ?, updated_at = ?, version = ? WHERE project_id = ? AND id = ?`), args...); err != nil {
+			return s.translate(err)
+		}
+		out = e
+		return nil
+	})
 	if err != nil {
-		return store.WebhookEndpoint{}, fmt.Errorf("update webhook endpoint %s: %w", e.ID, err)
+		return store.WebhookEndpoint{}, fmt.Errorf("update webhook endpoint %s: %w", id, err)
 	}
-	// row follows endpointColumns: url … failing_since are row[2:9], updated_at is row[10].
-	args := append(append(row[2:9:9], row[10]), e.ProjectID, e.ID)
-	res, err := s.w.ExecContext(ctx, s.q(`UPDATE webhook_endpoints SET url = ?, description = ?, events = ?, enabled = ?, disabled_reason = ?,
-		secrets = ?, failing_since = ?, updated_at = ? WHERE project_id = ? AND id = ?`), args...)
-	if err != nil {
-		return store.WebhookEndpoint{}, fmt.Errorf("update webhook endpoint %s: %w", e.ID, s.translate(err))
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return store.WebhookEndpoint{}, fmt.Errorf("update webhook endpoint %s: %w", e.ID, store.ErrNotFound)
-	}
-	return s.GetWebhookEndpoint(ctx, e.ProjectID, e.ID)
+	return out, nil
 }
 
-// DeleteWebhookEndpoint removes an endpoint; its deliveries go with it.
-func (s *Store) DeleteWebhookEndpoint(ctx context.Context, projectID, id string) error {
-	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM webhook_endpoints WHERE project_id = ? AND id = ?`), projectID, id)
+// DeleteWebhookEndpoint removes an endpoint unless check refuses; its
+// deliveries go with it.
+func (s *Store) DeleteWebhookEndpoint(ctx context.Context, projectID, id string, check func(store.WebhookEndpoint) error) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		e, err := scanEndpointWithoutSecrets(tx.QueryRowContext(ctx, s.q(`SELECT `+endpointSelect+` FROM webhook_endpoints WHERE project_id = ? AND id = ?`+s.dialect.ForUpdate), projectID, id))
+		if err != nil {
+			return s.translate(err)
+		}
+		if err := check(e); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM webhook_endpoints WHERE project_id = ? AND id = ?`), projectID, id)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("delete webhook endpoint %s: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("delete webhook endpoint %s: %w", id, store.ErrNotFound)
 	}
 	return nil
 }
@@ -283,7 +307,7 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, d store.WebhookDeliver
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_endpoints SET `+failing+` WHERE project_id = ? AND id = ?`), args...); err != nil {
 			return err
 		}
-		ep, err = scanEndpointWithoutSecrets(tx.QueryRowContext(ctx, s.q(`SELECT `+endpointColumns+` FROM webhook_endpoints WHERE project_id = ? AND id = ?`),
+		ep, err = scanEndpointWithoutSecrets(tx.QueryRowContext(ctx, s.q(`SELECT `+endpointSelect+` FROM webhook_endpoints WHERE project_id = ? AND id = ?`),
 			d.ProjectID, d.EndpointID))
 		return s.translate(err)
 	})

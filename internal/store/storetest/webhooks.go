@@ -161,8 +161,10 @@ func testDispatchRoutesEvents(t *testing.T, db Database) {
 	all := mustEndpoint(t, s, p.ID)
 	deletedOnly := mustEndpoint(t, s, p.ID, store.EventAccountDeleted)
 	off := mustEndpoint(t, s, p.ID)
-	off.Enabled = false
-	if _, err := s.UpdateWebhookEndpoint(ctx, off); err != nil {
+	if _, err := s.UpdateWebhookEndpoint(ctx, p.ID, off.ID, func(e store.WebhookEndpoint) (store.WebhookEndpoint, error) {
+		e.Enabled = false
+		return e, nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	otherEndpoint := mustEndpoint(t, s, other.ID)
@@ -261,17 +263,29 @@ func testWebhookEndpointRoundTrip(t *testing.T, db Database) {
 	}
 	_, err = s.GetWebhookEndpoint(ctx, other.ID, e.ID)
 	wantErr(t, err, store.ErrNotFound)
-	wantErr(t, s.DeleteWebhookEndpoint(ctx, other.ID, e.ID), store.ErrNotFound)
-	got.Secrets = append([]store.WebhookSecret{{Secret: "whsec_new", CreatedAt: time.Now()}}, got.Secrets...)
-	got.FailingSince = time.Now().UTC().Truncate(time.Second)
-	updated, err := s.UpdateWebhookEndpoint(ctx, got)
-	if err != nil || len(updated.Secrets) != 2 || updated.Secrets[0].Secret != "whsec_new" || !updated.FailingSince.Equal(got.FailingSince) {
+	keep := func(store.WebhookEndpoint) error { return nil }
+	wantErr(t, s.DeleteWebhookEndpoint(ctx, other.ID, e.ID, keep), store.ErrNotFound)
+	failing := time.Now().UTC().Truncate(time.Second)
+	updated, err := s.UpdateWebhookEndpoint(ctx, p.ID, e.ID, func(cur store.WebhookEndpoint) (store.WebhookEndpoint, error) {
+		cur.Secrets = append([]store.WebhookSecret{{Secret: "whsec_new", CreatedAt: time.Now()}}, cur.Secrets...)
+		cur.FailingSince = failing
+		return cur, nil
+	})
+	if err != nil || len(updated.Secrets) != 2 || updated.Secrets[0].Secret != "whsec_new" || !updated.FailingSince.Equal(failing) || updated.Version != got.Version+1 {
 		t.Fatalf("update: %+v, %v", updated, err)
 	}
+	if stored, err := s.GetWebhookEndpoint(ctx, p.ID, e.ID); err != nil || stored.Version != updated.Version || len(stored.Secrets) != 2 {
+		t.Fatalf("stored after the update: %+v, %v", stored, err)
+	}
+	refused := errors.New("refused")
+	if _, err := s.UpdateWebhookEndpoint(ctx, p.ID, e.ID, func(store.WebhookEndpoint) (store.WebhookEndpoint, error) { return store.WebhookEndpoint{}, refused }); !errors.Is(err, refused) {
+		t.Fatalf("a refused update: %v", err)
+	}
+	wantErr(t, s.DeleteWebhookEndpoint(ctx, p.ID, e.ID, func(store.WebhookEndpoint) error { return store.ErrConflict }), store.ErrConflict)
 	if list, err := s.ListWebhookEndpoints(ctx, other.ID); err != nil || len(list) != 0 {
 		t.Fatalf("another project lists %v, %v", list, err)
 	}
-	if err := s.DeleteWebhookEndpoint(ctx, p.ID, e.ID); err != nil {
+	if err := s.DeleteWebhookEndpoint(ctx, p.ID, e.ID, keep); err != nil {
 		t.Fatal(err)
 	}
 }
