@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/patchbayhq/patchbay/internal/api"
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 )
 
@@ -64,12 +65,12 @@ app, POST /_sim/tokens mints a token, POST /_sim/faults injects failures,
 GET /_sim/stats counts token grants, refreshes and API calls.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			start := time.Now()
+			watch := clock.Start()
 			sb, err := f.build()
 			if err != nil {
 				return err
 			}
-			ready := time.Since(start)
+			ready := watch.Elapsed()
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return fmt.Errorf("--listen: %w", err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/api"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/config"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -109,7 +110,7 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	}
 	opts := api.Options{KeyRateLimit: cfg.KeyRateLimit, Version: versionString()}
 	if mode.sandbox {
-		start := time.Now()
+		watch := clock.Start()
 		// The simulators keep their tokens in the data directory: the accounts
 		// linked through them outlive a restart of the demo.
 		sb, err := sandbox.New(sandbox.Options{Seed: 1, Members: 50, RedirectURIs: []string{publicURL + "/connect/oauth2/{key}/callback"},
@@ -119,7 +120,7 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 			return err
 		}
 		opts.Sandbox = sb.Handler()
-		printSandbox(out, sb, publicURL+"/sandbox", 50, time.Since(start))
+		printSandbox(out, sb, publicURL+"/sandbox", 50, watch.Elapsed())
 	}
 	// The listening line comes last: scripts wait for it.
 	fmt.Fprintf(out, "Patchbay (version %s) is listening on %s (public URL %s)\n", versionString(), ln.Addr(), publicURL)

@@ -234,7 +234,7 @@ func (e *Executor) Linked(c *connectors.Connector, attemptID, accountID string) 
 // logEntry is a call's request log entry while the call runs.
 type logEntry struct {
 	store.RequestLog
-	began time.Time // the real start, for the duration: the clock may be moved
+	began clock.Stopwatch // the real start, for the duration: the clock may be moved
 
 	mu sync.Mutex // a unified operation's provider calls may run at once
 	// raw keeps each successful provider call's answer when the caller asked
@@ -273,7 +273,7 @@ func (l *logEntry) keep(method, target string, body any, answer []byte) {
 
 func (e *Executor) begin(who Caller, accountID, action string) *logEntry {
 	return &logEntry{RequestLog: store.RequestLog{ProjectID: who.ProjectID, RequestID: who.RequestID, Source: who.Source,
-		AccountID: accountID, Action: action, StartTime: e.clock.Now().UTC()}, began: time.Now()}
+		AccountID: accountID, Action: action, StartTime: e.clock.Now().UTC()}, began: clock.Start()}
 }
 
 // record queues the call's request log entry. It holds no bodies, headers or
@@ -290,7 +290,7 @@ func (e *Executor) record(entry *logEntry, err error) {
 	case err != nil:
 		entry.Status = http.StatusInternalServerError
 	}
-	elapsed := time.Since(entry.began)
+	elapsed := entry.began.Elapsed()
 	entry.Success, entry.DurationMS, entry.EndTime = entry.Status < 400, elapsed.Milliseconds(), entry.StartTime.Add(elapsed)
 	e.logs.Record(entry.RequestLog)
 }
@@ -606,10 +606,10 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 				return answer{}, timedOut(c, 0)
 			}
 		}
-		started := time.Now()
+		started := clock.Start()
 		ans, err := e.send(ctx, action.Method, target, body, token, rd)
 		entry.step(store.LogStep{Method: action.Method, URL: redactURL(target), Status: ans.status,
-			DurationMS: time.Since(started).Milliseconds(), StartTime: e.clock.Now().UTC()})
+			DurationMS: started.Elapsed().Milliseconds(), StartTime: e.clock.Now().UTC()})
 		if err != nil && ans.streamed {
 			ans.release()
 			return answer{}, &Error{Status: http.StatusBadGateway, Broken: true,
@@ -645,7 +645,7 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 			wait += time.Duration(rand.Int64N(int64(wait)/2 + 1))
 		}
 		deadline, _ := ctx.Deadline()
-		if attempt >= e.Attempts || time.Now().Add(wait).After(deadline) { // real time: the context's deadline
+		if attempt >= e.Attempts || clock.System.Now().Add(wait).After(deadline) { // real time: the context's deadline
 			return answer{}, timedOut(c, int(retryAfter(ans.header).Seconds()))
 		}
 		select {

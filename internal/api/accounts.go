@@ -52,10 +52,10 @@ func (s *Server) accountView(a store.Account) accountJSON {
 const maxFilterValues = 100
 
 // tooMany answers 400 when a list filter holds more than maxFilterValues values.
-func tooMany(w http.ResponseWriter, lists map[string][]string) bool {
+func (s *Server) tooMany(w http.ResponseWriter, lists map[string][]string) bool {
 	for name, values := range lists {
 		if len(values) > maxFilterValues {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("%s: at most %d values, got %d; split the query", name, maxFilterValues, len(values)))
+			s.writeError(w, http.StatusBadRequest, fmt.Sprintf("%s: at most %d values, got %d; split the query", name, maxFilterValues, len(values)))
 			return true
 		}
 	}
@@ -82,7 +82,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
 		Statuses:       listValues(q, "status", "status[]"),
 		ProfileID:      q.Get("connector_profile_id"),
 	}
-	if tooMany(w, map[string][]string{"origin_owner_ids": f.OriginOwnerIDs, "account_ids": f.AccountIDs, "providers": f.Providers, "status": f.Statuses}) {
+	if s.tooMany(w, map[string][]string{"origin_owner_ids": f.OriginOwnerIDs, "account_ids": f.AccountIDs, "providers": f.Providers, "status": f.Statuses}) {
 		return
 	}
 	page := accounts.Page{Number: 1, Size: 25}
@@ -90,7 +90,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
 		if v := q.Get(name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				writeError(w, http.StatusBadRequest, name+": must be a whole number")
+				s.writeError(w, http.StatusBadRequest, name+": must be a whole number")
 				return
 			}
 			*dst = n
@@ -129,7 +129,7 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) patchAccount(w http.ResponseWriter, r *http.Request) {
 	var in accounts.Patch
-	if !decodeJSON(w, r, &in) {
+	if !s.decodeJSON(w, r, &in) {
 		return
 	}
 	a, err := s.accounts.Update(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"), ifMatch(r), in)

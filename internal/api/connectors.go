@@ -122,7 +122,7 @@ func nonNil(s []string) []string {
 func (s *Server) connector(w http.ResponseWriter, r *http.Request) (*connectors.Connector, bool) {
 	c, ok := s.registry.Get(r.PathValue("key"))
 	if !ok {
-		writeError(w, http.StatusNotFound, "Unknown connector "+strconv.Quote(r.PathValue("key"))+"; GET /connectors lists them")
+		s.writeError(w, http.StatusNotFound, "Unknown connector "+strconv.Quote(r.PathValue("key"))+"; GET /connectors lists them")
 	}
 	return c, ok
 }
@@ -165,7 +165,7 @@ func (s *Server) listActions(w http.ResponseWriter, r *http.Request) {
 		wantConnectors = splitList(v)
 		for _, key := range wantConnectors {
 			if _, ok := s.registry.Get(key); !ok {
-				writeError(w, http.StatusBadRequest, "filter[connectors]: unknown connector "+strconv.Quote(key))
+				s.writeError(w, http.StatusBadRequest, "filter[connectors]: unknown connector "+strconv.Quote(key))
 				return
 			}
 		}
@@ -175,7 +175,7 @@ func (s *Server) listActions(w http.ResponseWriter, r *http.Request) {
 	include := splitList(q.Get("include"))
 	pageSize, offset, err := pageParams(q.Get("page_size"), q.Get("next"))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		s.writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	// With filter[account_ids], one entry per account: its connector's actions,
@@ -186,7 +186,7 @@ func (s *Server) listActions(w http.ResponseWriter, r *http.Request) {
 	}
 	var subjects []subject
 	if ids := splitList(q.Get("filter[account_ids]")); len(ids) > 0 {
-		if tooMany(w, map[string][]string{"filter[account_ids]": ids}) {
+		if s.tooMany(w, map[string][]string{"filter[account_ids]": ids}) {
 			return
 		}
 		for _, id := range ids {
@@ -274,7 +274,7 @@ func (s *Server) scopesFor(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := c.Calculate(sel)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		s.writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	out := scopesJSON{
@@ -364,7 +364,7 @@ func (s *Server) icon(w http.ResponseWriter, r *http.Request) {
 	key, ok := strings.CutSuffix(r.PathValue("file"), ".svg")
 	c, found := s.registry.Get(key)
 	if !ok || !found {
-		writeError(w, http.StatusNotFound, "No such icon")
+		s.writeError(w, http.StatusNotFound, "No such icon")
 		return
 	}
 	w.Header().Set("Content-Type", "image/svg+xml")

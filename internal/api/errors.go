@@ -7,7 +7,6 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/problem"
@@ -22,16 +21,16 @@ type errorBody struct {
 }
 
 // writeError answers with the standard error body.
-func writeError(w http.ResponseWriter, status int, message string) {
-	writeProviderError(w, status, message, nil)
+func (s *Server) writeError(w http.ResponseWriter, status int, message string) {
+	s.writeProviderError(w, status, message, nil)
 }
 
 // writeProviderError answers with the standard error body and what the provider said.
-func writeProviderError(w http.ResponseWriter, status int, message string, providerErrors []actions.ProviderError) {
+func (s *Server) writeProviderError(w http.ResponseWriter, status int, message string, providerErrors []actions.ProviderError) {
 	writeJSON(w, status, errorBody{
 		StatusCode:     status,
 		Message:        message,
-		Timestamp:      time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+		Timestamp:      s.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
 		ProviderErrors: providerErrors,
 	})
 }
@@ -48,7 +47,7 @@ func (s *Server) writeActionError(w http.ResponseWriter, r *http.Request, err er
 	if ae.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
 	}
-	writeProviderError(w, ae.Status, ae.Message, ae.ProviderErrors)
+	s.writeProviderError(w, ae.Status, ae.Message, ae.ProviderErrors)
 }
 
 // writeJSON answers with v as JSON.
@@ -63,22 +62,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // internalError logs err with the request id and answers 500 without details.
 func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
 	s.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", requestID(r.Context()))
-	writeError(w, http.StatusInternalServerError, "Internal error; see the server log for request "+requestID(r.Context()))
+	s.writeError(w, http.StatusInternalServerError, "Internal error; see the server log for request "+requestID(r.Context()))
 }
 
 // decodeJSON reads a JSON request body into v, answering 415 or 400 itself on
 // failure. Only application/json is taken: the content types a cross-site
 // form can send (text/plain, form encodings) never reach a handler.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || media != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType, "Content-Type: send the body as application/json")
+		s.writeError(w, http.StatusUnsupportedMediaType, "Content-Type: send the body as application/json")
 		return false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "Invalid JSON body: "+err.Error())
+		s.writeError(w, http.StatusBadRequest, "Invalid JSON body: "+err.Error())
 		return false
 	}
 	return true
@@ -98,7 +97,7 @@ var problemStatus = map[problem.Kind]int{
 // anything else as an internal error.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if p, ok := errors.AsType[*problem.Error](err); ok {
-		writeError(w, problemStatus[p.Kind], p.Message)
+		s.writeError(w, problemStatus[p.Kind], p.Message)
 		return
 	}
 	s.internalError(w, r, err)

@@ -26,7 +26,7 @@ func (s *Server) requireHubSession(next func(http.ResponseWriter, *http.Request,
 	return func(w http.ResponseWriter, r *http.Request) {
 		cs, err := s.linking.Session(r.Context(), hubToken(r))
 		if _, ok := errors.AsType[*problem.Error](err); ok {
-			writeError(w, http.StatusUnauthorized, "This connect link is unknown or has expired; ask for a new one")
+			s.writeError(w, http.StatusUnauthorized, "This connect link is unknown or has expired; ask for a new one")
 			return
 		}
 		if err != nil {
@@ -95,7 +95,7 @@ func (s *Server) createAttempt(w http.ResponseWriter, r *http.Request, cs store.
 		IntegrationID string `json:"integration_id"`
 		Token         string `json:"token"`
 	}
-	if !decodeJSON(w, r, &in) {
+	if !s.decodeJSON(w, r, &in) {
 		return
 	}
 	a, err := s.linking.CreateAttempt(r.Context(), cs, in.IntegrationID)
@@ -172,7 +172,7 @@ func (s *Server) chooseSetup(w http.ResponseWriter, r *http.Request, cs store.Co
 	var in struct {
 		Value string `json:"value"`
 	}
-	if !decodeJSON(w, r, &in) {
+	if !s.decodeJSON(w, r, &in) {
 		return
 	}
 	a, err := s.linking.ChooseSetup(r.Context(), cs, r.PathValue("id"), in.Value)

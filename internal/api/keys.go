@@ -44,7 +44,7 @@ func (s *Server) getProject(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
-	size, window, ok := pageRequest(w, r)
+	size, window, ok := s.pageRequest(w, r)
 	if !ok {
 		return
 	}
@@ -66,7 +66,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 		Name string        `json:"name"`
 		Role store.KeyRole `json:"role"`
 	}
-	if !decodeJSON(w, r, &req) {
+	if !s.decodeJSON(w, r, &req) {
 		return
 	}
 	plaintext, k, err := s.keys.Issue(r.Context(), callerKey(r.Context()).ProjectID, req.Name, req.Role)

@@ -97,7 +97,7 @@ func (s *Server) logFilter(w http.ResponseWriter, r *http.Request) (store.LogFil
 		Limit:      25,
 	}
 	codes := splitList(filter("status_codes"))
-	if tooMany(w, map[string][]string{"filter[account_ids]": f.AccountIDs, "filter[request_ids]": f.RequestIDs, "filter[actions]": f.Actions,
+	if s.tooMany(w, map[string][]string{"filter[account_ids]": f.AccountIDs, "filter[request_ids]": f.RequestIDs, "filter[actions]": f.Actions,
 		"filter[providers]": f.Providers, "filter[status_codes]": codes}) {
 		return store.LogFilter{}, false
 	}
@@ -143,7 +143,7 @@ func (s *Server) logFilter(w http.ResponseWriter, r *http.Request) (store.LogFil
 		f.AfterTime, f.AfterID = t, id
 	}
 	if len(errs) > 0 {
-		writeError(w, http.StatusBadRequest, strings.Join(errs, "; "))
+		s.writeError(w, http.StatusBadRequest, strings.Join(errs, "; "))
 		return store.LogFilter{}, false
 	}
 	return f, true

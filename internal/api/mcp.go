@@ -20,19 +20,19 @@ func (s *Server) serveMCP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if accountID == "" {
-		writeError(w, http.StatusBadRequest, "x-account-id: the header (or the x-account-id query parameter) must name the linked account")
+		s.writeError(w, http.StatusBadRequest, "x-account-id: the header (or the x-account-id query parameter) must name the linked account")
 		return
 	}
 	opts, err := mcp.ParseOptions(q)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		s.writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	who := s.caller(r)
 	who.Source = store.SourceMCP
 	h, err := s.mcp.Handler(r.Context(), who, accountID, opts)
 	if ae, ok := errors.AsType[*actions.Error](err); ok {
-		writeError(w, ae.Status, ae.Message)
+		s.writeError(w, ae.Status, ae.Message)
 		return
 	}
 	if err != nil {
@@ -44,9 +44,9 @@ func (s *Server) serveMCP(w http.ResponseWriter, r *http.Request) {
 
 // mcpMethodNotAllowed answers GET /mcp: the server never sends unprompted
 // messages, so there is no event stream to open.
-func mcpMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+func (s *Server) mcpMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Allow", "POST, DELETE")
-	writeError(w, http.StatusMethodNotAllowed, "GET /mcp: this MCP server is stateless and sends no event stream; POST each message")
+	s.writeError(w, http.StatusMethodNotAllowed, "GET /mcp: this MCP server is stateless and sends no event stream; POST each message")
 }
 
 // endMCPSession answers DELETE /mcp: sessions hold no state, so there is

@@ -88,14 +88,14 @@ func (s *Server) connectorSub(w http.ResponseWriter, r *http.Request) {
 	case sub == "scopes":
 		s.scopesFor(w, r)
 	default:
-		writeError(w, http.StatusNotFound, "No such endpoint: "+r.Method+" "+r.URL.Path)
+		s.writeError(w, http.StatusNotFound, "No such endpoint: "+r.Method+" "+r.URL.Path)
 	}
 }
 
 func (s *Server) getConnectorMeta(w http.ResponseWriter, r *http.Request, provider string) {
 	c, ok := s.registry.Get(provider)
 	if !ok {
-		writeError(w, http.StatusNotFound, "No connector "+provider+"; GET /connectors/meta lists them")
+		s.writeError(w, http.StatusNotFound, "No connector "+provider+"; GET /connectors/meta lists them")
 		return
 	}
 	active, err := s.activeConnectors(r)

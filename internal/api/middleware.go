@@ -17,6 +17,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -73,7 +74,7 @@ func withBodyDeadline(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Real time: a network deadline. An error means the connection takes
 		// no deadlines (HTTP/2); nothing to do then.
-		http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
+		http.NewResponseController(w).SetReadDeadline(clock.System.Now().Add(d)) // a connection deadline is real time
 		next.ServeHTTP(w, r)
 	})
 }
@@ -107,14 +108,14 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // logged: they can carry session tokens.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
+		watch := clock.Start()
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			// A handler that gives up on a response it has begun panics with
 			// http.ErrAbortHandler (recoverPanics passes only that one on): it
 			// is counted as "aborted" and then handed on to net/http.
 			abort := recover()
-			s.observed(r, sw, time.Since(start), abort != nil)
+			s.observed(r, sw, watch.Elapsed(), abort != nil)
 			if abort != nil {
 				panic(abort)
 			}
@@ -209,7 +210,7 @@ func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 		if errors.Is(err, apikeys.ErrInvalid) {
 			// No WWW-Authenticate challenge: a browser would prompt for the key
 			// and then send it on every later request, even cross-site ones.
-			writeError(w, http.StatusUnauthorized, "Missing or invalid API key. Send it as the Basic auth user name with an empty password (curl -u KEY:).")
+			s.writeError(w, http.StatusUnauthorized, "Missing or invalid API key. Send it as the Basic auth user name with an empty password (curl -u KEY:).")
 			return
 		}
 		if err != nil {
@@ -223,7 +224,7 @@ func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 		}
 		if !ok {
 			w.Header().Set("Retry-After", ratelimit.RetryAfterHeader(wait))
-			writeError(w, http.StatusTooManyRequests, "Too many requests for this API key; retry after the time in Retry-After")
+			s.writeError(w, http.StatusTooManyRequests, "Too many requests for this API key; retry after the time in Retry-After")
 			return
 		}
 		next(w, r.WithContext(context.WithValue(ctx, apiKeyKey, k)))
@@ -241,7 +242,7 @@ func (s *Server) perAddress(next http.HandlerFunc) http.Handler {
 		}
 		if ok, wait := s.hubLimit.Allow(host); !ok {
 			w.Header().Set("Retry-After", ratelimit.RetryAfterHeader(wait))
-			writeError(w, http.StatusTooManyRequests, "Too many requests from this address; retry after the time in Retry-After")
+			s.writeError(w, http.StatusTooManyRequests, "Too many requests from this address; retry after the time in Retry-After")
 			return
 		}
 		next(w, r)
@@ -253,7 +254,7 @@ func (s *Server) perAddress(next http.HandlerFunc) http.Handler {
 func (s *Server) requireAdmin(next http.HandlerFunc) http.Handler {
 	return s.requireKey(func(w http.ResponseWriter, r *http.Request) {
 		if callerKey(r.Context()).Role != store.RoleAdmin {
-			writeError(w, http.StatusForbidden, "This API key has the runtime role; managing keys, connector profiles and the project needs an admin key")
+			s.writeError(w, http.StatusForbidden, "This API key has the runtime role; managing keys, connector profiles and the project needs an admin key")
 			return
 		}
 		next(w, r)

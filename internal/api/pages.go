@@ -14,19 +14,19 @@ const maxListPage = 100
 
 // pageRequest reads a list's page_size and next into the store window that
 // reads the page; a bad value is answered with 400 naming it.
-func pageRequest(w http.ResponseWriter, r *http.Request) (int, store.Window, bool) {
+func (s *Server) pageRequest(w http.ResponseWriter, r *http.Request) (int, store.Window, bool) {
 	size := maxListPage
 	if v := r.URL.Query().Get("page_size"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "page_size: must be a whole number")
+			s.writeError(w, http.StatusBadRequest, "page_size: must be a whole number")
 			return 0, store.Window{}, false
 		}
 		size = n
 	}
 	window, err := paging.Window(size, r.URL.Query().Get("next"), maxListPage)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		s.writeError(w, http.StatusBadRequest, err.Error())
 		return 0, store.Window{}, false
 	}
 	return size, window, true

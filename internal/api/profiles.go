@@ -10,7 +10,7 @@ import (
 )
 
 func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request) {
-	size, window, ok := pageRequest(w, r)
+	size, window, ok := s.pageRequest(w, r)
 	if !ok {
 		return
 	}
@@ -18,7 +18,7 @@ func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("enabled"); v != "" {
 		enabled, err := strconv.ParseBool(v)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "enabled: must be true or false")
+			s.writeError(w, http.StatusBadRequest, "enabled: must be true or false")
 			return
 		}
 		f.Enabled = &enabled
@@ -38,7 +38,7 @@ func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) {
 	var in profiles.Input
-	if !decodeJSON(w, r, &in) {
+	if !s.decodeJSON(w, r, &in) {
 		return
 	}
 	p, err := s.profiles.Create(r.Context(), callerKey(r.Context()).ProjectID, in)
@@ -52,7 +52,7 @@ func (s *Server) getProfile(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) {
 	var in profiles.Input
-	if !decodeJSON(w, r, &in) {
+	if !s.decodeJSON(w, r, &in) {
 		return
 	}
 	p, err := s.profiles.Update(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"), ifMatch(r), in)

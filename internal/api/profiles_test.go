@@ -1,12 +1,12 @@
 package api_test
 
 import (
-	"github.com/patchbayhq/patchbay/internal/connectors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 )

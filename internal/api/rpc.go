@@ -20,7 +20,7 @@ func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 		DefenderConfig  map[string]any `json:"defender_config"`
 		DefenderEnabled *bool          `json:"defender_enabled"`
 	}
-	if !decodeJSON(w, r, &in) {
+	if !s.decodeJSON(w, r, &in) {
 		return
 	}
 	accountID := r.Header.Get("X-Account-Id")
@@ -29,10 +29,10 @@ func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case accountID == "":
-		writeError(w, http.StatusBadRequest, "x-account-id: the header (or body.headers[\"x-account-id\"]) must name the linked account")
+		s.writeError(w, http.StatusBadRequest, "x-account-id: the header (or body.headers[\"x-account-id\"]) must name the linked account")
 		return
 	case in.Action == "":
-		writeError(w, http.StatusBadRequest, "action: required, e.g. justworks_list_members")
+		s.writeError(w, http.StatusBadRequest, "action: required, e.g. justworks_list_members")
 		return
 	}
 	records := &recordsWriter{w: w}
@@ -118,12 +118,12 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) {
 		Headers map[string]any `json:"headers"`
 		Body    any            `json:"body"`
 	}
-	if !decodeJSON(w, r, &in) {
+	if !s.decodeJSON(w, r, &in) {
 		return
 	}
 	accountID := r.Header.Get("X-Account-Id")
 	if accountID == "" {
-		writeError(w, http.StatusBadRequest, "x-account-id: the header must name the linked account")
+		s.writeError(w, http.StatusBadRequest, "x-account-id: the header must name the linked account")
 		return
 	}
 	res, err := s.actions.Proxy(r.Context(), s.caller(r), accountID, actions.ProxyRequest{URL: in.URL, Method: in.Method, Path: in.Path, Body: in.Body})

@@ -19,6 +19,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/accounts"
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/guide"
 	"github.com/patchbayhq/patchbay/internal/httpsec"
@@ -47,6 +48,8 @@ type Options struct {
 	Unified  *unified.Service
 	// Logs is where action calls are logged; reads of the log wait for it.
 	Logs *requestlog.Writer
+	// Clock dates error answers; nil is the system clock.
+	Clock clock.Clock
 	// KeyQuota counts each API key's requests per minute across every node.
 	KeyQuota *keyquota.Quota
 	// Ready reports whether the database answers, for /readyz.
@@ -88,6 +91,7 @@ type Server struct {
 	keys      *apikeys.Service
 	profiles  *profiles.Service
 	ready     func(context.Context) error
+	clock     clock.Clock
 	registry  *connectors.Registry
 	publicURL string
 	log       *slog.Logger
@@ -121,7 +125,7 @@ func newMetrics() *metrics {
 
 // New builds a Server.
 func New(o Options) *Server {
-	s := &Server{keys: o.Keys, profiles: o.Profiles, ready: o.Ready, keyQuota: o.KeyQuota, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, logs: o.Logs,
+	s := &Server{clock: clock.Or(o.Clock), keys: o.Keys, profiles: o.Profiles, ready: o.Ready, keyQuota: o.KeyQuota, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, logs: o.Logs,
 		publicURL: strings.TrimRight(o.PublicURL, "/"), log: cmp.Or(o.Logger, slog.Default()),
 		version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
 	s.hubLimit = ratelimit.New(ratelimit.Limit{Requests: cmp.Or(o.HubAddressLimit, 600), Window: time.Minute})
@@ -172,7 +176,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /unified/proxy", s.requireKey(s.proxy))
 	s.unifiedRoutes()
 	s.mux.Handle("POST /mcp", s.requireKey(s.serveMCP))
-	s.mux.Handle("GET /mcp", s.requireKey(mcpMethodNotAllowed))
+	s.mux.Handle("GET /mcp", s.requireKey(s.mcpMethodNotAllowed))
 	s.mux.Handle("DELETE /mcp", s.requireKey(endMCPSession))
 	s.mux.Handle("GET /requests/logs", s.requireKey(s.listLogs))
 	s.mux.Handle("GET /requests/logs/steps", s.requireKey(s.listStepLogs))
@@ -230,10 +234,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
 	}
 	if rec.status == http.StatusMethodNotAllowed {
-		writeError(w, rec.status, "Method "+r.Method+" is not allowed on "+r.URL.Path)
+		s.writeError(w, rec.status, "Method "+r.Method+" is not allowed on "+r.URL.Path)
 		return
 	}
-	writeError(w, http.StatusNotFound, "No such endpoint: "+r.Method+" "+r.URL.Path)
+	s.writeError(w, http.StatusNotFound, "No such endpoint: "+r.Method+" "+r.URL.Path)
 }
 
 // missRecorder captures the status and headers of the mux's own 404/405 answer.
@@ -256,7 +260,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.ready(ctx); err != nil {
 		s.log.WarnContext(r.Context(), "not ready", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "Database unreachable")
+		s.writeError(w, http.StatusServiceUnavailable, "Database unreachable")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

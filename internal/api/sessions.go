@@ -51,7 +51,7 @@ func organizationNumber(projectID string) int64 {
 // createSession answers POST /connect_sessions.
 func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	var in linking.SessionInput
-	if !decodeJSON(w, r, &in) {
+	if !s.decodeJSON(w, r, &in) {
 		return
 	}
 	created, err := s.linking.CreateSession(r.Context(), callerKey(r.Context()).ProjectID, in)
@@ -69,7 +69,7 @@ func (s *Server) authenticateSession(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Token string `json:"token"`
 	}
-	if !decodeJSON(w, r, &in) {
+	if !s.decodeJSON(w, r, &in) {
 		return
 	}
 	cs, err := s.linking.AuthenticateSession(r.Context(), callerKey(r.Context()).ProjectID, in.Token)

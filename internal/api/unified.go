@@ -26,21 +26,21 @@ func (s *Server) unifiedOperation(operation string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		accountID := r.Header.Get("X-Account-Id")
 		if accountID == "" {
-			writeError(w, http.StatusBadRequest, "x-account-id: the header must name the linked account")
+			s.writeError(w, http.StatusBadRequest, "x-account-id: the header must name the linked account")
 			return
 		}
 		p, err := unified.Parse(r.URL.Query(), r.PathValue("id"))
 		if err == nil && (r.Method == http.MethodPost || r.Method == http.MethodPatch) {
 			p.IdempotencyKey = r.Header.Get("Idempotency-Key")
 			if p.Body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, maxUnifiedBody)); err != nil {
-				writeError(w, http.StatusRequestEntityTooLarge, "body: larger than 1 MiB")
+				s.writeError(w, http.StatusRequestEntityTooLarge, "body: larger than 1 MiB")
 				return
 			}
 		}
 		if err == nil {
 			var ans unified.Answer
 			if ans, err = s.unified.Do(r.Context(), s.caller(r), accountID, operation, p); err == nil {
-				writeUnified(w, ans)
+				s.writeUnified(w, ans)
 				return
 			}
 		}
@@ -52,7 +52,7 @@ func (s *Server) unifiedOperation(operation string) http.HandlerFunc {
 const maxUnifiedBody = 1 << 20
 
 // writeUnified answers {data, next, raw}: next always on lists (null at the end).
-func writeUnified(w http.ResponseWriter, ans unified.Answer) {
+func (s *Server) writeUnified(w http.ResponseWriter, ans unified.Answer) {
 	status := http.StatusOK
 	if ans.Created() {
 		status = http.StatusCreated
@@ -65,7 +65,7 @@ func writeUnified(w http.ResponseWriter, ans unified.Answer) {
 	ans.Release() // the answer is in buf now
 	if err != nil {
 		slog.Error("encode unified answer", "err", err)
-		writeError(w, http.StatusInternalServerError, "Internal error: the answer could not be encoded")
+		s.writeError(w, http.StatusInternalServerError, "Internal error: the answer could not be encoded")
 		return
 	}
 	*buf = append(body, '\n')
@@ -87,6 +87,6 @@ func (s *Server) unifiedMissing(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	writeError(w, http.StatusNotImplemented, r.Method+" "+r.URL.Path+" is not supported for "+who+
+	s.writeError(w, http.StatusNotImplemented, r.Method+" "+r.URL.Path+" is not supported for "+who+
 		"; the unified operations Patchbay offers are listed by GET /actions and in docs/unified.md")
 }

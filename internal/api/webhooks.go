@@ -91,7 +91,7 @@ func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
 	var in webhooks.Input
-	if !decodeJSON(w, r, &in) {
+	if !s.decodeJSON(w, r, &in) {
 		return
 	}
 	e, secret, err := s.webhooks.Create(r.Context(), callerKey(r.Context()).ProjectID, in)
@@ -116,7 +116,7 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 	var in webhooks.Input
-	if !decodeJSON(w, r, &in) {
+	if !s.decodeJSON(w, r, &in) {
 		return
 	}
 	e, err := s.webhooks.Update(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"), ifMatch(r), in)
@@ -142,7 +142,7 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		OverlapSeconds int64 `json:"overlap_seconds"`
 	}
-	if r.ContentLength != 0 && !decodeJSON(w, r, &in) {
+	if r.ContentLength != 0 && !s.decodeJSON(w, r, &in) {
 		return
 	}
 	e, secret, err := s.webhooks.RotateSecret(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"),
@@ -170,7 +170,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("page_size"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "page_size: must be a whole number")
+			s.writeError(w, http.StatusBadRequest, "page_size: must be a whole number")
 			return
 		}
 		page.Size = n

@@ -227,7 +227,7 @@ func New(o Options) (*App, error) {
 // Server returns the HTTP server over these services; o's service fields are
 // filled in.
 func (a *App) Server(o api.Options) *api.Server {
-	o.Registry, o.PublicURL, o.Logger = a.Registry, a.Site.PublicURL, a.Log
+	o.Registry, o.PublicURL, o.Logger, o.Clock = a.Registry, a.Site.PublicURL, a.Log, a.Clock
 	o.Keys, o.Profiles, o.Ready = a.Keys, a.Profiles, a.Ready
 	o.KeyQuota = keyquota.New(a.store, cmp.Or(o.KeyRateLimit, 1000), a.Clock)
 	o.Linking, o.Accounts, o.Actions, o.Logs, o.MCP, o.Webhooks = a.Linking, a.Accounts, a.Actions, a.Logs, a.MCP, a.Webhooks

@@ -152,3 +152,51 @@ func moduleRoot(t *testing.T) string {
 	}
 	return filepath.Dir(strings.TrimSpace(string(out)))
 }
+
+// TestOneClock walks the product code (internal/ and cmd/patchbay, tests
+// aside) and fails on a reading of the real time outside internal/clock:
+// behaviour takes time from an injected clock.Clock, durations from
+// clock.Stopwatch.
+func TestOneClock(t *testing.T) {
+	root := moduleRoot(t)
+	fset := token.NewFileSet()
+	for _, top := range []string{"internal", "cmd/patchbay"} {
+		err := filepath.WalkDir(filepath.Join(root, top), func(path string, d os.DirEntry, err error) error {
+			switch {
+			case err != nil:
+				return err
+			case d.IsDir() && filepath.Base(path) == "clock":
+				return filepath.SkipDir
+			case d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go"):
+				return nil
+			}
+			f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+			if err != nil {
+				return err
+			}
+			timeName := ""
+			for _, imp := range f.Imports {
+				if imp.Path.Value == `"time"` {
+					timeName = "time"
+					if imp.Name != nil {
+						timeName = imp.Name.Name
+					}
+				}
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				sel, ok := n.(*ast.SelectorExpr)
+				if !ok || timeName == "" {
+					return true
+				}
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == timeName && (sel.Sel.Name == "Now" || sel.Sel.Name == "Since" || sel.Sel.Name == "Until") {
+					t.Errorf("%s: time.%s; take the time from a clock.Clock (or clock.Start for a duration)", fset.Position(sel.Pos()), sel.Sel.Name)
+				}
+				return true
+			})
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -71,3 +71,13 @@ func (s *Shifted) Advance(d time.Duration) {
 	defer s.mu.Unlock()
 	s.shift += d
 }
+
+// Stopwatch measures real elapsed time, for durations that are reported
+// (request logs, metrics), never for behaviour: a test's clock does not move it.
+type Stopwatch struct{ start time.Time }
+
+// Start returns a running stopwatch.
+func Start() Stopwatch { return Stopwatch{start: time.Now()} }
+
+// Elapsed is the real time since the stopwatch started.
+func (s Stopwatch) Elapsed() time.Duration { return time.Since(s.start) }

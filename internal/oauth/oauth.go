@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"golang.org/x/oauth2"
 )
 
@@ -33,7 +34,7 @@ type Config struct {
 	BasicAuth bool
 	// HTTPClient makes the requests; nil means one with a 30-second timeout.
 	HTTPClient *http.Client
-	// Now dates a token's expiry; nil means time.Now.
+	// Now dates a token's expiry; nil means the system clock.
 	Now func() time.Time
 }
 
@@ -74,7 +75,7 @@ func (c *Config) now() time.Time {
 	if c.Now != nil {
 		return c.Now()
 	}
-	return time.Now()
+	return clock.System.Now()
 }
 
 func (c *Config) client() *http.Client {

@@ -34,7 +34,7 @@ const minSweep = 1024
 
 // New enforces every limit at once.
 func New(limits ...Limit) *Limiter {
-	rl := &Limiter{limits: limits, now: time.Now, seen: map[string][]time.Time{}, sweepAt: minSweep}
+	rl := &Limiter{limits: limits, now: clock.System.Now, seen: map[string][]time.Time{}, sweepAt: minSweep}
 	for _, l := range limits {
 		rl.longest = max(rl.longest, l.Window)
 	}

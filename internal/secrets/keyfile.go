@@ -6,7 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
+
+	"github.com/patchbayhq/patchbay/internal/clock"
 )
 
 // LoadOrCreateKeyFile reads the key ring stored at path, creating the file with one
@@ -36,7 +37,7 @@ func createKeyFile(path string) (bool, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return false, fmt.Errorf("create key file directory: %w", err)
 	}
-	key, err := GenerateKey("k" + time.Now().UTC().Format("20060102"))
+	key, err := GenerateKey("k" + clock.System.Now().UTC().Format("20060102"))
 	if err != nil {
 		return false, err
 	}

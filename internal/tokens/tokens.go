@@ -249,11 +249,11 @@ func (m *Manager) refresh(ctx context.Context, a store.Account, stale func(store
 		if err != nil {
 			return store.Account{}, fmt.Errorf("refresh account %s: %w", a.ID, err)
 		}
-		waiting := time.Now()
+		waiting := clock.Start()
 		acc, err := m.lockAccount(work, a.ProjectID, a.ID, func(cur store.Account) (store.AccountChange, error) {
 			cur, held = m.withHeld(cur)
 			before = cur
-			m.metrics.lockWait.Observe(time.Since(waiting).Seconds()) // real time: a wait, not a deadline
+			m.metrics.lockWait.Observe(waiting.Elapsed().Seconds()) // real time: a wait, not a deadline
 			if !stale(cur) {
 				if held != nil {
 					return store.AccountChange{Credentials: &held.Credentials}, nil // commit what this node holds

@@ -198,7 +198,7 @@ func (s *Service) jobTimeout() time.Duration { return s.timeout + 5*time.Second 
 // NextRetry follows RetryDelay from now, on River's clock (the real one):
 // River schedules the job by it.
 func (w *worker) NextRetry(job *river.Job[deliverArgs]) time.Time {
-	return time.Now().Add(RetryDelay(job.ID, job.Attempt))
+	return clock.System.Now().Add(RetryDelay(job.ID, job.Attempt))
 }
 
 // RetryDelay is the wait after attempt n of job id fails: doubling from 2 s

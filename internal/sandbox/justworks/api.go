@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/sandbox/oauthserver"
 )
 
@@ -30,7 +31,7 @@ type APIOptions struct {
 	// NullNextCursor sends "next_cursor": null on the last page instead of
 	// omitting it (§9's end-of-list setting).
 	NullNextCursor bool
-	// Now is the clock for report delays and expiry (default time.Now); the
+	// Now is the clock for report delays and expiry (default the system clock); the
 	// sandbox's test controls can substitute a clock they advance.
 	Now func() time.Time
 }
@@ -104,7 +105,7 @@ func NewAPI(d *Dataset, auth oauthserver.Authenticator, o APIOptions) http.Handl
 		o.ReportPolls = 2
 	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = clock.System.Now
 	}
 	a := &api{data: d, auth: auth, opts: o, cursorKey: make([]byte, 32), reports: map[string]*report{}}
 	crand.Read(a.cursorKey)

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 )
@@ -190,7 +191,7 @@ func Seed(t testing.TB, s *sqlstore.Store, n int) {
 			t.Fatal(err)
 		}
 		logs := make([]store.RequestLog, 0, n/2)
-		start := time.Now().Add(-time.Hour)
+		start := clock.System.Now().Add(-time.Hour)
 		for i := range n / 2 {
 			a, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks",
 				OriginOwnerID: fmt.Sprintf("owner-%d", i%50), OriginOwnerName: "Owner", Credentials: store.Credentials{AccessToken: "at"}}, store.EventAccountCreated)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -372,7 +373,7 @@ func testAPIKeyAndAccount(t *testing.T, db Database) {
 	wantErr(t, got.AccountErr, store.ErrNotFound)
 	_, err = s.APIKeyAndAccount(ctx, []byte("no-such-key"), a.ID)
 	wantErr(t, err, store.ErrNotFound)
-	if _, err := s.RevokeAPIKey(ctx, p.ID, key.ID, time.Now()); err != nil {
+	if _, err := s.RevokeAPIKey(ctx, p.ID, key.ID, clock.System.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if got, err = s.APIKeyAndAccount(ctx, []byte("key-a"), a.ID); err != nil || !got.Key.Revoked() || got.Account.ID != a.ID {
@@ -424,7 +425,7 @@ func testAPIKeyAndAccountSeesEveryChange(t *testing.T, db Database) {
 		make func() error
 	}{
 		{"a key quota lease (last used)", func() error {
-			_, err := writer.TakeKeyQuota(ctx, key.ID, time.Now().Truncate(time.Minute), 5, 100)
+			_, err := writer.TakeKeyQuota(ctx, key.ID, clock.System.Now().Truncate(time.Minute), 5, 100)
 			return err
 		}},
 		{"disabling the profile", func() error {
@@ -465,7 +466,7 @@ func testAPIKeyAndAccountSeesEveryChange(t *testing.T, db Database) {
 			return nil
 		}},
 		{"revoking the key", func() error {
-			_, err := writer.RevokeAPIKey(ctx, p.ID, key.ID, time.Now())
+			_, err := writer.RevokeAPIKey(ctx, p.ID, key.ID, clock.System.Now())
 			return err
 		}},
 		{"deleting the account", func() error { return deleteAccount(ctx, writer, p.ID, a.ID) }},

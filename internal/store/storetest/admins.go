@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -33,7 +34,7 @@ func testAdmins(t *testing.T, db Database) {
 	if err != nil || len(projects) != 1 || projects[0].ID != a.ID {
 		t.Fatalf("projects: %v, %v (B is %s)", projects, err, b.ID)
 	}
-	at := time.Now().UTC().Truncate(time.Second)
+	at := clock.System.Now().UTC().Truncate(time.Second)
 	for range 3 {
 		if err := s.RecordSignIn(ctx, admin.ID, false, at); err != nil {
 			t.Fatal(err)
@@ -58,7 +59,7 @@ func testAdminSessions(t *testing.T, db Database) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now().UTC().Truncate(time.Second)
+	start := clock.System.Now().UTC().Truncate(time.Second)
 	old, fresh := []byte("old-session-hash"), []byte("fresh-session-hash")
 	for _, h := range [][]byte{old, fresh} {
 		if err := s.CreateAdminSession(ctx, store.AdminSession{TokenHash: h, AdminID: admin.ID, CreatedAt: start, LastSeenAt: start}); err != nil {
@@ -105,7 +106,7 @@ func testKeyLastUsedAndAccountCounts(t *testing.T, db Database) {
 	if !k.LastUsedAt.IsZero() {
 		t.Fatal("a new key was used")
 	}
-	minute := time.Now().UTC().Truncate(time.Minute)
+	minute := clock.System.Now().UTC().Truncate(time.Minute)
 	for range 2 {
 		if _, err := s.TakeKeyQuota(ctx, k.ID, minute, 1, 100); err != nil {
 			t.Fatal(err)

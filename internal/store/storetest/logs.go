@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -114,7 +115,7 @@ func testRequestLogsWrittenTwiceAreStoredOnce(t *testing.T, db Database) {
 	s := openDefault(t, db)
 	ctx := context.Background()
 	p := mustProject(t, s, "Acme")
-	now := time.Now()
+	now := clock.System.Now()
 	batch := []store.RequestLog{{ID: "log_a", ProjectID: p.ID, Action: "a", StartTime: now, EndTime: now}, {ID: "log_b", ProjectID: p.ID, Action: "b", StartTime: now, EndTime: now}}
 	for range 2 {
 		if err := s.CreateRequestLogs(ctx, batch); err != nil {

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/patchbayhq/patchbay/internal/clock"
 )
 
 func testKeyQuota(t *testing.T, db Database) {
@@ -44,7 +46,7 @@ func testKeyQuotaConcurrentNodes(t *testing.T, db Database) {
 	nodes := []interface {
 		TakeKeyQuota(context.Context, string, time.Time, int, int) (int, error)
 	}{openDefault(t, db), openDefault(t, db)}
-	minute := time.Now().Truncate(time.Minute)
+	minute := clock.System.Now().Truncate(time.Minute)
 	var granted atomic.Int64
 	var wg sync.WaitGroup
 	for i := range 40 {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -294,7 +295,7 @@ func testAPIKeyRevokeKeepsTheLastKey(t *testing.T, db Database) {
 	var wg sync.WaitGroup
 	for _, k := range keys {
 		wg.Go(func() {
-			_, err := s.RevokeAPIKey(context.Background(), p.ID, k.ID, time.Now())
+			_, err := s.RevokeAPIKey(context.Background(), p.ID, k.ID, clock.System.Now())
 			switch {
 			case err == nil:
 				revoked.Add(1)
@@ -348,7 +349,7 @@ func testAPIKeyRevokeOtherProject(t *testing.T, db Database) {
 	ctx := context.Background()
 	a, b := mustProject(t, s, "A"), mustProject(t, s, "B")
 	kb := mustKey(t, s, b.ID, "b")
-	_, err := s.RevokeAPIKey(ctx, a.ID, kb.ID, time.Now())
+	_, err := s.RevokeAPIKey(ctx, a.ID, kb.ID, clock.System.Now())
 	wantErr(t, err, store.ErrNotFound)
 	got, err := s.APIKeyByHash(ctx, []byte("b"))
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -43,7 +44,7 @@ func (c *collector) types() []string {
 func mustEndpoint(t *testing.T, s store.Store, projectID string, events ...string) store.WebhookEndpoint {
 	t.Helper()
 	e, err := s.CreateWebhookEndpoint(context.Background(), store.WebhookEndpoint{ProjectID: projectID, URL: "https://hooks.example.test/" + projectID,
-		Events: events, Enabled: true, Secrets: []store.WebhookSecret{{Secret: "whsec_" + projectID, CreatedAt: time.Now()}}})
+		Events: events, Enabled: true, Secrets: []store.WebhookSecret{{Secret: "whsec_" + projectID, CreatedAt: clock.System.Now()}}})
 	if err != nil {
 		t.Fatalf("create webhook endpoint: %v", err)
 	}
@@ -265,9 +266,9 @@ func testWebhookEndpointRoundTrip(t *testing.T, db Database) {
 	wantErr(t, err, store.ErrNotFound)
 	keep := func(store.WebhookEndpoint) error { return nil }
 	wantErr(t, s.DeleteWebhookEndpoint(ctx, other.ID, e.ID, keep), store.ErrNotFound)
-	failing := time.Now().UTC().Truncate(time.Second)
+	failing := clock.System.Now().UTC().Truncate(time.Second)
 	updated, err := s.UpdateWebhookEndpoint(ctx, p.ID, e.ID, func(cur store.WebhookEndpoint) (store.WebhookEndpoint, error) {
-		cur.Secrets = append([]store.WebhookSecret{{Secret: "whsec_new", CreatedAt: time.Now()}}, cur.Secrets...)
+		cur.Secrets = append([]store.WebhookSecret{{Secret: "whsec_new", CreatedAt: clock.System.Now()}}, cur.Secrets...)
 		cur.FailingSince = failing
 		return cur, nil
 	})
@@ -311,7 +312,7 @@ func testWebhookDeliveryLog(t *testing.T, db Database) {
 	if waiting, err := s.WaitingOn(ctx, first); err != nil || waiting != "" {
 		t.Fatalf("first waits on %q, %v", waiting, err)
 	}
-	start := time.Now().UTC().Truncate(time.Millisecond)
+	start := clock.System.Now().UTC().Truncate(time.Millisecond)
 	ep, err := s.RecordWebhookAttempt(ctx, first, store.AttemptOutcome{Status: store.DeliveryPending, NextAttemptAt: start.Add(time.Minute),
 		Attempt: store.WebhookAttempt{Attempt: 1, StartedAt: start, StatusCode: 503, Error: "the endpoint answered 503", DurationMS: 12}})
 	if err != nil || !ep.FailingSince.Equal(start) {
@@ -351,7 +352,7 @@ func testWebhookDeliveryLog(t *testing.T, db Database) {
 		t.Fatalf("delivery log: %+v", logged)
 	}
 	// Retention removes dispatched events with their deliveries.
-	if n, err := s.DeleteEventsBefore(ctx, time.Now().Add(time.Hour)); err != nil || n != 2 {
+	if n, err := s.DeleteEventsBefore(ctx, clock.System.Now().Add(time.Hour)); err != nil || n != 2 {
 		t.Fatalf("deleted %d events, %v", n, err)
 	}
 	if list, err := s.ListWebhookDeliveries(ctx, p.ID, store.DeliveryFilter{EndpointID: e.ID, Limit: 10}); err != nil || len(list) != 0 {
@@ -377,7 +378,7 @@ func testDispatchPastADamagedEndpoint(t *testing.T, db Database) {
 	wantErr(t, err, store.ErrSealed)
 	for _, d := range c.got {
 		ep, err := s.RecordWebhookAttempt(ctx, d, store.AttemptOutcome{Status: store.DeliveryFailed,
-			Attempt: store.WebhookAttempt{Attempt: 1, StartedAt: time.Now(), Error: "x"}})
+			Attempt: store.WebhookAttempt{Attempt: 1, StartedAt: clock.System.Now(), Error: "x"}})
 		if err != nil || ep.FailingSince.IsZero() {
 			t.Fatalf("record an attempt to %s: %+v, %v", d.EndpointID, ep, err)
 		}
