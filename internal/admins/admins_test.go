@@ -1,9 +1,14 @@
 package admins
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/patchbayhq/patchbay/internal/clock"
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
 
 func TestPasswordHashes(t *testing.T) {
@@ -45,5 +50,46 @@ func TestLockoutGrows(t *testing.T) {
 func TestCSRFIsBoundToTheSession(t *testing.T) {
 	if CSRF("a") == CSRF("b") || CSRF("a") != CSRF("a") || strings.Contains(CSRF("token"), "token") {
 		t.Fatal("the CSRF token is not a function of the session token alone")
+	}
+}
+
+// A console session ends after twelve idle hours or seven days, by the
+// services' clock; moving the clock back does not revive an ended session.
+func TestSessionLifetimesFollowTheClock(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	clk := clock.NewManual(start)
+	s := New(backendtest.SQLite.OpenWithClock(t, backendtest.TestKeys(t), clk), clk, nil)
+	if _, err := s.Create(ctx, "ops@example.com", "a long enough password", nil); err != nil {
+		t.Fatal(err)
+	}
+	at := func(d time.Duration) { clk.Advance(start.Add(d).Sub(clk.Now())) }
+	live := func(token string, when time.Duration) bool {
+		at(when)
+		_, err := s.Session(ctx, token)
+		if err != nil && !errors.Is(err, ErrNoSession) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	idle, err := s.SignIn(ctx, "ops@example.com", "a long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !live(idle, IdleTimeout) || live(idle, 2*IdleTimeout+time.Nanosecond) || live(idle, 2*IdleTimeout) {
+		t.Fatal("idle session: want live at 12 h (used then), ended 12 h after that use, and still ended when the clock goes back")
+	}
+	at(0)
+	used, err := s.SignIn(ctx, "ops@example.com", "a long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := 11 * time.Hour; d < MaxAge; d += 11 * time.Hour {
+		if !live(used, d) {
+			t.Fatalf("a session used every 11 hours ended after %s", d)
+		}
+	}
+	if !live(used, MaxAge) || live(used, MaxAge+time.Nanosecond) || live(used, MaxAge-time.Hour) {
+		t.Fatal("used session: want live at 7 days, ended just after, and still ended when the clock goes back")
 	}
 }

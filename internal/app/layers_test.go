@@ -153,11 +153,11 @@ func moduleRoot(t *testing.T) string {
 	return filepath.Dir(strings.TrimSpace(string(out)))
 }
 
-// TestOneClock walks the product code (internal/ and cmd/patchbay, tests
-// aside) and fails on a reading of the real time outside internal/clock:
-// behaviour takes time from an injected clock.Clock, durations from
-// clock.Stopwatch.
-func TestOneClock(t *testing.T) {
+// TestOneClockAndNoUnsafe walks the product code (internal/ and cmd/patchbay,
+// tests aside) and fails on a reading of the real time outside internal/clock
+// (behaviour takes time from an injected clock.Clock, durations from
+// clock.Stopwatch) and on any import of unsafe.
+func TestOneClockAndNoUnsafe(t *testing.T) {
 	root := moduleRoot(t)
 	fset := token.NewFileSet()
 	for _, top := range []string{"internal", "cmd/patchbay"} {
@@ -176,6 +176,9 @@ func TestOneClock(t *testing.T) {
 			}
 			timeName := ""
 			for _, imp := range f.Imports {
+				if imp.Path.Value == `"unsafe"` {
+					t.Errorf("%s: imports unsafe", fset.Position(imp.Pos()))
+				}
 				if imp.Path.Value == `"time"` {
 					timeName = "time"
 					if imp.Name != nil {

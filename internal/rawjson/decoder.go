@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // Decoder reads a document held in memory one value at a time, for a caller
@@ -23,15 +22,17 @@ import (
 // names what was expected and where.
 type Decoder struct {
 	s     scanner
-	text  string // the document's memory as a string: the strings read are pieces of it
+	text  string // a copy of the document: the strings read are pieces of it
 	depth int    // objects and arrays open around the next value
 }
 
-// NewDecoder returns a Decoder positioned before doc's top-level value. The
-// strings it reads share doc's memory (a page of records is not copied again),
-// so doc must not change once it is handed over.
+// NewDecoder returns a Decoder positioned before doc's top-level value. It
+// copies doc once, as one string, and the strings it reads are pieces of that
+// copy: they stay whole whatever becomes of doc (a pooled page buffer goes
+// back to its pool), at the cost of one copy per document rather than one
+// allocation per string.
 func NewDecoder(doc []byte) *Decoder {
-	return &Decoder{s: scanner{doc: doc, err: io.EOF, limit: len(doc)}, text: unsafe.String(unsafe.SliceData(doc), len(doc))}
+	return &Decoder{s: scanner{doc: doc, err: io.EOF, limit: len(doc)}, text: string(doc)}
 }
 
 // Kind returns the first byte of the next value: '{', '[', '"', 't', 'f',

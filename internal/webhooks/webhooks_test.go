@@ -1,13 +1,18 @@
 package webhooks
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/problem"
+	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
 
 // The retry schedule spans at least three days, grows, and stays within its jitter.
@@ -61,4 +66,38 @@ func TestPrivateTargetsRefused(t *testing.T) {
 		t.Fatalf("a redirect was followed: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// After a rotation the old secret keeps signing for the overlap and stops at
+// its end, by the service's clock, forwards and backwards.
+func TestRotationOverlapFollowsTheClock(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	clk := clock.NewManual(start)
+	st := backendtest.SQLite.OpenWithClock(t, backendtest.TestKeys(t), clk)
+	s, err := New(Options{Store: st, Queue: st.QueueDriver(), Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.CreateProject(ctx, store.Project{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := "https://hooks.example.com/patchbay"
+	e, first, err := s.Create(ctx, p.ID, Input{URL: &hook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, second, err := s.RotateSecret(ctx, p.ID, e.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		at   time.Duration
+		want []string
+	}{{time.Hour - time.Nanosecond, []string{second, first}}, {time.Hour, []string{second}}, {time.Minute, []string{second, first}}} {
+		if got := signingSecrets(e, start.Add(step.at)); !slices.Equal(got, step.want) {
+			t.Fatalf("signing secrets %s after the rotation: %d, want %d", step.at, len(got), len(step.want))
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend"
@@ -62,7 +63,19 @@ func OpenURL(t testing.TB, url string, keys *secrets.Keyring) *sqlstore.Store {
 // OpenWrapped is OpenURL with the driver's connections wrapped by wrap.
 func OpenWrapped(t testing.TB, url string, keys *secrets.Keyring, wrap sqlstore.Wrap) *sqlstore.Store {
 	t.Helper()
-	s, _, err := backend.Open(context.Background(), url, sqlstore.Options{Keys: keys, Wrap: wrap})
+	return openOptions(t, url, sqlstore.Options{Keys: keys, Wrap: wrap})
+}
+
+// OpenWithClock opens and migrates a new database whose rows are dated by
+// clk, the clock the test gives the services, closed when t ends.
+func (b Backend) OpenWithClock(t testing.TB, keys *secrets.Keyring, clk clock.Clock) *sqlstore.Store {
+	t.Helper()
+	return openOptions(t, b.URL(t), sqlstore.Options{Keys: keys, Clock: clk})
+}
+
+func openOptions(t testing.TB, url string, o sqlstore.Options) *sqlstore.Store {
+	t.Helper()
+	s, _, err := backend.Open(context.Background(), url, o)
 	if err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
