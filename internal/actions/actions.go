@@ -53,9 +53,8 @@ type Request struct {
 	Proxy map[string]string `json:"-"`
 
 	// Set by Session.RunDecoded: decode reads the records while the page is
-	// checked, and keep holds the page's buffer for the session.
+	// checked.
 	decode func(d *rawjson.Decoder) error
-	keep   *keptPages
 }
 
 // Result is the action's answer: the records where the connector says they sit,
@@ -324,11 +323,7 @@ func (e *Executor) execute(ctx context.Context, c *connectors.Connector, p store
 	if err != nil {
 		return Result{}, err
 	}
-	if req.keep != nil {
-		defer req.keep.add(ans)
-	} else {
-		defer ans.release()
-	}
+	defer ans.release()
 	if ans.status/100 == 2 {
 		entry.keep(action.Method, target, req.Body, ans.body)
 	}
@@ -527,28 +522,6 @@ type answer struct {
 // hundred records is about 160 KB: allocating that anew for every call made
 // garbage collection the largest cost Patchbay added to a call.
 var pageBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
-
-// keptPages holds the answers whose page buffers a session's caller still
-// reads (Session.RunDecoded), until it releases them all at once.
-type keptPages struct {
-	mu      sync.Mutex
-	answers []answer
-}
-
-func (k *keptPages) add(a answer) {
-	k.mu.Lock()
-	k.answers = append(k.answers, a)
-	k.mu.Unlock()
-}
-
-func (k *keptPages) release() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for i := range k.answers {
-		k.answers[i].release()
-	}
-	k.answers = nil
-}
 
 // release returns the body's buffer for reuse; the answer's body and found
 // values must not be used after. Oversized buffers are left to the collector.

@@ -25,7 +25,6 @@ type Session struct {
 	g     grant
 	entry *logEntry
 	raw   []RawCall
-	pages keptPages // the buffers of decoded answers, until Release
 }
 
 // Begin opens a session for the unified operation on the account. It refuses
@@ -105,16 +104,12 @@ func (s *Session) Run(ctx context.Context, req Request) (Result, error) {
 // RunDecoded is Run that reads the records where the connector says they sit
 // with decode while the page is checked, in the same pass, instead of handing
 // them over as bytes to be read again; the Result has no Data. What decode
-// reads may point into the page: the session keeps its buffer until Release.
+// reads never points into the page's buffer (rawjson.Decoder reads a copy),
+// which goes back to its pool as soon as the call returns.
 func (s *Session) RunDecoded(ctx context.Context, req Request, decode func(d *rawjson.Decoder) error) (Result, error) {
-	req.decode, req.keep = decode, &s.pages
+	req.decode = decode
 	return s.Run(ctx, req)
 }
-
-// Release gives back the page buffers of the session's decoded answers
-// (RunDecoded) for reuse. Nothing read from those answers may be used
-// after; a session whose caller never releases leaves them to the collector.
-func (s *Session) Release() { s.pages.release() }
 
 // End records the operation's request log entry, failed when err is not nil,
 // and returns the provider calls kept for raw=true.

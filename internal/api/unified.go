@@ -62,7 +62,6 @@ func (s *Server) writeUnified(w http.ResponseWriter, ans unified.Answer) {
 	buf := answerBuffers.Get().(*[]byte)
 	defer answerBuffers.Put(buf)
 	body, err := ans.AppendJSON((*buf)[:0])
-	ans.Release() // the answer is in buf now
 	if err != nil {
 		slog.Error("encode unified answer", "err", err)
 		s.writeError(w, http.StatusInternalServerError, "Internal error: the answer could not be encoded")

@@ -65,16 +65,6 @@ type Answer struct {
 	Raw     []actions.RawCall `json:"raw,omitempty"`
 	list    bool
 	created bool
-	release func()
-}
-
-// Release lets the provider pages the answer's records point into go back for
-// reuse, once the answer is written; the answer must not be used after. An
-// answer never released leaves them to the collector.
-func (a Answer) Release() {
-	if a.release != nil {
-		a.release()
-	}
 }
 
 // Created reports that the operation created a record (201).
@@ -147,12 +137,7 @@ func (s *Service) Do(ctx context.Context, who actions.Caller, accountID, operati
 	if err != nil {
 		return Answer{}, err
 	}
-	defer func() {
-		ans.Raw = sess.End(err)
-		if err != nil {
-			sess.Release()
-		}
-	}()
+	defer func() { ans.Raw = sess.End(err) }()
 	op, ok := providers[sess.Connector().Key][operation]
 	if !ok {
 		return Answer{}, notSupported(sess, operation)
@@ -166,7 +151,7 @@ func (s *Service) Do(ctx context.Context, who actions.Caller, accountID, operati
 	if err != nil {
 		return Answer{}, err
 	}
-	ans = Answer{Data: pg.data, list: pg.list, created: pg.created, release: sess.Release}
+	ans = Answer{Data: pg.data, list: pg.list, created: pg.created}
 	if len(p.Fields) > 0 {
 		if ans.Data, err = onlyFields(pg.data, p.Fields); err != nil {
 			return Answer{}, err
