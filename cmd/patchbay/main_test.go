@@ -23,6 +23,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 	"github.com/patchbayhq/patchbay/internal/store/postgres/pgtest"
+	"github.com/patchbayhq/patchbay/internal/testwait"
 )
 
 var binary string
@@ -772,7 +773,7 @@ func TestTwoNodesRefreshOnceAndSurviveACrash(t *testing.T) {
 	control("DELETE", "/_sim/stats", "")
 	control("POST", "/_sim/faults", `{"path_prefix":"/oauth/token","count":1,"kind":"delay","delay_ms":3000}`)
 	go call(a)
-	time.Sleep(700 * time.Millisecond)
+	testwait.For(t, "node A's refresh at the provider", func() bool { return simStats(t, jwSim)["fault.delay"] == 1 })
 	a.cmd.Process.Kill()
 	if st := call(b); st != http.StatusOK {
 		t.Fatalf("after node A died mid-refresh, node B answers %d", st)
@@ -1016,7 +1017,7 @@ func TestRotatedTokensSurviveACrashDuringADatabaseOutage(t *testing.T) {
 	simControl(t, jwSim, "POST", "/_sim/faults", `{"path_prefix":"/oauth/token","count":1,"kind":"delay","delay_ms":3000}`)
 	answered := make(chan int, 1)
 	go func() { answered <- companyCall(a, key, acc.ID) }()
-	waitUntil(t, "the refresh reaches the provider", func() bool { return simStats(t, jwSim)["fault.delay"] == 1 })
+	testwait.For(t, "the refresh reaches the provider", func() bool { return simStats(t, jwSim)["fault.delay"] == 1 })
 	pg.Stop(t)
 	if st := <-answered; st != http.StatusOK {
 		t.Fatalf("the call during the outage answered %d\n%s", st, a.stderr)
@@ -1033,7 +1034,7 @@ func TestRotatedTokensSurviveACrashDuringADatabaseOutage(t *testing.T) {
 	if st := companyCall(b, key, acc.ID); st != http.StatusOK {
 		t.Fatalf("a call on the restarted node answered %d\n%s", st, b.stderr)
 	}
-	waitUntil(t, "the journaled tokens are stored", func() bool {
+	testwait.For(t, "the journaled tokens are stored", func() bool {
 		cur, err := s.GetAccount(context.Background(), acc.ProjectID, acc.ID)
 		left, _ := filepath.Glob(filepath.Join(dataDir, "token-journal", "*.sealed"))
 		return err == nil && cur.Credentials.RefreshToken != acc.Credentials.RefreshToken && len(left) == 0
@@ -1042,17 +1043,6 @@ func TestRotatedTokensSurviveACrashDuringADatabaseOutage(t *testing.T) {
 		t.Fatalf("refreshes %d, invalid_grant %d: want exactly one refresh and no invalid_grant", stats["token.refresh_token"], stats["token.error.invalid_grant"])
 	}
 	b.stop(t)
-}
-
-// waitUntil polls cond every 50 ms for up to 30 s, for what happens in the background.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting until %s", what)
 }
 
 // The demo prints one API key, and the same one on every run in the same

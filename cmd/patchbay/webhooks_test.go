@@ -16,6 +16,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 	"github.com/patchbayhq/patchbay/internal/store/postgres/pgtest"
+	"github.com/patchbayhq/patchbay/internal/testwait"
 )
 
 // countingReceiver counts deliveries by webhook-id and knows which are being
@@ -37,7 +38,10 @@ func newCountingReceiver(t *testing.T) *countingReceiver {
 		r.seen[id]++
 		r.inFlight[id] = true
 		r.mu.Unlock()
-		time.Sleep(time.Duration(r.delay.Load()))
+		select { // the receiver is slow to answer, as some are
+		case <-time.After(time.Duration(r.delay.Load())):
+		case <-req.Context().Done():
+		}
 		r.mu.Lock()
 		delete(r.inFlight, id)
 		r.mu.Unlock()
@@ -106,7 +110,7 @@ func TestWebhooksAcrossTwoNodes(t *testing.T) {
 	}
 
 	link(1000)
-	waitUntil(t, "1,000 deliveries", func() bool { seen, _ := r.snapshot(); return len(seen) == 1000 })
+	testwait.For(t, "1,000 deliveries", func() bool { seen, _ := r.snapshot(); return len(seen) == 1000 })
 	seen, _ := r.snapshot()
 	for id, n := range seen {
 		if n != 1 {
@@ -124,7 +128,7 @@ func TestWebhooksAcrossTwoNodes(t *testing.T) {
 	// Node A dies with deliveries in flight.
 	r.delay.Store(int64(2 * time.Second))
 	link(40)
-	waitUntil(t, "deliveries in flight", func() bool { _, busy := r.snapshot(); return len(busy) >= 4 })
+	testwait.For(t, "deliveries in flight", func() bool { _, busy := r.snapshot(); return len(busy) >= 4 })
 	a.cmd.Process.Kill()
 	a.cmd.Wait()
 	// In flight when A died: events the receiver had been sent whose delivery
@@ -150,20 +154,15 @@ func TestWebhooksAcrossTwoNodes(t *testing.T) {
 		}
 	}
 	t.Logf("killed node A: %d deliveries being answered, %d sent and unrecorded across both nodes", len(busy), len(inFlight))
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
+	var pending int
+	if !testwait.Try(3*time.Minute, func() bool {
 		seen, _ = r.snapshot()
-		var pending int
 		if err := s.DB().QueryRow(`SELECT COUNT(*) FROM webhook_deliveries WHERE status <> 'succeeded'`).Scan(&pending); err != nil {
 			t.Fatal(err)
 		}
-		if len(seen) == 1040 && pending == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of 1,040 events arrived, %d deliveries not done", len(seen), pending)
-		}
-		time.Sleep(200 * time.Millisecond)
+		return len(seen) == 1040 && pending == 0
+	}) {
+		t.Fatalf("%d of 1,040 events arrived, %d deliveries not done", len(seen), pending)
 	}
 	for id, n := range seen {
 		if n > 1 && !inFlight[id] {

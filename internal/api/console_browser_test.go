@@ -14,6 +14,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/browsertest"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
+	"github.com/patchbayhq/patchbay/internal/testwait"
 )
 
 const adminEmail, adminPassword = "admin@integrator.test", "correct horse battery staple"
@@ -305,12 +306,13 @@ func TestConsoleWebhookPages(t *testing.T) {
 		chromedp.Click(`//button[text()="Send test event"]`))
 	r.await(t, 1)
 	waitFor(t, c.tab, `document.querySelector('.flash.ok') !== null`)
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(c.text(t), "succeeded"); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the test delivery never showed as succeeded:\n%s", c.text(t))
+	testwait.For(t, "the test delivery shown as succeeded", func() bool {
+		if strings.Contains(c.text(t), "succeeded") {
+			return true
 		}
 		c.run(t, chromedp.Reload())
-	}
+		return false
+	})
 	c.shot(t, "webhook")
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+	"github.com/patchbayhq/patchbay/internal/testwait"
 )
 
 // consoleClient is a browser without JavaScript: a cookie jar, no redirects followed.
@@ -353,14 +354,10 @@ func TestConsoleWebhooks(t *testing.T) {
 	if got.header.Get("x-stackone-signature") != stackOneSignature(html.UnescapeString(secret[1]), got.body) {
 		t.Fatal("the test delivery is not signed with the secret the console showed")
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, page = c.get(t, hook); strings.Contains(page, "succeeded") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the delivery log never showed the test:\n%s", page)
-		}
-	}
+	testwait.For(t, "the test delivery in the console's delivery log", func() bool {
+		_, page = c.get(t, hook)
+		return strings.Contains(page, "succeeded")
+	})
 	resp, page = c.post(t, hook+"/rotate", url.Values{"csrf": {c.csrf(t, hook)}})
 	if fresh := regexp.MustCompile(`data-new-secret>(whsec_[^<]+)<`).FindStringSubmatch(page); resp.StatusCode != http.StatusOK || fresh == nil || fresh[1] == secret[1] {
 		t.Fatalf("rotate: %d", resp.StatusCode)

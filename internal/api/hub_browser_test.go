@@ -29,6 +29,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
+	"github.com/patchbayhq/patchbay/internal/testwait"
 )
 
 // linkEnv is Patchbay with the simulators mounted, a project key, and an
@@ -141,18 +142,18 @@ func (e *linkEnv) secondNode(t *testing.T) *httptest.Server {
 	return second
 }
 
-// waitFor polls a JavaScript condition across navigations, for up to 15 seconds.
+// waitFor polls a JavaScript condition across navigations until it holds: a
+// condition that names something unique to the page the test expects.
 func waitFor(t *testing.T, ctx context.Context, condition string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](condition)); err == nil && ok {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+	holds := testwait.Try(testwait.Limit, func() bool {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](condition))
+		return err == nil && ok
+	})
+	if !holds {
+		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + (document.body ? document.body.innerText : "")`))
+		t.Fatalf("timed out waiting for %s; page:\n%s", condition, text)
 	}
-	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + (document.body ? document.body.innerText : "")`))
-	t.Fatalf("timed out waiting for %s; page:\n%s", condition, text)
 }
 
 // TestLinkAccountThroughTheHub is the whole story in Chromium, per provider: an

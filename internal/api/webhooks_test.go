@@ -18,6 +18,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+	"github.com/patchbayhq/patchbay/internal/testwait"
 )
 
 // receiver is an integrator's webhook endpoint: it keeps every delivery and
@@ -61,18 +62,14 @@ func newReceiver(t *testing.T) *receiver {
 // await waits for n accepted deliveries and returns them.
 func (r *receiver) await(t *testing.T, n int) []delivery {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	var got []delivery
+	testwait.For(t, fmt.Sprintf("%d deliveries at the receiver", n), func() bool {
 		r.mu.Lock()
-		got := append([]delivery(nil), r.deliveries...)
+		got = append([]delivery(nil), r.deliveries...)
 		r.mu.Unlock()
-		if len(got) >= n {
-			return got
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("the receiver got %d deliveries, want %d", len(r.deliveries), n)
-	return nil
+		return len(got) >= n
+	})
+	return got
 }
 
 // deliver runs the webhook delivery of e's node until the test ends.
@@ -93,7 +90,7 @@ func (e *linkEnv) deliver(t *testing.T) {
 func (e *linkEnv) awaitDeliveries(t *testing.T, hook string, n int, check func(map[string]any)) {
 	t.Helper()
 	var entries []any
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	testwait.For(t, fmt.Sprintf("%d succeeded deliveries in the log", n), func() bool {
 		st, _, log := e.do(t, "GET", "/webhooks/"+hook+"/deliveries", basic(e.keyA), "")
 		if st != http.StatusOK {
 			t.Fatalf("delivery log: %d %v", st, log)
@@ -105,14 +102,11 @@ func (e *linkEnv) awaitDeliveries(t *testing.T, hook string, n int, check func(m
 				done++
 			}
 		}
-		if len(entries) == n && done == n {
-			for _, entry := range entries {
-				check(entry.(map[string]any))
-			}
-			return
-		}
+		return len(entries) == n && done == n
+	})
+	for _, entry := range entries {
+		check(entry.(map[string]any))
 	}
-	t.Fatalf("delivery log: %v, want %d deliveries succeeded", entries, n)
 }
 
 // createWebhook registers url for the project and returns its id and secret.
@@ -229,10 +223,7 @@ func TestWebhookReceiverOutage(t *testing.T) {
 		t.Fatalf("delete: %d %v", st, body)
 	}
 	// Wait until the first delivery has failed twice, then end the outage.
-	deadline := time.Now().Add(20 * time.Second)
-	for r.requests.Load() < 2 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.For(t, "two failed attempts", func() bool { return r.requests.Load() >= 2 })
 	st, _, log := e.do(t, "GET", "/webhooks/"+hook+"/deliveries", basic(e.keyA), "")
 	if st != http.StatusOK {
 		t.Fatalf("delivery log: %d %v", st, log)
@@ -369,11 +360,10 @@ func TestWebhookEndpointDisabled(t *testing.T) {
 	downHook, _ := e.createWebhook(t, `{"url":"`+down.URL+`"}`)
 	e.do(t, "POST", "/webhooks/"+downHook+"/test", basic(e.keyA), "")
 	// The receiver sees the attempt before Patchbay has recorded its outcome.
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if _, _, view = e.do(t, "GET", "/webhooks/"+downHook, basic(e.keyA), ""); view["failing_since"] != nil {
-			break
-		}
-	}
+	testwait.For(t, "the failure on the endpoint", func() bool {
+		_, _, view = e.do(t, "GET", "/webhooks/"+downHook, basic(e.keyA), "")
+		return view["failing_since"] != nil
+	})
 	if view["enabled"] != true || view["failing_since"] == nil {
 		t.Fatalf("after one failure: %v", view)
 	}
@@ -454,14 +444,14 @@ func TestWebhookWithUnreadableSecrets(t *testing.T) {
 	e.linkProvider(t, "justworks", "admin@acme.test")
 	healthy.await(t, 1)
 	var d map[string]any
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	testwait.For(t, "an attempt at the damaged endpoint's delivery", func() bool {
 		_, _, log := e.do(t, "GET", "/webhooks/"+brokenHook+"/deliveries", basic(e.keyA), "")
 		if entries, _ := log["data"].([]any); len(entries) == 1 {
-			if d = entries[0].(map[string]any); d["attempts"] != float64(0) {
-				break
-			}
+			d = entries[0].(map[string]any)
+			return d["attempts"] != float64(0)
 		}
-	}
+		return false
+	})
 	if d == nil || d["status"] != "pending" || !strings.Contains(fmt.Sprint(d["last_error"]), "signing secrets cannot be opened") || d["next_retry_at"] == nil {
 		t.Fatalf("the damaged endpoint's delivery: %v", d)
 	}

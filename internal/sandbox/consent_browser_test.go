@@ -11,22 +11,20 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/browsertest"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
+	"github.com/patchbayhq/patchbay/internal/testwait"
 )
 
 // landedOn waits for the browser to arrive on a page under prefix and returns its
 // URL. It reads location itself because a poll does not survive the navigation.
 func landedOn(t *testing.T, ctx context.Context, prefix string) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href`))
-		if err == nil && strings.HasPrefix(href, prefix) {
-			return href
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("the browser never reached %s", prefix)
-	return ""
+	var href string
+	testwait.For(t, "the browser on "+prefix, func() bool {
+		var err error
+		href, err = chromedp.Run(ctx, chromedp.Evaluate[string](`location.href`))
+		return err == nil && strings.HasPrefix(href, prefix)
+	})
+	return href
 }
 
 // TestConsentPagesInChromium signs in and approves (then denies) on each

@@ -12,20 +12,9 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 	"github.com/patchbayhq/patchbay/internal/store/postgres/pgtest"
+	"github.com/patchbayhq/patchbay/internal/testwait"
 	"github.com/patchbayhq/patchbay/internal/tokens"
 )
-
-// eventually polls cond every 50 ms for up to 30 s: for things that happen in
-// the background, such as a commit once the database is back.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting until %s", what)
-}
 
 // Finding 2: PostgreSQL goes down while Employment Hero rotates an account's
 // refresh token. The commit fails, yet the caller gets the new access token,
@@ -57,7 +46,7 @@ func TestRotationSurvivesADatabaseOutage(t *testing.T) {
 		a, err := m.Valid(ctx, acc)
 		done <- result{a, err}
 	}()
-	eventually(t, "the refresh reaches the provider", func() bool { return eh.Stats.Get("fault.delay") == 1 })
+	testwait.For(t, "the refresh reaches the provider", func() bool { return eh.Stats.Get("fault.delay") == 1 })
 	pg.Stop(t)
 	got := <-done
 	if got.err != nil || got.a.Credentials.AccessToken == old.AccessToken {
@@ -72,11 +61,11 @@ func TestRotationSurvivesADatabaseOutage(t *testing.T) {
 	}
 
 	pg.Start(t)
-	eventually(t, "the rotated tokens are stored", func() bool {
+	testwait.For(t, "the rotated tokens are stored", func() bool {
 		cur, err := s.GetAccount(ctx, acc.ProjectID, acc.ID)
 		return err == nil && cur.Credentials.RefreshToken == got.a.Credentials.RefreshToken
 	})
-	eventually(t, "the journal is cleared", func() bool { held, err := journal.All(); return err == nil && len(held) == 0 })
+	testwait.For(t, "the journal is cleared", func() bool { held, err := journal.All(); return err == nil && len(held) == 0 })
 	cur, _ := s.GetAccount(ctx, acc.ProjectID, acc.ID)
 	if _, err := m.Valid(ctx, cur); err != nil {
 		t.Fatalf("after the outage: %v", err)
