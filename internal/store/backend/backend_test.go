@@ -15,7 +15,7 @@ import (
 func TestConcurrentMigrations(t *testing.T) {
 	for _, b := range backendtest.All {
 		t.Run(b.Name, func(t *testing.T) {
-			url := b.URL(t)
+			url := b.Empty(t)
 			keys := backendtest.TestKeys(t)
 			var wg sync.WaitGroup
 			applied := make(chan int, 8)
