@@ -24,6 +24,7 @@ func consoleSignIn(t *testing.T, consoleURL, email, password string) int {
 // console admin; `patchbay admins create` adds more, with a generated password
 // printed once or one from stdin.
 func TestConsoleAdmins(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	n := startServe(t, dir, env())
 	link := regexp.MustCompile(`http://\S+/console/setup\?token=\S+`).FindString(n.stdout)

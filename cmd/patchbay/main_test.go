@@ -197,6 +197,7 @@ func get(t *testing.T, url, key string) int {
 }
 
 func TestServeWithNoConfiguration(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	n := startServe(t, dir, env())
 	key := keyPattern.FindString(n.stdout)
@@ -241,6 +242,7 @@ func TestServeWithNoConfiguration(t *testing.T) {
 }
 
 func TestTwoNodesOnPostgres(t *testing.T) {
+	t.Parallel()
 	dbURL := pgtest.NewSchema(t)
 	k, err := secrets.GenerateKey("k1")
 	if err != nil {
@@ -311,6 +313,7 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 }
 
 func TestSecretsRotateCommand(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	k1, _ := secrets.GenerateKey("k1")
 	k2, _ := secrets.GenerateKey("k2")
@@ -352,6 +355,7 @@ func TestSecretsRotateCommand(t *testing.T) {
 }
 
 func TestBadStartupSaysWhatToFix(t *testing.T) {
+	t.Parallel()
 	k, _ := secrets.GenerateKey("k1")
 	keys := "PATCHBAY_ENCRYPTION_KEYS=" + secrets.Format(k)
 	cases := []struct {
@@ -402,6 +406,7 @@ func TestBadStartupSaysWhatToFix(t *testing.T) {
 }
 
 func TestCommandsHaveHelp(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"projects", "create", "--help"}, {"projects", "list", "--help"},
 		{"keys", "create", "--help"}, {"keys", "list", "--help"}, {"keys", "revoke", "--help"}, {"secrets", "rotate", "--help"}, {"version", "--help"},
@@ -418,6 +423,7 @@ func TestCommandsHaveHelp(t *testing.T) {
 }
 
 func TestConnectorCommands(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out, errOut, code := run(t, dir, env(), "connectors", "list")
 	if code != 0 || !strings.Contains(out, "justworks") || !strings.Contains(out, "employmenthero") {
@@ -493,6 +499,7 @@ func startSandbox(t *testing.T, args ...string) string {
 }
 
 func TestSandboxCommandServesEveryMember(t *testing.T) {
+	t.Parallel()
 	base := startSandbox(t, "--members", "1500")
 	resp, err := http.Post(base+"/_sim/tokens", "application/json", strings.NewReader(`{}`))
 	if err != nil {
@@ -538,6 +545,7 @@ func TestSandboxCommandServesEveryMember(t *testing.T) {
 }
 
 func TestServeCanMountTheSandbox(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	served := launch(t, dir, env(), "--sandbox")
 	served.waitListening(t)
@@ -555,6 +563,7 @@ func TestServeCanMountTheSandbox(t *testing.T) {
 }
 
 func TestProfilesCommands(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	environ := env("PATCHBAY_PUBLIC_URL=https://hub.example.com")
 	if _, errOut, code := run(t, dir, environ, "projects", "create", "--name", "Acme"); code != 0 {
@@ -603,6 +612,7 @@ var (
 // TestDemoPrintsWorkingLinks runs `patchbay demo` on a fresh directory and uses
 // what it prints: the Hub link opens, the guide pages load, the curl lists accounts.
 func TestDemoPrintsWorkingLinks(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := startUntil(t, dir, regexp.MustCompile(`Setup guides:`), "demo", "--listen", "127.0.0.1:0")
 	link := hubLinkPattern.FindString(out)
@@ -661,6 +671,7 @@ func TestDemoPrintsWorkingLinks(t *testing.T) {
 }
 
 func TestAccountsCommands(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out, errOut, code := run(t, dir, env(), "accounts", "list")
 	if code == 0 || !strings.Contains(errOut, "no project") {
@@ -685,6 +696,7 @@ func TestAccountsCommands(t *testing.T) {
 // then a node killed (SIGKILL) in the middle of a refresh leaves the account
 // working for the other node.
 func TestTwoNodesRefreshOnceAndSurviveACrash(t *testing.T) {
+	t.Parallel()
 	dbURL := pgtest.NewSchema(t)
 	k, _ := secrets.GenerateKey("k1")
 	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--no-rate-limit")
@@ -787,6 +799,7 @@ func TestTwoNodesRefreshOnceAndSurviveACrash(t *testing.T) {
 // to a `patchbay sandbox`, one page and then every page, and finds the calls in
 // the request log a `patchbay serve` on the same database shows.
 func TestActionsRunCommand(t *testing.T) {
+	t.Parallel()
 	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--members", "7")
 	jwSim := sandboxBase.FindStringSubmatch(sandboxOut)[1]
 	dir := t.TempDir()
@@ -909,6 +922,7 @@ func storeSimulatorAccount(t *testing.T, s store.Store, jwSim string, actions []
 // Request log entries are written in the background; a node that is told to
 // stop writes the ones still queued before it exits.
 func TestServeWritesQueuedRequestLogsOnStop(t *testing.T) {
+	t.Parallel()
 	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--members", "5")
 	jwSim := sandboxBase.FindStringSubmatch(sandboxOut)[1]
 	dir := t.TempDir()
@@ -996,6 +1010,7 @@ func companyCall(n *node, key, accountID string) int {
 // data directory stores them, and the account keeps working with exactly one
 // refresh and no invalid_grant.
 func TestRotatedTokensSurviveACrashDuringADatabaseOutage(t *testing.T) {
+	t.Parallel()
 	pg := pgtest.StartPrivate(t)
 	k, _ := secrets.GenerateKey("k1")
 	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--no-rate-limit")
@@ -1048,6 +1063,7 @@ func TestRotatedTokensSurviveACrashDuringADatabaseOutage(t *testing.T) {
 // The demo prints one API key, and the same one on every run in the same
 // folder, instead of adding a key per run (newcomer finding 4).
 func TestDemoKeepsItsKeyAcrossRuns(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	first := startUntil(t, dir, regexp.MustCompile(`Setup guides:`), "demo", "--listen", "127.0.0.1:0")
 	second := startUntil(t, dir, regexp.MustCompile(`Setup guides:`), "demo", "--listen", "127.0.0.1:0")
@@ -1069,6 +1085,7 @@ func TestDemoKeepsItsKeyAcrossRuns(t *testing.T) {
 // The demo sets itself up on PostgreSQL too, with no project created first
 // (newcomer finding 11).
 func TestDemoOnPostgres(t *testing.T) {
+	t.Parallel()
 	k, _ := secrets.GenerateKey("k1")
 	_, base, key := startDemo(t, t.TempDir(), env("PATCHBAY_DATABASE_URL="+pgtest.NewSchema(t), "PATCHBAY_ENCRYPTION_KEYS="+secrets.Format(k)))
 	if st := get(t, base+"/accounts", key); st != http.StatusOK {
@@ -1079,6 +1096,7 @@ func TestDemoOnPostgres(t *testing.T) {
 // A mistyped subcommand is an error that suggests the right one, not the
 // help with exit 0 (newcomer finding 6).
 func TestMistypedSubcommands(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"actions", "lst"}, {"accounts", "lst"}, {"keys", "revok"}} {
 		_, errOut, code := run(t, t.TempDir(), env(), args...)
 		if code != 2 || !strings.Contains(errOut, "unknown command") || !strings.Contains(errOut, "did you mean") {
@@ -1093,6 +1111,7 @@ func TestMistypedSubcommands(t *testing.T) {
 // The CLI reaches a demo started on another port in the same folder: it reads
 // the public URL the demo noted (newcomer finding 3).
 func TestCLIFindsADemoOnAnotherPort(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := startUntil(t, dir, regexp.MustCompile(`Setup guides:`), "demo", "--listen", "127.0.0.1:0")
 	curl := curlPattern.FindStringSubmatch(out)
@@ -1146,6 +1165,7 @@ func startDemo(t *testing.T, dir string, environ []string) (*exec.Cmd, string, s
 // break each other's accounts: the simulators keep their tokens in the data
 // directory (newcomer finding 2).
 func TestDemoAccountsOutliveARestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	first, base, _ := startDemo(t, dir, env())
 	ring, _, err := secrets.LoadOrCreateKeyFile(filepath.Join(dir, "data", "patchbay.key"))
@@ -1169,6 +1189,7 @@ func TestDemoAccountsOutliveARestart(t *testing.T) {
 // TestDebugListenServesTheProfiler: --debug-listen offers Go's profiler on its
 // own address, never on the API's.
 func TestDebugListenServesTheProfiler(t *testing.T) {
+	t.Parallel()
 	free, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

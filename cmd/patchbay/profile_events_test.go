@@ -20,6 +20,7 @@ import (
 // through one service: each reports the same event, account.updated for the
 // profile's account, once.
 func TestEveryFrontEndReportsAProfileChangeTheSameWay(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	n := startServe(t, dir, env())
 	key := keyPattern.FindString(n.stdout)

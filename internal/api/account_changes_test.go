@@ -13,6 +13,7 @@ import (
 // token manager), is reported once by the accounts service: it shows in
 // /metrics by kind and resulting status.
 func TestAccountChangesAreReportedFromEveryPath(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")                      // created
 	if again := e.linkProvider(t, "justworks", "admin@acme.test"); again != acc { // relinked

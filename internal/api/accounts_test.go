@@ -12,6 +12,7 @@ import (
 )
 
 func TestAccountsAPI(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	id := accountID(t, e.link(t, `,"label":"Main payroll","metadata":{"tier":"gold"}`))
 	auth := basic(e.keyA)
@@ -82,6 +83,7 @@ func TestAccountsAPI(t *testing.T) {
 // One account whose credentials cannot be opened (its key is gone, or the
 // value is damaged) neither stops the list nor hides what is wrong with it.
 func TestAnUnreadableAccountStaysInTheList(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	good := e.linkProvider(t, "justworks", "admin@acme.test")
 	bad := e.linkFor(t, "justworks", "admin@globex.test", "cust_globex")
@@ -133,6 +135,7 @@ func TestAnUnreadableAccountStaysInTheList(t *testing.T) {
 }
 
 func TestAccountsListPages(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	var ids []string
 	for i, email := range []string{"admin@acme.test", "admin@globex.test", "admin@acme.test"} {

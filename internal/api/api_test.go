@@ -128,6 +128,7 @@ func wantError(t *testing.T, status int, body map[string]any, wantStatus int) {
 }
 
 func TestAuthRejectsEveryBadKeyAlike(t *testing.T) {
+	t.Parallel()
 	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
 		f := newFixture(t, s)
 		revokedKey, revoked, err := apikeys.Issue(context.Background(), s, f.projectA.ID, "old")
@@ -174,6 +175,7 @@ func TestAuthRejectsEveryBadKeyAlike(t *testing.T) {
 }
 
 func TestAuthAcceptsBasicAndBearer(t *testing.T) {
+	t.Parallel()
 	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
 		f := newFixture(t, s)
 		for _, authorization := range []string{basic(f.keyA), "Bearer " + f.keyA} {
@@ -186,6 +188,7 @@ func TestAuthAcceptsBasicAndBearer(t *testing.T) {
 }
 
 func TestProjectIsolation(t *testing.T) {
+	t.Parallel()
 	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
 		f := newFixture(t, s)
 		st, _, body := f.do(t, "GET", "/api_keys", basic(f.keyA), "")
@@ -214,6 +217,7 @@ func TestProjectIsolation(t *testing.T) {
 }
 
 func TestCreateAndRevokeKeys(t *testing.T) {
+	t.Parallel()
 	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
 		f := newFixture(t, s)
 		st, _, body := f.do(t, "POST", "/api_keys", basic(f.keyA), `{"name":"ci"}`)
@@ -242,6 +246,7 @@ func TestCreateAndRevokeKeys(t *testing.T) {
 }
 
 func TestRevocationSeenByEveryNode(t *testing.T) {
+	t.Parallel()
 	for _, b := range backendtest.All {
 		t.Run(b.Name, func(t *testing.T) {
 			url := b.URL(t)
@@ -279,6 +284,7 @@ func TestRevocationSeenByEveryNode(t *testing.T) {
 // page_size and next; following next lists each item once, filters apply
 // before the page, and a bad value is a 400 naming it.
 func TestKeysAndProfilesArePaged(t *testing.T) {
+	t.Parallel()
 	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
 		f := newFixture(t, s)
 		for i := range 4 {
@@ -343,6 +349,7 @@ func TestKeysAndProfilesArePaged(t *testing.T) {
 }
 
 func TestErrorsAreJSON(t *testing.T) {
+	t.Parallel()
 	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
 		f := newFixture(t, s)
 		st, _, body := f.do(t, "GET", "/no/such/thing", "", "")
@@ -356,6 +363,7 @@ func TestErrorsAreJSON(t *testing.T) {
 }
 
 func TestRequestIDs(t *testing.T) {
+	t.Parallel()
 	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
 		f := newFixture(t, s)
 		_, h, _ := f.do(t, "GET", "/healthz", "", "", "X-Request-Id", "trace-123")
@@ -371,6 +379,7 @@ func TestRequestIDs(t *testing.T) {
 }
 
 func TestHealthReadinessAndMetrics(t *testing.T) {
+	t.Parallel()
 	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
 		f := newFixture(t, s)
 		if st, _, body := f.do(t, "GET", "/healthz", "", ""); st != http.StatusOK || body["status"] != "ok" {
@@ -415,6 +424,7 @@ func limitedServer(t *testing.T, s app.Store, registry *connectors.Registry, clk
 }
 
 func TestAPIKeyRateLimit(t *testing.T) {
+	t.Parallel()
 	s := backendtest.SQLite.Open(t, backendtest.TestKeys(t))
 	f := newFixture(t, s)
 	clk := minuteStart()
@@ -443,6 +453,7 @@ func TestAPIKeyRateLimit(t *testing.T) {
 // Two nodes on one database share each key's limit: between them they let
 // exactly the limit through in a minute, and then both refuse.
 func TestAPIKeyRateLimitIsSharedByNodes(t *testing.T) {
+	t.Parallel()
 	for _, backend := range backendtest.All {
 		t.Run(backend.Name, func(t *testing.T) {
 			keys := backendtest.TestKeys(t)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestConnectorsAPI(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, backendtest.SQLite.Open(t, backendtest.TestKeys(t)))
 	auth := basic(f.keyA)
 
@@ -65,6 +66,7 @@ func toStrings(v []any) []string {
 }
 
 func TestActionsMeta(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, backendtest.SQLite.Open(t, backendtest.TestKeys(t)))
 	auth := basic(f.keyA)
 
@@ -141,6 +143,7 @@ func TestActionsMeta(t *testing.T) {
 }
 
 func TestScopesEndpoint(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, backendtest.SQLite.Open(t, backendtest.TestKeys(t)))
 	auth := basic(f.keyA)
 	st, _, body := f.do(t, "GET", "/connectors/justworks/scopes?actions=justworks_list_company_jurisdictions", auth, "")

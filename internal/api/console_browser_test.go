@@ -104,6 +104,7 @@ func (c *consoleEnv) acceptConfirms(t *testing.T) {
 // active in the console, an action through the API, and that call in the
 // console's request logs.
 func TestConsoleFollowsTheSetupGuide(t *testing.T) {
+	t.Parallel()
 	c := newConsoleEnv(t)
 	for _, tc := range []struct{ key, search string }{{"justworks", "Justworks"}, {"employmenthero", "Employment"}} {
 		t.Run(tc.key, func(t *testing.T) {
@@ -230,6 +231,7 @@ func jsString(s string) string {
 
 // TestConsoleAPIKeys: a created key is shown once and works; revoking it works.
 func TestConsoleAPIKeys(t *testing.T) {
+	t.Parallel()
 	c := newConsoleEnv(t)
 	c.run(t,
 		chromedp.Click(`//nav//a[text()="API keys"]`),
@@ -265,6 +267,7 @@ func TestConsoleAPIKeys(t *testing.T) {
 
 // TestConsoleDeletesAnAccount: delete asks first, then the account is gone.
 func TestConsoleDeletesAnAccount(t *testing.T) {
+	t.Parallel()
 	c := newConsoleEnv(t)
 	// A profile through the API (the guide test covers the console's form), an account through the Hub.
 	demo := sandbox.DemoApp("justworks")
@@ -289,6 +292,7 @@ func TestConsoleDeletesAnAccount(t *testing.T) {
 
 // TestConsoleWebhookPages adds a webhook in the console and opens it.
 func TestConsoleWebhookPages(t *testing.T) {
+	t.Parallel()
 	c := newConsoleEnv(t)
 	c.deliver(t)
 	r := newReceiver(t)
@@ -321,6 +325,7 @@ func TestConsoleWebhookPages(t *testing.T) {
 // with "changed by someone else" and the page shows the profile as it now is,
 // instead of silently overwriting the other change.
 func TestConsoleRefusesAStaleProfileForm(t *testing.T) {
+	t.Parallel()
 	c := newConsoleEnv(t)
 	st, _, body := c.do(t, "POST", "/connector_profiles", basic(c.keyA), `{"connector_key":"justworks","client_id":"cid","client_secret":"sec","name":"Payroll"}`)
 	if st != http.StatusCreated {

@@ -72,6 +72,7 @@ func (c *consoleClient) csrf(t *testing.T, path string) string {
 // TestConsoleRoutesNeedASession: every console route that shows or changes
 // a project answers a visitor without a session with the sign-in page.
 func TestConsoleRoutesNeedASession(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	visitor := newConsoleClient(t, e.srv.URL)
 	open := map[string]bool{"GET /console/signin": true, "POST /console/signin": true, "GET /console/setup": true,
@@ -105,6 +106,7 @@ func TestConsoleRoutesNeedASession(t *testing.T) {
 // TestConsoleFormsNeedTheirCSRFToken: a post without the session's token is
 // refused and changes nothing; with it, it works.
 func TestConsoleFormsNeedTheirCSRFToken(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	if _, err := e.services.Admins.Create(context.Background(), adminEmail, adminPassword, nil); err != nil {
 		t.Fatal(err)
@@ -139,6 +141,7 @@ func TestConsoleFormsNeedTheirCSRFToken(t *testing.T) {
 
 // TestConsoleKeepsProjectsApart: an admin of project B never sees project A.
 func TestConsoleKeepsProjectsApart(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	ctx := context.Background()
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
@@ -177,6 +180,7 @@ func TestConsoleKeepsProjectsApart(t *testing.T) {
 // TestConsoleSignInThrottled: after five wrong passwords the account waits,
 // even for the right password, until the wait is over.
 func TestConsoleSignInThrottled(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	if _, err := e.services.Admins.Create(context.Background(), adminEmail, adminPassword, nil); err != nil {
 		t.Fatal(err)
@@ -217,6 +221,7 @@ func TestConsoleSignInThrottled(t *testing.T) {
 // TestConsoleSessionsAcrossNodes: on PostgreSQL a session started on one node
 // works on another, and signing out on either ends it on both.
 func TestConsoleSessionsAcrossNodes(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnvOn(t, backendtest.Postgres)
 	if _, err := e.services.Admins.Create(context.Background(), adminEmail, adminPassword, nil); err != nil {
 		t.Fatal(err)
@@ -255,6 +260,7 @@ func mustURL(t *testing.T, raw string) *url.URL {
 // TestGuideOpensTheConsoleForm: the setup guide's link opens "+ Connector
 // Profile" with the connector and the chosen actions selected.
 func TestGuideOpensTheConsoleForm(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	if _, err := e.services.Admins.Create(context.Background(), adminEmail, adminPassword, nil); err != nil {
 		t.Fatal(err)
@@ -297,6 +303,7 @@ func signedInConsole(t *testing.T, e *linkEnv) (*consoleClient, string) {
 // and enabling brings them back; deleting it is refused, with the count,
 // while accounts use it.
 func TestConsoleProfileStates(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	a, _ := e.services.Accounts.Get(context.Background(), e.projectA.ID, acc)
@@ -333,6 +340,7 @@ func TestConsoleProfileStates(t *testing.T) {
 // TestConsoleWebhooks: a webhook added in the console shows its secret once,
 // a test event shows in its delivery log, and the secret can be rotated.
 func TestConsoleWebhooks(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	e.deliver(t)
 	r := newReceiver(t)

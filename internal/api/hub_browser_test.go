@@ -162,6 +162,7 @@ func waitFor(t *testing.T, ctx context.Context, condition string) {
 // organisations), the Hub shows success and posts AccountConnected to the page,
 // and the account is active in GET /accounts.
 func TestLinkAccountThroughTheHub(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	browser := browsertest.New(t)
 	for _, provider := range []string{"justworks", "employmenthero"} {
@@ -255,6 +256,7 @@ func listAccounts(t *testing.T, e *linkEnv, query string) []map[string]any {
 // Pages have an icon, and the Hub's card keeps a margin on a phone-sized
 // screen (newcomer finding 10). The screenshot lands in the test's temp dir.
 func TestHubOnANarrowScreen(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	resp, err := http.Get(e.srv.URL + "/favicon.ico")
 	if err != nil {

@@ -66,6 +66,7 @@ func eachRace(t *testing.T, provider string, round func(t *testing.T, r race)) {
 // A double click on "Continue": eight setup posts at once for one attempt link
 // one account; one post answers 200, the others 409, none a 5xx.
 func TestConcurrentSetupPostsLinkOneAccount(t *testing.T) {
+	t.Parallel()
 	eachRace(t, "employmenthero", func(t *testing.T, r race) {
 		e, b, link, attempt, start := r.e, r.b, r.link, r.attempt, r.start
 		resp, _ := b.get(e.authorize(t, b, start, "owner@acme.test", "approve"))
@@ -100,6 +101,7 @@ func TestConcurrentSetupPostsLinkOneAccount(t *testing.T) {
 // Six callbacks for one attempt, each from its own OAuth start, arrive at once:
 // one account, and every browser is sent back to the Hub, none sees a 5xx.
 func TestConcurrentCallbacksLinkOneAccount(t *testing.T) {
+	t.Parallel()
 	eachRace(t, "justworks", func(t *testing.T, r race) {
 		e, b, start := r.e, r.b, r.start
 		var callbacks []string
@@ -118,6 +120,7 @@ func TestConcurrentCallbacksLinkOneAccount(t *testing.T) {
 // A callback for an attempt the user cancelled, or for a session that expired
 // while the user was at the provider, shows a page that says so and links nothing.
 func TestCallbacksForCancelledOrExpiredAttemptsLinkNothing(t *testing.T) {
+	t.Parallel()
 	for _, backend := range backendtest.All {
 		t.Run(backend.Name, func(t *testing.T) {
 			e := newLinkEnvOn(t, backend)

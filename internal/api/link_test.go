@@ -163,6 +163,7 @@ func accountID(t *testing.T, attempt map[string]any) string {
 }
 
 func TestLinkingTwiceUpdatesOneAccountUnlessMultiple(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	first := accountID(t, e.link(t, ""))
 	second := accountID(t, e.link(t, ""))
@@ -183,6 +184,7 @@ func TestLinkingTwiceUpdatesOneAccountUnlessMultiple(t *testing.T) {
 }
 
 func TestCallbackStateProblems(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	b := newBrowserless(t)
 	countAccounts := func() int { return len(listAccounts(t, e, "")) }
@@ -235,6 +237,7 @@ func TestCallbackStateProblems(t *testing.T) {
 }
 
 func TestHubLinkProblems(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	b := newBrowserless(t)
 	resp, page := b.get(e.srv.URL + "/hub?token=not-a-real-token")
@@ -262,6 +265,7 @@ func TestHubLinkProblems(t *testing.T) {
 // TestNoSecretsInDatabaseDumps links an account, then searches the raw SQLite
 // files and a PostgreSQL dump for the client secret and the tokens.
 func TestNoSecretsInDatabaseDumps(t *testing.T) {
+	t.Parallel()
 	for _, backend := range backendtest.All {
 		t.Run(backend.Name, func(t *testing.T) {
 			e := newLinkEnvOn(t, backend)
@@ -311,6 +315,7 @@ func rawDatabase(t *testing.T, dbURL string) []byte {
 }
 
 func TestStaleAttemptsExpire(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	link := e.session(t, `,"provider":"justworks"`)
 	attempt, _ := e.startAttempt(t, link)
@@ -332,6 +337,7 @@ func TestStaleAttemptsExpire(t *testing.T) {
 }
 
 func TestProviderFailuresEndTheAttemptInPlainWords(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	jw, _ := e.sb.Provider("justworks")
 	b := newBrowserless(t)
@@ -361,6 +367,7 @@ func TestProviderFailuresEndTheAttemptInPlainWords(t *testing.T) {
 // Employment Hero while Patchbay lists the user's organisations is retried, and
 // the call is in the request log with both tries.
 func TestSetupStepIsRetriedAndLogged(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	eh, _ := e.sb.Provider("employmenthero")
 	if err := eh.Faults.Add(simctl.Fault{Method: "GET", PathPrefix: "/api/v1/organisations", Count: 1, Kind: simctl.KindStatus, Status: 503}); err != nil {
@@ -386,6 +393,7 @@ func TestSetupStepIsRetriedAndLogged(t *testing.T) {
 // tokens once, as for any call. Employment Hero rotates the refresh token on
 // that refresh, so the account must keep the new one: a later refresh works.
 func TestSetupStepRefreshKeepsTheRotatedToken(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	eh, _ := e.sb.Provider("employmenthero")
 	eh.Faults.Add(simctl.Fault{Method: "GET", PathPrefix: "/api/v1/organisations", Count: 1, Kind: simctl.KindStatus, Status: 401})

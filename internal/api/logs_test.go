@@ -15,6 +15,7 @@ import (
 // TestRequestLogsRecordEveryCallWithoutSecrets makes calls that succeed, fail
 // validation, lack a scope and meet a failing provider, then reads the logs.
 func TestRequestLogsRecordEveryCallWithoutSecrets(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	jw, _ := e.sb.Provider("justworks")

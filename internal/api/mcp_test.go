@@ -92,6 +92,7 @@ func toolNames(t *testing.T, cs *sdk.ClientSession) []string {
 }
 
 func TestMCPServesAccountActionsAsTools(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	registry, _ := connectors.Embedded()
 
@@ -181,6 +182,7 @@ func TestMCPServesAccountActionsAsTools(t *testing.T) {
 }
 
 func TestMCPToolsFollowProfileAndGrant(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	cs := mcpSession(t, e.srv.URL, e.keyA, acc, "", nil)
@@ -206,6 +208,7 @@ func TestMCPToolsFollowProfileAndGrant(t *testing.T) {
 }
 
 func TestMCPRequestErrors(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	initialize := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}`
@@ -246,6 +249,7 @@ func TestMCPRequestErrors(t *testing.T) {
 }
 
 func TestMCPSearchExecuteMode(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	cs := mcpSession(t, e.srv.URL, e.keyA, acc, "?tool-mode=search_execute", nil)
@@ -273,6 +277,7 @@ func TestMCPSearchExecuteMode(t *testing.T) {
 }
 
 func TestMCPFlatParamStyles(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	memberID := first(t, e.call(t, acc, "justworks_list_members", nil))["id"]
@@ -317,6 +322,7 @@ func (a *alternate) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestMCPSessionMovesBetweenNodes(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnvOn(t, backendtest.Postgres)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	second := e.secondNode(t)
@@ -339,6 +345,7 @@ func TestMCPSessionMovesBetweenNodes(t *testing.T) {
 // Accounts with the same tools share one server inside Patchbay; each call
 // must still reach its own account.
 func TestMCPAccountsWithTheSameToolsStayApart(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acme := e.linkProvider(t, "justworks", "admin@acme.test")
 	globex := e.linkFor(t, "justworks", "admin@globex.test", "cust_globex")

@@ -15,6 +15,7 @@ import (
 // profile, the profile disabled, the key revoked — decides the very next call
 // on every node, both of which have served the account before.
 func TestChangesSeenByEveryNodeAtOnce(t *testing.T) {
+	t.Parallel()
 	for _, b := range backendtest.All {
 		t.Run(b.Name, func(t *testing.T) {
 			e := newLinkEnvOn(t, b)

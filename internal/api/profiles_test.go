@@ -12,6 +12,7 @@ import (
 )
 
 func TestConnectorProfilesAPI(t *testing.T) {
+	t.Parallel()
 	backendtest.Run(t, func(t *testing.T, s *sqlstore.Store) {
 		f := newFixture(t, s)
 		auth := basic(f.keyA)
@@ -82,6 +83,7 @@ func TestConnectorProfilesAPI(t *testing.T) {
 }
 
 func TestConnectorProfileValidation(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, backendtest.SQLite.Open(t, backendtest.TestKeys(t)))
 	auth := basic(f.keyA)
 	cases := []struct {
@@ -131,6 +133,7 @@ func mustJustworks(t *testing.T) *connectors.Connector {
 // longer configured) is still listed, the Hub still offers every provider, and
 // reading that one profile says what is wrong.
 func TestAnUnreadableProfileSecretStaysListed(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	bad := e.profileOf(t, "employmenthero")
 	if _, err := e.store.DB().Exec(`UPDATE connector_profiles SET client_secret = 'v1:gone:AAAA' WHERE id = ?`, bad); err != nil {

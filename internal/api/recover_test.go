@@ -11,6 +11,7 @@ import (
 )
 
 func TestPanicBecomesLogged500(t *testing.T) {
+	t.Parallel()
 	var logs bytes.Buffer
 	s := New(Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	s.mux.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic("kaboom") })

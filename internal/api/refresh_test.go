@@ -34,6 +34,7 @@ func (e *linkEnv) expire(t *testing.T, id string) {
 // TestRefreshStormThroughRPC sends 1,000 concurrent action calls for an account
 // whose access token has expired: all succeed and the provider sees one refresh.
 func TestRefreshStormThroughRPC(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	e.expire(t, acc)
@@ -61,6 +62,7 @@ func TestRefreshStormThroughRPC(t *testing.T) {
 // TestRelinkingRevivesADeadAccount: invalid_grant puts the account in error with a
 // reason; linking it again through the Hub makes it active.
 func TestRelinkingRevivesADeadAccount(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	e.expire(t, acc)
@@ -87,9 +89,11 @@ func TestRelinkingRevivesADeadAccount(t *testing.T) {
 
 // TestSteadyLoadWithOneSecondTokens keeps eight callers busy while the simulator's
 // access tokens live one second: no call may fail. It runs for
-// PATCHBAY_SOAK_SECONDS (default 5) and logs the refresh count and latencies.
+// PATCHBAY_SOAK_SECONDS (default 3: three lifetimes of a token, a few refreshes
+// under load; set it higher for a soak) and logs the refresh count and latencies.
 func TestSteadyLoadWithOneSecondTokens(t *testing.T) {
-	seconds := 5
+	t.Parallel()
+	seconds := 3
 	if v, err := strconv.Atoi(os.Getenv("PATCHBAY_SOAK_SECONDS")); err == nil && v > 0 {
 		seconds = v
 	}
@@ -128,6 +132,7 @@ func TestSteadyLoadWithOneSecondTokens(t *testing.T) {
 }
 
 func TestKeepAliveRefreshesIdleAccounts(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	idle := e.linkProvider(t, "justworks", "admin@acme.test")
 	m := e.services.Tokens
@@ -168,6 +173,7 @@ func mustRegistry(t *testing.T) *connectors.Registry {
 // One account's connector is not in the catalogue (a retired one): the
 // keep-alive skips it, refreshes the others, and the server goes on answering.
 func TestKeepAliveSurvivesAnAccountOfAnUnknownConnector(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	ctx := context.Background()
 	known := e.linkProvider(t, "justworks", "admin@acme.test")

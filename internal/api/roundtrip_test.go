@@ -17,6 +17,7 @@ import (
 // account and profile in one query — on each backend. Only statements run for
 // an HTTP request count; the request log is written in the background.
 func TestOneDatabaseRoundTripPerCall(t *testing.T) {
+	t.Parallel()
 	for _, b := range backendtest.All {
 		t.Run(b.Name, func(t *testing.T) {
 			var mu sync.Mutex

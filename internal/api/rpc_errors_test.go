@@ -27,6 +27,7 @@ func wantRPCError(t *testing.T, st int, body map[string]any, wantStatus int, wan
 }
 
 func TestRPCErrors(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 
@@ -86,6 +87,7 @@ func TestRPCErrors(t *testing.T) {
 }
 
 func TestRPCRefreshesOnceOnUnauthorized(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	jw, _ := e.sb.Provider("justworks")
@@ -101,6 +103,7 @@ func TestRPCRefreshesOnceOnUnauthorized(t *testing.T) {
 
 // TestRPCPagingVisitsEveryMemberOnce pages through 1,000 members with next.
 func TestRPCPagingVisitsEveryMemberOnce(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 1000})
 	for _, tc := range []struct{ provider, email, action string }{
 		{"justworks", "admin@acme.test", "justworks_list_members"},
@@ -137,6 +140,7 @@ func TestRPCPagingVisitsEveryMemberOnce(t *testing.T) {
 }
 
 func TestRPCRetriesAndGivesUp(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	jw, _ := e.sb.Provider("justworks")
@@ -211,6 +215,7 @@ func TestRPCRetriesAndGivesUp(t *testing.T) {
 // TestRPCThrottlesBeforeTheProviderLimit: 30 quick calls on one Employment Hero
 // account wait for the 20-per-second limit instead of hitting it.
 func TestRPCThrottlesBeforeTheProviderLimit(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "employmenthero", "owner@acme.test")
 	eh, _ := e.sb.Provider("employmenthero")
@@ -230,6 +235,7 @@ func TestRPCThrottlesBeforeTheProviderLimit(t *testing.T) {
 }
 
 func TestProxyStaysOnTheProvidersAPI(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	proxy := func(body string) (int, map[string]any) { return e.proxyCall(t, acc, body) }
@@ -261,6 +267,7 @@ func TestProxyStaysOnTheProvidersAPI(t *testing.T) {
 // sent; once records have gone out, the response is broken off so that the
 // client sees a failed request, never a short list. Both are logged as 502.
 func TestRPCMalformedProviderAnswers(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 100})
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	jw, _ := e.sb.Provider("justworks")
@@ -318,6 +325,7 @@ func TestRPCMalformedProviderAnswers(t *testing.T) {
 // reference's SDK passes it back: in the query, as the provider's cursor or
 // page parameter.
 func TestNextKeepsThePageSizeAndWorksInTheQuery(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 50})
 	for _, tc := range []struct{ provider, email, action, limit, param string }{
 		{"justworks", "admin@acme.test", "justworks_list_members", "limit", "cursor"},
@@ -345,6 +353,7 @@ func TestNextKeepsThePageSizeAndWorksInTheQuery(t *testing.T) {
 // said: an unknown member is a 404, not a 502 (newcomer finding 7). A 5xx
 // stays a 502.
 func TestProviderClientErrorsKeepTheirStatus(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	jw, _ := e.sb.Provider("justworks")
@@ -362,6 +371,7 @@ func TestProviderClientErrorsKeepTheirStatus(t *testing.T) {
 
 // An unknown action names the closest one (newcomer finding 6).
 func TestUnknownActionSuggestsTheClosest(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	st, body := e.rpc(t, acc, `{"action":"justworks_list_member"}`)

@@ -120,6 +120,7 @@ func field(t *testing.T, data any, name string) string {
 // TestEveryActionThroughRPC runs every Justworks and Employment Hero action
 // against the simulators and checks what comes back.
 func TestEveryActionThroughRPC(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	registry, _ := connectors.Embedded()
 	ran := map[string]bool{}

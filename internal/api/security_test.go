@@ -31,6 +31,7 @@ import (
 // simulator's authorize endpoint, bouncing to a registered "internal" URL) is
 // not followed, so the account's token never reaches that origin.
 func TestProviderRedirectsToAnotherOriginAreNotFollowed(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	var reached, withToken atomic.Int32
@@ -60,6 +61,7 @@ func TestProviderRedirectsToAnotherOriginAreNotFollowed(t *testing.T) {
 // Finding 4: path parameters are single segments; ".", ".." and separators are
 // refused, and the proxy checks its path after decoding.
 func TestPathParametersAndProxyPathsCannotTraverse(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "employmenthero", "owner@acme.test")
 	for _, bad := range []string{"..", ".", "", "a/b", `a\b`} {
@@ -80,6 +82,7 @@ func TestPathParametersAndProxyPathsCannotTraverse(t *testing.T) {
 // before anything runs; and a 401 carries no Basic challenge, so a browser
 // never learns to replay a key.
 func TestCrossSiteFormsCannotRunActions(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	jw, _ := e.sb.Provider("justworks")
@@ -104,6 +107,7 @@ func TestCrossSiteFormsCannotRunActions(t *testing.T) {
 // Finding 5: request methods nobody uses do not become metric labels, so
 // random ones cannot grow /metrics and the heap without bound.
 func TestMetricLabelsComeFromClosedSets(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, backendtest.SQLite.Open(t, backendtest.TestKeys(t)))
 	for i := range 50 {
 		req, _ := http.NewRequest(fmt.Sprintf("RANDOM%d", i), f.srv.URL+fmt.Sprintf("/nowhere/%d", i), nil)
@@ -140,6 +144,7 @@ func grepLines(text, prefix string) string {
 // Finding 10: another project's profile is simply not found, whether or not
 // accounts use it: an answer must not tell that it exists.
 func TestAnotherProjectsProfileIsNotFound(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, backendtest.SQLite.Open(t, backendtest.TestKeys(t)))
 	ctx := context.Background()
 	prof, err := f.store.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: f.projectA.ID, ConnectorKey: "justworks", Name: "JW",
@@ -166,6 +171,7 @@ func TestAnotherProjectsProfileIsNotFound(t *testing.T) {
 
 // Finding 12: a connect session's allowed_origin is an http(s) origin, nothing else.
 func TestAllowedOriginIsAnOrigin(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	for _, bad := range []string{"javascript://x", "data://x", "http://evil.test:99999", `https://a.test\"`, "https://a.test?x=1", "https://a.test#f"} {
 		st, _, body := e.do(t, "POST", "/connect_sessions", basic(e.keyA), `{"origin_owner_id":"c","origin_owner_name":"C","allowed_origin":"`+bad+`"}`)
@@ -179,6 +185,7 @@ func TestAllowedOriginIsAnOrigin(t *testing.T) {
 // Finding 11: pages cannot be sniffed or framed, except the Hub by its
 // session's allowed_origin.
 func TestPagesRefuseFramingAndSniffing(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	jw, _ := e.sb.Provider("justworks")
 	framed := e.session(t, "") // allowed_origin is the embedding test page
@@ -208,6 +215,7 @@ func TestPagesRefuseFramingAndSniffing(t *testing.T) {
 
 // Finding 14: a filter with too many values is a clear 400, not a 500 from the database.
 func TestFilterListsAreCapped(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, backendtest.SQLite.Open(t, backendtest.TestKeys(t)))
 	ids := make([]string, 40000)
 	for i := range ids {
@@ -230,6 +238,7 @@ func TestFilterListsAreCapped(t *testing.T) {
 // Finding 15: the auth scheme is case-insensitive (RFC 7235), and a project
 // cannot lose its last key.
 func TestBearerSchemeAndTheLastKey(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, backendtest.SQLite.Open(t, backendtest.TestKeys(t)))
 	for _, scheme := range []string{"bearer", "BEARER", "Bearer"} {
 		if st, _, body := f.do(t, "GET", "/api_keys", scheme+" "+f.keyA, ""); st != http.StatusOK {
@@ -258,6 +267,7 @@ func TestBearerSchemeAndTheLastKey(t *testing.T) {
 // body deadline passes, authenticated or not, instead of holding a connection
 // and a goroutine for as long as it likes.
 func TestSlowBodiesAreCutOff(t *testing.T) {
+	t.Parallel()
 	s := backendtest.SQLite.Open(t, backendtest.TestKeys(t))
 	registry, _ := connectors.Embedded()
 	srv := httptest.NewServer(mustApp(app.New(app.Options{Store: s, Registry: registry, PublicURL: "http://x",
@@ -293,6 +303,7 @@ func TestSlowBodiesAreCutOff(t *testing.T) {
 // The body deadline ends with the body: an action call that takes longer than
 // it (a slow provider) still answers.
 func TestLongCallsOutliveTheBodyDeadline(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	slow := httptest.NewServer(e.services.Server(api.Options{Sandbox: e.sb.Handler(), KeyRateLimit: 1 << 30, BodyTimeout: 100 * time.Millisecond}))
@@ -316,6 +327,7 @@ func TestLongCallsOutliveTheBodyDeadline(t *testing.T) {
 // Finding 8: the Hub session token is never stored in clear, not even inside
 // the address the browser returns to after the provider.
 func TestHubTokensAreNotStoredInClear(t *testing.T) {
+	t.Parallel()
 	for _, backend := range backendtest.All {
 		t.Run(backend.Name, func(t *testing.T) {
 			e := newLinkEnvOn(t, backend)
@@ -341,6 +353,7 @@ func TestHubTokensAreNotStoredInClear(t *testing.T) {
 // address is refused, a session takes a bounded number of attempts, and
 // expired sessions (with their attempts and states) are swept.
 func TestHubLinksCannotFillTheDatabase(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	b := newBrowserless(t)
 	link := e.session(t, `,"provider":"justworks"`)
@@ -381,6 +394,7 @@ func sha256Of(s string) []byte {
 // the Hub page: not another page of this origin, such as a simulator's
 // authorize endpoint that would bounce the browser (and the outcome) off-site.
 func TestTheReturnAddressIsTheHub(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	b := newBrowserless(t)
 	jw, _ := e.sb.Provider("justworks")
@@ -408,6 +422,7 @@ func originOf(u *url.URL) string { return u.Scheme + "://" + u.Host }
 // logs) but cannot manage keys, profiles or the project; and the last admin
 // key cannot be revoked, however many runtime keys there are.
 func TestRuntimeKeysCannotAdminister(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
 	st, _, created := e.do(t, "POST", "/api_keys", basic(e.keyA), `{"name":"backend","role":"runtime"}`)
@@ -461,6 +476,7 @@ func TestRuntimeKeysCannotAdminister(t *testing.T) {
 // of times a minute, so one client cannot flood them (sessions, attempts,
 // OAuth starts) from a leaked link.
 func TestHubEndpointsAreLimitedPerAddress(t *testing.T) {
+	t.Parallel()
 	s := backendtest.SQLite.Open(t, backendtest.TestKeys(t))
 	registry, _ := connectors.Embedded()
 	srv := httptest.NewServer(mustApp(app.New(app.Options{Store: s, Registry: registry, PublicURL: "http://x",

@@ -24,6 +24,7 @@ func money(t *testing.T, r map[string]any, name string) (int64, string) {
 // TestUnifiedPayRuns checks Justworks' payrolls and paystubs as pay runs and
 // pay statements, against the provider's own records.
 func TestUnifiedPayRuns(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	jw := e.linkProvider(t, "justworks", "admin@acme.test")
 	payrolls := e.call(t, jw, "justworks_list_payrolls", map[string]any{"query": map[string]any{"start_date": "2000-01-01", "end_date": "2099-12-31", "limit": 3}}).([]any)
@@ -87,6 +88,7 @@ func personPaid(t *testing.T, st map[string]any, gross int64) int64 {
 // TestUnifiedPayslips checks Employment Hero's payslips as pay statements:
 // decimal amounts become minor units in the organisation's currency.
 func TestUnifiedPayslips(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	eh := e.linkProvider(t, "employmenthero", "owner@acme.test")
 	employee := first(t, e.call(t, eh, "employmenthero_list_employees", map[string]any{"query": map[string]any{"item_per_page": 1}}))["id"].(string)
@@ -118,6 +120,7 @@ func TestUnifiedPayslips(t *testing.T) {
 // TestUnifiedDeductions creates, changes and cancels a Justworks deduction
 // through the unified API, with an idempotent create.
 func TestUnifiedDeductions(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	jw := e.linkProvider(t, "justworks", "admin@acme.test")
 	member := first(t, e.call(t, jw, "justworks_list_members", map[string]any{"query": map[string]any{"limit": 1}}))["id"].(string)

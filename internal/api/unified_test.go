@@ -148,6 +148,7 @@ var unifiedCases = []unifiedCase{
 // TestUnifiedHRIS reads every unified HRIS endpoint on both providers and
 // checks the mapped values against the provider's own records.
 func TestUnifiedHRIS(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	for _, c := range unifiedCases {
 		t.Run(c.provider, func(t *testing.T) {
@@ -255,6 +256,7 @@ func TestUnifiedHRIS(t *testing.T) {
 // TestUnifiedRawHasNoToken checks raw=true: the provider calls are there, the
 // account's tokens are not.
 func TestUnifiedRawHasNoToken(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	for _, c := range unifiedCases {
 		account := e.linkProvider(t, c.provider, c.email)
@@ -304,6 +306,7 @@ func TestUnifiedRawHasNoToken(t *testing.T) {
 // TestUnifiedRefusals: what a provider cannot do is a 501 that names it; a
 // missing scope is a 403 that names the scope; bad input a 400 naming the field.
 func TestUnifiedRefusals(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	jw := e.linkProvider(t, "justworks", "admin@acme.test")
 	eh := e.linkProvider(t, "employmenthero", "owner@acme.test")
@@ -401,6 +404,7 @@ func (e *linkEnv) profileOf(t *testing.T, connector string) string {
 // TestUnifiedPagesAThousandEmployees pages 1,000 simulator employees through
 // next with page_size=100 and sees each exactly once, on both providers.
 func TestUnifiedPagesAThousandEmployees(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 1000})
 	for _, c := range unifiedCases {
 		t.Run(c.provider, func(t *testing.T) {
@@ -439,6 +443,7 @@ func TestUnifiedPagesAThousandEmployees(t *testing.T) {
 // locations, custom-field definitions and the employee includes against the
 // providers' records, and the 501s where a provider has no such data.
 func TestUnifiedReferenceData(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	jw := e.linkProvider(t, "justworks", "admin@acme.test")
 	eh := e.linkProvider(t, "employmenthero", "owner@acme.test")
@@ -529,6 +534,7 @@ func TestUnifiedReferenceData(t *testing.T) {
 // Hero's 20 calls a second, rides out a transient 503, and fails as a whole,
 // never as a partial page, when the provider keeps failing.
 func TestUnifiedIncludesKeepTheRateLimit(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 40}) // the simulators enforce the published limits
 	eh, _ := e.sb.Provider("employmenthero")
 	account := e.linkProvider(t, "employmenthero", "owner@acme.test")
@@ -565,6 +571,7 @@ func TestUnifiedIncludesKeepTheRateLimit(t *testing.T) {
 // own; a page of them does not, and the request ends with 408 and Retry-After
 // instead of running on.
 func TestUnifiedCallsShareOneBudget(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	eh, _ := e.sb.Provider("employmenthero")
 	account := e.linkProvider(t, "employmenthero", "owner@acme.test")
@@ -588,6 +595,7 @@ func TestUnifiedCallsShareOneBudget(t *testing.T) {
 // into their page: every answer must come out exactly as the same page alone
 // (and under -race, no read may meet a later call's write).
 func TestUnifiedPagesAtOnceStayWhole(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 300})
 	type call struct{ method, path, body, account string }
 	var calls []call
@@ -645,6 +653,7 @@ func TestUnifiedPagesAtOnceStayWhole(t *testing.T) {
 // and what is wrong, never a partial page; the next good page reads as before.
 // (Pages with repeated or wrongly typed records: TestDecodeAnswer.)
 func TestUnifiedUnreadablePages(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	for _, c := range []struct{ provider, email, prefix, want string }{
 		{"justworks", "admin@acme.test", "/v1/members", "Justworks"},

@@ -14,6 +14,7 @@ import (
 // exactly one change lands, the other is refused with 412; stale If-Match on
 // an account is refused too, and the answers carry the new ETag.
 func TestIfMatchRefusesLostUpdates(t *testing.T) {
+	t.Parallel()
 	for _, b := range backendtest.All {
 		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()

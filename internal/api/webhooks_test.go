@@ -135,6 +135,7 @@ func stackOneSignature(secret string, body []byte) string {
 // it again), a refresh refused with invalid_grant, delete: the receiver gets
 // each event once, in order, signed, with no credential in it.
 func TestWebhookAccountLifecycle(t *testing.T) {
+	t.Parallel()
 	for _, b := range backendtest.All {
 		t.Run(b.Name, func(t *testing.T) {
 			e := newLinkEnvOn(t, b)
@@ -213,6 +214,7 @@ func TestWebhookAccountLifecycle(t *testing.T) {
 // once it answers 200 they arrive, with the same ids, in order, and the
 // delivery log shows the failed attempts.
 func TestWebhookReceiverOutage(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	e.deliver(t)
 	r := newReceiver(t)
@@ -300,6 +302,7 @@ func verifyStandard(d delivery, secret string) bool {
 // TestWebhookSecretRotation: after a rotation both secrets verify until the
 // overlap ends; then only the new one does.
 func TestWebhookSecretRotation(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	e.deliver(t)
 	r := newReceiver(t)
@@ -335,6 +338,7 @@ func TestWebhookSecretRotation(t *testing.T) {
 // failing for five days is turned off too, and the project's other endpoints
 // hear of it (webhook.disabled).
 func TestWebhookEndpointDisabled(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	e.deliver(t)
 	watcher := newReceiver(t)
@@ -384,6 +388,7 @@ func TestWebhookEndpointDisabled(t *testing.T) {
 // runtime key cannot manage webhooks; other projects cannot see them; the
 // secret is never shown again.
 func TestWebhookEndpointValidation(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	r := newReceiver(t)
 	for body, want := range map[string]string{
@@ -433,6 +438,7 @@ func TestWebhookEndpointValidation(t *testing.T) {
 // opened is sent nothing, its delivery log says why, and other endpoints are
 // served as usual.
 func TestWebhookWithUnreadableSecrets(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t)
 	e.deliver(t)
 	broken, healthy := newReceiver(t), newReceiver(t)
@@ -472,6 +478,7 @@ func TestWebhookWithUnreadableSecrets(t *testing.T) {
 // TestWebhookReceiverTooSlow: an endpoint that does not answer within the
 // delivery timeout gets the attempt counted as failed, and the event again.
 func TestWebhookReceiverTooSlow(t *testing.T) {
+	t.Parallel()
 	e := newLinkEnv(t) // delivery timeout 1 s
 	e.deliver(t)
 	var calls atomic.Int32

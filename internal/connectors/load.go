@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
@@ -27,7 +28,12 @@ type Registry struct {
 }
 
 // Embedded loads the definitions shipped in the binary.
-func Embedded() (*Registry, error) { return Load(embedded, "defs") }
+//
+// The catalogue is loaded and its schemas compiled once per process; every
+// caller shares the result, which nothing changes after it is loaded.
+func Embedded() (*Registry, error) { return embeddedRegistry() }
+
+var embeddedRegistry = sync.OnceValues(func() (*Registry, error) { return Load(embedded, "defs") })
 
 // Load reads and validates every "*.yaml" definition in dir of fsys. The first
 // broken definition stops the load with an error naming its file, action and field.

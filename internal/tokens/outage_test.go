@@ -22,6 +22,7 @@ import (
 // are stored: the account keeps working, with exactly one refresh and no
 // invalid_grant.
 func TestRotationSurvivesADatabaseOutage(t *testing.T) {
+	t.Parallel()
 	pg := pgtest.StartPrivate(t)
 	w := newWorldAt(t, pg.URL)
 	s := backendtest.OpenURL(t, pg.URL, w.keys)

@@ -159,6 +159,7 @@ func (w *world) storm(t *testing.T, nodes []*node, n int) {
 }
 
 func TestRefreshStormOneNode(t *testing.T) {
+	t.Parallel()
 	for _, b := range backendtest.All {
 		t.Run(b.Name, func(t *testing.T) {
 			w := newWorld(t, b)
@@ -168,6 +169,7 @@ func TestRefreshStormOneNode(t *testing.T) {
 }
 
 func TestRefreshStormTwoNodes(t *testing.T) {
+	t.Parallel()
 	for _, b := range backendtest.All {
 		t.Run(b.Name, func(t *testing.T) {
 			w := newWorld(t, b)
@@ -177,6 +179,7 @@ func TestRefreshStormTwoNodes(t *testing.T) {
 }
 
 func TestInvalidGrantNeedsReauthorization(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, backendtest.SQLite)
 	m := w.node(t)
 	w.clk.Advance(2 * time.Second)
@@ -202,6 +205,7 @@ func TestInvalidGrantNeedsReauthorization(t *testing.T) {
 }
 
 func TestTransientFailuresAreRetried(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, backendtest.SQLite)
 	m := w.node(t)
 	w.clk.Advance(2 * time.Second)
@@ -218,6 +222,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 }
 
 func TestFailingProviderKeepsAStillValidToken(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, backendtest.SQLite)
 	m := w.node(t)
 	m.Buffer = time.Hour // always "due", though the token has not expired yet
@@ -229,6 +234,7 @@ func TestFailingProviderKeepsAStillValidToken(t *testing.T) {
 }
 
 func TestAfterUnauthorizedRefreshesOnce(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, backendtest.SQLite)
 	m := w.node(t)
 	old := w.account.Credentials.AccessToken
@@ -244,6 +250,7 @@ func TestAfterUnauthorizedRefreshesOnce(t *testing.T) {
 }
 
 func TestOutageIsRecordedAndClearsItself(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, backendtest.SQLite)
 	m := w.node(t)
 	w.clk.Advance(2 * time.Second) // the stored token has expired
@@ -275,6 +282,7 @@ func TestOutageIsRecordedAndClearsItself(t *testing.T) {
 // An account whose connector this version does not ship (a retired one) is
 // skipped and logged; the pass goes on to the accounts it can refresh.
 func TestKeepAliveSkipsUnknownConnectors(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, backendtest.SQLite)
 	s := backendtest.OpenURL(t, w.dbURL, w.keys)
 	ctx := context.Background()
@@ -303,6 +311,7 @@ func TestKeepAliveSkipsUnknownConnectors(t *testing.T) {
 // holds its account's lock while it calls the provider, so none may need a
 // second connection under it, or the pool runs dry and they all wait.
 func TestManyAccountsRefreshAtOnce(t *testing.T) {
+	t.Parallel()
 	for _, b := range backendtest.All {
 		t.Run(b.Name, func(t *testing.T) {
 			w := newWorld(t, b)
