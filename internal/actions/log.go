@@ -1,0 +1,95 @@
+// The request log an action call writes: its entry, its steps (each provider
+// call) and the answers kept for raw=true.
+
+package actions
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/patchbayhq/patchbay/internal/clock"
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// logEntry is a call's request log entry while the call runs.
+type logEntry struct {
+	store.RequestLog
+	began clock.Stopwatch // the real start, for the duration: the clock may be moved
+
+	mu sync.Mutex // a unified operation's provider calls may run at once
+	// raw keeps each successful provider call's answer when the caller asked
+	// for them (a unified call's raw=true); nil when not asked.
+	raw *[]RawCall
+}
+
+// RawCall is one provider call a unified operation made, as raw=true shows it:
+// the request and the provider's answer, never the credentials that went with it.
+type RawCall struct {
+	Method   string          `json:"method"`
+	URL      string          `json:"url"`
+	Body     any             `json:"body"`
+	Response json.RawMessage `json:"response"`
+}
+
+func (l *logEntry) step(s store.LogStep) {
+	l.mu.Lock()
+	l.Steps = append(l.Steps, s)
+	l.mu.Unlock()
+}
+
+// keep records a successful call's answer for raw=true.
+func (l *logEntry) keep(method, target string, body any, answer []byte) {
+	if l.raw == nil {
+		return
+	}
+	response := json.RawMessage(bytes.Clone(answer))
+	if !json.Valid(response) {
+		response, _ = json.Marshal(string(answer))
+	}
+	l.mu.Lock()
+	*l.raw = append(*l.raw, RawCall{Method: method, URL: target, Body: body, Response: response})
+	l.mu.Unlock()
+}
+
+func (e *Executor) begin(who Caller, accountID, action string) *logEntry {
+	return &logEntry{RequestLog: store.RequestLog{ProjectID: who.ProjectID, RequestID: who.RequestID, Source: who.Source,
+		AccountID: accountID, Action: action, StartTime: e.clock.Now().UTC()}, began: clock.Start()}
+}
+
+// record queues the call's request log entry. It holds no bodies, headers or
+// tokens: only what was called, how it went and how long it took.
+func (e *Executor) record(entry *logEntry, err error) {
+	if e.logs == nil {
+		return
+	}
+	entry.Status = http.StatusOK
+	var ae *Error
+	switch {
+	case errors.As(err, &ae):
+		entry.Status = ae.Status
+	case err != nil:
+		entry.Status = http.StatusInternalServerError
+	}
+	elapsed := entry.began.Elapsed()
+	entry.Success, entry.DurationMS, entry.EndTime = entry.Status < 400, elapsed.Milliseconds(), entry.StartTime.Add(elapsed)
+	e.logs.Record(entry.RequestLog)
+}
+
+func truncate(s string) string {
+	if len(s) > 2000 {
+		return s[:2000] + "…"
+	}
+	return s
+}
+
+// redactURL drops the query string, which may carry identifiers, from error reports.
+func redactURL(raw string) string {
+	if i := strings.IndexByte(raw, '?'); i >= 0 {
+		return raw[:i]
+	}
+	return raw
+}
