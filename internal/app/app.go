@@ -78,8 +78,9 @@ type Options struct {
 	// LogRetention is how long request logs are kept; zero means DefaultLogRetention.
 	LogRetention time.Duration
 	// ActionBudget and RetryBackoff override the actions' 60-second budget and
-	// first retry wait (tests shorten them).
-	ActionBudget, RetryBackoff time.Duration
+	// first retry wait, TokenBackoff the token endpoint's, TokenBuffer how
+	// long before expiry tokens are refreshed (tests change them).
+	ActionBudget, RetryBackoff, TokenBackoff, TokenBuffer time.Duration
 	// Journal keeps rotated tokens on local disk until the database has them
 	// (tokens.FileJournal in the data directory); nil keeps them in memory only.
 	Journal tokens.Journal
@@ -166,8 +167,12 @@ func Open(ctx context.Context, o Options) (a *App, applied []int, err error) {
 	return a, applied, nil
 }
 
-// Close closes the store the services run on.
-func (a *App) Close() error { return a.store.Close() }
+// Close stops the token manager's background commits, then closes the store
+// the services run on.
+func (a *App) Close() error {
+	a.Tokens.Close()
+	return a.store.Close()
+}
 
 // Ready reports whether the database answers.
 func (a *App) Ready(ctx context.Context) error { return a.store.Ping(ctx) }
@@ -190,8 +195,13 @@ func New(o Options) (*App, error) {
 	site := connectors.Site{PublicURL: strings.TrimRight(o.PublicURL, "/"), SandboxURL: o.SandboxURL}
 	a := &App{store: o.Store, Registry: o.Registry, Site: site, Clock: clk, Log: log,
 		logRetention: cmp.Or(o.LogRetention, DefaultLogRetention)}
-	a.Tokens = tokens.New(o.Store, o.Registry, authServers(site, httpClient, clk), clk, log)
-	a.Tokens.Journal = o.Journal
+	// The token manager reports the statuses it writes through the accounts
+	// service, which needs the manager to revoke grants: the hook is bound
+	// once both exist.
+	var statusChanged func(ctx context.Context, before, after store.Account)
+	a.Tokens = tokens.New(tokens.Options{Store: o.Store, Registry: o.Registry, Servers: authServers(site, httpClient, clk), Clock: clk,
+		Logger: log, Journal: o.Journal, Backoff: o.TokenBackoff, Buffer: o.TokenBuffer,
+		StatusChanged: func(ctx context.Context, before, after store.Account) { statusChanged(ctx, before, after) }})
 	a.Logs = requestlog.New(o.Store, log)
 	a.Logs.SpillDir = o.LogSpillDir
 	a.Actions = actions.NewExecutor(actions.Options{Store: o.Store, Registry: o.Registry, Tokens: a.Tokens, Site: site,
@@ -203,7 +213,7 @@ func New(o Options) (*App, error) {
 		a.Actions.Backoff = o.RetryBackoff
 	}
 	a.Accounts = accounts.New(o.Store, a.Tokens, log)
-	a.Tokens.StatusChanged = a.Accounts.StatusChanged
+	statusChanged = a.Accounts.StatusChanged
 	a.Linking = linking.New(linking.Options{Store: o.Store, Registry: o.Registry, Tokens: a.Tokens, Actions: a.Actions,
 		Accounts: a.Accounts, Clock: clk, Logger: log, PublicURL: site.PublicURL})
 	a.MCP = mcp.New(a.Actions, o.Version, log)

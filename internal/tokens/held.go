@@ -27,10 +27,10 @@ func (m *Manager) withHeld(a store.Account) (store.Account, *Rotated) {
 // journal writes r to the journal, if there is one. A failure is logged: the
 // commit that follows may still land.
 func (m *Manager) journal(ctx context.Context, r Rotated) {
-	if m.Journal == nil {
+	if m.tokenJournal == nil {
 		return
 	}
-	if err := m.Journal.Save(r); err != nil {
+	if err := m.tokenJournal.Save(r); err != nil {
 		m.log.ErrorContext(ctx, "could not journal rotated tokens; they live in the database only once committed", "account_id", r.AccountID, "err", err)
 	}
 }
@@ -38,7 +38,7 @@ func (m *Manager) journal(ctx context.Context, r Rotated) {
 // hold keeps r until the database takes it, committing it in the background.
 func (m *Manager) hold(r Rotated) {
 	if _, running := m.held.Swap(r.AccountID, &r); !running {
-		go m.commitHeld(r.AccountID)
+		m.committers.Go(func() { m.commitHeld(r.AccountID) })
 	}
 }
 
@@ -46,17 +46,25 @@ func (m *Manager) hold(r Rotated) {
 // newer hold replaced it meanwhile.
 func (m *Manager) release(ctx context.Context, r *Rotated) {
 	m.held.CompareAndDelete(r.AccountID, r)
-	if m.Journal != nil {
-		if err := m.Journal.Remove(r.AccountID); err != nil {
+	if m.tokenJournal != nil {
+		if err := m.tokenJournal.Remove(r.AccountID); err != nil {
 			m.log.WarnContext(ctx, "could not clear the token journal", "account_id", r.AccountID, "err", err)
 		}
 	}
 }
 
 // commitHeld stores the account's held credentials, retrying with backoff until
-// the database takes them.
+// the database takes them or the manager closes.
 func (m *Manager) commitHeld(accountID string) {
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-m.closed:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	wait := 100 * time.Millisecond
 	for {
 		v, ok := m.held.Load(accountID)
@@ -73,8 +81,15 @@ func (m *Manager) commitHeld(accountID string) {
 			}
 			continue // a newer grant arrived while this one was being stored
 		}
+		if ctx.Err() != nil {
+			m.log.WarnContext(ctx, "stopped before the held rotated tokens were stored; they stay in the token journal for the next start", "account_id", accountID)
+			return
+		}
 		m.log.WarnContext(ctx, "storing held rotated tokens failed; retrying", "account_id", accountID, "retry_in", wait, "err", err)
-		time.Sleep(wait) // real time: waiting for a database to come back
+		select {
+		case <-time.After(wait): // real time: waiting for a database to come back
+		case <-ctx.Done():
+		}
 		wait = min(wait*2, 5*time.Second)
 	}
 }
@@ -107,10 +122,10 @@ func (m *Manager) storeRotated(ctx context.Context, r Rotated) error {
 // Recover takes up the rotated credentials a previous run journaled but may
 // not have stored, and commits them. Call it once at start.
 func (m *Manager) Recover(ctx context.Context) error {
-	if m.Journal == nil {
+	if m.tokenJournal == nil {
 		return nil
 	}
-	entries, err := m.Journal.All()
+	entries, err := m.tokenJournal.All()
 	if err != nil {
 		return err
 	}

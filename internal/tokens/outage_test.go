@@ -12,6 +12,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 	"github.com/patchbayhq/patchbay/internal/store/postgres/pgtest"
+	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 	"github.com/patchbayhq/patchbay/internal/testwait"
 	"github.com/patchbayhq/patchbay/internal/tokens"
 )
@@ -21,8 +22,19 @@ import (
 // the rotated tokens wait in the journal, and once the database is back they
 // are stored: the account keeps working, with exactly one refresh and no
 // invalid_grant.
-func TestRotationSurvivesADatabaseOutage(t *testing.T) {
-	t.Parallel()
+// outage is an account whose tokens rotated while its PostgreSQL was down:
+// the new tokens are held by the node and kept in its journal.
+type outage struct {
+	w       *world
+	pg      *pgtest.Private
+	s       *sqlstore.Store
+	m       *tokens.Manager
+	journal *tokens.FileJournal
+	rotated store.Account // as the caller during the outage got it
+}
+
+func rotateDuringAnOutage(t *testing.T) outage {
+	t.Helper()
 	pg := pgtest.StartPrivate(t)
 	w := newWorldAt(t, pg.URL)
 	s := backendtest.OpenURL(t, pg.URL, w.keys)
@@ -56,6 +68,47 @@ func TestRotationSurvivesADatabaseOutage(t *testing.T) {
 	if held, err := journal.All(); err != nil || len(held) != 1 || held[0].Credentials.RefreshToken != got.a.Credentials.RefreshToken {
 		t.Fatalf("the journal during the outage: %d entries, %v", len(held), err)
 	}
+	return outage{w: w, pg: pg, s: s, m: m, journal: journal, rotated: got.a}
+}
+
+// A node that stops during the outage stops retrying at once and leaves the
+// held tokens in its journal; the next start stores them.
+func TestCloseDuringAnOutageKeepsTheJournal(t *testing.T) {
+	t.Parallel()
+	o := rotateDuringAnOutage(t)
+	closed := make(chan struct{})
+	go func() { o.m.Close(); close(closed) }()
+	testwait.For(t, "the manager to close while the database is down", func() bool {
+		select {
+		case <-closed:
+			return true
+		default:
+			return false
+		}
+	})
+	if held, err := o.journal.All(); err != nil || len(held) != 1 {
+		t.Fatalf("the journal after closing: %d entries, %v", len(held), err)
+	}
+	o.pg.Start(t)
+	next := mustApp(app.New(app.Options{Store: o.s, Registry: o.w.registry, PublicURL: o.w.publicURL, Clock: o.w.clk, Journal: o.journal,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Tokens
+	t.Cleanup(next.Close)
+	if err := next.Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	testwait.For(t, "the next start to store the journaled tokens", func() bool {
+		cur, err := o.s.GetAccount(context.Background(), o.w.account.ProjectID, o.w.account.ID)
+		return err == nil && cur.Credentials.RefreshToken == o.rotated.Credentials.RefreshToken
+	})
+}
+
+func TestRotationSurvivesADatabaseOutage(t *testing.T) {
+	t.Parallel()
+	o := rotateDuringAnOutage(t)
+	pg, s, m, journal, w := o.pg, o.s, o.m, o.journal, o.w
+	ctx := context.Background()
+	acc, eh, clk := w.account, w.eh, w.clk
+	got := struct{ a store.Account }{o.rotated}
 	// Later calls during the outage use the held tokens without a refresh.
 	if again, err := m.Valid(ctx, acc); err != nil || again.Credentials.AccessToken != got.a.Credentials.AccessToken {
 		t.Fatalf("a later call during the outage: %v", err)

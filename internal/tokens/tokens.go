@@ -7,6 +7,7 @@
 package tokens
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -75,11 +76,33 @@ type Manager struct {
 	// held are rotated credentials the database has not taken yet, by account
 	// id: they are handed out in place of the stored ones until a commit lands.
 	held sync.Map
+	// committers are the goroutines storing held credentials; they stop when
+	// closed is closed (Close), leaving what they hold in the journal.
+	committers sync.WaitGroup
+	closed     chan struct{}
+	closeOnce  sync.Once
 
+	buffer        time.Duration
+	attempts      int
+	backoff       time.Duration
+	statusChanged func(ctx context.Context, before, after store.Account)
+	tokenJournal  Journal
+}
+
+// Options configure a Manager.
+type Options struct {
+	Store    store.Store
+	Registry *connectors.Registry
+	Servers  AuthServers
+	// Clock is the system clock when nil, Logger the default logger.
+	Clock  clock.Clock
+	Logger *slog.Logger
 	// Buffer refreshes tokens that expire within it (capped at a quarter of the
-	// token's lifetime, so short-lived tokens are not refreshed on every call).
+	// token's lifetime, so short-lived tokens are not refreshed on every call);
+	// zero means a minute.
 	Buffer time.Duration
-	// Attempts and Backoff bound retries of transient token-endpoint failures.
+	// Attempts and Backoff bound retries of transient token-endpoint failures;
+	// zero means three attempts, 200 ms apart at first.
 	Attempts int
 	Backoff  time.Duration
 	// StatusChanged, when set, learns of every status the manager writes, once
@@ -90,14 +113,18 @@ type Manager struct {
 	Journal Journal
 }
 
-// New returns a Manager with the defaults: a one-minute buffer and three
-// attempts. A nil clock is the system clock, a nil log the default logger.
-func New(st store.Store, reg *connectors.Registry, servers AuthServers, clk clock.Clock, log *slog.Logger) *Manager {
-	if log == nil {
-		log = slog.Default()
-	}
-	return &Manager{store: st, registry: reg, servers: servers, clock: clock.Or(clk), log: log, metrics: newMetrics(),
-		Buffer: time.Minute, Attempts: 3, Backoff: 200 * time.Millisecond}
+// New returns a Manager. Close it before closing its store.
+func New(o Options) *Manager {
+	return &Manager{store: o.Store, registry: o.Registry, servers: o.Servers, clock: clock.Or(o.Clock), log: cmp.Or(o.Logger, slog.Default()),
+		metrics: newMetrics(), closed: make(chan struct{}), buffer: cmp.Or(o.Buffer, time.Minute), attempts: cmp.Or(o.Attempts, 3),
+		backoff: cmp.Or(o.Backoff, 200*time.Millisecond), statusChanged: o.StatusChanged, tokenJournal: o.Journal}
+}
+
+// Close stops the committers of held credentials and waits for them: what
+// they had not stored yet stays in the journal for the next start (Recover).
+func (m *Manager) Close() {
+	m.closeOnce.Do(func() { close(m.closed) })
+	m.committers.Wait()
 }
 
 // AuthServer returns the authorization server of a profile.
@@ -204,8 +231,8 @@ func (m *Manager) AfterUnauthorized(ctx context.Context, projectID, accountID, r
 
 // reportStatus tells StatusChanged about a committed status change.
 func (m *Manager) reportStatus(ctx context.Context, before, after store.Account) {
-	if m.StatusChanged != nil && before.ID != "" && before.Status != after.Status {
-		m.StatusChanged(ctx, before, after)
+	if m.statusChanged != nil && before.ID != "" && before.Status != after.Status {
+		m.statusChanged(ctx, before, after)
 	}
 }
 
@@ -226,7 +253,7 @@ func (m *Manager) fresh(c store.Credentials, now time.Time) bool {
 	if c.Expiry.IsZero() {
 		return true // the provider gave no lifetime; a 401 will tell
 	}
-	margin := m.Buffer
+	margin := m.buffer
 	if !c.Obtained.IsZero() {
 		margin = min(margin, c.Expiry.Sub(c.Obtained)/4)
 	}
@@ -317,10 +344,10 @@ func (m *Manager) exchange(ctx context.Context, cur store.Account, p store.Conne
 	}
 	server := m.servers(c, p)
 	var last error
-	for attempt := range max(m.Attempts, 1) {
+	for attempt := range max(m.attempts, 1) {
 		if attempt > 0 {
 			select {
-			case <-time.After(m.Backoff << (attempt - 1)):
+			case <-time.After(m.backoff << (attempt - 1)):
 			case <-ctx.Done():
 				return store.AccountChange{}, ctx.Err()
 			}

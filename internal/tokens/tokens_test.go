@@ -100,12 +100,15 @@ type node struct {
 	account store.Account
 }
 
-func (w *world) node(t *testing.T) *node {
+func (w *world) node(t *testing.T) *node { return w.nodeWith(t, 0) }
+
+// nodeWith is a node whose manager refreshes tokens expiring within buffer
+// (0: the default minute).
+func (w *world) nodeWith(t *testing.T, buffer time.Duration) *node {
 	t.Helper()
 	s := backendtest.OpenURL(t, w.dbURL, w.keys)
 	m := mustApp(app.New(app.Options{Store: s, Registry: w.registry, PublicURL: w.publicURL, Clock: w.clk,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Tokens
-	m.Backoff = 10 * time.Millisecond
+		TokenBackoff: 10 * time.Millisecond, TokenBuffer: buffer, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Tokens
 	return &node{Manager: m, store: s, account: w.account}
 }
 
@@ -224,8 +227,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 func TestFailingProviderKeepsAStillValidToken(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, backendtest.SQLite)
-	m := w.node(t)
-	m.Buffer = time.Hour // always "due", though the token has not expired yet
+	m := w.nodeWith(t, time.Hour) // always "due", though the token has not expired yet
 	w.eh.Faults.Add(simctl.Fault{PathPrefix: "/oauth2/token", Count: 10, Kind: simctl.KindStatus, Status: 502})
 	a, err := m.token()
 	if err != nil || a.Credentials.AccessToken != w.account.Credentials.AccessToken || a.Status != store.StatusActive {
