@@ -54,12 +54,16 @@ type Service struct {
 	observers []Observer
 }
 
-// New returns the service; tokens revokes grants on deletion.
-func New(st store.Store, tm *tokens.Manager, log *slog.Logger) *Service {
-	if log == nil {
-		log = slog.Default()
-	}
-	return &Service{store: st, tokens: tm, log: log, changes: prometheus.NewCounterVec(prometheus.CounterOpts{
+// Options configure a Service.
+type Options struct {
+	Store  store.Store
+	Tokens *tokens.Manager // revokes grants on deletion
+	Logger *slog.Logger    // nil is the default logger
+}
+
+// New returns the service.
+func New(o Options) *Service {
+	return &Service{store: o.Store, tokens: o.Tokens, log: cmp.Or(o.Logger, slog.Default()), changes: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "patchbay_account_changes_total", Help: "Changes to linked accounts, by kind and resulting status."}, []string{"change", "status"})}
 }
 

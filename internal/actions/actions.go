@@ -6,6 +6,7 @@
 package actions
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -92,11 +93,9 @@ type Executor struct {
 	clock    clock.Clock
 	limiters sync.Map // connector key → *ratelimit.Limiter, keyed per grant inside
 
-	// Budget bounds one call, retries and waits included; Attempts bounds the
-	// tries; Backoff is the first retry's wait without a Retry-After.
-	Budget   time.Duration
-	Attempts int
-	Backoff  time.Duration
+	budget   time.Duration
+	attempts int
+	backoff  time.Duration
 }
 
 // Recorder takes the request log entry of every call; requestlog.Writer is one.
@@ -114,6 +113,12 @@ type Options struct {
 	HTTPClient *http.Client
 	Logs       Recorder
 	Clock      clock.Clock
+	// Budget bounds one call, retries and waits included (zero: 60 s);
+	// Attempts bounds the tries (zero: 5); Backoff is the first retry's wait
+	// without a Retry-After (zero: 500 ms).
+	Budget   time.Duration
+	Attempts int
+	Backoff  time.Duration
 }
 
 // NewExecutor returns an Executor with the reference's retry policy: at most 5
@@ -124,8 +129,11 @@ func NewExecutor(o Options) *Executor {
 		httpClient = &http.Client{Timeout: 30 * time.Second}
 	}
 	return &Executor{store: o.Store, registry: o.Registry, tokens: o.Tokens, site: o.Site, http: httpClient, logs: o.Logs,
-		clock: clock.Or(o.Clock), Budget: 60 * time.Second, Attempts: 5, Backoff: 500 * time.Millisecond}
+		clock: clock.Or(o.Clock), budget: cmp.Or(o.Budget, 60*time.Second), attempts: cmp.Or(o.Attempts, 5), backoff: cmp.Or(o.Backoff, 500*time.Millisecond)}
 }
+
+// Budget bounds one call, retries and waits included.
+func (e *Executor) Budget() time.Duration { return e.budget }
 
 // Caller says who makes a call, for its request log entry.
 type Caller struct {

@@ -85,7 +85,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // have gone out, nothing is retried.
 func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *connectors.Action, target string, body any,
 	g grant, entry *logEntry, rd reading) (answer, error) {
-	ctx, cancel := context.WithTimeout(ctx, e.Budget)
+	ctx, cancel := context.WithTimeout(ctx, e.budget)
 	defer cancel()
 	token, err := g.valid(ctx)
 	if err != nil {
@@ -135,11 +135,11 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 		ans.release() // this answer is dropped: the request is tried again
 		wait := retryAfter(ans.header)
 		if wait == 0 {
-			wait = e.Backoff << (attempt - 1)
+			wait = e.backoff << (attempt - 1)
 			wait += time.Duration(rand.Int64N(int64(wait)/2 + 1))
 		}
 		deadline, _ := ctx.Deadline()
-		if attempt >= e.Attempts || clock.System.Now().Add(wait).After(deadline) { // real time: the context's deadline
+		if attempt >= e.attempts || clock.System.Now().Add(wait).After(deadline) { // real time: the context's deadline
 			return answer{}, timedOut(c, int(retryAfter(ans.header).Seconds()))
 		}
 		select {

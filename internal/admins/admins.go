@@ -47,9 +47,16 @@ type Service struct {
 	log   *slog.Logger
 }
 
+// Options configure a Service.
+type Options struct {
+	Store  store.Store
+	Clock  clock.Clock  // nil is the system clock
+	Logger *slog.Logger // nil is the default logger
+}
+
 // New returns the service.
-func New(st store.Store, clk clock.Clock, log *slog.Logger) *Service {
-	return &Service{store: st, clock: clock.Or(clk), log: cmp.Or(log, slog.Default())}
+func New(o Options) *Service {
+	return &Service{store: o.Store, clock: clock.Or(o.Clock), log: cmp.Or(o.Logger, slog.Default())}
 }
 
 // argon2id parameters: the OWASP minimum for argon2id (19 MiB, 2 passes).

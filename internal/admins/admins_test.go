@@ -59,7 +59,7 @@ func TestSessionLifetimesFollowTheClock(t *testing.T) {
 	ctx := context.Background()
 	start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	clk := clock.NewManual(start)
-	s := New(backendtest.SQLite.OpenWithClock(t, backendtest.TestKeys(t), clk), clk, nil)
+	s := New(Options{Store: backendtest.SQLite.OpenWithClock(t, backendtest.TestKeys(t), clk), Clock: clk})
 	if _, err := s.Create(ctx, "ops@example.com", "a long enough password", nil); err != nil {
 		t.Fatal(err)
 	}

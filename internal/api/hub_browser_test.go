@@ -58,8 +58,9 @@ func newLinkEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options
 	return newLinkEnvWrapped(t, backend, o, nil)
 }
 
-// newLinkEnvWrapped is newLinkEnvWith with the database connections wrapped.
-func newLinkEnvWrapped(t *testing.T, backend backendtest.Backend, o sandbox.Options, wrap sqlstore.Wrap) *linkEnv {
+// newLinkEnvWrapped is newLinkEnvWith with the database connections wrapped,
+// and the services' options changed by each of change.
+func newLinkEnvWrapped(t *testing.T, backend backendtest.Backend, o sandbox.Options, wrap sqlstore.Wrap, change ...func(*app.Options)) *linkEnv {
 	t.Helper()
 	dbURL := backend.URL(t)
 	keys := backendtest.TestKeys(t)
@@ -76,11 +77,15 @@ func newLinkEnvWrapped(t *testing.T, backend backendtest.Backend, o sandbox.Opti
 		t.Fatal(err)
 	}
 	clk := &clock.Shifted{}
-	services := mustApp(app.New(app.Options{Store: s, Registry: registry, PublicURL: srv.URL, Clock: clk,
+	ao := app.Options{Store: s, Registry: registry, PublicURL: srv.URL, Clock: clk,
 		RetryBackoff: 20 * time.Millisecond, // retries give up after five quick attempts
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 		// Receivers are local test servers; deliver() starts the delivery.
-		WebhookAllowPrivate: true, WebhookPoll: 50 * time.Millisecond, WebhookTimeout: time.Second}))
+		WebhookAllowPrivate: true, WebhookPoll: 50 * time.Millisecond, WebhookTimeout: time.Second}
+	for _, c := range change {
+		c(&ao)
+	}
+	services := mustApp(app.New(ao))
 	srv.Config.Handler = services.Server(api.Options{Sandbox: sb.Handler(),
 		KeyRateLimit:    1 << 30, // load tests here send far more than 1000 calls a minute
 		HubAddressLimit: 1 << 30, // and every test client speaks from 127.0.0.1

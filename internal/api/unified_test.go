@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
@@ -572,10 +573,9 @@ func TestUnifiedIncludesKeepTheRateLimit(t *testing.T) {
 // instead of running on.
 func TestUnifiedCallsShareOneBudget(t *testing.T) {
 	t.Parallel()
-	e := newLinkEnv(t)
+	e := newLinkEnvWrapped(t, backendtest.SQLite, sandbox.Options{Members: 12}, nil, func(o *app.Options) { o.ActionBudget = time.Second })
 	eh, _ := e.sb.Provider("employmenthero")
 	account := e.linkProvider(t, "employmenthero", "owner@acme.test")
-	e.services.Actions.Budget = time.Second
 	if err := eh.Faults.Add(simctl.Fault{Method: "GET", PathPrefix: "/api/v2/organisations", Count: 100, Kind: simctl.KindDelay, DelayMS: 400}); err != nil {
 		t.Fatal(err)
 	}

@@ -202,21 +202,14 @@ func New(o Options) (*App, error) {
 	a.Tokens = tokens.New(tokens.Options{Store: o.Store, Registry: o.Registry, Servers: authServers(site, httpClient, clk), Clock: clk,
 		Logger: log, Journal: o.Journal, Backoff: o.TokenBackoff, Buffer: o.TokenBuffer,
 		StatusChanged: func(ctx context.Context, before, after store.Account) { statusChanged(ctx, before, after) }})
-	a.Logs = requestlog.New(o.Store, log)
-	a.Logs.SpillDir = o.LogSpillDir
+	a.Logs = requestlog.New(requestlog.Options{Store: o.Store, Logger: log, SpillDir: o.LogSpillDir})
 	a.Actions = actions.NewExecutor(actions.Options{Store: o.Store, Registry: o.Registry, Tokens: a.Tokens, Site: site,
-		HTTPClient: httpClient, Logs: a.Logs, Clock: clk})
-	if o.ActionBudget > 0 {
-		a.Actions.Budget = o.ActionBudget
-	}
-	if o.RetryBackoff > 0 {
-		a.Actions.Backoff = o.RetryBackoff
-	}
-	a.Accounts = accounts.New(o.Store, a.Tokens, log)
+		HTTPClient: httpClient, Logs: a.Logs, Clock: clk, Budget: o.ActionBudget, Backoff: o.RetryBackoff})
+	a.Accounts = accounts.New(accounts.Options{Store: o.Store, Tokens: a.Tokens, Logger: log})
 	statusChanged = a.Accounts.StatusChanged
 	a.Linking = linking.New(linking.Options{Store: o.Store, Registry: o.Registry, Tokens: a.Tokens, Actions: a.Actions,
 		Accounts: a.Accounts, Clock: clk, Logger: log, PublicURL: site.PublicURL})
-	a.MCP = mcp.New(a.Actions, o.Version, log)
+	a.MCP = mcp.New(mcp.Config{Actions: a.Actions, Version: o.Version, Logger: log})
 	a.Unified = unified.New(a.Actions)
 	hooks, err := webhooks.New(webhooks.Options{Store: o.Store, Queue: o.Store.QueueDriver(), Clock: clk, Logger: log,
 		AllowPrivate: o.WebhookAllowPrivate, PollInterval: o.WebhookPoll, Timeout: o.WebhookTimeout})
@@ -224,7 +217,7 @@ func New(o Options) (*App, error) {
 		return nil, err
 	}
 	a.Webhooks = hooks
-	a.Admins = admins.New(o.Store, clk, log)
+	a.Admins = admins.New(admins.Options{Store: o.Store, Clock: clk, Logger: log})
 	a.Keys = apikeys.NewService(apikeys.Options{Store: o.Store, Clock: clk})
 	a.Profiles = profiles.New(profiles.Options{Store: o.Store, Registry: o.Registry, PublicURL: site.PublicURL})
 	a.Console = console.New(console.Options{Keys: a.Keys, Profiles: a.Profiles, Registry: o.Registry, Admins: a.Admins, Accounts: a.Accounts,

@@ -5,6 +5,7 @@
 package mcp
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -77,10 +78,17 @@ type Service struct {
 // of tools in use, which profiles keep few; past the bound they are rebuilt.
 const maxServers = 1024
 
-// New returns the MCP service over the actions executor; version is Patchbay's,
-// reported to clients as the server version.
-func New(exec *actions.Executor, version string, log *slog.Logger) *Service {
-	return &Service{actions: exec, version: version, log: log, servers: map[string]*sdk.Server{}}
+// Config configures a Service.
+type Config struct {
+	Actions *actions.Executor
+	// Version is Patchbay's, reported to clients as the server version.
+	Version string
+	Logger  *slog.Logger // nil is the default logger
+}
+
+// New returns the MCP service over the actions executor.
+func New(o Config) *Service {
+	return &Service{actions: o.Actions, version: o.Version, log: cmp.Or(o.Logger, slog.Default()), servers: map[string]*sdk.Server{}}
 }
 
 // call is who calls a tool, for which account: what a shared server learns

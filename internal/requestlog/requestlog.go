@@ -12,6 +12,7 @@ package requestlog
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,14 +40,11 @@ const maxBatch = 512
 // Writer stores request log entries in the background. It is safe for concurrent
 // use; the zero value is not usable, call New.
 type Writer struct {
-	store store.Store
-	log   *slog.Logger
-	// SpillDir, when set, is where batches the database refused wait for
-	// Replay; without it such a batch is logged and lost.
-	SpillDir string
-	// Linger is how long entries gather before a write (New sets linger).
-	Linger  time.Duration
-	spillMu sync.Mutex // one writer of spill files at a time, in this process
+	store    store.Store
+	log      *slog.Logger
+	spillDir string        // where refused batches wait (Options.SpillDir)
+	linger   time.Duration // how long entries gather before a write
+	spillMu  sync.Mutex    // one writer of spill files at a time, in this process
 
 	mu       sync.Mutex
 	queue    []store.RequestLog
@@ -57,9 +55,21 @@ type Writer struct {
 	hurry    chan struct{} // ends the drain's wait for more entries (Flush)
 }
 
-// New returns a Writer storing into st and logging write failures to log.
-func New(st store.Store, log *slog.Logger) *Writer {
-	return &Writer{store: st, log: log, progress: make(chan struct{}), hurry: make(chan struct{}, 1), Linger: linger}
+// Options configure a Writer.
+type Options struct {
+	Store  store.Store
+	Logger *slog.Logger // write failures are logged here; nil is the default logger
+	// SpillDir, when set, is where batches the database refused wait for it
+	// to answer again (Replay stores them); empty loses them, and says so.
+	SpillDir string
+	// Linger is how long entries gather before a write; zero means 20 ms.
+	Linger time.Duration
+}
+
+// New returns a Writer.
+func New(o Options) *Writer {
+	return &Writer{store: o.Store, log: cmp.Or(o.Logger, slog.Default()), spillDir: o.SpillDir, linger: cmp.Or(o.Linger, linger),
+		progress: make(chan struct{}), hurry: make(chan struct{}, 1)}
 }
 
 // Record queues l. It returns at once unless maxQueued entries are already
@@ -97,7 +107,7 @@ const linger = 20 * time.Millisecond
 func (w *Writer) drain() {
 	// A hurry left over from a Flush that found nothing queued ends this
 	// wait early: one batch written sooner, nothing else.
-	wait := time.NewTimer(w.Linger)
+	wait := time.NewTimer(w.linger)
 	select {
 	case <-wait.C:
 	case <-w.hurry:
@@ -179,15 +189,15 @@ func (w *Writer) settle(ctx context.Context) {
 	}
 }
 
-// spill appends a batch the database refused to a file in SpillDir.
+// spill appends a batch the database refused to a file in the spill directory.
 func (w *Writer) spill(batch []store.RequestLog, cause error) {
-	if w.SpillDir == "" {
+	if w.spillDir == "" {
 		w.log.Error("write request logs: entries lost", "entries", len(batch), "err", cause)
 		return
 	}
 	w.spillMu.Lock()
 	defer w.spillMu.Unlock()
-	if err := appendSpill(w.SpillDir, batch); err != nil {
+	if err := appendSpill(w.spillDir, batch); err != nil {
 		w.log.Error("write request logs: the database and the spill file both failed; entries lost", "entries", len(batch), "err", cause, "spill_err", err)
 		return
 	}
@@ -227,12 +237,12 @@ func appendSpill(dir string, batch []store.RequestLog) error {
 // before a crash is not stored twice. It stops at the first failure; call it
 // again later.
 func (w *Writer) Replay(ctx context.Context) error {
-	if w.SpillDir == "" {
+	if w.spillDir == "" {
 		return nil
 	}
 	w.spillMu.Lock()
 	defer w.spillMu.Unlock()
-	files, err := filepath.Glob(filepath.Join(w.SpillDir, "spill-*.jsonl"))
+	files, err := filepath.Glob(filepath.Join(w.spillDir, "spill-*.jsonl"))
 	if err != nil {
 		return err
 	}

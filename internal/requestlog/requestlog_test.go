@@ -35,8 +35,7 @@ func TestFlushSeesEveryRecordedEntry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := requestlog.New(s, slog.Default())
-		w.Linger = time.Hour
+		w := requestlog.New(requestlog.Options{Store: s, Linger: time.Hour})
 		const callers, each = 20, 150
 		var wg sync.WaitGroup
 		for c := range callers {
@@ -83,7 +82,7 @@ func TestFailedWritesAreLoggedNotHung(t *testing.T) {
 	s := backendtest.SQLite.Open(t, backendtest.TestKeys(t))
 	var out bytes.Buffer
 	var mu sync.Mutex
-	w := requestlog.New(s, slog.New(slog.NewTextHandler(&lockedWriter{w: &out, mu: &mu}, nil)))
+	w := requestlog.New(requestlog.Options{Store: s, Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &out, mu: &mu}, nil))})
 	w.Record(entry("prj_that_does_not_exist", 1)) // the foreign key refuses it
 	if err := w.Flush(context.Background()); err != nil {
 		t.Fatal(err)
@@ -102,7 +101,7 @@ func TestFlushHonoursItsContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := requestlog.New(s, slog.Default())
+	w := requestlog.New(requestlog.Options{Store: s, Logger: slog.Default()})
 	// Hold SQLite's write lock so the writer cannot finish.
 	tx, err := s.DB().Begin()
 	if err != nil {
@@ -149,8 +148,8 @@ func TestEntriesSurviveADatabaseOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logged bytes.Buffer
-	w := requestlog.New(s, slog.New(slog.NewTextHandler(&logged, nil)))
-	w.SpillDir = t.TempDir()
+	spill := t.TempDir()
+	w := requestlog.New(requestlog.Options{Store: s, Logger: slog.New(slog.NewTextHandler(&logged, nil)), SpillDir: spill})
 	for i := range 10 {
 		w.Record(entry(p.ID, i))
 	}
@@ -169,8 +168,7 @@ func TestEntriesSurviveADatabaseOutage(t *testing.T) {
 	}
 	pg.Start(t)
 	// A second writer on the same directory (the next process) replays too.
-	other := requestlog.New(s, slog.Default())
-	other.SpillDir = w.SpillDir
+	other := requestlog.New(requestlog.Options{Store: s, SpillDir: spill})
 	for _, r := range []*requestlog.Writer{w, other} {
 		if err := r.Replay(ctx); err != nil {
 			t.Fatalf("replay after the outage: %v", err)

@@ -131,7 +131,7 @@ func (s *Service) Do(ctx context.Context, who actions.Caller, accountID, operati
 	}
 	// Every provider call an operation makes shares one budget, the executor's
 	// for a single call: a page that needs a call per record cannot run on.
-	ctx, cancel := context.WithTimeout(ctx, s.exec.Budget)
+	ctx, cancel := context.WithTimeout(ctx, s.exec.Budget())
 	defer cancel()
 	sess, err := s.exec.Begin(ctx, who, accountID, operation, p.Raw)
 	if err != nil {
