@@ -32,8 +32,8 @@ const (
 	DefaultTimeout = 15 * time.Second
 	// MaxAttempts tries a delivery for a little over three days (RetryDelay).
 	MaxAttempts = 32
-	// DefaultDisableAfter turns off an endpoint that failed for five days.
-	DefaultDisableAfter = 5 * 24 * time.Hour
+	// DisableAfter turns off an endpoint that failed for five days without a success.
+	DisableAfter = 5 * 24 * time.Hour
 	// queueName is the River queue deliveries run on.
 	queueName = "webhooks"
 	// dispatchBatch is how many events one dispatch takes.
@@ -65,7 +65,7 @@ type Options struct {
 // process can create endpoints, events and redeliveries without it.
 func New(o Options) (*Service, error) {
 	s := &Service{store: o.Store, clock: clock.Or(o.Clock), log: cmp.Or(o.Logger, slog.Default()), allowPrivate: o.AllowPrivate,
-		nudge: make(chan struct{}, 1), DisableAfter: DefaultDisableAfter, timeout: cmp.Or(o.Timeout, DefaultTimeout),
+		nudge: make(chan struct{}, 1), timeout: cmp.Or(o.Timeout, DefaultTimeout),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "patchbay_webhook_attempts_total",
 			Help: "Webhook delivery attempts, by the delivery's status after them (succeeded, pending: to be retried, failed)."}, []string{"status"})}
 	q, err := newQueue(o, s)
@@ -285,8 +285,8 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 		return nil
 	case attempt.StatusCode == http.StatusGone:
 		return river.JobCancel(w.s.disable(ctx, ep, "the endpoint answered 410 Gone"))
-	case !ep.FailingSince.IsZero() && w.s.clock.Now().Sub(ep.FailingSince) >= w.s.DisableAfter:
-		reason := fmt.Sprintf("every delivery failed for %s, since %s", w.s.DisableAfter, ep.FailingSince.Format(time.RFC3339))
+	case !ep.FailingSince.IsZero() && w.s.clock.Now().Sub(ep.FailingSince) >= DisableAfter:
+		reason := fmt.Sprintf("every delivery failed for %s, since %s", DisableAfter, ep.FailingSince.Format(time.RFC3339))
 		return river.JobCancel(errors.Join(errors.New(attempt.Error), w.s.disable(ctx, ep, reason)))
 	case last:
 		return river.JobCancel(errors.New(attempt.Error))

@@ -47,9 +47,6 @@ type Service struct {
 	nudge        chan struct{}
 	attempts     *prometheus.CounterVec
 	timeout      time.Duration
-	// DisableAfter is how long an endpoint may fail without a success before
-	// it is turned off.
-	DisableAfter time.Duration
 }
 
 // Collector returns the service's metrics for registration.
