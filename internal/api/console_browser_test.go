@@ -49,7 +49,7 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), adminPassword),
 		chromedp.Click(`//button[text()="Sign in"]`),
 	)
-	waitFor(t, tab, `location.pathname.endsWith('/profiles')`)
+	waitFor(t, tab, `location.pathname.endsWith('/profiles') && document.querySelector('h1')?.textContent.includes('Connector Profiles')`)
 	return c
 }
 
@@ -61,6 +61,17 @@ func (c *consoleEnv) run(t *testing.T, actions ...chromedp.Action[chromedp.Void]
 		text, _ := chromedp.Run(c.tab, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
 		t.Fatalf("%v; page:\n%s", err, text)
 	}
+}
+
+// navigate runs action, which leaves the page, and waits until a new page
+// has loaded on which arrived holds. The page left is marked first, so a
+// condition that held on it too (the same page loaded again) is not taken
+// for the arrival.
+func (c *consoleEnv) navigate(t *testing.T, action chromedp.Action[chromedp.Void], arrived string) {
+	t.Helper()
+	c.run(t, chromedp.Evaluate[chromedp.Void](`window.patchbayLeaving = true`))
+	c.run(t, action)
+	waitFor(t, c.tab, `!window.patchbayLeaving && (`+arrived+`)`)
 }
 
 // text is the page's visible text.
@@ -111,13 +122,11 @@ func TestConsoleFollowsTheSetupGuide(t *testing.T) {
 			conn, _ := c.services.Registry.Get(tc.key)
 			demo := sandbox.DemoApp(tc.key)
 			actions := []string{conn.Actions[0].ID, conn.Actions[1].ID}
-			c.run(t,
-				chromedp.Click(`//nav//a[text()="Connector Profiles"]`),
-				chromedp.WaitVisible(`//a[contains(., "+ Connector Profile")]`),
-				chromedp.Click(`//a[contains(., "+ Connector Profile")]`),
-				chromedp.WaitVisible(chromedp.CSS(`#connector-search`)),
-				chromedp.SendKeys(chromedp.CSS(`#connector-search`), tc.search),
-			)
+			// The list may be the page already open: the click loads it again,
+			// and the next click must land on the new page, not the old.
+			c.navigate(t, chromedp.Click(`//nav//a[text()="Connector Profiles"]`), `document.querySelector('h1')?.textContent.includes('Connector Profiles')`)
+			c.navigate(t, chromedp.Click(`//a[contains(., "+ Connector Profile")]`), `document.getElementById('connector-search') !== null`)
+			c.run(t, chromedp.SendKeys(chromedp.CSS(`#connector-search`), tc.search))
 			waitFor(t, c.tab, `document.querySelectorAll('.connectors li:not([hidden])').length === 1`)
 			c.shot(t, "profile-search-"+tc.key)
 			c.run(t,

@@ -147,12 +147,15 @@ func (e *linkEnv) secondNode(t *testing.T) *httptest.Server {
 	return second
 }
 
-// waitFor polls a JavaScript condition across navigations until it holds: a
-// condition that names something unique to the page the test expects.
+// waitFor polls a JavaScript condition across navigations until it holds on
+// a loaded page: a condition that names something unique to the page the
+// test expects. Waiting for the load too means that the next click finds
+// the page's own nodes, not those of the page a navigation is replacing.
 func waitFor(t *testing.T, ctx context.Context, condition string) {
 	t.Helper()
+	loaded := `document.readyState === 'complete' && (` + condition + `)`
 	holds := testwait.Try(testwait.Limit, func() bool {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](condition))
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](loaded))
 		return err == nil && ok
 	})
 	if !holds {
