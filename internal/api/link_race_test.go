@@ -11,8 +11,9 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
 
-// raceRounds is how often each race is run per backend.
-const raceRounds = 50
+// raceRounds is how often each race is run per backend: sixty races per test
+// across the two backends, each of six or eight requests at once.
+const raceRounds = 30
 
 // statuses runs n requests at once and returns their statuses.
 func statuses(t *testing.T, n int, do func(i int) (*http.Response, error)) []int {
