@@ -558,6 +558,10 @@ type AttemptOutcome struct {
 	// it stays pending.
 	Status        DeliveryStatus
 	NextAttemptAt time.Time
+	// Failing says the endpoint is failing since the attempt started (its
+	// FailingSince is set, when it is not set already); false says it
+	// answers (FailingSince is cleared).
+	Failing bool
 }
 
 // DeliveryFilter selects an endpoint's deliveries, newest first.
@@ -761,9 +765,9 @@ type Store interface {
 	// earlier event to the same endpoint, "" when there is none: deliveries of
 	// one account go out in order.
 	WaitingOn(ctx context.Context, d WebhookDelivery) (string, error)
-	// RecordWebhookAttempt logs an attempt of a pending delivery and sets its
-	// outcome; the endpoint's FailingSince is set by a failure (if unset) and
-	// cleared by a success. It returns the endpoint as it then is, without
+	// RecordWebhookAttempt logs an attempt of a pending delivery and writes
+	// its outcome: the delivery's status and the endpoint's FailingSince (see
+	// AttemptOutcome.Failing). It returns the endpoint as it then is, without
 	// its secrets.
 	RecordWebhookAttempt(ctx context.Context, d WebhookDelivery, o AttemptOutcome) (WebhookEndpoint, error)
 	// Redeliver creates a new pending delivery of a delivery's event to its

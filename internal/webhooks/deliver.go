@@ -235,7 +235,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	if errors.Is(err, store.ErrSealed) {
 		// Nothing can be signed. The delivery log says why; River tries again,
 		// as the key that sealed the secrets may be restored.
-		out := store.AttemptOutcome{Status: store.DeliveryPending, NextAttemptAt: w.NextRetry(job), Attempt: store.WebhookAttempt{
+		out := store.AttemptOutcome{Status: store.DeliveryPending, NextAttemptAt: w.NextRetry(job), Failing: true, Attempt: store.WebhookAttempt{
 			Attempt: d.Attempts + 1, StartedAt: w.s.clock.Now(),
 			Error: "not sent: the webhook's signing secrets cannot be opened with this deployment's encryption keys"}}
 		if job.Attempt >= job.MaxAttempts {
@@ -250,7 +250,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 		return err
 	}
 	if !ep.Enabled {
-		_, err := st.RecordWebhookAttempt(ctx, d, store.AttemptOutcome{Status: store.DeliveryFailed,
+		_, err := st.RecordWebhookAttempt(ctx, d, store.AttemptOutcome{Status: store.DeliveryFailed, Failing: true,
 			Attempt: store.WebhookAttempt{Attempt: d.Attempts + 1, StartedAt: w.s.clock.Now(), Error: "not sent: the webhook is disabled"}})
 		return river.JobCancel(cmp.Or(err, errors.New("webhook disabled")))
 	}
@@ -275,6 +275,8 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	default:
 		out.NextAttemptAt = w.NextRetry(job)
 	}
+	// Any answer but a success dates the endpoint's trouble; a success ends it.
+	out.Failing = out.Status != store.DeliverySucceeded
 	ep, err = st.RecordWebhookAttempt(ctx, d, out)
 	if err != nil {
 		return err

@@ -296,13 +296,9 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, d store.WebhookDeliver
 			VALUES (?, ?, ?, ?, ?, ?)`), d.ID, a.Attempt, normalizeTime(a.StartedAt), a.StatusCode, a.Error, a.DurationMS); err != nil {
 			return s.translate(err)
 		}
-		failing := `failing_since = NULL`
-		if o.Status != store.DeliverySucceeded {
-			failing = `failing_since = COALESCE(failing_since, ?)`
-		}
-		args := []any{d.ProjectID, d.EndpointID}
-		if o.Status != store.DeliverySucceeded {
-			args = append([]any{normalizeTime(a.StartedAt)}, args...)
+		failing, args := `failing_since = NULL`, []any{d.ProjectID, d.EndpointID}
+		if o.Failing {
+			failing, args = `failing_since = COALESCE(failing_since, ?)`, append([]any{normalizeTime(a.StartedAt)}, args...)
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_endpoints SET `+failing+` WHERE project_id = ? AND id = ?`), args...); err != nil {
 			return err

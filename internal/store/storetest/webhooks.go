@@ -313,7 +313,7 @@ func testWebhookDeliveryLog(t *testing.T, db Database) {
 		t.Fatalf("first waits on %q, %v", waiting, err)
 	}
 	start := clock.System.Now().UTC().Truncate(time.Millisecond)
-	ep, err := s.RecordWebhookAttempt(ctx, first, store.AttemptOutcome{Status: store.DeliveryPending, NextAttemptAt: start.Add(time.Minute),
+	ep, err := s.RecordWebhookAttempt(ctx, first, store.AttemptOutcome{Status: store.DeliveryPending, NextAttemptAt: start.Add(time.Minute), Failing: true,
 		Attempt: store.WebhookAttempt{Attempt: 1, StartedAt: start, StatusCode: 503, Error: "the endpoint answered 503", DurationMS: 12}})
 	if err != nil || !ep.FailingSince.Equal(start) {
 		t.Fatalf("after a failure the endpoint is %+v, %v", ep, err)
@@ -377,7 +377,7 @@ func testDispatchPastADamagedEndpoint(t *testing.T, db Database) {
 	_, err := s.GetWebhookEndpoint(ctx, p.ID, damaged.ID)
 	wantErr(t, err, store.ErrSealed)
 	for _, d := range c.got {
-		ep, err := s.RecordWebhookAttempt(ctx, d, store.AttemptOutcome{Status: store.DeliveryFailed,
+		ep, err := s.RecordWebhookAttempt(ctx, d, store.AttemptOutcome{Status: store.DeliveryFailed, Failing: true,
 			Attempt: store.WebhookAttempt{Attempt: 1, StartedAt: clock.System.Now(), Error: "x"}})
 		if err != nil || ep.FailingSince.IsZero() {
 			t.Fatalf("record an attempt to %s: %+v, %v", d.EndpointID, ep, err)
