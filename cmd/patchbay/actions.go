@@ -13,6 +13,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -91,9 +92,8 @@ func newActionsCmd() *cobra.Command {
 				var records []json.RawMessage
 				for page := 1; ; page++ {
 					res, err := a.Actions.Run(cmd.Context(), who, account, req, nil)
-					var ae *actions.Error
-					if errors.As(err, &ae) {
-						return fmt.Errorf("%s (HTTP %d)", ae.Message, ae.Status)
+					if p, ok := errors.AsType[*problem.Error](err); ok {
+						return fmt.Errorf("%s (HTTP %d)", p.Message, problem.HTTPStatus(p))
 					}
 					if err != nil {
 						return err

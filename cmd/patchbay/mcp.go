@@ -11,6 +11,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/mcp"
+	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -36,8 +37,8 @@ func newMCPCmd() *cobra.Command {
 			}
 			return withApp(cmd, &project, func(a *app.App, p store.Project) error {
 				list, err := a.MCP.Tools(cmd.Context(), actions.Caller{ProjectID: p.ID, Source: store.SourceCLI}, account, opts)
-				if ae, ok := errors.AsType[*actions.Error](err); ok {
-					return fmt.Errorf("%s (HTTP %d)", ae.Message, ae.Status)
+				if p, ok := errors.AsType[*problem.Error](err); ok {
+					return fmt.Errorf("%s (HTTP %d)", p.Message, problem.HTTPStatus(p))
 				}
 				if err != nil {
 					return err

@@ -20,6 +20,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/rawjson"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/tokens"
@@ -56,30 +57,14 @@ type Result struct {
 	Streamed bool `json:"-"`
 }
 
-// ProviderError describes one failed provider call.
-type ProviderError struct {
-	Status int               `json:"status"`
-	URL    string            `json:"url"`
-	Raw    any               `json:"raw"`
-	Header map[string]string `json:"headers"`
-}
+// ErrAnswerBegun marks a failure that came after part of the records had
+// already gone to Run's records writer: the caller's answer has begun and
+// cannot turn into an error, so the caller must abandon it.
+var ErrAnswerBegun = errors.New("the answer had begun")
 
-// Error is a failure with the HTTP status Patchbay answers with.
-type Error struct {
-	Status         int
-	Message        string
-	ProviderErrors []ProviderError
-	RetryAfter     int // seconds, for 408 and 429 answers
-	// Broken reports that part of the records had already gone to Run's records
-	// writer when the provider's answer failed: the caller's answer has begun
-	// and cannot turn into an error, so the caller must abandon it.
-	Broken bool
-}
-
-func (e *Error) Error() string { return e.Message }
-
-func fail(status int, format string, args ...any) *Error {
-	return &Error{Status: status, Message: fmt.Sprintf(format, args...)}
+// fail is the executor's problem of kind, with a formatted message.
+func fail(kind problem.Kind, format string, args ...any) *problem.Error {
+	return problem.New(kind, format, args...)
 }
 
 // Executor runs actions. It is safe for concurrent use.
@@ -156,17 +141,17 @@ func (e *Executor) Run(ctx context.Context, who Caller, accountID string, req Re
 	entry.Provider = a.Provider
 	action, ok := c.Action(req.Action)
 	if !ok {
-		return Result{}, fail(http.StatusNotFound, "Unknown action %q for %s%s", req.Action, c.Name, didYouMean(c, req.Action))
+		return Result{}, fail(problem.NotFound, "Unknown action %q for %s%s", req.Action, c.Name, didYouMean(c, req.Action))
 	}
 	entry.HTTPMethod, entry.Path = action.Method, action.Path
 	if action.Unified != nil {
-		return Result{}, fail(http.StatusBadRequest, "%s is a unified API operation: call %s %s with the account's x-account-id", action.ID, action.Method, action.Path)
+		return Result{}, fail(problem.Invalid, "%s is a unified API operation: call %s %s with the account's x-account-id", action.ID, action.Method, action.Path)
 	}
 	if !slices.Contains(p.EnabledActions, action.ID) {
-		return Result{}, fail(http.StatusForbidden, "Action %s is not enabled on connector profile %s", action.ID, p.ID)
+		return Result{}, fail(problem.Forbidden, "Action %s is not enabled on connector profile %s", action.ID, p.ID)
 	}
 	if missing := missingScopes(c, p, a, action); len(missing) > 0 {
-		return Result{}, fail(http.StatusForbidden, "The account's grant lacks the scopes %s needs: %s", action.ID, strings.Join(missing, ", "))
+		return Result{}, fail(problem.Forbidden, "The account's grant lacks the scopes %s needs: %s", action.ID, strings.Join(missing, ", "))
 	}
 	return e.execute(ctx, c, p, action, req, a.SetupInformation, &accountGrant{m: e.tokens, a: a}, entry, records)
 }
@@ -207,12 +192,12 @@ func (e *Executor) RunUnlinked(ctx context.Context, who Caller, u *Unlinked, req
 	defer func() { e.record(entry, err) }()
 	c, ok := e.registry.Get(u.Profile.ConnectorKey)
 	if !ok {
-		return Result{}, fail(http.StatusNotFound, "Unknown connector %s", u.Profile.ConnectorKey)
+		return Result{}, fail(problem.NotFound, "Unknown connector %s", u.Profile.ConnectorKey)
 	}
 	entry.Provider = c.Key
 	action, ok := c.Action(req.Action)
 	if !ok {
-		return Result{}, fail(http.StatusNotFound, "Unknown action %q for %s", req.Action, c.Name)
+		return Result{}, fail(problem.NotFound, "Unknown action %q for %s", req.Action, c.Name)
 	}
 	entry.HTTPMethod, entry.Path = action.Method, action.Path
 	return e.execute(ctx, c, u.Profile, action, req, nil, &unlinkedGrant{m: e.tokens, c: c, u: u}, entry, nil)
@@ -237,14 +222,14 @@ func (e *Executor) execute(ctx context.Context, c *connectors.Connector, p store
 	}
 	action.FillFromSetup(req.Path, req.Query, setup)
 	if err := applyPaging(c, action, &req); err != nil {
-		return Result{}, fail(http.StatusBadRequest, "%v", err)
+		return Result{}, fail(problem.Invalid, "%v", err)
 	}
 	if problems := validate(action, req); len(problems) > 0 {
-		return Result{}, fail(http.StatusBadRequest, "Invalid input for %s: %s", action.ID, strings.Join(problems, "; "))
+		return Result{}, fail(problem.Invalid, "Invalid input for %s: %s", action.ID, strings.Join(problems, "; "))
 	}
 	target, err := buildURL(c.APIBaseFor(e.site, p.Environment == store.Sandbox), action, req)
 	if err != nil {
-		return Result{}, fail(http.StatusBadRequest, "%v", err)
+		return Result{}, fail(problem.Invalid, "%v", err)
 	}
 
 	rd := reading{paths: resultPaths(c, action), decode: req.decode != nil}
@@ -264,8 +249,8 @@ func (e *Executor) execute(ctx context.Context, c *connectors.Connector, p store
 		if json.Unmarshal(ans.body, &raw) != nil {
 			raw = string(ans.body)
 		}
-		return Result{}, &Error{Status: answerStatus(ans.status), Message: fmt.Sprintf("%s answered %d", c.Name, ans.status),
-			ProviderErrors: []ProviderError{{Status: ans.status, URL: redactURL(target), Raw: raw, Header: map[string]string{"content-type": ans.header.Get("Content-Type")}}}}
+		return Result{}, &problem.Error{Kind: problem.Provider, ProviderStatus: ans.status, Message: fmt.Sprintf("%s answered %d", c.Name, ans.status),
+			ProviderErrors: []problem.ProviderError{{Status: ans.status, URL: redactURL(target), Raw: raw, Header: map[string]string{"content-type": ans.header.Get("Content-Type")}}}}
 	}
 	return result(c, action, req, ans)
 }
@@ -326,22 +311,22 @@ func (e *Executor) account(ctx context.Context, projectID, accountID string) (st
 		a, p, err = e.store.GetAccountAndProfile(ctx, projectID, accountID)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return a, nil, store.ConnectorProfile{}, fail(http.StatusNotFound, "No account %s in this project", accountID)
+		return a, nil, store.ConnectorProfile{}, fail(problem.NotFound, "No account %s in this project", accountID)
 	}
 	if errors.Is(err, store.ErrSealed) {
 		// Other accounts are unaffected; only this one cannot be called.
-		return a, nil, store.ConnectorProfile{}, fail(http.StatusPreconditionFailed,
+		return a, nil, store.ConnectorProfile{}, fail(problem.Unusable,
 			"Account %s's credentials, or its connector profile's client secret, cannot be opened with this deployment's encryption keys; restore the key that sealed them to PATCHBAY_ENCRYPTION_KEYS", accountID)
 	}
 	if err != nil {
 		return a, nil, store.ConnectorProfile{}, err
 	}
 	if a.Status != store.StatusActive && a.Status != store.StatusError {
-		return a, nil, store.ConnectorProfile{}, fail(http.StatusPreconditionFailed, "Account %s is %s; calls are refused until it is active", a.ID, a.Status)
+		return a, nil, store.ConnectorProfile{}, fail(problem.Unusable, "Account %s is %s; calls are refused until it is active", a.ID, a.Status)
 	}
 	c, ok := e.registry.Get(a.Provider)
 	if !ok {
-		return a, nil, store.ConnectorProfile{}, fail(http.StatusNotFound, "Unknown connector %s", a.Provider)
+		return a, nil, store.ConnectorProfile{}, fail(problem.NotFound, "Unknown connector %s", a.Provider)
 	}
 	return a, c, p, nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/rawjson"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -106,8 +107,7 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 			DurationMS: started.Elapsed().Milliseconds(), StartTime: e.clock.Now().UTC()})
 		if err != nil && ans.streamed {
 			ans.release()
-			return answer{}, &Error{Status: http.StatusBadGateway, Broken: true,
-				Message: c.Name + "'s answer broke off after part of the records had been sent: " + err.Error()}
+			return answer{}, fmt.Errorf("%w: %w", ErrAnswerBegun, problem.New(problem.Provider, "%s's answer broke off after part of the records had been sent: %v", c.Name, err))
 		}
 		if err == nil && ans.status == http.StatusUnauthorized && !refreshed {
 			// The provider rejected the token early (revoked or rotated elsewhere): refresh once, retry once.
@@ -127,8 +127,8 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 		if !retryable {
 			if err != nil {
 				ans.release()
-				return answer{}, &Error{Status: http.StatusBadGateway, Message: c.Name + " could not be reached: " + err.Error(),
-					ProviderErrors: []ProviderError{{URL: redactURL(target)}}}
+				return answer{}, &problem.Error{Kind: problem.Provider, Message: c.Name + " could not be reached: " + err.Error(),
+					ProviderErrors: []problem.ProviderError{{URL: redactURL(target)}}}
 			}
 			return ans, nil
 		}
@@ -204,36 +204,22 @@ func (g *unlinkedGrant) afterUnauthorized(ctx context.Context, _ string) (string
 }
 
 // tokenFailure is the answer when no valid token could be had.
-func tokenFailure(c *connectors.Connector, g grant, err error) *Error {
+func tokenFailure(c *connectors.Connector, g grant, err error) *problem.Error {
 	if errors.Is(err, tokens.ErrReauthorize) {
 		if ag, ok := g.(*accountGrant); ok {
-			return fail(http.StatusPreconditionFailed, "Account %s needs re-authorization: link it again through the Hub", ag.a.ID)
+			return fail(problem.Unusable, "Account %s needs re-authorization: link it again through the Hub", ag.a.ID)
 		}
-		return fail(http.StatusPreconditionFailed, "%s needs the authorization to be given again", c.Name)
+		return fail(problem.Unusable, "%s needs the authorization to be given again", c.Name)
 	}
-	return fail(http.StatusBadGateway, "Could not get a valid token from %s: %v", c.Name, err)
+	return fail(problem.Provider, "Could not get a valid token from %s: %v", c.Name, err)
 }
 
-// answerStatus is Patchbay's status for a provider's failed answer: a 4xx the
-// caller caused (a bad input, an unknown record, a conflict) keeps its status;
-// the rest (5xx, and 4xx about Patchbay's own credentials or pace) is a 502.
-func answerStatus(provider int) int {
-	switch provider {
-	case http.StatusUnauthorized, http.StatusProxyAuthRequired, http.StatusRequestTimeout, http.StatusTooManyRequests:
-		return http.StatusBadGateway
-	}
-	if provider >= 400 && provider < 500 {
-		return provider
-	}
-	return http.StatusBadGateway
-}
-
-// timedOut is the 408 answered when retries or the time budget run out.
-func timedOut(c *connectors.Connector, retryAfter int) *Error {
+// timedOut is the failure when retries or the time budget run out.
+func timedOut(c *connectors.Connector, retryAfter int) *problem.Error {
 	if retryAfter <= 0 {
 		retryAfter = 60
 	}
-	return &Error{Status: http.StatusRequestTimeout, RetryAfter: retryAfter,
+	return &problem.Error{Kind: problem.Timeout, RetryAfter: retryAfter,
 		Message: c.Name + " kept refusing or failing within the request's time budget; try again later"}
 }
 

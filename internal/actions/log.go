@@ -6,12 +6,11 @@ package actions
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"net/http"
 	"strings"
 	"sync"
 
 	"github.com/patchbayhq/patchbay/internal/clock"
+	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -66,14 +65,7 @@ func (e *Executor) record(entry *logEntry, err error) {
 	if e.logs == nil {
 		return
 	}
-	entry.Status = http.StatusOK
-	var ae *Error
-	switch {
-	case errors.As(err, &ae):
-		entry.Status = ae.Status
-	case err != nil:
-		entry.Status = http.StatusInternalServerError
-	}
+	entry.Status = problem.HTTPStatus(err)
 	elapsed := entry.began.Elapsed()
 	entry.Success, entry.DurationMS, entry.EndTime = entry.Status < 400, elapsed.Milliseconds(), entry.StartTime.Add(elapsed)
 	e.logs.Record(entry.RequestLog)

@@ -8,10 +8,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strconv"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/rawjson"
 )
 
@@ -51,16 +51,20 @@ func result(c *connectors.Connector, action *connectors.Action, req Request, ans
 		return Result{}, nil // 204 No Content, or an empty 200
 	}
 	if ans.malformed != nil {
-		return Result{}, &Error{Status: http.StatusBadGateway, Broken: ans.streamed, Message: c.Name + "'s answer is not JSON Patchbay can pass on: " + ans.malformed.Error(),
-			ProviderErrors: []ProviderError{{Status: ans.status, Raw: truncate(string(ans.body))}}}
+		err := error(&problem.Error{Kind: problem.Provider, Message: c.Name + "'s answer is not JSON Patchbay can pass on: " + ans.malformed.Error(),
+			ProviderErrors: []problem.ProviderError{{Status: ans.status, Raw: truncate(string(ans.body))}}})
+		if ans.streamed {
+			err = fmt.Errorf("%w: %w", ErrAnswerBegun, err)
+		}
+		return Result{}, err
 	}
 	var res Result
 	switch {
 	case req.decode != nil:
 		var err error
 		if ans.found, err = decodeAnswer(ans.body, resultPaths(c, action), req.decode); err != nil {
-			return Result{}, &Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("%s answered %s with records Patchbay cannot read: %v", c.Name, action.ID, err),
-				ProviderErrors: []ProviderError{{Status: ans.status, Raw: truncate(string(ans.body))}}}
+			return Result{}, &problem.Error{Kind: problem.Provider, Message: fmt.Sprintf("%s answered %s with records Patchbay cannot read: %v", c.Name, action.ID, err),
+				ProviderErrors: []problem.ProviderError{{Status: ans.status, Raw: truncate(string(ans.body))}}}
 		}
 	case ans.streamed:
 		res.Streamed = true

@@ -6,21 +6,21 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
 // ProxyResult is a passthrough answer: the provider's status, headers and body.
 type ProxyResult struct {
-	Status         int               `json:"status"`
-	Headers        map[string]string `json:"headers"`
-	Data           any               `json:"data"`
-	ProviderErrors []ProviderError   `json:"provider_errors,omitempty"`
+	Status         int                     `json:"status"`
+	Headers        map[string]string       `json:"headers"`
+	Data           any                     `json:"data"`
+	ProviderErrors []problem.ProviderError `json:"provider_errors,omitempty"`
 }
 
 var proxyMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
@@ -45,20 +45,20 @@ func (e *Executor) Proxy(ctx context.Context, who Caller, accountID string, in P
 	entry.Provider = a.Provider
 	method := strings.ToUpper(cmp.Or(in.Method, "GET"))
 	if !slices.Contains(proxyMethods, method) {
-		return ProxyResult{}, fail(http.StatusBadRequest, "method: use one of %s", strings.Join(proxyMethods, ", "))
+		return ProxyResult{}, fail(problem.Invalid, "method: use one of %s", strings.Join(proxyMethods, ", "))
 	}
 	base := c.APIBaseFor(e.site, p.Environment == store.Sandbox)
 	path := in.Path
 	if in.URL != "" {
 		below, ok := strings.CutPrefix(in.URL, strings.TrimRight(base, "/"))
 		if !ok || (below != "" && !strings.HasPrefix(below, "/")) {
-			return ProxyResult{}, fail(http.StatusBadRequest, "url: must be %s's API, %s, or a URL below it", c.Name, base)
+			return ProxyResult{}, fail(problem.Invalid, "url: must be %s's API, %s, or a URL below it", c.Name, base)
 		}
 		path = below + path
 	}
 	target, ok := proxyTarget(base, path)
 	if !ok {
-		return ProxyResult{}, fail(http.StatusBadRequest, "path: must be a path on %s's API, such as /v1/company", c.Name)
+		return ProxyResult{}, fail(problem.Invalid, "path: must be a path on %s's API, such as /v1/company", c.Name)
 	}
 	entry.HTTPMethod, entry.Path = method, target.Path
 	ans, err := e.call(ctx, c, &connectors.Action{ID: "proxy", Method: method}, target.String(), in.Body, &accountGrant{m: e.tokens, a: a}, entry, reading{})
@@ -71,7 +71,7 @@ func (e *Executor) Proxy(ctx context.Context, who Caller, accountID string, in P
 	}
 	res = ProxyResult{Status: ans.status, Headers: map[string]string{"content-type": ans.header.Get("Content-Type")}, Data: data}
 	if ans.status/100 != 2 {
-		res.ProviderErrors = []ProviderError{{Status: ans.status, URL: redactURL(target.String()), Raw: data}}
+		res.ProviderErrors = []problem.ProviderError{{Status: ans.status, URL: redactURL(target.String()), Raw: data}}
 	}
 	return res, nil
 }

@@ -2,11 +2,12 @@ package actions
 
 import (
 	"context"
-	"net/http"
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/rawjson"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -56,14 +57,14 @@ func (e *Executor) session(ctx context.Context, who Caller, accountID, operation
 		if why == "" {
 			why = "Patchbay has no mapping for it yet"
 		}
-		return nil, fail(http.StatusNotImplemented, "%s does not support %s: %s", c.Name, connectors.UnifiedOperationName(operation), why)
+		return nil, fail(problem.NotImplemented, "%s does not support %s: %s", c.Name, connectors.UnifiedOperationName(operation), why)
 	}
 	entry.HTTPMethod, entry.Path = op.Method, op.Path
 	if !slices.Contains(p.EnabledActions, op.ID) {
-		return nil, fail(http.StatusForbidden, "%s is not enabled on connector profile %s; enable it to request the scopes it needs (%s)", op.ID, p.ID, strings.Join(op.Scopes, ", "))
+		return nil, fail(problem.Forbidden, "%s is not enabled on connector profile %s; enable it to request the scopes it needs (%s)", op.ID, p.ID, strings.Join(op.Scopes, ", "))
 	}
 	if missing := missingScopes(c, p, a, op); len(missing) > 0 {
-		return nil, fail(http.StatusForbidden, "The account's grant lacks the scopes %s needs: %s", op.ID, strings.Join(missing, ", "))
+		return nil, fail(problem.Forbidden, "The account's grant lacks the scopes %s needs: %s", op.ID, strings.Join(missing, ", "))
 	}
 	return &Session{e: e, c: c, p: p, a: a, op: op, g: &accountGrant{m: e.tokens, a: a}, entry: entry}, nil
 }
@@ -94,9 +95,9 @@ func (s *Session) Run(ctx context.Context, req Request) (Result, error) {
 	u := s.op.Unified
 	switch {
 	case !ok || action.Unified != nil || !slices.Contains(u.Uses, req.Action) && !slices.Contains(u.Optional, req.Action):
-		return Result{}, fail(http.StatusInternalServerError, "%s's definition does not let %s call %s", s.c.Key, s.op.ID, req.Action)
+		return Result{}, fmt.Errorf("%s's definition does not let %s call %s", s.c.Key, s.op.ID, req.Action)
 	case !s.Allowed(req.Action):
-		return Result{}, fail(http.StatusForbidden, "The account's grant lacks the scopes %s needs: %s", action.ID, strings.Join(missingScopes(s.c, s.p, s.a, action), ", "))
+		return Result{}, fail(problem.Forbidden, "The account's grant lacks the scopes %s needs: %s", action.ID, strings.Join(missingScopes(s.c, s.p, s.a, action), ", "))
 	}
 	return s.e.execute(ctx, s.c, s.p, action, req, s.a.SetupInformation, s.g, s.entry, nil)
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/problem"
 )
 
@@ -17,7 +16,7 @@ type errorBody struct {
 	StatusCode     int                     `json:"statusCode"`
 	Message        string                  `json:"message"`
 	Timestamp      string                  `json:"timestamp"`
-	ProviderErrors []actions.ProviderError `json:"provider_errors,omitempty"`
+	ProviderErrors []problem.ProviderError `json:"provider_errors,omitempty"`
 }
 
 // writeError answers with the standard error body.
@@ -26,28 +25,13 @@ func (s *Server) writeError(w http.ResponseWriter, status int, message string) {
 }
 
 // writeProviderError answers with the standard error body and what the provider said.
-func (s *Server) writeProviderError(w http.ResponseWriter, status int, message string, providerErrors []actions.ProviderError) {
+func (s *Server) writeProviderError(w http.ResponseWriter, status int, message string, providerErrors []problem.ProviderError) {
 	writeJSON(w, status, errorBody{
 		StatusCode:     status,
 		Message:        message,
 		Timestamp:      s.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
 		ProviderErrors: providerErrors,
 	})
-}
-
-// writeActionError answers an executor's failure: its status and message,
-// what the provider said, and Retry-After when the caller should wait; any
-// other error is an internal one.
-func (s *Server) writeActionError(w http.ResponseWriter, r *http.Request, err error) {
-	ae, ok := errors.AsType[*actions.Error](err)
-	if !ok {
-		s.internalError(w, r, err)
-		return
-	}
-	if ae.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
-	}
-	s.writeProviderError(w, ae.Status, ae.Message, ae.ProviderErrors)
 }
 
 // writeJSON answers with v as JSON.
@@ -83,22 +67,17 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool 
 	return true
 }
 
-// problemStatus is the HTTP status of each kind of problem.
-var problemStatus = map[problem.Kind]int{
-	problem.Invalid:  http.StatusBadRequest,
-	problem.NotFound: http.StatusNotFound,
-	problem.Conflict: http.StatusConflict,
-	problem.Expired:  http.StatusGone,
-	problem.Limit:    http.StatusTooManyRequests,
-	problem.Stale:    http.StatusPreconditionFailed,
-}
-
-// fail answers a service's error: a problem with its status and message,
-// anything else as an internal error.
+// fail answers a service's error: a problem with its status (problem.HTTPStatus),
+// its message, what the provider said, and Retry-After when the caller should
+// wait; anything else as an internal error.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if p, ok := errors.AsType[*problem.Error](err); ok {
-		s.writeError(w, problemStatus[p.Kind], p.Message)
+	p, ok := errors.AsType[*problem.Error](err)
+	if !ok {
+		s.internalError(w, r, err)
 		return
 	}
-	s.internalError(w, r, err)
+	if p.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(p.RetryAfter))
+	}
+	s.writeProviderError(w, problem.HTTPStatus(p), p.Message, p.ProviderErrors)
 }

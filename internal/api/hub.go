@@ -46,7 +46,7 @@ func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, err error
 		s.internalError(w, r, err)
 		return
 	}
-	hub.RenderProblem(w, cmp.Or(status, problemStatus[p.Kind]), p.Message, cmp.Or(p.Hint, hint))
+	hub.RenderProblem(w, cmp.Or(status, problem.HTTPStatus(p)), p.Message, cmp.Or(p.Hint, hint))
 }
 
 const askForLink = "Ask the application that sent you here for a new link."

@@ -1,10 +1,8 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 
-	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/mcp"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -31,12 +29,8 @@ func (s *Server) serveMCP(w http.ResponseWriter, r *http.Request) {
 	who := s.caller(r)
 	who.Source = store.SourceMCP
 	h, err := s.mcp.Handler(r.Context(), who, accountID, opts)
-	if ae, ok := errors.AsType[*actions.Error](err); ok {
-		s.writeError(w, ae.Status, ae.Message)
-		return
-	}
 	if err != nil {
-		s.internalError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	h.ServeHTTP(w, r)

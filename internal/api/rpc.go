@@ -37,9 +37,8 @@ func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 	}
 	records := &recordsWriter{w: w}
 	res, err := s.actions.Run(r.Context(), s.caller(r), accountID, in.Request, records)
-	ae, _ := errors.AsType[*actions.Error](err)
 	switch {
-	case ae != nil && ae.Broken:
+	case errors.Is(err, actions.ErrAnswerBegun):
 		// The answer has begun with records the provider's answer then failed
 		// to complete: end the connection mid-response, so that the client
 		// sees a failed request rather than a short list.
@@ -48,7 +47,7 @@ func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 	case res.Streamed:
 		records.finish(res.Next)
 	case err != nil:
-		s.writeActionError(w, r, err)
+		s.fail(w, r, err)
 	default:
 		writeResult(w, res)
 	}
@@ -128,7 +127,7 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.actions.Proxy(r.Context(), s.caller(r), accountID, actions.ProxyRequest{URL: in.URL, Method: in.Method, Path: in.Path, Body: in.Body})
 	if err != nil {
-		s.writeActionError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)

@@ -44,7 +44,7 @@ func (s *Server) unifiedOperation(operation string) http.HandlerFunc {
 				return
 			}
 		}
-		s.writeActionError(w, r, err)
+		s.fail(w, r, err)
 	}
 }
 

@@ -279,11 +279,8 @@ func (q *req) fail(c *Console, page string, v view, err error) {
 		c.internal(q.w, q.r, err)
 		return
 	}
-	status := map[problem.Kind]int{problem.Invalid: http.StatusBadRequest, problem.NotFound: http.StatusNotFound,
-		problem.Conflict: http.StatusConflict, problem.Expired: http.StatusGone, problem.Limit: http.StatusTooManyRequests,
-		problem.Stale: http.StatusPreconditionFailed}[p.Kind]
 	v.Error, v.Hint = p.Message, p.Hint
-	c.render(q.w, cmp.Or(status, http.StatusBadRequest), page, v)
+	c.render(q.w, problem.HTTPStatus(p), page, v)
 }
 
 // formVersion is the version of the thing a form showed (a profile, a webhook). A form without one

@@ -20,6 +20,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/problem"
 )
 
 // ToolMode is how an account's actions become tools.
@@ -201,10 +202,10 @@ func (s *Service) run(ctx context.Context, req actions.Request) (*sdk.CallToolRe
 		return nil, errors.New("tool call without a caller: serve MCP through Service.Handler")
 	}
 	res, err := s.actions.Run(ctx, c.who, c.accountID, req, nil)
-	var ae *actions.Error
+	p, isProblem := errors.AsType[*problem.Error](err)
 	switch {
-	case errors.As(err, &ae):
-		return errorResult(ae.Status, ae.Message, ae.ProviderErrors), nil
+	case isProblem:
+		return errorResult(problem.HTTPStatus(p), p.Message, p.ProviderErrors), nil
 	case err != nil:
 		s.log.ErrorContext(ctx, "tool call failed", "err", err, "request_id", c.who.RequestID)
 		return errorResult(http.StatusInternalServerError, "Internal error; see the server log for request "+c.who.RequestID, nil), nil
@@ -318,11 +319,11 @@ func structured(v any) (*sdk.CallToolResult, error) {
 }
 
 // errorResult is a tool error with the body /actions/rpc would answer.
-func errorResult(status int, message string, providerErrors []actions.ProviderError) *sdk.CallToolResult {
+func errorResult(status int, message string, providerErrors []problem.ProviderError) *sdk.CallToolResult {
 	b, _ := json.Marshal(struct {
 		StatusCode     int                     `json:"statusCode"`
 		Message        string                  `json:"message"`
-		ProviderErrors []actions.ProviderError `json:"provider_errors,omitempty"`
+		ProviderErrors []problem.ProviderError `json:"provider_errors,omitempty"`
 	}{status, message, providerErrors})
 	return &sdk.CallToolResult{IsError: true, Content: []sdk.Content{&sdk.TextContent{Text: string(b)}}}
 }

@@ -1,21 +1,32 @@
-// Package problem is how services report a failure the caller caused, so that
-// every front end (HTTP, CLI, pages) can answer it precisely: what kind of
-// failure, the message to show, and what to do next.
+// Package problem is the one vocabulary in which services report a failure, so
+// that every front end (HTTP, MCP, CLI, pages) answers it precisely: what kind
+// of failure, the message to show, what to do next, and for a provider's
+// failure what the provider said. HTTPStatus is the one mapping of a failure
+// to the status an HTTP answer (and the request log) gives it.
 package problem
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
 
-// Kind says what sort of failure it is; front ends map it to a status.
+// Kind says what sort of failure it is; HTTPStatus maps it to a status.
 type Kind int
 
 // Kinds of failure.
 const (
-	Invalid  Kind = iota + 1 // the input is wrong; Message says which field and why
-	NotFound                 // the named thing does not exist for this caller
-	Conflict                 // the thing is not in a state that allows this
-	Expired                  // the link, session or attempt is past its lifetime
-	Limit                    // too many of something; try again later or with less
-	Stale                    // the thing changed since the caller read it; read it again
+	Invalid        Kind = iota + 1 // the input is wrong; Message says which field and why
+	NotFound                       // the named thing does not exist for this caller
+	Conflict                       // the thing is not in a state that allows this
+	Expired                        // the link, session or attempt is past its lifetime
+	Limit                          // too many of something; try again later or with less
+	Stale                          // the thing changed since the caller read it; read it again
+	Forbidden                      // not allowed: an action not enabled, scopes not granted
+	NotImplemented                 // the connector offers no way to do this
+	Unusable                       // the account cannot be used now (inactive, needs re-linking, sealed)
+	Timeout                        // the provider kept refusing or failing within the time budget
+	Provider                       // the provider refused the call or could not be used
 )
 
 // Error is a failure the caller can act on.
@@ -23,6 +34,21 @@ type Error struct {
 	Kind    Kind
 	Message string
 	Hint    string // what to do next, for pages; may be empty
+	// RetryAfter is when to try again, in seconds (Timeout); 0 when unknown.
+	RetryAfter int
+	// ProviderStatus is the HTTP status the provider answered (Provider), 0
+	// when it gave no usable answer.
+	ProviderStatus int
+	// ProviderErrors are the provider calls that failed, as shown to the caller.
+	ProviderErrors []ProviderError
+}
+
+// ProviderError describes one failed provider call.
+type ProviderError struct {
+	Status int               `json:"status"`
+	URL    string            `json:"url"`
+	Raw    any               `json:"raw"`
+	Header map[string]string `json:"headers"`
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -37,4 +63,44 @@ func (e *Error) WithHint(hint string) *Error {
 	c := *e
 	c.Hint = hint
 	return &c
+}
+
+var statuses = map[Kind]int{
+	Invalid:        http.StatusBadRequest,
+	NotFound:       http.StatusNotFound,
+	Conflict:       http.StatusConflict,
+	Expired:        http.StatusGone,
+	Limit:          http.StatusTooManyRequests,
+	Stale:          http.StatusPreconditionFailed,
+	Forbidden:      http.StatusForbidden,
+	NotImplemented: http.StatusNotImplemented,
+	Unusable:       http.StatusPreconditionFailed,
+	Timeout:        http.StatusRequestTimeout,
+}
+
+// HTTPStatus is the status of an answer that reports err: 200 for nil, the
+// kind's status for a problem, 500 for anything else. A provider's refusal
+// passes on its 4xx (the caller's request was wrong), except the ones that
+// are Patchbay's to handle (401, 407, 408, 429): those, and provider
+// failures, are 502.
+func HTTPStatus(err error) int {
+	if err == nil {
+		return http.StatusOK
+	}
+	p, ok := errors.AsType[*Error](err)
+	switch {
+	case !ok:
+		return http.StatusInternalServerError
+	case p.Kind == Provider:
+		switch s := p.ProviderStatus; {
+		case s == http.StatusUnauthorized, s == http.StatusProxyAuthRequired, s == http.StatusRequestTimeout, s == http.StatusTooManyRequests:
+		case s >= 400 && s < 500:
+			return s
+		}
+		return http.StatusBadGateway
+	}
+	if s, ok := statuses[p.Kind]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
 }

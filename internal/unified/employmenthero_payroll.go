@@ -73,7 +73,7 @@ func ehListEmployeePayStatements(ctx context.Context, s *actions.Session, p Para
 	}
 	currency, ok := ehCurrencies[strings.ToUpper(org.Country)]
 	if !ok {
-		return page{}, &actions.Error{Status: 502, Message: "Employment Hero's organisation is in " + org.Country + ", whose currency Patchbay does not know"}
+		return page{}, unreadable("Employment Hero's organisation is in %s, whose currency Patchbay does not know", org.Country)
 	}
 	return mapPage(ctx, s, p, "employmenthero_list_payslips", map[string]any{"employee_id": p.ID}, nil,
 		func(slip ehPayslip) PayStatement { return ehPayStatement(p.ID, currency, slip) })

@@ -306,7 +306,7 @@ func jwWrite(ctx context.Context, s *actions.Session, action string, body map[st
 		return jwWriteResult{}, err
 	}
 	if len(results) != 1 {
-		return jwWriteResult{}, &actions.Error{Status: 502, Message: fmt.Sprintf("Justworks answered %s with %d results for one row", action, len(results))}
+		return jwWriteResult{}, unreadable("Justworks answered %s with %d results for one row", action, len(results))
 	}
 	if !results[0].Success {
 		return jwWriteResult{}, badInput("Justworks refused the deduction: %s", results[0].ErrorMessage)

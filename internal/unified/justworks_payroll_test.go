@@ -1,11 +1,10 @@
 package unified
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/problem"
 )
 
 func TestJustworksPayRun(t *testing.T) {
@@ -93,8 +92,8 @@ func TestJustworksDeductionRow(t *testing.T) {
 		"start_date":         {StartDate: s("next week")},
 	} {
 		_, err := jwDeductionRow(in)
-		ae, ok := err.(*actions.Error)
-		if !ok || ae.Status != http.StatusBadRequest || !strings.HasPrefix(ae.Message, name+":") {
+		ae, ok := err.(*problem.Error)
+		if !ok || ae.Kind != problem.Invalid || !strings.HasPrefix(ae.Message, name+":") {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

@@ -11,8 +11,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"net/http"
 	"reflect"
 	"slices"
 	"strconv"
@@ -24,6 +22,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/problem"
 )
 
 // Params are a unified call's inputs, read from the query string by Parse.
@@ -120,9 +119,9 @@ type Service struct {
 // New returns a Service calling providers through exec.
 func New(exec *actions.Executor) *Service { return &Service{exec: exec} }
 
-// Do runs the unified operation for the account. Errors are *actions.Error
-// with the status to answer: 501 for an operation or filter the account's
-// provider cannot serve, 403 for a missing scope, 400 for bad input.
+// Do runs the unified operation for the account. Errors are problems:
+// NotImplemented for an operation or filter the account's provider cannot
+// serve, Forbidden for a missing scope, Invalid for bad input.
 func (s *Service) Do(ctx context.Context, who actions.Caller, accountID, operation string, p Params) (ans Answer, err error) {
 	if p.next != "" {
 		if p.next, err = decodeNext(operation, p.next); err != nil {
@@ -163,27 +162,28 @@ func (s *Service) Do(ctx context.Context, who actions.Caller, accountID, operati
 	return ans, nil
 }
 
-// notSupported is the 501 for an operation the provider cannot serve.
+// notSupported is the failure for an operation the provider cannot serve.
 func notSupported(s *actions.Session, operation string) error {
-	return &actions.Error{Status: http.StatusNotImplemented,
-		Message: fmt.Sprintf("%s does not support %s", s.Connector().Name, connectors.UnifiedOperationName(operation))}
+	return problem.New(problem.NotImplemented, "%s does not support %s", s.Connector().Name, connectors.UnifiedOperationName(operation))
 }
 
-// filterNotSupported is the 501 for a filter the operation does not apply for
-// the provider: refused, never ignored.
+// filterNotSupported is the failure for a filter the operation does not
+// apply for the provider: refused, never ignored.
 func filterNotSupported(s *actions.Session, operation, filter string) error {
-	return &actions.Error{Status: http.StatusNotImplemented, Message: fmt.Sprintf(
-		"%s does not support %s on %s; docs/unified.md lists the filters each operation takes for each provider",
-		s.Connector().Name, filter, connectors.UnifiedOperationName(operation))}
+	return problem.New(problem.NotImplemented, "%s does not support %s on %s; docs/unified.md lists the filters each operation takes for each provider",
+		s.Connector().Name, filter, connectors.UnifiedOperationName(operation))
 }
 
-func badInput(format string, args ...any) error {
-	return &actions.Error{Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}
-}
+func badInput(format string, args ...any) error { return problem.New(problem.Invalid, format, args...) }
 
-// notFound is the 404 for a record the provider does not have.
+// notFound is the failure for a record the provider does not have.
 func notFound(s *actions.Session, kind, id string) error {
-	return &actions.Error{Status: http.StatusNotFound, Message: fmt.Sprintf("%s has no %s %s for this account", s.Connector().Name, kind, id)}
+	return problem.New(problem.NotFound, "%s has no %s %s for this account", s.Connector().Name, kind, id)
+}
+
+// unreadable is the failure for a provider's answer Patchbay cannot use.
+func unreadable(format string, args ...any) error {
+	return problem.New(problem.Provider, format, args...)
 }
 
 // call runs one provider action and decodes its records into dst; it returns
@@ -204,7 +204,7 @@ func call(ctx context.Context, s *actions.Session, req actions.Request, dst any)
 	}
 	if raw, ok := res.Data.(json.RawMessage); ok && dst != nil && len(raw) > 0 {
 		if err := jsonv2.Unmarshal(raw, dst); err != nil {
-			return "", &actions.Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("%s answered %s with records Patchbay cannot read: %v", s.Connector().Name, req.Action, err)}
+			return "", unreadable("%s answered %s with records Patchbay cannot read: %v", s.Connector().Name, req.Action, err)
 		}
 	}
 	if res.Next == nil {

@@ -1,13 +1,12 @@
 package unified
 
 import (
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/problem"
 )
 
 // TestDefinitionsMatchTheMappers checks that each connector definition offers
@@ -55,8 +54,8 @@ func TestParse(t *testing.T) {
 		"raw=maybe": "raw", "filter[updated_after]=yesterday": "filter[updated_after]"} {
 		k, v, _ := strings.Cut(q, "=")
 		_, err := Parse(map[string][]string{k: {v}}, "")
-		ae, ok := err.(*actions.Error)
-		if !ok || ae.Status != http.StatusBadRequest || !strings.HasPrefix(ae.Message, field+":") {
+		ae, ok := err.(*problem.Error)
+		if !ok || ae.Kind != problem.Invalid || !strings.HasPrefix(ae.Message, field+":") {
 			t.Errorf("%s: %v", q, err)
 		}
 	}
