@@ -232,7 +232,7 @@ func New(o Options) (*App, error) {
 func (a *App) Server(o api.Options) *api.Server {
 	o.Registry, o.PublicURL, o.Logger, o.Clock = a.Registry, a.Site.PublicURL, a.Log, a.Clock
 	o.Keys, o.Profiles, o.Ready = a.Keys, a.Profiles, a.Ready
-	o.KeyQuota = keyquota.New(a.store, cmp.Or(o.KeyRateLimit, 1000), a.Clock)
+	o.KeyQuota = keyquota.New(keyquota.Options{Store: a.store, Limit: o.KeyRateLimit, Clock: a.Clock})
 	o.Linking, o.Accounts, o.Actions, o.Logs, o.MCP, o.Webhooks = a.Linking, a.Accounts, a.Actions, a.Logs, a.MCP, a.Webhooks
 	o.Unified = a.Unified
 	o.Collectors = append(o.Collectors, a.Collectors()...)

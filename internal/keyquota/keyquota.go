@@ -8,6 +8,7 @@
 package keyquota
 
 import (
+	"cmp"
 	"context"
 	"sync"
 	"time"
@@ -36,9 +37,18 @@ type keyLease struct {
 	spent  bool // the store granted nothing more this minute
 }
 
-// New returns a Quota of limit requests per key and minute; a nil clock is the system clock.
-func New(st store.Store, limit int, clk clock.Clock) *Quota {
-	return &Quota{store: st, clock: clock.Or(clk), limit: limit, lease: max(1, limit/20), keys: map[string]*keyLease{}}
+// Options configure a Quota.
+type Options struct {
+	Store store.Store
+	// Limit is the requests one key may make per clock minute; zero means 1000.
+	Limit int
+	Clock clock.Clock // nil is the system clock
+}
+
+// New returns a Quota.
+func New(o Options) *Quota {
+	limit := cmp.Or(o.Limit, 1000)
+	return &Quota{store: o.Store, clock: clock.Or(o.Clock), limit: limit, lease: max(1, limit/20), keys: map[string]*keyLease{}}
 }
 
 // Allow reports whether key keyID may make one more request now and, when it
