@@ -141,9 +141,6 @@ func (s *Service) Create(ctx context.Context, email, password string, projectIDs
 // wrongPassword is the one answer to an unknown email and a wrong password.
 var wrongPassword = problem.New(problem.Invalid, "The email or the password is wrong")
 
-// SignIn checks an admin's password and returns a new session's token. After
-// FreeFailures wrong passwords in a row the account waits, 30 s doubling up
-// to 15 min from the last failure, before any password is checked again.
 // List returns every admin, oldest first.
 func (s *Service) List(ctx context.Context) ([]store.Admin, error) { return s.store.ListAdmins(ctx) }
 
@@ -158,27 +155,39 @@ func (s *Service) Exists(ctx context.Context, email string) bool {
 	return err == nil
 }
 
+// SignIn checks an admin's password and returns a new session's token. After
+// FreeFailures wrong passwords in a row the account waits, 30 s doubling up
+// to 15 min from the last failure, before any password is checked again.
 func (s *Service) SignIn(ctx context.Context, email, password string) (string, error) {
-	a, err := s.store.AdminByEmail(ctx, strings.TrimSpace(email))
-	if errors.Is(err, store.ErrNotFound) {
-		checkPassword(dummyHash(), password) // take as long as a real check
-		return "", wrongPassword
-	}
+	email = strings.ToLower(strings.TrimSpace(email))
+	// Failures are counted per email whether an admin has it or not, so the
+	// lockout an attacker meets does not tell which emails exist.
+	emailHash := hash(email)
+	failed, err := s.store.SignInFailures(ctx, emailHash)
 	if err != nil {
 		return "", err
 	}
 	now := s.clock.Now()
-	if wait := lockout(a.FailedSignIns); wait > 0 {
-		if left := a.LastFailedAt.Add(wait).Sub(now); left > 0 {
-			return "", problem.New(problem.Limit, "Too many wrong passwords for this account; try again in %s", left.Round(time.Second))
+	if wait := lockout(failed.Count); wait > 0 {
+		if left := failed.Last.Add(wait).Sub(now); left > 0 {
+			return "", problem.New(problem.Limit, "Too many wrong passwords for this email; try again in %s", left.Round(time.Second))
 		}
 	}
-	ok := checkPassword(a.PasswordHash, password)
-	if err := s.store.RecordSignIn(ctx, a.ID, ok, now); err != nil {
+	a, err := s.store.AdminByEmail(ctx, email)
+	var ok bool
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		checkPassword(dummyHash(), password) // take as long as a real check
+	case err != nil:
+		return "", err
+	default:
+		ok = checkPassword(a.PasswordHash, password)
+	}
+	if err := s.store.RecordSignIn(ctx, emailHash, ok, now); err != nil {
 		return "", err
 	}
 	if !ok {
-		s.log.WarnContext(ctx, "console sign-in refused: wrong password", "admin_id", a.ID, "failures", a.FailedSignIns+1)
+		s.log.WarnContext(ctx, "console sign-in refused: wrong email or password", "admin_id", a.ID, "failures", failed.Count+1)
 		return "", wrongPassword
 	}
 	return s.startSession(ctx, a.ID)
@@ -285,21 +294,22 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 }
 
 // SetupLink returns a one-time link that creates the first admin, or "" when
-// there are admins already.
+// there are admins already. The new link replaces any earlier one, so a link
+// printed at an earlier start (and kept in some log) no longer works.
 func (s *Service) SetupLink(ctx context.Context, publicURL string) (string, error) {
-	list, err := s.store.ListAdmins(ctx)
-	if err != nil || len(list) > 0 {
-		return "", err
-	}
 	token := newToken()
-	if err := s.store.CreateSetupToken(ctx, hash(token), s.clock.Now().Add(SetupLinkLifetime)); err != nil {
+	switch err := s.store.CreateSetupToken(ctx, hash(token), s.clock.Now().Add(SetupLinkLifetime)); {
+	case errors.Is(err, store.ErrConflict):
+		return "", nil
+	case err != nil:
 		return "", err
 	}
 	return strings.TrimRight(publicURL, "/") + "/console/setup?token=" + token, nil
 }
 
-// SignUp uses a setup link: it creates an admin who sees every project and
-// returns a session token.
+// SignUp uses a setup link: it creates the first admin, who sees every
+// project, and returns a session token. Once any admin exists no link works:
+// creating an admin deletes the link, and SignUp refuses.
 func (s *Service) SignUp(ctx context.Context, setupToken, email, password string) (string, error) {
 	if _, err := validate(email, password); err != nil {
 		return "", err
@@ -311,6 +321,9 @@ func (s *Service) SignUp(ctx context.Context, setupToken, email, password string
 	case errors.Is(err, store.ErrExpired):
 		return "", problem.New(problem.Expired, "This sign-up link has expired").
 			WithHint("Restart Patchbay for a new one, or run: patchbay admins create --email you@example.com")
+	case errors.Is(err, store.ErrConflict):
+		return "", problem.New(problem.Forbidden, "This deployment has an admin already; sign-up links only create the first one").
+			WithHint("Ask an admin to add you, or run: patchbay admins create --email you@example.com")
 	case err != nil:
 		return "", err
 	}
@@ -321,9 +334,10 @@ func (s *Service) SignUp(ctx context.Context, setupToken, email, password string
 	return s.startSession(ctx, a.ID)
 }
 
-// Sweep removes expired sessions.
+// Sweep removes expired sessions, and sign-in failures a day old (an
+// account, or an email nobody has, starts afresh after a quiet day).
 func (s *Service) Sweep(ctx context.Context) error {
 	now := s.clock.Now()
 	_, err := s.store.DeleteAdminSessionsBefore(ctx, now.Add(-IdleTimeout), now.Add(-MaxAge))
-	return err
+	return errors.Join(err, s.store.DeleteSignInFailuresBefore(ctx, now.Add(-24*time.Hour)))
 }

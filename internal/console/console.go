@@ -72,13 +72,22 @@ type Console struct {
 	patterns []string
 	secure   bool // the public URL is https: cookies are Secure
 	signIns  *ratelimit.Limiter
+	// crossOrigin refuses posts a browser sends from another site, the
+	// sign-in and setup forms' included (they have no session to derive a
+	// CSRF token from).
+	crossOrigin *http.CrossOriginProtection
 }
 
 // New builds the console.
 func New(o Options) *Console {
 	o.Clock, o.Logger = clock.Or(o.Clock), cmp.Or(o.Logger, slog.Default())
 	c := &Console{o: o, pages: parsePages(), mux: http.NewServeMux(), secure: strings.HasPrefix(o.PublicURL, "https://"),
-		signIns: ratelimit.New(ratelimit.Limit{Requests: cmp.Or(o.SignInLimit, 20), Window: time.Minute}).WithClock(o.Clock)}
+		signIns:     ratelimit.New(ratelimit.Limit{Requests: cmp.Or(o.SignInLimit, 20), Window: time.Minute}).WithClock(o.Clock),
+		crossOrigin: http.NewCrossOriginProtection()}
+	if origin, err := url.Parse(o.PublicURL); err == nil && origin.Host != "" {
+		// Behind a proxy the Host header may differ from the public address.
+		_ = c.crossOrigin.AddTrustedOrigin(origin.Scheme + "://" + origin.Host)
+	}
 	c.routes()
 	return c
 }
@@ -89,6 +98,11 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 	w.Header().Set("Referrer-Policy", "same-origin")
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10) // forms are small
+	if err := c.crossOrigin.Check(r); err != nil {
+		c.render(w, http.StatusForbidden, "message", view{Title: "Refused", Error: "This form was sent from another site.",
+			Hint: "Open the console at its own address and try again."})
+		return
+	}
 	c.mux.ServeHTTP(w, r)
 }
 

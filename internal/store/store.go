@@ -581,10 +581,14 @@ type Admin struct {
 	ID           string
 	Email        string // stored lower-case
 	PasswordHash string // argon2id, PHC string form
-	// FailedSignIns counts wrong passwords since the last success, the last at LastFailedAt.
-	FailedSignIns int
-	LastFailedAt  time.Time
-	CreatedAt     time.Time
+	CreatedAt    time.Time
+}
+
+// SignInFailures counts wrong console passwords for one email since its last
+// success, the last at Last.
+type SignInFailures struct {
+	Count int
+	Last  time.Time
 }
 
 // AdminSession is a signed-in console session; only its token's hash is stored.
@@ -783,9 +787,14 @@ type Store interface {
 	ListAdmins(ctx context.Context) ([]Admin, error)
 	// AdminProjects lists the projects the admin sees, oldest first.
 	AdminProjects(ctx context.Context, adminID string) ([]Project, error)
-	// RecordSignIn notes a sign-in attempt: a success clears the failures, a
-	// failure counts one more at at.
-	RecordSignIn(ctx context.Context, adminID string, ok bool, at time.Time) error
+	// SignInFailures returns the failures counted for an email's hash (zero
+	// when none).
+	SignInFailures(ctx context.Context, emailHash []byte) (SignInFailures, error)
+	// RecordSignIn notes a sign-in attempt with an email, known or not: a
+	// success clears its failures, a failure counts one more at at.
+	RecordSignIn(ctx context.Context, emailHash []byte, ok bool, at time.Time) error
+	// DeleteSignInFailuresBefore forgets failures last counted before t.
+	DeleteSignInFailuresBefore(ctx context.Context, t time.Time) error
 	CreateAdminSession(ctx context.Context, s AdminSession) error
 	// AdminSessionByHash finds a session by its token's hash.
 	AdminSessionByHash(ctx context.Context, hash []byte) (AdminSession, error)
@@ -794,9 +803,11 @@ type Store interface {
 	DeleteAdminSession(ctx context.Context, hash []byte) error
 	// DeleteAdminSessionsBefore removes sessions idle since idleSince or created before createdBefore.
 	DeleteAdminSessionsBefore(ctx context.Context, idleSince, createdBefore time.Time) (int64, error)
-	// CreateSetupToken stores a one-time sign-up token's hash.
+	// CreateSetupToken stores a one-time sign-up token's hash, replacing any
+	// earlier one; ErrConflict once an admin exists. CreateAdmin deletes it.
 	CreateSetupToken(ctx context.Context, hash []byte, expires time.Time) error
-	// ConsumeSetupToken uses a sign-up token once: ErrNotFound, ErrUsed or ErrExpired otherwise.
+	// ConsumeSetupToken uses a sign-up token once: ErrNotFound, ErrUsed or
+	// ErrExpired otherwise, ErrConflict once an admin exists.
 	ConsumeSetupToken(ctx context.Context, hash []byte, at time.Time) error
 
 	// CreateOAuthState stores st, filling ID when empty.

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,15 +11,14 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
-const adminColumns = `id, email, password_hash, failed_signins, last_failed_at, created_at`
+const adminColumns = `id, email, password_hash, created_at`
 
 func scanAdmin(row scanner) (store.Admin, error) {
 	var a store.Admin
-	var failed sql.NullTime
-	if err := row.Scan(&a.ID, &a.Email, &a.PasswordHash, &a.FailedSignIns, &failed, &a.CreatedAt); err != nil {
+	if err := row.Scan(&a.ID, &a.Email, &a.PasswordHash, &a.CreatedAt); err != nil {
 		return store.Admin{}, err
 	}
-	a.LastFailedAt, a.CreatedAt = fromNullTime(failed), a.CreatedAt.UTC()
+	a.CreatedAt = a.CreatedAt.UTC()
 	return a, nil
 }
 
@@ -44,7 +44,10 @@ func (s *Store) CreateAdmin(ctx context.Context, a store.Admin, projectIDs []str
 				return s.translate(err)
 			}
 		}
-		return nil
+		// A setup link exists to create the first admin: once there is one,
+		// no link may create another.
+		_, err := tx.ExecContext(ctx, `DELETE FROM admin_setup_tokens`)
+		return err
 	})
 	if err != nil {
 		return store.Admin{}, fmt.Errorf("create admin: %w", err)
@@ -89,14 +92,38 @@ func (s *Store) AdminProjects(ctx context.Context, adminID string) ([]store.Proj
 	return out, nil
 }
 
-// RecordSignIn clears or counts failed sign-ins.
-func (s *Store) RecordSignIn(ctx context.Context, adminID string, ok bool, at time.Time) error {
-	query, args := `UPDATE admins SET failed_signins = failed_signins + 1, last_failed_at = ? WHERE id = ?`, []any{normalizeTime(at), adminID}
+// SignInFailures returns an email's failed sign-ins.
+func (s *Store) SignInFailures(ctx context.Context, emailHash []byte) (store.SignInFailures, error) {
+	var f store.SignInFailures
+	err := s.queryRow(ctx, `SELECT failures, last_failed_at FROM sign_in_failures WHERE email_hash = ?`, emailHash).Scan(&f.Count, &f.Last)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.SignInFailures{}, nil
+	case err != nil:
+		return store.SignInFailures{}, fmt.Errorf("sign-in failures: %w", err)
+	}
+	f.Last = f.Last.UTC()
+	return f, nil
+}
+
+// RecordSignIn clears or counts an email's failed sign-ins.
+func (s *Store) RecordSignIn(ctx context.Context, emailHash []byte, ok bool, at time.Time) error {
+	query, args := `INSERT INTO sign_in_failures (email_hash, failures, last_failed_at) VALUES (?, 1, ?)
+		ON CONFLICT (email_hash) DO UPDATE SET failures = sign_in_failures.failures + 1, last_failed_at = excluded.last_failed_at`,
+		[]any{emailHash, normalizeTime(at)}
 	if ok {
-		query, args = `UPDATE admins SET failed_signins = 0, last_failed_at = NULL WHERE id = ?`, []any{adminID}
+		query, args = `DELETE FROM sign_in_failures WHERE email_hash = ?`, []any{emailHash}
 	}
 	if _, err := s.w.ExecContext(ctx, s.q(query), args...); err != nil {
-		return fmt.Errorf("record sign-in of %s: %w", adminID, err)
+		return fmt.Errorf("record sign-in: %w", err)
+	}
+	return nil
+}
+
+// DeleteSignInFailuresBefore forgets failures last counted before t.
+func (s *Store) DeleteSignInFailuresBefore(ctx context.Context, t time.Time) error {
+	if _, err := s.w.ExecContext(ctx, s.q(`DELETE FROM sign_in_failures WHERE last_failed_at < ?`), normalizeTime(t)); err != nil {
+		return fmt.Errorf("sweep sign-in failures: %w", err)
 	}
 	return nil
 }
@@ -149,10 +176,33 @@ func (s *Store) DeleteAdminSessionsBefore(ctx context.Context, idleSince, create
 	return res.RowsAffected()
 }
 
-// CreateSetupToken stores a sign-up token's hash.
+// CreateSetupToken stores a sign-up token's hash in place of any earlier
+// one, so at most one link is live; ErrConflict once an admin exists.
 func (s *Store) CreateSetupToken(ctx context.Context, hash []byte, expires time.Time) error {
-	if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO admin_setup_tokens (token_hash, expires_at) VALUES (?, ?)`), hash, normalizeTime(expires)); err != nil {
-		return fmt.Errorf("create setup token: %w", s.translate(err))
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.requireNoAdmin(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM admin_setup_tokens`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO admin_setup_tokens (token_hash, expires_at) VALUES (?, ?)`), hash, normalizeTime(expires))
+		return s.translate(err)
+	})
+	if err != nil {
+		return fmt.Errorf("create setup token: %w", err)
+	}
+	return nil
+}
+
+// requireNoAdmin is ErrConflict when any admin exists.
+func (s *Store) requireNoAdmin(ctx context.Context, tx *sql.Tx) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM admins`).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return store.ErrConflict
 	}
 	return nil
 }
@@ -171,6 +221,9 @@ func (s *Store) ConsumeSetupToken(ctx context.Context, hash []byte, at time.Time
 			return store.ErrUsed
 		case !expires.After(at):
 			return store.ErrExpired
+		}
+		if err := s.requireNoAdmin(ctx, tx); err != nil {
+			return err
 		}
 		_, err := tx.ExecContext(ctx, s.q(`UPDATE admin_setup_tokens SET used_at = ? WHERE token_hash = ?`), normalizeTime(at), hash)
 		return err

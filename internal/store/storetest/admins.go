@@ -34,20 +34,31 @@ func testAdmins(t *testing.T, db Database) {
 	if err != nil || len(projects) != 1 || projects[0].ID != a.ID {
 		t.Fatalf("projects: %v, %v (B is %s)", projects, err, b.ID)
 	}
+	// Failures are counted per email hash, known to an admin or not.
 	at := clock.System.Now().UTC().Truncate(time.Second)
+	email, stranger := []byte("hash of ops@example.com"), []byte("hash of nobody")
 	for range 3 {
-		if err := s.RecordSignIn(ctx, admin.ID, false, at); err != nil {
+		if err := s.RecordSignIn(ctx, email, false, at); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got, _ := s.GetAdmin(ctx, admin.ID); got.FailedSignIns != 3 || !got.LastFailedAt.Equal(at) {
-		t.Fatalf("after three failures: %+v", got)
-	}
-	if err := s.RecordSignIn(ctx, admin.ID, true, at); err != nil {
+	if err := s.RecordSignIn(ctx, stranger, false, at.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.GetAdmin(ctx, admin.ID); got.FailedSignIns != 0 || !got.LastFailedAt.IsZero() {
-		t.Fatalf("after a success: %+v", got)
+	if got, err := s.SignInFailures(ctx, email); err != nil || got.Count != 3 || !got.Last.Equal(at) {
+		t.Fatalf("after three failures: %+v, %v", got, err)
+	}
+	if err := s.RecordSignIn(ctx, email, true, at); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.SignInFailures(ctx, email); err != nil || got.Count != 0 {
+		t.Fatalf("after a success: %+v, %v", got, err)
+	}
+	if err := s.DeleteSignInFailuresBefore(ctx, at.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.SignInFailures(ctx, stranger); err != nil || got.Count != 0 {
+		t.Fatalf("an hour-old failure after the sweep: %+v, %v", got, err)
 	}
 }
 
@@ -84,16 +95,38 @@ func testAdminSessions(t *testing.T, db Database) {
 	_, err = s.AdminSessionByHash(ctx, fresh)
 	wantErr(t, err, store.ErrNotFound)
 
-	token := []byte("setup-token-hash")
-	if err := s.CreateSetupToken(ctx, token, start.Add(time.Hour)); err != nil {
-		t.Fatal(err)
+}
+
+// Setup tokens work once, and only until there is an admin: a new one
+// replaces the old, creating an admin deletes it, and none is made or used
+// once an admin exists.
+func testSetupTokens(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	start := clock.System.Now().UTC().Truncate(time.Second)
+	first, token := []byte("first-setup-token"), []byte("setup-token-hash")
+	for _, h := range [][]byte{first, token} {
+		if err := s.CreateSetupToken(ctx, h, start.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
 	}
+	wantErr(t, s.ConsumeSetupToken(ctx, first, start), store.ErrNotFound)
 	wantErr(t, s.ConsumeSetupToken(ctx, []byte("other"), start), store.ErrNotFound)
 	wantErr(t, s.ConsumeSetupToken(ctx, token, start.Add(2*time.Hour)), store.ErrExpired)
 	if err := s.ConsumeSetupToken(ctx, token, start); err != nil {
 		t.Fatal(err)
 	}
 	wantErr(t, s.ConsumeSetupToken(ctx, token, start), store.ErrUsed)
+
+	live := []byte("live-setup-token")
+	if err := s.CreateSetupToken(ctx, live, start.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateAdmin(ctx, store.Admin{Email: "ops@example.com", PasswordHash: "h"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.ConsumeSetupToken(ctx, live, start), store.ErrNotFound)
+	wantErr(t, s.CreateSetupToken(ctx, []byte("late"), start.Add(time.Hour)), store.ErrConflict)
 }
 
 // A key's first request of a minute notes when it was last used; accounts

@@ -102,6 +102,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"DispatchPastADamagedEndpoint", testDispatchPastADamagedEndpoint},
 		{"Admins", testAdmins},
 		{"AdminSessions", testAdminSessions},
+		{"SetupTokens", testSetupTokens},
 		{"KeyLastUsedAndAccountCounts", testKeyLastUsedAndAccountCounts},
 		{"ImportAccounts", testImportAccounts},
 		{"AccountAndProfileTogether", testAccountAndProfileTogether},
