@@ -133,3 +133,22 @@ func TestSignInFromAnotherSiteIsRefused(t *testing.T) {
 		t.Fatalf("sign-in from the console's own page: %d", resp.StatusCode)
 	}
 }
+
+// TestHubFramingCannotBeOpenedToEverySite: an allowed_origin with a wildcard
+// would let any site frame the Hub; it is refused with a field error.
+func TestHubFramingCannotBeOpenedToEverySite(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	for _, wild := range []string{"https://*", "https://*.com", "https://*.*", "https://a*b.com", "http://*:8080", "https://a.test,https://b.test"} {
+		st, _, body := e.do(t, "POST", "/connect_sessions", basic(e.keyA), `{"origin_owner_id":"c","origin_owner_name":"C","allowed_origin":"`+wild+`"}`)
+		wantError(t, st, body, http.StatusBadRequest)
+		if msg, _ := body["message"].(string); !strings.Contains(msg, "allowed_origin") {
+			t.Errorf("%s: %q names no field", wild, msg)
+		}
+	}
+	for _, exact := range []string{"https://app.example.com", "http://localhost:3000", "http://127.0.0.1:8080", "http://[::1]:8080"} {
+		if st, _, body := e.do(t, "POST", "/connect_sessions", basic(e.keyA), `{"origin_owner_id":"c","origin_owner_name":"C","allowed_origin":"`+exact+`"}`); st != http.StatusCreated {
+			t.Errorf("%s: %d %v", exact, st, body)
+		}
+	}
+}

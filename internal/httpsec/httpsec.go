@@ -4,8 +4,10 @@
 package httpsec
 
 import (
+	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -36,8 +38,8 @@ func IsOrigin(s string) bool {
 		u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || s != u.Scheme+"://"+u.Host {
 		return false
 	}
-	if strings.ContainsAny(u.Hostname(), `"'<>\ `) {
-		return false
+	if host := u.Hostname(); net.ParseIP(host) == nil && !dnsName.MatchString(host) {
+		return false // a wildcard, or anything else a browser would not send as an origin's host
 	}
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
@@ -45,3 +47,6 @@ func IsOrigin(s string) bool {
 	}
 	return !strings.HasSuffix(u.Host, ":")
 }
+
+// dnsName is a host name of letters, digits and hyphens in dot-separated labels.
+var dnsName = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)

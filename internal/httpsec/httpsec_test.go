@@ -15,7 +15,8 @@ func TestIsOrigin(t *testing.T) {
 	}
 	for _, bad := range []string{"javascript://x", "data://x", "http://evil.test:99999", `https://a.test"`, "https://a.test/", "https://a.test/path",
 		"https://a.test?x=1", "https://a.test#f", "https://user@a.test", "ftp://a.test", "https://", "a.test", "https://a.test:", "https://a.test:0",
-		"https://a.test:08080", "HTTPS://a.test", "https://a test"} {
+		"https://a.test:08080", "HTTPS://a.test", "https://a test", "https://*", "https://*.com", "https://*.*", "https://a*b.com",
+		"https://a.test,https://b.test", "https://a..test", "https://-a.test", "https://a.test;x"} {
 		if httpsec.IsOrigin(bad) {
 			t.Errorf("%q accepted", bad)
 		}

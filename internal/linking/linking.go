@@ -233,7 +233,9 @@ func sessionRules(reg *connectors.Registry, in *SessionInput) (problems []string
 	if accountType != "" && accountType != "production" && accountType != "test" {
 		bad("type: use PRODUCTION or TEST")
 	}
-	if in.AllowedOrigin != "" && !httpsec.IsOrigin(in.AllowedOrigin) {
+	if strings.Contains(in.AllowedOrigin, "*") {
+		bad("allowed_origin: wildcards are not allowed; give the one exact origin that embeds the Hub, such as https://app.example.com")
+	} else if in.AllowedOrigin != "" && !httpsec.IsOrigin(in.AllowedOrigin) {
 		bad("allowed_origin: must be an http(s) origin (scheme, host and optional port, nothing else), such as https://app.example.com")
 	}
 	return problems, ttl, accountType

@@ -364,8 +364,8 @@ func (s *Service) client() *http.Client {
 			if err != nil {
 				return err
 			}
-			if !publicAddress(net.IP(ap.Addr().AsSlice())) {
-				return fmt.Errorf("refused to connect to %s: a private or loopback address (set PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true to allow)", ap.Addr())
+			if !publicAddress(ap.Addr()) {
+				return fmt.Errorf("refused to connect to %s: a private, loopback or special-purpose address (set PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true to allow)", ap.Addr())
 			}
 			return nil
 		}
@@ -375,18 +375,4 @@ func (s *Service) client() *http.Client {
 			IdleConnTimeout: time.Minute},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-}
-
-// cgnat is the shared address space (RFC 6598), private in practice.
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
-
-// publicAddress reports whether ip is reachable on the public internet.
-func publicAddress(ip net.IP) bool {
-	addr, ok := netip.AddrFromSlice(ip)
-	if !ok {
-		return false
-	}
-	addr = addr.Unmap()
-	return !(addr.IsLoopback() || addr.IsPrivate() || addr.IsLinkLocalUnicast() || addr.IsLinkLocalMulticast() ||
-		addr.IsUnspecified() || addr.IsMulticast() || addr.IsInterfaceLocalMulticast() || cgnat.Contains(addr))
 }

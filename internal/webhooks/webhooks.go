@@ -12,7 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -207,8 +207,8 @@ func (s *Service) checkURL(raw string) error {
 		return nil
 	}
 	host := u.Hostname()
-	if ip := net.ParseIP(host); (ip != nil && !publicAddress(ip)) || strings.EqualFold(host, "localhost") {
-		return problem.New(problem.Invalid, "url: %s is a private or loopback address; set PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true to deliver there (development only)", host)
+	if ip, err := netip.ParseAddr(host); (err == nil && !publicAddress(ip)) || strings.EqualFold(host, "localhost") {
+		return problem.New(problem.Invalid, "url: %s is a private, loopback or special-purpose address; set PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true to deliver there (development only)", host)
 	}
 	return nil
 }
