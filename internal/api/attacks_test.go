@@ -2,10 +2,19 @@ package api_test
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/api"
+	"github.com/patchbayhq/patchbay/internal/testwait"
 )
 
 // The tests in this file each perform one attack of the second attack
@@ -150,5 +159,90 @@ func TestHubFramingCannotBeOpenedToEverySite(t *testing.T) {
 		if st, _, body := e.do(t, "POST", "/connect_sessions", basic(e.keyA), `{"origin_owner_id":"c","origin_owner_name":"C","allowed_origin":"`+exact+`"}`); st != http.StatusCreated {
 			t.Errorf("%s: %d %v", exact, st, body)
 		}
+	}
+}
+
+// TestMCPBatchesCannotOutrunTheKeysQuota: one POST /mcp carrying many
+// tools/call ran them all on one request of the key's quota. Batches are
+// refused before any runs, so each tool call is a request the quota counts.
+func TestMCPBatchesCannotOutrunTheKeysQuota(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	jw, _ := e.sb.Provider("justworks")
+	jw.Stats.Reset()
+	call := `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"justworks_get_company","arguments":{}}}`
+	var batch []string
+	for i := range 200 {
+		batch = append(batch, fmt.Sprintf(call, i))
+	}
+	mcpPost := func(base, key, body string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, base+"/mcp", strings.NewReader(body))
+		req.Header.Set("Authorization", basic(key))
+		req.Header.Set("X-Account-Id", acc)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		answer, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(answer)
+	}
+	st, answer := mcpPost(e.srv.URL, e.keyA, "["+strings.Join(batch, ",")+"]")
+	if st != http.StatusBadRequest || !strings.Contains(answer, "batches are not supported") {
+		t.Fatalf("a batch of 200 tool calls: %d %.300s", st, answer)
+	}
+	if calls := jw.Stats.Snapshot(); len(calls) != 0 {
+		t.Fatalf("a refused batch made %d provider calls", len(calls))
+	}
+	// One message per request: the key's quota counts every tool call.
+	_, _, fresh := e.do(t, "POST", "/api_keys", basic(e.keyA), `{"name":"agent"}`)
+	key := fresh["key"].(string)
+	limited := httptest.NewServer(e.services.Server(api.Options{KeyRateLimit: 3, HubAddressLimit: 1 << 30}))
+	t.Cleanup(limited.Close)
+	for i := range 3 {
+		if st, answer := mcpPost(limited.URL, key, fmt.Sprintf(call, i)); st != http.StatusOK {
+			t.Fatalf("tool call %d: %d %s", i, st, answer)
+		}
+	}
+	if st, _ := mcpPost(limited.URL, key, fmt.Sprintf(call, 3)); st != http.StatusTooManyRequests {
+		t.Fatalf("the fourth tool call in a minute with a limit of 3: %d", st)
+	}
+}
+
+// TestClientsThatNeverReadAreCutOff: clients that post requests and never
+// read the answers held a node's memory without bound (there was no write
+// deadline). An answer that cannot be written for the write idle time ends
+// its connection.
+func TestClientsThatNeverReadAreCutOff(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	closed := make(chan struct{})
+	srv := httptest.NewUnstartedServer(e.services.Server(api.Options{KeyRateLimit: 1 << 30, WriteIdleTimeout: 200 * time.Millisecond}))
+	srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateClosed {
+			close(closed)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	dialer := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}
+	conn, err := dialer.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Pipelined requests for the action list: far more answer than the
+	// sockets' buffers hold, none of it read.
+	request := "GET /actions HTTP/1.1\r\nHost: patchbay\r\nAuthorization: " + basic(e.keyA) + "\r\n\r\n"
+	go conn.Write([]byte(strings.Repeat(request, 400)))
+	select {
+	case <-closed:
+	case <-time.After(testwait.Limit):
+		t.Fatal("the node still holds a connection whose client reads nothing")
 	}
 }

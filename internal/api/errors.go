@@ -61,7 +61,7 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool 
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		s.writeError(w, http.StatusBadRequest, "Invalid JSON body: "+err.Error())
+		s.writeError(w, http.StatusBadRequest, problem.FromJSON("the body", err).Message)
 		return false
 	}
 	return true

@@ -46,21 +46,21 @@ type linkEnv struct {
 	clk *clock.Shifted
 }
 
-func newLinkEnv(t *testing.T) *linkEnv { return newLinkEnvOn(t, backendtest.SQLite) }
+func newLinkEnv(t testing.TB) *linkEnv { return newLinkEnvOn(t, backendtest.SQLite) }
 
-func newLinkEnvOn(t *testing.T, backend backendtest.Backend) *linkEnv {
+func newLinkEnvOn(t testing.TB, backend backendtest.Backend) *linkEnv {
 	return newLinkEnvWith(t, backend, sandbox.Options{Members: 12})
 }
 
 // newLinkEnvWith builds the environment with the given simulator settings.
-func newLinkEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options) *linkEnv {
+func newLinkEnvWith(t testing.TB, backend backendtest.Backend, o sandbox.Options) *linkEnv {
 	t.Helper()
 	return newLinkEnvWrapped(t, backend, o, nil)
 }
 
 // newLinkEnvWrapped is newLinkEnvWith with the database connections wrapped,
 // and the services' options changed by each of change.
-func newLinkEnvWrapped(t *testing.T, backend backendtest.Backend, o sandbox.Options, wrap sqlstore.Wrap, change ...func(*app.Options)) *linkEnv {
+func newLinkEnvWrapped(t testing.TB, backend backendtest.Backend, o sandbox.Options, wrap sqlstore.Wrap, change ...func(*app.Options)) *linkEnv {
 	t.Helper()
 	dbURL := backend.URL(t)
 	keys := backendtest.TestKeys(t)
@@ -123,7 +123,7 @@ document.getElementById('connect').onclick = () => PatchbayHub.open(new URLSearc
 }
 
 // session creates a connect session through the API and returns its Hub link.
-func (e *linkEnv) session(t *testing.T, extra string) string {
+func (e *linkEnv) session(t testing.TB, extra string) string {
 	t.Helper()
 	st, _, body := e.do(t, "POST", "/connect_sessions", basic(e.keyA),
 		`{"origin_owner_id":"cust_42","origin_owner_name":"Customer 42","allowed_origin":"`+e.embed.URL+`"`+extra+`}`)

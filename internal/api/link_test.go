@@ -28,11 +28,11 @@ var (
 
 // browserless plays the end user with plain HTTP, one redirect at a time.
 type browserless struct {
-	t      *testing.T
+	t      testing.TB
 	client *http.Client
 }
 
-func newBrowserless(t *testing.T) *browserless {
+func newBrowserless(t testing.TB) *browserless {
 	return &browserless{t: t, client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
@@ -65,7 +65,7 @@ func (b *browserless) submit(pageURL *url.URL, page string, form url.Values) *ht
 
 // startAttempt creates a connection attempt for the session's only provider and
 // returns the attempt id and the URL that starts the OAuth flow.
-func (e *linkEnv) startAttempt(t *testing.T, link string) (string, string) {
+func (e *linkEnv) startAttempt(t testing.TB, link string) (string, string) {
 	t.Helper()
 	u, _ := url.Parse(link)
 	token := u.Query().Get("token")
@@ -101,7 +101,7 @@ func (e *linkEnv) startAttempt(t *testing.T, link string) (string, string) {
 
 // authorize walks start → provider login → consent and returns the callback URL
 // the provider redirects to (not yet visited).
-func (e *linkEnv) authorize(t *testing.T, b *browserless, start, email, decision string) string {
+func (e *linkEnv) authorize(t testing.TB, b *browserless, start, email, decision string) string {
 	t.Helper()
 	resp, _ := b.get(start)
 	if resp.StatusCode != http.StatusFound {
@@ -138,7 +138,7 @@ func (e *linkEnv) link(t *testing.T, sessionExtra string) map[string]any {
 }
 
 // attempt reads an attempt's state with the session token of the Hub URL.
-func (e *linkEnv) attempt(t *testing.T, hubURL, id string) map[string]any {
+func (e *linkEnv) attempt(t testing.TB, hubURL, id string) map[string]any {
 	t.Helper()
 	u, _ := url.Parse(hubURL)
 	req, _ := http.NewRequest("GET", e.srv.URL+"/hub/connection_attempts/"+id, nil)
@@ -153,7 +153,7 @@ func (e *linkEnv) attempt(t *testing.T, hubURL, id string) map[string]any {
 	return out
 }
 
-func accountID(t *testing.T, attempt map[string]any) string {
+func accountID(t testing.TB, attempt map[string]any) string {
 	t.Helper()
 	acc, _ := attempt["account"].(map[string]any)
 	if attempt["status"] != "authenticated" || acc == nil {

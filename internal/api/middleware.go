@@ -79,6 +79,43 @@ func withBodyDeadline(d time.Duration, next http.Handler) http.Handler {
 	})
 }
 
+// withWriteDeadline gives each write of an answer idle to reach a client
+// that has stopped reading, so that clients which never read cannot hold a
+// node's memory and goroutines. The deadline is set when an answer is
+// written, not when the request arrives, so a long action call still
+// answers; every write renews it, so a long answer read steadily is kept.
+func withWriteDeadline(idle time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Clear what the connection's previous answer set; an error means the
+		// connection takes no deadlines (HTTP/2), and every later call fails alike.
+		rc := http.NewResponseController(w)
+		if rc.SetWriteDeadline(time.Time{}) != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(&deadlineWriter{ResponseWriter: w, rc: rc, idle: idle}, r)
+	})
+}
+
+// deadlineWriter renews the connection's write deadline before each write.
+type deadlineWriter struct {
+	http.ResponseWriter
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (w *deadlineWriter) Write(b []byte) (int, error) {
+	w.rc.SetWriteDeadline(clock.System.Now().Add(w.idle)) // a connection deadline is real time
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *deadlineWriter) WriteHeader(status int) {
+	w.rc.SetWriteDeadline(clock.System.Now().Add(w.idle))
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // statusWriter remembers the status and size of a response.
 type statusWriter struct {
 	http.ResponseWriter
@@ -208,8 +245,7 @@ func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 			err = apikeys.ErrInvalid
 		}
 		if errors.Is(err, apikeys.ErrInvalid) {
-			// No WWW-Authenticate challenge: a browser would prompt for the key
-			// and then send it on every later request, even cross-site ones.
+			challenge(w, r)
 			s.writeError(w, http.StatusUnauthorized, "Missing or invalid API key. Send it as the Basic auth user name with an empty password (curl -u KEY:).")
 			return
 		}
@@ -281,4 +317,14 @@ func keyFromRequest(r *http.Request) string {
 		return strings.TrimSpace(token)
 	}
 	return ""
+}
+
+// challenge names the scheme a 401 wants, as HTTP asks, so that clients (MCP
+// clients among them) show Patchbay's message rather than guess at OAuth.
+// A browser opening an API address gets none: it would prompt for the key
+// and then send it on every later request, cross-site ones included.
+func challenge(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Sec-Fetch-Mode") != "navigate" {
+		w.Header().Set("WWW-Authenticate", `Basic realm="patchbay"`)
+	}
 }

@@ -14,14 +14,14 @@ import (
 
 // linkProvider links the demo admin's account for provider and returns its id;
 // for Employment Hero it picks the first organisation offered.
-func (e *linkEnv) linkProvider(t *testing.T, provider, email string) string {
+func (e *linkEnv) linkProvider(t testing.TB, provider, email string) string {
 	t.Helper()
 	return e.linkFor(t, provider, email, "")
 }
 
 // linkFor links as linkProvider does, for a customer other than the usual
 // one when owner is set.
-func (e *linkEnv) linkFor(t *testing.T, provider, email, owner string) string {
+func (e *linkEnv) linkFor(t testing.TB, provider, email, owner string) string {
 	t.Helper()
 	b := newBrowserless(t)
 	extra := `,"provider":"` + provider + `"`

@@ -79,8 +79,8 @@ func TestPathParametersAndProxyPathsCannotTraverse(t *testing.T) {
 
 // Finding 3: a form on another origin cannot run an action. Browsers send
 // forms as text/plain or form encodings, which JSON endpoints refuse with 415
-// before anything runs; and a 401 carries no Basic challenge, so a browser
-// never learns to replay a key.
+// before anything runs; and a 401 to a browser's navigation carries no Basic
+// challenge, so a browser never learns to replay a key.
 func TestCrossSiteFormsCannotRunActions(t *testing.T) {
 	t.Parallel()
 	e := newLinkEnv(t)
@@ -97,7 +97,7 @@ func TestCrossSiteFormsCannotRunActions(t *testing.T) {
 	if calls := jw.Stats.Snapshot(); len(calls) != 0 {
 		t.Fatalf("a cross-site form reached the provider: %v", calls)
 	}
-	st, h, body := e.do(t, "GET", "/accounts", "", "")
+	st, h, body := e.do(t, "GET", "/accounts", "", "", "Sec-Fetch-Mode", "navigate")
 	wantError(t, st, body, http.StatusUnauthorized)
 	if h.Get("WWW-Authenticate") != "" {
 		t.Fatalf("a 401 challenges the browser: %q", h.Get("WWW-Authenticate"))

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,6 +73,11 @@ type Options struct {
 	// BodyTimeout bounds the time a client may take to send its request body;
 	// zero means 30 seconds.
 	BodyTimeout time.Duration
+	// WriteIdleTimeout bounds how long one write of an answer may wait for
+	// a client that stopped reading (default 30 s). It starts when the
+	// answer is written, so a long action call is not cut, and it is renewed
+	// by every write, so an answer a client keeps reading is not either.
+	WriteIdleTimeout time.Duration
 	// HubAddressLimit caps the Hub's requests (pages, attempts, OAuth starts and
 	// callbacks) per client address and minute, on each node; zero means 600.
 	HubAddressLimit int
@@ -98,6 +104,7 @@ type Server struct {
 	version   string
 	metrics   *metrics
 	mux       *http.ServeMux
+	patterns  []string
 	handler   http.Handler
 }
 
@@ -139,84 +146,96 @@ func New(o Options) *Server {
 		s.mux.Handle("/console/", o.Console)
 		s.mux.Handle("/static/console/", o.Console)
 	}
-	s.handler = withBodyDeadline(cmp.Or(o.BodyTimeout, 30*time.Second),
-		withRequestID(httpsec.Headers(s.observe(s.recoverPanics(http.HandlerFunc(s.route))))))
+	s.handler = withWriteDeadline(cmp.Or(o.WriteIdleTimeout, 30*time.Second), withBodyDeadline(cmp.Or(o.BodyTimeout, 30*time.Second),
+		withRequestID(httpsec.Headers(s.observe(s.recoverPanics(http.HandlerFunc(s.route)))))))
 	return s
 }
 
 func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	s.handleFunc("GET /healthz", s.healthz)
+	s.handleFunc("GET /readyz", s.readyz)
+	s.handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 
-	s.mux.Handle("GET /projects/{project_id}", s.requireAdmin(s.getProject))
-	s.mux.Handle("GET /api_keys", s.requireAdmin(s.listAPIKeys))
-	s.mux.Handle("POST /api_keys", s.requireAdmin(s.createAPIKey))
-	s.mux.Handle("DELETE /api_keys/{id}", s.requireAdmin(s.revokeAPIKey))
+	s.handle("GET /projects/{project_id}", s.requireAdmin(s.getProject))
+	s.handle("GET /api_keys", s.requireAdmin(s.listAPIKeys))
+	s.handle("POST /api_keys", s.requireAdmin(s.createAPIKey))
+	s.handle("DELETE /api_keys/{id}", s.requireAdmin(s.revokeAPIKey))
 
-	s.mux.Handle("GET /connector_profiles", s.requireAdmin(s.listProfiles))
-	s.mux.Handle("POST /connector_profiles", s.requireAdmin(s.createProfile))
-	s.mux.Handle("GET /connector_profiles/{id}", s.requireAdmin(s.getProfile))
-	s.mux.Handle("PATCH /connector_profiles/{id}", s.requireAdmin(s.updateProfile))
-	s.mux.Handle("DELETE /connector_profiles/{id}", s.requireAdmin(s.deleteProfile))
+	s.handle("GET /connector_profiles", s.requireAdmin(s.listProfiles))
+	s.handle("POST /connector_profiles", s.requireAdmin(s.createProfile))
+	s.handle("GET /connector_profiles/{id}", s.requireAdmin(s.getProfile))
+	s.handle("PATCH /connector_profiles/{id}", s.requireAdmin(s.updateProfile))
+	s.handle("DELETE /connector_profiles/{id}", s.requireAdmin(s.deleteProfile))
 
-	s.mux.Handle("GET /webhooks", s.requireAdmin(s.listWebhooks))
-	s.mux.Handle("POST /webhooks", s.requireAdmin(s.createWebhook))
-	s.mux.Handle("GET /webhooks/{id}", s.requireAdmin(s.getWebhook))
-	s.mux.Handle("PATCH /webhooks/{id}", s.requireAdmin(s.updateWebhook))
-	s.mux.Handle("DELETE /webhooks/{id}", s.requireAdmin(s.deleteWebhook))
-	s.mux.Handle("POST /webhooks/{id}/rotate_secret", s.requireAdmin(s.rotateWebhookSecret))
-	s.mux.Handle("POST /webhooks/{id}/test", s.requireAdmin(s.testWebhook))
-	s.mux.Handle("GET /webhooks/{id}/deliveries", s.requireAdmin(s.listDeliveries))
-	s.mux.Handle("POST /webhooks/{id}/deliveries/{delivery_id}/redeliver", s.requireAdmin(s.redeliver))
+	s.handle("GET /webhooks", s.requireAdmin(s.listWebhooks))
+	s.handle("POST /webhooks", s.requireAdmin(s.createWebhook))
+	s.handle("GET /webhooks/{id}", s.requireAdmin(s.getWebhook))
+	s.handle("PATCH /webhooks/{id}", s.requireAdmin(s.updateWebhook))
+	s.handle("DELETE /webhooks/{id}", s.requireAdmin(s.deleteWebhook))
+	s.handle("POST /webhooks/{id}/rotate_secret", s.requireAdmin(s.rotateWebhookSecret))
+	s.handle("POST /webhooks/{id}/test", s.requireAdmin(s.testWebhook))
+	s.handle("GET /webhooks/{id}/deliveries", s.requireAdmin(s.listDeliveries))
+	s.handle("POST /webhooks/{id}/deliveries/{delivery_id}/redeliver", s.requireAdmin(s.redeliver))
 
-	s.mux.Handle("POST /connect_sessions", s.requireKey(s.createSession))
-	s.mux.Handle("POST /connect_sessions/authenticate", s.requireKey(s.authenticateSession))
-	s.mux.Handle("POST /actions/rpc", s.requireKey(s.rpc))
-	s.mux.Handle("POST /unified/proxy", s.requireKey(s.proxy))
+	s.handle("POST /connect_sessions", s.requireKey(s.createSession))
+	s.handle("POST /connect_sessions/authenticate", s.requireKey(s.authenticateSession))
+	s.handle("POST /actions/rpc", s.requireKey(s.rpc))
+	s.handle("POST /unified/proxy", s.requireKey(s.proxy))
 	s.unifiedRoutes()
-	s.mux.Handle("POST /mcp", s.requireKey(s.serveMCP))
-	s.mux.Handle("GET /mcp", s.requireKey(s.mcpMethodNotAllowed))
-	s.mux.Handle("DELETE /mcp", s.requireKey(endMCPSession))
-	s.mux.Handle("GET /requests/logs", s.requireKey(s.listLogs))
-	s.mux.Handle("GET /requests/logs/steps", s.requireKey(s.listStepLogs))
-	s.mux.Handle("GET /requests/logs/{id}", s.requireKey(s.getLog))
-	s.mux.Handle("GET /accounts", s.requireKey(s.listAccounts))
-	s.mux.Handle("GET /accounts/{id}", s.requireKey(s.getAccount))
-	s.mux.Handle("GET /accounts/{id}/meta", s.requireKey(s.getAccountMeta))
-	s.mux.Handle("PATCH /accounts/{id}", s.requireKey(s.patchAccount))
-	s.mux.Handle("DELETE /accounts/{id}", s.requireKey(s.deleteAccount))
+	s.handle("POST /mcp", s.requireKey(s.serveMCP))
+	s.handle("GET /mcp", s.requireKey(s.mcpMethodNotAllowed))
+	s.handle("DELETE /mcp", s.requireKey(endMCPSession))
+	s.handle("GET /requests/logs", s.requireKey(s.listLogs))
+	s.handle("GET /requests/logs/steps", s.requireKey(s.listStepLogs))
+	s.handle("GET /requests/logs/{id}", s.requireKey(s.getLog))
+	s.handle("GET /accounts", s.requireKey(s.listAccounts))
+	s.handle("GET /accounts/{id}", s.requireKey(s.getAccount))
+	s.handle("GET /accounts/{id}/meta", s.requireKey(s.getAccountMeta))
+	s.handle("PATCH /accounts/{id}", s.requireKey(s.patchAccount))
+	s.handle("DELETE /accounts/{id}", s.requireKey(s.deleteAccount))
 
-	s.mux.Handle("GET /connectors", s.requireKey(s.listConnectors))
-	s.mux.Handle("GET /connectors/meta", s.requireKey(s.listConnectorsMeta))
-	s.mux.Handle("GET /connectors/{key}", s.requireKey(s.getConnector))
-	s.mux.Handle("GET /connectors/{key}/{sub}", s.requireKey(s.connectorSub))
-	s.mux.Handle("GET /actions", s.requireKey(s.listActions))
+	s.handle("GET /connectors", s.requireKey(s.listConnectors))
+	s.handle("GET /connectors/meta", s.requireKey(s.listConnectorsMeta))
+	s.handle("GET /connectors/{key}", s.requireKey(s.getConnector))
+	s.handle("GET /connectors/{key}/{sub}", s.requireKey(s.connectorSub))
+	s.handle("GET /actions", s.requireKey(s.listActions))
 
 	// The Hub is authenticated by its connect session token, not an API key.
-	s.mux.Handle("GET /hub", s.perAddress(s.hubPage))
-	s.mux.Handle("GET /hub/connectors", s.perAddress(s.requireHubSession(s.hubConnectors)))
-	s.mux.Handle("POST /hub/connection_attempts", s.perAddress(s.requireHubSession(s.createAttempt)))
-	s.mux.Handle("GET /hub/connection_attempts/{id}", s.perAddress(s.requireHubSession(s.getAttempt)))
-	s.mux.Handle("DELETE /hub/connection_attempts/{id}", s.perAddress(s.requireHubSession(s.cancelAttempt)))
-	s.mux.Handle("POST /hub/connection_attempts/{id}/setup", s.perAddress(s.requireHubSession(s.chooseSetup)))
-	s.mux.Handle("GET /connect/oauth2/{integration_id}", s.perAddress(s.startOAuth))
-	s.mux.Handle("GET /connect/oauth2/{provider}/callback", s.perAddress(s.callback))
-	s.mux.Handle("GET /static/hub/", hub.Assets())
-	s.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+	s.handle("GET /hub", s.perAddress(s.hubPage))
+	s.handle("GET /hub/connectors", s.perAddress(s.requireHubSession(s.hubConnectors)))
+	s.handle("POST /hub/connection_attempts", s.perAddress(s.requireHubSession(s.createAttempt)))
+	s.handle("GET /hub/connection_attempts/{id}", s.perAddress(s.requireHubSession(s.getAttempt)))
+	s.handle("DELETE /hub/connection_attempts/{id}", s.perAddress(s.requireHubSession(s.cancelAttempt)))
+	s.handle("POST /hub/connection_attempts/{id}/setup", s.perAddress(s.requireHubSession(s.chooseSetup)))
+	s.handle("GET /connect/oauth2/{integration_id}", s.perAddress(s.startOAuth))
+	s.handle("GET /connect/oauth2/{provider}/callback", s.perAddress(s.callback))
+	s.handle("GET /static/hub/", hub.Assets())
+	s.handleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		r.URL.Path = "/static/hub/favicon.svg" // browsers ask for it on every page
 		hub.Assets().ServeHTTP(w, r)
 	})
-	s.mux.HandleFunc("GET /hub.js", func(w http.ResponseWriter, r *http.Request) {
+	s.handleFunc("GET /hub.js", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/hub/hub.js", http.StatusFound)
 	})
 
 	// The setup guides hold no secrets and need no key.
-	s.mux.HandleFunc("GET /guides/{key}", s.guidePage)
-	s.mux.HandleFunc("GET /guides/{key}/scopes", s.scopesFor)
-	s.mux.Handle("GET /static/guide/", guide.Assets())
-	s.mux.HandleFunc("GET /static/icons/{file}", s.icon)
+	s.handleFunc("GET /guides/{key}", s.guidePage)
+	s.handleFunc("GET /guides/{key}/scopes", s.scopesFor)
+	s.handle("GET /static/guide/", guide.Assets())
+	s.handleFunc("GET /static/icons/{file}", s.icon)
 }
+
+// handle registers a route, noting its pattern for Patterns.
+func (s *Server) handle(pattern string, h http.Handler) {
+	s.patterns = append(s.patterns, pattern)
+	s.mux.Handle(pattern, h)
+}
+
+func (s *Server) handleFunc(pattern string, h http.HandlerFunc) { s.handle(pattern, h) }
+
+// Patterns lists the routes of the API, the Hub and the guides, in the order
+// they were registered.
+func (s *Server) Patterns() []string { return slices.Clone(s.patterns) }
 
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

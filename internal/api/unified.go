@@ -15,10 +15,10 @@ import (
 // under /unified/hris/ is an operation Patchbay does not offer.
 func (s *Server) unifiedRoutes() {
 	for _, op := range connectors.UnifiedOperations() {
-		s.mux.Handle(op.Method+" "+op.Path, s.requireKey(s.unifiedOperation(op.ID)))
+		s.handle(op.Method+" "+op.Path, s.requireKey(s.unifiedOperation(op.ID)))
 	}
-	s.mux.Handle("/unified/hris/", s.requireKey(s.unifiedMissing))
-	s.mux.Handle("/unified/payroll/", s.requireKey(s.unifiedMissing))
+	s.handle("/unified/hris/", s.requireKey(s.unifiedMissing))
+	s.handle("/unified/payroll/", s.requireKey(s.unifiedMissing))
 }
 
 // unifiedOperation answers one unified operation for the account named by x-account-id.

@@ -5,11 +5,13 @@
 package mcp
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -130,6 +132,14 @@ func (s *Service) Handler(ctx context.Context, who actions.Caller, accountID str
 	srv := s.server(c, available, o)
 	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, handlerOptions)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			body, refused := checkMessage(r)
+			if refused != nil {
+				refused.answer(w)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		h.ServeHTTP(w, r.WithContext(withCall(r.Context(), call{who, accountID})))
 	}), nil
 }
@@ -241,7 +251,7 @@ func searchExecute(c *connectors.Connector, available []*connectors.Action, run 
 				TopK  int    `json:"top_k"`
 			}
 			if err := json.Unmarshal(orEmpty(r.Params.Arguments), &in); err != nil {
-				return invalid(fmt.Errorf("arguments: %w", err)), nil
+				return invalid(problem.FromJSON("arguments", err)), nil
 			}
 			switch {
 			case in.Query == "":
@@ -336,7 +346,7 @@ func invalid(err error) *sdk.CallToolResult {
 func arguments(raw json.RawMessage) (map[string]any, error) {
 	args := map[string]any{}
 	if err := json.Unmarshal(orEmpty(raw), &args); err != nil {
-		return nil, fmt.Errorf("arguments: must be a JSON object: %w", err)
+		return nil, problem.FromJSON("arguments", err)
 	}
 	return args, nil
 }

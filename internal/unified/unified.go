@@ -7,6 +7,7 @@
 package unified
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/base64"
@@ -423,10 +424,10 @@ func decodeBody(p Params, dst any) error {
 	if len(p.Body) == 0 {
 		return badInput("body: a JSON object is required")
 	}
-	dec := json.NewDecoder(strings.NewReader(string(p.Body)))
+	dec := json.NewDecoder(bytes.NewReader(p.Body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return badInput("body: %v", err)
+		return problem.FromJSON("body", err)
 	}
 	return nil
 }
