@@ -2,6 +2,8 @@ package actions
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
@@ -71,6 +73,15 @@ func (e *Executor) session(ctx context.Context, who Caller, accountID, operation
 
 // Connector is the account's connector.
 func (s *Session) Connector() *connectors.Connector { return s.c }
+
+// OperationID turns a caller's idempotency key into the provider's operation
+// id: a hash of the project, the account and the key, so that two projects
+// (or two accounts on one company) using the same key never collide at the
+// provider, and the key itself is not sent on.
+func (s *Session) OperationID(key string) string {
+	sum := sha256.Sum256([]byte(s.a.ProjectID + "\x00" + s.a.ID + "\x00" + key))
+	return "pb_" + base64.RawURLEncoding.EncodeToString(sum[:24])
+}
 
 // Setup returns one of the account's setup answers (e.g. Employment Hero's
 // organisation_id), or "".

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/api"
+	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/testwait"
 )
 
@@ -244,5 +245,71 @@ func TestClientsThatNeverReadAreCutOff(t *testing.T) {
 	case <-closed:
 	case <-time.After(testwait.Limit):
 		t.Fatal("the node still holds a connection whose client reads nothing")
+	}
+}
+
+// TestIdempotencyKeysOfTwoProjectsDoNotCollide: the Idempotency-Key became
+// the provider's operation_id verbatim, so a second project linked to the
+// same company and reusing another project's key was refused ("operation_id
+// already used with different payload"). Keys are namespaced per project and
+// account.
+func TestIdempotencyKeysOfTwoProjectsDoNotCollide(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	other := *e
+	other.fixture = &fixture{srv: e.srv, store: e.store, keyA: e.otherProjectKey(t)}
+	demo := sandbox.DemoApp("justworks")
+	if st, _, body := other.do(t, "POST", "/connector_profiles", basic(other.keyA), fmt.Sprintf(
+		`{"connector_key":"justworks","client_id":%q,"client_secret":%q,"environment":"sandbox","default":true}`, demo.ClientID, demo.ClientSecret)); st != http.StatusCreated {
+		t.Fatalf("the other project's profile: %d %v", st, body)
+	}
+	mine, theirs := e.linkProvider(t, "justworks", "admin@acme.test"), other.linkProvider(t, "justworks", "admin@acme.test")
+	member := first(t, e.call(t, mine, "justworks_list_members", map[string]any{"query": map[string]any{"limit": 1}}))["id"].(string)
+	deduction := `{"individual_id":"` + member + `","type":"union_dues","frequency":"recurring","amount":{"amount":%d,"currency":"USD"},"start_date":"2026-12-01"}`
+	ids := map[string]bool{}
+	for _, c := range []struct {
+		env     *linkEnv
+		account string
+		amount  int
+	}{{e, mine, 4500}, {&other, theirs, 9900}} {
+		st, _, created := c.env.do(t, "POST", "/unified/payroll/deductions", basic(c.env.keyA), fmt.Sprintf(deduction, c.amount),
+			"X-Account-Id", c.account, "Idempotency-Key", "deduction-1")
+		if st != http.StatusCreated {
+			t.Fatalf("create with the key another project used: %d %v", st, created)
+		}
+		ids[created["data"].(map[string]any)["id"].(string)] = true
+	}
+	if len(ids) != 2 {
+		t.Fatalf("two projects' creates gave the deductions %v", ids)
+	}
+}
+
+// TestAnUnopenableProfileSecretCanBeReplaced: a profile whose sealed client
+// secret this deployment cannot open (a lost key, a damaged row) could not be
+// given a new one (409), so the only way out was to delete it and every
+// account on it. Setting a new secret is the repair.
+func TestAnUnopenableProfileSecretCanBeReplaced(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	account := e.linkProvider(t, "justworks", "admin@acme.test")
+	profile := e.profileOf(t, "justworks")
+	if _, err := e.store.DB().Exec(`UPDATE connector_profiles SET client_secret = 'v1:gone:AAAA' WHERE id = ?`, profile); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, body := e.do(t, "PATCH", "/connector_profiles/"+profile, basic(e.keyA), `{"name":"Renamed"}`); st != http.StatusConflict ||
+		!strings.Contains(body["message"].(string), "give it a new client_secret") {
+		t.Fatalf("a change that keeps the unopenable secret: %d %v", st, body)
+	}
+	demo := sandbox.DemoApp("justworks")
+	st, _, body := e.do(t, "PATCH", "/connector_profiles/"+profile, basic(e.keyA), `{"client_secret":"`+demo.ClientSecret+`"}`)
+	if st != http.StatusOK || body["client_secret_set"] != true {
+		t.Fatalf("a new secret: %d %v", st, body)
+	}
+	if st, _, body := e.do(t, "GET", "/connector_profiles/"+profile, basic(e.keyA), ""); st != http.StatusOK {
+		t.Fatalf("the repaired profile: %d %v", st, body)
+	}
+	e.clk.Advance(2 * time.Hour) // the account's token has expired: a refresh uses the new secret
+	if st, body := e.rpc(t, account, `{"action":"justworks_get_company"}`); st != http.StatusOK {
+		t.Fatalf("a call that refreshes with the repaired profile: %d %v", st, body)
 	}
 }

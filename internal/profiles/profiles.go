@@ -76,6 +76,9 @@ func (s *Service) Update(ctx context.Context, projectID, id string, ifMatch int6
 		if err := checkVersion(cur, ifMatch); err != nil {
 			return store.ProfileChange{}, err
 		}
+		if cur.SecretSet && cur.ClientSecret == "" && in.ClientSecret == nil {
+			return store.ProfileChange{}, store.ErrSealed // the store could not open it: only a new one repairs the profile
+		}
 		p, err := apply(s.registry, &cur, in)
 		if err != nil {
 			return store.ProfileChange{}, err
@@ -134,7 +137,7 @@ func storeError(id string, err error) error {
 		return problem.New(problem.NotFound, "No connector profile %s in this project", id)
 	case errors.Is(err, store.ErrSealed):
 		return problem.New(problem.Conflict, "Connector profile %s's client secret cannot be opened with this deployment's encryption keys: "+
-			"restore the key that sealed it to PATCHBAY_ENCRYPTION_KEYS, or delete the profile and create it again", id)
+			"give it a new client_secret, or restore the key that sealed it to PATCHBAY_ENCRYPTION_KEYS", id)
 	}
 	return err
 }

@@ -336,7 +336,10 @@ func jwCreateDeduction(ctx context.Context, s *actions.Session, p Params) (page,
 	}
 	// Justworks deduplicates rows by operation_id: the caller's Idempotency-Key
 	// makes a retried create safe; without one each request is a new deduction.
-	row["operation_id"] = cmp.Or(p.IdempotencyKey, store.NewID("op"))
+	row["operation_id"] = store.NewID("op")
+	if p.IdempotencyKey != "" {
+		row["operation_id"] = s.OperationID(p.IdempotencyKey)
+	}
 	res, err := jwWrite(ctx, s, "justworks_create_deductions", map[string]any{"items": []any{row}})
 	if err != nil {
 		return page{}, err

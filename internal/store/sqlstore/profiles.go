@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -94,15 +95,29 @@ func (s *Store) clearDefault(ctx context.Context, tx *sql.Tx, p store.ConnectorP
 func (s *Store) UpdateConnectorProfile(ctx context.Context, projectID, id string, decide func(store.ConnectorProfile) (store.ProfileChange, error)) (store.ConnectorProfile, error) {
 	var out store.ConnectorProfile
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		old, err := s.scanProfile(tx.QueryRowContext(ctx, s.q(`SELECT `+profileSelect+` FROM connector_profiles WHERE project_id = ? AND id = ?`+s.dialect.ForUpdate), projectID, id))
-		if err != nil {
+		var r profileScan
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT `+profileSelect+` FROM connector_profiles WHERE project_id = ? AND id = ?`+s.dialect.ForUpdate), projectID, id).
+			Scan(r.dest()...); err != nil {
 			return s.translate(err)
+		}
+		old, err := s.decodeProfile(r)
+		unopened := errors.Is(err, store.ErrSealed)
+		if unopened {
+			// decide sees the profile without its secret: a change that
+			// gives a new one repairs the profile; any other is refused below.
+			old, err = decodeListedProfile(r)
+		}
+		if err != nil {
+			return err
 		}
 		change, err := decide(old)
 		if err != nil {
 			return err
 		}
 		p := change.Profile
+		if unopened && p.ClientSecret == "" {
+			return fmt.Errorf("client secret of connector profile %s: %w", id, store.ErrSealed)
+		}
 		p.ID, p.ProjectID, p.ConnectorKey, p.CreatedAt, p.UpdatedAt = old.ID, old.ProjectID, old.ConnectorKey, old.CreatedAt, s.now()
 		p.EnabledActions, p.ExtraScopes = nonNil(p.EnabledActions), nonNil(p.ExtraScopes)
 		if err := s.clearDefault(ctx, tx, p); err != nil {
