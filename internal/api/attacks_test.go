@@ -313,3 +313,27 @@ func TestAnUnopenableProfileSecretCanBeReplaced(t *testing.T) {
 		t.Fatalf("a call that refreshes with the repaired profile: %d %v", st, body)
 	}
 }
+
+// TestOAuthStartsCannotPileUpStates: each request to an attempt's start
+// stored another OAuth state (100 requests, 100 rows) until the hourly
+// sweep. A new state replaces the attempt's earlier one, and the latest
+// sign-in still completes.
+func TestOAuthStartsCannotPileUpStates(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	b := newBrowserless(t)
+	attempt, start := e.startAttempt(t, e.session(t, `,"provider":"justworks"`))
+	for i := range 100 {
+		if resp, _ := b.get(start); resp.StatusCode != http.StatusFound {
+			t.Fatalf("start %d: %d", i, resp.StatusCode)
+		}
+	}
+	var n int
+	if err := e.store.DB().QueryRow(`SELECT COUNT(*) FROM oauth_states WHERE attempt_id = ?`, attempt).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("100 starts of one attempt left %d states (%v)", n, err)
+	}
+	resp, _ := b.get(e.authorize(t, b, start, "admin@acme.test", "approve"))
+	if state := e.attempt(t, resp.Header.Get("Location"), attempt); state["status"] != "authenticated" {
+		t.Fatalf("the latest sign-in: %v", state)
+	}
+}

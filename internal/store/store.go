@@ -810,7 +810,8 @@ type Store interface {
 	// ErrExpired otherwise, ErrConflict once an admin exists.
 	ConsumeSetupToken(ctx context.Context, hash []byte, at time.Time) error
 
-	// CreateOAuthState stores st, filling ID when empty.
+	// CreateOAuthState stores st, filling ID when empty, in place of any
+	// unused state of its attempt.
 	CreateOAuthState(ctx context.Context, st OAuthState) (OAuthState, error)
 	// ConsumeOAuthState marks the state used and returns it, exactly once:
 	// ErrNotFound when unknown, ErrUsed when consumed before, ErrExpired when late.

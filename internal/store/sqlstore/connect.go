@@ -259,7 +259,8 @@ func (s *Store) scanAttempt(row scanner) (store.ConnectionAttempt, error) {
 	return a, nil
 }
 
-// CreateOAuthState stores st for an attempt of its project, the verifier sealed.
+// CreateOAuthState stores st for an attempt of its project, the verifier
+// sealed, in place of the attempt's unused states.
 func (s *Store) CreateOAuthState(ctx context.Context, st store.OAuthState) (store.OAuthState, error) {
 	if st.ID == "" {
 		st.ID = store.NewID("st")
@@ -278,11 +279,16 @@ func (s *Store) CreateOAuthState(ctx context.Context, st store.OAuthState) (stor
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var attemptProject string
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT project_id FROM connection_attempts WHERE id = ?`), st.AttemptID).Scan(&attemptProject); err != nil || attemptProject != st.ProjectID {
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT project_id FROM connection_attempts WHERE id = ?`+s.dialect.ForUpdate), st.AttemptID).Scan(&attemptProject); err != nil || attemptProject != st.ProjectID {
 			if err != nil && !isNoRows(err) {
 				return err
 			}
 			return fmt.Errorf("connection attempt %s: %w", st.AttemptID, store.ErrNotFound)
+		}
+		// A new state replaces the attempt's unused ones: an attempt has one
+		// live sign-in, however often its start is requested.
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM oauth_states WHERE attempt_id = ? AND used_at IS NULL`), st.AttemptID); err != nil {
+			return err
 		}
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO oauth_states (`+oauthStateColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
 			st.ID, st.ProjectID, st.StateHash, st.AttemptID, verifier, redirect, st.ExpiresAt, nullTime(st.UsedAt))

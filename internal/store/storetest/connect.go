@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -369,6 +370,33 @@ func testOAuthStateConsumedOnce(t *testing.T, db Database) {
 	wantErr(t, err, store.ErrConflict)
 }
 
+// A new state for an attempt replaces its unused ones, so however often an
+// attempt's start is requested it holds one live state.
+func testOAuthStateReplacedPerAttempt(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	p := mustProject(t, s, "Acme")
+	cs := mustSession(t, s, p.ID, "token")
+	att, other := mustAttempt(t, s, cs), mustAttempt(t, s, cs)
+	mustState(t, s, other, "other", "v")
+	for i := range 5 {
+		mustState(t, s, att, fmt.Sprintf("state-%d", i), "v")
+	}
+	for i := range 4 {
+		_, err := s.ConsumeOAuthState(ctx, []byte(fmt.Sprintf("state-%d", i)), connectTime)
+		wantErr(t, err, store.ErrNotFound)
+	}
+	for _, live := range []string{"state-4", "other"} {
+		if _, err := s.ConsumeOAuthState(ctx, []byte(live), connectTime); err != nil {
+			t.Fatalf("%s: %v", live, err)
+		}
+	}
+	// A used state stays, so that a replayed callback is told it was used.
+	mustState(t, s, att, "state-5", "v")
+	_, err := s.ConsumeOAuthState(ctx, []byte("state-4"), connectTime)
+	wantErr(t, err, store.ErrUsed)
+}
+
 func testOAuthStateExpired(t *testing.T, db Database) {
 	s := openDefault(t, db)
 	ctx := context.Background()
@@ -432,8 +460,8 @@ func testOAuthStateVerifierBoundToRow(t *testing.T, db Database) {
 	s := openDefault(t, db)
 	ctx := context.Background()
 	p := mustProject(t, s, "Acme")
-	att := mustAttempt(t, s, mustSession(t, s, p.ID, "token"))
-	from, to := mustState(t, s, att, "from", "verifier-from"), mustState(t, s, att, "to", "verifier-to")
+	cs := mustSession(t, s, p.ID, "token")
+	from, to := mustState(t, s, mustAttempt(t, s, cs), "from", "verifier-from"), mustState(t, s, mustAttempt(t, s, cs), "to", "verifier-to")
 	db.Exec(t, `UPDATE oauth_states SET code_verifier = (SELECT code_verifier FROM oauth_states WHERE id = '`+from.ID+`') WHERE id = '`+to.ID+`'`)
 	_, err := s.ConsumeOAuthState(ctx, []byte("to"), connectTime)
 	wantErr(t, err, secrets.ErrOpen)

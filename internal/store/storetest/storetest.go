@@ -81,6 +81,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"ConnectionAttemptConcurrentDecisions", testConnectionAttemptConcurrentDecisions},
 		{"ConnectionAttemptPendingCredentials", testConnectionAttemptPendingCredentials},
 		{"OAuthStateConsumedOnce", testOAuthStateConsumedOnce},
+		{"OAuthStateReplacedPerAttempt", testOAuthStateReplacedPerAttempt},
 		{"OAuthStateExpired", testOAuthStateExpired},
 		{"OAuthStateConcurrentConsume", testOAuthStateConcurrentConsume},
 		{"OAuthStateVerifierBoundToRow", testOAuthStateVerifierBoundToRow},
