@@ -23,6 +23,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -122,8 +123,9 @@ func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile str
 			c.Wait()
 		}
 	}()
+	control := rand.Text() // the simulator's control token, to mint the account's token
 	sim, out, err := start(dir, bin, regexp.MustCompile(`base URL:\s+(\S+)/justworks`),
-		"sandbox", "--listen", "127.0.0.1:0", "--members", "1000", "--seed", "1")
+		"sandbox", "--listen", "127.0.0.1:0", "--members", "1000", "--seed", "1", "--control-token", control)
 	if err != nil {
 		return err
 	}
@@ -136,7 +138,7 @@ func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile str
 	if err != nil {
 		return err
 	}
-	apiKey, accountID, token, err := seed(ctx, dbURL, ring, jwURL)
+	apiKey, accountID, token, err := seed(ctx, dbURL, ring, jwURL, control)
 	if err != nil {
 		return err
 	}
@@ -465,7 +467,7 @@ func start(dir, bin string, ready *regexp.Regexp, args ...string) (*exec.Cmd, []
 
 // seed creates a project, an API key, a Justworks profile for the simulator's
 // demo app and an account holding a token the simulator minted.
-func seed(ctx context.Context, dbURL string, ring *secrets.Keyring, jwURL string) (apiKey, accountID, token string, err error) {
+func seed(ctx context.Context, dbURL string, ring *secrets.Keyring, jwURL, control string) (apiKey, accountID, token string, err error) {
 	s, _, err := backend.Open(ctx, dbURL, sqlstore.Options{Keys: ring})
 	if err != nil {
 		return "", "", "", err
@@ -485,7 +487,13 @@ func seed(ctx context.Context, dbURL string, ring *secrets.Keyring, jwURL string
 	if err != nil {
 		return "", "", "", err
 	}
-	resp, err := http.Post(jwURL+"/_sim/tokens", "application/json", strings.NewReader(`{}`))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, jwURL+"/_sim/tokens", strings.NewReader(`{}`))
+	if err != nil {
+		return "", "", "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+control)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return "", "", "", err
 	}

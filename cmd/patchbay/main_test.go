@@ -3,6 +3,7 @@ package main_test
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -494,22 +495,17 @@ func startUntil(t *testing.T, dir string, stop *regexp.Regexp, args ...string) s
 // startSandbox runs `patchbay sandbox` and returns the Justworks base URL it prints.
 func startSandbox(t *testing.T, args ...string) string {
 	t.Helper()
-	out := startUntil(t, t.TempDir(), sandboxBase, append([]string{"sandbox", "--listen", "127.0.0.1:0"}, args...)...)
+	out := startUntil(t, t.TempDir(), sandboxBase, append([]string{"sandbox", "--listen", "127.0.0.1:0", "--control-token", simToken}, args...)...)
 	return sandboxBase.FindStringSubmatch(out)[1]
 }
 
 func TestSandboxCommandServesEveryMember(t *testing.T) {
 	t.Parallel()
 	base := startSandbox(t, "--members", "1500")
-	resp, err := http.Post(base+"/_sim/tokens", "application/json", strings.NewReader(`{}`))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
+	json.Unmarshal([]byte(simControl(t, base, "POST", "/_sim/tokens", `{}`)), &tok)
 	seen := map[string]bool{}
 	cursor := ""
 	for pages := 0; ; pages++ {
@@ -549,13 +545,26 @@ func TestServeCanMountTheSandbox(t *testing.T) {
 	dir := t.TempDir()
 	served := launch(t, dir, env(), "--sandbox")
 	served.waitListening(t)
-	resp, err := http.Post(served.url+"/sandbox/justworks/_sim/tokens", "application/json", strings.NewReader(`{}`))
-	if err != nil {
-		t.Fatal(err)
+	// Its test controls need an admin key of this Patchbay: strangers could
+	// otherwise register apps that redirect anywhere from its origin.
+	mint := func(key string) int {
+		req, _ := http.NewRequest(http.MethodPost, served.url+"/sandbox/justworks/_sim/tokens", strings.NewReader(`{}`))
+		req.Header.Set("Content-Type", "application/json")
+		if key != "" {
+			req.SetBasicAuth(key, "")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("the mounted sandbox answered %d", resp.StatusCode)
+	if st := mint(""); st != http.StatusUnauthorized {
+		t.Fatalf("the mounted sandbox's controls without a key: %d", st)
+	}
+	if st := mint(keyPattern.FindString(served.stdout)); st != http.StatusCreated {
+		t.Fatalf("the mounted sandbox's controls with the admin key: %d", st)
 	}
 	if !strings.Contains(served.stdout, "/sandbox/justworks") {
 		t.Fatalf("serve --sandbox did not print the simulators:\n%s", served.stdout)
@@ -699,7 +708,7 @@ func TestTwoNodesRefreshOnceAndSurviveACrash(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.NewSchema(t)
 	k, _ := secrets.GenerateKey("k1")
-	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--no-rate-limit")
+	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--control-token", simToken, "--no-rate-limit")
 	jwSim := sandboxBase.FindStringSubmatch(sandboxOut)[1]
 	// The storm below makes over 1,000 calls with one key in a minute, more than
 	// the default per-key limit the two nodes share.
@@ -718,7 +727,7 @@ func TestTwoNodesRefreshOnceAndSurviveACrash(t *testing.T) {
 	ring, _ := secrets.NewKeyring(k)
 	s := backendtest.OpenURL(t, dbURL, ring)
 	ctx := context.Background()
-	acc := storeSimulatorAccount(t, s, jwSim, []string{"justworks_get_company"}, time.Now().Add(-time.Minute))
+	acc := storeSimulatorAccount(t, s, jwSim, simBearer, []string{"justworks_get_company"}, time.Now().Add(-time.Minute))
 	expire := func() {
 		cur, _ := s.GetAccount(ctx, acc.ProjectID, acc.ID)
 		cur.Credentials.Expiry = time.Now().Add(-time.Minute)
@@ -800,7 +809,7 @@ func TestTwoNodesRefreshOnceAndSurviveACrash(t *testing.T) {
 // the request log a `patchbay serve` on the same database shows.
 func TestActionsRunCommand(t *testing.T) {
 	t.Parallel()
-	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--members", "7")
+	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--control-token", simToken, "--members", "7")
 	jwSim := sandboxBase.FindStringSubmatch(sandboxOut)[1]
 	dir := t.TempDir()
 	environ := env("PATCHBAY_SANDBOX_URL=" + strings.TrimSuffix(jwSim, "/justworks"))
@@ -814,7 +823,7 @@ func TestActionsRunCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := backendtest.OpenURL(t, "sqlite:"+filepath.Join(dir, "data", "patchbay.db"), ring)
-	acc := storeSimulatorAccount(t, s, jwSim, []string{"justworks_list_members"}, time.Now().Add(time.Hour))
+	acc := storeSimulatorAccount(t, s, jwSim, simBearer, []string{"justworks_list_members"}, time.Now().Add(time.Hour))
 	s.Close()
 
 	count := func(out string) int {
@@ -888,7 +897,10 @@ func TestActionsRunCommand(t *testing.T) {
 // the running simulator at jwSim and an account holding a token minted there,
 // expiring at expiry. Tests about refreshing and running actions use it instead
 // of walking the Hub.
-func storeSimulatorAccount(t *testing.T, s store.Store, jwSim string, actions []string, expiry time.Time) store.Account {
+// storeSimulatorAccount links an account straight in the database, with a
+// token minted by the simulator at jwSim; control is the Authorization that
+// opens its controls (simBearer, or the admin key of a Patchbay that mounts it).
+func storeSimulatorAccount(t *testing.T, s store.Store, jwSim, control string, actions []string, expiry time.Time) store.Account {
 	t.Helper()
 	ctx := context.Background()
 	projects, err := s.ListProjects(ctx)
@@ -901,16 +913,11 @@ func storeSimulatorAccount(t *testing.T, s store.Store, jwSim string, actions []
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Post(jwSim+"/_sim/tokens", "application/json", strings.NewReader(`{}`))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var tok struct {
 		AccessToken  string `json:"access_token"`
 		RefreshToken string `json:"refresh_token"`
 	}
-	json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
+	json.Unmarshal([]byte(simRequest(t, jwSim, control, "POST", "/_sim/tokens", `{}`)), &tok)
 	acc, err := s.CreateAccount(ctx, store.Account{ProjectID: projects[0].ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o", OriginOwnerName: "O",
 		Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: expiry}}, store.EventAccountCreated)
 	if err != nil {
@@ -923,7 +930,7 @@ func storeSimulatorAccount(t *testing.T, s store.Store, jwSim string, actions []
 // stop writes the ones still queued before it exits.
 func TestServeWritesQueuedRequestLogsOnStop(t *testing.T) {
 	t.Parallel()
-	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--members", "5")
+	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--control-token", simToken, "--members", "5")
 	jwSim := sandboxBase.FindStringSubmatch(sandboxOut)[1]
 	dir := t.TempDir()
 	environ := env("PATCHBAY_SANDBOX_URL=" + strings.TrimSuffix(jwSim, "/justworks"))
@@ -938,7 +945,7 @@ func TestServeWritesQueuedRequestLogsOnStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := backendtest.OpenURL(t, dbURL, ring)
-	acc := storeSimulatorAccount(t, s, jwSim, []string{"justworks_get_company"}, time.Now().Add(time.Hour))
+	acc := storeSimulatorAccount(t, s, jwSim, simBearer, []string{"justworks_get_company"}, time.Now().Add(time.Hour))
 	s.Close()
 
 	n := startServe(t, dir, environ)
@@ -967,11 +974,23 @@ func TestServeWritesQueuedRequestLogsOnStop(t *testing.T) {
 	}
 }
 
+// simToken is the control token of the simulators the tests start.
+const simToken = "test-control-token"
+
+var simBearer = "Bearer " + simToken
+
 // simControl calls a simulator's test controls (/_sim/…) and returns the body.
 func simControl(t *testing.T, simURL, method, path, body string) string {
 	t.Helper()
+	return simRequest(t, simURL, simBearer, method, path, body)
+}
+
+// simRequest calls a simulator's test controls with authorization.
+func simRequest(t *testing.T, simURL, authorization, method, path, body string) string {
+	t.Helper()
 	req, _ := http.NewRequest(method, simURL+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", authorization)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -1013,7 +1032,7 @@ func TestRotatedTokensSurviveACrashDuringADatabaseOutage(t *testing.T) {
 	t.Parallel()
 	pg := pgtest.StartPrivate(t)
 	k, _ := secrets.GenerateKey("k1")
-	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--no-rate-limit")
+	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--control-token", simToken, "--no-rate-limit")
 	jwSim := sandboxBase.FindStringSubmatch(sandboxOut)[1]
 	dataDir := t.TempDir()
 	environ := env("PATCHBAY_DATABASE_URL="+pg.URL, "PATCHBAY_ENCRYPTION_KEYS="+secrets.Format(k),
@@ -1025,7 +1044,7 @@ func TestRotatedTokensSurviveACrashDuringADatabaseOutage(t *testing.T) {
 	}
 	ring, _ := secrets.NewKeyring(k)
 	s := backendtest.OpenURL(t, pg.URL, ring)
-	acc := storeSimulatorAccount(t, s, jwSim, []string{"justworks_get_company"}, time.Now().Add(-time.Minute))
+	acc := storeSimulatorAccount(t, s, jwSim, simBearer, []string{"justworks_get_company"}, time.Now().Add(-time.Minute))
 
 	a := startServe(t, t.TempDir(), environ)
 	simControl(t, jwSim, "DELETE", "/_sim/stats", "")
@@ -1128,7 +1147,7 @@ func TestCLIFindsADemoOnAnotherPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := backendtest.OpenURL(t, "sqlite:"+filepath.Join(dir, "data", "patchbay.db"), ring)
-	acc := storeSimulatorAccount(t, s, base+"/sandbox/justworks", []string{"justworks_get_company"}, time.Now().Add(time.Hour))
+	acc := storeSimulatorAccount(t, s, base+"/sandbox/justworks", basicAuth(curl[1]), []string{"justworks_get_company"}, time.Now().Add(time.Hour))
 	got, errOut, code := run(t, dir, env(), "actions", "run", "justworks_get_company", "--account", acc.ID)
 	if code != 0 || !strings.Contains(got, `"legal_name"`) {
 		t.Fatalf("actions run against the demo: exit %d\n%s%s", code, got, errOut)
@@ -1167,17 +1186,17 @@ func startDemo(t *testing.T, dir string, environ []string) (*exec.Cmd, string, s
 func TestDemoAccountsOutliveARestart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	first, base, _ := startDemo(t, dir, env())
+	first, base, key := startDemo(t, dir, env())
 	ring, _, err := secrets.LoadOrCreateKeyFile(filepath.Join(dir, "data", "patchbay.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := backendtest.OpenURL(t, "sqlite:"+filepath.Join(dir, "data", "patchbay.db"), ring)
-	acc := storeSimulatorAccount(t, s, base+"/sandbox/justworks", []string{"justworks_get_company"}, time.Now().Add(time.Hour))
+	acc := storeSimulatorAccount(t, s, base+"/sandbox/justworks", basicAuth(key), []string{"justworks_get_company"}, time.Now().Add(time.Hour))
 	first.Process.Kill() // Ctrl-C, or worse
 	first.Wait()
 
-	_, again, key := startDemo(t, dir, env())
+	_, again, _ := startDemo(t, dir, env())
 	_, other, _ := startDemo(t, dir, env()) // a second demo in the same folder
 	for _, url := range []string{again, other} {
 		if st := companyCall(&node{url: url}, key, acc.ID); st != http.StatusOK {
@@ -1209,4 +1228,9 @@ func TestDebugListenServesTheProfiler(t *testing.T) {
 	if _, errOut, code := run(t, t.TempDir(), env(), "serve", "--listen", "127.0.0.1:0", "--debug-listen", "6060"); code == 0 || !strings.Contains(errOut, "--debug-listen") {
 		t.Fatalf("--debug-listen 6060: exit %d: %s", code, errOut)
 	}
+}
+
+// basicAuth is the Authorization header of an API key.
+func basicAuth(key string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":"))
 }

@@ -25,6 +25,7 @@ type sandboxFlags struct {
 	rotationGrace       time.Duration
 	redirectURIs        []string
 	noRateLimit         bool
+	controlToken        string
 }
 
 func (f *sandboxFlags) register(cmd *cobra.Command) {
@@ -45,7 +46,7 @@ func (f *sandboxFlags) build() (*sandbox.Sandbox, error) {
 	return sandbox.New(sandbox.Options{
 		Seed: f.seed, Members: f.members,
 		AccessTTL:     map[string]time.Duration{"justworks": f.justworksTTL, "employmenthero": f.ehTTL},
-		RotationGrace: f.rotationGrace, RedirectURIs: f.redirectURIs, NoRateLimit: f.noRateLimit,
+		RotationGrace: f.rotationGrace, RedirectURIs: f.redirectURIs, NoRateLimit: f.noRateLimit, ControlToken: f.controlToken,
 	})
 }
 
@@ -62,7 +63,9 @@ access arrives. A demo app is registered on each; its credentials are printed.
 
 Test controls live under each simulator's /_sim/: POST /_sim/apps registers an
 app, POST /_sim/tokens mints a token, POST /_sim/faults injects failures,
-GET /_sim/stats counts token grants, refreshes and API calls.`,
+GET /_sim/stats counts token grants, refreshes and API calls. They need the
+control token (printed at start, or set with --control-token) as
+Authorization: Bearer TOKEN.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			watch := clock.Start()
@@ -76,7 +79,8 @@ GET /_sim/stats counts token grants, refreshes and API calls.`,
 				return fmt.Errorf("--listen: %w", err)
 			}
 			base := "http://localhost:" + portOf(ln.Addr())
-			printSandbox(cmd.OutOrStdout(), sb, base, f.members, ready)
+			printSandbox(cmd.OutOrStdout(), sb, base, f.members, ready,
+				"Authorization: Bearer "+sb.ControlToken()+"  (set it with --control-token)")
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			_, log, err := loadConfig(cmd)
@@ -88,6 +92,7 @@ GET /_sim/stats counts token grants, refreshes and API calls.`,
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&listen, "listen", ":9090", "address the simulators listen on")
+	cmd.Flags().StringVar(&f.controlToken, "control-token", "", "the bearer token the test controls (/_sim/) require (default: a random one, printed)")
 	return cmd
 }
 
@@ -96,8 +101,9 @@ func portOf(addr net.Addr) string {
 	return port
 }
 
-// printSandbox tells the user where the simulators are and how to sign in.
-func printSandbox(w io.Writer, sb *sandbox.Sandbox, base string, members int, took time.Duration) {
+// printSandbox tells the user where the simulators are, how to sign in, and
+// what opens their test controls.
+func printSandbox(w io.Writer, sb *sandbox.Sandbox, base string, members int, took time.Duration, controls string) {
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)
 	fmt.Fprintf(w, "Sandbox ready in %s with %d members per demo company (heap %d MiB).\n\n", took.Round(time.Millisecond), members, mem.HeapAlloc>>20)
@@ -105,4 +111,5 @@ func printSandbox(w io.Writer, sb *sandbox.Sandbox, base string, members int, to
 		fmt.Fprintf(w, "%s\n  base URL:       %s/%s\n  demo app:       client_id %s  client_secret %s\n  redirect URIs:  %v\n  sign in as:     %s (password: sandbox)\n\n",
 			p.Name, base, p.Key, p.DemoApp.ClientID, p.DemoApp.ClientSecret, p.DemoApp.RedirectURIs, p.DemoUser)
 	}
+	fmt.Fprintf(w, "Test controls (%s/{justworks,employmenthero}/_sim/): %s\n\n", base, controls)
 }

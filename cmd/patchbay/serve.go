@@ -119,8 +119,8 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 			ln.Close()
 			return err
 		}
-		opts.Sandbox = sb.Handler()
-		printSandbox(out, sb, publicURL+"/sandbox", 50, watch.Elapsed())
+		opts.Sandbox = sb
+		printSandbox(out, sb, publicURL+"/sandbox", 50, watch.Elapsed(), "send an admin API key (curl -u KEY:)")
 	}
 	// The listening line comes last: scripts wait for it.
 	fmt.Fprintf(out, "Patchbay (version %s) is listening on %s (public URL %s)\n", versionString(), ln.Addr(), publicURL)

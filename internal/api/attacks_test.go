@@ -337,3 +337,32 @@ func TestOAuthStartsCannotPileUpStates(t *testing.T) {
 		t.Fatalf("the latest sign-in: %v", state)
 	}
 }
+
+// TestSimulatorControlsAreClosedOnPatchbaysOrigin: under demo and serve
+// --sandbox, anyone could register an app with any redirect URI through the
+// simulators' controls, and then have Patchbay's origin redirect a visitor
+// there. The controls need an admin key; an unregistered app or redirect URI
+// gets a page.
+func TestSimulatorControlsAreClosedOnPatchbaysOrigin(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	register := `{"client_id":"evilapp","redirect_uris":["http://evil.example/cb"],"scopes":["company.detail:read"]}`
+	for _, c := range []struct{ path, body string }{{"/_sim/apps", register}, {"/_sim/tokens", `{}`},
+		{"/_sim/faults", `{"path_prefix":"/v1","count":1,"kind":"status","status":503}`}} {
+		for _, auth := range []string{"", basic("not-a-key"), "Bearer " + e.keyA + "x"} {
+			if st, _, _ := e.do(t, "POST", "/sandbox/justworks"+c.path, auth, c.body); st != http.StatusUnauthorized {
+				t.Errorf("POST %s with %q: %d", c.path, auth, st)
+			}
+		}
+	}
+	b := newBrowserless(t)
+	resp, _ := b.get(e.srv.URL + "/sandbox/justworks/oauth/authorize?client_id=evilapp&redirect_uri=" +
+		url.QueryEscape("http://evil.example/cb") + "&response_type=bogus")
+	if loc := resp.Header.Get("Location"); resp.StatusCode/100 == 3 || loc != "" {
+		t.Fatalf("authorize for an unregistered app redirected (%d) to %q", resp.StatusCode, loc)
+	}
+	// The admin key opens them.
+	if st, _, body := e.do(t, "POST", "/sandbox/justworks/_sim/tokens", basic(e.keyA), `{}`); st != http.StatusCreated {
+		t.Fatalf("minting with the admin key: %d %v", st, body)
+	}
+}

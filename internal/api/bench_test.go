@@ -158,7 +158,7 @@ func newBenchAccountOn(b *testing.B, provider string, n int, enabled ...string) 
 	srv := httptest.NewServer(nil)
 	b.Cleanup(srv.Close)
 	srv.Config.Handler = mustApp(app.New(app.Options{Store: s, Registry: reg, PublicURL: srv.URL,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Server(api.Options{Sandbox: sb.Handler(), KeyRateLimit: 1 << 30})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Server(api.Options{Sandbox: sb, KeyRateLimit: 1 << 30})
 	p, key := benchProject(b, s)
 	sim, _ := sb.Provider(provider)
 	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: provider, Name: provider,

@@ -86,7 +86,7 @@ func newLinkEnvWrapped(t testing.TB, backend backendtest.Backend, o sandbox.Opti
 		c(&ao)
 	}
 	services := mustApp(app.New(ao))
-	srv.Config.Handler = services.Server(api.Options{Sandbox: sb.Handler(),
+	srv.Config.Handler = services.Server(api.Options{Sandbox: sb,
 		KeyRateLimit:    1 << 30, // load tests here send far more than 1000 calls a minute
 		HubAddressLimit: 1 << 30, // and every test client speaks from 127.0.0.1
 	})

@@ -306,7 +306,7 @@ func TestLongCallsOutliveTheBodyDeadline(t *testing.T) {
 	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
-	slow := httptest.NewServer(e.services.Server(api.Options{Sandbox: e.sb.Handler(), KeyRateLimit: 1 << 30, BodyTimeout: 100 * time.Millisecond}))
+	slow := httptest.NewServer(e.services.Server(api.Options{Sandbox: e.sb, KeyRateLimit: 1 << 30, BodyTimeout: 100 * time.Millisecond}))
 	t.Cleanup(slow.Close)
 	jw, _ := e.sb.Provider("justworks")
 	jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/company", Count: 1, Kind: simctl.KindDelay, DelayMS: 600})

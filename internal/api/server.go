@@ -64,8 +64,11 @@ type Options struct {
 	// Console, when set, serves the admin console under /console and its
 	// assets under /static/console/.
 	Console http.Handler
-	// Sandbox, when set, serves the provider simulators under /sandbox/ (demo mode).
-	Sandbox http.Handler
+	// Sandbox, when set, serves the provider simulators under /sandbox/ (demo
+	// mode). An admin API key opens their test controls
+	// (/sandbox/{provider}/_sim/), this node passing their control token on,
+	// so that no stranger reaches them on this origin.
+	Sandbox Simulators
 	// KeyRateLimit caps requests per API key and clock minute, across every node
 	// sharing the database; zero means the reference's 1000 (app.App.Server
 	// builds KeyQuota from it).
@@ -130,6 +133,12 @@ func newMetrics() *metrics {
 	return m
 }
 
+// Simulators are the provider simulators a demo node serves (sandbox.Sandbox).
+type Simulators interface {
+	Handler() http.Handler
+	ControlToken() string
+}
+
 // New builds a Server.
 func New(o Options) *Server {
 	s := &Server{clock: clock.Or(o.Clock), keys: o.Keys, profiles: o.Profiles, ready: o.Ready, keyQuota: o.KeyQuota, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, logs: o.Logs,
@@ -139,7 +148,12 @@ func New(o Options) *Server {
 	s.metrics.registry.MustRegister(o.Collectors...)
 	s.routes()
 	if o.Sandbox != nil {
-		s.mux.Handle("/sandbox/", http.StripPrefix("/sandbox", o.Sandbox))
+		simulators := http.StripPrefix("/sandbox", o.Sandbox.Handler())
+		s.mux.Handle("/sandbox/", simulators)
+		s.mux.Handle("/sandbox/{provider}/_sim/", s.requireAdmin(func(w http.ResponseWriter, r *http.Request) {
+			r.Header.Set("Authorization", "Bearer "+o.Sandbox.ControlToken())
+			simulators.ServeHTTP(w, r)
+		}))
 	}
 	if o.Console != nil {
 		s.mux.Handle("/console", o.Console)

@@ -1,28 +1,45 @@
 package sandbox
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/patchbayhq/patchbay/internal/sandbox/oauthserver"
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 )
 
 // registerControls adds the test controls under /_sim/. They are not part of the
-// provider's API: they register apps, mint tokens, inject faults and read counters.
-func (p *Provider) registerControls(mux *http.ServeMux) {
-	mux.HandleFunc("POST /_sim/apps", p.createApp)
-	mux.HandleFunc("POST /_sim/tokens", p.mintToken)
-	mux.HandleFunc("GET /_sim/users", p.listUsers)
-	mux.HandleFunc("GET /_sim/stats", func(w http.ResponseWriter, r *http.Request) {
+// provider's API: they register apps, mint tokens, inject faults and read
+// counters, so each needs the control token (Authorization: Bearer …): an app
+// registered by a stranger would make the simulator's authorize endpoint
+// redirect to any address from the origin that serves it.
+func (p *Provider) registerControls(mux *http.ServeMux, token string) {
+	control := func(pattern string, h http.HandlerFunc) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(given), []byte(token)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="sandbox controls"`)
+				controlError(w, http.StatusUnauthorized, "the simulator's controls need its control token as Authorization: Bearer TOKEN "+
+					"(printed by patchbay sandbox; under patchbay demo or serve --sandbox, send an admin API key instead)")
+				return
+			}
+			h(w, r)
+		})
+	}
+	control("POST /_sim/apps", p.createApp)
+	control("POST /_sim/tokens", p.mintToken)
+	control("GET /_sim/users", p.listUsers)
+	control("GET /_sim/stats", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, p.Stats.Snapshot())
 	})
-	mux.HandleFunc("DELETE /_sim/stats", func(w http.ResponseWriter, r *http.Request) {
+	control("DELETE /_sim/stats", func(w http.ResponseWriter, r *http.Request) {
 		p.Stats.Reset()
 		w.WriteHeader(http.StatusNoContent)
 	})
-	mux.HandleFunc("POST /_sim/faults", p.addFault)
-	mux.HandleFunc("DELETE /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
+	control("POST /_sim/faults", p.addFault)
+	control("DELETE /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
 		p.Faults.Clear()
 		w.WriteHeader(http.StatusNoContent)
 	})

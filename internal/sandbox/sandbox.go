@@ -5,6 +5,7 @@
 package sandbox
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -41,6 +42,9 @@ type Options struct {
 	NoRateLimit bool
 	// Clock dates the simulators' codes and tokens; nil means the system clock.
 	Clock clock.Clock
+	// ControlToken is the bearer token the test controls (/_sim/) require;
+	// empty makes a random one (Sandbox.ControlToken).
+	ControlToken string
 	// StateDir, when set, keeps each simulator's apps and tokens in a file
 	// there (sandbox-<key>.json), so that linked accounts outlive a restart and
 	// several processes in one folder accept each other's tokens.
@@ -49,8 +53,12 @@ type Options struct {
 
 // Sandbox holds one simulator per provider.
 type Sandbox struct {
-	Providers []*Provider
+	Providers    []*Provider
+	controlToken string
 }
+
+// ControlToken is the bearer token the simulators' test controls require.
+func (s *Sandbox) ControlToken() string { return s.controlToken }
 
 // Provider is one running simulator.
 type Provider struct {
@@ -98,6 +106,9 @@ func New(o Options) (*Sandbox, error) {
 		return def
 	}
 
+	if o.ControlToken == "" {
+		o.ControlToken = rand.Text()
+	}
 	jw := justworks.Generate(justworks.Options{Seed: o.Seed, Members: o.Members})
 	jwCfg := oauthserver.Config{
 		Name: "Justworks", AuthorizePath: "/oauth/authorize", TokenPath: "/oauth/token",
@@ -134,7 +145,7 @@ func New(o Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sandbox{Providers: []*Provider{ehProvider, jwProvider}}, nil
+	return &Sandbox{Providers: []*Provider{ehProvider, jwProvider}, controlToken: o.ControlToken}, nil
 }
 
 func newProvider(key string, cfg oauthserver.Config, users []oauthserver.User, demoUser string, scopes []string, o Options,
@@ -168,7 +179,7 @@ func newProvider(key string, cfg oauthserver.Config, users []oauthserver.User, d
 	}
 	mux := http.NewServeMux()
 	p.OAuth.Register(mux)
-	p.registerControls(mux)
+	p.registerControls(mux, o.ControlToken)
 	mux.Handle("/", apiHandler)
 	p.handler = p.Faults.Middleware(mux)
 	return p, nil

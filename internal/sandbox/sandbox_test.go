@@ -264,14 +264,29 @@ func TestEmploymentHeroRateLimit(t *testing.T) {
 
 func TestControls(t *testing.T) {
 	e := newEnv(t, sandbox.Options{Seed: 7, Members: 5})
-	post := func(path, body string) (int, string) {
-		resp, err := http.Post(e.srv.URL+path, "application/json", strings.NewReader(body))
+	send := func(method, path, token, body string) (int, string) {
+		req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
+	}
+	post := func(path, body string) (int, string) { return send(http.MethodPost, path, e.sb.ControlToken(), body) }
+	// Without the control token every control is refused.
+	for _, c := range []struct{ method, path string }{{"POST", "/_sim/apps"}, {"POST", "/_sim/tokens"}, {"GET", "/_sim/users"},
+		{"GET", "/_sim/stats"}, {"DELETE", "/_sim/stats"}, {"POST", "/_sim/faults"}, {"DELETE", "/_sim/faults"}} {
+		for _, token := range []string{"", "guess"} {
+			if st, body := send(c.method, "/justworks"+c.path, token, `{}`); st != http.StatusUnauthorized || !strings.Contains(body, "control token") {
+				t.Errorf("%s %s with %q: %d %s", c.method, c.path, token, st, body)
+			}
+		}
 	}
 	if st, body := post("/justworks/_sim/apps", `{"redirect_uris":["https://x.test/cb"],"scopes":["payroll:read"]}`); st != http.StatusCreated || !strings.Contains(body, "client_secret") {
 		t.Fatalf("register app: %d %s", st, body)
@@ -297,13 +312,7 @@ func TestControls(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("the injected fault did not fire: %d", resp.StatusCode)
 	}
-	resp, err = http.Get(e.srv.URL + "/justworks/_sim/stats")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stats, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(stats), `"fault.status":1`) {
+	if _, stats := send(http.MethodGet, "/justworks/_sim/stats", e.sb.ControlToken(), ""); !strings.Contains(stats, `"fault.status":1`) {
 		t.Fatalf("stats %s", stats)
 	}
 }
