@@ -61,9 +61,11 @@ func setUpDemo(ctx context.Context, cfg config.Config, a *app.App, out io.Writer
 		if found {
 			continue
 		}
-		env, isDefault, name := string(store.Sandbox), true, c.Name+" (sandbox)"
+		// The demo shows every capability against the simulators, the
+		// passthrough proxy included; a real profile starts with it off.
+		env, isDefault, name, proxy := string(store.Sandbox), true, c.Name+" (sandbox)", string(store.ProxyReadWrite)
 		if _, err := a.Profiles.Create(ctx, p.ID, profiles.Input{ConnectorKey: &c.Key, Name: &name, ClientID: &demo.ClientID,
-			ClientSecret: &demo.ClientSecret, Environment: &env, Default: &isDefault}); err != nil {
+			ClientSecret: &demo.ClientSecret, Environment: &env, Default: &isDefault, Proxy: &proxy}); err != nil {
 			return fmt.Errorf("demo profile for %s: %w", c.Key, err)
 		}
 	}

@@ -586,7 +586,8 @@ func TestProfilesCommands(t *testing.T) {
 	if err != nil {
 		t.Fatalf("profiles create: %v\n%s", err, out)
 	}
-	for _, want := range []string{"https://hub.example.com/connect/oauth2/justworks/callback", "company.detail:read member.detail:read member.basic:read", "secret set: true"} {
+	for _, want := range []string{"https://hub.example.com/connect/oauth2/justworks/callback", "company.detail:read member.detail:read member.basic:read", "secret set: true",
+		"proxy:            off"} {
 		if !strings.Contains(string(out), want) {
 			t.Fatalf("profiles create output lacks %q:\n%s", want, out)
 		}
@@ -595,7 +596,8 @@ func TestProfilesCommands(t *testing.T) {
 		t.Fatal("the client secret was printed")
 	}
 	id := regexp.MustCompile(`cp_[a-z0-9]+`).FindString(string(out))
-	if out, _, code := run(t, dir, environ, "profiles", "update", id, "--enabled=false"); code != 0 || !strings.Contains(out, "disabled") {
+	if out, _, code := run(t, dir, environ, "profiles", "update", id, "--enabled=false", "--proxy", "read"); code != 0 || !strings.Contains(out, "disabled") ||
+		!strings.Contains(out, "proxy:            read") {
 		t.Fatalf("profiles update: %d\n%s", code, out)
 	}
 	if out, _, code := run(t, dir, environ, "profiles", "list"); code != 0 || !strings.Contains(out, id) {

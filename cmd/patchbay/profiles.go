@@ -18,10 +18,10 @@ import (
 
 // profileFlags are the profile fields settable from the command line.
 type profileFlags struct {
-	connector, name, clientID, clientSecret, environment string
-	secretStdin                                          bool
-	actions, extraScopes                                 []string
-	isDefault, enabled                                   bool
+	connector, name, clientID, clientSecret, environment, proxy string
+	secretStdin                                                 bool
+	actions, extraScopes                                        []string
+	isDefault, enabled                                          bool
 }
 
 func (f *profileFlags) register(fs *pflag.FlagSet, create bool) {
@@ -37,6 +37,7 @@ func (f *profileFlags) register(fs *pflag.FlagSet, create bool) {
 	fs.StringSliceVar(&f.extraScopes, "extra-scopes", nil, "scopes to request on top of the actions' scopes, e.g. member.dob:read")
 	fs.BoolVar(&f.isDefault, "default", false, "make this the connector's default profile")
 	fs.BoolVar(&f.enabled, "enabled", true, "enable the profile (--enabled=false makes its accounts inactive)")
+	fs.StringVar(&f.proxy, "proxy", "", "what /unified/proxy may do: off, read (GET) or read_write; it reaches the provider's whole API, beyond the enabled actions (default off)")
 }
 
 // input turns the flags that were given into a profiles.Input.
@@ -53,6 +54,7 @@ func (f *profileFlags) input(fs *pflag.FlagSet, stdin io.Reader) (profiles.Input
 	in.ClientID = str("client-id", &f.clientID)
 	in.ClientSecret = str("client-secret", &f.clientSecret)
 	in.Environment = str("environment", &f.environment)
+	in.Proxy = str("proxy", &f.proxy)
 	if f.secretStdin {
 		line, err := bufio.NewReader(stdin).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -107,6 +109,7 @@ func printProfile(w io.Writer, version int64, v profiles.View) {
 		fmt.Fprintln(w, "                    (register exactly these scopes on the provider's app; they are not sent when authorizing)")
 	}
 	fmt.Fprintf(w, "  enabled actions:  %d\n", len(v.EnabledActions))
+	fmt.Fprintf(w, "  proxy:            %s\n", v.Proxy)
 }
 
 func newProfilesCmd() *cobra.Command {

@@ -25,9 +25,6 @@ type ProxyResult struct {
 
 var proxyMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 
-// Proxy sends one raw request to the account's provider, on its API base URL
-// only: a caller can never make Patchbay call another host with the account's
-// token. The call is recorded in the request log as action "proxy".
 // ProxyRequest is one raw request: a path below the provider's API base URL,
 // or a URL that starts with it (the path, when given too, follows it).
 type ProxyRequest struct {
@@ -35,6 +32,11 @@ type ProxyRequest struct {
 	Body              any
 }
 
+// Proxy sends one raw request to the account's provider, on its API base URL
+// only: a caller can never make Patchbay call another host with the account's
+// token. It reaches the provider's whole API, beyond the profile's enabled
+// actions, so the profile must allow it (store.ProxyAccess): reads, or reads
+// and writes. The call is recorded in the request log as action "proxy".
 func (e *Executor) Proxy(ctx context.Context, who Caller, accountID string, in ProxyRequest) (res ProxyResult, err error) {
 	entry := e.begin(who, accountID, "proxy")
 	defer func() { e.record(entry, err) }()
@@ -46,6 +48,9 @@ func (e *Executor) Proxy(ctx context.Context, who Caller, accountID string, in P
 	method := strings.ToUpper(cmp.Or(in.Method, "GET"))
 	if !slices.Contains(proxyMethods, method) {
 		return ProxyResult{}, fail(problem.Invalid, "method: use one of %s", strings.Join(proxyMethods, ", "))
+	}
+	if err := proxyAllowed(p, method); err != nil {
+		return ProxyResult{}, err
 	}
 	base := c.APIBaseFor(e.site, p.Environment == store.Sandbox)
 	path := in.Path
@@ -74,6 +79,19 @@ func (e *Executor) Proxy(ctx context.Context, who Caller, accountID string, in P
 		res.ProviderErrors = []problem.ProviderError{{Status: ans.status, URL: redactURL(target.String()), Raw: data}}
 	}
 	return res, nil
+}
+
+// proxyAllowed refuses a passthrough call the profile does not allow.
+func proxyAllowed(p store.ConnectorProfile, method string) error {
+	switch {
+	case p.Proxy == store.ProxyReadWrite, p.Proxy == store.ProxyRead && method == "GET":
+		return nil
+	case p.Proxy == store.ProxyRead:
+		return fail(problem.Forbidden, "Connector profile %s lets the proxy read only; %s needs \"proxy\": \"read_write\" on the profile, "+
+			"or an enabled action that does this write", p.ID, method)
+	}
+	return fail(problem.Forbidden, "The proxy is off on connector profile %s: it reaches %s's whole API, beyond the enabled actions, "+
+		"so an admin turns it on with \"proxy\": \"read\" or \"read_write\" on the profile", p.ID, p.ConnectorKey)
 }
 
 // proxyTarget is the URL a passthrough path names below the API base URL, and

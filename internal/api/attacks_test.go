@@ -366,3 +366,57 @@ func TestSimulatorControlsAreClosedOnPatchbaysOrigin(t *testing.T) {
 		t.Fatalf("minting with the admin key: %d %v", st, body)
 	}
 }
+
+// TestNarrowingAProfileStopsTheProxy: with the profile narrowed to one read
+// action, the passthrough proxy still created a deduction and read the
+// company. The proxy is a capability of its own: off unless the profile
+// turns it on, and read-only unless it allows writes.
+func TestNarrowingAProfileStopsTheProxy(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	profile := e.profileOf(t, "justworks")
+	member := first(t, e.call(t, acc, "justworks_list_members", map[string]any{"query": map[string]any{"limit": 1}}))["id"].(string)
+	jw, _ := e.sb.Provider("justworks")
+	setProfile := func(body string) {
+		t.Helper()
+		if st, _, got := e.do(t, "PATCH", "/connector_profiles/"+profile, basic(e.keyA), body); st != http.StatusOK {
+			t.Fatalf("PATCH %s: %d %v", body, st, got)
+		}
+	}
+	write := `{"method":"POST","path":"/v1/deductions","body":{"items":[{"member_id":"` + member + `","operation_id":"op-1","amount_type":"fixed",` +
+		`"amount":100,"currency":"USD","deduction_type_code":"union_dues","frequency":"one_time","start_date":"2026-12-01"}]}}`
+	read := `{"path":"/v1/company"}`
+	for _, c := range []struct {
+		settings        string
+		readOK, writeOK bool
+	}{
+		{`{"enabled_actions":["justworks_list_members"],"proxy":"off"}`, false, false},
+		{`{"proxy":"read"}`, true, false},
+		{`{"proxy":"read_write"}`, true, true},
+	} {
+		setProfile(c.settings)
+		jw.Stats.Reset()
+		st, body := e.proxyCall(t, acc, write)
+		if c.writeOK != (st == http.StatusOK) || (!c.writeOK && st != http.StatusForbidden) {
+			t.Errorf("%s: a write through the proxy: %d %v", c.settings, st, body)
+		}
+		if reached := jw.Stats.Snapshot()["api.POST /v1/deductions"] == 1; reached != c.writeOK {
+			t.Errorf("%s: the write reached Justworks: %v", c.settings, reached)
+		}
+		if st, body := e.proxyCall(t, acc, read); c.readOK != (st == http.StatusOK) {
+			t.Errorf("%s: a read through the proxy: %d %v", c.settings, st, body)
+		}
+	}
+	// A profile made without saying so has the proxy off.
+	demo := sandbox.DemoApp("justworks")
+	st, _, created := e.do(t, "POST", "/connector_profiles", basic(e.keyA), fmt.Sprintf(
+		`{"connector_key":"justworks","client_id":%q,"client_secret":%q,"environment":"sandbox"}`, demo.ClientID, demo.ClientSecret))
+	if st != http.StatusCreated || created["proxy"] != "off" {
+		t.Fatalf("a new profile: %d, proxy %v", st, created["proxy"])
+	}
+	if st, _, body := e.do(t, "PATCH", "/connector_profiles/"+profile, basic(e.keyA), `{"proxy":"everything"}`); st != http.StatusBadRequest ||
+		!strings.Contains(body["message"].(string), "proxy:") {
+		t.Fatalf("an unknown proxy setting: %d %v", st, body)
+	}
+}

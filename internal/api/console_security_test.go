@@ -326,13 +326,18 @@ func TestConsoleProfileStates(t *testing.T) {
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(page, "1 linked accounts use it") {
 		t.Fatalf("delete a profile in use: %d\n%s", resp.StatusCode, page)
 	}
-	// Saving the form without typing the secret keeps it.
+	// The page shows the proxy setting with its warning.
+	if _, page := c.get(t, profile); !strings.Contains(page, `<option value="read_write" selected>`) || !strings.Contains(page, "data-proxy-warning") {
+		t.Fatalf("the profile page does not show the proxy setting:\n%s", page)
+	}
+	// Saving the form without typing the secret keeps it; the proxy follows the form.
 	resp, _ = c.post(t, profile, url.Values{"name": {"Renamed"}, "client_id": {"sandbox-justworks"}, "environment": {"sandbox"},
-		"actions": {"justworks_get_company"}, "default": {"on"}, "csrf": {c.csrf(t, profile)}})
+		"actions": {"justworks_get_company"}, "default": {"on"}, "proxy": {"read"}, "csrf": {c.csrf(t, profile)}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("save: %d", resp.StatusCode)
 	}
-	if p, err := e.store.GetConnectorProfile(context.Background(), e.projectA.ID, a.ProfileID); err != nil || p.Name != "Renamed" || p.ClientSecret == "" {
+	if p, err := e.store.GetConnectorProfile(context.Background(), e.projectA.ID, a.ProfileID); err != nil || p.Name != "Renamed" || p.ClientSecret == "" ||
+		p.Proxy != store.ProxyRead {
 		t.Fatalf("after saving: %+v, %v", p, err)
 	}
 }

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -99,23 +100,34 @@ func TestConcurrentSetupPostsLinkOneAccount(t *testing.T) {
 	})
 }
 
-// Six callbacks for one attempt, each from its own OAuth start, arrive at once:
-// one account, and every browser is sent back to the Hub, none sees a 5xx.
+// Six callbacks for one end user, each from its own connect session and
+// attempt (tabs, retries, nodes), arrive at once: one account for the owner,
+// and every browser is sent back to the Hub, none sees a 5xx.
 func TestConcurrentCallbacksLinkOneAccount(t *testing.T) {
 	t.Parallel()
-	eachRace(t, "justworks", func(t *testing.T, r race) {
-		e, b, start := r.e, r.b, r.start
-		var callbacks []string
-		for range 6 {
-			callbacks = append(callbacks, e.authorize(t, b, start, "admin@acme.test", "approve"))
-		}
-		got := statuses(t, len(callbacks), func(i int) (*http.Response, error) { return b.client.Get(callbacks[i]) })
-		for _, st := range got {
-			if st != http.StatusFound {
-				t.Fatalf("a callback answered %d (all: %v)", st, got)
+	for _, backend := range backendtest.All {
+		t.Run(backend.Name, func(t *testing.T) {
+			e := newLinkEnvOn(t, backend)
+			b := newBrowserless(t)
+			for n := range raceRounds {
+				var callbacks []string
+				for range 6 {
+					link := e.session(t, fmt.Sprintf(`,"provider":"justworks","origin_owner_id":"owner_%d"`, n))
+					_, start := e.startAttempt(t, link)
+					callbacks = append(callbacks, e.authorize(t, b, start, "admin@acme.test", "approve"))
+				}
+				got := statuses(t, len(callbacks), func(i int) (*http.Response, error) { return b.client.Get(callbacks[i]) })
+				for _, st := range got {
+					if st != http.StatusFound {
+						t.Fatalf("round %d: a callback answered %d (all: %v)", n, st, got)
+					}
+				}
+				if owners := len(listAccounts(t, e, fmt.Sprintf("?origin_owner_id=owner_%d", n))); owners != 1 {
+					t.Fatalf("round %d: %d accounts for one owner, want 1", n, owners)
+				}
 			}
-		}
-	})
+		})
+	}
 }
 
 // A callback for an attempt the user cancelled, or for a session that expired

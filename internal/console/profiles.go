@@ -48,11 +48,12 @@ type profileForm struct {
 	Environment string
 	Actions     []string
 	Default     bool
+	Proxy       string
 	RedirectURI string
 }
 
 func (c *Console) newProfile(q *req) {
-	f := profileForm{Connectors: c.o.Registry.All(), Environment: string(store.Production)}
+	f := profileForm{Connectors: c.o.Registry.All(), Environment: string(store.Production), Proxy: string(store.ProxyOff)}
 	if key := q.r.URL.Query().Get("connector"); key != "" {
 		conn, ok := c.o.Registry.Get(key)
 		if !ok {
@@ -94,6 +95,10 @@ func profileInput(r *http.Request, connector string) profiles.Input {
 	if secret := r.PostFormValue("client_secret"); secret != "" {
 		in.ClientSecret = &secret
 	}
+	if r.PostForm.Has("proxy") {
+		proxy := r.PostFormValue("proxy")
+		in.Proxy = &proxy
+	}
 	return in
 }
 
@@ -108,7 +113,8 @@ func (c *Console) createProfile(q *req) {
 	}
 	if err != nil {
 		f := profileForm{Connectors: c.o.Registry.All(), Name: q.r.PostFormValue("name"), ClientID: q.r.PostFormValue("client_id"),
-			Environment: q.r.PostFormValue("environment"), Actions: q.r.PostForm["actions"], Default: q.r.PostFormValue("default") == "on"}
+			Environment: q.r.PostFormValue("environment"), Actions: q.r.PostForm["actions"], Default: q.r.PostFormValue("default") == "on",
+			Proxy: q.r.PostFormValue("proxy")}
 		if conn, ok := c.o.Registry.Get(key); ok {
 			f.Connector, f.RedirectURI = conn, conn.RedirectURI(c.o.PublicURL)
 		}
@@ -140,7 +146,7 @@ func (c *Console) profileFormFor(p store.ConnectorProfile) profileForm {
 	v := c.o.Profiles.Describe(p)
 	conn, _ := c.o.Registry.Get(p.ConnectorKey)
 	return profileForm{Connector: conn, Profile: v, Version: p.Version, Name: p.Name, ClientID: p.ClientID, Environment: string(p.Environment),
-		Actions: p.EnabledActions, Default: p.Default, RedirectURI: v.RedirectURI}
+		Actions: p.EnabledActions, Default: p.Default, Proxy: v.Proxy, RedirectURI: v.RedirectURI}
 }
 
 // editProfile reads the profile an edit form is about and runs change on

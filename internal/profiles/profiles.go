@@ -8,6 +8,7 @@
 package profiles
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -154,6 +155,7 @@ type Input struct {
 	ExtraScopes    *[]string `json:"extra_scopes"`
 	Default        *bool     `json:"default"`
 	Enabled        *bool     `json:"enabled"`
+	Proxy          *string   `json:"proxy"`
 }
 
 // apply validates in against the connector catalogue and returns the resulting
@@ -169,7 +171,7 @@ func apply(reg *connectors.Registry, existing *store.ConnectorProfile, in Input)
 			bad("connector_key: cannot change; create a new profile instead")
 		}
 	} else {
-		p.Environment, p.Enabled = store.Production, true
+		p.Environment, p.Enabled, p.Proxy = store.Production, true, store.ProxyOff
 		if in.ConnectorKey != nil {
 			p.ConnectorKey = strings.TrimSpace(*in.ConnectorKey)
 		}
@@ -238,6 +240,14 @@ func apply(reg *connectors.Registry, existing *store.ConnectorProfile, in Input)
 	if in.Enabled != nil {
 		p.Enabled = *in.Enabled
 	}
+	if in.Proxy != nil {
+		switch a := store.ProxyAccess(strings.TrimSpace(*in.Proxy)); a {
+		case store.ProxyOff, store.ProxyRead, store.ProxyReadWrite:
+			p.Proxy = a
+		default:
+			bad("proxy: %q is not off, read or read_write", *in.Proxy)
+		}
+	}
 	if len(errs) > 0 {
 		return store.ConnectorProfile{}, invalid(errs)
 	}
@@ -250,25 +260,28 @@ func invalid(fields []string) error {
 
 // View is a profile as admins see it: never the secret, always what to register.
 type View struct {
-	ID                       string    `json:"id"`
-	Name                     string    `json:"name"`
-	Active                   bool      `json:"active"`
-	Default                  bool      `json:"default"`
-	ConnectorKey             string    `json:"connector_key"`
-	ConnectorLabel           string    `json:"connector_label"`
-	Categories               []string  `json:"categories"`
-	AuthenticationConfigKey  string    `json:"authentication_config_key"`
-	Environment              string    `json:"environment"`
-	LogoURL                  string    `json:"logo_url"`
-	ClientID                 string    `json:"client_id"`
-	ClientSecretSet          bool      `json:"client_secret_set"`
-	EnabledActions           []string  `json:"enabled_actions"`
-	ExtraScopes              []string  `json:"extra_scopes"`
-	RedirectURI              string    `json:"redirect_uri"`
-	Scopes                   []string  `json:"scopes"`
-	ScopesInAuthorizeRequest bool      `json:"scopes_in_authorize_request"`
-	CreatedAt                time.Time `json:"created_at"`
-	UpdatedAt                time.Time `json:"updated_at"`
+	ID                       string   `json:"id"`
+	Name                     string   `json:"name"`
+	Active                   bool     `json:"active"`
+	Default                  bool     `json:"default"`
+	ConnectorKey             string   `json:"connector_key"`
+	ConnectorLabel           string   `json:"connector_label"`
+	Categories               []string `json:"categories"`
+	AuthenticationConfigKey  string   `json:"authentication_config_key"`
+	Environment              string   `json:"environment"`
+	LogoURL                  string   `json:"logo_url"`
+	ClientID                 string   `json:"client_id"`
+	ClientSecretSet          bool     `json:"client_secret_set"`
+	EnabledActions           []string `json:"enabled_actions"`
+	ExtraScopes              []string `json:"extra_scopes"`
+	RedirectURI              string   `json:"redirect_uri"`
+	Scopes                   []string `json:"scopes"`
+	ScopesInAuthorizeRequest bool     `json:"scopes_in_authorize_request"`
+	// Proxy is what /unified/proxy may do with the profile's accounts: off,
+	// read (GET) or read_write.
+	Proxy     string    `json:"proxy"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Describe turns a stored profile into its View for a deployment at publicURL.
@@ -277,7 +290,7 @@ func Describe(reg *connectors.Registry, publicURL string, p store.ConnectorProfi
 		ID: p.ID, Name: p.Name, Active: p.Enabled, Default: p.Default, ConnectorKey: p.ConnectorKey,
 		AuthenticationConfigKey: "oauth2", Environment: string(p.Environment), ClientID: p.ClientID,
 		ClientSecretSet: p.SecretSet || p.ClientSecret != "", EnabledActions: nonNil(p.EnabledActions), ExtraScopes: nonNil(p.ExtraScopes),
-		Scopes: []string{}, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+		Scopes: []string{}, Proxy: string(cmp.Or(p.Proxy, store.ProxyOff)), CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
 	if c, ok := reg.Get(p.ConnectorKey); ok {
 		v.ConnectorLabel, v.Categories = c.Name, c.Categories

@@ -113,12 +113,25 @@ type ConnectorProfile struct {
 	ExtraScopes    []string // requested on top of the enabled actions' scopes
 	Default        bool     // the profile the Hub uses for its connector
 	Enabled        bool     // a disabled profile's accounts are inactive
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Proxy is what the passthrough proxy may do with the profile's accounts:
+	// it reaches the provider's whole API, beyond the enabled actions.
+	Proxy     ProxyAccess
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// Version grows with every write of the row; an update that carries the
 	// version its writer read is refused once another writer changed it.
 	Version int64
 }
+
+// ProxyAccess is what the passthrough proxy may do with a profile's accounts.
+type ProxyAccess string
+
+// Proxy accesses: none (the default), reads (GET), or any method.
+const (
+	ProxyOff       ProxyAccess = "off"
+	ProxyRead      ProxyAccess = "read"
+	ProxyReadWrite ProxyAccess = "read_write"
+)
 
 // Environment is where a connector profile's provider lives.
 type Environment string

@@ -26,10 +26,11 @@ var migrationFiles embed.FS
 var dialect = sqlstore.Dialect{
 	Name:           "postgres",
 	NumberedParams: true,
+	ForUpdate:      " FOR UPDATE",
+	KeyLock:        `SELECT pg_advisory_xact_lock(CAST(? AS bigint))`,
+	SkipLocked:     " FOR UPDATE SKIP LOCKED",
+	Queue:          func(db *sql.DB) riverdriver.Driver[*sql.Tx] { return riverdatabasesql.New(db) },
 	// Keyed by schema so that separate schemas (one per test) migrate independently.
-	ForUpdate:     " FOR UPDATE",
-	SkipLocked:    " FOR UPDATE SKIP LOCKED",
-	Queue:         func(db *sql.DB) riverdriver.Driver[*sql.Tx] { return riverdatabasesql.New(db) },
 	MigrationLock: `SELECT pg_advisory_xact_lock(hashtext('patchbay.migrate.' || current_schema()))`,
 	IsUniqueViolation: func(err error) bool {
 		var e *pgconn.PgError

@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -92,6 +94,13 @@ func (s *Store) linkTarget(ctx context.Context, tx *sql.Tx, projectID string, t 
 	if o == nil {
 		return nil, nil
 	}
+	// Links for one owner take turns, on every node: the account they would
+	// create does not exist yet, so there is no row to lock.
+	if s.dialect.KeyLock != "" {
+		if _, err := tx.ExecContext(ctx, s.q(s.dialect.KeyLock), lockKey("link", projectID, o.Provider, o.OwnerID, o.OwnerName)); err != nil {
+			return nil, fmt.Errorf("lock the links of owner %s: %w", o.OwnerID, err)
+		}
+	}
 	query := `SELECT ` + listSelect + ` FROM accounts WHERE project_id = ? AND provider = ? AND origin_owner_id = ? AND origin_owner_name = ?`
 	args := []any{projectID, o.Provider, o.OwnerID, o.OwnerName}
 	if o.ProfileID != "" {
@@ -106,4 +115,15 @@ func (s *Store) linkTarget(ctx context.Context, tx *sql.Tx, projectID string, t 
 		return nil, fmt.Errorf("account of owner %s: %w", o.OwnerID, err)
 	}
 	return &a, nil
+}
+
+// lockKey is the 64-bit key of a KeyLock on the parts: a hash of them, each
+// length-prefixed so that no two lists of parts share a key by concatenation.
+func lockKey(parts ...string) int64 {
+	h := sha256.New()
+	for _, p := range parts {
+		binary.Write(h, binary.BigEndian, uint32(len(p)))
+		h.Write([]byte(p))
+	}
+	return int64(binary.BigEndian.Uint64(h.Sum(nil)))
 }

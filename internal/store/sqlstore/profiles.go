@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -12,7 +13,7 @@ import (
 
 var profileClientSecret = sealedColumns[0]
 
-const profileColumns = `id, project_id, connector_key, name, client_id, client_secret, environment, enabled_actions, extra_scopes, is_default, enabled, created_at, updated_at`
+const profileColumns = `id, project_id, connector_key, name, client_id, client_secret, environment, enabled_actions, extra_scopes, is_default, enabled, created_at, updated_at, proxy`
 
 // profileSelect is what a read of a profile takes: its columns and its version.
 const profileSelect = profileColumns + `, version`
@@ -32,7 +33,7 @@ func (s *Store) profileRow(p store.ConnectorProfile) ([]any, error) {
 		return nil, err
 	}
 	return []any{p.ID, p.ProjectID, p.ConnectorKey, p.Name, p.ClientID, secret, p.Environment, string(actions), string(extra),
-		p.Default, p.Enabled, normalizeTime(p.CreatedAt), normalizeTime(p.UpdatedAt)}, nil
+		p.Default, p.Enabled, normalizeTime(p.CreatedAt), normalizeTime(p.UpdatedAt), cmp.Or(p.Proxy, store.ProxyOff)}, nil
 }
 
 func nonNil(v []string) []string {
@@ -70,7 +71,7 @@ func (s *Store) CreateConnectorProfile(ctx context.Context, p store.ConnectorPro
 		if err := s.clearDefault(ctx, tx, p); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO connector_profiles (`+profileColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), row...)
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO connector_profiles (`+profileColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), row...)
 		return s.translate(err)
 	})
 	if err != nil {
@@ -127,10 +128,10 @@ func (s *Store) UpdateConnectorProfile(ctx context.Context, projectID, id string
 		if err != nil {
 			return err
 		}
-		// row follows profileColumns: name … enabled are row[3:11], updated_at is row[12].
-		args := append(append(row[3:11:11], row[12]), p.ProjectID, p.ID)
+		// row follows profileColumns: name … enabled are row[3:11], updated_at and proxy row[12:14].
+		args := append(append(row[3:11:11], row[12:14]...), p.ProjectID, p.ID)
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE connector_profiles SET name = ?, client_id = ?, client_secret = ?, environment = ?,
-			enabled_actions = ?, extra_scopes = ?, is_default = ?, enabled = ?, updated_at = ? WHERE project_id = ? AND id = ?`), args...); err != nil {
+			enabled_actions = ?, extra_scopes = ?, is_default = ?, enabled = ?, updated_at = ?, proxy = ? WHERE project_id = ? AND id = ?`), args...); err != nil {
 			return s.translate(err)
 		}
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT version FROM connector_profiles WHERE id = ?`), p.ID).Scan(&p.Version); err != nil {
@@ -239,7 +240,7 @@ type profileScan struct {
 func (r *profileScan) dest() []any {
 	p := &r.p
 	return []any{&p.ID, &p.ProjectID, &p.ConnectorKey, &p.Name, &p.ClientID, &r.secret, &p.Environment, &r.actions, &r.extra,
-		&p.Default, &p.Enabled, &p.CreatedAt, &p.UpdatedAt, &p.Version}
+		&p.Default, &p.Enabled, &p.CreatedAt, &p.UpdatedAt, &p.Proxy, &p.Version}
 }
 
 func (s *Store) scanProfile(row scanner) (store.ConnectorProfile, error) {

@@ -40,6 +40,10 @@ type Dialect struct {
 	// ForUpdate ends a SELECT that must lock its rows until the transaction ends
 	// (" FOR UPDATE"); empty where the transaction already holds the write lock.
 	ForUpdate string
+	// KeyLock takes a lock on one 64-bit key (the "?") until the transaction ends,
+	// so that writers of a row that does not exist yet take turns (e.g. an
+	// advisory lock); empty where the transaction already holds the write lock.
+	KeyLock string
 	// SkipLocked ends a SELECT that locks its rows and passes over rows another
 	// transaction holds (" FOR UPDATE SKIP LOCKED"); empty like ForUpdate.
 	SkipLocked string

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -162,5 +164,51 @@ func testLinkConcurrentForOneAttempt(t *testing.T, db Database) {
 	}
 	if all, _ := f.s.ListAccounts(context.Background(), f.cs.ProjectID, store.AccountFilter{}); len(all) != 1 {
 		t.Fatalf("%d accounts after concurrent links, want 1", len(all))
+	}
+}
+
+// linkRounds is how often the owner race runs per backend.
+const linkRounds = 50
+
+// Separate connect sessions for one end user, each with its own attempt,
+// linked at once (callbacks on several nodes): one account for the owner,
+// which every link reopens, in every round.
+func testLinkConcurrentAttemptsForOneOwner(t *testing.T, db Database) {
+	f := newLinkFixture(t, db, store.ConnectSession{})
+	ctx := context.Background()
+	for round := range linkRounds {
+		owner := fmt.Sprintf("owner_%d", round)
+		var attempts []store.ConnectionAttempt
+		for i := range 6 {
+			cs, err := f.s.CreateConnectSession(ctx, store.ConnectSession{ProjectID: f.cs.ProjectID, TokenHash: []byte(fmt.Sprintf("%s-%d", owner, i)),
+				OriginOwnerID: owner, OriginOwnerName: "Owner", ExpiresAt: connectTime.Add(time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := f
+			g.cs = cs
+			attempts = append(attempts, g.attempt(t))
+		}
+		ids := make([]string, len(attempts))
+		var wg sync.WaitGroup
+		for i, a := range attempts {
+			wg.Go(func() {
+				acc, _, err := f.link(a, fmt.Sprintf("token-%d", i))
+				if err != nil {
+					t.Errorf("round %d, link %d: %v", round, i, err)
+				}
+				ids[i] = acc.ID
+			})
+		}
+		wg.Wait()
+		all, err := f.s.ListAccounts(ctx, f.cs.ProjectID, store.AccountFilter{OriginOwnerIDs: []string{owner}})
+		if err != nil || len(all) != 1 {
+			t.Fatalf("round %d: %d accounts for one owner (%v), want 1; links gave %v", round, len(all), err, ids)
+		}
+		for i, id := range ids {
+			if id != all[0].ID {
+				t.Fatalf("round %d: link %d gave %s, the owner's account is %s", round, i, id, all[0].ID)
+			}
+		}
 	}
 }

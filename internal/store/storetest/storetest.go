@@ -93,6 +93,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"LinkEditModeAndMultiple", testLinkEditModeAndMultiple},
 		{"LinkOnlyPendingLiveAttempts", testLinkOnlyPendingLiveAttempts},
 		{"LinkConcurrentForOneAttempt", testLinkConcurrentForOneAttempt},
+		{"LinkConcurrentAttemptsForOneOwner", testLinkConcurrentAttemptsForOneOwner},
 		{"EventsFollowAccountChanges", testEventsFollowAccountChanges},
 		{"EventsOfLinks", testEventsOfLinks},
 		{"DispatchRoutesEvents", testDispatchRoutesEvents},
