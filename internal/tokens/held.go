@@ -53,8 +53,8 @@ func (m *Manager) release(ctx context.Context, r *Rotated) {
 	}
 }
 
-// commitHeld stores the account's held credentials, retrying with backoff until
-// the database takes them or the manager closes.
+// commitHeld stores the account's held credentials, retrying every half
+// second at most until the database takes them or the manager closes.
 func (m *Manager) commitHeld(accountID string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -90,7 +90,9 @@ func (m *Manager) commitHeld(accountID string) {
 		case <-time.After(wait): // real time: waiting for a database to come back
 		case <-ctx.Done():
 		}
-		wait = min(wait*2, 5*time.Second)
+		// Short steps: another node that met the refresh token these replaced
+		// waits for them (confirmRejection) before it calls the account dead.
+		wait = min(wait*2, 500*time.Millisecond)
 	}
 }
 

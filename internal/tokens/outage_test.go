@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+	"github.com/patchbayhq/patchbay/internal/store/plancheck"
 	"github.com/patchbayhq/patchbay/internal/store/postgres/pgtest"
 	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 	"github.com/patchbayhq/patchbay/internal/testwait"
@@ -33,11 +36,15 @@ type outage struct {
 	rotated store.Account // as the caller during the outage got it
 }
 
-func rotateDuringAnOutage(t *testing.T) outage {
+func rotateDuringAnOutage(t *testing.T) outage { return rotateDuringAnOutageWrapped(t, nil) }
+
+// rotateDuringAnOutageWrapped is rotateDuringAnOutage with the node's
+// database connections wrapped.
+func rotateDuringAnOutageWrapped(t *testing.T, wrap sqlstore.Wrap) outage {
 	t.Helper()
 	pg := pgtest.StartPrivate(t)
 	w := newWorldAt(t, pg.URL)
-	s := backendtest.OpenURL(t, pg.URL, w.keys)
+	s := backendtest.OpenWrapped(t, pg.URL, w.keys, wrap)
 	ctx := context.Background()
 	acc, eh, clk, old := w.account, w.eh, w.clk, w.account.Credentials
 	journal, err := tokens.NewFileJournal(t.TempDir(), w.keys)
@@ -132,5 +139,46 @@ func TestRotationSurvivesADatabaseOutage(t *testing.T) {
 	}
 	if n, bad := eh.Stats.Get("token.refresh_token"), eh.Stats.Get("token.error.invalid_grant"); n != 2 || bad != 0 {
 		t.Fatalf("refreshes %d (want the outage's one and the later one), invalid_grant %d", n, bad)
+	}
+}
+
+// TestNoSpuriousErrorAfterAnOutage: PostgreSQL stops while node A rotates the
+// refresh token; right after it is back, node B refreshes with the stale
+// stored token and meets invalid_grant, before A's committer has stored the
+// new one. B waits for A's tokens instead of marking the account in error:
+// no 412, no account.error, and A's journaled token is what the account keeps.
+func TestNoSpuriousErrorAfterAnOutage(t *testing.T) {
+	t.Parallel()
+	// Node A's account writes also fail until B has met invalid_grant, so
+	// that B always comes first, as it did in the review's run.
+	var aHeldBack atomic.Bool
+	aHeldBack.Store(true)
+	rec := plancheck.NewRecorder()
+	rec.Refuse = func(_ context.Context, query string) error {
+		if aHeldBack.Load() && strings.HasPrefix(strings.TrimSpace(query), "UPDATE accounts") {
+			return errOutage
+		}
+		return nil
+	}
+	o := rotateDuringAnOutageWrapped(t, rec.Wrap)
+	ctx := context.Background()
+	o.pg.Start(t)
+	b := backendtest.OpenURL(t, o.pg.URL, o.w.keys)
+	nb := &node{Manager: mustApp(app.New(app.Options{Store: b, Registry: o.w.registry, PublicURL: o.w.publicURL, Clock: o.w.clk,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Tokens, store: b, account: o.w.account}
+	stale, err := b.GetAccount(ctx, o.w.account.ProjectID, o.w.account.ID)
+	if err != nil || stale.Credentials.RefreshToken == o.rotated.Credentials.RefreshToken {
+		t.Fatalf("the stored account right after the outage: %v (already rotated: %v)", err, err == nil)
+	}
+	go func() {
+		testwait.For(t, "node B meets invalid_grant", func() bool { return o.w.eh.Stats.Get("token.error.invalid_grant") == 1 })
+		aHeldBack.Store(false)
+	}()
+	got, err := nb.Valid(ctx, stale)
+	if err != nil || got.Credentials.RefreshToken != o.rotated.Credentials.RefreshToken {
+		t.Fatalf("node B right after the outage: %v (has node A's tokens: %v)", err, got.Credentials.RefreshToken == o.rotated.Credentials.RefreshToken)
+	}
+	if n := o.w.accountErrors(t); n != 0 {
+		t.Fatalf("%d account.error events after the outage", n)
 	}
 }

@@ -85,6 +85,7 @@ type Manager struct {
 	buffer        time.Duration
 	attempts      int
 	backoff       time.Duration
+	rejectionWait time.Duration
 	statusChanged func(ctx context.Context, before, after store.Account)
 	tokenJournal  Journal
 }
@@ -105,6 +106,10 @@ type Options struct {
 	// zero means three attempts, 200 ms apart at first.
 	Attempts int
 	Backoff  time.Duration
+	// RejectionWait is how long a refresh token the provider rejects waits
+	// for newer tokens from another node before the account is marked as
+	// needing re-authorization; zero means 3 s.
+	RejectionWait time.Duration
 	// StatusChanged, when set, learns of every status the manager writes, once
 	// it is committed (the accounts service reports them on).
 	StatusChanged func(ctx context.Context, before, after store.Account)
@@ -117,7 +122,8 @@ type Options struct {
 func New(o Options) *Manager {
 	return &Manager{store: o.Store, registry: o.Registry, servers: o.Servers, clock: clock.Or(o.Clock), log: cmp.Or(o.Logger, slog.Default()),
 		metrics: newMetrics(), closed: make(chan struct{}), buffer: cmp.Or(o.Buffer, time.Minute), attempts: cmp.Or(o.Attempts, 3),
-		backoff: cmp.Or(o.Backoff, 200*time.Millisecond), statusChanged: o.StatusChanged, tokenJournal: o.Journal}
+		backoff: cmp.Or(o.Backoff, 200*time.Millisecond), rejectionWait: cmp.Or(o.RejectionWait, 3*time.Second),
+		statusChanged: o.StatusChanged, tokenJournal: o.Journal}
 }
 
 // Close stops the committers of held credentials and waits for them: what
@@ -303,6 +309,12 @@ func (m *Manager) refresh(ctx context.Context, a store.Account, stale func(store
 			}
 			return change, nil
 		})
+		if errors.Is(err, errRejected) {
+			if held != nil {
+				m.release(work, held) // tokens the provider refuses are worth nothing
+			}
+			return m.confirmRejection(work, before)
+		}
 		if err != nil && rotated != nil {
 			// The provider rotated the grant but the database did not take it
 			// (an outage): hand out the new tokens and commit them once it is back.
@@ -366,9 +378,10 @@ func (m *Manager) exchange(ctx context.Context, cur store.Account, p store.Conne
 		m.metrics.failures.WithLabelValues(cur.Provider).Inc()
 		var ee EndpointError
 		if errors.As(err, &ee) && ee.ErrorCode() == "invalid_grant" {
-			// We hold the account lock and read the newest refresh token under it,
-			// so no other writer can have rotated it: it is dead for good.
-			return m.dead(cur, "the provider rejected the refresh token (invalid_grant)")
+			// The newest stored refresh token, read under the lock, is
+			// refused: dead, unless another node holds a newer one it could
+			// not store yet (confirmRejection decides).
+			return store.AccountChange{}, errRejected
 		}
 		if !transient(err) {
 			return store.AccountChange{}, fmt.Errorf("refresh account %s: %w", cur.ID, err)
@@ -385,6 +398,54 @@ func (m *Manager) exchange(ctx context.Context, cur store.Account, p store.Conne
 		Timestamp: m.clock.Now().UTC(),
 	}}}, err
 }
+
+// errRejected is the provider's invalid_grant to the stored refresh token.
+var errRejected = errors.New("the provider rejected the refresh token (invalid_grant)")
+
+// confirmRejection decides what a rejected refresh token means. It may only
+// be stale: another node may hold the token the provider rotated it into, not
+// yet stored because the database was out (its committer stores it as soon as
+// the database answers). So the account is re-read until a newer grant
+// arrives, for up to the rejection wait; only then, under the lock and if
+// the credentials are still those refused, is it marked as needing
+// re-authorization.
+func (m *Manager) confirmRejection(ctx context.Context, refused store.Account) (store.Account, error) {
+	deadline := clock.System.Now().Add(m.rejectionWait) // real time: waiting for another node's commit
+	for {
+		cur, err := m.store.GetAccount(ctx, refused.ProjectID, refused.ID)
+		if err == nil && cur.CredentialVersion != refused.CredentialVersion {
+			m.log.InfoContext(ctx, "a refused refresh token was stale: another node stored newer tokens", "account_id", refused.ID)
+			return cur, nil
+		}
+		if !clock.System.Now().Before(deadline) {
+			break
+		}
+		select {
+		case <-time.After(rejectionPoll):
+		case <-ctx.Done():
+			return store.Account{}, ctx.Err()
+		}
+	}
+	var before store.Account
+	var outcome error
+	after, err := m.lockAccount(ctx, refused.ProjectID, refused.ID, func(cur store.Account) (store.AccountChange, error) {
+		before = cur
+		if cur.CredentialVersion != refused.CredentialVersion {
+			return store.AccountChange{}, nil // a newer grant landed at the last moment
+		}
+		var change store.AccountChange
+		change, outcome = m.dead(cur, errRejected.Error())
+		return change, nil // the status is committed; the caller learns outcome
+	})
+	if err != nil {
+		return store.Account{}, fmt.Errorf("refresh account %s: %w", refused.ID, err)
+	}
+	m.reportStatus(ctx, before, after)
+	return after, outcome
+}
+
+// rejectionPoll is how often confirmRejection re-reads the account.
+const rejectionPoll = 50 * time.Millisecond
 
 func (m *Manager) dead(cur store.Account, why string) (store.AccountChange, error) {
 	m.log.Warn("account needs re-authorization", "account_id", cur.ID, "provider", cur.Provider, "why", why)

@@ -33,6 +33,10 @@ type Recorder struct {
 	// Ran, when set, is told of every statement run, prepared ones included,
 	// with the context it runs in (tests count a request's round trips).
 	Ran func(ctx context.Context, query string)
+	// Refuse, when set, may fail a statement (or a BEGIN) before it reaches
+	// the database: tests take the database away from one node, an outage
+	// that node alone sees.
+	Refuse func(ctx context.Context, query string) error
 }
 
 // NewRecorder returns an empty recorder.
@@ -93,10 +97,14 @@ func (c *conn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error
 	return &stmt{st, q, c.r}, nil
 }
 
-func (r *Recorder) ran(ctx context.Context, q string) {
+func (r *Recorder) ran(ctx context.Context, q string) error {
 	if r.Ran != nil {
 		r.Ran(ctx, q)
 	}
+	if r.Refuse != nil {
+		return r.Refuse(ctx, q)
+	}
+	return nil
 }
 
 // stmt tells the recorder of each run of a prepared statement. Both drivers'
@@ -108,18 +116,24 @@ type stmt struct {
 }
 
 func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	s.r.ran(ctx, s.q)
+	if err := s.r.ran(ctx, s.q); err != nil {
+		return nil, err
+	}
 	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }
 
 func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	s.r.ran(ctx, s.q)
+	if err := s.r.ran(ctx, s.q); err != nil {
+		return nil, err
+	}
 	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 }
 
 func (c *conn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
 	c.r.add(q)
-	c.r.ran(ctx, q)
+	if err := c.r.ran(ctx, q); err != nil {
+		return nil, err
+	}
 	if qc, ok := c.Conn.(driver.QueryerContext); ok {
 		return qc.QueryContext(ctx, q, args)
 	}
@@ -128,7 +142,9 @@ func (c *conn) QueryContext(ctx context.Context, q string, args []driver.NamedVa
 
 func (c *conn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
 	c.r.add(q)
-	c.r.ran(ctx, q)
+	if err := c.r.ran(ctx, q); err != nil {
+		return nil, err
+	}
 	if ec, ok := c.Conn.(driver.ExecerContext); ok {
 		return ec.ExecContext(ctx, q, args)
 	}
@@ -136,6 +152,11 @@ func (c *conn) ExecContext(ctx context.Context, q string, args []driver.NamedVal
 }
 
 func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if c.r.Refuse != nil {
+		if err := c.r.Refuse(ctx, "BEGIN"); err != nil {
+			return nil, err
+		}
+	}
 	if b, ok := c.Conn.(driver.ConnBeginTx); ok {
 		return b.BeginTx(ctx, opts)
 	}
