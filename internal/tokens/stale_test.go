@@ -46,7 +46,7 @@ func (w *world) accountErrors(t *testing.T) int {
 	t.Helper()
 	var n int
 	s := backendtest.OpenURL(t, w.dbURL, w.keys)
-	if err := s.DB().QueryRow(`SELECT COUNT(*) FROM events WHERE type = '`+store.EventAccountError+`'`).Scan(&n); err != nil {
+	if err := s.DB().QueryRow(`SELECT COUNT(*) FROM events WHERE type = '` + store.EventAccountError + `'`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
