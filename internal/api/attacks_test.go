@@ -370,7 +370,8 @@ func TestSimulatorControlsAreClosedOnPatchbaysOrigin(t *testing.T) {
 // TestNarrowingAProfileStopsTheProxy: with the profile narrowed to one read
 // action, the passthrough proxy still created a deduction and read the
 // company. The proxy is a capability of its own: off unless the profile
-// turns it on, and read-only unless it allows writes.
+// turns it on (the environment's profiles were made without saying so), and
+// read-only unless it allows writes.
 func TestNarrowingAProfileStopsTheProxy(t *testing.T) {
 	t.Parallel()
 	e := newLinkEnv(t)
@@ -391,9 +392,10 @@ func TestNarrowingAProfileStopsTheProxy(t *testing.T) {
 		settings        string
 		readOK, writeOK bool
 	}{
-		{`{"enabled_actions":["justworks_list_members"],"proxy":"off"}`, false, false},
+		{`{"enabled_actions":["justworks_list_members"]}`, false, false}, // the review's narrowing
 		{`{"proxy":"read"}`, true, false},
 		{`{"proxy":"read_write"}`, true, true},
+		{`{"proxy":"off"}`, false, false},
 	} {
 		setProfile(c.settings)
 		jw.Stats.Reset()
@@ -407,13 +409,6 @@ func TestNarrowingAProfileStopsTheProxy(t *testing.T) {
 		if st, body := e.proxyCall(t, acc, read); c.readOK != (st == http.StatusOK) {
 			t.Errorf("%s: a read through the proxy: %d %v", c.settings, st, body)
 		}
-	}
-	// A profile made without saying so has the proxy off.
-	demo := sandbox.DemoApp("justworks")
-	st, _, created := e.do(t, "POST", "/connector_profiles", basic(e.keyA), fmt.Sprintf(
-		`{"connector_key":"justworks","client_id":%q,"client_secret":%q,"environment":"sandbox"}`, demo.ClientID, demo.ClientSecret))
-	if st != http.StatusCreated || created["proxy"] != "off" {
-		t.Fatalf("a new profile: %d, proxy %v", st, created["proxy"])
 	}
 	if st, _, body := e.do(t, "PATCH", "/connector_profiles/"+profile, basic(e.keyA), `{"proxy":"everything"}`); st != http.StatusBadRequest ||
 		!strings.Contains(body["message"].(string), "proxy:") {

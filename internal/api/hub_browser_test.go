@@ -114,7 +114,7 @@ document.getElementById('connect').onclick = () => PatchbayHub.open(new URLSearc
 	for _, c := range registry.All() {
 		demo := sandbox.DemoApp(c.Key)
 		st, _, body := e.do(t, "POST", "/connector_profiles", basic(key), fmt.Sprintf(
-			`{"connector_key":%q,"client_id":%q,"client_secret":%q,"environment":"sandbox","default":true,"proxy":"read_write"}`, c.Key, demo.ClientID, demo.ClientSecret))
+			`{"connector_key":%q,"client_id":%q,"client_secret":%q,"environment":"sandbox","default":true}`, c.Key, demo.ClientID, demo.ClientSecret))
 		if st != http.StatusCreated {
 			t.Fatalf("profile for %s: %d %v", c.Key, st, body)
 		}

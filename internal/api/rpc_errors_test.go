@@ -238,6 +238,7 @@ func TestProxyStaysOnTheProvidersAPI(t *testing.T) {
 	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	e.allowProxy(t, "justworks")
 	proxy := func(body string) (int, map[string]any) { return e.proxyCall(t, acc, body) }
 	st, body := proxy(`{"method":"get","path":"/v1/members?limit=2"}`)
 	if st != http.StatusOK || body["status"] != float64(200) || len(body["data"].(map[string]any)["items"].([]any)) != 2 {

@@ -54,6 +54,15 @@ func (e *linkEnv) rpc(t *testing.T, accountID, body string) (int, map[string]any
 	return e.onAccount(t, "/actions/rpc", accountID, body)
 }
 
+// allowProxy lets the passthrough proxy read and write with the accounts of
+// the provider's profile (it is off by default).
+func (e *linkEnv) allowProxy(t testing.TB, provider string) {
+	t.Helper()
+	if st, _, body := e.do(t, "PATCH", "/connector_profiles/"+e.profileOf(t, provider), basic(e.keyA), `{"proxy":"read_write"}`); st != http.StatusOK {
+		t.Fatalf("allow the proxy: %d %v", st, body)
+	}
+}
+
 // proxyCall posts a passthrough request for the account.
 func (e *linkEnv) proxyCall(t *testing.T, accountID, body string) (int, map[string]any) {
 	t.Helper()

@@ -34,6 +34,7 @@ func TestProviderRedirectsToAnotherOriginAreNotFollowed(t *testing.T) {
 	t.Parallel()
 	e := newLinkEnv(t)
 	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	e.allowProxy(t, "justworks")
 	var reached, withToken atomic.Int32
 	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reached.Add(1)
@@ -71,6 +72,7 @@ func TestPathParametersAndProxyPathsCannotTraverse(t *testing.T) {
 		wantRPCError(t, st, body, http.StatusBadRequest, "team_id")
 	}
 	jwAcc := e.linkProvider(t, "justworks", "admin@acme.test")
+	e.allowProxy(t, "justworks")
 	for _, bad := range []string{"/v1/%2e%2e/%2e%2e/x", "/v1/%2E%2E/x", "/v1/members/%2f..%2f..", `/v1/..%5c..`} {
 		st, body := e.proxyCall(t, jwAcc, `{"path":"`+bad+`"}`)
 		wantError(t, st, body, http.StatusBadRequest)

@@ -390,7 +390,7 @@ func TestUnifiedRefusals(t *testing.T) {
 }
 
 // profileOf returns the id of the project's profile for the connector.
-func (e *linkEnv) profileOf(t *testing.T, connector string) string {
+func (e *linkEnv) profileOf(t testing.TB, connector string) string {
 	t.Helper()
 	_, _, body := e.do(t, "GET", "/connector_profiles", basic(e.keyA), "")
 	for _, p := range body["data"].([]any) {
