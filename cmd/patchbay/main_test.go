@@ -183,9 +183,16 @@ func (n *node) stop(t *testing.T) {
 	}
 }
 
-func get(t *testing.T, url, key string) int {
+func get(t *testing.T, url, key string) int { return send(t, http.MethodGet, url, key, "") }
+
+// send makes a request with an API key (none when empty) and a JSON body
+// (none when empty), and returns the status.
+func send(t *testing.T, method, url, key, body string) int {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if key != "" {
 		req.SetBasicAuth(key, "")
 	}
@@ -547,19 +554,7 @@ func TestServeCanMountTheSandbox(t *testing.T) {
 	served.waitListening(t)
 	// Its test controls need an admin key of this Patchbay: strangers could
 	// otherwise register apps that redirect anywhere from its origin.
-	mint := func(key string) int {
-		req, _ := http.NewRequest(http.MethodPost, served.url+"/sandbox/justworks/_sim/tokens", strings.NewReader(`{}`))
-		req.Header.Set("Content-Type", "application/json")
-		if key != "" {
-			req.SetBasicAuth(key, "")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	mint := func(key string) int { return send(t, http.MethodPost, served.url+"/sandbox/justworks/_sim/tokens", key, `{}`) }
 	if st := mint(""); st != http.StatusUnauthorized {
 		t.Fatalf("the mounted sandbox's controls without a key: %d", st)
 	}

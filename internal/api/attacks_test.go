@@ -21,6 +21,16 @@ import (
 // The tests in this file each perform one attack of the second attack
 // review, and are named after it.
 
+// setupLink makes a setup link, as a start on a database without admins does.
+func setupLink(t *testing.T, e *linkEnv) string {
+	t.Helper()
+	link, err := e.services.Admins.SetupLink(context.Background(), e.srv.URL)
+	if err != nil || link == "" {
+		t.Fatalf("setup link %q: %v", link, err)
+	}
+	return link
+}
+
 // signUp posts the setup form with a link's token.
 func signUp(t *testing.T, c *consoleClient, link, email string) *http.Response {
 	t.Helper()
@@ -40,14 +50,7 @@ func TestOldSetupLinksCannotMakeASuperAdmin(t *testing.T) {
 	t.Parallel()
 	e := newLinkEnv(t)
 	ctx := context.Background()
-	earlier, err := e.services.Admins.SetupLink(ctx, e.srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	latest, err := e.services.Admins.SetupLink(ctx, e.srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	earlier, latest := setupLink(t, e), setupLink(t, e)
 	c := newConsoleClient(t, e.srv.URL)
 	if resp := signUp(t, c, earlier, "mallory@evil.test"); resp.StatusCode == http.StatusSeeOther {
 		t.Fatal("a setup link from an earlier start still creates an admin")
@@ -108,11 +111,7 @@ func errorMessage(page string) string {
 func TestSignInFromAnotherSiteIsRefused(t *testing.T) {
 	t.Parallel()
 	e := newLinkEnv(t)
-	ctx := context.Background()
-	link, err := e.services.Admins.SetupLink(ctx, e.srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	link := setupLink(t, e)
 	u, _ := url.Parse(link)
 	c := newConsoleClient(t, e.srv.URL)
 	crossSite := func(path string, form url.Values) *http.Response {

@@ -86,7 +86,9 @@ func New(o Options) *Console {
 		crossOrigin: http.NewCrossOriginProtection()}
 	if origin, err := url.Parse(o.PublicURL); err == nil && origin.Host != "" {
 		// Behind a proxy the Host header may differ from the public address.
-		_ = c.crossOrigin.AddTrustedOrigin(origin.Scheme + "://" + origin.Host)
+		if err := c.crossOrigin.AddTrustedOrigin(origin.Scheme + "://" + origin.Host); err != nil {
+			o.Logger.Warn("the console trusts only its Host header for form origins", "public_url", o.PublicURL, "err", err)
+		}
 	}
 	c.routes()
 	return c
