@@ -327,7 +327,7 @@ func TestConsoleProfileStates(t *testing.T) {
 		t.Fatalf("delete a profile in use: %d\n%s", resp.StatusCode, page)
 	}
 	// The page shows the proxy setting with its warning.
-	if _, page := c.get(t, profile); !strings.Contains(page, `<option value="read_write" selected>`) || !strings.Contains(page, "data-proxy-warning") {
+	if _, page := c.get(t, profile); !strings.Contains(page, `<option value="off" selected>`) || !strings.Contains(page, "data-proxy-warning") {
 		t.Fatalf("the profile page does not show the proxy setting:\n%s", page)
 	}
 	// Saving the form without typing the secret keeps it; the proxy follows the form.
