@@ -554,7 +554,9 @@ func TestServeCanMountTheSandbox(t *testing.T) {
 	served.waitListening(t)
 	// Its test controls need an admin key of this Patchbay: strangers could
 	// otherwise register apps that redirect anywhere from its origin.
-	mint := func(key string) int { return send(t, http.MethodPost, served.url+"/sandbox/justworks/_sim/tokens", key, `{}`) }
+	mint := func(key string) int {
+		return send(t, http.MethodPost, served.url+"/sandbox/justworks/_sim/tokens", key, `{}`)
+	}
 	if st := mint(""); st != http.StatusUnauthorized {
 		t.Fatalf("the mounted sandbox's controls without a key: %d", st)
 	}
