@@ -5,10 +5,15 @@
 // production (a provider elsewhere, Patchbay a service of its own), and from
 // this process sends justworks_list_members (one page of 100) through POST
 // /actions/rpc, through a minimal reverse proxy (a static key and the token,
-// what a user might write instead), and straight to the simulator, with the
-// same HTTP client settings. It prints requests per second, p50/p99 latency
-// and, for Patchbay and the proxy, CPU seconds per 10,000 calls and heap
-// allocations per call (whole process, from its go_memstats_mallocs_total).
+// what a user might write instead; once with Go's default transport, once
+// with Patchbay's provider transport), and straight to the simulator, with
+// the same HTTP client settings, reading every answer whole and checking its
+// status and length. The paths take turns in rounds; it prints each round's
+// figures and, per path, the median and range over the rounds of requests per
+// second, p50 and added p50, and CPU per call of the path's process, of the
+// simulator and (on PostgreSQL) of the database's backends, all from /proc,
+// with heap allocations per call (from go_memstats_mallocs_total), then a
+// summary table to paste into BENCHMARKS.md.
 //
 //	go run ./cmd/loadtest -duration 10s -concurrency 1,64
 //	go run ./cmd/loadtest -webhooks [-database-url postgres://…]
@@ -20,10 +25,8 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -40,13 +43,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -66,12 +68,13 @@ func main() {
 	proxyTarget := flag.String("minimal-proxy", "", "internal: serve the minimal proxy to this provider URL (the harness starts it)")
 	proxyKey := flag.String("proxy-key", "", "internal: the minimal proxy's key")
 	proxyToken := flag.String("proxy-token", "", "internal: the minimal proxy's bearer token")
+	proxyTuned := flag.Bool("proxy-tuned", false, "internal: give the minimal proxy Patchbay's provider transport")
 	cpuProfile := flag.String("cpuprofile", "", "also write a CPU profile of patchbay serve over each concurrency level's rounds to this file, with -c<N> before its extension")
 	flag.Parse()
 	run := func() error { return measureOverhead(*duration, *levels, *databaseURL, *cpuProfile) }
 	switch {
 	case *proxyTarget != "":
-		run = func() error { return minimalProxy(*proxyTarget, *proxyKey, *proxyToken) }
+		run = func() error { return minimalProxy(*proxyTarget, *proxyKey, *proxyToken, *proxyTuned) }
 	case *abusive:
 		run = abuse
 	case *accounts > 0:
@@ -105,157 +108,6 @@ func build() (dir, bin string, err error) {
 		return "", "", fmt.Errorf("build patchbay (run loadtest from the repository root): %v\n%s", err, out)
 	}
 	return dir, bin, nil
-}
-
-func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile string) error {
-	ctx := context.Background()
-	dir, bin, err := build()
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-
-	fmt.Println("starting the Justworks simulator …")
-	var children []*exec.Cmd
-	defer func() {
-		for _, c := range children {
-			c.Process.Kill()
-			c.Wait()
-		}
-	}()
-	control := rand.Text() // the simulator's control token, to mint the account's token
-	sim, out, err := start(dir, bin, regexp.MustCompile(`base URL:\s+(\S+)/justworks`),
-		"sandbox", "--listen", "127.0.0.1:0", "--members", "1000", "--seed", "1", "--control-token", control)
-	if err != nil {
-		return err
-	}
-	children = append(children, sim)
-	simURL := out[1]
-	jwURL := simURL + "/justworks"
-
-	// An account linked straight in the database, with a token from the simulator.
-	key, ring, dbURL, err := database(dir, databaseURL)
-	if err != nil {
-		return err
-	}
-	apiKey, accountID, token, err := seed(ctx, dbURL, ring, jwURL, control)
-	if err != nil {
-		return err
-	}
-
-	fmt.Println("starting patchbay serve …")
-	args := []string{"serve", "--listen", "127.0.0.1:0", "--database-url", dbURL, "--encryption-keys", secrets.Format(key),
-		"--sandbox-url", simURL, "--key-rate-limit", "1000000000"} // the harness measures Patchbay's cost, not its per-key limit
-	var debugAddr string
-	if cpuProfile != "" {
-		if debugAddr, err = freeAddress(); err != nil {
-			return err
-		}
-		args = append(args, "--debug-listen", debugAddr)
-	}
-	serve, out, err := start(dir, bin, regexp.MustCompile(`is listening on (\S+)`), args...)
-	if err != nil {
-		return err
-	}
-	children = append(children, serve)
-	patchbayURL := "http://" + out[1]
-
-	// The minimal proxy a user might write instead of Patchbay: a static key
-	// and the account's token, in a process of its own (this program).
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	proxyCmd, out, err := start(dir, self, regexp.MustCompile(`proxy listening on (\S+)`),
-		"-minimal-proxy", jwURL, "-proxy-key", apiKey, "-proxy-token", token)
-	if err != nil {
-		return err
-	}
-	children = append(children, proxyCmd)
-	proxyURL := "http://" + out[1]
-
-	rpcBody := []byte(`{"action":"justworks_list_members","query":{"limit":100}}`)
-	paths := []path{
-		{name: "direct", build: func() (*http.Request, error) {
-			req, err := http.NewRequest("GET", jwURL+"/v1/members?limit=100", nil)
-			if err == nil {
-				req.Header.Set("Authorization", "Bearer "+token)
-			}
-			return req, err
-		}},
-		{name: "proxy", pid: proxyCmd.Process.Pid, metrics: proxyURL + proxyMetrics, build: func() (*http.Request, error) {
-			req, err := http.NewRequest("GET", proxyURL+"/v1/members?limit=100", nil)
-			if err == nil {
-				req.SetBasicAuth(apiKey, "")
-			}
-			return req, err
-		}},
-		{name: "patchbay", pid: serve.Process.Pid, metrics: patchbayURL + "/metrics", build: func() (*http.Request, error) {
-			req, err := http.NewRequest("POST", patchbayURL+"/actions/rpc", bytes.NewReader(rpcBody))
-			if err == nil {
-				req.SetBasicAuth(apiKey, "")
-				req.Header.Set("X-Account-Id", accountID)
-				req.Header.Set("Content-Type", "application/json")
-			}
-			return req, err
-		}},
-	}
-
-	for i := range paths {
-		if err := paths[i].scrapeCost(); err != nil {
-			return err
-		}
-	}
-	fmt.Printf("\njustworks_list_members, 1 page of 100, %s per measurement, 2-core machine\n\n", duration)
-	fmt.Printf("%-12s %-9s %10s %10s %10s %10s %16s %12s\n", "concurrency", "path", "req/s", "p50", "p99", "added p50", "CPU s/10k calls", "allocs/call")
-	for _, level := range strings.Split(levels, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(level))
-		if err != nil || n < 1 {
-			return fmt.Errorf("-concurrency: %q is not a positive number", level)
-		}
-		// The paths take turns in short rounds, after a warm-up of each, in an
-		// order that rotates every round, so that drift on a shared machine
-		// (other processes, CPU frequency) falls on all alike rather than on
-		// whichever runs last.
-		for i := range paths {
-			measure(n, warmUp, paths[i].build)
-			paths[i].sample, paths[i].cpu, paths[i].allocs = sample{}, 0, 0
-		}
-		var profiled chan error
-		if cpuProfile != "" {
-			// Over every path's rounds: patchbay idles during the others'.
-			file := strings.TrimSuffix(cpuProfile, filepath.Ext(cpuProfile)) + "-c" + strconv.Itoa(n) + filepath.Ext(cpuProfile)
-			profiled = make(chan error, 1)
-			go func() { profiled <- writeProfile(debugAddr, time.Duration(len(paths))*duration, file) }()
-		}
-		for round := range rounds {
-			for k := range paths {
-				p := &paths[(round+k)%len(paths)]
-				if err := p.measure(n, duration/rounds); err != nil {
-					return err
-				}
-			}
-		}
-		if profiled != nil {
-			if err := <-profiled; err != nil {
-				return err
-			}
-		}
-		base := paths[0].sample.figures()
-		for _, p := range paths {
-			f := p.sample.figures()
-			added, cpu, allocs := "", "", ""
-			if p.pid != 0 {
-				calls := float64(len(p.sample.latencies))
-				added = "+" + (f.p50 - base.p50).String()
-				cpu = fmt.Sprintf("%.1f", p.cpu/calls*10_000)
-				allocs = fmt.Sprintf("%.0f", p.allocs/calls)
-			}
-			fmt.Printf("%-12d %-9s %10.0f %10s %10s %10s %16s %12s\n", n, p.name, f.rate, f.p50, f.p99, added, cpu, allocs)
-		}
-		fmt.Println()
-	}
-	return nil
 }
 
 // database picks the run's database (a fresh SQLite file in dir unless
@@ -302,68 +154,6 @@ func (h *harness) close() {
 	os.RemoveAll(h.dir)
 }
 
-// path is one way to get the same page: straight to the provider, through the
-// minimal proxy, or through Patchbay, whose process (pid, and its allocation
-// count at metrics) is measured.
-type path struct {
-	name    string
-	pid     int
-	metrics string
-	build   func() (*http.Request, error)
-	sample  sample
-	cpu     float64 // seconds the process ran during this path's turns
-	allocs  float64 // heap allocations the process made during them
-	scrape  float64 // heap allocations one read of metrics makes
-}
-
-func (p *path) measure(n int, d time.Duration) error {
-	if p.pid == 0 {
-		p.sample.add(measure(n, d, p.build))
-		return nil
-	}
-	cpuBefore, allocsBefore, err := p.counters()
-	if err != nil {
-		return err
-	}
-	p.sample.add(measure(n, d, p.build))
-	cpuAfter, allocsAfter, err := p.counters()
-	if err != nil {
-		return err
-	}
-	p.cpu += cpuAfter - cpuBefore
-	p.allocs += allocsAfter - allocsBefore - p.scrape
-	return nil
-}
-
-// counters reads the process's CPU seconds and heap allocations so far.
-func (p *path) counters() (cpu, allocs float64, err error) {
-	if cpu, err = cpuSeconds(p.pid); err != nil {
-		return 0, 0, err
-	}
-	allocs, err = mallocs(p.metrics)
-	return cpu, allocs, err
-}
-
-// scrapeCost measures what reading the allocation count costs the process
-// itself: the mean of ten reads in a row, taken off every turn's count.
-func (p *path) scrapeCost() error {
-	if p.pid == 0 {
-		return nil
-	}
-	first, err := mallocs(p.metrics)
-	if err != nil {
-		return err
-	}
-	last := first
-	for range 10 {
-		if last, err = mallocs(p.metrics); err != nil {
-			return err
-		}
-	}
-	p.scrape = (last - first) / 10
-	return nil
-}
-
 // mallocs reads go_memstats_mallocs_total, the heap allocations a process has
 // made so far, from its Prometheus text at url.
 func mallocs(url string) (float64, error) {
@@ -388,12 +178,17 @@ const proxyMetrics = "/_metrics"
 
 // minimalProxy serves what a user might write instead of Patchbay: a reverse
 // proxy to the provider that checks one static key and adds the bearer token.
-func minimalProxy(target, key, token string) error {
+// tuned gives it the transport of Patchbay's own provider client (many idle
+// connections per host); without it, it keeps Go's default (two).
+func minimalProxy(target, key, token string, tuned bool) error {
 	u, err := url.Parse(target)
 	if err != nil {
 		return err
 	}
 	proxy := httputil.NewSingleHostReverseProxy(u)
+	if tuned {
+		proxy.Transport = app.ProviderClient().Transport
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -513,75 +308,6 @@ func seed(ctx context.Context, dbURL string, ring *secrets.Keyring, jwURL, contr
 		return "", "", "", err
 	}
 	return apiKey, acc.ID, tok.AccessToken, nil
-}
-
-// Rounds per measurement, and the unmeasured warm-up before them.
-const (
-	rounds = 10
-	warmUp = time.Second
-)
-
-// sample gathers the latencies of several rounds.
-type sample struct {
-	latencies []time.Duration
-	elapsed   time.Duration
-}
-
-func (s *sample) add(other sample) {
-	s.latencies = append(s.latencies, other.latencies...)
-	s.elapsed += other.elapsed
-}
-
-type figures struct {
-	rate     float64
-	p50, p99 time.Duration
-}
-
-func (s sample) figures() figures {
-	lat := slices.Clone(s.latencies)
-	slices.Sort(lat)
-	return figures{rate: float64(len(lat)) / s.elapsed.Seconds(), p50: lat[len(lat)/2].Round(10 * time.Microsecond),
-		p99: lat[len(lat)*99/100].Round(10 * time.Microsecond)}
-}
-
-// measure runs n callers for d and returns their latencies. Every caller uses
-// one shared client, as a service calling Patchbay or a provider would.
-func measure(n int, d time.Duration, build func() (*http.Request, error)) sample {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: n}}
-	defer client.CloseIdleConnections()
-	start := time.Now()
-	deadline := start.Add(d)
-	var mu sync.Mutex
-	var lat []time.Duration
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			var mine []time.Duration
-			for time.Now().Before(deadline) {
-				req, err := build()
-				if err != nil {
-					log.Fatal(err)
-				}
-				began := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					log.Fatal(err)
-				}
-				var sink json.RawMessage
-				json.NewDecoder(resp.Body).Decode(&sink)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					log.Fatalf("%s answered %d", req.URL.Path, resp.StatusCode)
-				}
-				mine = append(mine, time.Since(began))
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	return sample{latencies: lat, elapsed: time.Since(start)}
 }
 
 // freeAddress is a loopback address no one listens on at the moment.

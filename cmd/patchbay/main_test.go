@@ -348,10 +348,23 @@ func TestSecretsRotateCommand(t *testing.T) {
 		ids = append(ids, prof.ID)
 	}
 	s.Close()
+	withKeys := func(keys ...secrets.Key) []string {
+		return env("PATCHBAY_DATABASE_URL="+dbURL, "PATCHBAY_ENCRYPTION_KEYS="+secrets.Format(keys...))
+	}
+	if _, errOut, code := run(t, dir, withKeys(k1), "projects", "list"); code != 0 {
+		t.Fatalf("projects list with k1: exit %d %s", code, errOut)
+	}
+	// Before the rotation the data needs k1: a command with k2 alone refuses.
+	if _, errOut, code := run(t, dir, withKeys(k2), "projects", "list"); code != 1 || !strings.Contains(errOut, "sealed with the keys k1; this node has k2") {
+		t.Fatalf("projects list with k2 only, before rotating: exit %d %s", code, errOut)
+	}
 
-	out, errOut, code := run(t, dir, env("PATCHBAY_DATABASE_URL="+dbURL, "PATCHBAY_ENCRYPTION_KEYS="+secrets.Format(k2, k1)), "secrets", "rotate", "--batch-size", "2")
+	out, errOut, code := run(t, dir, withKeys(k2, k1), "secrets", "rotate", "--batch-size", "2")
 	if code != 0 || !strings.Contains(out, "Done: 5 secrets re-sealed") || !strings.Contains(out, "re-sealed 2 secrets") {
 		t.Fatalf("secrets rotate: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, errOut, code := run(t, dir, withKeys(k2), "projects", "list"); code != 0 {
+		t.Fatalf("projects list with k2 only, after rotating: exit %d %s", code, errOut)
 	}
 	onlyK2 := backendtest.OpenURL(t, dbURL, ring(k2))
 	for i, id := range ids {

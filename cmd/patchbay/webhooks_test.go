@@ -175,3 +175,67 @@ func TestWebhooksAcrossTwoNodes(t *testing.T) {
 	}
 	b.stop(t)
 }
+
+// TestANodeWithOtherKeysRefusesToStart: a node started with different
+// encryption keys on the same PostgreSQL joined the job queue and claimed
+// webhook deliveries it could not sign. It now exits at start, naming the key
+// ids it has and those the data needs, before it claims anything; a node with
+// the right key then delivers the event.
+func TestANodeWithOtherKeysRefusesToStart(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewSchema(t)
+	k1, _ := secrets.GenerateKey("k1")
+	k2, _ := secrets.GenerateKey("k2")
+	right := env("PATCHBAY_DATABASE_URL="+dbURL, "PATCHBAY_ENCRYPTION_KEYS="+secrets.Format(k1), "PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true")
+	if out, errOut, code := run(t, t.TempDir(), right, "projects", "create", "--name", "Acme"); code != 0 {
+		t.Fatalf("projects create: %d %s %s", code, out, errOut)
+	}
+	r := newCountingReceiver(t)
+	if out, errOut, code := run(t, t.TempDir(), right, "webhooks", "create", "--url", r.URL+"/hooks", "--events", "account.created"); code != 0 {
+		t.Fatalf("webhooks create: %d %s %s", code, out, errOut)
+	}
+	ring, _ := secrets.NewKeyring(k1)
+	s := backendtest.OpenURL(t, dbURL, ring)
+	ctx := context.Background()
+	projects, _ := s.ListProjects(ctx)
+	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: projects[0].ID, ConnectorKey: "justworks", Name: "JW",
+		ClientID: "id", ClientSecret: "secret", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateAccount(ctx, store.Account{ProjectID: prof.ProjectID, ProfileID: prof.ID, Provider: "justworks",
+		OriginOwnerID: "o", OriginOwnerName: "O", Credentials: store.Credentials{AccessToken: "at"}}, store.EventAccountCreated); err != nil {
+		t.Fatal(err)
+	}
+
+	wrong := env("PATCHBAY_DATABASE_URL="+dbURL, "PATCHBAY_ENCRYPTION_KEYS="+secrets.Format(k2), "PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true")
+	n := launch(t, t.TempDir(), wrong)
+	exited := make(chan error, 1)
+	go func() {
+		for line := range n.lines {
+			if listeningPattern.MatchString(line) {
+				t.Error("the node with other keys started listening")
+			}
+		}
+		exited <- n.cmd.Wait()
+	}()
+	select {
+	case err := <-exited:
+		msg := n.stderr.String()
+		if err == nil || !strings.Contains(msg, "PATCHBAY_ENCRYPTION_KEYS") || !strings.Contains(msg, "k1") || !strings.Contains(msg, "k2") {
+			t.Fatalf("the node with other keys: %v\n%s", err, msg)
+		}
+	case <-time.After(testwait.Limit):
+		t.Fatal("the node with other keys is still running")
+	}
+	var jobs int
+	if err := s.DB().QueryRow(`SELECT COUNT(*) FROM river_job WHERE kind = 'webhook_delivery'`).Scan(&jobs); err != nil {
+		t.Fatal(err)
+	}
+	if jobs != 0 {
+		t.Fatalf("the node with other keys queued %d deliveries", jobs)
+	}
+	// The node with the right key delivers the event.
+	launch(t, t.TempDir(), right).waitListening(t)
+	testwait.For(t, "the delivery", func() bool { seen, _ := r.snapshot(); return len(seen) == 1 })
+}

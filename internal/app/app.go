@@ -159,6 +159,10 @@ func Open(ctx context.Context, o Options) (a *App, applied []int, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("PATCHBAY_DATABASE_URL: %w", err)
 	}
+	if err := s.CheckKeys(ctx); err != nil {
+		s.Close()
+		return nil, nil, fmt.Errorf("PATCHBAY_ENCRYPTION_KEYS: %w", err)
+	}
 	o.Store = s
 	if a, err = New(o); err != nil {
 		s.Close()

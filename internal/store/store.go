@@ -835,7 +835,15 @@ type Store interface {
 	// interruption and while other nodes write. progress, when set, is called after
 	// every committed batch with the running total.
 	RotateSecrets(ctx context.Context, batchSize int, progress func(resealed int)) (int, error)
+	// CheckKeys refuses (ErrWrongKeys) a key ring that lacks, or has another
+	// key under the id of, a key the stored data is sealed with, and notes the
+	// primary key as one data is sealed with. A node calls it before it
+	// starts work.
+	CheckKeys(ctx context.Context) error
 }
+
+// ErrWrongKeys means the node's encryption keys cannot open the data stored.
+var ErrWrongKeys = errors.New("the encryption keys cannot open this database's sealed data")
 
 // NewID returns a random 130-bit identifier with a readable type prefix, e.g. "prj_…".
 func NewID(prefix string) string {

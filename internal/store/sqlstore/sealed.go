@@ -3,7 +3,12 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/patchbayhq/patchbay/internal/store"
 )
 
 // sealedColumn is a column whose values are sealed secrets. Rows are identified by
@@ -40,6 +45,57 @@ func (s *Store) open(c sealedColumn, rowID, sealed string) (string, error) {
 	return string(plaintext), nil
 }
 
+// keyCheck is the value every key check seals.
+const keyCheck = "patchbay key check"
+
+func keyCheckAAD(keyID string) string { return "key_checks/" + keyID }
+
+// CheckKeys compares the key ring with the keys the data is sealed with (one
+// check value each), then notes the primary key.
+func (s *Store) CheckKeys(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT key_id, sealed FROM key_checks ORDER BY key_id`)
+	if err != nil {
+		return fmt.Errorf("check encryption keys: %w", err)
+	}
+	var needed, missing, other []string
+	for rows.Next() {
+		var id, sealed string
+		if err := rows.Scan(&id, &sealed); err != nil {
+			rows.Close()
+			return fmt.Errorf("check encryption keys: %w", err)
+		}
+		needed = append(needed, id)
+		switch _, err := s.keys.Open(sealed, keyCheckAAD(id)); {
+		case !slices.Contains(s.keys.IDs(), id):
+			missing = append(missing, id)
+		case err != nil:
+			other = append(other, id)
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("check encryption keys: %w", err)
+	}
+	if len(missing)+len(other) > 0 {
+		msg := fmt.Sprintf("the data is sealed with the keys %s; this node has %s", strings.Join(needed, ", "), strings.Join(s.keys.IDs(), ", "))
+		if len(missing) > 0 {
+			msg += " (missing: " + strings.Join(missing, ", ") + ")"
+		}
+		if len(other) > 0 {
+			msg += " (a different key under the id " + strings.Join(other, ", ") + ")"
+		}
+		return fmt.Errorf("%w: %s; start the node with every key the data needs, as the other nodes have them", store.ErrWrongKeys, msg)
+	}
+	sealed, err := s.keys.Seal([]byte(keyCheck), keyCheckAAD(s.keys.Primary()))
+	if err != nil {
+		return fmt.Errorf("check encryption keys: %w", err)
+	}
+	if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO key_checks (key_id, sealed) VALUES (?, ?) ON CONFLICT (key_id) DO NOTHING`),
+		s.keys.Primary(), sealed); err != nil {
+		return fmt.Errorf("note the primary encryption key: %w", err)
+	}
+	return nil
+}
+
 // RotateSecrets re-seals every secret not sealed under the primary key.
 func (s *Store) RotateSecrets(ctx context.Context, batchSize int, progress func(int)) (int, error) {
 	if batchSize <= 0 {
@@ -62,6 +118,10 @@ func (s *Store) RotateSecrets(ctx context.Context, batchSize int, progress func(
 				break
 			}
 		}
+	}
+	// Every secret is sealed under the primary key now: the other keys may go.
+	if _, err := s.w.ExecContext(ctx, s.q(`DELETE FROM key_checks WHERE key_id <> ?`), s.keys.Primary()); err != nil {
+		return total, fmt.Errorf("rotate secrets: forget the retired keys: %w", err)
 	}
 	return total, nil
 }
