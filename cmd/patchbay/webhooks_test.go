@@ -16,6 +16,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 	"github.com/patchbayhq/patchbay/internal/store/postgres/pgtest"
+	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 	"github.com/patchbayhq/patchbay/internal/testwait"
 )
 
@@ -64,6 +65,29 @@ func (r *countingReceiver) snapshot() (seen map[string]int, inFlight map[string]
 	return seen, inFlight
 }
 
+// webhookedProject creates, through the CLI, a project and a webhook for
+// account.created to a new receiver, and a Justworks profile in the store.
+func webhookedProject(t *testing.T, dbURL string, key secrets.Key, environ []string) (*countingReceiver, string, *sqlstore.Store, store.ConnectorProfile) {
+	t.Helper()
+	if out, errOut, code := run(t, t.TempDir(), environ, "projects", "create", "--name", "Acme"); code != 0 {
+		t.Fatalf("projects create: %d %s %s", code, out, errOut)
+	}
+	r := newCountingReceiver(t)
+	out, errOut, code := run(t, t.TempDir(), environ, "webhooks", "create", "--url", r.URL+"/hooks", "--events", "account.created")
+	if code != 0 || !strings.Contains(out, "whsec_") {
+		t.Fatalf("webhooks create: %d %s %s", code, out, errOut)
+	}
+	ring, _ := secrets.NewKeyring(key)
+	s := backendtest.OpenURL(t, dbURL, ring)
+	projects, _ := s.ListProjects(context.Background())
+	prof, err := s.CreateConnectorProfile(context.Background(), store.ConnectorProfile{ProjectID: projects[0].ID, ConnectorKey: "justworks",
+		Name: "JW", ClientID: "id", ClientSecret: "secret", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, regexp.MustCompile(`wh_[a-z0-9]+`).FindString(out), s, prof
+}
+
 // TestWebhooksAcrossTwoNodes: two serve nodes on one PostgreSQL deliver 1,000
 // account events, each exactly once, sharing the work. Then node A is killed
 // with deliveries in flight: node B delivers them; only those may arrive twice.
@@ -75,25 +99,8 @@ func TestWebhooksAcrossTwoNodes(t *testing.T) {
 	a, b := launch(t, t.TempDir(), environ), launch(t, t.TempDir(), environ)
 	a.waitListening(t)
 	b.waitListening(t)
-	if out, errOut, code := run(t, t.TempDir(), environ, "projects", "create", "--name", "Acme"); code != 0 {
-		t.Fatalf("projects create: %d %s %s", code, out, errOut)
-	}
-	r := newCountingReceiver(t)
-	out, errOut, code := run(t, t.TempDir(), environ, "webhooks", "create", "--url", r.URL+"/hooks", "--events", "account.created")
-	if code != 0 || !strings.Contains(out, "whsec_") {
-		t.Fatalf("webhooks create: %d %s %s", code, out, errOut)
-	}
-	hook := regexp.MustCompile(`wh_[a-z0-9]+`).FindString(out)
-
-	ring, _ := secrets.NewKeyring(k)
-	s := backendtest.OpenURL(t, dbURL, ring)
+	r, hook, s, prof := webhookedProject(t, dbURL, k, environ)
 	ctx := context.Background()
-	projects, _ := s.ListProjects(ctx)
-	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: projects[0].ID, ConnectorKey: "justworks", Name: "JW",
-		ClientID: "id", ClientSecret: "secret", Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	link := func(n int) {
 		var wg sync.WaitGroup
 		for w := range 8 {
@@ -169,7 +176,7 @@ func TestWebhooksAcrossTwoNodes(t *testing.T) {
 			t.Fatalf("event %s arrived %d times but was not in flight when node A died", id, n)
 		}
 	}
-	out, errOut, code = run(t, t.TempDir(), environ, "webhooks", "deliveries", hook, "--limit", "3")
+	out, errOut, code := run(t, t.TempDir(), environ, "webhooks", "deliveries", hook, "--limit", "3")
 	if code != 0 || strings.Count(out, "succeeded") != 3 {
 		t.Fatalf("webhooks deliveries: %d\n%s%s", code, out, errOut)
 	}
@@ -187,22 +194,8 @@ func TestANodeWithOtherKeysRefusesToStart(t *testing.T) {
 	k1, _ := secrets.GenerateKey("k1")
 	k2, _ := secrets.GenerateKey("k2")
 	right := env("PATCHBAY_DATABASE_URL="+dbURL, "PATCHBAY_ENCRYPTION_KEYS="+secrets.Format(k1), "PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true")
-	if out, errOut, code := run(t, t.TempDir(), right, "projects", "create", "--name", "Acme"); code != 0 {
-		t.Fatalf("projects create: %d %s %s", code, out, errOut)
-	}
-	r := newCountingReceiver(t)
-	if out, errOut, code := run(t, t.TempDir(), right, "webhooks", "create", "--url", r.URL+"/hooks", "--events", "account.created"); code != 0 {
-		t.Fatalf("webhooks create: %d %s %s", code, out, errOut)
-	}
-	ring, _ := secrets.NewKeyring(k1)
-	s := backendtest.OpenURL(t, dbURL, ring)
+	r, _, s, prof := webhookedProject(t, dbURL, k1, right)
 	ctx := context.Background()
-	projects, _ := s.ListProjects(ctx)
-	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: projects[0].ID, ConnectorKey: "justworks", Name: "JW",
-		ClientID: "id", ClientSecret: "secret", Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := s.CreateAccount(ctx, store.Account{ProjectID: prof.ProjectID, ProfileID: prof.ID, Provider: "justworks",
 		OriginOwnerID: "o", OriginOwnerName: "O", Credentials: store.Credentials{AccessToken: "at"}}, store.EventAccountCreated); err != nil {
 		t.Fatal(err)
