@@ -125,11 +125,46 @@ func decodeNext(action, next string) (nextCursor, bool) {
 	return cur, true
 }
 
+// liftPaging takes next and page_size from where clients put them. The
+// StackOne AI SDK sends every tool argument that is not path, query or
+// headers in body, so for an action that takes no body, a body holding only
+// next and page_size is the paging; and a next in the query is the paging
+// when the action's query has no next of its own.
+func liftPaging(action *connectors.Action, req *Request) {
+	if body, ok := req.Body.(map[string]any); ok && len(body) > 0 && action.Schema("body") == nil {
+		var in struct {
+			Next     *string `json:"next"`
+			PageSize *int    `json:"page_size"`
+		}
+		raw, _ := json.Marshal(body) // decoded JSON: encodes again
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if dec.Decode(&in) == nil { // anything else stays, for validation to name
+			req.Body = nil
+			if in.Next != nil && req.Next == "" {
+				req.Next = *in.Next
+			}
+			if in.PageSize != nil && req.PageSize == 0 {
+				req.PageSize = *in.PageSize
+			}
+		}
+	}
+	if next, ok := req.Query["next"].(string); ok && req.Next == "" {
+		if q := action.Schema("query"); q == nil || q.Properties["next"] == nil {
+			req.Next = next
+			delete(req.Query, "next")
+		}
+	}
+}
+
 // applyPaging turns next and page_size into the action's own paging inputs.
 // A next may also come where the provider's own cursor (or page) goes in the
 // query, which is how the reference's SDK passes it back.
 func applyPaging(c *connectors.Connector, action *connectors.Action, req *Request) error {
 	p := c.API.Pagination
+	if action.Paginated && p != nil {
+		liftPaging(action, req)
+	}
 	if req.Next == "" && action.Paginated && p != nil {
 		param := p.CursorParam
 		if p.Style == connectors.PageStyle {

@@ -322,9 +322,9 @@ func TestRPCMalformedProviderAnswers(t *testing.T) {
 	}
 }
 
-// A next remembers the page size it was asked with, and works where the
-// reference's SDK passes it back: in the query, as the provider's cursor or
-// page parameter.
+// A next remembers the page size it was asked with, and works where clients
+// pass it back: in the query, as the provider's cursor or page parameter or
+// as next, and in the body of an action that takes none.
 func TestNextKeepsThePageSizeAndWorksInTheQuery(t *testing.T) {
 	t.Parallel()
 	e := newLinkEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 50})
@@ -342,11 +342,24 @@ func TestNextKeepsThePageSizeAndWorksInTheQuery(t *testing.T) {
 		if st != http.StatusOK || len(second["data"].([]any)) != 5 {
 			t.Fatalf("%s: only next after a page of 5 gave %d records (%d)", tc.provider, len(second["data"].([]any)), st)
 		}
-		st, viaQuery := e.rpc(t, acc, `{"action":"`+tc.action+`","query":{"`+tc.param+`":"`+next+`"}}`)
-		if st != http.StatusOK || len(viaQuery["data"].([]any)) != 5 ||
-			viaQuery["data"].([]any)[0].(map[string]any)["id"] != second["data"].([]any)[0].(map[string]any)["id"] {
-			t.Fatalf("%s: next in query.%s: %d %v", tc.provider, tc.param, st, viaQuery["message"])
+		secondID := second["data"].([]any)[0].(map[string]any)["id"]
+		// Where clients put it: the provider's own parameter; query.next; and
+		// body, as the StackOne AI SDK sends every argument outside path and
+		// query, for an action that takes no body (with page_size too).
+		for _, placed := range []string{`"query":{"` + tc.param + `":"` + next + `"}`, `"query":{"next":"` + next + `"}`,
+			`"body":{"next":"` + next + `"}`, `"body":{"next":"` + next + `","page_size":5}`} {
+			st, got := e.rpc(t, acc, `{"action":"`+tc.action+`",`+placed+`}`)
+			if st != http.StatusOK || len(got["data"].([]any)) != 5 || got["data"].([]any)[0].(map[string]any)["id"] != secondID {
+				t.Fatalf("%s: next as %s: %d %v", tc.provider, placed, st, got["message"])
+			}
 		}
+		st, sized := e.rpc(t, acc, `{"action":"`+tc.action+`","body":{"page_size":3}}`)
+		if st != http.StatusOK || len(sized["data"].([]any)) != 3 {
+			t.Fatalf("%s: body.page_size 3: %d %v", tc.provider, st, sized["message"])
+		}
+		// A body with anything else is still refused, naming the body.
+		st, bad := e.rpc(t, acc, `{"action":"`+tc.action+`","body":{"next":"`+next+`","colour":"red"}}`)
+		wantRPCError(t, st, bad, http.StatusBadRequest, "takes no body input")
 	}
 }
 
