@@ -371,3 +371,37 @@ func (s *Server) icon(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=86400")
 	w.Write(c.LogoSVG())
 }
+
+// searchActions answers POST /actions/search {query, top_k, connector}: the
+// catalogue's actions that best match a plain-language request, best first,
+// as the StackOne AI SDK's searchActionNames reads them.
+func (s *Server) searchActions(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Query     string `json:"query"`
+		TopK      *int   `json:"top_k"`
+		Connector string `json:"connector"`
+	}
+	if !s.decodeJSON(w, r, &in) {
+		return
+	}
+	k := 10
+	if in.TopK != nil {
+		k = *in.TopK
+	}
+	found, err := s.search.Search(in.Query, in.Connector, k)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	type result struct {
+		ID              string  `json:"id"`
+		SimilarityScore float64 `json:"similarity_score"`
+		Label           string  `json:"label"`
+		Description     string  `json:"description"`
+	}
+	results := make([]result, len(found))
+	for i, m := range found {
+		results[i] = result{m.ActionID, m.Score, m.Label, m.Description}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": results, "total_count": len(results), "query": in.Query})
+}

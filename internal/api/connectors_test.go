@@ -177,3 +177,38 @@ func TestScopesEndpoint(t *testing.T) {
 	st, _, body = f.do(t, "GET", "/guides/nope", "", "")
 	wantError(t, st, body, http.StatusNotFound)
 }
+
+// POST /actions/search ranks the catalogue's actions for a plain-language
+// request, in the shape the StackOne AI SDK's searchActionNames reads, and
+// says which field is wrong.
+func TestActionSearch(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	st, _, body := e.do(t, "POST", "/actions/search", basic(e.keyA), `{"query":"cancel a deduction","top_k":3,"connector":"justworks"}`)
+	results, _ := body["results"].([]any)
+	if st != http.StatusOK || len(results) != 3 || body["total_count"] != 3.0 || body["query"] != "cancel a deduction" {
+		t.Fatalf("search: %d %v", st, body)
+	}
+	best := results[0].(map[string]any)
+	if id := best["id"]; id != "justworks_cancel_deductions" && id != "payroll_cancel_deduction" {
+		t.Fatalf("best match %v", best)
+	}
+	if score, _ := best["similarity_score"].(float64); score <= 0 || score > 1 {
+		t.Fatalf("similarity_score %v", best["similarity_score"])
+	}
+	// Without a connector, every connector's actions take part.
+	_, _, body = e.do(t, "POST", "/actions/search", basic(e.keyA), `{"query":"payslips"}`)
+	providers := map[string]bool{}
+	for _, r := range body["results"].([]any) {
+		id := r.(map[string]any)["id"].(string)
+		providers[strings.SplitN(id, "_", 2)[0]] = true
+	}
+	if !providers["employmenthero"] {
+		t.Fatalf("payslips across connectors: %v", body["results"])
+	}
+	st, _, body = e.do(t, "POST", "/actions/search", basic(e.keyA), `{"query":" ","top_k":99,"connector":"bamboo"}`)
+	msg, _ := body["message"].(string)
+	if st != http.StatusBadRequest || !strings.Contains(msg, "query:") || !strings.Contains(msg, "top_k:") || !strings.Contains(msg, "connector:") {
+		t.Fatalf("bad search: %d %v", st, body)
+	}
+}

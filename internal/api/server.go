@@ -31,6 +31,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/profiles"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/requestlog"
+	"github.com/patchbayhq/patchbay/internal/toolsearch"
 	"github.com/patchbayhq/patchbay/internal/unified"
 	"github.com/patchbayhq/patchbay/internal/webhooks"
 )
@@ -47,6 +48,8 @@ type Options struct {
 	MCP      *mcp.Service
 	Webhooks *webhooks.Service
 	Unified  *unified.Service
+	// Search ranks the catalogue's actions for POST /actions/search.
+	Search *toolsearch.Catalog
 	// Logs is where action calls are logged; reads of the log wait for it.
 	Logs *requestlog.Writer
 	// Clock dates error answers; nil is the system clock.
@@ -96,6 +99,7 @@ type Server struct {
 	mcp       *mcp.Service
 	webhooks  *webhooks.Service
 	unified   *unified.Service
+	search    *toolsearch.Catalog
 	logs      *requestlog.Writer
 	keys      *apikeys.Service
 	profiles  *profiles.Service
@@ -141,7 +145,7 @@ type Simulators interface {
 
 // New builds a Server.
 func New(o Options) *Server {
-	s := &Server{clock: clock.Or(o.Clock), keys: o.Keys, profiles: o.Profiles, ready: o.Ready, keyQuota: o.KeyQuota, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, logs: o.Logs,
+	s := &Server{clock: clock.Or(o.Clock), keys: o.Keys, profiles: o.Profiles, ready: o.Ready, keyQuota: o.KeyQuota, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, search: o.Search, logs: o.Logs,
 		publicURL: strings.TrimRight(o.PublicURL, "/"), log: cmp.Or(o.Logger, slog.Default()),
 		version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
 	s.hubLimit = ratelimit.New(ratelimit.Limit{Requests: cmp.Or(o.HubAddressLimit, 600), Window: time.Minute})
@@ -213,6 +217,7 @@ func (s *Server) routes() {
 	s.handle("GET /connectors/{key}", s.requireKey(s.getConnector))
 	s.handle("GET /connectors/{key}/{sub}", s.requireKey(s.connectorSub))
 	s.handle("GET /actions", s.requireKey(s.listActions))
+	s.handle("POST /actions/search", s.requireKey(s.searchActions))
 
 	// The Hub is authenticated by its connect session token, not an API key.
 	s.handle("GET /hub", s.perAddress(s.hubPage))

@@ -39,6 +39,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store/backend"
 	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 	"github.com/patchbayhq/patchbay/internal/tokens"
+	"github.com/patchbayhq/patchbay/internal/toolsearch"
 	"github.com/patchbayhq/patchbay/internal/unified"
 	"github.com/patchbayhq/patchbay/internal/webhooks"
 )
@@ -114,6 +115,7 @@ type App struct {
 	Logs     *requestlog.Writer
 	MCP      *mcp.Service
 	Unified  *unified.Service
+	Search   *toolsearch.Catalog
 	Webhooks *webhooks.Service
 	Admins   *admins.Service
 	Keys     *apikeys.Service
@@ -215,6 +217,7 @@ func New(o Options) (*App, error) {
 		Accounts: a.Accounts, Clock: clk, Logger: log, PublicURL: site.PublicURL})
 	a.MCP = mcp.New(mcp.Config{Actions: a.Actions, Version: o.Version, Logger: log})
 	a.Unified = unified.New(a.Actions)
+	a.Search = toolsearch.NewCatalog(o.Registry)
 	hooks, err := webhooks.New(webhooks.Options{Store: o.Store, Queue: o.Store.QueueDriver(), Clock: clk, Logger: log,
 		AllowPrivate: o.WebhookAllowPrivate, PollInterval: o.WebhookPoll, Timeout: o.WebhookTimeout})
 	if err != nil {
@@ -238,7 +241,7 @@ func (a *App) Server(o api.Options) *api.Server {
 	o.Keys, o.Profiles, o.Ready = a.Keys, a.Profiles, a.Ready
 	o.KeyQuota = keyquota.New(keyquota.Options{Store: a.store, Limit: o.KeyRateLimit, Clock: a.Clock})
 	o.Linking, o.Accounts, o.Actions, o.Logs, o.MCP, o.Webhooks = a.Linking, a.Accounts, a.Actions, a.Logs, a.MCP, a.Webhooks
-	o.Unified = a.Unified
+	o.Unified, o.Search = a.Unified, a.Search
 	o.Collectors = append(o.Collectors, a.Collectors()...)
 	o.Console = a.Console
 	return api.New(o)

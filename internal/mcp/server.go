@@ -23,6 +23,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/problem"
+	"github.com/patchbayhq/patchbay/internal/toolsearch"
 )
 
 // ToolMode is how an account's actions become tools.
@@ -228,7 +229,7 @@ func (s *Service) run(ctx context.Context, req actions.Request) (*sdk.CallToolRe
 // runs one of them by id, with nested parameters since its action is chosen at
 // call time.
 func searchExecute(c *connectors.Connector, available []*connectors.Action, run func(context.Context, actions.Request) (*sdk.CallToolResult, error)) []tool {
-	ix := newIndex(c.Key, available)
+	ix := toolsearch.New(c.Key, available)
 	search := tool{
 		Tool: &sdk.Tool{
 			Name:        c.Key + "_search_actions",
@@ -261,7 +262,7 @@ func searchExecute(c *connectors.Connector, available []*connectors.Action, run 
 			case in.TopK < 1 || in.TopK > 50:
 				return invalid(errors.New("top_k: must be between 1 and 50")), nil
 			}
-			return structured(map[string]any{"data": ix.search(in.Query, in.TopK)})
+			return structured(map[string]any{"data": ix.Search(in.Query, in.TopK)})
 		},
 	}
 	execute := tool{

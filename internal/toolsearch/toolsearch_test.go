@@ -1,6 +1,9 @@
-package mcp
+package toolsearch
 
 import (
+	"os"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
@@ -46,10 +49,10 @@ func TestSearchRanksTheRightAction(t *testing.T) {
 		for _, a := range c.ProviderActions() {
 			all = append(all, a)
 		}
-		ix := newIndex(provider, all)
+		ix := New(provider, all)
 		for _, tc := range cases {
 			total++
-			top := ix.search(tc.query, 3)
+			top := ix.Search(tc.query, 3)
 			found := false
 			for _, m := range top {
 				found = found || m.ActionID == tc.want
@@ -71,7 +74,60 @@ func TestSearchLeavesOutUnrelatedActions(t *testing.T) {
 	registry, _ := connectors.Embedded()
 	c, _ := registry.Get("justworks")
 	a, _ := c.Action("justworks_list_members")
-	if got := newIndex("justworks", []*connectors.Action{a}).search("quantum chromodynamics", 5); len(got) != 0 {
+	if got := New("justworks", []*connectors.Action{a}).Search("quantum chromodynamics", 5); len(got) != 0 {
 		t.Fatalf("matches for an unrelated query: %v", got)
+	}
+}
+
+// TestQuerySetHitRates ranks the query set (testdata/queries.tsv: what an HR
+// agent asks, and the actions that answer it) and wants an accepted action
+// first for at least 80 % of the queries and in the top five for at least
+// 95 %. It prints the figures, and the misses.
+func TestQuerySetHitRates(t *testing.T) {
+	registry, err := connectors.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalog := NewCatalog(registry)
+	raw, err := os.ReadFile("testdata/queries.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var queries, hit1, hit5 int
+	for line := range strings.Lines(string(raw)) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			t.Fatalf("queries.tsv: %q is not provider, query, actions", line)
+		}
+		accepted := strings.Split(f[2], ",")
+		found, err := catalog.Search(f[1], f[0], 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queries++
+		rank := slices.IndexFunc(found, func(m Match) bool { return slices.Contains(accepted, m.ActionID) })
+		var got []string
+		for _, m := range found {
+			got = append(got, m.ActionID)
+		}
+		switch {
+		case rank == 0:
+			hit1++
+			hit5++
+		case rank > 0:
+			hit5++
+			t.Logf("%s %q: at %d of %v", f[0], f[1], rank+1, got)
+		default:
+			t.Logf("%s %q: not in the top five %v", f[0], f[1], got)
+		}
+	}
+	at1, at5 := float64(hit1)/float64(queries), float64(hit5)/float64(queries)
+	t.Logf("%d queries: Hit@1 %.1f %%, Hit@5 %.1f %%", queries, 100*at1, 100*at5)
+	if queries < 80 || at1 < 0.80 || at5 < 0.95 {
+		t.Fatalf("%d queries: Hit@1 %.1f %% (want ≥ 80), Hit@5 %.1f %% (want ≥ 95)", queries, 100*at1, 100*at5)
 	}
 }
