@@ -17,20 +17,28 @@ type errorBody struct {
 	Message        string                  `json:"message"`
 	Timestamp      string                  `json:"timestamp"`
 	ProviderErrors []problem.ProviderError `json:"provider_errors,omitempty"`
+	problem.Category
 }
 
 // writeError answers with the standard error body.
 func (s *Server) writeError(w http.ResponseWriter, status int, message string) {
-	s.writeProviderError(w, status, message, nil)
+	s.writeProblem(w, status, message, nil)
 }
 
-// writeProviderError answers with the standard error body and what the provider said.
-func (s *Server) writeProviderError(w http.ResponseWriter, status int, message string, providerErrors []problem.ProviderError) {
+// writeProblem answers with the standard error body, what the provider said
+// and how to treat the failure (problem.CategoryOf), err being the problem
+// reported, if any.
+func (s *Server) writeProblem(w http.ResponseWriter, status int, message string, err error) {
+	var providerErrors []problem.ProviderError
+	if p, ok := errors.AsType[*problem.Error](err); ok {
+		providerErrors = p.ProviderErrors
+	}
 	writeJSON(w, status, errorBody{
 		StatusCode:     status,
 		Message:        message,
 		Timestamp:      s.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
 		ProviderErrors: providerErrors,
+		Category:       problem.CategoryOf(status, err),
 	})
 }
 
@@ -79,5 +87,5 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if p.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(p.RetryAfter))
 	}
-	s.writeProviderError(w, problem.HTTPStatus(p), p.Message, p.ProviderErrors)
+	s.writeProblem(w, problem.HTTPStatus(p), p.Message, p)
 }

@@ -393,3 +393,59 @@ func TestUnknownActionSuggestsTheClosest(t *testing.T) {
 	st, body = e.rpc(t, acc, `{"action":"payroll_everything"}`)
 	wantRPCError(t, st, body, http.StatusNotFound, "patchbay actions list")
 }
+
+// Every error says how to treat it, for an agent deciding what to do next:
+// error_category and retryable, beside the status and message, in RPC
+// answers and in MCP tool errors alike.
+func TestErrorsSayHowToTreatThem(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	jw, _ := e.sb.Provider("justworks")
+	if st, _, body := e.do(t, "PATCH", "/connector_profiles/"+e.profileOf(t, "justworks"), basic(e.keyA),
+		`{"enabled_actions":["justworks_get_company","justworks_list_members","justworks_get_member"]}`); st != http.StatusOK {
+		t.Fatalf("narrow the profile: %d %v", st, body)
+	}
+	cs := mcpSession(t, e.srv.URL, e.keyA, acc, "", nil)
+	for _, c := range []struct {
+		name, body, category string
+		retryable            bool
+		before               func()
+	}{
+		{name: "bad input", body: `{"action":"justworks_list_members","query":{"limit":"lots"}}`, category: "invalid_input"},
+		{name: "an action the profile does not enable", body: `{"action":"justworks_list_deductions"}`, category: "not_permitted"},
+		{name: "an unknown member", body: `{"action":"justworks_get_member","path":{"member_id":"mbr_nobody"}}`, category: "not_found"},
+		{name: "a provider that keeps failing", body: `{"action":"justworks_get_company"}`, category: "provider_error", retryable: true,
+			before: func() {
+				jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/company", Count: 20, Kind: simctl.KindStatus, Status: 503})
+			}},
+		{name: "a grant the provider revoked", body: `{"action":"justworks_get_company"}`, category: "needs_reauth", before: func() {
+			jw.Faults.Clear()
+			e.expire(t, acc)
+			jw.Faults.Add(simctl.Fault{PathPrefix: "/oauth/token", Count: 1, Kind: simctl.KindStatus, Status: 400, Body: []byte(`{"error":"invalid_grant"}`)})
+		}},
+	} {
+		if c.before != nil {
+			c.before()
+		}
+		st, body := e.rpc(t, acc, c.body)
+		if st < 400 || body["error_category"] != c.category || body["retryable"] != c.retryable {
+			t.Errorf("%s over RPC: %d, %v, retryable %v; want %s, %v", c.name, st, body["error_category"], body["retryable"], c.category, c.retryable)
+		}
+		var req map[string]any
+		json.Unmarshal([]byte(c.body), &req)
+		args := map[string]any{} // the tool's arguments: path and query as in the RPC body
+		for _, part := range []string{"path", "query"} {
+			if v, ok := req[part].(map[string]any); ok {
+				args[part] = v
+			}
+		}
+		if c.category == "not_permitted" {
+			continue // the tool is not offered at all when the profile does not enable it
+		}
+		got := callTool(t, cs, req["action"].(string), args, true)
+		if got["error_category"] != c.category || got["retryable"] != c.retryable {
+			t.Errorf("%s over MCP: %v, retryable %v; want %s, %v (%v)", c.name, got["error_category"], got["retryable"], c.category, c.retryable, got["message"])
+		}
+	}
+}

@@ -216,7 +216,7 @@ func (s *Service) run(ctx context.Context, req actions.Request) (*sdk.CallToolRe
 	p, isProblem := errors.AsType[*problem.Error](err)
 	switch {
 	case isProblem:
-		return errorResult(problem.HTTPStatus(p), p.Message, p.ProviderErrors), nil
+		return errorResult(problem.HTTPStatus(p), p.Message, p), nil
 	case err != nil:
 		s.log.ErrorContext(ctx, "tool call failed", "err", err, "request_id", c.who.RequestID)
 		return errorResult(http.StatusInternalServerError, "Internal error; see the server log for request "+c.who.RequestID, nil), nil
@@ -329,18 +329,25 @@ func structured(v any) (*sdk.CallToolResult, error) {
 	return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: string(b)}}, StructuredContent: json.RawMessage(b)}, nil
 }
 
-// errorResult is a tool error with the body /actions/rpc would answer.
-func errorResult(status int, message string, providerErrors []problem.ProviderError) *sdk.CallToolResult {
+// errorResult is a tool error with the body /actions/rpc would answer, err
+// being the problem it reports, if any: the agent reads error_category and
+// retryable to decide what to do next.
+func errorResult(status int, message string, err error) *sdk.CallToolResult {
+	var providerErrors []problem.ProviderError
+	if p, ok := errors.AsType[*problem.Error](err); ok {
+		providerErrors = p.ProviderErrors
+	}
 	b, _ := json.Marshal(struct {
 		StatusCode     int                     `json:"statusCode"`
 		Message        string                  `json:"message"`
 		ProviderErrors []problem.ProviderError `json:"provider_errors,omitempty"`
-	}{status, message, providerErrors})
+		problem.Category
+	}{status, message, providerErrors, problem.CategoryOf(status, err)})
 	return &sdk.CallToolResult{IsError: true, Content: []sdk.Content{&sdk.TextContent{Text: string(b)}}}
 }
 
 func invalid(err error) *sdk.CallToolResult {
-	return errorResult(http.StatusBadRequest, err.Error(), nil)
+	return errorResult(http.StatusBadRequest, err.Error(), err)
 }
 
 // arguments decodes a tool call's arguments, which must be an object.

@@ -104,3 +104,31 @@ func HTTPStatus(err error) int {
 	}
 	return http.StatusInternalServerError
 }
+
+// Category says how a caller, an agent above all, should treat a failure:
+// Name is one of invalid_input, not_permitted, needs_reauth, rate_limited,
+// provider_error and not_found, and Retryable whether the same call may
+// succeed when made again later.
+type Category struct {
+	Name      string `json:"error_category"`
+	Retryable bool   `json:"retryable"`
+}
+
+// CategoryOf is the category of an answer with status that reports err (nil
+// or any other error for answers made without a problem).
+func CategoryOf(status int, err error) Category {
+	p, _ := errors.AsType[*Error](err)
+	switch {
+	case p != nil && p.Kind == Unusable:
+		return Category{"needs_reauth", false} // inactive, or the grant must be linked again
+	case status == http.StatusTooManyRequests:
+		return Category{"rate_limited", true}
+	case status == http.StatusNotFound || status == http.StatusGone:
+		return Category{"not_found", false}
+	case status == http.StatusRequestTimeout || (status >= 500 && status != http.StatusNotImplemented):
+		return Category{"provider_error", true} // the provider (or Patchbay) failed: worth a later try
+	case status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusConflict || status == http.StatusNotImplemented:
+		return Category{"not_permitted", false}
+	}
+	return Category{"invalid_input", false}
+}
