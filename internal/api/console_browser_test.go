@@ -14,6 +14,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/browsertest"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
+	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/testwait"
 )
 
@@ -359,5 +360,26 @@ func TestConsoleRefusesAStaleProfileForm(t *testing.T) {
 	}
 	if _, _, body := c.do(t, "GET", "/connector_profiles/"+id, basic(c.keyA), ""); body["name"] != "Renamed by the other admin" {
 		t.Fatalf("the stale form overwrote the other change: %v", body["name"])
+	}
+}
+
+// TestConsoleShowsAgentFeedback: what agents said about the tools is listed
+// in the console, with the tools and accounts named.
+func TestConsoleShowsAgentFeedback(t *testing.T) {
+	t.Parallel()
+	c := newConsoleEnv(t)
+	for _, text := range []string{"list_members missed the contractors", "the payslip tool worked well"} {
+		if _, err := c.store.CreateToolFeedback(context.Background(), store.ToolFeedback{ProjectID: c.projectA.ID, Feedback: text,
+			AccountIDs: []string{"acc_demo"}, ToolNames: []string{"justworks_list_members", "hris_list_employees"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.navigate(t, chromedp.Click(`//nav//a[text()="Agent feedback"]`), `document.querySelector('h1')?.textContent === 'Agent feedback'`)
+	c.shot(t, "feedback")
+	page := c.text(t)
+	for _, want := range []string{"list_members missed the contractors", "the payslip tool worked well", "justworks_list_members", "acc_demo"} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("the feedback page lacks %q:\n%s", want, page)
+		}
 	}
 }

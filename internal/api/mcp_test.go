@@ -367,7 +367,7 @@ func TestMCPAccountsWithTheSameToolsStayApart(t *testing.T) {
 }
 
 // otherProjectKey creates another project and returns an API key of it.
-func (e *linkEnv) otherProjectKey(t *testing.T) string {
+func (e *linkEnv) otherProjectKey(t testing.TB) string {
 	t.Helper()
 	other, err := e.store.CreateProject(context.Background(), store.Project{Name: "Other"})
 	if err != nil {

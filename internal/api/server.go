@@ -22,6 +22,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/feedback"
 	"github.com/patchbayhq/patchbay/internal/guide"
 	"github.com/patchbayhq/patchbay/internal/httpsec"
 	"github.com/patchbayhq/patchbay/internal/hub"
@@ -50,6 +51,8 @@ type Options struct {
 	Unified  *unified.Service
 	// Search ranks the catalogue's actions for POST /actions/search.
 	Search *toolsearch.Catalog
+	// Feedback keeps what agents say about the tools (/ai/tool-feedback).
+	Feedback *feedback.Service
 	// Logs is where action calls are logged; reads of the log wait for it.
 	Logs *requestlog.Writer
 	// Clock dates error answers; nil is the system clock.
@@ -100,6 +103,7 @@ type Server struct {
 	webhooks  *webhooks.Service
 	unified   *unified.Service
 	search    *toolsearch.Catalog
+	feedback  *feedback.Service
 	logs      *requestlog.Writer
 	keys      *apikeys.Service
 	profiles  *profiles.Service
@@ -145,7 +149,7 @@ type Simulators interface {
 
 // New builds a Server.
 func New(o Options) *Server {
-	s := &Server{clock: clock.Or(o.Clock), keys: o.Keys, profiles: o.Profiles, ready: o.Ready, keyQuota: o.KeyQuota, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, search: o.Search, logs: o.Logs,
+	s := &Server{clock: clock.Or(o.Clock), keys: o.Keys, profiles: o.Profiles, ready: o.Ready, keyQuota: o.KeyQuota, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, search: o.Search, feedback: o.Feedback, logs: o.Logs,
 		publicURL: strings.TrimRight(o.PublicURL, "/"), log: cmp.Or(o.Logger, slog.Default()),
 		version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
 	s.hubLimit = ratelimit.New(ratelimit.Limit{Requests: cmp.Or(o.HubAddressLimit, 600), Window: time.Minute})
@@ -218,6 +222,8 @@ func (s *Server) routes() {
 	s.handle("GET /connectors/{key}/{sub}", s.requireKey(s.connectorSub))
 	s.handle("GET /actions", s.requireKey(s.listActions))
 	s.handle("POST /actions/search", s.requireKey(s.searchActions))
+	s.handle("POST /ai/tool-feedback", s.requireKey(s.recordFeedback))
+	s.handle("GET /ai/tool-feedback", s.requireKey(s.listFeedback))
 
 	// The Hub is authenticated by its connect session token, not an API key.
 	s.handle("GET /hub", s.perAddress(s.hubPage))

@@ -28,6 +28,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/console"
+	"github.com/patchbayhq/patchbay/internal/feedback"
 	"github.com/patchbayhq/patchbay/internal/keyquota"
 	"github.com/patchbayhq/patchbay/internal/linking"
 	"github.com/patchbayhq/patchbay/internal/mcp"
@@ -116,6 +117,7 @@ type App struct {
 	MCP      *mcp.Service
 	Unified  *unified.Service
 	Search   *toolsearch.Catalog
+	Feedback *feedback.Service
 	Webhooks *webhooks.Service
 	Admins   *admins.Service
 	Keys     *apikeys.Service
@@ -218,6 +220,7 @@ func New(o Options) (*App, error) {
 	a.MCP = mcp.New(mcp.Config{Actions: a.Actions, Version: o.Version, Logger: log})
 	a.Unified = unified.New(a.Actions)
 	a.Search = toolsearch.NewCatalog(o.Registry)
+	a.Feedback = feedback.New(feedback.Options{Store: o.Store})
 	hooks, err := webhooks.New(webhooks.Options{Store: o.Store, Queue: o.Store.QueueDriver(), Clock: clk, Logger: log,
 		AllowPrivate: o.WebhookAllowPrivate, PollInterval: o.WebhookPoll, Timeout: o.WebhookTimeout})
 	if err != nil {
@@ -228,7 +231,7 @@ func New(o Options) (*App, error) {
 	a.Keys = apikeys.NewService(apikeys.Options{Store: o.Store, Clock: clk})
 	a.Profiles = profiles.New(profiles.Options{Store: o.Store, Registry: o.Registry, PublicURL: site.PublicURL})
 	a.Console = console.New(console.Options{Keys: a.Keys, Profiles: a.Profiles, Registry: o.Registry, Admins: a.Admins, Accounts: a.Accounts,
-		Linking: a.Linking, Webhooks: a.Webhooks, Logs: a.Logs, PublicURL: site.PublicURL, Clock: clk, Logger: log})
+		Linking: a.Linking, Webhooks: a.Webhooks, Feedback: a.Feedback, Logs: a.Logs, PublicURL: site.PublicURL, Clock: clk, Logger: log})
 	// The store wrote the change's event; send it now rather than at the next poll.
 	a.Accounts.Observe(func(context.Context, accounts.Change) { hooks.Nudge() })
 	return a, nil
@@ -241,7 +244,7 @@ func (a *App) Server(o api.Options) *api.Server {
 	o.Keys, o.Profiles, o.Ready = a.Keys, a.Profiles, a.Ready
 	o.KeyQuota = keyquota.New(keyquota.Options{Store: a.store, Limit: o.KeyRateLimit, Clock: a.Clock})
 	o.Linking, o.Accounts, o.Actions, o.Logs, o.MCP, o.Webhooks = a.Linking, a.Accounts, a.Actions, a.Logs, a.MCP, a.Webhooks
-	o.Unified, o.Search = a.Unified, a.Search
+	o.Unified, o.Search, o.Feedback = a.Unified, a.Search, a.Feedback
 	o.Collectors = append(o.Collectors, a.Collectors()...)
 	o.Console = a.Console
 	return api.New(o)

@@ -53,6 +53,8 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /console/p/{project}/webhooks/{id}/delete", c.page(c.deleteWebhook))
 	m.HandleFunc("POST /console/p/{project}/webhooks/{id}/deliveries/{delivery}/redeliver", c.page(c.redeliver))
 
+	m.HandleFunc("GET /console/p/{project}/feedback", c.page(c.listFeedback))
+
 	m.Handle("GET /static/console/", Assets())
 	m.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		c.render(w, http.StatusNotFound, "message", view{Title: "Not found", Error: "There is no such page in the console."})
@@ -89,7 +91,7 @@ func (c *Console) switchProject(w http.ResponseWriter, r *http.Request) {
 // sectionOr keeps a section name the switcher may carry over.
 func sectionOr(s string) string {
 	switch s {
-	case "accounts", "logs", "keys", "webhooks":
+	case "accounts", "logs", "keys", "webhooks", "feedback":
 		return s
 	}
 	return "profiles"

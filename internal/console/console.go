@@ -28,6 +28,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/feedback"
 	"github.com/patchbayhq/patchbay/internal/linking"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/profiles"
@@ -55,6 +56,7 @@ type Options struct {
 	Accounts  *accounts.Service
 	Linking   *linking.Service
 	Webhooks  *webhooks.Service
+	Feedback  *feedback.Service
 	Logs      *requestlog.Writer
 	PublicURL string
 	Clock     clock.Clock

@@ -835,11 +835,26 @@ type Store interface {
 	// interruption and while other nodes write. progress, when set, is called after
 	// every committed batch with the running total.
 	RotateSecrets(ctx context.Context, batchSize int, progress func(resealed int)) (int, error)
+	// CreateToolFeedback stores f, filling ID and CreatedAt when empty.
+	CreateToolFeedback(ctx context.Context, f ToolFeedback) (ToolFeedback, error)
+	// ListToolFeedback lists a project's feedback, oldest first.
+	ListToolFeedback(ctx context.Context, projectID string, w Window) ([]ToolFeedback, error)
+
 	// CheckKeys refuses (ErrWrongKeys) a key ring that lacks, or has another
 	// key under the id of, a key the stored data is sealed with, and notes the
 	// primary key as one data is sealed with. A node calls it before it
 	// starts work.
 	CheckKeys(ctx context.Context) error
+}
+
+// ToolFeedback is what an agent or its user said about the tools it used.
+type ToolFeedback struct {
+	ID         string
+	ProjectID  string
+	Feedback   string
+	AccountIDs []string
+	ToolNames  []string
+	CreatedAt  time.Time
 }
 
 // ErrWrongKeys means the node's encryption keys cannot open the data stored.

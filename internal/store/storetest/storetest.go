@@ -112,6 +112,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"APIKeyAndAccountSeesEveryChange", testAPIKeyAndAccountSeesEveryChange},
 		{"APIKeyAndAccountNeedsTheDatabase", testAPIKeyAndAccountNeedsTheDatabase},
 		{"ListWindows", testListWindows},
+		{"ToolFeedback", testToolFeedback},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
