@@ -379,3 +379,42 @@ func (e *linkEnv) otherProjectKey(t testing.TB) string {
 	}
 	return key
 }
+
+// The tools parameter narrows an account's tools by glob patterns over
+// action ids, includes and !excludes: what is left out is neither listed nor
+// callable, in either tool mode.
+func TestMCPToolFilters(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	filter := "?tools=" + url.QueryEscape("justworks_*,!*_deductions,!*_custom_*")
+	names := toolNames(t, mcpSession(t, e.srv.URL, e.keyA, acc, filter, nil))
+	if !slices.Contains(names, "justworks_list_members") || len(names) < 5 {
+		t.Fatalf("filtered tools %v", names)
+	}
+	for _, n := range names {
+		if !strings.HasPrefix(n, "justworks_") || strings.HasSuffix(n, "_deductions") || strings.Contains(n, "_custom_") {
+			t.Fatalf("the filter let %s through: %v", n, names)
+		}
+	}
+	cs := mcpSession(t, e.srv.URL, e.keyA, acc, filter+"&tool-mode=search_execute", nil)
+	got := callTool(t, cs, "justworks_execute_action", map[string]any{"action_id": "justworks_create_deductions", "body": map[string]any{"items": []any{}}}, true)
+	if msg, _ := got["message"].(string); got["error_category"] != "not_permitted" || !strings.Contains(msg, "not among this connection's tools") {
+		t.Fatalf("an excluded action through execute: %v", got)
+	}
+	if members := callTool(t, cs, "justworks_execute_action", map[string]any{"action_id": "justworks_list_members", "query": map[string]any{"limit": 1}}, false); len(members["data"].([]any)) != 1 {
+		t.Fatalf("an included action through execute: %v", members)
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/mcp?tools=%5B", strings.NewReader(`{}`))
+	req.SetBasicAuth(e.keyA, "")
+	req.Header.Set("X-Account-Id", acc)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a malformed pattern: %d", resp.StatusCode)
+	}
+}

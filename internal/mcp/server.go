@@ -41,10 +41,12 @@ const (
 type Options struct {
 	ToolMode   ToolMode
 	ParamStyle ParamStyle
+	// Tools narrows the account's actions (the tools parameter).
+	Tools Filter
 }
 
-// ParseOptions reads tool-mode and param-style, defaulting to individual tools
-// with nested parameters.
+// ParseOptions reads tool-mode, param-style and tools, defaulting to
+// individual tools with nested parameters, every action the account can run.
 func ParseOptions(q url.Values) (Options, error) {
 	o := Options{ToolMode: Individual, ParamStyle: Nested}
 	switch m := ToolMode(q.Get("tool-mode")); m {
@@ -61,7 +63,9 @@ func ParseOptions(q url.Values) (Options, error) {
 	default:
 		return o, fmt.Errorf("param-style: %q is not a parameter style; use nested, flat_prefixed or flat_smart", s)
 	}
-	return o, nil
+	var err error
+	o.Tools, err = ParseFilter(q.Get("tools"))
+	return o, err
 }
 
 // Service builds MCP servers for linked accounts.
@@ -115,7 +119,7 @@ func (s *Service) Tools(ctx context.Context, who actions.Caller, accountID strin
 		return nil, err
 	}
 	var out []*sdk.Tool
-	for _, t := range s.tools(c, available, o) {
+	for _, t := range s.tools(c, o.Tools.apply(available), o) {
 		out = append(out, t.Tool)
 	}
 	return out, nil
@@ -130,7 +134,7 @@ func (s *Service) Handler(ctx context.Context, who actions.Caller, accountID str
 	if err != nil {
 		return nil, err
 	}
-	srv := s.server(c, available, o)
+	srv := s.server(c, o.Tools.apply(available), o)
 	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, handlerOptions)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
@@ -151,7 +155,7 @@ var handlerOptions = &sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: t
 
 // server returns the shared server with these tools.
 func (s *Service) server(c *connectors.Connector, available []*connectors.Action, o Options) *sdk.Server {
-	key := []string{string(o.ToolMode), string(o.ParamStyle), c.Key}
+	key := []string{string(o.ToolMode), string(o.ParamStyle), o.Tools.String(), c.Key}
 	for _, a := range available {
 		key = append(key, a.ID)
 	}
@@ -182,7 +186,7 @@ type tool struct {
 
 func (s *Service) tools(c *connectors.Connector, available []*connectors.Action, o Options) []tool {
 	if o.ToolMode == SearchExecute {
-		return searchExecute(c, available, s.run)
+		return searchExecute(c, available, o.Tools, s.run)
 	}
 	out := make([]tool, 0, len(available))
 	for _, a := range available {
@@ -228,7 +232,7 @@ func (s *Service) run(ctx context.Context, req actions.Request) (*sdk.CallToolRe
 // account's actions for a plain-language query, and {provider}_execute_action
 // runs one of them by id, with nested parameters since its action is chosen at
 // call time.
-func searchExecute(c *connectors.Connector, available []*connectors.Action, run func(context.Context, actions.Request) (*sdk.CallToolResult, error)) []tool {
+func searchExecute(c *connectors.Connector, available []*connectors.Action, filter Filter, run func(context.Context, actions.Request) (*sdk.CallToolResult, error)) []tool {
 	ix := toolsearch.New(c.Key, available)
 	search := tool{
 		Tool: &sdk.Tool{
@@ -292,6 +296,9 @@ func searchExecute(c *connectors.Connector, available []*connectors.Action, run 
 			id, _ := args["action_id"].(string)
 			if id == "" {
 				return invalid(errors.New("action_id: required, from " + c.Key + "_search_actions")), nil
+			}
+			if !filter.Allows(id) {
+				return errorResult(http.StatusForbidden, "action_id: "+id+" is not among this connection's tools ("+filter.String()+")", nil), nil
 			}
 			delete(args, "action_id")
 			// Any known action is run, so that a disabled or unscoped one
