@@ -873,6 +873,12 @@ func TestActionsRunCommand(t *testing.T) {
 	if _, errOut, code := run(t, dir, environ, "mcp", "tools", "--account", acc.ID, "--param-style", "flat"); code != 2 || !strings.Contains(errOut, "param-style") {
 		t.Fatalf("bad --param-style: exit %d %s", code, errOut)
 	}
+	if out, _, code := run(t, dir, environ, "mcp", "tools", "--account", acc.ID, "--tools", "!*_members"); code != 0 || strings.Contains(out, "justworks_list_members") {
+		t.Fatalf("--tools excluding the one tool: exit %d\n%s", code, out)
+	}
+	if _, errOut, code := run(t, dir, environ, "mcp", "tools", "--account", acc.ID, "--tools", "["); code != 2 || !strings.Contains(errOut, "tools:") {
+		t.Fatalf("bad --tools: exit %d %s", code, errOut)
+	}
 
 	// One page, three pages, one refused input: five calls, all in the log.
 	n := startServe(t, dir, environ)

@@ -20,18 +20,18 @@ func newMCPCmd() *cobra.Command {
 		Use:   "mcp",
 		Short: "See what AI agents get from the MCP server at /mcp",
 	}
-	var project, account, toolMode, paramStyle string
+	var project, account, toolMode, paramStyle, filter string
 	var asJSON bool
 	tools := &cobra.Command{
-		Use:     "tools --account ID [--tool-mode individual|search_execute] [--param-style nested|flat_prefixed|flat_smart] [--json]",
+		Use:     "tools --account ID [--tool-mode individual|search_execute] [--param-style nested|flat_prefixed|flat_smart] [--tools GLOBS] [--json]",
 		Short:   "List the tools an agent sees for a linked account",
-		Example: "  patchbay mcp tools --account acc_…\n  patchbay mcp tools --account acc_… --tool-mode search_execute --json",
+		Example: "  patchbay mcp tools --account acc_…\n  patchbay mcp tools --account acc_… --tool-mode search_execute --json\n  patchbay mcp tools --account acc_… --tools 'justworks_*,!*_deductions'",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if account == "" {
 				return usageError{errors.New("--account is required (see 'patchbay accounts list')")}
 			}
-			opts, err := mcp.ParseOptions(url.Values{"tool-mode": {toolMode}, "param-style": {paramStyle}})
+			opts, err := mcp.ParseOptions(url.Values{"tool-mode": {toolMode}, "param-style": {paramStyle}, "tools": {filter}})
 			if err != nil {
 				return usageError{fmt.Errorf("--%w", err)}
 			}
@@ -67,6 +67,7 @@ func newMCPCmd() *cobra.Command {
 	tools.Flags().StringVar(&account, "account", "", "linked account ID")
 	tools.Flags().StringVar(&toolMode, "tool-mode", "individual", "individual (one tool per action) or search_execute (two tools)")
 	tools.Flags().StringVar(&paramStyle, "param-style", "nested", "nested, flat_prefixed or flat_smart")
+	tools.Flags().StringVar(&filter, "tools", "", "glob patterns over action ids, comma-separated; a leading ! excludes (as /mcp?tools=)")
 	tools.Flags().BoolVar(&asJSON, "json", false, "print the tools as tools/list returns them")
 	cmd.AddCommand(tools)
 	return cmd
