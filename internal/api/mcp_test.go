@@ -405,16 +405,7 @@ func TestMCPToolFilters(t *testing.T) {
 	if members := callTool(t, cs, "justworks_execute_action", map[string]any{"action_id": "justworks_list_members", "query": map[string]any{"limit": 1}}, false); len(members["data"].([]any)) != 1 {
 		t.Fatalf("an included action through execute: %v", members)
 	}
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/mcp?tools=%5B", strings.NewReader(`{}`))
-	req.SetBasicAuth(e.keyA, "")
-	req.Header.Set("X-Account-Id", acc)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("a malformed pattern: %d", resp.StatusCode)
+	if st, body := e.onAccount(t, "/mcp?tools=%5B", acc, `{}`); st != http.StatusBadRequest {
+		t.Fatalf("a malformed pattern: %d %v", st, body)
 	}
 }
