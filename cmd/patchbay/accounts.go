@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -96,7 +95,7 @@ func newAccountsCmd() *cobra.Command {
 // listHint points a missing record at the command that lists them, e.g.
 // listHint(err, "accounts").
 func listHint(err error, what string) error {
-	if p, ok := errors.AsType[*problem.Error](err); ok && p.Kind == problem.NotFound {
+	if problem.KindOf(err) == problem.NotFound {
 		return fmt.Errorf("%w (see 'patchbay %s list')", err, what)
 	}
 	return err

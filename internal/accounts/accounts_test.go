@@ -2,7 +2,6 @@ package accounts_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"slices"
@@ -146,14 +145,14 @@ func TestUpdateAndDeleteCheckTheVersion(t *testing.T) {
 				t.Fatalf("an edit with the version read: %+v, %v", edited, err)
 			}
 			late := "second"
-			if _, err := w.svc.Update(ctx, w.project.ID, acc.ID, acc.Version, accounts.Patch{Label: &late}); kind(err) != problem.Stale {
+			if _, err := w.svc.Update(ctx, w.project.ID, acc.ID, acc.Version, accounts.Patch{Label: &late}); problem.KindOf(err) != problem.Stale {
 				t.Fatalf("a stale edit: %v", err)
 			}
 			empty := ""
-			if _, err := w.svc.Update(ctx, w.project.ID, acc.ID, store.AnyVersion, accounts.Patch{OriginOwnerName: &empty}); kind(err) != problem.Invalid {
+			if _, err := w.svc.Update(ctx, w.project.ID, acc.ID, store.AnyVersion, accounts.Patch{OriginOwnerName: &empty}); problem.KindOf(err) != problem.Invalid {
 				t.Fatalf("an empty owner name: %v", err)
 			}
-			if _, err := w.svc.Delete(ctx, w.project.ID, acc.ID, acc.Version); kind(err) != problem.Stale {
+			if _, err := w.svc.Delete(ctx, w.project.ID, acc.ID, acc.Version); problem.KindOf(err) != problem.Stale {
 				t.Fatalf("a stale delete: %v", err)
 			}
 			if got, err := w.svc.Get(ctx, w.project.ID, acc.ID); err != nil || got.Label != "first" {
@@ -162,7 +161,7 @@ func TestUpdateAndDeleteCheckTheVersion(t *testing.T) {
 			if _, err := w.svc.Delete(ctx, w.project.ID, acc.ID, edited.Version); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := w.svc.Get(ctx, w.project.ID, acc.ID); kind(err) != problem.NotFound {
+			if _, err := w.svc.Get(ctx, w.project.ID, acc.ID); problem.KindOf(err) != problem.NotFound {
 				t.Fatalf("after delete: %v", err)
 			}
 			want := []string{store.EventAccountCreated, store.EventAccountUpdated, store.EventAccountDeleted}
@@ -171,11 +170,4 @@ func TestUpdateAndDeleteCheckTheVersion(t *testing.T) {
 			}
 		})
 	}
-}
-
-func kind(err error) problem.Kind {
-	if p, ok := errors.AsType[*problem.Error](err); ok {
-		return p.Kind
-	}
-	return 0
 }

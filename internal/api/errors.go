@@ -13,11 +13,8 @@ import (
 
 // errorBody is the one error shape every endpoint answers with.
 type errorBody struct {
-	StatusCode     int                     `json:"statusCode"`
-	Message        string                  `json:"message"`
-	Timestamp      string                  `json:"timestamp"`
-	ProviderErrors []problem.ProviderError `json:"provider_errors,omitempty"`
-	problem.Category
+	problem.Body
+	Timestamp string `json:"timestamp"`
 }
 
 // writeError answers with the standard error body.
@@ -29,17 +26,7 @@ func (s *Server) writeError(w http.ResponseWriter, status int, message string) {
 // and how to treat the failure (problem.CategoryOf), err being the problem
 // reported, if any.
 func (s *Server) writeProblem(w http.ResponseWriter, status int, message string, err error) {
-	var providerErrors []problem.ProviderError
-	if p, ok := errors.AsType[*problem.Error](err); ok {
-		providerErrors = p.ProviderErrors
-	}
-	writeJSON(w, status, errorBody{
-		StatusCode:     status,
-		Message:        message,
-		Timestamp:      s.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
-		ProviderErrors: providerErrors,
-		Category:       problem.CategoryOf(status, err),
-	})
+	writeJSON(w, status, errorBody{Body: problem.BodyOf(status, message, err), Timestamp: s.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z")})
 }
 
 // writeJSON answers with v as JSON.

@@ -14,13 +14,6 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
 
-func kind(err error) problem.Kind {
-	if p, ok := errors.AsType[*problem.Error](err); ok {
-		return p.Kind
-	}
-	return 0
-}
-
 // Projects and keys through the service: a key works until it is revoked,
 // at the service's time; the last admin key stays; bad input names its field.
 func TestKeysOfAProject(t *testing.T) {
@@ -31,7 +24,7 @@ func TestKeysOfAProject(t *testing.T) {
 			at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 			clk := clock.NewManual(at)
 			s := apikeys.NewService(apikeys.Options{Store: b.OpenWithClock(t, backendtest.TestKeys(t), clk), Clock: clk})
-			if _, err := s.CreateProject(ctx, " "); kind(err) != problem.Invalid {
+			if _, err := s.CreateProject(ctx, " "); problem.KindOf(err) != problem.Invalid {
 				t.Fatalf("a project without a name: %v", err)
 			}
 			p, err := s.CreateProject(ctx, "Acme")
@@ -46,7 +39,7 @@ func TestKeysOfAProject(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := s.Issue(ctx, p.ID, "x", "owner"); kind(err) != problem.Invalid {
+			if _, _, err := s.Issue(ctx, p.ID, "x", "owner"); problem.KindOf(err) != problem.Invalid {
 				t.Fatalf("an unknown role: %v", err)
 			}
 			if k, err := s.Authenticate(ctx, runtime); err != nil || k.ID != runtimeKey.ID {
@@ -60,13 +53,13 @@ func TestKeysOfAProject(t *testing.T) {
 			if _, err := s.Authenticate(ctx, runtime); !errors.Is(err, apikeys.ErrInvalid) {
 				t.Fatalf("a revoked key authenticates: %v", err)
 			}
-			if _, err := s.Revoke(ctx, p.ID, adminKey.ID); kind(err) != problem.Conflict {
+			if _, err := s.Revoke(ctx, p.ID, adminKey.ID); problem.KindOf(err) != problem.Conflict {
 				t.Fatalf("revoking the last admin key: %v", err)
 			}
 			if _, err := s.Authenticate(ctx, admin); err != nil {
 				t.Fatalf("the admin key after the refused revocation: %v", err)
 			}
-			if _, err := s.Project(ctx, "prj_missing"); kind(err) != problem.NotFound {
+			if _, err := s.Project(ctx, "prj_missing"); problem.KindOf(err) != problem.NotFound {
 				t.Fatalf("an unknown project: %v", err)
 			}
 		})

@@ -2,7 +2,6 @@ package linking_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/url"
@@ -18,13 +17,6 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
-
-func kind(err error) problem.Kind {
-	if p, ok := errors.AsType[*problem.Error](err); ok {
-		return p.Kind
-	}
-	return 0
-}
 
 // The clock moves forwards and backwards around each lifetime linking keeps:
 // the connect session's, the OAuth state's and the attempt's. The services
@@ -66,7 +58,7 @@ func TestLifetimesFollowTheClock(t *testing.T) {
 		want problem.Kind
 	}{{10 * time.Minute, 0}, {10*time.Minute + time.Nanosecond, problem.Expired}, {10*time.Minute - time.Second, 0}, {time.Hour, problem.Expired}, {0, 0}} {
 		at(step.at)
-		if _, err := a.Linking.Session(ctx, ns.Token); kind(err) != step.want {
+		if _, err := a.Linking.Session(ctx, ns.Token); problem.KindOf(err) != step.want {
 			t.Fatalf("session at +%s: %v, want kind %d", step.at, err, step.want)
 		}
 	}
@@ -91,7 +83,7 @@ func TestLifetimesFollowTheClock(t *testing.T) {
 	}
 	answer := linking.Callback{Provider: "justworks", State: u.Query().Get("state"), Error: "access_denied"}
 	at(10*time.Minute + time.Second)
-	if _, err := a.Linking.Finish(ctx, answer); kind(err) != problem.Expired {
+	if _, err := a.Linking.Finish(ctx, answer); problem.KindOf(err) != problem.Expired {
 		t.Fatalf("a late answer: %v", err)
 	}
 	at(9 * time.Minute)

@@ -340,16 +340,7 @@ func structured(v any) (*sdk.CallToolResult, error) {
 // being the problem it reports, if any: the agent reads error_category and
 // retryable to decide what to do next.
 func errorResult(status int, message string, err error) *sdk.CallToolResult {
-	var providerErrors []problem.ProviderError
-	if p, ok := errors.AsType[*problem.Error](err); ok {
-		providerErrors = p.ProviderErrors
-	}
-	b, _ := json.Marshal(struct {
-		StatusCode     int                     `json:"statusCode"`
-		Message        string                  `json:"message"`
-		ProviderErrors []problem.ProviderError `json:"provider_errors,omitempty"`
-		problem.Category
-	}{status, message, providerErrors, problem.CategoryOf(status, err)})
+	b, _ := json.Marshal(problem.BodyOf(status, message, err))
 	return &sdk.CallToolResult{IsError: true, Content: []sdk.Content{&sdk.TextContent{Text: string(b)}}}
 }
 

@@ -58,6 +58,14 @@ func New(kind Kind, format string, args ...any) *Error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
 }
 
+// KindOf is err's kind when it is (or wraps) a problem, and 0 otherwise.
+func KindOf(err error) Kind {
+	if p, ok := errors.AsType[*Error](err); ok {
+		return p.Kind
+	}
+	return 0
+}
+
 // WithHint returns a copy of e that says what to do next.
 func (e *Error) WithHint(hint string) *Error {
 	c := *e
@@ -131,4 +139,24 @@ func CategoryOf(status int, err error) Category {
 		return Category{"not_permitted", false}
 	}
 	return Category{"invalid_input", false}
+}
+
+// Body is the error answer every front end gives (the API adds a
+// timestamp): the status, the message, what the provider said, and how to
+// treat the failure.
+type Body struct {
+	StatusCode     int             `json:"statusCode"`
+	Message        string          `json:"message"`
+	ProviderErrors []ProviderError `json:"provider_errors,omitempty"`
+	Category
+}
+
+// BodyOf is the answer with status and message that reports err (a problem,
+// or nil or any other error for answers made without one).
+func BodyOf(status int, message string, err error) Body {
+	b := Body{StatusCode: status, Message: message, Category: CategoryOf(status, err)}
+	if p, ok := errors.AsType[*Error](err); ok {
+		b.ProviderErrors = p.ProviderErrors
+	}
+	return b
 }

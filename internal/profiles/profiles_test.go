@@ -2,7 +2,6 @@ package profiles_test
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -82,13 +81,6 @@ func (w world) statuses(t *testing.T) []store.AccountStatus {
 	return out
 }
 
-func kind(err error) problem.Kind {
-	if p, ok := errors.AsType[*problem.Error](err); ok {
-		return p.Kind
-	}
-	return 0
-}
-
 // Disabling a profile makes its active accounts inactive, each reported once
 // as account.updated; enabling it brings them back the same way. An account
 // in error keeps its status and gets no event.
@@ -150,7 +142,7 @@ func TestStaleVersionsAreRefused(t *testing.T) {
 				t.Fatalf("two writers with one version: %v, %v; want exactly one refused", errs[0], errs[1])
 			}
 			for _, err := range errs {
-				if err != nil && kind(err) != problem.Stale {
+				if err != nil && problem.KindOf(err) != problem.Stale {
 					t.Fatalf("the loser got %v, want a stale problem", err)
 				}
 			}
@@ -159,16 +151,16 @@ func TestStaleVersionsAreRefused(t *testing.T) {
 				t.Fatalf("after the winner: version %d (read %d), %v", now.Version, read, err)
 			}
 			enabled := false
-			if _, err := w.service.Update(ctx, w.project.ID, w.profile.ID, read, profiles.Input{Enabled: &enabled}); kind(err) != problem.Stale {
+			if _, err := w.service.Update(ctx, w.project.ID, w.profile.ID, read, profiles.Input{Enabled: &enabled}); problem.KindOf(err) != problem.Stale {
 				t.Fatalf("a stale disable: %v", err)
 			}
-			if err := w.service.Delete(ctx, w.project.ID, w.profile.ID, read); kind(err) != problem.Stale {
+			if err := w.service.Delete(ctx, w.project.ID, w.profile.ID, read); problem.KindOf(err) != problem.Stale {
 				t.Fatalf("a stale delete: %v", err)
 			}
 			if got := w.statuses(t); got[0] != store.StatusActive || len(w.events(t)) != 0 {
 				t.Fatalf("a refused write changed something: %v, events %v", got, w.events(t))
 			}
-			if err := w.service.Delete(ctx, w.project.ID, w.profile.ID, store.AnyVersion); kind(err) != problem.Conflict {
+			if err := w.service.Delete(ctx, w.project.ID, w.profile.ID, store.AnyVersion); problem.KindOf(err) != problem.Conflict {
 				t.Fatalf("deleting a profile in use: %v", err)
 			}
 		})
