@@ -96,13 +96,15 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 	limiter := e.limiter(c)
 	refreshed := false
 	for attempt := 1; ; attempt++ {
+		done := func() {}
 		if limiter != nil {
-			if err := limiter.Wait(ctx, g.key()); err != nil {
+			if done, err = limiter.Take(ctx, g.key()); err != nil {
 				return answer{}, timedOut(c, 0)
 			}
 		}
 		started := clock.Start()
 		ans, err := e.send(ctx, action.Method, target, body, token, rd)
+		done()
 		entry.step(store.LogStep{Method: action.Method, URL: redactURL(target), Status: ans.status,
 			DurationMS: started.Elapsed().Milliseconds(), StartTime: e.clock.Now().UTC()})
 		if err != nil && ans.streamed {
@@ -245,15 +247,14 @@ func (e *Executor) limiter(c *connectors.Connector) *ratelimit.Limiter {
 	if l, ok := e.limiters.Load(c.Key); ok {
 		return l.(*ratelimit.Limiter)
 	}
-	// Windows are 10 % longer than published: the provider counts a request when
-	// it arrives, a little after we send it, so an exact window would sometimes
-	// let one request too many through.
+	// The windows are the published ones: Take counts a request from its
+	// answer, which is never before the provider counted it.
 	var limits []ratelimit.Limit
 	if rl.PerSecond > 0 {
-		limits = append(limits, ratelimit.Limit{Requests: rl.PerSecond, Window: 1100 * time.Millisecond})
+		limits = append(limits, ratelimit.Limit{Requests: rl.PerSecond, Window: time.Second})
 	}
 	if rl.PerMinute > 0 {
-		limits = append(limits, ratelimit.Limit{Requests: rl.PerMinute, Window: 66 * time.Second})
+		limits = append(limits, ratelimit.Limit{Requests: rl.PerMinute, Window: time.Minute})
 	}
 	l, _ := e.limiters.LoadOrStore(c.Key, ratelimit.New(limits...))
 	return l.(*ratelimit.Limiter)

@@ -1,6 +1,3 @@
-// Package ratelimit keeps request rates under sliding-window limits: the
-// simulators use it to refuse like a provider would, and Patchbay uses it to wait
-// before sending a request the provider would refuse.
 package ratelimit
 
 import (
@@ -25,8 +22,16 @@ type Limiter struct {
 	longest time.Duration
 	now     func() time.Time
 	mu      sync.Mutex
-	seen    map[string][]time.Time // request times per key, newest last
-	sweepAt int                    // keys that trigger the next sweep of idle ones
+	seen    map[string]*history
+	sweepAt int // keys that trigger the next sweep of idle ones
+}
+
+// history is what one key has sent: the times its finished requests count
+// from, and how many are still on their way.
+type history struct {
+	times    []time.Time // newest last
+	inFlight int
+	into     *history // where Move merged this history, for requests still in flight
 }
 
 // minSweep is the fewest keys that make a sweep of idle keys worth it.
@@ -34,7 +39,7 @@ const minSweep = 1024
 
 // New enforces every limit at once.
 func New(limits ...Limit) *Limiter {
-	rl := &Limiter{limits: limits, now: clock.System.Now, seen: map[string][]time.Time{}, sweepAt: minSweep}
+	rl := &Limiter{limits: limits, now: clock.System.Now, seen: map[string]*history{}, sweepAt: minSweep}
 	for _, l := range limits {
 		rl.longest = max(rl.longest, l.Window)
 	}
@@ -54,51 +59,68 @@ func (rl *Limiter) Keys() int {
 	return len(rl.seen)
 }
 
-// sweepLocked forgets keys with no request in the longest window, once their
-// number has doubled since the last sweep: keys such as client addresses
-// come and go, and must not pile up.
+// sweepLocked forgets keys with no request in flight or in the longest window,
+// once their number has doubled since the last sweep: keys such as client
+// addresses come and go, and must not pile up.
 func (rl *Limiter) sweepLocked(now time.Time) {
 	if len(rl.seen) < rl.sweepAt {
 		return
 	}
-	for key, times := range rl.seen {
-		if len(times) == 0 || now.Sub(times[len(times)-1]) >= rl.longest {
+	for key, h := range rl.seen {
+		if h.inFlight == 0 && (len(h.times) == 0 || now.Sub(h.times[len(h.times)-1]) >= rl.longest) {
 			delete(rl.seen, key)
 		}
 	}
 	rl.sweepAt = max(2*len(rl.seen), minSweep)
 }
 
-// Allow records a request for key, or reports how long until one is allowed.
+// checkLocked drops what has left the longest window from key's history and
+// reports how long until one more request fits every limit (0: now).
+func (rl *Limiter) checkLocked(key string, now time.Time) (*history, time.Duration) {
+	rl.sweepLocked(now)
+	h := rl.seen[key]
+	if h == nil {
+		h = &history{}
+		rl.seen[key] = h
+	}
+	cut := 0
+	for cut < len(h.times) && now.Sub(h.times[cut]) >= rl.longest {
+		cut++
+	}
+	h.times = h.times[cut:]
+	var wait time.Duration
+	for _, l := range rl.limits {
+		inWindow := h.inFlight
+		oldest := time.Time{}
+		for i := len(h.times) - 1; i >= 0 && now.Sub(h.times[i]) < l.Window; i-- {
+			inWindow++
+			oldest = h.times[i]
+		}
+		if inWindow < l.Requests {
+			continue
+		}
+		if oldest.IsZero() {
+			// Only requests in flight fill the window: none frees a place
+			// sooner than a window after it ends.
+			wait = max(wait, l.Window)
+		} else {
+			wait = max(wait, l.Window-now.Sub(oldest))
+		}
+	}
+	return h, wait
+}
+
+// Allow records a request for key as it arrives, or reports how long until one
+// is allowed. It is the provider's side of a limit.
 func (rl *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
 	now := rl.now()
-	rl.sweepLocked(now)
-	longest := rl.longest
-	times := rl.seen[key]
-	// Drop what has left the longest window.
-	cut := 0
-	for cut < len(times) && now.Sub(times[cut]) >= longest {
-		cut++
+	h, wait := rl.checkLocked(key, now)
+	if wait > 0 {
+		return false, wait
 	}
-	times = times[cut:]
-	for _, l := range rl.limits {
-		inWindow := 0
-		oldest := now
-		for i := len(times) - 1; i >= 0 && now.Sub(times[i]) < l.Window; i-- {
-			inWindow++
-			oldest = times[i]
-		}
-		if inWindow >= l.Requests {
-			retryAfter = max(retryAfter, l.Window-now.Sub(oldest))
-		}
-	}
-	if retryAfter > 0 {
-		rl.seen[key] = times
-		return false, retryAfter
-	}
-	rl.seen[key] = append(times, now)
+	h.times = append(h.times, now)
 	return true, 0
 }
 
@@ -108,20 +130,45 @@ func RetryAfterHeader(d time.Duration) string {
 	return strconv.Itoa(max(secs, 1))
 }
 
-// Wait blocks until a request for key is allowed, then records it. It gives up
-// with an error when ctx ends first.
-func (rl *Limiter) Wait(ctx context.Context, key string) error {
+// Take is the sender's side of a limit: it blocks until a request for key
+// fits, and counts it as in flight until done is called when its answer
+// arrives. A request then counts from the time of its answer, not of its
+// sending: the provider counted it on arrival, somewhere between the two, so
+// however long the request was on its way, the provider never sees more than
+// the limit in any window. Take gives up with an error when ctx ends first.
+func (rl *Limiter) Take(ctx context.Context, key string) (done func(), err error) {
 	for {
-		ok, wait := rl.Allow(key)
-		if ok {
-			return nil
+		rl.mu.Lock()
+		h, wait := rl.checkLocked(key, rl.now())
+		if wait == 0 {
+			h.inFlight++
+			rl.mu.Unlock()
+			return sync.OnceFunc(func() { rl.finish(h) }), nil
 		}
+		rl.mu.Unlock()
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 	}
+}
+
+// finish records the end of a request Take let through.
+func (rl *Limiter) finish(h *history) {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	for h.into != nil {
+		h = h.into
+	}
+	h.inFlight--
+	now := rl.now()
+	// Answers can end out of order by a hair; keep the times sorted.
+	i := len(h.times)
+	for i > 0 && h.times[i-1].After(now) {
+		i--
+	}
+	h.times = slices.Insert(h.times, i, now)
 }
 
 // Move hands key from's recent requests over to key to, for when one grant
@@ -130,11 +177,17 @@ func (rl *Limiter) Move(from, to string) {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
 	moved := rl.seen[from]
-	if len(moved) == 0 {
+	if moved == nil {
 		return
 	}
 	delete(rl.seen, from)
-	merged := append(rl.seen[to], moved...)
-	slices.SortFunc(merged, func(a, b time.Time) int { return a.Compare(b) })
-	rl.seen[to] = merged
+	h := rl.seen[to]
+	if h == nil {
+		rl.seen[to] = moved
+		return
+	}
+	h.times = append(h.times, moved.times...)
+	slices.SortFunc(h.times, func(a, b time.Time) int { return a.Compare(b) })
+	h.inFlight += moved.inFlight
+	moved.into = h
 }
