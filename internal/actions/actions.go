@@ -125,6 +125,35 @@ type Caller struct {
 	ProjectID string
 	RequestID string // the front end's request id, when it has one
 	Source    string // store.SourceAPI, store.SourceCLI, …
+	// Grant, when set, narrows the caller to what an admin consented to for
+	// an AI app: it calls on behalf of that app.
+	Grant *Grant
+}
+
+// Grant is the part of an AI app's OAuth grant the executor enforces: which
+// accounts, which actions, and whether writes are allowed.
+type Grant struct {
+	ID       string
+	ClientID string
+	// AccountIDs are the accounts granted; OwnerID, when set, grants every
+	// account of that end user instead.
+	AccountIDs []string
+	OwnerID    string
+	Actions    []string
+	ReadOnly   bool
+}
+
+// Covers reports whether the grant reaches the account.
+func (g *Grant) Covers(a store.Account) bool {
+	if g.OwnerID != "" {
+		return a.OriginOwnerID == g.OwnerID
+	}
+	return slices.Contains(g.AccountIDs, a.ID)
+}
+
+// allows reports whether the grant lets the app run the action.
+func (g *Grant) allows(a *connectors.Action) bool {
+	return slices.Contains(g.Actions, a.ID) && (!g.ReadOnly || a.Method == http.MethodGet)
 }
 
 // Run executes req for the account and records the call in the request log.
@@ -134,7 +163,7 @@ type Caller struct {
 func (e *Executor) Run(ctx context.Context, who Caller, accountID string, req Request, records io.Writer) (res Result, err error) {
 	entry := e.begin(who, accountID, req.Action)
 	defer func() { e.record(entry, err) }()
-	a, c, p, err := e.account(ctx, who.ProjectID, accountID)
+	a, c, p, err := e.account(ctx, who, accountID)
 	if err != nil {
 		return Result{}, err
 	}
@@ -144,6 +173,12 @@ func (e *Executor) Run(ctx context.Context, who Caller, accountID string, req Re
 		return Result{}, fail(problem.NotFound, "Unknown action %q for %s%s", req.Action, c.Name, didYouMean(c, req.Action))
 	}
 	entry.HTTPMethod, entry.Path = action.Method, action.Path
+	if g := who.Grant; g != nil && !g.allows(action) {
+		if slices.Contains(g.Actions, action.ID) {
+			return Result{}, fail(problem.Forbidden, "Action %s writes, and this AI app was granted read-only access", action.ID)
+		}
+		return Result{}, fail(problem.Forbidden, "Action %s is not among the actions this AI app was granted", action.ID)
+	}
 	if action.Unified != nil {
 		return Result{}, fail(problem.Invalid, "%s is a unified API operation: call %s %s with the account's x-account-id", action.ID, action.Method, action.Path)
 	}
@@ -159,15 +194,16 @@ func (e *Executor) Run(ctx context.Context, who Caller, accountID string, req Re
 // Available returns the account's connector and the actions it can run now:
 // enabled on its connector profile and covered by its granted scopes. These
 // are what Run accepts for the account (the MCP server lists them as tools).
-func (e *Executor) Available(ctx context.Context, projectID, accountID string) (*connectors.Connector, []*connectors.Action, error) {
-	a, c, p, err := e.account(ctx, projectID, accountID)
+func (e *Executor) Available(ctx context.Context, who Caller, accountID string) (*connectors.Connector, []*connectors.Action, error) {
+	a, c, p, err := e.account(ctx, who, accountID)
 	if err != nil {
 		return nil, nil, err
 	}
 	var out []*connectors.Action
 	for i := range c.Actions {
 		action := &c.Actions[i]
-		if action.Unified == nil && slices.Contains(p.EnabledActions, action.ID) && len(missingScopes(c, p, a, action)) == 0 {
+		if action.Unified == nil && slices.Contains(p.EnabledActions, action.ID) && len(missingScopes(c, p, a, action)) == 0 &&
+			(who.Grant == nil || who.Grant.allows(action)) {
 			out = append(out, action)
 		}
 	}
@@ -301,7 +337,8 @@ func WithAccount(ctx context.Context, ka store.KeyedAccount) context.Context {
 }
 
 // account loads a callable account with its connector and profile.
-func (e *Executor) account(ctx context.Context, projectID, accountID string) (store.Account, *connectors.Connector, store.ConnectorProfile, error) {
+func (e *Executor) account(ctx context.Context, who Caller, accountID string) (store.Account, *connectors.Connector, store.ConnectorProfile, error) {
+	projectID := who.ProjectID
 	var a store.Account
 	var p store.ConnectorProfile
 	var err error
@@ -320,6 +357,9 @@ func (e *Executor) account(ctx context.Context, projectID, accountID string) (st
 	}
 	if err != nil {
 		return a, nil, store.ConnectorProfile{}, err
+	}
+	if who.Grant != nil && !who.Grant.Covers(a) {
+		return a, nil, store.ConnectorProfile{}, fail(problem.Forbidden, "Account %s is not among the accounts this AI app was granted", accountID)
 	}
 	if a.Status != store.StatusActive && a.Status != store.StatusError {
 		return a, nil, store.ConnectorProfile{}, fail(problem.Unusable, "Account %s is %s; calls are refused until it is active", a.ID, a.Status)

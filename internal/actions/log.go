@@ -55,8 +55,12 @@ func (l *logEntry) keep(method, target string, body any, answer []byte) {
 }
 
 func (e *Executor) begin(who Caller, accountID, action string) *logEntry {
-	return &logEntry{RequestLog: store.RequestLog{ProjectID: who.ProjectID, RequestID: who.RequestID, Source: who.Source,
+	entry := &logEntry{RequestLog: store.RequestLog{ProjectID: who.ProjectID, RequestID: who.RequestID, Source: who.Source,
 		AccountID: accountID, Action: action, StartTime: e.clock.Now().UTC()}, began: clock.Start()}
+	if who.Grant != nil {
+		entry.ClientID = who.Grant.ClientID
+	}
+	return entry
 }
 
 // record queues the call's request log entry. It holds no bodies, headers or

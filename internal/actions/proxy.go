@@ -40,7 +40,7 @@ type ProxyRequest struct {
 func (e *Executor) Proxy(ctx context.Context, who Caller, accountID string, in ProxyRequest) (res ProxyResult, err error) {
 	entry := e.begin(who, accountID, "proxy")
 	defer func() { e.record(entry, err) }()
-	a, c, p, err := e.account(ctx, who.ProjectID, accountID)
+	a, c, p, err := e.account(ctx, who, accountID)
 	if err != nil {
 		return ProxyResult{}, err
 	}

@@ -48,7 +48,7 @@ func (e *Executor) Begin(ctx context.Context, who Caller, accountID, operation s
 }
 
 func (e *Executor) session(ctx context.Context, who Caller, accountID, operation string, entry *logEntry) (*Session, error) {
-	a, c, p, err := e.account(ctx, who.ProjectID, accountID)
+	a, c, p, err := e.account(ctx, who, accountID)
 	if err != nil {
 		return nil, err
 	}

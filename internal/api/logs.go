@@ -15,6 +15,7 @@ type logJSON struct {
 	ID            string          `json:"id"`
 	RequestID     string          `json:"request_id"`
 	Source        string          `json:"source"`
+	ClientID      string          `json:"client_id,omitempty"` // the AI app, for calls through an OAuth grant
 	AccountID     string          `json:"account_id"`
 	ProjectID     string          `json:"project_id"`
 	Provider      string          `json:"provider"`
@@ -31,7 +32,7 @@ type logJSON struct {
 }
 
 func logView(l store.RequestLog, withSteps bool) logJSON {
-	v := logJSON{ID: l.ID, RequestID: l.RequestID, Source: l.Source, AccountID: l.AccountID, ProjectID: l.ProjectID, Provider: l.Provider, Action: l.Action,
+	v := logJSON{ID: l.ID, RequestID: l.RequestID, Source: l.Source, ClientID: l.ClientID, AccountID: l.AccountID, ProjectID: l.ProjectID, Provider: l.Provider, Action: l.Action,
 		HTTPMethod: l.HTTPMethod, Path: l.Path, Status: l.Status, Success: l.Success, Duration: l.DurationMS,
 		StartTime: l.StartTime, EndTime: l.EndTime, EventDatetime: l.StartTime}
 	if withSteps {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/aiapps"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
@@ -245,7 +246,7 @@ func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 			err = apikeys.ErrInvalid
 		}
 		if errors.Is(err, apikeys.ErrInvalid) {
-			challenge(w, r)
+			s.challenge(w, r)
 			s.writeError(w, http.StatusUnauthorized, "Missing or invalid API key. Send it as the Basic auth user name with an empty password (curl -u KEY:).")
 			return
 		}
@@ -319,12 +320,18 @@ func keyFromRequest(r *http.Request) string {
 	return ""
 }
 
-// challenge names the scheme a 401 wants, as HTTP asks, so that clients (MCP
-// clients among them) show Patchbay's message rather than guess at OAuth.
-// A browser opening an API address gets none: it would prompt for the key
-// and then send it on every later request, cross-site ones included.
-func challenge(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Sec-Fetch-Mode") != "navigate" {
+// challenge names the scheme a 401 wants, as HTTP asks, so that clients show
+// Patchbay's message rather than guess. /mcp asks for a Bearer token and names
+// its protected resource metadata, where MCP clients find how to sign in with
+// OAuth (an API key is still taken as a Bearer token). A browser opening an
+// API address gets no challenge: it would prompt for the key and then send it
+// on every later request, cross-site ones included.
+func (s *Server) challenge(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Header.Get("Sec-Fetch-Mode") == "navigate":
+	case r.URL.Path == "/mcp" && s.aiapps != nil:
+		w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+s.aiapps.ResourceMetadataURL()+`", scope="`+aiapps.Scope+`"`)
+	default:
 		w.Header().Set("WWW-Authenticate", `Basic realm="patchbay"`)
 	}
 }

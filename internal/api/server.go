@@ -19,6 +19,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/accounts"
 	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/aiapps"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
@@ -53,6 +54,8 @@ type Options struct {
 	Search *toolsearch.Catalog
 	// Feedback keeps what agents say about the tools (/ai/tool-feedback).
 	Feedback *feedback.Service
+	// AIApps is the OAuth authorization server of AI apps calling /mcp.
+	AIApps *aiapps.Service
 	// Logs is where action calls are logged; reads of the log wait for it.
 	Logs *requestlog.Writer
 	// Clock dates error answers; nil is the system clock.
@@ -104,6 +107,7 @@ type Server struct {
 	unified   *unified.Service
 	search    *toolsearch.Catalog
 	feedback  *feedback.Service
+	aiapps    *aiapps.Service
 	logs      *requestlog.Writer
 	keys      *apikeys.Service
 	profiles  *profiles.Service
@@ -149,7 +153,7 @@ type Simulators interface {
 
 // New builds a Server.
 func New(o Options) *Server {
-	s := &Server{clock: clock.Or(o.Clock), keys: o.Keys, profiles: o.Profiles, ready: o.Ready, keyQuota: o.KeyQuota, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, search: o.Search, feedback: o.Feedback, logs: o.Logs,
+	s := &Server{clock: clock.Or(o.Clock), keys: o.Keys, profiles: o.Profiles, ready: o.Ready, keyQuota: o.KeyQuota, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, search: o.Search, feedback: o.Feedback, aiapps: o.AIApps, logs: o.Logs,
 		publicURL: strings.TrimRight(o.PublicURL, "/"), log: cmp.Or(o.Logger, slog.Default()),
 		version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
 	s.hubLimit = ratelimit.New(ratelimit.Limit{Requests: cmp.Or(o.HubAddressLimit, 600), Window: time.Minute})
@@ -204,9 +208,12 @@ func (s *Server) routes() {
 	s.handle("POST /actions/rpc", s.requireKey(s.rpc))
 	s.handle("POST /unified/proxy", s.requireKey(s.proxy))
 	s.unifiedRoutes()
-	s.handle("POST /mcp", s.requireKey(s.serveMCP))
-	s.handle("GET /mcp", s.requireKey(s.mcpMethodNotAllowed))
-	s.handle("DELETE /mcp", s.requireKey(endMCPSession))
+	s.handle("POST /mcp", s.requireMCPCaller(s.serveMCP))
+	s.handle("GET /mcp", s.requireMCPCaller(s.mcpMethodNotAllowed))
+	s.handle("DELETE /mcp", s.requireMCPCaller(endMCPSession))
+	if s.aiapps != nil {
+		s.aiAppRoutes()
+	}
 	s.handle("GET /requests/logs", s.requireKey(s.listLogs))
 	s.handle("GET /requests/logs/steps", s.requireKey(s.listStepLogs))
 	s.handle("GET /requests/logs/{id}", s.requireKey(s.getLog))

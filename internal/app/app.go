@@ -22,6 +22,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/accounts"
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/admins"
+	"github.com/patchbayhq/patchbay/internal/aiapps"
 	"github.com/patchbayhq/patchbay/internal/api"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/background"
@@ -118,6 +119,7 @@ type App struct {
 	Unified  *unified.Service
 	Search   *toolsearch.Catalog
 	Feedback *feedback.Service
+	AIApps   *aiapps.Service
 	Webhooks *webhooks.Service
 	Admins   *admins.Service
 	Keys     *apikeys.Service
@@ -221,6 +223,7 @@ func New(o Options) (*App, error) {
 	a.Unified = unified.New(a.Actions)
 	a.Search = toolsearch.NewCatalog(o.Registry)
 	a.Feedback = feedback.New(feedback.Options{Store: o.Store})
+	a.AIApps = aiapps.New(aiapps.Config{Store: o.Store, PublicURL: site.PublicURL, Clock: clk, Logs: a.Logs})
 	hooks, err := webhooks.New(webhooks.Options{Store: o.Store, Queue: o.Store.QueueDriver(), Clock: clk, Logger: log,
 		AllowPrivate: o.WebhookAllowPrivate, PollInterval: o.WebhookPoll, Timeout: o.WebhookTimeout})
 	if err != nil {
@@ -231,7 +234,7 @@ func New(o Options) (*App, error) {
 	a.Keys = apikeys.NewService(apikeys.Options{Store: o.Store, Clock: clk})
 	a.Profiles = profiles.New(profiles.Options{Store: o.Store, Registry: o.Registry, PublicURL: site.PublicURL})
 	a.Console = console.New(console.Options{Keys: a.Keys, Profiles: a.Profiles, Registry: o.Registry, Admins: a.Admins, Accounts: a.Accounts,
-		Linking: a.Linking, Webhooks: a.Webhooks, Feedback: a.Feedback, Logs: a.Logs, PublicURL: site.PublicURL, Clock: clk, Logger: log})
+		Linking: a.Linking, Webhooks: a.Webhooks, Feedback: a.Feedback, AIApps: a.AIApps, Logs: a.Logs, PublicURL: site.PublicURL, Clock: clk, Logger: log})
 	// The store wrote the change's event; send it now rather than at the next poll.
 	a.Accounts.Observe(func(context.Context, accounts.Change) { hooks.Nudge() })
 	return a, nil
@@ -244,7 +247,7 @@ func (a *App) Server(o api.Options) *api.Server {
 	o.Keys, o.Profiles, o.Ready = a.Keys, a.Profiles, a.Ready
 	o.KeyQuota = keyquota.New(keyquota.Options{Store: a.store, Limit: o.KeyRateLimit, Clock: a.Clock})
 	o.Linking, o.Accounts, o.Actions, o.Logs, o.MCP, o.Webhooks = a.Linking, a.Accounts, a.Actions, a.Logs, a.MCP, a.Webhooks
-	o.Unified, o.Search, o.Feedback = a.Unified, a.Search, a.Feedback
+	o.Unified, o.Search, o.Feedback, o.AIApps = a.Unified, a.Search, a.Feedback, a.AIApps
 	o.Collectors = append(o.Collectors, a.Collectors()...)
 	o.Console = a.Console
 	return api.New(o)

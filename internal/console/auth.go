@@ -54,6 +54,10 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /console/p/{project}/webhooks/{id}/deliveries/{delivery}/redeliver", c.page(c.redeliver))
 
 	m.HandleFunc("GET /console/p/{project}/feedback", c.page(c.listFeedback))
+	m.HandleFunc("GET /console/p/{project}/ai-apps", c.page(c.listAIApps))
+	m.HandleFunc("POST /console/p/{project}/ai-apps/{id}/revoke", c.page(c.revokeAIApp))
+	m.HandleFunc("GET /console/oauth/authorize", c.authorize)
+	m.HandleFunc("POST /console/oauth/authorize", c.decide)
 
 	m.Handle("GET /static/console/", Assets())
 	m.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/accounts"
 	"github.com/patchbayhq/patchbay/internal/admins"
+	"github.com/patchbayhq/patchbay/internal/aiapps"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
@@ -57,6 +58,7 @@ type Options struct {
 	Linking   *linking.Service
 	Webhooks  *webhooks.Service
 	Feedback  *feedback.Service
+	AIApps    *aiapps.Service
 	Logs      *requestlog.Writer
 	PublicURL string
 	Clock     clock.Clock
@@ -233,6 +235,7 @@ var notices = map[string]string{
 	"webhook-saved":    "The webhook was saved.",
 	"webhook-test":     "A webhook.test event is on its way; its delivery shows below in a moment.",
 	"redelivered":      "The event is queued again, with the same webhook-id.",
+	"ai-app-revoked":   "The AI app was disconnected: its tokens stopped working, and it must ask for consent again.",
 }
 
 // page wraps a handler of a project's page: it needs a session (else the

@@ -114,7 +114,7 @@ func withCall(ctx context.Context, c call) context.Context {
 
 // Tools lists the tools an agent sees for the account, in order.
 func (s *Service) Tools(ctx context.Context, who actions.Caller, accountID string, o Options) ([]*sdk.Tool, error) {
-	c, available, err := s.actions.Available(ctx, who.ProjectID, accountID)
+	c, available, err := s.actions.Available(ctx, who, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -130,11 +130,22 @@ func (s *Service) Tools(ctx context.Context, who actions.Caller, accountID strin
 // any request of a session. It fails, before any MCP exchange, when the account
 // is unknown to the caller's project or not usable.
 func (s *Service) Handler(ctx context.Context, who actions.Caller, accountID string, o Options) (http.Handler, error) {
-	c, available, err := s.actions.Available(ctx, who.ProjectID, accountID)
+	c, available, err := s.actions.Available(ctx, who, accountID)
 	if err != nil {
 		return nil, err
 	}
-	srv := s.server(c, o.Tools.apply(available), o)
+	available = o.Tools.apply(available)
+	key := []string{string(o.ToolMode), string(o.ParamStyle), o.Tools.String(), c.Key}
+	for _, a := range available {
+		key = append(key, a.ID)
+	}
+	srv := s.cached(strings.Join(key, " "), func() []tool { return s.tools(c, available, o) })
+	return s.serve(srv, who, accountID), nil
+}
+
+// serve answers one HTTP request with srv, its tools running for who (on
+// accountID, unless a tool names the account).
+func (s *Service) serve(srv *sdk.Server, who actions.Caller, accountID string) http.Handler {
 	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, handlerOptions)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
@@ -146,36 +157,32 @@ func (s *Service) Handler(ctx context.Context, who actions.Caller, accountID str
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		h.ServeHTTP(w, r.WithContext(withCall(r.Context(), call{who, accountID})))
-	}), nil
+	})
 }
 
 // handlerOptions serve every request on its own. The API key is the protection
 // against DNS rebinding, so requests through a local reverse proxy are welcome.
 var handlerOptions = &sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true, DisableLocalhostProtection: true}
 
-// server returns the shared server with these tools.
-func (s *Service) server(c *connectors.Connector, available []*connectors.Action, o Options) *sdk.Server {
-	key := []string{string(o.ToolMode), string(o.ParamStyle), o.Tools.String(), c.Key}
-	for _, a := range available {
-		key = append(key, a.ID)
-	}
-	k := strings.Join(key, " ")
+// cached returns the shared server known by key, building it with the
+// tools build returns when there is none.
+func (s *Service) cached(key string, build func() []tool) *sdk.Server {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if srv, ok := s.servers[k]; ok {
+	if srv, ok := s.servers[key]; ok {
 		return srv
 	}
 	srv := sdk.NewServer(&sdk.Implementation{Name: "patchbay", Title: "Patchbay", Version: s.version}, &sdk.ServerOptions{
-		Instructions: "Tools read and write one linked HR or payroll account through Patchbay.",
+		Instructions: "Tools read and write linked HR and payroll accounts through Patchbay.",
 		Logger:       s.log,
 	})
-	for _, t := range s.tools(c, available, o) {
+	for _, t := range build() {
 		srv.AddTool(t.Tool, t.handler)
 	}
 	if len(s.servers) >= maxServers {
 		clear(s.servers)
 	}
-	s.servers[k] = srv
+	s.servers[key] = srv
 	return srv
 }
 

@@ -391,6 +391,7 @@ type RequestLog struct {
 	ProjectID  string
 	RequestID  string
 	Source     string // who made the call: SourceAPI, SourceCLI, …
+	ClientID   string // the AI app the call was made for, through an OAuth grant
 	AccountID  string
 	Provider   string
 	Action     string
@@ -840,6 +841,33 @@ type Store interface {
 	// ListToolFeedback lists a project's feedback, oldest first.
 	ListToolFeedback(ctx context.Context, projectID string, w Window) ([]ToolFeedback, error)
 
+	// CreateAIClient stores a registered AI app.
+	CreateAIClient(ctx context.Context, c AIClient) error
+	// GetAIClient returns a registered AI app, or ErrNotFound.
+	GetAIClient(ctx context.Context, id string) (AIClient, error)
+	// CreateAIGrant stores an admin's consent and the code that hands it to
+	// the app, in one transaction.
+	CreateAIGrant(ctx context.Context, g AIGrant, code AIToken) error
+	// RedeemAIToken finds the code or refresh token with this hash and its
+	// grant, and asks decide what to do, in one transaction: decide sees
+	// whether it was used before (UsedAt) and answers the tokens to issue, or
+	// that the grant must be revoked. Unless decide fails, the token is marked
+	// used; if another redemption used it first, decide is asked again with
+	// UsedAt set. ErrNotFound when no such token or its grant is revoked.
+	RedeemAIToken(ctx context.Context, hash []byte, kind string, decide func(AIGrant, AIToken) (AIRedemption, error)) (AIGrant, error)
+	// AIAccess returns the live grant an unexpired access token belongs to,
+	// noting its use, or ErrNotFound.
+	AIAccess(ctx context.Context, hash []byte, at time.Time) (AIGrant, error)
+	// RevokeAIToken ends a token the client holds: a refresh token revokes its
+	// whole grant, an access token only itself. An unknown token is no error.
+	RevokeAIToken(ctx context.Context, clientID string, hash []byte, at time.Time) error
+	// ListAIGrants lists a project's live grants, newest first, with their
+	// clients' names.
+	ListAIGrants(ctx context.Context, projectID string) ([]AIGrant, error)
+	// RevokeAIGrant revokes one of a project's grants and deletes its tokens;
+	// ErrNotFound when it has no such live grant.
+	RevokeAIGrant(ctx context.Context, projectID, grantID string, at time.Time) error
+
 	// CheckKeys refuses (ErrWrongKeys) a key ring that lacks, or has another
 	// key under the id of, a key the stored data is sealed with, and notes the
 	// primary key as one data is sealed with. A node calls it before it
@@ -855,6 +883,65 @@ type ToolFeedback struct {
 	AccountIDs []string
 	ToolNames  []string
 	CreatedAt  time.Time
+}
+
+// AIClient is an AI app (an MCP client) registered by dynamic client
+// registration. Its name is what it says it is: nobody vouches for it.
+type AIClient struct {
+	ID           string
+	Name         string
+	RedirectURIs []string
+	ClientURI    string
+	// SecretHash is the SHA-256 of the client secret; nil for a public
+	// client (AuthMethod "none"), which proves itself with PKCE alone.
+	SecretHash []byte
+	AuthMethod string // none, client_secret_basic or client_secret_post
+	CreatedAt  time.Time
+}
+
+// AIGrant is an admin's consent that an AI app may call some actions on some
+// linked accounts of one project.
+type AIGrant struct {
+	ID         string
+	ProjectID  string
+	ClientID   string
+	ClientName string // filled by reads
+	AdminEmail string // who consented
+	// AccountIDs are the accounts granted; OwnerID, when set, grants every
+	// account of that end user (origin_owner_id) instead, as they link.
+	AccountIDs []string
+	OwnerID    string
+	Actions    []string
+	ReadOnly   bool
+	Resource   string // the protected resource (the /mcp URL) its tokens are for
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero when never used
+	RevokedAt  time.Time // zero while live
+}
+
+// AIToken is an authorization code, access token or refresh token of a grant,
+// known by its hash.
+type AIToken struct {
+	Hash          []byte
+	GrantID       string
+	Kind          string // AICode, AIAccessToken or AIRefreshToken
+	ExpiresAt     time.Time
+	UsedAt        time.Time // zero when unused
+	RedirectURI   string    // codes: the redirect_uri the exchange must repeat
+	CodeChallenge string    // codes: the PKCE S256 challenge
+}
+
+// Kinds of AIToken.
+const (
+	AICode         = "code"
+	AIAccessToken  = "access"
+	AIRefreshToken = "refresh"
+)
+
+// AIRedemption is what RedeemAIToken's decision writes.
+type AIRedemption struct {
+	Issue       []AIToken // tokens to store
+	RevokeGrant bool      // the token was replayed: end the grant
 }
 
 // ErrWrongKeys means the node's encryption keys cannot open the data stored.

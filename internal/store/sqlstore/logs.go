@@ -13,7 +13,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
-const logColumns = `id, project_id, request_id, account_id, provider, action, http_method, path, status, success, duration_ms, start_time, end_time, steps, source`
+const logColumns = `id, project_id, request_id, account_id, provider, action, http_method, path, status, success, duration_ms, start_time, end_time, steps, source, client_id`
 
 // logRowsPerInsert bounds one multi-row INSERT: 64 rows of 15 values stay far
 // below both databases' limits on statement parameters.
@@ -87,7 +87,7 @@ func logArgs(logs []store.RequestLog) ([]any, error) {
 			return nil, err
 		}
 		args = append(args, l.ID, l.ProjectID, l.RequestID, l.AccountID, l.Provider, l.Action, l.HTTPMethod, l.Path,
-			l.Status, l.Success, l.DurationMS, l.StartTime, l.EndTime, string(steps), cmp.Or(l.Source, store.SourceAPI))
+			l.Status, l.Success, l.DurationMS, l.StartTime, l.EndTime, string(steps), cmp.Or(l.Source, store.SourceAPI), l.ClientID)
 	}
 	return args, nil
 }
@@ -98,7 +98,7 @@ func (s *Store) logInsert(ctx context.Context, rows int) (*sql.Stmt, error) {
 	if st, ok := s.logInserts.Load(rows); ok {
 		return st.(*sql.Stmt), nil
 	}
-	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	st, err := s.writeStmt(ctx, `INSERT INTO request_logs (`+logColumns+`) VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")+
 		` ON CONFLICT (id) DO NOTHING`)
 	if err != nil {
@@ -190,7 +190,7 @@ func scanLog(row scanner) (store.RequestLog, error) {
 	var l store.RequestLog
 	var steps string
 	if err := row.Scan(&l.ID, &l.ProjectID, &l.RequestID, &l.AccountID, &l.Provider, &l.Action, &l.HTTPMethod, &l.Path,
-		&l.Status, &l.Success, &l.DurationMS, &l.StartTime, &l.EndTime, &steps, &l.Source); err != nil {
+		&l.Status, &l.Success, &l.DurationMS, &l.StartTime, &l.EndTime, &steps, &l.Source, &l.ClientID); err != nil {
 		return store.RequestLog{}, err
 	}
 	l.StartTime, l.EndTime = l.StartTime.UTC(), l.EndTime.UTC()
