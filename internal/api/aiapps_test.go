@@ -409,4 +409,3 @@ func TestAIAppRefusals(t *testing.T) {
 		}
 	})
 }
-
