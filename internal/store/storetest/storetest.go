@@ -113,6 +113,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"APIKeyAndAccountNeedsTheDatabase", testAPIKeyAndAccountNeedsTheDatabase},
 		{"ListWindows", testListWindows},
 		{"ToolFeedback", testToolFeedback},
+		{"AIGrants", testAIGrants},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
