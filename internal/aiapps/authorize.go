@@ -120,7 +120,7 @@ type Consent struct {
 // Approve records the admin's consent as a grant and returns where the
 // browser goes next: the app's redirect URI with the code. The admin must be
 // given the project; the accounts must be the project's, and the actions
-// enabled on their connector profiles.
+// enabled on its connector profiles.
 func (s *Service) Approve(ctx context.Context, admin store.Admin, r Request, c Consent) (string, error) {
 	started := s.clock.Now()
 	projects, err := s.store.AdminProjects(ctx, admin.ID)
@@ -169,21 +169,21 @@ func (s *Service) checkConsent(ctx context.Context, g store.AIGrant) error {
 	if g.OwnerID == "" && len(accounts) != len(g.AccountIDs) {
 		return problem.New(problem.Invalid, "accounts: %s names an account this project does not have", strings.Join(g.AccountIDs, ", "))
 	}
+	// Actions of the project's other profiles are allowed: a grant of every
+	// account of an end user reaches the accounts they link later.
 	profiles, err := s.store.ListConnectorProfiles(ctx, g.ProjectID, store.ProfileFilter{})
 	if err != nil {
 		return fmt.Errorf("profiles of project %s: %w", g.ProjectID, err)
 	}
 	enabled := map[string]bool{}
 	for _, p := range profiles {
-		if slices.ContainsFunc(accounts, func(a store.Account) bool { return a.ProfileID == p.ID }) {
-			for _, id := range p.EnabledActions {
-				enabled[id] = true
-			}
+		for _, id := range p.EnabledActions {
+			enabled[id] = true
 		}
 	}
 	for _, id := range g.Actions {
 		if !enabled[id] {
-			return problem.New(problem.Invalid, "actions: %s is not enabled on the connector profile of any account chosen", id)
+			return problem.New(problem.Invalid, "actions: %s is not enabled on any connector profile of this project", id)
 		}
 	}
 	return nil

@@ -24,15 +24,21 @@ export async function startDemo() {
       out += d;
       const listening = out.match(/is listening on (\S+)/);
       const key = out.match(/curl -u (\S+): \S+\/accounts/);
-      if (listening && key) resolve({ base: "http://" + listening[1], key: key[1] });
+      const admin = out.match(/Console: (\S+)\/console\s+sign in as (\S+), password (\S+)/);
+      if (listening && key && admin) {
+        resolve({ base: "http://" + listening[1], key: key[1], publicURL: admin[1], adminEmail: admin[2], adminPassword: admin[3] });
+      }
     });
     child.on("exit", (code) => reject(new Error(`patchbay demo exited (${code}):\n${out}\n${err}`)));
     timer = setTimeout(() => reject(new Error(`patchbay demo did not start:\n${out}\n${err}`)), 30000);
   });
-  const { base, key } = await ready.finally(() => clearTimeout(timer));
+  const { base, key, publicURL, adminEmail, adminPassword } = await ready.finally(() => clearTimeout(timer));
   return {
     base,
     key,
+    publicURL, // what the demo prints for people to open (its host may differ from base's)
+    adminEmail,
+    adminPassword,
     async stop() {
       child.kill("SIGTERM");
       await new Promise((r) => child.once("exit", r));
