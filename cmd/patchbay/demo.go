@@ -126,6 +126,9 @@ Patchbay demo is ready.
        URL %s/mcp   headers: Authorization: Bearer %s   x-account-id: ACCOUNT_ID
      See what the agent gets:
        go run ./cmd/patchbay mcp tools --account ACCOUNT_ID
+     AI apps such as ChatGPT, Claude or Cursor need only the URL %s/mcp:
+     they sign in with OAuth, and you choose their accounts and actions on the
+     console's consent page.
 
   5. Hear about linked, changed and broken accounts: register a webhook (any
      URL that takes POSTs; the demo may deliver to this machine):
@@ -137,7 +140,7 @@ Patchbay demo is ready.
 
   Setup guides: %s
 
-`, session.AuthLinkURL, key, publicURL, key, publicURL, key, publicURL, publicURL, key, key, publicURL, publicURL, adminEmail, adminPassword, strings.Join(guides, "  "))
+`, session.AuthLinkURL, key, publicURL, key, publicURL, key, publicURL, publicURL, key, publicURL, key, publicURL, publicURL, adminEmail, adminPassword, strings.Join(guides, "  "))
 	return nil
 }
 
