@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -114,7 +115,10 @@ type Consent struct {
 	AccountIDs []string
 	OwnerID    string
 	Actions    []string
-	ReadOnly   bool
+	// Tools, glob patterns over action ids ("justworks_*,!*_delete_*"),
+	// narrows Actions further.
+	Tools    string
+	ReadOnly bool
 }
 
 // Approve records the admin's consent as a grant and returns where the
@@ -135,6 +139,11 @@ func (s *Service) Approve(ctx context.Context, admin store.Admin, r Request, c C
 	if c.OwnerID != "" {
 		g.AccountIDs = nil
 	}
+	filter, err := connectors.ParseActionFilter("tools", c.Tools)
+	if err != nil {
+		return "", problem.New(problem.Invalid, "%s", err)
+	}
+	g.Actions = slices.DeleteFunc(slices.Clone(c.Actions), func(id string) bool { return !filter.Allows(id) })
 	if err := s.checkConsent(ctx, g); err != nil {
 		return "", err
 	}
@@ -157,7 +166,7 @@ func (s *Service) checkConsent(ctx context.Context, g store.AIGrant) error {
 		return problem.New(problem.Invalid, "accounts: choose at least one linked account, or every account of one end user")
 	}
 	if len(g.Actions) == 0 {
-		return problem.New(problem.Invalid, "actions: choose at least one action the app may call")
+		return problem.New(problem.Invalid, "actions: choose at least one action the app may call (that the tools patterns, if any, let through)")
 	}
 	accounts, err := s.Accounts(ctx, g)
 	if err != nil {

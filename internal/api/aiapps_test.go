@@ -253,10 +253,21 @@ func TestAIAppConnectsWithOAuth(t *testing.T) {
 	}
 
 	// RFC 7009: revoking the refresh token ends the grant.
+	// Glob patterns on the consent page narrow the actions ticked.
+	u := mustURL(t, app.authURL())
+	_, page = c.get(t, u.RequestURI())
+	badGlob := url.Values{"decision": {"approve"}, "project": {e.projectA.ID}, "reach": {"accounts"}, "account": {jw},
+		"action": {"justworks_list_members"}, "tools": {"[oops"}, "csrf": {csrfField.FindStringSubmatch(page)[1]}}
+	for k, v := range u.Query() {
+		badGlob[k] = v
+	}
+	if resp, page := c.post(t, "/console/oauth/authorize", badGlob); resp.StatusCode != http.StatusBadRequest || !strings.Contains(errorMessage(page), "tools:") {
+		t.Fatalf("a broken pattern: %d %s", resp.StatusCode, errorMessage(page))
+	}
 	second := app.grant(t, c, url.Values{"decision": {"approve"}, "project": {e.projectA.ID}, "reach": {"accounts"}, "account": {jw},
-		"action": {"justworks_list_members"}})
-	if st, _ := mcpStatus(t, e.srv.URL+"/mcp", second.AccessToken); st != http.StatusOK {
-		t.Fatalf("second grant: %d", st)
+		"action": {"justworks_list_members", "justworks_list_deductions"}, "tools": {"justworks_*, !*_deductions"}})
+	if names := toolNames(t, bearer(t, e.srv.URL, second.AccessToken, "")); !slices.Equal(names, []string{"justworks_list_members"}) {
+		t.Fatalf("tools after the consent's patterns: %v", names)
 	}
 	resp, err := http.PostForm(e.srv.URL+"/oauth/revoke", url.Values{"token": {second.RefreshToken}, "client_id": {app.conf.ClientID}})
 	if err != nil || resp.StatusCode != http.StatusOK {

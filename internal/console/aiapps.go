@@ -63,7 +63,8 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, c.o.AIApps.Deny(ar), http.StatusSeeOther)
 		return
 	}
-	choice := aiapps.Consent{ProjectID: r.PostFormValue("project"), Actions: r.PostForm["action"], ReadOnly: r.PostFormValue("read_only") == "on"}
+	choice := aiapps.Consent{ProjectID: r.PostFormValue("project"), Actions: r.PostForm["action"], Tools: r.PostFormValue("tools"),
+		ReadOnly: r.PostFormValue("read_only") == "on"}
 	if reach := r.PostFormValue("reach"); strings.HasPrefix(reach, "owner:") {
 		choice.OwnerID = strings.TrimPrefix(reach, "owner:")
 	} else {

@@ -37,7 +37,7 @@ func (s *Service) HandlerForAccounts(ctx context.Context, who actions.Caller, ac
 			groups[c.Key] = g
 		}
 		g.ids = append(g.ids, a.ID)
-		for _, action := range o.Tools.apply(available) {
+		for _, action := range o.Tools.Apply(available) {
 			if !slices.Contains(g.available, action) {
 				g.available = append(g.available, action)
 			}

@@ -42,7 +42,7 @@ type Options struct {
 	ToolMode   ToolMode
 	ParamStyle ParamStyle
 	// Tools narrows the account's actions (the tools parameter).
-	Tools Filter
+	Tools connectors.ActionFilter
 }
 
 // ParseOptions reads tool-mode, param-style and tools, defaulting to
@@ -64,7 +64,7 @@ func ParseOptions(q url.Values) (Options, error) {
 		return o, fmt.Errorf("param-style: %q is not a parameter style; use nested, flat_prefixed or flat_smart", s)
 	}
 	var err error
-	o.Tools, err = ParseFilter(q.Get("tools"))
+	o.Tools, err = connectors.ParseActionFilter("tools", q.Get("tools"))
 	return o, err
 }
 
@@ -119,7 +119,7 @@ func (s *Service) Tools(ctx context.Context, who actions.Caller, accountID strin
 		return nil, err
 	}
 	var out []*sdk.Tool
-	for _, t := range s.tools(c, o.Tools.apply(available), o) {
+	for _, t := range s.tools(c, o.Tools.Apply(available), o) {
 		out = append(out, t.Tool)
 	}
 	return out, nil
@@ -134,7 +134,7 @@ func (s *Service) Handler(ctx context.Context, who actions.Caller, accountID str
 	if err != nil {
 		return nil, err
 	}
-	available = o.Tools.apply(available)
+	available = o.Tools.Apply(available)
 	key := []string{string(o.ToolMode), string(o.ParamStyle), o.Tools.String(), c.Key}
 	for _, a := range available {
 		key = append(key, a.ID)
@@ -239,7 +239,7 @@ func (s *Service) run(ctx context.Context, req actions.Request) (*sdk.CallToolRe
 // account's actions for a plain-language query, and {provider}_execute_action
 // runs one of them by id, with nested parameters since its action is chosen at
 // call time.
-func searchExecute(c *connectors.Connector, available []*connectors.Action, filter Filter, run func(context.Context, actions.Request) (*sdk.CallToolResult, error)) []tool {
+func searchExecute(c *connectors.Connector, available []*connectors.Action, filter connectors.ActionFilter, run func(context.Context, actions.Request) (*sdk.CallToolResult, error)) []tool {
 	ix := toolsearch.New(c.Key, available)
 	search := tool{
 		Tool: &sdk.Tool{

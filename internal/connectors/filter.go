@@ -1,24 +1,24 @@
-package mcp
+package connectors
 
 import (
 	"fmt"
 	"path"
 	"strings"
 
-	"github.com/patchbayhq/patchbay/internal/connectors"
 )
 
-// Filter narrows an account's tools by glob patterns over action ids, as the
-// tools query parameter of /mcp gives them: "justworks_*,!*_delete_*". An
-// action is a tool when it matches an include pattern (or there is none) and
-// no exclude pattern (one that starts with "!").
-type Filter struct {
+// ActionFilter narrows a set of actions by glob patterns over their ids, as
+// /mcp's tools parameter and the AI app consent page give them:
+// "justworks_*,!*_delete_*". An action passes when it matches an include
+// pattern (or there is none) and no exclude pattern (one that starts with "!").
+type ActionFilter struct {
 	include, exclude []string
 }
 
-// ParseFilter reads comma-separated patterns.
-func ParseFilter(spec string) (Filter, error) {
-	var f Filter
+// ParseActionFilter reads comma-separated patterns; field names the input in
+// an error.
+func ParseActionFilter(field, spec string) (ActionFilter, error) {
+	var f ActionFilter
 	for _, p := range strings.Split(spec, ",") {
 		p = strings.TrimSpace(p)
 		if p == "" {
@@ -27,7 +27,7 @@ func ParseFilter(spec string) (Filter, error) {
 		excluded := strings.HasPrefix(p, "!")
 		p = strings.TrimPrefix(p, "!")
 		if _, err := path.Match(p, ""); err != nil || p == "" {
-			return Filter{}, fmt.Errorf("tools: %q is not a glob pattern over action ids, such as justworks_* or !*_delete_*", p)
+			return ActionFilter{}, fmt.Errorf("%s: %q is not a glob pattern over action ids, such as justworks_* or !*_delete_*", field, p)
 		}
 		if excluded {
 			f.exclude = append(f.exclude, p)
@@ -38,8 +38,8 @@ func ParseFilter(spec string) (Filter, error) {
 	return f, nil
 }
 
-// Allows reports whether the action with id is one of the tools.
-func (f Filter) Allows(id string) bool {
+// Allows reports whether the action with id passes.
+func (f ActionFilter) Allows(id string) bool {
 	return (len(f.include) == 0 || matchesAny(f.include, id)) && !matchesAny(f.exclude, id)
 }
 
@@ -52,12 +52,12 @@ func matchesAny(patterns []string, id string) bool {
 	return false
 }
 
-// apply keeps the actions the filter allows.
-func (f Filter) apply(actions []*connectors.Action) []*connectors.Action {
+// Apply keeps the actions the filter allows.
+func (f ActionFilter) Apply(actions []*Action) []*Action {
 	if len(f.include)+len(f.exclude) == 0 {
 		return actions
 	}
-	var out []*connectors.Action
+	var out []*Action
 	for _, a := range actions {
 		if f.Allows(a.ID) {
 			out = append(out, a)
@@ -66,8 +66,8 @@ func (f Filter) apply(actions []*connectors.Action) []*connectors.Action {
 	return out
 }
 
-// String is the filter as the query parameter gives it, normalised.
-func (f Filter) String() string {
+// String is the filter as its patterns give it, normalised.
+func (f ActionFilter) String() string {
 	parts := append([]string(nil), f.include...)
 	for _, p := range f.exclude {
 		parts = append(parts, "!"+p)
