@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path"
 	"strings"
-
 )
 
 // ActionFilter narrows a set of actions by glob patterns over their ids, as
