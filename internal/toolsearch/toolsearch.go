@@ -86,7 +86,8 @@ func New(provider string, list []*connectors.Action) *Index {
 // Search returns the best k matches for query, best first; actions that
 // share no term with it are left out.
 func (ix *Index) Search(query string, k int) []Match {
-	q := expand(terms(query))
+	asked := terms(query)
+	q := expand(asked)
 	intent := intentOf(query)
 	const k1, b = 1.2, 0.75
 	n := float64(len(ix.docs))
@@ -107,6 +108,7 @@ func (ix *Index) Search(query string, k int) []Match {
 			}
 		}
 		if score > 0 {
+			score += nameCover * d.covered(asked)
 			score *= intent.weight(d.action.ID)
 			// Squash to 0..1 so that scores read as similarity.
 			out = append(out, Match{ActionID: d.action.ID, Label: d.action.Label, Description: d.action.Description, Score: math.Round(score/(score+5)*1000) / 1000})
@@ -114,6 +116,27 @@ func (ix *Index) Search(query string, k int) []Match {
 	}
 	slices.SortStableFunc(out, func(a, b Match) int { return cmp.Compare(b.Score, a.Score) })
 	return out[:min(k, len(out))]
+}
+
+// nameCover is what an action gains when its name says everything the query
+// says: "details of one employee" is about Get Employee, however many other
+// actions mention employees, and however rare the other words of their
+// descriptions.
+const nameCover = 2
+
+// covered is the share of the query's words that the action's name has,
+// itself or as one of its HR synonyms.
+func (d doc) covered(asked []string) float64 {
+	if len(asked) == 0 {
+		return 0
+	}
+	n := 0
+	for _, t := range asked {
+		if d.name[t] || slices.ContainsFunc(synonyms[t], func(s string) bool { return d.name[s] }) {
+			n++
+		}
+	}
+	return float64(n) / float64(len(asked))
 }
 
 // intent is whether a query asks for one record or for a list: "look up an
