@@ -57,6 +57,29 @@ type Result struct {
 	Streamed bool `json:"-"`
 }
 
+// AnswerOpening begins the {data, next} answer, before the records.
+const AnswerOpening = `{"data":`
+
+// AnswerClosing ends the {data, next} answer after the records.
+func AnswerClosing(next *string) []byte {
+	cursor, _ := json.Marshal(next) // a string or null always encodes
+	return append(append([]byte(`,"next":`), cursor...), '}')
+}
+
+// AppendJSON appends the result as the {data, next} answer /actions/rpc
+// gives, records kept as received (json.RawMessage) copied as they are.
+func (r Result) AppendJSON(dst []byte) ([]byte, error) {
+	raw, ok := r.Data.(json.RawMessage)
+	if !ok {
+		b, err := json.Marshal(r)
+		return append(dst, b...), err
+	}
+	if raw == nil {
+		raw = json.RawMessage("null")
+	}
+	return append(append(append(dst, AnswerOpening...), raw...), AnswerClosing(r.Next)...), nil
+}
+
 // ErrAnswerBegun marks a failure that came after part of the records had
 // already gone to Run's records writer: the caller's answer has begun and
 // cannot turn into an error, so the caller must abandon it.

@@ -65,7 +65,7 @@ func writeResult(w http.ResponseWriter, res actions.Result) {
 		raw = json.RawMessage("null")
 	}
 	end := closing(res.Next)
-	w.Header().Set("Content-Length", strconv.Itoa(len(opening)+len(raw)+len(end)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(actions.AnswerOpening)+len(raw)+len(end)))
 	records := &recordsWriter{w: w}
 	records.Write(raw)
 	w.Write(end)
@@ -79,20 +79,15 @@ type recordsWriter struct {
 	started bool
 }
 
-const opening = `{"data":`
-
-// closing ends the answer after the records.
-func closing(next *string) []byte {
-	cursor, _ := json.Marshal(next)
-	return append(append([]byte(`,"next":`), cursor...), "}\n"...)
-}
+// closing ends the answer after the records, and its line.
+func closing(next *string) []byte { return append(actions.AnswerClosing(next), '\n') }
 
 func (rw *recordsWriter) Write(p []byte) (int, error) {
 	if !rw.started {
 		rw.started = true
 		rw.w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		rw.w.WriteHeader(http.StatusOK)
-		if _, err := io.WriteString(rw.w, opening); err != nil {
+		if _, err := io.WriteString(rw.w, actions.AnswerOpening); err != nil {
 			return 0, err
 		}
 	}

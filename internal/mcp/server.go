@@ -79,7 +79,14 @@ type Service struct {
 	// what differs between accounts — who calls, for which account — comes
 	// with each request's context.
 	mu      sync.Mutex
-	servers map[string]*sdk.Server
+	servers map[string]*served
+}
+
+// served is a shared server and its tools by name (tools/call answers
+// them directly; see direct.go).
+type served struct {
+	srv   *sdk.Server
+	tools map[string]tool
 }
 
 // maxServers bounds the shared servers: there are as many as distinct sets
@@ -96,7 +103,7 @@ type Config struct {
 
 // New returns the MCP service over the actions executor.
 func New(o Config) *Service {
-	return &Service{actions: o.Actions, version: o.Version, log: cmp.Or(o.Logger, slog.Default()), servers: map[string]*sdk.Server{}}
+	return &Service{actions: o.Actions, version: o.Version, log: cmp.Or(o.Logger, slog.Default()), servers: map[string]*served{}}
 }
 
 // call is who calls a tool, for which account: what a shared server learns
@@ -143,20 +150,25 @@ func (s *Service) Handler(ctx context.Context, who actions.Caller, accountID str
 	return s.serve(srv, who, accountID), nil
 }
 
-// serve answers one HTTP request with srv, its tools running for who (on
+// serve answers one HTTP request with sv, its tools running for who (on
 // accountID, unless a tool names the account).
-func (s *Service) serve(srv *sdk.Server, who actions.Caller, accountID string) http.Handler {
-	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, handlerOptions)
+func (s *Service) serve(sv *served, who actions.Caller, accountID string) http.Handler {
+	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return sv.srv }, handlerOptions)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := withCall(r.Context(), call{who, accountID})
 		if r.Method == http.MethodPost {
 			body, refused := checkMessage(r)
 			if refused != nil {
 				refused.answer(w)
 				return
 			}
+			if c, t, ok := sv.directCall(r, body); ok {
+				answerDirect(ctx, w, c, t)
+				return
+			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
-		h.ServeHTTP(w, r.WithContext(withCall(r.Context(), call{who, accountID})))
+		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -166,24 +178,26 @@ var handlerOptions = &sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: t
 
 // cached returns the shared server known by key, building it with the
 // tools build returns when there is none.
-func (s *Service) cached(key string, build func() []tool) *sdk.Server {
+func (s *Service) cached(key string, build func() []tool) *served {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if srv, ok := s.servers[key]; ok {
-		return srv
+	if sv, ok := s.servers[key]; ok {
+		return sv
 	}
 	srv := sdk.NewServer(&sdk.Implementation{Name: "patchbay", Title: "Patchbay", Version: s.version}, &sdk.ServerOptions{
 		Instructions: "Tools read and write linked HR and payroll accounts through Patchbay.",
 		Logger:       s.log,
 	})
+	sv := &served{srv: srv, tools: map[string]tool{}}
 	for _, t := range build() {
 		srv.AddTool(t.Tool, t.handler)
+		sv.tools[t.Name] = t
 	}
 	if len(s.servers) >= maxServers {
 		clear(s.servers)
 	}
-	s.servers[key] = srv
-	return srv
+	s.servers[key] = sv
+	return sv
 }
 
 type tool struct {
@@ -334,9 +348,16 @@ func annotations(a *connectors.Action) *sdk.ToolAnnotations {
 	return &sdk.ToolAnnotations{Title: a.Label, DestructiveHint: new(true), IdempotentHint: a.Idempotent}
 }
 
-// structured answers v as JSON text and as structured content.
+// structured answers v as JSON text and as structured content. An action's
+// result keeps its records as the executor checked them.
 func structured(v any) (*sdk.CallToolResult, error) {
-	b, err := json.Marshal(v)
+	var b []byte
+	var err error
+	if res, ok := v.(actions.Result); ok {
+		b, err = res.AppendJSON(nil)
+	} else {
+		b, err = json.Marshal(v)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("encode tool result: %w", err)
 	}
