@@ -3,8 +3,8 @@ package mcp
 import (
 	"context"
 	"encoding/json"
-	"mime"
 	"io"
+	"mime"
 	"net/http"
 	"slices"
 	"strings"
