@@ -333,7 +333,7 @@ func printTable(all []row, onPostgres bool) {
 // measureOverhead runs the simulator, Patchbay and the two minimal proxies
 // as processes of their own and measures the paths in interleaved rounds at
 // each concurrency level.
-func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile string) error {
+func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile string, mcpCost bool) error {
 	ctx := context.Background()
 	dir, bin, err := build()
 	if err != nil {
@@ -448,13 +448,17 @@ func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile str
 		}},
 	}
 	const tunedIndex = 2
+	what := "justworks_list_members, 1 page of 100"
+	if mcpCost {
+		paths, what = mcpPaths(patchbayURL, apiKey, accountID, serve.Process.Pid), "MCP tools/call and /actions/rpc"
+	}
 	for i := range paths {
 		if err := paths[i].scrapeCost(); err != nil {
 			return err
 		}
 	}
-	fmt.Printf("\njustworks_list_members, 1 page of 100, %d interleaved rounds of %s per path, %d-core machine, database %s\n",
-		rounds, duration/rounds, runtime.NumCPU(), strings.SplitN(dbURL, ":", 2)[0])
+	fmt.Printf("\n%s, %d interleaved rounds of %s per path, %d-core machine, database %s\n",
+		what, rounds, duration/rounds, runtime.NumCPU(), strings.SplitN(dbURL, ":", 2)[0])
 	var all []row
 	for _, level := range strings.Split(levels, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(level))
@@ -494,10 +498,65 @@ func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile str
 		}
 		fmt.Printf("\nconcurrency %d\n", n)
 		printRounds(paths)
+		if mcpCost {
+			printMCP(paths)
+			continue
+		}
 		all = append(all, rows(n, paths, tunedIndex)...)
+	}
+	if mcpCost {
+		return nil
 	}
 	fmt.Println("\nMedians over the rounds, with their range; p99 pooled over the rounds:")
 	fmt.Println()
 	printTable(all, onPostgres)
 	return nil
+}
+
+// mcpPaths are the same two calls, a page of 100 members and one record,
+// through MCP tools/call and through /actions/rpc, all on Patchbay.
+func mcpPaths(base, apiKey, accountID string, pid int) []path {
+	post := func(name, endpoint, body string) path {
+		return path{name: name, pid: pid, metrics: base + "/metrics", build: func() (*http.Request, error) {
+			req, err := http.NewRequest("POST", base+endpoint, strings.NewReader(body))
+			if err == nil {
+				req.SetBasicAuth(apiKey, "")
+				req.Header.Set("X-Account-Id", accountID)
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Accept", "application/json, text/event-stream")
+			}
+			return req, err
+		}}
+	}
+	call := func(tool, args string) string {
+		return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + tool + `","arguments":` + args + `}}`
+	}
+	return []path{
+		post("rpc-page", "/actions/rpc", `{"action":"justworks_list_members","query":{"limit":100}}`),
+		post("mcp-page", "/mcp", call("justworks_list_members", `{"query":{"limit":100}}`)),
+		post("rpc-record", "/actions/rpc", `{"action":"justworks_get_company"}`),
+		post("mcp-record", "/mcp", call("justworks_get_company", `{}`)),
+	}
+}
+
+// printMCP prints Patchbay's CPU per call of each MCP path against its RPC
+// twin (the path before it), round by round: the median and the range.
+func printMCP(paths []path) {
+	fmt.Println("\n| call | RPC CPU µs/call | MCP CPU µs/call | MCP × RPC | RPC p50 µs | MCP p50 µs | answer bytes RPC / MCP |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for i := 0; i+1 < len(paths); i += 2 {
+		rpc, mcp := &paths[i], &paths[i+1]
+		perCall := func(p *path) []float64 {
+			return p.perRound(func(_ int, t turn) float64 { return t.cpu / t.calls() * 1e6 })
+		}
+		ratio := spreadOf(mcp.perRound(func(k int, t turn) float64 {
+			r := rpc.turns[k]
+			return (t.cpu / t.calls()) / (r.cpu / r.calls())
+		}))
+		p50s := func(p *path) spread {
+			return spreadOf(p.perRound(func(_ int, t turn) float64 { return micros(p50(t.latencies)) }))
+		}
+		fmt.Printf("| %s | %s | %s | %s | %s | %s | %d / %d |\n", strings.TrimPrefix(rpc.name, "rpc-"), spreadOf(perCall(rpc)).format("%.0f"),
+			spreadOf(perCall(mcp)).format("%.0f"), ratio.format("%.2f"), p50s(rpc).format("%.0f"), p50s(mcp).format("%.0f"), rpc.length, mcp.length)
+	}
 }
