@@ -10,6 +10,9 @@ import (
 	"strings"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/rawjson"
 )
 
 // A tools/call is answered here rather than by the SDK when the SDK would
@@ -70,13 +73,13 @@ func acceptsBoth(values []string) bool {
 	return jsonOK && streamOK
 }
 
-// answerDirect runs the tool and writes the JSON-RPC response as it goes:
-// a page of records is not assembled a second time in memory.
+// answerDirect runs the tool and writes the JSON-RPC response as it goes.
 func answerDirect(ctx context.Context, w http.ResponseWriter, c toolCall, t tool) {
 	params := &sdk.CallToolParamsRaw{Name: c.Params.Name, Arguments: c.Params.Arguments}
 	res, err := t.handler(ctx, &sdk.CallToolRequest{Params: params})
+	var content, structured []byte
 	if err == nil {
-		err = checkResult(res)
+		content, structured, err = encodeResult(res)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
@@ -84,28 +87,19 @@ func answerDirect(ctx context.Context, w http.ResponseWriter, c toolCall, t tool
 	w.Write(c.ID)
 	if err != nil {
 		io.WriteString(w, `,"error":{"code":-32603,"message":`)
-		writeString(w, err.Error())
+		msg, _ := json.Marshal(err.Error())
+		w.Write(msg)
 		io.WriteString(w, "}}\n")
 		return
 	}
-	io.WriteString(w, `,"result":{"content":[`)
-	for i, c := range res.Content {
-		if i > 0 {
-			io.WriteString(w, ",")
-		}
-		if t, ok := c.(*sdk.TextContent); ok && t.Meta == nil && t.Annotations == nil {
-			io.WriteString(w, `{"type":"text","text":`)
-			writeString(w, t.Text)
-			io.WriteString(w, "}")
-			continue
-		}
-		b, _ := json.Marshal(c) // checkResult encoded it once already
-		w.Write(b)
-	}
-	io.WriteString(w, "]")
-	if res.StructuredContent != nil {
+	io.WriteString(w, `,"result":{"content":`)
+	w.Write(content)
+	if rj, ok := res.StructuredContent.(resultJSON); ok {
 		io.WriteString(w, `,"structuredContent":`)
-		w.Write(res.StructuredContent.(json.RawMessage)) // checkResult made it raw
+		writeAnswer(w, rj.Result)
+	} else if structured != nil {
+		io.WriteString(w, `,"structuredContent":`)
+		w.Write(structured)
 	}
 	if res.IsError {
 		io.WriteString(w, `,"isError":true`)
@@ -113,32 +107,53 @@ func answerDirect(ctx context.Context, w http.ResponseWriter, c toolCall, t tool
 	io.WriteString(w, "}}\n")
 }
 
-// checkResult makes sure every part of a result encodes before the answer
-// begins, turning structured content into its JSON (the executor's checked
-// answer already is).
-func checkResult(res *sdk.CallToolResult) error {
-	for _, c := range res.Content {
-		if _, plain := c.(*sdk.TextContent); !plain {
-			if _, err := json.Marshal(c); err != nil {
-				return err
+// encodeResult encodes a result's content, as the SDK would, and its
+// structured content unless it is an action's answer (written as it is). An
+// action's answer with no content gets its JSON as the text block, escaped
+// straight from the records.
+func encodeResult(res *sdk.CallToolResult) (content, structured []byte, err error) {
+	rj, isAnswer := res.StructuredContent.(resultJSON)
+	if isAnswer && res.Content == nil {
+		raw, ok := rj.Data.(json.RawMessage)
+		// Escaping grows JSON by about a fifth (every quote doubles).
+		content = append(make([]byte, 0, len(raw)+len(raw)/4+128), `[{"type":"text","text":"`...)
+		if ok {
+			content = rawjson.AppendEscaped(content, []byte(actions.AnswerOpening))
+			if raw == nil {
+				raw = json.RawMessage("null")
 			}
-		}
-	}
-	if res.StructuredContent != nil {
-		if _, raw := res.StructuredContent.(json.RawMessage); !raw {
-			b, err := json.Marshal(res.StructuredContent)
+			content = rawjson.AppendEscaped(content, raw)
+			content = rawjson.AppendEscaped(content, actions.AnswerClosing(rj.Next))
+		} else {
+			b, err := rj.AppendJSON(nil)
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
-			res.StructuredContent = json.RawMessage(b)
+			content = rawjson.AppendEscaped(content, b)
 		}
+		return append(content, `"}]`...), nil, nil
 	}
-	return nil
+	if content, err = json.Marshal(res.Content); err != nil {
+		return nil, nil, err
+	}
+	if res.StructuredContent != nil && !isAnswer {
+		structured, err = json.Marshal(res.StructuredContent)
+	}
+	return content, structured, err
 }
 
-// writeString writes s as a JSON string, escaped once.
-func writeString(w io.Writer, s string) {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(s) // a string always encodes; the newline after it is whitespace
+// writeAnswer writes an action's {data, next} answer, records as they are.
+func writeAnswer(w io.Writer, res actions.Result) {
+	raw, ok := res.Data.(json.RawMessage)
+	if !ok {
+		b, _ := res.AppendJSON(nil) // encodeResult encoded it already
+		w.Write(b)
+		return
+	}
+	if raw == nil {
+		raw = json.RawMessage("null")
+	}
+	io.WriteString(w, actions.AnswerOpening)
+	w.Write(raw)
+	w.Write(actions.AnswerClosing(res.Next))
 }

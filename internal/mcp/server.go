@@ -190,7 +190,7 @@ func (s *Service) cached(key string, build func() []tool) *served {
 	})
 	sv := &served{srv: srv, tools: map[string]tool{}}
 	for _, t := range build() {
-		srv.AddTool(t.Tool, t.handler)
+		srv.AddTool(t.Tool, withText(t.handler))
 		sv.tools[t.Name] = t
 	}
 	if len(s.servers) >= maxServers {
@@ -349,19 +349,39 @@ func annotations(a *connectors.Action) *sdk.ToolAnnotations {
 }
 
 // structured answers v as JSON text and as structured content. An action's
-// result keeps its records as the executor checked them.
+// result is left as it is, its records as the executor checked them: the
+// direct path (direct.go) writes them once as they are and once escaped as
+// the text block, and withText does the same for the SDK.
 func structured(v any) (*sdk.CallToolResult, error) {
-	var b []byte
-	var err error
 	if res, ok := v.(actions.Result); ok {
-		b, err = res.AppendJSON(nil)
-	} else {
-		b, err = json.Marshal(v)
+		return &sdk.CallToolResult{StructuredContent: resultJSON{res}}, nil
 	}
+	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("encode tool result: %w", err)
 	}
 	return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: string(b)}}, StructuredContent: json.RawMessage(b)}, nil
+}
+
+// resultJSON is an action's answer as a tool's structured content.
+type resultJSON struct{ actions.Result }
+
+func (r resultJSON) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil) }
+
+// withText completes, for the SDK to encode, a result whose text block its
+// encoder was to write: the same JSON as its structured content.
+func withText(h sdk.ToolHandler) sdk.ToolHandler {
+	return func(ctx context.Context, r *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+		res, err := h(ctx, r)
+		if rj, ok := res.StructuredContent.(resultJSON); err == nil && ok && res.Content == nil {
+			b, err := rj.AppendJSON(nil)
+			if err != nil {
+				return nil, fmt.Errorf("encode tool result: %w", err)
+			}
+			res.Content, res.StructuredContent = []sdk.Content{&sdk.TextContent{Text: string(b)}}, json.RawMessage(b)
+		}
+		return res, err
+	}
 }
 
 // errorResult is a tool error with the body /actions/rpc would answer, err
