@@ -45,4 +45,3 @@ func AppendEscaped(dst, s []byte) []byte {
 }
 
 const hexDigits = "0123456789abcdef"
-
