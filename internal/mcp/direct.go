@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -73,10 +74,26 @@ func acceptsBoth(values []string) bool {
 	return jsonOK && streamOK
 }
 
-// answerDirect runs the tool and writes the JSON-RPC response as it goes.
-func answerDirect(ctx context.Context, w http.ResponseWriter, c toolCall, t tool) {
+// answerDirect runs the tool and writes the JSON-RPC response. An action's
+// records go out as they arrive, as /actions/rpc sends them, with the
+// structured content first (JSON members may come in any order); the text
+// block follows, escaped from the same pieces on their way.
+func answerDirect(ctx context.Context, w http.ResponseWriter, c toolCall, t tool, who actions.Caller, accountID string) {
+	sink := &streamedAnswer{w: w, id: c.ID}
+	defer sink.release()
+	ctx = withCall(ctx, call{who: who, accountID: accountID, records: sink})
 	params := &sdk.CallToolParamsRaw{Name: c.Params.Name, Arguments: c.Params.Arguments}
 	res, err := t.handler(ctx, &sdk.CallToolRequest{Params: params})
+	if sink.started {
+		if err != nil {
+			// The provider's answer broke off after records had gone out:
+			// end the connection, so that the client sees a failed request
+			// rather than a short list.
+			panic(http.ErrAbortHandler)
+		}
+		sink.finish(res.StructuredContent.(resultJSON).Next)
+		return
+	}
 	var content, structured []byte
 	if err == nil {
 		content, structured, err = encodeResult(res)
@@ -105,6 +122,50 @@ func answerDirect(ctx context.Context, w http.ResponseWriter, c toolCall, t tool
 		io.WriteString(w, `,"isError":true`)
 	}
 	io.WriteString(w, "}}\n")
+}
+
+// streamedAnswer is the records writer of a direct tools/call: the response
+// begins with the first piece of records, each piece goes out as it is, and
+// its escaped copy gathers in a pooled buffer for the text block.
+type streamedAnswer struct {
+	w       http.ResponseWriter
+	id      json.RawMessage
+	started bool
+	text    *[]byte
+}
+
+var textBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+func (a *streamedAnswer) Write(p []byte) (int, error) {
+	if !a.started {
+		a.started = true
+		a.text = textBuffers.Get().(*[]byte)
+		*a.text = rawjson.AppendEscaped(append((*a.text)[:0], `,"content":[{"type":"text","text":"`...), []byte(actions.AnswerOpening))
+		a.w.Header().Set("Content-Type", "application/json")
+		a.w.WriteHeader(http.StatusOK)
+		io.WriteString(a.w, `{"jsonrpc":"2.0","id":`)
+		a.w.Write(a.id)
+		io.WriteString(a.w, `,"result":{"structuredContent":`+actions.AnswerOpening)
+	}
+	*a.text = rawjson.AppendEscaped(*a.text, p)
+	return a.w.Write(p)
+}
+
+// finish closes the structured content with the next page's cursor and
+// writes the text block after it.
+func (a *streamedAnswer) finish(next *string) {
+	closing := actions.AnswerClosing(next)
+	a.w.Write(closing)
+	*a.text = append(rawjson.AppendEscaped(*a.text, closing), `"}]}}`+"\n"...)
+	a.w.Write(*a.text)
+}
+
+// release returns the text buffer to the pool, unless it grew past what is
+// worth keeping.
+func (a *streamedAnswer) release() {
+	if a.text != nil && cap(*a.text) <= 4<<20 {
+		textBuffers.Put(a.text)
+	}
 }
 
 // encodeResult encodes a result's content, as the SDK would, and its

@@ -111,6 +111,9 @@ func New(o Config) *Service {
 type call struct {
 	who       actions.Caller
 	accountID string
+	// records, on the direct path, takes an action's records as they arrive
+	// (see direct.go); nil on the SDK's.
+	records io.Writer
 }
 
 type callKey struct{}
@@ -155,7 +158,7 @@ func (s *Service) Handler(ctx context.Context, who actions.Caller, accountID str
 func (s *Service) serve(sv *served, who actions.Caller, accountID string) http.Handler {
 	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return sv.srv }, handlerOptions)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := withCall(r.Context(), call{who, accountID})
+		ctx := withCall(r.Context(), call{who: who, accountID: accountID})
 		if r.Method == http.MethodPost {
 			body, refused := checkMessage(r)
 			if refused != nil {
@@ -163,7 +166,7 @@ func (s *Service) serve(sv *served, who actions.Caller, accountID string) http.H
 				return
 			}
 			if c, t, ok := sv.directCall(r, body); ok {
-				answerDirect(ctx, w, c, t)
+				answerDirect(ctx, w, c, t, who, accountID)
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -237,9 +240,11 @@ func (s *Service) run(ctx context.Context, req actions.Request) (*sdk.CallToolRe
 	if !ok {
 		return nil, errors.New("tool call without a caller: serve MCP through Service.Handler")
 	}
-	res, err := s.actions.Run(ctx, c.who, c.accountID, req, nil)
+	res, err := s.actions.Run(ctx, c.who, c.accountID, req, c.records)
 	p, isProblem := errors.AsType[*problem.Error](err)
 	switch {
+	case errors.Is(err, actions.ErrAnswerBegun):
+		return nil, err // the answer has begun: only its writer can end it
 	case isProblem:
 		return errorResult(problem.HTTPStatus(p), p.Message, p), nil
 	case err != nil:
