@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -21,7 +22,7 @@ func testAIGrants(t *testing.T, db Database) {
 	s := openDefault(t, db)
 	ctx := context.Background()
 	a, b := mustProject(t, s, "A"), mustProject(t, s, "B")
-	now := time.Now().UTC().Truncate(time.Second)
+	now := clock.System.Now().UTC().Truncate(time.Second)
 	client := store.AIClient{ID: "aic_1", Name: "Claude", RedirectURIs: []string{"http://127.0.0.1/cb"}, AuthMethod: "none", CreatedAt: now}
 	if err := s.CreateAIClient(ctx, client); err != nil {
 		t.Fatal(err)
