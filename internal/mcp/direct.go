@@ -27,7 +27,7 @@ import (
 
 // plainVersions are the protocol versions whose tools/call this path answers
 // exactly as the SDK does; an absent header means one of them.
-var plainVersions = []string{"", "2025-03-26", "2025-06-18", "2025-11-25"}
+var plainVersions = []string{"", "2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"}
 
 // toolCall is the part of a tools/call request this path reads.
 type toolCall struct {
