@@ -6,6 +6,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
+import { execFile } from "node:child_process";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
 import puppeteer from "puppeteer-core";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -82,6 +85,19 @@ class App {
   }
 }
 
+// inspector runs the MCP Inspector's command line against Patchbay's /mcp
+// with an access token, as a person debugging a connection does, and returns
+// what it prints as JSON. It runs from its build folder: it finds its own
+// package.json relative to the working directory.
+async function inspector(token, ...args) {
+  const cli = createRequire(import.meta.url).resolve("@modelcontextprotocol/inspector-cli/build/index.js");
+  const out = await new Promise((resolve, reject) => {
+    execFile(process.execPath, [cli, `${demo.publicURL}/mcp`, "--transport", "http", "--header", `Authorization: Bearer ${token}`, ...args],
+      { cwd: dirname(cli), timeout: 30000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout)));
+  });
+  return JSON.parse(out);
+}
+
 async function connect(app) {
   const client = new Client({ name: "compat-agent", version: "1.0.0" });
   const transport = new StreamableHTTPClientTransport(new URL(`${demo.publicURL}/mcp`), { authProvider: app });
@@ -141,6 +157,12 @@ test("an AI app signs in with OAuth, calls tools, refreshes and is revoked", asy
   assert.equal(res.isError ?? false, false, res.content?.[0]?.text);
   assert.equal(res.structuredContent.data.length, 2);
   await client.close();
+
+  // The MCP Inspector's command line with the same token.
+  const listed = await inspector(app.saved.access_token, "--method", "tools/list");
+  assert.ok(listed.tools.some((t) => t.name === "justworks_list_members"), JSON.stringify(listed).slice(0, 300));
+  const called = await inspector(app.saved.access_token, "--method", "tools/call", "--tool-name", "justworks_list_members", "--tool-arg", 'query={"limit":1}');
+  assert.equal(called.structuredContent.data.length, 1, JSON.stringify(called).slice(0, 300));
 
   // A refused access token makes the SDK refresh; the refresh token rotates.
   const before = app.saved.refresh_token;
