@@ -78,32 +78,16 @@ func (s *Service) exchange(ctx context.Context, c store.AIClient, form url.Value
 	if verifier == "" {
 		return TokenAnswer{}, oauthError("invalid_request", "code_verifier is missing: PKCE is required")
 	}
-	started := s.clock.Now()
-	var answer TokenAnswer
-	var failure error
-	g, err := s.store.RedeemAIToken(ctx, hash(code), store.AICode, func(g store.AIGrant, t store.AIToken) (store.AIRedemption, error) {
-		switch {
-		case g.ClientID != c.ID:
-			return store.AIRedemption{}, oauthError("invalid_grant", "the code was issued to another client")
-		case !t.UsedAt.IsZero():
-			failure = oauthError("invalid_grant", "the code was used before; the grant it carried is revoked")
-			return store.AIRedemption{RevokeGrant: true}, nil
-		case !t.ExpiresAt.After(s.clock.Now()):
-			return store.AIRedemption{}, oauthError("invalid_grant", "the code expired; authorize again")
-		case form.Get("redirect_uri") != "" && form.Get("redirect_uri") != t.RedirectURI:
-			return store.AIRedemption{}, oauthError("invalid_grant", "redirect_uri differs from the authorization request's")
-		case !verifies(verifier, t.CodeChallenge):
-			return store.AIRedemption{}, oauthError("invalid_grant", "code_verifier does not match the code_challenge")
-		}
-		var issue []store.AIToken
-		answer, issue = s.issue(g)
-		return store.AIRedemption{Issue: issue}, nil
-	})
-	if err = redeemed(err, failure); err != nil {
-		return TokenAnswer{}, err
-	}
-	s.record(g, "oauth_token", started)
-	return answer, nil
+	return s.redeem(ctx, c, code, store.AICode, "oauth_token", "the code was used before; the grant it carried is revoked",
+		func(t store.AIToken) error {
+			switch {
+			case form.Get("redirect_uri") != "" && form.Get("redirect_uri") != t.RedirectURI:
+				return oauthError("invalid_grant", "redirect_uri differs from the authorization request's")
+			case !verifies(verifier, t.CodeChallenge):
+				return oauthError("invalid_grant", "code_verifier does not match the code_challenge")
+			}
+			return nil
+		})
 }
 
 // refresh rotates a refresh token. Presenting one already rotated away
@@ -113,18 +97,31 @@ func (s *Service) refresh(ctx context.Context, c store.AIClient, form url.Values
 	if rt == "" {
 		return TokenAnswer{}, oauthError("invalid_request", "refresh_token is missing")
 	}
+	return s.redeem(ctx, c, rt, store.AIRefreshToken, "oauth_refresh",
+		"the refresh token was used before and rotated away; the grant is revoked, authorize again", func(store.AIToken) error { return nil })
+}
+
+// redeem uses a code or refresh token of client c once, for a new access
+// and refresh token: unless it belongs to another client, expired, or fails
+// check; a second use revokes the grant (replayed says so). The request log
+// notes it as action.
+func (s *Service) redeem(ctx context.Context, c store.AIClient, secret, kind, action, replayed string, check func(store.AIToken) error) (TokenAnswer, error) {
+	what := map[string]string{store.AICode: "code", store.AIRefreshToken: "refresh token"}[kind]
 	started := s.clock.Now()
 	var answer TokenAnswer
 	var failure error
-	g, err := s.store.RedeemAIToken(ctx, hash(rt), store.AIRefreshToken, func(g store.AIGrant, t store.AIToken) (store.AIRedemption, error) {
+	g, err := s.store.RedeemAIToken(ctx, hash(secret), kind, func(g store.AIGrant, t store.AIToken) (store.AIRedemption, error) {
 		switch {
 		case g.ClientID != c.ID:
-			return store.AIRedemption{}, oauthError("invalid_grant", "the refresh token was issued to another client")
+			return store.AIRedemption{}, oauthError("invalid_grant", "the %s was issued to another client", what)
 		case !t.UsedAt.IsZero():
-			failure = oauthError("invalid_grant", "the refresh token was used before and rotated away; the grant is revoked, authorize again")
+			failure = oauthError("invalid_grant", "%s", replayed)
 			return store.AIRedemption{RevokeGrant: true}, nil
 		case !t.ExpiresAt.After(s.clock.Now()):
-			return store.AIRedemption{}, oauthError("invalid_grant", "the refresh token expired; authorize again")
+			return store.AIRedemption{}, oauthError("invalid_grant", "the %s expired; authorize again", what)
+		}
+		if err := check(t); err != nil {
+			return store.AIRedemption{}, err
 		}
 		var issue []store.AIToken
 		answer, issue = s.issue(g)
@@ -133,7 +130,7 @@ func (s *Service) refresh(ctx context.Context, c store.AIClient, form url.Values
 	if err = redeemed(err, failure); err != nil {
 		return TokenAnswer{}, err
 	}
-	s.record(g, "oauth_refresh", started)
+	s.record(g, action, started)
 	return answer, nil
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/aiapps"
 	"github.com/patchbayhq/patchbay/internal/problem"
-	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -62,12 +61,7 @@ func (s *Server) registerAIApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := s.aiapps.Register(r.Context(), in)
-	if err != nil {
-		s.oauthFail(w, r, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusCreated, out)
+	s.oauthAnswer(w, r, http.StatusCreated, out, err)
 }
 
 // aiToken answers the token endpoint: code exchange and refresh.
@@ -77,12 +71,7 @@ func (s *Server) aiToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := s.aiapps.Token(r.Context(), form, cc)
-	if err != nil {
-		s.oauthFail(w, r, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, out)
+	s.oauthAnswer(w, r, http.StatusOK, out, err)
 }
 
 // revokeAIToken answers RFC 7009 revocation.
@@ -91,11 +80,22 @@ func (s *Server) revokeAIToken(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := s.aiapps.RevokeToken(r.Context(), form.Get("token"), cc); err != nil {
+	s.oauthAnswer(w, r, http.StatusOK, nil, s.aiapps.RevokeToken(r.Context(), form.Get("token"), cc))
+}
+
+// oauthAnswer answers an OAuth request: v (nothing when nil) with status, or
+// err as an OAuth error; never cached, since answers carry credentials.
+func (s *Server) oauthAnswer(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	switch {
+	case err != nil:
 		s.oauthFail(w, r, err)
-		return
+	case v == nil:
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+	default:
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, status, v)
 	}
-	w.WriteHeader(http.StatusOK)
 }
 
 // oauthForm reads a form-encoded OAuth request and the client's credentials.
@@ -163,16 +163,8 @@ func (s *Server) requireMCPCaller(next http.HandlerFunc) http.Handler {
 			s.internalError(w, r, err)
 			return
 		}
-		ok, wait, err := s.keyQuota.Allow(r.Context(), g.ID)
-		if err != nil {
-			s.internalError(w, r, err)
-			return
+		if s.withinQuota(w, r, g.ID, "this AI app") {
+			next(w, r.WithContext(context.WithValue(r.Context(), grantKey, g)))
 		}
-		if !ok {
-			w.Header().Set("Retry-After", ratelimit.RetryAfterHeader(wait))
-			s.writeError(w, http.StatusTooManyRequests, "Too many requests for this AI app; retry after the time in Retry-After")
-			return
-		}
-		next(w, r.WithContext(context.WithValue(r.Context(), grantKey, g)))
 	})
 }

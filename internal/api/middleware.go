@@ -254,18 +254,26 @@ func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 			s.internalError(w, r, err)
 			return
 		}
-		ok, wait, err := s.keyQuota.Allow(ctx, k.ID)
-		if err != nil {
-			s.internalError(w, r, err)
-			return
+		if s.withinQuota(w, r, k.ID, "this API key") {
+			next(w, r.WithContext(context.WithValue(ctx, apiKeyKey, k)))
 		}
-		if !ok {
-			w.Header().Set("Retry-After", ratelimit.RetryAfterHeader(wait))
-			s.writeError(w, http.StatusTooManyRequests, "Too many requests for this API key; retry after the time in Retry-After")
-			return
-		}
-		next(w, r.WithContext(context.WithValue(ctx, apiKeyKey, k)))
 	})
+}
+
+// withinQuota counts a request against the per-minute quota of id (an API
+// key, an AI app's grant), shared by every node; it answers 429 itself, naming
+// whose quota it is, when the quota is spent.
+func (s *Server) withinQuota(w http.ResponseWriter, r *http.Request, id, whose string) bool {
+	ok, wait, err := s.keyQuota.Allow(r.Context(), id)
+	if err != nil {
+		s.internalError(w, r, err)
+		return false
+	}
+	if !ok {
+		w.Header().Set("Retry-After", ratelimit.RetryAfterHeader(wait))
+		s.writeError(w, http.StatusTooManyRequests, "Too many requests for "+whose+"; retry after the time in Retry-After")
+	}
+	return ok
 }
 
 // perAddress limits the Hub's endpoints per client address: they answer
