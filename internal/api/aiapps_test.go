@@ -343,31 +343,11 @@ func TestAIAppRefusals(t *testing.T) {
 		if st, body := tokenRequest(t, app, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {aiRedirect}, "code_verifier": {oauth2.GenerateVerifier()}}); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
 			t.Fatalf("wrong verifier: %d %v", st, body)
 		}
-		exchange := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {aiRedirect}, "code_verifier": {app.verifier}}
-		st, first := tokenRequest(t, app, exchange)
-		if st != http.StatusOK {
-			t.Fatalf("exchange: %d %v", st, first)
-		}
-		if st, body := tokenRequest(t, app, exchange); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
-			t.Fatalf("code used twice: %d %v", st, body)
-		}
-		if st, _ := mcpStatus(t, e.srv.URL+"/mcp", first["access_token"].(string)); st != http.StatusUnauthorized {
-			t.Fatalf("the first exchange's token still works after the code was replayed: %d", st)
-		}
+		replayRevokes(t, app, e.srv.URL, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {aiRedirect}, "code_verifier": {app.verifier}})
 	})
 	t.Run("a refresh token used after rotation", func(t *testing.T) {
 		tok := app.grant(t, c, justMembers())
-		refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}
-		st, rotated := tokenRequest(t, app, refresh)
-		if st != http.StatusOK {
-			t.Fatalf("refresh: %d %v", st, rotated)
-		}
-		if st, body := tokenRequest(t, app, refresh); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
-			t.Fatalf("old refresh token: %d %v", st, body)
-		}
-		if st, _ := mcpStatus(t, e.srv.URL+"/mcp", rotated["access_token"].(string)); st != http.StatusUnauthorized {
-			t.Fatalf("the grant survived a replayed refresh token: %d", st)
-		}
+		replayRevokes(t, app, e.srv.URL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
 	})
 	t.Run("a token for another resource", func(t *testing.T) {
 		tok := app.grant(t, c, justMembers())
@@ -419,4 +399,20 @@ func TestAIAppRefusals(t *testing.T) {
 			t.Fatalf("a grant of deleted accounts: %d", st)
 		}
 	})
+}
+
+// replayRevokes uses a code or refresh token twice: the second use is refused,
+// and the tokens the first one got stop working, since the grant is revoked.
+func replayRevokes(t *testing.T, app *aiApp, base string, form url.Values) {
+	t.Helper()
+	st, first := tokenRequest(t, app, form)
+	if st != http.StatusOK {
+		t.Fatalf("first use: %d %v", st, first)
+	}
+	if st, body := tokenRequest(t, app, form); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Fatalf("second use: %d %v", st, body)
+	}
+	if st, _ := mcpStatus(t, base+"/mcp", first["access_token"].(string)); st != http.StatusUnauthorized {
+		t.Fatalf("the grant survived a replay: the first use's token answers %d", st)
+	}
 }
