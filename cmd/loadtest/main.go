@@ -59,7 +59,7 @@ import (
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each measurement runs")
 	levels := flag.String("concurrency", "1,64", "comma-separated numbers of concurrent callers")
-	mcpCost := flag.Bool("mcp", false, "instead: CPU per call of MCP tools/call against the same /actions/rpc call, for a page of 100 members and for one record")
+	frontEnds := flag.Bool("front-ends", false, "instead: CPU per call of MCP tools/call (a page of 100 members, one record) and of the unified employees page, each against the same /actions/rpc call")
 	hooks := flag.Bool("webhooks", false, "instead: webhook delivery throughput (a burst of -events) and change-to-receipt latency (20 events/s for -duration)")
 	events := flag.Int("events", 2000, "events in the -webhooks burst")
 	accounts := flag.Int("accounts", 0, "instead: seed this many sealed accounts and request logs, then time account and log lists and lookups, and the server's memory")
@@ -72,7 +72,7 @@ func main() {
 	proxyTuned := flag.Bool("proxy-tuned", false, "internal: give the minimal proxy Patchbay's provider transport")
 	cpuProfile := flag.String("cpuprofile", "", "also write a CPU profile of patchbay serve over each concurrency level's rounds to this file, with -c<N> before its extension")
 	flag.Parse()
-	run := func() error { return measureOverhead(*duration, *levels, *databaseURL, *cpuProfile, *mcpCost) }
+	run := func() error { return measureOverhead(*duration, *levels, *databaseURL, *cpuProfile, *frontEnds) }
 	switch {
 	case *proxyTarget != "":
 		run = func() error { return minimalProxy(*proxyTarget, *proxyKey, *proxyToken, *proxyTuned) }
@@ -279,7 +279,7 @@ func seed(ctx context.Context, dbURL string, ring *secrets.Keyring, jwURL, contr
 	app := sandbox.DemoApp("justworks")
 	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: "JW",
 		ClientID: app.ClientID, ClientSecret: app.ClientSecret, Environment: "sandbox", Enabled: true,
-		EnabledActions: []string{"justworks_list_members", "justworks_get_company"}})
+		EnabledActions: []string{"justworks_list_members", "justworks_get_company", "hris_list_employees"}})
 	if err != nil {
 		return "", "", "", err
 	}

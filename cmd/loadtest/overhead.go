@@ -333,7 +333,7 @@ func printTable(all []row, onPostgres bool) {
 // measureOverhead runs the simulator, Patchbay and the two minimal proxies
 // as processes of their own and measures the paths in interleaved rounds at
 // each concurrency level.
-func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile string, mcpCost bool) error {
+func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile string, frontEnds bool) error {
 	ctx := context.Background()
 	dir, bin, err := build()
 	if err != nil {
@@ -449,8 +449,8 @@ func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile str
 	}
 	const tunedIndex = 2
 	what := "justworks_list_members, 1 page of 100"
-	if mcpCost {
-		paths, what = mcpPaths(patchbayURL, apiKey, accountID, serve.Process.Pid), "MCP tools/call and /actions/rpc"
+	if frontEnds {
+		paths, what = frontEndPaths(patchbayURL, apiKey, accountID, serve.Process.Pid), "MCP tools/call, the unified API and /actions/rpc"
 	}
 	for i := range paths {
 		if err := paths[i].scrapeCost(); err != nil {
@@ -498,13 +498,13 @@ func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile str
 		}
 		fmt.Printf("\nconcurrency %d\n", n)
 		printRounds(paths)
-		if mcpCost {
-			printMCP(paths)
+		if frontEnds {
+			printFrontEnds(paths)
 			continue
 		}
 		all = append(all, rows(n, paths, tunedIndex)...)
 	}
-	if mcpCost {
+	if frontEnds {
 		return nil
 	}
 	fmt.Println("\nMedians over the rounds, with their range; p99 pooled over the rounds:")
@@ -513,12 +513,17 @@ func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile str
 	return nil
 }
 
-// mcpPaths are the same two calls, a page of 100 members and one record,
-// through MCP tools/call and through /actions/rpc, all on Patchbay.
-func mcpPaths(base, apiKey, accountID string, pid int) []path {
-	post := func(name, endpoint, body string) path {
+// frontEndPaths are the same calls through the front ends, all on Patchbay:
+// a page of 100 members and one record through MCP tools/call and through
+// /actions/rpc, and the same page of employees through the unified API.
+func frontEndPaths(base, apiKey, accountID string, pid int) []path {
+	request := func(name, method, endpoint, body string) path {
 		return path{name: name, pid: pid, metrics: base + "/metrics", build: func() (*http.Request, error) {
-			req, err := http.NewRequest("POST", base+endpoint, strings.NewReader(body))
+			var r io.Reader
+			if body != "" {
+				r = strings.NewReader(body)
+			}
+			req, err := http.NewRequest(method, base+endpoint, r)
 			if err == nil {
 				req.SetBasicAuth(apiKey, "")
 				req.Header.Set("X-Account-Id", accountID)
@@ -532,31 +537,40 @@ func mcpPaths(base, apiKey, accountID string, pid int) []path {
 		return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + tool + `","arguments":` + args + `}}`
 	}
 	return []path{
-		post("rpc-page", "/actions/rpc", `{"action":"justworks_list_members","query":{"limit":100}}`),
-		post("mcp-page", "/mcp", call("justworks_list_members", `{"query":{"limit":100}}`)),
-		post("rpc-record", "/actions/rpc", `{"action":"justworks_get_company"}`),
-		post("mcp-record", "/mcp", call("justworks_get_company", `{}`)),
+		request("rpc-page", "POST", "/actions/rpc", `{"action":"justworks_list_members","query":{"limit":100}}`),
+		request("mcp-page", "POST", "/mcp", call("justworks_list_members", `{"query":{"limit":100}}`)),
+		request("unified-page", "GET", "/unified/hris/employees?page_size=100", ""),
+		request("rpc-record", "POST", "/actions/rpc", `{"action":"justworks_get_company"}`),
+		request("mcp-record", "POST", "/mcp", call("justworks_get_company", `{}`)),
 	}
 }
 
-// printMCP prints Patchbay's CPU per call of each MCP path against its RPC
-// twin (the path before it), round by round: the median and the range.
-func printMCP(paths []path) {
-	fmt.Println("\n| call | RPC CPU µs/call | MCP CPU µs/call | MCP × RPC | RPC p50 µs | MCP p50 µs | answer bytes RPC / MCP |")
+// frontEndPairs are the comparisons printFrontEnds makes: a front end's path
+// against the RPC path of the same call.
+var frontEndPairs = [][2]string{{"rpc-page", "mcp-page"}, {"rpc-record", "mcp-record"}, {"rpc-page", "unified-page"}}
+
+// printFrontEnds prints Patchbay's CPU per call of each front end's path
+// against its RPC twin, round by round: the median and the range.
+func printFrontEnds(paths []path) {
+	byName := map[string]*path{}
+	for i := range paths {
+		byName[paths[i].name] = &paths[i]
+	}
+	fmt.Println("\n| front end, call | RPC CPU µs/call | its CPU µs/call | × RPC | RPC p50 µs | its p50 µs | answer bytes RPC / it |")
 	fmt.Println("|---|---|---|---|---|---|---|")
-	for i := 0; i+1 < len(paths); i += 2 {
-		rpc, mcp := &paths[i], &paths[i+1]
-		perCall := func(p *path) []float64 {
-			return p.perRound(func(_ int, t turn) float64 { return t.cpu / t.calls() * 1e6 })
+	for _, pair := range frontEndPairs {
+		rpc, other := byName[pair[0]], byName[pair[1]]
+		perCall := func(p *path) spread {
+			return spreadOf(p.perRound(func(_ int, t turn) float64 { return t.cpu / t.calls() * 1e6 }))
 		}
-		ratio := spreadOf(mcp.perRound(func(k int, t turn) float64 {
+		ratio := spreadOf(other.perRound(func(k int, t turn) float64 {
 			r := rpc.turns[k]
 			return (t.cpu / t.calls()) / (r.cpu / r.calls())
 		}))
 		p50s := func(p *path) spread {
 			return spreadOf(p.perRound(func(_ int, t turn) float64 { return micros(p50(t.latencies)) }))
 		}
-		fmt.Printf("| %s | %s | %s | %s | %s | %s | %d / %d |\n", strings.TrimPrefix(rpc.name, "rpc-"), spreadOf(perCall(rpc)).format("%.0f"),
-			spreadOf(perCall(mcp)).format("%.0f"), ratio.format("%.2f"), p50s(rpc).format("%.0f"), p50s(mcp).format("%.0f"), rpc.length, mcp.length)
+		fmt.Printf("| %s | %s | %s | %s | %s | %s | %d / %d |\n", strings.Replace(other.name, "-", ", ", 1), perCall(rpc).format("%.0f"),
+			perCall(other).format("%.0f"), ratio.format("%.2f"), p50s(rpc).format("%.0f"), p50s(other).format("%.0f"), rpc.length, other.length)
 	}
 }
