@@ -1252,3 +1252,13 @@ func TestDebugListenServesTheProfiler(t *testing.T) {
 func basicAuth(key string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":"))
 }
+
+// patchbay --version prints what patchbay version prints.
+func TestVersionFlag(t *testing.T) {
+	t.Parallel()
+	flag, _, code := run(t, t.TempDir(), env(), "--version")
+	cmd, _, _ := run(t, t.TempDir(), env(), "version")
+	if code != 0 || !strings.HasPrefix(flag, "patchbay ") || flag != cmd {
+		t.Fatalf("--version: exit %d, %q; version: %q", code, flag, cmd)
+	}
+}

@@ -49,6 +49,7 @@ simulators, ready to link an account. Run it with "patchbay serve": with no
 configuration it keeps everything in ./data/ and prints an API key on first start.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(),
 		Args:          cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
@@ -57,6 +58,7 @@ configuration it keeps everything in ./data/ and prints an API key on first star
 			return cmd.Help()
 		},
 	}
+	root.SetVersionTemplate("patchbay {{.Version}}\n") // as "patchbay version" prints it
 	config.AddFlags(root.PersistentFlags(), "data-dir", "database-url", "encryption-keys", "log-level", "log-format")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}

@@ -12,10 +12,12 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/paging"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -49,6 +51,7 @@ type Observer func(context.Context, Change)
 type Service struct {
 	store     store.Store
 	tokens    *tokens.Manager
+	registry  *connectors.Registry
 	log       *slog.Logger
 	changes   *prometheus.CounterVec
 	observers []Observer
@@ -56,14 +59,15 @@ type Service struct {
 
 // Options configure a Service.
 type Options struct {
-	Store  store.Store
-	Tokens *tokens.Manager // revokes grants on deletion
-	Logger *slog.Logger    // nil is the default logger
+	Store    store.Store
+	Tokens   *tokens.Manager      // revokes grants on deletion
+	Registry *connectors.Registry // the providers a filter may name
+	Logger   *slog.Logger         // nil is the default logger
 }
 
 // New returns the service.
 func New(o Options) *Service {
-	return &Service{store: o.Store, tokens: o.Tokens, log: cmp.Or(o.Logger, slog.Default()), changes: prometheus.NewCounterVec(prometheus.CounterOpts{
+	return &Service{store: o.Store, tokens: o.Tokens, registry: o.Registry, log: cmp.Or(o.Logger, slog.Default()), changes: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "patchbay_account_changes_total", Help: "Changes to linked accounts, by kind and resulting status."}, []string{"change", "status"})}
 }
 
@@ -102,6 +106,9 @@ func (s *Service) List(ctx context.Context, projectID string, f store.AccountFil
 	if page.Number < 1 || page.Number > MaxPage || page.Size < 1 || page.Size > MaxPageSize {
 		return nil, "", problem.New(problem.Invalid, "page must be 1 to %d and page_size 1 to %d", MaxPage, MaxPageSize)
 	}
+	if err := s.checkFilter(f); err != nil {
+		return nil, "", err
+	}
 	f.Offset, f.Limit = (page.Number-1)*page.Size, page.Size
 	if page.After != "" {
 		if page.Number != 1 {
@@ -119,6 +126,37 @@ func (s *Service) List(ctx context.Context, projectID string, f store.AccountFil
 	}
 	last := list[len(list)-1]
 	return list, paging.Cursor(store.ListKey{CreatedAt: last.CreatedAt, ID: last.ID}), nil
+}
+
+// checkFilter refuses a status or provider that no account can have: a
+// misspelt filter would otherwise answer an empty list, as if nothing matched.
+func (s *Service) checkFilter(f store.AccountFilter) error {
+	for _, st := range f.Statuses {
+		if !slices.Contains(store.AccountStatuses, store.AccountStatus(st)) {
+			return problem.New(problem.Invalid, "status: %q is not an account status; use one of %s", st, joined(store.AccountStatuses))
+		}
+	}
+	if s.registry == nil {
+		return nil
+	}
+	var known []string
+	for _, c := range s.registry.All() {
+		known = append(known, c.Key)
+	}
+	for _, p := range f.Providers {
+		if !slices.Contains(known, p) {
+			return problem.New(problem.Invalid, "providers: %q is not a provider; use one of %s", p, strings.Join(known, ", "))
+		}
+	}
+	return nil
+}
+
+func joined[T ~string](values []T) string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return strings.Join(out, ", ")
 }
 
 // Count counts the project's accounts matching f, every page.

@@ -299,7 +299,7 @@ func (s *Server) perAddress(next http.HandlerFunc) http.Handler {
 func (s *Server) requireAdmin(next http.HandlerFunc) http.Handler {
 	return s.requireKey(func(w http.ResponseWriter, r *http.Request) {
 		if callerKey(r.Context()).Role != store.RoleAdmin {
-			s.writeError(w, http.StatusForbidden, "This API key has the runtime role; managing keys, connector profiles and the project needs an admin key")
+			s.writeError(w, http.StatusForbidden, "This API key has the runtime role; "+r.Method+" "+r.URL.Path+" needs an admin key, as every endpoint that manages API keys, connector profiles, webhooks or the project does")
 			return
 		}
 		next(w, r)

@@ -168,6 +168,8 @@ func New(o Options) *Server {
 		}))
 	}
 	if o.Console != nil {
+		// A person opening the server's address in a browser wants the console.
+		s.handleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console", http.StatusFound) })
 		s.mux.Handle("/console", o.Console)
 		s.mux.Handle("/console/", o.Console)
 		s.mux.Handle("/static/console/", o.Console)

@@ -215,7 +215,7 @@ func New(o Options) (*App, error) {
 	a.Logs = requestlog.New(requestlog.Options{Store: o.Store, Logger: log, SpillDir: o.LogSpillDir})
 	a.Actions = actions.NewExecutor(actions.Options{Store: o.Store, Registry: o.Registry, Tokens: a.Tokens, Site: site,
 		HTTPClient: httpClient, Logs: a.Logs, Clock: clk, Budget: o.ActionBudget, Backoff: o.RetryBackoff})
-	a.Accounts = accounts.New(accounts.Options{Store: o.Store, Tokens: a.Tokens, Logger: log})
+	a.Accounts = accounts.New(accounts.Options{Store: o.Store, Tokens: a.Tokens, Registry: o.Registry, Logger: log})
 	statusChanged = a.Accounts.StatusChanged
 	a.Linking = linking.New(linking.Options{Store: o.Store, Registry: o.Registry, Tokens: a.Tokens, Actions: a.Actions,
 		Accounts: a.Accounts, Clock: clk, Logger: log, PublicURL: site.PublicURL})

@@ -153,6 +153,9 @@ const (
 	StatusExpired  AccountStatus = "expired"  // the refresh token lapsed; the end user must link again
 )
 
+// AccountStatuses are every account status, in the order people read them.
+var AccountStatuses = []AccountStatus{StatusActive, StatusInactive, StatusError, StatusExpired}
+
 // Link is what LinkAccount writes: the outcome of a connection attempt whose
 // end user authorized and made any setup choice. The caller decides, through
 // Target and Write, which account the link updates or creates and how; the

@@ -3,12 +3,14 @@ package unified
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -365,7 +367,7 @@ func jwUpdateDeduction(ctx context.Context, s *actions.Session, p Params) (page,
 	}
 	row["deduction_id"] = p.ID
 	if _, err := jwWrite(ctx, s, "justworks_update_deductions", map[string]any{"items": []any{row}}); err != nil {
-		return page{}, err
+		return page{}, jwMissingDeduction(ctx, s, p.ID, err)
 	}
 	updated, err := jwFindDeduction(ctx, s, p.ID, "")
 	return page{data: updated}, err
@@ -373,9 +375,24 @@ func jwUpdateDeduction(ctx context.Context, s *actions.Session, p Params) (page,
 
 func jwCancelDeduction(ctx context.Context, s *actions.Session, p Params) (page, error) {
 	if _, err := jwWrite(ctx, s, "justworks_cancel_deductions", map[string]any{"deduction_ids": []string{p.ID}}); err != nil {
-		return page{}, err
+		return page{}, jwMissingDeduction(ctx, s, p.ID, err)
 	}
 	return page{data: map[string]any{"id": p.ID, "remote_id": p.ID, "status": "cancelled"}}, nil
+}
+
+// jwMissingDeduction turns a refused write on deduction id into 404 when
+// Justworks has no such deduction: its row error says so only in words, so
+// the deductions are read to tell. Other failures stay as they were.
+func jwMissingDeduction(ctx context.Context, s *actions.Session, id string, refused error) error {
+	if p, ok := errors.AsType[*problem.Error](refused); !ok || p.Kind != problem.Invalid {
+		return refused
+	}
+	if _, err := jwFindDeduction(ctx, s, id, ""); err != nil {
+		if p, ok := errors.AsType[*problem.Error](err); ok && p.Kind == problem.NotFound {
+			return err
+		}
+	}
+	return refused
 }
 
 // jwFindDeduction reads a deduction back after a write (Justworks has no

@@ -1,0 +1,73 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// The server's address in a browser leads to the console, not to a JSON 404.
+func TestRootLeadsToTheConsole(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(e.srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/console" {
+		t.Fatalf("GET /: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if st, _, _ := e.do(t, "GET", "/nothing-here", basic(e.keyA), ""); st != http.StatusNotFound {
+		t.Fatalf("another unknown path: %d", st)
+	}
+}
+
+// An account filter naming a status or provider no account can have is
+// refused with the allowed values, not answered with an empty list.
+func TestAccountFiltersRefuseUnknownValues(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	e.linkProvider(t, "justworks", "admin@acme.test")
+	for query, says := range map[string]string{
+		"status=bogus":             "active, inactive, error, expired",
+		"providers=bogus":          "employmenthero",
+		"provider=Justworks,bogus": "justworks",
+	} {
+		st, _, body := e.do(t, "GET", "/accounts?"+query, basic(e.keyA), "")
+		if msg, _ := body["message"].(string); st != http.StatusBadRequest || !strings.Contains(msg, says) || !strings.Contains(msg, "bogus") && !strings.Contains(msg, "Justworks") {
+			t.Errorf("%s: %d %v", query, st, body)
+		}
+	}
+	if list := listAccounts(t, e, "?status=active&providers=justworks"); len(list) != 1 {
+		t.Fatalf("known values: %v", list)
+	}
+}
+
+// A runtime key refused on an admin endpoint is told which endpoint.
+func TestRuntimeKeyRefusalNamesTheEndpoint(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	st, _, created := e.do(t, "POST", "/api_keys", basic(e.keyA), `{"name":"backend","role":"runtime"}`)
+	if st != http.StatusCreated {
+		t.Fatalf("create key: %d %v", st, created)
+	}
+	st, _, body := e.do(t, "GET", "/webhooks", basic(created["key"].(string)), "")
+	if msg, _ := body["message"].(string); st != http.StatusForbidden || !strings.Contains(msg, "GET /webhooks") || !strings.Contains(msg, "webhooks") {
+		t.Fatalf("runtime key on /webhooks: %d %v", st, body)
+	}
+}
+
+// Changing or cancelling a deduction Justworks does not have answers 404.
+func TestUnknownDeductionIsNotFound(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	jw := e.linkProvider(t, "justworks", "admin@acme.test")
+	for _, c := range []struct{ method, body string }{{"PATCH", `{"description":"union dues"}`}, {"DELETE", ""}} {
+		st, _, body := e.do(t, c.method, "/unified/payroll/deductions/ded_nope", basic(e.keyA), c.body, "X-Account-Id", jw)
+		if st != http.StatusNotFound {
+			t.Errorf("%s an unknown deduction: %d %v", c.method, st, body)
+		}
+	}
+}
