@@ -166,7 +166,7 @@ func TestWebhookAccountLifecycle(t *testing.T) {
 
 			got := r.await(t, 6)
 			want := []string{"account.created", "account.updated", "account.updated", "account.updated", "account.error", "account.deleted"}
-			wantStatus := []string{"active", "active", "inactive", "active", "error", "error"}
+			wantStatus := []string{"active", "active", "inactive", "active", "error", "deleted"}
 			ids := map[string]bool{}
 			for i, d := range got {
 				id := d.header.Get("webhook-id")

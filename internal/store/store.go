@@ -153,7 +153,11 @@ const (
 	StatusExpired  AccountStatus = "expired"  // the refresh token lapsed; the end user must link again
 )
 
-// AccountStatuses are every account status, in the order people read them.
+// StatusDeleted is an account's state in its account.deleted event: the
+// account no longer exists. No stored account has it.
+const StatusDeleted AccountStatus = "deleted"
+
+// AccountStatuses are every status a stored account has, in the order people read them.
 var AccountStatuses = []AccountStatus{StatusActive, StatusInactive, StatusError, StatusExpired}
 
 // Link is what LinkAccount writes: the outcome of a connection attempt whose
@@ -475,11 +479,15 @@ type AccountEventData struct {
 	StatusReasons   []StatusReason `json:"status_reasons"`
 }
 
-// AccountEvent is the event of type typ about a, dated at.
+// AccountEvent is the event of type typ about a, dated at. An account.deleted
+// event carries the account's final state, deleted, with no reasons.
 func AccountEvent(typ string, a Account, at time.Time) Event {
 	reasons := a.StatusReasons
-	if reasons == nil {
+	if reasons == nil || typ == EventAccountDeleted {
 		reasons = []StatusReason{}
+	}
+	if typ == EventAccountDeleted {
+		a.Status = StatusDeleted
 	}
 	data, _ := json.Marshal(AccountEventData{AccountID: a.ID, ProjectID: a.ProjectID, Provider: a.Provider,
 		OriginOwnerID: a.OriginOwnerID, OriginOwnerName: a.OriginOwnerName, OriginUsername: a.OriginUsername,
