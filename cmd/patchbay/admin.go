@@ -24,10 +24,16 @@ import (
 // database, closing them afterwards; request log entries the services queued
 // are written before it returns.
 func withServices(cmd *cobra.Command, fn func(cfg config.Config, a *app.App) error) error {
-	cfg, log, err := loadConfig(cmd)
+	cfg, _, err := loadConfig(cmd)
 	if err != nil {
 		return err
 	}
+	if !cfg.LogLevelChosen {
+		// A command prints its result; what the services log on the way
+		// (an account deleted, a key created) is for --log-level info.
+		cfg.LogLevel = slog.LevelWarn
+	}
+	log := cfg.Logger(os.Stderr)
 	a, _, err := openApp(cmd.Context(), cfg, log, cfg.RunningURL())
 	if err != nil {
 		return err

@@ -880,6 +880,12 @@ func TestActionsRunCommand(t *testing.T) {
 		t.Fatalf("bad --tools: exit %d %s", code, errOut)
 	}
 
+	// A command prints its result, not the services' log on the way.
+	out, errOut, code = run(t, dir, environ, "accounts", "delete", acc.ID)
+	if code != 0 || !strings.Contains(out, "Deleted "+acc.ID) || errOut != "" {
+		t.Fatalf("accounts delete: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+
 	// One page, three pages, one refused input: five calls, all in the log.
 	n := startServe(t, dir, environ)
 	req, _ := http.NewRequest("GET", n.url+"/requests/logs?filter[account_ids]="+acc.ID+"&include=step_logs", nil)

@@ -146,7 +146,7 @@ func openKeyring(cfg config.Config, log *slog.Logger) (*secrets.Keyring, error) 
 		return nil, fmt.Errorf("%w (fix the file, or set PATCHBAY_ENCRYPTION_KEYS / PATCHBAY_DATA_DIR)", err)
 	}
 	if created {
-		log.Info("generated an encryption key; back it up with the database", "key_file", cfg.KeyFile())
+		log.Warn("generated an encryption key; back it up with the database", "key_file", cfg.KeyFile())
 	}
 	if !cfg.Embedded() {
 		log.Warn("secrets are sealed with a key file on this machine; every node sharing the database needs the same keys: set PATCHBAY_ENCRYPTION_KEYS on all of them",

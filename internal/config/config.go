@@ -45,8 +45,11 @@ type Config struct {
 	// addresses (development and tests).
 	WebhookAllowPrivate bool
 	// LogLevel and LogFormat ("text" or "json") shape the log on stderr.
-	LogLevel  slog.Level
-	LogFormat string
+	// LogLevelChosen says the level came from a flag or the environment,
+	// not the default.
+	LogLevel       slog.Level
+	LogLevelChosen bool
+	LogFormat      string
 	// DebugListen, when set, is where serve offers Go's profiler
 	// (net/http/pprof), apart from the API.
 	DebugListen string
@@ -156,6 +159,7 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 		return Config{}, fmt.Errorf("%s: %q is not true or false", source, private)
 	}
 	level, source := get("log-level")
+	c.LogLevelChosen = !strings.HasPrefix(source, "default ")
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return Config{}, fmt.Errorf("%s: unknown level %q (use debug, info, warn or error)", source, level)
 	}
