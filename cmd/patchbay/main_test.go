@@ -610,6 +610,11 @@ func TestProfilesCommands(t *testing.T) {
 		!strings.Contains(out, "proxy:            read") {
 		t.Fatalf("profiles update: %d\n%s", code, out)
 	}
+	// On update an unset flag changes nothing: the help names no defaults.
+	help, _, _ := run(t, dir, environ, "profiles", "update", "--help")
+	if own, _, _ := strings.Cut(help, "Global Flags:"); strings.Contains(own, "(default") {
+		t.Fatalf("profiles update --help shows defaults:\n%s", own)
+	}
 	if out, _, code := run(t, dir, environ, "profiles", "list"); code != 0 || !strings.Contains(out, id) {
 		t.Fatalf("profiles list: %d\n%s", code, out)
 	}

@@ -25,19 +25,30 @@ type profileFlags struct {
 }
 
 func (f *profileFlags) register(fs *pflag.FlagSet, create bool) {
+	// On create, an unset flag takes its default; on update it changes
+	// nothing, so the help names no default there.
+	def := func(text string) string {
+		if create {
+			return " (" + text + ")"
+		}
+		return ""
+	}
 	if create {
 		fs.StringVar(&f.connector, "connector", "", "connector key: justworks or employmenthero (required)")
 	}
-	fs.StringVar(&f.name, "name", "", "profile name (default: the connector's name)")
+	fs.StringVar(&f.name, "name", "", "profile name"+def("default: the connector's name"))
 	fs.StringVar(&f.clientID, "client-id", "", "OAuth client ID the provider issued")
 	fs.StringVar(&f.clientSecret, "client-secret", "", "OAuth client secret (prefer --client-secret-stdin: command lines end up in shell history)")
 	fs.BoolVar(&f.secretStdin, "client-secret-stdin", false, "read the client secret from standard input")
-	fs.StringVar(&f.environment, "environment", "", "production, or sandbox for the built-in simulators (default production)")
-	fs.StringSliceVar(&f.actions, "actions", nil, "enabled action ids, comma-separated (default: all)")
+	fs.StringVar(&f.environment, "environment", "", "production, or sandbox for the built-in simulators"+def("default production"))
+	fs.StringSliceVar(&f.actions, "actions", nil, "enabled action ids, comma-separated"+def("default: all"))
 	fs.StringSliceVar(&f.extraScopes, "extra-scopes", nil, "scopes to request on top of the actions' scopes, e.g. member.dob:read")
 	fs.BoolVar(&f.isDefault, "default", false, "make this the connector's default profile")
 	fs.BoolVar(&f.enabled, "enabled", true, "enable the profile (--enabled=false makes its accounts inactive)")
-	fs.StringVar(&f.proxy, "proxy", "", "what /unified/proxy may do: off, read (GET) or read_write; it reaches the provider's whole API, beyond the enabled actions (default off)")
+	fs.StringVar(&f.proxy, "proxy", "", "what /unified/proxy may do: off, read (GET) or read_write; it reaches the provider's whole API, beyond the enabled actions"+def("default off"))
+	if !create {
+		fs.Lookup("enabled").DefValue = "" // --enabled alone enables; left out, the profile stays as it is
+	}
 }
 
 // input turns the flags that were given into a profiles.Input.
@@ -170,6 +181,7 @@ never shown again.`,
 	}
 	uf.register(update.Flags(), false)
 	update.Flags().Int64Var(&ifVersion, "if-version", store.AnyVersion, "change the profile only if it is still at this version (as 'profiles show' printed it)")
+	update.Flags().Lookup("if-version").DefValue = "0" // shown as no default: left out, any version will do
 
 	list := &cobra.Command{
 		Use:   "list",
