@@ -486,6 +486,13 @@ var sandboxBase = regexp.MustCompile(`base URL:\s+(\S+/justworks)`)
 // the first line matching stop; the process is killed when the test ends.
 func startUntil(t *testing.T, dir string, stop *regexp.Regexp, args ...string) string {
 	t.Helper()
+	_, out := startProcess(t, dir, stop, args...)
+	return out
+}
+
+// startProcess is startUntil, also returning the process, for a test to stop.
+func startProcess(t *testing.T, dir string, stop *regexp.Regexp, args ...string) (*exec.Cmd, string) {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Dir, cmd.Env = dir, env()
 	stdout, err := cmd.StdoutPipe()
@@ -505,11 +512,11 @@ func startUntil(t *testing.T, dir string, stop *regexp.Regexp, args ...string) s
 		printed.WriteString(sc.Text() + "\n")
 		if stop.MatchString(sc.Text()) {
 			go io.Copy(io.Discard, stdout) // keep the pipe drained
-			return printed.String()
+			return cmd, printed.String()
 		}
 	}
 	t.Fatalf("patchbay %s exited before printing %s:\n%s", strings.Join(args, " "), stop, printed.String())
-	return ""
+	return nil, ""
 }
 
 // startSandbox runs `patchbay sandbox` and returns the Justworks base URL it prints.
@@ -1271,5 +1278,32 @@ func TestVersionFlag(t *testing.T) {
 	cmd, _, _ := run(t, t.TempDir(), env(), "version")
 	if code != 0 || !strings.HasPrefix(flag, "patchbay ") || flag != cmd {
 		t.Fatalf("--version: exit %d, %q; version: %q", code, flag, cmd)
+	}
+}
+
+// With the simulator stopped, an action on a sandbox account says at once
+// that nothing listens there, rather than retrying and blaming the provider.
+func TestActionsRunWithTheSimulatorStopped(t *testing.T) {
+	t.Parallel()
+	sim, sandboxOut := startProcess(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--control-token", simToken)
+	jwSim := sandboxBase.FindStringSubmatch(sandboxOut)[1]
+	dir := t.TempDir()
+	environ := env("PATCHBAY_SANDBOX_URL=" + strings.TrimSuffix(jwSim, "/justworks"))
+	if _, errOut, code := run(t, dir, environ, "projects", "create", "--name", "Acme"); code != 0 {
+		t.Fatal(errOut)
+	}
+	ring, _, err := secrets.LoadOrCreateKeyFile(filepath.Join(dir, "data", "patchbay.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := backendtest.OpenURL(t, "sqlite:"+filepath.Join(dir, "data", "patchbay.db"), ring)
+	acc := storeSimulatorAccount(t, s, jwSim, simBearer, []string{"justworks_get_company"}, time.Now().Add(time.Hour))
+	s.Close()
+	sim.Process.Kill()
+	sim.Wait()
+	_, errOut, code := run(t, dir, environ, "actions", "run", "justworks_get_company", "--account", acc.ID)
+	if code == 0 || !strings.Contains(errOut, "Cannot reach the Justworks simulator at "+strings.TrimSuffix(jwSim, "/justworks")) ||
+		!strings.Contains(errOut, "patchbay demo") {
+		t.Fatalf("the simulator stopped: exit %d\n%s", code, errOut)
 	}
 }

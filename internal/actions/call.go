@@ -14,7 +14,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/clock"
@@ -107,6 +109,12 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 		done()
 		entry.step(store.LogStep{Method: action.Method, URL: redactURL(target), Status: ans.status,
 			DurationMS: started.Elapsed().Milliseconds(), StartTime: e.clock.Now().UTC()})
+		if err != nil && errors.Is(err, syscall.ECONNREFUSED) && e.site.SandboxURL != "" && strings.HasPrefix(target, e.site.SandboxURL) {
+			// Nothing listens where the simulators should be: retrying will
+			// not start them.
+			return answer{}, &problem.Error{Kind: problem.Provider, Message: fmt.Sprintf(
+				"Cannot reach the %s simulator at %s: is `patchbay demo` (or `patchbay sandbox`) running there?", c.Name, e.site.SandboxURL)}
+		}
 		if err != nil && ans.streamed {
 			ans.release()
 			return answer{}, fmt.Errorf("%w: %w", ErrAnswerBegun, problem.New(problem.Provider, "%s's answer broke off after part of the records had been sent: %v", c.Name, err))
