@@ -103,8 +103,11 @@ const (
 // List returns one page of the project's accounts matching f, oldest first,
 // and the next value that continues after it ("" after the last page).
 func (s *Service) List(ctx context.Context, projectID string, f store.AccountFilter, page Page) ([]store.Account, string, error) {
-	if page.Number < 1 || page.Number > MaxPage || page.Size < 1 || page.Size > MaxPageSize {
-		return nil, "", problem.New(problem.Invalid, "page must be 1 to %d and page_size 1 to %d", MaxPage, MaxPageSize)
+	if page.Size < 1 || page.Size > MaxPageSize {
+		return nil, "", paging.SizeError(MaxPageSize)
+	}
+	if page.Number < 1 || page.Number > MaxPage {
+		return nil, "", problem.New(problem.Invalid, "page: must be a whole number from 1 to %d", MaxPage)
 	}
 	if err := s.checkFilter(f); err != nil {
 		return nil, "", err

@@ -36,7 +36,7 @@ type Request struct {
 	// provider's page size (at most its maximum). The action's own paging inputs
 	// work too.
 	Next     string `json:"next,omitempty"`
-	PageSize int    `json:"page_size,omitempty"`
+	PageSize int    `json:"page_size,omitempty"` // 0: the provider's default; see SetPageSize
 	// Proxy is added to the provider's query string as it is, unchecked by the
 	// action's schema: the unified API's proxy[...] passthrough. A parameter
 	// the action sets itself is not replaced.
@@ -177,6 +177,16 @@ func (g *Grant) Covers(a store.Account) bool {
 // allows reports whether the grant lets the app run the action.
 func (g *Grant) allows(a *connectors.Action) bool {
 	return slices.Contains(g.Actions, a.ID) && (!g.ReadOnly || a.Method == http.MethodGet)
+}
+
+// SetPageSize records a page size a caller gave. Zero is kept as an invalid
+// size rather than as no size, so that the executor refuses it with the
+// provider's bounds, as it refuses any size out of them.
+func (r *Request) SetPageSize(n int) {
+	r.PageSize = n
+	if n == 0 {
+		r.PageSize = -1
+	}
 }
 
 // Run executes req for the account and records the call in the request log.

@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/paging"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/rawjson"
 )
@@ -145,7 +146,7 @@ func liftPaging(action *connectors.Action, req *Request) {
 				req.Next = *in.Next
 			}
 			if in.PageSize != nil && req.PageSize == 0 {
-				req.PageSize = *in.PageSize
+				req.SetPageSize(*in.PageSize)
 			}
 		}
 	}
@@ -182,7 +183,7 @@ func applyPaging(c *connectors.Connector, action *connectors.Action, req *Reques
 	}
 	if req.PageSize != 0 {
 		if req.PageSize < 1 || req.PageSize > p.MaxLimit {
-			return fmt.Errorf("page_size: must be between 1 and %d for %s", p.MaxLimit, c.Name)
+			return paging.SizeError(p.MaxLimit)
 		}
 		req.Query[p.LimitParam] = req.PageSize
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/accounts"
+	"github.com/patchbayhq/patchbay/internal/paging"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -85,15 +86,16 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
 	if s.tooMany(w, map[string][]string{"origin_owner_ids": f.OriginOwnerIDs, "account_ids": f.AccountIDs, "providers": f.Providers, "status": f.Statuses}) {
 		return
 	}
-	page := accounts.Page{Number: 1, Size: 25}
-	for name, dst := range map[string]*int{"page": &page.Number, "page_size": &page.Size} {
-		if v := q.Get(name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				s.writeError(w, http.StatusBadRequest, name+": must be a whole number")
-				return
-			}
-			*dst = n
+	size, err := paging.Size(q.Get("page_size"), 25, accounts.MaxPageSize)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	page := accounts.Page{Number: 1, Size: size}
+	if v := q.Get("page"); v != "" {
+		if page.Number, err = strconv.Atoi(v); err != nil || page.Number < 1 || page.Number > accounts.MaxPage {
+			s.writeError(w, http.StatusBadRequest, fmt.Sprintf("page: must be a whole number from 1 to %d", accounts.MaxPage))
+			return
 		}
 	}
 	page.After = q.Get("next")

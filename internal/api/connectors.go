@@ -11,6 +11,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/guide"
+	"github.com/patchbayhq/patchbay/internal/paging"
 )
 
 type scopeDefinitionJSON struct {
@@ -312,13 +313,9 @@ func splitList(v string) []string {
 
 // pageParams reads page_size (default 25, at most 100) and the opaque next cursor.
 func pageParams(size, next string) (int, int, error) {
-	pageSize := 25
-	if size != "" {
-		n, err := strconv.Atoi(size)
-		if err != nil || n < 1 || n > 100 {
-			return 0, 0, errors.New("page_size: must be a whole number from 1 to 100")
-		}
-		pageSize = n
+	pageSize, err := paging.Size(size, 25, 100)
+	if err != nil {
+		return 0, 0, err
 	}
 	offset := 0
 	if next != "" {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/paging"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -128,9 +129,9 @@ func (s *Server) logFilter(w http.ResponseWriter, r *http.Request) (store.LogFil
 		}
 	}
 	if v := q.Get("page_size"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			errs = append(errs, "page_size: a whole number from 1 to 100")
+		n, err := paging.Size(v, 0, 100)
+		if err != nil {
+			errs = append(errs, err.Error())
 		}
 		f.Limit = n
 	}

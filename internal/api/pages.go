@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/patchbayhq/patchbay/internal/paging"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -15,14 +14,10 @@ const maxListPage = 100
 // pageRequest reads a list's page_size and next into the store window that
 // reads the page; a bad value is answered with 400 naming it.
 func (s *Server) pageRequest(w http.ResponseWriter, r *http.Request) (int, store.Window, bool) {
-	size := maxListPage
-	if v := r.URL.Query().Get("page_size"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			s.writeError(w, http.StatusBadRequest, "page_size: must be a whole number")
-			return 0, store.Window{}, false
-		}
-		size = n
+	size, err := paging.Size(r.URL.Query().Get("page_size"), maxListPage, maxListPage)
+	if err != nil {
+		s.fail(w, r, err)
+		return 0, store.Window{}, false
 	}
 	window, err := paging.Window(size, r.URL.Query().Get("next"), maxListPage)
 	if err != nil {

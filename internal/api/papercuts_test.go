@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -68,6 +69,34 @@ func TestUnknownDeductionIsNotFound(t *testing.T) {
 		st, _, body := e.do(t, c.method, "/unified/payroll/deductions/ded_nope", basic(e.keyA), c.body, "X-Account-Id", jw)
 		if st != http.StatusNotFound {
 			t.Errorf("%s an unknown deduction: %d %v", c.method, st, body)
+		}
+	}
+}
+
+// Every list answers a page_size out of range with the same sentence, naming
+// its own largest page; RPC refuses 0 rather than ignoring it.
+func TestPageSizeOneRule(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	jw := e.linkProvider(t, "justworks", "admin@acme.test")
+	for _, c := range []struct {
+		method, path, body string
+		max                int
+	}{
+		{"GET", "/accounts?page_size=0", "", 500},
+		{"GET", "/accounts?page_size=501", "", 500},
+		{"GET", "/api_keys?page_size=x", "", 100},
+		{"GET", "/connector_profiles?page_size=0", "", 100},
+		{"GET", "/requests/logs?page_size=101", "", 100},
+		{"GET", "/actions?page_size=0", "", 100},
+		{"GET", "/unified/hris/employees?page_size=0", "", 100},
+		{"POST", "/actions/rpc", `{"action":"justworks_list_members","page_size":0}`, 100},
+		{"POST", "/actions/rpc", `{"action":"justworks_list_members","page_size":1000}`, 100},
+	} {
+		st, _, body := e.do(t, c.method, c.path, basic(e.keyA), c.body, "X-Account-Id", jw)
+		want := fmt.Sprintf("page_size: must be a whole number from 1 to %d", c.max)
+		if msg, _ := body["message"].(string); st != http.StatusBadRequest || msg != want {
+			t.Errorf("%s %s %s: %d %q, want %q", c.method, c.path, c.body, st, msg, want)
 		}
 	}
 }

@@ -16,6 +16,9 @@ import (
 func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		actions.Request
+		// PageSize shadows the request's, so that 0 is refused rather than
+		// read as no page size.
+		PageSize        *int           `json:"page_size"`
 		Headers         map[string]any `json:"headers"`
 		DefenderConfig  map[string]any `json:"defender_config"`
 		DefenderEnabled *bool          `json:"defender_enabled"`
@@ -34,6 +37,9 @@ func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 	case in.Action == "":
 		s.writeError(w, http.StatusBadRequest, "action: required, e.g. justworks_list_members")
 		return
+	}
+	if in.PageSize != nil {
+		in.Request.SetPageSize(*in.PageSize)
 	}
 	records := &recordsWriter{w: w}
 	res, err := s.actions.Run(r.Context(), s.caller(r), accountID, in.Request, records)

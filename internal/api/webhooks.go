@@ -2,9 +2,9 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/paging"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/webhooks"
 )
@@ -166,15 +166,12 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
-	page := webhooks.Page{Size: 25, Before: r.URL.Query().Get("next")}
-	if v := r.URL.Query().Get("page_size"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			s.writeError(w, http.StatusBadRequest, "page_size: must be a whole number")
-			return
-		}
-		page.Size = n
+	size, err := paging.Size(r.URL.Query().Get("page_size"), 25, webhooks.MaxPageSize)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
+	page := webhooks.Page{Size: size, Before: r.URL.Query().Get("next")}
 	list, next, err := s.webhooks.Deliveries(r.Context(), callerKey(r.Context()).ProjectID, r.PathValue("id"), page)
 	if err != nil {
 		s.fail(w, r, err)

@@ -185,10 +185,10 @@ func paging(req *actions.Request, k string, v any) error {
 		return nil
 	}
 	n, ok := v.(float64)
-	if !ok || n != float64(int(n)) || n < 1 {
-		return fmt.Errorf("page_size: must be a whole number of at least 1")
+	if !ok || n != float64(int(n)) {
+		return fmt.Errorf("page_size: must be a whole number")
 	}
-	req.PageSize = int(n)
+	req.SetPageSize(int(n))
 	return nil
 }
 

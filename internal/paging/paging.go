@@ -6,6 +6,7 @@ package paging
 
 import (
 	"encoding/base64"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,12 +34,30 @@ func Parse(next string) (*store.ListKey, error) {
 	return &store.ListKey{CreatedAt: t, ID: id}, nil
 }
 
+// SizeError is the one answer to a page_size out of range, on every endpoint.
+func SizeError(max int) error {
+	return problem.New(problem.Invalid, "page_size: must be a whole number from 1 to %d", max)
+}
+
+// Size reads a page_size parameter: a whole number from 1 to max, or def when
+// raw is empty.
+func Size(raw string, def, max int) (int, error) {
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > max {
+		return 0, SizeError(max)
+	}
+	return n, nil
+}
+
 // Window is the store window for a page of size items (1 to max) after next
 // ("" for the first page). It reads one item more than the page holds, so
 // that Page can tell whether another page follows.
 func Window(size int, next string, max int) (store.Window, error) {
 	if size < 1 || size > max {
-		return store.Window{}, problem.New(problem.Invalid, "page_size: must be 1 to %d", max)
+		return store.Window{}, SizeError(max)
 	}
 	w := store.Window{Limit: size + 1}
 	if next != "" {

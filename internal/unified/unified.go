@@ -23,6 +23,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/paging"
 	"github.com/patchbayhq/patchbay/internal/problem"
 )
 
@@ -294,9 +295,9 @@ func Parse(q map[string][]string, id string) (Params, error) {
 		return ""
 	}
 	if v := get("page_size"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxPageSize {
-			return Params{}, badInput("page_size: %q must be a whole number from 1 to %d", v, MaxPageSize)
+		n, err := paging.Size(v, 0, MaxPageSize)
+		if err != nil {
+			return Params{}, err
 		}
 		p.PageSize = n
 	}

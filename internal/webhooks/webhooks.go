@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/patchbayhq/patchbay/internal/clock"
+	"github.com/patchbayhq/patchbay/internal/paging"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -288,7 +289,7 @@ type Page struct {
 // the value that continues after it ("" after the last page).
 func (s *Service) Deliveries(ctx context.Context, projectID, id string, page Page) ([]store.WebhookDelivery, string, error) {
 	if page.Size < 1 || page.Size > MaxPageSize {
-		return nil, "", problem.New(problem.Invalid, "page_size: 1 to %d", MaxPageSize)
+		return nil, "", paging.SizeError(MaxPageSize)
 	}
 	if err := s.exists(ctx, projectID, id); err != nil {
 		return nil, "", err
