@@ -323,8 +323,23 @@ func TestConsoleProfileStates(t *testing.T) {
 		}
 	}
 	resp, page := c.post(t, profile+"/delete", url.Values{"csrf": {c.csrf(t, profile)}})
-	if resp.StatusCode != http.StatusConflict || !strings.Contains(page, "1 linked accounts use it") {
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(page, "is used by 1 linked account: delete it first, or disable the profile instead.") {
 		t.Fatalf("delete a profile in use: %d\n%s", resp.StatusCode, page)
+	}
+	// Disabling asks first, saying what it does to the profile's one account.
+	if !strings.Contains(page, `data-confirm="Disable this profile? Its linked account becomes inactive until you enable it again."`) {
+		t.Fatalf("disabling asks no confirmation naming the account:\n%s", page)
+	}
+	// The page links to the accounts using the profile, and only those are listed there.
+	using := regexp.MustCompile(`href="([^"]+)" data-profile-accounts`).FindStringSubmatch(page)
+	if using == nil {
+		t.Fatalf("no link to the accounts using the profile:\n%s", page)
+	}
+	if resp, list := c.get(t, html.UnescapeString(using[1])); resp.StatusCode != http.StatusOK || !strings.Contains(list, acc) {
+		t.Fatalf("the profile's accounts: %d\n%s", resp.StatusCode, list)
+	}
+	if _, list := c.get(t, base+"/accounts?profile=cp_nothing"); strings.Contains(list, acc) || !strings.Contains(list, "use this profile") {
+		t.Fatalf("another profile's accounts list this one:\n%s", list)
 	}
 	// The page shows the proxy setting with its warning.
 	if _, page := c.get(t, profile); !strings.Contains(page, `<option value="off" selected>`) || !strings.Contains(page, "data-proxy-warning") {

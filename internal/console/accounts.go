@@ -15,6 +15,7 @@ import (
 // where the next page starts.
 type accountList struct {
 	Provider, Status, Owner string
+	Profile                 string // a connector profile's id, from its page's link
 	Providers, Statuses     []string
 	Accounts                []store.Account
 	Page, Prev, Next        int // Prev and Next are 0 where there is none
@@ -22,7 +23,7 @@ type accountList struct {
 
 func (c *Console) listAccounts(q *req) {
 	qs := q.r.URL.Query()
-	l := accountList{Provider: qs.Get("provider"), Status: qs.Get("status"), Owner: strings.TrimSpace(qs.Get("owner")), Page: 1,
+	l := accountList{Provider: qs.Get("provider"), Status: qs.Get("status"), Owner: strings.TrimSpace(qs.Get("owner")), Profile: qs.Get("profile"), Page: 1,
 		Statuses: []string{string(store.StatusActive), string(store.StatusInactive), string(store.StatusError), string(store.StatusExpired)}}
 	for _, conn := range c.o.Registry.All() {
 		l.Providers = append(l.Providers, conn.Key)
@@ -40,6 +41,7 @@ func (c *Console) listAccounts(q *req) {
 	if l.Owner != "" {
 		f.OriginOwnerIDs = []string{l.Owner}
 	}
+	f.ProfileID = l.Profile
 	list, next, err := c.o.Accounts.List(q.ctx, q.project.ID, f, accounts.Page{Number: l.Page, Size: 25})
 	if err != nil {
 		q.fail(c, "accounts", q.view("Accounts", "accounts", l), err)

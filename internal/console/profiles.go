@@ -50,6 +50,7 @@ type profileForm struct {
 	Default     bool
 	Proxy       string
 	RedirectURI string
+	Accounts    int // on edit: the linked accounts using the profile
 }
 
 func (c *Console) newProfile(q *req) {
@@ -133,7 +134,7 @@ func (c *Console) profileError(q *req, page string, v view, err error) {
 			err = &problem.Error{Kind: p.Kind, Message: "Please fix: " + p.Message}
 		case problem.Stale:
 			if cur, gerr := c.o.Profiles.Get(q.ctx, q.project.ID, q.r.PathValue("id")); gerr == nil {
-				v = q.view(cur.Name, "profiles", c.profileFormFor(cur))
+				v = q.view(cur.Name, "profiles", c.profileFormFor(q, cur))
 			}
 			err = &problem.Error{Kind: p.Kind, Message: "This connector profile was changed by someone else since you opened it, so nothing was saved.",
 				Hint: "Reload the page to see their changes, then make yours again."}
@@ -142,11 +143,15 @@ func (c *Console) profileError(q *req, page string, v view, err error) {
 	q.fail(c, page, v, err)
 }
 
-func (c *Console) profileFormFor(p store.ConnectorProfile) profileForm {
+func (c *Console) profileFormFor(q *req, p store.ConnectorProfile) profileForm {
 	v := c.o.Profiles.Describe(p)
 	conn, _ := c.o.Registry.Get(p.ConnectorKey)
+	using, err := c.o.Accounts.Count(q.ctx, q.project.ID, store.AccountFilter{ProfileID: p.ID})
+	if err != nil {
+		c.o.Logger.WarnContext(q.ctx, "count a profile's accounts", "profile_id", p.ID, "err", err) // the page shows 0
+	}
 	return profileForm{Connector: conn, Profile: v, Version: p.Version, Name: p.Name, ClientID: p.ClientID, Environment: string(p.Environment),
-		Actions: p.EnabledActions, Default: p.Default, Proxy: v.Proxy, RedirectURI: v.RedirectURI}
+		Actions: p.EnabledActions, Default: p.Default, Proxy: v.Proxy, RedirectURI: v.RedirectURI, Accounts: using}
 }
 
 // editProfile reads the profile an edit form is about and runs change on
@@ -158,7 +163,7 @@ func (c *Console) editProfile(q *req, change func(id string) error) bool {
 		return false
 	}
 	if err := change(existing.ID); err != nil {
-		c.profileError(q, "profile", q.view(existing.Name, "profiles", c.profileFormFor(existing)), err)
+		c.profileError(q, "profile", q.view(existing.Name, "profiles", c.profileFormFor(q, existing)), err)
 		return false
 	}
 	return true
@@ -170,7 +175,7 @@ func (c *Console) showProfile(q *req) {
 		q.fail(c, "message", q.view("Connector profile", "profiles", nil), err)
 		return
 	}
-	c.render(q.w, http.StatusOK, "profile", q.view(p.Name, "profiles", c.profileFormFor(p)))
+	c.render(q.w, http.StatusOK, "profile", q.view(p.Name, "profiles", c.profileFormFor(q, p)))
 }
 
 func (c *Console) updateProfile(q *req) {

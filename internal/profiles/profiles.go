@@ -108,9 +108,11 @@ func (s *Service) Delete(ctx context.Context, projectID, id string, ifMatch int6
 		if err := checkVersion(cur, ifMatch); err != nil {
 			return err
 		}
-		if accounts > 0 {
-			return problem.New(problem.Conflict, "Connector profile %s is in use: %d linked accounts use it; delete them first", id, accounts).
-				WithHint("Delete those accounts first, or disable the profile instead.")
+		if accounts == 1 {
+			return problem.New(problem.Conflict, "Connector profile %s is used by 1 linked account: delete it first, or disable the profile instead.", id)
+		}
+		if accounts > 1 {
+			return problem.New(problem.Conflict, "Connector profile %s is used by %d linked accounts: delete them first, or disable the profile instead.", id, accounts)
 		}
 		return nil
 	})
