@@ -15,7 +15,7 @@ import (
 // where the next page starts.
 type accountList struct {
 	Provider, Status, Owner string
-	Profile                 string // a connector profile's id, from its page's link
+	Profile, ProfileName    string // a connector profile's id, from its page's link, and its name
 	Providers, Statuses     []string
 	Accounts                []store.Account
 	Page, Prev, Next        int // Prev and Next are 0 where there is none
@@ -42,6 +42,12 @@ func (c *Console) listAccounts(q *req) {
 		f.OriginOwnerIDs = []string{l.Owner}
 	}
 	f.ProfileID = l.Profile
+	if l.Profile != "" {
+		l.ProfileName = l.Profile
+		if p, err := c.o.Profiles.Get(q.ctx, q.project.ID, l.Profile); err == nil {
+			l.ProfileName = p.Name
+		}
+	}
 	list, next, err := c.o.Accounts.List(q.ctx, q.project.ID, f, accounts.Page{Number: l.Page, Size: 25})
 	if err != nil {
 		q.fail(c, "accounts", q.view("Accounts", "accounts", l), err)
