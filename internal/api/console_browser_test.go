@@ -383,3 +383,28 @@ func TestConsoleShowsAgentFeedback(t *testing.T) {
 		}
 	}
 }
+
+// A wrong password shows the sign-in form again with the email as typed and
+// the password field ready for another try (papercut 11).
+func TestConsoleSignInKeepsTheEmail(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	if _, err := e.services.Admins.Create(context.Background(), adminEmail, adminPassword, nil); err != nil {
+		t.Fatal(err)
+	}
+	c := &consoleEnv{linkEnv: e, tab: browsertest.New(t)}
+	c.run(t, chromedp.Navigate(e.srv.URL+"/console/signin"))
+	waitFor(t, c.tab, `document.querySelector('input[name=email]') !== null`)
+	c.run(t, chromedp.SendKeys(chromedp.CSS(`input[name=email]`), adminEmail),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "not the password"))
+	c.navigate(t, chromedp.Click(`//button[text()="Sign in"]`), `document.querySelector('[role=alert]') !== null`)
+	got, err := chromedp.Run(c.tab, chromedp.Evaluate[string](`document.querySelector('input[name=email]').value + "|" + document.activeElement.name`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != adminEmail+"|password" {
+		t.Fatalf("after a wrong password: email and focus %q, want %q", got, adminEmail+"|password")
+	}
+	c.run(t, chromedp.SendKeys(chromedp.CSS(`input[name=password]`), adminPassword))
+	c.navigate(t, chromedp.Click(`//button[text()="Sign in"]`), `location.pathname.endsWith('/profiles')`)
+}

@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/patchbayhq/patchbay/internal/admins"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
@@ -127,7 +128,9 @@ func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
 // signIn checks the password, limited per client address on this node and
 // per account across nodes (admins.SignIn).
 func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
-	v := view{Title: "Sign in", Redirect: safeNext(r.PostFormValue("next"))}
+	// A failed attempt shows the form again with the email typed, so that
+	// only the password needs typing again.
+	v := view{Title: "Sign in", Redirect: safeNext(r.PostFormValue("next")), Data: strings.TrimSpace(r.PostFormValue("email"))}
 	if ok, wait := c.signIns.Allow(clientAddress(r)); !ok {
 		w.Header().Set("Retry-After", ratelimit.RetryAfterHeader(wait))
 		v.Error = "Too many sign-in attempts from your address; wait a minute and try again."
