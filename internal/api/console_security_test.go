@@ -326,6 +326,14 @@ func TestConsoleProfileStates(t *testing.T) {
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(page, "is used by 1 linked account: delete it first, or disable the profile instead.") {
 		t.Fatalf("delete a profile in use: %d\n%s", resp.StatusCode, page)
 	}
+	// The profile page links to the connector's setup guide, which opens.
+	guide := regexp.MustCompile(`href="([^"]+)" data-guide`).FindStringSubmatch(page)
+	if guide == nil {
+		t.Fatalf("no link to the setup guide:\n%s", page)
+	}
+	if resp, err := http.Get(e.srv.URL + guide[1]); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the setup guide %s: %v %v", guide[1], err, resp)
+	}
 	// Disabling asks first, saying what it does to the profile's one account.
 	if !strings.Contains(page, `data-confirm="Disable this profile? Its linked account becomes inactive until you enable it again."`) {
 		t.Fatalf("disabling asks no confirmation naming the account:\n%s", page)
