@@ -326,6 +326,12 @@ func TestConsoleProfileStates(t *testing.T) {
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(page, "is used by 1 linked account: delete it first, or disable the profile instead.") {
 		t.Fatalf("delete a profile in use: %d\n%s", resp.StatusCode, page)
 	}
+	// A new profile's form starts with the one type chosen and, where the
+	// simulators run with this deployment, the sandbox environment.
+	if _, form := c.get(t, base+"/profiles/new?connector=justworks"); !strings.Contains(form, `<option value="oauth2" selected>`) ||
+		!strings.Contains(form, `<option value="sandbox" selected>`) {
+		t.Fatalf("the new profile form's defaults:\n%s", form)
+	}
 	// The profile page links to the connector's setup guide, which opens.
 	guide := regexp.MustCompile(`href="([^"]+)" data-guide`).FindStringSubmatch(page)
 	if guide == nil {

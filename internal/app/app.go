@@ -250,6 +250,9 @@ func (a *App) Server(o api.Options) *api.Server {
 	o.Unified, o.Search, o.Feedback, o.AIApps = a.Unified, a.Search, a.Feedback, a.AIApps
 	o.Collectors = append(o.Collectors, a.Collectors()...)
 	o.Console = a.Console
+	if o.Sandbox != nil {
+		a.Console.WithSimulators()
+	}
 	return api.New(o)
 }
 

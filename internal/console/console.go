@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/accounts"
@@ -76,6 +77,8 @@ type Console struct {
 	patterns []string
 	secure   bool // the public URL is https: cookies are Secure
 	signIns  *ratelimit.Limiter
+	// simulators: new profiles default to the sandbox (WithSimulators).
+	simulators atomic.Bool
 	// crossOrigin refuses posts a browser sends from another site, the
 	// sign-in and setup forms' included (they have no session to derive a
 	// CSRF token from).
@@ -111,6 +114,10 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mux.ServeHTTP(w, r)
 }
+
+// WithSimulators tells the console that the provider simulators run with this
+// deployment (the demo): new profiles default to the sandbox environment.
+func (c *Console) WithSimulators() { c.simulators.Store(true) }
 
 // HandleFunc registers a page, noting its pattern for Patterns.
 func (c *Console) HandleFunc(pattern string, h http.HandlerFunc) {

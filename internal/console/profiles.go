@@ -55,6 +55,9 @@ type profileForm struct {
 
 func (c *Console) newProfile(q *req) {
 	f := profileForm{Connectors: c.o.Registry.All(), Environment: string(store.Production), Proxy: string(store.ProxyOff)}
+	if c.simulators.Load() {
+		f.Environment = string(store.Sandbox)
+	}
 	if key := q.r.URL.Query().Get("connector"); key != "" {
 		conn, ok := c.o.Registry.Get(key)
 		if !ok {
