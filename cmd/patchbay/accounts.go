@@ -21,15 +21,19 @@ func newAccountsCmd() *cobra.Command {
 	}
 	var project string
 	cmd.PersistentFlags().StringVar(&project, "project", "", "project ID (default: the only project)")
+	var filter store.AccountFilter
 	list := &cobra.Command{
-		Use:   "list",
+		Use:   "list [--provider KEY] [--status STATUS] [--owner ID] [--json]",
 		Short: "List linked accounts",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withApp(cmd, &project, func(services *app.App, p store.Project) error {
 				var rows [][]string
 				for page := (accounts.Page{Number: 1, Size: accounts.MaxPageSize}); ; {
-					list, next, err := services.Accounts.List(cmd.Context(), p.ID, store.AccountFilter{}, page)
+					list, next, err := services.Accounts.List(cmd.Context(), p.ID, filter, page)
+					if problemKind(err) == problem.Invalid {
+						return usageError{err}
+					}
 					if err != nil {
 						return err
 					}
@@ -40,11 +44,13 @@ func newAccountsCmd() *cobra.Command {
 						break
 					}
 				}
-				printTable(cmd.OutOrStdout(), []string{"ID", "PROVIDER", "STATUS", "OWNER ID", "OWNER NAME", "CREATED (UTC)"}, rows)
-				return nil
+				return printList(cmd, []string{"ID", "PROVIDER", "STATUS", "OWNER ID", "OWNER NAME", "CREATED (UTC)"}, rows)
 			})
 		},
 	}
+	list.Flags().StringSliceVar(&filter.Providers, "provider", nil, "only these providers, e.g. justworks (comma-separated)")
+	list.Flags().StringSliceVar(&filter.Statuses, "status", nil, "only these statuses: active, inactive, error or expired (comma-separated)")
+	list.Flags().StringSliceVar(&filter.OriginOwnerIDs, "owner", nil, "only the accounts of these end users (origin_owner_id, comma-separated)")
 	show := &cobra.Command{
 		Use:   "show ACCOUNT_ID",
 		Short: "Show a linked account (never its tokens)",
@@ -88,7 +94,7 @@ func newAccountsCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(list, show, del)
+	cmd.AddCommand(listJSON(list), show, del)
 	return cmd
 }
 

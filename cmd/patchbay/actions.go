@@ -44,8 +44,7 @@ func newActionsCmd() *cobra.Command {
 			if len(rows) == 0 {
 				return usageError{fmt.Errorf("--connector: unknown connector %q (see 'patchbay connectors list')", connector)}
 			}
-			printTable(cmd.OutOrStdout(), []string{"ACTION", "REQUEST", "SCOPES"}, rows)
-			return nil
+			return printList(cmd, []string{"ACTION", "REQUEST", "SCOPES"}, rows)
 		},
 	}
 	list.Flags().StringVar(&connector, "connector", "", "only this connector's actions")
@@ -127,7 +126,7 @@ func newActionsCmd() *cobra.Command {
 	run.Flags().StringArrayVar(&query, "query", nil, "query input as key=value (repeatable)")
 	run.Flags().StringVar(&bodyArg, "body", "", "request body as JSON, or @file.json")
 	run.Flags().BoolVar(&allPages, "all-pages", false, "follow next to the last page and print every record")
-	cmd.AddCommand(list, run)
+	cmd.AddCommand(listJSON(list), run)
 	return cmd
 }
 

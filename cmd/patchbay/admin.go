@@ -116,12 +116,11 @@ func newProjectsCmd() *cobra.Command {
 				for i, p := range projects {
 					rows[i] = []string{p.ID, p.Name, p.CreatedAt.Format(time.DateTime)}
 				}
-				printTable(cmd.OutOrStdout(), []string{"ID", "NAME", "CREATED (UTC)"}, rows)
-				return nil
+				return printList(cmd, []string{"ID", "NAME", "CREATED (UTC)"}, rows)
 			})
 		},
 	}
-	cmd.AddCommand(create, list)
+	cmd.AddCommand(create, listJSON(list))
 	return cmd
 }
 
@@ -237,8 +236,7 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 					}
 					rows[i] = []string{k.ID, k.Prefix + "…", k.Name, string(k.Role), k.CreatedAt.Format(time.DateTime), revoked}
 				}
-				printTable(cmd.OutOrStdout(), []string{"ID", "PREFIX", "NAME", "ROLE", "CREATED (UTC)", "REVOKED (UTC)"}, rows)
-				return nil
+				return printList(cmd, []string{"ID", "PREFIX", "NAME", "ROLE", "CREATED (UTC)", "REVOKED (UTC)"}, rows)
 			})
 		},
 	}
@@ -257,7 +255,7 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 			})
 		},
 	}
-	cmd.AddCommand(create, list, revoke)
+	cmd.AddCommand(create, listJSON(list), revoke)
 	return cmd
 }
 

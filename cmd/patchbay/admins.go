@@ -80,7 +80,9 @@ given (all projects when none are named).`,
 					}
 					rows = append(rows, []string{a.ID, a.Email, strings.Join(names, ", "), a.CreatedAt.Format(time.DateTime)})
 				}
-				printTable(cmd.OutOrStdout(), []string{"ID", "EMAIL", "PROJECTS", "CREATED (UTC)"}, rows)
+				if err := printList(cmd, []string{"ID", "EMAIL", "PROJECTS", "CREATED (UTC)"}, rows); err != nil || wantsJSON(cmd) {
+					return err
+				}
 				if len(list) == 0 {
 					fmt.Fprintln(cmd.OutOrStdout(), "No admins yet. Add one with: patchbay admins create --email you@example.com")
 				}
@@ -88,7 +90,7 @@ given (all projects when none are named).`,
 			})
 		},
 	}
-	cmd.AddCommand(create, list)
+	cmd.AddCommand(create, listJSON(list))
 	return cmd
 }
 

@@ -50,8 +50,7 @@ func newConnectorsCmd() *cobra.Command {
 			for _, c := range registry.All() {
 				rows = append(rows, []string{c.Key, c.Name, strings.Join(c.Categories, ","), fmt.Sprint(len(c.Actions)), fmt.Sprint(len(c.Scopes))})
 			}
-			printTable(cmd.OutOrStdout(), []string{"KEY", "NAME", "CATEGORIES", "ACTIONS", "SCOPES"}, rows)
-			return nil
+			return printList(cmd, []string{"KEY", "NAME", "CATEGORIES", "ACTIONS", "SCOPES"}, rows)
 		},
 	}
 	show := &cobra.Command{
@@ -65,7 +64,7 @@ func newConnectorsCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(list, show)
+	cmd.AddCommand(listJSON(list), show)
 	return cmd
 }
 

@@ -714,6 +714,23 @@ func TestAccountsCommands(t *testing.T) {
 	if out, _, code := run(t, dir, env(), "accounts", "list"); code != 0 || !strings.Contains(out, "PROVIDER") {
 		t.Fatalf("accounts list: %d %s", code, out)
 	}
+	// Filters are checked, and every list prints JSON on request.
+	if _, errOut, code := run(t, dir, env(), "accounts", "list", "--status", "bogus"); code != 2 || !strings.Contains(errOut, "active, inactive, error, expired") {
+		t.Fatalf("accounts list --status bogus: %d %s", code, errOut)
+	}
+	if out, errOut, code := run(t, dir, env(), "accounts", "list", "--provider", "justworks", "--json"); code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("accounts list --json: %d %s %s", code, out, errOut)
+	}
+	var keys []map[string]string
+	if out, _, code := run(t, dir, env(), "keys", "list", "--json"); code != 0 || json.Unmarshal([]byte(out), &keys) != nil || len(keys) != 1 || keys[0]["role"] != "admin" {
+		t.Fatalf("keys list --json: %d %s", code, out)
+	}
+	for _, list := range [][]string{{"projects", "list"}, {"profiles", "list"}, {"webhooks", "list"}, {"admins", "list"}, {"connectors", "list"}, {"actions", "list"}} {
+		var rows []map[string]string
+		if out, errOut, code := run(t, dir, env(), append(list, "--json")...); code != 0 || json.Unmarshal([]byte(out), &rows) != nil {
+			t.Fatalf("%s --json: %d\n%s%s", strings.Join(list, " "), code, out, errOut)
+		}
+	}
 	if _, errOut, code := run(t, dir, env(), "accounts", "show", "acc_missing"); code == 0 || !strings.Contains(errOut, "No account acc_missing") ||
 		!strings.Contains(errOut, "patchbay accounts list") {
 		t.Fatalf("accounts show unknown: %d %s", code, errOut)

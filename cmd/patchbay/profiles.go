@@ -198,8 +198,7 @@ never shown again.`,
 					rows = append(rows, []string{prof.ID, prof.ConnectorKey, prof.Name, string(prof.Environment),
 						fmt.Sprint(prof.Default), fmt.Sprint(prof.Enabled), fmt.Sprint(len(prof.EnabledActions))})
 				}
-				printTable(cmd.OutOrStdout(), []string{"ID", "CONNECTOR", "NAME", "ENVIRONMENT", "DEFAULT", "ENABLED", "ACTIONS"}, rows)
-				return nil
+				return printList(cmd, []string{"ID", "CONNECTOR", "NAME", "ENVIRONMENT", "DEFAULT", "ENABLED", "ACTIONS"}, rows)
 			})
 		},
 	}
@@ -232,6 +231,6 @@ never shown again.`,
 			})
 		},
 	}
-	cmd.AddCommand(create, list, show, update, del)
+	cmd.AddCommand(create, listJSON(list), show, update, del)
 	return cmd
 }

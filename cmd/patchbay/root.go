@@ -155,6 +155,41 @@ func openKeyring(cfg config.Config, log *slog.Logger) (*secrets.Keyring, error) 
 	return keys, nil
 }
 
+// listJSON gives a list command --json.
+func listJSON(c *cobra.Command) *cobra.Command {
+	c.Flags().Bool("json", false, "print the list as JSON: an array of objects, the columns as fields")
+	return c
+}
+
+// wantsJSON reports whether the command was asked for JSON.
+func wantsJSON(cmd *cobra.Command) bool {
+	asJSON, _ := cmd.Flags().GetBool("json")
+	return asJSON
+}
+
+// printList prints rows under a header, as a table, or with --json as an
+// array of objects keyed by the columns ("OWNER ID" → "owner_id"; a
+// parenthesised note is dropped).
+func printList(cmd *cobra.Command, header []string, rows [][]string) error {
+	if !wantsJSON(cmd) {
+		printTable(cmd.OutOrStdout(), header, rows)
+		return nil
+	}
+	keys := make([]string, len(header))
+	for i, h := range header {
+		h, _, _ = strings.Cut(h, "(")
+		keys[i] = strings.ReplaceAll(strings.ToLower(strings.TrimSpace(h)), " ", "_")
+	}
+	out := make([]map[string]string, len(rows))
+	for i, r := range rows {
+		out[i] = map[string]string{}
+		for j, v := range r {
+			out[i][keys[j]] = v
+		}
+	}
+	return printJSON(cmd, out)
+}
+
 // printTable writes rows under a header, in aligned columns.
 func printTable(w io.Writer, header []string, rows [][]string) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

@@ -92,7 +92,9 @@ Events: ` + strings.Join(store.EventTypes, ", "),
 				for _, e := range list {
 					rows = append(rows, []string{e.ID, e.URL, eventsText(e.Events), enabledText(e)})
 				}
-				printTable(cmd.OutOrStdout(), []string{"ID", "URL", "EVENTS", "STATUS"}, rows)
+				if err := printList(cmd, []string{"ID", "URL", "EVENTS", "STATUS"}, rows); err != nil || wantsJSON(cmd) {
+					return err
+				}
 				if len(list) == 0 {
 					fmt.Fprintln(cmd.OutOrStdout(), "No webhooks yet. Add one with: patchbay webhooks create --url https://…")
 				}
@@ -198,8 +200,7 @@ Events: ` + strings.Join(store.EventTypes, ", "),
 					rows = append(rows, []string{d.ID, d.EventType, d.AccountID, string(d.Status), strconv.Itoa(d.Attempts), outcome,
 						strconv.FormatInt(d.LastDurationMS, 10) + " ms", next})
 				}
-				printTable(cmd.OutOrStdout(), []string{"DELIVERY", "EVENT", "ACCOUNT", "STATUS", "ATTEMPTS", "LAST", "TOOK", "NEXT TRY (UTC)"}, rows)
-				return nil
+				return printList(cmd, []string{"DELIVERY", "EVENT", "ACCOUNT", "STATUS", "ATTEMPTS", "LAST", "TOOK", "NEXT TRY (UTC)"}, rows)
 			})
 		},
 	}
@@ -220,7 +221,7 @@ Events: ` + strings.Join(store.EventTypes, ", "),
 			})
 		},
 	}
-	cmd.AddCommand(create, list, update, del, rotate, test, deliveries, redeliver)
+	cmd.AddCommand(create, listJSON(list), update, del, rotate, test, listJSON(deliveries), redeliver)
 	return cmd
 }
 
