@@ -134,7 +134,7 @@ Patchbay demo is ready.
      URL that takes POSTs; the demo may deliver to this machine):
        curl -u %s: -H 'content-type: application/json' \
          -d '{"url":"http://localhost:9000/hooks"}' %s/webhooks
-     or: PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true go run ./cmd/patchbay webhooks create --url http://localhost:9000/hooks
+     or: go run ./cmd/patchbay webhooks create --url http://localhost:9000/hooks --webhook-allow-private
 
   Console: %s/console   sign in as %s, password %s
 

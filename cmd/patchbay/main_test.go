@@ -714,6 +714,14 @@ func TestAccountsCommands(t *testing.T) {
 	if out, _, code := run(t, dir, env(), "accounts", "list"); code != 0 || !strings.Contains(out, "PROVIDER") {
 		t.Fatalf("accounts list: %d %s", code, out)
 	}
+	// A private webhook address needs the same setting as serve's, which the
+	// command takes as a flag too.
+	if _, errOut, code := run(t, dir, env(), "webhooks", "create", "--url", "http://127.0.0.1:9/hooks"); code == 0 || !strings.Contains(errOut, "--webhook-allow-private") {
+		t.Fatalf("webhooks create to a private address: %d %s", code, errOut)
+	}
+	if out, errOut, code := run(t, dir, env(), "webhooks", "create", "--url", "http://127.0.0.1:9/hooks", "--webhook-allow-private"); code != 0 || !strings.Contains(out, "whsec_") {
+		t.Fatalf("webhooks create --webhook-allow-private: %d %s %s", code, out, errOut)
+	}
 	// Filters are checked, and every list prints JSON on request.
 	if _, errOut, code := run(t, dir, env(), "accounts", "list", "--status", "bogus"); code != 2 || !strings.Contains(errOut, "active, inactive, error, expired") {
 		t.Fatalf("accounts list --status bogus: %d %s", code, errOut)

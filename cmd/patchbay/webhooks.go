@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/patchbayhq/patchbay/internal/app"
+	"github.com/patchbayhq/patchbay/internal/config"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/webhooks"
 )
@@ -27,6 +28,9 @@ webhook-id, so receivers can drop repeats.
 
 Events: ` + strings.Join(store.EventTypes, ", "),
 	}
+	// The same rule as serve's: a private address needs the same setting there.
+	config.AddFlags(cmd.PersistentFlags(), "webhook-allow-private")
+	cmd.PersistentFlags().Lookup("webhook-allow-private").NoOptDefVal = "true" // --webhook-allow-private alone allows
 	var project string
 	cmd.PersistentFlags().StringVar(&project, "project", "", "project ID (default: the only project)")
 

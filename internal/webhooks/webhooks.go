@@ -209,7 +209,7 @@ func (s *Service) checkURL(raw string) error {
 	}
 	host := u.Hostname()
 	if ip, err := netip.ParseAddr(host); (err == nil && !publicAddress(ip)) || strings.EqualFold(host, "localhost") {
-		return problem.New(problem.Invalid, "url: %s is a private, loopback or special-purpose address; set PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true to deliver there (development only)", host)
+		return problem.New(problem.Invalid, "url: %s is a private, loopback or special-purpose address; set PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true (or pass --webhook-allow-private) to deliver there, for development only", host)
 	}
 	return nil
 }
