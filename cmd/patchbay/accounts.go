@@ -94,7 +94,7 @@ func newAccountsCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(listJSON(list), show, del)
+	cmd.AddCommand(reads(listJSON(list)), reads(show), del)
 	return cmd
 }
 

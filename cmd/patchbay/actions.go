@@ -126,7 +126,7 @@ func newActionsCmd() *cobra.Command {
 	run.Flags().StringArrayVar(&query, "query", nil, "query input as key=value (repeatable)")
 	run.Flags().StringVar(&bodyArg, "body", "", "request body as JSON, or @file.json")
 	run.Flags().BoolVar(&allPages, "all-pages", false, "follow next to the last page and print every record")
-	cmd.AddCommand(listJSON(list), run)
+	cmd.AddCommand(listJSON(list), reads(run))
 	return cmd
 }
 

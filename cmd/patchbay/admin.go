@@ -20,6 +20,19 @@ import (
 	"github.com/patchbayhq/patchbay/internal/tokens"
 )
 
+// readsOnly marks a command (in its Annotations) that only reads: it refuses
+// to run where there is no database rather than create one.
+const readsOnly = "reads-only"
+
+// reads marks c as a command that only reads.
+func reads(c *cobra.Command) *cobra.Command {
+	if c.Annotations == nil {
+		c.Annotations = map[string]string{}
+	}
+	c.Annotations[readsOnly] = "true"
+	return c
+}
+
 // withServices runs fn with Patchbay's services over the configured
 // database, closing them afterwards; request log entries the services queued
 // are written before it returns.
@@ -27,6 +40,10 @@ func withServices(cmd *cobra.Command, fn func(cfg config.Config, a *app.App) err
 	cfg, _, err := loadConfig(cmd)
 	if err != nil {
 		return err
+	}
+	if cmd.Annotations[readsOnly] != "" && !cfg.HasData() {
+		// Reading must not create a database (and a key) where there is none.
+		return fmt.Errorf("no Patchbay data in %s: run where `patchbay demo` or `patchbay serve` runs, or pass --data-dir (or --database-url)", cfg.DataDir)
 	}
 	if !cfg.LogLevelChosen {
 		// A command prints its result; what the services log on the way
@@ -120,7 +137,7 @@ func newProjectsCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(create, listJSON(list))
+	cmd.AddCommand(create, reads(listJSON(list)))
 	return cmd
 }
 
@@ -255,7 +272,7 @@ user name with an empty password (curl -u KEY: …) or as "Authorization: Bearer
 			})
 		},
 	}
-	cmd.AddCommand(create, listJSON(list), revoke)
+	cmd.AddCommand(create, reads(listJSON(list)), revoke)
 	return cmd
 }
 

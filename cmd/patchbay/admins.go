@@ -90,7 +90,7 @@ given (all projects when none are named).`,
 			})
 		},
 	}
-	cmd.AddCommand(create, listJSON(list))
+	cmd.AddCommand(create, reads(listJSON(list)))
 	return cmd
 }
 

@@ -706,11 +706,20 @@ func TestDemoPrintsWorkingLinks(t *testing.T) {
 func TestAccountsCommands(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	out, errOut, code := run(t, dir, env(), "accounts", "list")
-	if code == 0 || !strings.Contains(errOut, "no project") {
-		t.Fatalf("accounts list on an empty database: %d %s %s", code, out, errOut)
+	// Reading where there is no Patchbay data creates none, and says where to run.
+	for _, reading := range [][]string{{"accounts", "list"}, {"projects", "list"}, {"profiles", "show", "cp_x"}, {"mcp", "tools", "--account", "acc_x"}} {
+		out, errOut, code := run(t, dir, env(), reading...)
+		if code == 0 || !strings.Contains(errOut, "no Patchbay data in ./data") || !strings.Contains(errOut, "patchbay demo") {
+			t.Fatalf("%s without data: %d %s %s", strings.Join(reading, " "), code, out, errOut)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
+			t.Fatalf("%s created ./data (%v)", strings.Join(reading, " "), err)
+		}
 	}
 	run(t, dir, env(), "projects", "create", "--name", "Acme")
+	if out, errOut, code := run(t, dir, env(), "accounts", "list"); code != 0 {
+		t.Fatalf("accounts list with data: %d %s %s", code, out, errOut)
+	}
 	if out, _, code := run(t, dir, env(), "accounts", "list"); code != 0 || !strings.Contains(out, "PROVIDER") {
 		t.Fatalf("accounts list: %d %s", code, out)
 	}

@@ -69,6 +69,6 @@ func newMCPCmd() *cobra.Command {
 	tools.Flags().StringVar(&paramStyle, "param-style", "nested", "nested, flat_prefixed or flat_smart")
 	tools.Flags().StringVar(&filter, "tools", "", "glob patterns over action ids, comma-separated; a leading ! excludes (as /mcp?tools=)")
 	tools.Flags().BoolVar(&asJSON, "json", false, "print the tools as tools/list returns them")
-	cmd.AddCommand(tools)
+	cmd.AddCommand(reads(tools))
 	return cmd
 }

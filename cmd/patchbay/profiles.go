@@ -231,6 +231,6 @@ never shown again.`,
 			})
 		},
 	}
-	cmd.AddCommand(create, listJSON(list), show, update, del)
+	cmd.AddCommand(create, reads(listJSON(list)), reads(show), update, del)
 	return cmd
 }

@@ -225,7 +225,7 @@ Events: ` + strings.Join(store.EventTypes, ", "),
 			})
 		},
 	}
-	cmd.AddCommand(create, listJSON(list), update, del, rotate, test, listJSON(deliveries), redeliver)
+	cmd.AddCommand(create, reads(listJSON(list)), update, del, rotate, test, reads(listJSON(deliveries)), redeliver)
 	return cmd
 }
 

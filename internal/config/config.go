@@ -182,6 +182,17 @@ func (c Config) Embedded() bool {
 	return ok
 }
 
+// HasData reports whether the database exists: always for PostgreSQL (the
+// server says), for SQLite when its file does.
+func (c Config) HasData() bool {
+	path, ok := dburl.SQLitePath(c.DatabaseURL)
+	if !ok {
+		return true
+	}
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 // TokenJournalDir is where rotated tokens wait, sealed, until the database
 // has them: always on this node's disk, whatever the database.
 func (c Config) TokenJournalDir() string { return filepath.Join(c.DataDir, "token-journal") }
