@@ -6,6 +6,7 @@ package actions
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"sync"
 
@@ -23,6 +24,8 @@ type logEntry struct {
 	// raw keeps each successful provider call's answer when the caller asked
 	// for them (a unified call's raw=true); nil when not asked.
 	raw *[]RawCall
+	// created: the operation created a record, and Patchbay answers 201.
+	created bool
 }
 
 // RawCall is one provider call a unified operation made, as raw=true shows it:
@@ -70,6 +73,9 @@ func (e *Executor) record(entry *logEntry, err error) {
 		return
 	}
 	entry.Status = problem.HTTPStatus(err)
+	if err == nil && entry.created {
+		entry.Status = http.StatusCreated // the log records what Patchbay answered
+	}
 	elapsed := entry.began.Elapsed()
 	entry.Success, entry.DurationMS, entry.EndTime = entry.Status < 400, elapsed.Milliseconds(), entry.StartTime.Add(elapsed)
 	e.logs.Record(entry.RequestLog)

@@ -123,6 +123,10 @@ func (s *Session) RunDecoded(ctx context.Context, req Request, decode func(d *ra
 	return s.Run(ctx, req)
 }
 
+// Created notes that the operation created a record: its log entry records
+// the 201 Patchbay answers.
+func (s *Session) Created() { s.entry.created = true }
+
 // End records the operation's request log entry, failed when err is not nil,
 // and returns the provider calls kept for raw=true.
 func (s *Session) End(err error) []RawCall {

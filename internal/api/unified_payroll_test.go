@@ -136,6 +136,14 @@ func TestUnifiedDeductions(t *testing.T) {
 		enumValue(d, "frequency") != "recurring" || d["start_date"] != "2026-12-01T00:00:00.000Z" {
 		t.Fatalf("created %v", d)
 	}
+	// The request log records the 201 Patchbay answered, not the provider's 200.
+	var logged float64
+	for _, l := range e.logsOf(t, "filter[actions]=payroll_create_deduction") {
+		logged = l["status"].(float64)
+	}
+	if logged != http.StatusCreated {
+		t.Fatalf("the create is logged with status %v", logged)
+	}
 	// A retry with the same key is the same deduction, not a second one.
 	st, _, again := e.do(t, "POST", "/unified/payroll/deductions", basic(e.keyA), create, "X-Account-Id", jw, "Idempotency-Key", "ded-create-1")
 	if st != http.StatusCreated || again["data"].(map[string]any)["id"] != id {

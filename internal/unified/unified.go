@@ -153,6 +153,9 @@ func (s *Service) Do(ctx context.Context, who actions.Caller, accountID, operati
 		return Answer{}, err
 	}
 	ans = Answer{Data: pg.data, list: pg.list, created: pg.created}
+	if pg.created {
+		sess.Created()
+	}
 	if len(p.Fields) > 0 {
 		if ans.Data, err = onlyFields(pg.data, p.Fields); err != nil {
 			return Answer{}, err
