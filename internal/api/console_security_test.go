@@ -326,6 +326,15 @@ func TestConsoleProfileStates(t *testing.T) {
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(page, "is used by 1 linked account: delete it first, or disable the profile instead.") {
 		t.Fatalf("delete a profile in use: %d\n%s", resp.StatusCode, page)
 	}
+	// Names, not keys and ids: the provider's name in the list, the profile's
+	// name on the account's page.
+	if _, list := c.get(t, base+"/accounts"); !strings.Contains(list, `18"> Justworks</td>`) {
+		t.Fatalf("the accounts list does not name the provider:\n%s", list)
+	}
+	prof, _ := e.services.Profiles.Get(context.Background(), e.projectA.ID, a.ProfileID)
+	if _, account := c.get(t, base+"/accounts/"+acc); !strings.Contains(account, a.ProfileID+`">`+html.EscapeString(prof.Name)+`</a>`) {
+		t.Fatalf("the account page does not name its profile %q:\n%s", prof.Name, account)
+	}
 	// A new profile's form starts with the one type chosen and, where the
 	// simulators run with this deployment, the sandbox environment.
 	if _, form := c.get(t, base+"/profiles/new?connector=justworks"); !strings.Contains(form, `<option value="oauth2" selected>`) ||

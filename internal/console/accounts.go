@@ -67,6 +67,9 @@ type accountPage struct {
 	Sealed  bool // its credentials cannot be opened
 	Calls   []store.RequestLog
 	Link    *linking.NewSession // after a re-link was asked for
+	// ProfileName names the account's connector profile (its id when it
+	// cannot be read).
+	ProfileName string
 }
 
 func (c *Console) accountPage(q *req) (accountPage, error) {
@@ -74,7 +77,10 @@ func (c *Console) accountPage(q *req) (accountPage, error) {
 	if err != nil {
 		return accountPage{}, err
 	}
-	p := accountPage{Account: a}
+	p := accountPage{Account: a, ProfileName: a.ProfileID}
+	if prof, err := c.o.Profiles.Get(q.ctx, q.project.ID, a.ProfileID); err == nil {
+		p.ProfileName = prof.Name
+	}
 	if p.Scopes, p.Sealed, err = c.o.Accounts.GrantedScopes(q.ctx, q.project.ID, a.ID); err != nil {
 		return accountPage{}, err
 	}

@@ -15,6 +15,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -88,7 +89,7 @@ type Console struct {
 // New builds the console.
 func New(o Options) *Console {
 	o.Clock, o.Logger = clock.Or(o.Clock), cmp.Or(o.Logger, slog.Default())
-	c := &Console{o: o, pages: parsePages(), mux: http.NewServeMux(), secure: strings.HasPrefix(o.PublicURL, "https://"),
+	c := &Console{o: o, pages: parsePages(o.Registry), mux: http.NewServeMux(), secure: strings.HasPrefix(o.PublicURL, "https://"),
 		signIns:     ratelimit.New(ratelimit.Limit{Requests: cmp.Or(o.SignInLimit, 20), Window: time.Minute}).WithClock(o.Clock),
 		crossOrigin: http.NewCrossOriginProtection()}
 	if origin, err := url.Parse(o.PublicURL); err == nil && origin.Host != "" {
@@ -153,9 +154,17 @@ var funcs = template.FuncMap{
 	"has":  slices.Contains[[]string],
 }
 
-// parsePages pairs the layout with each page template.
-func parsePages() map[string]*template.Template {
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html"))
+// parsePages pairs the layout with each page template. providerName shows a
+// connector's name where a page has its key.
+func parsePages(registry *connectors.Registry) map[string]*template.Template {
+	fm := maps.Clone(funcs)
+	fm["providerName"] = func(key string) string {
+		if c, ok := registry.Get(key); ok {
+			return c.Name
+		}
+		return key
+	}
+	layout := template.Must(template.New("layout.html").Funcs(fm).ParseFS(templateFiles, "templates/layout.html"))
 	names, _ := fs.Glob(templateFiles, "templates/*.html")
 	pages := map[string]*template.Template{}
 	for _, name := range names {
