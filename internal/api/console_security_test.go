@@ -125,9 +125,21 @@ func TestConsoleFormsNeedTheirCSRFToken(t *testing.T) {
 	if list, _ := e.store.ListAPIKeys(context.Background(), e.projectA.ID, store.Window{}); len(list) != 1 {
 		t.Fatalf("a forged post created a key: %v", list)
 	}
-	resp, page := c.post(t, keys, url.Values{"name": {"from the console"}, "role": {"runtime"}, "csrf": {c.csrf(t, keys)}})
-	if resp.StatusCode != http.StatusCreated || !strings.Contains(page, "v1.local.") {
+	resp, _ := c.post(t, keys, url.Values{"name": {"from the console"}, "role": {"runtime"}, "csrf": {c.csrf(t, keys)}})
+	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("post with the token: %d", resp.StatusCode)
+	}
+	// The key is shown once, on the page the form's answer leads to:
+	// reloading that page shows it no more, and creates nothing.
+	_, page := c.get(t, resp.Header.Get("Location"))
+	if !strings.Contains(page, `data-new-key>v1.local.`) {
+		t.Fatalf("the new key is not shown after the redirect:\n%s", page)
+	}
+	if _, again := c.get(t, resp.Header.Get("Location")); strings.Contains(again, "data-new-key") {
+		t.Fatal("reloading the page shows the key again")
+	}
+	if list, _ := e.store.ListAPIKeys(context.Background(), e.projectA.ID, store.Window{}); len(list) != 2 {
+		t.Fatalf("%d keys after one created", len(list))
 	}
 	// The session cookie is HttpOnly, SameSite=Lax and scoped to the console.
 	fresh := newConsoleClient(t, e.srv.URL)
@@ -388,10 +400,14 @@ func TestConsoleWebhooks(t *testing.T) {
 	e.deliver(t)
 	r := newReceiver(t)
 	c, base := signedInConsole(t, e)
-	resp, page := c.post(t, base+"/webhooks", url.Values{"url": {r.URL}, "events": {"webhook.test", "account.created"}, "csrf": {c.csrf(t, base+"/webhooks")}})
+	resp, _ := c.post(t, base+"/webhooks", url.Values{"url": {r.URL}, "events": {"webhook.test", "account.created"}, "csrf": {c.csrf(t, base+"/webhooks")}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add webhook: %d", resp.StatusCode)
+	}
+	_, page := c.get(t, resp.Header.Get("Location")) // the secret is shown once, after the redirect
 	secret := regexp.MustCompile(`data-new-secret>(whsec_[^<]+)<`).FindStringSubmatch(page)
-	if resp.StatusCode != http.StatusCreated || secret == nil {
-		t.Fatalf("add webhook: %d\n%s", resp.StatusCode, page)
+	if secret == nil {
+		t.Fatalf("add webhook: no secret shown\n%s", page)
 	}
 	if _, again := c.get(t, base+"/webhooks"); strings.Contains(again, secret[1]) {
 		t.Fatal("the secret is shown again")

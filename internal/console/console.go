@@ -334,6 +334,27 @@ func formVersion(r *http.Request) int64 {
 	return v
 }
 
+// flash keeps a value (a new key or secret, shown once) for the next load of
+// one page of this browser: a form's answer redirects there, so that
+// reloading the page shows what is left, and never runs the form again. The
+// cookie lives a minute, for that page only, and the page deletes it.
+func (c *Console) flash(q *req, page, value string) {
+	http.SetCookie(q.w, &http.Cookie{Name: flashCookie, Value: value, Path: q.base() + page, MaxAge: 60, HttpOnly: true,
+		Secure: c.secure, SameSite: http.SameSiteStrictMode})
+}
+
+// takeFlash returns the page's flashed value, once.
+func (c *Console) takeFlash(q *req, page string) string {
+	cookie, err := q.r.Cookie(flashCookie)
+	if err != nil {
+		return ""
+	}
+	http.SetCookie(q.w, &http.Cookie{Name: flashCookie, Path: q.base() + page, MaxAge: -1, HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteStrictMode})
+	return cookie.Value
+}
+
+const flashCookie = "patchbay_flash"
+
 func (c *Console) setCookie(w http.ResponseWriter, token string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: "/console", MaxAge: maxAge, HttpOnly: true,
 		Secure: c.secure, SameSite: http.SameSiteLaxMode})

@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -25,23 +26,27 @@ func (c *Console) listKeys(q *req) {
 		c.internal(q.w, q.r, err)
 		return
 	}
+	if created := c.takeFlash(q, "/keys"); created != "" {
+		role, plaintext, _ := strings.Cut(created, " ")
+		l.Created, l.Role = plaintext, store.KeyRole(role)
+	}
 	c.render(q.w, http.StatusOK, "keys", q.view("API keys", "keys", l))
 }
 
 func (c *Console) createKey(q *req) {
 	role := store.KeyRole(q.r.PostFormValue("role"))
 	plaintext, _, err := c.o.Keys.Issue(q.ctx, q.project.ID, q.r.PostFormValue("name"), role)
-	l, lerr := c.keyList(q)
-	if lerr != nil {
-		c.internal(q.w, q.r, lerr)
-		return
-	}
 	if err != nil {
+		l, lerr := c.keyList(q)
+		if lerr != nil {
+			c.internal(q.w, q.r, lerr)
+			return
+		}
 		q.fail(c, "keys", q.view("API keys", "keys", l), err)
 		return
 	}
-	l.Created, l.Role = plaintext, role
-	c.render(q.w, http.StatusCreated, "keys", q.view("API keys", "keys", l))
+	c.flash(q, "/keys", string(role)+" "+plaintext)
+	q.redirect("/keys", "")
 }
 
 func (c *Console) revokeKey(q *req) {

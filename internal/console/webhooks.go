@@ -28,6 +28,9 @@ func (c *Console) listWebhooks(q *req) {
 		c.internal(q.w, q.r, err)
 		return
 	}
+	if created := c.takeFlash(q, "/webhooks"); created != "" {
+		l.Created, l.Secret, _ = strings.Cut(created, " ")
+	}
 	c.render(q.w, http.StatusOK, "webhooks", q.view("Webhooks", "webhooks", l))
 }
 
@@ -35,17 +38,17 @@ func (c *Console) createWebhook(q *req) {
 	q.r.ParseForm()
 	u, desc, events := strings.TrimSpace(q.r.PostFormValue("url")), q.r.PostFormValue("description"), q.r.PostForm["events"]
 	e, secret, err := c.o.Webhooks.Create(q.ctx, q.project.ID, webhooks.Input{URL: &u, Description: &desc, Events: &events})
-	l, lerr := c.webhookList(q)
-	if lerr != nil {
-		c.internal(q.w, q.r, lerr)
-		return
-	}
 	if err != nil {
+		l, lerr := c.webhookList(q)
+		if lerr != nil {
+			c.internal(q.w, q.r, lerr)
+			return
+		}
 		q.fail(c, "webhooks", q.view("Webhooks", "webhooks", l), err)
 		return
 	}
-	l.Secret, l.Created = secret, e.ID
-	c.render(q.w, http.StatusCreated, "webhooks", q.view("Webhooks", "webhooks", l))
+	c.flash(q, "/webhooks", e.ID+" "+secret)
+	q.redirect("/webhooks", "")
 }
 
 // webhookPage is one endpoint with its latest deliveries.
