@@ -161,15 +161,19 @@ func TestConsoleFollowsTheSetupGuide(t *testing.T) {
 			waitFor(t, c.tab, `document.body.innerText.includes('Disable profile')`)
 			c.shot(t, "profile-"+tc.key)
 
-			// Link account, then the Hub flow on the simulator.
+			// Link an account with this profile (the profile page's link
+			// chooses it on the form), then the Hub flow on the simulator.
 			c.run(t,
-				chromedp.Click(`//nav//a[text()="Accounts"]`),
-				chromedp.WaitVisible(`//a[text()="Link account"]`),
-				chromedp.Click(`//a[text()="Link account"]`),
+				chromedp.Click(chromedp.CSS(`[data-link-with-profile]`)),
 				chromedp.WaitVisible(chromedp.CSS(`input[name=origin_owner_id]`)),
 				chromedp.SendKeys(chromedp.CSS(`input[name=origin_owner_id]`), "tenant_"+tc.key),
 				chromedp.SendKeys(chromedp.CSS(`input[name=origin_owner_name]`), "Tenant of "+conn.Name),
-				chromedp.SetValue(chromedp.CSS(`select[name=provider]`), tc.key),
+			)
+			chosen, err := chromedp.Run(c.tab, chromedp.Evaluate[string](`document.querySelector('select[name=profile]').selectedOptions[0].textContent`))
+			if err != nil || !strings.HasPrefix(chosen, conn.Name+" · ") {
+				t.Fatalf("the link form chose %q, %v", chosen, err)
+			}
+			c.run(t,
 				chromedp.Click(`//button[text()="Create Hub link"]`),
 				chromedp.WaitVisible(chromedp.CSS(`[data-hub-link]`)),
 			)

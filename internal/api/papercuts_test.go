@@ -2,9 +2,14 @@ package api_test
 
 import (
 	"fmt"
+	"html"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/patchbayhq/patchbay/internal/sandbox"
 )
 
 // The server's address in a browser leads to the console, not to a JSON 404.
@@ -98,5 +103,35 @@ func TestPageSizeOneRule(t *testing.T) {
 		if msg, _ := body["message"].(string); st != http.StatusBadRequest || msg != want {
 			t.Errorf("%s %s %s: %d %q, want %q", c.method, c.path, c.body, st, msg, want)
 		}
+	}
+}
+
+// A Hub link made in the console for a profile that is not its connector's
+// default links the account with that profile (papercut 13).
+func TestConsoleLinksWithAChosenProfile(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	demo := sandbox.DemoApp("justworks")
+	st, _, second := e.do(t, "POST", "/connector_profiles", basic(e.keyA), fmt.Sprintf(
+		`{"connector_key":"justworks","name":"Payroll team","client_id":%q,"client_secret":%q,"environment":"sandbox","enabled_actions":["justworks_get_company"]}`,
+		demo.ClientID, demo.ClientSecret))
+	if st != http.StatusCreated || second["default"] == true {
+		t.Fatalf("second profile: %d %v", st, second)
+	}
+	profile := second["id"].(string)
+	c, base := signedInConsole(t, e)
+	_, form := c.get(t, base+"/accounts/link?profile="+profile)
+	if !strings.Contains(form, `<option value="`+profile+`" selected>Justworks · Payroll team</option>`) {
+		t.Fatalf("the link form does not offer and choose the profile:\n%s", form)
+	}
+	resp, page := c.post(t, base+"/accounts/link", url.Values{"profile": {profile}, "origin_owner_id": {"tenant_7"},
+		"origin_owner_name": {"Tenant 7"}, "csrf": {csrfField.FindStringSubmatch(form)[1]}})
+	link := regexp.MustCompile(`data-hub-link>([^<]+)<`).FindStringSubmatch(page)
+	if resp.StatusCode != http.StatusOK || link == nil {
+		t.Fatalf("create link: %d\n%s", resp.StatusCode, page)
+	}
+	acc := e.linkThrough(t, html.UnescapeString(link[1]), "admin@acme.test")
+	if got := profileOf(t, e, acc); got != profile {
+		t.Fatalf("the account was linked with profile %s, not the chosen %s", got, profile)
 	}
 }

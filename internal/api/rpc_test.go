@@ -23,12 +23,18 @@ func (e *linkEnv) linkProvider(t testing.TB, provider, email string) string {
 // one when owner is set.
 func (e *linkEnv) linkFor(t testing.TB, provider, email, owner string) string {
 	t.Helper()
-	b := newBrowserless(t)
 	extra := `,"provider":"` + provider + `"`
 	if owner != "" {
 		extra += `,"origin_owner_id":"` + owner + `"` // the later key wins
 	}
-	link := e.session(t, extra)
+	return e.linkThrough(t, e.session(t, extra), email)
+}
+
+// linkThrough completes a Hub link as its customer would, the provider's
+// first organisation chosen where one is asked; it returns the account's id.
+func (e *linkEnv) linkThrough(t testing.TB, link, email string) string {
+	t.Helper()
+	b := newBrowserless(t)
 	attempt, start := e.startAttempt(t, link)
 	resp, _ := b.get(e.authorize(t, b, start, email, "approve"))
 	state := e.attempt(t, resp.Header.Get("Location"), attempt)

@@ -2,7 +2,6 @@ package console
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -133,21 +132,16 @@ func (c *Console) deleteAccount(q *req) {
 // linkForm is the Link account page: the project's connectors with an
 // enabled profile, the owner typed, and once made, the Hub link.
 type linkForm struct {
-	Providers                          []string
-	Provider, OwnerID, OwnerName, User string
-	Link                               *linking.NewSession
+	// Profiles are the enabled connector profiles a link may be for.
+	Profiles                          []store.ConnectorProfile
+	Profile, OwnerID, OwnerName, User string
+	Link                              *linking.NewSession
 }
 
 func (c *Console) linkForm(q *req) (linkForm, error) {
-	var f linkForm
 	enabled := true
 	list, err := c.o.Profiles.List(q.ctx, q.project.ID, store.ProfileFilter{Enabled: &enabled})
-	for _, p := range list {
-		if !slices.Contains(f.Providers, p.ConnectorKey) {
-			f.Providers = append(f.Providers, p.ConnectorKey)
-		}
-	}
-	return f, err
+	return linkForm{Profiles: list, Profile: q.r.URL.Query().Get("profile")}, err
 }
 
 func (c *Console) linkPage(q *req) {
@@ -166,9 +160,11 @@ func (c *Console) link(q *req) {
 		c.internal(q.w, q.r, err)
 		return
 	}
-	f.Provider, f.OwnerID = q.r.PostFormValue("provider"), strings.TrimSpace(q.r.PostFormValue("origin_owner_id"))
+	f.Profile, f.OwnerID = q.r.PostFormValue("profile"), strings.TrimSpace(q.r.PostFormValue("origin_owner_id"))
 	f.OwnerName, f.User = strings.TrimSpace(q.r.PostFormValue("origin_owner_name")), strings.TrimSpace(q.r.PostFormValue("origin_username"))
-	s, err := c.o.Linking.CreateSession(q.ctx, q.project.ID, linking.SessionInput{Provider: f.Provider, OriginOwnerID: f.OwnerID,
+	// No profile chosen: the customer picks a provider in the Hub, and each
+	// provider's default profile serves.
+	s, err := c.o.Linking.CreateSession(q.ctx, q.project.ID, linking.SessionInput{ConnectorProfileID: f.Profile, OriginOwnerID: f.OwnerID,
 		OriginOwnerName: f.OwnerName, OriginUsername: f.User})
 	if err != nil {
 		q.fail(c, "link", q.view("Link account", "accounts", f), err)
