@@ -205,6 +205,17 @@ func (s *Service) Accounts(ctx context.Context, g store.AIGrant) ([]store.Accoun
 	return list, nil
 }
 
+// RevokedKept is how long a revoked grant stays before Sweep deletes it.
+const RevokedKept = 30 * 24 * time.Hour
+
+// Sweep deletes expired codes and tokens, and grants revoked more than
+// RevokedKept ago: expired ones are refused anyway, and must not pile up.
+func (s *Service) Sweep(ctx context.Context) error {
+	now := s.clock.Now()
+	_, err := s.store.SweepAI(ctx, now, now.Add(-RevokedKept))
+	return err
+}
+
 // List lists the project's connected AI apps.
 func (s *Service) List(ctx context.Context, projectID string) ([]store.AIGrant, error) {
 	return s.store.ListAIGrants(ctx, projectID)

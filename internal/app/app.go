@@ -358,5 +358,8 @@ func (a *App) Sweep(ctx context.Context) error {
 	if err := a.Admins.Sweep(ctx); err != nil {
 		return err
 	}
+	if err := a.AIApps.Sweep(ctx); err != nil {
+		return err
+	}
 	return a.Linking.Sweep(ctx)
 }

@@ -878,6 +878,9 @@ type Store interface {
 	// RevokeAIGrant revokes one of a project's grants and deletes its tokens;
 	// ErrNotFound when it has no such live grant.
 	RevokeAIGrant(ctx context.Context, projectID, grantID string, at time.Time) error
+	// SweepAI deletes AI app codes and tokens expired before now, and grants
+	// revoked before revokedBefore; it returns how many rows went.
+	SweepAI(ctx context.Context, now, revokedBefore time.Time) (int64, error)
 
 	// CheckKeys refuses (ErrWrongKeys) a key ring that lacks, or has another
 	// key under the id of, a key the stored data is sealed with, and notes the

@@ -203,6 +203,26 @@ func (s *Store) ListAIGrants(ctx context.Context, projectID string) ([]store.AIG
 	return out, nil
 }
 
+// SweepAI deletes expired codes and tokens, and grants revoked long ago.
+func (s *Store) SweepAI(ctx context.Context, now, revokedBefore time.Time) (int64, error) {
+	var total int64
+	for _, q := range []struct {
+		sql string
+		at  time.Time
+	}{
+		{`DELETE FROM ai_tokens WHERE expires_at < ?`, now},
+		{`DELETE FROM ai_grants WHERE revoked_at IS NOT NULL AND revoked_at < ?`, revokedBefore},
+	} {
+		res, err := s.w.ExecContext(ctx, s.q(q.sql), normalizeTime(q.at))
+		if err != nil {
+			return total, fmt.Errorf("sweep ai grants: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+	}
+	return total, nil
+}
+
 // RevokeAIGrant revokes one of the project's live grants.
 func (s *Store) RevokeAIGrant(ctx context.Context, projectID, grantID string, at time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

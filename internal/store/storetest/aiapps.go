@@ -98,4 +98,22 @@ func testAIGrants(t *testing.T, db Database) {
 	if list, _ := s.ListAIGrants(ctx, a.ID); len(list) != 0 {
 		t.Fatalf("a revoked grant is listed: %+v", list)
 	}
+
+	// The sweep deletes an expired code (its grant stays live) and the
+	// grant revoked long enough ago.
+	g2 := store.AIGrant{ID: "aig_2", ProjectID: a.ID, ClientID: client.ID, AdminEmail: "ada@a.test", AccountIDs: []string{"acc_1"},
+		Actions: []string{"justworks_list_members"}, Resource: g.Resource, CreatedAt: now}
+	if err := s.CreateAIGrant(ctx, g2, store.AIToken{Hash: tokenHash("old code"), GrantID: g2.ID, Kind: store.AICode, ExpiresAt: now.Add(-time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.SweepAI(ctx, now, now.Add(time.Hour)); err != nil || n != 2 {
+		t.Fatalf("sweep: %d rows, %v; want the expired code and the revoked grant", n, err)
+	}
+	_, err = s.RedeemAIToken(ctx, tokenHash("old code"), store.AICode, func(store.AIGrant, store.AIToken) (store.AIRedemption, error) {
+		return store.AIRedemption{}, nil
+	})
+	wantErr(t, err, store.ErrNotFound)
+	if list, _ := s.ListAIGrants(ctx, a.ID); len(list) != 1 || list[0].ID != g2.ID {
+		t.Fatalf("after the sweep: %+v", list)
+	}
 }
