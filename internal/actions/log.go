@@ -63,6 +63,11 @@ func (e *Executor) begin(who Caller, accountID, action string) *logEntry {
 	if who.Grant != nil {
 		entry.ClientID = who.Grant.ClientID
 	}
+	if entry.RequestID == "" {
+		// Calls no HTTP request carried (the Hub's setup step, the CLI) get
+		// an id of their own, so every entry can be found by one.
+		entry.RequestID = store.NewID("req")
+	}
 	return entry
 }
 

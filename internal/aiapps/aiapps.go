@@ -160,7 +160,7 @@ func (s *Service) record(g store.AIGrant, action string, started time.Time) {
 		return
 	}
 	now := s.clock.Now().UTC()
-	s.logs.Record(store.RequestLog{ProjectID: g.ProjectID, Source: store.SourceMCP, ClientID: g.ClientID, Action: action,
+	s.logs.Record(store.RequestLog{ProjectID: g.ProjectID, RequestID: store.NewID("req"), Source: store.SourceMCP, ClientID: g.ClientID, Action: action,
 		Status: 200, Success: true, StartTime: started.UTC(), EndTime: now, DurationMS: now.Sub(started).Milliseconds()})
 }
 

@@ -135,3 +135,28 @@ func TestConsoleLinksWithAChosenProfile(t *testing.T) {
 		t.Fatalf("the account was linked with profile %s, not the chosen %s", got, profile)
 	}
 }
+
+// Calls made while an account is being linked (the Hub's setup step) have a
+// request id like every other entry, and the console links no account they
+// do not have (papercut 17).
+func TestHubCallsInTheLog(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	e.linkProvider(t, "employmenthero", "owner@acme.test") // its organisation choice is a call
+	var hub map[string]any
+	for _, l := range e.logsOf(t, "") {
+		if l["source"] == "hub" {
+			hub = l
+		}
+	}
+	if hub == nil || hub["request_id"] == "" || hub["account_id"] != "" {
+		t.Fatalf("the setup step's call in the log: %v", hub)
+	}
+	c, base := signedInConsole(t, e)
+	for _, page := range []string{base + "/logs", base + "/logs/" + hub["id"].(string)} {
+		resp, body := c.get(t, page)
+		if resp.StatusCode != http.StatusOK || strings.Contains(body, `href="`+base+`/accounts/"`) {
+			t.Fatalf("%s: %d, or a link to no account:\n%s", page, resp.StatusCode, body)
+		}
+	}
+}
