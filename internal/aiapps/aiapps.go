@@ -24,6 +24,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/clock"
+	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/requestlog"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -57,6 +58,7 @@ func IsAccessToken(token string) bool { return strings.HasPrefix(token, accessPr
 // Service is the authorization server.
 type Service struct {
 	store     store.Store
+	registry  *connectors.Registry
 	clock     clock.Clock
 	logs      *requestlog.Writer
 	publicURL string
@@ -65,6 +67,8 @@ type Service struct {
 // Config configures a Service.
 type Config struct {
 	Store store.Store
+	// Registry is the connectors whose actions a consent may grant.
+	Registry *connectors.Registry
 	// PublicURL is where apps reach this deployment; the issuer and the MCP
 	// resource are named from it.
 	PublicURL string
@@ -75,7 +79,7 @@ type Config struct {
 
 // New returns the service.
 func New(c Config) *Service {
-	return &Service{store: c.Store, clock: clock.Or(c.Clock), logs: c.Logs, publicURL: strings.TrimRight(c.PublicURL, "/")}
+	return &Service{store: c.Store, registry: c.Registry, clock: clock.Or(c.Clock), logs: c.Logs, publicURL: strings.TrimRight(c.PublicURL, "/")}
 }
 
 // Issuer is the authorization server's identifier.

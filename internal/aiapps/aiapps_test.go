@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"github.com/patchbayhq/patchbay/internal/aiapps"
+	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 )
 
 func newService(t *testing.T) *aiapps.Service {
-	return aiapps.New(aiapps.Config{Store: backendtest.SQLite.Open(t, backendtest.TestKeys(t)), PublicURL: "https://pb.example"})
+	return aiapps.New(aiapps.Config{Store: backendtest.SQLite.Open(t, backendtest.TestKeys(t)), Registry: mustRegistry(t), PublicURL: "https://pb.example"})
 }
 
 // Registration takes what OAuth allows for a redirect URI and names the
@@ -81,4 +82,13 @@ func TestAuthorizationMatchesRedirectURIs(t *testing.T) {
 			t.Errorf("%s: an unregistered redirect URI was told the error", redirect)
 		}
 	}
+}
+
+func mustRegistry(t *testing.T) *connectors.Registry {
+	t.Helper()
+	r, err := connectors.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

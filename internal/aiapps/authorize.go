@@ -178,22 +178,45 @@ func (s *Service) checkConsent(ctx context.Context, g store.AIGrant) error {
 	if g.OwnerID == "" && len(accounts) != len(g.AccountIDs) {
 		return problem.New(problem.Invalid, "accounts: %s names an account this project does not have", strings.Join(g.AccountIDs, ", "))
 	}
-	// Actions of the project's other profiles are allowed: a grant of every
-	// account of an end user reaches the accounts they link later.
-	profiles, err := s.store.ListConnectorProfiles(ctx, g.ProjectID, store.ProfileFilter{})
+	grantable, err := s.Grantable(ctx, g.ProjectID)
 	if err != nil {
-		return fmt.Errorf("profiles of project %s: %w", g.ProjectID, err)
-	}
-	enabled := map[string]bool{}
-	for _, p := range profiles {
-		for _, id := range p.EnabledActions {
-			enabled[id] = true
-		}
+		return err
 	}
 	for _, id := range g.Actions {
-		if !enabled[id] {
-			return problem.New(problem.Invalid, "actions: %s is not enabled on any connector profile of this project", id)
+		if !slices.ContainsFunc(grantable, func(a GrantableAction) bool { return a.ID == id }) {
+			return problem.New(problem.Invalid, "actions: %s is not an action enabled on a connector profile of this project", id)
 		}
 	}
 	return nil
+}
+
+// GrantableAction is an action a consent may grant, with its connector.
+type GrantableAction struct {
+	*connectors.Action
+	Connector *connectors.Connector
+}
+
+// Grantable lists the actions a consent in the project may grant, in the
+// profiles' order: those enabled on any of its connector profiles (a grant
+// of every account of an end user reaches the accounts they link later, on
+// other providers too), unified operations left out since they are not MCP
+// tools.
+func (s *Service) Grantable(ctx context.Context, projectID string) ([]GrantableAction, error) {
+	profiles, err := s.store.ListConnectorProfiles(ctx, projectID, store.ProfileFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("profiles of project %s: %w", projectID, err)
+	}
+	var out []GrantableAction
+	for _, p := range profiles {
+		c, ok := s.registry.Get(p.ConnectorKey)
+		if !ok {
+			continue
+		}
+		for _, id := range p.EnabledActions {
+			if a, ok := c.Action(id); ok && a.Unified == nil && !slices.ContainsFunc(out, func(g GrantableAction) bool { return g.ID == id }) {
+				out = append(out, GrantableAction{Action: a, Connector: c})
+			}
+		}
+	}
+	return out, nil
 }

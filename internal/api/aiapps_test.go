@@ -217,6 +217,13 @@ func TestAIAppConnectsWithOAuth(t *testing.T) {
 		t.Fatalf("a Justworks tool on the Employment Hero account: %v", wrong)
 	}
 	callTool(t, cs, "employmenthero_list_employees", map[string]any{"account_id": eh}, false)
+	// A write the grant names is still refused on a read-only grant, however it is asked for.
+	search := bearer(t, e.srv.URL, tok.AccessToken, "?tool-mode=search_execute")
+	write := callTool(t, search, "justworks_execute_action", map[string]any{"account_id": jw, "action_id": "justworks_create_deductions",
+		"body": map[string]any{"items": []any{}}}, true)
+	if write["error_category"] != "not_permitted" || !strings.Contains(write["message"].(string), "read-only") {
+		t.Fatalf("a write on a read-only grant: %v", write)
+	}
 
 	// Narrowed to one account by the header, as with an API key.
 	one := bearerWithAccount(t, e.srv.URL, tok.AccessToken, jw)

@@ -223,7 +223,7 @@ func New(o Options) (*App, error) {
 	a.Unified = unified.New(a.Actions)
 	a.Search = toolsearch.NewCatalog(o.Registry)
 	a.Feedback = feedback.New(feedback.Options{Store: o.Store})
-	a.AIApps = aiapps.New(aiapps.Config{Store: o.Store, PublicURL: site.PublicURL, Clock: clk, Logs: a.Logs})
+	a.AIApps = aiapps.New(aiapps.Config{Store: o.Store, Registry: o.Registry, PublicURL: site.PublicURL, Clock: clk, Logs: a.Logs})
 	hooks, err := webhooks.New(webhooks.Options{Store: o.Store, Queue: o.Store.QueueDriver(), Clock: clk, Logger: log,
 		AllowPrivate: o.WebhookAllowPrivate, PollInterval: o.WebhookPoll, Timeout: o.WebhookTimeout})
 	if err != nil {

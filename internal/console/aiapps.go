@@ -21,16 +21,11 @@ type consentPage struct {
 	Params   url.Values // the authorization request, carried by the form
 	Accounts []store.Account
 	Owners   []owner
-	Actions  []consentAction
+	Actions  []aiapps.GrantableAction
 	Choice   aiapps.Consent
 }
 
 type owner struct{ ID, Name string }
-
-type consentAction struct {
-	ID, Label, Provider string
-	Writes              bool
-}
 
 // authorize shows the consent page of an AI app's authorization request.
 func (c *Console) authorize(w http.ResponseWriter, r *http.Request) {
@@ -122,21 +117,9 @@ func (c *Console) showConsent(q *req, ar aiapps.Request, choice aiapps.Consent, 
 				page.Owners = append(page.Owners, owner{a.OriginOwnerID, cmp.Or(a.OriginOwnerName, a.OriginOwnerID)})
 			}
 		}
-		profiles, err := c.o.Profiles.List(q.ctx, v.Project.ID, store.ProfileFilter{})
-		if err != nil {
+		if page.Actions, err = c.o.AIApps.Grantable(q.ctx, v.Project.ID); err != nil {
 			c.internal(q.w, q.r, err)
 			return
-		}
-		for _, p := range profiles {
-			conn, ok := c.o.Registry.Get(p.ConnectorKey)
-			if !ok {
-				continue
-			}
-			for _, id := range p.EnabledActions {
-				if a, ok := conn.Action(id); ok && a.Unified == nil && !slices.ContainsFunc(page.Actions, func(x consentAction) bool { return x.ID == id }) {
-					page.Actions = append(page.Actions, consentAction{ID: id, Label: a.Label, Provider: conn.Name, Writes: a.Method != http.MethodGet})
-				}
-			}
 		}
 	}
 	v.Data = page
