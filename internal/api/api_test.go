@@ -422,30 +422,55 @@ func limitedServer(t *testing.T, s app.Store, registry *connectors.Registry, clk
 	return srv
 }
 
+// The key runs down its minute's allowance: every answer, the refusal
+// included, says in the RateLimit headers how much is left and when it comes
+// back, and the numbers are the quota's (45 a minute, taken in leases of 2).
 func TestAPIKeyRateLimit(t *testing.T) {
 	t.Parallel()
 	s := backendtest.SQLite.Open(t, backendtest.TestKeys(t))
 	f := newFixture(t, s)
 	clk := minuteStart()
-	limited := limitedServer(t, s, f.registry(t), clk, 3)
-	t.Cleanup(limited.Close)
+	clk.Advance(14 * time.Second) // 15 s into the minute
+	const limit = 45
+	limited := limitedServer(t, s, f.registry(t), clk, limit)
 	g := &fixture{srv: limited}
-	for i := range 3 {
-		if st, _, _ := g.do(t, "GET", "/api_keys", basic(f.keyA), ""); st != http.StatusOK {
-			t.Fatalf("request %d: %d", i, st)
+	checkHeaders := func(h http.Header, remaining int) {
+		t.Helper()
+		if got, want := h.Get("RateLimit-Policy"), `"per-minute";q=45;w=60`; got != want {
+			t.Fatalf("RateLimit-Policy %q, want %q", got, want)
 		}
+		if got, want := h.Get("RateLimit"), fmt.Sprintf(`"per-minute";r=%d;t=45`, remaining); got != want {
+			t.Fatalf("RateLimit %q, want %q", got, want)
+		}
+	}
+	for i := range limit {
+		// Reads, writes and failures alike count and carry the headers.
+		method, path, want := "GET", "/api_keys", http.StatusOK
+		switch i % 3 {
+		case 1:
+			path, want = "/accounts/acc_missing", http.StatusNotFound
+		case 2:
+			method, path, want = "DELETE", "/api_keys/key_missing", http.StatusNotFound
+		}
+		st, h, body := g.do(t, method, path, basic(f.keyA), "")
+		if st != want {
+			t.Fatalf("request %d: %d %s", i, st, body)
+		}
+		checkHeaders(h, limit-1-i)
 	}
 	st, h, body := g.do(t, "GET", "/api_keys", basic(f.keyA), "")
 	wantError(t, st, body, http.StatusTooManyRequests)
-	if h.Get("Retry-After") == "" {
-		t.Fatal("429 without Retry-After")
+	checkHeaders(h, 0)
+	if h.Get("Retry-After") != "45" {
+		t.Fatalf("429 with Retry-After %q, want 45 (the seconds to the next minute)", h.Get("Retry-After"))
 	}
-	if st, _, _ := g.do(t, "GET", "/api_keys", basic(f.keyB), ""); st != http.StatusOK {
-		t.Fatalf("another key shares the limit: %d", st)
+	if st, h, _ := g.do(t, "GET", "/api_keys", basic(f.keyB), ""); st != http.StatusOK || !strings.Contains(h.Get("RateLimit"), "r=44;") {
+		t.Fatalf("another key shares the limit: %d, RateLimit %q", st, h.Get("RateLimit"))
 	}
-	clk.Advance(time.Minute) // the next minute brings a new allowance
-	if st, _, _ := g.do(t, "GET", "/api_keys", basic(f.keyA), ""); st != http.StatusOK {
-		t.Fatalf("the next minute: %d", st)
+	clk.Advance(45 * time.Second) // the next minute brings a new allowance
+	st, h, _ = g.do(t, "GET", "/api_keys", basic(f.keyA), "")
+	if st != http.StatusOK || h.Get("RateLimit") != `"per-minute";r=44;t=60` {
+		t.Fatalf("the next minute: %d, RateLimit %q", st, h.Get("RateLimit"))
 	}
 }
 

@@ -262,19 +262,26 @@ func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 
 // withinQuota counts a request against the per-minute quota of id (an API
 // key, an AI app's grant), shared by every node; it answers 429 itself, naming
-// whose quota it is, when the quota is spent.
+// whose quota it is, when the quota is spent. Every answer carries the quota
+// in the IETF RateLimit-Policy and RateLimit headers.
 func (s *Server) withinQuota(w http.ResponseWriter, r *http.Request, id, whose string) bool {
-	ok, wait, err := s.keyQuota.Allow(r.Context(), id)
+	d, err := s.keyQuota.Allow(r.Context(), id)
 	if err != nil {
 		s.internalError(w, r, err)
 		return false
 	}
-	if !ok {
-		w.Header().Set("Retry-After", ratelimit.RetryAfterHeader(wait))
+	reset := ratelimit.RetryAfterHeader(d.Reset)
+	w.Header().Set("RateLimit-Policy", fmt.Sprintf(`%q;q=%d;w=60`, quotaPolicy, d.Limit))
+	w.Header().Set("RateLimit", fmt.Sprintf(`%q;r=%d;t=%s`, quotaPolicy, d.Remaining, reset))
+	if !d.Allowed {
+		w.Header().Set("Retry-After", reset)
 		s.writeError(w, http.StatusTooManyRequests, "Too many requests for "+whose+"; retry after the time in Retry-After")
 	}
-	return ok
+	return d.Allowed
 }
+
+// quotaPolicy names the per-key quota in the RateLimit headers.
+const quotaPolicy = "per-minute"
 
 // perAddress limits the Hub's endpoints per client address: they answer
 // anyone holding a link, with no key to count by. The address is the

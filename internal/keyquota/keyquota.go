@@ -34,7 +34,22 @@ type keyLease struct {
 	mu     sync.Mutex
 	window time.Time
 	left   int
+	used   int  // the minute's count over every node at the last lease
 	spent  bool // the store granted nothing more this minute
+}
+
+// Decision is the quota's answer for one request: whether it may go ahead,
+// and what the key has left, for the RateLimit headers.
+type Decision struct {
+	Allowed bool
+	// Limit is the requests a key may make per minute.
+	Limit int
+	// Remaining is what the key has left this minute after this request, as
+	// this node knows it: exact on one node; with several, requests other
+	// nodes allowed since this node's last lease are not yet counted.
+	Remaining int
+	// Reset is the time until the next minute's allowance.
+	Reset time.Duration
 }
 
 // Options configure a Quota.
@@ -51,9 +66,9 @@ func New(o Options) *Quota {
 	return &Quota{store: o.Store, clock: clock.Or(o.Clock), limit: limit, lease: max(1, limit/20), keys: map[string]*keyLease{}}
 }
 
-// Allow reports whether key keyID may make one more request now and, when it
-// may not, how long until the next minute starts.
-func (q *Quota) Allow(ctx context.Context, keyID string) (bool, time.Duration, error) {
+// Allow decides whether key keyID may make one more request now, counting it
+// when it may.
+func (q *Quota) Allow(ctx context.Context, keyID string) (Decision, error) {
 	q.mu.Lock()
 	l, ok := q.keys[keyID]
 	if !ok {
@@ -67,18 +82,21 @@ func (q *Quota) Allow(ctx context.Context, keyID string) (bool, time.Duration, e
 	now := q.clock.Now()
 	window := now.Truncate(time.Minute)
 	if !l.window.Equal(window) {
-		l.window, l.left, l.spent = window, 0, false
+		l.window, l.left, l.used, l.spent = window, 0, 0, false
 	}
 	if l.left == 0 && !l.spent {
-		granted, err := q.store.TakeKeyQuota(ctx, keyID, window, q.lease, q.limit)
+		lease, err := q.store.TakeKeyQuota(ctx, keyID, window, q.lease, q.limit)
 		if err != nil {
-			return false, 0, err
+			return Decision{}, err
 		}
-		l.left, l.spent = granted, granted == 0
+		l.left, l.used, l.spent = lease.Granted, lease.Used, lease.Granted == 0
 	}
-	if l.left == 0 {
-		return false, window.Add(time.Minute).Sub(now), nil
+	d := Decision{Allowed: l.left > 0, Limit: q.limit, Reset: window.Add(time.Minute).Sub(now)}
+	if d.Allowed {
+		l.left--
 	}
-	l.left--
-	return true, 0, nil
+	// What this node holds unspent is still the key's; the rest of the
+	// minute's count is spent.
+	d.Remaining = q.limit - l.used + l.left
+	return d, nil
 }

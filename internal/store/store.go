@@ -601,6 +601,12 @@ type DeliveryFilter struct {
 // created them, so a delivery exists exactly when its job does.
 type Enqueue func(ctx context.Context, tx *sql.Tx, deliveries []WebhookDelivery) error
 
+// QuotaLease is what TakeKeyQuota granted: Granted more requests, after
+// which the minute's count over every node is Used.
+type QuotaLease struct {
+	Granted, Used int
+}
+
 // Admin is a person who signs in to the web console.
 type Admin struct {
 	ID           string
@@ -746,9 +752,9 @@ type Store interface {
 
 	// TakeKeyQuota grants up to want more requests to API key keyID in the clock
 	// minute starting at window, counted across every node, never taking the
-	// minute's count past limit: it returns how many it granted, 0 when the
-	// minute's allowance is used up.
-	TakeKeyQuota(ctx context.Context, keyID string, window time.Time, want, limit int) (int, error)
+	// minute's count past limit: it returns how many it granted (0 when the
+	// minute's allowance is used up) and the minute's count after the grant.
+	TakeKeyQuota(ctx context.Context, keyID string, window time.Time, want, limit int) (QuotaLease, error)
 	// DeleteKeyQuotaBefore drops the counts of minutes that started before t.
 	DeleteKeyQuotaBefore(ctx context.Context, t time.Time) (int64, error)
 	// Optimize refreshes the query planner's statistics where the database

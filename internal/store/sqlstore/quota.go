@@ -5,13 +5,15 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/patchbayhq/patchbay/internal/store"
 )
 
 // TakeKeyQuota grants up to want more requests to the key in the minute that
 // starts at window, never taking the minute's count past limit.
-func (s *Store) TakeKeyQuota(ctx context.Context, keyID string, window time.Time, want, limit int) (int, error) {
+func (s *Store) TakeKeyQuota(ctx context.Context, keyID string, window time.Time, want, limit int) (store.QuotaLease, error) {
 	window = normalizeTime(window)
-	granted := 0
+	var lease store.QuotaLease
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO api_key_quota (key_id, window_start, used) VALUES (?, ?, 0)
 			ON CONFLICT (key_id, window_start) DO NOTHING`), keyID, window)
@@ -29,16 +31,18 @@ func (s *Store) TakeKeyQuota(ctx context.Context, keyID string, window time.Time
 			keyID, window).Scan(&used); err != nil {
 			return err
 		}
-		if granted = max(0, min(want, limit-used)); granted == 0 {
+		lease.Granted = max(0, min(want, limit-used))
+		lease.Used = used + lease.Granted
+		if lease.Granted == 0 {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE api_key_quota SET used = used + ? WHERE key_id = ? AND window_start = ?`), granted, keyID, window)
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE api_key_quota SET used = used + ? WHERE key_id = ? AND window_start = ?`), lease.Granted, keyID, window)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("take key quota: %w", err)
+		return store.QuotaLease{}, fmt.Errorf("take key quota: %w", err)
 	}
-	return granted, nil
+	return lease, nil
 }
 
 // DeleteKeyQuotaBefore drops the counts of minutes that started before t.
