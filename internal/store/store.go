@@ -607,6 +607,32 @@ type QuotaLease struct {
 	Granted, Used int
 }
 
+// IdempotencyRecord is what Patchbay keeps of a request sent with an
+// Idempotency-Key: the key and the request as hashes, a summary of what was
+// sent (no body), who holds it while it runs, and then its answer.
+type IdempotencyRecord struct {
+	ID          string
+	ProjectID   string
+	KeyHash     []byte
+	Fingerprint []byte
+	// Request says what was sent (method, path, account), for an answer
+	// that cannot say what came of it.
+	Request string
+	// Owner holds a running record until LockedUntil, which it renews.
+	Owner       string
+	LockedUntil time.Time
+	Done        bool
+	Answer      StoredAnswer // when Done
+	CreatedAt   time.Time
+}
+
+// StoredAnswer is an HTTP answer kept to be given again.
+type StoredAnswer struct {
+	Status int
+	Header map[string]string
+	Body   []byte
+}
+
 // Admin is a person who signs in to the web console.
 type Admin struct {
 	ID           string
@@ -757,6 +783,25 @@ type Store interface {
 	TakeKeyQuota(ctx context.Context, keyID string, window time.Time, want, limit int) (QuotaLease, error)
 	// DeleteKeyQuotaBefore drops the counts of minutes that started before t.
 	DeleteKeyQuotaBefore(ctx context.Context, t time.Time) (int64, error)
+
+	// ClaimIdempotencyKey stores r, running, unless the project has a record
+	// of r's key made at or after notBefore: then it returns that record and
+	// false. An older record of the key is replaced.
+	ClaimIdempotencyKey(ctx context.Context, r IdempotencyRecord, notBefore time.Time) (IdempotencyRecord, bool, error)
+	// TakeOverIdempotencyKey gives a running record whose lock ended before
+	// now to owner until until; false when it is done or another holds it.
+	TakeOverIdempotencyKey(ctx context.Context, projectID string, keyHash []byte, owner string, now, until time.Time) (bool, error)
+	// RenewIdempotencyKey moves the lock of owner's running record to until;
+	// ErrStale when owner no longer holds it.
+	RenewIdempotencyKey(ctx context.Context, projectID string, keyHash []byte, owner string, until time.Time) error
+	// FinishIdempotencyKey stores the answer of owner's running record;
+	// ErrStale when owner no longer holds it.
+	FinishIdempotencyKey(ctx context.Context, projectID string, keyHash []byte, owner string, a StoredAnswer) error
+	// ReleaseIdempotencyKey removes owner's running record, so the key may be
+	// sent again as new.
+	ReleaseIdempotencyKey(ctx context.Context, projectID string, keyHash []byte, owner string) error
+	// DeleteIdempotencyKeysBefore removes the records made before t.
+	DeleteIdempotencyKeysBefore(ctx context.Context, t time.Time) (int64, error)
 	// Optimize refreshes the query planner's statistics where the database
 	// does not gather them itself; run it at start and now and then.
 	Optimize(ctx context.Context) error

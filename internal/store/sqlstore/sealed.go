@@ -24,6 +24,7 @@ var sealedColumns = []sealedColumn{
 	{"oauth_states", "code_verifier"},
 	{"oauth_states", "redirect_uri"}, // the Hub address, with the session token
 	{"webhook_endpoints", "secrets"},
+	{"idempotency_keys", "body"}, // NULL until the answer is kept
 }
 
 // aad binds a ciphertext to its row and field.

@@ -114,6 +114,8 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"ListWindows", testListWindows},
 		{"ToolFeedback", testToolFeedback},
 		{"AIGrants", testAIGrants},
+		{"IdempotencyKeys", testIdempotencyKeys},
+		{"IdempotencyKeyConcurrentClaims", testIdempotencyKeyConcurrentClaims},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
