@@ -26,12 +26,20 @@ func (s *Server) writeError(w http.ResponseWriter, status int, message string) {
 // and how to treat the failure (problem.CategoryOf), err being the problem
 // reported, if any.
 func (s *Server) writeProblem(w http.ResponseWriter, status int, message string, err error) {
-	writeJSON(w, status, errorBody{Body: problem.BodyOf(status, message, err), Timestamp: s.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z")})
+	writeJSON(w, status, s.errorBody(status, message, err))
 }
+
+// errorBody is the error answer with status and message reporting err.
+func (s *Server) errorBody(status int, message string, err error) errorBody {
+	return errorBody{Body: problem.BodyOf(status, message, err), Timestamp: s.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z")}
+}
+
+// jsonContentType is the Content-Type of every JSON answer.
+const jsonContentType = "application/json; charset=utf-8"
 
 // writeJSON answers with v as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Type", jsonContentType)
 	w.WriteHeader(status)
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		slog.Debug("write response", "err", err)

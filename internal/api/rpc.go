@@ -91,7 +91,7 @@ func closing(next *string) []byte { return append(actions.AnswerClosing(next), '
 func (rw *recordsWriter) Write(p []byte) (int, error) {
 	if !rw.started {
 		rw.started = true
-		rw.w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		rw.w.Header().Set("Content-Type", jsonContentType)
 		rw.w.WriteHeader(http.StatusOK)
 		if _, err := io.WriteString(rw.w, actions.AnswerOpening); err != nil {
 			return 0, err

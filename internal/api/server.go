@@ -27,6 +27,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/guide"
 	"github.com/patchbayhq/patchbay/internal/httpsec"
 	"github.com/patchbayhq/patchbay/internal/hub"
+	"github.com/patchbayhq/patchbay/internal/idempotency"
 	"github.com/patchbayhq/patchbay/internal/keyquota"
 	"github.com/patchbayhq/patchbay/internal/linking"
 	"github.com/patchbayhq/patchbay/internal/mcp"
@@ -56,6 +57,8 @@ type Options struct {
 	Feedback *feedback.Service
 	// AIApps is the OAuth authorization server of AI apps calling /mcp.
 	AIApps *aiapps.Service
+	// Idempotency keeps the answers of writes sent with an Idempotency-Key.
+	Idempotency *idempotency.Service
 	// Logs is where action calls are logged; reads of the log wait for it.
 	Logs *requestlog.Writer
 	// Clock dates error answers; nil is the system clock.
@@ -97,30 +100,31 @@ type Options struct {
 
 // Server routes and answers Patchbay's HTTP requests.
 type Server struct {
-	keyQuota  *keyquota.Quota
-	hubLimit  *ratelimit.Limiter // per client address
-	linking   *linking.Service
-	accounts  *accounts.Service
-	actions   *actions.Executor
-	mcp       *mcp.Service
-	webhooks  *webhooks.Service
-	unified   *unified.Service
-	search    *toolsearch.Catalog
-	feedback  *feedback.Service
-	aiapps    *aiapps.Service
-	logs      *requestlog.Writer
-	keys      *apikeys.Service
-	profiles  *profiles.Service
-	ready     func(context.Context) error
-	clock     clock.Clock
-	registry  *connectors.Registry
-	publicURL string
-	log       *slog.Logger
-	version   string
-	metrics   *metrics
-	mux       *http.ServeMux
-	patterns  []string
-	handler   http.Handler
+	keyQuota    *keyquota.Quota
+	hubLimit    *ratelimit.Limiter // per client address
+	linking     *linking.Service
+	accounts    *accounts.Service
+	actions     *actions.Executor
+	mcp         *mcp.Service
+	webhooks    *webhooks.Service
+	unified     *unified.Service
+	search      *toolsearch.Catalog
+	feedback    *feedback.Service
+	aiapps      *aiapps.Service
+	idempotency *idempotency.Service
+	logs        *requestlog.Writer
+	keys        *apikeys.Service
+	profiles    *profiles.Service
+	ready       func(context.Context) error
+	clock       clock.Clock
+	registry    *connectors.Registry
+	publicURL   string
+	log         *slog.Logger
+	version     string
+	metrics     *metrics
+	mux         *http.ServeMux
+	patterns    []string
+	handler     http.Handler
 }
 
 type metrics struct {
@@ -153,7 +157,7 @@ type Simulators interface {
 
 // New builds a Server.
 func New(o Options) *Server {
-	s := &Server{clock: clock.Or(o.Clock), keys: o.Keys, profiles: o.Profiles, ready: o.Ready, keyQuota: o.KeyQuota, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, search: o.Search, feedback: o.Feedback, aiapps: o.AIApps, logs: o.Logs,
+	s := &Server{clock: clock.Or(o.Clock), keys: o.Keys, profiles: o.Profiles, ready: o.Ready, keyQuota: o.KeyQuota, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, search: o.Search, feedback: o.Feedback, aiapps: o.AIApps, idempotency: o.Idempotency, logs: o.Logs,
 		publicURL: strings.TrimRight(o.PublicURL, "/"), log: cmp.Or(o.Logger, slog.Default()),
 		version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
 	s.hubLimit = ratelimit.New(ratelimit.Limit{Requests: cmp.Or(o.HubAddressLimit, 600), Window: time.Minute})
@@ -186,29 +190,29 @@ func (s *Server) routes() {
 
 	s.handle("GET /projects/{project_id}", s.requireAdmin(s.getProject))
 	s.handle("GET /api_keys", s.requireAdmin(s.listAPIKeys))
-	s.handle("POST /api_keys", s.requireAdmin(s.createAPIKey))
-	s.handle("DELETE /api_keys/{id}", s.requireAdmin(s.revokeAPIKey))
+	s.handle("POST /api_keys", s.requireAdmin(s.write(nil, s.createAPIKey)))
+	s.handle("DELETE /api_keys/{id}", s.requireAdmin(s.write(nil, s.revokeAPIKey)))
 
 	s.handle("GET /connector_profiles", s.requireAdmin(s.listProfiles))
-	s.handle("POST /connector_profiles", s.requireAdmin(s.createProfile))
+	s.handle("POST /connector_profiles", s.requireAdmin(s.write(nil, s.createProfile)))
 	s.handle("GET /connector_profiles/{id}", s.requireAdmin(s.getProfile))
-	s.handle("PATCH /connector_profiles/{id}", s.requireAdmin(s.updateProfile))
-	s.handle("DELETE /connector_profiles/{id}", s.requireAdmin(s.deleteProfile))
+	s.handle("PATCH /connector_profiles/{id}", s.requireAdmin(s.write(nil, s.updateProfile)))
+	s.handle("DELETE /connector_profiles/{id}", s.requireAdmin(s.write(nil, s.deleteProfile)))
 
 	s.handle("GET /webhooks", s.requireAdmin(s.listWebhooks))
-	s.handle("POST /webhooks", s.requireAdmin(s.createWebhook))
+	s.handle("POST /webhooks", s.requireAdmin(s.write(nil, s.createWebhook)))
 	s.handle("GET /webhooks/{id}", s.requireAdmin(s.getWebhook))
-	s.handle("PATCH /webhooks/{id}", s.requireAdmin(s.updateWebhook))
-	s.handle("DELETE /webhooks/{id}", s.requireAdmin(s.deleteWebhook))
-	s.handle("POST /webhooks/{id}/rotate_secret", s.requireAdmin(s.rotateWebhookSecret))
-	s.handle("POST /webhooks/{id}/test", s.requireAdmin(s.testWebhook))
+	s.handle("PATCH /webhooks/{id}", s.requireAdmin(s.write(nil, s.updateWebhook)))
+	s.handle("DELETE /webhooks/{id}", s.requireAdmin(s.write(nil, s.deleteWebhook)))
+	s.handle("POST /webhooks/{id}/rotate_secret", s.requireAdmin(s.write(nil, s.rotateWebhookSecret)))
+	s.handle("POST /webhooks/{id}/test", s.requireAdmin(s.write(nil, s.testWebhook)))
 	s.handle("GET /webhooks/{id}/deliveries", s.requireAdmin(s.listDeliveries))
-	s.handle("POST /webhooks/{id}/deliveries/{delivery_id}/redeliver", s.requireAdmin(s.redeliver))
+	s.handle("POST /webhooks/{id}/deliveries/{delivery_id}/redeliver", s.requireAdmin(s.write(nil, s.redeliver)))
 
-	s.handle("POST /connect_sessions", s.requireKey(s.createSession))
-	s.handle("POST /connect_sessions/authenticate", s.requireKey(s.authenticateSession))
-	s.handle("POST /actions/rpc", s.requireKey(s.rpc))
-	s.handle("POST /unified/proxy", s.requireKey(s.proxy))
+	s.handle("POST /connect_sessions", s.requireKey(s.write(nil, s.createSession)))
+	s.handle("POST /connect_sessions/authenticate", s.requireKey(s.write(nil, s.authenticateSession)))
+	s.handle("POST /actions/rpc", s.requireKey(s.write(s.rpcRepeatable, s.rpc)))
+	s.handle("POST /unified/proxy", s.requireKey(s.write(proxyRepeatable, s.proxy)))
 	s.unifiedRoutes()
 	s.handle("POST /mcp", s.requireMCPCaller(s.serveMCP))
 	s.handle("GET /mcp", s.requireMCPCaller(s.mcpMethodNotAllowed))
@@ -222,8 +226,8 @@ func (s *Server) routes() {
 	s.handle("GET /accounts", s.requireKey(s.listAccounts))
 	s.handle("GET /accounts/{id}", s.requireKey(s.getAccount))
 	s.handle("GET /accounts/{id}/meta", s.requireKey(s.getAccountMeta))
-	s.handle("PATCH /accounts/{id}", s.requireKey(s.patchAccount))
-	s.handle("DELETE /accounts/{id}", s.requireKey(s.deleteAccount))
+	s.handle("PATCH /accounts/{id}", s.requireKey(s.write(nil, s.patchAccount)))
+	s.handle("DELETE /accounts/{id}", s.requireKey(s.write(nil, s.deleteAccount)))
 
 	s.handle("GET /connectors", s.requireKey(s.listConnectors))
 	s.handle("GET /connectors/meta", s.requireKey(s.listConnectorsMeta))

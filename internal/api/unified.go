@@ -15,7 +15,11 @@ import (
 // under /unified/hris/ is an operation Patchbay does not offer.
 func (s *Server) unifiedRoutes() {
 	for _, op := range connectors.UnifiedOperations() {
-		s.handle(op.Method+" "+op.Path, s.requireKey(s.unifiedOperation(op.ID)))
+		h := s.unifiedOperation(op.ID)
+		if op.Method != http.MethodGet {
+			h = s.write(nil, h)
+		}
+		s.handle(op.Method+" "+op.Path, s.requireKey(h))
 	}
 	s.handle("/unified/hris/", s.requireKey(s.unifiedMissing))
 	s.handle("/unified/payroll/", s.requireKey(s.unifiedMissing))
@@ -68,7 +72,7 @@ func (s *Server) writeUnified(w http.ResponseWriter, ans unified.Answer) {
 		return
 	}
 	*buf = append(body, '\n')
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Type", jsonContentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(*buf)))
 	w.WriteHeader(status)
 	w.Write(*buf)

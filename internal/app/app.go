@@ -30,6 +30,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/console"
 	"github.com/patchbayhq/patchbay/internal/feedback"
+	"github.com/patchbayhq/patchbay/internal/idempotency"
 	"github.com/patchbayhq/patchbay/internal/keyquota"
 	"github.com/patchbayhq/patchbay/internal/linking"
 	"github.com/patchbayhq/patchbay/internal/mcp"
@@ -120,11 +121,13 @@ type App struct {
 	Search   *toolsearch.Catalog
 	Feedback *feedback.Service
 	AIApps   *aiapps.Service
-	Webhooks *webhooks.Service
-	Admins   *admins.Service
-	Keys     *apikeys.Service
-	Profiles *profiles.Service
-	Console  *console.Console
+	// Idempotency keeps the answers of writes sent with an Idempotency-Key.
+	Idempotency *idempotency.Service
+	Webhooks    *webhooks.Service
+	Admins      *admins.Service
+	Keys        *apikeys.Service
+	Profiles    *profiles.Service
+	Console     *console.Console
 
 	logRetention time.Duration
 }
@@ -219,7 +222,8 @@ func New(o Options) (*App, error) {
 	statusChanged = a.Accounts.StatusChanged
 	a.Linking = linking.New(linking.Options{Store: o.Store, Registry: o.Registry, Tokens: a.Tokens, Actions: a.Actions,
 		Accounts: a.Accounts, Clock: clk, Logger: log, PublicURL: site.PublicURL})
-	a.MCP = mcp.New(mcp.Config{Actions: a.Actions, Version: o.Version, Logger: log})
+	a.Idempotency = idempotency.New(idempotency.Options{Store: o.Store, Clock: clk, Log: log})
+	a.MCP = mcp.New(mcp.Config{Actions: a.Actions, Idempotency: a.Idempotency, Version: o.Version, Logger: log})
 	a.Unified = unified.New(a.Actions)
 	a.Search = toolsearch.NewCatalog(o.Registry)
 	a.Feedback = feedback.New(feedback.Options{Store: o.Store})
@@ -247,7 +251,7 @@ func (a *App) Server(o api.Options) *api.Server {
 	o.Keys, o.Profiles, o.Ready = a.Keys, a.Profiles, a.Ready
 	o.KeyQuota = keyquota.New(keyquota.Options{Store: a.store, Limit: o.KeyRateLimit, Clock: a.Clock})
 	o.Linking, o.Accounts, o.Actions, o.Logs, o.MCP, o.Webhooks = a.Linking, a.Accounts, a.Actions, a.Logs, a.MCP, a.Webhooks
-	o.Unified, o.Search, o.Feedback, o.AIApps = a.Unified, a.Search, a.Feedback, a.AIApps
+	o.Unified, o.Search, o.Feedback, o.AIApps, o.Idempotency = a.Unified, a.Search, a.Feedback, a.AIApps, a.Idempotency
 	o.Collectors = append(o.Collectors, a.Collectors()...)
 	o.Console = a.Console
 	if o.Sandbox != nil {
@@ -359,6 +363,9 @@ func (a *App) Sweep(ctx context.Context) error {
 		return err
 	}
 	if err := a.AIApps.Sweep(ctx); err != nil {
+		return err
+	}
+	if err := a.Idempotency.Sweep(ctx); err != nil {
 		return err
 	}
 	return a.Linking.Sweep(ctx)

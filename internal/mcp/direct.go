@@ -78,10 +78,12 @@ func acceptsBoth(values []string) bool {
 // records go out as they arrive, as /actions/rpc sends them, with the
 // structured content first (JSON members may come in any order); the text
 // block follows, escaped from the same pieces on their way.
-func answerDirect(ctx context.Context, w http.ResponseWriter, c toolCall, t tool, who actions.Caller, accountID string) {
+func answerDirect(ctx context.Context, w http.ResponseWriter, c toolCall, t tool) {
 	sink := &streamedAnswer{w: w, id: c.ID}
 	defer sink.release()
-	ctx = withCall(ctx, call{who: who, accountID: accountID, records: sink})
+	c0, _ := ctx.Value(callKey{}).(call)
+	c0.records = sink
+	ctx = withCall(ctx, c0)
 	params := &sdk.CallToolParamsRaw{Name: c.Params.Name, Arguments: c.Params.Arguments}
 	res, err := t.handler(ctx, &sdk.CallToolRequest{Params: params})
 	if sink.started {

@@ -3,6 +3,7 @@ package mcp
 import (
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -33,6 +34,7 @@ var locations = []string{"path", "query", "body"}
 type layout struct {
 	style     ParamStyle
 	paginated bool
+	write     bool // the tool takes an idempotency_key
 	schema    map[string]any
 	// fields maps each flat argument name to where it goes in the request.
 	fields map[string]field
@@ -53,7 +55,7 @@ func newLayout(a *connectors.Action, style ParamStyle) layout {
 				}
 			}
 		}
-		l := layout{style: style, paginated: a.Paginated}
+		l := layout{style: style, paginated: a.Paginated, write: a.Method != http.MethodGet}
 		l.schema = l.objectSchema(props, required)
 		return l
 	}
@@ -63,7 +65,7 @@ func newLayout(a *connectors.Action, style ParamStyle) layout {
 			seen[name]++
 		}
 	}
-	l := layout{style: style, paginated: a.Paginated, fields: map[string]field{}}
+	l := layout{style: style, paginated: a.Paginated, write: a.Method != http.MethodGet, fields: map[string]field{}}
 	props, required := map[string]any{}, []string{}
 	for _, loc := range locations {
 		g := groups[loc]
@@ -146,6 +148,9 @@ func (l layout) objectSchema(props map[string]any, required []string) map[string
 	if l.paginated {
 		props["next"] = map[string]any{"type": "string", "description": "Continue a list: the next value of the previous answer."}
 		props["page_size"] = map[string]any{"type": "integer", "minimum": 1, "description": "Records per page, at most the provider's maximum."}
+	}
+	if l.write {
+		props[keyArgument] = keyArgumentSchema
 	}
 	s := map[string]any{"type": "object", "properties": props}
 	if l.style != Nested {

@@ -17,13 +17,13 @@ func TestFlatStylesPrefixWhereNeeded(t *testing.T) {
 		}
 		return map[string]any{"type": "object", "properties": props, "required": required}
 	}
-	a := &connectors.Action{ID: "x_update", Inputs: connectors.Inputs{
+	a := &connectors.Action{ID: "x_update", Method: "PUT", Inputs: connectors.Inputs{
 		Path: obj([]any{"id"}, "id"),
 		Body: obj(nil, "id", "amount"),
 	}}
 	for style, want := range map[ParamStyle][]string{
-		FlatSmart:    {"amount", "body_id", "path_id"},
-		FlatPrefixed: {"body_amount", "body_id", "path_id"},
+		FlatSmart:    {"amount", "body_id", "idempotency_key", "path_id"}, // a write takes a key
+		FlatPrefixed: {"body_amount", "body_id", "idempotency_key", "path_id"},
 	} {
 		l := newLayout(a, style)
 		var names []string

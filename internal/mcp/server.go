@@ -22,6 +22,7 @@ import (
 
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/idempotency"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/toolsearch"
 )
@@ -70,8 +71,9 @@ func ParseOptions(q url.Values) (Options, error) {
 
 // Service builds MCP servers for linked accounts.
 type Service struct {
-	actions *actions.Executor
-	version string
+	actions     *actions.Executor
+	idempotency *idempotency.Service
+	version     string
 	log     *slog.Logger
 
 	// servers are shared by every account whose tools are the same: building
@@ -96,6 +98,9 @@ const maxServers = 1024
 // Config configures a Service.
 type Config struct {
 	Actions *actions.Executor
+	// Idempotency, when set, keeps the results of write tools called with an
+	// idempotency key, so that a retried call does not write twice.
+	Idempotency *idempotency.Service
 	// Version is Patchbay's, reported to clients as the server version.
 	Version string
 	Logger  *slog.Logger // nil is the default logger
@@ -103,7 +108,7 @@ type Config struct {
 
 // New returns the MCP service over the actions executor.
 func New(o Config) *Service {
-	return &Service{actions: o.Actions, version: o.Version, log: cmp.Or(o.Logger, slog.Default()), servers: map[string]*served{}}
+	return &Service{actions: o.Actions, idempotency: o.Idempotency, version: o.Version, log: cmp.Or(o.Logger, slog.Default()), servers: map[string]*served{}}
 }
 
 // call is who calls a tool, for which account: what a shared server learns
@@ -114,6 +119,8 @@ type call struct {
 	// records, on the direct path, takes an action's records as they arrive
 	// (see direct.go); nil on the SDK's.
 	records io.Writer
+	// key is the HTTP request's Idempotency-Key, for a write tool's call.
+	key string
 }
 
 type callKey struct{}
@@ -158,7 +165,7 @@ func (s *Service) Handler(ctx context.Context, who actions.Caller, accountID str
 func (s *Service) serve(sv *served, who actions.Caller, accountID string) http.Handler {
 	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return sv.srv }, handlerOptions)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := withCall(r.Context(), call{who: who, accountID: accountID})
+		ctx := withCall(r.Context(), call{who: who, accountID: accountID, key: r.Header.Get("Idempotency-Key")})
 		if r.Method == http.MethodPost {
 			body, refused := checkMessage(r)
 			if refused != nil {
@@ -166,7 +173,7 @@ func (s *Service) serve(sv *served, who actions.Caller, accountID string) http.H
 				return
 			}
 			if c, t, ok := sv.directCall(r, body); ok {
-				answerDirect(ctx, w, c, t, who, accountID)
+				answerDirect(ctx, w, c, t)
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -222,11 +229,12 @@ func (s *Service) tools(c *connectors.Connector, available []*connectors.Action,
 				if err != nil {
 					return invalid(err), nil
 				}
+				g := writeGuard(ctx, a, args)
 				req, err := l.request(a.ID, args)
 				if err != nil {
 					return invalid(err), nil
 				}
-				return s.run(ctx, req)
+				return s.run(ctx, req, g)
 			},
 		})
 	}
@@ -235,11 +243,19 @@ func (s *Service) tools(c *connectors.Connector, available []*connectors.Action,
 
 // run calls the action for the request's caller and account, as
 // /actions/rpc does.
-func (s *Service) run(ctx context.Context, req actions.Request) (*sdk.CallToolResult, error) {
+func (s *Service) run(ctx context.Context, req actions.Request, g guard) (*sdk.CallToolResult, error) {
 	c, ok := ctx.Value(callKey{}).(call)
 	if !ok {
 		return nil, errors.New("tool call without a caller: serve MCP through Service.Handler")
 	}
+	if g.key != "" && s.idempotency != nil {
+		return s.runOnce(ctx, c, req, g)
+	}
+	return s.runAction(ctx, c, req)
+}
+
+// runAction calls the action and makes its answer a tool result.
+func (s *Service) runAction(ctx context.Context, c call, req actions.Request) (*sdk.CallToolResult, error) {
 	res, err := s.actions.Run(ctx, c.who, c.accountID, req, c.records)
 	p, isProblem := errors.AsType[*problem.Error](err)
 	switch {
@@ -258,7 +274,7 @@ func (s *Service) run(ctx context.Context, req actions.Request) (*sdk.CallToolRe
 // account's actions for a plain-language query, and {provider}_execute_action
 // runs one of them by id, with nested parameters since its action is chosen at
 // call time.
-func searchExecute(c *connectors.Connector, available []*connectors.Action, filter connectors.ActionFilter, run func(context.Context, actions.Request) (*sdk.CallToolResult, error)) []tool {
+func searchExecute(c *connectors.Connector, available []*connectors.Action, filter connectors.ActionFilter, run func(context.Context, actions.Request, guard) (*sdk.CallToolResult, error)) []tool {
 	ix := toolsearch.New(c.Key, available)
 	search := tool{
 		Tool: &sdk.Tool{
@@ -309,6 +325,7 @@ func searchExecute(c *connectors.Connector, available []*connectors.Action, filt
 					"body":      map[string]any{"description": "The request body, for writes."},
 					"next":      map[string]any{"type": "string", "description": "Continue a list: the next value of the previous answer."},
 					"page_size": map[string]any{"type": "integer", "minimum": 1, "description": "Records per page, at most the provider's maximum."},
+					keyArgument: keyArgumentSchema,
 				},
 				"required": []string{"action_id"},
 			},
@@ -330,15 +347,18 @@ func searchExecute(c *connectors.Connector, available []*connectors.Action, filt
 			// Any known action is run, so that a disabled or unscoped one
 			// answers with the same error as /actions/rpc.
 			l := layout{style: Nested, paginated: true}
+			var g guard
 			if a, ok := c.Action(id); ok {
 				l = newLayout(a, Nested)
 				l.paginated = true
+				g = writeGuard(ctx, a, args)
 			}
+			delete(args, keyArgument)
 			req, err := l.request(id, args)
 			if err != nil {
 				return invalid(err), nil
 			}
-			return run(ctx, req)
+			return run(ctx, req, g)
 		},
 	}
 	return []tool{search, execute}
@@ -378,15 +398,24 @@ func (r resultJSON) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil) }
 func withText(h sdk.ToolHandler) sdk.ToolHandler {
 	return func(ctx context.Context, r *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
 		res, err := h(ctx, r)
-		if rj, ok := res.StructuredContent.(resultJSON); err == nil && ok && res.Content == nil {
-			b, err := rj.AppendJSON(nil)
-			if err != nil {
-				return nil, fmt.Errorf("encode tool result: %w", err)
-			}
-			res.Content, res.StructuredContent = []sdk.Content{&sdk.TextContent{Text: string(b)}}, json.RawMessage(b)
+		if err != nil {
+			return res, err
 		}
-		return res, err
+		return res, withTextBlock(res)
 	}
+}
+
+// withTextBlock gives an action's result, left for the direct path to
+// encode, its text block: the same JSON as its structured content.
+func withTextBlock(res *sdk.CallToolResult) error {
+	if rj, ok := res.StructuredContent.(resultJSON); ok && res.Content == nil {
+		b, err := rj.AppendJSON(nil)
+		if err != nil {
+			return fmt.Errorf("encode tool result: %w", err)
+		}
+		res.Content, res.StructuredContent = []sdk.Content{&sdk.TextContent{Text: string(b)}}, json.RawMessage(b)
+	}
+	return nil
 }
 
 // errorResult is a tool error with the body /actions/rpc would answer, err

@@ -27,6 +27,7 @@ const (
 	Unusable                       // the account cannot be used now (inactive, needs re-linking, sealed)
 	Timeout                        // the provider kept refusing or failing within the time budget
 	Provider                       // the provider refused the call or could not be used
+	Reused                         // an Idempotency-Key came again with another request
 )
 
 // Error is a failure the caller can act on.
@@ -84,6 +85,7 @@ var statuses = map[Kind]int{
 	NotImplemented: http.StatusNotImplemented,
 	Unusable:       http.StatusPreconditionFailed,
 	Timeout:        http.StatusRequestTimeout,
+	Reused:         http.StatusUnprocessableEntity,
 }
 
 // HTTPStatus is the status of an answer that reports err: 200 for nil, the

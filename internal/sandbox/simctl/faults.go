@@ -19,6 +19,7 @@ const (
 	KindReset     = "reset"     // drop the connection without an answer
 	KindMalformed = "malformed" // answer 200 with a body that is not valid JSON
 	KindTruncated = "truncated" // run the real handler, then send only the first half of its body
+	KindLate      = "late"      // run the real handler, then hold its answer for Delay (a write done, its answer lost on the way)
 )
 
 // Fault makes the next Count requests that match Method and PathPrefix misbehave.
@@ -30,7 +31,7 @@ type Fault struct {
 	Status     int             `json:"status,omitempty"`      // KindStatus
 	Body       json.RawMessage `json:"body,omitempty"`        // KindStatus; e.g. {"error":"invalid_grant"}
 	RetryAfter int             `json:"retry_after,omitempty"` // KindStatus: Retry-After seconds
-	DelayMS    int             `json:"delay_ms,omitempty"`    // KindDelay
+	DelayMS    int             `json:"delay_ms,omitempty"`    // KindDelay, KindLate
 }
 
 // Validate reports what is wrong with a fault, naming the field.
@@ -42,10 +43,10 @@ func (f Fault) Validate() error {
 		return fmt.Errorf("count: must be at least 1")
 	case f.Kind == KindStatus && (f.Status < 400 || f.Status > 599):
 		return fmt.Errorf("status: must be 400-599 for a status fault")
-	case f.Kind == KindDelay && f.DelayMS < 1:
-		return fmt.Errorf("delay_ms: must be at least 1 for a delay fault")
-	case f.Kind != KindStatus && f.Kind != KindDelay && f.Kind != KindReset && f.Kind != KindMalformed && f.Kind != KindTruncated:
-		return fmt.Errorf("kind: use status, delay, reset, malformed or truncated")
+	case (f.Kind == KindDelay || f.Kind == KindLate) && f.DelayMS < 1:
+		return fmt.Errorf("delay_ms: must be at least 1 for a %s fault", f.Kind)
+	case f.Kind != KindStatus && f.Kind != KindDelay && f.Kind != KindReset && f.Kind != KindMalformed && f.Kind != KindTruncated && f.Kind != KindLate:
+		return fmt.Errorf("kind: use status, delay, late, reset, malformed or truncated")
 	case len(f.Body) > 0 && !json.Valid(f.Body):
 		return fmt.Errorf("body: not valid JSON")
 	}
@@ -125,6 +126,18 @@ func (fs *Faults) Middleware(next http.Handler) http.Handler {
 		case KindMalformed:
 			w.Header().Set("Content-Type", "application/json")
 			w.Write([]byte(`{"items": [{"id": "trunc`))
+		case KindLate:
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			fs.stats.Inc("fault.late.held") // the request is carried out; its answer waits
+			select {
+			case <-time.After(time.Duration(f.DelayMS) * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+			maps.Copy(w.Header(), rec.Header())
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
 		case KindTruncated:
 			// A well-framed HTTP answer whose JSON stops halfway: what a provider
 			// bug, or a proxy giving up mid-page, looks like to a client.
