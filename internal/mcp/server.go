@@ -74,7 +74,7 @@ type Service struct {
 	actions     *actions.Executor
 	idempotency *idempotency.Service
 	version     string
-	log     *slog.Logger
+	log         *slog.Logger
 
 	// servers are shared by every account whose tools are the same: building
 	// one costs far more than a request (the SDK checks every schema), and
