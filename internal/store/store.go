@@ -10,9 +10,12 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -633,6 +636,84 @@ type StoredAnswer struct {
 	Body   []byte
 }
 
+// AuditEntry is one change in the audit trail: who did what to which
+// thing, the fields it changed, and where the request came from. Entries of
+// a project form a hash chain: Hash covers the entry and PrevHash, the hash
+// of the entry before it (AuditHash).
+type AuditEntry struct {
+	ID        string
+	ProjectID string // "" for changes outside any project
+	Seq       int64  // the entry's place in its project's chain, from 1
+	At        time.Time
+	// Actor is admin:<email>, api_key:<id>, oauth_client:<id>,
+	// end_user:<origin owner id> or system:<job>.
+	Actor      string
+	Action     string // e.g. connector_profile.updated
+	TargetType string
+	TargetID   string
+	// Changes is a JSON object of the changed fields, each {"before", "after"};
+	// a secret's values are "set" or "changed", never the secret.
+	Changes   json.RawMessage
+	RequestID string
+	Address   string // the client's address
+	Outcome   string // a provider write's result; "" for other changes
+	PrevHash  []byte
+	Hash      []byte
+}
+
+// AuditHead is the last entry of a project's chain.
+type AuditHead struct {
+	ProjectID string
+	Seq       int64
+	Hash      []byte
+}
+
+// AuditHash is the hash of e chained to prev: SHA-256 over prev and the
+// entry's fields in a fixed order, Changes as stored.
+func AuditHash(prev []byte, e AuditEntry) []byte {
+	h := sha256.New()
+	h.Write(prev)
+	for _, f := range []string{e.ID, e.ProjectID, strconv.FormatInt(e.Seq, 10), e.At.UTC().Format(time.RFC3339Nano), e.Actor, e.Action,
+		e.TargetType, e.TargetID, string(e.Changes), e.RequestID, e.Address, e.Outcome} {
+		// Each field with its length, so that no two entries hash the same text.
+		fmt.Fprintf(h, "%d:%s;", len(f), f)
+	}
+	return h.Sum(nil)
+}
+
+// AuditFilter selects audit entries of one project, newest first.
+type AuditFilter struct {
+	ProjectID string
+	Actor     string // exact
+	Action    string // exact, or a prefix ending in "." (connector_profile.)
+	TargetID  string
+	From, To  time.Time // At within [From, To); zero means open
+	// BeforeSeq continues a listing: only entries before this place in the
+	// chain; 0 starts with the newest.
+	BeforeSeq int64
+	Limit     int
+}
+
+type auditKey struct{}
+
+// WithAudit returns ctx carrying e: the next transaction a store write makes
+// with it also appends e to the audit trail, chained and dated by the store
+// (At, when zero), and fills e's ID, Seq and hashes. A service attaches it to
+// the one write the entry describes, and may fill Changes until then (in a
+// decide function).
+func WithAudit(ctx context.Context, e *AuditEntry) context.Context {
+	return context.WithValue(ctx, auditKey{}, e)
+}
+
+// AuditOf returns the entry ctx carries that no write has appended yet.
+func AuditOf(ctx context.Context) *AuditEntry {
+	e, _ := ctx.Value(auditKey{}).(*AuditEntry)
+	if e == nil || e.Hash != nil {
+		return nil
+	}
+	return e
+}
+
 // Admin is a person who signs in to the web console.
 type Admin struct {
 	ID           string
@@ -802,6 +883,20 @@ type Store interface {
 	ReleaseIdempotencyKey(ctx context.Context, projectID string, keyHash []byte, owner string) error
 	// DeleteIdempotencyKeysBefore removes the records made before t.
 	DeleteIdempotencyKeysBefore(ctx context.Context, t time.Time) (int64, error)
+
+	// AppendAudit appends e to its project's audit chain, in a transaction of
+	// its own (a change the store writes appends its entry with WithAudit).
+	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)
+	// ListAudit returns the entries f selects, newest first.
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+	// AuditHeads returns the last entry of every chain.
+	AuditHeads(ctx context.Context) ([]AuditHead, error)
+	// AuditChain returns up to limit entries of a project's chain after
+	// place afterSeq, in chain order.
+	AuditChain(ctx context.Context, projectID string, afterSeq int64, limit int) ([]AuditEntry, error)
+	// DeleteAuditBefore removes entries made before t, for retention; the
+	// chain then starts at the oldest entry kept.
+	DeleteAuditBefore(ctx context.Context, t time.Time) (int64, error)
 	// Optimize refreshes the query planner's statistics where the database
 	// does not gather them itself; run it at start and now and then.
 	Optimize(ctx context.Context) error

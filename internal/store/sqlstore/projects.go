@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -16,8 +17,10 @@ func (s *Store) CreateProject(ctx context.Context, p store.Project) (store.Proje
 		p.CreatedAt = s.now()
 	}
 	p.CreatedAt = normalizeTime(p.CreatedAt)
-	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)`),
-		p.ID, p.Name, p.CreatedAt)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)`), p.ID, p.Name, p.CreatedAt)
+		return err
+	})
 	if err != nil {
 		return store.Project{}, fmt.Errorf("create project: %w", s.translate(err))
 	}

@@ -385,7 +385,8 @@ func (s *Store) translate(err error) error {
 	return err
 }
 
-// inTx runs fn in a transaction, committing when it returns nil.
+// inTx runs fn in a transaction, committing when it returns nil, with the
+// audit entry ctx carries (store.WithAudit), if any.
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -394,6 +395,11 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
 		return err
+	}
+	if e := store.AuditOf(ctx); e != nil {
+		if err := s.appendAudit(ctx, tx, e); err != nil {
+			return err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", s.translate(err))

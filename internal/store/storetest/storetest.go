@@ -116,6 +116,8 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"AIGrants", testAIGrants},
 		{"IdempotencyKeys", testIdempotencyKeys},
 		{"IdempotencyKeyConcurrentClaims", testIdempotencyKeyConcurrentClaims},
+		{"AuditTrail", testAuditTrail},
+		{"AuditTrailConcurrentNodes", testAuditTrailConcurrentNodes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
