@@ -2,13 +2,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/patchbayhq/patchbay/internal/audit"
 )
 
 func main() {
-	err := newRootCmd().Execute()
+	// What the command line changes is the host operator's doing.
+	err := newRootCmd().ExecuteContext(audit.As(context.Background(), "system:cli"))
 	if err == nil {
 		return
 	}

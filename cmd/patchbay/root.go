@@ -64,7 +64,7 @@ configuration it keeps everything in ./data/ and prints an API key on first star
 		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
 	})
 	root.AddCommand(newServeCmd(), newMigrateCmd(), newProjectsCmd(), newKeysCmd(), newSecretsCmd(),
-		newProfilesCmd(), newAccountsCmd(), newWebhooksCmd(), newAdminsCmd(), newActionsCmd(), newMCPCmd(), newConnectorsCmd(), newScopesCmd(), newSandboxCmd(), newDemoCmd(), newVersionCmd())
+		newProfilesCmd(), newAccountsCmd(), newWebhooksCmd(), newAdminsCmd(), newAuditCmd(), newActionsCmd(), newMCPCmd(), newConnectorsCmd(), newScopesCmd(), newSandboxCmd(), newDemoCmd(), newVersionCmd())
 	for _, c := range root.Commands() {
 		refuseUnknownSubcommands(c)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/patchbayhq/patchbay/internal/audit"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/paging"
 	"github.com/patchbayhq/patchbay/internal/problem"
@@ -210,10 +211,12 @@ func (s *Service) Update(ctx context.Context, projectID, id string, ifMatch int6
 	if p.Type != nil && !slices.Contains([]string{"", "production", "test"}, *p.Type) {
 		return store.Account{}, problem.New(problem.Invalid, "type: use production or test")
 	}
-	a, err := s.store.UpdateAccount(ctx, projectID, id, func(a store.Account) (store.AccountEdit, error) {
+	entry := audit.Entry(ctx, projectID, "account.updated", "account", id)
+	a, err := s.store.UpdateAccount(store.WithAudit(ctx, entry), projectID, id, func(a store.Account) (store.AccountEdit, error) {
 		if err := checkVersion(a, ifMatch); err != nil {
 			return store.AccountEdit{}, err
 		}
+		before := a
 		for dst, src := range map[*string]*string{&a.OriginOwnerName: p.OriginOwnerName, &a.OriginUsername: p.OriginUsername, &a.Label: p.Label, &a.Type: p.Type} {
 			if src != nil {
 				*dst = *src
@@ -228,6 +231,13 @@ func (s *Service) Update(ctx context.Context, projectID, id string, ifMatch int6
 		if a.OriginOwnerName == "" {
 			return store.AccountEdit{}, problem.New(problem.Invalid, "origin_owner_name: must not be empty")
 		}
+		entry.Changes = audit.Changes{}.
+			Set("origin_owner_name", before.OriginOwnerName, a.OriginOwnerName).
+			Set("origin_username", before.OriginUsername, a.OriginUsername).
+			Set("label", before.Label, a.Label).
+			Set("type", before.Type, a.Type).
+			Set("metadata", before.Metadata, a.Metadata).
+			Set("setup_information", before.SetupInformation, a.SetupInformation).JSON()
 		return store.AccountEdit{Account: a, Event: store.EventAccountUpdated}, nil
 	})
 	if err != nil {
@@ -276,7 +286,8 @@ func (s *Service) Delete(ctx context.Context, projectID, id string, ifMatch int6
 			s.log.WarnContext(ctx, "the provider token could not be revoked; deleting the account anyway", "account_id", a.ID, "err", err)
 		}
 	}
-	a, err = s.store.DeleteAccount(ctx, projectID, id, func(cur store.Account) (string, error) {
+	entry := audit.Entry(ctx, projectID, "account.deleted", "account", id)
+	a, err = s.store.DeleteAccount(store.WithAudit(ctx, entry), projectID, id, func(cur store.Account) (string, error) {
 		return store.EventAccountDeleted, checkVersion(cur, ifMatch)
 	})
 	if err != nil {
@@ -303,7 +314,10 @@ type Link struct {
 // account comes out active with the new tokens; created reports a new account
 // rather than a re-link.
 func (s *Service) Link(ctx context.Context, l Link) (acc store.Account, att store.ConnectionAttempt, created bool, err error) {
-	acc, att, err = s.store.LinkAccount(ctx, store.Link{ProjectID: l.ProjectID, AttemptID: l.AttemptID, At: l.At,
+	// Who links is the end user the connect session names: the entry is
+	// completed once the attempt and the account are known.
+	entry := audit.Entry(ctx, l.ProjectID, "", "account", "")
+	acc, att, err = s.store.LinkAccount(store.WithAudit(ctx, entry), store.Link{ProjectID: l.ProjectID, AttemptID: l.AttemptID, At: l.At,
 		Target: func(c store.LinkContext) store.LinkTarget {
 			cs := c.Session
 			switch {
@@ -316,13 +330,18 @@ func (s *Service) Link(ctx context.Context, l Link) (acc store.Account, att stor
 		},
 		Write: func(c store.LinkContext, existing *store.Account) (store.Account, string) {
 			cs, profileID := c.Session, c.Attempt.ProfileID
+			entry.Actor = "end_user:" + cs.OriginOwnerID
+			entry.Changes = audit.Changes{}.Created("connection_attempt", c.Attempt.ID).Created("profile_id", profileID).
+				Created("provider", c.Provider).Secret("credentials", true).JSON()
 			if existing == nil {
 				created = true
-				return store.Account{ID: store.NewID("acc"), ProjectID: l.ProjectID, ProfileID: profileID, Provider: c.Provider, Status: store.StatusActive,
+				entry.Action, entry.TargetID = "account.linked", store.NewID("acc")
+				return store.Account{ID: entry.TargetID, ProjectID: l.ProjectID, ProfileID: profileID, Provider: c.Provider, Status: store.StatusActive,
 					OriginOwnerID: cs.OriginOwnerID, OriginOwnerName: cs.OriginOwnerName, OriginUsername: cs.OriginUsername,
 					Label: cs.Label, Type: cs.Type, Metadata: cs.Metadata, SetupInformation: l.SetupInformation, Credentials: l.Credentials,
 				}, store.EventAccountCreated
 			}
+			entry.Action, entry.TargetID = "account.relinked", existing.ID
 			a := *existing
 			a.ProfileID, a.Status, a.StatusReasons = profileID, store.StatusActive, nil
 			a.OriginUsername = cmp.Or(cs.OriginUsername, a.OriginUsername)

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -98,6 +99,8 @@ type Executor struct {
 	site     connectors.Site
 	http     *http.Client
 	logs     Recorder
+	audit    Auditor
+	log      *slog.Logger
 	clock    clock.Clock
 	limiters sync.Map // connector key → *ratelimit.Limiter, keyed per grant inside
 
@@ -111,6 +114,11 @@ type Recorder interface {
 	Record(store.RequestLog)
 }
 
+// Auditor appends the audit entries of provider writes; audit.Service is one.
+type Auditor interface {
+	Record(ctx context.Context, e *store.AuditEntry) error
+}
+
 // Options are what an Executor works with. Logs may be nil (nothing is
 // recorded), Clock nil (the system clock), HTTPClient nil (30-second timeout).
 type Options struct {
@@ -120,7 +128,10 @@ type Options struct {
 	Site       connectors.Site
 	HTTPClient *http.Client
 	Logs       Recorder
-	Clock      clock.Clock
+	// Audit, when set, records every call that writes to the provider.
+	Audit  Auditor
+	Logger *slog.Logger // nil is the default logger
+	Clock  clock.Clock
 	// Budget bounds one call, retries and waits included (zero: 60 s);
 	// Attempts bounds the tries (zero: 5); Backoff is the first retry's wait
 	// without a Retry-After (zero: 500 ms).
@@ -136,7 +147,7 @@ func NewExecutor(o Options) *Executor {
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &Executor{store: o.Store, registry: o.Registry, tokens: o.Tokens, site: o.Site, http: httpClient, logs: o.Logs,
+	return &Executor{store: o.Store, registry: o.Registry, tokens: o.Tokens, site: o.Site, http: httpClient, logs: o.Logs, audit: o.Audit, log: cmp.Or(o.Logger, slog.Default()),
 		clock: clock.Or(o.Clock), budget: cmp.Or(o.Budget, 60*time.Second), attempts: cmp.Or(o.Attempts, 5), backoff: cmp.Or(o.Backoff, 500*time.Millisecond)}
 }
 
@@ -194,7 +205,7 @@ func (r *Request) SetPageSize(n int) {
 // while they arrive, each piece once the scan has checked it, and the Result
 // says Streamed; otherwise they come back in Result.Data.
 func (e *Executor) Run(ctx context.Context, who Caller, accountID string, req Request, records io.Writer) (res Result, err error) {
-	entry := e.begin(who, accountID, req.Action)
+	entry := e.begin(ctx, who, accountID, req.Action)
 	defer func() { e.record(entry, err) }()
 	a, c, p, err := e.account(ctx, who, accountID)
 	if err != nil {
@@ -257,7 +268,7 @@ type Unlinked struct {
 // and refresh as every call, and records it. The action need not be enabled on
 // the profile: Patchbay, not the integrator, makes this call.
 func (e *Executor) RunUnlinked(ctx context.Context, who Caller, u *Unlinked, req Request) (res Result, err error) {
-	entry := e.begin(who, "", req.Action)
+	entry := e.begin(ctx, who, "", req.Action)
 	defer func() { e.record(entry, err) }()
 	c, ok := e.registry.Get(u.Profile.ConnectorKey)
 	if !ok {

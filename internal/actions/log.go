@@ -5,11 +5,15 @@ package actions
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/patchbayhq/patchbay/internal/audit"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -26,6 +30,8 @@ type logEntry struct {
 	raw *[]RawCall
 	// created: the operation created a record, and Patchbay answers 201.
 	created bool
+	// actor is who made the call, for the audit entry of a provider write.
+	actor audit.Actor
 }
 
 // RawCall is one provider call a unified operation made, as raw=true shows it:
@@ -57,9 +63,9 @@ func (l *logEntry) keep(method, target string, body any, answer []byte) {
 	l.mu.Unlock()
 }
 
-func (e *Executor) begin(who Caller, accountID, action string) *logEntry {
+func (e *Executor) begin(ctx context.Context, who Caller, accountID, action string) *logEntry {
 	entry := &logEntry{RequestLog: store.RequestLog{ProjectID: who.ProjectID, RequestID: who.RequestID, Source: who.Source,
-		AccountID: accountID, Action: action, StartTime: e.clock.Now().UTC()}, began: clock.Start()}
+		AccountID: accountID, Action: action, StartTime: e.clock.Now().UTC()}, began: clock.Start(), actor: audit.ActorOf(ctx)}
 	if who.Grant != nil {
 		entry.ClientID = who.Grant.ClientID
 	}
@@ -74,16 +80,47 @@ func (e *Executor) begin(who Caller, accountID, action string) *logEntry {
 // record queues the call's request log entry. It holds no bodies, headers or
 // tokens: only what was called, how it went and how long it took.
 func (e *Executor) record(entry *logEntry, err error) {
-	if e.logs == nil {
-		return
-	}
 	entry.Status = problem.HTTPStatus(err)
 	if err == nil && entry.created {
 		entry.Status = http.StatusCreated // the log records what Patchbay answered
 	}
 	elapsed := entry.began.Elapsed()
 	entry.Success, entry.DurationMS, entry.EndTime = entry.Status < 400, elapsed.Milliseconds(), entry.StartTime.Add(elapsed)
-	e.logs.Record(entry.RequestLog)
+	if e.logs != nil {
+		e.logs.Record(entry.RequestLog)
+	}
+	e.auditWrites(entry, err)
+}
+
+// auditWrites appends the audit entry of a call that sent the provider a
+// write: which action on which account, by whom, and how it went. The write
+// happened whatever the database does now, so a failure to append is logged,
+// not returned.
+func (e *Executor) auditWrites(entry *logEntry, err error) {
+	if e.audit == nil {
+		return
+	}
+	var writes []string
+	for _, st := range entry.Steps {
+		if st.Method != http.MethodGet {
+			writes = append(writes, st.Method+" "+st.URL)
+		}
+	}
+	if len(writes) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(audit.WithActor(context.Background(), entry.actor), 10*time.Second)
+	defer cancel()
+	a := audit.Entry(ctx, entry.ProjectID, "provider.write", "account", entry.AccountID)
+	a.RequestID = entry.RequestID
+	a.Changes = audit.Changes{}.Created("action", entry.Action).Created("requests", writes).JSON()
+	a.Outcome = strconv.Itoa(entry.Status)
+	if err != nil {
+		a.Outcome += " " + truncate(err.Error())
+	}
+	if err := e.audit.Record(ctx, a); err != nil {
+		e.log.ErrorContext(ctx, "could not append a provider write to the audit trail", "err", err, "request_id", entry.RequestID)
+	}
 }
 
 func truncate(s string) string {

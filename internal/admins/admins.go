@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
+	"github.com/patchbayhq/patchbay/internal/audit"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -128,7 +129,8 @@ func (s *Service) Create(ctx context.Context, email, password string, projectIDs
 			projectIDs = append(projectIDs, p.ID)
 		}
 	}
-	a, err := s.store.CreateAdmin(ctx, store.Admin{Email: email, PasswordHash: HashPassword(password), CreatedAt: s.clock.Now()}, projectIDs)
+	a := store.Admin{ID: store.NewID("adm"), Email: email, PasswordHash: HashPassword(password), CreatedAt: s.clock.Now()}
+	a, err = s.store.CreateAdmin(store.WithAudit(ctx, adminCreated(ctx, a, projectIDs)...), a, projectIDs)
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return store.Admin{}, problem.New(problem.Conflict, "an admin with the email %s exists already", email)
@@ -136,6 +138,18 @@ func (s *Service) Create(ctx context.Context, email, password string, projectIDs
 		return store.Admin{}, problem.New(problem.NotFound, "projects: one of %s does not exist", strings.Join(projectIDs, ", "))
 	}
 	return a, err
+}
+
+// adminCreated are the audit entries of a new admin, one in each project
+// the admin gets.
+func adminCreated(ctx context.Context, a store.Admin, projectIDs []string) []*store.AuditEntry {
+	var entries []*store.AuditEntry
+	for _, p := range projectIDs {
+		e := audit.Entry(ctx, p, "admin.created", "admin", a.ID)
+		e.Changes = audit.Changes{}.Created("email", a.Email).Secret("password", true).JSON()
+		entries = append(entries, e)
+	}
+	return entries
 }
 
 // wrongPassword is the one answer to an unknown email and a wrong password.
@@ -327,7 +341,7 @@ func (s *Service) SignUp(ctx context.Context, setupToken, email, password string
 	case err != nil:
 		return "", err
 	}
-	a, err := s.Create(ctx, email, password, nil)
+	a, err := s.Create(audit.As(ctx, "admin:"+strings.ToLower(strings.TrimSpace(email))), email, password, nil)
 	if err != nil {
 		return "", err
 	}

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/audit"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/problem"
@@ -227,7 +228,8 @@ func (s *Service) List(ctx context.Context, projectID string) ([]store.AIGrant, 
 
 // Revoke ends a grant: its tokens stop working at once.
 func (s *Service) Revoke(ctx context.Context, projectID, grantID string) error {
-	err := s.store.RevokeAIGrant(ctx, projectID, grantID, s.clock.Now())
+	e := audit.Entry(ctx, projectID, "ai_grant.revoked", "ai_grant", grantID)
+	err := s.store.RevokeAIGrant(store.WithAudit(ctx, e), projectID, grantID, s.clock.Now())
 	if errors.Is(err, store.ErrNotFound) {
 		return problem.New(problem.NotFound, "No connected AI app %s in this project", grantID)
 	}

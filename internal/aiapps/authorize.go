@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/patchbayhq/patchbay/internal/audit"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -149,7 +150,10 @@ func (s *Service) Approve(ctx context.Context, admin store.Admin, r Request, c C
 	}
 	code, codeHash := newSecret(codePrefix)
 	t := store.AIToken{Hash: codeHash, GrantID: g.ID, Kind: store.AICode, ExpiresAt: started.Add(CodeTTL), RedirectURI: r.RedirectURI, CodeChallenge: r.Challenge}
-	if err := s.store.CreateAIGrant(ctx, g, t); err != nil {
+	e := audit.Entry(audit.As(ctx, "admin:"+admin.Email), g.ProjectID, "ai_grant.created", "ai_grant", g.ID)
+	e.Changes = audit.Changes{}.Created("client_id", g.ClientID).Created("client_name", g.ClientName).Created("account_ids", g.AccountIDs).
+		Created("owner_id", g.OwnerID).Created("actions", g.Actions).Created("read_only", g.ReadOnly).JSON()
+	if err := s.store.CreateAIGrant(store.WithAudit(ctx, e), g, t); err != nil {
 		return "", err
 	}
 	s.record(g, "oauth_consent", started)

@@ -9,6 +9,7 @@ import (
 	"net/url"
 
 	"github.com/patchbayhq/patchbay/internal/aiapps"
+	"github.com/patchbayhq/patchbay/internal/audit"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -164,7 +165,8 @@ func (s *Server) requireMCPCaller(next http.HandlerFunc) http.Handler {
 			return
 		}
 		if s.withinQuota(w, r, g.ID, "this AI app") {
-			next(w, r.WithContext(context.WithValue(r.Context(), grantKey, g)))
+			ctx := audit.As(r.Context(), "oauth_client:"+g.ClientID)
+			next(w, r.WithContext(context.WithValue(ctx, grantKey, g)))
 		}
 	})
 }

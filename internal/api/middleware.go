@@ -18,6 +18,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/aiapps"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/audit"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -51,7 +52,10 @@ func withRequestID(next http.Handler) http.Handler {
 			id = base64.RawURLEncoding.EncodeToString(b)
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		// Where the request comes from, for the audit trail; who makes it is
+		// known once it is authenticated (audit.As).
+		ctx := audit.WithActor(context.WithValue(r.Context(), requestIDKey, id), audit.Actor{RequestID: id, Address: clientAddress(r)})
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -255,9 +259,20 @@ func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 			return
 		}
 		if s.withinQuota(w, r, k.ID, "this API key") {
+			ctx = audit.As(ctx, "api_key:"+k.ID)
 			next(w, r.WithContext(context.WithValue(ctx, apiKeyKey, k)))
 		}
 	})
+}
+
+// clientAddress is the address of r's connection: behind a reverse proxy,
+// the proxy's.
+func clientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // withinQuota counts a request against the per-minute quota of id (an API
@@ -288,11 +303,7 @@ const quotaPolicy = "per-minute"
 // connection's: behind a reverse proxy, all clients share the proxy's.
 func (s *Server) perAddress(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		if ok, wait := s.hubLimit.Allow(host); !ok {
+		if ok, wait := s.hubLimit.Allow(clientAddress(r)); !ok {
 			w.Header().Set("Retry-After", ratelimit.RetryAfterHeader(wait))
 			s.writeError(w, http.StatusTooManyRequests, "Too many requests from this address; retry after the time in Retry-After")
 			return

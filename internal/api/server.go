@@ -21,6 +21,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/aiapps"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/audit"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/feedback"
@@ -59,6 +60,8 @@ type Options struct {
 	AIApps *aiapps.Service
 	// Idempotency keeps the answers of writes sent with an Idempotency-Key.
 	Idempotency *idempotency.Service
+	// Audit is the audit trail (/audit_logs).
+	Audit *audit.Service
 	// Logs is where action calls are logged; reads of the log wait for it.
 	Logs *requestlog.Writer
 	// Clock dates error answers; nil is the system clock.
@@ -112,6 +115,7 @@ type Server struct {
 	feedback    *feedback.Service
 	aiapps      *aiapps.Service
 	idempotency *idempotency.Service
+	audit       *audit.Service
 	logs        *requestlog.Writer
 	keys        *apikeys.Service
 	profiles    *profiles.Service
@@ -157,7 +161,7 @@ type Simulators interface {
 
 // New builds a Server.
 func New(o Options) *Server {
-	s := &Server{clock: clock.Or(o.Clock), keys: o.Keys, profiles: o.Profiles, ready: o.Ready, keyQuota: o.KeyQuota, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, search: o.Search, feedback: o.Feedback, aiapps: o.AIApps, idempotency: o.Idempotency, logs: o.Logs,
+	s := &Server{clock: clock.Or(o.Clock), keys: o.Keys, profiles: o.Profiles, ready: o.Ready, keyQuota: o.KeyQuota, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, search: o.Search, feedback: o.Feedback, aiapps: o.AIApps, idempotency: o.Idempotency, audit: o.Audit, logs: o.Logs,
 		publicURL: strings.TrimRight(o.PublicURL, "/"), log: cmp.Or(o.Logger, slog.Default()),
 		version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
 	s.hubLimit = ratelimit.New(ratelimit.Limit{Requests: cmp.Or(o.HubAddressLimit, 600), Window: time.Minute})
@@ -220,6 +224,7 @@ func (s *Server) routes() {
 	if s.aiapps != nil {
 		s.aiAppRoutes()
 	}
+	s.handle("GET /audit_logs", s.requireAdmin(s.listAudit))
 	s.handle("GET /requests/logs", s.requireKey(s.listLogs))
 	s.handle("GET /requests/logs/steps", s.requireKey(s.listStepLogs))
 	s.handle("GET /requests/logs/{id}", s.requireKey(s.getLog))

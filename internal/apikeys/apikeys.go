@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/audit"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -58,7 +59,11 @@ func IssueRole(ctx context.Context, s store.Store, projectID, name string, role 
 		return "", store.APIKey{}, fmt.Errorf("issue api key: %w", err)
 	}
 	plaintext := keyPrefix + base64.RawURLEncoding.EncodeToString(secret)
-	k, err := s.CreateAPIKey(ctx, store.APIKey{
+	id := store.NewID("key")
+	e := audit.Entry(ctx, projectID, "api_key.created", "api_key", id)
+	e.Changes = audit.Changes{}.Created("name", name).Created("role", role).JSON()
+	k, err := s.CreateAPIKey(store.WithAudit(ctx, e), store.APIKey{
+		ID:        id,
 		ProjectID: projectID,
 		Name:      name,
 		Role:      role,
@@ -74,7 +79,8 @@ func IssueRole(ctx context.Context, s store.Store, projectID, name string, role 
 // Revoke revokes a key of the project at once on every node; the project's
 // last valid admin key cannot be revoked.
 func Revoke(ctx context.Context, s store.Store, projectID, id string, at time.Time) (store.APIKey, error) {
-	k, err := s.RevokeAPIKey(ctx, projectID, id, at)
+	e := audit.Entry(ctx, projectID, "api_key.revoked", "api_key", id)
+	k, err := s.RevokeAPIKey(store.WithAudit(ctx, e), projectID, id, at)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return store.APIKey{}, problem.New(problem.NotFound, "No API key %s in this project", id)
@@ -148,7 +154,10 @@ func (s *Service) CreateProject(ctx context.Context, name string) (store.Project
 	if name == "" || len(name) > 200 {
 		return store.Project{}, problem.New(problem.Invalid, "name: required, at most 200 characters")
 	}
-	return s.store.CreateProject(ctx, store.Project{Name: name})
+	id := store.NewID("prj")
+	e := audit.Entry(ctx, id, "project.created", "project", id)
+	e.Changes = audit.Changes{}.Created("name", name).JSON()
+	return s.store.CreateProject(store.WithAudit(ctx, e), store.Project{ID: id, Name: name})
 }
 
 // Project returns one project.
@@ -202,7 +211,9 @@ func (s *Service) EnsureDefaultProject(ctx context.Context) (p store.Project, cr
 	if err != nil || len(projects) > 0 {
 		return store.Project{}, false, err
 	}
-	p, err = s.store.CreateProject(ctx, store.Project{ID: DefaultProjectID, Name: "Default"})
+	e := audit.Entry(ctx, DefaultProjectID, "project.created", "project", DefaultProjectID)
+	e.Changes = audit.Changes{}.Created("name", "Default").JSON()
+	p, err = s.store.CreateProject(store.WithAudit(ctx, e), store.Project{ID: DefaultProjectID, Name: "Default"})
 	if errors.Is(err, store.ErrConflict) {
 		return store.Project{}, false, nil // another process got there first
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/aiapps"
 	"github.com/patchbayhq/patchbay/internal/api"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/audit"
 	"github.com/patchbayhq/patchbay/internal/background"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
@@ -81,6 +82,8 @@ type Options struct {
 	Logger     *slog.Logger
 	// LogRetention is how long request logs are kept; zero means DefaultLogRetention.
 	LogRetention time.Duration
+	// AuditRetention is how long audit entries are kept; zero means a year.
+	AuditRetention time.Duration
 	// ActionBudget and RetryBackoff override the actions' 60-second budget and
 	// first retry wait, TokenBackoff the token endpoint's, TokenBuffer how
 	// long before expiry tokens are refreshed (tests change them).
@@ -123,11 +126,13 @@ type App struct {
 	AIApps   *aiapps.Service
 	// Idempotency keeps the answers of writes sent with an Idempotency-Key.
 	Idempotency *idempotency.Service
-	Webhooks    *webhooks.Service
-	Admins      *admins.Service
-	Keys        *apikeys.Service
-	Profiles    *profiles.Service
-	Console     *console.Console
+	// Audit is the audit trail.
+	Audit    *audit.Service
+	Webhooks *webhooks.Service
+	Admins   *admins.Service
+	Keys     *apikeys.Service
+	Profiles *profiles.Service
+	Console  *console.Console
 
 	logRetention time.Duration
 }
@@ -216,8 +221,9 @@ func New(o Options) (*App, error) {
 		Logger: log, Journal: o.Journal, Backoff: o.TokenBackoff, Buffer: o.TokenBuffer,
 		StatusChanged: func(ctx context.Context, before, after store.Account) { statusChanged(ctx, before, after) }})
 	a.Logs = requestlog.New(requestlog.Options{Store: o.Store, Logger: log, SpillDir: o.LogSpillDir})
+	a.Audit = audit.New(audit.Options{Store: o.Store, Clock: clk, Log: log, Retention: o.AuditRetention})
 	a.Actions = actions.NewExecutor(actions.Options{Store: o.Store, Registry: o.Registry, Tokens: a.Tokens, Site: site,
-		HTTPClient: httpClient, Logs: a.Logs, Clock: clk, Budget: o.ActionBudget, Backoff: o.RetryBackoff})
+		HTTPClient: httpClient, Logs: a.Logs, Audit: a.Audit, Logger: log, Clock: clk, Budget: o.ActionBudget, Backoff: o.RetryBackoff})
 	a.Accounts = accounts.New(accounts.Options{Store: o.Store, Tokens: a.Tokens, Registry: o.Registry, Logger: log})
 	statusChanged = a.Accounts.StatusChanged
 	a.Linking = linking.New(linking.Options{Store: o.Store, Registry: o.Registry, Tokens: a.Tokens, Actions: a.Actions,
@@ -251,7 +257,7 @@ func (a *App) Server(o api.Options) *api.Server {
 	o.Keys, o.Profiles, o.Ready = a.Keys, a.Profiles, a.Ready
 	o.KeyQuota = keyquota.New(keyquota.Options{Store: a.store, Limit: o.KeyRateLimit, Clock: a.Clock})
 	o.Linking, o.Accounts, o.Actions, o.Logs, o.MCP, o.Webhooks = a.Linking, a.Accounts, a.Actions, a.Logs, a.MCP, a.Webhooks
-	o.Unified, o.Search, o.Feedback, o.AIApps, o.Idempotency = a.Unified, a.Search, a.Feedback, a.AIApps, a.Idempotency
+	o.Unified, o.Search, o.Feedback, o.AIApps, o.Idempotency, o.Audit = a.Unified, a.Search, a.Feedback, a.AIApps, a.Idempotency, a.Audit
 	o.Collectors = append(o.Collectors, a.Collectors()...)
 	o.Console = a.Console
 	if o.Sandbox != nil {
@@ -366,6 +372,9 @@ func (a *App) Sweep(ctx context.Context) error {
 		return err
 	}
 	if err := a.Idempotency.Sweep(ctx); err != nil {
+		return err
+	}
+	if err := a.Audit.Sweep(ctx); err != nil {
 		return err
 	}
 	return a.Linking.Sweep(ctx)

@@ -29,6 +29,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/admins"
 	"github.com/patchbayhq/patchbay/internal/aiapps"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/audit"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/feedback"
@@ -299,7 +300,7 @@ func (c *Console) signedIn(w http.ResponseWriter, r *http.Request) (*req, bool) 
 			Error: "This form is out of date or did not come from this console. Go back, reload the page and try again."})
 		return nil, false
 	}
-	return &req{w: w, r: r, ctx: r.Context(), token: token, session: sess}, true
+	return &req{w: w, r: r, ctx: audit.As(r.Context(), "admin:"+sess.Admin.Email), token: token, session: sess}, true
 }
 
 func (c *Console) internal(w http.ResponseWriter, r *http.Request, err error) {

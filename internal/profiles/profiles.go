@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/audit"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -59,8 +60,10 @@ func (s *Service) Create(ctx context.Context, projectID string, in Input) (store
 	if err != nil {
 		return store.ConnectorProfile{}, err
 	}
-	p.ProjectID = projectID
-	p, err = s.store.CreateConnectorProfile(ctx, p)
+	p.ProjectID, p.ID = projectID, store.NewID("cp")
+	e := audit.Entry(ctx, projectID, "connector_profile.created", "connector_profile", p.ID)
+	e.Changes = changes(store.ConnectorProfile{}, p).JSON()
+	p, err = s.store.CreateConnectorProfile(store.WithAudit(ctx, e), p)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.ConnectorProfile{}, problem.New(problem.NotFound, "No project %s", projectID)
 	}
@@ -73,7 +76,8 @@ func (s *Service) Create(ctx context.Context, projectID string, in Input) (store
 // enabling it makes its inactive accounts active, each reported by an
 // account.updated event in the same transaction.
 func (s *Service) Update(ctx context.Context, projectID, id string, ifMatch int64, in Input) (store.ConnectorProfile, error) {
-	p, err := s.store.UpdateConnectorProfile(ctx, projectID, id, func(cur store.ConnectorProfile) (store.ProfileChange, error) {
+	e := audit.Entry(ctx, projectID, "connector_profile.updated", "connector_profile", id)
+	p, err := s.store.UpdateConnectorProfile(store.WithAudit(ctx, e), projectID, id, func(cur store.ConnectorProfile) (store.ProfileChange, error) {
 		if err := checkVersion(cur, ifMatch); err != nil {
 			return store.ProfileChange{}, err
 		}
@@ -85,6 +89,7 @@ func (s *Service) Update(ctx context.Context, projectID, id string, ifMatch int6
 			return store.ProfileChange{}, err
 		}
 		change := store.ProfileChange{Profile: p}
+		e.Changes = changes(cur, p).JSON()
 		if cur.Enabled != p.Enabled {
 			from, to := store.StatusActive, store.StatusInactive
 			if p.Enabled {
@@ -104,7 +109,8 @@ func (s *Service) SetEnabled(ctx context.Context, projectID, id string, ifMatch 
 
 // Delete removes a profile that no account uses. ifMatch is as for Update.
 func (s *Service) Delete(ctx context.Context, projectID, id string, ifMatch int64) error {
-	err := s.store.DeleteConnectorProfile(ctx, projectID, id, func(cur store.ConnectorProfile, accounts int) error {
+	e := audit.Entry(ctx, projectID, "connector_profile.deleted", "connector_profile", id)
+	err := s.store.DeleteConnectorProfile(store.WithAudit(ctx, e), projectID, id, func(cur store.ConnectorProfile, accounts int) error {
 		if err := checkVersion(cur, ifMatch); err != nil {
 			return err
 		}
@@ -117,6 +123,22 @@ func (s *Service) Delete(ctx context.Context, projectID, id string, ifMatch int6
 		return nil
 	})
 	return storeError(id, err)
+}
+
+// changes are the fields of a profile a change sets, its secret only as
+// "changed".
+func changes(before, after store.ConnectorProfile) audit.Changes {
+	return audit.Changes{}.
+		Set("name", before.Name, after.Name).
+		Set("connector_key", before.ConnectorKey, after.ConnectorKey).
+		Set("client_id", before.ClientID, after.ClientID).
+		Secret("client_secret", before.ClientSecret != after.ClientSecret).
+		Set("environment", before.Environment, after.Environment).
+		Set("enabled_actions", before.EnabledActions, after.EnabledActions).
+		Set("extra_scopes", before.ExtraScopes, after.ExtraScopes).
+		Set("default", before.Default, after.Default).
+		Set("enabled", before.Enabled, after.Enabled).
+		Set("proxy", before.Proxy, after.Proxy)
 }
 
 // Describe turns a stored profile into its View for this deployment.

@@ -696,22 +696,22 @@ type AuditFilter struct {
 
 type auditKey struct{}
 
-// WithAudit returns ctx carrying e: the next transaction a store write makes
-// with it also appends e to the audit trail, chained and dated by the store
-// (At, when zero), and fills e's ID, Seq and hashes. A service attaches it to
-// the one write the entry describes, and may fill Changes until then (in a
-// decide function).
-func WithAudit(ctx context.Context, e *AuditEntry) context.Context {
-	return context.WithValue(ctx, auditKey{}, e)
+// WithAudit returns ctx carrying entries: the next transaction a store write
+// makes with it also appends them to the audit trail, chained and dated by
+// the store (At, when zero), and fills their ID, Seq and hashes once it
+// commits. A service attaches them to the one write they describe, and may
+// fill Changes until then (in a decide function).
+func WithAudit(ctx context.Context, entries ...*AuditEntry) context.Context {
+	return context.WithValue(ctx, auditKey{}, entries)
 }
 
-// AuditOf returns the entry ctx carries that no write has appended yet.
-func AuditOf(ctx context.Context) *AuditEntry {
-	e, _ := ctx.Value(auditKey{}).(*AuditEntry)
-	if e == nil || e.Hash != nil {
+// AuditOf returns the entries ctx carries that no write has appended yet.
+func AuditOf(ctx context.Context) []*AuditEntry {
+	entries, _ := ctx.Value(auditKey{}).([]*AuditEntry)
+	if len(entries) == 0 || entries[0].Hash != nil {
 		return nil
 	}
-	return e
+	return entries
 }
 
 // Admin is a person who signs in to the web console.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/patchbayhq/patchbay/internal/audit"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/paging"
 	"github.com/patchbayhq/patchbay/internal/problem"
@@ -106,8 +107,11 @@ func (s *Service) Create(ctx context.Context, projectID string, in Input) (store
 		return store.WebhookEndpoint{}, "", err
 	}
 	secret := NewSecret()
+	e.ID = store.NewID("wh")
 	e.Secrets = []store.WebhookSecret{{Secret: secret, CreatedAt: s.clock.Now().UTC()}}
-	e, err = s.store.CreateWebhookEndpoint(ctx, e)
+	entry := audit.Entry(ctx, projectID, "webhook.created", "webhook", e.ID)
+	entry.Changes = changes(store.WebhookEndpoint{}, e).JSON()
+	e, err = s.store.CreateWebhookEndpoint(store.WithAudit(ctx, entry), e)
 	if err != nil {
 		return store.WebhookEndpoint{}, "", err
 	}
@@ -119,7 +123,7 @@ func (s *Service) Create(ctx context.Context, projectID string, in Input) (store
 // unless store.AnyVersion, is the version the caller read: an endpoint
 // changed since is refused (problem.Stale).
 func (s *Service) Update(ctx context.Context, projectID, id string, ifMatch int64, in Input) (store.WebhookEndpoint, error) {
-	return s.update(ctx, projectID, id, func(e store.WebhookEndpoint) (store.WebhookEndpoint, error) {
+	return s.update(ctx, projectID, id, "webhook.updated", func(e store.WebhookEndpoint) (store.WebhookEndpoint, error) {
 		if err := checkVersion(e, ifMatch); err != nil {
 			return store.WebhookEndpoint{}, err
 		}
@@ -134,10 +138,28 @@ func (s *Service) Update(ctx context.Context, projectID, id string, ifMatch int6
 	})
 }
 
-// update writes the change decide makes to an endpoint under its lock.
-func (s *Service) update(ctx context.Context, projectID, id string, decide func(store.WebhookEndpoint) (store.WebhookEndpoint, error)) (store.WebhookEndpoint, error) {
-	e, err := s.store.UpdateWebhookEndpoint(ctx, projectID, id, decide)
+// update writes the change decide makes to an endpoint under its lock, with
+// its audit entry, action.
+func (s *Service) update(ctx context.Context, projectID, id, action string, decide func(store.WebhookEndpoint) (store.WebhookEndpoint, error)) (store.WebhookEndpoint, error) {
+	entry := audit.Entry(ctx, projectID, action, "webhook", id)
+	e, err := s.store.UpdateWebhookEndpoint(store.WithAudit(ctx, entry), projectID, id, func(cur store.WebhookEndpoint) (store.WebhookEndpoint, error) {
+		next, err := decide(cur)
+		entry.Changes = changes(cur, next).JSON()
+		return next, err
+	})
 	return e, endpointError(id, err)
+}
+
+// changes are the fields of an endpoint a change sets, its secrets only as
+// "changed".
+func changes(before, after store.WebhookEndpoint) audit.Changes {
+	return audit.Changes{}.
+		Set("url", before.URL, after.URL).
+		Set("events", before.Events, after.Events).
+		Set("description", before.Description, after.Description).
+		Set("enabled", before.Enabled, after.Enabled).
+		Set("disabled_reason", before.DisabledReason, after.DisabledReason).
+		Secret("secret", len(after.Secrets) > 0 && (len(before.Secrets) == 0 || after.Secrets[0].Secret != before.Secrets[0].Secret))
 }
 
 // checkVersion refuses a change to e when the caller read another version.
@@ -217,7 +239,8 @@ func (s *Service) checkURL(raw string) error {
 // Delete removes an endpoint; deliveries still queued for it are dropped.
 // ifMatch is as for Update.
 func (s *Service) Delete(ctx context.Context, projectID, id string, ifMatch int64) error {
-	err := s.store.DeleteWebhookEndpoint(ctx, projectID, id, func(e store.WebhookEndpoint) error { return checkVersion(e, ifMatch) })
+	entry := audit.Entry(ctx, projectID, "webhook.deleted", "webhook", id)
+	err := s.store.DeleteWebhookEndpoint(store.WithAudit(ctx, entry), projectID, id, func(e store.WebhookEndpoint) error { return checkVersion(e, ifMatch) })
 	return endpointError(id, err)
 }
 
@@ -230,7 +253,7 @@ func (s *Service) RotateSecret(ctx context.Context, projectID, id string, overla
 	}
 	overlap = cmp.Or(overlap, DefaultOverlap)
 	secret := NewSecret()
-	e, err := s.update(ctx, projectID, id, func(e store.WebhookEndpoint) (store.WebhookEndpoint, error) {
+	e, err := s.update(ctx, projectID, id, "webhook.secret_rotated", func(e store.WebhookEndpoint) (store.WebhookEndpoint, error) {
 		now := s.clock.Now().UTC()
 		kept := []store.WebhookSecret{{Secret: secret, CreatedAt: now}}
 		for _, old := range e.Secrets {
@@ -320,7 +343,8 @@ var errAlreadyOff = errors.New("the endpoint is already off")
 // disable turns an endpoint off for reason, and records a webhook.disabled
 // event, which the project's other endpoints may be sent.
 func (s *Service) disable(ctx context.Context, e store.WebhookEndpoint, reason string) error {
-	_, err := s.store.UpdateWebhookEndpoint(ctx, e.ProjectID, e.ID, func(cur store.WebhookEndpoint) (store.WebhookEndpoint, error) {
+	ctx = audit.WithActor(ctx, audit.Actor{Name: "system:webhook-delivery"})
+	_, err := s.update(ctx, e.ProjectID, e.ID, "webhook.disabled", func(cur store.WebhookEndpoint) (store.WebhookEndpoint, error) {
 		if !cur.Enabled {
 			return store.WebhookEndpoint{}, errAlreadyOff
 		}

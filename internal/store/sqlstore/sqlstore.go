@@ -396,13 +396,21 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if e := store.AuditOf(ctx); e != nil {
-		if err := s.appendAudit(ctx, tx, e); err != nil {
+	// The entry is filled in only once committed: a transaction tried again
+	// appends it again.
+	entries := store.AuditOf(ctx)
+	appended := make([]store.AuditEntry, len(entries))
+	for i, e := range entries {
+		appended[i] = *e
+		if err := s.appendAudit(ctx, tx, &appended[i]); err != nil {
 			return err
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", s.translate(err))
+	}
+	for i, e := range entries {
+		*e = appended[i]
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -85,7 +86,7 @@ func testIdempotencyKeys(t *testing.T, db Database) {
 func testIdempotencyKeyConcurrentClaims(t *testing.T, db Database) {
 	nodes := []store.Store{openDefault(t, db), openDefault(t, db)}
 	p := mustProject(t, nodes[0], "A")
-	now := time.Now().UTC()
+	now := clock.System.Now().UTC()
 	var claimed atomic.Int64
 	var wg sync.WaitGroup
 	for i := range 20 {
