@@ -1,8 +1,6 @@
 package api
 
 import (
-	"encoding/csv"
-	"encoding/json"
 	"net/http"
 
 	"github.com/patchbayhq/patchbay/internal/audit"
@@ -45,26 +43,9 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 // answer has begun once the first entry is out: a failure after that cuts
 // the connection, so that a short export is never taken for a whole one.
 func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request, f store.AuditFilter, format string) {
+	w.Header().Set("Content-Type", audit.ExportTypes[format])
 	w.Header().Set("Content-Disposition", `attachment; filename="audit.`+format+`"`)
-	var write func(audit.View) error
-	var flush func() error
-	if format == "csv" {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		c := csv.NewWriter(w)
-		c.Write(audit.CSVHeader)
-		write = func(v audit.View) error { return c.Write(v.CSVRow()) }
-		flush = func() error { c.Flush(); return c.Error() }
-	} else {
-		w.Header().Set("Content-Type", "application/x-ndjson")
-		enc := json.NewEncoder(w)
-		write = func(v audit.View) error { return enc.Encode(v) }
-		flush = func() error { return nil }
-	}
-	err := s.audit.Each(r.Context(), f, func(e store.AuditEntry) error { return write(audit.ViewOf(e)) })
-	if err == nil {
-		err = flush()
-	}
-	if err != nil {
+	if err := s.audit.Export(r.Context(), w, f, format); err != nil {
 		s.log.WarnContext(r.Context(), "audit export cut off", "err", err, "request_id", requestID(r.Context()))
 		panic(http.ErrAbortHandler)
 	}

@@ -277,6 +277,23 @@ func TestConsoleAPIKeys(t *testing.T) {
 	if !strings.Contains(c.text(t), "revoked") {
 		t.Fatalf("keys page after revoking:\n%s", c.text(t))
 	}
+	// Both changes are in the audit trail as the admin's, on the page and through the API.
+	c.run(t, chromedp.Click(`//nav//a[text()="Audit trail"]`))
+	waitFor(t, c.tab, `document.querySelectorAll('tr[data-audit]').length > 0`)
+	c.shot(t, "audit")
+	for _, action := range []string{"api_key.created", "api_key.revoked"} {
+		n := 0
+		for _, e := range c.auditEntries(t, "filter[action]="+action) {
+			if e["actor"] == "admin:"+adminEmail {
+				n++
+			}
+		}
+		if n != 1 || !strings.Contains(c.text(t), action) {
+			t.Fatalf("%s by the admin: %d entries; the page shows:\n%s", action, n, c.text(t))
+		}
+	}
+	c.run(t, chromedp.SendKeys(chromedp.CSS(`input[name=action]`), "api_key.revoked"), chromedp.Click(`//button[text()="Filter"]`))
+	waitFor(t, c.tab, `document.querySelectorAll('tr[data-audit]').length === 1`)
 }
 
 // TestConsoleDeletesAnAccount: delete asks first, then the account is gone.

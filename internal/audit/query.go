@@ -3,8 +3,10 @@ package audit
 import (
 	"cmp"
 	"context"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -79,6 +81,31 @@ func (s *Service) Each(ctx context.Context, f store.AuditFilter, fn func(store.A
 		}
 		f.BeforeSeq = page[len(page)-1].Seq
 	}
+}
+
+// ExportTypes are the export formats and their content types.
+var ExportTypes = map[string]string{"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
+
+// Export writes every entry f selects to w, newest first, in format (csv
+// or jsonl, a key of ExportTypes).
+func (s *Service) Export(ctx context.Context, w io.Writer, f store.AuditFilter, format string) error {
+	var write func(View) error
+	flush := func() error { return nil }
+	if format == "csv" {
+		c := csv.NewWriter(w)
+		if err := c.Write(CSVHeader); err != nil {
+			return err
+		}
+		write = func(v View) error { return c.Write(v.CSVRow()) }
+		flush = func() error { c.Flush(); return c.Error() }
+	} else {
+		enc := json.NewEncoder(w)
+		write = func(v View) error { return enc.Encode(v) }
+	}
+	if err := s.Each(ctx, f, func(e store.AuditEntry) error { return write(ViewOf(e)) }); err != nil {
+		return err
+	}
+	return flush()
 }
 
 // View is an entry as the API, the exports and the console show it.

@@ -55,6 +55,8 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /console/p/{project}/webhooks/{id}/deliveries/{delivery}/redeliver", c.page(c.redeliver))
 
 	m.HandleFunc("GET /console/p/{project}/feedback", c.page(c.listFeedback))
+	m.HandleFunc("GET /console/p/{project}/audit", c.page(c.listAudit))
+	m.HandleFunc("GET /console/p/{project}/audit/export", c.page(c.exportAudit))
 	m.HandleFunc("GET /console/p/{project}/ai-apps", c.page(c.listAIApps))
 	m.HandleFunc("POST /console/p/{project}/ai-apps/{id}/revoke", c.page(c.revokeAIApp))
 	m.HandleFunc("GET /console/oauth/authorize", c.authorize)
@@ -96,7 +98,7 @@ func (c *Console) switchProject(w http.ResponseWriter, r *http.Request) {
 // sectionOr keeps a section name the switcher may carry over.
 func sectionOr(s string) string {
 	switch s {
-	case "accounts", "logs", "keys", "webhooks", "feedback":
+	case "accounts", "logs", "keys", "webhooks", "feedback", "audit":
 		return s
 	}
 	return "profiles"

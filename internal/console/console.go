@@ -61,6 +61,7 @@ type Options struct {
 	Linking   *linking.Service
 	Webhooks  *webhooks.Service
 	Feedback  *feedback.Service
+	Audit     *audit.Service
 	AIApps    *aiapps.Service
 	Logs      *requestlog.Writer
 	PublicURL string
@@ -151,8 +152,9 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 	},
-	"join": strings.Join,
-	"has":  slices.Contains[[]string],
+	"join":    strings.Join,
+	"has":     slices.Contains[[]string],
+	"changes": changesOf,
 }
 
 // parsePages pairs the layout with each page template. providerName shows a
