@@ -19,6 +19,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/config"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/telemetry"
 )
 
 func newServeCmd() *cobra.Command {
@@ -67,6 +68,21 @@ func runServe(cmd *cobra.Command, mode serveMode) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	signals, stopTelemetry, err := telemetry.Setup(ctx, versionString(), os.Getenv)
+	if err != nil {
+		return fmt.Errorf("OpenTelemetry (the OTEL_* environment): %w", err)
+	}
+	defer func() {
+		// Send what is buffered, but do not hold the exit for long.
+		flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := stopTelemetry(flush); err != nil {
+			log.Warn("OpenTelemetry could not send everything before the exit", "err", err)
+		}
+	}()
+	if len(signals) > 0 {
+		log.Info("sending OpenTelemetry over OTLP", "signals", signals)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -205,7 +205,7 @@ func (r *Request) SetPageSize(n int) {
 // while they arrive, each piece once the scan has checked it, and the Result
 // says Streamed; otherwise they come back in Result.Data.
 func (e *Executor) Run(ctx context.Context, who Caller, accountID string, req Request, records io.Writer) (res Result, err error) {
-	entry := e.begin(ctx, who, accountID, req.Action)
+	ctx, entry := e.begin(ctx, who, accountID, req.Action)
 	defer func() { e.record(entry, err) }()
 	a, c, p, err := e.account(ctx, who, accountID)
 	if err != nil {
@@ -268,7 +268,7 @@ type Unlinked struct {
 // and refresh as every call, and records it. The action need not be enabled on
 // the profile: Patchbay, not the integrator, makes this call.
 func (e *Executor) RunUnlinked(ctx context.Context, who Caller, u *Unlinked, req Request) (res Result, err error) {
-	entry := e.begin(ctx, who, "", req.Action)
+	ctx, entry := e.begin(ctx, who, "", req.Action)
 	defer func() { e.record(entry, err) }()
 	c, ok := e.registry.Get(u.Profile.ConnectorKey)
 	if !ok {

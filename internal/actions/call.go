@@ -6,6 +6,7 @@ package actions
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,12 +20,17 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/rawjson"
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/telemetry"
 	"github.com/patchbayhq/patchbay/internal/tokens"
 )
 
@@ -105,7 +111,10 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 			}
 		}
 		started := clock.Start()
-		ans, err := e.send(ctx, action.Method, target, body, token, rd)
+		actx, span := telemetry.Tracer().Start(ctx, action.Method+" "+c.Name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+			attribute.String("http.request.method", action.Method), attribute.String("url.template", action.Path), attribute.Int("patchbay.attempt", attempt)))
+		ans, err := e.send(actx, action.Method, target, body, token, rd)
+		endAttempt(span, ans.status, err)
 		done()
 		entry.step(store.LogStep{Method: action.Method, URL: redactURL(target), Status: ans.status,
 			DurationMS: started.Elapsed().Milliseconds(), StartTime: e.clock.Now().UTC()})
@@ -268,6 +277,21 @@ func (e *Executor) limiter(c *connectors.Connector) *ratelimit.Limiter {
 	return l.(*ratelimit.Limiter)
 }
 
+// endAttempt records how a provider attempt ended on its span: the status,
+// or that no answer came (never the URL or the error text, which may hold
+// identifiers).
+func endAttempt(span trace.Span, status int, err error) {
+	if span.IsRecording() {
+		if status != 0 {
+			span.SetAttributes(attribute.Int("http.response.status_code", status))
+		}
+		if err != nil || status >= 500 || status == http.StatusTooManyRequests {
+			span.SetStatus(codes.Error, cmp.Or(http.StatusText(status), "no answer"))
+		}
+	}
+	span.End()
+}
+
 func (e *Executor) send(ctx context.Context, method, target string, body any, accessToken string, rd reading) (answer, error) {
 	var reader io.Reader
 	if body != nil {
@@ -283,6 +307,7 @@ func (e *Executor) send(ctx context.Context, method, target string, body any, ac
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
 	req.Header.Set("Accept", "application/json")
+	telemetry.Inject(ctx, req.Header)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -13,10 +13,15 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/patchbayhq/patchbay/internal/audit"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/telemetry"
 )
 
 // logEntry is a call's request log entry while the call runs.
@@ -32,6 +37,8 @@ type logEntry struct {
 	created bool
 	// actor is who made the call, for the audit entry of a provider write.
 	actor audit.Actor
+	// span is the call's trace span (a no-op when tracing is off).
+	span trace.Span
 }
 
 // RawCall is one provider call a unified operation made, as raw=true shows it:
@@ -63,9 +70,13 @@ func (l *logEntry) keep(method, target string, body any, answer []byte) {
 	l.mu.Unlock()
 }
 
-func (e *Executor) begin(ctx context.Context, who Caller, accountID, action string) *logEntry {
+// begin starts a call's request log entry and its span, which ctx then
+// carries (the provider attempts are its children).
+func (e *Executor) begin(ctx context.Context, who Caller, accountID, action string) (context.Context, *logEntry) {
 	entry := &logEntry{RequestLog: store.RequestLog{ProjectID: who.ProjectID, RequestID: who.RequestID, Source: who.Source,
 		AccountID: accountID, Action: action, StartTime: e.clock.Now().UTC()}, began: clock.Start(), actor: audit.ActorOf(ctx)}
+	ctx, entry.span = telemetry.Tracer().Start(ctx, "action "+action, trace.WithAttributes(
+		attribute.String("patchbay.action", action), attribute.String("patchbay.account_id", accountID), attribute.String("patchbay.source", who.Source)))
 	if who.Grant != nil {
 		entry.ClientID = who.Grant.ClientID
 	}
@@ -74,8 +85,11 @@ func (e *Executor) begin(ctx context.Context, who Caller, accountID, action stri
 		// an id of their own, so every entry can be found by one.
 		entry.RequestID = store.NewID("req")
 	}
-	return entry
+	return ctx, entry
 }
+
+// callDuration is the OpenTelemetry metric of action calls (when it is on).
+var callDuration = telemetry.Histogram("patchbay.action.duration", "Duration of action calls, provider retries and waits included.")
 
 // record queues the call's request log entry. It holds no bodies, headers or
 // tokens: only what was called, how it went and how long it took.
@@ -90,6 +104,15 @@ func (e *Executor) record(entry *logEntry, err error) {
 		e.logs.Record(entry.RequestLog)
 	}
 	e.auditWrites(entry, err)
+	telemetry.Duration(context.Background(), callDuration, elapsed, attribute.String("patchbay.provider", entry.Provider),
+		attribute.String("patchbay.action", entry.Action), attribute.Int("patchbay.status", entry.Status))
+	if entry.span.IsRecording() {
+		entry.span.SetAttributes(attribute.String("patchbay.provider", entry.Provider), attribute.Int("patchbay.status", entry.Status))
+		if !entry.Success {
+			entry.span.SetStatus(codes.Error, http.StatusText(entry.Status))
+		}
+	}
+	entry.span.End()
 }
 
 // auditWrites appends the audit entry of a call that sent the provider a

@@ -38,7 +38,7 @@ type ProxyRequest struct {
 // actions, so the profile must allow it (store.ProxyAccess): reads, or reads
 // and writes. The call is recorded in the request log as action "proxy".
 func (e *Executor) Proxy(ctx context.Context, who Caller, accountID string, in ProxyRequest) (res ProxyResult, err error) {
-	entry := e.begin(ctx, who, accountID, "proxy")
+	ctx, entry := e.begin(ctx, who, accountID, "proxy")
 	defer func() { e.record(entry, err) }()
 	a, c, p, err := e.account(ctx, who, accountID)
 	if err != nil {

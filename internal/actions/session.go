@@ -35,7 +35,7 @@ type Session struct {
 // does not enable or the grant's scopes do not cover (403). When raw is true
 // the session keeps every provider answer for End to return.
 func (e *Executor) Begin(ctx context.Context, who Caller, accountID, operation string, raw bool) (*Session, error) {
-	entry := e.begin(ctx, who, accountID, operation)
+	ctx, entry := e.begin(ctx, who, accountID, operation)
 	s, err := e.session(ctx, who, accountID, operation, entry)
 	if err != nil {
 		e.record(entry, err)

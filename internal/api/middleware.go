@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -15,6 +16,10 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/patchbayhq/patchbay/internal/actions"
 	"github.com/patchbayhq/patchbay/internal/aiapps"
 	"github.com/patchbayhq/patchbay/internal/apikeys"
@@ -22,6 +27,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/telemetry"
 )
 
 type ctxKey int
@@ -152,18 +158,47 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		watch := clock.Start()
 		sw := &statusWriter{ResponseWriter: w}
+		// The request's span continues the caller's trace (traceparent); with
+		// tracing off it is a no-op and the request is left as it is.
+		ctx, span := telemetry.Tracer().Start(telemetry.Extract(r.Context(), r.Header), r.Method, trace.WithSpanKind(trace.SpanKindServer))
+		if span.SpanContext().IsValid() {
+			r = r.WithContext(ctx)
+		}
 		defer func() {
 			// A handler that gives up on a response it has begun panics with
 			// http.ErrAbortHandler (recoverPanics passes only that one on): it
 			// is counted as "aborted" and then handed on to net/http.
 			abort := recover()
 			s.observed(r, sw, watch.Elapsed(), abort != nil)
+			endServerSpan(span, r, sw.status, abort != nil)
 			if abort != nil {
 				panic(abort)
 			}
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// serverDuration is the OpenTelemetry metric of requests (when it is on).
+var serverDuration = telemetry.Histogram("http.server.request.duration", "Duration of HTTP server requests.")
+
+// endServerSpan names a request's span by its route and records how it
+// ended: never the path's values, the query, a key or a body.
+func endServerSpan(span trace.Span, r *http.Request, status int, aborted bool) {
+	if !span.IsRecording() {
+		return
+	}
+	route := cmp.Or(r.Pattern, "unmatched")
+	if _, path, ok := strings.Cut(route, " "); ok {
+		route = path
+	}
+	span.SetName(r.Method + " " + route)
+	span.SetAttributes(attribute.String("http.request.method", metricMethod(r.Method)), attribute.String("http.route", route),
+		attribute.Int("http.response.status_code", cmp.Or(status, http.StatusOK)))
+	if status >= 500 || aborted {
+		span.SetStatus(codes.Error, http.StatusText(cmp.Or(status, http.StatusInternalServerError)))
+	}
+	span.End()
 }
 
 // metricMethods are the methods metrics name; any other counts as "other", so
@@ -193,6 +228,8 @@ func (s *Server) observed(r *http.Request, sw *statusWriter, elapsed time.Durati
 	method := metricMethod(r.Method)
 	s.metrics.requests.WithLabelValues(method, route, status).Inc()
 	s.metrics.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
+	telemetry.Duration(r.Context(), serverDuration, elapsed, attribute.String("http.request.method", method),
+		attribute.String("http.route", route), attribute.Int("http.response.status_code", sw.status))
 	attrs := make([]slog.Attr, 0, 8) // room for the optional two
 	attrs = append(attrs,
 		slog.String("method", r.Method),
@@ -260,6 +297,7 @@ func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 		}
 		if s.withinQuota(w, r, k.ID, "this API key") {
 			ctx = audit.As(ctx, "api_key:"+k.ID)
+			trace.SpanFromContext(ctx).SetAttributes(attribute.String("patchbay.project_id", k.ProjectID))
 			next(w, r.WithContext(context.WithValue(ctx, apiKeyKey, k)))
 		}
 	})

@@ -468,6 +468,9 @@ type Event struct {
 	EndpointID string
 	Data       json.RawMessage
 	CreatedAt  time.Time
+	// TraceParent is the trace the event was recorded in (W3C traceparent),
+	// "" without one; the store takes it from the writer's context.
+	TraceParent string
 }
 
 // AccountEventData is an account event's data: who and where, never a credential.

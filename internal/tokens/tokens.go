@@ -17,11 +17,15 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/telemetry"
 )
 
 // AuthServer is one connector profile's OAuth authorization server. The
@@ -364,7 +368,13 @@ func (m *Manager) exchange(ctx context.Context, cur store.Account, p store.Conne
 				return store.AccountChange{}, ctx.Err()
 			}
 		}
-		creds, err := server.Refresh(ctx, cur.Credentials.RefreshToken)
+		rctx, span := telemetry.Tracer().Start(ctx, "token refresh", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+			attribute.String("patchbay.provider", cur.Provider), attribute.String("patchbay.account_id", cur.ID), attribute.Int("patchbay.attempt", attempt+1)))
+		creds, err := server.Refresh(rctx, cur.Credentials.RefreshToken)
+		if err != nil {
+			span.SetStatus(codes.Error, "refused or failed") // the provider's reason may name the token
+		}
+		span.End()
 		if err == nil {
 			creds = keepGranted(creds, cur.Credentials)
 			m.metrics.refreshes.WithLabelValues(cur.Provider).Inc()

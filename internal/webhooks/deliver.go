@@ -21,9 +21,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/telemetry"
 )
 
 // Delivery settings.
@@ -263,7 +267,17 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	if err != nil {
 		return err
 	}
+	// The delivery joins the trace of the change that made the event.
+	ctx, span := telemetry.Tracer().Start(telemetry.WithTraceParent(ctx, ev.TraceParent), "webhook delivery", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("patchbay.event_type", ev.Type), attribute.String("patchbay.webhook_id", ep.ID), attribute.Int("patchbay.attempt", d.Attempts+1)))
 	attempt := w.attempt(ctx, ep, ev)
+	if attempt.StatusCode != 0 {
+		span.SetAttributes(attribute.Int("http.response.status_code", attempt.StatusCode))
+	}
+	if attempt.StatusCode < 200 || attempt.StatusCode > 299 {
+		span.SetStatus(codes.Error, "not delivered")
+	}
+	span.End()
 	attempt.Attempt = d.Attempts + 1
 	out := store.AttemptOutcome{Attempt: attempt, Status: store.DeliveryPending}
 	last := job.Attempt >= job.MaxAttempts
@@ -316,6 +330,7 @@ func (w *worker) attempt(ctx context.Context, ep store.WebhookEndpoint, ev store
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Patchbay-Webhooks/1")
+	telemetry.Inject(ctx, req.Header)
 	if err := signHeaders(req.Header, ev.ID, start, body, signingSecrets(ep, start)); err != nil {
 		return fail("%v", err)
 	}

@@ -8,9 +8,10 @@ import (
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/telemetry"
 )
 
-const eventColumns = `seq, id, project_id, type, account_id, endpoint_id, data, created_at`
+const eventColumns = `seq, id, project_id, type, account_id, endpoint_id, data, created_at, traceparent`
 
 // insertEventTx writes e in tx, the transaction of the change it reports.
 // Writers of one account hold its row lock until they commit, so the seq an
@@ -23,8 +24,11 @@ func (s *Store) insertEventTx(ctx context.Context, tx *sql.Tx, e store.Event) (s
 	if e.CreatedAt.IsZero() {
 		e.CreatedAt = s.now()
 	}
-	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO events (id, project_id, type, account_id, endpoint_id, data, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq`), e.ID, e.ProjectID, e.Type, e.AccountID, e.EndpointID, string(e.Data), e.CreatedAt).Scan(&e.Seq)
+	if e.TraceParent == "" {
+		e.TraceParent = telemetry.TraceParent(ctx)
+	}
+	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO events (id, project_id, type, account_id, endpoint_id, data, created_at, traceparent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`), e.ID, e.ProjectID, e.Type, e.AccountID, e.EndpointID, string(e.Data), e.CreatedAt, e.TraceParent).Scan(&e.Seq)
 	if err != nil {
 		return store.Event{}, fmt.Errorf("record %s event: %w", e.Type, s.translate(err))
 	}
@@ -68,7 +72,7 @@ func (s *Store) GetEvent(ctx context.Context, projectID, id string) (store.Event
 func scanEvent(row scanner) (store.Event, error) {
 	var e store.Event
 	var data string
-	if err := row.Scan(&e.Seq, &e.ID, &e.ProjectID, &e.Type, &e.AccountID, &e.EndpointID, &data, &e.CreatedAt); err != nil {
+	if err := row.Scan(&e.Seq, &e.ID, &e.ProjectID, &e.Type, &e.AccountID, &e.EndpointID, &data, &e.CreatedAt, &e.TraceParent); err != nil {
 		return store.Event{}, err
 	}
 	e.Data, e.CreatedAt = json.RawMessage(data), e.CreatedAt.UTC()
