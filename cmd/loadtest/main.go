@@ -70,10 +70,17 @@ func main() {
 	proxyKey := flag.String("proxy-key", "", "internal: the minimal proxy's key")
 	proxyToken := flag.String("proxy-token", "", "internal: the minimal proxy's bearer token")
 	proxyTuned := flag.Bool("proxy-tuned", false, "internal: give the minimal proxy Patchbay's provider transport")
+	sink := flag.Bool("otlp-sink", false, "internal: serve an OTLP/HTTP receiver that takes every export and keeps nothing")
+	withOTel := flag.Bool("otel", false, "also measure a second patchbay serve exporting traces (sampling every call) and metrics over OTLP/HTTP to a receiver process")
+	baseline := flag.String("baseline", "", "also measure this older patchbay binary, on a database of its own, beside this tree's")
 	cpuProfile := flag.String("cpuprofile", "", "also write a CPU profile of patchbay serve over each concurrency level's rounds to this file, with -c<N> before its extension")
 	flag.Parse()
-	run := func() error { return measureOverhead(*duration, *levels, *databaseURL, *cpuProfile, *frontEnds) }
+	run := func() error {
+		return measureOverhead(*duration, *levels, *databaseURL, *cpuProfile, *frontEnds, candidates{otel: *withOTel, baseline: *baseline})
+	}
 	switch {
+	case *sink:
+		run = otlpSink
 	case *proxyTarget != "":
 		run = func() error { return minimalProxy(*proxyTarget, *proxyKey, *proxyToken, *proxyTuned) }
 	case *abusive:
@@ -235,12 +242,20 @@ func cpuSeconds(pid int) (float64, error) {
 // start runs bin with args in the background, its output going to a file in
 // dir, and waits for a line matching ready. The caller stops the process.
 func start(dir, bin string, ready *regexp.Regexp, args ...string) (*exec.Cmd, []string, error) {
-	logFile, err := os.Create(filepath.Join(dir, args[0]+".log"))
+	return startWith(dir, bin, nil, ready, args...)
+}
+
+// startWith is start with extra environment variables for the process.
+func startWith(dir, bin string, env []string, ready *regexp.Regexp, args ...string) (*exec.Cmd, []string, error) {
+	logFile, err := os.CreateTemp(dir, args[0]+"-*.log")
 	if err != nil {
 		return nil, nil, err
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stderr = logFile
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -38,6 +39,7 @@ const (
 type path struct {
 	name    string
 	pid     int
+	helper  int // a process that works for this path only (the OTLP receiver), 0 when none
 	metrics string
 	build   func() (*http.Request, error)
 	scrape  float64 // heap allocations one read of metrics makes
@@ -53,6 +55,7 @@ type turn struct {
 	allocs    float64 // heap allocations it made
 	simCPU    float64 // seconds the simulator ran
 	dbCPU     float64 // seconds PostgreSQL's backends ran (0 on SQLite)
+	helperCPU float64 // seconds the path's helper ran
 }
 
 func (t turn) calls() float64 { return float64(len(t.latencies)) }
@@ -108,11 +111,20 @@ func (p *path) turn(n int, d time.Duration, on shared) error {
 	if err != nil {
 		return err
 	}
+	helperBefore, err := p.helperCPU()
+	if err != nil {
+		return err
+	}
 	t.latencies, t.elapsed = measure(n, d, p.build, &p.length)
 	cpuAfter, allocsAfter, err := p.counters()
 	if err != nil {
 		return err
 	}
+	helperAfter, err := p.helperCPU()
+	if err != nil {
+		return err
+	}
+	t.helperCPU = helperAfter - helperBefore
 	simAfter, dbAfter, err := on.cpu()
 	if err != nil {
 		return err
@@ -121,6 +133,14 @@ func (p *path) turn(n int, d time.Duration, on shared) error {
 	t.simCPU, t.dbCPU = simAfter-simBefore, dbSpent(dbBefore, dbAfter)
 	p.turns = append(p.turns, t)
 	return nil
+}
+
+// helperCPU reads the CPU seconds of the path's helper, 0 without one.
+func (p *path) helperCPU() (float64, error) {
+	if p.helper == 0 {
+		return 0, nil
+	}
+	return cpuSeconds(p.helper)
 }
 
 // counters reads the path's process's CPU seconds and heap allocations so far.
@@ -296,9 +316,16 @@ func printRounds(paths []path) {
 				cpus = append(cpus, fmt.Sprintf("%.0f", t.cpu/t.calls()*1e6))
 			}
 		}
-		fmt.Printf("  %-12s p50 µs by round: %s\n", p.name, strings.Join(p50s, " "))
+		fmt.Printf("  %-14s p50 µs by round: %s\n", p.name, strings.Join(p50s, " "))
 		if len(cpus) > 0 {
-			fmt.Printf("  %-12s CPU µs/call by round: %s\n", "", strings.Join(cpus, " "))
+			fmt.Printf("  %-14s CPU µs/call by round: %s\n", "", strings.Join(cpus, " "))
+		}
+		if p.helper != 0 {
+			var helper []string
+			for _, t := range p.turns {
+				helper = append(helper, fmt.Sprintf("%.0f", t.helperCPU/t.calls()*1e6))
+			}
+			fmt.Printf("  %-14s OTLP receiver CPU µs/call by round (not in the table's CPU): %s\n", "", strings.Join(helper, " "))
 		}
 	}
 }
@@ -333,7 +360,13 @@ func printTable(all []row, onPostgres bool) {
 // measureOverhead runs the simulator, Patchbay and the two minimal proxies
 // as processes of their own and measures the paths in interleaved rounds at
 // each concurrency level.
-func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile string, frontEnds bool) error {
+// candidates are the further Patchbays a run measures beside this tree's.
+type candidates struct {
+	otel     bool   // this tree's, exporting OpenTelemetry
+	baseline string // an older binary
+}
+
+func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile string, frontEnds bool, more candidates) error {
 	ctx := context.Background()
 	dir, bin, err := build()
 	if err != nil {
@@ -426,7 +459,6 @@ func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile str
 		return err
 	}
 
-	rpcBody := []byte(`{"action":"justworks_list_members","query":{"limit":100}}`)
 	paths := []path{
 		{name: "direct", build: func() (*http.Request, error) {
 			req, err := http.NewRequest("GET", jwURL+"/v1/members?limit=100", nil)
@@ -437,15 +469,53 @@ func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile str
 		}},
 		plain,
 		tuned,
-		{name: "patchbay", pid: serve.Process.Pid, metrics: patchbayURL + "/metrics", build: func() (*http.Request, error) {
-			req, err := http.NewRequest("POST", patchbayURL+"/actions/rpc", bytes.NewReader(rpcBody))
-			if err == nil {
-				req.SetBasicAuth(apiKey, "")
-				req.Header.Set("X-Account-Id", accountID)
-				req.Header.Set("Content-Type", "application/json")
-			}
-			return req, err
-		}},
+		rpcPath("patchbay", patchbayURL, apiKey, accountID, serve.Process.Pid),
+	}
+	// Further Patchbays, each with an account of its own (on SQLite, in a
+	// database file of its own) on the same simulator.
+	another := func(name, bin string, env []string) (path, error) {
+		key, ring, dbURL, err := database(dir, databaseURL)
+		if err != nil {
+			return path{}, err
+		}
+		if databaseURL == "" {
+			dbURL = "sqlite:" + filepath.Join(dir, name+".db")
+		}
+		apiKey, accountID, _, err := seed(ctx, dbURL, ring, jwURL, control)
+		if err != nil {
+			return path{}, err
+		}
+		cmd, out, err := startWith(dir, bin, env, regexp.MustCompile(`is listening on (\S+)`), "serve", "--listen", "127.0.0.1:0", "--database-url", dbURL,
+			"--encryption-keys", secrets.Format(key), "--sandbox-url", simURL, "--key-rate-limit", "1000000000")
+		if err != nil {
+			return path{}, err
+		}
+		children = append(children, cmd)
+		return rpcPath(name, "http://"+out[1], apiKey, accountID, cmd.Process.Pid), nil
+	}
+	if more.otel {
+		receiver, out, err := start(dir, self, regexp.MustCompile(`otlp sink listening on (\S+)`), "-otlp-sink")
+		if err != nil {
+			return err
+		}
+		children = append(children, receiver)
+		p, err := another("patchbay+otel", bin, []string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + out[1], "OTEL_TRACES_SAMPLER=always_on"})
+		if err != nil {
+			return err
+		}
+		p.helper = receiver.Process.Pid
+		paths = append(paths, p)
+	}
+	if more.baseline != "" {
+		old, err := filepath.Abs(more.baseline)
+		if err != nil {
+			return err
+		}
+		p, err := another("baseline", old, nil)
+		if err != nil {
+			return err
+		}
+		paths = append(paths, p)
 	}
 	const tunedIndex = 2
 	what := "justworks_list_members, 1 page of 100"
@@ -511,6 +581,35 @@ func measureOverhead(duration time.Duration, levels, databaseURL, cpuProfile str
 	fmt.Println()
 	printTable(all, onPostgres)
 	return nil
+}
+
+// rpcPath is the page of 100 members through /actions/rpc of the Patchbay
+// at base (process pid).
+func rpcPath(name, base, apiKey, accountID string, pid int) path {
+	body := []byte(`{"action":"justworks_list_members","query":{"limit":100}}`)
+	return path{name: name, pid: pid, metrics: base + "/metrics", build: func() (*http.Request, error) {
+		req, err := http.NewRequest("POST", base+"/actions/rpc", bytes.NewReader(body))
+		if err == nil {
+			req.SetBasicAuth(apiKey, "")
+			req.Header.Set("X-Account-Id", accountID)
+			req.Header.Set("Content-Type", "application/json")
+		}
+		return req, err
+	}}
+}
+
+// otlpSink is an OTLP/HTTP receiver that takes every export and keeps
+// nothing: what a collector's receiving costs, in a process of its own.
+func otlpSink() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Println("otlp sink listening on", ln.Addr())
+	return http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
 }
 
 // frontEndPaths are the same calls through the front ends, all on Patchbay:
