@@ -111,8 +111,11 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 			}
 		}
 		started := clock.Start()
-		actx, span := telemetry.Tracer().Start(ctx, action.Method+" "+c.Name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
-			attribute.String("http.request.method", action.Method), attribute.String("url.template", action.Path), attribute.Int("patchbay.attempt", attempt)))
+		actx, span := telemetry.Start(ctx, trace.SpanKindClient, action.Method+" ", c.Name)
+		if span.IsRecording() {
+			span.SetAttributes(attribute.String("http.request.method", action.Method), attribute.String("url.template", action.Path),
+				attribute.Int("patchbay.attempt", attempt))
+		}
 		ans, err := e.send(actx, action.Method, target, body, token, rd)
 		endAttempt(span, ans.status, err)
 		done()

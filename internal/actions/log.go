@@ -75,8 +75,11 @@ func (l *logEntry) keep(method, target string, body any, answer []byte) {
 func (e *Executor) begin(ctx context.Context, who Caller, accountID, action string) (context.Context, *logEntry) {
 	entry := &logEntry{RequestLog: store.RequestLog{ProjectID: who.ProjectID, RequestID: who.RequestID, Source: who.Source,
 		AccountID: accountID, Action: action, StartTime: e.clock.Now().UTC()}, began: clock.Start(), actor: audit.ActorOf(ctx)}
-	ctx, entry.span = telemetry.Tracer().Start(ctx, "action "+action, trace.WithAttributes(
-		attribute.String("patchbay.action", action), attribute.String("patchbay.account_id", accountID), attribute.String("patchbay.source", who.Source)))
+	ctx, entry.span = telemetry.Start(ctx, trace.SpanKindInternal, "action ", action)
+	if entry.span.IsRecording() {
+		entry.span.SetAttributes(attribute.String("patchbay.action", action), attribute.String("patchbay.account_id", accountID),
+			attribute.String("patchbay.source", who.Source))
+	}
 	if who.Grant != nil {
 		entry.ClientID = who.Grant.ClientID
 	}
@@ -104,8 +107,10 @@ func (e *Executor) record(entry *logEntry, err error) {
 		e.logs.Record(entry.RequestLog)
 	}
 	e.auditWrites(entry, err)
-	telemetry.Duration(context.Background(), callDuration, elapsed, attribute.String("patchbay.provider", entry.Provider),
-		attribute.String("patchbay.action", entry.Action), attribute.Int("patchbay.status", entry.Status))
+	if telemetry.MetricsOn() {
+		telemetry.Duration(context.Background(), callDuration, elapsed, attribute.String("patchbay.provider", entry.Provider),
+			attribute.String("patchbay.action", entry.Action), attribute.Int("patchbay.status", entry.Status))
+	}
 	if entry.span.IsRecording() {
 		entry.span.SetAttributes(attribute.String("patchbay.provider", entry.Provider), attribute.Int("patchbay.status", entry.Status))
 		if !entry.Success {

@@ -165,8 +165,8 @@ func (s *Server) requireMCPCaller(next http.HandlerFunc) http.Handler {
 			return
 		}
 		if s.withinQuota(w, r, g.ID, "this AI app") {
-			ctx := audit.As(r.Context(), "oauth_client:"+g.ClientID)
-			next(w, r.WithContext(context.WithValue(ctx, grantKey, g)))
+			audit.Name(r.Context(), "oauth_client:"+g.ClientID)
+			next(w, r.WithContext(context.WithValue(r.Context(), grantKey, g)))
 		}
 	})
 }

@@ -45,7 +45,11 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 		b.Run(backend.Name, func(b *testing.B) {
 			s := backend.Open(b, backendtest.TestKeys(b))
 			p, key := benchProject(b, s)
-			h := mustApp(app.New(app.Options{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Server(api.Options{KeyRateLimit: 1 << 30})
+			registry, err := connectors.Embedded()
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := mustApp(app.New(app.Options{Store: s, Registry: registry, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})).Server(api.Options{KeyRateLimit: 1 << 30})
 			request := func() {
 				req := httptest.NewRequest("GET", "/projects/"+p.ID, nil)
 				req.SetBasicAuth(key, "")

@@ -160,8 +160,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		// The request's span continues the caller's trace (traceparent); with
 		// tracing off it is a no-op and the request is left as it is.
-		ctx, span := telemetry.Tracer().Start(telemetry.Extract(r.Context(), r.Header), r.Method, trace.WithSpanKind(trace.SpanKindServer))
-		if span.SpanContext().IsValid() {
+		ctx, span := telemetry.Start(telemetry.Extract(r.Context(), r.Header), trace.SpanKindServer, r.Method, "")
+		if span.IsRecording() {
 			r = r.WithContext(ctx)
 		}
 		defer func() {
@@ -228,8 +228,10 @@ func (s *Server) observed(r *http.Request, sw *statusWriter, elapsed time.Durati
 	method := metricMethod(r.Method)
 	s.metrics.requests.WithLabelValues(method, route, status).Inc()
 	s.metrics.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
-	telemetry.Duration(r.Context(), serverDuration, elapsed, attribute.String("http.request.method", method),
-		attribute.String("http.route", route), attribute.Int("http.response.status_code", sw.status))
+	if telemetry.MetricsOn() {
+		telemetry.Duration(r.Context(), serverDuration, elapsed, attribute.String("http.request.method", method),
+			attribute.String("http.route", route), attribute.Int("http.response.status_code", sw.status))
+	}
 	attrs := make([]slog.Attr, 0, 8) // room for the optional two
 	attrs = append(attrs,
 		slog.String("method", r.Method),
@@ -296,8 +298,10 @@ func (s *Server) requireKey(next http.HandlerFunc) http.Handler {
 			return
 		}
 		if s.withinQuota(w, r, k.ID, "this API key") {
-			ctx = audit.As(ctx, "api_key:"+k.ID)
-			trace.SpanFromContext(ctx).SetAttributes(attribute.String("patchbay.project_id", k.ProjectID))
+			audit.Name(ctx, "api_key:"+k.ID)
+			if span := trace.SpanFromContext(ctx); span.IsRecording() {
+				span.SetAttributes(attribute.String("patchbay.project_id", k.ProjectID))
+			}
 			next(w, r.WithContext(context.WithValue(ctx, apiKeyKey, k)))
 		}
 	})
@@ -324,8 +328,9 @@ func (s *Server) withinQuota(w http.ResponseWriter, r *http.Request, id, whose s
 		return false
 	}
 	reset := ratelimit.RetryAfterHeader(d.Reset)
-	w.Header().Set("RateLimit-Policy", fmt.Sprintf(`%q;q=%d;w=60`, quotaPolicy, d.Limit))
-	w.Header().Set("RateLimit", fmt.Sprintf(`%q;r=%d;t=%s`, quotaPolicy, d.Remaining, reset))
+	h := w.Header()
+	h["Ratelimit-Policy"] = s.quotaPolicy // the same on every answer; never changed
+	h["Ratelimit"] = []string{`"` + quotaPolicy + `";r=` + strconv.Itoa(d.Remaining) + ";t=" + reset}
 	if !d.Allowed {
 		w.Header().Set("Retry-After", reset)
 		s.writeError(w, http.StatusTooManyRequests, "Too many requests for "+whose+"; retry after the time in Retry-After")

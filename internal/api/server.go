@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -103,7 +104,9 @@ type Options struct {
 
 // Server routes and answers Patchbay's HTTP requests.
 type Server struct {
-	keyQuota    *keyquota.Quota
+	keyQuota *keyquota.Quota
+	// quotaPolicy is the RateLimit-Policy header of every authenticated answer.
+	quotaPolicy []string
 	hubLimit    *ratelimit.Limiter // per client address
 	linking     *linking.Service
 	accounts    *accounts.Service
@@ -165,6 +168,7 @@ func New(o Options) *Server {
 		publicURL: strings.TrimRight(o.PublicURL, "/"), log: cmp.Or(o.Logger, slog.Default()),
 		version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
 	s.hubLimit = ratelimit.New(ratelimit.Limit{Requests: cmp.Or(o.HubAddressLimit, 600), Window: time.Minute})
+	s.quotaPolicy = []string{`"` + quotaPolicy + `";q=` + strconv.Itoa(o.KeyQuota.Limit()) + ";w=60"}
 	s.metrics.registry.MustRegister(o.Collectors...)
 	s.routes()
 	if o.Sandbox != nil {

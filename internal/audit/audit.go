@@ -30,12 +30,24 @@ type Actor struct {
 
 type actorKey struct{}
 
-// WithActor returns ctx acting as a.
+// WithActor returns ctx acting as a. A front end gives each request its
+// actor once, with where it comes from, and names it (Name) once the
+// request is authenticated.
 func WithActor(ctx context.Context, a Actor) context.Context {
-	return context.WithValue(ctx, actorKey{}, a)
+	return context.WithValue(ctx, actorKey{}, &a)
 }
 
-// As returns ctx acting as name, from where ctx's actor acts.
+// Name names the actor of ctx's request, which WithActor gave it: the
+// request is one caller's, so its actor is named in place. Without one it
+// does nothing; use As.
+func Name(ctx context.Context, name string) {
+	if a, ok := ctx.Value(actorKey{}).(*Actor); ok {
+		a.Name = name
+	}
+}
+
+// As returns ctx acting as name, from where ctx's actor acts: for work
+// done on someone else's behalf (the CLI, a sign-up, a job).
 func As(ctx context.Context, name string) context.Context {
 	a := ActorOf(ctx)
 	a.Name = name
@@ -44,8 +56,11 @@ func As(ctx context.Context, name string) context.Context {
 
 // ActorOf is who acts in ctx; system:patchbay when no front end said.
 func ActorOf(ctx context.Context) Actor {
-	a, ok := ctx.Value(actorKey{}).(Actor)
-	if !ok || a.Name == "" {
+	var a Actor
+	if p, ok := ctx.Value(actorKey{}).(*Actor); ok {
+		a = *p
+	}
+	if a.Name == "" {
 		a.Name = "system:patchbay"
 	}
 	return a

@@ -302,7 +302,8 @@ func (c *Console) signedIn(w http.ResponseWriter, r *http.Request) (*req, bool) 
 			Error: "This form is out of date or did not come from this console. Go back, reload the page and try again."})
 		return nil, false
 	}
-	return &req{w: w, r: r, ctx: audit.As(r.Context(), "admin:"+sess.Admin.Email), token: token, session: sess}, true
+	audit.Name(r.Context(), "admin:"+sess.Admin.Email)
+	return &req{w: w, r: r, ctx: r.Context(), token: token, session: sess}, true
 }
 
 func (c *Console) internal(w http.ResponseWriter, r *http.Request, err error) {

@@ -42,8 +42,6 @@ type keyLease struct {
 // and what the key has left, for the RateLimit headers.
 type Decision struct {
 	Allowed bool
-	// Limit is the requests a key may make per minute.
-	Limit int
 	// Remaining is what the key has left this minute after this request, as
 	// this node knows it: exact on one node; with several, requests other
 	// nodes allowed since this node's last lease are not yet counted.
@@ -65,6 +63,9 @@ func New(o Options) *Quota {
 	limit := cmp.Or(o.Limit, 1000)
 	return &Quota{store: o.Store, clock: clock.Or(o.Clock), limit: limit, lease: max(1, limit/20), keys: map[string]*keyLease{}}
 }
+
+// Limit is the requests a key may make per clock minute.
+func (q *Quota) Limit() int { return q.limit }
 
 // Allow decides whether key keyID may make one more request now, counting it
 // when it may.
@@ -91,7 +92,7 @@ func (q *Quota) Allow(ctx context.Context, keyID string) (Decision, error) {
 		}
 		l.left, l.used, l.spent = lease.Granted, lease.Used, lease.Granted == 0
 	}
-	d := Decision{Allowed: l.left > 0, Limit: q.limit, Reset: window.Add(time.Minute).Sub(now)}
+	d := Decision{Allowed: l.left > 0, Reset: window.Add(time.Minute).Sub(now)}
 	if d.Allowed {
 		l.left--
 	}

@@ -31,19 +31,35 @@ import (
 // scope names Patchbay's spans and instruments.
 const scope = "github.com/patchbayhq/patchbay"
 
-// metricsOn says Setup turned metrics on: callers skip building a
-// measurement's attributes when nobody takes it.
-var metricsOn atomic.Bool
+// tracesOn and metricsOn say what Setup turned on: with them off, Start and
+// Duration return at once, so that an untraced call builds no span name and
+// no attributes.
+var tracesOn, metricsOn atomic.Bool
 
 // MetricsOn reports whether metrics are exported.
 func MetricsOn() bool { return metricsOn.Load() }
 
-// Duration records a duration in seconds on h, with attrs, when metrics
-// are on.
-func Duration(ctx context.Context, h metric.Float64Histogram, d time.Duration, attrs ...attribute.KeyValue) {
-	if metricsOn.Load() {
-		h.Record(ctx, d.Seconds(), metric.WithAttributes(attrs...))
+// tracer is Patchbay's tracer; made before Setup, it follows the provider
+// Setup installs.
+var tracer = otel.Tracer(scope)
+
+// noSpan is what Start gives when tracing is off.
+var noSpan = trace.SpanFromContext(context.Background())
+
+// Start starts a span named prefix+name of kind, a child of ctx's, when
+// tracing is on; otherwise it returns ctx and a span that does nothing.
+// Callers set attributes only on a span that IsRecording.
+func Start(ctx context.Context, kind trace.SpanKind, prefix, name string) (context.Context, trace.Span) {
+	if !tracesOn.Load() {
+		return ctx, noSpan
 	}
+	return tracer.Start(ctx, prefix+name, trace.WithSpanKind(kind))
+}
+
+// Duration records a duration in seconds on h, with attrs; callers check
+// MetricsOn first, so that attributes are built only when they are sent.
+func Duration(ctx context.Context, h metric.Float64Histogram, d time.Duration, attrs ...attribute.KeyValue) {
+	h.Record(ctx, d.Seconds(), metric.WithAttributes(attrs...))
 }
 
 // Histogram is a duration histogram in seconds on Patchbay's meter; it
@@ -56,26 +72,32 @@ func Histogram(name, description string) metric.Float64Histogram {
 	return h
 }
 
-// Tracer is Patchbay's tracer (a no-op until Setup turns tracing on).
-func Tracer() trace.Tracer { return otel.Tracer(scope) }
-
 // Meter is Patchbay's meter (a no-op until Setup turns metrics on).
 func Meter() metric.Meter { return otel.Meter(scope) }
 
 // Inject writes the trace context of ctx into h (traceparent, tracestate),
 // for a provider call or a webhook delivery; nothing when tracing is off.
 func Inject(ctx context.Context, h http.Header) {
-	otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(h))
+	if tracesOn.Load() {
+		otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(h))
+	}
 }
 
-// Extract returns ctx continuing the trace h names (an inbound traceparent).
+// Extract returns ctx continuing the trace h names (an inbound traceparent),
+// when tracing is on.
 func Extract(ctx context.Context, h http.Header) context.Context {
+	if !tracesOn.Load() {
+		return ctx
+	}
 	return otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(h))
 }
 
 // TraceParent is ctx's trace context as a traceparent value, "" without one:
 // what a stored event keeps so that its later delivery joins the trace.
 func TraceParent(ctx context.Context) string {
+	if !tracesOn.Load() {
+		return ""
+	}
 	h := http.Header{}
 	Inject(ctx, h)
 	return h.Get("Traceparent")
@@ -129,6 +151,7 @@ func Setup(ctx context.Context, version string, getenv func(string) string) (on 
 		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 		otel.SetTracerProvider(tp)
 		otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+		tracesOn.Store(true)
 		stops, on = append(stops, tp.Shutdown), append(on, "traces")
 	}
 	if wantMetrics {

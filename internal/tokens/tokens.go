@@ -368,8 +368,11 @@ func (m *Manager) exchange(ctx context.Context, cur store.Account, p store.Conne
 				return store.AccountChange{}, ctx.Err()
 			}
 		}
-		rctx, span := telemetry.Tracer().Start(ctx, "token refresh", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
-			attribute.String("patchbay.provider", cur.Provider), attribute.String("patchbay.account_id", cur.ID), attribute.Int("patchbay.attempt", attempt+1)))
+		rctx, span := telemetry.Start(ctx, trace.SpanKindClient, "token refresh", "")
+		if span.IsRecording() {
+			span.SetAttributes(attribute.String("patchbay.provider", cur.Provider), attribute.String("patchbay.account_id", cur.ID),
+				attribute.Int("patchbay.attempt", attempt+1))
+		}
 		creds, err := server.Refresh(rctx, cur.Credentials.RefreshToken)
 		if err != nil {
 			span.SetStatus(codes.Error, "refused or failed") // the provider's reason may name the token

@@ -268,14 +268,14 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 		return err
 	}
 	// The delivery joins the trace of the change that made the event.
-	ctx, span := telemetry.Tracer().Start(telemetry.WithTraceParent(ctx, ev.TraceParent), "webhook delivery", trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(attribute.String("patchbay.event_type", ev.Type), attribute.String("patchbay.webhook_id", ep.ID), attribute.Int("patchbay.attempt", d.Attempts+1)))
+	ctx, span := telemetry.Start(telemetry.WithTraceParent(ctx, ev.TraceParent), trace.SpanKindClient, "webhook delivery", "")
 	attempt := w.attempt(ctx, ep, ev)
-	if attempt.StatusCode != 0 {
-		span.SetAttributes(attribute.Int("http.response.status_code", attempt.StatusCode))
-	}
-	if attempt.StatusCode < 200 || attempt.StatusCode > 299 {
-		span.SetStatus(codes.Error, "not delivered")
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("patchbay.event_type", ev.Type), attribute.String("patchbay.webhook_id", ep.ID),
+			attribute.Int("patchbay.attempt", d.Attempts+1), attribute.Int("http.response.status_code", attempt.StatusCode))
+		if attempt.StatusCode < 200 || attempt.StatusCode > 299 {
+			span.SetStatus(codes.Error, "not delivered")
+		}
 	}
 	span.End()
 	attempt.Attempt = d.Attempts + 1
