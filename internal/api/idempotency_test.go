@@ -54,7 +54,12 @@ func (d *deductionsEnv) update(amount int) string {
 // send posts body to path on base with the key and the account, from any
 // goroutine, and returns the status, the headers and the body.
 func (d *deductionsEnv) send(base, path, body, key string) (int, http.Header, string) {
-	req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
+	return d.sendAs(base, "POST", path, body, key)
+}
+
+// sendAs is send with another method.
+func (d *deductionsEnv) sendAs(base, method, path, body, key string) (int, http.Header, string) {
+	req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
 	req.SetBasicAuth(d.keyA, "")
 	req.Header.Set("X-Account-Id", d.account)
 	req.Header.Set("Content-Type", "application/json")
@@ -202,9 +207,9 @@ func TestIdempotencyKeyOnMCPWriteTools(t *testing.T) {
 	}
 }
 
-// One key sent to two nodes at once: the provider sees one write; the node
-// that did not run it says so with 409 and Retry-After, and once the first
-// answered, gives its answer.
+// One key sent to two nodes at once, on every path that writes to the
+// provider: the provider sees one write; the node that did not run it says
+// so with 409 and Retry-After, and once the first answered, gives its answer.
 func TestIdempotencyKeyAcrossNodes(t *testing.T) {
 	t.Parallel()
 	for _, backend := range backendtest.All {
@@ -212,24 +217,57 @@ func TestIdempotencyKeyAcrossNodes(t *testing.T) {
 			t.Parallel()
 			d := newDeductionsEnv(t, backend)
 			second := d.secondNode(t)
+			for _, c := range []struct{ name, method, path, body string }{
+				{"rpc", "POST", "/actions/rpc", d.update(4100)},
+				{"proxy", "POST", "/unified/proxy", fmt.Sprintf(`{"method":"PUT","path":"/v1/deductions","body":{"items":[{"deduction_id":%q,"amount":4200}]}}`, d.deduction)},
+				{"unified", "PATCH", "/unified/payroll/deductions/" + d.deduction, `{"amount":{"amount":4300,"currency":"USD"}}`},
+			} {
+				key := "two-nodes-" + c.name
+				d.faults.Add(simctl.Fault{Method: "PUT", PathPrefix: "/v1/deductions", Count: 1, Kind: simctl.KindDelay, DelayMS: 1500})
+				before, delayed := d.jw.Get("api.PUT /v1/deductions"), d.jw.Get("fault.delay")
+				var wg sync.WaitGroup
+				var st1 int
+				var body1 string
+				wg.Go(func() { st1, _, body1 = d.sendAs(d.srv.URL, c.method, c.path, c.body, key) })
+				testwait.For(t, "the first node's write at the provider", func() bool { return d.jw.Get("fault.delay") == delayed+1 })
+				st, h, body := d.sendAs(second.URL, c.method, c.path, c.body, key)
+				if st != http.StatusConflict || h.Get("Retry-After") == "" || !strings.Contains(body, "still running") {
+					t.Fatalf("%s: the same key on the second node while the first runs: %d %q %s", c.name, st, h.Get("Retry-After"), body)
+				}
+				wg.Wait()
+				st, h, body = d.sendAs(second.URL, c.method, c.path, c.body, key)
+				if st1 != http.StatusOK || st != st1 || body != body1 || h.Get("Idempotency-Replayed") != "true" {
+					t.Fatalf("%s: first node %d %s; the second node afterwards %d %s", c.name, st1, body1, st, body)
+				}
+				if n := d.jw.Get("api.PUT /v1/deductions") - before; n != 1 {
+					t.Fatalf("%s: %d writes reached Justworks, want 1", c.name, n)
+				}
+			}
+
+			// A write tool called on two nodes with one idempotency_key.
+			args := map[string]any{"items": []any{map[string]any{"deduction_id": d.deduction, "amount": 4400}}, "idempotency_key": "two-nodes-mcp"}
+			call := func(base string) *sdk.CallToolResult {
+				res, err := mcpSession(t, base, d.keyA, d.account, "", nil).CallTool(context.Background(), &sdk.CallToolParams{Name: "justworks_update_deductions", Arguments: args})
+				if err != nil {
+					t.Error(err)
+				}
+				return res
+			}
 			d.faults.Add(simctl.Fault{Method: "PUT", PathPrefix: "/v1/deductions", Count: 1, Kind: simctl.KindDelay, DelayMS: 1500})
-			before := d.jw.Get("api.PUT /v1/deductions")
+			before, delayed := d.jw.Get("api.PUT /v1/deductions"), d.jw.Get("fault.delay")
 			var wg sync.WaitGroup
-			var st1 int
-			var body1 string
-			wg.Go(func() { st1, _, body1 = d.send(d.srv.URL, "/actions/rpc", d.update(4100), "two-nodes") })
-			testwait.For(t, "the first node's write at the provider", func() bool { return d.jw.Get("fault.delay") == 1 })
-			st, h, body := d.send(second.URL, "/actions/rpc", d.update(4100), "two-nodes")
-			if st != http.StatusConflict || h.Get("Retry-After") == "" || !strings.Contains(body, "still running") {
-				t.Fatalf("the same key on the second node while the first runs: %d %q %s", st, h.Get("Retry-After"), body)
+			var first *sdk.CallToolResult
+			wg.Go(func() { first = call(d.srv.URL) })
+			testwait.For(t, "the first node's tool call at the provider", func() bool { return d.jw.Get("fault.delay") == delayed+1 })
+			if res := call(second.URL); !res.IsError || !strings.Contains(mustJSON(res.Content), "still running") {
+				t.Fatalf("the tool call on the second node while the first runs: %s", mustJSON(res))
 			}
 			wg.Wait()
-			st, h, body = d.send(second.URL, "/actions/rpc", d.update(4100), "two-nodes")
-			if st1 != http.StatusOK || st != st1 || body != body1 || h.Get("Idempotency-Replayed") != "true" {
-				t.Fatalf("first node %d %s; the second node afterwards %d %s", st1, body1, st, body)
+			if again := call(second.URL); first == nil || first.IsError || mustJSON(again.Content) != mustJSON(first.Content) || again.Meta["idempotency_replayed"] != true {
+				t.Fatalf("the first call %s; the second node afterwards %s", mustJSON(first), mustJSON(again))
 			}
 			if n := d.jw.Get("api.PUT /v1/deductions") - before; n != 1 {
-				t.Fatalf("%d writes reached Justworks, want 1", n)
+				t.Fatalf("%d tool writes reached Justworks, want 1", n)
 			}
 		})
 	}
