@@ -1,8 +1,11 @@
 package main_test
 
 import (
+	"context"
 	"encoding/hex"
+	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -14,8 +17,10 @@ import (
 	"testing"
 	"time"
 
+	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/patchbayhq/patchbay/internal/secrets"
@@ -23,18 +28,66 @@ import (
 	"github.com/patchbayhq/patchbay/internal/testwait"
 )
 
-// otlpReceiver is an OTLP/HTTP receiver: it decodes the trace exports with
-// the OpenTelemetry protocol's own messages and notes the metric exports.
+// otlpReceiver is an OTLP receiver over HTTP (ServeHTTP) and gRPC (Export):
+// it decodes the trace exports with the OpenTelemetry protocol's own
+// messages and notes the metric exports.
 type otlpReceiver struct {
+	coltracepb.UnimplementedTraceServiceServer
 	mu      sync.Mutex
 	spans   []*tracepb.Span
 	metrics int
 }
 
-func (o *otlpReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
+func (o *otlpReceiver) Export(_ context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
+	o.take(req)
+	return &coltracepb.ExportTraceServiceResponse{}, nil
+}
+
+// metricsService takes gRPC metric exports for the receiver.
+type metricsService struct {
+	colmetricpb.UnimplementedMetricsServiceServer
+	o *otlpReceiver
+}
+
+func (m metricsService) Export(context.Context, *colmetricpb.ExportMetricsServiceRequest) (*colmetricpb.ExportMetricsServiceResponse, error) {
+	m.o.mu.Lock()
+	defer m.o.mu.Unlock()
+	m.o.metrics++
+	return &colmetricpb.ExportMetricsServiceResponse{}, nil
+}
+
+func (o *otlpReceiver) take(req *coltracepb.ExportTraceServiceRequest) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	for _, rs := range req.ResourceSpans {
+		for _, ss := range rs.ScopeSpans {
+			o.spans = append(o.spans, ss.Spans...)
+		}
+	}
+}
+
+// listen starts the receiver for protocol (http/protobuf or grpc) and
+// returns its endpoint.
+func (o *otlpReceiver) listen(t *testing.T, protocol string) string {
+	if protocol == "http/protobuf" {
+		srv := httptest.NewServer(o)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	coltracepb.RegisterTraceServiceServer(srv, o)
+	colmetricpb.RegisterMetricsServiceServer(srv, metricsService{o: o})
+	go srv.Serve(ln)
+	t.Cleanup(srv.Stop)
+	return "http://" + ln.Addr().String()
+}
+
+func (o *otlpReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
 	switch r.URL.Path {
 	case "/v1/traces":
 		var req coltracepb.ExportTraceServiceRequest
@@ -42,16 +95,14 @@ func (o *otlpReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		for _, rs := range req.ResourceSpans {
-			for _, ss := range rs.ScopeSpans {
-				o.spans = append(o.spans, ss.Spans...)
-			}
-		}
+		o.take(&req)
 		out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
 		w.Header().Set("Content-Type", "application/x-protobuf")
 		w.Write(out)
 	case "/v1/metrics":
+		o.mu.Lock()
 		o.metrics++
+		o.mu.Unlock()
 		w.Header().Set("Content-Type", "application/x-protobuf")
 	default:
 		http.NotFound(w, r)
@@ -99,9 +150,17 @@ func attr(s *tracepb.Span, key string) string {
 // carries the trace of the request that made the change; metrics arrive.
 func TestOpenTelemetryTraces(t *testing.T) {
 	t.Parallel()
+	for _, protocol := range []string{"http/protobuf", "grpc"} {
+		t.Run(strings.ReplaceAll(protocol, "/", "_"), func(t *testing.T) {
+			t.Parallel()
+			traceOneCall(t, protocol)
+		})
+	}
+}
+
+func traceOneCall(t *testing.T, protocol string) {
 	receiver := &otlpReceiver{}
-	collector := httptest.NewServer(receiver)
-	t.Cleanup(collector.Close)
+	endpoint := receiver.listen(t, protocol)
 
 	sandboxOut := startUntil(t, t.TempDir(), sandboxBase, "sandbox", "--listen", "127.0.0.1:0", "--control-token", simToken, "--no-rate-limit")
 	jwSim := sandboxBase.FindStringSubmatch(sandboxOut)[1]
@@ -118,15 +177,21 @@ func TestOpenTelemetryTraces(t *testing.T) {
 		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(provider.Close)
+	// Deliveries of account.updated: the account's account.created, made
+	// before any trace, may come first.
 	deliveries := make(chan http.Header, 10)
 	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		deliveries <- r.Header.Clone()
+		var event struct{ Type string }
+		json.NewDecoder(r.Body).Decode(&event)
+		if event.Type == "account.updated" {
+			deliveries <- r.Header.Clone()
+		}
 	}))
 	t.Cleanup(hooks.Close)
 
 	dir := t.TempDir()
 	environ := env("PATCHBAY_SANDBOX_URL="+provider.URL, "PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true",
-		"OTEL_EXPORTER_OTLP_ENDPOINT="+collector.URL, "OTEL_TRACES_SAMPLER=always_on", "OTEL_BSP_SCHEDULE_DELAY=100",
+		"OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL="+protocol, "OTEL_TRACES_SAMPLER=always_on", "OTEL_BSP_SCHEDULE_DELAY=100",
 		"OTEL_METRIC_EXPORT_INTERVAL=300", "OTEL_SERVICE_NAME=patchbay-test")
 	out, errOut, code := run(t, dir, environ, "projects", "create", "--name", "Acme")
 	key := keyPattern.FindString(out)
