@@ -871,18 +871,7 @@ func TestActionsRunCommand(t *testing.T) {
 	jwSim := sandboxBase.FindStringSubmatch(sandboxOut)[1]
 	dir := t.TempDir()
 	environ := env("PATCHBAY_SANDBOX_URL=" + strings.TrimSuffix(jwSim, "/justworks"))
-	out, errOut, code := run(t, dir, environ, "projects", "create", "--name", "Acme")
-	key := keyPattern.FindString(out)
-	if code != 0 || key == "" {
-		t.Fatal(errOut)
-	}
-	ring, _, err := secrets.LoadOrCreateKeyFile(filepath.Join(dir, "data", "patchbay.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := backendtest.OpenURL(t, "sqlite:"+filepath.Join(dir, "data", "patchbay.db"), ring)
-	acc := storeSimulatorAccount(t, s, jwSim, simBearer, []string{"justworks_list_members"}, time.Now().Add(time.Hour))
-	s.Close()
+	key, acc := demoProject(t, dir, environ, jwSim, []string{"justworks_list_members"})
 
 	count := func(out string) int {
 		var items []map[string]any
@@ -891,7 +880,7 @@ func TestActionsRunCommand(t *testing.T) {
 		}
 		return len(items)
 	}
-	out, errOut, code = run(t, dir, environ, "actions", "run", "justworks_list_members", "--account", acc.ID, "--query", "limit=3")
+	out, errOut, code := run(t, dir, environ, "actions", "run", "justworks_list_members", "--account", acc.ID, "--query", "limit=3")
 	if code != 0 || count(out) != 3 {
 		t.Fatalf("one page: exit %d\n%s%s", code, out, errOut)
 	}
@@ -961,6 +950,25 @@ func TestActionsRunCommand(t *testing.T) {
 	if len(logs.Data) != 5 || statuses[200] != 4 || statuses[400] != 1 {
 		t.Fatalf("the CLI's calls in the request log: %+v, want 4 answered and 1 refused", logs.Data)
 	}
+}
+
+// demoProject creates a project with the CLI in dir's SQLite database and an
+// account linked straight in it (storeSimulatorAccount) with the actions
+// enabled; it returns the project's key and the account.
+func demoProject(t *testing.T, dir string, environ []string, jwSim string, actions []string) (string, store.Account) {
+	t.Helper()
+	out, errOut, code := run(t, dir, environ, "projects", "create", "--name", "Acme")
+	key := keyPattern.FindString(out)
+	if code != 0 || key == "" {
+		t.Fatalf("projects create: %d %s", code, errOut)
+	}
+	ring, _, err := secrets.LoadOrCreateKeyFile(filepath.Join(dir, "data", "patchbay.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := backendtest.OpenURL(t, "sqlite:"+filepath.Join(dir, "data", "patchbay.db"), ring)
+	defer s.Close()
+	return key, storeSimulatorAccount(t, s, jwSim, simBearer, actions, time.Now().Add(time.Hour))
 }
 
 // storeSimulatorAccount stores, straight in the database, a Justworks profile on

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,8 +22,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/patchbayhq/patchbay/internal/secrets"
-	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 	"github.com/patchbayhq/patchbay/internal/testwait"
 )
 
@@ -193,18 +190,7 @@ func traceOneCall(t *testing.T, protocol string) {
 	environ := env("PATCHBAY_SANDBOX_URL="+provider.URL, "PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true",
 		"OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL="+protocol, "OTEL_TRACES_SAMPLER=always_on", "OTEL_BSP_SCHEDULE_DELAY=100",
 		"OTEL_METRIC_EXPORT_INTERVAL=300", "OTEL_SERVICE_NAME=patchbay-test")
-	out, errOut, code := run(t, dir, environ, "projects", "create", "--name", "Acme")
-	key := keyPattern.FindString(out)
-	if code != 0 || key == "" {
-		t.Fatalf("projects create: %d %s", code, errOut)
-	}
-	ring, _, err := secrets.LoadOrCreateKeyFile(filepath.Join(dir, "data", "patchbay.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := backendtest.OpenURL(t, "sqlite:"+filepath.Join(dir, "data", "patchbay.db"), ring)
-	acc := storeSimulatorAccount(t, s, jwSim, simBearer, []string{"justworks_get_company"}, time.Now().Add(time.Hour))
-	s.Close()
+	key, acc := demoProject(t, dir, environ, jwSim, []string{"justworks_get_company"})
 	n := startServe(t, dir, environ)
 	do := func(method, path, body, traceparent string) int {
 		req, _ := http.NewRequest(method, n.url+path, strings.NewReader(body))
