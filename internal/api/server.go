@@ -168,7 +168,9 @@ func New(o Options) *Server {
 		publicURL: strings.TrimRight(o.PublicURL, "/"), log: cmp.Or(o.Logger, slog.Default()),
 		version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
 	s.hubLimit = ratelimit.New(ratelimit.Limit{Requests: cmp.Or(o.HubAddressLimit, 600), Window: time.Minute})
-	s.quotaPolicy = []string{`"` + quotaPolicy + `";q=` + strconv.Itoa(o.KeyQuota.Limit()) + ";w=60"}
+	if o.KeyQuota != nil {
+		s.quotaPolicy = []string{`"` + quotaPolicy + `";q=` + strconv.Itoa(o.KeyQuota.Limit()) + ";w=60"}
+	}
 	s.metrics.registry.MustRegister(o.Collectors...)
 	s.routes()
 	if o.Sandbox != nil {
