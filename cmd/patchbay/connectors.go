@@ -105,16 +105,15 @@ func newScopesCmd() *cobra.Command {
 		Use:   "scopes KEY [--actions a,b] [--separator comma] [--minimal]",
 		Short: "Print the OAuth scopes to request for a set of actions",
 		Long: `Print the exact OAuth scopes a connector's app must request for the actions you
-enable (every action when --actions is not given), in the provider's order.
+enable (--actions all: every action), in the provider's order. As in the API and the setup
+guide, the scopes are those of the actions named, and no more.
 --minimal drops scopes that another listed scope already includes.`,
 		Example: "  patchbay scopes justworks --actions justworks_list_members,justworks_list_payrolls --separator comma",
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withConnector(cmd, args[0], func(c *connectors.Connector, publicURL string) error {
-				if len(sel.Actions) == 0 {
-					for _, a := range c.Actions {
-						sel.Actions = append(sel.Actions, a.ID)
-					}
+				if len(sel.Actions) == 0 && len(sel.ExtraScopes) == 0 {
+					return usageError{fmt.Errorf("name the actions you will enable: --actions a,b, or --actions all for every one (see 'patchbay connectors show %s')", c.Key)}
 				}
 				res, err := c.Calculate(sel)
 				if err != nil {
@@ -125,7 +124,7 @@ enable (every action when --actions is not given), in the provider's order.
 			})
 		},
 	}
-	cmd.Flags().StringSliceVar(&sel.Actions, "actions", nil, "action ids, comma-separated (default: all)")
+	cmd.Flags().StringSliceVar(&sel.Actions, "actions", nil, "action ids, comma-separated, or all")
 	cmd.Flags().StringSliceVar(&sel.ExtraScopes, "extra-scopes", nil, "extra scopes to add, e.g. field-level ones")
 	cmd.Flags().StringVar(&sel.Separator, "separator", "space", "space, comma, semicolon, pipe or newline")
 	cmd.Flags().BoolVar(&sel.Minimal, "minimal", false, "drop scopes another listed scope includes")

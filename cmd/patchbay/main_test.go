@@ -460,7 +460,7 @@ func TestConnectorCommands(t *testing.T) {
 	}{
 		{[]string{"scopes", "justworks", "--actions", "justworks_list_company_jurisdictions"}, "company.detail:read member.detail:read\n"},
 		{[]string{"scopes", "justworks", "--actions", "justworks_create_deductions,justworks_list_deductions", "--separator", "comma"}, "deductions:write,deductions:read\n"},
-		{[]string{"scopes", "justworks", "--minimal", "--separator", "semicolon"}, "company.detail:read;company.bank_account:read;member.detail:read;member.employment:read;member.pay:read;payroll:read;paystub:read;deductions:write;time_off:read\n"},
+		{[]string{"scopes", "justworks", "--actions", "all", "--minimal", "--separator", "semicolon"}, "company.detail:read;company.bank_account:read;member.detail:read;member.employment:read;member.pay:read;payroll:read;paystub:read;deductions:write;time_off:read\n"},
 	}
 	for _, tc := range cases {
 		out, errOut, code := run(t, dir, env(), tc.args...)
@@ -472,6 +472,7 @@ func TestConnectorCommands(t *testing.T) {
 		{"scopes", "justworks", "--actions", "justworks_fly"},
 		{"scopes", "justworks", "--separator", "tab"},
 		{"scopes", "bamboohr"},
+		{"scopes", "justworks"}, // no action named: the rule is the API's, nothing is assumed
 		{"connectors", "show", "bamboohr"},
 	} {
 		if _, errOut, code := run(t, dir, env(), bad...); code != 2 || errOut == "" {

@@ -7,11 +7,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -102,7 +106,8 @@ func (e *Executor) record(entry *logEntry, err error) {
 		entry.Status = http.StatusCreated // the log records what Patchbay answered
 	}
 	elapsed := entry.began.Elapsed()
-	entry.Success, entry.DurationMS, entry.EndTime = entry.Status < 400, elapsed.Milliseconds(), entry.StartTime.Add(elapsed)
+	entry.Success, entry.DurationMS, entry.DurationUS, entry.EndTime = entry.Status < 400, elapsed.Milliseconds(), elapsed.Microseconds(), entry.StartTime.Add(elapsed)
+	entry.Error = failureReason(err)
 	if e.logs != nil {
 		e.logs.Record(entry.RequestLog)
 	}
@@ -151,12 +156,7 @@ func (e *Executor) auditWrites(entry *logEntry, err error) {
 	}
 }
 
-func truncate(s string) string {
-	if len(s) > 2000 {
-		return s[:2000] + "…"
-	}
-	return s
-}
+func truncate(s string) string { return truncateTo(s, 2000) }
 
 // redactURL drops the query string, which may carry identifiers, from error reports.
 func redactURL(raw string) string {
@@ -164,4 +164,58 @@ func redactURL(raw string) string {
 		return raw[:i]
 	}
 	return raw
+}
+
+// failureReason says why a call failed, for the request log: Patchbay's
+// message (which names the provider's status), and the provider's error
+// code and message where its answer has them, with email addresses and long
+// numbers taken out. Never a body.
+func failureReason(err error) string {
+	if err == nil {
+		return ""
+	}
+	p, ok := errors.AsType[*problem.Error](err)
+	if !ok {
+		return "internal error" // the server log has it, with the request id
+	}
+	parts := []string{p.Message} // says the provider's status where it answered
+	for _, pe := range p.ProviderErrors {
+		if said := providerSaid(pe.Raw); said != "" {
+			parts = append(parts, fmt.Sprintf("the provider said (%d) %s", pe.Status, said))
+		}
+	}
+	return redact(truncate(strings.Join(parts, "; ")))
+}
+
+// providerSaid is the error code and message of a provider's JSON answer,
+// from the fields providers put them in; "" when it has none.
+func providerSaid(raw any) string {
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return ""
+	}
+	var said []string
+	for _, key := range []string{"error", "error_code", "code", "error_description", "message", "detail"} {
+		if v, ok := m[key].(string); ok && v != "" {
+			said = append(said, key+": "+truncateTo(v, 200))
+		}
+	}
+	return strings.Join(said, ", ")
+}
+
+// personal matches what a reason must not keep: email addresses and runs of
+// six or more digits (account, tax and phone numbers).
+var personal = regexp.MustCompile(`[^\s@"':,;]+@[^\s@"':,;]+|\d{6,}`)
+
+func redact(s string) string { return personal.ReplaceAllString(s, "…") }
+
+// truncateTo cuts s to at most n bytes, on a character's start.
+func truncateTo(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -55,6 +55,9 @@ func (e *Executor) session(ctx context.Context, who Caller, accountID, operation
 	entry.Provider = a.Provider
 	op, ok := c.Action(operation)
 	if !ok || op.Unified == nil {
+		if known, ok := connectors.UnifiedOperationByID(operation); ok {
+			entry.HTTPMethod, entry.Path = known.Method, known.Path // the call asked for, which the provider lacks
+		}
 		why := c.UnifiedUnsupported[operation]
 		if why == "" {
 			why = "Patchbay has no mapping for it yet"

@@ -160,6 +160,14 @@ func TestScopesEndpoint(t *testing.T) {
 		t.Fatalf("guide scopes: %d %v", st, body)
 	}
 
+	// One rule with the CLI: the actions named, "all" for every one, none for none.
+	st, _, body = f.do(t, "GET", "/guides/justworks/scopes?actions=all&minimal=true&separator=semicolon", "", "")
+	if want := "company.detail:read;company.bank_account:read;member.detail:read;member.employment:read;member.pay:read;payroll:read;paystub:read;deductions:write;time_off:read"; st != http.StatusOK || body["text"] != want {
+		t.Fatalf("every action's scopes: %d %v", st, body["text"])
+	}
+	if st, _, body = f.do(t, "GET", "/guides/justworks/scopes", "", ""); st != http.StatusOK || body["text"] != "" {
+		t.Fatalf("no action's scopes: %d %v", st, body["text"])
+	}
 	st, _, body = f.do(t, "GET", "/connectors/justworks/scopes?actions=justworks_get_company,justworks_fly,justworks_swim", auth, "")
 	wantError(t, st, body, http.StatusBadRequest)
 	if msg := body["message"].(string); !strings.Contains(msg, "justworks_fly") || !strings.Contains(msg, "justworks_swim") || strings.Contains(msg, "justworks_get_company") {

@@ -14,6 +14,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/browsertest"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
+	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/testwait"
 )
@@ -428,4 +429,43 @@ func TestConsoleSignInKeepsTheEmail(t *testing.T) {
 	}
 	c.run(t, chromedp.SendKeys(chromedp.CSS(`input[name=password]`), adminPassword))
 	c.navigate(t, chromedp.Click(`//button[text()="Sign in"]`), `location.pathname.endsWith('/profiles')`)
+}
+
+// TestConsoleFindsAFailedCall: the log page's summary charts the calls, a
+// search for the provider's error code finds the failed call, and its
+// reason is on the row and on the entry's page.
+func TestConsoleFindsAFailedCall(t *testing.T) {
+	t.Parallel()
+	c := newConsoleEnv(t)
+	demo := sandbox.DemoApp("justworks")
+	if st, _, body := c.do(t, "POST", "/connector_profiles", basic(c.keyA),
+		`{"connector_key":"justworks","client_id":"`+demo.ClientID+`","client_secret":"`+demo.ClientSecret+`","environment":"sandbox","default":true}`); st != http.StatusCreated {
+		t.Fatalf("profile: %d %v", st, body)
+	}
+	acc := c.linkProvider(t, "justworks", "admin@acme.test")
+	jw, _ := c.sb.Provider("justworks")
+	jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindStatus, Status: 422, Body: []byte(`{"error":"member_locked"}`)})
+	c.rpc(t, acc, `{"action":"justworks_list_members"}`)
+	c.call(t, acc, "justworks_get_company", nil)
+	c.run(t, chromedp.Navigate(c.srv.URL+"/console/p/"+c.projectA.ID+"/logs"))
+	waitFor(t, c.tab, `document.querySelectorAll('svg.chart rect.failed').length === 1 && document.querySelectorAll('tr[data-log]').length >= 2`)
+	c.shot(t, "logs")
+	if text := c.text(t); !strings.Contains(text, "failed (") || !strings.Contains(text, "Justworks") {
+		t.Fatalf("the summary:\n%s", text)
+	}
+	c.run(t,
+		chromedp.SendKeys(chromedp.CSS(`input[name=q]`), "MEMBER_LOCKED"),
+		chromedp.SetValue(chromedp.CSS(`select[name=status]`), "4"),
+		chromedp.Click(`//button[text()="Filter"]`),
+	)
+	waitFor(t, c.tab, `document.querySelectorAll('tr[data-log]').length === 1 && location.search.includes('q=')`)
+	reason, err := chromedp.Run(c.tab, chromedp.Evaluate[string](`document.querySelector('tr[data-log] .reason').textContent`))
+	if err != nil || !strings.Contains(reason, "the provider said (422) error: member_locked") {
+		t.Fatalf("the row's reason %q (%v)", reason, err)
+	}
+	c.run(t, chromedp.Click(chromedp.CSS(`tr[data-log] td a`)))
+	waitFor(t, c.tab, `document.querySelector('dd.reason') !== null`)
+	if text := c.text(t); !strings.Contains(text, "Why it failed") || !strings.Contains(text, "member_locked") || !strings.Contains(text, "took") {
+		t.Fatalf("the entry's page:\n%s", text)
+	}
 }

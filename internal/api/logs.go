@@ -26,6 +26,8 @@ type logJSON struct {
 	Status        int             `json:"status"`
 	Success       bool            `json:"success"`
 	Duration      int64           `json:"duration"`
+	DurationUS    int64           `json:"duration_us"`
+	Error         string          `json:"error,omitempty"` // why a failed call failed
 	StartTime     time.Time       `json:"start_time"`
 	EndTime       time.Time       `json:"end_time"`
 	EventDatetime time.Time       `json:"event_datetime"`
@@ -34,7 +36,7 @@ type logJSON struct {
 
 func logView(l store.RequestLog, withSteps bool) logJSON {
 	v := logJSON{ID: l.ID, RequestID: l.RequestID, Source: l.Source, ClientID: l.ClientID, AccountID: l.AccountID, ProjectID: l.ProjectID, Provider: l.Provider, Action: l.Action,
-		HTTPMethod: l.HTTPMethod, Path: l.Path, Status: l.Status, Success: l.Success, Duration: l.DurationMS,
+		HTTPMethod: l.HTTPMethod, Path: l.Path, Status: l.Status, Success: l.Success, Duration: l.DurationMS, DurationUS: l.DurationUS, Error: l.Error,
 		StartTime: l.StartTime, EndTime: l.EndTime, EventDatetime: l.StartTime}
 	if withSteps {
 		v.StepRequests = l.Steps

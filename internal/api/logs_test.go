@@ -102,3 +102,43 @@ func TestRequestLogsRecordEveryCallWithoutSecrets(t *testing.T) {
 		t.Fatalf("another project lists %v", list["data"])
 	}
 }
+
+// A failed call's entry says why: Patchbay's message and the provider's
+// status, error code and message, without the email address and number the
+// provider's message held; a success says nothing; durations come in µs.
+func TestFailedCallsKeepTheirReason(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	acc := e.linkProvider(t, "justworks", "admin@acme.test")
+	jw, _ := e.sb.Provider("justworks")
+	jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindStatus, Status: 422,
+		Body: []byte(`{"error":"member_locked","message":"ask payroll@acme.test or call 5550123456","members":[{"ssn":"123-45-6789"}]}`)})
+	if st, body := e.rpc(t, acc, `{"action":"justworks_list_members"}`); st != http.StatusUnprocessableEntity {
+		t.Fatalf("the refused call: %d %v", st, body)
+	}
+	e.call(t, acc, "justworks_get_company", nil)
+	logs := e.logsOf(t, "")
+	var failed, ok map[string]any
+	for _, l := range logs {
+		switch l["action"] {
+		case "justworks_list_members":
+			failed = l
+		case "justworks_get_company":
+			ok = l
+		}
+	}
+	reason, _ := failed["error"].(string)
+	for _, want := range []string{"Justworks answered 422", "the provider said (422) error: member_locked", "message: ask … or call …"} {
+		if !strings.Contains(reason, want) {
+			t.Fatalf("the reason %q lacks %q", reason, want)
+		}
+	}
+	for _, personal := range []string{"payroll@acme.test", "5550123456", "123-45-6789", "ssn"} {
+		if strings.Contains(reason, personal) {
+			t.Fatalf("the reason %q keeps %q", reason, personal)
+		}
+	}
+	if ok["error"] != nil || ok["duration_us"].(float64) < 1 {
+		t.Fatalf("a success's entry: %v", ok)
+	}
+}

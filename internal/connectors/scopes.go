@@ -47,7 +47,10 @@ func JoinScopes(scopes []string, separator string) (string, error) {
 
 // Selection is what an admin picks in the scope selector.
 type Selection struct {
-	Actions     []string // action ids; none means no action scopes
+	// Actions are the action ids whose scopes to request; AllActions alone
+	// names every action. None means no action's scopes (extra scopes only):
+	// the one rule of the CLI, the API and the guide.
+	Actions     []string
 	ExtraScopes []string // e.g. field-level scopes wanted on top
 	Separator   string   // a key of Separators; empty means "space"
 	Minimal     bool     // drop scopes that another selected scope includes
@@ -61,9 +64,18 @@ type Result struct {
 	EnabledActions []*Action
 }
 
+// AllActions, as the only action of a Selection, names every action.
+const AllActions = "all"
+
 // Calculate turns a selection into the scopes to request. Errors name the
 // selection field at fault.
 func (c *Connector) Calculate(sel Selection) (Result, error) {
+	if len(sel.Actions) == 1 && sel.Actions[0] == AllActions {
+		sel.Actions = nil
+		for _, a := range c.Actions {
+			sel.Actions = append(sel.Actions, a.ID)
+		}
+	}
 	if sel.Separator == "" {
 		sel.Separator = "space"
 	}

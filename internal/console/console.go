@@ -12,6 +12,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -155,6 +156,25 @@ var funcs = template.FuncMap{
 	"join":    strings.Join,
 	"has":     slices.Contains[[]string],
 	"changes": changesOf,
+	"took":    took,
+}
+
+// took is how long a call took, to the microsecond where it was measured
+// so (entries from before that count milliseconds only).
+func took(l store.RequestLog) string {
+	us := l.DurationUS
+	if us == 0 {
+		us = l.DurationMS * 1000
+	}
+	switch {
+	case us < 1000:
+		return fmt.Sprintf("%d µs", us)
+	case us < 10_000:
+		return fmt.Sprintf("%.2f ms", float64(us)/1000)
+	case us < 1_000_000:
+		return fmt.Sprintf("%.0f ms", float64(us)/1000)
+	}
+	return fmt.Sprintf("%.2f s", float64(us)/1e6)
 }
 
 // parsePages pairs the layout with each page template. providerName shows a

@@ -4,43 +4,56 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
-// logList is the request log page: the filters as typed, and one page.
+// logList is the request log page: the filters as typed, the summary of
+// the chosen range, and one page of entries.
 type logList struct {
-	Account, Action, Provider, Status, Success, From, To string
-	Logs                                                 []store.RequestLog
-	Next                                                 string // the query of the next page, when there is one
-	Problems                                             []string
+	Search, Provider, Action, Class, From, To, Range string
+	Providers                                        []option // the select's choices
+	Actions                                          []string
+	Logs                                             []store.RequestLog
+	Next                                             string // the query of the next page, when there is one
+	Problems                                         []string
+	Summary                                          logSummary
 }
+
+// option is a select's value and label.
+type option struct{ Value, Label string }
 
 const logPageSize = 50
 
 func (c *Console) listLogs(q *req) {
 	qs := q.r.URL.Query()
-	l := logList{Account: strings.TrimSpace(qs.Get("account")), Action: strings.TrimSpace(qs.Get("action")), Provider: qs.Get("provider"),
-		Status: strings.TrimSpace(qs.Get("status")), Success: qs.Get("success"), From: qs.Get("from"), To: qs.Get("to")}
-	f := store.LogFilter{Limit: logPageSize}
-	for v, dst := range map[string]*[]string{l.Account: &f.AccountIDs, l.Action: &f.Actions, l.Provider: &f.Providers} {
+	l := logList{Search: strings.TrimSpace(qs.Get("q")), Provider: qs.Get("provider"), Action: qs.Get("action"), Class: qs.Get("status"),
+		From: qs.Get("from"), To: qs.Get("to"), Range: qs.Get("range")}
+	if l.Range != "7d" {
+		l.Range = "24h"
+	}
+	for _, conn := range c.o.Registry.All() {
+		l.Providers = append(l.Providers, option{conn.Key, conn.Name})
+		for _, a := range conn.Actions {
+			l.Actions = append(l.Actions, a.ID)
+		}
+	}
+	l.Actions = append(slices.Compact(slices.Sorted(slices.Values(l.Actions))), "proxy")
+	f := store.LogFilter{Limit: logPageSize, Search: l.Search}
+	for v, dst := range map[string]*[]string{l.Action: &f.Actions, l.Provider: &f.Providers} {
 		if v != "" {
 			*dst = []string{v}
 		}
 	}
-	if l.Status != "" {
-		n, err := strconv.Atoi(l.Status)
-		if err != nil {
-			l.Problems = append(l.Problems, "Status: give an HTTP status code such as 200 or 429")
-		}
-		f.StatusCodes = []int{n}
-	}
-	if l.Success != "" {
-		ok := l.Success == "true"
-		f.Success = &ok
+	switch l.Class {
+	case "":
+	case "2", "4", "5":
+		f.StatusClasses = []int{int(l.Class[0] - '0')}
+	default:
+		l.Problems = append(l.Problems, "Status: choose successes (2xx), refusals (4xx) or failures (5xx)")
 	}
 	// Dates come from datetime-local inputs, read as UTC.
 	for v, dst := range map[string]*time.Time{l.From: &f.Start, l.To: &f.End} {
@@ -67,11 +80,10 @@ func (c *Console) listLogs(q *req) {
 		c.render(q.w, http.StatusBadRequest, "logs", v)
 		return
 	}
-	if err := c.o.Logs.Flush(q.ctx); err != nil {
-		c.internal(q.w, q.r, err)
-		return
-	}
 	list, err := c.o.Logs.List(q.ctx, q.project.ID, f)
+	if err == nil {
+		l.Summary, err = c.logSummary(q, l.Range)
+	}
 	if err != nil {
 		c.internal(q.w, q.r, err)
 		return

@@ -173,6 +173,13 @@ func (w *Writer) List(ctx context.Context, projectID string, f store.LogFilter) 
 	return w.store.ListRequestLogs(ctx, projectID, f)
 }
 
+// Stats counts the project's calls per hour since since, per provider or
+// per account, once this node's entries are written, as List does.
+func (w *Writer) Stats(ctx context.Context, projectID string, since time.Time, byAccount bool) ([]store.LogBucket, error) {
+	w.settle(ctx)
+	return w.store.LogStats(ctx, projectID, since, byAccount)
+}
+
 // Get returns one entry by its id or its request id, as List waits for it.
 func (w *Writer) Get(ctx context.Context, projectID, id string) (store.RequestLog, error) {
 	w.settle(ctx)

@@ -410,9 +410,14 @@ type RequestLog struct {
 	Status     int
 	Success    bool
 	DurationMS int64
+	DurationUS int64 // the same, in microseconds
 	StartTime  time.Time
 	EndTime    time.Time
 	Steps      []LogStep
+	// Error says why a failed call failed: Patchbay's message and what the
+	// provider answered (status, error code and message), redacted; never a
+	// body. Empty for a success.
+	Error string
 }
 
 // LogStep is one provider call an action made.
@@ -432,11 +437,26 @@ type LogFilter struct {
 	Actions     []string
 	Providers   []string
 	StatusCodes []int
-	Success     *bool
-	Start, End  time.Time
-	AfterTime   time.Time
-	AfterID     string
-	Limit       int
+	// StatusClasses keeps entries whose status is in one of these hundreds
+	// (2 for 2xx, 4 for 4xx, 5 for 5xx).
+	StatusClasses []int
+	// Search keeps entries whose action, account, request id, error or
+	// account owner contains it, in any case.
+	Search     string
+	Success    *bool
+	Start, End time.Time
+	AfterTime  time.Time
+	AfterID    string
+	Limit      int
+}
+
+// LogBucket counts one provider's (or one account's) calls in one hour.
+type LogBucket struct {
+	Hour     int64 // Unix hours
+	Provider string
+	Account  string // with LogStats by account; "" by provider
+	Calls    int
+	Failed   int
 }
 
 // Event types. The service that makes a change decides its events; the store
@@ -859,6 +879,9 @@ type Store interface {
 	GetRequestLog(ctx context.Context, projectID, id string) (RequestLog, error)
 	// DeleteRequestLogsBefore removes logs older than t, for retention.
 	DeleteRequestLogsBefore(ctx context.Context, t time.Time) (int64, error)
+	// LogStats counts the project's calls per hour from the hour of since
+	// on, per provider, or per account and provider when byAccount.
+	LogStats(ctx context.Context, projectID string, since time.Time, byAccount bool) ([]LogBucket, error)
 
 	// TakeKeyQuota grants up to want more requests to API key keyID in the clock
 	// minute starting at window, counted across every node, never taking the

@@ -13,9 +13,9 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
-const logColumns = `id, project_id, request_id, account_id, provider, action, http_method, path, status, success, duration_ms, start_time, end_time, steps, source, client_id`
+const logColumns = `id, project_id, request_id, account_id, provider, action, http_method, path, status, success, duration_ms, start_time, end_time, steps, source, client_id, error, duration_us, start_hour`
 
-// logRowsPerInsert bounds one multi-row INSERT: 64 rows of 15 values stay far
+// logRowsPerInsert bounds one multi-row INSERT: 64 rows of 19 values stay far
 // below both databases' limits on statement parameters.
 const logRowsPerInsert = 64
 
@@ -72,7 +72,7 @@ func (s *Store) CreateRequestLogs(ctx context.Context, logs []store.RequestLog) 
 
 // logArgs are the values of one INSERT of logs, filling each empty ID.
 func logArgs(logs []store.RequestLog) ([]any, error) {
-	args := make([]any, 0, 15*len(logs))
+	args := make([]any, 0, 19*len(logs))
 	for i := range logs {
 		l := &logs[i]
 		if l.ID == "" {
@@ -87,7 +87,8 @@ func logArgs(logs []store.RequestLog) ([]any, error) {
 			return nil, err
 		}
 		args = append(args, l.ID, l.ProjectID, l.RequestID, l.AccountID, l.Provider, l.Action, l.HTTPMethod, l.Path,
-			l.Status, l.Success, l.DurationMS, l.StartTime, l.EndTime, string(steps), cmp.Or(l.Source, store.SourceAPI), l.ClientID)
+			l.Status, l.Success, l.DurationMS, l.StartTime, l.EndTime, string(steps), cmp.Or(l.Source, store.SourceAPI), l.ClientID,
+			l.Error, l.DurationUS, l.StartTime.Unix()/3600)
 	}
 	return args, nil
 }
@@ -98,7 +99,7 @@ func (s *Store) logInsert(ctx context.Context, rows int) (*sql.Stmt, error) {
 	if st, ok := s.logInserts.Load(rows); ok {
 		return st.(*sql.Stmt), nil
 	}
-	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	st, err := s.writeStmt(ctx, `INSERT INTO request_logs (`+logColumns+`) VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")+
 		` ON CONFLICT (id) DO NOTHING`)
 	if err != nil {
@@ -137,6 +138,19 @@ func (s *Store) ListRequestLogs(ctx context.Context, projectID string, f store.L
 	in("status", codes)
 	if f.Success != nil {
 		where, args = append(where, "success = ?"), append(args, *f.Success)
+	}
+	if len(f.StatusClasses) > 0 {
+		var any []string
+		for _, c := range f.StatusClasses {
+			any, args = append(any, "(status >= ? AND status < ?)"), append(args, c*100, c*100+100)
+		}
+		where = append(where, "("+strings.Join(any, " OR ")+")")
+	}
+	if f.Search != "" {
+		like := "%" + likeEscaper.Replace(strings.ToLower(f.Search)) + "%"
+		where = append(where, `(lower(action) LIKE ? ESCAPE '\' OR lower(account_id) LIKE ? ESCAPE '\' OR lower(request_id) LIKE ? ESCAPE '\'
+			OR lower(error) LIKE ? ESCAPE '\' OR account_id IN (SELECT id FROM accounts WHERE project_id = ? AND lower(origin_owner_id) LIKE ? ESCAPE '\'))`)
+		args = append(args, like, like, like, like, projectID, like)
 	}
 	if !f.Start.IsZero() {
 		where, args = append(where, "start_time >= ?"), append(args, normalizeTime(f.Start))
@@ -186,11 +200,36 @@ func (s *Store) DeleteRequestLogsBefore(ctx context.Context, t time.Time) (int64
 	return res.RowsAffected()
 }
 
+// likeEscaper makes a search term match itself in a LIKE pattern.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+
+// LogStats counts calls per hour since since, per provider or per account.
+func (s *Store) LogStats(ctx context.Context, projectID string, since time.Time, byAccount bool) ([]store.LogBucket, error) {
+	group := "provider"
+	if byAccount {
+		group = "provider, account_id"
+	}
+	query := `SELECT start_hour, ` + group + `, COUNT(*), SUM(CASE WHEN success THEN 0 ELSE 1 END) FROM request_logs
+		WHERE project_id = ? AND start_hour >= ? GROUP BY start_hour, ` + group + ` ORDER BY start_hour`
+	out, err := queryAll(ctx, s, func(row scanner) (store.LogBucket, error) {
+		var b store.LogBucket
+		if byAccount {
+			return b, row.Scan(&b.Hour, &b.Provider, &b.Account, &b.Calls, &b.Failed)
+		}
+		return b, row.Scan(&b.Hour, &b.Provider, &b.Calls, &b.Failed)
+	}, query, projectID, since.Unix()/3600)
+	if err != nil {
+		return nil, fmt.Errorf("request log stats: %w", err)
+	}
+	return out, nil
+}
+
 func scanLog(row scanner) (store.RequestLog, error) {
 	var l store.RequestLog
 	var steps string
+	var hour int64
 	if err := row.Scan(&l.ID, &l.ProjectID, &l.RequestID, &l.AccountID, &l.Provider, &l.Action, &l.HTTPMethod, &l.Path,
-		&l.Status, &l.Success, &l.DurationMS, &l.StartTime, &l.EndTime, &steps, &l.Source, &l.ClientID); err != nil {
+		&l.Status, &l.Success, &l.DurationMS, &l.StartTime, &l.EndTime, &steps, &l.Source, &l.ClientID, &l.Error, &l.DurationUS, &hour); err != nil {
 		return store.RequestLog{}, err
 	}
 	l.StartTime, l.EndTime = l.StartTime.UTC(), l.EndTime.UTC()

@@ -19,7 +19,8 @@ func testRequestLogs(t *testing.T, db Database) {
 	for i := range 5 {
 		batch = append(batch, store.RequestLog{ProjectID: a.ID, RequestID: "r", AccountID: []string{"acc1", "acc2"}[i%2],
 			Provider: "justworks", Action: []string{"justworks_get_company", "justworks_list_members"}[i%2], HTTPMethod: "GET", Path: "/v1/company",
-			Status: []int{200, 502}[i%2], Success: i%2 == 0, DurationMS: int64(i), StartTime: base.Add(time.Duration(i) * time.Minute),
+			Status: []int{200, 502}[i%2], Success: i%2 == 0, DurationMS: int64(i), DurationUS: int64(i)*1000 + 7,
+			Error: []string{"", "Justworks failed; provider answered 502 error: Upstream_Timeout"}[i%2], StartTime: base.Add(time.Duration(i) * time.Minute),
 			EndTime: base.Add(time.Duration(i)*time.Minute + time.Second),
 			Steps:   []store.LogStep{{Method: "GET", URL: "https://api.test/v1/company", Status: 200, DurationMS: 3, StartTime: base}}})
 	}
@@ -73,6 +74,12 @@ func testRequestLogs(t *testing.T, db Database) {
 		{store.LogFilter{Success: &failed}, 2},
 		{store.LogFilter{Start: base.Add(2 * time.Minute), End: base.Add(3 * time.Minute)}, 2},
 		{store.LogFilter{Providers: []string{"employmenthero"}}, 0},
+		{store.LogFilter{StatusClasses: []int{5}}, 2},
+		{store.LogFilter{StatusClasses: []int{2, 4}}, 3},
+		{store.LogFilter{Search: "upstream_TIMEOUT"}, 2}, // the error, in any case
+		{store.LogFilter{Search: "ACC1"}, 3},             // the account
+		{store.LogFilter{Search: "list_members"}, 2},     // the action
+		{store.LogFilter{Search: "100%_"}, 0},            // LIKE's wildcards match themselves
 	} {
 		got, err := s.ListRequestLogs(ctx, a.ID, tc.f)
 		if err != nil || len(got) != tc.want {
@@ -104,6 +111,26 @@ func testRequestLogs(t *testing.T, db Database) {
 	}
 	if _, err := s.GetRequestLog(ctx, b.ID, ids[0]); err == nil {
 		t.Fatal("project B read project A's log")
+	}
+	if got, _ := s.GetRequestLog(ctx, a.ID, ids[1]); got.Error == "" || got.DurationUS != 1007 {
+		t.Fatalf("a failed entry's reason and duration: %q %d", got.Error, got.DurationUS)
+	}
+	// Stats: the five calls fall in base's hour, per provider and per account.
+	stats, err := s.LogStats(ctx, a.ID, base, false)
+	if err != nil || len(stats) != 1 || stats[0].Calls != 5 || stats[0].Failed != 2 || stats[0].Hour != base.Unix()/3600 || stats[0].Provider != "justworks" {
+		t.Fatalf("stats per provider: %+v %v", stats, err)
+	}
+	byAccount, err := s.LogStats(ctx, a.ID, base, true)
+	if err != nil || len(byAccount) != 2 {
+		t.Fatalf("stats per account: %+v %v", byAccount, err)
+	}
+	for _, b := range byAccount {
+		if want := map[string][2]int{"acc1": {3, 0}, "acc2": {2, 2}}[b.Account]; b.Calls != want[0] || b.Failed != want[1] {
+			t.Fatalf("stats of %s: %+v", b.Account, b)
+		}
+	}
+	if later, _ := s.LogStats(ctx, a.ID, base.Add(time.Hour), false); len(later) != 0 {
+		t.Fatalf("stats from the next hour: %+v", later)
 	}
 	n, err := s.DeleteRequestLogsBefore(ctx, base.Add(150*time.Second))
 	if err != nil || n != 4 {
