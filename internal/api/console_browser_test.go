@@ -350,6 +350,29 @@ func TestConsoleWebhookPages(t *testing.T) {
 		return false
 	})
 	c.shot(t, "webhook")
+
+	// The delivery's page: what was sent, and the start of the answer.
+	c.run(t, chromedp.Click(chromedp.CSS(`tr[data-delivery] a`)))
+	waitFor(t, c.tab, `document.querySelector('[data-payload]') !== null`)
+	c.shot(t, "delivery")
+	if text := c.text(t); !strings.Contains(text, `"type": "webhook.test"`) || !strings.Contains(text, "thanks for evt_") {
+		t.Fatalf("the delivery page:\n%s", text)
+	}
+	// Editing the endpoint: its events and description.
+	c.run(t, chromedp.Click(`//a[contains(@class, "url") or contains(., "/hooks")]`))
+	waitFor(t, c.tab, `document.querySelector('details#edit') !== null`)
+	c.run(t,
+		chromedp.Click(chromedp.CSS(`details#edit summary`)),
+		chromedp.Click(chromedp.CSS(`details#edit input[name=events][value="account.deleted"]`)),
+		chromedp.SetValue(chromedp.CSS(`details#edit input[name=description]`), "CRM sync, deletions too"),
+		chromedp.Click(`//details[@id="edit"]//button[text()="Save"]`),
+	)
+	waitFor(t, c.tab, `document.querySelector('.flash.ok') !== null`)
+	_, _, list := c.do(t, "GET", "/webhooks", basic(c.keyA), "")
+	hook := list["data"].([]any)[0].(map[string]any)
+	if hook["description"] != "CRM sync, deletions too" || mustJSON(hook["events"]) != `["account.created","account.deleted"]` {
+		t.Fatalf("the edited webhook: %v", hook)
+	}
 }
 
 // TestConsoleRefusesAStaleProfileForm: an admin opens a profile; another

@@ -54,6 +54,7 @@ func newReceiver(t *testing.T) *receiver {
 			r.mu.Unlock()
 		}
 		w.WriteHeader(status)
+		fmt.Fprintf(w, "thanks for %s", req.Header.Get("Webhook-Id")) // what the delivery log keeps the start of
 	}))
 	t.Cleanup(r.Close)
 	return r

@@ -49,6 +49,8 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /console/p/{project}/webhooks", c.page(c.createWebhook))
 	m.HandleFunc("GET /console/p/{project}/webhooks/{id}", c.page(c.showWebhook))
 	m.HandleFunc("POST /console/p/{project}/webhooks/{id}/enabled", c.page(c.enableWebhook))
+	m.HandleFunc("POST /console/p/{project}/webhooks/{id}/edit", c.page(c.editWebhook))
+	m.HandleFunc("GET /console/p/{project}/webhooks/{id}/deliveries/{delivery}", c.page(c.showDelivery))
 	m.HandleFunc("POST /console/p/{project}/webhooks/{id}/test", c.page(c.testWebhook))
 	m.HandleFunc("POST /console/p/{project}/webhooks/{id}/rotate", c.page(c.rotateWebhook))
 	m.HandleFunc("POST /console/p/{project}/webhooks/{id}/delete", c.page(c.deleteWebhook))

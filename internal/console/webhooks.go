@@ -1,6 +1,8 @@
 package console
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -55,7 +57,8 @@ func (c *Console) createWebhook(q *req) {
 type webhookPage struct {
 	Endpoint   store.WebhookEndpoint
 	Deliveries []store.WebhookDelivery
-	Secret     string // after a rotation
+	Types      []string // the events the edit form offers
+	Secret     string   // after a rotation
 }
 
 func (c *Console) webhookPage(q *req) (webhookPage, error) {
@@ -64,7 +67,43 @@ func (c *Console) webhookPage(q *req) (webhookPage, error) {
 		return webhookPage{}, err
 	}
 	d, _, err := c.o.Webhooks.Deliveries(q.ctx, q.project.ID, e.ID, webhooks.Page{Size: 50})
-	return webhookPage{Endpoint: e, Deliveries: d}, err
+	return webhookPage{Endpoint: e, Deliveries: d, Types: store.EventTypes}, err
+}
+
+// editWebhook saves the edit form: the address, the events and the
+// description.
+func (c *Console) editWebhook(q *req) {
+	c.webhookAction(q, "webhook-saved", func(id string) error {
+		q.r.ParseForm()
+		u, desc, events := strings.TrimSpace(q.r.PostFormValue("url")), q.r.PostFormValue("description"), q.r.PostForm["events"]
+		_, err := c.o.Webhooks.Update(q.ctx, q.project.ID, id, formVersion(q.r), webhooks.Input{URL: &u, Description: &desc, Events: &events})
+		return err
+	})
+}
+
+// deliveryPage is one delivery: what was sent and what came back.
+type deliveryPage struct {
+	Endpoint store.WebhookEndpoint
+	Delivery store.WebhookDelivery
+	Payload  string // indented
+}
+
+func (c *Console) showDelivery(q *req) {
+	e, err := c.o.Webhooks.Get(q.ctx, q.project.ID, q.r.PathValue("id"))
+	var d store.WebhookDelivery
+	var body []byte
+	if err == nil {
+		d, body, err = c.o.Webhooks.Delivery(q.ctx, q.project.ID, e.ID, q.r.PathValue("delivery"))
+	}
+	if err != nil {
+		q.fail(c, "message", q.view("Delivery", "webhooks", nil), err)
+		return
+	}
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, body, "", "  ") != nil {
+		pretty.Write(body)
+	}
+	c.render(q.w, http.StatusOK, "delivery", q.view("Delivery", "webhooks", deliveryPage{Endpoint: e, Delivery: d, Payload: pretty.String()}))
 }
 
 func (c *Console) showWebhook(q *req) {

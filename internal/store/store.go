@@ -589,7 +589,8 @@ type WebhookDelivery struct {
 	NextAttemptAt  time.Time
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
-	// AttemptLog is filled by ListWebhookDeliveries, newest first.
+	// AttemptLog is filled by ListWebhookDeliveries and GetWebhookDelivery,
+	// newest first.
 	AttemptLog []WebhookAttempt
 }
 
@@ -600,6 +601,8 @@ type WebhookAttempt struct {
 	StatusCode int       `json:"status_code"`
 	Error      string    `json:"error,omitempty"`
 	DurationMS int64     `json:"duration_ms"`
+	// Answer is the start of the receiver's answer (1 KB at most).
+	Answer string `json:"answer,omitempty"`
 }
 
 // AttemptOutcome is what RecordWebhookAttempt writes.

@@ -17,6 +17,7 @@ import (
 	"net/netip"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
@@ -338,6 +339,7 @@ func (w *worker) attempt(ctx context.Context, ep store.WebhookEndpoint, ev store
 	if err != nil {
 		return fail("%v", err)
 	}
+	a.Answer = answerStart(resp.Body)
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	a.StatusCode, a.DurationMS = resp.StatusCode, w.s.clock.Now().Sub(start).Milliseconds()
@@ -345,6 +347,27 @@ func (w *worker) attempt(ctx context.Context, ep store.WebhookEndpoint, ev store
 		a.Error = "the endpoint answered " + resp.Status
 	}
 	return a
+}
+
+// answerLength is how much of a receiver's answer the delivery log keeps.
+const answerLength = 1 << 10
+
+// answerStart reads the start of a receiver's answer for the delivery log:
+// text as it is (cut on a character), anything else by its size.
+func answerStart(body io.Reader) string {
+	buf := make([]byte, answerLength+1)
+	n, _ := io.ReadFull(body, buf)
+	b := buf[:min(n, answerLength)]
+	for cut := 0; cut < utf8.UTFMax-1 && !utf8.Valid(b) && n > answerLength; cut++ {
+		b = b[:len(b)-1] // a character cut at the limit
+	}
+	if !utf8.Valid(b) {
+		return fmt.Sprintf("(%d bytes that are not text)", n)
+	}
+	if n > answerLength {
+		return string(b) + "…"
+	}
+	return string(b)
 }
 
 // payload is the body of a delivery: the event as Standard Webhooks

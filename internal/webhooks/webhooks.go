@@ -324,17 +324,38 @@ func (s *Service) Deliveries(ctx context.Context, projectID, id string, page Pag
 	return list, list[len(list)-1].ID, nil
 }
 
+// Delivery returns one delivery of an endpoint with its attempts, and the
+// body it sends (the event's payload).
+func (s *Service) Delivery(ctx context.Context, projectID, endpointID, deliveryID string) (store.WebhookDelivery, []byte, error) {
+	d, err := s.delivery(ctx, projectID, endpointID, deliveryID)
+	if err != nil {
+		return store.WebhookDelivery{}, nil, err
+	}
+	ev, err := s.store.GetEvent(ctx, projectID, d.EventID)
+	if err != nil {
+		return store.WebhookDelivery{}, nil, err
+	}
+	body, err := payload(ev)
+	return d, body, err
+}
+
 // Redeliver sends a delivery's event to its endpoint again, with the same
 // event id, as a new delivery.
 func (s *Service) Redeliver(ctx context.Context, projectID, endpointID, deliveryID string) (store.WebhookDelivery, error) {
+	if _, err := s.delivery(ctx, projectID, endpointID, deliveryID); err != nil {
+		return store.WebhookDelivery{}, err
+	}
+	return s.store.Redeliver(ctx, projectID, deliveryID, s.queue.enqueue)
+}
+
+// delivery returns a delivery of the endpoint; NotFound when the project
+// has no such delivery of it.
+func (s *Service) delivery(ctx context.Context, projectID, endpointID, deliveryID string) (store.WebhookDelivery, error) {
 	d, err := s.store.GetWebhookDelivery(ctx, projectID, deliveryID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && d.EndpointID != endpointID) {
 		return store.WebhookDelivery{}, problem.New(problem.NotFound, "No delivery %s of webhook %s in this project", deliveryID, endpointID)
 	}
-	if err != nil {
-		return store.WebhookDelivery{}, err
-	}
-	return s.store.Redeliver(ctx, projectID, deliveryID, s.queue.enqueue)
+	return d, err
 }
 
 // errAlreadyOff leaves an endpoint that is already off as it is.

@@ -215,7 +215,11 @@ func (s *Store) GetWebhookDelivery(ctx context.Context, projectID, id string) (s
 	if err != nil {
 		return store.WebhookDelivery{}, fmt.Errorf("get webhook delivery %s: %w", id, s.translate(err))
 	}
-	return d, nil
+	one := []store.WebhookDelivery{d}
+	if err := s.withAttempts(ctx, one); err != nil {
+		return store.WebhookDelivery{}, err
+	}
+	return one[0], nil
 }
 
 // ListWebhookDeliveries returns a page of an endpoint's deliveries, newest
@@ -234,30 +238,38 @@ func (s *Store) ListWebhookDeliveries(ctx context.Context, projectID string, f s
 		return nil, fmt.Errorf("list webhook deliveries: %w", err)
 	}
 	out, err := collect(rows, scanDelivery)
-	if err != nil || len(out) == 0 {
-		return out, err
+	if err != nil {
+		return nil, err
 	}
-	ids := make([]any, len(out))
+	return out, s.withAttempts(ctx, out)
+}
+
+// withAttempts fills the deliveries' attempt logs, newest first.
+func (s *Store) withAttempts(ctx context.Context, deliveries []store.WebhookDelivery) error {
+	if len(deliveries) == 0 {
+		return nil
+	}
+	ids := make([]any, len(deliveries))
 	index := map[string]int{}
-	for i, d := range out {
+	for i, d := range deliveries {
 		ids[i], index[d.ID] = d.ID, i
 	}
-	rows, err = s.db.QueryContext(ctx, s.q(`SELECT delivery_id, attempt, started_at, status_code, error, duration_ms FROM webhook_attempts
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT delivery_id, attempt, started_at, status_code, error, duration_ms, answer FROM webhook_attempts
 		WHERE delivery_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY attempt DESC`), ids...)
 	if err != nil {
-		return nil, fmt.Errorf("list webhook attempts: %w", err)
+		return fmt.Errorf("list webhook attempts: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id string
 		var a store.WebhookAttempt
-		if err := rows.Scan(&id, &a.Attempt, &a.StartedAt, &a.StatusCode, &a.Error, &a.DurationMS); err != nil {
-			return nil, fmt.Errorf("list webhook attempts: %w", err)
+		if err := rows.Scan(&id, &a.Attempt, &a.StartedAt, &a.StatusCode, &a.Error, &a.DurationMS, &a.Answer); err != nil {
+			return fmt.Errorf("list webhook attempts: %w", err)
 		}
 		a.StartedAt = a.StartedAt.UTC()
-		out[index[id]].AttemptLog = append(out[index[id]].AttemptLog, a)
+		deliveries[index[id]].AttemptLog = append(deliveries[index[id]].AttemptLog, a)
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // WaitingOn finds a pending delivery of the account's earlier event to the same endpoint.
@@ -292,8 +304,8 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, d store.WebhookDeliver
 		if n, _ := res.RowsAffected(); n == 0 {
 			return store.ErrNotFound
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO webhook_attempts (delivery_id, attempt, started_at, status_code, error, duration_ms)
-			VALUES (?, ?, ?, ?, ?, ?)`), d.ID, a.Attempt, normalizeTime(a.StartedAt), a.StatusCode, a.Error, a.DurationMS); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO webhook_attempts (delivery_id, attempt, started_at, status_code, error, duration_ms, answer)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`), d.ID, a.Attempt, normalizeTime(a.StartedAt), a.StatusCode, a.Error, a.DurationMS, a.Answer); err != nil {
 			return s.translate(err)
 		}
 		failing, args := `failing_since = NULL`, []any{d.ProjectID, d.EndpointID}
