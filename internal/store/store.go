@@ -748,6 +748,16 @@ type Admin struct {
 	CreatedAt    time.Time
 }
 
+// AdminInvite is a one-time link to become an admin of some projects.
+type AdminInvite struct {
+	TokenHash  []byte
+	Email      string // stored lower-case
+	ProjectIDs []string
+	InvitedBy  string // the inviting admin's id
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+}
+
 // SignInFailures counts wrong console passwords for one email since its last
 // success, the last at Last.
 type SignInFailures struct {
@@ -987,6 +997,25 @@ type Store interface {
 	ListAdmins(ctx context.Context) ([]Admin, error)
 	// AdminProjects lists the projects the admin sees, oldest first.
 	AdminProjects(ctx context.Context, adminID string) ([]Project, error)
+	// CreateAdminInvite stores an invitation.
+	CreateAdminInvite(ctx context.Context, inv AdminInvite) error
+	// AdminInviteByHash finds an invitation: ErrNotFound, ErrUsed, or
+	// ErrExpired at at.
+	AdminInviteByHash(ctx context.Context, hash []byte, at time.Time) (AdminInvite, error)
+	// AcceptAdminInvite uses an invitation once and creates a, with the
+	// invitation's email and projects, in one transaction: ErrNotFound,
+	// ErrUsed or ErrExpired as AdminInviteByHash; ErrConflict when the
+	// email has an admin already.
+	AcceptAdminInvite(ctx context.Context, hash []byte, a Admin) (Admin, error)
+	// SetAdminProjects makes the admin see exactly these projects.
+	SetAdminProjects(ctx context.Context, adminID string, projectIDs []string) error
+	// DeleteAdmin removes an admin with their sessions; ErrConflict when
+	// they are the last admin.
+	DeleteAdmin(ctx context.Context, adminID string) error
+	// AdminsLastSeen is when each admin's newest session was last used.
+	AdminsLastSeen(ctx context.Context) (map[string]time.Time, error)
+	// RenameProject changes a project's name.
+	RenameProject(ctx context.Context, id, name string) (Project, error)
 	// SignInFailures returns the failures counted for an email's hash (zero
 	// when none).
 	SignInFailures(ctx context.Context, emailHash []byte) (SignInFailures, error)

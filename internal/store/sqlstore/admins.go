@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -232,4 +233,182 @@ func (s *Store) ConsumeSetupToken(ctx context.Context, hash []byte, at time.Time
 		return fmt.Errorf("use setup token: %w", err)
 	}
 	return nil
+}
+
+// CreateAdminInvite stores an invitation.
+func (s *Store) CreateAdminInvite(ctx context.Context, inv store.AdminInvite) error {
+	projects, err := json.Marshal(nonNil(inv.ProjectIDs))
+	if err != nil {
+		return err
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, p := range inv.ProjectIDs {
+			if err := s.requireProject(ctx, tx, p); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO admin_invites (token_hash, email, project_ids, invited_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`),
+			inv.TokenHash, strings.ToLower(inv.Email), string(projects), inv.InvitedBy, normalizeTime(inv.CreatedAt), normalizeTime(inv.ExpiresAt))
+		return s.translate(err)
+	})
+	if err != nil {
+		return fmt.Errorf("create admin invite: %w", err)
+	}
+	return nil
+}
+
+// AdminInviteByHash finds a live invitation.
+func (s *Store) AdminInviteByHash(ctx context.Context, hash []byte, at time.Time) (store.AdminInvite, error) {
+	inv, err := s.inviteIn(ctx, s.db, hash, at, "")
+	if err != nil {
+		return store.AdminInvite{}, fmt.Errorf("admin invite: %w", err)
+	}
+	return inv, nil
+}
+
+// queryRower is a pool or a transaction.
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// inviteIn reads a live invitation through q, locking it with lock.
+func (s *Store) inviteIn(ctx context.Context, q queryRower, hash []byte, at time.Time, lock string) (store.AdminInvite, error) {
+	var inv store.AdminInvite
+	var projects string
+	var used sql.NullTime
+	err := q.QueryRowContext(ctx, s.q(`SELECT token_hash, email, project_ids, invited_by, created_at, expires_at, used_at FROM admin_invites WHERE token_hash = ?`+lock), hash).
+		Scan(&inv.TokenHash, &inv.Email, &projects, &inv.InvitedBy, &inv.CreatedAt, &inv.ExpiresAt, &used)
+	switch {
+	case err != nil:
+		return inv, s.translate(err)
+	case used.Valid:
+		return inv, store.ErrUsed
+	case !at.Before(inv.ExpiresAt):
+		return inv, store.ErrExpired
+	}
+	inv.CreatedAt, inv.ExpiresAt = inv.CreatedAt.UTC(), inv.ExpiresAt.UTC()
+	return inv, json.Unmarshal([]byte(projects), &inv.ProjectIDs)
+}
+
+// AcceptAdminInvite uses an invitation and creates its admin.
+func (s *Store) AcceptAdminInvite(ctx context.Context, hash []byte, a store.Admin) (store.Admin, error) {
+	if a.ID == "" {
+		a.ID = store.NewID("adm")
+	}
+	a.CreatedAt = normalizeTime(a.CreatedAt)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		inv, err := s.inviteIn(ctx, tx, hash, a.CreatedAt, s.dialect.ForUpdate)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE admin_invites SET used_at = ? WHERE token_hash = ?`), a.CreatedAt, hash); err != nil {
+			return err
+		}
+		a.Email = inv.Email
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO admins (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)`),
+			a.ID, a.Email, a.PasswordHash, a.CreatedAt); err != nil {
+			return s.translate(err)
+		}
+		return s.grantProjects(ctx, tx, a.ID, inv.ProjectIDs)
+	})
+	if err != nil {
+		return store.Admin{}, fmt.Errorf("accept admin invite: %w", err)
+	}
+	return a, nil
+}
+
+// grantProjects gives an admin the projects that still exist.
+func (s *Store) grantProjects(ctx context.Context, tx *sql.Tx, adminID string, projectIDs []string) error {
+	for _, p := range projectIDs {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO admin_projects (admin_id, project_id) SELECT ?, id FROM projects WHERE id = ?`), adminID, p); err != nil {
+			return s.translate(err)
+		}
+	}
+	return nil
+}
+
+// SetAdminProjects makes the admin see exactly these projects.
+func (s *Store) SetAdminProjects(ctx context.Context, adminID string, projectIDs []string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var id string
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM admins WHERE id = ?`+s.dialect.ForUpdate), adminID).Scan(&id); err != nil {
+			return s.translate(err)
+		}
+		for _, p := range projectIDs {
+			if err := s.requireProject(ctx, tx, p); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM admin_projects WHERE admin_id = ?`), adminID); err != nil {
+			return err
+		}
+		return s.grantProjects(ctx, tx, adminID, projectIDs)
+	})
+	if err != nil {
+		return fmt.Errorf("set admin projects: %w", err)
+	}
+	return nil
+}
+
+// DeleteAdmin removes an admin with their sessions, never the last one.
+func (s *Store) DeleteAdmin(ctx context.Context, adminID string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		// Counting under the rows' locks: two removals at once cannot leave none.
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM (SELECT id FROM admins`+s.dialect.ForUpdate+`) AS a`)).Scan(&n); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM admins WHERE id = ?`), adminID)
+		if err != nil {
+			return err
+		}
+		switch k, _ := res.RowsAffected(); {
+		case k == 0:
+			return store.ErrNotFound
+		case n <= 1:
+			return store.ErrConflict
+		}
+		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM admin_sessions WHERE admin_id = ?`), adminID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete admin %s: %w", adminID, err)
+	}
+	return nil
+}
+
+// AdminsLastSeen is when each admin's sessions were last used.
+func (s *Store) AdminsLastSeen(ctx context.Context) (map[string]time.Time, error) {
+	sessions, err := queryAll(ctx, s, func(row scanner) (store.AdminSession, error) {
+		var as store.AdminSession
+		return as, row.Scan(&as.AdminID, &as.LastSeenAt)
+	}, `SELECT admin_id, last_seen_at FROM admin_sessions`)
+	if err != nil {
+		return nil, fmt.Errorf("admins last seen: %w", err)
+	}
+	out := map[string]time.Time{}
+	for _, as := range sessions {
+		if at := as.LastSeenAt.UTC(); at.After(out[as.AdminID]) {
+			out[as.AdminID] = at
+		}
+	}
+	return out, nil
+}
+
+// RenameProject changes a project's name.
+func (s *Store) RenameProject(ctx context.Context, id, name string) (store.Project, error) {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE projects SET name = ? WHERE id = ?`), name, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Project{}, fmt.Errorf("rename project %s: %w", id, err)
+	}
+	return s.GetProject(ctx, id)
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -189,5 +190,72 @@ func testImportAccounts(t *testing.T, db Database) {
 	}
 	if n, _ := s.CountAccounts(ctx, p.ID, store.AccountFilter{}); n != 2 {
 		t.Fatalf("a failed batch left %d accounts", n)
+	}
+}
+
+// Invitations, project grants, removal and renaming.
+func testAdminPeople(t *testing.T, db Database) {
+	s := openDefault(t, db)
+	ctx := context.Background()
+	a, b := mustProject(t, s, "A"), mustProject(t, s, "B")
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	ann, err := s.CreateAdmin(ctx, store.Admin{Email: "ann@a.test", PasswordHash: "h", CreatedAt: now}, []string{a.ID, b.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := store.AdminInvite{TokenHash: []byte("invite-1"), Email: "Bob@B.test", ProjectIDs: []string{b.ID}, InvitedBy: ann.ID,
+		CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}
+	if err := s.CreateAdminInvite(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateAdminInvite(ctx, store.AdminInvite{TokenHash: []byte("x"), Email: "x@x.test", ProjectIDs: []string{"prj_missing"},
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an invite to a missing project: %v", err)
+	}
+	if got, err := s.AdminInviteByHash(ctx, []byte("invite-1"), now.Add(time.Hour)); err != nil || got.Email != "bob@b.test" || len(got.ProjectIDs) != 1 {
+		t.Fatalf("the invite: %+v %v", got, err)
+	}
+	if _, err := s.AdminInviteByHash(ctx, []byte("invite-1"), now.Add(25*time.Hour)); !errors.Is(err, store.ErrExpired) {
+		t.Fatalf("a day-old invite: %v", err)
+	}
+	bob, err := s.AcceptAdminInvite(ctx, []byte("invite-1"), store.Admin{PasswordHash: "h2", CreatedAt: now.Add(time.Hour)})
+	if err != nil || bob.Email != "bob@b.test" {
+		t.Fatalf("accept: %+v %v", bob, err)
+	}
+	if projects, _ := s.AdminProjects(ctx, bob.ID); len(projects) != 1 || projects[0].ID != b.ID {
+		t.Fatalf("bob's projects: %+v", projects)
+	}
+	if _, err := s.AcceptAdminInvite(ctx, []byte("invite-1"), store.Admin{PasswordHash: "h3", CreatedAt: now.Add(time.Hour)}); !errors.Is(err, store.ErrUsed) {
+		t.Fatalf("an invite used twice: %v", err)
+	}
+	if err := s.SetAdminProjects(ctx, bob.ID, []string{a.ID, b.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if projects, _ := s.AdminProjects(ctx, bob.ID); len(projects) != 2 {
+		t.Fatalf("bob's projects after the grant: %+v", projects)
+	}
+	if err := s.SetAdminProjects(ctx, bob.ID, []string{a.ID, "prj_missing"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a grant of a missing project: %v", err)
+	}
+	if projects, _ := s.AdminProjects(ctx, bob.ID); len(projects) != 2 {
+		t.Fatalf("a refused grant changed bob's projects: %+v", projects)
+	}
+	if err := s.CreateAdminSession(ctx, store.AdminSession{TokenHash: []byte("s1"), AdminID: bob.ID, CreatedAt: now, LastSeenAt: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if seen, err := s.AdminsLastSeen(ctx); err != nil || !seen[bob.ID].Equal(now.Add(time.Minute)) || !seen[ann.ID].IsZero() {
+		t.Fatalf("last seen: %v %v", seen, err)
+	}
+	if err := s.DeleteAdmin(ctx, bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AdminSessionByHash(ctx, []byte("s1")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a removed admin's session: %v", err)
+	}
+	if err := s.DeleteAdmin(ctx, ann.ID); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("the last admin removed: %v", err)
+	}
+	if p, err := s.RenameProject(ctx, a.ID, "Acme HR"); err != nil || p.Name != "Acme HR" {
+		t.Fatalf("rename: %+v %v", p, err)
 	}
 }

@@ -104,6 +104,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"DispatchPastADamagedEndpoint", testDispatchPastADamagedEndpoint},
 		{"Admins", testAdmins},
 		{"AdminSessions", testAdminSessions},
+		{"AdminPeople", testAdminPeople},
 		{"SetupTokens", testSetupTokens},
 		{"KeyLastUsedAndAccountCounts", testKeyLastUsedAndAccountCounts},
 		{"ImportAccounts", testImportAccounts},
