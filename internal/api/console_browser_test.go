@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -491,4 +492,79 @@ func TestConsoleFindsAFailedCall(t *testing.T) {
 	if text := c.text(t); !strings.Contains(text, "Why it failed") || !strings.Contains(text, "member_locked") || !strings.Contains(text, "took") {
 		t.Fatalf("the entry's page:\n%s", text)
 	}
+}
+
+// TestConsoleInvitesAnAdmin: an admin creates a project and invites a
+// colleague to the first one only; the colleague joins through the link in
+// another browser and sees that project alone; given the second, they see
+// both; removed, they are signed out. Each step is in the audit trail.
+func TestConsoleInvitesAnAdmin(t *testing.T) {
+	t.Parallel()
+	c := newConsoleEnv(t)
+	c.run(t, chromedp.Click(`//nav//a[text()="Projects"]`), chromedp.WaitVisible(`//h2[text()="New project"]`),
+		chromedp.SendKeys(chromedp.CSS(`input[placeholder="e.g. Acme production"]`), "Second"),
+		chromedp.Click(`//button[text()="Create project"]`))
+	waitFor(t, c.tab, `location.pathname.endsWith('/keys')`)
+	c.run(t, chromedp.Click(`//nav//a[text()="People"]`), chromedp.WaitVisible(`//h2[text()="Invite an admin"]`),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "dana@acme.test"),
+		chromedp.Click(`//section//label[contains(., "Integrator")]/input`),
+		chromedp.Click(`//button[text()="Create invitation link"]`))
+	waitFor(t, c.tab, `document.querySelector('[data-invite-link]') !== null`)
+	c.shot(t, "people")
+	link, err := chromedp.Run(c.tab, chromedp.Evaluate[string](`document.querySelector('[data-invite-link]').textContent`))
+	if err != nil || !strings.Contains(link, "/console/invite?token=") {
+		t.Fatalf("the invitation link %q (%v)", link, err)
+	}
+
+	dana := &consoleEnv{linkEnv: c.linkEnv, tab: browsertest.New(t)}
+	dana.run(t, chromedp.Navigate(link), chromedp.WaitVisible(`//h1[text()="Join Patchbay"]`),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "dana-password-1"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=confirm]`), "dana-password-1"),
+		chromedp.Click(`//button[text()="Join and sign in"]`))
+	waitFor(t, dana.tab, `location.pathname.endsWith('/profiles') && document.querySelectorAll('#project-switch option').length === 1`)
+	if text := dana.text(t); !strings.Contains(text, "dana@acme.test") {
+		t.Fatalf("dana's console:\n%s", text)
+	}
+	var second string
+	for _, p := range c.projects(t) {
+		if p.Name == "Second" {
+			second = p.ID
+		}
+	}
+	dana.run(t, chromedp.Navigate(c.srv.URL+"/console/p/"+second+"/profiles"))
+	waitFor(t, dana.tab, `document.body.innerText.includes('There is no such project')`)
+
+	// Given the second project too, dana sees both.
+	c.run(t, chromedp.Reload())
+	waitFor(t, c.tab, `document.querySelector('tr[data-admin="dana@acme.test"]') !== null`)
+	c.run(t, chromedp.Click(`//tr[@data-admin="dana@acme.test"]//label[contains(., "Second")]/input`),
+		chromedp.Click(`//tr[@data-admin="dana@acme.test"]//button[text()="Save projects"]`))
+	waitFor(t, c.tab, `document.querySelector('.flash.ok') !== null`)
+	dana.run(t, chromedp.Navigate(c.srv.URL+"/console/p/"+second+"/profiles"))
+	waitFor(t, dana.tab, `document.querySelectorAll('#project-switch option').length === 2`)
+
+	// Removed, dana is signed out at the next page.
+	c.acceptConfirms(t)
+	c.run(t, chromedp.Click(`//tr[@data-admin="dana@acme.test"]//button[text()="Remove"]`))
+	waitFor(t, c.tab, `document.querySelector('.flash.ok') !== null && !document.querySelector('tr[data-admin="dana@acme.test"]')`)
+	dana.run(t, chromedp.Reload())
+	waitFor(t, dana.tab, `location.pathname === '/console/signin'`)
+
+	for _, want := range []struct{ action, actor string }{
+		{"admin.invited", "admin:" + adminEmail}, {"admin.created", "admin:dana@acme.test"}, {"admin.removed", "admin:" + adminEmail},
+	} {
+		if got := c.auditEntries(t, "filter[action]="+want.action+"&filter[actor]="+url.QueryEscape(want.actor)); len(got) != 1 {
+			t.Fatalf("%s by %s in the audit trail: %v", want.action, want.actor, got)
+		}
+	}
+}
+
+// projects lists every project of the deployment.
+func (c *consoleEnv) projects(t *testing.T) []store.Project {
+	t.Helper()
+	list, err := c.services.Keys.Projects(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
 }

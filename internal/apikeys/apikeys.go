@@ -150,14 +150,38 @@ func NewService(o Options) *Service { return &Service{store: o.Store, clock: clo
 
 // CreateProject creates a project; it has no key until one is issued.
 func (s *Service) CreateProject(ctx context.Context, name string) (store.Project, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 200 {
-		return store.Project{}, problem.New(problem.Invalid, "name: required, at most 200 characters")
+	name, err := projectName(name)
+	if err != nil {
+		return store.Project{}, err
 	}
 	id := store.NewID("prj")
 	e := audit.Entry(ctx, id, "project.created", "project", id)
 	e.Changes = audit.Changes{}.Created("name", name).JSON()
 	return s.store.CreateProject(store.WithAudit(ctx, e), store.Project{ID: id, Name: name})
+}
+
+// projectName checks a project's name.
+func projectName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 200 {
+		return "", problem.New(problem.Invalid, "name: required, at most 200 characters")
+	}
+	return name, nil
+}
+
+// RenameProject gives a project a new name.
+func (s *Service) RenameProject(ctx context.Context, id, name string) (store.Project, error) {
+	name, err := projectName(name)
+	if err != nil {
+		return store.Project{}, err
+	}
+	before, err := s.Project(ctx, id)
+	if err != nil {
+		return store.Project{}, err
+	}
+	e := audit.Entry(ctx, id, "project.renamed", "project", id)
+	e.Changes = audit.Changes{}.Set("name", before.Name, name).JSON()
+	return s.store.RenameProject(store.WithAudit(ctx, e), id, name)
 }
 
 // Project returns one project.

@@ -153,10 +153,11 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 	},
-	"join":    strings.Join,
-	"has":     slices.Contains[[]string],
-	"changes": changesOf,
-	"took":    took,
+	"join":       strings.Join,
+	"has":        slices.Contains[[]string],
+	"changes":    changesOf,
+	"projectIDs": projectIDs,
+	"took":       took,
 }
 
 // took is how long a call took, to the microsecond where it was measured
@@ -240,7 +241,12 @@ type req struct {
 	project store.Project
 }
 
-func (q *req) base() string { return "/console/p/" + q.project.ID }
+func (q *req) base() string {
+	if q.project.ID == "" {
+		return "/console" // the pages of no project: people, projects
+	}
+	return "/console/p/" + q.project.ID
+}
 
 // view returns a view of this request's project and session.
 func (q *req) view(title, section string, data any) view {
@@ -275,6 +281,9 @@ var notices = map[string]string{
 	"webhook-test":     "A webhook.test event is on its way; its delivery shows below in a moment.",
 	"redelivered":      "The event is queued again, with the same webhook-id.",
 	"ai-app-revoked":   "The AI app was disconnected: its tokens stopped working, and it must ask for consent again.",
+	"projects-saved":   "The admin's projects were saved.",
+	"admin-removed":    "The admin was removed and signed out.",
+	"project-renamed":  "The project was renamed.",
 }
 
 // page wraps a handler of a project's page: it needs a session (else the
