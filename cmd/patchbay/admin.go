@@ -137,7 +137,25 @@ func newProjectsCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(create, reads(listJSON(list)))
+	var newName string
+	rename := &cobra.Command{
+		Use:   "rename PROJECT_ID --name NAME",
+		Short: "Give a project a new name",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withServices(cmd, func(_ config.Config, a *app.App) error {
+				p, err := a.Keys.RenameProject(cmd.Context(), args[0], newName)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Renamed %s to %q.\n", p.ID, p.Name)
+				return nil
+			})
+		},
+	}
+	rename.Flags().StringVar(&newName, "name", "", "the new name (required)")
+	rename.MarkFlagRequired("name")
+	cmd.AddCommand(create, reads(listJSON(list)), rename)
 	return cmd
 }
 

@@ -90,7 +90,60 @@ given (all projects when none are named).`,
 			})
 		},
 	}
-	cmd.AddCommand(create, reads(listJSON(list)))
+	var inviteEmail string
+	var inviteProjects []string
+	invite := &cobra.Command{
+		Use:     "invite --email EMAIL --projects ID,…",
+		Short:   "Make a one-time link (24 hours) for someone to join as an admin of these projects",
+		Args:    noArgs,
+		Example: "  patchbay admins invite --email dana@example.com --projects prj_…",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withServices(cmd, func(cfg config.Config, a *app.App) error {
+				link, err := a.Admins.Invite(cmd.Context(), admins.Operator, inviteEmail, inviteProjects, cfg.RunningURL())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Send this link to %s; it works once, for 24 hours:\n    %s\n", strings.ToLower(inviteEmail), link)
+				return nil
+			})
+		},
+	}
+	invite.Flags().StringVar(&inviteEmail, "email", "", "the person's email address (required)")
+	invite.Flags().StringSliceVar(&inviteProjects, "projects", nil, "project IDs they will see, comma separated (required)")
+	invite.MarkFlagRequired("email")
+	invite.MarkFlagRequired("projects")
+	var grant []string
+	setProjects := &cobra.Command{
+		Use:   "projects ADMIN_ID --set ID,…",
+		Short: "Set the projects an admin sees",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withServices(cmd, func(_ config.Config, a *app.App) error {
+				if err := a.Admins.SetProjects(cmd.Context(), admins.Operator, args[0], grant); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Admin %s now sees %s.\n", args[0], strings.Join(grant, ", "))
+				return nil
+			})
+		},
+	}
+	setProjects.Flags().StringSliceVar(&grant, "set", nil, "every project ID the admin sees, comma separated (required)")
+	setProjects.MarkFlagRequired("set")
+	remove := &cobra.Command{
+		Use:   "remove ADMIN_ID",
+		Short: "Remove an admin and end their sessions",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withServices(cmd, func(_ config.Config, a *app.App) error {
+				if err := a.Admins.Remove(cmd.Context(), admins.Operator, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Removed admin %s.\n", args[0])
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(create, reads(listJSON(list)), invite, setProjects, remove)
 	return cmd
 }
 

@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -69,4 +70,72 @@ func TestConsoleAdmins(t *testing.T) {
 		t.Fatalf("admins list: %d\n%s", code, out)
 	}
 	n.stop(t)
+}
+
+// People and projects from the command line: an invitation link the
+// invitee joins with, a project renamed, the projects set, the admin removed.
+func TestPeopleCommands(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	n := startServe(t, dir, env())
+	out, errOut, code := run(t, dir, env(), "projects", "list", "--json")
+	var projects []struct{ ID string }
+	if err := json.Unmarshal([]byte(out), &projects); code != 0 || err != nil || len(projects) != 1 {
+		t.Fatalf("projects list: %d %v %s%s", code, err, out, errOut)
+	}
+	project := projects[0].ID
+	if out, _, code := run(t, dir, env(), "projects", "rename", project, "--name", "Acme HR"); code != 0 || !strings.Contains(out, `"Acme HR"`) {
+		t.Fatalf("projects rename: %d %s", code, out)
+	}
+	out, errOut, code = run(t, dir, env(), "admins", "invite", "--email", "Dana@Example.com", "--projects", project)
+	link := regexp.MustCompile(`http://\S+/console/invite\?token=\S+`).FindString(out)
+	if code != 0 || link == "" {
+		t.Fatalf("admins invite: %d %s%s", code, out, errOut)
+	}
+	if _, errOut, code := run(t, dir, env(), "admins", "invite", "--email", "x@example.com", "--projects", "prj_nope"); code == 0 || !strings.Contains(errOut, "prj_nope") {
+		t.Fatalf("an invitation to no project: %d %s", code, errOut)
+	}
+	u, _ := url.Parse(link)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.PostForm(n.url+"/console/invite", url.Values{"token": {u.Query().Get("token")}, "password": {"dana's long password"}, "confirm": {"dana's long password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || consoleSignIn(t, n.url+"/console", "dana@example.com", "dana's long password") != http.StatusSeeOther {
+		t.Fatalf("joining with the link: %d", resp.StatusCode)
+	}
+	out, _, _ = run(t, dir, env(), "admins", "list", "--json")
+	var list []struct{ ID, Email, Projects string }
+	json.Unmarshal([]byte(out), &list)
+	var dana string
+	for _, a := range list {
+		if a.Email == "dana@example.com" && a.Projects == project {
+			dana = a.ID
+		}
+	}
+	if dana == "" {
+		t.Fatalf("admins list: %s", out)
+	}
+	if _, errOut, code := run(t, dir, env(), "admins", "projects", dana, "--set", project+",prj_nope"); code == 0 || !strings.Contains(errOut, "prj_nope") {
+		t.Fatalf("a grant of no project: %d %s", code, errOut)
+	}
+	if _, errOut, code := run(t, dir, env(), "admins", "remove", dana); code == 0 || !strings.Contains(errOut, "last admin") {
+		t.Fatalf("removing the last admin: %d %s", code, errOut)
+	}
+	if _, errOut, code := run(t, dir, env(), "admins", "create", "--email", "ops@example.com"); code != 0 {
+		t.Fatalf("admins create: %s", errOut)
+	}
+	if out, errOut, code := run(t, dir, env(), "admins", "remove", dana); code != 0 || !strings.Contains(out, "Removed") {
+		t.Fatalf("admins remove: %d %s%s", code, out, errOut)
+	}
+	if consoleSignIn(t, n.url+"/console", "dana@example.com", "dana's long password") == http.StatusSeeOther {
+		t.Fatal("a removed admin signed in")
+	}
+	out, _, _ = run(t, dir, env(), "audit", "list", "--json")
+	for _, action := range []string{"project.renamed", "admin.invited", "admin.created", "admin.removed"} {
+		if !strings.Contains(out, `"action": "`+action+`"`) {
+			t.Fatalf("%s is not in the audit trail:\n%s", action, out)
+		}
+	}
 }
