@@ -76,7 +76,7 @@ func TestConsoleRoutesNeedASession(t *testing.T) {
 	e := newLinkEnv(t)
 	visitor := newConsoleClient(t, e.srv.URL)
 	open := map[string]bool{"GET /console/signin": true, "POST /console/signin": true, "GET /console/setup": true,
-		"POST /console/setup": true, "GET /static/console/": true, "/console/": true}
+		"POST /console/setup": true, "GET /console/invite": true, "POST /console/invite": true, "GET /static/console/": true, "/console/": true}
 	checked := 0
 	for _, pattern := range e.services.Console.Patterns() {
 		if open[pattern] {
