@@ -492,6 +492,14 @@ func TestConsoleFindsAFailedCall(t *testing.T) {
 	if text := c.text(t); !strings.Contains(text, "Why it failed") || !strings.Contains(text, "member_locked") || !strings.Contains(text, "took") {
 		t.Fatalf("the entry's page:\n%s", text)
 	}
+	// The profile's page says how its accounts are doing.
+	c.run(t, chromedp.Navigate(c.srv.URL+"/console/p/"+c.projectA.ID+"/profiles/"+c.profileOf(t, "justworks")))
+	waitFor(t, c.tab, `document.querySelector('tr[data-overview="`+acc+`"]') !== null`)
+	c.shot(t, "profile-overview")
+	row, err := chromedp.Run(c.tab, chromedp.Evaluate[string](`document.querySelector('tr[data-overview="`+acc+`"]').innerText`))
+	if err != nil || !strings.Contains(row, "justworks_get_company") || !strings.Contains(row, "member_locked") || !strings.Contains(row, "active") {
+		t.Fatalf("the account's overview row: %q (%v)", row, err)
+	}
 }
 
 // TestConsoleInvitesAnAdmin: an admin creates a project and invites a

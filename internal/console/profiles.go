@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/patchbayhq/patchbay/internal/accounts"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/profiles"
@@ -51,6 +52,44 @@ type profileForm struct {
 	Proxy       string
 	RedirectURI string
 	Accounts    int // on edit: the linked accounts using the profile
+	// Overview, on the profile's page, is how its accounts are doing.
+	Overview []accountHealth
+}
+
+// accountHealth is an account with its latest call and latest failure.
+type accountHealth struct {
+	Account             store.Account
+	LastCall, LastError *store.RequestLog
+}
+
+// overviewSize is how many of a profile's accounts its page shows.
+const overviewSize = 20
+
+// profileOverview reads the profile's first accounts with their latest
+// call and failure.
+func (c *Console) profileOverview(q *req, profileID string) ([]accountHealth, error) {
+	list, _, err := c.o.Accounts.List(q.ctx, q.project.ID, store.AccountFilter{ProfileID: profileID}, accounts.Page{Number: 1, Size: overviewSize})
+	if err != nil {
+		return nil, err
+	}
+	failed := false
+	out := make([]accountHealth, len(list))
+	for i, a := range list {
+		out[i].Account = a
+		for dst, f := range map[**store.RequestLog]store.LogFilter{
+			&out[i].LastCall:  {AccountIDs: []string{a.ID}, Limit: 1},
+			&out[i].LastError: {AccountIDs: []string{a.ID}, Success: &failed, Limit: 1},
+		} {
+			logs, err := c.o.Logs.List(q.ctx, q.project.ID, f)
+			if err != nil {
+				return nil, err
+			}
+			if len(logs) > 0 {
+				*dst = &logs[0]
+			}
+		}
+	}
+	return out, nil
 }
 
 func (c *Console) newProfile(q *req) {
@@ -178,7 +217,12 @@ func (c *Console) showProfile(q *req) {
 		q.fail(c, "message", q.view("Connector profile", "profiles", nil), err)
 		return
 	}
-	c.render(q.w, http.StatusOK, "profile", q.view(p.Name, "profiles", c.profileFormFor(q, p)))
+	f := c.profileFormFor(q, p)
+	if f.Overview, err = c.profileOverview(q, p.ID); err != nil {
+		c.internal(q.w, q.r, err)
+		return
+	}
+	c.render(q.w, http.StatusOK, "profile", q.view(p.Name, "profiles", f))
 }
 
 func (c *Console) updateProfile(q *req) {
