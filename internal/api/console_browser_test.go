@@ -576,3 +576,39 @@ func (c *consoleEnv) projects(t *testing.T) []store.Project {
 	}
 	return list
 }
+
+// TestConsoleBrandsTheHub: the project's display name, accent colour and
+// support link, saved in the console, show in its preview and in the Hub
+// an end user opens; a colour that is not one is refused with its field.
+func TestConsoleBrandsTheHub(t *testing.T) {
+	t.Parallel()
+	c := newConsoleEnv(t)
+	c.run(t, chromedp.Click(`//nav//a[text()="Hub branding"]`), chromedp.WaitVisible(`//h2[text()="Preview"]`),
+		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "Acme Payroll"),
+		chromedp.SetValue(chromedp.CSS(`input[name=accent]`), "#d9480f"),
+		chromedp.Click(chromedp.CSS(`input[name=accent_set]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=support_url]`), "mailto:help@acme.test"),
+		chromedp.Click(`//button[text()="Save"]`))
+	waitFor(t, c.tab, `document.querySelector('.flash.ok') !== null && document.querySelector('iframe.hub-preview').contentDocument?.querySelector('[data-brand]') !== null`)
+	c.shot(t, "branding")
+	preview, err := chromedp.Run(c.tab, chromedp.Evaluate[string](`document.querySelector('iframe.hub-preview').contentDocument.body.innerText`))
+	if err != nil || !strings.Contains(preview, "Acme Payroll") || !strings.Contains(preview, "Contact support") {
+		t.Fatalf("the preview: %q (%v)", preview, err)
+	}
+
+	// The Hub an end user opens.
+	link := c.session(t, "")
+	hubTab := &consoleEnv{linkEnv: c.linkEnv, tab: browsertest.New(t)}
+	hubTab.run(t, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`[data-brand]`)))
+	hubTab.shot(t, "hub-branded")
+	got, err := chromedp.Run(hubTab.tab, chromedp.Evaluate[string](`document.querySelector('[data-brand]').innerText + '|' +
+		getComputedStyle(document.querySelector('main')).getPropertyValue('--accent').trim() + '|' + document.querySelector('[data-support]').href`))
+	if err != nil || got != "Acme Payroll|#d9480f|mailto:help@acme.test" {
+		t.Fatalf("the Hub shows %q (%v)", got, err)
+	}
+
+	c.run(t, chromedp.Navigate(c.srv.URL+"/console/p/"+c.projectA.ID+"/branding"),
+		chromedp.SetValue(chromedp.CSS(`input[name=support_url]`), "javascript:alert(1)"),
+		chromedp.Click(`//button[text()="Save"]`))
+	waitFor(t, c.tab, `document.body.innerText.includes('support link: an https:// address or a mailto: link')`)
+}

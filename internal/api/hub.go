@@ -76,9 +76,16 @@ func (s *Server) hubPage(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	project, err := s.keys.Project(r.Context(), cs.ProjectID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	b := project.Branding
 	httpsec.AllowFraming(w, cs.AllowedOrigin)
 	hub.RenderPage(w, hub.Page{Token: r.URL.Query().Get("token"), OwnerName: cs.OriginOwnerName, Options: options,
-		AllowedOrigin: cmp.Or(cs.AllowedOrigin, s.linking.Origin()), AttemptID: r.URL.Query().Get("attempt")})
+		AllowedOrigin: cmp.Or(cs.AllowedOrigin, s.linking.Origin()), AttemptID: r.URL.Query().Get("attempt"),
+		Brand: hub.Brand{Name: b.Name, LogoURL: b.LogoURL, Accent: b.Accent, SupportURL: b.SupportURL}})
 }
 
 func (s *Server) hubConnectors(w http.ResponseWriter, r *http.Request, cs store.ConnectSession) {

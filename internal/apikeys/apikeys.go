@@ -12,6 +12,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -182,6 +185,48 @@ func (s *Service) RenameProject(ctx context.Context, id, name string) (store.Pro
 	e := audit.Entry(ctx, id, "project.renamed", "project", id)
 	e.Changes = audit.Changes{}.Set("name", before.Name, name).JSON()
 	return s.store.RenameProject(store.WithAudit(ctx, e), id, name)
+}
+
+// SetBranding changes how the Hub presents a project: each field is
+// checked (a name of at most 80 characters, an https logo, a #rrggbb
+// colour, an https or mailto support link), an empty one shows Patchbay's.
+func (s *Service) SetBranding(ctx context.Context, id string, b store.Branding) (store.Project, error) {
+	b = store.Branding{Name: strings.TrimSpace(b.Name), LogoURL: strings.TrimSpace(b.LogoURL), Accent: strings.ToLower(strings.TrimSpace(b.Accent)),
+		SupportURL: strings.TrimSpace(b.SupportURL)}
+	var problems []string
+	if len([]rune(b.Name)) > 80 {
+		problems = append(problems, "display name: at most 80 characters")
+	}
+	if b.LogoURL != "" && !webAddress(b.LogoURL, "https") {
+		problems = append(problems, "logo URL: an https:// address of an image")
+	}
+	if b.Accent != "" && !accentColour.MatchString(b.Accent) {
+		problems = append(problems, "accent colour: six hexadecimal digits after #, such as #2f5bea")
+	}
+	if b.SupportURL != "" && !webAddress(b.SupportURL, "https", "mailto") {
+		problems = append(problems, "support link: an https:// address or a mailto: link")
+	}
+	if len(problems) > 0 {
+		return store.Project{}, problem.New(problem.Invalid, "%s", strings.Join(problems, "; "))
+	}
+	before, err := s.Project(ctx, id)
+	if err != nil {
+		return store.Project{}, err
+	}
+	e := audit.Entry(ctx, id, "project.branding_changed", "project", id)
+	e.Changes = audit.Changes{}.Set("display_name", before.Branding.Name, b.Name).Set("logo_url", before.Branding.LogoURL, b.LogoURL).
+		Set("accent", before.Branding.Accent, b.Accent).Set("support_url", before.Branding.SupportURL, b.SupportURL).JSON()
+	return s.store.SetProjectBranding(store.WithAudit(ctx, e), id, b)
+}
+
+// accentColour is a #rrggbb colour.
+var accentColour = regexp.MustCompile(`^#[0-9a-f]{6}$`)
+
+// webAddress reports whether raw is an absolute URL of one of the schemes,
+// at most 2048 characters.
+func webAddress(raw string, schemes ...string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && len(raw) <= 2048 && slices.Contains(schemes, u.Scheme) && (u.Host != "" || u.Scheme == "mailto" && u.Opaque != "")
 }
 
 // Project returns one project.

@@ -284,6 +284,7 @@ var notices = map[string]string{
 	"projects-saved":   "The admin's projects were saved.",
 	"admin-removed":    "The admin was removed and signed out.",
 	"project-renamed":  "The project was renamed.",
+	"branding-saved":   "Saved: the Hub shows your branding from now on.",
 }
 
 // page wraps a handler of a project's page: it needs a session (else the

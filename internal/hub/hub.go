@@ -36,6 +36,14 @@ type Page struct {
 	AttemptID     string // set when coming back from the provider
 	Problem       string // set for the error pages
 	Hint          string
+	Brand         Brand
+	Preview       bool // the console's preview: no script runs
+}
+
+// Brand is how the project presents itself in the Hub; empty fields show
+// Patchbay's own look.
+type Brand struct {
+	Name, LogoURL, Accent, SupportURL string
 }
 
 // RenderPage writes the Hub page.
@@ -44,6 +52,14 @@ func RenderPage(w http.ResponseWriter, p Page) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer") // the URL carries the session token
 	page.Execute(w, p)
+}
+
+// RenderPreview writes the Hub page as an end user with this brand would
+// see it, for the console's preview: the page frames it from its own
+// origin, and its buttons do nothing (no token).
+func RenderPreview(w http.ResponseWriter, brand Brand, options []Provider) {
+	w.Header().Set("Content-Security-Policy", "frame-ancestors 'self'; default-src 'self'; img-src 'self' https:; style-src 'self' 'unsafe-inline'; script-src 'none'")
+	RenderPage(w, Page{OwnerName: "A customer of yours", Options: options, Brand: brand, Preview: true})
 }
 
 // RenderProblem writes a Hub page that explains what went wrong and what to do.

@@ -57,6 +57,16 @@ type Project struct {
 	ID        string
 	Name      string
 	CreatedAt time.Time
+	Branding  Branding
+}
+
+// Branding is how the Hub presents a project to its end users; empty
+// fields show Patchbay's own.
+type Branding struct {
+	Name       string // shown as who asks for the connection
+	LogoURL    string // https
+	Accent     string // #rrggbb
+	SupportURL string // https or mailto
 }
 
 // KeyRole is what an API key may do.
@@ -1016,6 +1026,8 @@ type Store interface {
 	AdminsLastSeen(ctx context.Context) (map[string]time.Time, error)
 	// RenameProject changes a project's name.
 	RenameProject(ctx context.Context, id, name string) (Project, error)
+	// SetProjectBranding changes how the Hub presents the project.
+	SetProjectBranding(ctx context.Context, id string, b Branding) (Project, error)
 	// SignInFailures returns the failures counted for an email's hash (zero
 	// when none).
 	SignInFailures(ctx context.Context, emailHash []byte) (SignInFailures, error)

@@ -85,7 +85,7 @@ func (s *Store) ListAdmins(ctx context.Context) ([]store.Admin, error) {
 
 // AdminProjects lists the projects an admin is a member of.
 func (s *Store) AdminProjects(ctx context.Context, adminID string) ([]store.Project, error) {
-	out, err := queryAll(ctx, s, scanProject, `SELECT p.id, p.name, p.created_at FROM projects p
+	out, err := queryAll(ctx, s, scanProject, `SELECT `+projectColumns+` FROM projects p
 		JOIN admin_projects m ON m.project_id = p.id WHERE m.admin_id = ? ORDER BY p.created_at, p.id`, adminID)
 	if err != nil {
 		return nil, fmt.Errorf("projects of admin %s: %w", adminID, err)

@@ -29,7 +29,7 @@ func (s *Store) CreateProject(ctx context.Context, p store.Project) (store.Proje
 
 // GetProject returns one project.
 func (s *Store) GetProject(ctx context.Context, id string) (store.Project, error) {
-	row := s.queryRow(ctx, `SELECT id, name, created_at FROM projects WHERE id = ?`, id)
+	row := s.queryRow(ctx, `SELECT `+projectColumns+` FROM projects p WHERE id = ?`, id)
 	p, err := scanProject(row)
 	if err != nil {
 		return store.Project{}, fmt.Errorf("get project %s: %w", id, s.translate(err))
@@ -39,18 +39,40 @@ func (s *Store) GetProject(ctx context.Context, id string) (store.Project, error
 
 // ListProjects returns every project, oldest first.
 func (s *Store) ListProjects(ctx context.Context) ([]store.Project, error) {
-	out, err := queryAll(ctx, s, scanProject, `SELECT id, name, created_at FROM projects ORDER BY created_at, id`)
+	out, err := queryAll(ctx, s, scanProject, `SELECT `+projectColumns+` FROM projects p ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list projects: %w", err)
 	}
 	return out, nil
 }
 
+const projectColumns = `p.id, p.name, p.created_at, p.brand_name, p.brand_logo_url, p.brand_accent, p.brand_support_url`
+
 func scanProject(row scanner) (store.Project, error) {
 	var p store.Project
-	if err := row.Scan(&p.ID, &p.Name, &p.CreatedAt); err != nil {
+	b := &p.Branding
+	if err := row.Scan(&p.ID, &p.Name, &p.CreatedAt, &b.Name, &b.LogoURL, &b.Accent, &b.SupportURL); err != nil {
 		return store.Project{}, err
 	}
 	p.CreatedAt = p.CreatedAt.UTC()
 	return p, nil
+}
+
+// SetProjectBranding changes how the Hub presents the project.
+func (s *Store) SetProjectBranding(ctx context.Context, id string, b store.Branding) (store.Project, error) {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE projects SET brand_name = ?, brand_logo_url = ?, brand_accent = ?, brand_support_url = ? WHERE id = ?`),
+			b.Name, b.LogoURL, b.Accent, b.SupportURL, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Project{}, fmt.Errorf("brand project %s: %w", id, err)
+	}
+	return s.GetProject(ctx, id)
 }
