@@ -596,10 +596,17 @@ func TestConsoleBrandsTheHub(t *testing.T) {
 		t.Fatalf("the preview: %q (%v)", preview, err)
 	}
 
-	// The Hub an end user opens.
+	// The Hub an end user opens, with the providers of the project's profiles.
+	for _, key := range []string{"justworks", "employmenthero"} {
+		demo := sandbox.DemoApp(key)
+		if st, _, body := c.do(t, "POST", "/connector_profiles", basic(c.keyA),
+			`{"connector_key":"`+key+`","client_id":"`+demo.ClientID+`","client_secret":"`+demo.ClientSecret+`","environment":"sandbox","default":true}`); st != http.StatusCreated {
+			t.Fatalf("profile: %d %v", st, body)
+		}
+	}
 	link := c.session(t, "")
 	hubTab := &consoleEnv{linkEnv: c.linkEnv, tab: browsertest.New(t)}
-	hubTab.run(t, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`[data-brand]`)))
+	hubTab.run(t, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`[data-brand]`)), chromedp.WaitVisible(chromedp.CSS(`button.provider`)))
 	hubTab.shot(t, "hub-branded")
 	got, err := chromedp.Run(hubTab.tab, chromedp.Evaluate[string](`document.querySelector('[data-brand]').innerText + '|' +
 		getComputedStyle(document.querySelector('main')).getPropertyValue('--accent').trim() + '|' + document.querySelector('[data-support]').href`))
