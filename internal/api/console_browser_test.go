@@ -619,3 +619,25 @@ func TestConsoleBrandsTheHub(t *testing.T) {
 		chromedp.Click(`//button[text()="Save"]`))
 	waitFor(t, c.tab, `document.body.innerText.includes('support link: an https:// address or a mailto: link')`)
 }
+
+// TestConsoleShowsFieldErrorsBesideTheirFields: a profile saved with a blank
+// client ID and secret is refused, and each field says why in words, beside
+// it; what was typed stays.
+func TestConsoleShowsFieldErrorsBesideTheirFields(t *testing.T) {
+	t.Parallel()
+	c := newConsoleEnv(t)
+	c.run(t, chromedp.Navigate(c.srv.URL+"/console/p/"+c.projectA.ID+"/profiles/new?connector=justworks"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=client_id]`)),
+		chromedp.SetValue(chromedp.CSS(`input[name=name]`), "Payroll team"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=client_id]`), "   "),
+		chromedp.SendKeys(chromedp.CSS(`input[name=client_secret]`), " "),
+		chromedp.Click(`//button[text()="Create profile"]`))
+	waitFor(t, c.tab, `document.querySelector('[data-field-error=client_secret]') !== null`)
+	c.shot(t, "profile-field-errors")
+	got, err := chromedp.Run(c.tab, chromedp.Evaluate[string](`[...document.querySelectorAll('[data-field-error]')].map(e => e.dataset.fieldError + '=' + e.textContent).join('|') +
+		'|' + document.querySelector('input[name=name]').value + '|' + document.querySelector('.flash.error, .error, [role=alert]')?.textContent`))
+	if err != nil || !strings.Contains(got, "client_id=The client ID is required, as the provider issued it.") ||
+		!strings.Contains(got, "client_secret=The client secret is required") || !strings.Contains(got, "|Payroll team|") || strings.Contains(got, "client_id:") {
+		t.Fatalf("the refused form: %q (%v)", got, err)
+	}
+}

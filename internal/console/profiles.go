@@ -54,6 +54,8 @@ type profileForm struct {
 	Accounts    int // on edit: the linked accounts using the profile
 	// Overview, on the profile's page, is how its accounts are doing.
 	Overview []accountHealth
+	// Fields says, after a refused save, what is wrong with each field.
+	Fields map[string]string
 }
 
 // accountHealth is an account with its latest call and latest failure.
@@ -173,6 +175,12 @@ func (c *Console) profileError(q *req, page string, v view, err error) {
 	if p, ok := errors.AsType[*problem.Error](err); ok {
 		switch p.Kind {
 		case problem.Invalid:
+			if f, ok := v.Data.(profileForm); ok && len(p.Fields) > 0 {
+				f.Fields = p.Fields
+				v.Data = f
+				err = &problem.Error{Kind: p.Kind, Message: "Nothing was saved: please fix the fields marked below."}
+				break
+			}
 			err = &problem.Error{Kind: p.Kind, Message: "Please fix: " + p.Message}
 		case problem.Stale:
 			if cur, gerr := c.o.Profiles.Get(q.ctx, q.project.ID, q.r.PathValue("id")); gerr == nil {

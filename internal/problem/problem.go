@@ -42,6 +42,9 @@ type Error struct {
 	ProviderStatus int
 	// ProviderErrors are the provider calls that failed, as shown to the caller.
 	ProviderErrors []ProviderError
+	// Fields, on an Invalid problem, says what is wrong with each input
+	// field (by its API name), for forms that show it beside the field.
+	Fields map[string]string
 }
 
 // ProviderError describes one failed provider call.

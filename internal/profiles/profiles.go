@@ -12,7 +12,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -187,12 +189,12 @@ type Input struct {
 // nil on create.
 func apply(reg *connectors.Registry, existing *store.ConnectorProfile, in Input) (store.ConnectorProfile, error) {
 	var p store.ConnectorProfile
-	var errs []string
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	errs := map[string]string{}
+	bad := func(field, format string, args ...any) { errs[field] = fmt.Sprintf(format, args...) }
 	if existing != nil {
 		p = *existing
 		if in.ConnectorKey != nil && *in.ConnectorKey != p.ConnectorKey {
-			bad("connector_key: cannot change; create a new profile instead")
+			bad("connector_key", "cannot change; create a new profile instead")
 		}
 	} else {
 		p.Environment, p.Enabled, p.Proxy = store.Production, true, store.ProxyOff
@@ -206,7 +208,7 @@ func apply(reg *connectors.Registry, existing *store.ConnectorProfile, in Input)
 		for _, c := range reg.All() {
 			keys = append(keys, c.Key)
 		}
-		bad("connector_key: unknown connector %q (use %s)", p.ConnectorKey, strings.Join(keys, ", "))
+		bad("connector_key", "unknown connector %q (use %s)", p.ConnectorKey, strings.Join(keys, ", "))
 		return store.ConnectorProfile{}, invalid(errs)
 	}
 	set := func(dst *string, src *string) {
@@ -226,13 +228,13 @@ func apply(reg *connectors.Registry, existing *store.ConnectorProfile, in Input)
 		p.Name = c.Name
 	}
 	if p.ClientID == "" {
-		bad("client_id: required, as the provider issued it")
+		bad("client_id", "required, as the provider issued it")
 	}
 	if strings.TrimSpace(p.ClientSecret) == "" {
-		bad("client_secret: required, as the provider issued it")
+		bad("client_secret", "required, as the provider issued it")
 	}
 	if p.Environment != store.Production && p.Environment != store.Sandbox {
-		bad("environment: %q is not production or sandbox", p.Environment)
+		bad("environment", "%q is not production or sandbox", p.Environment)
 	}
 	if in.EnabledActions != nil {
 		p.EnabledActions = slices.Clone(*in.EnabledActions)
@@ -248,15 +250,19 @@ func apply(reg *connectors.Registry, existing *store.ConnectorProfile, in Input)
 		}
 	}
 	if len(unknown) > 0 {
-		bad("enabled_actions: unknown %s actions: %s", c.Key, strings.Join(unknown, ", "))
+		bad("enabled_actions", "unknown %s actions: %s", c.Key, strings.Join(unknown, ", "))
 	}
 	if in.ExtraScopes != nil {
 		p.ExtraScopes = slices.Clone(*in.ExtraScopes)
 	}
+	var strange []string
 	for _, sc := range p.ExtraScopes {
 		if _, ok := c.Scope(sc); !ok {
-			bad("extra_scopes: %q is not a %s scope", sc, c.Key)
+			strange = append(strange, strconv.Quote(sc))
 		}
+	}
+	if len(strange) > 0 {
+		bad("extra_scopes", "not %s scopes: %s", c.Key, strings.Join(strange, ", "))
 	}
 	if in.Default != nil {
 		p.Default = *in.Default
@@ -269,7 +275,7 @@ func apply(reg *connectors.Registry, existing *store.ConnectorProfile, in Input)
 		case store.ProxyOff, store.ProxyRead, store.ProxyReadWrite:
 			p.Proxy = a
 		default:
-			bad("proxy: %q is not off, read or read_write", *in.Proxy)
+			bad("proxy", "%q is not off, read or read_write", *in.Proxy)
 		}
 	}
 	if len(errs) > 0 {
@@ -278,8 +284,16 @@ func apply(reg *connectors.Registry, existing *store.ConnectorProfile, in Input)
 	return p, nil
 }
 
-func invalid(fields []string) error {
-	return problem.New(problem.Invalid, "%s", strings.Join(fields, "; "))
+// invalid is the problem of the wrong fields: one message naming each, in
+// a fixed order, and each field's own for forms.
+func invalid(fields map[string]string) error {
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		parts = append(parts, name+": "+fields[name])
+	}
+	p := problem.New(problem.Invalid, "%s", strings.Join(parts, "; "))
+	p.Fields = fields
+	return p
 }
 
 // View is a profile as admins see it: never the secret, always what to register.
