@@ -474,8 +474,8 @@ func TestConsoleFindsAFailedCall(t *testing.T) {
 	c.run(t, chromedp.Navigate(c.srv.URL+"/console/p/"+c.projectA.ID+"/logs"))
 	waitFor(t, c.tab, `document.querySelectorAll('svg.chart rect.failed').length === 1 && document.querySelectorAll('tr[data-log]').length >= 2`)
 	c.shot(t, "logs")
-	if text := c.text(t); !strings.Contains(text, "failed (") || !strings.Contains(text, "Justworks") {
-		t.Fatalf("the summary:\n%s", text)
+	if text := c.text(t); !strings.Contains(text, "failed (") || !strings.Contains(text, "Justworks") || !strings.Contains(text, "Customer 42") {
+		t.Fatalf("the summary and the calls, accounts by their end user's name:\n%s", text)
 	}
 	c.run(t,
 		chromedp.SendKeys(chromedp.CSS(`input[name=q]`), "MEMBER_LOCKED"),

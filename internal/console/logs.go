@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/accounts"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -21,6 +22,8 @@ type logList struct {
 	Next                                             string // the query of the next page, when there is one
 	Problems                                         []string
 	Summary                                          logSummary
+	// Owners names the listed accounts by their end user, where they still exist.
+	Owners map[string]string
 }
 
 // option is a select's value and label.
@@ -89,6 +92,17 @@ func (c *Console) listLogs(q *req) {
 		return
 	}
 	l.Logs = list
+	var ids []string
+	for _, e := range list {
+		ids = append(ids, e.AccountID)
+	}
+	for _, a := range l.Summary.Others {
+		ids = append(ids, a.Key)
+	}
+	if l.Owners, err = c.owners(q, ids); err != nil {
+		c.internal(q.w, q.r, err)
+		return
+	}
 	if len(list) == logPageSize {
 		last := list[len(list)-1]
 		next := url.Values{}
@@ -101,6 +115,21 @@ func (c *Console) listLogs(q *req) {
 		l.Next = next.Encode()
 	}
 	c.render(q.w, http.StatusOK, "logs", v)
+}
+
+// owners names accounts by their end user: id → owner name, for the
+// accounts of ids that exist.
+func (c *Console) owners(q *req, ids []string) (map[string]string, error) {
+	ids = slices.DeleteFunc(slices.Compact(slices.Sorted(slices.Values(ids))), func(id string) bool { return id == "" })
+	names := map[string]string{}
+	if len(ids) == 0 {
+		return names, nil
+	}
+	list, _, err := c.o.Accounts.List(q.ctx, q.project.ID, store.AccountFilter{AccountIDs: ids}, accounts.Page{Number: 1, Size: accounts.MaxPageSize})
+	for _, a := range list {
+		names[a.ID] = a.OriginOwnerName
+	}
+	return names, err
 }
 
 func (c *Console) showLog(q *req) {
