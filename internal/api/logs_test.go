@@ -142,3 +142,21 @@ func TestFailedCallsKeepTheirReason(t *testing.T) {
 		t.Fatalf("a success's entry: %v", ok)
 	}
 }
+
+// A unified operation the account's provider lacks (501) is logged with the
+// call that was asked for, not an empty one.
+func TestNotOfferedCallsNameTheCallAskedFor(t *testing.T) {
+	t.Parallel()
+	e := newLinkEnv(t)
+	eh := e.linkProvider(t, "employmenthero", "owner@acme.test")
+	if st, body := e.unified(t, "GET", "/unified/payroll/deductions", eh); st != http.StatusNotImplemented {
+		t.Fatalf("deductions on Employment Hero: %d %v", st, body)
+	}
+	for _, l := range e.logsOf(t, "filter[status_codes]=501") {
+		if l["http_method"] != "GET" || l["path"] != "/unified/payroll/deductions" {
+			t.Fatalf("the 501 entry's call: %v %v", l["http_method"], l["path"])
+		}
+		return
+	}
+	t.Fatal("no 501 entry")
+}
