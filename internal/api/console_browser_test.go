@@ -303,11 +303,7 @@ func TestConsoleDeletesAnAccount(t *testing.T) {
 	t.Parallel()
 	c := newConsoleEnv(t)
 	// A profile through the API (the guide test covers the console's form), an account through the Hub.
-	demo := sandbox.DemoApp("justworks")
-	if st, _, body := c.do(t, "POST", "/connector_profiles", basic(c.keyA),
-		`{"connector_key":"justworks","client_id":"`+demo.ClientID+`","client_secret":"`+demo.ClientSecret+`","environment":"sandbox","default":true}`); st != http.StatusCreated {
-		t.Fatalf("profile: %d %v", st, body)
-	}
+	c.sandboxProfile(t, "justworks")
 	acc := c.linkProvider(t, "justworks", "admin@acme.test")
 	c.run(t,
 		chromedp.Navigate(c.srv.URL+"/console/p/"+c.projectA.ID+"/accounts/"+acc),
@@ -461,11 +457,7 @@ func TestConsoleSignInKeepsTheEmail(t *testing.T) {
 func TestConsoleFindsAFailedCall(t *testing.T) {
 	t.Parallel()
 	c := newConsoleEnv(t)
-	demo := sandbox.DemoApp("justworks")
-	if st, _, body := c.do(t, "POST", "/connector_profiles", basic(c.keyA),
-		`{"connector_key":"justworks","client_id":"`+demo.ClientID+`","client_secret":"`+demo.ClientSecret+`","environment":"sandbox","default":true}`); st != http.StatusCreated {
-		t.Fatalf("profile: %d %v", st, body)
-	}
+	c.sandboxProfile(t, "justworks")
 	acc := c.linkProvider(t, "justworks", "admin@acme.test")
 	jw, _ := c.sb.Provider("justworks")
 	jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindStatus, Status: 422, Body: []byte(`{"error":"member_locked"}`)})
@@ -598,11 +590,7 @@ func TestConsoleBrandsTheHub(t *testing.T) {
 
 	// The Hub an end user opens, with the providers of the project's profiles.
 	for _, key := range []string{"justworks", "employmenthero"} {
-		demo := sandbox.DemoApp(key)
-		if st, _, body := c.do(t, "POST", "/connector_profiles", basic(c.keyA),
-			`{"connector_key":"`+key+`","client_id":"`+demo.ClientID+`","client_secret":"`+demo.ClientSecret+`","environment":"sandbox","default":true}`); st != http.StatusCreated {
-			t.Fatalf("profile: %d %v", st, body)
-		}
+		c.sandboxProfile(t, key)
 	}
 	link := c.session(t, "")
 	hubTab := &consoleEnv{linkEnv: c.linkEnv, tab: browsertest.New(t)}
@@ -639,5 +627,16 @@ func TestConsoleShowsFieldErrorsBesideTheirFields(t *testing.T) {
 	if err != nil || !strings.Contains(got, "client_id=The client ID is required, as the provider issued it.") ||
 		!strings.Contains(got, "client_secret=The client secret is required") || !strings.Contains(got, "|Payroll team|") || strings.Contains(got, "client_id:") {
 		t.Fatalf("the refused form: %q (%v)", got, err)
+	}
+}
+
+// sandboxProfile creates, through the API, the default profile of the
+// connector on its simulator's demo app (newConsoleEnv starts with none).
+func (c *consoleEnv) sandboxProfile(t *testing.T, key string) {
+	t.Helper()
+	demo := sandbox.DemoApp(key)
+	if st, _, body := c.do(t, "POST", "/connector_profiles", basic(c.keyA),
+		`{"connector_key":"`+key+`","client_id":"`+demo.ClientID+`","client_secret":"`+demo.ClientSecret+`","environment":"sandbox","default":true}`); st != http.StatusCreated {
+		t.Fatalf("profile: %d %v", st, body)
 	}
 }

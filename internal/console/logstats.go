@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/patchbayhq/patchbay/internal/store"
 )
 
 // logSummary is the strip above the request log: the calls of the last day
@@ -72,35 +74,16 @@ func (c *Console) logSummary(q *req, span string) (logSummary, error) {
 		bars[i].Failed += b.Failed
 		s.Calls += b.Calls
 		s.Failed += b.Failed
-		p := providers[b.Provider]
-		if p == nil {
-			p = &logCount{Key: b.Provider, Label: c.providerLabel(b.Provider)}
-			providers[b.Provider] = p
-		}
-		p.Calls += b.Calls
-		p.Failed += b.Failed
+		tally(providers, b.Provider, c.providerLabel(b.Provider), b)
 	}
-	for _, p := range providers {
-		s.Providers = append(s.Providers, *p)
-	}
-	slices.SortFunc(s.Providers, func(a, b logCount) int { return cmp.Or(b.Calls-a.Calls, strings.Compare(a.Key, b.Key)) })
+	s.Providers = busiest(providers)
 	accounts := map[string]*logCount{}
 	for _, b := range perAccount {
-		if b.Account == "" {
-			continue // calls made while linking, before there was an account
+		if b.Account != "" { // calls made while linking, before there was an account, are left out
+			tally(accounts, b.Account, c.providerLabel(b.Provider), b)
 		}
-		a := accounts[b.Account]
-		if a == nil {
-			a = &logCount{Key: b.Account, Label: c.providerLabel(b.Provider)}
-			accounts[b.Account] = a
-		}
-		a.Calls += b.Calls
-		a.Failed += b.Failed
 	}
-	for _, a := range accounts {
-		s.Others = append(s.Others, *a)
-	}
-	slices.SortFunc(s.Others, func(a, b logCount) int { return cmp.Or(b.Calls-a.Calls, strings.Compare(a.Key, b.Key)) })
+	s.Others = busiest(accounts)
 	s.Others = s.Others[:min(len(s.Others), busiestAccounts)]
 	for i := range bars {
 		from := time.Unix((first+int64(i*step))*3600, 0).UTC()
@@ -108,6 +91,27 @@ func (c *Console) logSummary(q *req, span string) (logSummary, error) {
 	}
 	s.Chart = barChart(bars, step)
 	return s, nil
+}
+
+// tally adds a bucket's calls to the count of key.
+func tally(counts map[string]*logCount, key, label string, b store.LogBucket) {
+	n := counts[key]
+	if n == nil {
+		n = &logCount{Key: key, Label: label}
+		counts[key] = n
+	}
+	n.Calls += b.Calls
+	n.Failed += b.Failed
+}
+
+// busiest lists the counts, the most calls first.
+func busiest(counts map[string]*logCount) []logCount {
+	out := make([]logCount, 0, len(counts))
+	for _, n := range counts {
+		out = append(out, *n)
+	}
+	slices.SortFunc(out, func(a, b logCount) int { return cmp.Or(b.Calls-a.Calls, strings.Compare(a.Key, b.Key)) })
+	return out
 }
 
 func (c *Console) providerLabel(key string) string {

@@ -397,18 +397,5 @@ func (s *Store) AdminsLastSeen(ctx context.Context) (map[string]time.Time, error
 
 // RenameProject changes a project's name.
 func (s *Store) RenameProject(ctx context.Context, id, name string) (store.Project, error) {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE projects SET name = ? WHERE id = ?`), name, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return store.ErrNotFound
-		}
-		return nil
-	})
-	if err != nil {
-		return store.Project{}, fmt.Errorf("rename project %s: %w", id, err)
-	}
-	return s.GetProject(ctx, id)
+	return s.updateProject(ctx, id, "rename", `UPDATE projects SET name = ? WHERE id = ?`, name, id)
 }

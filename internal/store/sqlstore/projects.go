@@ -60,9 +60,15 @@ func scanProject(row scanner) (store.Project, error) {
 
 // SetProjectBranding changes how the Hub presents the project.
 func (s *Store) SetProjectBranding(ctx context.Context, id string, b store.Branding) (store.Project, error) {
+	return s.updateProject(ctx, id, "brand", `UPDATE projects SET brand_name = ?, brand_logo_url = ?, brand_accent = ?, brand_support_url = ? WHERE id = ?`,
+		b.Name, b.LogoURL, b.Accent, b.SupportURL, id)
+}
+
+// updateProject runs one UPDATE of project id (with the audit entry ctx
+// carries) and returns the project as it then is.
+func (s *Store) updateProject(ctx context.Context, id, what, query string, args ...any) (store.Project, error) {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE projects SET brand_name = ?, brand_logo_url = ?, brand_accent = ?, brand_support_url = ? WHERE id = ?`),
-			b.Name, b.LogoURL, b.Accent, b.SupportURL, id)
+		res, err := tx.ExecContext(ctx, s.q(query), args...)
 		if err != nil {
 			return err
 		}
@@ -72,7 +78,7 @@ func (s *Store) SetProjectBranding(ctx context.Context, id string, b store.Brand
 		return nil
 	})
 	if err != nil {
-		return store.Project{}, fmt.Errorf("brand project %s: %w", id, err)
+		return store.Project{}, fmt.Errorf("%s project %s: %w", what, id, err)
 	}
 	return s.GetProject(ctx, id)
 }
