@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -469,6 +470,11 @@ func TestConsoleFindsAFailedCall(t *testing.T) {
 	if text := c.text(t); !strings.Contains(text, "failed (") || !strings.Contains(text, "Justworks") || !strings.Contains(text, "Customer 42") {
 		t.Fatalf("the summary and the calls, accounts by their end user's name:\n%s", text)
 	}
+	// Durations to the microsecond, not "0 ms".
+	took, err := chromedp.Run(c.tab, chromedp.Evaluate[string](`[...document.querySelectorAll('tr[data-log] td:last-child')].map(td => td.textContent.trim()).join('|')`))
+	if err != nil || !regexp.MustCompile(`^((\d+ µs|\d+\.\d\d ms|\d+ ms)\|?)+$`).MatchString(took) {
+		t.Fatalf("durations %q (%v)", took, err)
+	}
 	c.run(t,
 		chromedp.SendKeys(chromedp.CSS(`input[name=q]`), "MEMBER_LOCKED"),
 		chromedp.SetValue(chromedp.CSS(`select[name=status]`), "4"),
@@ -534,9 +540,9 @@ func TestConsoleInvitesAnAdmin(t *testing.T) {
 	dana.run(t, chromedp.Navigate(c.srv.URL+"/console/p/"+second+"/profiles"))
 	waitFor(t, dana.tab, `document.body.innerText.includes('There is no such project')`)
 
-	// Given the second project too, dana sees both.
+	// Given the second project too, dana sees both. The page says who has been active.
 	c.run(t, chromedp.Reload())
-	waitFor(t, c.tab, `document.querySelector('tr[data-admin="dana@acme.test"]') !== null`)
+	waitFor(t, c.tab, `document.querySelector('tr[data-admin="dana@acme.test"]')?.innerText.includes('last active')`)
 	c.run(t, chromedp.Click(`//tr[@data-admin="dana@acme.test"]//label[contains(., "Second")]/input`),
 		chromedp.Click(`//tr[@data-admin="dana@acme.test"]//button[text()="Save projects"]`))
 	waitFor(t, c.tab, `document.querySelector('.flash.ok') !== null`)
