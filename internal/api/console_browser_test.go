@@ -466,6 +466,8 @@ func TestConsoleFindsAFailedCall(t *testing.T) {
 	c.call(t, acc, "justworks_get_company", nil)
 	c.run(t, chromedp.Navigate(c.srv.URL+"/console/p/"+c.projectA.ID+"/logs"))
 	waitFor(t, c.tab, `document.querySelectorAll('svg.chart rect.failed').length === 1 && document.querySelectorAll('tr[data-log]').length >= 2`)
+	// Per provider and per account too, each with its own small chart.
+	waitFor(t, c.tab, `document.querySelectorAll('tr[data-provider-summary="justworks"] svg.spark rect.failed').length === 1 && document.querySelectorAll('svg.spark').length === 2`)
 	c.shot(t, "logs")
 	if text := c.text(t); !strings.Contains(text, "failed (") || !strings.Contains(text, "Justworks") || !strings.Contains(text, "Customer 42") {
 		t.Fatalf("the summary and the calls, accounts by their end user's name:\n%s", text)
