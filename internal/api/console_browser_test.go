@@ -558,6 +558,12 @@ func TestConsoleInvitesAnAdmin(t *testing.T) {
 	dana.run(t, chromedp.Reload())
 	waitFor(t, dana.tab, `location.pathname === '/console/signin'`)
 
+	// Giving dana the second project is in that project's trail, after the
+	// grant of it to its creator.
+	given, err := c.services.Audit.List(context.Background(), store.AuditFilter{ProjectID: second, Action: "admin.projects_changed", Limit: 10})
+	if err != nil || len(given) != 2 || given[0].Actor != "admin:"+adminEmail || given[0].TargetID == given[1].TargetID {
+		t.Fatalf("the grant in the second project's audit trail: %+v %v", given, err)
+	}
 	for _, want := range []struct{ action, actor string }{
 		{"admin.invited", "admin:" + adminEmail}, {"admin.created", "admin:dana@acme.test"}, {"admin.removed", "admin:" + adminEmail},
 	} {
@@ -614,6 +620,10 @@ func TestConsoleBrandsTheHub(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`input[name=support_url]`), "javascript:alert(1)"),
 		chromedp.Click(`//button[text()="Save"]`))
 	waitFor(t, c.tab, `document.body.innerText.includes('support link: an https:// address or a mailto: link')`)
+	if got := c.auditEntries(t, "filter[action]=project.branding_changed"); len(got) != 1 || got[0]["actor"] != "admin:"+adminEmail ||
+		!strings.Contains(mustJSON(got[0]["changes"]), `"accent":{"after":"#d9480f"}`) {
+		t.Fatalf("the branding change in the audit trail: %v", got)
+	}
 }
 
 // TestConsoleShowsFieldErrorsBesideTheirFields: a profile saved with a blank

@@ -194,6 +194,31 @@ func TestIdempotencyKeyOnMCPWriteTools(t *testing.T) {
 	if res := call(args); !res.IsError || !strings.Contains(mustJSON(res.Content), "422") {
 		t.Fatalf("the key with other arguments: %s", mustJSON(res))
 	}
+	// A client that sets headers may send the key as the POST's Idempotency-Key.
+	post := func() (int, string) {
+		req, _ := http.NewRequest("POST", d.srv.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"justworks_update_deductions","arguments":{"items":[{"deduction_id":"`+d.deduction+`","amount":3300}]}}}`))
+		req.SetBasicAuth(d.keyA, "")
+		req.Header.Set("X-Account-Id", d.account)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Idempotency-Key", "header-key-1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(raw)
+	}
+	before = d.jw.Get("api.PUT /v1/deductions")
+	st1, body1 := post()
+	st2, body2 := post()
+	if st1 != http.StatusOK || st2 != st1 || !strings.Contains(body2, `"idempotency_replayed":true`) || strings.Contains(body1, "idempotency_replayed") {
+		t.Fatalf("the header key: %d %s; then %d %s", st1, body1, st2, body2)
+	}
+	if n := d.jw.Get("api.PUT /v1/deductions") - before; n != 1 {
+		t.Fatalf("%d writes for a call sent twice with the header key, want 1", n)
+	}
 	// The tool's schema offers the argument; a read's does not.
 	tools, err := cs.ListTools(context.Background(), nil)
 	if err != nil {

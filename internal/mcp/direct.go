@@ -123,6 +123,13 @@ func answerDirect(ctx context.Context, w http.ResponseWriter, c toolCall, t tool
 	if res.IsError {
 		io.WriteString(w, `,"isError":true`)
 	}
+	if len(res.Meta) > 0 {
+		meta, err := json.Marshal(res.Meta)
+		if err == nil {
+			io.WriteString(w, `,"_meta":`)
+			w.Write(meta)
+		}
+	}
 	io.WriteString(w, "}}\n")
 }
 

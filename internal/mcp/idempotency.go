@@ -68,6 +68,8 @@ func (s *Service) runOnce(ctx context.Context, c call, req actions.Request, g gu
 		res.Meta = sdk.Meta{"idempotency_replayed": true}
 		return &res, nil
 	}
+	// The whole result is kept for a retry, so it is not streamed.
+	c.records = nil
 	res, err := s.runAction(ctx, c, req)
 	if err != nil {
 		claim.Abandon()
