@@ -148,6 +148,21 @@ func TestAuditTrailRecordsEveryChange(t *testing.T) {
 				}
 			}
 
+			// The admin disconnects the AI app in the console.
+			var grant string
+			for _, got := range entries {
+				if got["action"] == "ai_grant.created" {
+					grant = got["target_id"].(string)
+				}
+			}
+			_, page := c.get(t, "/console/p/"+e.projectA.ID+"/ai-apps")
+			if resp, _ := c.post(t, "/console/p/"+e.projectA.ID+"/ai-apps/"+grant+"/revoke", url.Values{"csrf": {csrfField.FindStringSubmatch(page)[1]}}); resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("revoke the AI app: %d", resp.StatusCode)
+			}
+			if got := e.auditEntries(t, "filter[action]=ai_grant.revoked"); len(got) != 1 || got[0]["actor"] != "admin:"+adminEmail || got[0]["target_id"] != grant {
+				t.Fatalf("the revocation in the audit trail: %v", got)
+			}
+
 			// Filters, and the entries they leave out.
 			if only := e.auditEntries(t, "filter[actor]="+url.QueryEscape(clientActor)); len(only) != 1 {
 				t.Fatalf("the AI app's entries: %v", only)
