@@ -100,7 +100,7 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 	if err != nil {
 		return answer{}, tokenFailure(c, g, err)
 	}
-	retryable := action.Method == http.MethodGet || action.Idempotent
+	retryable := action.Repeatable()
 	limiter := e.limiter(c)
 	refreshed := false
 	for attempt := 1; ; attempt++ {

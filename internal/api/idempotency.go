@@ -83,12 +83,8 @@ func (s *Server) rpcRepeatable(_ *http.Request, body []byte) bool {
 	if json.Unmarshal(body, &in) != nil {
 		return false
 	}
-	for _, c := range s.registry.All() {
-		if a, ok := c.Action(in.Action); ok {
-			return a.Method == http.MethodGet || a.Idempotent
-		}
-	}
-	return false
+	a, ok := s.registry.Action(in.Action)
+	return ok && a.Repeatable()
 }
 
 // proxyRepeatable says whether a proxied request may run again: a read.

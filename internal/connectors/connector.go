@@ -6,6 +6,7 @@ package connectors
 
 import (
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -226,6 +227,11 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	d.Duration = v
 	return nil
 }
+
+// Repeatable reports whether sending the action again cannot change more
+// than sending it once: a read, or a write the provider deduplicates. Such a
+// call may be retried after a timeout, and run again after its node died.
+func (a *Action) Repeatable() bool { return a.Method == http.MethodGet || a.Idempotent }
 
 // LogoSVG returns the connector's logo, an SVG image.
 func (c *Connector) LogoSVG() []byte { return c.logoSVG }

@@ -70,6 +70,17 @@ func (r *Registry) Get(key string) (*Connector, bool) {
 	return c, ok
 }
 
+// Action returns the action with the given id of whichever connector has it
+// (a unified operation's id is the same on every connector that offers it).
+func (r *Registry) Action(id string) (*Action, bool) {
+	for _, c := range r.connectors {
+		if a, ok := c.Action(id); ok {
+			return a, true
+		}
+	}
+	return nil, false
+}
+
 func loadFile(fsys fs.FS, file string) (*Connector, error) {
 	raw, err := fs.ReadFile(fsys, file)
 	if err != nil {

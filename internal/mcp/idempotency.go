@@ -42,7 +42,7 @@ func writeGuard(ctx context.Context, a *connectors.Action, args map[string]any) 
 	}
 	delete(args, keyArgument)
 	c, _ := ctx.Value(callKey{}).(call)
-	return guard{key: cmp.Or(arg, c.key), repeatable: a.Idempotent}
+	return guard{key: cmp.Or(arg, c.key), repeatable: a.Repeatable()}
 }
 
 // runOnce runs a write tool at most once per key: a retry gets the first
@@ -70,7 +70,7 @@ func (s *Service) runOnce(ctx context.Context, c call, req actions.Request, g gu
 	}
 	// The whole result is kept for a retry, so it is not streamed.
 	c.records = nil
-	res, err := s.runAction(ctx, c, req)
+	res, status, err := s.runAction(ctx, c, req)
 	if err != nil {
 		claim.Abandon()
 		return nil, err
@@ -81,10 +81,7 @@ func (s *Service) runOnce(ctx context.Context, c call, req actions.Request, g gu
 		claim.Abandon()
 		return nil, err
 	}
-	answer := store.StoredAnswer{Status: http.StatusOK}
-	if res.IsError {
-		answer.Status = errorStatus(res)
-	}
+	answer := store.StoredAnswer{Status: status}
 	if answer.Body, err = json.Marshal(res); err != nil {
 		claim.Abandon()
 		return nil, fmt.Errorf("encode tool result: %w", err)
@@ -93,17 +90,4 @@ func (s *Service) runOnce(ctx context.Context, c call, req actions.Request, g gu
 		s.log.ErrorContext(ctx, "could not keep a tool call's result", "err", err, "request_id", c.who.RequestID)
 	}
 	return res, nil
-}
-
-// errorStatus is the HTTP status a tool error reports (errorResult's body).
-func errorStatus(res *sdk.CallToolResult) int {
-	for _, c := range res.Content {
-		if t, ok := c.(*sdk.TextContent); ok {
-			var b problem.Body
-			if json.Unmarshal([]byte(t.Text), &b) == nil && b.StatusCode != 0 {
-				return b.StatusCode
-			}
-		}
-	}
-	return http.StatusInternalServerError
 }

@@ -251,23 +251,27 @@ func (s *Service) run(ctx context.Context, req actions.Request, g guard) (*sdk.C
 	if g.key != "" && s.idempotency != nil {
 		return s.runOnce(ctx, c, req, g)
 	}
-	return s.runAction(ctx, c, req)
+	res, _, err := s.runAction(ctx, c, req)
+	return res, err
 }
 
-// runAction calls the action and makes its answer a tool result.
-func (s *Service) runAction(ctx context.Context, c call, req actions.Request) (*sdk.CallToolResult, error) {
+// runAction calls the action and makes its answer a tool result, with the
+// HTTP status /actions/rpc would answer.
+func (s *Service) runAction(ctx context.Context, c call, req actions.Request) (*sdk.CallToolResult, int, error) {
 	res, err := s.actions.Run(ctx, c.who, c.accountID, req, c.records)
+	status := problem.HTTPStatus(err) // 500 for an error that is no problem
 	p, isProblem := errors.AsType[*problem.Error](err)
 	switch {
 	case errors.Is(err, actions.ErrAnswerBegun):
-		return nil, err // the answer has begun: only its writer can end it
+		return nil, status, err // the answer has begun: only its writer can end it
 	case isProblem:
-		return errorResult(problem.HTTPStatus(p), p.Message, p), nil
+		return errorResult(status, p.Message, p), status, nil
 	case err != nil:
 		s.log.ErrorContext(ctx, "tool call failed", "err", err, "request_id", c.who.RequestID)
-		return errorResult(http.StatusInternalServerError, "Internal error; see the server log for request "+c.who.RequestID, nil), nil
+		return errorResult(status, "Internal error; see the server log for request "+c.who.RequestID, nil), status, nil
 	}
-	return structured(res)
+	out, err := structured(res)
+	return out, status, err
 }
 
 // searchExecute is the two-tool mode: {provider}_search_actions ranks the
