@@ -360,8 +360,9 @@ func TestConsoleWebhookPages(t *testing.T) {
 	c.run(t, chromedp.Click(`//a[contains(@class, "url") or contains(., "/hooks")]`))
 	waitFor(t, c.tab, `document.querySelector('details#edit') !== null`)
 	c.run(t,
-		chromedp.Click(chromedp.CSS(`details#edit summary`)),
-		chromedp.Click(chromedp.CSS(`details#edit input[name=events][value="account.deleted"]`)),
+		chromedp.Click(chromedp.CSS(`details#edit summary`)))
+	c.shot(t, "webhook-edit")
+	c.run(t, chromedp.Click(chromedp.CSS(`details#edit input[name=events][value="account.deleted"]`)),
 		chromedp.SetValue(chromedp.CSS(`details#edit input[name=description]`), "CRM sync, deletions too"),
 		chromedp.Click(`//details[@id="edit"]//button[text()="Save"]`),
 	)
@@ -509,8 +510,9 @@ func TestConsoleFindsAFailedCall(t *testing.T) {
 func TestConsoleInvitesAnAdmin(t *testing.T) {
 	t.Parallel()
 	c := newConsoleEnv(t)
-	c.run(t, chromedp.Click(`//nav//a[text()="Projects"]`), chromedp.WaitVisible(`//h2[text()="New project"]`),
-		chromedp.SendKeys(chromedp.CSS(`input[placeholder="e.g. Acme production"]`), "Second"),
+	c.run(t, chromedp.Click(`//nav//a[text()="Projects"]`), chromedp.WaitVisible(`//h2[text()="New project"]`))
+	c.shot(t, "projects")
+	c.run(t, chromedp.SendKeys(chromedp.CSS(`input[placeholder="e.g. Acme production"]`), "Second"),
 		chromedp.Click(`//button[text()="Create project"]`))
 	waitFor(t, c.tab, `location.pathname.endsWith('/keys')`)
 	c.run(t, chromedp.Click(`//nav//a[text()="People"]`), chromedp.WaitVisible(`//h2[text()="Invite an admin"]`),
@@ -525,8 +527,9 @@ func TestConsoleInvitesAnAdmin(t *testing.T) {
 	}
 
 	dana := &consoleEnv{linkEnv: c.linkEnv, tab: browsertest.New(t)}
-	dana.run(t, chromedp.Navigate(link), chromedp.WaitVisible(`//h1[text()="Join Patchbay"]`),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "dana-password-1"),
+	dana.run(t, chromedp.Navigate(link), chromedp.WaitVisible(`//h1[text()="Join Patchbay"]`))
+	dana.shot(t, "invite")
+	dana.run(t, chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "dana-password-1"),
 		chromedp.SendKeys(chromedp.CSS(`input[name=confirm]`), "dana-password-1"),
 		chromedp.Click(`//button[text()="Join and sign in"]`))
 	waitFor(t, dana.tab, `location.pathname.endsWith('/profiles') && document.querySelectorAll('#project-switch option').length === 1`)
@@ -558,10 +561,12 @@ func TestConsoleInvitesAnAdmin(t *testing.T) {
 	dana.run(t, chromedp.Reload())
 	waitFor(t, dana.tab, `location.pathname === '/console/signin'`)
 
-	// Giving dana the second project is in that project's trail, after the
-	// grant of it to its creator.
+	// Giving dana the second project is in that project's trail; its
+	// creation says who got it then.
 	given, err := c.services.Audit.List(context.Background(), store.AuditFilter{ProjectID: second, Action: "admin.projects_changed", Limit: 10})
-	if err != nil || len(given) != 2 || given[0].Actor != "admin:"+adminEmail || given[0].TargetID == given[1].TargetID {
+	created, _ := c.services.Audit.List(context.Background(), store.AuditFilter{ProjectID: second, Action: "project.created", Limit: 10})
+	if err != nil || len(given) != 1 || given[0].Actor != "admin:"+adminEmail ||
+		len(created) != 1 || !strings.Contains(string(created[0].Changes), `"admins"`) {
 		t.Fatalf("the grant in the second project's audit trail: %+v %v", given, err)
 	}
 	for _, want := range []struct{ action, actor string }{
@@ -620,8 +625,15 @@ func TestConsoleBrandsTheHub(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`input[name=support_url]`), "javascript:alert(1)"),
 		chromedp.Click(`//button[text()="Save"]`))
 	waitFor(t, c.tab, `document.body.innerText.includes('support link: an https:// address or a mailto: link')`)
-	if got := c.auditEntries(t, "filter[action]=project.branding_changed"); len(got) != 1 || got[0]["actor"] != "admin:"+adminEmail ||
-		!strings.Contains(mustJSON(got[0]["changes"]), `"accent":{"after":"#d9480f"}`) {
+	// Unticking "use this colour" brings back Patchbay's own, whatever the picker shows.
+	c.run(t, chromedp.Navigate(c.srv.URL+"/console/p/"+c.projectA.ID+"/branding"), chromedp.WaitVisible(chromedp.CSS(`input[name=accent_set]`)),
+		chromedp.Click(chromedp.CSS(`input[name=accent_set]`)), chromedp.Click(`//button[text()="Save"]`))
+	waitFor(t, c.tab, `document.querySelector('.flash.ok') !== null`)
+	if p, err := c.services.Keys.Project(context.Background(), c.projectA.ID); err != nil || p.Branding.Accent != "" || p.Branding.Name != "Acme Payroll" {
+		t.Fatalf("the branding after unticking the colour: %+v %v", p.Branding, err)
+	}
+	if got := c.auditEntries(t, "filter[action]=project.branding_changed"); len(got) != 2 || got[1]["actor"] != "admin:"+adminEmail ||
+		!strings.Contains(mustJSON(got[1]["changes"]), `"accent":{"after":"#d9480f"}`) {
 		t.Fatalf("the branding change in the audit trail: %v", got)
 	}
 }

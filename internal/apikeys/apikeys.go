@@ -152,15 +152,21 @@ type Service struct {
 func NewService(o Options) *Service { return &Service{store: o.Store, clock: clock.Or(o.Clock)} }
 
 // CreateProject creates a project; it has no key until one is issued.
-func (s *Service) CreateProject(ctx context.Context, name string) (store.Project, error) {
+// The console admins named (the one who creates it in the console) see it at
+// once: it is given to them in the same transaction.
+func (s *Service) CreateProject(ctx context.Context, name string, adminIDs ...string) (store.Project, error) {
 	name, err := projectName(name)
 	if err != nil {
 		return store.Project{}, err
 	}
 	id := store.NewID("prj")
 	e := audit.Entry(ctx, id, "project.created", "project", id)
-	e.Changes = audit.Changes{}.Created("name", name).JSON()
-	return s.store.CreateProject(store.WithAudit(ctx, e), store.Project{ID: id, Name: name})
+	changes := audit.Changes{}.Created("name", name)
+	if len(adminIDs) > 0 {
+		changes.Created("admins", adminIDs)
+	}
+	e.Changes = changes.JSON()
+	return s.store.CreateProject(store.WithAudit(ctx, e), store.Project{ID: id, Name: name}, adminIDs...)
 }
 
 // projectName checks a project's name.

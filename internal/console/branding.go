@@ -14,8 +14,8 @@ func (c *Console) brandingPage(q *req) {
 func (c *Console) saveBranding(q *req) {
 	b := store.Branding{Name: q.r.PostFormValue("name"), LogoURL: q.r.PostFormValue("logo_url"), Accent: q.r.PostFormValue("accent"),
 		SupportURL: q.r.PostFormValue("support_url")}
-	if b.Accent == "#2f5bea" && q.r.PostFormValue("accent_set") == "" {
-		b.Accent = "" // the colour input always sends a colour: Patchbay's own unless one was chosen
+	if q.r.PostFormValue("accent_set") == "" {
+		b.Accent = "" // a colour input always sends a colour: the box says whether to use it
 	}
 	if _, err := c.o.Keys.SetBranding(q.ctx, q.project.ID, b); err != nil {
 		q.fail(c, "branding", q.view("Hub branding", "branding", b), err)

@@ -153,11 +153,10 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 	},
-	"join":       strings.Join,
-	"has":        slices.Contains[[]string],
-	"changes":    changesOf,
-	"projectIDs": projectIDs,
-	"took":       took,
+	"join":    strings.Join,
+	"has":     slices.Contains[[]string],
+	"changes": changesOf,
+	"took":    took,
 }
 
 // took is how long a call took, to the microsecond where it was measured

@@ -26,6 +26,11 @@ type peoplePage struct {
 	Link   string          // a new invitation's link, shown once
 }
 
+// Yours reports whether project id is one of this admin's, to give or take.
+func (p peoplePage) Yours(id string) bool {
+	return slices.ContainsFunc(p.Mine, func(pr store.Project) bool { return pr.ID == id })
+}
+
 // Given reports whether the person sees project id.
 func (p peoplePage) Given(person admins.Person, id string) bool {
 	return slices.ContainsFunc(person.Projects, func(pr store.Project) bool { return pr.ID == id })
@@ -92,10 +97,7 @@ func (c *Console) listProjects(q *req) {
 // createProject makes a project, gives it to this admin and opens its
 // API keys page, where its first key is made.
 func (c *Console) createProject(q *req) {
-	p, err := c.o.Keys.CreateProject(q.ctx, q.r.PostFormValue("name"))
-	if err == nil {
-		err = c.o.Admins.SetProjects(q.ctx, admins.Operator, q.session.Admin.ID, append(projectIDs(q.session.Projects), p.ID))
-	}
+	p, err := c.o.Keys.CreateProject(q.ctx, q.r.PostFormValue("name"), q.session.Admin.ID)
 	if err != nil {
 		q.fail(c, "projects", q.view("Projects", "projects", q.session.Projects), err)
 		return
@@ -115,14 +117,6 @@ func (c *Console) renameProject(q *req) {
 		return
 	}
 	q.redirect("/projects", "project-renamed")
-}
-
-func projectIDs(projects []store.Project) []string {
-	ids := make([]string, len(projects))
-	for i, p := range projects {
-		ids[i] = p.ID
-	}
-	return ids
 }
 
 // invitePage is where an invited person picks a password.

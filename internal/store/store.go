@@ -791,8 +791,9 @@ type Store interface {
 	// Close releases the database connections.
 	Close() error
 
-	// CreateProject stores p, filling ID and CreatedAt when empty.
-	CreateProject(ctx context.Context, p Project) (Project, error)
+	// CreateProject stores p, filling ID and CreatedAt when empty, and gives
+	// it to the admins named, in one transaction.
+	CreateProject(ctx context.Context, p Project, adminIDs ...string) (Project, error)
 	GetProject(ctx context.Context, id string) (Project, error)
 	ListProjects(ctx context.Context) ([]Project, error)
 

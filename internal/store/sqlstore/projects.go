@@ -9,7 +9,7 @@ import (
 )
 
 // CreateProject stores p, filling ID and CreatedAt when empty.
-func (s *Store) CreateProject(ctx context.Context, p store.Project) (store.Project, error) {
+func (s *Store) CreateProject(ctx context.Context, p store.Project, adminIDs ...string) (store.Project, error) {
 	if p.ID == "" {
 		p.ID = store.NewID("prj")
 	}
@@ -18,8 +18,15 @@ func (s *Store) CreateProject(ctx context.Context, p store.Project) (store.Proje
 	}
 	p.CreatedAt = normalizeTime(p.CreatedAt)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)`), p.ID, p.Name, p.CreatedAt)
-		return err
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)`), p.ID, p.Name, p.CreatedAt); err != nil {
+			return err
+		}
+		for _, a := range adminIDs {
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO admin_projects (admin_id, project_id) VALUES (?, ?)`), a, p.ID); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return store.Project{}, fmt.Errorf("create project: %w", s.translate(err))
