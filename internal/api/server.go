@@ -36,6 +36,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/profiles"
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/requestlog"
+	"github.com/patchbayhq/patchbay/internal/syncs"
 	"github.com/patchbayhq/patchbay/internal/toolsearch"
 	"github.com/patchbayhq/patchbay/internal/unified"
 	"github.com/patchbayhq/patchbay/internal/webhooks"
@@ -63,6 +64,8 @@ type Options struct {
 	Idempotency *idempotency.Service
 	// Audit is the audit trail (/audit_logs).
 	Audit *audit.Service
+	// Syncs answers the records cache and change feed.
+	Syncs *syncs.Service
 	// Logs is where action calls are logged; reads of the log wait for it.
 	Logs *requestlog.Writer
 	// Clock dates error answers; nil is the system clock.
@@ -119,6 +122,7 @@ type Server struct {
 	aiapps      *aiapps.Service
 	idempotency *idempotency.Service
 	audit       *audit.Service
+	syncs       *syncs.Service
 	logs        *requestlog.Writer
 	keys        *apikeys.Service
 	profiles    *profiles.Service
@@ -164,7 +168,7 @@ type Simulators interface {
 
 // New builds a Server.
 func New(o Options) *Server {
-	s := &Server{clock: clock.Or(o.Clock), keys: o.Keys, profiles: o.Profiles, ready: o.Ready, keyQuota: o.KeyQuota, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, search: o.Search, feedback: o.Feedback, aiapps: o.AIApps, idempotency: o.Idempotency, audit: o.Audit, logs: o.Logs,
+	s := &Server{clock: clock.Or(o.Clock), keys: o.Keys, profiles: o.Profiles, ready: o.Ready, keyQuota: o.KeyQuota, registry: o.Registry, linking: o.Linking, accounts: o.Accounts, actions: o.Actions, mcp: o.MCP, webhooks: o.Webhooks, unified: o.Unified, search: o.Search, feedback: o.Feedback, aiapps: o.AIApps, idempotency: o.Idempotency, audit: o.Audit, syncs: o.Syncs, logs: o.Logs,
 		publicURL: strings.TrimRight(o.PublicURL, "/"), log: cmp.Or(o.Logger, slog.Default()),
 		version: o.Version, metrics: newMetrics(), mux: http.NewServeMux()}
 	s.hubLimit = ratelimit.New(ratelimit.Limit{Requests: cmp.Or(o.HubAddressLimit, 600), Window: time.Minute})
@@ -239,6 +243,10 @@ func (s *Server) routes() {
 	s.handle("GET /accounts/{id}/meta", s.requireKey(s.getAccountMeta))
 	s.handle("PATCH /accounts/{id}", s.requireKey(s.write(nil, s.patchAccount)))
 	s.handle("DELETE /accounts/{id}", s.requireKey(s.write(nil, s.deleteAccount)))
+	s.handle("GET /accounts/{id}/sync", s.requireKey(s.getAccountSync))
+	s.handle("POST /accounts/{id}/sync", s.requireKey(s.write(nil, s.syncAccount)))
+	s.handle("GET /sync/changes", s.requireKey(s.listSyncChanges))
+	s.handle("GET /sync/records", s.requireKey(s.listSyncRecords))
 
 	s.handle("GET /connectors", s.requireKey(s.listConnectors))
 	s.handle("GET /connectors/meta", s.requireKey(s.listConnectorsMeta))

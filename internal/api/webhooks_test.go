@@ -73,11 +73,11 @@ func (r *receiver) await(t *testing.T, n int) []delivery {
 	return got
 }
 
-// deliver runs the webhook delivery of e's node until the test ends.
+// deliver runs the background jobs of e's node (webhook deliveries, syncs) until the test ends.
 func (e *linkEnv) deliver(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- e.services.Webhooks.Run(ctx) }()
+	go func() { done <- e.services.RunJobs(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

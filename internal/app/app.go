@@ -32,16 +32,19 @@ import (
 	"github.com/patchbayhq/patchbay/internal/console"
 	"github.com/patchbayhq/patchbay/internal/feedback"
 	"github.com/patchbayhq/patchbay/internal/idempotency"
+	"github.com/patchbayhq/patchbay/internal/jobs"
 	"github.com/patchbayhq/patchbay/internal/keyquota"
 	"github.com/patchbayhq/patchbay/internal/linking"
 	"github.com/patchbayhq/patchbay/internal/mcp"
 	"github.com/patchbayhq/patchbay/internal/oauth"
+	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/profiles"
 	"github.com/patchbayhq/patchbay/internal/requestlog"
 	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend"
 	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
+	"github.com/patchbayhq/patchbay/internal/syncs"
 	"github.com/patchbayhq/patchbay/internal/tokens"
 	"github.com/patchbayhq/patchbay/internal/toolsearch"
 	"github.com/patchbayhq/patchbay/internal/unified"
@@ -104,6 +107,10 @@ type Options struct {
 	// WebhookTimeout bounds one delivery attempt; zero means the webhooks
 	// default (tests shorten it).
 	WebhookTimeout time.Duration
+	// SyncRetention is how long the change feed keeps changes; zero means
+	// 30 days. SyncPoll is how often a node looks for due syncs; zero means
+	// a minute.
+	SyncRetention, SyncPoll time.Duration
 }
 
 // App is Patchbay's services, wired. Front ends get the services from it,
@@ -129,12 +136,16 @@ type App struct {
 	// Audit is the audit trail.
 	Audit    *audit.Service
 	Webhooks *webhooks.Service
+	// Syncs keeps the records cache and change feed of accounts whose
+	// profile asks for it.
+	Syncs    *syncs.Service
 	Admins   *admins.Service
 	Keys     *apikeys.Service
 	Profiles *profiles.Service
 	Console  *console.Console
 
 	logRetention time.Duration
+	jobs         *jobs.Runner
 }
 
 // ProviderClient calls providers. Every account of a connector talks to the
@@ -240,6 +251,13 @@ func New(o Options) (*App, error) {
 		return nil, err
 	}
 	a.Webhooks = hooks
+	if a.Syncs, err = syncs.New(syncs.Options{Store: o.Store, Queue: o.Store.QueueDriver(), Registry: o.Registry, Unified: a.Unified,
+		Clock: clk, Logger: log, Retention: o.SyncRetention, SchedulePoll: o.SyncPoll}); err != nil {
+		return nil, err
+	}
+	if a.jobs, err = jobs.New(jobs.Options{Driver: o.Store.QueueDriver(), Logger: log, PollInterval: o.WebhookPoll}, hooks, a.Syncs); err != nil {
+		return nil, err
+	}
 	a.Admins = admins.New(admins.Options{Store: o.Store, Clock: clk, Logger: log})
 	a.Keys = apikeys.NewService(apikeys.Options{Store: o.Store, Clock: clk})
 	a.Profiles = profiles.New(profiles.Options{Store: o.Store, Registry: o.Registry, PublicURL: site.PublicURL})
@@ -247,6 +265,7 @@ func New(o Options) (*App, error) {
 		Linking: a.Linking, Webhooks: a.Webhooks, Feedback: a.Feedback, AIApps: a.AIApps, Audit: a.Audit, Logs: a.Logs, PublicURL: site.PublicURL, Clock: clk, Logger: log})
 	// The store wrote the change's event; send it now rather than at the next poll.
 	a.Accounts.Observe(func(context.Context, accounts.Change) { hooks.Nudge() })
+	a.Accounts.Observe(a.syncLinked)
 	return a, nil
 }
 
@@ -257,7 +276,7 @@ func (a *App) Server(o api.Options) *api.Server {
 	o.Keys, o.Profiles, o.Ready = a.Keys, a.Profiles, a.Ready
 	o.KeyQuota = keyquota.New(keyquota.Options{Store: a.store, Limit: o.KeyRateLimit, Clock: a.Clock})
 	o.Linking, o.Accounts, o.Actions, o.Logs, o.MCP, o.Webhooks = a.Linking, a.Accounts, a.Actions, a.Logs, a.MCP, a.Webhooks
-	o.Unified, o.Search, o.Feedback, o.AIApps, o.Idempotency, o.Audit = a.Unified, a.Search, a.Feedback, a.AIApps, a.Idempotency, a.Audit
+	o.Unified, o.Search, o.Feedback, o.AIApps, o.Idempotency, o.Audit, o.Syncs = a.Unified, a.Search, a.Feedback, a.AIApps, a.Idempotency, a.Audit, a.Syncs
 	o.Collectors = append(o.Collectors, a.Collectors()...)
 	o.Console = a.Console
 	if o.Sandbox != nil {
@@ -275,25 +294,45 @@ func (a *App) Collectors() []prometheus.Collector {
 // background; call it before the process exits.
 func (a *App) Flush(ctx context.Context) error { return a.Logs.Flush(ctx) }
 
-// RunMaintenance keeps idle accounts' tokens alive, delivers webhooks and
-// sweeps (Sweep) every hour, until ctx ends. A pass that fails or panics is
-// logged and counted; the next one runs as usual. It returns once the
-// deliveries under way have finished, so the store can be closed then.
+// RunMaintenance keeps idle accounts' tokens alive, runs the background jobs
+// (RunJobs) and sweeps (Sweep) every hour, until ctx ends. A pass that fails
+// or panics is logged and counted; the next one runs as usual. It returns
+// once the jobs under way have finished, so the store can be closed then.
 func (a *App) RunMaintenance(ctx context.Context) {
-	delivering := make(chan struct{})
+	working := make(chan struct{})
 	go func() {
-		defer close(delivering)
-		if err := a.Webhooks.Run(ctx); err != nil {
-			a.Log.ErrorContext(ctx, "webhook delivery stopped", "err", err)
+		defer close(working)
+		if err := a.RunJobs(ctx); err != nil {
+			a.Log.ErrorContext(ctx, "background jobs stopped", "err", err)
 		}
 	}()
-	defer func() { <-delivering }()
+	defer func() { <-working }()
 	if err := a.Tokens.Recover(ctx); err != nil {
 		a.Log.ErrorContext(ctx, "could not read the token journal; its rotated tokens stay on disk until it can be read", "err", err)
 	}
 	go a.Tokens.RunKeepAlive(ctx, time.Hour)
 	go background.Every(ctx, a.Log, "request-log replay", time.Minute, a.Logs.Replay)
 	background.Every(ctx, a.Log, "maintenance", time.Hour, a.Sweep)
+}
+
+// RunJobs works webhook deliveries and sync runs, queues the deliveries of
+// new events and schedules due syncs, until ctx ends; then it waits for the
+// jobs under way.
+func (a *App) RunJobs(ctx context.Context) error {
+	go a.Webhooks.Run(ctx)
+	go a.Syncs.Run(ctx)
+	return a.jobs.Run(ctx, a.Webhooks.JobTimeout())
+}
+
+// syncLinked starts the first run of an account just linked, or linked
+// again, when its profile syncs.
+func (a *App) syncLinked(ctx context.Context, c accounts.Change) {
+	if c.Kind != accounts.Created && c.Kind != accounts.Relinked {
+		return
+	}
+	if _, err := a.Syncs.Now(ctx, c.Account.ProjectID, c.Account.ID, nil, true); err != nil && problem.KindOf(err) != problem.Conflict {
+		a.Log.WarnContext(ctx, "the first sync of a linked account could not be queued; the schedule runs it", "account_id", c.Account.ID, "err", err)
+	}
 }
 
 // authServers builds each profile's authorization server over internal/oauth.
@@ -375,6 +414,9 @@ func (a *App) Sweep(ctx context.Context) error {
 		return err
 	}
 	if err := a.Audit.Sweep(ctx); err != nil {
+		return err
+	}
+	if err := a.Syncs.Sweep(ctx); err != nil {
 		return err
 	}
 	return a.Linking.Sweep(ctx)

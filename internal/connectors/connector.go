@@ -38,6 +38,9 @@ type Connector struct {
 	// UnifiedUnsupported says, per unified operation the connector cannot
 	// offer, why: the 501 answer and the coverage table repeat it.
 	UnifiedUnsupported map[string]string `yaml:"unified_unsupported"`
+	// Sync says how the records cache reads each model it can keep for the
+	// connector's accounts (docs/sync.md).
+	Sync []SyncSource `yaml:"sync"`
 
 	logoSVG     []byte
 	actionIndex map[string]int      // action id → position in Actions

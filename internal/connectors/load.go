@@ -178,6 +178,9 @@ func (c *Connector) validate() error {
 	if err := c.addUnified(); err != nil {
 		return err
 	}
+	if err := c.validateSync(); err != nil {
+		return err
+	}
 	for i, f := range c.AccountSetup {
 		if _, ok := c.Action(f.OptionsAction); !ok {
 			return fieldError(fmt.Sprintf("account_setup[%d].options_action", i), "%q is not a defined action", f.OptionsAction)

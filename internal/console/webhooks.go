@@ -21,7 +21,7 @@ type webhookList struct {
 
 func (c *Console) webhookList(q *req) (webhookList, error) {
 	list, err := c.o.Webhooks.List(q.ctx, q.project.ID)
-	return webhookList{Endpoints: list, Types: store.EventTypes}, err
+	return webhookList{Endpoints: list, Types: webhooks.EventTypes()}, err
 }
 
 func (c *Console) listWebhooks(q *req) {
@@ -67,7 +67,7 @@ func (c *Console) webhookPage(q *req) (webhookPage, error) {
 		return webhookPage{}, err
 	}
 	d, _, err := c.o.Webhooks.Deliveries(q.ctx, q.project.ID, e.ID, webhooks.Page{Size: 50})
-	return webhookPage{Endpoint: e, Deliveries: d, Types: store.EventTypes}, err
+	return webhookPage{Endpoint: e, Deliveries: d, Types: webhooks.EventTypes()}, err
 }
 
 // editWebhook saves the edit form: the address, the events and the

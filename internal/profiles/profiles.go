@@ -99,6 +99,9 @@ func (s *Service) Update(ctx context.Context, projectID, id string, ifMatch int6
 			}
 			change.Cascade = &store.StatusCascade{From: from, To: to, Event: store.EventAccountUpdated}
 		}
+		if keep, drop := keptModels(cur.Sync, p.Sync); drop {
+			change.KeepSync = &keep
+		}
 		return change, nil
 	})
 	return p, storeError(id, err)
@@ -140,7 +143,8 @@ func changes(before, after store.ConnectorProfile) audit.Changes {
 		Set("extra_scopes", before.ExtraScopes, after.ExtraScopes).
 		Set("default", before.Default, after.Default).
 		Set("enabled", before.Enabled, after.Enabled).
-		Set("proxy", before.Proxy, after.Proxy)
+		Set("proxy", before.Proxy, after.Proxy).
+		Set("sync", syncView(before.Sync), syncView(after.Sync))
 }
 
 // Describe turns a stored profile into its View for this deployment.
@@ -172,16 +176,100 @@ func storeError(id string, err error) error {
 // Input is a create or update request. Nil fields keep their current value (or
 // the default, on create).
 type Input struct {
-	ConnectorKey   *string   `json:"connector_key"`
-	Name           *string   `json:"name"`
-	ClientID       *string   `json:"client_id"`
-	ClientSecret   *string   `json:"client_secret"`
-	Environment    *string   `json:"environment"`
-	EnabledActions *[]string `json:"enabled_actions"`
-	ExtraScopes    *[]string `json:"extra_scopes"`
-	Default        *bool     `json:"default"`
-	Enabled        *bool     `json:"enabled"`
-	Proxy          *string   `json:"proxy"`
+	ConnectorKey   *string    `json:"connector_key"`
+	Name           *string    `json:"name"`
+	ClientID       *string    `json:"client_id"`
+	ClientSecret   *string    `json:"client_secret"`
+	Environment    *string    `json:"environment"`
+	EnabledActions *[]string  `json:"enabled_actions"`
+	ExtraScopes    *[]string  `json:"extra_scopes"`
+	Default        *bool      `json:"default"`
+	Enabled        *bool      `json:"enabled"`
+	Proxy          *string    `json:"proxy"`
+	Sync           *SyncInput `json:"sync"`
+}
+
+// SyncInput is a profile's sync as a caller sets it (docs/sync.md); nil
+// fields stay as they are.
+type SyncInput struct {
+	Enabled         *bool     `json:"enabled"`
+	Models          *[]string `json:"models"`
+	IntervalSeconds *int64    `json:"interval_seconds"`
+}
+
+// Sync intervals: the default, and the shortest a profile may ask for.
+const (
+	DefaultSyncInterval = time.Hour
+	MinSyncInterval     = time.Minute
+)
+
+// applySync sets p's sync from in and checks it against the connector and
+// the enabled actions; turning it on with no models syncs every model the
+// connector can.
+func applySync(c *connectors.Connector, p *store.ConnectorProfile, in *SyncInput, bad func(field, format string, args ...any)) {
+	if in != nil {
+		if in.Enabled != nil {
+			p.Sync.Enabled = *in.Enabled
+		}
+		if in.Models != nil {
+			p.Sync.Models = slices.Clone(*in.Models)
+		}
+		if in.IntervalSeconds != nil {
+			p.Sync.Interval = time.Duration(*in.IntervalSeconds) * time.Second
+			if p.Sync.Interval < MinSyncInterval {
+				bad("sync.interval_seconds", "at least %d", int(MinSyncInterval/time.Second))
+			}
+		}
+	}
+	if p.Sync.Interval == 0 {
+		p.Sync.Interval = DefaultSyncInterval
+	}
+	if p.Sync.Enabled && len(p.Sync.Models) == 0 {
+		for _, src := range c.Sync {
+			p.Sync.Models = append(p.Sync.Models, src.Model)
+		}
+	}
+	slices.Sort(p.Sync.Models)
+	p.Sync.Models = slices.Compact(p.Sync.Models)
+	var problems []string
+	for _, m := range p.Sync.Models {
+		src, ok := c.SyncSource(m)
+		if !ok {
+			if _, known := connectors.SyncModelByID(m); !known {
+				problems = append(problems, fmt.Sprintf("%q is not a model (%s)", m, strings.Join(connectors.SyncModelIDs(), ", ")))
+			} else {
+				problems = append(problems, fmt.Sprintf("%s cannot sync %s", c.Name, m))
+			}
+			continue
+		}
+		var missing []string
+		for _, op := range src.Operations() {
+			if !slices.Contains(p.EnabledActions, op) {
+				missing = append(missing, op)
+			}
+		}
+		if len(missing) > 0 && p.Sync.Enabled {
+			problems = append(problems, fmt.Sprintf("%s reads with %s: enable it", m, strings.Join(missing, " and ")))
+		}
+	}
+	if len(problems) > 0 {
+		bad("sync.models", "%s", strings.Join(problems, "; "))
+	}
+}
+
+// keptModels says which models' synced data a change of settings keeps, and
+// whether it drops any: all when sync is turned off, those left out when
+// models are.
+func keptModels(before, after store.SyncSettings) ([]string, bool) {
+	if !after.Enabled {
+		return []string{}, before.Enabled || len(before.Models) > 0
+	}
+	for _, m := range before.Models {
+		if !slices.Contains(after.Models, m) {
+			return slices.Clone(after.Models), true
+		}
+	}
+	return nil, false
 }
 
 // apply validates in against the connector catalogue and returns the resulting
@@ -278,6 +366,7 @@ func apply(reg *connectors.Registry, existing *store.ConnectorProfile, in Input)
 			bad("proxy", "%q is not off, read or read_write", *in.Proxy)
 		}
 	}
+	applySync(c, &p, in.Sync, bad)
 	if len(errs) > 0 {
 		return store.ConnectorProfile{}, invalid(errs)
 	}
@@ -317,7 +406,9 @@ type View struct {
 	ScopesInAuthorizeRequest bool     `json:"scopes_in_authorize_request"`
 	// Proxy is what /unified/proxy may do with the profile's accounts: off,
 	// read (GET) or read_write.
-	Proxy     string    `json:"proxy"`
+	Proxy string `json:"proxy"`
+	// Sync is the records cache kept for the profile's accounts.
+	Sync      SyncView  `json:"sync"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -328,7 +419,7 @@ func Describe(reg *connectors.Registry, publicURL string, p store.ConnectorProfi
 		ID: p.ID, Name: p.Name, Active: p.Enabled, Default: p.Default, ConnectorKey: p.ConnectorKey,
 		AuthenticationConfigKey: "oauth2", Environment: string(p.Environment), ClientID: p.ClientID,
 		ClientSecretSet: p.SecretSet || p.ClientSecret != "", EnabledActions: nonNil(p.EnabledActions), ExtraScopes: nonNil(p.ExtraScopes),
-		Scopes: []string{}, Proxy: string(cmp.Or(p.Proxy, store.ProxyOff)), CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+		Scopes: []string{}, Proxy: string(cmp.Or(p.Proxy, store.ProxyOff)), Sync: syncView(p.Sync), CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
 	if c, ok := reg.Get(p.ConnectorKey); ok {
 		v.ConnectorLabel, v.Categories = c.Name, c.Categories
@@ -347,4 +438,15 @@ func nonNil(v []string) []string {
 		return []string{}
 	}
 	return v
+}
+
+// SyncView is a profile's sync as the API shows it.
+type SyncView struct {
+	Enabled         bool     `json:"enabled"`
+	Models          []string `json:"models"`
+	IntervalSeconds int64    `json:"interval_seconds"`
+}
+
+func syncView(s store.SyncSettings) SyncView {
+	return SyncView{Enabled: s.Enabled, Models: nonNil(s.Models), IntervalSeconds: int64(cmp.Or(s.Interval, DefaultSyncInterval) / time.Second)}
 }

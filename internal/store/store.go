@@ -128,7 +128,9 @@ type ConnectorProfile struct {
 	Enabled        bool     // a disabled profile's accounts are inactive
 	// Proxy is what the passthrough proxy may do with the profile's accounts:
 	// it reaches the provider's whole API, beyond the enabled actions.
-	Proxy     ProxyAccess
+	Proxy ProxyAccess
+	// Sync is the records cache kept for the profile's accounts.
+	Sync      SyncSettings
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	// Version grows with every write of the row; an update that carries the
@@ -276,6 +278,9 @@ type AccountEdit struct {
 type ProfileChange struct {
 	Profile ConnectorProfile
 	Cascade *StatusCascade
+	// KeepSync, when set, deletes the synced records, changes and run states
+	// of the profile's accounts for every model not in it.
+	KeepSync *[]string
 }
 
 // StatusCascade moves every account of a profile that is in status From to
@@ -399,10 +404,11 @@ type OAuthState struct {
 
 // Sources of action calls, as request logs record them.
 const (
-	SourceAPI = "api" // POST /actions/rpc and /unified/proxy
-	SourceCLI = "cli" // patchbay actions run
-	SourceHub = "hub" // Patchbay's own calls while linking (the setup step)
-	SourceMCP = "mcp" // tools/call on the MCP server
+	SourceAPI  = "api"  // POST /actions/rpc and /unified/proxy
+	SourceCLI  = "cli"  // patchbay actions run
+	SourceHub  = "hub"  // Patchbay's own calls while linking (the setup step)
+	SourceMCP  = "mcp"  // tools/call on the MCP server
+	SourceSync = "sync" // runs of the records cache (docs/sync.md)
 )
 
 // RequestLog records one action call.
@@ -480,11 +486,14 @@ const (
 	EventAccountRecovered = "account.recovered"
 	EventWebhookTest      = "webhook.test"
 	EventWebhookDisabled  = "webhook.disabled" // an endpoint was turned off for failing
+	EventSyncFailed       = "sync.failed"      // a sync run failed after its retries
 )
 
-// EventTypes lists every event an endpoint can subscribe to.
+// EventTypes lists the events of accounts, webhooks and syncs; with the
+// data changes of synced records (connectors.SyncEventTypes) they are
+// every event an endpoint can subscribe to.
 var EventTypes = []string{EventAccountCreated, EventAccountUpdated, EventAccountDeleted, EventAccountError,
-	EventAccountExpired, EventAccountRecovered, EventWebhookTest, EventWebhookDisabled}
+	EventAccountExpired, EventAccountRecovered, EventWebhookTest, EventWebhookDisabled, EventSyncFailed}
 
 // Event is something that happened in a project, kept for webhook delivery.
 type Event struct {
@@ -1098,6 +1107,35 @@ type Store interface {
 	// SweepAI deletes AI app codes and tokens expired before now, and grants
 	// revoked before revokedBefore; it returns how many rows went.
 	SweepAI(ctx context.Context, now, revokedBefore time.Time) (int64, error)
+
+	// SyncRuns returns the state of every model's sync on the account.
+	SyncRuns(ctx context.Context, projectID, accountID string) ([]SyncRun, error)
+	// UpdateSyncRun runs decide with the model's state on the account (a
+	// SyncRun with only its keys and SyncIdle when there is none) under the
+	// account's write lock, and stores what decide returns. An error from
+	// decide changes nothing.
+	UpdateSyncRun(ctx context.Context, projectID, accountID, model string, decide func(SyncRun) (SyncRun, error)) (SyncRun, error)
+	// WriteSyncPage writes a page of a run in one transaction: each change to
+	// the cache, the feed (seq in commit order per project) and its event,
+	// and the run's state; ErrStale when p.Run.RunID no longer owns the
+	// state or it is not running.
+	WriteSyncPage(ctx context.Context, p SyncPage) error
+	// SyncHashes returns the hash of every record of the model the account
+	// has, deleted ones left out, by record id.
+	SyncHashes(ctx context.Context, projectID, accountID, model string) (map[string][]byte, error)
+	// ListSyncChanges returns the feed entries f selects in seq order.
+	ListSyncChanges(ctx context.Context, f SyncChangeFilter) ([]SyncChange, error)
+	GetSyncChange(ctx context.Context, projectID, id string) (SyncChange, error)
+	// ListSyncRecords returns the cached records f selects that the provider
+	// still has, by account and record id.
+	ListSyncRecords(ctx context.Context, f SyncRecordFilter) ([]SyncRecord, error)
+	// DueSyncs returns up to limit active accounts of profiles that sync
+	// whose next run is due at now or was never scheduled.
+	DueSyncs(ctx context.Context, now time.Time, limit int) ([]SyncDue, error)
+	// ScheduleSync sets when the account's next run is due.
+	ScheduleSync(ctx context.Context, projectID, accountID string, at time.Time) error
+	// DeleteSyncChangesBefore removes feed entries made before t.
+	DeleteSyncChangesBefore(ctx context.Context, t time.Time) (int64, error)
 
 	// CheckKeys refuses (ErrWrongKeys) a key ring that lacks, or has another
 	// key under the id of, a key the stored data is sealed with, and notes the

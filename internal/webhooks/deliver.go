@@ -27,6 +27,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/patchbayhq/patchbay/internal/clock"
+	"github.com/patchbayhq/patchbay/internal/jobs"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/telemetry"
 )
@@ -66,19 +67,29 @@ type Options struct {
 	Timeout time.Duration
 }
 
-// New returns the service. Start it with Run on nodes that deliver; every
-// process can create endpoints, events and redeliveries without it.
+// New returns the service. Its deliveries are worked by the node's job
+// runner (Queue, Register) and queued by Run; every process can create
+// endpoints, events and redeliveries without either.
 func New(o Options) (*Service, error) {
 	s := &Service{store: o.Store, clock: clock.Or(o.Clock), log: cmp.Or(o.Logger, slog.Default()), allowPrivate: o.AllowPrivate,
-		nudge: make(chan struct{}, 1), timeout: cmp.Or(o.Timeout, DefaultTimeout),
+		nudge: make(chan struct{}, 1), timeout: cmp.Or(o.Timeout, DefaultTimeout), workers: cmp.Or(o.Workers, 20),
+		poll: cmp.Or(o.PollInterval, 200*time.Millisecond),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "patchbay_webhook_attempts_total",
 			Help: "Webhook delivery attempts, by the delivery's status after them (succeeded, pending: to be retried, failed)."}, []string{"status"})}
-	q, err := newQueue(o, s)
+	q, err := jobs.Inserter(o.Queue, s.log)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("webhook queue: %w", err)
 	}
 	s.queue = q
 	return s, nil
+}
+
+// Queue is the River queue deliveries run on, and how many a node sends at once.
+func (s *Service) Queue() (string, int) { return queueName, s.workers }
+
+// Register adds the delivery worker.
+func (s *Service) Register(w *river.Workers) {
+	river.AddWorker(w, &worker{s: s, send: s.client()})
 }
 
 // Nudge asks this node's dispatcher to look for new events now.
@@ -89,13 +100,9 @@ func (s *Service) Nudge() {
 	}
 }
 
-// Run delivers until ctx ends: River's workers, and the dispatcher that turns
-// committed events into queued deliveries.
-func (s *Service) Run(ctx context.Context) error {
-	if err := s.queue.client.Start(ctx); err != nil {
-		return fmt.Errorf("start webhook delivery: %w", err)
-	}
-	tick := time.NewTicker(s.queue.poll)
+// Run turns committed events into queued deliveries until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	tick := time.NewTicker(s.poll)
 	defer tick.Stop()
 	for {
 		if _, err := s.Dispatch(ctx); err != nil && ctx.Err() == nil {
@@ -103,9 +110,7 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			stop, cancel := context.WithTimeout(context.Background(), s.jobTimeout())
-			defer cancel()
-			return s.queue.client.Stop(stop)
+			return
 		case <-tick.C:
 		case <-s.nudge:
 		}
@@ -117,7 +122,7 @@ func (s *Service) Run(ctx context.Context) error {
 func (s *Service) Dispatch(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		n, err := s.store.DispatchEvents(ctx, dispatchBatch, s.queue.enqueue)
+		n, err := s.store.DispatchEvents(ctx, dispatchBatch, s.enqueue)
 		total += n
 		if err != nil || n < dispatchBatch {
 			return total, err
@@ -125,56 +130,14 @@ func (s *Service) Dispatch(ctx context.Context) (int, error) {
 	}
 }
 
-// queue is River over the store's database.
-type queue struct {
-	client *river.Client[*sql.Tx]
-	poll   time.Duration
-}
-
-func newQueue(o Options, s *Service) (*queue, error) {
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &worker{s: s, send: s.client()})
-	poll := cmp.Or(o.PollInterval, 200*time.Millisecond)
-	riverLog := s.log.With("component", "river")
-	client, err := river.NewClient(o.Queue, &river.Config{
-		Queues:               map[string]river.QueueConfig{queueName: {MaxWorkers: cmp.Or(o.Workers, 20)}},
-		Workers:              workers,
-		PollOnly:             true, // no LISTEN/NOTIFY: SQLite has none, and poolers drop it
-		FetchPollInterval:    poll,
-		FetchCooldown:        min(poll, 20*time.Millisecond),
-		JobTimeout:           s.jobTimeout(),
-		RescueStuckJobsAfter: 30 * time.Second, // a node that died mid-delivery
-		MaxAttempts:          MaxAttempts,
-		Logger:               warnOnly(riverLog),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("webhook queue: %w", err)
-	}
-	return &queue{client: client, poll: poll}, nil
-}
-
 // enqueue is the store.Enqueue of deliveries: one job each, in tx.
-func (q *queue) enqueue(ctx context.Context, tx *sql.Tx, deliveries []store.WebhookDelivery) error {
+func (s *Service) enqueue(ctx context.Context, tx *sql.Tx, deliveries []store.WebhookDelivery) error {
 	params := make([]river.InsertManyParams, len(deliveries))
 	for i, d := range deliveries {
 		params[i] = river.InsertManyParams{Args: deliverArgs{ProjectID: d.ProjectID, DeliveryID: d.ID}}
 	}
-	_, err := q.client.InsertManyFastTx(ctx, tx, params)
+	_, err := s.queue.InsertManyFastTx(ctx, tx, params)
 	return err
-}
-
-// warnOnly keeps River's log to what an operator must see.
-func warnOnly(l *slog.Logger) *slog.Logger {
-	return slog.New(levelFilter{l.Handler(), slog.LevelWarn})
-}
-
-type levelFilter struct {
-	slog.Handler
-	min slog.Level
-}
-
-func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= f.min && f.Handler.Enabled(ctx, l)
 }
 
 // deliverArgs is the job of sending one delivery.
@@ -199,6 +162,9 @@ func (w *worker) Timeout(*river.Job[deliverArgs]) time.Duration { return w.s.job
 
 // jobTimeout bounds a delivery job: the attempt, and its bookkeeping.
 func (s *Service) jobTimeout() time.Duration { return s.timeout + 5*time.Second }
+
+// JobTimeout is how long a node waits for the deliveries under way when it stops.
+func (s *Service) JobTimeout() time.Duration { return s.jobTimeout() }
 
 // NextRetry follows RetryDelay from now, on River's clock (the real one):
 // River schedules the job by it.
@@ -319,7 +285,11 @@ func (w *worker) attempt(ctx context.Context, ep store.WebhookEndpoint, ev store
 		a.Error, a.DurationMS = fmt.Sprintf(format, args...), w.s.clock.Now().Sub(start).Milliseconds()
 		return a
 	}
-	body, err := payload(ev)
+	record, err := w.s.record(ctx, ev)
+	if err != nil {
+		return fail("read the changed record: %v", err)
+	}
+	body, err := payload(ev, record)
 	if err != nil {
 		return fail("build the payload: %v", err)
 	}
@@ -374,15 +344,42 @@ func answerStart(body io.Reader) string {
 // receivers read it ({id, type, created_at, data}), with the data fields also
 // at the top level beside event and event_date, which receivers written for
 // the product Patchbay follows read.
-func payload(ev store.Event) ([]byte, error) {
+// A data change's event also carries the record as of the change.
+func payload(ev store.Event, record json.RawMessage) ([]byte, error) {
 	body := map[string]any{}
 	if err := json.Unmarshal(ev.Data, &body); err != nil {
 		return nil, err
 	}
+	data := ev.Data
+	if record != nil {
+		body["record"] = record
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		data = b
+	}
 	created := ev.CreatedAt.UTC().Format(time.RFC3339Nano)
 	body["event"], body["event_date"] = ev.Type, created
-	body["id"], body["type"], body["created_at"], body["data"] = ev.ID, ev.Type, created, ev.Data
+	body["id"], body["type"], body["created_at"], body["data"] = ev.ID, ev.Type, created, data
 	return json.Marshal(body)
+}
+
+// record reads the record a data change's event is about from the change
+// feed, where it is sealed (events are kept in clear); nil for other events
+// and for a deletion.
+func (s *Service) record(ctx context.Context, ev store.Event) (json.RawMessage, error) {
+	var ref struct {
+		ChangeID string `json:"change_id"`
+	}
+	if json.Unmarshal(ev.Data, &ref) != nil || ref.ChangeID == "" {
+		return nil, nil
+	}
+	c, err := s.store.GetSyncChange(ctx, ev.ProjectID, ref.ChangeID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil // deleted with its account, or past the feed's retention
+	}
+	return c.Data, err
 }
 
 func jsonObject(v map[string]any) json.RawMessage {

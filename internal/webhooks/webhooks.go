@@ -9,6 +9,7 @@ package webhooks
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,9 +20,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
 
 	"github.com/patchbayhq/patchbay/internal/audit"
 	"github.com/patchbayhq/patchbay/internal/clock"
+	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/paging"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -45,11 +48,16 @@ type Service struct {
 	clock        clock.Clock
 	log          *slog.Logger
 	allowPrivate bool
-	queue        *queue
+	queue        *river.Client[*sql.Tx] // queues deliveries; the node's job runner works them
 	nudge        chan struct{}
 	attempts     *prometheus.CounterVec
 	timeout      time.Duration
+	workers      int
+	poll         time.Duration
 }
+
+// EventTypes lists every event an endpoint can subscribe to.
+func EventTypes() []string { return slices.Concat(store.EventTypes, connectors.SyncEventTypes()) }
 
 // Collector returns the service's metrics for registration.
 func (s *Service) Collector() prometheus.Collector { return s.attempts }
@@ -193,8 +201,8 @@ func (s *Service) apply(e *store.WebhookEndpoint, in Input) error {
 	}
 	if in.Events != nil {
 		for _, t := range *in.Events {
-			if !slices.Contains(store.EventTypes, t) {
-				return problem.New(problem.Invalid, "events: %q is not an event; use %s (or none for all)", t, strings.Join(store.EventTypes, ", "))
+			if !slices.Contains(EventTypes(), t) {
+				return problem.New(problem.Invalid, "events: %q is not an event; use %s (or none for all)", t, strings.Join(EventTypes(), ", "))
 			}
 		}
 		e.Events = slices.Compact(slices.Sorted(slices.Values(*in.Events)))
@@ -335,7 +343,11 @@ func (s *Service) Delivery(ctx context.Context, projectID, endpointID, deliveryI
 	if err != nil {
 		return store.WebhookDelivery{}, nil, err
 	}
-	body, err := payload(ev)
+	record, err := s.record(ctx, ev)
+	if err != nil {
+		return store.WebhookDelivery{}, nil, err
+	}
+	body, err := payload(ev, record)
 	return d, body, err
 }
 
@@ -345,7 +357,7 @@ func (s *Service) Redeliver(ctx context.Context, projectID, endpointID, delivery
 	if _, err := s.delivery(ctx, projectID, endpointID, deliveryID); err != nil {
 		return store.WebhookDelivery{}, err
 	}
-	return s.store.Redeliver(ctx, projectID, deliveryID, s.queue.enqueue)
+	return s.store.Redeliver(ctx, projectID, deliveryID, s.enqueue)
 }
 
 // delivery returns a delivery of the endpoint; NotFound when the project

@@ -7,13 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
 var profileClientSecret = sealedColumns[0]
 
-const profileColumns = `id, project_id, connector_key, name, client_id, client_secret, environment, enabled_actions, extra_scopes, is_default, enabled, created_at, updated_at, proxy`
+const profileColumns = `id, project_id, connector_key, name, client_id, client_secret, environment, enabled_actions, extra_scopes, is_default, enabled, created_at, updated_at, proxy, sync_enabled, sync_settings`
 
 // profileSelect is what a read of a profile takes: its columns and its version.
 const profileSelect = profileColumns + `, version`
@@ -32,8 +33,18 @@ func (s *Store) profileRow(p store.ConnectorProfile) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	sync, err := json.Marshal(syncSettings{Models: nonNil(p.Sync.Models), IntervalSeconds: int64(p.Sync.Interval / time.Second)})
+	if err != nil {
+		return nil, err
+	}
 	return []any{p.ID, p.ProjectID, p.ConnectorKey, p.Name, p.ClientID, secret, p.Environment, string(actions), string(extra),
-		p.Default, p.Enabled, normalizeTime(p.CreatedAt), normalizeTime(p.UpdatedAt), cmp.Or(p.Proxy, store.ProxyOff)}, nil
+		p.Default, p.Enabled, normalizeTime(p.CreatedAt), normalizeTime(p.UpdatedAt), cmp.Or(p.Proxy, store.ProxyOff), p.Sync.Enabled, string(sync)}, nil
+}
+
+// syncSettings is how a profile's sync models and interval are stored.
+type syncSettings struct {
+	Models          []string `json:"models"`
+	IntervalSeconds int64    `json:"interval_seconds"`
 }
 
 func nonNil(v []string) []string {
@@ -71,7 +82,7 @@ func (s *Store) CreateConnectorProfile(ctx context.Context, p store.ConnectorPro
 		if err := s.clearDefault(ctx, tx, p); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO connector_profiles (`+profileColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), row...)
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO connector_profiles (`+profileColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), row...)
 		return s.translate(err)
 	})
 	if err != nil {
@@ -128,10 +139,11 @@ func (s *Store) UpdateConnectorProfile(ctx context.Context, projectID, id string
 		if err != nil {
 			return err
 		}
-		// row follows profileColumns: name … enabled are row[3:11], updated_at and proxy row[12:14].
-		args := append(append(row[3:11:11], row[12:14]...), p.ProjectID, p.ID)
+		// row follows profileColumns: name … enabled are row[3:11], updated_at … sync_settings row[12:16].
+		args := append(append(row[3:11:11], row[12:16]...), p.ProjectID, p.ID)
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE connector_profiles SET name = ?, client_id = ?, client_secret = ?, environment = ?,
-			enabled_actions = ?, extra_scopes = ?, is_default = ?, enabled = ?, updated_at = ?, proxy = ? WHERE project_id = ? AND id = ?`), args...); err != nil {
+			enabled_actions = ?, extra_scopes = ?, is_default = ?, enabled = ?, updated_at = ?, proxy = ?, sync_enabled = ?, sync_settings = ?
+			WHERE project_id = ? AND id = ?`), args...); err != nil {
 			return s.translate(err)
 		}
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT version FROM connector_profiles WHERE id = ?`), p.ID).Scan(&p.Version); err != nil {
@@ -139,6 +151,11 @@ func (s *Store) UpdateConnectorProfile(ctx context.Context, projectID, id string
 		}
 		if c := change.Cascade; c != nil {
 			if err := s.cascadeTx(ctx, tx, p, *c); err != nil {
+				return err
+			}
+		}
+		if change.KeepSync != nil {
+			if err := s.deleteSyncDataTx(ctx, tx, p, *change.KeepSync); err != nil {
 				return err
 			}
 		}
@@ -232,15 +249,15 @@ func (s *Store) ListConnectorProfiles(ctx context.Context, projectID string, f s
 
 // profileScan is a profile row as scanned, before decoding.
 type profileScan struct {
-	p                      store.ConnectorProfile
-	secret, actions, extra string
+	p                            store.ConnectorProfile
+	secret, actions, extra, sync string
 }
 
 // dest is where a row of profileColumns scans to.
 func (r *profileScan) dest() []any {
 	p := &r.p
 	return []any{&p.ID, &p.ProjectID, &p.ConnectorKey, &p.Name, &p.ClientID, &r.secret, &p.Environment, &r.actions, &r.extra,
-		&p.Default, &p.Enabled, &p.CreatedAt, &p.UpdatedAt, &p.Proxy, &p.Version}
+		&p.Default, &p.Enabled, &p.CreatedAt, &p.UpdatedAt, &p.Proxy, &p.Sync.Enabled, &r.sync, &p.Version}
 }
 
 func (s *Store) scanProfile(row scanner) (store.ConnectorProfile, error) {
@@ -270,6 +287,11 @@ func decodeListedProfile(r profileScan) (store.ConnectorProfile, error) {
 	if err := json.Unmarshal([]byte(r.extra), &p.ExtraScopes); err != nil {
 		return store.ConnectorProfile{}, fmt.Errorf("extra scopes of %s: %w", p.ID, err)
 	}
+	var sync syncSettings
+	if err := json.Unmarshal([]byte(r.sync), &sync); err != nil {
+		return store.ConnectorProfile{}, fmt.Errorf("sync settings of %s: %w", p.ID, err)
+	}
+	p.Sync.Models, p.Sync.Interval = sync.Models, time.Duration(sync.IntervalSeconds)*time.Second
 	return p, nil
 }
 

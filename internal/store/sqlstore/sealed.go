@@ -25,6 +25,8 @@ var sealedColumns = []sealedColumn{
 	{"oauth_states", "redirect_uri"}, // the Hub address, with the session token
 	{"webhook_endpoints", "secrets"},
 	{"idempotency_keys", "body"}, // NULL until the answer is kept
+	{"sync_records", "data"},     // NULL once the record is deleted
+	{"sync_changes", "data"},     // NULL for a deletion
 }
 
 // aad binds a ciphertext to its row and field.
