@@ -3,6 +3,7 @@ package sandbox
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -39,6 +40,7 @@ func (p *Provider) registerControls(mux *http.ServeMux, token string) {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	control("POST /_sim/faults", p.addFault)
+	control("POST /_sim/changes", p.applyChanges)
 	control("DELETE /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
 		p.Faults.Clear()
 		w.WriteHeader(http.StatusNoContent)
@@ -124,4 +126,36 @@ func (p *Provider) addFault(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, f)
+}
+
+// maxChanges bounds one POST /_sim/changes per kind.
+const maxChanges = 1000
+
+// applyChanges adds, edits and removes people of the demo company:
+// {"add": N, "update": N, "delete": N}, answering the ids touched as the
+// unified API shows them.
+func (p *Provider) applyChanges(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Add    int `json:"add"`
+		Update int `json:"update"`
+		Delete int `json:"delete"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	for field, n := range map[string]int{"add": req.Add, "update": req.Update, "delete": req.Delete} {
+		if n < 0 || n > maxChanges {
+			controlError(w, http.StatusBadRequest, fmt.Sprintf("%s: %d is not from 0 to %d", field, n, maxChanges))
+			return
+		}
+	}
+	added, updated, deleted := p.change(req.Add, req.Update, req.Delete, p.clock.Now())
+	writeJSON(w, http.StatusOK, map[string][]string{"added": nonNil(added), "updated": nonNil(updated), "deleted": nonNil(deleted)})
+}
+
+func nonNil(ids []string) []string {
+	if ids == nil {
+		return []string{}
+	}
+	return ids
 }

@@ -71,7 +71,13 @@ type Provider struct {
 	// DemoUser is the email of the seeded admin who can sign in (password "sandbox").
 	DemoUser string
 	handler  http.Handler
+	change   changeFunc
+	clock    clock.Clock
 }
+
+// changeFunc adds, edits and removes people of the demo company, returning
+// their ids.
+type changeFunc func(add, update, remove int, now time.Time) (added, updated, removed []string)
 
 // ServeHTTP serves the simulator rooted at "/".
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.handler.ServeHTTP(w, r) }
@@ -121,7 +127,9 @@ func New(o Options) (*Sandbox, error) {
 	jwProvider, err := newProvider("justworks", jwCfg, jw.Users(), justworks.DemoAdminEmail, scopes("justworks"), o,
 		func(auth oauthserver.Authenticator) http.Handler {
 			return justworks.NewAPI(jw, auth, justworks.APIOptions{})
-		}, nil)
+		}, nil, func(add, update, remove int, now time.Time) ([]string, []string, []string) {
+			return jw.Change(justworks.DemoCompanyID, add, update, remove, now)
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -137,11 +145,14 @@ func New(o Options) (*Sandbox, error) {
 		// 20 requests a second and 100 a minute per grant, as Employment Hero documents.
 		limiter = ratelimit.New(ratelimit.Limit{Requests: 20, Window: time.Second}, ratelimit.Limit{Requests: 100, Window: time.Minute})
 	}
+	demoOrg := eh.Organisations()[0].ID
 	ehProvider, err := newProvider("employmenthero", ehCfg, eh.Users(), employmenthero.DemoOwnerEmail, scopes("employmenthero"), o,
 		func(auth oauthserver.Authenticator) http.Handler {
 			return employmenthero.NewAPI(eh, auth, employmenthero.APIOptions{})
 		},
-		limiter)
+		limiter, func(add, update, remove int, now time.Time) ([]string, []string, []string) {
+			return eh.Change(demoOrg, add, update, remove, now)
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -149,9 +160,10 @@ func New(o Options) (*Sandbox, error) {
 }
 
 func newProvider(key string, cfg oauthserver.Config, users []oauthserver.User, demoUser string, scopes []string, o Options,
-	api func(oauthserver.Authenticator) http.Handler, limiter *ratelimit.Limiter) (*Provider, error) {
+	api func(oauthserver.Authenticator) http.Handler, limiter *ratelimit.Limiter, change changeFunc) (*Provider, error) {
 	stats := simctl.NewStats()
-	p := &Provider{Key: key, Name: cfg.Name, Stats: stats, Faults: simctl.NewFaults(stats), DemoUser: demoUser}
+	p := &Provider{Key: key, Name: cfg.Name, Stats: stats, Faults: simctl.NewFaults(stats), DemoUser: demoUser,
+		change: change, clock: clock.Or(o.Clock)}
 	if o.StateDir != "" {
 		cfg.StateFile = filepath.Join(o.StateDir, "sandbox-"+key+".json")
 	}

@@ -124,10 +124,13 @@ func acceptedScopes(required string) []string {
 // canSee reports whether the user may see employee i: admins and owners see
 // everyone, others themselves and their reports (§4.3).
 func (c *call) canSee(i int) bool {
+	e := &c.org.staff()[i]
+	if e.is(flagRemoved) {
+		return false
+	}
 	if c.admin {
 		return true
 	}
-	e := &c.org.employees[i]
 	return c.self >= 0 && (i == c.self || int(e.manager) == c.self || int(e.manager2) == c.self)
 }
 

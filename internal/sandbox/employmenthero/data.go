@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // organisations keep their IANA time zones wherever the binary runs
 
@@ -53,7 +55,8 @@ const DefaultMembers = 50
 const maxMembers = 1_000_000
 
 // Dataset is a generated Employment Hero tenant world: three organisations and
-// the people who sign in to them. It is read-only once generated and safe for
+// the people who sign in to them. It is read-only once generated, but for
+// the employees that simulated changes edit (changes.go), and safe for
 // concurrent use.
 type Dataset struct {
 	seed  uint64
@@ -124,7 +127,11 @@ type organisation struct {
 	spec *orgSpec
 	loc  *time.Location
 
-	employees       []employee
+	employees       []employee // while generating; then live
+	// live is the employees as they are now: simulated changes replace the
+	// slice (copy on write, appending only), so reads need no lock.
+	live            atomic.Pointer[[]employee]
+	changes         sync.Mutex // one simulated change at a time
 	teams           []team
 	leaveCategories []leaveCategory
 	certifications  []certification
@@ -256,6 +263,7 @@ const (
 	flagNoTax         // has not lodged a tax declaration (the API answers 404)
 	flagNoSuper       // has no superannuation detail (404)
 	flagKnownByMiddle // goes by their middle name
+	flagRemoved       // taken out by a simulated change: listed and found no more
 )
 
 func (e *employee) is(flag uint8) bool { return e.flags&flag != 0 }
@@ -613,8 +621,14 @@ func (d *Dataset) addAccounts() {
 	}
 	for _, o := range d.orgs {
 		o.index()
+		staff := o.employees
+		o.live.Store(&staff)
+		o.employees = nil
 	}
 }
+
+// staff is the organisation's employees as they are now.
+func (o *organisation) staff() []employee { return *o.live.Load() }
 
 // index fills what is computed from all employees: team members, head counts
 // and the numbering of shared names.

@@ -25,7 +25,7 @@ type bankAccountJSON struct {
 // bankAccounts: most people have one account; some split their pay with a fixed
 // amount to a second one (the primary account takes the rest, so its amount is null).
 func (o *organisation) bankAccounts(i int) []bankAccountJSON {
-	e := &o.employees[i]
+	e := &o.staff()[i]
 	r := o.rng(kindBankAccount, i, 0)
 	count := []int{0, 1, 1, 1, 1, 1, 1, 1, 2, 2}[r.IntN(10)]
 	if _, ok := o.loginOf(i); ok {
@@ -83,7 +83,7 @@ type taxDeclarationJSON struct {
 // taxDeclaration returns false for contractors and people who have not lodged
 // one; the API answers 404 for them, which clients must treat as normal.
 func (o *organisation) taxDeclaration(i int) (taxDeclarationJSON, bool) {
-	e := &o.employees[i]
+	e := &o.staff()[i]
 	if e.is(flagContractor) || e.is(flagNoTax) {
 		return taxDeclarationJSON{}, false
 	}
@@ -139,7 +139,7 @@ type superannuationJSON struct {
 // superannuation returns false for contractors and people without a fund on
 // record (404 from the API).
 func (o *organisation) superannuation(i int) (superannuationJSON, bool) {
-	e := &o.employees[i]
+	e := &o.staff()[i]
 	if e.is(flagContractor) || e.is(flagNoSuper) {
 		return superannuationJSON{}, false
 	}
@@ -200,9 +200,9 @@ func (o *organisation) emergencyContacts(i int) []emergencyContactJSON {
 			ContactName:          femaleNames[r.IntN(len(femaleNames))] + " " + lastNames[r.IntN(len(lastNames))],
 			Relationship:         relationships[r.IntN(len(relationships))],
 			ContactType:          []string{"primary", "secondary"}[k],
-			DaytimeContactNumber: mobileNumber(r, o.employees[i].country),
-			AfterHoursNo:         opt(chance(r, 40), landline(r, o.employees[i].country)),
-			AfterMobileNo:        opt(chance(r, 60), mobileNumber(r, o.employees[i].country)),
+			DaytimeContactNumber: mobileNumber(r, o.staff()[i].country),
+			AfterHoursNo:         opt(chance(r, 40), landline(r, o.staff()[i].country)),
+			AfterMobileNo:        opt(chance(r, 60), mobileNumber(r, o.staff()[i].country)),
 		})
 	}
 	return contacts
@@ -221,7 +221,7 @@ type employmentHistoryJSON struct {
 // employmentHistories: one record per role held, oldest first; the last is the
 // current role and is open-ended unless the person has left.
 func (o *organisation) employmentHistories(i int) []employmentHistoryJSON {
-	e := &o.employees[i]
+	e := &o.staff()[i]
 	r := o.rng(kindEmploymentHistory, i, 0)
 	last := asOf
 	if e.end != 0 {
@@ -282,7 +282,7 @@ type employeeCertificationJSON struct {
 // Status is a decision: active, expired (expiry before DataDate) or pending (not
 // yet approved, so no dates).
 func (o *organisation) employeeCertifications(i int) []employeeCertificationJSON {
-	e := &o.employees[i]
+	e := &o.staff()[i]
 	r := o.rng(kindEmployeeCertification, i, 0)
 	held := r.Perm(len(o.certifications))[:min(len(o.certifications), []int{0, 1, 1, 2, 3}[r.IntN(5)])]
 	slices.Sort(held)

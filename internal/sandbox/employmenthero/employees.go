@@ -67,7 +67,7 @@ func (o *organisation) jobTitle(i int) string {
 	if l, ok := o.loginOf(i); ok {
 		return l.jobTitle
 	}
-	return o.employees[i].jobTitle()
+	return o.staff()[i].jobTitle()
 }
 
 func (o *organisation) employeeID(i int) string {
@@ -76,14 +76,16 @@ func (o *organisation) employeeID(i int) string {
 
 // employeeIndex returns the index of the employee with the given id in this organisation.
 func (o *organisation) employeeIndex(id string) (int, bool) {
-	return o.lookup(id, kindEmployee, len(o.employees))
+	staff := o.staff()
+	i, ok := o.lookup(id, kindEmployee, len(staff))
+	return i, ok && !staff[i].is(flagRemoved)
 }
 
 func (o *organisation) person(i int32) *named {
 	if i < 0 {
 		return nil
 	}
-	return &named{ID: o.employeeID(int(i)), Name: o.employees[i].fullName()}
+	return &named{ID: o.employeeID(int(i)), Name: o.staff()[i].fullName()}
 }
 
 func (o *organisation) costCentre(c int) named {
@@ -191,7 +193,7 @@ func midnightUTC(d day) string { return d.date().Format(dateTimeLayout) }
 // employeeView renders employee i. Fields that nothing else depends on come from
 // the employee's own random stream, drawn in a fixed order.
 func (o *organisation) employeeView(i int) employeeJSON {
-	e := &o.employees[i]
+	e := &o.staff()[i]
 	r := o.rng(kindEmployee, i, 0)
 	c := countries[e.country]
 	contractor := e.is(flagContractor)
@@ -430,7 +432,7 @@ func (o *organisation) detailView() organisationDetailJSON {
 		PayrollAdminEmails:    o.spec.payrollAdmins,
 		SubscriptionPlan:      "Platinum", // the API is only open to Platinum organisations
 		SuperfundName:         opt(o.spec.superfund != "", o.spec.superfund),
-		EmployeesCount:        len(o.employees),
+		EmployeesCount:        len(o.staff()),
 		ActiveEmployeesCount:  o.activeCount,
 		PendingEmployeesCount: o.pendingCount,
 		TimeZone:              o.loc.String(),

@@ -113,8 +113,9 @@ func listEmployees(c *call) (any, error) {
 		return nil, err
 	}
 	return people(c, pg, func(yield func(int) bool) {
-		for i := range c.org.employees {
-			contractor := c.org.employees[i].is(flagContractor)
+		staff := c.org.staff()
+		for i := range staff {
+			contractor := staff[i].is(flagContractor)
 			if memberType == "employee" && contractor || memberType == "contractor" && !contractor || !c.canSee(i) {
 				continue
 			}
@@ -158,7 +159,7 @@ func listLeaveRequests(c *call) (any, error) {
 	}
 	o := c.org
 	return paginate(pg, func(yield func(leaveRequest) bool) {
-		for i := range o.employees {
+		for i := range o.staff() {
 			for _, lr := range o.leaveRequests(i) {
 				if hasFrom && lr.end < from || hasTo && lr.start > to {
 					continue
@@ -232,7 +233,7 @@ func listRosteredShifts(c *call) (any, error) {
 	}
 	statuses := p.values["statuses[]"]
 	locations := o.indices(p.values["location_ids[]"], kindCostCentre, len(o.spec.costCentres))
-	members := o.indices(p.values["member_ids[]"], kindEmployee, len(o.employees))
+	members := o.indices(p.values["member_ids[]"], kindEmployee, len(o.staff()))
 	unassignedOnly := p.boolean("unassigned_shifts_only")
 	excludeOverlapping := p.boolean("exclude_shifts_overlapping_from_date")
 	pg := p.page()
@@ -282,7 +283,7 @@ func listUnavailabilities(c *call) (any, error) {
 		locations = o.indices([]string{v}, kindCostCentre, len(o.spec.costCentres))
 	}
 	if v := p.values.Get("member_id"); v != "" {
-		members = o.indices([]string{v}, kindEmployee, len(o.employees))
+		members = o.indices([]string{v}, kindEmployee, len(o.staff()))
 	}
 	pg := p.page()
 	if err := p.err(); err != nil {
@@ -290,8 +291,8 @@ func listUnavailabilities(c *call) (any, error) {
 	}
 	fromDay, toDay := dayOf(from.In(o.loc)), dayOf(to.In(o.loc))
 	return paginate(pg, func(yield func(unavailability) bool) {
-		for i := range o.employees {
-			if locations != nil && !locations[int(o.employees[i].costCentre)] || members != nil && !members[i] {
+		for i := range o.staff() {
+			if locations != nil && !locations[int(o.staff()[i].costCentre)] || members != nil && !members[i] {
 				continue
 			}
 			for _, u := range o.unavailabilities(i) {

@@ -201,7 +201,7 @@ func (o *organisation) workSiteViews() []workSiteJSON {
 		}
 		for dep, name := range site.departments {
 			// Spread the organisation's people over its departments.
-			count := len(o.employees) / (len(o.spec.sites) * len(site.departments))
+			count := len(o.staff()) / (len(o.spec.sites) * len(site.departments))
 			v.Departments = append(v.Departments, departmentJSON{
 				ID: o.d.id(ref{kind: kindDepartment, org: o.n, idx: s, sub: dep}), Name: name, AssignmentCount: max(1, count),
 			})
@@ -225,7 +225,7 @@ type leaveRequest struct {
 // non-overlapping requests between nine months ago and three months ahead,
 // within the employment.
 func (o *organisation) leaveRequests(i int) []leaveRequest {
-	e := &o.employees[i]
+	e := &o.staff()[i]
 	if e.is(flagContractor) || e.status == statusInactive {
 		return nil
 	}
@@ -274,7 +274,7 @@ func (o *organisation) pickLeaveCategory(p int) int {
 // leaveRequest returns the leave request with the given id.
 func (o *organisation) leaveRequest(id string) (leaveRequest, bool) {
 	ref, ok := o.d.parseID(id, kindLeaveRequest)
-	if !ok || ref.org != o.n || ref.idx >= len(o.employees) {
+	if !ok || ref.org != o.n || ref.idx >= len(o.staff()) {
 		return leaveRequest{}, false
 	}
 	requests := o.leaveRequests(ref.idx)
@@ -297,7 +297,7 @@ func (lr leaveRequest) workdays() []day {
 
 // units is the request's length in its category's unit.
 func (o *organisation) units(lr leaveRequest) (hours, units float64) {
-	perDay := o.employees[lr.emp].hoursPerDay()
+	perDay := o.staff()[lr.emp].hoursPerDay()
 	workdays := float64(len(lr.workdays()))
 	hours = money(workdays * perDay)
 	if o.leaveCategories[lr.category].unit == "days" {
@@ -343,11 +343,11 @@ func (o *organisation) leaveRequestView(lr leaveRequest) leaveRequestJSON {
 		Comment:            opt(chance(r, 60), leaveComments[r.IntN(len(leaveComments))]),
 		Reason:             opt(lr.status == "Declined", "Too many people are away that week"),
 		LeaveCategoryName:  lc.name,
-		LeaveBalanceAmount: money(units + r.Float64()*10*o.employees[lr.emp].hoursPerDay()),
+		LeaveBalanceAmount: money(units + r.Float64()*10*o.staff()[lr.emp].hoursPerDay()),
 		HoursPerDay:        []hoursPerDay{},
 	}
 	for _, d := range lr.workdays() {
-		v.HoursPerDay = append(v.HoursPerDay, hoursPerDay{Date: d.String(), Hours: o.employees[lr.emp].hoursPerDay()})
+		v.HoursPerDay = append(v.HoursPerDay, hoursPerDay{Date: d.String(), Hours: o.staff()[lr.emp].hoursPerDay()})
 	}
 	return v
 }
@@ -366,7 +366,7 @@ type leaveBalanceJSON struct {
 // leaveBalances has one balance per accruing category. Approved and pending
 // amounts add up the employee's own leave requests, so the two endpoints agree.
 func (o *organisation) leaveBalances(i int) []leaveBalanceJSON {
-	e := &o.employees[i]
+	e := &o.staff()[i]
 	if e.is(flagContractor) {
 		return nil
 	}
@@ -419,7 +419,7 @@ type payDetail struct {
 // payHistory derives up to three pay records, oldest first: one when the
 // employee started and one per later anniversary, each a small raise.
 func (o *organisation) payHistory(i int) []payDetail {
-	e := &o.employees[i]
+	e := &o.staff()[i]
 	r := o.rng(kindPayDetail, i, 0)
 	hourly := e.employment == employmentCasual || e.is(flagContractor)
 	var salary float64
@@ -492,7 +492,7 @@ type payDetailJSON struct {
 }
 
 func (o *organisation) payDetails(i int) []payDetailJSON {
-	e := &o.employees[i]
+	e := &o.staff()[i]
 	r := o.rng(kindPayDetail, i, 1)
 	// Modern awards cover most Australian casual and part-time staff.
 	award := e.country == countryAU && (e.employment == employmentCasual || e.employment == employmentPartTime) && chance(r, 70)
@@ -594,7 +594,7 @@ func taxRate(annual float64) float64 {
 
 // payslips derives a payslip for each pay day the employee was employed.
 func (o *organisation) payslips(i int) []payslipJSON {
-	e := &o.employees[i]
+	e := &o.staff()[i]
 	if e.is(flagContractor) {
 		return nil
 	}

@@ -25,7 +25,7 @@ func (o *organisation) dayHash(k kind, idx int, on day) uint64 {
 // worksOn reports whether employee i works a rostered shift on the day: a
 // rostered person on one of their weekdays, unless off sick or swapped (8%).
 func (o *organisation) worksOn(i int, on day) bool {
-	e := &o.employees[i]
+	e := &o.staff()[i]
 	return e.is(flagRostered) && e.workdays&(1<<on.weekday()) != 0 && e.employed(on) &&
 		o.dayHash(kindRosteredShift, i, on)%100 >= 8
 }
@@ -44,7 +44,7 @@ type shift struct {
 func (s shift) open() bool { return s.emp < 0 }
 
 func (o *organisation) shiftOf(i int, on day) shift {
-	e := &o.employees[i]
+	e := &o.staff()[i]
 	h := o.dayHash(kindTimesheetEntry, i, on)
 	start := int(e.shiftStart)*60 + int(h%4)*15
 	length := 510 // 8 hours and a 30-minute break
@@ -78,7 +78,7 @@ func (o *organisation) shifts(from, to day) iter.Seq[shift] {
 					return
 				}
 			}
-			for i := range o.employees {
+			for i := range o.staff() {
 				if o.worksOn(i, on) && !yield(o.shiftOf(i, on)) {
 					return
 				}
@@ -142,7 +142,7 @@ func (o *organisation) timesheets(only int, from, to day) iter.Seq[shift] {
 				}
 				continue
 			}
-			for i := range o.employees {
+			for i := range o.staff() {
 				if o.worksOn(i, on) && !yield(o.shiftOf(i, on)) {
 					return
 				}
@@ -241,7 +241,7 @@ type unavailability struct {
 // unavailabilities derives up to two of employee i's, oldest first, within two
 // months either side of DataDate.
 func (o *organisation) unavailabilities(i int) []unavailability {
-	e := &o.employees[i]
+	e := &o.staff()[i]
 	if e.is(flagContractor) || !e.employed(asOf) {
 		return nil
 	}

@@ -131,7 +131,7 @@ func (c *company) generateProfile() {
 		AccountNumberTail: fmt.Sprintf("%04d", mix(c.seed, 1)%10000), RoutingNumber: "110000000"}
 
 	officers := []officerJSON{{Name: c.memberName(0), Titles: []string{"Chief Executive Officer", "President"}}}
-	if len(c.members) > 1 {
+	if len(c.roster()) > 1 {
 		officers = append(officers, officerJSON{Name: c.memberName(1), Titles: []string{"Secretary", "Treasurer"}})
 	}
 	c.business = businessInfoJSON{

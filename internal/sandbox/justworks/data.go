@@ -6,6 +6,7 @@ package justworks
 import (
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/sandbox/oauthserver"
@@ -42,8 +43,9 @@ type Options struct {
 }
 
 // Dataset is the generated data of every company. Reads are lock-free because
-// everything but deductions is immutable after Generate; deductions carry
-// their own lock.
+// everything but members and deductions is immutable after Generate;
+// members change copy on write (changes.go) and deductions carry their own
+// lock.
 type Dataset struct {
 	companies []*company
 }
@@ -70,11 +72,16 @@ type company struct {
 	bank          bankAccountJSON
 	business      businessInfoJSON
 	customFields  []customFieldJSON
-	members       []member
+	members       []member // while generating; then live
 	payrolls      []payroll
 	deductionType []deductionTypeJSON
 	policies      []policy
 	requests      []timeOffRequest
+
+	// live is the members as they are now: simulated changes replace the
+	// slice (copy on write, appending only), so reads need no lock.
+	live    atomic.Pointer[[]member]
+	changes sync.Mutex // one simulated change at a time
 
 	mu         sync.Mutex // guards deductions and operations
 	deductions []deduction
@@ -121,12 +128,18 @@ func generateCompany(r *rand.Rand, seed uint64, s companySpec) *company {
 	c.created = stampOf(s.founded+30, 14*3600)
 	c.updated = stampOf(dataDay-3, 9*3600+r.IntN(3600))
 	c.generateMembers(r)
+	members := c.members
+	c.live.Store(&members)
+	c.members = nil
 	c.generateProfile()
 	c.generatePayrolls()
 	c.generateDeductions(r)
 	c.generateTimeOff(r)
 	return c
 }
+
+// roster is the company's members as they are now.
+func (c *company) roster() []member { return *c.live.Load() }
 
 // company returns the company with the id, or nil.
 func (d *Dataset) company(id string) *company {

@@ -52,9 +52,9 @@ func (c *company) generateDeductions(r *rand.Rand) {
 	c.deductionType = deductionTypes
 	for range c.companySpec.deductions {
 		// Only active US employees have payroll deductions; member 0 is one.
-		i := r.IntN(len(c.members))
-		for m := &c.members[i]; m.kind != typeEmployee || !m.active(); m = &c.members[i] {
-			i = r.IntN(len(c.members))
+		i := r.IntN(len(c.roster()))
+		for m := &c.roster()[i]; m.kind != typeEmployee || !m.active(); m = &c.roster()[i] {
+			i = r.IntN(len(c.roster()))
 		}
 		s := deductionSpec{
 			member: i, typeCode: deductionTypes[r.IntN(len(deductionTypes))].Code, currency: "USD",

@@ -62,6 +62,7 @@ type member struct {
 	freq             uint8 // index into payFrequencies
 	k401             uint8 // 401(k) contribution, percent of gross
 	medical          uint8 // 0 none, 1 single, 2 family coverage
+	removed          bool  // taken out by a simulated change: listed and found no more
 }
 
 func (m *member) active() bool { return m.end == 0 }
@@ -97,7 +98,7 @@ var archetypes = []struct {
 	{typeEmployee, -1, false, noWorkID | noPhone | noPersonalEmail | noAddress | noDepartment | noManager | noOffice | noTitle | noDOB | noSex | noCustomFields},
 }
 
-// generateMembers fills c.members in created_at order, which is also id order,
+// generateMembers fills c.roster() in created_at order, which is also id order,
 // so listing by index is the documented order (created_at, then id).
 func (c *company) generateMembers(r *rand.Rand) {
 	n := c.companySpec.members
@@ -240,7 +241,7 @@ func (c *company) generatePay(r *rand.Rand, i int, m *member) {
 func (c *company) memberID(i int) string { return fmt.Sprintf("mbr_%s_%06d", c.key, i+1) }
 
 func (c *company) memberIndex(id string) (int, bool) {
-	return parseIndex(id, "mbr_"+c.key+"_", len(c.members), c.memberID)
+	return parseIndex(id, "mbr_"+c.key+"_", len(c.roster()), c.memberID)
 }
 
 // parseIndex reads an id "<prefix><1-based number>" back into a 0-based index
@@ -258,7 +259,7 @@ func parseIndex(id, prefix string, n int, format func(int) string) (int, bool) {
 }
 
 func (c *company) memberName(i int) string {
-	m := &c.members[i]
+	m := &c.roster()[i]
 	return givenNames[m.given] + " " + familyNames[m.family]
 }
 
@@ -322,7 +323,7 @@ type payJSON struct {
 // render builds member i's JSON with the fields the scopes allow (§5.3);
 // fields a scope hides are left empty and so omitted, arrays as [].
 func (c *company) render(i int, s scopeSet) memberJSON {
-	m := &c.members[i]
+	m := &c.roster()[i]
 	home := m.home()
 	given, family := givenNames[m.given], familyNames[m.family]
 	name := &nameJSON{GivenName: given, FamilyName: family, FullPreferredName: given + " " + family, AdditionalNames: []string{}}
@@ -572,7 +573,8 @@ func (a *api) listMembers(w http.ResponseWriter, r *http.Request, x *call) {
 		return
 	}
 	c := x.c
-	idx, more := p.collect(len(c.members), func(i int) bool { return f.match(&c.members[i]) })
+	ms := c.roster()
+	idx, more := p.collect(len(ms), func(i int) bool { return !ms[i].removed && f.match(&ms[i]) })
 	items := make([]memberJSON, 0, len(idx))
 	for _, i := range idx {
 		items = append(items, c.render(i, x.scopes))
@@ -585,6 +587,7 @@ func (a *api) listMembers(w http.ResponseWriter, r *http.Request, x *call) {
 func (x *call) member(w http.ResponseWriter, r *http.Request) (int, bool) {
 	id := r.PathValue("member_id")
 	i, ok := x.c.memberIndex(id)
+	ok = ok && !x.c.roster()[i].removed
 	if !ok {
 		notFound(w, "member", id)
 	}
@@ -610,7 +613,7 @@ func (a *api) listCustomFieldValues(w http.ResponseWriter, r *http.Request, x *c
 		return
 	}
 	c := x.c
-	m := &c.members[i]
+	m := &c.roster()[i]
 	items := make([]customFieldValueJSON, len(c.customFields))
 	for f, def := range c.customFields {
 		items[f] = customFieldValueJSON{ID: def.ID, Values: []string{}}
@@ -643,7 +646,7 @@ func (a *api) getTaxID(w http.ResponseWriter, r *http.Request, x *call) {
 	if !ok {
 		return
 	}
-	m := &x.c.members[i]
+	m := &x.c.roster()[i]
 	switch {
 	case m.kind == typeInternational || m.kind == typeEOR:
 		notFound(w, "US tax identifier for member", x.c.memberID(i))

@@ -38,7 +38,7 @@ func (c *company) generatePayrolls() {
 	}
 	for p := range c.payrolls {
 		run := &c.payrolls[p]
-		for i := range c.members {
+		for i := range c.roster() {
 			if c.paid(p, i) {
 				s := c.stub(p, i)
 				run.gross += s.gross
@@ -48,7 +48,7 @@ func (c *company) generatePayrolls() {
 				run.companyDebit += s.gross + s.employerTaxes() + s.erMedical
 			}
 			if c.charged(p, i) {
-				run.companyDebit += feeOf(c.members[i].kind).amount
+				run.companyDebit += feeOf(c.roster()[i].kind).amount
 			}
 		}
 	}
@@ -58,14 +58,14 @@ func (c *company) generatePayrolls() {
 // employed during the period. Contractors invoice and international members
 // are paid through local payroll, so they only incur fees.
 func (c *company) paid(p, i int) bool {
-	m := &c.members[i]
+	m := &c.roster()[i]
 	return m.kind == typeEmployee && m.activeDuring(c.payrolls[p].periodStart, c.payrolls[p].periodEnd)
 }
 
 // charged reports whether member i incurs a fee on payroll p: everyone
 // employed during the period.
 func (c *company) charged(p, i int) bool {
-	return c.members[i].activeDuring(c.payrolls[p].periodStart, c.payrolls[p].periodEnd)
+	return c.roster()[i].activeDuring(c.payrolls[p].periodStart, c.payrolls[p].periodEnd)
 }
 
 // fee is the per-member service fee of one run, half the monthly price.
@@ -104,7 +104,7 @@ func (s stubAmounts) net() int64           { return s.gross - s.employeeTaxes() 
 // stub derives member i's paystub on payroll p. Hourly workers' hours vary per
 // run, derived from a hash so no random stream is needed.
 func (c *company) stub(p, i int) stubAmounts {
-	m := &c.members[i]
+	m := &c.roster()[i]
 	var s stubAmounts
 	if m.hourly {
 		s.hours = 72 + int64(mix(c.seed, uint64(p), uint64(i))%17)
@@ -155,7 +155,7 @@ func (c *company) paystubIndex(id string) (p, i int, ok bool) {
 	if p, ok = parseIndex(run, "", len(c.payrolls), func(p int) string { return fmt.Sprintf("%02d", p+1) }); !ok {
 		return 0, 0, false
 	}
-	if i, ok = parseIndex(mem, "", len(c.members), func(i int) string { return fmt.Sprintf("%06d", i+1) }); !ok {
+	if i, ok = parseIndex(mem, "", len(c.roster()), func(i int) string { return fmt.Sprintf("%06d", i+1) }); !ok {
 		return 0, 0, false
 	}
 	return p, i, c.paid(p, i)
@@ -258,7 +258,7 @@ func listRunMembers[T any](a *api, w http.ResponseWriter, r *http.Request, x *ca
 	if !ok {
 		return
 	}
-	idx, more := p.collect(len(x.c.members), func(i int) bool { return keep(run, i) })
+	idx, more := p.collect(len(x.c.roster()), func(i int) bool { return keep(run, i) })
 	items := make([]T, 0, len(idx))
 	for _, i := range idx {
 		items = append(items, item(run, i))
@@ -269,7 +269,7 @@ func listRunMembers[T any](a *api, w http.ResponseWriter, r *http.Request, x *ca
 func (a *api) listPayrollFees(w http.ResponseWriter, r *http.Request, x *call) {
 	c := x.c
 	listRunMembers(a, w, r, x, c.charged, func(run, i int) feeJSON {
-		f := feeOf(c.members[i].kind)
+		f := feeOf(c.roster()[i].kind)
 		return feeJSON{
 			MemberID: c.memberID(i), ReferenceID: c.payrollID(run), ReferenceType: "payroll",
 			Name: f.name, Type: f.kind, Amount: f.amount, Currency: "USD",
@@ -287,7 +287,7 @@ func (a *api) listPaystubs(w http.ResponseWriter, r *http.Request, x *call) {
 func (c *company) paystubSummary(p, i int, s stubAmounts) paystubSummaryJSON {
 	run := &c.payrolls[p]
 	group := "Semi-monthly salaried"
-	if c.members[i].hourly {
+	if c.roster()[i].hourly {
 		group = "Semi-monthly hourly"
 	}
 	return paystubSummaryJSON{
@@ -320,7 +320,7 @@ func (a *api) getPaystub(w http.ResponseWriter, r *http.Request, x *call) {
 		line("Medicare", "tax", "federal", s.medicare),
 	}
 	if s.state > 0 {
-		state := usPlaces[c.members[i].place].state
+		state := usPlaces[c.roster()[i].place].state
 		out.EmployeeDeductions = append(out.EmployeeDeductions, line(state+" State Income Tax", "tax", "state", s.state))
 	}
 	if s.k401 > 0 {

@@ -53,9 +53,9 @@ func (c *company) generateTimeOff(r *rand.Rand) {
 	dataEnd := stampOf(dataDay, 86399)
 	for range c.companySpec.requests {
 		// Contractors have no time-off policies; member 0 is an active employee.
-		i := r.IntN(len(c.members))
-		for m := &c.members[i]; m.kind == typeContractor || !m.active(); m = &c.members[i] {
-			i = r.IntN(len(c.members))
+		i := r.IntN(len(c.roster()))
+		for m := &c.roster()[i]; m.kind == typeContractor || !m.active(); m = &c.roster()[i] {
+			i = r.IntN(len(c.roster()))
 		}
 		q := timeOffRequest{member: int32(i), notes: -1}
 		switch k := r.IntN(10); {
@@ -216,7 +216,7 @@ func (c *company) balances(members, policies []int, asOf day) []balanceRowJSON {
 	round := func(v float64) float64 { return math.Round(v*100) / 100 }
 	rows := make([]balanceRowJSON, 0, len(members)*len(policies))
 	for _, i := range members {
-		m := &c.members[i]
+		m := &c.roster()[i]
 		for _, p := range policies {
 			pol := &c.policies[p]
 			from, to := max(yearStart, m.start, pol.effective), asOf
@@ -287,15 +287,15 @@ func (a *api) createBalancesReport(w http.ResponseWriter, r *http.Request, x *ca
 			badParam(w, field, "unknown member %q", id)
 			return
 		}
-		if c.members[i].kind == typeContractor && rep.failure == "" {
+		if c.roster()[i].kind == typeContractor && rep.failure == "" {
 			rep.failure = fmt.Sprintf("member %s is a contractor and is not enrolled in any time-off policy", id)
 		}
 		rep.members = append(rep.members, i)
 	}
 	if len(memberIDs) == 0 {
 		// "All members" (a tolerance, not the documented form): everyone with policies.
-		for i := range c.members {
-			if c.members[i].kind != typeContractor {
+		for i := range c.roster() {
+			if c.roster()[i].kind != typeContractor {
 				rep.members = append(rep.members, i)
 			}
 		}

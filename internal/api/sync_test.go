@@ -1,0 +1,391 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/sandbox"
+	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+	"github.com/patchbayhq/patchbay/internal/testwait"
+)
+
+// syncEnv is a linkEnv whose profiles sync every model, with one linked
+// account per provider and a webhook endpoint that takes every data change.
+type syncEnv struct {
+	*linkEnv
+	accounts map[string]string // provider → account id
+	hooks    *receiver
+}
+
+func newSyncEnv(t *testing.T, backend backendtest.Backend) *syncEnv {
+	t.Helper()
+	e := &syncEnv{linkEnv: newLinkEnvWith(t, backend, sandbox.Options{Members: 12, NoRateLimit: true}), accounts: map[string]string{}}
+	// Justworks syncs every model. Employment Hero allows 100 calls a minute
+	// per grant and lists payslips per employee, so its pay statements (a
+	// call per employee per run) would make the test wait on its limit.
+	for provider, models := range map[string]string{"justworks": `[]`,
+		"employmenthero": `["hris.employees","hris.employments","hris.groups","hris.time_off"]`} {
+		if st, _, body := e.do(t, "PATCH", "/connector_profiles/"+e.profileOf(t, provider), basic(e.keyA),
+			`{"sync":{"enabled":true,"interval_seconds":3600,"models":`+models+`}}`); st != http.StatusOK {
+			t.Fatalf("turn on sync for %s: %d %v", provider, st, body)
+		}
+	}
+	e.hooks = newReceiver(t)
+	if st, _, body := e.do(t, "POST", "/webhooks", basic(e.keyA), `{"url":"`+e.hooks.URL+
+		`","events":["hris.employee.created","hris.employee.updated","hris.employee.deleted","sync.failed"]}`); st != http.StatusCreated {
+		t.Fatalf("webhook: %d %v", st, body)
+	}
+	e.deliver(t)
+	// Linking queues each account's first, full run.
+	e.accounts["justworks"] = e.linkProvider(t, "justworks", "admin@acme.test")
+	e.accounts["employmenthero"] = e.linkProvider(t, "employmenthero", "owner@acme.test")
+	for _, acc := range e.accounts {
+		e.awaitSynced(t, acc, time.Time{})
+	}
+	return e
+}
+
+// status reads the account's sync.
+func (e *syncEnv) status(t *testing.T, account string) map[string]any {
+	t.Helper()
+	st, _, body := e.do(t, "GET", "/accounts/"+account+"/sync", basic(e.keyA), "")
+	if st != http.StatusOK {
+		t.Fatalf("sync status: %d %v", st, body)
+	}
+	return body
+}
+
+// awaitSynced waits until every model of the account has a run that started
+// at or after since and ended well; a failed run fails the test.
+func (e *syncEnv) awaitSynced(t *testing.T, account string, since time.Time) map[string]any {
+	t.Helper()
+	var last map[string]any
+	testwait.For(t, "the sync of "+account+" to end", func() bool {
+		last = e.status(t, account)
+		for _, m := range last["models"].([]any) {
+			m := m.(map[string]any)
+			if m["status"] == "failed" {
+				t.Fatalf("the sync of %s failed: %v", account, m)
+			}
+			started, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(m["started_at"]))
+			if m["status"] != "idle" || m["ended_at"] == nil || started.Before(since) {
+				return false
+			}
+		}
+		return true
+	})
+	return last
+}
+
+// syncNow asks for a run of the account (full when full) and returns when
+// one is queued: while a run is under way another is not.
+func (e *syncEnv) syncNow(t *testing.T, account string, full bool) time.Time {
+	t.Helper()
+	var at time.Time
+	defer func() {
+		if t.Failed() {
+			t.Logf("sync of %s: %v", account, e.status(t, account))
+		}
+	}()
+	testwait.For(t, "a sync of "+account+" to be queued", func() bool {
+		at = time.Now().Add(-time.Second)
+		st, _, body := e.do(t, "POST", "/accounts/"+account+"/sync", basic(e.keyA), fmt.Sprintf(`{"full":%t}`, full))
+		if st != http.StatusAccepted {
+			t.Fatalf("sync now: %d %v", st, body)
+		}
+		return body["queued"] == true
+	})
+	return at
+}
+
+// change applies simulated edits to a provider's demo company.
+func (e *syncEnv) change(t *testing.T, provider string, add, update, remove int) (added, updated, deleted []string) {
+	t.Helper()
+	st, _, body := e.do(t, "POST", "/sandbox/"+provider+"/_sim/changes", basic(e.keyA),
+		fmt.Sprintf(`{"add":%d,"update":%d,"delete":%d}`, add, update, remove))
+	if st != http.StatusOK {
+		t.Fatalf("simulated changes: %d %v", st, body)
+	}
+	list := func(k string) (out []string) {
+		for _, id := range body[k].([]any) {
+			out = append(out, id.(string))
+		}
+		return out
+	}
+	return list("added"), list("updated"), list("deleted")
+}
+
+// feedEntry is one change of the feed.
+type feedEntry struct {
+	Cursor    string          `json:"cursor"`
+	AccountID string          `json:"account_id"`
+	Model     string          `json:"model"`
+	RecordID  string          `json:"record_id"`
+	Change    string          `json:"change"`
+	Record    json.RawMessage `json:"record"`
+}
+
+// feed reads the whole change feed of a model from cursor on, a small page
+// at a time, and returns it with the cursor to go on from.
+func (e *syncEnv) feed(t *testing.T, model, cursor string) ([]feedEntry, string) {
+	t.Helper()
+	var all []feedEntry
+	for {
+		q := url.Values{"model": {model}, "page_size": {"7"}}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		req, _ := http.NewRequest("GET", e.srv.URL+"/sync/changes?"+q.Encode(), nil)
+		req.SetBasicAuth(e.keyA, "")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct {
+			Data       []feedEntry `json:"data"`
+			NextCursor string      `json:"next_cursor"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || page.NextCursor == "" {
+			t.Fatalf("change feed: %d %v %+v", resp.StatusCode, err, page)
+		}
+		all, cursor = append(all, page.Data...), page.NextCursor
+		if len(page.Data) == 0 {
+			return all, cursor
+		}
+	}
+}
+
+// fresh reads every employee of the account from the provider through the
+// unified API, by id.
+func (e *syncEnv) fresh(t *testing.T, account string) map[string]json.RawMessage {
+	t.Helper()
+	out := map[string]json.RawMessage{}
+	next := ""
+	for {
+		path := "/unified/hris/employees?page_size=5"
+		if next != "" {
+			path += "&next=" + url.QueryEscape(next)
+		}
+		req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+		req.SetBasicAuth(e.keyA, "")
+		req.Header.Set("X-Account-Id", account)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct {
+			Data []json.RawMessage `json:"data"`
+			Next *string           `json:"next"`
+		}
+		json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("unified employees: %d", resp.StatusCode)
+		}
+		for _, r := range page.Data {
+			var key struct {
+				ID string `json:"id"`
+			}
+			json.Unmarshal(r, &key)
+			out[key.ID] = r
+		}
+		if page.Next == nil {
+			return out
+		}
+		next = *page.Next
+	}
+}
+
+// TestSyncFollowsEveryChangeExactly links an account of each provider with
+// sync on, then edits the simulators in bursts while runs happen: the change
+// feed and the webhooks then hold exactly the simulators' net edits, in
+// order per record, and the cache equals a fresh read of the provider.
+func TestSyncFollowsEveryChangeExactly(t *testing.T) {
+	for _, backend := range backendtest.All {
+		t.Run(backend.Name, func(t *testing.T) {
+			t.Parallel()
+			testSyncExactness(t, backend)
+		})
+	}
+}
+
+func testSyncExactness(t *testing.T, backend backendtest.Backend) {
+	e := newSyncEnv(t, backend)
+	r := rand.New(rand.NewPCG(7, 11))
+	// want is each provider's people as the simulator's edits leave them:
+	// present or not, and which ids were edited.
+	want := map[string]map[string]bool{}
+	edited := map[string]bool{}
+	for provider, account := range e.accounts {
+		want[provider] = map[string]bool{}
+		for id := range e.fresh(t, account) {
+			want[provider][id] = true
+		}
+	}
+	edits := 0
+	for burst := range 4 {
+		for _, provider := range []string{"justworks", "employmenthero"} {
+			add, update, remove := 5+r.IntN(8), 5+r.IntN(8), 2+r.IntN(5)
+			added, updated, deleted := e.change(t, provider, add, update, remove)
+			edits += len(added) + len(updated) + len(deleted)
+			for _, id := range added {
+				want[provider][id] = true
+			}
+			for _, id := range updated {
+				edited[id] = true
+			}
+			for _, id := range deleted {
+				delete(want[provider], id)
+			}
+			// A run starts on the edits while the next burst comes.
+			e.syncNow(t, e.accounts[provider], burst%2 == 0)
+		}
+	}
+	if edits < 100 {
+		t.Fatalf("only %d edits", edits)
+	}
+	// A last full run of each sees what the runs under way missed.
+	for _, account := range e.accounts {
+		e.awaitSynced(t, account, time.Time{})
+		e.awaitSynced(t, account, e.syncNow(t, account, true))
+	}
+
+	feed, _ := e.feed(t, "hris.employees", "")
+	present := map[string]map[string]json.RawMessage{} // account → record id → record as last changed
+	for _, account := range e.accounts {
+		present[account] = map[string]json.RawMessage{}
+	}
+	updates := map[string]int{}
+	for _, c := range feed {
+		records := present[c.AccountID]
+		_, there := records[c.RecordID]
+		switch {
+		case c.Change == "ADDED" && !there, c.Change == "UPDATED" && there:
+			records[c.RecordID] = c.Record
+			if c.Change == "UPDATED" {
+				updates[c.RecordID]++
+			}
+		case c.Change == "DELETED" && there && c.Record == nil:
+			delete(records, c.RecordID)
+		default:
+			t.Fatalf("change %s of %s when the feed had it present=%t: a duplicate or out of order", c.Change, c.RecordID, there)
+		}
+	}
+	for provider, account := range e.accounts {
+		fresh := e.fresh(t, account)
+		if got, wantIDs := sortedKeys(present[account]), sortedKeys(want[provider]); !slices.Equal(got, wantIDs) {
+			t.Errorf("%s: the feed ends with %d employees %v, the simulator has %d %v", provider, len(got), got, len(wantIDs), wantIDs)
+		}
+		for id, rec := range fresh {
+			if string(present[account][id]) != string(rec) {
+				t.Errorf("%s: the feed's last record of %s is not what the provider answers now:\n%s\n%s", provider, id, present[account][id], rec)
+			}
+		}
+		e.compareCache(t, account, fresh)
+	}
+	// Edited people still there read as the provider has them now (above),
+	// so each edit that mattered came through; at least some as UPDATED.
+	if len(updates) == 0 {
+		t.Errorf("%d people were edited, the feed has no UPDATED", len(edited))
+	}
+
+	// Webhooks: one per change, same kind, in the feed's order per record.
+	kinds := map[string]string{"ADDED": "hris.employee.created", "UPDATED": "hris.employee.updated", "DELETED": "hris.employee.deleted"}
+	got := e.hooks.await(t, len(feed))
+	perRecord := map[string][]string{}
+	for _, d := range got {
+		perRecord[fmt.Sprint(d.event["record_id"])] = append(perRecord[fmt.Sprint(d.event["record_id"])], fmt.Sprint(d.event["type"]))
+	}
+	wantPer := map[string][]string{}
+	for _, c := range feed {
+		wantPer[c.RecordID] = append(wantPer[c.RecordID], kinds[c.Change])
+	}
+	if len(got) != len(feed) {
+		t.Errorf("%d webhooks for %d changes", len(got), len(feed))
+	}
+	for id, w := range wantPer {
+		if !slices.Equal(perRecord[id], w) {
+			t.Errorf("webhooks of %s: %v, want %v", id, perRecord[id], w)
+		}
+	}
+
+	// Quiet when nothing changed: a run over unchanged accounts makes no
+	// change, no feed entry (of any model) and no webhook.
+	_, cursor := e.feed(t, "", "")
+	for _, account := range e.accounts {
+		st := e.awaitSynced(t, account, e.syncNow(t, account, false))
+		for _, m := range st["models"].([]any) {
+			if m := m.(map[string]any); m["changes"] != float64(0) || m["records"] == float64(0) {
+				t.Errorf("a run over an unchanged account: %v", m)
+			}
+		}
+	}
+	if more, _ := e.feed(t, "", cursor); len(more) > 0 {
+		t.Errorf("a run over unchanged accounts added %d changes, the first %s of %s %s", len(more), more[0].Change, more[0].Model, more[0].RecordID)
+	}
+	if n := len(e.hooks.await(t, len(feed))); n != len(feed) {
+		t.Errorf("%d webhooks after a quiet run, want %d", n, len(feed))
+	}
+}
+
+// compareCache checks that the account's cached employees are the records
+// the provider answers now.
+func (e *syncEnv) compareCache(t *testing.T, account string, fresh map[string]json.RawMessage) {
+	t.Helper()
+	cached := map[string]json.RawMessage{}
+	next := ""
+	for {
+		path := "/sync/records?model=hris.employees&page_size=4"
+		if next != "" {
+			path += "&next=" + url.QueryEscape(next)
+		}
+		st, _, body := e.do(t, "GET", path, basic(e.keyA), "", "X-Account-Id", account)
+		if st != http.StatusOK {
+			t.Fatalf("sync records: %d %v", st, body)
+		}
+		for _, r := range body["data"].([]any) {
+			r := r.(map[string]any)
+			raw, _ := json.Marshal(r["record"])
+			cached[r["record_id"].(string)] = raw
+		}
+		if body["next"] == nil {
+			break
+		}
+		next = body["next"].(string)
+	}
+	if len(cached) != len(fresh) {
+		t.Errorf("the cache holds %d employees of %s, the provider %d", len(cached), account, len(fresh))
+	}
+	for id, rec := range fresh {
+		if !jsonEqual(cached[id], rec) {
+			t.Errorf("cached %s differs from the provider's:\n%s\n%s", id, cached[id], rec)
+		}
+	}
+}
+
+func jsonEqual(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	ja, _ := json.Marshal(x)
+	jb, _ := json.Marshal(y)
+	return string(ja) == string(jb)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
