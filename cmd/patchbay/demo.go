@@ -63,9 +63,13 @@ func setUpDemo(ctx context.Context, cfg config.Config, a *app.App, out io.Writer
 		}
 		// The demo shows every capability against the simulators, the
 		// passthrough proxy included; a real profile starts with it off.
+		// Sync too, every five minutes, so the change feed shows the
+		// simulators' changes soon.
 		env, isDefault, name, proxy := string(store.Sandbox), true, c.Name+" (sandbox)", string(store.ProxyReadWrite)
+		syncOn, every := true, int64(300)
 		if _, err := a.Profiles.Create(ctx, p.ID, profiles.Input{ConnectorKey: &c.Key, Name: &name, ClientID: &demo.ClientID,
-			ClientSecret: &demo.ClientSecret, Environment: &env, Default: &isDefault, Proxy: &proxy}); err != nil {
+			ClientSecret: &demo.ClientSecret, Environment: &env, Default: &isDefault, Proxy: &proxy,
+			Sync: &profiles.SyncInput{Enabled: &syncOn, IntervalSeconds: &every}}); err != nil {
 			return fmt.Errorf("demo profile for %s: %w", c.Key, err)
 		}
 	}

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/patchbayhq/patchbay/internal/app"
+	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/profiles"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -20,8 +22,9 @@ import (
 type profileFlags struct {
 	connector, name, clientID, clientSecret, environment, proxy string
 	secretStdin                                                 bool
-	actions, extraScopes                                        []string
-	isDefault, enabled                                          bool
+	actions, extraScopes, syncModels                            []string
+	isDefault, enabled, sync                                    bool
+	syncInterval                                                time.Duration
 }
 
 func (f *profileFlags) register(fs *pflag.FlagSet, create bool) {
@@ -46,8 +49,12 @@ func (f *profileFlags) register(fs *pflag.FlagSet, create bool) {
 	fs.BoolVar(&f.isDefault, "default", false, "make this the connector's default profile")
 	fs.BoolVar(&f.enabled, "enabled", true, "enable the profile (--enabled=false makes its accounts inactive)")
 	fs.StringVar(&f.proxy, "proxy", "", "what /unified/proxy may do: off, read (GET) or read_write; it reaches the provider's whole API, beyond the enabled actions"+def("default off"))
+	fs.BoolVar(&f.sync, "sync", false, "keep a records cache and change feed of the profile's accounts (docs/sync.md)"+def("default off"))
+	fs.StringSliceVar(&f.syncModels, "sync-models", nil, "models to sync, comma-separated: "+strings.Join(connectors.SyncModelIDs(), ", ")+def("default: every one the connector can"))
+	fs.DurationVar(&f.syncInterval, "sync-interval", 0, "how often each account is read, at least 1m"+def("default 1h"))
 	if !create {
 		fs.Lookup("enabled").DefValue = "" // --enabled alone enables; left out, the profile stays as it is
+		fs.Lookup("sync").DefValue = ""
 	}
 }
 
@@ -86,6 +93,19 @@ func (f *profileFlags) input(fs *pflag.FlagSet, stdin io.Reader) (profiles.Input
 	if fs.Changed("enabled") {
 		in.Enabled = &f.enabled
 	}
+	if fs.Changed("sync") || fs.Changed("sync-models") || fs.Changed("sync-interval") {
+		in.Sync = &profiles.SyncInput{}
+		if fs.Changed("sync") {
+			in.Sync.Enabled = &f.sync
+		}
+		if fs.Changed("sync-models") {
+			in.Sync.Models = &f.syncModels
+		}
+		if fs.Changed("sync-interval") {
+			seconds := int64(f.syncInterval / time.Second)
+			in.Sync.IntervalSeconds = &seconds
+		}
+	}
 	return in, nil
 }
 
@@ -121,6 +141,11 @@ func printProfile(w io.Writer, version int64, v profiles.View) {
 	}
 	fmt.Fprintf(w, "  enabled actions:  %d\n", len(v.EnabledActions))
 	fmt.Fprintf(w, "  proxy:            %s\n", v.Proxy)
+	if v.Sync.Enabled {
+		fmt.Fprintf(w, "  sync:             %s, every %s\n", strings.Join(v.Sync.Models, ", "), time.Duration(v.Sync.IntervalSeconds)*time.Second)
+	} else {
+		fmt.Fprintf(w, "  sync:             off\n")
+	}
 }
 
 func newProfilesCmd() *cobra.Command {

@@ -116,6 +116,9 @@ func TestWebhooksAcrossTwoNodes(t *testing.T) {
 		wg.Wait()
 	}
 
+	// Each answer takes a moment, so that one node alone could not keep up
+	// and both take deliveries however fast the queue is.
+	r.delay.Store(int64(20 * time.Millisecond))
 	link(1000)
 	testwait.For(t, "1,000 deliveries", func() bool { seen, _ := r.snapshot(); return len(seen) == 1000 })
 	seen, _ := r.snapshot()

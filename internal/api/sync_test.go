@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -231,9 +232,9 @@ func testSyncExactness(t *testing.T, backend backendtest.Backend) {
 		}
 	}
 	edits := 0
-	for burst := range 4 {
+	for burst := range 5 {
 		for _, provider := range []string{"justworks", "employmenthero"} {
-			add, update, remove := 5+r.IntN(8), 5+r.IntN(8), 2+r.IntN(5)
+			add, update, remove := 8+r.IntN(6), 8+r.IntN(6), 3+r.IntN(4)
 			added, updated, deleted := e.change(t, provider, add, update, remove)
 			edits += len(added) + len(updated) + len(deleted)
 			for _, id := range added {
@@ -249,7 +250,7 @@ func testSyncExactness(t *testing.T, backend backendtest.Backend) {
 			e.syncNow(t, e.accounts[provider], burst%2 == 0)
 		}
 	}
-	if edits < 100 {
+	if edits < 200 {
 		t.Fatalf("only %d edits", edits)
 	}
 	// A last full run of each sees what the runs under way missed.
@@ -333,6 +334,29 @@ func testSyncExactness(t *testing.T, backend backendtest.Backend) {
 	}
 	if n := len(e.hooks.await(t, len(feed))); n != len(feed) {
 		t.Errorf("%d webhooks after a quiet run, want %d", n, len(feed))
+	}
+
+	// Records are sealed at rest: the ids are in the database, the people's
+	// emails are not (SQLite's files, or a pg_dump).
+	dump := rawDatabase(t, e.dbURL)
+	emails := 0
+	for _, account := range e.accounts {
+		for id, rec := range e.fresh(t, account) {
+			var person struct {
+				WorkEmail string `json:"work_email"`
+			}
+			json.Unmarshal(rec, &person)
+			if !bytes.Contains(dump, []byte(id)) {
+				t.Fatalf("the dump lacks record %s: it proves nothing", id)
+			}
+			if person.WorkEmail != "" && bytes.Contains(dump, []byte(person.WorkEmail)) {
+				t.Fatalf("the %s database holds a synced record in clear (%s)", e.dbURL[:6], person.WorkEmail)
+			}
+			emails += min(len(person.WorkEmail), 1)
+		}
+	}
+	if emails < 20 {
+		t.Fatalf("only %d people have a work email: the check proves little", emails)
 	}
 }
 

@@ -495,6 +495,13 @@ const (
 var EventTypes = []string{EventAccountCreated, EventAccountUpdated, EventAccountDeleted, EventAccountError,
 	EventAccountExpired, EventAccountRecovered, EventWebhookTest, EventWebhookDisabled, EventSyncFailed}
 
+// Earlier is a pending delivery another waits on: its id ("" for none) and
+// when it is tried next (zero when it was never tried: it goes out now).
+type Earlier struct {
+	ID            string
+	NextAttemptAt time.Time
+}
+
 // Event is something that happened in a project, kept for webhook delivery.
 type Event struct {
 	// Seq orders events as they were committed.
@@ -635,6 +642,10 @@ type AttemptOutcome struct {
 	// FailingSince is set, when it is not set already); false says it
 	// answers (FailingSince is cleared).
 	Failing bool
+	// Next, when the delivery leaves pending, is handed the account's next
+	// delivery to the endpoint that waits for it, to queue in the same
+	// transaction.
+	Next Enqueue
 }
 
 // DeliveryFilter selects an endpoint's deliveries, newest first.
@@ -986,8 +997,11 @@ type Store interface {
 	GetEvent(ctx context.Context, projectID, id string) (Event, error)
 	// DispatchEvents takes up to limit undispatched events in commit order,
 	// each by one caller only, creates a pending delivery for every enabled
-	// endpoint that wants it, hands them to enqueue and marks the events
-	// dispatched, all in one transaction. It returns how many events it took.
+	// endpoint that wants it, hands to enqueue those that wait for no
+	// earlier pending delivery of their account to their endpoint (the
+	// others are queued one by one as the ones before them end; see
+	// AttemptOutcome.Next) and marks the events dispatched, all in one
+	// transaction. It returns how many events it took.
 	DispatchEvents(ctx context.Context, limit int, enqueue Enqueue) (int, error)
 	// DeleteEventsBefore removes dispatched events created before t, with their deliveries.
 	DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error)
@@ -998,7 +1012,7 @@ type Store interface {
 	// WaitingOn returns the id of a pending delivery of the same account's
 	// earlier event to the same endpoint, "" when there is none: deliveries of
 	// one account go out in order.
-	WaitingOn(ctx context.Context, d WebhookDelivery) (string, error)
+	WaitingOn(ctx context.Context, d WebhookDelivery) (Earlier, error)
 	// RecordWebhookAttempt logs an attempt of a pending delivery and writes
 	// its outcome: the delivery's status and the endpoint's FailingSince (see
 	// AttemptOutcome.Failing). It returns the endpoint as it then is, without

@@ -44,8 +44,9 @@ const (
 	queueName = "webhooks"
 	// dispatchBatch is how many events one dispatch takes.
 	dispatchBatch = 200
-	// orderWait is how long a delivery waits for the account's earlier one.
-	orderWait = 200 * time.Millisecond
+	// orderWait is how long a delivery waits at least for the account's
+	// earlier one: a short while, as that one is usually being sent.
+	orderWait = 20 * time.Millisecond
 )
 
 // Options configure the service.
@@ -206,7 +207,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	if errors.Is(err, store.ErrSealed) {
 		// Nothing can be signed. The delivery log says why; River tries again,
 		// as the key that sealed the secrets may be restored.
-		out := store.AttemptOutcome{Status: store.DeliveryPending, NextAttemptAt: w.NextRetry(job), Failing: true, Attempt: store.WebhookAttempt{
+		out := store.AttemptOutcome{Status: store.DeliveryPending, NextAttemptAt: w.NextRetry(job), Failing: true, Next: w.s.enqueue, Attempt: store.WebhookAttempt{
 			Attempt: d.Attempts + 1, StartedAt: w.s.clock.Now(),
 			Error: "not sent: the webhook's signing secrets cannot be opened with this deployment's encryption keys"}}
 		if job.Attempt >= job.MaxAttempts {
@@ -221,14 +222,16 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 		return err
 	}
 	if !ep.Enabled {
-		_, err := st.RecordWebhookAttempt(ctx, d, store.AttemptOutcome{Status: store.DeliveryFailed, Failing: true,
+		_, err := st.RecordWebhookAttempt(ctx, d, store.AttemptOutcome{Status: store.DeliveryFailed, Failing: true, Next: w.s.enqueue,
 			Attempt: store.WebhookAttempt{Attempt: d.Attempts + 1, StartedAt: w.s.clock.Now(), Error: "not sent: the webhook is disabled"}})
 		return river.JobCancel(cmp.Or(err, errors.New("webhook disabled")))
 	}
 	if earlier, err := st.WaitingOn(ctx, d); err != nil {
 		return err
-	} else if earlier != "" {
-		return river.JobSnooze(orderWait) // the account's earlier event goes first
+	} else if earlier.ID != "" {
+		// The account's earlier event goes first: wait for its next attempt
+		// when it is retrying, or a moment while it is going out.
+		return river.JobSnooze(max(orderWait, earlier.NextAttemptAt.Sub(clock.System.Now())))
 	}
 	ev, err := st.GetEvent(ctx, d.ProjectID, d.EventID)
 	if err != nil {
@@ -246,7 +249,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	}
 	span.End()
 	attempt.Attempt = d.Attempts + 1
-	out := store.AttemptOutcome{Attempt: attempt, Status: store.DeliveryPending}
+	out := store.AttemptOutcome{Attempt: attempt, Status: store.DeliveryPending, Next: w.s.enqueue}
 	last := job.Attempt >= job.MaxAttempts
 	switch {
 	case attempt.StatusCode >= 200 && attempt.StatusCode < 300:

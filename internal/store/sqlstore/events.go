@@ -1,10 +1,13 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -117,19 +120,28 @@ func (s *Store) DispatchEvents(ctx context.Context, limit int, enqueue store.Enq
 				if !ep.Enabled || (e.EndpointID == "" && !ep.Wants(e.Type)) || (e.EndpointID != "" && e.EndpointID != ep.ID) {
 					continue
 				}
-				d := store.WebhookDelivery{ID: store.NewID("whd"), ProjectID: e.ProjectID, EndpointID: ep.ID, EventID: e.ID,
-					EventType: e.Type, EventSeq: e.Seq, AccountID: e.AccountID, Status: store.DeliveryPending, CreatedAt: at, UpdatedAt: at}
-				if err := s.insertDeliveryTx(ctx, tx, d); err != nil {
-					return err
-				}
-				deliveries = append(deliveries, d)
+				deliveries = append(deliveries, store.WebhookDelivery{ID: store.NewID("whd"), ProjectID: e.ProjectID, EndpointID: ep.ID,
+					EventID: e.ID, EventType: e.Type, EventSeq: e.Seq, AccountID: e.AccountID, Status: store.DeliveryPending, CreatedAt: at, UpdatedAt: at})
 			}
 			if _, err := tx.ExecContext(ctx, s.q(`UPDATE events SET dispatched_at = ? WHERE seq = ?`), at, e.Seq); err != nil {
 				return err
 			}
 		}
-		if len(deliveries) > 0 {
-			if err := enqueue(ctx, tx, deliveries); err != nil {
+		heads, err := s.chainHeadsTx(ctx, tx, deliveries)
+		if err != nil {
+			return err
+		}
+		var queued []store.WebhookDelivery
+		for _, d := range deliveries {
+			if err := s.insertDeliveryTx(ctx, tx, d, heads[d.ID]); err != nil {
+				return err
+			}
+			if heads[d.ID] {
+				queued = append(queued, d)
+			}
+		}
+		if len(queued) > 0 {
+			if err := enqueue(ctx, tx, queued); err != nil {
 				return fmt.Errorf("queue deliveries: %w", err)
 			}
 		}
@@ -140,6 +152,51 @@ func (s *Store) DispatchEvents(ctx context.Context, limit int, enqueue store.Enq
 		return 0, fmt.Errorf("dispatch events: %w", err)
 	}
 	return taken, nil
+}
+
+// chainHeadsTx says which of new deliveries go out now: those of no account,
+// and the first of each account and endpoint unless one is pending already.
+// It locks each account's chain to each endpoint (in one order, so that
+// dispatchers never deadlock) against the attempt that ends its last
+// delivery and looks for the next.
+func (s *Store) chainHeadsTx(ctx context.Context, tx *sql.Tx, deliveries []store.WebhookDelivery) (map[string]bool, error) {
+	heads := map[string]bool{}
+	first := map[[2]string]string{} // endpoint, account → the first new delivery
+	var chains [][2]string
+	for _, d := range deliveries {
+		if d.AccountID == "" {
+			heads[d.ID] = true
+			continue
+		}
+		k := [2]string{d.EndpointID, d.AccountID}
+		if _, seen := first[k]; !seen {
+			first[k] = d.ID
+			chains = append(chains, k)
+		}
+	}
+	slices.SortFunc(chains, func(a, b [2]string) int { return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1])) })
+	for _, k := range chains {
+		if err := s.lockChainTx(ctx, tx, k[0], k[1]); err != nil {
+			return nil, err
+		}
+		var pending int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM (SELECT 1 FROM webhook_deliveries
+			WHERE endpoint_id = ? AND account_id = ? AND status = 'pending' LIMIT 1) AS p`), k[0], k[1]).Scan(&pending); err != nil {
+			return nil, err
+		}
+		heads[first[k]] = pending == 0
+	}
+	return heads, nil
+}
+
+// lockChainTx takes the lock of an account's deliveries to an endpoint until
+// tx ends.
+func (s *Store) lockChainTx(ctx context.Context, tx *sql.Tx, endpointID, accountID string) error {
+	if s.dialect.KeyLock == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, s.q(s.dialect.KeyLock), lockKey("delivery-chain", endpointID, accountID))
+	return err
 }
 
 // DeleteEventsBefore removes dispatched events created before t; their

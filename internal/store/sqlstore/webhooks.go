@@ -199,10 +199,10 @@ func scanDelivery(row scanner) (store.WebhookDelivery, error) {
 	return d, nil
 }
 
-func (s *Store) insertDeliveryTx(ctx context.Context, tx *sql.Tx, d store.WebhookDelivery) error {
+func (s *Store) insertDeliveryTx(ctx context.Context, tx *sql.Tx, d store.WebhookDelivery, queued bool) error {
 	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO webhook_deliveries (id, project_id, endpoint_id, event_id, event_seq, account_id, status,
-		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		d.ID, d.ProjectID, d.EndpointID, d.EventID, d.EventSeq, d.AccountID, d.Status, normalizeTime(d.CreatedAt), normalizeTime(d.UpdatedAt))
+		created_at, updated_at, queued) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		d.ID, d.ProjectID, d.EndpointID, d.EventID, d.EventSeq, d.AccountID, d.Status, normalizeTime(d.CreatedAt), normalizeTime(d.UpdatedAt), queued)
 	if err != nil {
 		return fmt.Errorf("create delivery of %s: %w", d.EventID, s.translate(err))
 	}
@@ -273,20 +273,22 @@ func (s *Store) withAttempts(ctx context.Context, deliveries []store.WebhookDeli
 }
 
 // WaitingOn finds a pending delivery of the account's earlier event to the same endpoint.
-func (s *Store) WaitingOn(ctx context.Context, d store.WebhookDelivery) (string, error) {
+func (s *Store) WaitingOn(ctx context.Context, d store.WebhookDelivery) (store.Earlier, error) {
 	if d.AccountID == "" {
-		return "", nil
+		return store.Earlier{}, nil
 	}
-	var id string
-	err := s.queryRow(ctx, `SELECT id FROM webhook_deliveries WHERE endpoint_id = ? AND account_id = ? AND event_seq < ? AND status = 'pending'
-		ORDER BY event_seq LIMIT 1`, d.EndpointID, d.AccountID, d.EventSeq).Scan(&id)
+	var e store.Earlier
+	var next sql.NullTime
+	err := s.queryRow(ctx, `SELECT id, next_attempt_at FROM webhook_deliveries WHERE endpoint_id = ? AND account_id = ? AND event_seq < ? AND status = 'pending'
+		ORDER BY event_seq LIMIT 1`, d.EndpointID, d.AccountID, d.EventSeq).Scan(&e.ID, &next)
 	if isNoRows(err) {
-		return "", nil
+		return store.Earlier{}, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("deliveries before %s: %w", d.ID, err)
+		return store.Earlier{}, fmt.Errorf("deliveries before %s: %w", d.ID, err)
 	}
-	return id, nil
+	e.NextAttemptAt = fromNullTime(next)
+	return e, nil
 }
 
 // RecordWebhookAttempt logs one attempt and its outcome in one transaction.
@@ -295,6 +297,12 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, d store.WebhookDeliver
 	at := s.now()
 	a := o.Attempt
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		ends := o.Status != store.DeliveryPending && d.AccountID != "" && o.Next != nil
+		if ends {
+			if err := s.lockChainTx(ctx, tx, d.EndpointID, d.AccountID); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status_code = ?, last_error = ?,
 			last_duration_ms = ?, next_attempt_at = ?, updated_at = ? WHERE project_id = ? AND id = ?`),
 			o.Status, a.Attempt, a.StatusCode, a.Error, a.DurationMS, nullTime(o.NextAttemptAt), at, d.ProjectID, d.ID)
@@ -317,12 +325,32 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, d store.WebhookDeliver
 		}
 		ep, err = scanEndpointWithoutSecrets(tx.QueryRowContext(ctx, s.q(`SELECT `+endpointSelect+` FROM webhook_endpoints WHERE project_id = ? AND id = ?`),
 			d.ProjectID, d.EndpointID))
-		return s.translate(err)
+		if err != nil || !ends {
+			return s.translate(err)
+		}
+		return s.queueNextTx(ctx, tx, d, o.Next)
 	})
 	if err != nil {
 		return store.WebhookEndpoint{}, fmt.Errorf("record attempt %d of delivery %s: %w", a.Attempt, d.ID, err)
 	}
 	return ep, nil
+}
+
+// queueNextTx hands the account's next unqueued pending delivery to d's
+// endpoint to enqueue, and marks it queued.
+func (s *Store) queueNextTx(ctx context.Context, tx *sql.Tx, d store.WebhookDelivery, enqueue store.Enqueue) error {
+	next, err := scanDelivery(tx.QueryRowContext(ctx, s.q(`SELECT `+deliveryColumns+deliveryFrom+` WHERE d.endpoint_id = ? AND d.account_id = ?
+		AND d.status = 'pending' AND NOT d.queued ORDER BY d.event_seq LIMIT 1`), d.EndpointID, d.AccountID))
+	if isNoRows(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("next delivery after %s: %w", d.ID, err)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_deliveries SET queued = ? WHERE id = ?`), true, next.ID); err != nil {
+		return err
+	}
+	return enqueue(ctx, tx, []store.WebhookDelivery{next})
 }
 
 // Redeliver queues the delivery's event again to its endpoint, as a new delivery.
@@ -336,7 +364,7 @@ func (s *Store) Redeliver(ctx context.Context, projectID, deliveryID string, enq
 		at := s.now()
 		out = store.WebhookDelivery{ID: store.NewID("whd"), ProjectID: d.ProjectID, EndpointID: d.EndpointID, EventID: d.EventID,
 			EventType: d.EventType, EventSeq: d.EventSeq, AccountID: d.AccountID, Status: store.DeliveryPending, CreatedAt: at, UpdatedAt: at}
-		if err := s.insertDeliveryTx(ctx, tx, out); err != nil {
+		if err := s.insertDeliveryTx(ctx, tx, out, true); err != nil {
 			return err
 		}
 		return enqueue(ctx, tx, []store.WebhookDelivery{out})
