@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -669,4 +670,40 @@ func (c *consoleEnv) sandboxProfile(t *testing.T, key string) {
 		`{"connector_key":"`+key+`","client_id":"`+demo.ClientID+`","client_secret":"`+demo.ClientSecret+`","environment":"sandbox","default":true}`); st != http.StatusCreated {
 		t.Fatalf("profile: %d %v", st, body)
 	}
+}
+
+// TestConsoleSyncSettingsAndPanel turns sync on in a profile's form, then
+// follows an account's first run on its page and runs it again.
+func TestConsoleSyncSettingsAndPanel(t *testing.T) {
+	t.Parallel()
+	c := newConsoleEnv(t)
+	c.sandboxProfile(t, "justworks")
+	prof := c.profileOf(t, "justworks")
+	c.run(t, chromedp.Navigate(c.srv.URL+"/console/p/"+c.projectA.ID+"/profiles/"+prof),
+		chromedp.WaitVisible(chromedp.CSS(`input[data-sync]`)),
+		chromedp.Click(chromedp.CSS(`input[data-sync]`)),
+		chromedp.Click(chromedp.CSS(`input[name=sync_models][value="hris.employees"]`)),
+		chromedp.SetValue(chromedp.CSS(`input[name=sync_interval_minutes]`), "5"))
+	c.shot(t, "profile-sync")
+	c.navigate(t, chromedp.Click(`//button[text()="Save changes"]`), `document.querySelector('.flash.ok') !== null`)
+	_, _, body := c.do(t, "GET", "/connector_profiles/"+prof, basic(c.keyA), "")
+	if got, _ := json.Marshal(body["sync"]); string(got) != `{"enabled":true,"interval_seconds":300,"models":["hris.employees"]}` {
+		t.Fatalf("the saved sync: %s", got)
+	}
+
+	c.deliver(t)
+	acc := c.linkProvider(t, "justworks", "admin@acme.test")
+	page := c.srv.URL + "/console/p/" + c.projectA.ID + "/accounts/" + acc
+	ran := `document.querySelector('[data-sync-model="hris.employees"] [data-sync-records]')?.dataset.syncRecords > 0 &&
+		document.querySelector('[data-sync-model="hris.employees"]').textContent.includes('idle')`
+	testwait.For(t, "the first run on the account's page", func() bool {
+		c.run(t, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS(`[data-sync-panel]`)))
+		done, err := chromedp.Run(c.tab, chromedp.Evaluate[bool](ran))
+		return err == nil && done
+	})
+	c.shot(t, "account-sync")
+	if text := c.text(t); !strings.Contains(text, "hris.employees") || !strings.Contains(text, "every 5 minutes") {
+		t.Fatalf("the sync panel:\n%s", text)
+	}
+	c.navigate(t, chromedp.Click(chromedp.CSS(`button[data-sync-now]`)), `document.querySelector('.flash.ok')?.textContent.includes('sync')`)
 }

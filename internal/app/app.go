@@ -262,7 +262,7 @@ func New(o Options) (*App, error) {
 	a.Keys = apikeys.NewService(apikeys.Options{Store: o.Store, Clock: clk})
 	a.Profiles = profiles.New(profiles.Options{Store: o.Store, Registry: o.Registry, PublicURL: site.PublicURL})
 	a.Console = console.New(console.Options{Keys: a.Keys, Profiles: a.Profiles, Registry: o.Registry, Admins: a.Admins, Accounts: a.Accounts,
-		Linking: a.Linking, Webhooks: a.Webhooks, Feedback: a.Feedback, AIApps: a.AIApps, Audit: a.Audit, Logs: a.Logs, PublicURL: site.PublicURL, Clock: clk, Logger: log})
+		Linking: a.Linking, Webhooks: a.Webhooks, Feedback: a.Feedback, AIApps: a.AIApps, Audit: a.Audit, Syncs: a.Syncs, Logs: a.Logs, PublicURL: site.PublicURL, Clock: clk, Logger: log})
 	// The store wrote the change's event; send it now rather than at the next poll.
 	a.Accounts.Observe(func(context.Context, accounts.Change) { hooks.Nudge() })
 	a.Accounts.Observe(a.syncLinked)

@@ -1,13 +1,16 @@
 package console
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/patchbayhq/patchbay/internal/accounts"
 	"github.com/patchbayhq/patchbay/internal/linking"
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/syncs"
 )
 
 // accountList is the accounts page: the filters as given, one page, and
@@ -69,6 +72,8 @@ type accountPage struct {
 	// ProfileName names the account's connector profile (its id when it
 	// cannot be read).
 	ProfileName string
+	// Sync is each model's sync, when the profile syncs.
+	Sync syncs.Status
 }
 
 func (c *Console) accountPage(q *req) (accountPage, error) {
@@ -83,8 +88,40 @@ func (c *Console) accountPage(q *req) (accountPage, error) {
 	if p.Scopes, p.Sealed, err = c.o.Accounts.GrantedScopes(q.ctx, q.project.ID, a.ID); err != nil {
 		return accountPage{}, err
 	}
+	if p.Sync, err = c.o.Syncs.Status(q.ctx, q.project.ID, a.ID); err != nil {
+		return accountPage{}, err
+	}
 	p.Calls, err = c.o.Logs.List(q.ctx, q.project.ID, store.LogFilter{AccountIDs: []string{a.ID}, Limit: 10})
 	return p, err
+}
+
+// SyncEvery says how often the account is synced, in words.
+func (p accountPage) SyncEvery() string {
+	d := time.Duration(p.Sync.Interval) * time.Second
+	switch {
+	case d%time.Hour == 0 && d > time.Hour:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d == time.Hour:
+		return "hour"
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+	return d.String()
+}
+
+// syncAccount runs the account's sync now.
+func (c *Console) syncAccount(q *req) {
+	id := q.r.PathValue("id")
+	queued, err := c.o.Syncs.Now(q.ctx, q.project.ID, id, nil, q.r.PostFormValue("full") == "true")
+	if err != nil {
+		q.fail(c, "message", q.view("Account", "accounts", nil), err)
+		return
+	}
+	notice := "sync-queued"
+	if !queued {
+		notice = "sync-busy"
+	}
+	q.redirect("/accounts/"+id, notice)
 }
 
 func (c *Console) showAccount(q *req) {

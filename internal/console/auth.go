@@ -44,6 +44,7 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /console/p/{project}/accounts/link", c.page(c.link))
 	m.HandleFunc("GET /console/p/{project}/accounts/{id}", c.page(c.showAccount))
 	m.HandleFunc("POST /console/p/{project}/accounts/{id}/relink", c.page(c.relink))
+	m.HandleFunc("POST /console/p/{project}/accounts/{id}/sync", c.page(c.syncAccount))
 	m.HandleFunc("GET /console/p/{project}/accounts/{id}/delete", c.page(c.confirmDeleteAccount))
 	m.HandleFunc("POST /console/p/{project}/accounts/{id}/delete", c.page(c.deleteAccount))
 

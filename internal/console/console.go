@@ -40,6 +40,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/ratelimit"
 	"github.com/patchbayhq/patchbay/internal/requestlog"
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/syncs"
 	"github.com/patchbayhq/patchbay/internal/webhooks"
 )
 
@@ -64,6 +65,7 @@ type Options struct {
 	Feedback  *feedback.Service
 	Audit     *audit.Service
 	AIApps    *aiapps.Service
+	Syncs     *syncs.Service
 	Logs      *requestlog.Writer
 	PublicURL string
 	Clock     clock.Clock
@@ -284,6 +286,8 @@ var notices = map[string]string{
 	"admin-removed":    "The admin was removed and signed out.",
 	"project-renamed":  "The project was renamed.",
 	"branding-saved":   "Saved: the Hub shows your branding from now on.",
+	"sync-queued":      "A sync of this account is queued; the panel below shows it once it has run.",
+	"sync-busy":        "A sync of this account is already queued or running; it goes on.",
 }
 
 // page wraps a handler of a project's page: it needs a session (else the

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/patchbayhq/patchbay/internal/accounts"
 	"github.com/patchbayhq/patchbay/internal/connectors"
@@ -50,6 +52,9 @@ type profileForm struct {
 	Actions     []string
 	Default     bool
 	Proxy       string
+	Sync        profiles.SyncView
+	// SyncModels are the models the connector can sync.
+	SyncModels  []connectors.SyncModel
 	RedirectURI string
 	Accounts    int // on edit: the linked accounts using the profile
 	// Overview, on the profile's page, is how its accounts are doing.
@@ -57,6 +62,9 @@ type profileForm struct {
 	// Fields says, after a refused save, what is wrong with each field.
 	Fields map[string]string
 }
+
+// SyncMinutes is the sync interval in minutes, as the form asks for it.
+func (f profileForm) SyncMinutes() int64 { return f.Sync.IntervalSeconds / 60 }
 
 // accountHealth is an account with its latest call and latest failure.
 type accountHealth struct {
@@ -109,6 +117,7 @@ func (c *Console) newProfile(q *req) {
 		}
 		f.Connector, f.Name, f.RedirectURI = conn, conn.Name, conn.RedirectURI(c.o.PublicURL)
 		f.Default = !c.hasDefault(q, conn.Key)
+		f.Sync, f.SyncModels = profiles.SyncView{IntervalSeconds: int64(profiles.DefaultSyncInterval / time.Second)}, syncModelsOf(conn)
 		if preset := q.r.URL.Query().Get("actions"); preset != "" {
 			f.Actions = strings.Split(preset, ",")
 		}
@@ -144,7 +153,38 @@ func profileInput(r *http.Request, connector string) profiles.Input {
 		proxy := r.PostFormValue("proxy")
 		in.Proxy = &proxy
 	}
+	if r.PostForm.Has("sync_form") {
+		enabled, models := r.PostFormValue("sync") == "on", r.PostForm["sync_models"]
+		in.Sync = &profiles.SyncInput{Enabled: &enabled, Models: &models}
+		if minutes, err := strconv.ParseInt(r.PostFormValue("sync_interval_minutes"), 10, 64); err == nil {
+			seconds := minutes * 60
+			in.Sync.IntervalSeconds = &seconds
+		}
+	}
 	return in
+}
+
+// syncForm is the sync part of a form: what was typed, and the models the
+// connector can sync.
+func syncForm(r *http.Request, conn *connectors.Connector) (profiles.SyncView, []connectors.SyncModel) {
+	v := profiles.SyncView{Enabled: r.PostFormValue("sync") == "on", Models: r.PostForm["sync_models"]}
+	v.IntervalSeconds, _ = strconv.ParseInt(r.PostFormValue("sync_interval_minutes"), 10, 64)
+	v.IntervalSeconds *= 60
+	return v, syncModelsOf(conn)
+}
+
+// syncModelsOf lists the models the connector can sync.
+func syncModelsOf(conn *connectors.Connector) []connectors.SyncModel {
+	var out []connectors.SyncModel
+	if conn == nil {
+		return nil
+	}
+	for _, m := range connectors.SyncModels() {
+		if _, ok := conn.SyncSource(m.ID); ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func (c *Console) createProfile(q *req) {
@@ -162,6 +202,7 @@ func (c *Console) createProfile(q *req) {
 			Proxy: q.r.PostFormValue("proxy")}
 		if conn, ok := c.o.Registry.Get(key); ok {
 			f.Connector, f.RedirectURI = conn, conn.RedirectURI(c.o.PublicURL)
+			f.Sync, f.SyncModels = syncForm(q.r, conn)
 		}
 		c.profileError(q, "profile_new", q.view("New connector profile", "profiles", f), err)
 		return
@@ -201,7 +242,8 @@ func (c *Console) profileFormFor(q *req, p store.ConnectorProfile) profileForm {
 		c.o.Logger.WarnContext(q.ctx, "count a profile's accounts", "profile_id", p.ID, "err", err) // the page shows 0
 	}
 	return profileForm{Connector: conn, Profile: v, Version: p.Version, Name: p.Name, ClientID: p.ClientID, Environment: string(p.Environment),
-		Actions: p.EnabledActions, Default: p.Default, Proxy: v.Proxy, RedirectURI: v.RedirectURI, Accounts: using}
+		Actions: p.EnabledActions, Default: p.Default, Proxy: v.Proxy, Sync: v.Sync, SyncModels: syncModelsOf(conn), RedirectURI: v.RedirectURI,
+		Accounts: using}
 }
 
 // editProfile reads the profile an edit form is about and runs change on
