@@ -127,7 +127,7 @@ type organisation struct {
 	spec *orgSpec
 	loc  *time.Location
 
-	employees       []employee // while generating; then live
+	employees []employee // while generating; then live
 	// live is the employees as they are now: simulated changes replace the
 	// slice (copy on write, appending only), so reads need no lock.
 	live            atomic.Pointer[[]employee]
