@@ -1,10 +1,14 @@
 package api
 
 import (
+	"cmp"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/patchbayhq/patchbay/internal/paging"
 	"github.com/patchbayhq/patchbay/internal/syncs"
+	"github.com/patchbayhq/patchbay/internal/unified"
 )
 
 // listSyncChanges answers GET /sync/changes: the change feed of the
@@ -55,6 +59,39 @@ func (s *Server) syncQuery(w http.ResponseWriter, r *http.Request, continuation 
 	}
 	return syncs.Query{ProjectID: callerKey(r.Context()).ProjectID, AccountIDs: ids, Model: v.Get("model"),
 		Cursor: v.Get(continuation), PageSize: size}, true
+}
+
+// cachedList answers a unified list from the records cache (?source=cache):
+// {data, next} as the provider's answer, paged by page_size and next, and
+// filter[updated_after] kept to records Patchbay saw change after it.
+func (s *Server) cachedList(w http.ResponseWriter, r *http.Request, operation, accountID string) {
+	v := r.URL.Query()
+	for name := range v {
+		switch name {
+		case "source", "page_size", "next", "filter[updated_after]", "updated_after":
+		default:
+			s.writeError(w, http.StatusBadRequest, name+": not taken with source=cache, which takes page_size, next and filter[updated_after]")
+			return
+		}
+	}
+	size, err := paging.Size(v.Get("page_size"), unified.DefaultPageSize, unified.MaxPageSize)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q := syncs.Query{ProjectID: callerKey(r.Context()).ProjectID, AccountIDs: []string{accountID}, Cursor: v.Get("next"), PageSize: size}
+	if after := cmp.Or(v.Get("filter[updated_after]"), v.Get("updated_after")); after != "" {
+		if q.ChangedAfter, err = time.Parse(time.RFC3339, after); err != nil {
+			s.writeError(w, http.StatusBadRequest, "filter[updated_after]: "+strconv.Quote(after)+" is not an ISO 8601 date-time such as 2024-01-31T00:00:00Z")
+			return
+		}
+	}
+	data, next, err := s.syncs.Cached(r.Context(), operation, q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": data, "next": next})
 }
 
 // getAccountSync answers GET /accounts/{id}/sync: each model's sync.

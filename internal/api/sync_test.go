@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,7 +96,7 @@ func (e *syncEnv) syncNow(t *testing.T, account string, full bool) time.Time {
 		}
 	}()
 	testwait.For(t, "a sync of "+account+" to be queued", func() bool {
-		at = time.Now().Add(-time.Second)
+		at = time.Now().Truncate(time.Millisecond) // the server's clock too, and what the database keeps of it
 		st, _, body := e.do(t, "POST", "/accounts/"+account+"/sync", basic(e.keyA), fmt.Sprintf(`{"full":%t}`, full))
 		if st != http.StatusAccepted {
 			t.Fatalf("sync now: %d %v", st, body)
@@ -411,5 +412,80 @@ func sortedKeys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	slices.Sort(out)
+	return out
+}
+
+// TestUnifiedListsFromTheCache answers unified lists from the records cache:
+// the same records as the provider's, and filter[updated_after] for
+// Employment Hero too, whose API cannot filter by update time.
+func TestUnifiedListsFromTheCache(t *testing.T) {
+	t.Parallel()
+	e := newSyncEnv(t, backendtest.SQLite)
+	eh := e.accounts["employmenthero"]
+	list := func(account, query string) (int, map[string]json.RawMessage, map[string]any) {
+		t.Helper()
+		out := map[string]json.RawMessage{}
+		next := ""
+		for {
+			path := "/unified/hris/employees?page_size=4&" + query
+			if next != "" {
+				path += "&next=" + url.QueryEscape(next)
+			}
+			st, _, body := e.do(t, "GET", path, basic(e.keyA), "", "X-Account-Id", account)
+			if st != http.StatusOK {
+				return st, nil, body
+			}
+			for _, r := range body["data"].([]any) {
+				raw, _ := json.Marshal(r)
+				out[r.(map[string]any)["id"].(string)] = raw
+			}
+			if body["next"] == nil {
+				return st, out, body
+			}
+			next = body["next"].(string)
+		}
+	}
+	for provider, account := range e.accounts {
+		_, cached, _ := list(account, "source=cache")
+		fresh := e.fresh(t, account)
+		if len(cached) != len(fresh) {
+			t.Fatalf("%s: %d cached employees, %d from the provider", provider, len(cached), len(fresh))
+		}
+		for id, rec := range fresh {
+			if !jsonEqual(cached[id], rec) {
+				t.Fatalf("%s: cached %s is\n%s\nthe provider's\n%s", provider, id, cached[id], rec)
+			}
+		}
+	}
+
+	since := time.Now().UTC()
+	added, updated, _ := e.change(t, "employmenthero", 2, 3, 0)
+	e.awaitSynced(t, eh, e.syncNow(t, eh, false))
+	after := "filter%5Bupdated_after%5D=" + url.QueryEscape(since.Format(time.RFC3339Nano))
+	if st, _, body := list(eh, after); st != http.StatusNotImplemented {
+		t.Fatalf("Employment Hero's own filter by update time: %d %v", st, body)
+	}
+	_, changed, _ := list(eh, "source=cache&"+after)
+	if got, want := sortedKeys(changed), sortedKeys(setOf(append(added, updated...))); !slices.Equal(got, want) {
+		t.Fatalf("changed after %s, from the cache: %v, want %v", since, got, want)
+	}
+
+	for _, c := range []struct{ path, want string }{
+		{"/unified/hris/locations?source=cache", "not answered from the cache"},
+		{"/unified/hris/employees?source=cache&filter%5Bemail%5D=a%40b.c", "filter[email]: not taken with source=cache"},
+		{"/unified/hris/employees?source=elsewhere", "is not provider"},
+	} {
+		st, _, body := e.do(t, "GET", c.path, basic(e.keyA), "", "X-Account-Id", eh)
+		if st != http.StatusBadRequest || !strings.Contains(fmt.Sprint(body["message"]), c.want) {
+			t.Errorf("%s: %d %v", c.path, st, body)
+		}
+	}
+}
+
+func setOf(ids []string) map[string]bool {
+	out := map[string]bool{}
+	for _, id := range ids {
+		out[id] = true
+	}
 	return out
 }

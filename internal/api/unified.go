@@ -33,6 +33,15 @@ func (s *Server) unifiedOperation(operation string) http.HandlerFunc {
 			s.writeError(w, http.StatusBadRequest, "x-account-id: the header must name the linked account")
 			return
 		}
+		switch source := r.URL.Query().Get("source"); source {
+		case "cache":
+			s.cachedList(w, r, operation, accountID)
+			return
+		case "", "provider":
+		default:
+			s.writeError(w, http.StatusBadRequest, "source: "+strconv.Quote(source)+" is not provider (the default) or cache")
+			return
+		}
 		p, err := unified.Parse(r.URL.Query(), r.PathValue("id"))
 		if err == nil && (r.Method == http.MethodPost || r.Method == http.MethodPatch) {
 			p.IdempotencyKey = r.Header.Get("Idempotency-Key")

@@ -12,15 +12,18 @@ type SyncModel struct {
 	ID    string // hris.employees
 	Event string // hris.employee: events hris.employee.created, .updated, .deleted
 	Label string
+	// List is the unified list operation whose answer the cache can give
+	// (?source=cache); "" when records are listed per parent only.
+	List string
 }
 
 // syncModels are the models sync can keep, in the order pages show them.
 var syncModels = []SyncModel{
-	{"hris.employees", "hris.employee", "Employees"},
-	{"hris.employments", "hris.employment", "Employments"},
-	{"hris.time_off", "hris.time_off", "Time-off requests"},
-	{"hris.groups", "hris.group", "Groups"},
-	{"payroll.pay_statements", "payroll.pay_statement", "Pay statements"},
+	{"hris.employees", "hris.employee", "Employees", "hris_list_employees"},
+	{"hris.employments", "hris.employment", "Employments", "hris_list_employments"},
+	{"hris.time_off", "hris.time_off", "Time-off requests", "hris_list_time_off_requests"},
+	{"hris.groups", "hris.group", "Groups", "hris_list_groups"},
+	{"payroll.pay_statements", "payroll.pay_statement", "Pay statements", ""},
 }
 
 // SyncModels returns every model sync can keep.
@@ -29,6 +32,16 @@ func SyncModels() []SyncModel { return slices.Clone(syncModels) }
 // SyncModelByID returns the model with the given id.
 func SyncModelByID(id string) (SyncModel, bool) {
 	i := slices.IndexFunc(syncModels, func(m SyncModel) bool { return m.ID == id })
+	if i < 0 {
+		return SyncModel{}, false
+	}
+	return syncModels[i], true
+}
+
+// SyncModelOfList returns the model whose records a unified list operation
+// lists, when the cache can answer it.
+func SyncModelOfList(operation string) (SyncModel, bool) {
+	i := slices.IndexFunc(syncModels, func(m SyncModel) bool { return m.List != "" && m.List == operation })
 	if i < 0 {
 		return SyncModel{}, false
 	}

@@ -104,7 +104,9 @@ type SyncRecordFilter struct {
 	Model      string
 	// After continues past the record (account id, record id) a page ended on.
 	AfterAccount, AfterRecord string
-	Limit                     int
+	// ChangedAfter, when set, keeps the records last changed after it.
+	ChangedAfter time.Time
+	Limit        int
 }
 
 // SyncDue is an account whose sync is due.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,8 @@ type Query struct {
 	Model      string
 	Cursor     string
 	PageSize   int
+	// ChangedAfter keeps, on records, those last changed after it.
+	ChangedAfter time.Time
 }
 
 // Change is an entry of the feed as integrators read it.
@@ -139,7 +142,8 @@ func (s *Service) Records(ctx context.Context, q Query) (Records, error) {
 	if _, ok := connectors.SyncModelByID(q.Model); !ok {
 		return Records{}, problem.New(problem.Invalid, "model: required, one of %s", strings.Join(connectors.SyncModelIDs(), ", "))
 	}
-	f := store.SyncRecordFilter{ProjectID: q.ProjectID, AccountIDs: q.AccountIDs, Model: q.Model, Limit: sizeOf(q.PageSize, DefaultPageSize)}
+	f := store.SyncRecordFilter{ProjectID: q.ProjectID, AccountIDs: q.AccountIDs, Model: q.Model, ChangedAfter: q.ChangedAfter,
+		Limit: sizeOf(q.PageSize, DefaultPageSize)}
 	if q.Cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(q.Cursor)
 		account, id, ok := strings.Cut(string(raw), "\x00")
@@ -162,6 +166,48 @@ func (s *Service) Records(ctx context.Context, q Query) (Records, error) {
 		out.Next = &next
 	}
 	return out, nil
+}
+
+// Cached answers a unified list operation for one account from the cache
+// (?source=cache): its records as the unified API answers them, paged as
+// Records pages, those changed after q.ChangedAfter when set. The account's
+// profile must sync the operation's model, and its first run must have ended.
+func (s *Service) Cached(ctx context.Context, operation string, q Query) ([]json.RawMessage, *string, error) {
+	m, ok := connectors.SyncModelOfList(operation)
+	if !ok {
+		return nil, nil, problem.New(problem.Invalid, "source: %s is not answered from the cache; leave out source=cache",
+			connectors.UnifiedOperationName(operation))
+	}
+	account := q.AccountIDs[0]
+	_, p, err := s.store.GetAccountAndProfile(ctx, q.ProjectID, account)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, problem.New(problem.NotFound, "No account %s in this project", account)
+	}
+	if err != nil && !errors.Is(err, store.ErrSealed) {
+		return nil, nil, err
+	}
+	if !p.Sync.Enabled || !slices.Contains(p.Sync.Models, m.ID) {
+		return nil, nil, problem.New(problem.Conflict, "source=cache: connector profile %s does not sync %s", p.ID, m.ID).
+			WithHint("Add the model to the profile's sync settings, or leave out source=cache to ask the provider.")
+	}
+	runs, err := s.store.SyncRuns(ctx, q.ProjectID, account)
+	if err != nil {
+		return nil, nil, err
+	}
+	if i := slices.IndexFunc(runs, func(r store.SyncRun) bool { return r.Model == m.ID }); i < 0 || runs[i].LastFullAt.IsZero() {
+		return nil, nil, problem.New(problem.Conflict, "source=cache: the first sync of %s on account %s has not ended yet", m.ID, account).
+			WithHint("Follow it with GET /accounts/" + account + "/sync, or leave out source=cache to ask the provider.")
+	}
+	q.Model = m.ID
+	page, err := s.Records(ctx, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	data := make([]json.RawMessage, len(page.Data))
+	for i, r := range page.Data {
+		data[i] = r.Record
+	}
+	return data, page.Next, nil
 }
 
 func sealedError(err error) error {

@@ -276,6 +276,9 @@ func (s *Store) ListSyncRecords(ctx context.Context, f store.SyncRecordFilter) (
 	if f.AfterAccount != "" {
 		where, args = append(where, "(account_id, record_id) > (?, ?)"), append(args, f.AfterAccount, f.AfterRecord)
 	}
+	if !f.ChangedAfter.IsZero() {
+		where, args = append(where, "last_changed_at > ?"), append(args, normalizeTime(f.ChangedAfter))
+	}
 	args = append(args, f.Limit)
 	out, err := queryAll(ctx, s, s.scanSyncRecord, `SELECT id, project_id, account_id, model, record_id, hash, data, first_seen_at, last_changed_at
 		FROM sync_records WHERE `+strings.Join(where, " AND ")+` ORDER BY account_id, record_id LIMIT ?`, args...)
