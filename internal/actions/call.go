@@ -106,7 +106,11 @@ func (e *Executor) call(ctx context.Context, c *connectors.Connector, action *co
 	for attempt := 1; ; attempt++ {
 		done := func() {}
 		if limiter != nil {
-			if done, err = limiter.Take(ctx, g.key()); err != nil {
+			take := limiter.Take
+			if entry != nil && entry.Source == store.SourceSync {
+				take = limiter.TakeBackground // live calls go first
+			}
+			if done, err = take(ctx, g.key()); err != nil {
 				return answer{}, timedOut(c, 0)
 			}
 		}

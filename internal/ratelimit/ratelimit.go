@@ -31,6 +31,7 @@ type Limiter struct {
 type history struct {
 	times    []time.Time // newest last
 	inFlight int
+	waiting  int      // Take calls waiting for a place: background requests let them go first
 	into     *history // where Move merged this history, for requests still in flight
 }
 
@@ -77,6 +78,13 @@ func (rl *Limiter) sweepLocked(now time.Time) {
 // checkLocked drops what has left the longest window from key's history and
 // reports how long until one more request fits every limit (0: now).
 func (rl *Limiter) checkLocked(key string, now time.Time) (*history, time.Duration) {
+	return rl.fitLocked(key, now, false)
+}
+
+// fitLocked is checkLocked for a live request, or for background work,
+// which leaves a fifth of every limit (at least one place, never the last)
+// free.
+func (rl *Limiter) fitLocked(key string, now time.Time, background bool) (*history, time.Duration) {
 	rl.sweepLocked(now)
 	h := rl.seen[key]
 	if h == nil {
@@ -96,7 +104,11 @@ func (rl *Limiter) checkLocked(key string, now time.Time) (*history, time.Durati
 			inWindow++
 			oldest = h.times[i]
 		}
-		if inWindow < l.Requests {
+		room := l.Requests
+		if background {
+			room = max(room-max(room/5, 1), 1)
+		}
+		if inWindow < room {
 			continue
 		}
 		if oldest.IsZero() {
@@ -137,6 +149,14 @@ func RetryAfterHeader(d time.Duration) string {
 // however long the request was on its way, the provider never sees more than
 // the limit in any window. Take gives up with an error when ctx ends first.
 func (rl *Limiter) Take(ctx context.Context, key string) (done func(), err error) {
+	var waiting *history
+	defer func() {
+		if waiting != nil {
+			rl.mu.Lock()
+			waiting.waiting--
+			rl.mu.Unlock()
+		}
+	}()
 	for {
 		rl.mu.Lock()
 		h, wait := rl.checkLocked(key, rl.now())
@@ -144,6 +164,40 @@ func (rl *Limiter) Take(ctx context.Context, key string) (done func(), err error
 			h.inFlight++
 			rl.mu.Unlock()
 			return sync.OnceFunc(func() { rl.finish(h) }), nil
+		}
+		if waiting == nil {
+			waiting = h
+			h.waiting++
+		}
+		rl.mu.Unlock()
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// backgroundPoll is how often background work looks again while live
+// requests wait.
+const backgroundPoll = 10 * time.Millisecond
+
+// TakeBackground is Take for work nobody waits on (a sync run): it leaves a
+// fifth of every limit (at least one place) to Take's requests, and never
+// goes while one of them waits, so a live request waits behind at most the
+// background request already on its way.
+func (rl *Limiter) TakeBackground(ctx context.Context, key string) (done func(), err error) {
+	for {
+		rl.mu.Lock()
+		wait := backgroundPoll
+		h := rl.seen[key]
+		if h == nil || h.waiting == 0 {
+			h, wait = rl.fitLocked(key, rl.now(), true)
+			if wait == 0 {
+				h.inFlight++
+				rl.mu.Unlock()
+				return sync.OnceFunc(func() { rl.finish(h) }), nil
+			}
 		}
 		rl.mu.Unlock()
 		select {

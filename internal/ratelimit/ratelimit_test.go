@@ -160,3 +160,47 @@ func TestMoveCarriesRequestsInFlight(t *testing.T) {
 		t.Fatalf("%d keys after the move", rl.Keys())
 	}
 }
+
+// TestLiveRequestsGoFirst: background work leaves a fifth of the limit to
+// live requests, and never takes a place while a live request waits.
+func TestLiveRequestsGoFirst(t *testing.T) {
+	rl := ratelimit.New(ratelimit.Limit{Requests: 10, Window: 300 * time.Millisecond})
+	for i := range 9 {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		done, err := rl.TakeBackground(ctx, "k")
+		cancel()
+		if i < 8 && err != nil {
+			t.Fatalf("background request %d of 8 waited: %v", i+1, err)
+		}
+		if i == 8 && err == nil {
+			t.Fatal("background work took a ninth place of ten: nothing left for live requests")
+		}
+		if err == nil {
+			done()
+		}
+	}
+	for range 2 {
+		done, err := rl.Take(context.Background(), "k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done()
+	}
+	// The window is full. A live request and background work both wait for
+	// it; the live one goes first, however the two wake.
+	order := make(chan string, 2)
+	take := func(name string, fn func(context.Context, string) (func(), error)) {
+		done, err := fn(context.Background(), "k")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		order <- name
+		done()
+	}
+	go take("live", rl.Take)
+	go take("background", rl.TakeBackground)
+	if first, second := <-order, <-order; first != "live" || second != "background" {
+		t.Fatalf("went %s then %s", first, second)
+	}
+}
