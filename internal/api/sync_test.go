@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/sandbox"
+	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 	"github.com/patchbayhq/patchbay/internal/testwait"
 )
@@ -27,7 +28,14 @@ type syncEnv struct {
 
 func newSyncEnv(t *testing.T, backend backendtest.Backend) *syncEnv {
 	t.Helper()
-	e := &syncEnv{linkEnv: newLinkEnvWith(t, backend, sandbox.Options{Members: 12, NoRateLimit: true}), accounts: map[string]string{}}
+	return newSyncEnvWith(t, backend, sandbox.Options{Members: 12})
+}
+
+// newSyncEnvWith is newSyncEnv with the given simulator settings.
+func newSyncEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options) *syncEnv {
+	t.Helper()
+	o.NoRateLimit = true
+	e := &syncEnv{linkEnv: newLinkEnvWith(t, backend, o), accounts: map[string]string{}}
 	// Justworks syncs every model. Employment Hero allows 100 calls a minute
 	// per grant and lists payslips per employee, so its pay statements (a
 	// call per employee per run) would make the test wait on its limit.
@@ -67,12 +75,19 @@ func (e *syncEnv) status(t *testing.T, account string) map[string]any {
 // at or after since and ended well; a failed run fails the test.
 func (e *syncEnv) awaitSynced(t *testing.T, account string, since time.Time) map[string]any {
 	t.Helper()
+	return e.awaitRuns(t, account, since, false)
+}
+
+// awaitRuns is awaitSynced, waiting on through failed attempts when
+// retried, as a run that fails tries again.
+func (e *syncEnv) awaitRuns(t *testing.T, account string, since time.Time, retried bool) map[string]any {
+	t.Helper()
 	var last map[string]any
 	testwait.For(t, "the sync of "+account+" to end", func() bool {
 		last = e.status(t, account)
 		for _, m := range last["models"].([]any) {
 			m := m.(map[string]any)
-			if m["status"] == "failed" {
+			if m["status"] == "failed" && !retried {
 				t.Fatalf("the sync of %s failed: %v", account, m)
 			}
 			started, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(m["started_at"]))
@@ -261,26 +276,7 @@ func testSyncExactness(t *testing.T, backend backendtest.Backend) {
 	}
 
 	feed, _ := e.feed(t, "hris.employees", "")
-	present := map[string]map[string]json.RawMessage{} // account → record id → record as last changed
-	for _, account := range e.accounts {
-		present[account] = map[string]json.RawMessage{}
-	}
-	updates := map[string]int{}
-	for _, c := range feed {
-		records := present[c.AccountID]
-		_, there := records[c.RecordID]
-		switch {
-		case c.Change == "ADDED" && !there, c.Change == "UPDATED" && there:
-			records[c.RecordID] = c.Record
-			if c.Change == "UPDATED" {
-				updates[c.RecordID]++
-			}
-		case c.Change == "DELETED" && there && c.Record == nil:
-			delete(records, c.RecordID)
-		default:
-			t.Fatalf("change %s of %s when the feed had it present=%t: a duplicate or out of order", c.Change, c.RecordID, there)
-		}
-	}
+	present, updates := fold(t, feed)
 	for provider, account := range e.accounts {
 		fresh := e.fresh(t, account)
 		if got, wantIDs := sortedKeys(present[account]), sortedKeys(want[provider]); !slices.Equal(got, wantIDs) {
@@ -359,6 +355,36 @@ func testSyncExactness(t *testing.T, backend backendtest.Backend) {
 	if emails < 20 {
 		t.Fatalf("only %d people have a work email: the check proves little", emails)
 	}
+}
+
+// fold replays a feed: the records each account has at its end (as last
+// changed), and how often each record was updated. A change that cannot
+// follow the ones before it (an add of a present record, a change or
+// delete of an absent one) fails the test: a duplicate or out of order.
+func fold(t *testing.T, feed []feedEntry) (map[string]map[string]json.RawMessage, map[string]int) {
+	t.Helper()
+	present := map[string]map[string]json.RawMessage{} // account → record id → record
+	updates := map[string]int{}
+	for _, c := range feed {
+		records := present[c.AccountID]
+		if records == nil {
+			records = map[string]json.RawMessage{}
+			present[c.AccountID] = records
+		}
+		_, there := records[c.RecordID]
+		switch {
+		case c.Change == "ADDED" && !there, c.Change == "UPDATED" && there:
+			records[c.RecordID] = c.Record
+			if c.Change == "UPDATED" {
+				updates[c.RecordID]++
+			}
+		case c.Change == "DELETED" && there && c.Record == nil:
+			delete(records, c.RecordID)
+		default:
+			t.Fatalf("change %s of %s when the feed had it present=%t: a duplicate or out of order", c.Change, c.RecordID, there)
+		}
+	}
+	return present, updates
 }
 
 // compareCache checks that the account's cached employees are the records
@@ -488,4 +514,107 @@ func setOf(ids []string) map[string]bool {
 		out[id] = true
 	}
 	return out
+}
+
+// TestSyncResumesThroughProviderFaults: a full run over three pages meets
+// 503s past the executor's retries mid-run (the attempt fails with its
+// checkpoint kept, the next resumes from it), then a storm of 429s with
+// Retry-After, while the one-second access tokens expire under it. The feed
+// then holds exactly the simulator's edits, once each.
+func TestSyncResumesThroughProviderFaults(t *testing.T) {
+	t.Parallel()
+	e := newSyncEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 250, AccessTTL: map[string]time.Duration{"justworks": 2 * time.Second}})
+	account := e.accounts["justworks"]
+	// Employees only: employments read the same list and would meet the faults too.
+	if st, _, body := e.do(t, "PATCH", "/connector_profiles/"+e.profileOf(t, "justworks"), basic(e.keyA), `{"sync":{"models":["hris.employees"]}}`); st != http.StatusOK {
+		t.Fatalf("sync employees only: %d %v", st, body)
+	}
+	want := map[string]bool{}
+	for id := range e.fresh(t, account) {
+		want[id] = true
+	}
+	added, _, deleted := e.change(t, "justworks", 5, 5, 3)
+	for _, id := range added {
+		want[id] = true
+	}
+	for _, id := range deleted {
+		delete(want, id)
+	}
+	jw, _ := e.sb.Provider("justworks")
+	for _, f := range []simctl.Fault{
+		{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindDelay, DelayMS: 1}, // page 1 goes through
+		// Page 2 fails five times (the executor's attempts): the run's attempt
+		// fails; the next one meets three more, then page 2 goes through.
+		{PathPrefix: "/v1/members", Count: 8, Kind: simctl.KindStatus, Status: 503},
+		{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindDelay, DelayMS: 1},
+		{PathPrefix: "/v1/members", Count: 3, Kind: simctl.KindStatus, Status: 429, RetryAfter: 1}, // then page 3
+	} {
+		if err := jw.Faults.Add(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jw.Stats.Reset()
+	at := e.syncNow(t, account, true)
+	testwait.For(t, "the first attempt to fail", func() bool {
+		for _, m := range e.status(t, account)["models"].([]any) {
+			if m := m.(map[string]any); m["model"] == "hris.employees" && m["status"] == "failed" {
+				return strings.Contains(fmt.Sprint(m["hint"]), "resumes where it stopped")
+			}
+		}
+		return false
+	})
+	e.awaitRuns(t, account, at, true)
+	took := time.Since(at)
+	if n := jw.Stats.Get("fault.status"); n != 11 {
+		t.Fatalf("%d faults met, want all 11", n)
+	}
+	// Pages read, as the request log has them: 1, then 2 and 3 on the
+	// second attempt (which did not read page 1 again), then the second
+	// pass over the three pages that looks for the deleted members again.
+	q := url.Values{"filter[account_ids]": {account}, "filter[success]": {"true"}, "filter[start_date]": {at.UTC().Format(time.RFC3339Nano)}, "page_size": {"100"}}
+	if st, _, body := e.do(t, "GET", "/requests/logs?"+q.Encode(), basic(e.keyA), ""); st != http.StatusOK || len(body["data"].([]any)) != 6 {
+		t.Fatalf("%d pages read, want 6: the second attempt did not resume where the first stopped (%d %v)", len(body["data"].([]any)), st, body["message"])
+	}
+	if n := jw.Stats.Get("token.refresh_token"); n < 1 || n > int64(took/(1500*time.Millisecond))+1 {
+		t.Fatalf("%d refreshes in %s of 2-second tokens: want one per expiry", n, took)
+	}
+	feed, _ := e.feed(t, "hris.employees", "")
+	present, _ := fold(t, feed)
+	if got, w := sortedKeys(present[account]), sortedKeys(want); !slices.Equal(got, w) {
+		t.Fatalf("the feed ends with %d members, the simulator has %d", len(got), len(w))
+	}
+	e.compareCache(t, account, e.fresh(t, account))
+}
+
+// TestSyncStopsWhenItsProfileIsDisabled: a run whose account becomes
+// inactive mid-run stops, is not tried again, and says why.
+func TestSyncStopsWhenItsProfileIsDisabled(t *testing.T) {
+	t.Parallel()
+	e := newSyncEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 250})
+	account := e.accounts["justworks"]
+	jw, _ := e.sb.Provider("justworks")
+	if err := jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindDelay, DelayMS: 500}); err != nil {
+		t.Fatal(err)
+	}
+	e.syncNow(t, account, true)
+	testwait.For(t, "the run's first page at the provider", func() bool { return jw.Stats.Get("fault.delay") == 1 })
+	if st, _, body := e.do(t, "PATCH", "/connector_profiles/"+e.profileOf(t, "justworks"), basic(e.keyA), `{"enabled":false}`); st != http.StatusOK {
+		t.Fatalf("disable the profile: %d %v", st, body)
+	}
+	var stopped map[string]any
+	testwait.For(t, "the run to stop", func() bool {
+		for _, m := range e.status(t, account)["models"].([]any) {
+			if m := m.(map[string]any); m["model"] == "hris.employees" && m["status"] == "failed" {
+				stopped = m
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.Contains(fmt.Sprint(stopped["error"]), "inactive") || !strings.Contains(fmt.Sprint(stopped["hint"]), "The run stopped") {
+		t.Fatalf("the stopped run says %v", stopped)
+	}
+	if st, _, body := e.do(t, "POST", "/accounts/"+account+"/sync", basic(e.keyA), ""); st == http.StatusAccepted {
+		t.Fatalf("a sync of an inactive account was queued: %v", body)
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"net/url"
 	"slices"
 	"strconv"
@@ -16,6 +18,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/patchbayhq/patchbay/internal/actions"
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -40,6 +43,15 @@ type worker struct {
 }
 
 func (w *worker) Timeout(*river.Job[runArgs]) time.Duration { return jobTimeout }
+
+// NextRetry waits 2 s after a failed attempt, then five times longer each
+// time (10 s, 50 s, about 4 min), with ±10 % jitter: a passing fault is
+// over by the next attempt, which resumes where the run stopped.
+func (w *worker) NextRetry(job *river.Job[runArgs]) time.Time {
+	base := min(2*time.Second*time.Duration(math.Pow(5, float64(job.Attempt-1))), 10*time.Minute)
+	jitter := time.Duration(rand.Int64N(int64(base)/5)) - base/10
+	return clock.System.Now().Add(base + jitter)
+}
 
 // Work syncs one account's models. An error has River try again later; the
 // models' runs resume from their checkpoints.
@@ -120,10 +132,16 @@ func (s *Service) runModel(ctx context.Context, run runRef, a store.Account, src
 		return s.fail(ctx, run, st, err)
 	}
 	err = r.run(ctx)
-	if errors.Is(err, store.ErrStale) {
+	switch {
+	case errors.Is(err, store.ErrStale):
 		return nil // sync was turned off, or the account deleted, while it ran
-	}
-	if err != nil {
+	case problem.KindOf(err) == problem.Unusable:
+		// The account cannot be called (its profile disabled, its grant
+		// refused): trying again cannot help; the run stops and says why.
+		stopped := problem.New(problem.Unusable, "%s", err.Error()).WithHint("The run stopped; the next one starts once the account is active again.")
+		s.fail(ctx, runRef{job: run.job, id: run.id, last: true}, r.st, stopped)
+		return nil
+	case err != nil:
 		return s.fail(ctx, run, r.st, err)
 	}
 	return nil
@@ -133,12 +151,11 @@ func (s *Service) runModel(ctx context.Context, run runRef, a store.Account, src
 // after the last attempt, tells the integrator.
 func (s *Service) fail(ctx context.Context, run runRef, st store.SyncRun, cause error) error {
 	msg, hint := cause.Error(), "Patchbay tries again with backoff; the run resumes where it stopped."
-	var p *problem.Error
-	if errors.As(cause, &p) && p.Hint != "" {
-		hint = p.Hint
-	}
 	if run.last {
-		hint = "Every attempt failed; the next scheduled run starts afresh. " + hint
+		hint = "Every attempt failed; the next scheduled run starts afresh."
+	}
+	if p, ok := errors.AsType[*problem.Error](cause); ok && p.Hint != "" {
+		hint = p.Hint
 	}
 	_, err := s.store.UpdateSyncRun(ctx, st.ProjectID, st.AccountID, st.Model, func(cur store.SyncRun) (store.SyncRun, error) {
 		if cur.RunID != run.id {
