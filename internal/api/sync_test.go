@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/app"
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
@@ -31,11 +32,12 @@ func newSyncEnv(t *testing.T, backend backendtest.Backend) *syncEnv {
 	return newSyncEnvWith(t, backend, sandbox.Options{Members: 12})
 }
 
-// newSyncEnvWith is newSyncEnv with the given simulator settings.
-func newSyncEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options) *syncEnv {
+// newSyncEnvWith is newSyncEnv with the given simulator settings, and the
+// services' options changed by each of change.
+func newSyncEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options, change ...func(*app.Options)) *syncEnv {
 	t.Helper()
 	o.NoRateLimit = true
-	e := &syncEnv{linkEnv: newLinkEnvWith(t, backend, o), accounts: map[string]string{}}
+	e := &syncEnv{linkEnv: newLinkEnvWrapped(t, backend, o, nil, change...), accounts: map[string]string{}}
 	// Justworks syncs every model. Employment Hero allows 100 calls a minute
 	// per grant and lists payslips per employee, so its pay statements (a
 	// call per employee per run) would make the test wait on its limit.
@@ -516,14 +518,18 @@ func setOf(ids []string) map[string]bool {
 	return out
 }
 
-// TestSyncResumesThroughProviderFaults: a full run over three pages meets
+// TestSyncResumesThroughProviderFaults: a full run over three pages, each
+// read in an attempt's slice of its own, meets
 // 503s past the executor's retries mid-run (the attempt fails with its
 // checkpoint kept, the next resumes from it), then a storm of 429s with
 // Retry-After, while the one-second access tokens expire under it. The feed
 // then holds exactly the simulator's edits, once each.
 func TestSyncResumesThroughProviderFaults(t *testing.T) {
 	t.Parallel()
-	e := newSyncEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 250, AccessTTL: map[string]time.Duration{"justworks": 2 * time.Second}})
+	// Every page ends its attempt's slice: the run goes back to the queue
+	// after each, and goes on from its checkpoint.
+	e := newSyncEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 250, AccessTTL: map[string]time.Duration{"justworks": 2 * time.Second}},
+		func(o *app.Options) { o.SyncSlice = time.Nanosecond })
 	account := e.accounts["justworks"]
 	// Employees only: employments read the same list and would meet the faults too.
 	if st, _, body := e.do(t, "PATCH", "/connector_profiles/"+e.profileOf(t, "justworks"), basic(e.keyA), `{"sync":{"models":["hris.employees"]}}`); st != http.StatusOK {
@@ -618,7 +624,7 @@ func TestSyncStopsWhenItsProfileIsDisabled(t *testing.T) {
 		}
 		return false
 	})
-	if !strings.Contains(fmt.Sprint(stopped["error"]), "inactive") || !strings.Contains(fmt.Sprint(stopped["hint"]), "The run stopped") {
+	if !strings.Contains(fmt.Sprint(stopped["error"]), "inactive") || !strings.Contains(fmt.Sprint(stopped["hint"]), "once the account is active again") {
 		t.Fatalf("the stopped run says %v", stopped)
 	}
 	if st, _, body := e.do(t, "POST", "/accounts/"+account+"/sync", basic(e.keyA), ""); st == http.StatusAccepted {

@@ -109,8 +109,9 @@ type Options struct {
 	WebhookTimeout time.Duration
 	// SyncRetention is how long the change feed keeps changes; zero means
 	// 30 days. SyncPoll is how often a node looks for due syncs; zero means
-	// a minute.
-	SyncRetention, SyncPoll time.Duration
+	// a minute. SyncSlice is how long a run's attempt reads before it goes
+	// back to the queue; zero means the syncs default (tests shorten it).
+	SyncRetention, SyncPoll, SyncSlice time.Duration
 }
 
 // App is Patchbay's services, wired. Front ends get the services from it,
@@ -252,7 +253,7 @@ func New(o Options) (*App, error) {
 	}
 	a.Webhooks = hooks
 	if a.Syncs, err = syncs.New(syncs.Options{Store: o.Store, Queue: o.Store.QueueDriver(), Registry: o.Registry, Unified: a.Unified,
-		Clock: clk, Logger: log, Retention: o.SyncRetention, SchedulePoll: o.SyncPoll}); err != nil {
+		Clock: clk, Logger: log, Retention: o.SyncRetention, SchedulePoll: o.SyncPoll, Slice: o.SyncSlice}); err != nil {
 		return nil, err
 	}
 	if a.jobs, err = jobs.New(jobs.Options{Driver: o.Store.QueueDriver(), Logger: log, PollInterval: o.WebhookPoll}, hooks, a.Syncs); err != nil {

@@ -32,9 +32,13 @@ const (
 	// asks from: a record changed while that run read is read again (and,
 	// unchanged, makes no change).
 	overlap = 5 * time.Minute
-	// jobTimeout bounds one attempt at an account's run; a node that dies
-	// mid-run leaves its job to another node after it.
-	jobTimeout = 10 * time.Minute
+	// defaultSlice is how long an attempt reads pages before it hands the run back
+	// to the queue, for any node to go on with from its checkpoint: attempts
+	// stay short, so a node that dies mid-run leaves its run to another one
+	// soon after (River's rescue, jobTimeout after the attempt began).
+	defaultSlice = 15 * time.Second
+	// jobTimeout bounds one attempt: its slice and the page under way then.
+	jobTimeout = 45 * time.Second
 )
 
 type worker struct {
@@ -65,7 +69,18 @@ func (w *worker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 		return err
 	}
 	c, ok := s.registry.Get(p.ConnectorKey)
-	if !ok || !p.Sync.Enabled || a.Status != store.StatusActive {
+	if !ok || !p.Sync.Enabled {
+		return nil
+	}
+	run := runRef{job: job.ID, id: fmt.Sprintf("%d/%d", job.ID, job.Attempt), last: job.Attempt >= job.MaxAttempts,
+		until: clock.System.Now().Add(s.slice)}
+	if a.Status != store.StatusActive {
+		// Runs this job has under way stop here, and say why.
+		stopped := problem.New(problem.Unusable, "Account %s is %s, so its sync stopped", a.ID, a.Status).
+			WithHint("The next run starts once the account is active again.")
+		for _, m := range p.Sync.Models {
+			s.fail(ctx, runRef{job: run.job, id: run.id, last: true}, store.SyncRun{ProjectID: a.ProjectID, AccountID: a.ID, Model: m}, stopped)
+		}
 		return nil
 	}
 	if err := s.store.ScheduleSync(ctx, a.ProjectID, a.ID, s.clock.Now().Add(p.Sync.Interval)); err != nil {
@@ -75,14 +90,17 @@ func (w *worker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 	if len(models) == 0 {
 		models = p.Sync.Models
 	}
-	run := runRef{job: job.ID, id: fmt.Sprintf("%d/%d", job.ID, job.Attempt), last: job.Attempt >= job.MaxAttempts}
 	var failed error
 	for _, m := range models {
 		src, ok := c.SyncSource(m)
 		if !ok || !slices.Contains(p.Sync.Models, m) {
 			continue
 		}
-		if err := s.runModel(ctx, run, a, src, job.Args.Full); err != nil {
+		err := s.runModel(ctx, run, a, src, job.Args.Full)
+		if errors.Is(err, errSliced) {
+			return river.JobSnooze(time.Millisecond) // the same attempt goes on, on whichever node takes it
+		}
+		if err != nil {
 			failed = errors.Join(failed, fmt.Errorf("%s: %w", m, err))
 		}
 	}
@@ -92,17 +110,22 @@ func (w *worker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 // runRef names a run: its job (a retry of the job resumes the run) and the
 // attempt that owns it now.
 type runRef struct {
-	job  int64
-	id   string
-	last bool
+	job   int64
+	id    string
+	last  bool
+	until time.Time // the end of the attempt's slice
 }
 
 func (r runRef) owns(runID string) bool {
 	return strings.HasPrefix(runID, strconv.FormatInt(r.job, 10)+"/")
 }
 
-// errDone says the job's run of a model ended in an earlier attempt.
-var errDone = errors.New("run already done")
+// errDone says the job's run of a model ended in an earlier attempt;
+// errSliced that the attempt's slice ended with the run under way.
+var (
+	errDone   = errors.New("run already done")
+	errSliced = errors.New("the attempt's time is up; the run goes on from its checkpoint")
+)
 
 // runModel runs, or resumes, one model's sync on the account.
 func (s *Service) runModel(ctx context.Context, run runRef, a store.Account, src connectors.SyncSource, full bool) error {
@@ -127,7 +150,7 @@ func (s *Service) runModel(ctx context.Context, run runRef, a store.Account, src
 		return err
 	}
 	model, _ := connectors.SyncModelByID(src.Model)
-	r := &runner{s: s, st: st, src: src, model: model}
+	r := &runner{s: s, st: st, src: src, model: model, until: run.until}
 	if err := r.load(ctx); err != nil {
 		return s.fail(ctx, run, st, err)
 	}
@@ -135,6 +158,8 @@ func (s *Service) runModel(ctx context.Context, run runRef, a store.Account, src
 	switch {
 	case errors.Is(err, store.ErrStale):
 		return nil // sync was turned off, or the account deleted, while it ran
+	case errors.Is(err, errSliced):
+		return err
 	case problem.KindOf(err) == problem.Unusable:
 		// The account cannot be called (its profile disabled, its grant
 		// refused): trying again cannot help; the run stops and says why.
@@ -167,7 +192,10 @@ func (s *Service) fail(ctx context.Context, run runRef, st store.SyncRun, cause 
 		}
 		return cur, nil
 	})
-	if err != nil && !errors.Is(err, store.ErrStale) {
+	if errors.Is(err, store.ErrStale) {
+		return cause // another run owns the state now: its outcome speaks
+	}
+	if err != nil {
 		return errors.Join(cause, err)
 	}
 	if run.last {
@@ -203,6 +231,7 @@ type runner struct {
 	cp     checkpoint
 	hashes map[string][]byte
 	seen   map[string]bool
+	until  time.Time // when to hand the run back (errSliced)
 }
 
 // load reads the checkpoint and the cache's hashes.
@@ -259,6 +288,9 @@ func (r *runner) run(ctx context.Context) error {
 		}
 		if err := r.write(ctx, writes); err != nil {
 			return err
+		}
+		if clock.System.Now().After(r.until) {
+			return errSliced
 		}
 	}
 }

@@ -58,8 +58,10 @@ type Options struct {
 	// Workers is how many accounts a node syncs at once; 0 means 4.
 	Workers int
 	// FullEvery, Retention and SchedulePoll override the defaults (a
-	// minute for SchedulePoll: how often a node looks for due accounts).
-	FullEvery, Retention, SchedulePoll time.Duration
+	// minute for SchedulePoll: how often a node looks for due accounts);
+	// Slice, how long an attempt reads before it hands its run back to the
+	// queue (tests make every page a slice).
+	FullEvery, Retention, SchedulePoll, Slice time.Duration
 }
 
 // Service runs syncs and answers the feed.
@@ -74,6 +76,7 @@ type Service struct {
 	fullEvery time.Duration
 	retention time.Duration
 	poll      time.Duration
+	slice     time.Duration
 }
 
 // New returns the service. The node's job runner works its runs (Queue,
@@ -81,7 +84,7 @@ type Service struct {
 func New(o Options) (*Service, error) {
 	s := &Service{store: o.Store, registry: o.Registry, unified: o.Unified, clock: clock.Or(o.Clock), log: cmp.Or(o.Logger, slog.Default()),
 		workers: cmp.Or(o.Workers, 4), fullEvery: cmp.Or(o.FullEvery, DefaultFullEvery), retention: cmp.Or(o.Retention, DefaultRetention),
-		poll: cmp.Or(o.SchedulePoll, time.Minute)}
+		poll: cmp.Or(o.SchedulePoll, time.Minute), slice: cmp.Or(o.Slice, defaultSlice)}
 	q, err := jobs.Inserter(o.Queue, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("sync queue: %w", err)
