@@ -27,22 +27,27 @@ type syncEnv struct {
 	hooks    *receiver
 }
 
+// Justworks syncs every model. Employment Hero allows 100 calls a minute per
+// grant and lists payslips per employee, so its pay statements (a call per
+// employee per run) would make tests wait on its limit.
+var everyModel = map[string]string{"justworks": `[]`, "employmenthero": `["hris.employees","hris.employments","hris.groups","hris.time_off"]`}
+
+// Employees only: larger companies, whose pay statements cost a call each.
+var employeesOnly = map[string]string{"justworks": `["hris.employees"]`, "employmenthero": `["hris.employees"]`}
+
 func newSyncEnv(t *testing.T, backend backendtest.Backend) *syncEnv {
 	t.Helper()
-	return newSyncEnvWith(t, backend, sandbox.Options{Members: 12})
+	return newSyncEnvWith(t, backend, sandbox.Options{Members: 12}, everyModel)
 }
 
-// newSyncEnvWith is newSyncEnv with the given simulator settings, and the
-// services' options changed by each of change.
-func newSyncEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options, change ...func(*app.Options)) *syncEnv {
+// newSyncEnvWith is newSyncEnv with the given simulator settings, the
+// models each provider's profile syncs, and the services' options changed by
+// each of change.
+func newSyncEnvWith(t *testing.T, backend backendtest.Backend, o sandbox.Options, sync map[string]string, change ...func(*app.Options)) *syncEnv {
 	t.Helper()
 	o.NoRateLimit = true
 	e := &syncEnv{linkEnv: newLinkEnvWrapped(t, backend, o, nil, change...), accounts: map[string]string{}}
-	// Justworks syncs every model. Employment Hero allows 100 calls a minute
-	// per grant and lists payslips per employee, so its pay statements (a
-	// call per employee per run) would make the test wait on its limit.
-	for provider, models := range map[string]string{"justworks": `[]`,
-		"employmenthero": `["hris.employees","hris.employments","hris.groups","hris.time_off"]`} {
+	for provider, models := range sync {
 		if st, _, body := e.do(t, "PATCH", "/connector_profiles/"+e.profileOf(t, provider), basic(e.keyA),
 			`{"sync":{"enabled":true,"interval_seconds":3600,"models":`+models+`}}`); st != http.StatusOK {
 			t.Fatalf("turn on sync for %s: %d %v", provider, st, body)
@@ -528,13 +533,10 @@ func TestSyncResumesThroughProviderFaults(t *testing.T) {
 	t.Parallel()
 	// Every page ends its attempt's slice: the run goes back to the queue
 	// after each, and goes on from its checkpoint.
+	// (Employees only: employments read the same list and would meet the faults too.)
 	e := newSyncEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 250, AccessTTL: map[string]time.Duration{"justworks": 2 * time.Second}},
-		func(o *app.Options) { o.SyncSlice = time.Nanosecond })
+		employeesOnly, func(o *app.Options) { o.SyncSlice = time.Nanosecond })
 	account := e.accounts["justworks"]
-	// Employees only: employments read the same list and would meet the faults too.
-	if st, _, body := e.do(t, "PATCH", "/connector_profiles/"+e.profileOf(t, "justworks"), basic(e.keyA), `{"sync":{"models":["hris.employees"]}}`); st != http.StatusOK {
-		t.Fatalf("sync employees only: %d %v", st, body)
-	}
 	want := map[string]bool{}
 	for id := range e.fresh(t, account) {
 		want[id] = true
@@ -603,7 +605,7 @@ func TestSyncResumesThroughProviderFaults(t *testing.T) {
 // inactive mid-run stops, is not tried again, and says why.
 func TestSyncStopsWhenItsProfileIsDisabled(t *testing.T) {
 	t.Parallel()
-	e := newSyncEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 250})
+	e := newSyncEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 250}, employeesOnly)
 	account := e.accounts["justworks"]
 	jw, _ := e.sb.Provider("justworks")
 	if err := jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindDelay, DelayMS: 500}); err != nil {
