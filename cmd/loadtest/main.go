@@ -63,6 +63,7 @@ func main() {
 	hooks := flag.Bool("webhooks", false, "instead: webhook delivery throughput (a burst of -events) and change-to-receipt latency (20 events/s for -duration)")
 	events := flag.Int("events", 2000, "events in the -webhooks burst")
 	accounts := flag.Int("accounts", 0, "instead: seed this many sealed accounts and request logs, then time account and log lists and lookups, and the server's memory")
+	fairness := flag.Int("sync-fairness", 0, "instead: live /actions/rpc calls alone and during a full sync of this many accounts, in alternating rounds at the first -concurrency level")
 	abusive := flag.Bool("abuse", false, "instead: 2,000 slow-body connections and 20,000 requests with made-up methods, with /healthz latency and heap before, during and after")
 	flag.StringVar(&prebuilt, "patchbay", "", "a patchbay binary to measure instead of building this tree (e.g. an older version)")
 	databaseURL := flag.String("database-url", "", "measure on this database, e.g. postgres://… (the run adds a project to it); default a fresh SQLite file")
@@ -87,6 +88,14 @@ func main() {
 		run = abuse
 	case *accounts > 0:
 		run = func() error { return measureScale(*accounts, *databaseURL) }
+	case *fairness > 0:
+		run = func() error {
+			c, err := strconv.Atoi(strings.Split(*levels, ",")[0])
+			if err != nil {
+				return fmt.Errorf("-concurrency: %w", err)
+			}
+			return measureSyncFairness(*fairness, c, *duration, *databaseURL)
+		}
 	case *hooks:
 		run = func() error { return measureWebhooks(*events, *duration, *databaseURL) }
 	}

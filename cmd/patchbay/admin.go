@@ -211,7 +211,7 @@ func openApp(ctx context.Context, cfg config.Config, log *slog.Logger, publicURL
 		return nil, nil, fmt.Errorf("PATCHBAY_DATA_DIR: %w", err)
 	}
 	return app.Open(ctx, app.Options{DatabaseURL: cfg.DatabaseURL, EncryptionKeys: keys, Registry: registry, PublicURL: publicURL,
-		SandboxURL: cfg.SandboxURL, LogRetention: cfg.LogRetention, AuditRetention: cfg.AuditRetention, SyncRetention: cfg.SyncRetention, Logger: log, Journal: journal, LogSpillDir: cfg.LogSpillDir(),
+		SandboxURL: cfg.SandboxURL, LogRetention: cfg.LogRetention, AuditRetention: cfg.AuditRetention, SyncRetention: cfg.SyncRetention, SyncWorkers: cfg.SyncWorkers, Logger: log, Journal: journal, LogSpillDir: cfg.LogSpillDir(),
 		Version: versionString(), WebhookAllowPrivate: cfg.WebhookAllowPrivate})
 }
 

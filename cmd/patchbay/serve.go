@@ -40,7 +40,7 @@ the Basic auth user name (curl -u KEY: …) or as a Bearer token.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd, serveMode{sandbox: withSandbox}) },
 	}
-	config.AddFlags(cmd.Flags(), "listen", "public-url", "sandbox-url", "log-retention", "audit-retention", "sync-retention", "key-rate-limit", "webhook-allow-private", "debug-listen")
+	config.AddFlags(cmd.Flags(), "listen", "public-url", "sandbox-url", "log-retention", "audit-retention", "sync-retention", "sync-workers", "key-rate-limit", "webhook-allow-private", "debug-listen")
 	cmd.Flags().BoolVar(&withSandbox, "sandbox", false, "also serve the Justworks and Employment Hero simulators under /sandbox/ (for demos and development)")
 	return cmd
 }

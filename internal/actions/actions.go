@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/clock"
@@ -93,6 +94,9 @@ func fail(kind problem.Kind, format string, args ...any) *problem.Error {
 
 // Executor runs actions. It is safe for concurrent use.
 type Executor struct {
+	// live counts the calls under way that someone waits on (every source
+	// but sync runs), for Quiet.
+	live     atomic.Int64
 	store    store.Store
 	registry *connectors.Registry
 	tokens   *tokens.Manager
@@ -153,6 +157,20 @@ func NewExecutor(o Options) *Executor {
 
 // Budget bounds one call, retries and waits included.
 func (e *Executor) Budget() time.Duration { return e.budget }
+
+// Quiet waits until no call that someone waits on is under way on this
+// node, or at most max: background work (sync runs) calls it between steps,
+// so that while live calls come in, it leaves them the CPU first.
+func (e *Executor) Quiet(ctx context.Context, max time.Duration) {
+	deadline := clock.System.Now().Add(max)
+	for e.live.Load() > 0 && clock.System.Now().Before(deadline) {
+		select {
+		case <-time.After(time.Millisecond):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
 
 // Caller says who makes a call, for its request log entry.
 type Caller struct {

@@ -32,6 +32,7 @@ import (
 type logEntry struct {
 	store.RequestLog
 	began clock.Stopwatch // the real start, for the duration: the clock may be moved
+	live  bool            // counted in the executor's live calls
 
 	mu sync.Mutex // a unified operation's provider calls may run at once
 	// raw keeps each successful provider call's answer when the caller asked
@@ -87,6 +88,10 @@ func (e *Executor) begin(ctx context.Context, who Caller, accountID, action stri
 	if who.Grant != nil {
 		entry.ClientID = who.Grant.ClientID
 	}
+	if who.Source != store.SourceSync {
+		entry.live = true
+		e.live.Add(1)
+	}
 	if entry.RequestID == "" {
 		// Calls no HTTP request carried (the Hub's setup step, the CLI) get
 		// an id of their own, so every entry can be found by one.
@@ -101,6 +106,9 @@ var callDuration = telemetry.Histogram("patchbay.action.duration", "Duration of 
 // record queues the call's request log entry. It holds no bodies, headers or
 // tokens: only what was called, how it went and how long it took.
 func (e *Executor) record(entry *logEntry, err error) {
+	if entry.live {
+		e.live.Add(-1)
+	}
 	entry.Status = problem.HTTPStatus(err)
 	if err == nil && entry.created {
 		entry.Status = http.StatusCreated // the log records what Patchbay answered

@@ -112,6 +112,9 @@ type Options struct {
 	// a minute. SyncSlice is how long a run's attempt reads before it goes
 	// back to the queue; zero means the syncs default (tests shorten it).
 	SyncRetention, SyncPoll, SyncSlice time.Duration
+	// SyncWorkers is how many accounts a node syncs at once; zero means the
+	// syncs default.
+	SyncWorkers int
 }
 
 // App is Patchbay's services, wired. Front ends get the services from it,
@@ -253,7 +256,9 @@ func New(o Options) (*App, error) {
 	}
 	a.Webhooks = hooks
 	if a.Syncs, err = syncs.New(syncs.Options{Store: o.Store, Queue: o.Store.QueueDriver(), Registry: o.Registry, Unified: a.Unified,
-		Clock: clk, Logger: log, Retention: o.SyncRetention, SchedulePoll: o.SyncPoll, Slice: o.SyncSlice}); err != nil {
+		Clock: clk, Logger: log, Retention: o.SyncRetention, SchedulePoll: o.SyncPoll, Slice: o.SyncSlice, Workers: o.SyncWorkers,
+		// Between pages, a run waits up to 25 ms for this node's live calls to end.
+		Yield: func(ctx context.Context) { a.Actions.Quiet(ctx, 25*time.Millisecond) }}); err != nil {
 		return nil, err
 	}
 	if a.jobs, err = jobs.New(jobs.Options{Driver: o.Store.QueueDriver(), Logger: log, PollInterval: o.WebhookPoll}, hooks, a.Syncs); err != nil {

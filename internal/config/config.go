@@ -42,6 +42,8 @@ type Config struct {
 	AuditRetention time.Duration
 	// SyncRetention is how long the sync change feed keeps a change.
 	SyncRetention time.Duration
+	// SyncWorkers is how many accounts a node syncs at once.
+	SyncWorkers int
 	// KeyRateLimit caps the requests one API key makes per clock minute, counted
 	// across every node.
 	KeyRateLimit int
@@ -76,6 +78,7 @@ var Settings = []Setting{
 	{Flag: "log-retention", Env: "PATCHBAY_LOG_RETENTION", Default: "2160h", Usage: "how long request logs are kept, as a `duration` such as 720h (2160h is 90 days)"},
 	{Flag: "audit-retention", Env: "PATCHBAY_AUDIT_RETENTION", Default: "8760h", Usage: "how long audit trail entries are kept, as a `duration` (8760h is a year)"},
 	{Flag: "sync-retention", Env: "PATCHBAY_SYNC_RETENTION", Default: "720h", Usage: "how long the sync change feed keeps a change, as a `duration` (720h is 30 days)"},
+	{Flag: "sync-workers", Env: "PATCHBAY_SYNC_WORKERS", Default: "1", Usage: "how many accounts a node syncs at once (sync runs share the node's CPU with live calls)"},
 	{Flag: "key-rate-limit", Env: "PATCHBAY_KEY_RATE_LIMIT", Default: "1000", Usage: "the `number` of requests one API key may make per clock minute, counted across every node sharing the database; more get 429 with Retry-After"},
 	{Flag: "webhook-allow-private", Env: "PATCHBAY_WEBHOOK_ALLOW_PRIVATE", Default: "false", Usage: "let webhooks deliver to loopback and private network addresses: true for development and tests only"},
 	{Flag: "log-level", Env: "PATCHBAY_LOG_LEVEL", Default: "info", Usage: "log level: debug, info, warn or error"},
@@ -163,6 +166,10 @@ func Load(fs *pflag.FlagSet) (Config, error) {
 	syncRetention, source := get("sync-retention")
 	if c.SyncRetention, err = time.ParseDuration(syncRetention); err != nil || c.SyncRetention < time.Hour {
 		return Config{}, fmt.Errorf("%s: %q is not a duration of at least 1h, such as 720h", source, syncRetention)
+	}
+	workers, source := get("sync-workers")
+	if c.SyncWorkers, err = strconv.Atoi(workers); err != nil || c.SyncWorkers < 1 || c.SyncWorkers > 100 {
+		return Config{}, fmt.Errorf("%s: %q is not a number of accounts from 1 to 100", source, workers)
 	}
 	limit, source := get("key-rate-limit")
 	if c.KeyRateLimit, err = strconv.Atoi(limit); err != nil || c.KeyRateLimit < 1 {

@@ -89,7 +89,7 @@ func wantErrContains(t *testing.T, err error, subs ...string) {
 }
 
 func TestSettingsCoverEveryFlag(t *testing.T) {
-	want := []string{"listen", "public-url", "sandbox-url", "database-url", "data-dir", "encryption-keys", "log-retention", "audit-retention", "sync-retention", "key-rate-limit", "webhook-allow-private", "log-level", "log-format", "debug-listen"}
+	want := []string{"listen", "public-url", "sandbox-url", "database-url", "data-dir", "encryption-keys", "log-retention", "audit-retention", "sync-retention", "sync-workers", "key-rate-limit", "webhook-allow-private", "log-level", "log-format", "debug-listen"}
 	if strings.Join(allFlags, ",") != strings.Join(want, ",") {
 		t.Errorf("Settings flags = %q, want %q", allFlags, want)
 	}

@@ -431,6 +431,7 @@ func (r *runner) read(ctx context.Context, operation, parentID, next string) ([]
 	if err != nil {
 		return nil, "", err
 	}
+	r.s.yield(ctx)
 	ans, err := r.s.unified.Do(ctx, actions.Caller{ProjectID: r.st.ProjectID, Source: store.SourceSync}, r.st.AccountID, operation, p)
 	r.st.Calls++
 	if err != nil {

@@ -55,7 +55,12 @@ type Options struct {
 	Unified  *unified.Service
 	Clock    clock.Clock
 	Logger   *slog.Logger
-	// Workers is how many accounts a node syncs at once; 0 means 4.
+	// Yield, when set, is called before each page a run reads: it waits
+	// while live calls are under way (for a short while at most), so that
+	// runs leave them the CPU first.
+	Yield func(context.Context)
+	// Workers is how many accounts a node syncs at once; 0 means 1, which
+	// leaves the other cores to live calls.
 	Workers int
 	// FullEvery, Retention and SchedulePoll override the defaults (a
 	// minute for SchedulePoll: how often a node looks for due accounts);
@@ -77,14 +82,18 @@ type Service struct {
 	retention time.Duration
 	poll      time.Duration
 	slice     time.Duration
+	yield     func(context.Context)
 }
 
 // New returns the service. The node's job runner works its runs (Queue,
 // Register); Run schedules them.
 func New(o Options) (*Service, error) {
 	s := &Service{store: o.Store, registry: o.Registry, unified: o.Unified, clock: clock.Or(o.Clock), log: cmp.Or(o.Logger, slog.Default()),
-		workers: cmp.Or(o.Workers, 4), fullEvery: cmp.Or(o.FullEvery, DefaultFullEvery), retention: cmp.Or(o.Retention, DefaultRetention),
-		poll: cmp.Or(o.SchedulePoll, time.Minute), slice: cmp.Or(o.Slice, defaultSlice)}
+		workers: cmp.Or(o.Workers, 1), fullEvery: cmp.Or(o.FullEvery, DefaultFullEvery), retention: cmp.Or(o.Retention, DefaultRetention),
+		poll: cmp.Or(o.SchedulePoll, time.Minute), slice: cmp.Or(o.Slice, defaultSlice), yield: o.Yield}
+	if s.yield == nil {
+		s.yield = func(context.Context) {}
+	}
 	q, err := jobs.Inserter(o.Queue, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("sync queue: %w", err)

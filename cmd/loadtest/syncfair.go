@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	crand "crypto/rand"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/patchbayhq/patchbay/internal/apikeys"
+	"github.com/patchbayhq/patchbay/internal/sandbox"
+	"github.com/patchbayhq/patchbay/internal/secrets"
+	"github.com/patchbayhq/patchbay/internal/store"
+)
+
+// measureSyncFairness answers: do sync runs slow live calls down? One
+// `patchbay serve` holds n Justworks accounts whose profile syncs employees
+// and employments, against a simulator in its own process. Rounds alternate
+// (the order flipping every pair) between live /actions/rpc calls alone and
+// the same calls while a full sync of every account runs; the table gives
+// each kind's p50 per round and the ratio of the medians.
+func measureSyncFairness(n, level int, d time.Duration, databaseURL string) error {
+	ctx := context.Background()
+	h, err := newHarness(ctx, databaseURL)
+	if err != nil {
+		return err
+	}
+	defer h.close()
+	var children []*os.Process
+	defer func() {
+		for _, p := range children {
+			p.Kill()
+			p.Wait()
+		}
+	}()
+	control := crand.Text()
+	sim, out, err := start(h.dir, h.bin, regexp.MustCompile(`base URL:\s+(\S+)/justworks`),
+		"sandbox", "--listen", "127.0.0.1:0", "--members", "300", "--seed", "1", "--control-token", control, "--no-rate-limit")
+	if err != nil {
+		return err
+	}
+	children = append(children, sim.Process)
+	simURL := out[1]
+
+	fmt.Printf("linking %d accounts …\n", n)
+	s := h.store
+	p, err := s.CreateProject(ctx, store.Project{Name: "sync fairness"})
+	if err != nil {
+		return err
+	}
+	apiKey, _, err := apikeys.Issue(ctx, s, p.ID, "load")
+	if err != nil {
+		return err
+	}
+	demo := sandbox.DemoApp("justworks")
+	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: "JW",
+		ClientID: demo.ClientID, ClientSecret: demo.ClientSecret, Environment: "sandbox", Enabled: true,
+		EnabledActions: []string{"justworks_list_members", "hris_list_employees", "hris_list_employments"},
+		Sync:           store.SyncSettings{Enabled: true, Models: []string{"hris.employees", "hris.employments"}, Interval: 24 * time.Hour}})
+	if err != nil {
+		return err
+	}
+	accounts := make([]string, n)
+	for i := range accounts {
+		tok, err := mintToken(simURL+"/justworks", control)
+		if err != nil {
+			return err
+		}
+		a, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: fmt.Sprint("o", i),
+			OriginOwnerName: "O", Credentials: tok}, store.EventAccountCreated)
+		if err != nil {
+			return err
+		}
+		accounts[i] = a.ID
+	}
+
+	fmt.Println("starting patchbay serve …")
+	serve, out, err := start(h.dir, h.bin, regexp.MustCompile(`is listening on (\S+)`), "serve", "--listen", "127.0.0.1:0", "--database-url", h.dbURL,
+		"--encryption-keys", secrets.Format(h.key), "--sandbox-url", simURL, "--key-rate-limit", "1000000000")
+	if err != nil {
+		return err
+	}
+	children = append(children, serve.Process)
+	base := "http://" + out[1]
+	syncAll := func() error {
+		for _, id := range accounts {
+			req, _ := http.NewRequest("POST", base+"/accounts/"+id+"/sync", strings.NewReader(`{"full":true}`))
+			req.SetBasicAuth(apiKey, "")
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusAccepted {
+				return fmt.Errorf("sync %s: %s", id, resp.Status)
+			}
+		}
+		return nil
+	}
+	queued := func() (int, error) {
+		var left int
+		err := s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sync_run' AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&left)
+		return left, err
+	}
+	drain := func() (time.Duration, error) {
+		began := time.Now()
+		for {
+			left, err := queued()
+			if err != nil || left == 0 {
+				return time.Since(began), err
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	// The first runs add every record; the measured ones compare hashes.
+	fmt.Println("first sync of every account …")
+	if err := syncAll(); err != nil {
+		return err
+	}
+	took, err := drain()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("first sync of %d accounts took %s\n", n, took.Round(time.Millisecond))
+
+	body := []byte(`{"action":"justworks_list_members","query":{"limit":100}}`)
+	var length int64
+	live := func() (*http.Request, error) {
+		req, err := http.NewRequest("POST", base+"/actions/rpc", bytes.NewReader(body))
+		if err == nil {
+			req.SetBasicAuth(apiKey, "")
+			req.Header.Set("X-Account-Id", accounts[rand.IntN(len(accounts))])
+			req.Header.Set("Content-Type", "application/json")
+		}
+		return req, err
+	}
+	measure(level, warmUp, live, &length)
+	kinds := map[bool]*[]float64{false: {}, true: {}}
+	cpus := map[bool]*[]float64{false: {}, true: {}}
+	fmt.Printf("%d rounds of %s at c=%d, live calls alone and during a full sync of %d accounts …\n", rounds, d, level, n)
+	for r := range rounds {
+		withSync := (r%2 == 0) != (r/2%2 == 0) // off,on then on,off …
+		if withSync {
+			if err := syncAll(); err != nil {
+				return err
+			}
+		}
+		before, err := cpuSeconds(serve.Process.Pid)
+		if err != nil {
+			return err
+		}
+		lat, _ := measure(level, d, live, &length)
+		after, err := cpuSeconds(serve.Process.Pid)
+		if err != nil {
+			return err
+		}
+		left, err := queued()
+		if err != nil {
+			return err
+		}
+		*kinds[withSync] = append(*kinds[withSync], micros(p50(lat)))
+		*cpus[withSync] = append(*cpus[withSync], (after-before)/float64(len(lat))*1e6)
+		label := "alone"
+		if withSync {
+			label = "during sync"
+		}
+		fmt.Printf("  round %2d %-12s p50 %6.0f µs, %5d calls, serve CPU %5.0f µs/call, sync runs still queued at the end: %d\n",
+			r+1, label, micros(p50(lat)), len(lat), (after-before)/float64(len(lat))*1e6, left)
+		if _, err := drain(); err != nil {
+			return err
+		}
+	}
+	off, on := spreadOf(*kinds[false]), spreadOf(*kinds[true])
+	fmt.Println()
+	fmt.Println("| live calls | p50 µs, median (min..max) over rounds | serve CPU µs/call |")
+	fmt.Println("|---|---|---|")
+	fmt.Printf("| alone | %s | %s |\n", off.format("%.0f"), spreadOf(*cpus[false]).format("%.0f"))
+	fmt.Printf("| during a full sync of %d accounts | %s | %s |\n", n, on.format("%.0f"), spreadOf(*cpus[true]).format("%.0f"))
+	fmt.Printf("\np50 during sync ÷ alone: %.2f× (target ≤ 1.2×)\n", on.median/off.median)
+	return nil
+}
+
+// mintToken asks the simulator's controls for a token of the demo company.
+func mintToken(jwURL, control string) (store.Credentials, error) {
+	req, err := http.NewRequest(http.MethodPost, jwURL+"/_sim/tokens", strings.NewReader(`{}`))
+	if err != nil {
+		return store.Credentials{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+control)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return store.Credentials{}, err
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+		Scope        string `json:"scope"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		return store.Credentials{}, fmt.Errorf("mint a simulator token: %d, %v", resp.StatusCode, err)
+	}
+	return store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(24 * time.Hour),
+		Obtained: time.Now(), Scopes: strings.Fields(tok.Scope)}, nil
+}
