@@ -64,6 +64,8 @@ func main() {
 	events := flag.Int("events", 2000, "events in the -webhooks burst")
 	accounts := flag.Int("accounts", 0, "instead: seed this many sealed accounts and request logs, then time account and log lists and lookups, and the server's memory")
 	fairness := flag.Int("sync-fairness", 0, "instead: live /actions/rpc calls alone and during a full sync of this many accounts, in alternating rounds at the first -concurrency level")
+	scale := flag.Int("sync-scale", 0, "instead: sync this many accounts of -sync-members people each on two nodes, first whole, then after 1 % changed")
+	syncMembers := flag.Int("sync-members", 200, "people per account in -sync-scale")
 	abusive := flag.Bool("abuse", false, "instead: 2,000 slow-body connections and 20,000 requests with made-up methods, with /healthz latency and heap before, during and after")
 	flag.StringVar(&prebuilt, "patchbay", "", "a patchbay binary to measure instead of building this tree (e.g. an older version)")
 	databaseURL := flag.String("database-url", "", "measure on this database, e.g. postgres://… (the run adds a project to it); default a fresh SQLite file")
@@ -96,6 +98,8 @@ func main() {
 			}
 			return measureSyncFairness(*fairness, c, *duration, *databaseURL)
 		}
+	case *scale > 0:
+		run = func() error { return measureSyncScale(*scale, *syncMembers, *databaseURL) }
 	case *hooks:
 		run = func() error { return measureWebhooks(*events, *duration, *databaseURL) }
 	}

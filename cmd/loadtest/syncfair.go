@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	crand "crypto/rand"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -17,6 +18,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/secrets"
 	"github.com/patchbayhq/patchbay/internal/store"
+	"github.com/patchbayhq/patchbay/internal/store/sqlstore"
 )
 
 // measureSyncFairness answers: do sync runs slow live calls down? One
@@ -49,35 +51,9 @@ func measureSyncFairness(n, level int, d time.Duration, databaseURL string) erro
 	simURL := out[1]
 
 	fmt.Printf("linking %d accounts …\n", n)
-	s := h.store
-	p, err := s.CreateProject(ctx, store.Project{Name: "sync fairness"})
+	apiKey, accounts, err := syncedAccounts(ctx, h.store, simURL, control, n, "hris.employees", "hris.employments")
 	if err != nil {
 		return err
-	}
-	apiKey, _, err := apikeys.Issue(ctx, s, p.ID, "load")
-	if err != nil {
-		return err
-	}
-	demo := sandbox.DemoApp("justworks")
-	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: "JW",
-		ClientID: demo.ClientID, ClientSecret: demo.ClientSecret, Environment: "sandbox", Enabled: true,
-		EnabledActions: []string{"justworks_list_members", "hris_list_employees", "hris_list_employments"},
-		Sync:           store.SyncSettings{Enabled: true, Models: []string{"hris.employees", "hris.employments"}, Interval: 24 * time.Hour}})
-	if err != nil {
-		return err
-	}
-	accounts := make([]string, n)
-	for i := range accounts {
-		tok, err := mintToken(simURL+"/justworks", control)
-		if err != nil {
-			return err
-		}
-		a, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: fmt.Sprint("o", i),
-			OriginOwnerName: "O", Credentials: tok}, store.EventAccountCreated)
-		if err != nil {
-			return err
-		}
-		accounts[i] = a.ID
 	}
 
 	fmt.Println("starting patchbay serve …")
@@ -88,43 +64,13 @@ func measureSyncFairness(n, level int, d time.Duration, databaseURL string) erro
 	}
 	children = append(children, serve.Process)
 	base := "http://" + out[1]
-	syncAll := func() error {
-		for _, id := range accounts {
-			req, _ := http.NewRequest("POST", base+"/accounts/"+id+"/sync", strings.NewReader(`{"full":true}`))
-			req.SetBasicAuth(apiKey, "")
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return err
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusAccepted {
-				return fmt.Errorf("sync %s: %s", id, resp.Status)
-			}
-		}
-		return nil
-	}
-	queued := func() (int, error) {
-		var left int
-		err := s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sync_run' AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&left)
-		return left, err
-	}
-	drain := func() (time.Duration, error) {
-		began := time.Now()
-		for {
-			left, err := queued()
-			if err != nil || left == 0 {
-				return time.Since(began), err
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+	q := syncQueue{base: base, apiKey: apiKey, accounts: accounts, db: h.store.DB()}
 	// The first runs add every record; the measured ones compare hashes.
 	fmt.Println("first sync of every account …")
-	if err := syncAll(); err != nil {
+	if err := q.syncAll(true); err != nil {
 		return err
 	}
-	took, err := drain()
+	took, err := q.drain(ctx)
 	if err != nil {
 		return err
 	}
@@ -148,7 +94,7 @@ func measureSyncFairness(n, level int, d time.Duration, databaseURL string) erro
 	for r := range rounds {
 		withSync := (r%2 == 0) != (r/2%2 == 0) // off,on then on,off …
 		if withSync {
-			if err := syncAll(); err != nil {
+			if err := q.syncAll(true); err != nil {
 				return err
 			}
 		}
@@ -161,7 +107,7 @@ func measureSyncFairness(n, level int, d time.Duration, databaseURL string) erro
 		if err != nil {
 			return err
 		}
-		left, err := queued()
+		left, err := q.queued(ctx)
 		if err != nil {
 			return err
 		}
@@ -173,7 +119,7 @@ func measureSyncFairness(n, level int, d time.Duration, databaseURL string) erro
 		}
 		fmt.Printf("  round %2d %-12s p50 %6.0f µs, %5d calls, serve CPU %5.0f µs/call, sync runs still queued at the end: %d\n",
 			r+1, label, micros(p50(lat)), len(lat), (after-before)/float64(len(lat))*1e6, left)
-		if _, err := drain(); err != nil {
+		if _, err := q.drain(ctx); err != nil {
 			return err
 		}
 	}
@@ -210,4 +156,85 @@ func mintToken(jwURL, control string) (store.Credentials, error) {
 	}
 	return store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(24 * time.Hour),
 		Obtained: time.Now(), Scopes: strings.Fields(tok.Scope)}, nil
+}
+
+// syncedAccounts creates a project with an API key and a Justworks profile
+// that syncs the models (once a day: the harness asks for the runs it
+// measures), and links n accounts straight in the database, each with a
+// token of its own from the simulator at simURL.
+func syncedAccounts(ctx context.Context, s *sqlstore.Store, simURL, control string, n int, models ...string) (string, []string, error) {
+	p, err := s.CreateProject(ctx, store.Project{Name: "sync load"})
+	if err != nil {
+		return "", nil, err
+	}
+	apiKey, _, err := apikeys.Issue(ctx, s, p.ID, "load")
+	if err != nil {
+		return "", nil, err
+	}
+	demo := sandbox.DemoApp("justworks")
+	prof, err := s.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: p.ID, ConnectorKey: "justworks", Name: "JW",
+		ClientID: demo.ClientID, ClientSecret: demo.ClientSecret, Environment: "sandbox", Enabled: true,
+		EnabledActions: []string{"justworks_list_members", "hris_list_employees", "hris_list_employments"},
+		Sync:           store.SyncSettings{Enabled: true, Models: models, Interval: 24 * time.Hour}})
+	if err != nil {
+		return "", nil, err
+	}
+	accounts := make([]string, n)
+	for i := range accounts {
+		tok, err := mintToken(simURL+"/justworks", control)
+		if err != nil {
+			return "", nil, err
+		}
+		a, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: fmt.Sprint("o", i),
+			OriginOwnerName: "O", Credentials: tok}, store.EventAccountCreated)
+		if err != nil {
+			return "", nil, err
+		}
+		accounts[i] = a.ID
+	}
+	return apiKey, accounts, nil
+}
+
+// syncQueue asks a Patchbay for sync runs and watches its job queue.
+type syncQueue struct {
+	base, apiKey string
+	accounts     []string
+	db           *sql.DB
+}
+
+// syncAll asks for a run of every account.
+func (q syncQueue) syncAll(full bool) error {
+	for _, id := range q.accounts {
+		req, _ := http.NewRequest("POST", q.base+"/accounts/"+id+"/sync", strings.NewReader(fmt.Sprintf(`{"full":%t}`, full)))
+		req.SetBasicAuth(q.apiKey, "")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			return fmt.Errorf("sync %s: %s", id, resp.Status)
+		}
+	}
+	return nil
+}
+
+// queued counts the runs queued or under way.
+func (q syncQueue) queued(ctx context.Context) (int, error) {
+	var left int
+	err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sync_run' AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&left)
+	return left, err
+}
+
+// drain waits until no run is queued or under way, and says how long it took.
+func (q syncQueue) drain(ctx context.Context) (time.Duration, error) {
+	began := time.Now()
+	for {
+		left, err := q.queued(ctx)
+		if err != nil || left == 0 {
+			return time.Since(began), err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

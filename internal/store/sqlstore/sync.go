@@ -1,12 +1,16 @@
 package sqlstore
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -135,9 +139,11 @@ func (s *Store) writeSyncChange(ctx context.Context, tx *sql.Tx, w store.SyncWri
 	}
 	c.ChangedAt = normalizeTime(c.ChangedAt)
 	var recordData, changeData any
+	var packed string
 	if c.Data != nil {
+		packed = deflate(c.Data)
 		var err error
-		if changeData, err = s.seal(syncChangeData, c.ID, string(c.Data)); err != nil {
+		if changeData, err = s.seal(syncChangeData, c.ID, packed); err != nil {
 			return err
 		}
 	}
@@ -148,7 +154,7 @@ func (s *Store) writeSyncChange(ctx context.Context, tx *sql.Tx, w store.SyncWri
 	case errors.Is(err, sql.ErrNoRows):
 		recordID = store.NewID("rec")
 		if c.Data != nil {
-			if recordData, err = s.seal(syncRecordData, recordID, string(c.Data)); err != nil {
+			if recordData, err = s.seal(syncRecordData, recordID, packed); err != nil {
 				return err
 			}
 		}
@@ -157,7 +163,7 @@ func (s *Store) writeSyncChange(ctx context.Context, tx *sql.Tx, w store.SyncWri
 			recordID, c.ProjectID, c.AccountID, c.Model, c.RecordID, w.Hash, recordData, c.ChangedAt, c.ChangedAt, deletedAt(c))
 	case err == nil:
 		if c.Data != nil {
-			if recordData, err = s.seal(syncRecordData, recordID, string(c.Data)); err != nil {
+			if recordData, err = s.seal(syncRecordData, recordID, packed); err != nil {
 				return err
 			}
 		}
@@ -182,6 +188,28 @@ func (s *Store) writeSyncChange(ctx context.Context, tx *sql.Tx, w store.SyncWri
 	}
 	_, err = s.insertEventTx(ctx, tx, store.Event{ProjectID: c.ProjectID, Type: w.Event, AccountID: c.AccountID, Data: data, CreatedAt: c.ChangedAt})
 	return err
+}
+
+// Records are compressed before they are sealed: a unified record's JSON
+// shrinks to a fifth or so, and each is kept twice (the cache, the feed).
+// A compressor's tables are large to make: they are reused.
+var deflaters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.BestSpeed) // BestSpeed is a valid level
+	return w
+}}
+
+func deflate(data []byte) string {
+	var b bytes.Buffer
+	w := deflaters.Get().(*flate.Writer)
+	defer deflaters.Put(w)
+	w.Reset(&b)
+	w.Write(data)
+	w.Close()
+	return b.String()
+}
+
+func inflate(packed string) (json.RawMessage, error) {
+	return io.ReadAll(flate.NewReader(strings.NewReader(packed)))
 }
 
 func deletedAt(c store.SyncChange) any {
@@ -263,7 +291,9 @@ func (s *Store) scanSyncChange(row scanner) (store.SyncChange, error) {
 		if err != nil {
 			return store.SyncChange{}, fmt.Errorf("%w: %w", store.ErrSealed, err)
 		}
-		c.Data = json.RawMessage(plain)
+		if c.Data, err = inflate(plain); err != nil {
+			return store.SyncChange{}, fmt.Errorf("record of change %s: %w", c.ID, err)
+		}
 	}
 	return c, nil
 }
@@ -298,7 +328,10 @@ func (s *Store) scanSyncRecord(row scanner) (store.SyncRecord, error) {
 	if err != nil {
 		return store.SyncRecord{}, fmt.Errorf("%w: %w", store.ErrSealed, err)
 	}
-	r.Data, r.FirstSeenAt, r.LastChangedAt = json.RawMessage(plain), r.FirstSeenAt.UTC(), r.LastChangedAt.UTC()
+	if r.Data, err = inflate(plain); err != nil {
+		return store.SyncRecord{}, fmt.Errorf("record %s: %w", r.RecordID, err)
+	}
+	r.FirstSeenAt, r.LastChangedAt = r.FirstSeenAt.UTC(), r.LastChangedAt.UTC()
 	return r, nil
 }
 
