@@ -16,6 +16,7 @@ import (
 	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
+	"github.com/patchbayhq/patchbay/internal/store/postgres/pgtest"
 	"github.com/patchbayhq/patchbay/internal/testwait"
 )
 
@@ -191,40 +192,36 @@ func (e *syncEnv) feed(t *testing.T, model, cursor string) ([]feedEntry, string)
 // unified API, by id.
 func (e *syncEnv) fresh(t *testing.T, account string) map[string]json.RawMessage {
 	t.Helper()
+	st, records, body := e.unifiedList(t, account, "/unified/hris/employees", "page_size=5")
+	if st != http.StatusOK {
+		t.Fatalf("unified employees: %d %v", st, body)
+	}
+	return records
+}
+
+// unifiedList reads every page of a unified list for the account, by
+// record id; on a failed page it returns that page's status and body.
+func (e *syncEnv) unifiedList(t *testing.T, account, path, query string) (int, map[string]json.RawMessage, map[string]any) {
+	t.Helper()
 	out := map[string]json.RawMessage{}
 	next := ""
 	for {
-		path := "/unified/hris/employees?page_size=5"
+		page := path + "?" + query
 		if next != "" {
-			path += "&next=" + url.QueryEscape(next)
+			page += "&next=" + url.QueryEscape(next)
 		}
-		req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
-		req.SetBasicAuth(e.keyA, "")
-		req.Header.Set("X-Account-Id", account)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		st, _, body := e.do(t, "GET", page, basic(e.keyA), "", "X-Account-Id", account)
+		if st != http.StatusOK {
+			return st, nil, body
 		}
-		var page struct {
-			Data []json.RawMessage `json:"data"`
-			Next *string           `json:"next"`
+		for _, r := range body["data"].([]any) {
+			raw, _ := json.Marshal(r)
+			out[fmt.Sprint(r.(map[string]any)["id"])] = raw
 		}
-		json.NewDecoder(resp.Body).Decode(&page)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("unified employees: %d", resp.StatusCode)
+		if body["next"] == nil {
+			return st, out, body
 		}
-		for _, r := range page.Data {
-			var key struct {
-				ID string `json:"id"`
-			}
-			json.Unmarshal(r, &key)
-			out[key.ID] = r
-		}
-		if page.Next == nil {
-			return out
-		}
-		next = *page.Next
+		next = body["next"].(string)
 	}
 }
 
@@ -290,7 +287,7 @@ func testSyncExactness(t *testing.T, backend backendtest.Backend) {
 			t.Errorf("%s: the feed ends with %d employees %v, the simulator has %d %v", provider, len(got), got, len(wantIDs), wantIDs)
 		}
 		for id, rec := range fresh {
-			if string(present[account][id]) != string(rec) {
+			if !jsonEqual(present[account][id], rec) {
 				t.Errorf("%s: the feed's last record of %s is not what the provider answers now:\n%s\n%s", provider, id, present[account][id], rec)
 			}
 		}
@@ -300,6 +297,22 @@ func testSyncExactness(t *testing.T, backend backendtest.Backend) {
 	// so each edit that mattered came through; at least some as UPDATED.
 	if len(updates) == 0 {
 		t.Errorf("%d people were edited, the feed has no UPDATED", len(edited))
+	}
+
+	// Every model's cache is what the provider answers now.
+	for provider, account := range e.accounts {
+		for _, path := range []string{"/unified/hris/employees", "/unified/hris/employments", "/unified/hris/time_off", "/unified/hris/groups"} {
+			_, provided, body := e.unifiedList(t, account, path, "page_size=50")
+			_, cached, cbody := e.unifiedList(t, account, path, "page_size=50&source=cache")
+			if provided == nil || cached == nil || len(provided) != len(cached) {
+				t.Fatalf("%s %s: %d from the provider (%v), %d cached (%v)", provider, path, len(provided), body["message"], len(cached), cbody["message"])
+			}
+			for id, rec := range provided {
+				if !jsonEqual(cached[id], rec) {
+					t.Errorf("%s %s: cached %s is\n%s\nthe provider's\n%s", provider, path, id, cached[id], rec)
+				}
+			}
+		}
 	}
 
 	// Webhooks: one per change, same kind, in the feed's order per record.
@@ -456,27 +469,7 @@ func TestUnifiedListsFromTheCache(t *testing.T) {
 	e := newSyncEnv(t, backendtest.SQLite)
 	eh := e.accounts["employmenthero"]
 	list := func(account, query string) (int, map[string]json.RawMessage, map[string]any) {
-		t.Helper()
-		out := map[string]json.RawMessage{}
-		next := ""
-		for {
-			path := "/unified/hris/employees?page_size=4&" + query
-			if next != "" {
-				path += "&next=" + url.QueryEscape(next)
-			}
-			st, _, body := e.do(t, "GET", path, basic(e.keyA), "", "X-Account-Id", account)
-			if st != http.StatusOK {
-				return st, nil, body
-			}
-			for _, r := range body["data"].([]any) {
-				raw, _ := json.Marshal(r)
-				out[r.(map[string]any)["id"].(string)] = raw
-			}
-			if body["next"] == nil {
-				return st, out, body
-			}
-			next = body["next"].(string)
-		}
+		return e.unifiedList(t, account, "/unified/hris/employees", "page_size=4&"+query)
 	}
 	for provider, account := range e.accounts {
 		_, cached, _ := list(account, "source=cache")
@@ -632,4 +625,50 @@ func TestSyncStopsWhenItsProfileIsDisabled(t *testing.T) {
 	if st, _, body := e.do(t, "POST", "/accounts/"+account+"/sync", basic(e.keyA), ""); st == http.StatusAccepted {
 		t.Fatalf("a sync of an inactive account was queued: %v", body)
 	}
+}
+
+// TestSyncSurvivesADatabaseBlink stops PostgreSQL while a run's second page
+// is at the provider and starts it again: the page's write fails, the run's
+// next attempt goes on from the first page's checkpoint, and the feed holds
+// exactly the simulator's edits.
+func TestSyncSurvivesADatabaseBlink(t *testing.T) {
+	t.Parallel()
+	pg := pgtest.StartPrivate(t)
+	private := backendtest.Backend{Name: "postgres", URL: func(testing.TB) string { return pg.URL }}
+	e := newSyncEnvWith(t, private, sandbox.Options{Members: 250}, employeesOnly)
+	account := e.accounts["justworks"]
+	want := map[string]bool{}
+	for id := range e.fresh(t, account) {
+		want[id] = true
+	}
+	added, _, deleted := e.change(t, "justworks", 4, 4, 2)
+	for _, id := range added {
+		want[id] = true
+	}
+	for _, id := range deleted {
+		delete(want, id)
+	}
+	jw, _ := e.sb.Provider("justworks")
+	for _, f := range []simctl.Fault{
+		{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindDelay, DelayMS: 1},
+		{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindDelay, DelayMS: 3000},
+	} {
+		if err := jw.Faults.Add(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answered := jw.Stats.Get("api.GET /v1/members")
+	at := e.syncNow(t, account, true)
+	testwait.For(t, "the run's second page at the provider", func() bool { return jw.Stats.Get("fault.delay") == 2 })
+	pg.Stop(t)
+	// The page comes back while the database is away: its write fails.
+	testwait.For(t, "the second page's answer", func() bool { return jw.Stats.Get("api.GET /v1/members") == answered+2 })
+	pg.Start(t)
+	e.awaitRuns(t, account, at, true)
+	feed, _ := e.feed(t, "hris.employees", "")
+	present, _ := fold(t, feed)
+	if got, w := sortedKeys(present[account]), sortedKeys(want); !slices.Equal(got, w) {
+		t.Fatalf("the feed ends with %d members, the simulator has %d", len(got), len(w))
+	}
+	e.compareCache(t, account, e.fresh(t, account))
 }
