@@ -28,7 +28,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -311,32 +310,16 @@ func seed(ctx context.Context, dbURL string, ring *secrets.Keyring, jwURL, contr
 	if err != nil {
 		return "", "", "", err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, jwURL+"/_sim/tokens", strings.NewReader(`{}`))
+	creds, err := mintToken(jwURL, control)
 	if err != nil {
 		return "", "", "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+control)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", "", "", err
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken  string `json:"access_token"`
-		RefreshToken string `json:"refresh_token"`
-		Scope        string `json:"scope"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		return "", "", "", fmt.Errorf("mint a simulator token: %d, %v", resp.StatusCode, err)
 	}
 	acc, err := s.CreateAccount(ctx, store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks", OriginOwnerID: "o", OriginOwnerName: "O",
-		Credentials: store.Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(24 * time.Hour),
-			Obtained: time.Now(), Scopes: strings.Fields(tok.Scope)}}, store.EventAccountCreated)
+		Credentials: creds}, store.EventAccountCreated)
 	if err != nil {
 		return "", "", "", err
 	}
-	return apiKey, acc.ID, tok.AccessToken, nil
+	return apiKey, acc.ID, creds.AccessToken, nil
 }
 
 // freeAddress is a loopback address no one listens on at the moment.

@@ -29,27 +29,12 @@ import (
 // each kind's p50 per round and the ratio of the medians.
 func measureSyncFairness(n, level int, d time.Duration, databaseURL string) error {
 	ctx := context.Background()
-	h, err := newHarness(ctx, databaseURL)
+	rig, err := newSyncRig(ctx, databaseURL, 300)
 	if err != nil {
 		return err
 	}
-	defer h.close()
-	var children []*os.Process
-	defer func() {
-		for _, p := range children {
-			p.Kill()
-			p.Wait()
-		}
-	}()
-	control := crand.Text()
-	sim, out, err := start(h.dir, h.bin, regexp.MustCompile(`base URL:\s+(\S+)/justworks`),
-		"sandbox", "--listen", "127.0.0.1:0", "--members", "300", "--seed", "1", "--control-token", control, "--no-rate-limit")
-	if err != nil {
-		return err
-	}
-	children = append(children, sim.Process)
-	simURL := out[1]
-
+	defer rig.close()
+	h, simURL, control := rig.h, rig.simURL, rig.control
 	fmt.Printf("linking %d accounts …\n", n)
 	apiKey, accounts, err := syncedAccounts(ctx, h.store, simURL, control, n, "hris.employees", "hris.employments")
 	if err != nil {
@@ -57,13 +42,10 @@ func measureSyncFairness(n, level int, d time.Duration, databaseURL string) erro
 	}
 
 	fmt.Println("starting patchbay serve …")
-	serve, out, err := start(h.dir, h.bin, regexp.MustCompile(`is listening on (\S+)`), "serve", "--listen", "127.0.0.1:0", "--database-url", h.dbURL,
-		"--encryption-keys", secrets.Format(h.key), "--sandbox-url", simURL, "--key-rate-limit", "1000000000")
+	serve, base, err := rig.serve()
 	if err != nil {
 		return err
 	}
-	children = append(children, serve.Process)
-	base := "http://" + out[1]
 	q := syncQueue{base: base, apiKey: apiKey, accounts: accounts, db: h.store.DB()}
 	// The first runs add every record; the measured ones compare hashes.
 	fmt.Println("first sync of every account …")
@@ -98,12 +80,12 @@ func measureSyncFairness(n, level int, d time.Duration, databaseURL string) erro
 				return err
 			}
 		}
-		before, err := cpuSeconds(serve.Process.Pid)
+		before, err := cpuSeconds(serve.Pid)
 		if err != nil {
 			return err
 		}
 		lat, _ := measure(level, d, live, &length)
-		after, err := cpuSeconds(serve.Process.Pid)
+		after, err := cpuSeconds(serve.Pid)
 		if err != nil {
 			return err
 		}
@@ -237,4 +219,50 @@ func (q syncQueue) drain(ctx context.Context) (time.Duration, error) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// syncRig is a sync measurement's harness: the database, and a Justworks
+// simulator in a process of its own.
+type syncRig struct {
+	h               *harness
+	simURL, control string
+	children        []*os.Process
+}
+
+// newSyncRig builds patchbay, opens the database and starts a simulator of
+// members people with no rate limit.
+func newSyncRig(ctx context.Context, databaseURL string, members int) (*syncRig, error) {
+	h, err := newHarness(ctx, databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	r := &syncRig{h: h, control: crand.Text()}
+	sim, out, err := start(h.dir, h.bin, regexp.MustCompile(`base URL:\s+(\S+)/justworks`),
+		"sandbox", "--listen", "127.0.0.1:0", "--members", fmt.Sprint(members), "--seed", "1", "--control-token", r.control, "--no-rate-limit")
+	if err != nil {
+		h.close()
+		return nil, err
+	}
+	r.children, r.simURL = append(r.children, sim.Process), out[1]
+	return r, nil
+}
+
+// serve starts a `patchbay serve` node on the rig's database and simulator.
+func (r *syncRig) serve() (*os.Process, string, error) {
+	cmd, out, err := start(r.h.dir, r.h.bin, regexp.MustCompile(`is listening on (\S+)`), "serve", "--listen", "127.0.0.1:0", "--database-url", r.h.dbURL,
+		"--encryption-keys", secrets.Format(r.h.key), "--sandbox-url", r.simURL, "--key-rate-limit", "1000000000")
+	if err != nil {
+		return nil, "", err
+	}
+	r.children = append(r.children, cmd.Process)
+	return cmd.Process, "http://" + out[1], nil
+}
+
+// close stops the rig's processes and removes its files.
+func (r *syncRig) close() {
+	for _, p := range r.children {
+		p.Kill()
+		p.Wait()
+	}
+	r.h.close()
 }

@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	crand "crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
-	"regexp"
 	"strings"
 	"time"
-
-	"github.com/patchbayhq/patchbay/internal/secrets"
 )
 
 // measureSyncScale syncs n Justworks accounts of members employees each on
@@ -24,26 +20,12 @@ import (
 // checks that the second run wrote only the changed records.
 func measureSyncScale(n, members int, databaseURL string) error {
 	ctx := context.Background()
-	h, err := newHarness(ctx, databaseURL)
+	rig, err := newSyncRig(ctx, databaseURL, members)
 	if err != nil {
 		return err
 	}
-	defer h.close()
-	var children []*os.Process
-	defer func() {
-		for _, p := range children {
-			p.Kill()
-			p.Wait()
-		}
-	}()
-	control := crand.Text()
-	sim, out, err := start(h.dir, h.bin, regexp.MustCompile(`base URL:\s+(\S+)/justworks`),
-		"sandbox", "--listen", "127.0.0.1:0", "--members", fmt.Sprint(members), "--seed", "1", "--control-token", control, "--no-rate-limit")
-	if err != nil {
-		return err
-	}
-	children = append(children, sim.Process)
-	simURL := out[1]
+	defer rig.close()
+	h, simURL, control := rig.h, rig.simURL, rig.control
 	fmt.Printf("linking %d accounts …\n", n)
 	apiKey, accounts, err := syncedAccounts(ctx, h.store, simURL, control, n, "hris.employees")
 	if err != nil {
@@ -53,16 +35,13 @@ func measureSyncScale(n, members int, databaseURL string) error {
 	var nodes []*os.Process
 	var base string
 	for range 2 {
-		serve, out, err := start(h.dir, h.bin, regexp.MustCompile(`is listening on (\S+)`), "serve", "--listen", "127.0.0.1:0", "--database-url", h.dbURL,
-			"--encryption-keys", secrets.Format(h.key), "--sandbox-url", simURL, "--key-rate-limit", "1000000000")
+		node, url, err := rig.serve()
 		if err != nil {
 			return err
 		}
-		children = append(children, serve.Process)
-		nodes = append(nodes, serve.Process)
-		base = "http://" + out[1]
+		nodes, base = append(nodes, node), url
 	}
-	on := shared{simPID: sim.Process.Pid}
+	on := shared{simPID: rig.children[0].Pid}
 	if strings.HasPrefix(h.dbURL, "postgres") {
 		if on.db, err = sql.Open("pgx", h.dbURL); err != nil {
 			return err
@@ -123,8 +102,12 @@ func measureSyncScale(n, members int, databaseURL string) error {
 		}
 		fmt.Printf("\n%s: %d accounts in %s: %d records read, %.0f records/s (%.0f per node), %d changes written\n",
 			name, n, took.Round(time.Millisecond), read, float64(read)/took.Seconds(), float64(read)/took.Seconds()/2, changes1-changes0)
-		fmt.Printf("  CPU per 1,000 records: nodes %.0f ms, PostgreSQL backends %.0f ms; provider calls per run: %.1f\n",
-			nodeCPU/float64(read)*1e6, dbCPU/float64(read)*1e6, float64(calls1-calls0)/float64(n))
+		backends := ""
+		if on.db != nil {
+			backends = fmt.Sprintf(", PostgreSQL backends %.0f ms", dbCPU/float64(read)*1e6)
+		}
+		fmt.Printf("  CPU per 1,000 records: nodes %.0f ms%s; provider calls per run: %.1f\n",
+			nodeCPU/float64(read)*1e6, backends, float64(calls1-calls0)/float64(n))
 		return changes1 - changes0, nil
 	}
 

@@ -146,6 +146,36 @@ func (e *syncEnv) change(t *testing.T, provider string, add, update, remove int)
 	return list("added"), list("updated"), list("deleted")
 }
 
+// edit applies simulated edits to a provider's demo company and returns
+// the ids of the people it has then.
+func (e *syncEnv) edit(t *testing.T, provider string, add, update, remove int) map[string]bool {
+	t.Helper()
+	want := map[string]bool{}
+	for id := range e.fresh(t, e.accounts[provider]) {
+		want[id] = true
+	}
+	added, _, deleted := e.change(t, provider, add, update, remove)
+	for _, id := range added {
+		want[id] = true
+	}
+	for _, id := range deleted {
+		delete(want, id)
+	}
+	return want
+}
+
+// faults queues faults at a provider's simulator, which it returns.
+func (e *syncEnv) faults(t *testing.T, provider string, faults []simctl.Fault) *sandbox.Provider {
+	t.Helper()
+	p, _ := e.sb.Provider(provider)
+	for _, f := range faults {
+		if err := p.Faults.Add(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}
+
 // feedEntry is one change of the feed.
 type feedEntry struct {
 	Cursor    string          `json:"cursor"`
@@ -530,30 +560,15 @@ func TestSyncResumesThroughProviderFaults(t *testing.T) {
 	e := newSyncEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 250, AccessTTL: map[string]time.Duration{"justworks": 2 * time.Second}},
 		employeesOnly, func(o *app.Options) { o.SyncSlice = time.Nanosecond })
 	account := e.accounts["justworks"]
-	want := map[string]bool{}
-	for id := range e.fresh(t, account) {
-		want[id] = true
-	}
-	added, _, deleted := e.change(t, "justworks", 5, 5, 3)
-	for _, id := range added {
-		want[id] = true
-	}
-	for _, id := range deleted {
-		delete(want, id)
-	}
-	jw, _ := e.sb.Provider("justworks")
-	for _, f := range []simctl.Fault{
+	want := e.edit(t, "justworks", 5, 5, 3)
+	jw := e.faults(t, "justworks", []simctl.Fault{
 		{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindDelay, DelayMS: 1}, // page 1 goes through
 		// Page 2 fails five times (the executor's attempts): the run's attempt
 		// fails; the next one meets three more, then page 2 goes through.
 		{PathPrefix: "/v1/members", Count: 8, Kind: simctl.KindStatus, Status: 503},
 		{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindDelay, DelayMS: 1},
 		{PathPrefix: "/v1/members", Count: 3, Kind: simctl.KindStatus, Status: 429, RetryAfter: 1}, // then page 3
-	} {
-		if err := jw.Faults.Add(f); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	jw.Stats.Reset()
 	at := e.syncNow(t, account, true)
 	testwait.For(t, "the first attempt to fail", func() bool {
@@ -600,10 +615,7 @@ func TestSyncStopsWhenItsProfileIsDisabled(t *testing.T) {
 	t.Parallel()
 	e := newSyncEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 250}, employeesOnly)
 	account := e.accounts["justworks"]
-	jw, _ := e.sb.Provider("justworks")
-	if err := jw.Faults.Add(simctl.Fault{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindDelay, DelayMS: 500}); err != nil {
-		t.Fatal(err)
-	}
+	jw := e.faults(t, "justworks", []simctl.Fault{{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindDelay, DelayMS: 500}})
 	e.syncNow(t, account, true)
 	testwait.For(t, "the run's first page at the provider", func() bool { return jw.Stats.Get("fault.delay") == 1 })
 	if st, _, body := e.do(t, "PATCH", "/connector_profiles/"+e.profileOf(t, "justworks"), basic(e.keyA), `{"enabled":false}`); st != http.StatusOK {
@@ -637,26 +649,11 @@ func TestSyncSurvivesADatabaseBlink(t *testing.T) {
 	private := backendtest.Backend{Name: "postgres", URL: func(testing.TB) string { return pg.URL }}
 	e := newSyncEnvWith(t, private, sandbox.Options{Members: 250}, employeesOnly)
 	account := e.accounts["justworks"]
-	want := map[string]bool{}
-	for id := range e.fresh(t, account) {
-		want[id] = true
-	}
-	added, _, deleted := e.change(t, "justworks", 4, 4, 2)
-	for _, id := range added {
-		want[id] = true
-	}
-	for _, id := range deleted {
-		delete(want, id)
-	}
-	jw, _ := e.sb.Provider("justworks")
-	for _, f := range []simctl.Fault{
+	want := e.edit(t, "justworks", 4, 4, 2)
+	jw := e.faults(t, "justworks", []simctl.Fault{
 		{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindDelay, DelayMS: 1},
 		{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindDelay, DelayMS: 3000},
-	} {
-		if err := jw.Faults.Add(f); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	answered := jw.Stats.Get("api.GET /v1/members")
 	at := e.syncNow(t, account, true)
 	testwait.For(t, "the run's second page at the provider", func() bool { return jw.Stats.Get("fault.delay") == 2 })

@@ -206,19 +206,10 @@ func (s *Store) CountAccounts(ctx context.Context, projectID string, f store.Acc
 func accountWhere(projectID string, f store.AccountFilter) (string, []any) {
 	where := []string{"project_id = ?"}
 	args := []any{projectID}
-	in := func(column string, values []string) {
-		if len(values) == 0 {
-			return
-		}
-		where = append(where, column+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", ")+")")
-		for _, v := range values {
-			args = append(args, v)
-		}
-	}
-	in("origin_owner_id", f.OriginOwnerIDs)
-	in("id", f.AccountIDs)
-	in("provider", f.Providers)
-	in("status", f.Statuses)
+	where, args = inList("origin_owner_id", f.OriginOwnerIDs, where, args)
+	where, args = inList("id", f.AccountIDs, where, args)
+	where, args = inList("provider", f.Providers, where, args)
+	where, args = inList("status", f.Statuses, where, args)
 	if f.ProfileID != "" {
 		where = append(where, "profile_id = ?")
 		args = append(args, f.ProfileID)

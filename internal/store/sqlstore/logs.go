@@ -113,29 +113,11 @@ func (s *Store) logInsert(ctx context.Context, rows int) (*sql.Stmt, error) {
 func (s *Store) ListRequestLogs(ctx context.Context, projectID string, f store.LogFilter) ([]store.RequestLog, error) {
 	where := []string{"project_id = ?"}
 	args := []any{projectID}
-	in := func(column string, values []any) {
-		if len(values) == 0 {
-			return
-		}
-		where = append(where, column+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", ")+")")
-		args = append(args, values...)
-	}
-	strs := func(v []string) []any {
-		out := make([]any, len(v))
-		for i, x := range v {
-			out[i] = x
-		}
-		return out
-	}
-	in("account_id", strs(f.AccountIDs))
-	in("request_id", strs(f.RequestIDs))
-	in("action", strs(f.Actions))
-	in("provider", strs(f.Providers))
-	codes := make([]any, len(f.StatusCodes))
-	for i, c := range f.StatusCodes {
-		codes[i] = c
-	}
-	in("status", codes)
+	where, args = inList("account_id", f.AccountIDs, where, args)
+	where, args = inList("request_id", f.RequestIDs, where, args)
+	where, args = inList("action", f.Actions, where, args)
+	where, args = inList("provider", f.Providers, where, args)
+	where, args = inList("status", f.StatusCodes, where, args)
 	if f.Success != nil {
 		where, args = append(where, "success = ?"), append(args, *f.Success)
 	}

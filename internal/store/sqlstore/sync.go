@@ -240,8 +240,9 @@ func (s *Store) SyncHashes(ctx context.Context, projectID, accountID, model stri
 	return out, rows.Err()
 }
 
-// inList is "column IN (?, …)" over values, or nothing for none.
-func inList(column string, values []string, where []string, args []any) ([]string, []any) {
+// inList adds "column IN (?, …)" over values to a query's conditions and
+// arguments, or nothing for no values.
+func inList[T any](column string, values []T, where []string, args []any) ([]string, []any) {
 	if len(values) == 0 {
 		return where, args
 	}
