@@ -119,6 +119,8 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"IdempotencyKeyConcurrentClaims", testIdempotencyKeyConcurrentClaims},
 		{"AuditTrail", testAuditTrail},
 		{"AuditTrailConcurrentNodes", testAuditTrailConcurrentNodes},
+		{"SyncStore", testSyncStore},
+		{"SyncSchedule", testSyncSchedule},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
