@@ -595,6 +595,9 @@ func TestSyncResumesThroughProviderFaults(t *testing.T) {
 			pages++
 		}
 	}
+	if next, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(e.status(t, account)["next_run_at"])); next.Before(at.Add(59 * time.Minute)) {
+		t.Fatalf("the next run is at %v, want an hour after this one", next)
+	}
 	if st != http.StatusOK || pages != 6 {
 		t.Fatalf("%d pages read, want 6: the second attempt did not resume where the first stopped (%d %v)", pages, st, body["message"])
 	}

@@ -236,9 +236,12 @@ type ModelStatus struct {
 
 // Status is an account's sync.
 type Status struct {
-	AccountID string        `json:"account_id"`
-	Enabled   bool          `json:"enabled"`
-	Interval  int           `json:"interval_seconds"`
+	AccountID string `json:"account_id"`
+	Enabled   bool   `json:"enabled"`
+	Interval  int    `json:"interval_seconds"`
+	// NextRunAt is when the next scheduled run starts: an interval after
+	// the last one began (null before the first).
+	NextRunAt *time.Time    `json:"next_run_at"`
 	Models    []ModelStatus `json:"models"`
 }
 
@@ -256,6 +259,15 @@ func (s *Service) Status(ctx context.Context, projectID, accountID string) (Stat
 		return Status{}, err
 	}
 	out := Status{AccountID: a.ID, Enabled: p.Sync.Enabled, Interval: int(p.Sync.Interval / time.Second), Models: []ModelStatus{}}
+	var last time.Time
+	for _, r := range runs {
+		if r.StartedAt.After(last) {
+			last = r.StartedAt
+		}
+	}
+	if p.Sync.Enabled && !last.IsZero() {
+		out.NextRunAt = timeOrNil(last.Add(p.Sync.Interval))
+	}
 	for _, m := range p.Sync.Models {
 		ms := ModelStatus{Model: m, Status: store.SyncIdle}
 		for _, r := range runs {
