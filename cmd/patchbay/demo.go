@@ -140,11 +140,19 @@ Patchbay demo is ready.
          -d '{"url":"http://localhost:9000/hooks"}' %s/webhooks
      or: go run ./cmd/patchbay webhooks create --url http://localhost:9000/hooks --webhook-allow-private
 
+  6. Follow what changes in the people of a linked account: the demo syncs every
+     five minutes (and right after linking). Make the simulator's people change,
+     run the sync now, and read the change feed:
+       curl -u %s: -H 'content-type: application/json' -d '{"add":2,"update":3,"delete":1}' %s/sandbox/justworks/_sim/changes
+       curl -u %s: -X POST %s/accounts/ACCOUNT_ID/sync
+       curl -u %s: '%s/sync/changes?model=hris.employees'
+
   Console: %s/console   sign in as %s, password %s
 
   Setup guides: %s
 
-`, session.AuthLinkURL, key, publicURL, key, publicURL, key, publicURL, publicURL, key, publicURL, key, publicURL, publicURL, adminEmail, adminPassword, strings.Join(guides, "  "))
+`, session.AuthLinkURL, key, publicURL, key, publicURL, key, publicURL, publicURL, key, publicURL, key, publicURL,
+		key, publicURL, key, publicURL, key, publicURL, publicURL, adminEmail, adminPassword, strings.Join(guides, "  "))
 	return nil
 }
 
