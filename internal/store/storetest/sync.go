@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
@@ -17,7 +18,7 @@ func startSync(t *testing.T, s store.Store, a store.Account, model, runID string
 		if cur.Status != store.SyncIdle || cur.ProjectID != a.ProjectID || cur.AccountID != a.ID || cur.Model != model {
 			return cur, fmt.Errorf("a new state reads %+v", cur)
 		}
-		cur.Status, cur.RunID, cur.Full, cur.StartedAt = store.SyncRunning, runID, true, time.Now()
+		cur.Status, cur.RunID, cur.Full, cur.StartedAt = store.SyncRunning, runID, true, clock.System.Now()
 		return cur, nil
 	})
 	if err != nil {
@@ -29,7 +30,7 @@ func startSync(t *testing.T, s store.Store, a store.Account, model, runID string
 // syncWrite is a change of a record, with its event.
 func syncWrite(a store.Account, model, id, change string, data string) store.SyncWrite {
 	w := store.SyncWrite{Hash: []byte("hash-" + data), Event: "hris.employee." + change,
-		Change: store.SyncChange{ProjectID: a.ProjectID, AccountID: a.ID, Model: model, RecordID: id, Change: change, ChangedAt: time.Now()}}
+		Change: store.SyncChange{ProjectID: a.ProjectID, AccountID: a.ID, Model: model, RecordID: id, Change: change, ChangedAt: clock.System.Now()}}
 	if data != "" {
 		w.Change.Data = json.RawMessage(`{"id":"` + id + `","name":"` + data + `"}`)
 	}
@@ -154,7 +155,7 @@ func testSyncSchedule(t *testing.T, db Database) {
 	}
 	mustAccount(t, s, off, "x")
 	first, later := mustAccount(t, s, on, "y"), mustAccount(t, s, on, "z")
-	now := time.Now()
+	now := clock.System.Now()
 	if err := s.ScheduleSync(ctx, p.ID, later.ID, now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
