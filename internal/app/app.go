@@ -149,7 +149,7 @@ type App struct {
 	Console  *console.Console
 
 	logRetention time.Duration
-	jobs         *jobs.Runner
+	jobs         *jobs.Queue
 }
 
 // ProviderClient calls providers. Every account of a connector talks to the
@@ -249,19 +249,15 @@ func New(o Options) (*App, error) {
 	a.Search = toolsearch.NewCatalog(o.Registry)
 	a.Feedback = feedback.New(feedback.Options{Store: o.Store})
 	a.AIApps = aiapps.New(aiapps.Config{Store: o.Store, Registry: o.Registry, PublicURL: site.PublicURL, Clock: clk, Logs: a.Logs})
-	hooks, err := webhooks.New(webhooks.Options{Store: o.Store, Queue: o.Store.QueueDriver(), Clock: clk, Logger: log,
+	a.jobs = jobs.New(jobs.Options{Driver: o.Store.QueueDriver(), Logger: log, PollInterval: o.WebhookPoll})
+	hooks := webhooks.New(webhooks.Options{Store: o.Store, Jobs: a.jobs, Clock: clk, Logger: log,
 		AllowPrivate: o.WebhookAllowPrivate, PollInterval: o.WebhookPoll, Timeout: o.WebhookTimeout})
-	if err != nil {
-		return nil, err
-	}
 	a.Webhooks = hooks
-	if a.Syncs, err = syncs.New(syncs.Options{Store: o.Store, Queue: o.Store.QueueDriver(), Registry: o.Registry, Unified: a.Unified,
+	a.Syncs = syncs.New(syncs.Options{Store: o.Store, Jobs: a.jobs, Registry: o.Registry, Unified: a.Unified,
 		Clock: clk, Logger: log, Retention: o.SyncRetention, SchedulePoll: o.SyncPoll, Slice: o.SyncSlice, Workers: o.SyncWorkers,
 		// Between pages, a run waits up to 25 ms for this node's live calls to end.
-		Yield: func(ctx context.Context) { a.Actions.Quiet(ctx, 25*time.Millisecond) }}); err != nil {
-		return nil, err
-	}
-	if a.jobs, err = jobs.New(jobs.Options{Driver: o.Store.QueueDriver(), Logger: log, PollInterval: o.WebhookPoll}, hooks, a.Syncs); err != nil {
+		Yield: func(ctx context.Context) { a.Actions.Quiet(ctx, 25*time.Millisecond) }})
+	if err := a.jobs.Open(); err != nil { // every service's jobs added
 		return nil, err
 	}
 	a.Admins = admins.New(admins.Options{Store: o.Store, Clock: clk, Logger: log})

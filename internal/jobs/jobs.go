@@ -1,31 +1,28 @@
-// Package jobs runs the durable background work of every service on one
-// River client per node: webhook deliveries and sync runs share its
-// database tables, its leader and its rescuer, which can only rescue (and
-// must never discard) a stuck job of a kind its own client has a worker for.
+// Package jobs is the node's durable job queue, on River, for every
+// service: webhook deliveries and sync runs share its database tables, its
+// leader and its rescuer, which can only rescue (and must never discard) a
+// stuck job of a kind its own client has a worker for. Services queue their
+// jobs through the same client that works them: a job queued outside a
+// transaction (a sync run asked for) is fetched at once on the node that
+// queued it; one queued in a transaction waits for the next poll, as the
+// fetch River starts then runs before the transaction commits.
 package jobs
 
 import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivertype"
 )
 
-// Service is a service whose jobs the runner works.
-type Service interface {
-	// Queue names the service's River queue and how many of its jobs a node
-	// works at once.
-	Queue() (name string, workers int)
-	// Register adds the service's workers.
-	Register(*river.Workers)
-}
-
-// Options configure the runner.
+// Options configure the queue.
 type Options struct {
 	Driver riverdriver.Driver[*sql.Tx]
 	Logger *slog.Logger
@@ -37,58 +34,81 @@ type Options struct {
 	RescueAfter time.Duration
 }
 
-// Runner works every service's jobs.
-type Runner struct {
-	client *river.Client[*sql.Tx]
-	poll   time.Duration
+// Queue is the node's job queue. Services Add their queues and workers
+// while the services are wired; Open then makes the client that queues and
+// works them all.
+type Queue struct {
+	o       Options
+	workers *river.Workers
+	queues  map[string]river.QueueConfig
+	client  *river.Client[*sql.Tx]
 }
 
-// New builds the runner over the services' queues and workers.
-func New(o Options, services ...Service) (*Runner, error) {
-	workers := river.NewWorkers()
-	queues := map[string]river.QueueConfig{}
-	for _, s := range services {
-		name, n := s.Queue()
-		queues[name] = river.QueueConfig{MaxWorkers: n}
-		s.Register(workers)
-	}
-	poll, rescue := cmp.Or(o.PollInterval, 200*time.Millisecond), cmp.Or(o.RescueAfter, 30*time.Second)
-	client, err := river.NewClient(o.Driver, &river.Config{
-		Queues:               queues,
-		Workers:              workers,
+// New returns a queue with no services yet.
+func New(o Options) *Queue {
+	return &Queue{o: o, workers: river.NewWorkers(), queues: map[string]river.QueueConfig{}}
+}
+
+// Add gives a service's queue, how many of its jobs a node works at once,
+// and its workers (register adds them). Add before Open.
+func (q *Queue) Add(name string, n int, register func(*river.Workers)) {
+	q.queues[name] = river.QueueConfig{MaxWorkers: n}
+	register(q.workers)
+}
+
+// Open makes the client over every service added.
+func (q *Queue) Open() error {
+	poll, rescue := cmp.Or(q.o.PollInterval, 200*time.Millisecond), cmp.Or(q.o.RescueAfter, 30*time.Second)
+	client, err := river.NewClient(q.o.Driver, &river.Config{
+		Queues:               q.queues,
+		Workers:              q.workers,
 		PollOnly:             true, // no LISTEN/NOTIFY: SQLite has none, and poolers drop it
 		FetchPollInterval:    poll,
 		FetchCooldown:        min(poll, 20*time.Millisecond),
 		RescueStuckJobsAfter: rescue, // a node that died mid-job
 		JobTimeout:           rescue, // workers say their own (Timeout)
-		Logger:               WarnOnly(cmp.Or(o.Logger, slog.Default()).With("component", "river")),
+		Logger:               WarnOnly(cmp.Or(q.o.Logger, slog.Default()).With("component", "river")),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("job queue: %w", err)
+		return fmt.Errorf("job queue: %w", err)
 	}
-	return &Runner{client: client, poll: poll}, nil
+	q.client = client
+	return nil
+}
+
+// errNotOpen is the failure of a queue used before Open.
+var errNotOpen = errors.New("the job queue is not open")
+
+// Insert queues one job.
+func (q *Queue) Insert(ctx context.Context, args river.JobArgs) (*rivertype.JobInsertResult, error) {
+	if q.client == nil {
+		return nil, errNotOpen
+	}
+	return q.client.Insert(ctx, args, nil)
+}
+
+// InsertManyTx queues jobs in tx, the transaction of the change they follow.
+func (q *Queue) InsertManyTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) error {
+	if q.client == nil {
+		return errNotOpen
+	}
+	_, err := q.client.InsertManyFastTx(ctx, tx, params)
+	return err
 }
 
 // Run works jobs until ctx ends, then waits up to grace for the jobs under
 // way to finish.
-func (r *Runner) Run(ctx context.Context, grace time.Duration) error {
-	if err := r.client.Start(ctx); err != nil {
+func (q *Queue) Run(ctx context.Context, grace time.Duration) error {
+	if q.client == nil {
+		return errNotOpen
+	}
+	if err := q.client.Start(ctx); err != nil {
 		return fmt.Errorf("start the job queue: %w", err)
 	}
 	<-ctx.Done()
 	stop, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	return r.client.Stop(stop)
-}
-
-// Inserter returns a client that only queues jobs, for a service to queue
-// its own (River checks no worker for them there).
-func Inserter(driver riverdriver.Driver[*sql.Tx], log *slog.Logger) (*river.Client[*sql.Tx], error) {
-	c, err := river.NewClient(driver, &river.Config{Logger: WarnOnly(cmp.Or(log, slog.Default()).With("component", "river"))})
-	if err != nil {
-		return nil, fmt.Errorf("job queue: %w", err)
-	}
-	return c, nil
+	return q.client.Stop(stop)
 }
 
 // WarnOnly keeps River's log to what an operator must see.

@@ -10,7 +10,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -20,7 +19,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/patchbayhq/patchbay/internal/clock"
@@ -49,8 +47,9 @@ const (
 
 // Options configure the service.
 type Options struct {
-	Store    store.Store
-	Queue    riverdriver.Driver[*sql.Tx]
+	Store store.Store
+	// Jobs is the node's job queue, which works the runs.
+	Jobs     *jobs.Queue
 	Registry *connectors.Registry
 	Unified  *unified.Service
 	Clock    clock.Clock
@@ -76,8 +75,7 @@ type Service struct {
 	unified   *unified.Service
 	clock     clock.Clock
 	log       *slog.Logger
-	queue     *river.Client[*sql.Tx]
-	workers   int
+	jobs      *jobs.Queue
 	fullEvery time.Duration
 	retention time.Duration
 	poll      time.Duration
@@ -85,28 +83,18 @@ type Service struct {
 	yield     func(context.Context)
 }
 
-// New returns the service. The node's job runner works its runs (Queue,
-// Register); Run schedules them.
-func New(o Options) (*Service, error) {
+// New returns the service and adds its runs to the node's job queue, which
+// works them; Run schedules them.
+func New(o Options) *Service {
 	s := &Service{store: o.Store, registry: o.Registry, unified: o.Unified, clock: clock.Or(o.Clock), log: cmp.Or(o.Logger, slog.Default()),
-		workers: cmp.Or(o.Workers, 1), fullEvery: cmp.Or(o.FullEvery, DefaultFullEvery), retention: cmp.Or(o.Retention, DefaultRetention),
+		jobs: o.Jobs, fullEvery: cmp.Or(o.FullEvery, DefaultFullEvery), retention: cmp.Or(o.Retention, DefaultRetention),
 		poll: cmp.Or(o.SchedulePoll, time.Minute), slice: cmp.Or(o.Slice, defaultSlice), yield: o.Yield}
 	if s.yield == nil {
 		s.yield = func(context.Context) {}
 	}
-	q, err := jobs.Inserter(o.Queue, s.log)
-	if err != nil {
-		return nil, fmt.Errorf("sync queue: %w", err)
-	}
-	s.queue = q
-	return s, nil
+	o.Jobs.Add(queueName, cmp.Or(o.Workers, 1), func(w *river.Workers) { river.AddWorker(w, &worker{s: s}) })
+	return s
 }
-
-// Queue is the River queue runs take, and how many accounts a node syncs at once.
-func (s *Service) Queue() (string, int) { return queueName, s.workers }
-
-// Register adds the run worker.
-func (s *Service) Register(w *river.Workers) { river.AddWorker(w, &worker{s: s}) }
 
 // Run schedules due accounts until ctx ends: every poll it queues a run for
 // each account whose next run is due, and spreads the first runs of
@@ -182,7 +170,7 @@ func (s *Service) Now(ctx context.Context, projectID, accountID string, models [
 
 // enqueue queues a run unless one of the account is queued or running.
 func (s *Service) enqueue(ctx context.Context, args runArgs) (bool, error) {
-	res, err := s.queue.Insert(ctx, args, nil)
+	res, err := s.jobs.Insert(ctx, args)
 	if err != nil {
 		return false, fmt.Errorf("queue a sync of %s: %w", args.AccountID, err)
 	}

@@ -21,7 +21,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -52,8 +51,8 @@ const (
 // Options configure the service.
 type Options struct {
 	Store store.Store
-	// Queue is River's driver over the store's own database.
-	Queue  riverdriver.Driver[*sql.Tx]
+	// Jobs is the node's job queue, which works the deliveries.
+	Jobs   *jobs.Queue
 	Clock  clock.Clock
 	Logger *slog.Logger
 	// AllowPrivate lets endpoints live on loopback and private networks
@@ -68,29 +67,17 @@ type Options struct {
 	Timeout time.Duration
 }
 
-// New returns the service. Its deliveries are worked by the node's job
-// runner (Queue, Register) and queued by Run; every process can create
-// endpoints, events and redeliveries without either.
-func New(o Options) (*Service, error) {
+// New returns the service and adds its deliveries to the node's job queue,
+// which works them; Run queues the deliveries of new events. Every process
+// can create endpoints, events and redeliveries without either running.
+func New(o Options) *Service {
 	s := &Service{store: o.Store, clock: clock.Or(o.Clock), log: cmp.Or(o.Logger, slog.Default()), allowPrivate: o.AllowPrivate,
-		nudge: make(chan struct{}, 1), timeout: cmp.Or(o.Timeout, DefaultTimeout), workers: cmp.Or(o.Workers, 20),
+		nudge: make(chan struct{}, 1), timeout: cmp.Or(o.Timeout, DefaultTimeout), jobs: o.Jobs,
 		poll: cmp.Or(o.PollInterval, 200*time.Millisecond),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "patchbay_webhook_attempts_total",
 			Help: "Webhook delivery attempts, by the delivery's status after them (succeeded, pending: to be retried, failed)."}, []string{"status"})}
-	q, err := jobs.Inserter(o.Queue, s.log)
-	if err != nil {
-		return nil, fmt.Errorf("webhook queue: %w", err)
-	}
-	s.queue = q
-	return s, nil
-}
-
-// Queue is the River queue deliveries run on, and how many a node sends at once.
-func (s *Service) Queue() (string, int) { return queueName, s.workers }
-
-// Register adds the delivery worker.
-func (s *Service) Register(w *river.Workers) {
-	river.AddWorker(w, &worker{s: s, send: s.client()})
+	o.Jobs.Add(queueName, cmp.Or(o.Workers, 20), func(w *river.Workers) { river.AddWorker(w, &worker{s: s, send: s.client()}) })
+	return s
 }
 
 // Nudge asks this node's dispatcher to look for new events now.
@@ -137,8 +124,7 @@ func (s *Service) enqueue(ctx context.Context, tx *sql.Tx, deliveries []store.We
 	for i, d := range deliveries {
 		params[i] = river.InsertManyParams{Args: deliverArgs{ProjectID: d.ProjectID, DeliveryID: d.ID}}
 	}
-	_, err := s.queue.InsertManyFastTx(ctx, tx, params)
-	return err
+	return s.jobs.InsertManyTx(ctx, tx, params)
 }
 
 // deliverArgs is the job of sending one delivery.

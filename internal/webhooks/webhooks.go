@@ -9,7 +9,6 @@ package webhooks
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,11 +19,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/riverqueue/river"
 
 	"github.com/patchbayhq/patchbay/internal/audit"
 	"github.com/patchbayhq/patchbay/internal/clock"
 	"github.com/patchbayhq/patchbay/internal/connectors"
+	"github.com/patchbayhq/patchbay/internal/jobs"
 	"github.com/patchbayhq/patchbay/internal/paging"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
@@ -48,11 +47,10 @@ type Service struct {
 	clock        clock.Clock
 	log          *slog.Logger
 	allowPrivate bool
-	queue        *river.Client[*sql.Tx] // queues deliveries; the node's job runner works them
+	jobs         *jobs.Queue
 	nudge        chan struct{}
 	attempts     *prometheus.CounterVec
 	timeout      time.Duration
-	workers      int
 	poll         time.Duration
 }
 

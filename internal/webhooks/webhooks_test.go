@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/patchbayhq/patchbay/internal/clock"
+	"github.com/patchbayhq/patchbay/internal/jobs"
 	"github.com/patchbayhq/patchbay/internal/problem"
 	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
@@ -75,10 +76,7 @@ func TestRotationOverlapFollowsTheClock(t *testing.T) {
 	start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	clk := clock.NewManual(start)
 	st := backendtest.SQLite.OpenWithClock(t, backendtest.TestKeys(t), clk)
-	s, err := New(Options{Store: st, Queue: st.QueueDriver(), Clock: clk})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := New(Options{Store: st, Jobs: jobs.New(jobs.Options{Driver: st.QueueDriver()}), Clock: clk})
 	p, err := st.CreateProject(ctx, store.Project{Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)
