@@ -173,16 +173,15 @@ func (s *Store) writeSyncChange(ctx context.Context, tx *sql.Tx, w store.SyncWri
 	if err != nil {
 		return fmt.Errorf("write record %s: %w", c.RecordID, s.translate(err))
 	}
-	if err := tx.QueryRowContext(ctx, s.q(`INSERT INTO sync_changes (id, project_id, account_id, model, record_id, change, changed_at, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`), c.ID, c.ProjectID, c.AccountID, c.Model, c.RecordID, c.Change, c.ChangedAt, changeData).
-		Scan(&c.Seq); err != nil {
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO sync_changes (id, project_id, account_id, model, record_id, change, changed_at, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), c.ID, c.ProjectID, c.AccountID, c.Model, c.RecordID, c.Change, c.ChangedAt, changeData); err != nil {
 		return fmt.Errorf("append change of %s: %w", c.RecordID, s.translate(err))
 	}
 	if w.Event == "" {
 		return nil
 	}
 	data, err := json.Marshal(map[string]any{"account_id": c.AccountID, "model": c.Model, "record_id": c.RecordID,
-		"change": c.Change, "change_id": c.ID, "cursor": c.Seq})
+		"change": c.Change, "change_id": c.ID})
 	if err != nil {
 		return err
 	}
