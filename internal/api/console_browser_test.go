@@ -705,5 +705,5 @@ func TestConsoleSyncSettingsAndPanel(t *testing.T) {
 	if text := c.text(t); !strings.Contains(text, "hris.employees") || !strings.Contains(text, "every 5 minutes") {
 		t.Fatalf("the sync panel:\n%s", text)
 	}
-	c.navigate(t, chromedp.Click(chromedp.CSS(`button[data-sync-now]`)), `document.querySelector('.flash.ok')?.textContent.includes('sync')`)
+	c.navigate(t, chromedp.Click(chromedp.CSS(`button[data-sync-now]`)), `document.querySelector('.flash.ok')?.textContent.includes('is queued')`)
 }

@@ -526,6 +526,22 @@ func TestUnifiedListsFromTheCache(t *testing.T) {
 		t.Fatalf("changed after %s, from the cache: %v, want %v", since, got, want)
 	}
 
+	// The feed of the two accounts named, and of one.
+	_, all := e.feed(t, "", "")
+	q := url.Values{"filter[account_ids]": {strings.Join([]string{eh, e.accounts["justworks"]}, ",")}, "page_size": {"1000"}}
+	if st, _, body := e.do(t, "GET", "/sync/changes?"+q.Encode(), basic(e.keyA), ""); st != http.StatusOK || len(body["data"].([]any)) == 0 {
+		t.Fatalf("the feed of both accounts: %d %v", st, body["message"])
+	}
+	st, _, body := e.do(t, "GET", "/sync/changes?page_size=1000", basic(e.keyA), "", "X-Account-Id", eh)
+	for _, c := range body["data"].([]any) {
+		if c.(map[string]any)["account_id"] != eh {
+			t.Fatalf("the feed of %s holds %v", eh, c)
+		}
+	}
+	if st != http.StatusOK || len(body["data"].([]any)) == 0 {
+		t.Fatalf("the feed of one account: %d %v", st, body["message"])
+	}
+
 	for _, c := range []struct{ path, want string }{
 		{"/unified/hris/locations?source=cache", "not answered from the cache"},
 		{"/unified/hris/employees?source=cache&filter%5Bemail%5D=a%40b.c", "filter[email]: not taken with source=cache"},
@@ -535,6 +551,28 @@ func TestUnifiedListsFromTheCache(t *testing.T) {
 		if st != http.StatusBadRequest || !strings.Contains(fmt.Sprint(body["message"]), c.want) {
 			t.Errorf("%s: %d %v", c.path, st, body)
 		}
+	}
+
+	// Turning sync off deletes what it kept.
+	if st, _, body := e.do(t, "PATCH", "/connector_profiles/"+e.profileOf(t, "employmenthero"), basic(e.keyA), `{"sync":{"enabled":false}}`); st != http.StatusOK {
+		t.Fatalf("turn sync off: %d %v", st, body)
+	}
+	if left, _ := e.feed(t, "", ""); len(left) == 0 {
+		t.Fatal("the feed is empty: Justworks' changes went too")
+	}
+	st, _, body = e.do(t, "GET", "/sync/records?model=hris.employees", basic(e.keyA), "", "X-Account-Id", eh)
+	if st != http.StatusOK || len(body["data"].([]any)) != 0 {
+		t.Fatalf("Employment Hero's records after sync was turned off: %d %v", st, body)
+	}
+	if st, _, body := e.do(t, "GET", "/sync/changes?page_size=1000", basic(e.keyA), "", "X-Account-Id", eh); st != http.StatusOK || len(body["data"].([]any)) != 0 {
+		t.Fatalf("Employment Hero's feed after sync was turned off: %d %v", st, body)
+	}
+
+	// A cursor older than the feed keeps changes is refused, with what to do.
+	e.clk.Advance(31 * 24 * time.Hour)
+	if st, _, body := e.do(t, "GET", "/sync/changes?cursor="+url.QueryEscape(all), basic(e.keyA), ""); st != http.StatusGone ||
+		!strings.Contains(fmt.Sprint(body["message"]), "may have been deleted") {
+		t.Fatalf("a cursor past the feed's 30 days: %d %v", st, body)
 	}
 }
 
@@ -640,6 +678,18 @@ func TestSyncStopsWhenItsProfileIsDisabled(t *testing.T) {
 	if st, _, body := e.do(t, "POST", "/accounts/"+account+"/sync", basic(e.keyA), ""); st == http.StatusAccepted {
 		t.Fatalf("a sync of an inactive account was queued: %v", body)
 	}
+	// The integrator hears of it.
+	testwait.For(t, "a sync.failed webhook", func() bool {
+		e.hooks.mu.Lock()
+		defer e.hooks.mu.Unlock()
+		for _, d := range e.hooks.deliveries {
+			if d.event["type"] == "sync.failed" && d.event["account_id"] == account && d.event["model"] == "hris.employees" &&
+				strings.Contains(fmt.Sprint(d.event["error"]), "inactive") {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // TestSyncSurvivesADatabaseBlink stops PostgreSQL while a run's second page

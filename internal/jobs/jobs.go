@@ -67,7 +67,7 @@ func (q *Queue) Open() error {
 		FetchCooldown:        min(poll, 20*time.Millisecond),
 		RescueStuckJobsAfter: rescue, // a node that died mid-job
 		JobTimeout:           rescue, // workers say their own (Timeout)
-		Logger:               WarnOnly(cmp.Or(q.o.Logger, slog.Default()).With("component", "river")),
+		Logger:               warnOnly(cmp.Or(q.o.Logger, slog.Default()).With("component", "river")),
 	})
 	if err != nil {
 		return fmt.Errorf("job queue: %w", err)
@@ -111,8 +111,8 @@ func (q *Queue) Run(ctx context.Context, grace time.Duration) error {
 	return q.client.Stop(stop)
 }
 
-// WarnOnly keeps River's log to what an operator must see.
-func WarnOnly(l *slog.Logger) *slog.Logger {
+// warnOnly keeps River's log to what an operator must see.
+func warnOnly(l *slog.Logger) *slog.Logger {
 	return slog.New(levelFilter{l.Handler(), slog.LevelWarn})
 }
 

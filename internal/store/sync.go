@@ -74,11 +74,11 @@ type SyncChange struct {
 }
 
 // SyncWrite is one change a page of a run makes: the change, the record's
-// new hash, and the webhook event to record with it ("" for none).
+// new hash, and the webhook event to record with it (nil for none).
 type SyncWrite struct {
 	Change SyncChange
 	Hash   []byte
-	Event  string
+	Event  *Event
 }
 
 // SyncPage is what one page of a run writes in one transaction: its changes

@@ -350,9 +350,7 @@ func (r *runner) endPass(ctx context.Context, writes []store.SyncWrite) (bool, e
 			if r.seen[id] || !ok {
 				continue
 			}
-			writes = append(writes, store.SyncWrite{Hash: hash, Event: r.model.EventType(connectors.ChangeDeleted),
-				Change: store.SyncChange{ProjectID: r.st.ProjectID, AccountID: r.st.AccountID, Model: r.st.Model, RecordID: id,
-					Change: connectors.ChangeDeleted, ChangedAt: now}})
+			writes = append(writes, r.change(id, connectors.ChangeDeleted, nil, hash, now))
 			delete(r.hashes, id)
 		}
 	}
@@ -410,11 +408,20 @@ func (r *runner) compare(records []record) []store.SyncWrite {
 			change = connectors.ChangeUpdated
 		}
 		r.hashes[rec.id] = rec.hash
-		writes = append(writes, store.SyncWrite{Hash: rec.hash, Event: r.model.EventType(change),
-			Change: store.SyncChange{ProjectID: r.st.ProjectID, AccountID: r.st.AccountID, Model: r.st.Model, RecordID: rec.id,
-				Change: change, ChangedAt: now, Data: rec.data}})
+		writes = append(writes, r.change(rec.id, change, rec.data, rec.hash, now))
 	}
 	return writes
+}
+
+// change is one change a run makes to the cache: its entry in the feed, the
+// record's new hash, and the webhook event that tells of it (which names
+// the change: the delivery reads the record from the sealed feed).
+func (r *runner) change(recordID, kind string, data json.RawMessage, hash []byte, at time.Time) store.SyncWrite {
+	c := store.SyncChange{ID: store.NewID("chg"), ProjectID: r.st.ProjectID, AccountID: r.st.AccountID, Model: r.st.Model, RecordID: recordID,
+		Change: kind, ChangedAt: at, Data: data}
+	event, _ := json.Marshal(map[string]string{"account_id": c.AccountID, "model": c.Model, "record_id": recordID, "change": kind, "change_id": c.ID}) // strings only: cannot fail
+	return store.SyncWrite{Change: c, Hash: hash,
+		Event: &store.Event{ProjectID: c.ProjectID, Type: r.model.EventType(kind), AccountID: c.AccountID, Data: event, CreatedAt: at}}
 }
 
 // read runs one page of a unified list operation and returns its records,

@@ -177,15 +177,10 @@ func (s *Store) writeSyncChange(ctx context.Context, tx *sql.Tx, w store.SyncWri
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), c.ID, c.ProjectID, c.AccountID, c.Model, c.RecordID, c.Change, c.ChangedAt, changeData); err != nil {
 		return fmt.Errorf("append change of %s: %w", c.RecordID, s.translate(err))
 	}
-	if w.Event == "" {
+	if w.Event == nil {
 		return nil
 	}
-	data, err := json.Marshal(map[string]any{"account_id": c.AccountID, "model": c.Model, "record_id": c.RecordID,
-		"change": c.Change, "change_id": c.ID})
-	if err != nil {
-		return err
-	}
-	_, err = s.insertEventTx(ctx, tx, store.Event{ProjectID: c.ProjectID, Type: w.Event, AccountID: c.AccountID, Data: data, CreatedAt: c.ChangedAt})
+	_, err = s.insertEventTx(ctx, tx, *w.Event)
 	return err
 }
 

@@ -29,7 +29,8 @@ func startSync(t *testing.T, s store.Store, a store.Account, model, runID string
 
 // syncWrite is a change of a record, with its event.
 func syncWrite(a store.Account, model, id, change string, data string) store.SyncWrite {
-	w := store.SyncWrite{Hash: []byte("hash-" + data), Event: "hris.employee." + change,
+	w := store.SyncWrite{Hash: []byte("hash-" + data),
+		Event:  &store.Event{ProjectID: a.ProjectID, Type: "hris.employee." + change, AccountID: a.ID, Data: json.RawMessage(`{"record_id":"` + id + `"}`)},
 		Change: store.SyncChange{ProjectID: a.ProjectID, AccountID: a.ID, Model: model, RecordID: id, Change: change, ChangedAt: clock.System.Now()}}
 	if data != "" {
 		w.Change.Data = json.RawMessage(`{"id":"` + id + `","name":"` + data + `"}`)
