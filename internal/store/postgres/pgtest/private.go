@@ -1,6 +1,7 @@
 package pgtest
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -38,12 +39,6 @@ func StartPrivate(t testing.TB) *Private {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	p := &Private{pgCtl: bins[len(bins)-1], dir: dir}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.port = ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
 	if os.Getuid() == 0 {
 		// The server refuses to run as root: hand the directory to postgres.
 		u, err := user.Lookup("postgres")
@@ -57,7 +52,23 @@ func StartPrivate(t testing.TB) *Private {
 		}
 	}
 	p.run(t, filepath.Join(filepath.Dir(p.pgCtl), "initdb"), "-D", p.data(), "-A", "trust", "-U", "postgres", "--no-sync")
-	p.Start(t)
+	// The port is free when picked, but another test may take it before
+	// the server binds it: a start that fails tries another port, twice.
+	for try := 1; ; try++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.port = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		err = p.start()
+		if err == nil {
+			break
+		}
+		if try == 3 {
+			t.Fatal(err)
+		}
+	}
 	t.Cleanup(func() { p.ctl(t, "stop", "-m", "immediate") })
 	p.URL = "postgres://postgres@127.0.0.1:" + strconv.Itoa(p.port) + "/postgres?sslmode=disable"
 	return p
@@ -65,11 +76,32 @@ func StartPrivate(t testing.TB) *Private {
 
 func (p *Private) data() string { return filepath.Join(p.dir, "data") }
 
-// Start starts the server and waits until it takes connections.
+// command runs bin as the postgres user when the test runs as root: the
+// server refuses to run as root.
+func (p *Private) command(bin string, args ...string) *exec.Cmd {
+	if os.Getuid() == 0 {
+		return exec.Command("runuser", append([]string{"-u", "postgres", "--", bin}, args...)...)
+	}
+	return exec.Command(bin, args...)
+}
+
+// Start starts the server again and waits until it takes connections. A
+// server that will not start fails the test with its log.
 func (p *Private) Start(t testing.TB) {
 	t.Helper()
-	p.ctl(t, "start", "-w", "-l", filepath.Join(p.dir, "log"),
-		"-o", "-p "+strconv.Itoa(p.port)+" -c listen_addresses=127.0.0.1 -k "+p.dir+" -c fsync=off")
+	if err := p.start(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (p *Private) start() error {
+	log := filepath.Join(p.dir, "log")
+	if out, err := p.command(p.pgCtl, "-D", p.data(), "start", "-w", "-l", log,
+		"-o", "-p "+strconv.Itoa(p.port)+" -c listen_addresses=127.0.0.1 -k "+p.dir+" -c fsync=off").CombinedOutput(); err != nil {
+		logged, _ := os.ReadFile(log)
+		return fmt.Errorf("pg_ctl start on port %d: %v\n%s\nserver log:\n%s", p.port, err, out, logged)
+	}
+	return nil
 }
 
 // Stop stops the server the way an operator's restart does: it disconnects
@@ -86,11 +118,7 @@ func (p *Private) ctl(t testing.TB, args ...string) {
 
 func (p *Private) run(t testing.TB, bin string, args ...string) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	if os.Getuid() == 0 {
-		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", bin}, args...)...)
-	}
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := p.command(bin, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %v: %v\n%s", filepath.Base(bin), args, err, out)
 	}
 }
