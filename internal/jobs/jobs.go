@@ -2,10 +2,10 @@
 // service: webhook deliveries and sync runs share its database tables, its
 // leader and its rescuer, which can only rescue (and must never discard) a
 // stuck job of a kind its own client has a worker for. Services queue their
-// jobs through the same client that works them: a job queued outside a
-// transaction (a sync run asked for) is fetched at once on the node that
-// queued it; one queued in a transaction waits for the next poll, as the
-// fetch River starts then runs before the transaction commits.
+// jobs through the same client that works them, after the change they follow
+// has committed, so that the node that queued a job fetches it at once (a job
+// queued inside a transaction would wait for the next poll: River's fetch
+// would run before the commit).
 package jobs
 
 import (
@@ -87,12 +87,12 @@ func (q *Queue) Insert(ctx context.Context, args river.JobArgs) (*rivertype.JobI
 	return q.client.Insert(ctx, args, nil)
 }
 
-// InsertManyTx queues jobs in tx, the transaction of the change they follow.
-func (q *Queue) InsertManyTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) error {
+// InsertMany queues jobs in one transaction of their own.
+func (q *Queue) InsertMany(ctx context.Context, params []river.InsertManyParams) error {
 	if q.client == nil {
 		return errNotOpen
 	}
-	_, err := q.client.InsertManyFastTx(ctx, tx, params)
+	_, err := q.client.InsertMany(ctx, params)
 	return err
 }
 

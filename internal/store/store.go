@@ -11,7 +11,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -642,10 +641,6 @@ type AttemptOutcome struct {
 	// FailingSince is set, when it is not set already); false says it
 	// answers (FailingSince is cleared).
 	Failing bool
-	// Next, when the delivery leaves pending, is handed the account's next
-	// delivery to the endpoint that waits for it, to queue in the same
-	// transaction.
-	Next Enqueue
 }
 
 // DeliveryFilter selects an endpoint's deliveries, newest first.
@@ -655,10 +650,6 @@ type DeliveryFilter struct {
 	// Before continues a list past the delivery with this id.
 	Before string
 }
-
-// Enqueue queues deliveries on the job queue in tx, the transaction that
-// created them, so a delivery exists exactly when its job does.
-type Enqueue func(ctx context.Context, tx *sql.Tx, deliveries []WebhookDelivery) error
 
 // QuotaLease is what TakeKeyQuota granted: Granted more requests, after
 // which the minute's count over every node is Used.
@@ -997,12 +988,19 @@ type Store interface {
 	GetEvent(ctx context.Context, projectID, id string) (Event, error)
 	// DispatchEvents takes up to limit undispatched events in commit order,
 	// each by one caller only, creates a pending delivery for every enabled
-	// endpoint that wants it, hands to enqueue those that wait for no
-	// earlier pending delivery of their account to their endpoint (the
-	// others are queued one by one as the ones before them end; see
-	// AttemptOutcome.Next) and marks the events dispatched, all in one
-	// transaction. It returns how many events it took.
-	DispatchEvents(ctx context.Context, limit int, enqueue Enqueue) (int, error)
+	// endpoint that wants it and marks the events dispatched, all in one
+	// transaction. It returns how many events it took, and the deliveries
+	// to queue: those that wait for no earlier pending delivery of their
+	// account to their endpoint (the others follow one by one as the ones
+	// before them end; see RecordWebhookAttempt). Deliveries to queue are
+	// marked queued; the caller queues them once this returns, and
+	// StrandedDeliveries finds those a crash kept from the queue.
+	DispatchEvents(ctx context.Context, limit int) (int, []WebhookDelivery, error)
+	// ListenEvents calls wake after every commit of a transaction that wrote
+	// events, in any process, until ctx ends (nil) or the connection fails.
+	// It returns errors.ErrUnsupported at once where the database cannot
+	// tell: callers poll.
+	ListenEvents(ctx context.Context, wake func()) error
 	// DeleteEventsBefore removes dispatched events created before t, with their deliveries.
 	DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error)
 
@@ -1016,11 +1014,17 @@ type Store interface {
 	// RecordWebhookAttempt logs an attempt of a pending delivery and writes
 	// its outcome: the delivery's status and the endpoint's FailingSince (see
 	// AttemptOutcome.Failing). It returns the endpoint as it then is, without
-	// its secrets.
-	RecordWebhookAttempt(ctx context.Context, d WebhookDelivery, o AttemptOutcome) (WebhookEndpoint, error)
+	// its secrets, and, when the delivery left pending, the account's next
+	// delivery to the endpoint, marked queued, for the caller to queue.
+	RecordWebhookAttempt(ctx context.Context, d WebhookDelivery, o AttemptOutcome) (WebhookEndpoint, []WebhookDelivery, error)
 	// Redeliver creates a new pending delivery of a delivery's event to its
-	// endpoint and hands it to enqueue in the same transaction.
-	Redeliver(ctx context.Context, projectID, deliveryID string, enqueue Enqueue) (WebhookDelivery, error)
+	// endpoint, marked queued, for the caller to queue.
+	Redeliver(ctx context.Context, projectID, deliveryID string) (WebhookDelivery, error)
+	// StrandedDeliveries returns up to limit pending deliveries marked queued
+	// before t that were never attempted, oldest first: those a crash kept
+	// from the job queue, and any still waiting in a long queue (queueing
+	// one again is harmless: a delivery has one job at most).
+	StrandedDeliveries(ctx context.Context, before time.Time, limit int) ([]WebhookDelivery, error)
 
 	// CreateAdmin stores a (ErrConflict when its email is taken) with access
 	// to the given projects, filling ID and CreatedAt when empty.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -46,6 +45,13 @@ const (
 	// orderWait is how long a delivery waits at least for the account's
 	// earlier one: a short while, as that one is usually being sent.
 	orderWait = 20 * time.Millisecond
+	// sweepEvery is how often a node queues again the deliveries a crash
+	// kept from the queue (StrandedDeliveries), those handed over more than
+	// strandedAfter ago.
+	sweepEvery, strandedAfter = time.Minute, time.Minute
+	// listenRetry is the wait before listening for events again after the
+	// connection failed.
+	listenRetry = 2 * time.Second
 )
 
 // Options configure the service.
@@ -60,8 +66,9 @@ type Options struct {
 	AllowPrivate bool
 	// Workers is how many deliveries this node sends at once; 0 means 20.
 	Workers int
-	// PollInterval is how often a node looks for events and jobs other nodes
-	// wrote; 0 means 200 ms. Changes made on this node go out at once.
+	// PollInterval is how often a node looks for events other processes
+	// wrote; 0 means 100 ms. Events written on this node, and on PostgreSQL
+	// by any process, go out at once.
 	PollInterval time.Duration
 	// Timeout bounds one delivery attempt; 0 means DefaultTimeout.
 	Timeout time.Duration
@@ -73,7 +80,7 @@ type Options struct {
 func New(o Options) *Service {
 	s := &Service{store: o.Store, clock: clock.Or(o.Clock), log: cmp.Or(o.Logger, slog.Default()), allowPrivate: o.AllowPrivate,
 		nudge: make(chan struct{}, 1), timeout: cmp.Or(o.Timeout, DefaultTimeout), jobs: o.Jobs,
-		poll: cmp.Or(o.PollInterval, 200*time.Millisecond),
+		poll: cmp.Or(o.PollInterval, 100*time.Millisecond),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "patchbay_webhook_attempts_total",
 			Help: "Webhook delivery attempts, by the delivery's status after them (succeeded, pending: to be retried, failed)."}, []string{"status"})}
 	o.Jobs.Add(queueName, cmp.Or(o.Workers, 20), func(w *river.Workers) { river.AddWorker(w, &worker{s: s, send: s.client()}) })
@@ -88,43 +95,88 @@ func (s *Service) Nudge() {
 	}
 }
 
-// Run turns committed events into queued deliveries until ctx ends.
+// Run turns committed events into queued deliveries until ctx ends: at
+// once when woken (Nudge, or the database telling of another process's
+// events), else every PollInterval. Every minute it queues again the
+// deliveries a crash kept from the queue.
 func (s *Service) Run(ctx context.Context) {
-	tick := time.NewTicker(s.poll)
+	go s.listen(ctx)
+	tick, sweep := time.NewTicker(s.poll), time.NewTicker(sweepEvery)
 	defer tick.Stop()
+	defer sweep.Stop()
 	for {
 		if _, err := s.Dispatch(ctx); err != nil && ctx.Err() == nil {
-			s.log.ErrorContext(ctx, "webhook events could not be queued; trying again", "err", err)
+			s.log.ErrorContext(ctx, "webhook events could not be dispatched; trying again", "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		case <-s.nudge:
+		case <-sweep.C:
+			s.sweep(ctx)
 		}
 	}
 }
 
-// Dispatch queues the deliveries of every committed event not yet queued,
-// and returns how many events it took.
+// listen nudges the dispatcher whenever another process commits events,
+// where the database can tell, until ctx ends.
+func (s *Service) listen(ctx context.Context) {
+	for {
+		err := s.store.ListenEvents(ctx, s.Nudge)
+		if err == nil || errors.Is(err, errors.ErrUnsupported) {
+			return
+		}
+		s.log.WarnContext(ctx, "not told of new webhook events; looking for them every poll meanwhile", "err", err, "retry_in", listenRetry)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(listenRetry):
+			s.Nudge() // anything written while not listening
+		}
+	}
+}
+
+// Dispatch makes the deliveries of every committed event not yet
+// dispatched and queues those due now. It returns how many events it took.
 func (s *Service) Dispatch(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		n, err := s.store.DispatchEvents(ctx, dispatchBatch, s.enqueue)
+		n, queue, err := s.store.DispatchEvents(ctx, dispatchBatch)
 		total += n
+		s.enqueue(ctx, queue)
 		if err != nil || n < dispatchBatch {
 			return total, err
 		}
 	}
 }
 
-// enqueue is the store.Enqueue of deliveries: one job each, in tx.
-func (s *Service) enqueue(ctx context.Context, tx *sql.Tx, deliveries []store.WebhookDelivery) error {
+// sweep queues the deliveries that were handed to the queue long ago and
+// never attempted.
+func (s *Service) sweep(ctx context.Context) {
+	stranded, err := s.store.StrandedDeliveries(ctx, s.clock.Now().Add(-strandedAfter), dispatchBatch)
+	if err != nil {
+		s.log.ErrorContext(ctx, "could not look for webhook deliveries left unqueued; trying again in a minute", "err", err)
+		return
+	}
+	s.enqueue(ctx, stranded)
+}
+
+// enqueue gives deliveries their jobs, after the transaction that made them
+// due committed, so that this node's workers fetch them at once. A delivery
+// has one job at most (deliverArgs is unique), so queueing one again is
+// harmless. A failure leaves them to the sweep.
+func (s *Service) enqueue(ctx context.Context, deliveries []store.WebhookDelivery) {
+	if len(deliveries) == 0 {
+		return
+	}
 	params := make([]river.InsertManyParams, len(deliveries))
 	for i, d := range deliveries {
 		params[i] = river.InsertManyParams{Args: deliverArgs{ProjectID: d.ProjectID, DeliveryID: d.ID}}
 	}
-	return s.jobs.InsertManyTx(ctx, tx, params)
+	if err := s.jobs.InsertMany(context.WithoutCancel(ctx), params); err != nil {
+		s.log.ErrorContext(ctx, "webhook deliveries could not be queued; they will be within two minutes", "deliveries", len(deliveries), "err", err)
+	}
 }
 
 // deliverArgs is the job of sending one delivery.
@@ -136,7 +188,7 @@ type deliverArgs struct {
 func (deliverArgs) Kind() string { return "webhook_delivery" }
 
 func (deliverArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: queueName, MaxAttempts: MaxAttempts}
+	return river.InsertOpts{Queue: queueName, MaxAttempts: MaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 type worker struct {
@@ -193,13 +245,13 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	if errors.Is(err, store.ErrSealed) {
 		// Nothing can be signed. The delivery log says why; River tries again,
 		// as the key that sealed the secrets may be restored.
-		out := store.AttemptOutcome{Status: store.DeliveryPending, NextAttemptAt: w.NextRetry(job), Failing: true, Next: w.s.enqueue, Attempt: store.WebhookAttempt{
+		out := store.AttemptOutcome{Status: store.DeliveryPending, NextAttemptAt: w.NextRetry(job), Failing: true, Attempt: store.WebhookAttempt{
 			Attempt: d.Attempts + 1, StartedAt: w.s.clock.Now(),
 			Error: "not sent: the webhook's signing secrets cannot be opened with this deployment's encryption keys"}}
 		if job.Attempt >= job.MaxAttempts {
 			out.Status, out.NextAttemptAt = store.DeliveryFailed, time.Time{}
 		}
-		if _, rerr := st.RecordWebhookAttempt(ctx, d, out); rerr != nil {
+		if _, rerr := w.s.recordAttempt(ctx, d, out); rerr != nil {
 			return errors.Join(err, rerr)
 		}
 		return err
@@ -208,7 +260,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 		return err
 	}
 	if !ep.Enabled {
-		_, err := st.RecordWebhookAttempt(ctx, d, store.AttemptOutcome{Status: store.DeliveryFailed, Failing: true, Next: w.s.enqueue,
+		_, err := w.s.recordAttempt(ctx, d, store.AttemptOutcome{Status: store.DeliveryFailed, Failing: true,
 			Attempt: store.WebhookAttempt{Attempt: d.Attempts + 1, StartedAt: w.s.clock.Now(), Error: "not sent: the webhook is disabled"}})
 		return river.JobCancel(cmp.Or(err, errors.New("webhook disabled")))
 	}
@@ -235,7 +287,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	}
 	span.End()
 	attempt.Attempt = d.Attempts + 1
-	out := store.AttemptOutcome{Attempt: attempt, Status: store.DeliveryPending, Next: w.s.enqueue}
+	out := store.AttemptOutcome{Attempt: attempt, Status: store.DeliveryPending}
 	last := job.Attempt >= job.MaxAttempts
 	switch {
 	case attempt.StatusCode >= 200 && attempt.StatusCode < 300:
@@ -247,7 +299,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	}
 	// Any answer but a success dates the endpoint's trouble; a success ends it.
 	out.Failing = out.Status != store.DeliverySucceeded
-	ep, err = st.RecordWebhookAttempt(ctx, d, out)
+	ep, err = w.s.recordAttempt(ctx, d, out)
 	if err != nil {
 		return err
 	}
@@ -264,6 +316,14 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 		return river.JobCancel(errors.New(attempt.Error))
 	}
 	return errors.New(attempt.Error)
+}
+
+// recordAttempt writes an attempt's outcome and queues the account's next delivery
+// to the endpoint when this one ended.
+func (s *Service) recordAttempt(ctx context.Context, d store.WebhookDelivery, o store.AttemptOutcome) (store.WebhookEndpoint, error) {
+	ep, next, err := s.store.RecordWebhookAttempt(ctx, d, o)
+	s.enqueue(ctx, next)
+	return ep, err
 }
 
 // attempt sends ev to ep once and says how it went.

@@ -355,7 +355,12 @@ func (s *Service) Redeliver(ctx context.Context, projectID, endpointID, delivery
 	if _, err := s.delivery(ctx, projectID, endpointID, deliveryID); err != nil {
 		return store.WebhookDelivery{}, err
 	}
-	return s.store.Redeliver(ctx, projectID, deliveryID, s.enqueue)
+	d, err := s.store.Redeliver(ctx, projectID, deliveryID)
+	if err != nil {
+		return store.WebhookDelivery{}, err
+	}
+	s.enqueue(ctx, []store.WebhookDelivery{d})
+	return d, nil
 }
 
 // delivery returns a delivery of the endpoint; NotFound when the project

@@ -238,9 +238,8 @@ func Seed(t testing.TB, s *sqlstore.Store, n int) {
 			t.Fatal(err)
 		}
 	}
-	enqueue := func(context.Context, *sql.Tx, []store.WebhookDelivery) error { return nil }
 	for {
-		n, err := s.DispatchEvents(ctx, 500, enqueue)
+		n, _, err := s.DispatchEvents(ctx, 500)
 		if err != nil {
 			t.Fatal(err)
 		}

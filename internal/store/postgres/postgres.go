@@ -60,6 +60,32 @@ func Open(ctx context.Context, url string, o sqlstore.Options) (*sqlstore.Store,
 		msg := strings.NewReplacer(":\n\t", ": ", "\n\t", "; ").Replace(err.Error())
 		return nil, fmt.Errorf("postgres: connect to %s:%d: %s (is PostgreSQL running, and is the URL right?)", cfg.Host, cfg.Port, msg)
 	}
-	o.Reads, o.Writes, o.Dialect = db, db, dialect
+	d := dialect
+	d.ListenEvents = func(ctx context.Context, wake func()) error { return listenEvents(ctx, cfg, wake) }
+	o.Reads, o.Writes, o.Dialect = db, db, d
 	return sqlstore.New(o), nil
+}
+
+// listenEvents waits for the notifications of events_notify (migration
+// 0032) on a connection of its own, outside the pool: it is held for as long
+// as the node runs.
+func listenEvents(ctx context.Context, cfg *pgx.ConnConfig, wake func()) error {
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var schema string
+	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{"patchbay_events." + schema}.Sanitize()); err != nil {
+		return err
+	}
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		wake()
+	}
 }

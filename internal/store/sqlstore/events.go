@@ -82,19 +82,20 @@ func scanEvent(row scanner) (store.Event, error) {
 	return e, nil
 }
 
-// DispatchEvents turns undispatched events into queued deliveries. On
-// PostgreSQL the events are taken with SKIP LOCKED, so nodes dispatching at
-// once take different events; on SQLite the transaction holds the only write lock.
-func (s *Store) DispatchEvents(ctx context.Context, limit int, enqueue store.Enqueue) (int, error) {
+// DispatchEvents turns undispatched events into deliveries. On PostgreSQL
+// the events are taken with SKIP LOCKED, so nodes dispatching at once take
+// different events; on SQLite the transaction holds the only write lock.
+func (s *Store) DispatchEvents(ctx context.Context, limit int) (int, []store.WebhookDelivery, error) {
 	// Most calls find nothing: look before taking a write lock.
 	var waiting int
 	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE dispatched_at IS NULL LIMIT 1) AS w`).Scan(&waiting); err != nil {
-		return 0, fmt.Errorf("dispatch events: %w", err)
+		return 0, nil, fmt.Errorf("dispatch events: %w", err)
 	}
 	if waiting == 0 {
-		return 0, nil
+		return 0, nil, nil
 	}
 	var taken int
+	var queued []store.WebhookDelivery
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, s.q(`SELECT `+eventColumns+` FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT ?`+s.dialect.SkipLocked), limit)
 		if err != nil {
@@ -131,7 +132,6 @@ func (s *Store) DispatchEvents(ctx context.Context, limit int, enqueue store.Enq
 		if err != nil {
 			return err
 		}
-		var queued []store.WebhookDelivery
 		for _, d := range deliveries {
 			if err := s.insertDeliveryTx(ctx, tx, d, heads[d.ID]); err != nil {
 				return err
@@ -140,18 +140,13 @@ func (s *Store) DispatchEvents(ctx context.Context, limit int, enqueue store.Enq
 				queued = append(queued, d)
 			}
 		}
-		if len(queued) > 0 {
-			if err := enqueue(ctx, tx, queued); err != nil {
-				return fmt.Errorf("queue deliveries: %w", err)
-			}
-		}
 		taken = len(events)
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("dispatch events: %w", err)
+		return 0, nil, fmt.Errorf("dispatch events: %w", err)
 	}
-	return taken, nil
+	return taken, queued, nil
 }
 
 // chainHeadsTx says which of new deliveries go out now: those of no account,

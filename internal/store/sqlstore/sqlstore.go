@@ -56,6 +56,10 @@ type Dialect struct {
 	// Queue returns the job queue's driver over db: the queue's tables live in
 	// the same database, so jobs are queued in the transactions that need them.
 	Queue func(db *sql.DB) riverdriver.Driver[*sql.Tx]
+	// ListenEvents calls wake after every commit of a transaction that wrote
+	// events, in any process, until ctx ends or the connection fails; nil
+	// where the database cannot tell.
+	ListenEvents func(ctx context.Context, wake func()) error
 }
 
 // Wrap lets a caller wrap the driver connector a backend opens, e.g. to see
@@ -117,6 +121,21 @@ func (s *Store) Keys() *secrets.Keyring { return s.keys }
 
 // DB returns the pool reads go through (tests inspect raw rows with it).
 func (s *Store) DB() *sql.DB { return s.db }
+
+// ListenEvents calls wake after every commit of a transaction that wrote
+// events, in any process, until ctx ends (it then returns nil) or the
+// connection fails. It returns errors.ErrUnsupported at once where the
+// database cannot tell: callers poll.
+func (s *Store) ListenEvents(ctx context.Context, wake func()) error {
+	if s.dialect.ListenEvents == nil {
+		return errors.ErrUnsupported
+	}
+	err := s.dialect.ListenEvents(ctx, wake)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("%s: listen for events: %w", s.dialect.Name, err)
+}
 
 // Optimize refreshes the planner's statistics where the dialect says how.
 func (s *Store) Optimize(ctx context.Context) error {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/patchbayhq/patchbay/internal/store"
 )
@@ -292,12 +293,13 @@ func (s *Store) WaitingOn(ctx context.Context, d store.WebhookDelivery) (store.E
 }
 
 // RecordWebhookAttempt logs one attempt and its outcome in one transaction.
-func (s *Store) RecordWebhookAttempt(ctx context.Context, d store.WebhookDelivery, o store.AttemptOutcome) (store.WebhookEndpoint, error) {
+func (s *Store) RecordWebhookAttempt(ctx context.Context, d store.WebhookDelivery, o store.AttemptOutcome) (store.WebhookEndpoint, []store.WebhookDelivery, error) {
 	var ep store.WebhookEndpoint
+	var next []store.WebhookDelivery
 	at := s.now()
 	a := o.Attempt
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		ends := o.Status != store.DeliveryPending && d.AccountID != "" && o.Next != nil
+		ends := o.Status != store.DeliveryPending && d.AccountID != ""
 		if ends {
 			if err := s.lockChainTx(ctx, tx, d.EndpointID, d.AccountID); err != nil {
 				return err
@@ -316,11 +318,14 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, d store.WebhookDeliver
 			VALUES (?, ?, ?, ?, ?, ?, ?)`), d.ID, a.Attempt, normalizeTime(a.StartedAt), a.StatusCode, a.Error, a.DurationMS, a.Answer); err != nil {
 			return s.translate(err)
 		}
-		failing, args := `failing_since = NULL`, []any{d.ProjectID, d.EndpointID}
+		// Only a change of the endpoint's state writes it: an update that
+		// matches no row takes no lock, so the deliveries to one endpoint do
+		// not queue behind each other's commits.
+		failing, args := `failing_since = NULL WHERE failing_since IS NOT NULL`, []any{d.ProjectID, d.EndpointID}
 		if o.Failing {
-			failing, args = `failing_since = COALESCE(failing_since, ?)`, append([]any{normalizeTime(a.StartedAt)}, args...)
+			failing, args = `failing_since = ? WHERE failing_since IS NULL`, append([]any{normalizeTime(a.StartedAt)}, args...)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_endpoints SET `+failing+` WHERE project_id = ? AND id = ?`), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_endpoints SET `+failing+` AND project_id = ? AND id = ?`), args...); err != nil {
 			return err
 		}
 		ep, err = scanEndpointWithoutSecrets(tx.QueryRowContext(ctx, s.q(`SELECT `+endpointSelect+` FROM webhook_endpoints WHERE project_id = ? AND id = ?`),
@@ -328,33 +333,45 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, d store.WebhookDeliver
 		if err != nil || !ends {
 			return s.translate(err)
 		}
-		return s.queueNextTx(ctx, tx, d, o.Next)
+		next, err = s.queueNextTx(ctx, tx, d, at)
+		return err
 	})
 	if err != nil {
-		return store.WebhookEndpoint{}, fmt.Errorf("record attempt %d of delivery %s: %w", a.Attempt, d.ID, err)
+		return store.WebhookEndpoint{}, nil, fmt.Errorf("record attempt %d of delivery %s: %w", a.Attempt, d.ID, err)
 	}
-	return ep, nil
+	return ep, next, nil
 }
 
-// queueNextTx hands the account's next unqueued pending delivery to d's
-// endpoint to enqueue, and marks it queued.
-func (s *Store) queueNextTx(ctx context.Context, tx *sql.Tx, d store.WebhookDelivery, enqueue store.Enqueue) error {
+// queueNextTx marks the account's next unqueued pending delivery to d's
+// endpoint queued at at, and returns it.
+func (s *Store) queueNextTx(ctx context.Context, tx *sql.Tx, d store.WebhookDelivery, at time.Time) ([]store.WebhookDelivery, error) {
 	next, err := scanDelivery(tx.QueryRowContext(ctx, s.q(`SELECT `+deliveryColumns+deliveryFrom+` WHERE d.endpoint_id = ? AND d.account_id = ?
 		AND d.status = 'pending' AND NOT d.queued ORDER BY d.event_seq LIMIT 1`), d.EndpointID, d.AccountID))
 	if isNoRows(err) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("next delivery after %s: %w", d.ID, err)
+		return nil, fmt.Errorf("next delivery after %s: %w", d.ID, err)
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_deliveries SET queued = ? WHERE id = ?`), true, next.ID); err != nil {
-		return err
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_deliveries SET queued = ?, updated_at = ? WHERE id = ?`), true, at, next.ID); err != nil {
+		return nil, err
 	}
-	return enqueue(ctx, tx, []store.WebhookDelivery{next})
+	next.UpdatedAt = at
+	return []store.WebhookDelivery{next}, nil
 }
 
-// Redeliver queues the delivery's event again to its endpoint, as a new delivery.
-func (s *Store) Redeliver(ctx context.Context, projectID, deliveryID string, enqueue store.Enqueue) (store.WebhookDelivery, error) {
+// StrandedDeliveries finds deliveries handed to the queue long ago that never had an attempt.
+func (s *Store) StrandedDeliveries(ctx context.Context, before time.Time, limit int) ([]store.WebhookDelivery, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+deliveryColumns+deliveryFrom+` WHERE d.status = 'pending' AND d.attempts = 0 AND d.queued
+		AND d.updated_at < ? ORDER BY d.updated_at LIMIT ?`), normalizeTime(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("stranded deliveries: %w", err)
+	}
+	return collect(rows, scanDelivery)
+}
+
+// Redeliver makes a new delivery of the delivery's event to its endpoint.
+func (s *Store) Redeliver(ctx context.Context, projectID, deliveryID string) (store.WebhookDelivery, error) {
 	var out store.WebhookDelivery
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		d, err := scanDelivery(tx.QueryRowContext(ctx, s.q(`SELECT `+deliveryColumns+deliveryFrom+` WHERE d.project_id = ? AND d.id = ?`), projectID, deliveryID))
@@ -364,10 +381,7 @@ func (s *Store) Redeliver(ctx context.Context, projectID, deliveryID string, enq
 		at := s.now()
 		out = store.WebhookDelivery{ID: store.NewID("whd"), ProjectID: d.ProjectID, EndpointID: d.EndpointID, EventID: d.EventID,
 			EventType: d.EventType, EventSeq: d.EventSeq, AccountID: d.AccountID, Status: store.DeliveryPending, CreatedAt: at, UpdatedAt: at}
-		if err := s.insertDeliveryTx(ctx, tx, out, true); err != nil {
-			return err
-		}
-		return enqueue(ctx, tx, []store.WebhookDelivery{out})
+		return s.insertDeliveryTx(ctx, tx, out, true)
 	})
 	if err != nil {
 		return store.WebhookDelivery{}, fmt.Errorf("redeliver %s: %w", deliveryID, err)

@@ -97,7 +97,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"EventsFollowAccountChanges", testEventsFollowAccountChanges},
 		{"EventsOfLinks", testEventsOfLinks},
 		{"DispatchRoutesEvents", testDispatchRoutesEvents},
-		{"DispatchIsAtomic", testDispatchIsAtomic},
+		{"StrandedDeliveries", testStrandedDeliveries},
 		{"DispatchConcurrentNodes", testDispatchConcurrentNodes},
 		{"WebhookEndpointRoundTrip", testWebhookEndpointRoundTrip},
 		{"WebhookDeliveryLog", testWebhookDeliveryLog},

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strings"
 	"sync"
@@ -13,24 +12,38 @@ import (
 	"github.com/patchbayhq/patchbay/internal/store"
 )
 
-// collector is an Enqueue that keeps what it is handed.
+// collector keeps the deliveries the store hands over to queue.
 type collector struct {
-	mu   sync.Mutex
-	got  []store.WebhookDelivery
-	fail error
+	mu  sync.Mutex
+	got []store.WebhookDelivery
 }
 
-func (c *collector) enqueue(_ context.Context, tx *sql.Tx, d []store.WebhookDelivery) error {
-	if tx == nil {
-		return errors.New("no transaction")
-	}
-	if c.fail != nil {
-		return c.fail
-	}
+func (c *collector) add(d []store.WebhookDelivery) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.got = append(c.got, d...)
-	return nil
+}
+
+// dispatch dispatches up to limit events through s and keeps the
+// deliveries to queue.
+func (c *collector) dispatch(t *testing.T, s store.Store, limit int) {
+	t.Helper()
+	_, queue, err := s.DispatchEvents(context.Background(), limit)
+	if err != nil {
+		t.Error(err)
+	}
+	c.add(queue)
+}
+
+// record records an attempt and keeps the delivery it says to queue next.
+func (c *collector) record(t *testing.T, s store.Store, d store.WebhookDelivery, o store.AttemptOutcome) store.WebhookEndpoint {
+	t.Helper()
+	ep, next, err := s.RecordWebhookAttempt(context.Background(), d, o)
+	if err != nil {
+		t.Fatalf("record attempt %d of %s: %v", o.Attempt.Attempt, d.ID, err)
+	}
+	c.add(next)
+	return ep
 }
 
 func (c *collector) types() []string {
@@ -53,8 +66,9 @@ func mustEndpoint(t *testing.T, s store.Store, projectID string, events ...strin
 
 func dispatchAll(t *testing.T, s store.Store, c *collector) {
 	t.Helper()
-	if _, err := s.DispatchEvents(context.Background(), 100, c.enqueue); err != nil {
-		t.Fatal(err)
+	c.dispatch(t, s, 100)
+	if t.Failed() {
+		t.FailNow()
 	}
 }
 
@@ -65,10 +79,8 @@ func deliverAll(t *testing.T, s store.Store, c *collector) {
 	dispatchAll(t, s, c)
 	for i := 0; i < len(c.got); i++ {
 		if d := c.got[i]; d.AccountID != "" {
-			if _, err := s.RecordWebhookAttempt(context.Background(), d, store.AttemptOutcome{Status: store.DeliverySucceeded, Next: c.enqueue,
-				Attempt: store.WebhookAttempt{Attempt: 1, StartedAt: clock.System.Now(), StatusCode: 200}}); err != nil {
-				t.Fatal(err)
-			}
+			c.record(t, s, d, store.AttemptOutcome{Status: store.DeliverySucceeded,
+				Attempt: store.WebhookAttempt{Attempt: 1, StartedAt: clock.System.Now(), StatusCode: 200}})
 		}
 	}
 }
@@ -204,32 +216,54 @@ func testDispatchRoutesEvents(t *testing.T, db Database) {
 	}
 }
 
-// An enqueue that fails leaves the events to dispatch and no delivery behind.
-func testDispatchIsAtomic(t *testing.T, db Database) {
+// A delivery handed to the queue that was never attempted is stranded once
+// it is older than the sweep's cutoff: a crash may have kept it from the
+// queue. One attempted, or handed over after the cutoff, is not.
+func testStrandedDeliveries(t *testing.T, db Database) {
 	s := openDefault(t, db)
 	ctx := context.Background()
 	p := mustProject(t, s, "A")
-	e := mustEndpoint(t, s, p.ID)
-	mustAccount(t, s, mustProfile(t, s, p.ID, "secret"), "t1")
-	if _, err := s.DispatchEvents(ctx, 10, (&collector{fail: errors.New("queue down")}).enqueue); err == nil {
-		t.Fatal("dispatch with a failing queue succeeded")
-	}
-	list, err := s.ListWebhookDeliveries(ctx, p.ID, store.DeliveryFilter{EndpointID: e.ID, Limit: 10})
-	if err != nil || len(list) != 0 {
-		t.Fatalf("deliveries after a failed dispatch: %v, %v", list, err)
-	}
+	mustEndpoint(t, s, p.ID)
+	prof := mustProfile(t, s, p.ID, "secret")
+	mustAccount(t, s, prof, "t1")
+	mustAccount(t, s, prof, "t2")
 	c := &collector{}
-	dispatchAll(t, s, c)
-	if len(c.got) != 1 {
-		t.Fatalf("the event was not dispatched after the failure: %v", c.types())
+	dispatchAll(t, s, c) // and the caller "crashes": nothing is queued
+	if len(c.got) != 2 {
+		t.Fatalf("deliveries to queue: %+v", c.got)
 	}
+	at := clock.System.Now()
+	if got, err := s.StrandedDeliveries(ctx, at.Add(-time.Minute), 10); err != nil || len(got) != 0 {
+		t.Fatalf("stranded before they were made: %+v, %v", got, err)
+	}
+	got, err := s.StrandedDeliveries(ctx, at.Add(time.Minute), 10)
+	if err != nil || len(got) != 2 || !sameIDs(got, c.got) {
+		t.Fatalf("stranded: %+v, %v; want %+v", got, err, c.got)
+	}
+	c.record(t, s, got[0], store.AttemptOutcome{Status: store.DeliveryPending, NextAttemptAt: at.Add(time.Minute), Failing: true,
+		Attempt: store.WebhookAttempt{Attempt: 1, StartedAt: at, StatusCode: 503, Error: "the endpoint answered 503"}})
+	if again, err := s.StrandedDeliveries(ctx, at.Add(time.Minute), 10); err != nil || len(again) != 1 || again[0].ID != got[1].ID {
+		t.Fatalf("stranded after an attempt of one: %+v, %v", again, err)
+	}
+}
+
+func sameIDs(a, b []store.WebhookDelivery) bool {
+	ids := map[string]bool{}
+	for _, d := range a {
+		ids[d.ID] = true
+	}
+	for _, d := range b {
+		if !ids[d.ID] {
+			return false
+		}
+	}
+	return len(a) == len(b)
 }
 
 // Nodes dispatching at once take each event exactly once.
 func testDispatchConcurrentNodes(t *testing.T, db Database) {
 	ring := Ring(t, Key(t, "k1"))
 	nodes := []store.Store{db.Open(t, ring), db.Open(t, ring)}
-	ctx := context.Background()
 	p := mustProject(t, nodes[0], "A")
 	mustEndpoint(t, nodes[0], p.ID)
 	prof := mustProfile(t, nodes[0], p.ID, "secret")
@@ -241,9 +275,7 @@ func testDispatchConcurrentNodes(t *testing.T, db Database) {
 			node := nodes[i%2]
 			for range n / 4 {
 				mustAccount(t, node, prof, "t")
-				if _, err := node.DispatchEvents(ctx, 7, c.enqueue); err != nil {
-					t.Error(err)
-				}
+				c.dispatch(t, node, 7)
 			}
 		})
 	}
@@ -340,18 +372,23 @@ func testWebhookDeliveryLog(t *testing.T, db Database) {
 		t.Fatalf("first waits on %+v, %v", waiting, err)
 	}
 	start := clock.System.Now().UTC().Truncate(time.Millisecond)
-	ep, err := s.RecordWebhookAttempt(ctx, first, store.AttemptOutcome{Status: store.DeliveryPending, NextAttemptAt: start.Add(time.Minute), Failing: true,
-		Next: c.enqueue, Attempt: store.WebhookAttempt{Attempt: 1, StartedAt: start, StatusCode: 503, Error: "the endpoint answered 503", DurationMS: 12}})
-	if err != nil || !ep.FailingSince.Equal(start) || len(c.got) != 1 {
-		t.Fatalf("after a failure the endpoint is %+v, %v; %d queued", ep, err, len(c.got))
+	ep := c.record(t, s, first, store.AttemptOutcome{Status: store.DeliveryPending, NextAttemptAt: start.Add(time.Minute), Failing: true,
+		Attempt: store.WebhookAttempt{Attempt: 1, StartedAt: start, StatusCode: 503, Error: "the endpoint answered 503", DurationMS: 12}})
+	if !ep.FailingSince.Equal(start) || len(c.got) != 1 {
+		t.Fatalf("after a failure the endpoint is %+v; %d queued", ep, len(c.got))
+	}
+	// A second failure keeps the time the trouble began.
+	if ep = c.record(t, s, first, store.AttemptOutcome{Status: store.DeliveryPending, NextAttemptAt: start.Add(time.Minute), Failing: true,
+		Attempt: store.WebhookAttempt{Attempt: 2, StartedAt: start.Add(time.Millisecond), StatusCode: 503, Error: "the endpoint answered 503"}}); !ep.FailingSince.Equal(start) {
+		t.Fatalf("after a second failure the endpoint is failing since %s, want %s", ep.FailingSince, start)
 	}
 	if waiting, err := s.WaitingOn(ctx, second); err != nil || !waiting.NextAttemptAt.Equal(start.Add(time.Minute)) {
 		t.Fatalf("second waits on %+v, %v; want the first's retry time", waiting, err)
 	}
 	later := start.Add(time.Second)
-	if ep, err = s.RecordWebhookAttempt(ctx, first, store.AttemptOutcome{Status: store.DeliverySucceeded, Next: c.enqueue,
-		Attempt: store.WebhookAttempt{Attempt: 2, StartedAt: later, StatusCode: 200, DurationMS: 3}}); err != nil || !ep.FailingSince.IsZero() {
-		t.Fatalf("after a success the endpoint is %+v, %v", ep, err)
+	if ep = c.record(t, s, first, store.AttemptOutcome{Status: store.DeliverySucceeded,
+		Attempt: store.WebhookAttempt{Attempt: 3, StartedAt: later, StatusCode: 200, DurationMS: 3}}); !ep.FailingSince.IsZero() {
+		t.Fatalf("after a success the endpoint is %+v", ep)
 	}
 	if len(c.got) != 2 || c.got[1].ID != second.ID {
 		t.Fatalf("the first ended; queued %+v, want the second next", c.got)
@@ -359,11 +396,11 @@ func testWebhookDeliveryLog(t *testing.T, db Database) {
 	if waiting, err := s.WaitingOn(ctx, second); err != nil || waiting.ID != "" {
 		t.Fatalf("second still waits on %q, %v", waiting, err)
 	}
-	again, err := s.Redeliver(ctx, p.ID, first.ID, c.enqueue)
+	again, err := s.Redeliver(ctx, p.ID, first.ID)
 	if err != nil || again.EventID != first.EventID || again.ID == first.ID || again.Status != store.DeliveryPending {
 		t.Fatalf("redeliver: %+v, %v", again, err)
 	}
-	_, err = s.Redeliver(ctx, mustProject(t, s, "B").ID, first.ID, c.enqueue)
+	_, err = s.Redeliver(ctx, mustProject(t, s, "B").ID, first.ID)
 	wantErr(t, err, store.ErrNotFound)
 	page, err := s.ListWebhookDeliveries(ctx, p.ID, store.DeliveryFilter{EndpointID: e.ID, Limit: 2})
 	if err != nil || len(page) != 2 || page[0].ID != again.ID {
@@ -379,8 +416,8 @@ func testWebhookDeliveryLog(t *testing.T, db Database) {
 			logged = d
 		}
 	}
-	if logged.Status != store.DeliverySucceeded || logged.Attempts != 2 || logged.LastStatusCode != 200 || len(logged.AttemptLog) != 2 ||
-		logged.AttemptLog[0].Attempt != 2 || logged.AttemptLog[1].StatusCode != 503 || logged.AttemptLog[1].Error == "" ||
+	if logged.Status != store.DeliverySucceeded || logged.Attempts != 3 || logged.LastStatusCode != 200 || len(logged.AttemptLog) != 3 ||
+		logged.AttemptLog[0].Attempt != 3 || logged.AttemptLog[2].StatusCode != 503 || logged.AttemptLog[2].Error == "" ||
 		logged.EventType != store.EventAccountCreated {
 		t.Fatalf("delivery log: %+v", logged)
 	}
@@ -410,10 +447,9 @@ func testDispatchPastADamagedEndpoint(t *testing.T, db Database) {
 	_, err := s.GetWebhookEndpoint(ctx, p.ID, damaged.ID)
 	wantErr(t, err, store.ErrSealed)
 	for _, d := range c.got {
-		ep, err := s.RecordWebhookAttempt(ctx, d, store.AttemptOutcome{Status: store.DeliveryFailed, Failing: true,
-			Attempt: store.WebhookAttempt{Attempt: 1, StartedAt: clock.System.Now(), Error: "x"}})
-		if err != nil || ep.FailingSince.IsZero() {
-			t.Fatalf("record an attempt to %s: %+v, %v", d.EndpointID, ep, err)
+		if ep := c.record(t, s, d, store.AttemptOutcome{Status: store.DeliveryFailed, Failing: true,
+			Attempt: store.WebhookAttempt{Attempt: 1, StartedAt: clock.System.Now(), Error: "x"}}); ep.FailingSince.IsZero() {
+			t.Fatalf("record an attempt to %s: %+v", d.EndpointID, ep)
 		}
 	}
 	if got, err := s.GetWebhookEndpoint(ctx, p.ID, healthy.ID); err != nil || len(got.Secrets) != 1 {
