@@ -16,7 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchbayhq/patchbay/internal/app"
+	"github.com/patchbayhq/patchbay/internal/sandbox"
 	"github.com/patchbayhq/patchbay/internal/sandbox/simctl"
+	"github.com/patchbayhq/patchbay/internal/store"
 	"github.com/patchbayhq/patchbay/internal/store/backend/backendtest"
 	"github.com/patchbayhq/patchbay/internal/testwait"
 )
@@ -511,4 +514,68 @@ func TestWebhookReceiverTooSlow(t *testing.T) {
 			t.Fatalf("delivery log: %v", d)
 		}
 	})
+}
+
+// TestWebhookEventsOfAnotherProcess: a delivery made due by a dispatcher
+// that crashed before queueing it goes out after the sweep; on PostgreSQL an
+// event another node or command commits is dispatched at once, told by the
+// database, not at the next poll (an hour here).
+func TestWebhookEventsOfAnotherProcess(t *testing.T) {
+	t.Parallel()
+	for _, b := range backendtest.All {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newLinkEnvWrapped(t, b, sandbox.Options{Members: 12}, nil, func(o *app.Options) { o.WebhookPoll = time.Hour })
+			r := newReceiver(t)
+			hook, _ := e.createWebhook(t, `{"url":"`+r.URL+`/hooks"}`)
+			ctx := context.Background()
+			prof, err := e.store.CreateConnectorProfile(ctx, store.ConnectorProfile{ProjectID: e.projectA.ID, ConnectorKey: "justworks", Name: "JW",
+				ClientID: "id", ClientSecret: "secret", Enabled: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			link := func() string {
+				t.Helper()
+				a, err := e.store.CreateAccount(ctx, store.Account{ProjectID: e.projectA.ID, ProfileID: prof.ID, Provider: "justworks",
+					OriginOwnerID: "o", OriginOwnerName: "O", Credentials: store.Credentials{AccessToken: "at"}}, store.EventAccountCreated)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return a.ID
+			}
+			accountOf := func(d delivery) string {
+				var body struct {
+					Data store.AccountEventData `json:"data"`
+				}
+				if err := json.Unmarshal(d.body, &body); err != nil {
+					t.Fatalf("delivery body: %v", err)
+				}
+				return body.Data.AccountID
+			}
+
+			// The node "crashed" after making the delivery due, before queueing it.
+			stranded := link()
+			if n, queue, err := e.store.DispatchEvents(ctx, 10); err != nil || n != 1 || len(queue) != 1 {
+				t.Fatalf("dispatch: %d, %v, %v", n, queue, err)
+			}
+			e.deliver(t)
+			e.clk.Advance(2 * time.Minute)
+			e.services.Webhooks.Sweep(ctx)
+			if got := r.await(t, 1); accountOf(got[0]) != stranded {
+				t.Fatalf("the swept delivery is of %q, want %s", accountOf(got[0]), stranded)
+			}
+			if b.Name != "postgres" {
+				return
+			}
+			// A test event made on this node goes out at once (the node nudges
+			// its dispatcher); once it arrived, the dispatcher waits again.
+			if st, _, body := e.do(t, "POST", "/webhooks/"+hook+"/test", basic(e.keyA), ""); st != http.StatusAccepted && st != http.StatusOK {
+				t.Fatalf("test event: %d %v", st, body)
+			}
+			r.await(t, 2)
+			told := link()
+			if got := r.await(t, 3); accountOf(got[2]) != told {
+				t.Fatalf("the third delivery is of %q, want %s", accountOf(got[2]), told)
+			}
+		})
+	}
 }

@@ -114,7 +114,7 @@ func (s *Service) Run(ctx context.Context) {
 		case <-tick.C:
 		case <-s.nudge:
 		case <-sweep.C:
-			s.sweep(ctx)
+			s.Sweep(ctx)
 		}
 	}
 }
@@ -151,9 +151,9 @@ func (s *Service) Dispatch(ctx context.Context) (int, error) {
 	}
 }
 
-// sweep queues the deliveries that were handed to the queue long ago and
-// never attempted.
-func (s *Service) sweep(ctx context.Context) {
+// Sweep queues the deliveries that were handed to the queue over a minute
+// ago and never attempted: those a crash kept from it.
+func (s *Service) Sweep(ctx context.Context) {
 	stranded, err := s.store.StrandedDeliveries(ctx, s.clock.Now().Add(-strandedAfter), dispatchBatch)
 	if err != nil {
 		s.log.ErrorContext(ctx, "could not look for webhook deliveries left unqueued; trying again in a minute", "err", err)

@@ -82,6 +82,7 @@ func listenEvents(ctx context.Context, cfg *pgx.ConnConfig, wake func()) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{"patchbay_events." + schema}.Sanitize()); err != nil {
 		return err
 	}
+	wake() // for the events committed before the LISTEN
 	for {
 		if _, err := conn.WaitForNotification(ctx); err != nil {
 			return err
