@@ -494,6 +494,18 @@ const (
 var EventTypes = []string{EventAccountCreated, EventAccountUpdated, EventAccountDeleted, EventAccountError,
 	EventAccountExpired, EventAccountRecovered, EventWebhookTest, EventWebhookDisabled, EventSyncFailed}
 
+// Outgoing is what sending a delivery needs.
+type Outgoing struct {
+	// Delivery is without its attempt log.
+	Delivery WebhookDelivery
+	Event    Event
+	// Endpoint has its secrets opened.
+	Endpoint WebhookEndpoint
+	// Earlier is the pending delivery of the account's earlier event to the
+	// endpoint, which goes first: deliveries of one account go out in order.
+	Earlier Earlier
+}
+
 // Earlier is a pending delivery another waits on: its id ("" for none) and
 // when it is tried next (zero when it was never tried: it goes out now).
 type Earlier struct {
@@ -1007,14 +1019,15 @@ type Store interface {
 	GetWebhookDelivery(ctx context.Context, projectID, id string) (WebhookDelivery, error)
 	// ListWebhookDeliveries returns an endpoint's deliveries, newest first, each with its attempts.
 	ListWebhookDeliveries(ctx context.Context, projectID string, f DeliveryFilter) ([]WebhookDelivery, error)
-	// WaitingOn returns the id of a pending delivery of the same account's
-	// earlier event to the same endpoint, "" when there is none: deliveries of
-	// one account go out in order.
-	WaitingOn(ctx context.Context, d WebhookDelivery) (Earlier, error)
+	// OutgoingDelivery reads what sending a delivery needs, at once:
+	// ErrNotFound when it is gone (with its endpoint or event); ErrSealed,
+	// with all but the endpoint's secrets, when those cannot be opened.
+	OutgoingDelivery(ctx context.Context, projectID, id string) (Outgoing, error)
 	// RecordWebhookAttempt logs an attempt of a pending delivery and writes
 	// its outcome: the delivery's status and the endpoint's FailingSince (see
-	// AttemptOutcome.Failing). It returns the endpoint as it then is, without
-	// its secrets, and, when the delivery left pending, the account's next
+	// AttemptOutcome.Failing). When the attempt failed it returns the
+	// endpoint as it then is, without its secrets (the zero endpoint
+	// otherwise); when the delivery left pending, the account's next
 	// delivery to the endpoint, marked queued, for the caller to queue.
 	RecordWebhookAttempt(ctx context.Context, d WebhookDelivery, o AttemptOutcome) (WebhookEndpoint, []WebhookDelivery, error)
 	// Redeliver creates a new pending delivery of a delivery's event to its

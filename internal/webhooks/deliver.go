@@ -227,22 +227,18 @@ func RetryDelay(id int64, attempt int) time.Duration {
 // Work sends one delivery. An error asks River to try again (NextRetry);
 // river.JobCancel ends the job for good.
 func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
-	st := w.s.store
-	d, err := st.GetWebhookDelivery(ctx, job.Args.ProjectID, job.Args.DeliveryID)
+	out, err := w.s.store.OutgoingDelivery(ctx, job.Args.ProjectID, job.Args.DeliveryID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // its endpoint was deleted
 	}
-	if err != nil {
+	d, ep, ev := out.Delivery, out.Endpoint, out.Event
+	if err != nil && !errors.Is(err, store.ErrSealed) {
 		return err
 	}
 	if d.Status != store.DeliveryPending {
 		return nil // done before this node took it over from one that stopped
 	}
-	ep, err := st.GetWebhookEndpoint(ctx, d.ProjectID, d.EndpointID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if errors.Is(err, store.ErrSealed) {
+	if err != nil {
 		// Nothing can be signed. The delivery log says why; River tries again,
 		// as the key that sealed the secrets may be restored.
 		out := store.AttemptOutcome{Status: store.DeliveryPending, NextAttemptAt: w.NextRetry(job), Failing: true, Attempt: store.WebhookAttempt{
@@ -256,24 +252,15 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 		}
 		return err
 	}
-	if err != nil {
-		return err
-	}
 	if !ep.Enabled {
 		_, err := w.s.recordAttempt(ctx, d, store.AttemptOutcome{Status: store.DeliveryFailed, Failing: true,
 			Attempt: store.WebhookAttempt{Attempt: d.Attempts + 1, StartedAt: w.s.clock.Now(), Error: "not sent: the webhook is disabled"}})
 		return river.JobCancel(cmp.Or(err, errors.New("webhook disabled")))
 	}
-	if earlier, err := st.WaitingOn(ctx, d); err != nil {
-		return err
-	} else if earlier.ID != "" {
+	if out.Earlier.ID != "" {
 		// The account's earlier event goes first: wait for its next attempt
 		// when it is retrying, or a moment while it is going out.
-		return river.JobSnooze(max(orderWait, earlier.NextAttemptAt.Sub(clock.System.Now())))
-	}
-	ev, err := st.GetEvent(ctx, d.ProjectID, d.EventID)
-	if err != nil {
-		return err
+		return river.JobSnooze(max(orderWait, out.Earlier.NextAttemptAt.Sub(clock.System.Now())))
 	}
 	// The delivery joins the trace of the change that made the event.
 	ctx, span := telemetry.Start(telemetry.WithTraceParent(ctx, ev.TraceParent), trace.SpanKindClient, "webhook delivery", "")
@@ -287,25 +274,25 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	}
 	span.End()
 	attempt.Attempt = d.Attempts + 1
-	out := store.AttemptOutcome{Attempt: attempt, Status: store.DeliveryPending}
+	outcome := store.AttemptOutcome{Attempt: attempt, Status: store.DeliveryPending}
 	last := job.Attempt >= job.MaxAttempts
 	switch {
 	case attempt.StatusCode >= 200 && attempt.StatusCode < 300:
-		out.Status = store.DeliverySucceeded
+		outcome.Status = store.DeliverySucceeded
 	case attempt.StatusCode == http.StatusGone || last:
-		out.Status = store.DeliveryFailed
+		outcome.Status = store.DeliveryFailed
 	default:
-		out.NextAttemptAt = w.NextRetry(job)
+		outcome.NextAttemptAt = w.NextRetry(job)
 	}
 	// Any answer but a success dates the endpoint's trouble; a success ends it.
-	out.Failing = out.Status != store.DeliverySucceeded
-	ep, err = w.s.recordAttempt(ctx, d, out)
+	outcome.Failing = outcome.Status != store.DeliverySucceeded
+	ep, err = w.s.recordAttempt(ctx, d, outcome)
 	if err != nil {
 		return err
 	}
-	w.s.attempts.WithLabelValues(string(out.Status)).Inc()
+	w.s.attempts.WithLabelValues(string(outcome.Status)).Inc()
 	switch {
-	case out.Status == store.DeliverySucceeded:
+	case outcome.Status == store.DeliverySucceeded:
 		return nil
 	case attempt.StatusCode == http.StatusGone:
 		return river.JobCancel(w.s.disable(ctx, ep, "the endpoint answered 410 Gone"))

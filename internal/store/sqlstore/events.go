@@ -73,13 +73,26 @@ func (s *Store) GetEvent(ctx context.Context, projectID, id string) (store.Event
 }
 
 func scanEvent(row scanner) (store.Event, error) {
-	var e store.Event
-	var data string
-	if err := row.Scan(&e.Seq, &e.ID, &e.ProjectID, &e.Type, &e.AccountID, &e.EndpointID, &data, &e.CreatedAt, &e.TraceParent); err != nil {
+	var x eventScan
+	if err := row.Scan(x.dest()...); err != nil {
 		return store.Event{}, err
 	}
-	e.Data, e.CreatedAt = json.RawMessage(data), e.CreatedAt.UTC()
-	return e, nil
+	return x.event(), nil
+}
+
+// eventScan reads eventColumns, with other columns of the same row.
+type eventScan struct {
+	e    store.Event
+	data string
+}
+
+func (x *eventScan) dest() []any {
+	return []any{&x.e.Seq, &x.e.ID, &x.e.ProjectID, &x.e.Type, &x.e.AccountID, &x.e.EndpointID, &x.data, &x.e.CreatedAt, &x.e.TraceParent}
+}
+
+func (x *eventScan) event() store.Event {
+	x.e.Data, x.e.CreatedAt = json.RawMessage(x.data), x.e.CreatedAt.UTC()
+	return x.e
 }
 
 // DispatchEvents turns undispatched events into deliveries. On PostgreSQL
@@ -108,7 +121,9 @@ func (s *Store) DispatchEvents(ctx context.Context, limit int) (int, []store.Web
 		endpoints := map[string][]store.WebhookEndpoint{}
 		var deliveries []store.WebhookDelivery
 		at := s.now()
-		for _, e := range events {
+		seqs := make([]any, len(events))
+		for i, e := range events {
+			seqs[i] = e.Seq
 			list, ok := endpoints[e.ProjectID]
 			if !ok {
 				if list, err = s.listEndpointsTx(ctx, tx, e.ProjectID); err != nil {
@@ -124,18 +139,19 @@ func (s *Store) DispatchEvents(ctx context.Context, limit int) (int, []store.Web
 				deliveries = append(deliveries, store.WebhookDelivery{ID: store.NewID("whd"), ProjectID: e.ProjectID, EndpointID: ep.ID,
 					EventID: e.ID, EventType: e.Type, EventSeq: e.Seq, AccountID: e.AccountID, Status: store.DeliveryPending, CreatedAt: at, UpdatedAt: at})
 			}
-			if _, err := tx.ExecContext(ctx, s.q(`UPDATE events SET dispatched_at = ? WHERE seq = ?`), at, e.Seq); err != nil {
-				return err
-			}
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE events SET dispatched_at = ? WHERE seq IN (?`+strings.Repeat(", ?", len(seqs)-1)+`)`),
+			append([]any{at}, seqs...)...); err != nil {
+			return err
 		}
 		heads, err := s.chainHeadsTx(ctx, tx, deliveries)
 		if err != nil {
 			return err
 		}
+		if err := s.insertDeliveriesTx(ctx, tx, deliveries, heads); err != nil {
+			return err
+		}
 		for _, d := range deliveries {
-			if err := s.insertDeliveryTx(ctx, tx, d, heads[d.ID]); err != nil {
-				return err
-			}
 			if heads[d.ID] {
 				queued = append(queued, d)
 			}
@@ -169,17 +185,34 @@ func (s *Store) chainHeadsTx(ctx context.Context, tx *sql.Tx, deliveries []store
 			chains = append(chains, k)
 		}
 	}
+	if len(chains) == 0 {
+		return heads, nil
+	}
 	slices.SortFunc(chains, func(a, b [2]string) int { return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1])) })
+	var endpoints, accounts []any
 	for _, k := range chains {
 		if err := s.lockChainTx(ctx, tx, k[0], k[1]); err != nil {
 			return nil, err
 		}
-		var pending int
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM (SELECT 1 FROM webhook_deliveries
-			WHERE endpoint_id = ? AND account_id = ? AND status = 'pending' LIMIT 1) AS p`), k[0], k[1]).Scan(&pending); err != nil {
-			return nil, err
+		if !slices.Contains(endpoints, any(k[0])) {
+			endpoints = append(endpoints, k[0])
 		}
-		heads[first[k]] = pending == 0
+		accounts = append(accounts, k[1])
+	}
+	// One look for every chain with a delivery pending (the rows of other
+	// endpoint and account pairs the lists also match are passed over).
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT DISTINCT endpoint_id, account_id FROM webhook_deliveries WHERE status = 'pending'
+		AND endpoint_id IN (?`+strings.Repeat(", ?", len(endpoints)-1)+`) AND account_id IN (?`+strings.Repeat(", ?", len(accounts)-1)+`)`),
+		append(endpoints, accounts...)...)
+	if err != nil {
+		return nil, err
+	}
+	busy, err := collect(rows, func(row scanner) (k [2]string, err error) { return k, row.Scan(&k[0], &k[1]) })
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range chains {
+		heads[first[k]] = !slices.Contains(busy, k)
 	}
 	return heads, nil
 }

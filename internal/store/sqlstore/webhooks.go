@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,12 +42,8 @@ func (s *Store) scanEndpoint(row scanner) (store.WebhookEndpoint, error) {
 	if err != nil {
 		return store.WebhookEndpoint{}, err
 	}
-	plain, err := s.open(endpointSecrets, e.ID, secrets)
-	if err != nil {
-		return store.WebhookEndpoint{}, fmt.Errorf("secrets of endpoint %s: %w: %w", e.ID, store.ErrSealed, err)
-	}
-	if err := json.Unmarshal([]byte(plain), &e.Secrets); err != nil {
-		return store.WebhookEndpoint{}, fmt.Errorf("secrets of endpoint %s: %w: %w", e.ID, store.ErrSealed, err)
+	if err := s.openSecrets(&e, secrets); err != nil {
+		return store.WebhookEndpoint{}, err
 	}
 	return e, nil
 }
@@ -61,18 +58,46 @@ func scanEndpointWithoutSecrets(row scanner) (store.WebhookEndpoint, error) {
 
 // scanEndpointFields reads an endpoint row, its secrets still sealed.
 func scanEndpointFields(row scanner) (store.WebhookEndpoint, string, error) {
-	var e store.WebhookEndpoint
-	var events, secrets string
-	var failing sql.NullTime
-	if err := row.Scan(&e.ID, &e.ProjectID, &e.URL, &e.Description, &events, &e.Enabled, &e.DisabledReason, &secrets,
-		&failing, &e.CreatedAt, &e.UpdatedAt, &e.Version); err != nil {
+	var x endpointScan
+	if err := row.Scan(x.dest()...); err != nil {
 		return store.WebhookEndpoint{}, "", err
 	}
-	e.FailingSince, e.CreatedAt, e.UpdatedAt = fromNullTime(failing), e.CreatedAt.UTC(), e.UpdatedAt.UTC()
-	if err := json.Unmarshal([]byte(events), &e.Events); err != nil {
+	return x.endpoint()
+}
+
+// endpointScan reads endpointSelect, with other columns of the same row.
+type endpointScan struct {
+	e               store.WebhookEndpoint
+	events, secrets string
+	failing         sql.NullTime
+}
+
+func (x *endpointScan) dest() []any {
+	e := &x.e
+	return []any{&e.ID, &e.ProjectID, &e.URL, &e.Description, &x.events, &e.Enabled, &e.DisabledReason, &x.secrets,
+		&x.failing, &e.CreatedAt, &e.UpdatedAt, &e.Version}
+}
+
+// endpoint returns the endpoint read, and its secrets still sealed.
+func (x *endpointScan) endpoint() (store.WebhookEndpoint, string, error) {
+	e := x.e
+	e.FailingSince, e.CreatedAt, e.UpdatedAt = fromNullTime(x.failing), e.CreatedAt.UTC(), e.UpdatedAt.UTC()
+	if err := json.Unmarshal([]byte(x.events), &e.Events); err != nil {
 		return store.WebhookEndpoint{}, "", fmt.Errorf("events of endpoint %s: %w", e.ID, err)
 	}
-	return e, secrets, nil
+	return e, x.secrets, nil
+}
+
+// openSecrets opens the endpoint's sealed secrets into e.
+func (s *Store) openSecrets(e *store.WebhookEndpoint, secrets string) error {
+	plain, err := s.open(endpointSecrets, e.ID, secrets)
+	if err != nil {
+		return fmt.Errorf("secrets of endpoint %s: %w: %w", e.ID, store.ErrSealed, err)
+	}
+	if err := json.Unmarshal([]byte(plain), &e.Secrets); err != nil {
+		return fmt.Errorf("secrets of endpoint %s: %w: %w", e.ID, store.ErrSealed, err)
+	}
+	return nil
 }
 
 // CreateWebhookEndpoint stores e with its secrets sealed.
@@ -190,22 +215,81 @@ const deliveryColumns = `d.id, d.project_id, d.endpoint_id, d.event_id, e.type, 
 const deliveryFrom = ` FROM webhook_deliveries d JOIN events e ON e.id = d.event_id`
 
 func scanDelivery(row scanner) (store.WebhookDelivery, error) {
-	var d store.WebhookDelivery
-	var next sql.NullTime
-	if err := row.Scan(&d.ID, &d.ProjectID, &d.EndpointID, &d.EventID, &d.EventType, &d.EventSeq, &d.AccountID, &d.Status, &d.Attempts,
-		&d.LastStatusCode, &d.LastError, &d.LastDurationMS, &next, &d.CreatedAt, &d.UpdatedAt); err != nil {
+	var x deliveryScan
+	if err := row.Scan(x.dest()...); err != nil {
 		return store.WebhookDelivery{}, err
 	}
-	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromNullTime(next), d.CreatedAt.UTC(), d.UpdatedAt.UTC()
-	return d, nil
+	return x.delivery(), nil
 }
 
-func (s *Store) insertDeliveryTx(ctx context.Context, tx *sql.Tx, d store.WebhookDelivery, queued bool) error {
-	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO webhook_deliveries (id, project_id, endpoint_id, event_id, event_seq, account_id, status,
-		created_at, updated_at, queued) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		d.ID, d.ProjectID, d.EndpointID, d.EventID, d.EventSeq, d.AccountID, d.Status, normalizeTime(d.CreatedAt), normalizeTime(d.UpdatedAt), queued)
-	if err != nil {
-		return fmt.Errorf("create delivery of %s: %w", d.EventID, s.translate(err))
+// deliveryScan reads deliveryColumns, with other columns of the same row.
+type deliveryScan struct {
+	d    store.WebhookDelivery
+	next sql.NullTime
+}
+
+func (x *deliveryScan) dest() []any {
+	d := &x.d
+	return []any{&d.ID, &d.ProjectID, &d.EndpointID, &d.EventID, &d.EventType, &d.EventSeq, &d.AccountID, &d.Status, &d.Attempts,
+		&d.LastStatusCode, &d.LastError, &d.LastDurationMS, &x.next, &d.CreatedAt, &d.UpdatedAt}
+}
+
+func (x *deliveryScan) delivery() store.WebhookDelivery {
+	d := x.d
+	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromNullTime(x.next), d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	return d
+}
+
+// outgoingQuery reads a delivery with its event, its endpoint and the
+// account's earlier pending delivery to the endpoint, in one round trip.
+var outgoingQuery = `SELECT ` + deliveryColumns + `, ` + prefixed("e.", eventColumns) + `, ` + prefixed("w.", endpointSelect) + `,
+	(SELECT x.id FROM webhook_deliveries x WHERE x.endpoint_id = d.endpoint_id AND x.account_id = d.account_id
+		AND x.event_seq < d.event_seq AND x.status = 'pending' AND d.account_id <> '' ORDER BY x.event_seq LIMIT 1),
+	(SELECT x.next_attempt_at FROM webhook_deliveries x WHERE x.endpoint_id = d.endpoint_id AND x.account_id = d.account_id
+		AND x.event_seq < d.event_seq AND x.status = 'pending' AND d.account_id <> '' ORDER BY x.event_seq LIMIT 1)` +
+	deliveryFrom + ` JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE d.project_id = ? AND d.id = ?`
+
+// prefixed qualifies each of a list of columns with prefix.
+func prefixed(prefix, columns string) string {
+	return prefix + strings.ReplaceAll(columns, ", ", ", "+prefix)
+}
+
+// OutgoingDelivery reads what sending a delivery needs.
+func (s *Store) OutgoingDelivery(ctx context.Context, projectID, id string) (store.Outgoing, error) {
+	var d deliveryScan
+	var e eventScan
+	var w endpointScan
+	var earlier sql.NullString
+	var earlierNext sql.NullTime
+	dest := append(append(append(d.dest(), e.dest()...), w.dest()...), &earlier, &earlierNext)
+	if err := s.queryRow(ctx, outgoingQuery, projectID, id).Scan(dest...); err != nil {
+		return store.Outgoing{}, fmt.Errorf("read webhook delivery %s: %w", id, s.translate(err))
+	}
+	out := store.Outgoing{Delivery: d.delivery(), Event: e.event(), Earlier: store.Earlier{ID: earlier.String, NextAttemptAt: fromNullTime(earlierNext)}}
+	ep, secrets, err := w.endpoint()
+	if err == nil {
+		err = s.openSecrets(&ep, secrets)
+	}
+	out.Endpoint = ep
+	return out, err
+}
+
+// deliveryRows is how many deliveries one INSERT writes at most.
+const deliveryRows = 100
+
+// insertDeliveriesTx writes new deliveries, those heads says queued.
+func (s *Store) insertDeliveriesTx(ctx context.Context, tx *sql.Tx, deliveries []store.WebhookDelivery, heads map[string]bool) error {
+	for chunk := range slices.Chunk(deliveries, deliveryRows) {
+		args := make([]any, 0, 10*len(chunk))
+		for _, d := range chunk {
+			args = append(args, d.ID, d.ProjectID, d.EndpointID, d.EventID, d.EventSeq, d.AccountID, d.Status, normalizeTime(d.CreatedAt),
+				normalizeTime(d.UpdatedAt), heads[d.ID])
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO webhook_deliveries (id, project_id, endpoint_id, event_id, event_seq, account_id, status,
+			created_at, updated_at, queued) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`+strings.Repeat(`, (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, len(chunk)-1)), args...)
+		if err != nil {
+			return fmt.Errorf("create %d deliveries: %w", len(chunk), s.translate(err))
+		}
 	}
 	return nil
 }
@@ -273,25 +357,6 @@ func (s *Store) withAttempts(ctx context.Context, deliveries []store.WebhookDeli
 	return rows.Err()
 }
 
-// WaitingOn finds a pending delivery of the account's earlier event to the same endpoint.
-func (s *Store) WaitingOn(ctx context.Context, d store.WebhookDelivery) (store.Earlier, error) {
-	if d.AccountID == "" {
-		return store.Earlier{}, nil
-	}
-	var e store.Earlier
-	var next sql.NullTime
-	err := s.queryRow(ctx, `SELECT id, next_attempt_at FROM webhook_deliveries WHERE endpoint_id = ? AND account_id = ? AND event_seq < ? AND status = 'pending'
-		ORDER BY event_seq LIMIT 1`, d.EndpointID, d.AccountID, d.EventSeq).Scan(&e.ID, &next)
-	if isNoRows(err) {
-		return store.Earlier{}, nil
-	}
-	if err != nil {
-		return store.Earlier{}, fmt.Errorf("deliveries before %s: %w", d.ID, err)
-	}
-	e.NextAttemptAt = fromNullTime(next)
-	return e, nil
-}
-
 // RecordWebhookAttempt logs one attempt and its outcome in one transaction.
 func (s *Store) RecordWebhookAttempt(ctx context.Context, d store.WebhookDelivery, o store.AttemptOutcome) (store.WebhookEndpoint, []store.WebhookDelivery, error) {
 	var ep store.WebhookEndpoint
@@ -328,10 +393,15 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, d store.WebhookDeliver
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_endpoints SET `+failing+` AND project_id = ? AND id = ?`), args...); err != nil {
 			return err
 		}
-		ep, err = scanEndpointWithoutSecrets(tx.QueryRowContext(ctx, s.q(`SELECT `+endpointSelect+` FROM webhook_endpoints WHERE project_id = ? AND id = ?`),
-			d.ProjectID, d.EndpointID))
-		if err != nil || !ends {
-			return s.translate(err)
+		if o.Failing {
+			ep, err = scanEndpointWithoutSecrets(tx.QueryRowContext(ctx, s.q(`SELECT `+endpointSelect+` FROM webhook_endpoints WHERE project_id = ? AND id = ?`),
+				d.ProjectID, d.EndpointID))
+			if err != nil {
+				return s.translate(err)
+			}
+		}
+		if !ends {
+			return nil
 		}
 		next, err = s.queueNextTx(ctx, tx, d, at)
 		return err
@@ -381,7 +451,7 @@ func (s *Store) Redeliver(ctx context.Context, projectID, deliveryID string) (st
 		at := s.now()
 		out = store.WebhookDelivery{ID: store.NewID("whd"), ProjectID: d.ProjectID, EndpointID: d.EndpointID, EventID: d.EventID,
 			EventType: d.EventType, EventSeq: d.EventSeq, AccountID: d.AccountID, Status: store.DeliveryPending, CreatedAt: at, UpdatedAt: at}
-		return s.insertDeliveryTx(ctx, tx, out, true)
+		return s.insertDeliveriesTx(ctx, tx, []store.WebhookDelivery{out}, map[string]bool{out.ID: true})
 	})
 	if err != nil {
 		return store.WebhookDelivery{}, fmt.Errorf("redeliver %s: %w", deliveryID, err)

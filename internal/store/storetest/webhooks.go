@@ -365,10 +365,23 @@ func testWebhookDeliveryLog(t *testing.T, db Database) {
 	if second.ID == first.ID {
 		second = made[1] // both made in one transaction: the same time
 	}
-	if waiting, err := s.WaitingOn(ctx, second); err != nil || waiting.ID != first.ID || !waiting.NextAttemptAt.IsZero() {
+	waitingOn := func(d store.WebhookDelivery) (store.Earlier, error) {
+		out, err := s.OutgoingDelivery(ctx, d.ProjectID, d.ID)
+		return out.Earlier, err
+	}
+	// What sending needs, read at once.
+	out, err := s.OutgoingDelivery(ctx, p.ID, first.ID)
+	if err != nil || out.Delivery.ID != first.ID || out.Delivery.EventType != store.EventAccountCreated || out.Event.ID != first.EventID ||
+		out.Event.Type != store.EventAccountCreated || len(out.Event.Data) == 0 || out.Endpoint.ID != e.ID || out.Endpoint.URL != e.URL ||
+		len(out.Endpoint.Secrets) != 1 || out.Endpoint.Secrets[0].Secret != "whsec_"+p.ID {
+		t.Fatalf("outgoing: %+v, %v", out, err)
+	}
+	_, err = s.OutgoingDelivery(ctx, mustProject(t, s, "C").ID, first.ID)
+	wantErr(t, err, store.ErrNotFound)
+	if waiting, err := waitingOn(second); err != nil || waiting.ID != first.ID || !waiting.NextAttemptAt.IsZero() {
 		t.Fatalf("second waits on %+v, %v; want %s, not tried yet", waiting, err, first.ID)
 	}
-	if waiting, err := s.WaitingOn(ctx, first); err != nil || waiting.ID != "" {
+	if waiting, err := waitingOn(first); err != nil || waiting.ID != "" {
 		t.Fatalf("first waits on %+v, %v", waiting, err)
 	}
 	start := clock.System.Now().UTC().Truncate(time.Millisecond)
@@ -382,18 +395,19 @@ func testWebhookDeliveryLog(t *testing.T, db Database) {
 		Attempt: store.WebhookAttempt{Attempt: 2, StartedAt: start.Add(time.Millisecond), StatusCode: 503, Error: "the endpoint answered 503"}}); !ep.FailingSince.Equal(start) {
 		t.Fatalf("after a second failure the endpoint is failing since %s, want %s", ep.FailingSince, start)
 	}
-	if waiting, err := s.WaitingOn(ctx, second); err != nil || !waiting.NextAttemptAt.Equal(start.Add(time.Minute)) {
+	if waiting, err := waitingOn(second); err != nil || !waiting.NextAttemptAt.Equal(start.Add(time.Minute)) {
 		t.Fatalf("second waits on %+v, %v; want the first's retry time", waiting, err)
 	}
 	later := start.Add(time.Second)
-	if ep = c.record(t, s, first, store.AttemptOutcome{Status: store.DeliverySucceeded,
-		Attempt: store.WebhookAttempt{Attempt: 3, StartedAt: later, StatusCode: 200, DurationMS: 3}}); !ep.FailingSince.IsZero() {
-		t.Fatalf("after a success the endpoint is %+v", ep)
+	c.record(t, s, first, store.AttemptOutcome{Status: store.DeliverySucceeded,
+		Attempt: store.WebhookAttempt{Attempt: 3, StartedAt: later, StatusCode: 200, DurationMS: 3}})
+	if ep, err = s.GetWebhookEndpoint(ctx, p.ID, e.ID); err != nil || !ep.FailingSince.IsZero() {
+		t.Fatalf("after a success the endpoint is %+v, %v", ep, err)
 	}
 	if len(c.got) != 2 || c.got[1].ID != second.ID {
 		t.Fatalf("the first ended; queued %+v, want the second next", c.got)
 	}
-	if waiting, err := s.WaitingOn(ctx, second); err != nil || waiting.ID != "" {
+	if waiting, err := waitingOn(second); err != nil || waiting.ID != "" {
 		t.Fatalf("second still waits on %q, %v", waiting, err)
 	}
 	again, err := s.Redeliver(ctx, p.ID, first.ID)
@@ -446,6 +460,17 @@ func testDispatchPastADamagedEndpoint(t *testing.T, db Database) {
 	}
 	_, err := s.GetWebhookEndpoint(ctx, p.ID, damaged.ID)
 	wantErr(t, err, store.ErrSealed)
+	for _, d := range c.got {
+		out, err := s.OutgoingDelivery(ctx, p.ID, d.ID)
+		if d.EndpointID == damaged.ID {
+			wantErr(t, err, store.ErrSealed)
+			if out.Delivery.ID != d.ID || out.Event.ID != d.EventID || out.Endpoint.ID != damaged.ID {
+				t.Fatalf("a delivery to the damaged endpoint reads %+v", out)
+			}
+		} else if err != nil || len(out.Endpoint.Secrets) != 1 {
+			t.Fatalf("a delivery to the healthy endpoint reads %+v, %v", out, err)
+		}
+	}
 	for _, d := range c.got {
 		if ep := c.record(t, s, d, store.AttemptOutcome{Status: store.DeliveryFailed, Failing: true,
 			Attempt: store.WebhookAttempt{Attempt: 1, StartedAt: clock.System.Now(), Error: "x"}}); ep.FailingSince.IsZero() {
