@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,8 +22,9 @@ import (
 // measureWebhooks runs one `patchbay serve` with a webhook pointing at a
 // receiver in this process, then links accounts straight in the database:
 // two bursts of n (events per second from the first change to the last
-// receipt), then a steady 20 a second for paced (latency from the change's
-// commit to its receipt, p50 and p99).
+// receipt), then a steady 20 a second for paced, made through the node's API
+// and then by another process (latency from the change's commit to its
+// receipt, p50 and p99).
 func measureWebhooks(n int, paced time.Duration, databaseURL string) error {
 	ctx := context.Background()
 	h, err := newHarness(ctx, databaseURL)
@@ -96,22 +98,52 @@ func measureWebhooks(n int, paced time.Duration, databaseURL string) error {
 		return err
 	}
 
+	// Steady: through the node's own API (an account's label changed), as
+	// changes are made in production, then written by another process.
+	acc, err := s.CreateAccount(ctx, account(), "")
+	if err != nil {
+		return err
+	}
+	relabel := func() error {
+		req, _ := http.NewRequest("PATCH", "http://"+out[1]+"/accounts/"+acc.ID, strings.NewReader(`{"label":"`+store.NewID("l")+`"}`))
+		req.SetBasicAuth(apiKey, "")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("relabel the account: %d", resp.StatusCode)
+		}
+		return nil
+	}
+	if err := steady(rec, "account.updated through the API", paced, relabel); err != nil {
+		return err
+	}
+	return steady(rec, "account.created written by another process", paced, link)
+}
+
+// steady makes 20 events a second through write for d and reports how long
+// each took from its commit to its receipt.
+func steady(rec *latencyReceiver, label string, d time.Duration, write func() error) error {
 	rec.reset()
-	fmt.Printf("paced: 20 events/s for %s …\n", paced)
+	fmt.Printf("\nsteady: 20 events/s for %s, %s …\n", d, label)
 	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
 	sent := 0
-	for end := time.Now().Add(paced); time.Now().Before(end); sent++ {
+	for end := time.Now().Add(d); time.Now().Before(end); sent++ {
 		<-tick.C
-		if err := link(); err != nil {
+		if err := write(); err != nil {
 			return err
 		}
 	}
-	tick.Stop()
 	if err := rec.wait(sent, time.Minute); err != nil {
 		return err
 	}
-	steady := rec.latencies()
-	fmt.Printf("  change to receipt: p50 %s, p99 %s over %d events\n", percentile(steady, 50), percentile(steady, 99), len(steady))
+	lat := rec.latencies()
+	fmt.Printf("  change to receipt: p50 %s, p99 %s over %d events\n", percentile(lat, 50), percentile(lat, 99), len(lat))
 	return nil
 }
 

@@ -59,12 +59,12 @@ func (q *Queue) Add(name string, n int, register func(*river.Workers)) {
 // Open makes the client over every service added.
 func (q *Queue) Open() error {
 	poll, rescue := cmp.Or(q.o.PollInterval, 200*time.Millisecond), cmp.Or(q.o.RescueAfter, 30*time.Second)
-	client, err := river.NewClient(q.o.Driver, &river.Config{
+	client, err := river.NewClient[*sql.Tx](pollOnly{q.o.Driver}, &river.Config{
 		Queues:               q.queues,
 		Workers:              q.workers,
 		PollOnly:             true, // no LISTEN/NOTIFY: SQLite has none, and poolers drop it
 		FetchPollInterval:    poll,
-		FetchCooldown:        min(poll, 20*time.Millisecond),
+		FetchCooldown:        min(poll, 5*time.Millisecond),
 		RescueStuckJobsAfter: rescue, // a node that died mid-job
 		JobTimeout:           rescue, // workers say their own (Timeout)
 		Logger:               warnOnly(cmp.Or(q.o.Logger, slog.Default()).With("component", "river")),
@@ -75,6 +75,19 @@ func (q *Queue) Open() error {
 	q.client = client
 	return nil
 }
+
+// pollOnly is a driver that says it has no listener. River wakes its own
+// workers when a job is queued outside a transaction only where the driver
+// has none; SQLite's driver offers one (an outbox table, polled in turn)
+// that a poll-only client does not use, so with it a node's own jobs would
+// wait for the next poll, and every insert would write notifications no one
+// reads.
+type pollOnly struct {
+	riverdriver.Driver[*sql.Tx]
+}
+
+func (pollOnly) SupportsListener() bool     { return false }
+func (pollOnly) SupportsListenNotify() bool { return false }
 
 // errNotOpen is the failure of a queue used before Open.
 var errNotOpen = errors.New("the job queue is not open")

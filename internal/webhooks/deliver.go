@@ -83,7 +83,8 @@ func New(o Options) *Service {
 		poll: cmp.Or(o.PollInterval, 100*time.Millisecond),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "patchbay_webhook_attempts_total",
 			Help: "Webhook delivery attempts, by the delivery's status after them (succeeded, pending: to be retried, failed)."}, []string{"status"})}
-	o.Jobs.Add(queueName, cmp.Or(o.Workers, 20), func(w *river.Workers) { river.AddWorker(w, &worker{s: s, send: s.client()}) })
+	workers := cmp.Or(o.Workers, 20)
+	o.Jobs.Add(queueName, workers, func(w *river.Workers) { river.AddWorker(w, &worker{s: s, send: s.client(workers)}) })
 	return s
 }
 
@@ -427,7 +428,7 @@ func jsonObject(v map[string]any) json.RawMessage {
 // proxy, and unless private targets are allowed, no connection to a loopback,
 // private or link-local address, checked on the address actually dialled so
 // that a name re-pointed after the endpoint was saved cannot reach inside.
-func (s *Service) client() *http.Client {
+func (s *Service) client(workers int) *http.Client {
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	if !s.allowPrivate {
 		dialer.Control = func(_, address string, _ syscall.RawConn) error {
@@ -442,8 +443,9 @@ func (s *Service) client() *http.Client {
 		}
 	}
 	return &http.Client{
-		Transport: &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: 5 * time.Second, MaxIdleConnsPerHost: 16,
-			IdleConnTimeout: time.Minute},
+		Transport: &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: 5 * time.Second,
+			MaxIdleConnsPerHost: workers, // a connection kept for each worker sending to the same receiver
+			IdleConnTimeout:     time.Minute},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }

@@ -52,7 +52,7 @@ func TestPrivateTargetsRefused(t *testing.T) {
 	defer target.Close()
 	// A name that resolves to a loopback address is refused when dialled.
 	host := strings.Replace(target.URL, "127.0.0.1", "localhost", 1)
-	_, err := s.client().Get(host)
+	_, err := s.client(1).Get(host)
 	if err == nil || !strings.Contains(err.Error(), "refused to connect") {
 		t.Fatalf("dialling loopback: %v", err)
 	}
@@ -62,7 +62,7 @@ func TestPrivateTargetsRefused(t *testing.T) {
 	}
 	redirect := httptest.NewServer(http.RedirectHandler("http://example.com/", http.StatusFound))
 	defer redirect.Close()
-	resp, err := allowed.client().Post(redirect.URL, "application/json", nil)
+	resp, err := allowed.client(1).Post(redirect.URL, "application/json", nil)
 	if err != nil || resp.StatusCode != http.StatusFound {
 		t.Fatalf("a redirect was followed: %v %v", resp, err)
 	}
