@@ -46,7 +46,7 @@ func TestTranslatedAndSpecialAddressesAreRefused(t *testing.T) {
 		}
 	}
 	// The dial itself is checked, as the review's NAT64 address was dialled.
-	_, err := s.client().Get("http://[64:ff9b::7f00:1]:9/")
+	_, err := s.client(1).Get("http://[64:ff9b::7f00:1]:9/")
 	if err == nil || !strings.Contains(err.Error(), "refused to connect") {
 		t.Fatalf("dialling a NAT64 loopback: %v", err)
 	}
