@@ -322,6 +322,29 @@ func seed(ctx context.Context, dbURL string, ring *secrets.Keyring, jwURL, contr
 	return apiKey, acc.ID, creds.AccessToken, nil
 }
 
+// apiCall sends one request to Patchbay with apiKey, reads the answer to
+// its end and checks its status.
+func apiCall(method, url, apiKey, body string, want int) error {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.SetBasicAuth(apiKey, "")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: %d, want %d", method, url, resp.StatusCode, want)
+	}
+	return nil
+}
+
 // freeAddress is a loopback address no one listens on at the moment.
 func freeAddress() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -128,16 +127,8 @@ func measureScale(n int, databaseURL string) error {
 		var lat []time.Duration
 		for i := range 55 {
 			began := time.Now()
-			req, _ := http.NewRequest("GET", base+probe.path, nil)
-			req.SetBasicAuth(apiKey, "")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
+			if err := apiCall("GET", base+probe.path, apiKey, "", http.StatusOK); err != nil {
 				return err
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("%s: %d", probe.path, resp.StatusCode)
 			}
 			if i >= 5 {
 				lat = append(lat, time.Since(began))

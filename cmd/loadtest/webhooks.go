@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -61,16 +59,8 @@ func measureWebhooks(n int, paced time.Duration, databaseURL string) error {
 		return err
 	}
 	defer func() { serve.Process.Kill(); serve.Wait() }()
-	req, _ := http.NewRequest("POST", "http://"+out[1]+"/webhooks", bytes.NewReader([]byte(`{"url":"http://`+ln.Addr().String()+`/hooks"}`)))
-	req.SetBasicAuth(apiKey, "")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		return fmt.Errorf("create the webhook: %d", resp.StatusCode)
+	if err := apiCall("POST", "http://"+out[1]+"/webhooks", apiKey, `{"url":"http://`+ln.Addr().String()+`/hooks"}`, http.StatusCreated); err != nil {
+		return fmt.Errorf("create the webhook: %w", err)
 	}
 	account := func() store.Account {
 		return store.Account{ProjectID: p.ID, ProfileID: prof.ID, Provider: "justworks",
@@ -105,19 +95,7 @@ func measureWebhooks(n int, paced time.Duration, databaseURL string) error {
 		return err
 	}
 	relabel := func() error {
-		req, _ := http.NewRequest("PATCH", "http://"+out[1]+"/accounts/"+acc.ID, strings.NewReader(`{"label":"`+store.NewID("l")+`"}`))
-		req.SetBasicAuth(apiKey, "")
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("relabel the account: %d", resp.StatusCode)
-		}
-		return nil
+		return apiCall("PATCH", "http://"+out[1]+"/accounts/"+acc.ID, apiKey, `{"label":"`+store.NewID("l")+`"}`, http.StatusOK)
 	}
 	if err := steady(rec, "account.updated through the API", paced, relabel); err != nil {
 		return err

@@ -656,6 +656,12 @@ func TestSyncStopsWhenItsProfileIsDisabled(t *testing.T) {
 	t.Parallel()
 	e := newSyncEnvWith(t, backendtest.SQLite, sandbox.Options{Members: 250}, employeesOnly)
 	account := e.accounts["justworks"]
+	// An endpoint of its own: the env's endpoint gets sync.failed only after
+	// the first runs' 250 data-change events of the account before it.
+	failures := newReceiver(t)
+	if st, _, body := e.do(t, "POST", "/webhooks", basic(e.keyA), `{"url":"`+failures.URL+`","events":["sync.failed"]}`); st != http.StatusCreated {
+		t.Fatalf("webhook: %d %v", st, body)
+	}
 	jw := e.faults(t, "justworks", []simctl.Fault{{PathPrefix: "/v1/members", Count: 1, Kind: simctl.KindDelay, DelayMS: 500}})
 	e.syncNow(t, account, true)
 	testwait.For(t, "the run's first page at the provider", func() bool { return jw.Stats.Get("fault.delay") == 1 })
@@ -680,9 +686,9 @@ func TestSyncStopsWhenItsProfileIsDisabled(t *testing.T) {
 	}
 	// The integrator hears of it.
 	testwait.For(t, "a sync.failed webhook", func() bool {
-		e.hooks.mu.Lock()
-		defer e.hooks.mu.Unlock()
-		for _, d := range e.hooks.deliveries {
+		failures.mu.Lock()
+		defer failures.mu.Unlock()
+		for _, d := range failures.deliveries {
 			if d.event["type"] == "sync.failed" && d.event["account_id"] == account && d.event["model"] == "hris.employees" &&
 				strings.Contains(fmt.Sprint(d.event["error"]), "inactive") {
 				return true
