@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -42,6 +43,10 @@ type Queue struct {
 	workers *river.Workers
 	queues  map[string]river.QueueConfig
 	client  *river.Client[*sql.Tx]
+	// starting is held while the client starts: River wakes its workers on
+	// an insert through state that Start sets up unguarded, so inserts wait
+	// for it (a node's dispatcher queues deliveries as the queue starts).
+	starting sync.RWMutex
 }
 
 // New returns a queue with no services yet.
@@ -97,6 +102,8 @@ func (q *Queue) Insert(ctx context.Context, args river.JobArgs) (*rivertype.JobI
 	if q.client == nil {
 		return nil, errNotOpen
 	}
+	q.starting.RLock()
+	defer q.starting.RUnlock()
 	return q.client.Insert(ctx, args, nil)
 }
 
@@ -105,6 +112,8 @@ func (q *Queue) InsertMany(ctx context.Context, params []river.InsertManyParams)
 	if q.client == nil {
 		return errNotOpen
 	}
+	q.starting.RLock()
+	defer q.starting.RUnlock()
 	_, err := q.client.InsertMany(ctx, params)
 	return err
 }
@@ -115,7 +124,10 @@ func (q *Queue) Run(ctx context.Context, grace time.Duration) error {
 	if q.client == nil {
 		return errNotOpen
 	}
-	if err := q.client.Start(ctx); err != nil {
+	q.starting.Lock()
+	err := q.client.Start(ctx)
+	q.starting.Unlock()
+	if err != nil {
 		return fmt.Errorf("start the job queue: %w", err)
 	}
 	<-ctx.Done()
