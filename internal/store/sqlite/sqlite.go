@@ -33,6 +33,10 @@ var dialect = sqlstore.Dialect{
 	Migrations: migrationFiles,
 	Queue:      func(db *sql.DB) riverdriver.Driver[*sql.Tx] { return riversqlite.New(db) },
 	Optimize:   optimize,
+	IsBusy: func(err error) bool {
+		var e *sqlite.Error
+		return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
+	},
 	IsUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
 		if !errors.As(err, &e) {

@@ -37,6 +37,10 @@ type Dialect struct {
 	MigrationLock string
 	// IsUniqueViolation reports whether err is a unique-constraint failure.
 	IsUniqueViolation func(error) bool
+	// IsBusy reports whether err is a lock another connection held for
+	// longer than the database waits (SQLite's SQLITE_BUSY); nil where a
+	// wait for a lock does not fail.
+	IsBusy func(error) bool
 	// ForUpdate ends a SELECT that must lock its rows until the transaction ends
 	// (" FOR UPDATE"); empty where the transaction already holds the write lock.
 	ForUpdate string
@@ -203,6 +207,23 @@ func loadMigrations(fsys fs.FS) ([]Migration, error) {
 	return out, nil
 }
 
+// migrationWait is how long a node waits for another that is migrating
+// the same database.
+const migrationWait = 2 * time.Minute
+
+// beginMigration begins the migration transaction. Nodes starting together
+// wait for the one migrating, which can take longer than one of the
+// database's lock waits.
+func (s *Store) beginMigration(ctx context.Context) (*sql.Tx, error) {
+	deadline := s.clock.Now().Add(migrationWait)
+	for {
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err == nil || s.dialect.IsBusy == nil || !s.dialect.IsBusy(err) || !s.clock.Now().Before(deadline) {
+			return tx, err
+		}
+	}
+}
+
 // Migrate applies the dialect's migrations not yet recorded, all in one transaction
 // behind the dialect's migration lock, so nodes starting together never apply one
 // twice. It returns the versions it applied.
@@ -211,7 +232,7 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	tx, err := s.beginMigration(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: begin: %w", err)
 	}
