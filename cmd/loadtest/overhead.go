@@ -69,25 +69,35 @@ type shared struct {
 
 // cpu returns the simulator's CPU seconds so far and each database backend's.
 func (s shared) cpu() (sim float64, backends map[int]float64, err error) {
-	if sim, err = cpuSeconds(s.simPID); err != nil || s.db == nil {
-		return sim, nil, err
+	if sim, err = cpuSeconds(s.simPID); err != nil {
+		return 0, nil, err
 	}
-	rows, err := s.db.Query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+	backends, err = backendsCPU(s.db)
+	return sim, backends, err
+}
+
+// backendsCPU returns the CPU seconds so far of each backend of db's
+// PostgreSQL database (none when db is nil: SQLite).
+func backendsCPU(db *sql.DB) (map[int]float64, error) {
+	if db == nil {
+		return nil, nil
+	}
+	rows, err := db.Query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
 	if err != nil {
-		return 0, nil, fmt.Errorf("PostgreSQL backends: %w", err)
+		return nil, fmt.Errorf("PostgreSQL backends: %w", err)
 	}
 	defer rows.Close()
-	backends = map[int]float64{}
+	backends := map[int]float64{}
 	for rows.Next() {
 		var pid int
 		if err := rows.Scan(&pid); err != nil {
-			return 0, nil, err
+			return nil, err
 		}
 		if cpu, err := cpuSeconds(pid); err == nil { // a backend may end meanwhile
 			backends[pid] = cpu
 		}
 	}
-	return sim, backends, rows.Err()
+	return backends, rows.Err()
 }
 
 // dbSpent is what the backends ran between two readings; a backend that

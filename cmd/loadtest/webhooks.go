@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -70,21 +73,37 @@ func measureWebhooks(n int, paced time.Duration, databaseURL string) error {
 		_, err := s.CreateAccount(ctx, account(), store.EventAccountCreated)
 		return err
 	}
-	// The delivery pipeline's throughput: a backlog that grows faster than
-	// it is sent, the accounts imported 100 to a transaction.
-	if err := burst(rec, fmt.Sprintf("%d account.created events, imported 100 to a transaction by 8 writers", n), n, batchOf, func(k int) error {
-		accounts := make([]store.Account, k)
-		for i := range accounts {
-			accounts[i] = account()
-		}
-		return s.ImportAccounts(ctx, accounts, store.EventAccountCreated)
-	}); err != nil {
-		return err
+	procs := processes{patchbay: serve.Process.Pid}
+	if strings.HasPrefix(h.dbURL, "postgres") {
+		procs.db = s.DB()
 	}
+	// The delivery pipeline's throughput: a backlog that grows faster than
+	// it is sent, the accounts imported 100 to a transaction; three rounds.
+	var rounds []burstResult
+	for round := range burstRounds {
+		rec.reset()
+		r, err := burst(rec, procs, fmt.Sprintf("round %d of %d: %d account.created events, imported 100 to a transaction by 8 writers",
+			round+1, burstRounds, n), n, batchOf, func(k int) error {
+			accounts := make([]store.Account, k)
+			for i := range accounts {
+				accounts[i] = account()
+			}
+			return s.ImportAccounts(ctx, accounts, store.EventAccountCreated)
+		})
+		if err != nil {
+			return err
+		}
+		rounds = append(rounds, r)
+	}
+	fmt.Printf("\nbatched bursts over %d rounds, median (range): %s events/s; CPU per event: Patchbay %s ms, %s, the harness (writers and receiver) %s ms\n",
+		burstRounds, spreadOf(burstFigures(rounds, func(r burstResult) float64 { return r.rate })).format("%.0f"),
+		spreadOf(burstFigures(rounds, func(r burstResult) float64 { return r.patchbay })).format("%.2f"),
+		procs.dbCPU(spreadOf(burstFigures(rounds, func(r burstResult) float64 { return r.db })).format("%.2f")),
+		spreadOf(burstFigures(rounds, func(r burstResult) float64 { return r.harness })).format("%.2f"))
 	// End to end: each account linked in a transaction of its own, as the Hub
 	// links them; the writers' own work bounds it.
 	rec.reset()
-	if err := burst(rec, fmt.Sprintf("%d account.created events, one account to a transaction, from 8 writers", n), n, 1, func(int) error { return link() }); err != nil {
+	if _, err := burst(rec, procs, fmt.Sprintf("%d account.created events, one account to a transaction, from 8 writers", n), n, 1, func(int) error { return link() }); err != nil {
 		return err
 	}
 
@@ -125,13 +144,59 @@ func steady(rec *latencyReceiver, label string, d time.Duration, write func() er
 	return nil
 }
 
-// batchOf is how many accounts a write of the first burst imports.
-const batchOf = 100
+// batchOf is how many accounts a write of the batched burst imports, and
+// burstRounds how many batched bursts run.
+const batchOf, burstRounds = 100, 3
+
+// processes are those whose CPU a burst counts: Patchbay, this harness (the
+// writers and the receiver) and, on PostgreSQL, the database's backends.
+type processes struct {
+	patchbay int
+	db       *sql.DB // nil on SQLite
+}
+
+// dbCPU says what the database's backends spent, given as figure.
+func (p processes) dbCPU(figure string) string {
+	if p.db == nil {
+		return "the database inside Patchbay (SQLite)"
+	}
+	return "PostgreSQL's backends " + figure + " ms"
+}
+
+// cpu reads each one's CPU seconds so far.
+func (p processes) cpu() (patchbay, harness float64, backends map[int]float64, err error) {
+	if patchbay, err = cpuSeconds(p.patchbay); err != nil {
+		return
+	}
+	if harness, err = cpuSeconds(os.Getpid()); err != nil {
+		return
+	}
+	backends, err = backendsCPU(p.db)
+	return
+}
+
+// burstResult is one burst's rate and its CPU per event, in milliseconds.
+type burstResult struct {
+	rate                  float64
+	patchbay, db, harness float64
+}
+
+func burstFigures(rs []burstResult, f func(burstResult) float64) []float64 {
+	out := make([]float64, len(rs))
+	for i, r := range rs {
+		out[i] = f(r)
+	}
+	return out
+}
 
 // burst has 8 writers make n events, k at a time through write, and reports
-// how fast they reached the receiver.
-func burst(rec *latencyReceiver, label string, n, k int, write func(k int) error) error {
+// how fast they reached the receiver and what every process spent.
+func burst(rec *latencyReceiver, procs processes, label string, n, k int, write func(k int) error) (burstResult, error) {
 	fmt.Printf("\nburst: %s …\n", label)
+	pb0, own0, db0, err := procs.cpu()
+	if err != nil {
+		return burstResult{}, err
+	}
 	begin := time.Now()
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
@@ -149,16 +214,23 @@ func burst(rec *latencyReceiver, label string, n, k int, write func(k int) error
 	written := time.Since(begin)
 	close(errs)
 	if err := <-errs; err != nil {
-		return err
+		return burstResult{}, err
 	}
 	if err := rec.wait(n, 5*time.Minute); err != nil {
-		return err
+		return burstResult{}, err
 	}
 	took := time.Since(begin)
+	pb1, own1, db1, err := procs.cpu()
+	if err != nil {
+		return burstResult{}, err
+	}
+	perEvent := func(seconds float64) float64 { return seconds * 1000 / float64(n) }
+	r := burstResult{rate: float64(n) / took.Seconds(), patchbay: perEvent(pb1 - pb0), db: perEvent(dbSpent(db0, db1)), harness: perEvent(own1 - own0)}
 	lat := rec.latencies()
 	fmt.Printf("  written in %s; delivered in %s: %.0f events/s (change to receipt p50 %s, p99 %s)\n", written.Round(time.Millisecond),
-		took.Round(time.Millisecond), float64(n)/took.Seconds(), percentile(lat, 50), percentile(lat, 99))
-	return nil
+		took.Round(time.Millisecond), r.rate, percentile(lat, 50), percentile(lat, 99))
+	fmt.Printf("  CPU per event: Patchbay %.2f ms, %s, the harness %.2f ms\n", r.patchbay, procs.dbCPU(fmt.Sprintf("%.2f", r.db)), r.harness)
+	return r, nil
 }
 
 // latencyReceiver keeps, per event id, how long after the event's commit it arrived.
