@@ -101,8 +101,8 @@ type Options struct {
 	Version string
 	// WebhookAllowPrivate lets webhooks deliver to loopback and private addresses.
 	WebhookAllowPrivate bool
-	// WebhookPoll is how often each node looks for events and deliveries
-	// other nodes queued; zero means the webhooks default.
+	// WebhookPoll is how often each node looks for events and jobs other
+	// nodes queued; zero means the webhooks' and the job queue's defaults.
 	WebhookPoll time.Duration
 	// WebhookTimeout bounds one delivery attempt; zero means the webhooks
 	// default (tests shorten it).

@@ -28,7 +28,8 @@ type Options struct {
 	Driver riverdriver.Driver[*sql.Tx]
 	Logger *slog.Logger
 	// PollInterval is how often a node looks for jobs other nodes queued;
-	// 0 means 200 ms.
+	// 0 means 1 s. A node works the jobs it queues itself at once, and a
+	// look costs a write on SQLite, so it stays rare.
 	PollInterval time.Duration
 	// RescueAfter is how long a job may run before another node takes it
 	// over (unless its worker's Timeout is longer); 0 means 30 s.
@@ -63,7 +64,7 @@ func (q *Queue) Add(name string, n int, register func(*river.Workers)) {
 
 // Open makes the client over every service added.
 func (q *Queue) Open() error {
-	poll, rescue := cmp.Or(q.o.PollInterval, 200*time.Millisecond), cmp.Or(q.o.RescueAfter, 30*time.Second)
+	poll, rescue := cmp.Or(q.o.PollInterval, time.Second), cmp.Or(q.o.RescueAfter, 30*time.Second)
 	client, err := river.NewClient[*sql.Tx](pollOnly{q.o.Driver}, &river.Config{
 		Queues:               q.queues,
 		Workers:              q.workers,
