@@ -519,7 +519,8 @@ func TestWebhookReceiverTooSlow(t *testing.T) {
 // TestWebhookEventsOfAnotherProcess: a delivery made due by a dispatcher
 // that crashed before queueing it goes out after the sweep; on PostgreSQL an
 // event another node or command commits is dispatched at once, told by the
-// database, not at the next poll (an hour here).
+// database, not at the next poll (an hour here), also after the listening
+// connection was cut.
 func TestWebhookEventsOfAnotherProcess(t *testing.T) {
 	t.Parallel()
 	for _, b := range backendtest.All {
@@ -575,6 +576,21 @@ func TestWebhookEventsOfAnotherProcess(t *testing.T) {
 			told := link()
 			if got := r.await(t, 3); accountOf(got[2]) != told {
 				t.Fatalf("the third delivery is of %q, want %s", accountOf(got[2]), told)
+			}
+			// The listening connection dies (a database restart, a network
+			// cut): the node listens again and is told of the next event.
+			var schema string
+			if err := e.store.DB().QueryRow(`SELECT current_schema()`).Scan(&schema); err != nil {
+				t.Fatal(err)
+			}
+			var killed int
+			if err := e.store.DB().QueryRow(`SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = $1`,
+				`LISTEN "patchbay_events.`+schema+`"`).Scan(&killed); err != nil || killed != 1 {
+				t.Fatalf("terminated %d listening connections, %v; want 1", killed, err)
+			}
+			again := link()
+			if got := r.await(t, 4); accountOf(got[3]) != again {
+				t.Fatalf("the fourth delivery is of %q, want %s", accountOf(got[3]), again)
 			}
 		})
 	}

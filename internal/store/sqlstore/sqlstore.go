@@ -58,7 +58,7 @@ type Dialect struct {
 	// database gathers them itself.
 	Optimize func(ctx context.Context, db *sql.DB) error
 	// Queue returns the job queue's driver over db: the queue's tables live in
-	// the same database, so jobs are queued in the transactions that need them.
+	// the same database.
 	Queue func(db *sql.DB) riverdriver.Driver[*sql.Tx]
 	// ListenEvents calls wake after every commit of a transaction that wrote
 	// events, in any process, until ctx ends or the connection fails; nil

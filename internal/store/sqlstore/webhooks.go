@@ -243,11 +243,11 @@ func (x *deliveryScan) delivery() store.WebhookDelivery {
 // outgoingQuery reads a delivery with its event, its endpoint and the
 // account's earlier pending delivery to the endpoint, in one round trip.
 var outgoingQuery = `SELECT ` + deliveryColumns + `, ` + prefixed("e.", eventColumns) + `, ` + prefixed("w.", endpointSelect) + `,
-	(SELECT x.id FROM webhook_deliveries x WHERE x.endpoint_id = d.endpoint_id AND x.account_id = d.account_id
-		AND x.event_seq < d.event_seq AND x.status = 'pending' AND d.account_id <> '' ORDER BY x.event_seq LIMIT 1),
-	(SELECT x.next_attempt_at FROM webhook_deliveries x WHERE x.endpoint_id = d.endpoint_id AND x.account_id = d.account_id
-		AND x.event_seq < d.event_seq AND x.status = 'pending' AND d.account_id <> '' ORDER BY x.event_seq LIMIT 1)` +
-	deliveryFrom + ` JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE d.project_id = ? AND d.id = ?`
+	p.id, p.next_attempt_at` + deliveryFrom + ` JOIN webhook_endpoints w ON w.id = d.endpoint_id
+	LEFT JOIN webhook_deliveries p ON p.id = (SELECT x.id FROM webhook_deliveries x WHERE x.endpoint_id = d.endpoint_id
+		AND x.account_id = d.account_id AND x.event_seq < d.event_seq AND x.status = 'pending' AND d.account_id <> ''
+		ORDER BY x.event_seq LIMIT 1)
+	WHERE d.project_id = ? AND d.id = ?`
 
 // prefixed qualifies each of a list of columns with prefix.
 func prefixed(prefix, columns string) string {
